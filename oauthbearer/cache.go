@@ -1,0 +1,470 @@
+package oauthbearer
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// CacheOptions tunes a [Cache]. The zero value (or a nil pointer) gives the
+// defaults documented on each field. Out-of-range values are rejected by
+// [NewCache] with an error that names the field.
+type CacheOptions struct {
+	// Name identifies the source in log records, events and errors, such
+	// as "azure managed identity". Default "token source".
+	Name string
+
+	// RefreshFraction is the fraction of a token's lifetime after which a
+	// background refresh starts while the token keeps being served.
+	// Default 0.8; allowed 0.5 to 0.9.
+	RefreshFraction float64
+
+	// Jitter is the largest fraction of the lifetime randomly taken off
+	// the refresh point, so that many processes started together do not
+	// refresh together. Default 0.05; allowed 0 to 0.2.
+	Jitter float64
+
+	// SafetyMargin is how long before expiry a token stops being handed
+	// out. Brokers cap a session's lifetime at the token's remaining life,
+	// so a token handed out seconds before expiry causes a
+	// re-authentication storm. The margin used is at most a tenth of the
+	// token's lifetime, so short-lived tokens stay usable. Default 1m.
+	SafetyMargin time.Duration
+
+	// MaxLifetime caps the lifetime used to schedule refreshes, for
+	// tokens whose expiry is far away. Default 24h.
+	MaxLifetime time.Duration
+
+	// FetchTimeout bounds each call to the wrapped source. Default 30s.
+	FetchTimeout time.Duration
+
+	// MinBackoff and MaxBackoff bound the delay after consecutive failed
+	// fetches: it doubles from MinBackoff up to MaxBackoff, with jitter,
+	// and is never shorter than a server's Retry-After. Defaults 500ms and
+	// 1m.
+	MinBackoff time.Duration
+	MaxBackoff time.Duration
+
+	// Logger receives a record per refresh (debug on success, warn or
+	// error on failure), never the token. Default: discard.
+	Logger *slog.Logger
+
+	// OnRefresh, if set, is called after every fetch attempt, from the
+	// goroutine that ran it. It must not block for long.
+	OnRefresh func(RefreshEvent)
+
+	// Clock is the time source. Default: the system clock.
+	Clock Clock
+}
+
+// Cache wraps a [TokenSource] and hands out its token until shortly before
+// it expires, refreshing it in the background.
+//
+// Handing out a held token is lock-free and does not allocate. At most one
+// fetch from the wrapped source runs at a time, whatever the number of
+// callers. A refresh starts at [CacheOptions.RefreshFraction] of the
+// token's lifetime (less random jitter), triggered by a timer and by any
+// caller; while it runs, callers keep getting the current token. Callers
+// wait only when no valid token exists, and a waiter whose context ends
+// returns at once without cancelling the fetch the others wait for.
+//
+// A failed refresh never discards a token that is still valid: failures
+// back off exponentially (honouring a [TransientError]'s RetryAfter) and
+// are retried in the background while the current token lasts. Call
+// [Cache.Invalidate] when a server rejects a token, and [Cache.Close] when
+// done.
+type Cache struct {
+	src     TokenSource
+	name    string
+	clock   Clock
+	log     *slog.Logger
+	onEvent func(RefreshEvent)
+
+	refreshFraction, jitter   float64
+	margin, maxLifetime       time.Duration
+	fetchTimeout              time.Duration
+	minBackoff, maxBackoff    time.Duration
+
+	// The lock-free read path uses only these three.
+	cur      atomic.Pointer[entry]
+	fetching atomic.Bool  // a fetch is scheduled or running
+	retryAt  atomic.Int64 // UnixNano before which no new fetch starts; 0 = none
+
+	ctx    context.Context // cancelled by Close; parent of every fetch
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex // guards the fields below; never held while fetching
+	flight   *flight
+	timer    Timer
+	failures int
+	lastErr  error
+	closed   bool
+}
+
+var _ TokenSource = (*Cache)(nil)
+var _ Invalidator = (*Cache)(nil)
+
+// entry is an immutable snapshot of the held token and its schedule.
+type entry struct {
+	tok         Token
+	refreshAt   time.Time
+	usableUntil time.Time
+}
+
+// flight is one scheduled or running fetch; done is closed when it ends.
+type flight struct {
+	done chan struct{}
+	tok  Token
+	err  error
+}
+
+// NewCache returns a Cache around src. A nil opts means the defaults. If
+// src is already a *Cache it is returned unchanged, because caching a cache
+// only delays refreshes.
+func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
+	if c, ok := src.(*Cache); ok {
+		return c, nil
+	}
+	if src == nil {
+		return nil, errors.New("oauthbearer: NewCache: the token source is nil; pass the source to cache")
+	}
+	var o CacheOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Cache{
+		src: src, name: o.Name, clock: o.Clock, log: o.Logger, onEvent: o.OnRefresh,
+		refreshFraction: o.RefreshFraction, jitter: o.Jitter,
+		margin: o.SafetyMargin, maxLifetime: o.MaxLifetime, fetchTimeout: o.FetchTimeout,
+		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
+		ctx: ctx, cancel: cancel,
+	}
+	return c, nil
+}
+
+func (o *CacheOptions) setDefaults() error {
+	if o.Name == "" {
+		o.Name = "token source"
+	}
+	if o.RefreshFraction == 0 {
+		o.RefreshFraction = 0.8
+	}
+	if o.RefreshFraction < 0.5 || o.RefreshFraction > 0.9 {
+		return fmt.Errorf("oauthbearer: CacheOptions.RefreshFraction is %v; use a value from 0.5 to 0.9 (default 0.8)", o.RefreshFraction)
+	}
+	if o.Jitter == 0 {
+		o.Jitter = 0.05
+	}
+	if o.Jitter < 0 || o.Jitter > 0.2 {
+		return fmt.Errorf("oauthbearer: CacheOptions.Jitter is %v; use a value from 0 to 0.2 (default 0.05)", o.Jitter)
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"SafetyMargin", &o.SafetyMargin, time.Minute},
+		{"MaxLifetime", &o.MaxLifetime, 24 * time.Hour},
+		{"FetchTimeout", &o.FetchTimeout, 30 * time.Second},
+		{"MinBackoff", &o.MinBackoff, 500 * time.Millisecond},
+		{"MaxBackoff", &o.MaxBackoff, time.Minute},
+	} {
+		if *d.v < 0 {
+			return fmt.Errorf("oauthbearer: CacheOptions.%s is %s; it must not be negative (0 means the default %s)", d.name, *d.v, d.def)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		return fmt.Errorf("oauthbearer: CacheOptions.MaxBackoff (%s) is less than MinBackoff (%s); raise MaxBackoff", o.MaxBackoff, o.MinBackoff)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	return nil
+}
+
+// Token returns the held token while it is usable, starting a background
+// refresh once the refresh point has passed. Without a usable token it
+// waits for a fetch, or until ctx ends.
+//
+// The returned error wraps the source's error (matchable with errors.Is
+// and errors.As, and transient per [IsTransient] when the source's was);
+// when ctx ends first it wraps both ctx.Err() and the last fetch failure.
+func (c *Cache) Token(ctx context.Context) (Token, error) {
+	if e := c.cur.Load(); e != nil {
+		now := c.clock.Now()
+		if now.Before(e.usableUntil) {
+			if !now.Before(e.refreshAt) && !c.fetching.Load() && now.UnixNano() >= c.retryAt.Load() {
+				c.refreshInBackground()
+			}
+			return e.tok, nil
+		}
+	}
+	return c.wait(ctx)
+}
+
+func (c *Cache) refreshInBackground() {
+	c.mu.Lock()
+	if !c.closed && c.flight == nil {
+		c.startLocked(0)
+	}
+	c.mu.Unlock()
+}
+
+// wait is the slow path: no usable token is held.
+func (c *Cache) wait(ctx context.Context) (Token, error) {
+	c.mu.Lock()
+	now := c.clock.Now()
+	if e := c.cur.Load(); e != nil && now.Before(e.usableUntil) {
+		c.mu.Unlock()
+		return e.tok, nil
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return Token{}, ErrClosed
+	}
+	f := c.flight
+	if f == nil {
+		f = c.startLocked(time.Duration(c.retryAt.Load() - now.UnixNano()))
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.tok, f.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		last := c.lastErr
+		c.mu.Unlock()
+		if last != nil {
+			return Token{}, fmt.Errorf("oauthbearer: %s: gave up waiting for a token (%w); the last fetch failed: %w", c.name, ctx.Err(), last)
+		}
+		return Token{}, fmt.Errorf("oauthbearer: %s: gave up waiting for a token: %w", c.name, ctx.Err())
+	}
+}
+
+// startLocked schedules a fetch after delay. c.mu must be held.
+func (c *Cache) startLocked(delay time.Duration) *flight {
+	f := &flight{done: make(chan struct{})}
+	c.flight = f
+	c.fetching.Store(true)
+	c.stopTimerLocked()
+	c.wg.Add(1)
+	go c.run(f, delay)
+	return f
+}
+
+func (c *Cache) run(f *flight, delay time.Duration) {
+	defer c.wg.Done()
+	if delay > 0 {
+		wake := make(chan struct{})
+		t := c.clock.AfterFunc(delay, func() { close(wake) })
+		select {
+		case <-wake:
+		case <-c.ctx.Done():
+			t.Stop()
+			c.finish(f, c.clock.Now(), Token{}, ErrClosed)
+			return
+		}
+	}
+	start := c.clock.Now()
+	tok, err := c.fetch()
+	c.finish(f, start, tok, err)
+}
+
+// fetch calls the source with the fetch timeout, turning a panic into an
+// error so that a faulty source cannot crash the process from a
+// background goroutine.
+func (c *Cache) fetch() (tok Token, err error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.fetchTimeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			tok, err = Token{}, fmt.Errorf("oauthbearer: %s panicked: %v", c.name, r)
+		}
+	}()
+	tok, err = c.src.Token(ctx)
+	if err != nil && ctx.Err() != nil && c.ctx.Err() == nil && !IsTransient(err) {
+		// Our own timeout ended the fetch: worth retrying.
+		err = Transient(fmt.Errorf("oauthbearer: %s did not answer within %s: %w", c.name, c.fetchTimeout, err), 0)
+	}
+	return tok, err
+}
+
+// check rejects tokens the cache cannot schedule or must not hand out.
+func (c *Cache) check(tok Token, start, now time.Time) error {
+	switch {
+	case tok.Value == "":
+		return fmt.Errorf("oauthbearer: %s returned an empty token", c.name)
+	case tok.Expiry.IsZero():
+		return fmt.Errorf("oauthbearer: %s returned a token without an expiry; the source must set Token.Expiry (from the JWT exp claim or the expires_in field)", c.name)
+	case !now.Before(tok.Expiry.Add(-c.marginFor(tok.Expiry.Sub(start)))):
+		return Transient(fmt.Errorf("oauthbearer: %s returned a token that expires at %s, within the safety margin (now %s); check the identity provider's token lifetime and this machine's clock",
+			c.name, tok.Expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)), 0)
+	}
+	return nil
+}
+
+func (c *Cache) marginFor(lifetime time.Duration) time.Duration {
+	return min(c.margin, lifetime/10)
+}
+
+// newEntry schedules a fresh token. Lifetime is measured from the fetch's
+// start, which errs on the early side.
+func (c *Cache) newEntry(tok Token, start time.Time) *entry {
+	lifetime := tok.Expiry.Sub(start)
+	sched := min(lifetime, c.maxLifetime)
+	refresh := time.Duration(float64(sched) * (c.refreshFraction - c.jitter*rand.Float64()))
+	return &entry{
+		tok:         tok,
+		refreshAt:   start.Add(refresh),
+		usableUntil: tok.Expiry.Add(-c.marginFor(sched)),
+	}
+}
+
+// backoff returns the delay after the n-th consecutive failure: doubling
+// from minBackoff, capped at maxBackoff, with "equal jitter" (half fixed,
+// half random), and never less than the server's Retry-After.
+func (c *Cache) backoff(n int, retryAfter time.Duration) time.Duration {
+	d := c.maxBackoff
+	if n < 32 {
+		d = min(c.minBackoff<<(n-1), c.maxBackoff)
+	}
+	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	return max(d, retryAfter)
+}
+
+func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
+	now := c.clock.Now()
+	if err == nil {
+		err = c.check(tok, start, now)
+	}
+	ev := RefreshEvent{Source: c.name, Start: start, Duration: now.Sub(start), Err: err}
+
+	c.mu.Lock()
+	prev := c.cur.Load()
+	ev.Background = prev != nil && start.Before(prev.usableUntil)
+	if err == nil {
+		e := c.newEntry(tok, start)
+		c.cur.Store(e)
+		c.failures, c.lastErr = 0, nil
+		c.retryAt.Store(0)
+		if !c.closed {
+			c.armLocked(e.refreshAt.Sub(now))
+		}
+		f.tok = tok
+		ev.Expiry = tok.Expiry
+	} else {
+		c.failures++
+		c.lastErr = err
+		next := now.Add(c.backoff(c.failures, retryAfter(err)))
+		c.retryAt.Store(next.UnixNano())
+		// Retry in the background only while a valid token remains: an
+		// idle client must not poll a failing identity provider forever.
+		if prev != nil && next.Before(prev.usableUntil) && !c.closed {
+			c.armLocked(next.Sub(now))
+		}
+		f.err = fmt.Errorf("oauthbearer: %s: %w", c.name, err)
+		ev.Failures, ev.NextRetry = c.failures, next
+	}
+	c.flight = nil
+	c.fetching.Store(false)
+	close(f.done)
+	c.mu.Unlock()
+
+	c.report(ev, prev)
+}
+
+func (c *Cache) report(ev RefreshEvent, prev *entry) {
+	switch {
+	case ev.Err == nil:
+		c.log.Debug("oauthbearer: token refreshed", "source", c.name, "expiry", ev.Expiry, "took", ev.Duration, "background", ev.Background)
+	case ev.Background:
+		c.log.Warn("oauthbearer: token refresh failed; still serving the current token", "source", c.name,
+			"error", ev.Err, "failures", ev.Failures, "current_expiry", prev.tok.Expiry, "next_retry", ev.NextRetry)
+	default:
+		c.log.Error("oauthbearer: token fetch failed and no valid token is held", "source", c.name,
+			"error", ev.Err, "failures", ev.Failures, "next_retry", ev.NextRetry)
+	}
+	if c.onEvent != nil {
+		c.onEvent(ev)
+	}
+}
+
+// armLocked (re)arms the refresh timer. c.mu must be held.
+func (c *Cache) armLocked(d time.Duration) {
+	c.stopTimerLocked()
+	c.timer = c.clock.AfterFunc(max(d, 0), c.onTimer)
+}
+
+func (c *Cache) stopTimerLocked() {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+}
+
+func (c *Cache) onTimer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.flight != nil {
+		return
+	}
+	c.timer = nil
+	delay := time.Duration(c.retryAt.Load() - c.clock.Now().UnixNano())
+	c.startLocked(delay)
+}
+
+// Invalidate drops rejected if it is the token being handed out, so that
+// the next [Cache.Token] fetches a fresh one. Call it when a server rejects
+// the token (a broker's invalid_token, a Schema Registry 401). Tokens are
+// compared in constant time. Invalidating a token that was already
+// replaced does nothing, so a burst of rejections causes one fetch.
+func (c *Cache) Invalidate(rejected Token) {
+	e := c.cur.Load()
+	if e == nil || subtle.ConstantTimeCompare([]byte(e.tok.Value), []byte(rejected.Value)) != 1 {
+		return
+	}
+	if c.cur.CompareAndSwap(e, nil) {
+		c.log.Info("oauthbearer: token invalidated after a server rejected it; the next use fetches a new one",
+			"source", c.name, "expiry", e.tok.Expiry)
+	}
+}
+
+// Close stops background refreshes, cancels a fetch in progress and waits
+// for it to return, then closes the wrapped source if it is an [io.Closer].
+// After Close, a still-valid token keeps being handed out; once none is
+// left, Token returns [ErrClosed]. Close is idempotent.
+func (c *Cache) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.stopTimerLocked()
+	c.cancel()
+	c.mu.Unlock()
+	c.wg.Wait()
+	if closer, ok := c.src.(io.Closer); ok {
+		return closer.Close()
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package oauthbearertest
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Server is the HTTP server under every emulator in this package. It
+// listens on 127.0.0.1 only, counts requests, and injects faults queued
+// with [Server.FailNext].
+type Server struct {
+	// URL is the base URL, such as http://127.0.0.1:41234 (https:// for
+	// servers that speak TLS).
+	URL string
+
+	name     string
+	hs       *httptest.Server
+	closing  chan struct{}
+	once     sync.Once
+	requests atomic.Int64
+
+	mu     sync.Mutex
+	faults []Fault
+	paths  map[string]int
+}
+
+// Fault describes how the next request fails. Fields combine: Latency
+// delays whatever else happens.
+type Fault struct {
+	// Status answers with this HTTP status and Body instead of the normal
+	// reply.
+	Status int
+	// Body is the reply body with Status. Default: a JSON error object.
+	Body string
+	// RetryAfter sets the Retry-After header (whole seconds) with Status.
+	RetryAfter time.Duration
+	// Latency delays the reply.
+	Latency time.Duration
+	// Hang accepts the request and never answers, until the client gives
+	// up or the server closes.
+	Hang bool
+	// Trickle sends the normal reply one byte every Trickle.
+	Trickle time.Duration
+	// Malformed sends the normal reply cut in half, with status 200.
+	Malformed bool
+	// Oversize sends a 200 reply of this many bytes that never ends a JSON
+	// value, to prove clients read through a size limit.
+	Oversize int
+}
+
+func startServer(name string, h http.Handler, tlsOn *bool) (*Server, error) {
+	s := &Server{name: name, closing: make(chan struct{}), paths: map[string]int{}}
+	s.hs = httptest.NewUnstartedServer(s.wrap(h))
+	if tlsOn != nil && *tlsOn {
+		s.hs.StartTLS()
+	} else {
+		s.hs.Start()
+	}
+	if !strings.Contains(s.hs.URL, "127.0.0.1") {
+		s.hs.Close()
+		return nil, fmt.Errorf("%s: could not listen on 127.0.0.1 (got %s)", name, s.hs.URL)
+	}
+	s.URL = s.hs.URL
+	return s, nil
+}
+
+// Client returns an HTTP client that trusts the server's certificate
+// (for TLS servers) and talks to it directly.
+func (s *Server) Client() *http.Client { return s.hs.Client() }
+
+// Close shuts the server down, releasing hung requests, and waits for
+// in-flight requests to finish. It is idempotent.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		close(s.closing)
+		s.hs.CloseClientConnections()
+		s.hs.Close()
+	})
+}
+
+// FailNext makes the next n requests fail as f says.
+func (s *Server) FailNext(n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, f)
+	}
+}
+
+// ClearFaults drops queued faults.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// Requests counts every request received, faulted or not.
+func (s *Server) Requests() int { return int(s.requests.Load()) }
+
+// RequestsTo counts requests whose URL path is path.
+func (s *Server) RequestsTo(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paths[path]
+}
+
+func (s *Server) nextFault() (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) == 0 {
+		return Fault{}, false
+	}
+	f := s.faults[0]
+	s.faults = s.faults[1:]
+	return f, true
+}
+
+func (s *Server) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		s.mu.Lock()
+		s.paths[r.URL.Path]++
+		s.mu.Unlock()
+		f, ok := s.nextFault()
+		if !ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if f.Latency > 0 && !s.sleep(r, f.Latency) {
+			return
+		}
+		switch {
+		case f.Hang:
+			select {
+			case <-r.Context().Done():
+			case <-s.closing:
+			}
+		case f.Status != 0:
+			if f.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
+			}
+			body := f.Body
+			if body == "" {
+				body = fmt.Sprintf(`{"error":"injected_fault","error_description":"%s: injected status %d"}`, s.name, f.Status)
+			}
+			if strings.HasPrefix(strings.TrimSpace(body), "<") {
+				w.Header().Set("Content-Type", "text/xml")
+			} else {
+				w.Header().Set("Content-Type", "application/json")
+			}
+			w.WriteHeader(f.Status)
+			_, _ = w.Write([]byte(body))
+		case f.Oversize > 0:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte(`{"access_token":"`))
+			chunk := bytes.Repeat([]byte("A"), 32<<10)
+			for n := 0; n < f.Oversize; n += len(chunk) {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case f.Malformed || f.Trickle > 0:
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			body := rec.Body.Bytes()
+			if f.Malformed {
+				body = body[:len(body)/2]
+				w.Header().Del("Content-Length")
+				w.WriteHeader(http.StatusOK)
+			} else {
+				w.WriteHeader(rec.Code)
+			}
+			if f.Trickle == 0 {
+				_, _ = w.Write(body)
+				return
+			}
+			fl, _ := w.(http.Flusher)
+			for _, b := range body {
+				if _, err := w.Write([]byte{b}); err != nil {
+					return
+				}
+				if fl != nil {
+					fl.Flush()
+				}
+				if !s.sleep(r, f.Trickle) {
+					return
+				}
+			}
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// sleep waits d, returning false if the request or server ended first.
+func (s *Server) sleep(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closing:
+		return false
+	}
+}
