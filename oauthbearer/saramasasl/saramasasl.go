@@ -1,0 +1,87 @@
+// Package saramasasl connects a [oauthbearer.TokenSource] to IBM/sarama as
+// a sarama.AccessTokenProvider:
+//
+//	cfg := sarama.NewConfig()
+//	cfg.Net.SASL.Enable = true
+//	cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
+//	cfg.Net.SASL.TokenProvider = saramasasl.NewTokenProvider(src, nil)
+//
+// sarama calls Token on every broker connection and re-authentication,
+// without a context; the provider bounds each call with [Options.Timeout].
+// sarama handles the broker's reply itself and reports a rejection as
+// sarama.ErrSASLAuthenticationFailed; pass such errors through [Explain]
+// for an actionable message.
+package saramasasl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// Options tunes the provider. A nil *Options means the defaults.
+type Options struct {
+	// Timeout bounds each token fetch; sarama's Token has no context.
+	// Default 15s.
+	Timeout time.Duration
+}
+
+// TokenProvider is a sarama.AccessTokenProvider backed by a token source.
+type TokenProvider struct {
+	src     oauthbearer.TokenSource
+	timeout time.Duration
+}
+
+var _ sarama.AccessTokenProvider = (*TokenProvider)(nil)
+
+// NewTokenProvider returns a provider that takes tokens from src.
+func NewTokenProvider(src oauthbearer.TokenSource, opts *Options) *TokenProvider {
+	p := &TokenProvider{src: src, timeout: 15 * time.Second}
+	if opts != nil && opts.Timeout > 0 {
+		p.timeout = opts.Timeout
+	}
+	return p
+}
+
+// Token returns the current token and its validated SASL extensions.
+func (p *TokenProvider) Token() (*sarama.AccessToken, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
+	tok, err := p.src.Token(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("saramasasl: getting a token: %w", err)
+	}
+	if tok.Value == "" {
+		return nil, errors.New("saramasasl: the token source returned an empty token")
+	}
+	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
+		return nil, fmt.Errorf("saramasasl: %w", err)
+	}
+	return &sarama.AccessToken{Token: tok.Value, Extensions: tok.Extensions}, nil
+}
+
+// Explain turns sarama's SASL authentication failure into an
+// [*oauthbearer.RejectedError] that quotes the broker's message and says
+// what usually causes it; other errors are returned unchanged. sarama does
+// not surface the broker's RFC 7628 challenge, so the status is taken from
+// the broker's error message.
+func Explain(err error) error {
+	if err == nil || !errors.Is(err, sarama.ErrSASLAuthenticationFailed) {
+		return err
+	}
+	status := "invalid_token"
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"JWT_PROCESSING_FAILED", "JWT_HEADER_KID_LOOKUP_FAILED", "invalid_request", "insufficient_scope"} {
+		if strings.Contains(msg, strings.ToLower(s)) {
+			status = s
+			break
+		}
+	}
+	return &oauthbearer.RejectedError{Server: "broker", Status: status, Err: err}
+}
