@@ -87,10 +87,10 @@ type Cache struct {
 	log     *slog.Logger
 	onEvent func(RefreshEvent)
 
-	refreshFraction, jitter   float64
-	margin, maxLifetime       time.Duration
-	fetchTimeout              time.Duration
-	minBackoff, maxBackoff    time.Duration
+	refreshFraction, jitter float64
+	margin, maxLifetime     time.Duration
+	fetchTimeout            time.Duration
+	minBackoff, maxBackoff  time.Duration
 
 	// The lock-free read path uses only these three.
 	cur      atomic.Pointer[entry]
