@@ -69,7 +69,12 @@ func (c *Clock) Pending() int {
 
 // Advance moves the time forward by d, firing every timer due on the way
 // in time order, and waits for the fired functions to return.
-func (c *Clock) Advance(d time.Duration) {
+func (c *Clock) Advance(d time.Duration) { c.AdvanceSettled(d, nil) }
+
+// AdvanceSettled is Advance, calling settle after each fired timer (with
+// the clock stopped at that timer's time) so that work the timer started
+// can finish before time moves on.
+func (c *Clock) AdvanceSettled(d time.Duration, settle func()) {
 	c.mu.Lock()
 	end := c.now.Add(d)
 	for {
@@ -86,6 +91,9 @@ func (c *Clock) Advance(d time.Duration) {
 		c.mu.Unlock()
 		go func() { defer c.wg.Done(); t.f() }()
 		c.wg.Wait()
+		if settle != nil {
+			settle()
+		}
 		c.mu.Lock()
 	}
 	c.now = end

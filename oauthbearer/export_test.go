@@ -1,0 +1,5 @@
+package oauthbearer
+
+// Fetching reports whether a fetch is scheduled or running, so tests can
+// wait for background work without sleeping.
+func (c *Cache) Fetching() bool { return c.fetching.Load() }
