@@ -1,0 +1,287 @@
+package oauthbearertest
+
+import (
+	"crypto"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// ClientCredentialsPath is where a [ClientCredentialsServer] serves its
+// token endpoint.
+const ClientCredentialsPath = "/oauth2/token"
+
+const confluentAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// OAuthClient is a client registered with a [ClientCredentialsServer].
+// Set Secret, PublicKey, or both.
+type OAuthClient struct {
+	// Secret authenticates the client with client_secret_basic or
+	// client_secret_post.
+	Secret string
+	// PublicKey (*rsa.PublicKey or *ecdsa.PublicKey) verifies the client's
+	// private_key_jwt assertions (RFC 7523).
+	PublicKey crypto.PublicKey
+	// Scopes lists the scopes the client may request; empty allows any.
+	Scopes []string
+}
+
+// ClientCredentialsServerOptions configures a [ClientCredentialsServer].
+type ClientCredentialsServerOptions struct {
+	// Issuer signs the access tokens; required. Brokers verify them
+	// against its JWKS.
+	Issuer *Issuer
+	// Clients maps client IDs to their credentials; at least one.
+	Clients map[string]OAuthClient
+	// Audience is the "aud" of issued tokens. Default "kafka".
+	Audience string
+	// TTL is the lifetime of issued tokens. Default 1h.
+	TTL time.Duration
+	// TLS serves HTTPS (use [Server.Client] to trust it). Default plain
+	// HTTP.
+	TLS bool
+}
+
+// ClientCredentialsServer is a strict OAuth 2.0 token endpoint for the
+// client credentials grant (RFC 6749 section 4.4), the grant Kafka's own
+// OAuthBearerLoginCallbackHandler uses. It authenticates clients with
+// exactly one of client_secret_basic, client_secret_post or
+// private_key_jwt (RFC 7523: signature, iss = sub = client_id, aud = the
+// token URL, exp, single-use jti), and answers with RFC 6749 JSON, errors
+// included.
+type ClientCredentialsServer struct {
+	*Server
+	issuer   *Issuer
+	clients  map[string]OAuthClient
+	audience string
+	ttl      time.Duration
+
+	mu      sync.Mutex
+	jtis    map[string]bool
+	granted []string
+}
+
+// NewClientCredentialsServer starts a server closed when t's test ends.
+func NewClientCredentialsServer(t testing.TB, opts *ClientCredentialsServerOptions) *ClientCredentialsServer {
+	t.Helper()
+	s, err := StartClientCredentialsServer(opts)
+	if err != nil {
+		t.Fatalf("oauthbearertest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartClientCredentialsServer starts a server; the caller must Close it.
+func StartClientCredentialsServer(opts *ClientCredentialsServerOptions) (*ClientCredentialsServer, error) {
+	var o ClientCredentialsServerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Issuer == nil {
+		return nil, errors.New("client credentials server: ClientCredentialsServerOptions.Issuer is nil; set the issuer that signs access tokens")
+	}
+	if len(o.Clients) == 0 {
+		return nil, errors.New("client credentials server: ClientCredentialsServerOptions.Clients is empty; register at least one client")
+	}
+	if o.Audience == "" {
+		o.Audience = "kafka"
+	}
+	if o.TTL <= 0 {
+		o.TTL = time.Hour
+	}
+	s := &ClientCredentialsServer{issuer: o.Issuer, clients: o.Clients, audience: o.Audience, ttl: o.TTL, jtis: map[string]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc(ClientCredentialsPath, s.serveToken)
+	tlsOn := o.TLS
+	srv, err := startServer("client credentials server", mux, &tlsOn)
+	if err != nil {
+		return nil, err
+	}
+	s.Server = srv
+	return s, nil
+}
+
+// TokenURL is the token endpoint's URL; private_key_jwt assertions must
+// name it as their audience.
+func (s *ClientCredentialsServer) TokenURL() string { return s.URL + ClientCredentialsPath }
+
+// Granted returns the client IDs of the tokens issued so far, in order.
+func (s *ClientCredentialsServer) Granted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.granted)
+}
+
+func confluentOAuthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+func (s *ClientCredentialsServer) serveToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		confluentOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
+		return
+	}
+	if len(r.URL.Query()) > 0 {
+		confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "parameters must be sent in the body, not the URL")
+		return
+	}
+	f := r.PostForm
+	for k, v := range f {
+		if len(v) > 1 {
+			confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "parameter "+k+" is repeated")
+			return
+		}
+	}
+	if g := f.Get("grant_type"); g != "client_credentials" {
+		if g == "" {
+			confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "missing grant_type")
+		} else {
+			confluentOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type "+g+" is not supported")
+		}
+		return
+	}
+	clientID, status, code, desc := s.authenticate(r)
+	if code != "" {
+		if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
+		}
+		confluentOAuthError(w, status, code, desc)
+		return
+	}
+	scope := f.Get("scope")
+	if allowed := s.clients[clientID].Scopes; len(allowed) > 0 {
+		for sc := range strings.FieldsSeq(scope) {
+			if !slices.Contains(allowed, sc) {
+				confluentOAuthError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" is not allowed for this client")
+				return
+			}
+		}
+	}
+	claims := Claims{"azp": clientID}
+	if scope != "" {
+		claims["scope"] = scope
+	}
+	tok := s.issuer.Mint(clientID, s.audience, s.ttl, claims)
+	s.mu.Lock()
+	s.granted = append(s.granted, clientID)
+	s.mu.Unlock()
+	w.Header().Set("Cache-Control", "no-store")
+	reply := map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(s.ttl / time.Second)}
+	if scope != "" {
+		reply["scope"] = scope
+	}
+	writeJSON(w, http.StatusOK, reply)
+}
+
+// authenticate returns the authenticated client ID, or an OAuth error.
+func (s *ClientCredentialsServer) authenticate(r *http.Request) (id string, status int, code, desc string) {
+	f := r.PostForm
+	basicUser, basicPass, hasBasic := r.BasicAuth()
+	hasPost := f.Has("client_secret")
+	hasJWT := f.Has("client_assertion") || f.Has("client_assertion_type")
+	n := 0
+	for _, b := range []bool{hasBasic, hasPost, hasJWT} {
+		if b {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return "", http.StatusUnauthorized, "invalid_client", "no client authentication; use client_secret_basic, client_secret_post or private_key_jwt"
+	case n > 1:
+		return "", http.StatusBadRequest, "invalid_request", "more than one client authentication method (RFC 6749 section 2.3)"
+	case hasBasic:
+		u, err1 := url.QueryUnescape(basicUser)
+		p, err2 := url.QueryUnescape(basicPass)
+		if err1 != nil || err2 != nil {
+			return "", http.StatusUnauthorized, "invalid_client", "the Basic credentials are not form-urlencoded"
+		}
+		if fid := f.Get("client_id"); fid != "" && fid != u {
+			return "", http.StatusBadRequest, "invalid_request", "client_id in the body differs from the Basic credentials"
+		}
+		return s.checkSecret(u, p)
+	case hasPost:
+		return s.checkSecret(f.Get("client_id"), f.Get("client_secret"))
+	default:
+		return s.checkAssertion(f.Get("client_id"), f.Get("client_assertion_type"), f.Get("client_assertion"))
+	}
+}
+
+func (s *ClientCredentialsServer) checkSecret(id, secret string) (string, int, string, string) {
+	c, ok := s.clients[id]
+	if !ok || c.Secret == "" || subtle.ConstantTimeCompare([]byte(c.Secret), []byte(secret)) != 1 {
+		return "", http.StatusUnauthorized, "invalid_client", "client authentication failed"
+	}
+	return id, 0, "", ""
+}
+
+func (s *ClientCredentialsServer) checkAssertion(id, typ, assertion string) (string, int, string, string) {
+	if typ != confluentAssertionType {
+		return "", http.StatusBadRequest, "invalid_request", "client_assertion_type must be " + confluentAssertionType
+	}
+	if assertion == "" {
+		return "", http.StatusBadRequest, "invalid_request", "missing client_assertion"
+	}
+	claims := jwt.MapClaims{}
+	var c OAuthClient
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"}), jwt.WithoutClaimsValidation()).
+		ParseWithClaims(assertion, claims, func(t *jwt.Token) (any, error) {
+			iss, _ := t.Claims.(jwt.MapClaims)["iss"].(string)
+			var ok bool
+			c, ok = s.clients[iss]
+			if !ok || c.PublicKey == nil {
+				return nil, fmt.Errorf("unknown client %q", iss)
+			}
+			return c.PublicKey, nil
+		})
+	if err != nil {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion rejected: " + err.Error()
+	}
+	iss, _ := claims["iss"].(string)
+	sub, _ := claims["sub"].(string)
+	if iss != sub || (id != "" && id != iss) {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion iss, sub and client_id must be the client ID"
+	}
+	aud, _ := claims.GetAudience()
+	if !slices.Contains([]string(aud), s.TokenURL()) {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion aud must be the token endpoint URL " + s.TokenURL()
+	}
+	exp, _ := claims.GetExpirationTime()
+	if exp == nil || !time.Now().Before(exp.Add(30*time.Second)) {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion is expired or has no exp"
+	}
+	jti, _ := claims["jti"].(string)
+	if jti == "" {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion has no jti"
+	}
+	s.mu.Lock()
+	replay := s.jtis[jti]
+	s.jtis[jti] = true
+	s.mu.Unlock()
+	if replay {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion jti was already used"
+	}
+	return iss, 0, "", ""
+}
