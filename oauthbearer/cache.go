@@ -26,9 +26,12 @@ type CacheOptions struct {
 	// Default 0.8; allowed 0.5 to 0.9.
 	RefreshFraction float64
 
-	// Jitter is the largest fraction of the lifetime randomly taken off
-	// the refresh point, so that many processes started together do not
-	// refresh together. Default 0.05; allowed 0 to 0.2.
+	// Jitter is the largest fraction of the lifetime by which the refresh
+	// point randomly moves either way, so that many processes started
+	// together do not refresh together. It is symmetric so that the mean
+	// refresh interval stays at RefreshFraction: with 1-hour tokens and
+	// the defaults a process makes at most 31 requests a day. Default
+	// 0.02; allowed 0 to 0.1.
 	Jitter float64
 
 	// SafetyMargin is how long before expiry a token stops being handed
@@ -165,10 +168,10 @@ func (o *CacheOptions) setDefaults() error {
 		return fmt.Errorf("oauthbearer: CacheOptions.RefreshFraction is %v; use a value from 0.5 to 0.9 (default 0.8)", o.RefreshFraction)
 	}
 	if o.Jitter == 0 {
-		o.Jitter = 0.05
+		o.Jitter = 0.02
 	}
-	if o.Jitter < 0 || o.Jitter > 0.2 {
-		return fmt.Errorf("oauthbearer: CacheOptions.Jitter is %v; use a value from 0 to 0.2 (default 0.05)", o.Jitter)
+	if o.Jitter < 0 || o.Jitter > 0.1 {
+		return fmt.Errorf("oauthbearer: CacheOptions.Jitter is %v; use a value from 0 to 0.1 (default 0.02)", o.Jitter)
 	}
 	for _, d := range []struct {
 		name string
@@ -331,7 +334,9 @@ func (c *Cache) marginFor(lifetime time.Duration) time.Duration {
 func (c *Cache) newEntry(tok Token, start time.Time) *entry {
 	lifetime := tok.Expiry.Sub(start)
 	sched := min(lifetime, c.maxLifetime)
-	refresh := time.Duration(float64(sched) * (c.refreshFraction - c.jitter*rand.Float64()))
+	// The refresh point never passes 90% of the lifetime, which is where
+	// the largest safety margin begins.
+	refresh := time.Duration(float64(sched) * min(c.refreshFraction+c.jitter*(2*rand.Float64()-1), 0.9))
 	return &entry{
 		tok:         tok,
 		refreshAt:   start.Add(refresh),

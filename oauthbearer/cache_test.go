@@ -50,7 +50,7 @@ func TestCacheRefreshesInBackgroundWhileServingValidToken(t *testing.T) {
 	require.NoError(t, err)
 	nextEvent(t, events)
 
-	// Before the refresh point (>= 80% - 5% jitter = 45m): no fetch.
+	// Before the refresh point (>= 80% - 2% jitter = 46m48s): no fetch.
 	clock.Advance(44 * time.Minute)
 	assert.EqualValues(t, 1, idp.fetches.Load())
 
@@ -112,7 +112,7 @@ func TestCacheNeverHandsOutTokenInsideSafetyMargin(t *testing.T) {
 func TestCacheFailedRefreshKeepsValidToken(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	// A tiny jitter pins the refresh point just before 48m; backoffs of
+	// A tiny jitter pins the refresh point within 0.4s of 48m; backoffs of
 	// at least 5s keep each clock jump to a single attempt.
 	c, idp, clock, events := newTestCache(t, time.Hour, &oauthbearer.CacheOptions{
 		Jitter: 0.0001, MinBackoff: 10 * time.Second, MaxBackoff: 20 * time.Second,
@@ -123,7 +123,7 @@ func TestCacheFailedRefreshKeepsValidToken(t *testing.T) {
 	nextEvent(t, events)
 
 	idp.failNext(errIdPDown, errIdPDown, errIdPDown)
-	clock.AdvanceSettled(48*time.Minute, func() { quiesce(t, c) })
+	clock.AdvanceSettled(48*time.Minute+time.Second, func() { quiesce(t, c) })
 	for range 3 {
 		ev := nextEvent(t, events)
 		require.ErrorIs(t, ev.Err, errIdPDown)
@@ -151,7 +151,7 @@ func TestCacheBackoffGrowsAndIsCapped(t *testing.T) {
 
 	idp.failAlways(errIdPDown)
 	settle := func() { quiesce(t, c) }
-	clock.AdvanceSettled(8*time.Hour, settle) // the refresh point is within 4s before 8h; the token stays valid
+	clock.AdvanceSettled(8*time.Hour+4*time.Second, settle) // the refresh point is within 3.6s of 8h; the token stays valid
 	want := minB
 	for i := range 8 {
 		ev := nextEvent(t, events)
@@ -174,7 +174,7 @@ func TestCacheHonoursRetryAfter(t *testing.T) {
 	nextEvent(t, events)
 
 	idp.failNext(oauthbearer.Transient(errors.New("idp: 429 too many requests"), 30*time.Second))
-	clock.AdvanceSettled(48*time.Minute, func() { quiesce(t, c) })
+	clock.AdvanceSettled(48*time.Minute+time.Second, func() { quiesce(t, c) })
 	ev := nextEvent(t, events)
 	require.Error(t, ev.Err)
 	assert.GreaterOrEqual(t, ev.NextRetry.Sub(ev.Start), 30*time.Second)
@@ -275,7 +275,7 @@ func TestCacheOptionsValidation(t *testing.T) {
 		want string
 	}{
 		"refresh fraction": {oauthbearer.CacheOptions{RefreshFraction: 0.99}, "RefreshFraction is 0.99"},
-		"jitter":           {oauthbearer.CacheOptions{Jitter: 0.5}, "Jitter is 0.5"},
+		"jitter":           {oauthbearer.CacheOptions{Jitter: 0.5}, "Jitter is 0.5; use a value from 0 to 0.1"},
 		"negative margin":  {oauthbearer.CacheOptions{SafetyMargin: -time.Second}, "SafetyMargin is -1s"},
 		"backoff order":    {oauthbearer.CacheOptions{MinBackoff: time.Minute, MaxBackoff: time.Second}, "MaxBackoff (1s) is less than MinBackoff (1m0s)"},
 	} {
