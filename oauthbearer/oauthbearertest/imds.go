@@ -1,0 +1,359 @@
+package oauthbearertest
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// IMDSAddress is the host of the Azure Instance Metadata Service, which
+// [IMDS.Client] routes to the emulator.
+const IMDSAddress = "169.254.169.254"
+
+// IMDSTokenPath is the managed-identity token endpoint's path.
+const IMDSTokenPath = "/metadata/identity/oauth2/token"
+
+// ManagedIdentity names one identity assigned to the emulated machine.
+// Empty IDs are filled with random ones by [StartIMDS].
+type ManagedIdentity struct {
+	// ClientID is the identity's application (client) ID, a GUID; IMDS
+	// selects it with the client_id query parameter and puts it in the
+	// token's azp/appid claim.
+	ClientID string
+	// ObjectID is the identity's service principal object ID; selected
+	// with object_id; the token's oid and sub claims.
+	ObjectID string
+	// ResourceID is the ARM resource ID of a user-assigned identity;
+	// selected with msi_res_id.
+	ResourceID string
+}
+
+// IMDSOptions configures an [IMDS] emulator. The zero value is valid: a
+// machine with a system-assigned identity and no user-assigned ones,
+// issuing 24-hour Entra v2 tokens signed by an issuer of its own.
+type IMDSOptions struct {
+	// Signer signs the access tokens, standing in for Microsoft Entra ID's
+	// keys. Default: a new [Issuer] owned (and closed) by the emulator.
+	Signer *Issuer
+	// TenantID is the tid claim and part of v1 issuers. Default
+	// "00000000-0000-4000-8000-0000000000aa".
+	TenantID string
+	// DisableSystemAssigned removes the system-assigned identity: requests
+	// without a selector then fail with "Identity not found", as on a VM
+	// whose system-assigned identity is off.
+	DisableSystemAssigned bool
+	// SystemAssigned gives the system-assigned identity's IDs (ResourceID
+	// is ignored). Default: random IDs.
+	SystemAssigned ManagedIdentity
+	// UserAssigned lists the user-assigned identities attached to the
+	// machine. Default: none.
+	UserAssigned []ManagedIdentity
+	// TokenLifetime is the lifetime of issued tokens. Default 24h (what
+	// IMDS hands out); a negative value issues already expired tokens.
+	TokenLifetime time.Duration
+	// OmitExpiry leaves the exp claim out of the JWT (the JSON reply keeps
+	// its expires_in/expires_on fields).
+	OmitExpiry bool
+	// V1Tokens issues Entra v1 access tokens (ver "1.0", iss
+	// https://sts.windows.net/<tenant>/, appid instead of azp), which is
+	// what an App Registration without accessTokenAcceptedVersion 2 gets.
+	V1Tokens bool
+}
+
+// IMDS emulates the Azure Instance Metadata Service's managed-identity
+// token endpoint (GET /metadata/identity/oauth2/token) as strictly as the
+// real one: it requires the "Metadata: true" header, api-version and
+// resource, accepts at most one of client_id, msi_res_id and object_id,
+// refuses proxied requests (X-Forwarded-For), and answers errors with
+// IMDS's JSON shape. Replies carry IMDS's string-valued JSON fields.
+//
+// Point azidentity at it with ClientOptions.Transport = imds.Client(),
+// which routes requests for 169.254.169.254 to the emulator.
+type IMDS struct {
+	*Server
+	signer    *Issuer
+	ownSigner bool
+	tenant    string
+	opts      IMDSOptions
+	system    ManagedIdentity
+
+	mu     sync.Mutex
+	issued []IMDSIssue
+}
+
+// IMDSIssue records one token the emulator issued.
+type IMDSIssue struct {
+	// Identity is the identity the token was issued for.
+	Identity ManagedIdentity
+	// Resource is the resource query parameter as received.
+	Resource string
+	// Token is the issued access token.
+	Token string
+}
+
+// NewIMDS starts an IMDS emulator that is closed when t's test ends.
+func NewIMDS(t testing.TB, opts *IMDSOptions) *IMDS {
+	t.Helper()
+	m, err := StartIMDS(opts)
+	if err != nil {
+		t.Fatalf("oauthbearertest: %v", err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+// StartIMDS starts an IMDS emulator; the caller must Close it.
+func StartIMDS(opts *IMDSOptions) (*IMDS, error) {
+	m := &IMDS{}
+	if opts != nil {
+		m.opts = *opts
+	}
+	m.tenant = m.opts.TenantID
+	if m.tenant == "" {
+		m.tenant = "00000000-0000-4000-8000-0000000000aa"
+	}
+	if m.opts.TokenLifetime == 0 {
+		m.opts.TokenLifetime = 24 * time.Hour
+	}
+	m.signer = m.opts.Signer
+	if m.signer == nil {
+		iss, err := StartIssuer(nil)
+		if err != nil {
+			return nil, err
+		}
+		m.signer, m.ownSigner = iss, true
+	}
+	m.system = m.opts.SystemAssigned
+	m.system.ResourceID = ""
+	fillIDs(&m.system)
+	m.opts.UserAssigned = append([]ManagedIdentity(nil), m.opts.UserAssigned...)
+	for i := range m.opts.UserAssigned {
+		fillIDs(&m.opts.UserAssigned[i])
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(IMDSTokenPath, m.serveToken)
+	srv, err := startServer("imds", mux, nil)
+	if err != nil {
+		if m.ownSigner {
+			m.signer.Close()
+		}
+		return nil, err
+	}
+	m.Server = srv
+	return m, nil
+}
+
+// Close stops the emulator (and the signer it started, if any).
+func (m *IMDS) Close() {
+	m.Server.Close()
+	if m.ownSigner {
+		m.signer.Close()
+	}
+}
+
+// Signer is the issuer whose keys sign the tokens; validate them against
+// its JWKSURL.
+func (m *IMDS) Signer() *Issuer { return m.signer }
+
+// TenantID is the tenant in the tokens' tid claim.
+func (m *IMDS) TenantID() string { return m.tenant }
+
+// SystemAssigned returns the system-assigned identity's IDs.
+func (m *IMDS) SystemAssigned() ManagedIdentity { return m.system }
+
+// UserAssigned returns the user-assigned identities, with generated IDs
+// filled in.
+func (m *IMDS) UserAssigned() []ManagedIdentity {
+	return append([]ManagedIdentity(nil), m.opts.UserAssigned...)
+}
+
+// Issued returns the tokens issued so far, oldest first.
+func (m *IMDS) Issued() []IMDSIssue {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]IMDSIssue(nil), m.issued...)
+}
+
+// Client returns an HTTP client whose requests to 169.254.169.254 (any
+// port) go to the emulator instead; other hosts are reached normally. An
+// *http.Client satisfies azcore's policy.Transporter, so it can be used as
+// azidentity's ClientOptions.Transport.
+func (m *IMDS) Client() *http.Client {
+	target, _ := url.Parse(m.URL)
+	return &http.Client{Transport: &imdsRewrite{target: target, base: m.Server.Client().Transport}}
+}
+
+type imdsRewrite struct {
+	target *url.URL
+	base   http.RoundTripper
+}
+
+func (r *imdsRewrite) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Hostname() == IMDSAddress {
+		req = req.Clone(req.Context())
+		req.URL.Scheme, req.URL.Host = r.target.Scheme, r.target.Host
+		req.Host = r.target.Host
+	}
+	base := r.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(req)
+}
+
+func imdsError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+// supported IMDS identity api-versions; the real service lists more.
+var imdsAPIVersions = map[string]bool{
+	"2018-02-01": true, "2019-08-01": true, "2019-11-01": true, "2020-06-01": true, "2021-02-01": true,
+}
+
+func (m *IMDS) serveToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		imdsError(w, http.StatusMethodNotAllowed, "invalid_request", "The requested method is not supported; use GET")
+		return
+	}
+	if r.Header.Get("X-Forwarded-For") != "" {
+		imdsError(w, http.StatusBadRequest, "invalid_request", "Request contains X-Forwarded-For header")
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Metadata"), "true") {
+		imdsError(w, http.StatusBadRequest, "invalid_request", "Required metadata header not specified")
+		return
+	}
+	q := r.URL.Query()
+	switch v := q.Get("api-version"); {
+	case v == "":
+		imdsError(w, http.StatusBadRequest, "invalid_request", "Required query variable 'api-version' is missing")
+		return
+	case !imdsAPIVersions[v]:
+		imdsError(w, http.StatusBadRequest, "invalid_request", "Invalid value for query variable 'api-version'")
+		return
+	}
+	resource := q.Get("resource")
+	if resource == "" {
+		imdsError(w, http.StatusBadRequest, "invalid_request", "Required audience parameter not specified")
+		return
+	}
+	var selectors []string
+	for _, k := range []string{"client_id", "msi_res_id", "object_id", "mi_res_id"} {
+		if q.Has(k) {
+			selectors = append(selectors, k)
+		}
+	}
+	if len(selectors) > 1 {
+		imdsError(w, http.StatusBadRequest, "invalid_request", "Multiple identities specified; use only one of client_id, object_id or msi_res_id")
+		return
+	}
+	id, ok := m.identity(q, selectors)
+	if !ok {
+		imdsError(w, http.StatusBadRequest, "invalid_request", "Identity not found")
+		return
+	}
+	now := time.Now()
+	exp := now.Add(m.opts.TokenLifetime)
+	aud := strings.TrimSuffix(resource, "/.default")
+	tok := m.signer.Sign(entraClaims(entraTokenSpec{
+		v1: m.opts.V1Tokens, issuerV2: m.signer.IssuerURL(), tenant: m.tenant, aud: aud,
+		appID: id.ClientID, oid: id.ObjectID, now: now, exp: exp, omitExp: m.opts.OmitExpiry,
+	}))
+	m.mu.Lock()
+	m.issued = append(m.issued, IMDSIssue{Identity: id, Resource: resource, Token: tok})
+	m.mu.Unlock()
+	life := int64(m.opts.TokenLifetime / time.Second)
+	writeJSON(w, http.StatusOK, map[string]string{
+		"access_token":   tok,
+		"client_id":      id.ClientID,
+		"expires_in":     strconv.FormatInt(life, 10),
+		"expires_on":     strconv.FormatInt(exp.Unix(), 10),
+		"ext_expires_in": strconv.FormatInt(life, 10),
+		"not_before":     strconv.FormatInt(now.Unix(), 10),
+		"resource":       resource,
+		"token_type":     "Bearer",
+	})
+}
+
+func (m *IMDS) identity(q url.Values, selectors []string) (ManagedIdentity, bool) {
+	if len(selectors) == 0 {
+		return m.system, !m.opts.DisableSystemAssigned
+	}
+	key := selectors[0]
+	want := q.Get(key)
+	for _, id := range m.opts.UserAssigned {
+		var have string
+		switch key {
+		case "client_id":
+			have = id.ClientID
+		case "object_id":
+			have = id.ObjectID
+		default:
+			have = id.ResourceID
+		}
+		if have != "" && strings.EqualFold(have, want) {
+			return id, true
+		}
+	}
+	return ManagedIdentity{}, false
+}
+
+func fillIDs(id *ManagedIdentity) {
+	if id.ClientID == "" {
+		id.ClientID = newGUID()
+	}
+	if id.ObjectID == "" {
+		id.ObjectID = newGUID()
+	}
+}
+
+// newGUID returns a random version-4 UUID.
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// entraTokenSpec describes a Microsoft Entra access token for an app.
+type entraTokenSpec struct {
+	v1               bool
+	issuerV2, tenant string
+	aud, appID, oid  string
+	now, exp         time.Time
+	omitExp          bool
+}
+
+// entraClaims builds the claims of an Entra app-only access token: v2
+// tokens carry ver "2.0", azp and the issuer's own URL; v1 tokens ver
+// "1.0", appid and the sts.windows.net issuer.
+func entraClaims(s entraTokenSpec) Claims {
+	c := Claims{
+		"aud": s.aud, "tid": s.tenant, "oid": s.oid, "sub": s.oid,
+		"iat": s.now.Unix(), "nbf": s.now.Unix(), "exp": s.exp.Unix(),
+		"idtyp": "app", "uti": randomID(), "rh": "0.emulated",
+	}
+	if s.v1 {
+		c["ver"] = "1.0"
+		c["iss"] = "https://sts.windows.net/" + s.tenant + "/"
+		c["appid"] = s.appID
+		c["appidacr"] = "2"
+	} else {
+		c["ver"] = "2.0"
+		c["iss"] = s.issuerV2
+		c["azp"] = s.appID
+		c["azpacr"] = "2"
+	}
+	if s.omitExp {
+		delete(c, "exp")
+	}
+	return c
+}
