@@ -57,7 +57,7 @@ func TestCacheRefreshesInBackgroundWhileServingValidToken(t *testing.T) {
 	// Past it, the timer starts a refresh; it is held at the IdP while
 	// callers keep getting the current token without waiting.
 	idp.hold()
-	clock.Advance(5 * time.Minute)
+	clock.Advance(6 * time.Minute) // past the latest refresh point, 49m12s
 	waitStarted(t, idp)
 	waitStarted(t, idp) // the first fetch's signal
 	ctx, cancel := context.WithCancel(context.Background())
@@ -388,4 +388,14 @@ func TestCacheIdentityProviderLoad(t *testing.T) {
 	t.Logf("identity-provider requests: %d for %d authentications by %d connections over 24h of 1h tokens", fetches, auths, conns)
 	assert.LessOrEqual(t, fetches, int64(31))
 	assert.GreaterOrEqual(t, fetches, int64(24), "tokens are refreshed, not reused past expiry")
+}
+
+func TestCacheHotPathDoesNotAllocate(t *testing.T) { // not parallel: AllocsPerRun
+	c, err := oauthbearer.NewCache(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "t", Expiry: time.Now().Add(time.Hour)}), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	ctx := context.Background()
+	_, err = c.Token(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = c.Token(ctx) }))
 }

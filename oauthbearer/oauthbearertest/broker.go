@@ -1,0 +1,519 @@
+package oauthbearertest
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
+)
+
+// BrokerOptions configures a [Broker]. A nil *BrokerOptions is not valid:
+// the broker needs at least a JWKS URL or an [Issuer]. Fields have no
+// environment-variable fallbacks: a test bench is configured in code.
+type BrokerOptions struct {
+	// Issuer, if set, supplies JWKSURL (its [Issuer.JWKSURL]) and
+	// ExpectedIssuer (its [Issuer.IssuerURL]) when those are empty.
+	Issuer *Issuer
+
+	// JWKSURL is where the broker fetches the keys that sign valid tokens,
+	// like Kafka's sasl.oauthbearer.jwks.endpoint.url. Required unless
+	// Issuer is set. The set is fetched on first use and refetched (at most
+	// once a second) when a token names an unknown kid.
+	JWKSURL string
+
+	// ExpectedAudience, if non-empty, must be among the token's "aud"
+	// values, like sasl.oauthbearer.expected.audience. Default: empty, the
+	// audience is not checked (Kafka's default).
+	ExpectedAudience string
+
+	// ExpectedIssuer, if non-empty, must equal the token's "iss", like
+	// sasl.oauthbearer.expected.issuer. Default: Issuer's URL when Issuer
+	// is set, else empty (not checked, Kafka's default).
+	ExpectedIssuer string
+
+	// SubClaimName names the claim that holds the principal, like
+	// sasl.oauthbearer.sub.claim.name. Default "sub".
+	SubClaimName string
+
+	// ClockSkew is the allowance on "exp" and "nbf", like
+	// sasl.oauthbearer.clock.skew.seconds. Default (0) 30s, Kafka's
+	// default; a negative value allows no skew.
+	ClockSkew time.Duration
+
+	// MaxReauth caps the session lifetime, like connections.max.reauth.ms.
+	// Default 0: not set, so the session lasts as long as the token (what
+	// Kafka does for OAUTHBEARER, whose credential always expires).
+	MaxReauth time.Duration
+
+	// DisableReauthentication makes the broker behave like one before
+	// KIP-368 (Kafka < 2.2): SessionLifetimeMs is always 0, sessions never
+	// expire, and a SaslHandshake on an authenticated connection is
+	// answered ILLEGAL_SASL_STATE. Default false.
+	DisableReauthentication bool
+
+	// NumBrokers is the number of brokers in the cluster, each on its own
+	// 127.0.0.1 port, all validating tokens. Default 1.
+	NumBrokers int
+
+	// Topics are created at start with Partitions partitions each.
+	// Default: none (kfake then creates topics on demand only if
+	// ClusterOptions allows it).
+	Topics []string
+	// Partitions per topic in Topics. Default 1.
+	Partitions int32
+
+	// Verdict, if set, is called for every token the client presents
+	// (after the broker has validated it: the argument's Accepted and
+	// Reason carry the broker's own verdict) and may reject it by returning
+	// a non-nil [Rejection]; returning nil keeps the broker's verdict. It
+	// cannot accept a token the broker rejected. Use it to emulate
+	// provider-specific refusals such as Confluent's JWT_PROCESSING_FAILED.
+	// It runs on the connection's goroutine and must not block.
+	Verdict func(Authentication) *Rejection
+
+	// HTTPClient fetches the JWKS. Default: a client of the broker's own
+	// (so Close can drop its idle connections) with a 10s timeout.
+	HTTPClient *http.Client
+
+	// Logger receives connection and authentication events; tokens are
+	// never logged. Default: silent.
+	Logger *slog.Logger
+
+	// ClusterOptions are extra kfake options appended after the broker's
+	// own. They must not include kfake.ListenFn, kfake.EnableSASL,
+	// kfake.Superuser, kfake.TLS or kfake.NumBrokers: the broker owns
+	// listening and authentication.
+	ClusterOptions []kfake.Opt
+}
+
+// Rejection is how a [BrokerOptions.Verdict] hook refuses a token.
+type Rejection struct {
+	// Status is the RFC 7628 error status put in the challenge
+	// {"status":"<Status>"}. Default "invalid_token" (what Kafka's
+	// validator always sends). Ignored when Message is set.
+	Status string
+	// Scope, if non-empty, is added to the challenge as "scope".
+	Scope string
+	// Message, if non-empty, skips the RFC 7628 challenge: the
+	// SaslAuthenticate fails at once with SASL_AUTHENTICATION_FAILED and
+	// this error message, as when a custom Kafka callback handler throws
+	// SaslAuthenticationException, and the connection is closed.
+	Message string
+	// Reason is what [Authentication.Reason] records. Default
+	// [RejectByHook].
+	Reason RejectReason
+	// Detail is what [Authentication.Detail] records.
+	Detail string
+}
+
+// RejectReason says why the broker refused an authentication.
+type RejectReason string
+
+// Rejection reasons recorded in [Authentication.Reason].
+const (
+	// RejectMalformedToken: the bearer token is not a parseable JWS, or
+	// uses an algorithm outside RS256/RS384/RS512/PS256/ES256/ES384.
+	RejectMalformedToken = RejectReason(jwtverify.Malformed)
+	// RejectUnknownKid: the token's header has no kid, or a kid not in
+	// the JWKS even after a refetch.
+	RejectUnknownKid = RejectReason(jwtverify.UnknownKid)
+	// RejectBadSignature: the signature does not verify with the kid's key.
+	RejectBadSignature = RejectReason(jwtverify.BadSignature)
+	// RejectBadIssuer: "iss" differs from ExpectedIssuer.
+	RejectBadIssuer = RejectReason(jwtverify.BadIssuer)
+	// RejectBadAudience: ExpectedAudience is not among "aud".
+	RejectBadAudience = RejectReason(jwtverify.BadAudience)
+	// RejectExpired: "exp" plus ClockSkew is not after now.
+	RejectExpired = RejectReason(jwtverify.Expired)
+	// RejectNoExpiry: the token has no "exp".
+	RejectNoExpiry = RejectReason(jwtverify.NoExpiry)
+	// RejectNoSubject: the SubClaimName claim is missing or empty.
+	RejectNoSubject = RejectReason(jwtverify.NoSubject)
+	// RejectNotYetValid: "nbf" is later than now plus ClockSkew.
+	RejectNotYetValid = RejectReason(jwtverify.NotYetValid)
+	// RejectNoIssuedAt: the token has no numeric "iat" (Kafka's
+	// validator requires one).
+	RejectNoIssuedAt RejectReason = "no_issued_at"
+	// RejectMalformedMessage: the SASL client-first message does not
+	// follow RFC 7628 as Kafka parses it (framing, the auth=Bearer
+	// field, extension names and values, authzid syntax).
+	RejectMalformedMessage RejectReason = "malformed_client_first_message"
+	// RejectAuthzIDMismatch: the client sent an authzid (a=...) that is
+	// not the token's principal.
+	RejectAuthzIDMismatch RejectReason = "authzid_mismatch"
+	// RejectPrincipalChanged: a re-authentication presented a token for a
+	// different principal than the connection's.
+	RejectPrincipalChanged RejectReason = "principal_changed"
+	// RejectByHook: [BrokerOptions.Verdict] refused the token.
+	RejectByHook RejectReason = "rejected_by_hook"
+)
+
+// Authentication records one SASL/OAUTHBEARER authentication attempt: one
+// client-first message that the broker evaluated.
+type Authentication struct {
+	// Conn identifies the TCP connection (1, 2, ... in accept order).
+	Conn int64
+	// Node is the kfake node ID of the broker that was connected to.
+	Node int32
+	// RemoteAddr is the client's address.
+	RemoteAddr string
+	// Principal is the value of the SubClaimName claim when the token
+	// verified ("" otherwise).
+	Principal string
+	// AuthzID is the authorization identity (a=...) the client sent, if
+	// any.
+	AuthzID string
+	// Extensions are the SASL extensions the client sent (never nil).
+	Extensions map[string]string
+	// Claims are the verified token's claims (nil when it did not verify).
+	Claims map[string]any
+	// Reauth is true for a KIP-368 re-authentication on an already
+	// authenticated connection.
+	Reauth bool
+	// Time is when the broker evaluated the message.
+	Time time.Time
+	// Accepted is true when the authentication succeeded.
+	Accepted bool
+	// Reason says why it was refused ("" when Accepted).
+	Reason RejectReason
+	// Detail is a human explanation of Reason.
+	Detail string
+	// SessionLifetime is what the broker sent as SessionLifetimeMs (0:
+	// unlimited, or rejected).
+	SessionLifetime time.Duration
+}
+
+// BrokerConnection summarises one client connection.
+type BrokerConnection struct {
+	// ID is [Authentication.Conn].
+	ID int64
+	// Node is the broker node the client connected to.
+	Node int32
+	// RemoteAddr is the client's address.
+	RemoteAddr string
+	// Principal is the authenticated principal ("" before success).
+	Principal string
+	// Extensions are those of the last successful authentication.
+	Extensions map[string]string
+	// Authentications counts successful authentications, the first one
+	// and every re-authentication.
+	Authentications int
+	// Open is false once the connection has closed.
+	Open bool
+}
+
+// Broker is an in-process Kafka cluster (franz-go's kfake) whose every
+// listener demands SASL/OAUTHBEARER and validates bearer JWTs the way Apache
+// Kafka's OAuthBearerSaslServer with OAuthBearerValidatorCallbackHandler
+// does. It listens on 127.0.0.1 only.
+//
+// What it checks, per connection:
+//   - Before authentication only ApiVersions, SaslHandshake and
+//     SaslAuthenticate are allowed; any other request closes the
+//     connection, as Kafka does. Frames above 512 KiB before
+//     authentication (Kafka's sasl.server.max.receive.size) close it too.
+//   - SaslHandshake v0 or v1 with mechanism OAUTHBEARER; any other
+//     mechanism gets UNSUPPORTED_SASL_MECHANISM listing OAUTHBEARER, and
+//     the connection is closed. After v1 the next request must be
+//     SaslAuthenticate (else the connection is closed); after v0 the next
+//     frame is the raw SASL token, answered raw.
+//   - The client-first message must match Kafka's grammar exactly:
+//     "n,[a=authzid],\x01auth=<scheme> <token>\x01(key=value\x01)*\x01",
+//     scheme "Bearer" (any case), token [-_.a-zA-Z0-9]+, extension keys
+//     [A-Za-z]+ (not "auth"), values [\x21-\x7E \t\r\n]+. A mismatch fails
+//     with SASL_AUTHENTICATION_FAILED and Kafka's generic message
+//     "Authentication failed during authentication due to invalid
+//     credentials with SASL mechanism OAUTHBEARER", and closes.
+//   - The token: JWS signature with the JWKS key named by its "kid"
+//     (RS256/RS384/RS512/PS256/ES256/ES384), "exp" present and not past
+//     (with ClockSkew), "nbf" if present not in the future, "iat" present,
+//     "iss" equal to ExpectedIssuer and ExpectedAudience among "aud" when
+//     those are set, and a non-empty SubClaimName claim, which becomes the
+//     principal. An invalid token gets error code 0 and the RFC 7628
+//     challenge {"status":"invalid_token"}; the client's 0x01
+//     acknowledgement then gets SASL_AUTHENTICATION_FAILED with that same
+//     JSON as the error message, and the connection is closed. A client
+//     that sends anything else instead (sarama sends the four characters
+//     `\x01`) has it parsed as a new client-first message, like Kafka:
+//     garbage gets the generic failure above.
+//   - An authzid, if sent, must equal the principal; a re-authentication
+//     must keep the principal ("Cannot change principals during
+//     re-authentication from User.a: User.b").
+//   - On success SessionLifetimeMs is the token's remaining life, capped
+//     by MaxReauth, as Kafka computes it. A connection whose session has
+//     expired is closed on its next request unless that request is a
+//     SaslHandshake starting a re-authentication (KIP-368), which is
+//     allowed at most once a second per connection, as in Kafka; a
+//     handshake on an authenticated connection that may not re-authenticate
+//     gets ILLEGAL_SASL_STATE, and a SaslAuthenticate after success gets
+//     ILLEGAL_SASL_STATE. SASL responses are written only after every
+//     earlier response, so the client sees them in order.
+//
+// What it does not do: TLS; ACLs or any authorization by principal (kfake
+// runs without ACLs: every authenticated principal may do everything);
+// scope checks; validating extension values beyond their syntax (Kafka
+// accepts and ignores them by default); multiple expected audiences;
+// GSSAPI, PLAIN or SCRAM. Everything after authentication is plain kfake.
+type Broker struct {
+	cluster  *kfake.Cluster
+	verifier *jwtverify.Verifier
+	opts     BrokerOptions
+	log      *slog.Logger
+	ownHTTP  *http.Client
+
+	mu      sync.Mutex
+	closed  bool
+	connSeq int64
+	nodeSeq int32
+	conns   map[int64]*brokerConn
+	summary map[int64]*BrokerConnection
+	auths   []Authentication
+	wg      sync.WaitGroup
+}
+
+// NewBroker starts a Broker that is closed when t's test ends.
+func NewBroker(t testing.TB, opts *BrokerOptions) *Broker {
+	t.Helper()
+	b, err := StartBroker(opts)
+	if err != nil {
+		t.Fatalf("oauthbearertest: %v", err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+// StartBroker starts a Broker; the caller must Close it.
+func StartBroker(opts *BrokerOptions) (*Broker, error) {
+	if opts == nil {
+		return nil, errors.New("oauthbearertest: StartBroker needs BrokerOptions with JWKSURL or Issuer; pass &BrokerOptions{Issuer: iss}")
+	}
+	o := *opts
+	o.Topics = slices.Clone(o.Topics)
+	o.ClusterOptions = slices.Clone(o.ClusterOptions)
+	if o.Issuer != nil {
+		if o.JWKSURL == "" {
+			o.JWKSURL = o.Issuer.JWKSURL()
+		}
+		if o.ExpectedIssuer == "" {
+			o.ExpectedIssuer = o.Issuer.IssuerURL()
+		}
+	}
+	if o.JWKSURL == "" {
+		return nil, errors.New("oauthbearertest: BrokerOptions.JWKSURL is empty; set it or BrokerOptions.Issuer")
+	}
+	if o.SubClaimName == "" {
+		o.SubClaimName = "sub"
+	}
+	switch {
+	case o.ClockSkew == 0:
+		o.ClockSkew = 30 * time.Second
+	case o.ClockSkew < 0:
+		o.ClockSkew = time.Nanosecond // jwtverify reads 0 as its default
+	}
+	if o.MaxReauth < 0 {
+		return nil, fmt.Errorf("oauthbearertest: BrokerOptions.MaxReauth is %v; use 0 (unset) or a positive duration", o.MaxReauth)
+	}
+	if o.NumBrokers < 0 {
+		return nil, fmt.Errorf("oauthbearertest: BrokerOptions.NumBrokers is %d; use 0 (one broker) or more", o.NumBrokers)
+	}
+	if o.NumBrokers == 0 {
+		o.NumBrokers = 1
+	}
+	if o.Partitions <= 0 {
+		o.Partitions = 1
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Broker{
+		opts:    o,
+		log:     log,
+		conns:   map[int64]*brokerConn{},
+		summary: map[int64]*BrokerConnection{},
+	}
+	client := o.HTTPClient
+	if client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		b.ownHTTP = &http.Client{Transport: tr, Timeout: 10 * time.Second}
+		client = b.ownHTTP
+	}
+	b.verifier = jwtverify.New(o.JWKSURL, client)
+
+	kopts := []kfake.Opt{
+		kfake.NumBrokers(o.NumBrokers),
+		kfake.ListenFn(b.listen),
+	}
+	if len(o.Topics) > 0 {
+		kopts = append(kopts, kfake.SeedTopics(o.Partitions, o.Topics...))
+	}
+	kopts = append(kopts, o.ClusterOptions...)
+	c, err := kfake.NewCluster(kopts...)
+	if err != nil {
+		b.closeHTTP()
+		return nil, fmt.Errorf("oauthbearertest: starting the kfake cluster: %w", err)
+	}
+	b.cluster = c
+	return b, nil
+}
+
+// listen is kfake's ListenFn: it binds 127.0.0.1 and hands kfake a
+// listener whose connections pass through the SASL gate.
+func (b *Broker) listen(network, address string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, err
+	}
+	if host != "127.0.0.1" {
+		address = net.JoinHostPort("127.0.0.1", port)
+	}
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	node := b.nodeSeq
+	b.nodeSeq++
+	b.mu.Unlock()
+	return &brokerListener{Listener: ln, b: b, node: node}, nil
+}
+
+// Addrs are the brokers' host:port addresses, for seed brokers.
+func (b *Broker) Addrs() []string { return b.cluster.ListenAddrs() }
+
+// Cluster is the underlying kfake cluster, for its control hooks and
+// admin helpers.
+func (b *Broker) Cluster() *kfake.Cluster { return b.cluster }
+
+// Authentications returns every authentication attempt so far, in order.
+func (b *Broker) Authentications() []Authentication {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]Authentication, len(b.auths))
+	for i, a := range b.auths {
+		a.Extensions = maps.Clone(a.Extensions)
+		a.Claims = maps.Clone(a.Claims)
+		out[i] = a
+	}
+	return out
+}
+
+// Rejections counts refused authentication attempts.
+func (b *Broker) Rejections() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, a := range b.auths {
+		if !a.Accepted {
+			n++
+		}
+	}
+	return n
+}
+
+// Connections counts the TCP connections accepted so far, open or closed.
+func (b *Broker) Connections() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return int(b.connSeq)
+}
+
+// ConnectionInfo summarises every connection accepted so far, in order.
+func (b *Broker) ConnectionInfo() []BrokerConnection {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]BrokerConnection, 0, len(b.summary))
+	for id := int64(1); id <= b.connSeq; id++ {
+		if s, ok := b.summary[id]; ok {
+			c := *s
+			c.Extensions = maps.Clone(c.Extensions)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Close stops the cluster, closes every client connection and waits for
+// the broker's connection goroutines. It is idempotent.
+func (b *Broker) Close() {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.closed = true
+	conns := slices.Collect(maps.Values(b.conns))
+	b.mu.Unlock()
+	b.cluster.Close()
+	for _, c := range conns {
+		c.shutdown()
+	}
+	b.wg.Wait()
+	b.closeHTTP()
+}
+
+func (b *Broker) closeHTTP() {
+	if b.ownHTTP != nil {
+		b.ownHTTP.CloseIdleConnections()
+	}
+}
+
+func (b *Broker) record(a Authentication) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.auths = append(b.auths, a)
+	if s, ok := b.summary[a.Conn]; ok && a.Accepted {
+		s.Principal = a.Principal
+		s.Extensions = maps.Clone(a.Extensions)
+		s.Authentications++
+	}
+}
+
+// brokerListener hands kfake gated connections.
+type brokerListener struct {
+	net.Listener
+	b    *Broker
+	node int32
+}
+
+func (l *brokerListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	b := l.b
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		_ = nc.Close()
+		return nil, net.ErrClosed
+	}
+	b.connSeq++
+	c := newBrokerConn(b, b.connSeq, l.node, nc)
+	b.conns[c.id] = c
+	b.summary[c.id] = &BrokerConnection{ID: c.id, Node: l.node, RemoteAddr: nc.RemoteAddr().String(), Open: true}
+	b.wg.Add(1)
+	b.mu.Unlock()
+	b.log.Debug("oauthbearertest: broker accepted a connection", "conn", c.id, "node", l.node, "remote", nc.RemoteAddr().String())
+	go c.serve()
+	return c, nil
+}
+
+func (b *Broker) forget(c *brokerConn) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.conns, c.id)
+	if s, ok := b.summary[c.id]; ok {
+		s.Open = false
+	}
+}

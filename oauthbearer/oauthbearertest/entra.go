@@ -1,0 +1,459 @@
+package oauthbearertest
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
+)
+
+// EntraTokenExchangeAudience is the audience a Kubernetes service-account
+// token must carry for Entra workload identity federation.
+const EntraTokenExchangeAudience = "api://AzureADTokenExchange"
+
+// EntraClientAssertionType is the client_assertion_type of a federated
+// (JWT bearer) client assertion.
+const EntraClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// FederatedCredential is a federated identity credential on an app
+// registration or user-assigned identity: Entra accepts an assertion from
+// Issuer about Subject for Audience in place of a client secret.
+type FederatedCredential struct {
+	// Issuer is the assertion's required iss, such as an AKS cluster's OIDC
+	// issuer URL (an [Issuer]'s IssuerURL in tests).
+	Issuer string
+	// JWKSURL is where the issuer's keys are fetched. Default: Issuer +
+	// "/.well-known/jwks.json".
+	JWKSURL string
+	// Subject is the required sub, such as
+	// "system:serviceaccount:<namespace>:<name>".
+	Subject string
+	// Audience is the required aud. Default "api://AzureADTokenExchange".
+	Audience string
+}
+
+// EntraApp is an application (or user-assigned managed identity) in a
+// tenant that can sign in with federated credentials.
+type EntraApp struct {
+	// TenantID is the directory the app lives in (a GUID). Required.
+	TenantID string
+	// ClientID is the application (client) ID. Required.
+	ClientID string
+	// ObjectID is the service principal's object ID: the oid and sub of
+	// issued tokens. Default: random.
+	ObjectID string
+	// Federated lists the app's federated identity credentials.
+	Federated []FederatedCredential
+}
+
+// EntraOptions configures an [Entra] emulator.
+type EntraOptions struct {
+	// Signer signs issued access tokens. Default: a new [Issuer] owned
+	// (and closed) by the emulator.
+	Signer *Issuer
+	// Apps are the registered applications; their tenants are the only
+	// tenants that exist.
+	Apps []EntraApp
+	// TokenLifetime is the lifetime of issued tokens. Default 1h; a
+	// negative value issues already expired tokens.
+	TokenLifetime time.Duration
+	// OmitExpiry leaves the exp claim out of issued JWTs.
+	OmitExpiry bool
+	// V1Tokens issues Entra v1 access tokens (ver "1.0", sts.windows.net
+	// issuer, appid claim).
+	V1Tokens bool
+}
+
+// Entra emulates the parts of Microsoft Entra ID (the v2.0 endpoints of
+// login.microsoftonline.com) that MSAL's client-credentials flow with a
+// federated client assertion uses:
+//
+//	GET  /{tenant}/v2.0/.well-known/openid-configuration
+//	POST /{tenant}/oauth2/v2.0/token
+//
+// It serves TLS (azidentity refuses http authority hosts): use
+// [Server.Client] as azidentity's ClientOptions.Transport and URL as
+// Cloud.ActiveDirectoryAuthorityHost, with DisableInstanceDiscovery set.
+// It verifies the client assertion against the app's federated
+// credentials, fetching the assertion issuer's JWKS, and answers failures
+// with Entra's JSON error shape and AADSTS codes.
+type Entra struct {
+	*Server
+	signer    *Issuer
+	ownSigner bool
+	opts      EntraOptions
+
+	mu         sync.Mutex
+	verifiers  map[string]*jwtverify.Verifier
+	assertions []string
+	issued     []EntraIssue
+}
+
+// EntraIssue records one token the emulator issued.
+type EntraIssue struct {
+	// TenantID and ClientID identify the app.
+	TenantID, ClientID string
+	// Scope is the scope form field as received.
+	Scope string
+	// Assertion is the client assertion that was accepted.
+	Assertion string
+	// Token is the issued access token.
+	Token string
+}
+
+// NewEntra starts an Entra emulator that is closed when t's test ends.
+func NewEntra(t testing.TB, opts *EntraOptions) *Entra {
+	t.Helper()
+	e, err := StartEntra(opts)
+	if err != nil {
+		t.Fatalf("oauthbearertest: %v", err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
+// StartEntra starts an Entra emulator; the caller must Close it.
+func StartEntra(opts *EntraOptions) (*Entra, error) {
+	e := &Entra{verifiers: map[string]*jwtverify.Verifier{}}
+	if opts != nil {
+		e.opts = *opts
+	}
+	if e.opts.TokenLifetime == 0 {
+		e.opts.TokenLifetime = time.Hour
+	}
+	e.opts.Apps = append([]EntraApp(nil), e.opts.Apps...)
+	for i := range e.opts.Apps {
+		a := &e.opts.Apps[i]
+		if a.TenantID == "" || a.ClientID == "" {
+			return nil, errors.New("EntraOptions.Apps: every app needs TenantID and ClientID")
+		}
+		if a.ObjectID == "" {
+			a.ObjectID = newGUID()
+		}
+	}
+	e.signer = e.opts.Signer
+	if e.signer == nil {
+		iss, err := StartIssuer(nil)
+		if err != nil {
+			return nil, err
+		}
+		e.signer, e.ownSigner = iss, true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{tenant}/v2.0/.well-known/openid-configuration", e.serveDiscovery)
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", e.serveToken)
+	on := true
+	srv, err := startServer("entra", mux, &on)
+	if err != nil {
+		if e.ownSigner {
+			e.signer.Close()
+		}
+		return nil, err
+	}
+	e.Server = srv
+	return e, nil
+}
+
+// Close stops the emulator (and the signer it started, if any).
+func (e *Entra) Close() {
+	e.Server.Close()
+	if e.ownSigner {
+		e.signer.Close()
+	}
+}
+
+// Signer is the issuer whose keys sign the access tokens.
+func (e *Entra) Signer() *Issuer { return e.signer }
+
+// Apps returns the registered apps, with generated object IDs filled in.
+func (e *Entra) Apps() []EntraApp { return append([]EntraApp(nil), e.opts.Apps...) }
+
+// TokenPath is the token endpoint's path for tenant.
+func (e *Entra) TokenPath(tenant string) string { return "/" + tenant + "/oauth2/v2.0/token" }
+
+// Assertions returns every client assertion presented to the token
+// endpoint, accepted or not, oldest first.
+func (e *Entra) Assertions() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.assertions...)
+}
+
+// Issued returns the tokens issued so far, oldest first.
+func (e *Entra) Issued() []EntraIssue {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]EntraIssue(nil), e.issued...)
+}
+
+// entraErrorReply writes Entra's OAuth error shape. The AADSTS code leads
+// error_description, as Entra's does, and error_codes repeats it.
+func entraErrorReply(w http.ResponseWriter, status int, oauthErr string, code int, desc string) {
+	trace, corr := newGUID(), newGUID()
+	now := time.Now().UTC()
+	full := fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
+		code, desc, trace, corr, now.Format("2006-01-02 15:04:05Z"))
+	writeJSON(w, status, map[string]any{
+		"error":             oauthErr,
+		"error_description": full,
+		"error_codes":       []int{code},
+		"timestamp":         now.Format("2006-01-02 15:04:05Z"),
+		"trace_id":          trace,
+		"correlation_id":    corr,
+		"error_uri":         "https://login.microsoftonline.com/error?code=" + fmt.Sprint(code),
+	})
+}
+
+func (e *Entra) tenantKnown(t string) bool {
+	for _, a := range e.opts.Apps {
+		if strings.EqualFold(a.TenantID, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Entra) unknownTenant(w http.ResponseWriter, t string) {
+	entraErrorReply(w, http.StatusBadRequest, "invalid_request", 90002,
+		fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", t))
+}
+
+func (e *Entra) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		entraErrorReply(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts GET requests.")
+		return
+	}
+	t := r.PathValue("tenant")
+	if !e.tenantKnown(t) {
+		e.unknownTenant(w, t)
+		return
+	}
+	base := e.URL + "/" + t
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token_endpoint":                        base + "/oauth2/v2.0/token",
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
+		"jwks_uri":                              e.signer.JWKSURL(),
+		"response_modes_supported":              []string{"query", "fragment", "form_post"},
+		"subject_types_supported":               []string{"pairwise"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
+		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
+		"issuer":                                base + "/v2.0",
+		"request_uri_parameter_supported":       false,
+		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
+		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
+		"end_session_endpoint":                  base + "/oauth2/v2.0/logout",
+		"tenant_region_scope":                   "EU",
+		"cloud_instance_name":                   "microsoftonline.com",
+	})
+}
+
+func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		entraErrorReply(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST, OPTIONS requests. Received a "+r.Method+" request.")
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		entraErrorReply(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		entraErrorReply(w, http.StatusBadRequest, "invalid_request", 900144, "The request body could not be parsed.")
+		return
+	}
+	f := r.PostForm
+	tenant := r.PathValue("tenant")
+	if !e.tenantKnown(tenant) {
+		e.unknownTenant(w, tenant)
+		return
+	}
+	if assertion := f.Get("client_assertion"); assertion != "" {
+		e.mu.Lock()
+		e.assertions = append(e.assertions, assertion)
+		e.mu.Unlock()
+	}
+	for _, p := range []string{"grant_type", "client_id", "scope"} {
+		if f.Get(p) == "" {
+			entraErrorReply(w, http.StatusBadRequest, "invalid_request", 900144, fmt.Sprintf("The request body must contain the following parameter: '%s'.", p))
+			return
+		}
+	}
+	if gt := f.Get("grant_type"); gt != "client_credentials" {
+		entraErrorReply(w, http.StatusBadRequest, "unsupported_grant_type", 70003, fmt.Sprintf("The app requested an unsupported grant type '%s'.", gt))
+		return
+	}
+	clientID := f.Get("client_id")
+	var app *EntraApp
+	for i := range e.opts.Apps {
+		a := &e.opts.Apps[i]
+		if strings.EqualFold(a.TenantID, tenant) && strings.EqualFold(a.ClientID, clientID) {
+			app = a
+		}
+	}
+	if app == nil {
+		entraErrorReply(w, http.StatusBadRequest, "unauthorized_client", 700016, fmt.Sprintf(
+			"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+			clientID, tenant))
+		return
+	}
+	resource, ok := entraResource(f.Get("scope"))
+	if !ok {
+		entraErrorReply(w, http.StatusBadRequest, "invalid_scope", 1002012, fmt.Sprintf(
+			"The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
+			f.Get("scope")))
+		return
+	}
+	if f.Get("client_secret") != "" {
+		entraErrorReply(w, http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
+		return
+	}
+	if f.Get("client_assertion") == "" {
+		entraErrorReply(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		return
+	}
+	if at := f.Get("client_assertion_type"); at != EntraClientAssertionType {
+		entraErrorReply(w, http.StatusBadRequest, "invalid_request", 700023, fmt.Sprintf("Client assertion type '%s' is not supported; use '%s'.", at, EntraClientAssertionType))
+		return
+	}
+	if status, oauthErr, code, desc := e.checkAssertion(app, f.Get("client_assertion")); code != 0 {
+		entraErrorReply(w, status, oauthErr, code, desc)
+		return
+	}
+	now := time.Now()
+	exp := now.Add(e.opts.TokenLifetime)
+	tok := e.signer.Sign(entraClaims(entraTokenSpec{
+		v1: e.opts.V1Tokens, issuerV2: e.signer.IssuerURL(), tenant: app.TenantID, aud: resource,
+		appID: app.ClientID, oid: app.ObjectID, now: now, exp: exp, omitExp: e.opts.OmitExpiry,
+	}))
+	e.mu.Lock()
+	e.issued = append(e.issued, EntraIssue{TenantID: app.TenantID, ClientID: app.ClientID, Scope: f.Get("scope"),
+		Assertion: f.Get("client_assertion"), Token: tok})
+	e.mu.Unlock()
+	life := int64(e.opts.TokenLifetime / time.Second)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token_type":     "Bearer",
+		"expires_in":     life,
+		"ext_expires_in": life,
+		"access_token":   tok,
+	})
+}
+
+// entraResource extracts the resource from a client-credentials scope
+// list: exactly one "<resource>/.default" scope, optionally beside the
+// OIDC scopes MSAL adds.
+func entraResource(scope string) (string, bool) {
+	var res []string
+	for _, s := range strings.Fields(scope) {
+		switch s {
+		case "openid", "profile", "offline_access":
+			continue
+		}
+		r, ok := strings.CutSuffix(s, "/.default")
+		if !ok || r == "" {
+			return "", false
+		}
+		res = append(res, r)
+	}
+	if len(res) != 1 {
+		return "", false
+	}
+	return res[0], true
+}
+
+// checkAssertion verifies a federated client assertion against the app's
+// federated credentials, returning Entra's error for the first problem.
+func (e *Entra) checkAssertion(app *EntraApp, assertion string) (status int, oauthErr string, code int, desc string) {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(assertion, claims); err != nil {
+		return http.StatusBadRequest, "invalid_request", 50027, "JWT token is invalid or malformed."
+	}
+	iss, _ := claims["iss"].(string)
+	sub, _ := claims["sub"].(string)
+	var auds []string
+	if a, err := claims.GetAudience(); err == nil {
+		auds = a
+	}
+	var byIssuer []FederatedCredential
+	for _, fc := range app.Federated {
+		if fc.Issuer == iss {
+			byIssuer = append(byIssuer, fc)
+		}
+	}
+	if len(byIssuer) == 0 {
+		return http.StatusBadRequest, "invalid_request", 700211,
+			fmt.Sprintf("No matching federated identity record found for presented assertion issuer '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.", iss)
+	}
+	var bySubject []FederatedCredential
+	for _, fc := range byIssuer {
+		if fc.Subject == sub {
+			bySubject = append(bySubject, fc)
+		}
+	}
+	if len(bySubject) == 0 {
+		return http.StatusBadRequest, "invalid_request", 700213,
+			fmt.Sprintf("No matching federated identity record found for presented assertion subject '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.", sub)
+	}
+	var match *FederatedCredential
+	for i, fc := range bySubject {
+		want := fc.Audience
+		if want == "" {
+			want = EntraTokenExchangeAudience
+		}
+		for _, a := range auds {
+			if a == want {
+				match = &bySubject[i]
+			}
+		}
+	}
+	if match == nil {
+		return http.StatusBadRequest, "invalid_request", 70021,
+			fmt.Sprintf("No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. Assertion Subject: '%s'. Assertion Audience: '%s'.", iss, sub, strings.Join(auds, ","))
+	}
+	jwks := match.JWKSURL
+	if jwks == "" {
+		jwks = strings.TrimSuffix(match.Issuer, "/") + "/.well-known/jwks.json"
+	}
+	e.mu.Lock()
+	v := e.verifiers[jwks]
+	if v == nil {
+		v = jwtverify.New(jwks, nil)
+		e.verifiers[jwks] = v
+	}
+	e.mu.Unlock()
+	want := match.Audience
+	if want == "" {
+		want = EntraTokenExchangeAudience
+	}
+	_, _, err := v.Verify(assertion, jwtverify.Expect{Issuer: match.Issuer, Audience: want, Skew: time.Minute})
+	var ve *jwtverify.Error
+	if errors.As(err, &ve) {
+		switch ve.Reason {
+		case jwtverify.Expired, jwtverify.NotYetValid, jwtverify.NoExpiry:
+			exp, _ := claims.GetExpirationTime()
+			expS := "none"
+			if exp != nil {
+				expS = exp.UTC().Format("2006-01-02 15:04:05Z")
+			}
+			return http.StatusBadRequest, "invalid_client", 700024, fmt.Sprintf(
+				"Client assertion is not within its valid time range. Current time: %s, expiry time of assertion %s. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+				time.Now().UTC().Format("2006-01-02 15:04:05Z"), expS)
+		case jwtverify.UnknownKid, jwtverify.BadSignature:
+			return http.StatusUnauthorized, "invalid_client", 700027, "Client assertion failed signature validation."
+		default:
+			return http.StatusBadRequest, "invalid_request", 50027, "JWT token is invalid or malformed."
+		}
+	}
+	if err != nil {
+		return http.StatusBadRequest, "invalid_request", 50027, "JWT token is invalid or malformed."
+	}
+	return 0, "", 0, ""
+}
