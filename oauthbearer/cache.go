@@ -70,11 +70,12 @@ type CacheOptions struct {
 // Cache wraps a [TokenSource] and hands out its token until shortly before
 // it expires, refreshing it in the background.
 //
-// Handing out a held token is lock-free and does not allocate. At most one
-// fetch from the wrapped source runs at a time, whatever the number of
-// callers. A refresh starts at [CacheOptions.RefreshFraction] of the
-// token's lifetime (less random jitter), triggered by a timer and by any
-// caller; while it runs, callers keep getting the current token. Callers
+// Handing out a held token is one atomic load: lock-free, allocation-free.
+// At most one fetch from the wrapped source runs at a time, whatever the
+// number of callers. A timer starts a refresh at
+// [CacheOptions.RefreshFraction] of the token's lifetime (give or take
+// [CacheOptions.Jitter]); while it runs, callers keep getting the current
+// token. Callers
 // wait only when no valid token exists, and a waiter whose context ends
 // returns at once without cancelling the fetch the others wait for.
 //
@@ -95,21 +96,22 @@ type Cache struct {
 	fetchTimeout            time.Duration
 	minBackoff, maxBackoff  time.Duration
 
-	// The lock-free read path uses only these three.
-	cur      atomic.Pointer[entry]
-	fetching atomic.Bool  // a fetch is scheduled or running
-	retryAt  atomic.Int64 // UnixNano before which no new fetch starts; 0 = none
+	// The lock-free read path uses only cur: nil when no usable token is
+	// held. The expiry timer clears it at the token's usableUntil.
+	cur atomic.Pointer[entry]
 
 	ctx    context.Context // cancelled by Close; parent of every fetch
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex // guards the fields below; never held while fetching
-	flight   *flight
-	timer    Timer
-	failures int
-	lastErr  error
-	closed   bool
+	mu          sync.Mutex // guards the fields below; never held while fetching
+	flight      *flight
+	timer       Timer     // the next refresh or retry
+	expiryTimer Timer     // clears cur when the held token stops being usable
+	retryAt     time.Time // no fetch starts before it (backoff)
+	failures    int
+	lastErr     error
+	closed      bool
 }
 
 var _ TokenSource = (*Cache)(nil)
@@ -203,41 +205,33 @@ func (o *CacheOptions) setDefaults() error {
 	return nil
 }
 
-// Token returns the held token while it is usable, starting a background
-// refresh once the refresh point has passed. Without a usable token it
-// waits for a fetch, or until ctx ends.
+// Token returns the held token while it is usable. Without a usable token
+// it waits for a fetch, or until ctx ends.
+//
+// The fast path is a single atomic load: timers, not the caller, move the
+// cache through its states (refresh due, token expiring), because reading
+// the clock costs more than everything else on this path.
 //
 // The returned error wraps the source's error (matchable with errors.Is
 // and errors.As, and transient per [IsTransient] when the source's was);
 // when ctx ends first it wraps both ctx.Err() and the last fetch failure.
 func (c *Cache) Token(ctx context.Context) (Token, error) {
 	if e := c.cur.Load(); e != nil {
-		now := c.clock.Now()
-		if now.Before(e.usableUntil) {
-			if !now.Before(e.refreshAt) && !c.fetching.Load() && now.UnixNano() >= c.retryAt.Load() {
-				c.refreshInBackground()
-			}
-			return e.tok, nil
-		}
+		return e.tok, nil
 	}
 	return c.wait(ctx)
-}
-
-func (c *Cache) refreshInBackground() {
-	c.mu.Lock()
-	if !c.closed && c.flight == nil {
-		c.startLocked(0)
-	}
-	c.mu.Unlock()
 }
 
 // wait is the slow path: no usable token is held.
 func (c *Cache) wait(ctx context.Context) (Token, error) {
 	c.mu.Lock()
 	now := c.clock.Now()
-	if e := c.cur.Load(); e != nil && now.Before(e.usableUntil) {
-		c.mu.Unlock()
-		return e.tok, nil
+	if e := c.cur.Load(); e != nil {
+		if now.Before(e.usableUntil) {
+			c.mu.Unlock()
+			return e.tok, nil
+		}
+		c.cur.CompareAndSwap(e, nil) // the expiry timer is late
 	}
 	if c.closed {
 		c.mu.Unlock()
@@ -245,7 +239,7 @@ func (c *Cache) wait(ctx context.Context) (Token, error) {
 	}
 	f := c.flight
 	if f == nil {
-		f = c.startLocked(time.Duration(c.retryAt.Load() - now.UnixNano()))
+		f = c.startLocked(c.retryAt.Sub(now))
 	}
 	c.mu.Unlock()
 
@@ -267,7 +261,6 @@ func (c *Cache) wait(ctx context.Context) (Token, error) {
 func (c *Cache) startLocked(delay time.Duration) *flight {
 	f := &flight{done: make(chan struct{})}
 	c.flight = f
-	c.fetching.Store(true)
 	c.stopTimerLocked()
 	c.wg.Add(1)
 	go c.run(f, delay)
@@ -368,11 +361,15 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 	ev.Background = prev != nil && start.Before(prev.usableUntil)
 	if err == nil {
 		e := c.newEntry(tok, start)
-		c.cur.Store(e)
 		c.failures, c.lastErr = 0, nil
-		c.retryAt.Store(0)
+		c.retryAt = time.Time{}
 		if !c.closed {
+			c.cur.Store(e)
 			c.armLocked(e.refreshAt.Sub(now))
+			if c.expiryTimer != nil {
+				c.expiryTimer.Stop()
+			}
+			c.expiryTimer = c.clock.AfterFunc(e.usableUntil.Sub(now), func() { c.cur.CompareAndSwap(e, nil) })
 		}
 		f.tok = tok
 		ev.Expiry = tok.Expiry
@@ -380,7 +377,7 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 		c.failures++
 		c.lastErr = err
 		next := now.Add(c.backoff(c.failures, retryAfter(err)))
-		c.retryAt.Store(next.UnixNano())
+		c.retryAt = next
 		// Retry in the background only while a valid token remains: an
 		// idle client must not poll a failing identity provider forever.
 		if prev != nil && next.Before(prev.usableUntil) && !c.closed {
@@ -390,7 +387,6 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 		ev.Failures, ev.NextRetry = c.failures, next
 	}
 	c.flight = nil
-	c.fetching.Store(false)
 	close(f.done)
 	c.mu.Unlock()
 
@@ -433,8 +429,7 @@ func (c *Cache) onTimer() {
 		return
 	}
 	c.timer = nil
-	delay := time.Duration(c.retryAt.Load() - c.clock.Now().UnixNano())
-	c.startLocked(delay)
+	c.startLocked(c.retryAt.Sub(c.clock.Now()))
 }
 
 // Invalidate drops rejected if it is the token being handed out, so that
@@ -453,10 +448,10 @@ func (c *Cache) Invalidate(rejected Token) {
 	}
 }
 
-// Close stops background refreshes, cancels a fetch in progress and waits
-// for it to return, then closes the wrapped source if it is an [io.Closer].
-// After Close, a still-valid token keeps being handed out; once none is
-// left, Token returns [ErrClosed]. Close is idempotent.
+// Close stops background refreshes, drops the held token, cancels a fetch
+// in progress and waits for it to return, then closes the wrapped source
+// if it is an [io.Closer]. After Close, Token returns [ErrClosed]: close
+// the Kafka client first. Close is idempotent.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -465,6 +460,10 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.stopTimerLocked()
+	if c.expiryTimer != nil {
+		c.expiryTimer.Stop()
+	}
+	c.cur.Store(nil)
 	c.cancel()
 	c.mu.Unlock()
 	c.wg.Wait()

@@ -6,8 +6,7 @@ import (
 	"time"
 )
 
-// ErrClosed is returned by [Cache.Token] when the cache has been closed and
-// holds no valid token.
+// ErrClosed is returned by [Cache.Token] after [Cache.Close].
 var ErrClosed = errors.New("oauthbearer: token cache is closed")
 
 // TransientError marks a failure that is worth retrying: the identity
