@@ -1,0 +1,175 @@
+package franzsasl_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/goleak"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+// mintingSource is a raw source that mints a fresh Issuer token per call
+// and remembers each token's jti, so tests can match what the broker saw.
+type mintingSource struct {
+	iss     *oauthbearertest.Issuer
+	ttl     time.Duration
+	fetches atomic.Int64
+	mu      sync.Mutex
+	jtis    []string
+}
+
+func (s *mintingSource) Token(context.Context) (oauthbearer.Token, error) {
+	n := s.fetches.Add(1)
+	jti := "jti-" + time.Now().Format("150405.000000000") + "-" + string(rune('a'+n%26))
+	s.mu.Lock()
+	s.jtis = append(s.jtis, jti)
+	s.mu.Unlock()
+	return oauthbearer.Token{
+		Value:  s.iss.Mint("workload-1", "kafka", s.ttl, oauthbearertest.Claims{"jti": jti}),
+		Expiry: time.Now().Add(s.ttl),
+	}, nil
+}
+
+func (s *mintingSource) lastJTI() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.jtis[len(s.jtis)-1]
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestFranzGoProducesAndConsumesWithCachedToken(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}, NumBrokers: 2,
+	})
+	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	cache, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "test issuer"})
+	require.NoError(t, err)
+	src, err := oauthbearer.WithExtensions(cache, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"})
+	require.NoError(t, err)
+
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(broker.Addrs()...),
+		kgo.SASL(franzsasl.Mechanism(src, &franzsasl.Options{Timeout: 5 * time.Second})),
+		kgo.ConsumeTopics("orders"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	)
+	require.NoError(t, err)
+	defer cl.Close()
+	defer cache.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for i := range 5 {
+		require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte{byte('0' + i)}}).FirstErr())
+	}
+	var got []string
+	for len(got) < 5 {
+		fs := cl.PollFetches(ctx)
+		require.NoError(t, fs.Err0())
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	assert.Equal(t, []string{"0", "1", "2", "3", "4"}, got)
+
+	auths := broker.Authentications()
+	require.NotEmpty(t, auths)
+	for _, a := range auths {
+		require.True(t, a.Accepted, "%s: %s", a.Reason, a.Detail)
+		assert.Equal(t, "workload-1", a.Principal)
+		assert.Equal(t, raw.lastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
+		assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"}, a.Extensions)
+	}
+	assert.EqualValues(t, 1, raw.fetches.Load(), "%d connections shared one token", broker.Connections())
+	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.fetches.Load())
+}
+
+func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	var reject atomic.Bool
+	reject.Store(true)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+		Issuer: iss, Topics: []string{"t"},
+		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
+			if reject.Load() {
+				return &oauthbearertest.Rejection{Status: "JWT_PROCESSING_FAILED"}
+			}
+			return nil
+		},
+	})
+	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	cache, err := oauthbearer.NewCache(raw, nil)
+	require.NoError(t, err)
+	defer cache.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(franzsasl.Mechanism(cache, nil)),
+		kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
+	require.NoError(t, err)
+	defer cl.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = cl.Ping(ctx)
+	require.Error(t, err)
+	var rej *oauthbearer.RejectedError
+	require.True(t, errors.As(err, &rej), "got %v", err)
+	assert.Equal(t, "JWT_PROCESSING_FAILED", rej.Status)
+	assert.Contains(t, err.Error(), `status "JWT_PROCESSING_FAILED"`)
+	assert.Contains(t, err.Error(), "accessTokenAcceptedVersion")
+	assert.NotContains(t, err.Error(), "unexpected data")
+	fetchesAfterRejection := raw.fetches.Load()
+
+	reject.Store(false)
+	require.NoError(t, cl.Ping(ctx))
+	assert.Greater(t, raw.fetches.Load(), fetchesAfterRejection, "the rejected token was invalidated and a fresh one fetched")
+	last := broker.Authentications()
+	assert.Equal(t, raw.lastJTI(), last[len(last)-1].Claims["jti"])
+}
+
+func TestFranzGoExpiredTokenRejectedByBroker(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
+	// A source whose token is already expired at the broker but that
+	// claims a valid expiry: the broker's check is what fails.
+	src := oauthbearer.StaticTokenSource(oauthbearer.Token{
+		Value: iss.Mint("w", "kafka", -time.Minute, nil), Expiry: time.Now().Add(time.Hour),
+	})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(franzsasl.Mechanism(src, nil)), kgo.RequestRetries(0))
+	require.NoError(t, err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = cl.Ping(ctx)
+	var rej *oauthbearer.RejectedError
+	require.True(t, errors.As(err, &rej), "got %v", err)
+	assert.Equal(t, "invalid_token", rej.Status)
+	assert.Contains(t, err.Error(), "expected.audience")
+	assert.Equal(t, oauthbearertest.RejectReason("expired"), broker.Authentications()[0].Reason)
+}
+
+func TestFranzGoBoundsTokenFetch(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss})
+	hung := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
+		<-ctx.Done() // franz-go's own context has no deadline; the adapter's must end this
+		return oauthbearer.Token{}, oauthbearer.Transient(ctx.Err(), 0)
+	})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...),
+		kgo.SASL(franzsasl.Mechanism(hung, &franzsasl.Options{Timeout: 50 * time.Millisecond})), kgo.RetryTimeout(200*time.Millisecond))
+	require.NoError(t, err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = cl.Ping(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NoError(t, ctx.Err(), "the adapter's timeout ended the fetch, not the test's")
+}
