@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# kafka-jars.sh [DIR]: fetch the jars of a real Apache Kafka broker (and its
+# log4j2 binding) into DIR/lib, for the end-to-end tests in e2e/ (run them
+# with: go test -race -tags e2e ./e2e/...).
+#
+# DIR defaults to ${KWI_KAFKA_HOME:-$HOME/.cache/kafka-workload-identity/kafka}.
+# The version is pinned (KWI_KAFKA_VERSION overrides it) because the tests
+# assert broker behaviour: 4.1.0 and 4.1.1 accept JWTs without checking
+# their signature, so anything older than 4.2.0 is refused.
+#
+# Idempotent: DIR/lib/.complete records the version of a finished copy and
+# a second run with the same version does nothing. Needs java (17+) and mvn;
+# the jars come through mvn from the repositories configured for it.
+set -euo pipefail
+
+KAFKA_VERSION="${KWI_KAFKA_VERSION:-4.4.0}"
+# Must match the log4j-core that kafka-server depends on at KAFKA_VERSION.
+LOG4J_VERSION="${KWI_LOG4J_VERSION:-2.25.5}"
+DIR="${1:-${KWI_KAFKA_HOME:-$HOME/.cache/kafka-workload-identity/kafka}}"
+LIB="$DIR/lib"
+MARKER="$LIB/.complete"
+STAMP="kafka_2.13-$KAFKA_VERSION log4j-$LOG4J_VERSION"
+
+die() { echo "kafka-jars.sh: $*" >&2; exit 1; }
+
+case "$KAFKA_VERSION" in
+  [0-3].* | 4.[01].*) die "Kafka $KAFKA_VERSION is too old: 4.1.0/4.1.1 skip JWT signature checks and the tests need 4.2.0 or newer; unset KWI_KAFKA_VERSION" ;;
+esac
+
+complete() { [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$STAMP" ]; }
+complete && exit 0
+
+mkdir -p "$DIR"
+# Parallel test binaries may all call this script: let one fetch while the
+# others wait, then find the copy complete.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$DIR/.lock"
+  flock 9
+  complete && exit 0
+fi
+
+command -v java >/dev/null 2>&1 || die "java not found on PATH; install a JDK 17 or newer (e.g. apt-get install openjdk-17-jre-headless)"
+command -v mvn >/dev/null 2>&1 || die "mvn not found on PATH; install Maven 3.8 or newer (e.g. apt-get install maven)"
+
+WORK="$(mktemp -d "$DIR/.fetch.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+cat >"$WORK/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.kafka-workload-identity</groupId>
+  <artifactId>kafka-broker-jars</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>$KAFKA_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+POM
+
+echo "kafka-jars.sh: fetching Apache Kafka $KAFKA_VERSION into $LIB" >&2
+if ! mvn -B -q -f "$WORK/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$WORK/lib" >"$WORK/mvn.log" 2>&1; then
+  cat "$WORK/mvn.log" >&2
+  die "mvn could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (see the log above); check network access for mvn (proxy in ~/.m2/settings.xml) and retry"
+fi
+ls "$WORK/lib"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null 2>&1 ||
+  die "mvn finished but kafka_2.13-$KAFKA_VERSION.jar is missing from $WORK/lib; rerun, or delete $DIR and rerun"
+
+# Swap the finished copy in whole so an interrupted run never leaves a lib
+# that looks complete.
+echo "$STAMP" >"$WORK/lib/.complete"
+rm -rf "$LIB"
+mv "$WORK/lib" "$LIB"
+echo "kafka-jars.sh: $(ls "$LIB" | wc -l) jars in $LIB" >&2

@@ -1,0 +1,171 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+// audience is the "aud" every broker in these tests expects.
+const audience = "kafka-e2e"
+
+// startBroker starts a broker that trusts iss for audience; opts may set
+// anything else (Reauth, ExtraProperties...).
+func startBroker(t *testing.T, iss *oauthbearertest.Issuer, opts kafkatest.Options) *kafkatest.Broker {
+	t.Helper()
+	opts.JWKSURL = iss.JWKSURL()
+	opts.Issuer = iss.IssuerURL()
+	opts.Audience = audience
+	return kafkatest.Start(t, opts)
+}
+
+// recordingMechanism wraps a SASL mechanism and keeps every non-empty
+// server message (a successful OAUTHBEARER exchange ends with an empty
+// one), because franz-go's OAUTHBEARER turns the broker's
+// {"status":"invalid_token"} into a generic error.
+type recordingMechanism struct {
+	sasl.Mechanism
+	mu         sync.Mutex
+	challenges []string
+}
+
+func (m *recordingMechanism) Authenticate(ctx context.Context, host string) (sasl.Session, []byte, error) {
+	s, first, err := m.Mechanism.Authenticate(ctx, host)
+	if err != nil {
+		return nil, nil, err
+	}
+	return recordingSession{s, m}, first, nil
+}
+
+func (m *recordingMechanism) Challenges() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.challenges...)
+}
+
+type recordingSession struct {
+	sasl.Session
+	m *recordingMechanism
+}
+
+func (s recordingSession) Challenge(resp []byte) (bool, []byte, error) {
+	if len(resp) > 0 {
+		s.m.mu.Lock()
+		s.m.challenges = append(s.m.challenges, string(resp))
+		s.m.mu.Unlock()
+	}
+	return s.Session.Challenge(resp)
+}
+
+// staticToken is franz-go's own OAUTHBEARER mechanism handing out one
+// token, recorded.
+func staticToken(token string) *recordingMechanism {
+	return &recordingMechanism{Mechanism: oauth.Auth{Token: token}.AsMechanism()}
+}
+
+func newClient(t *testing.T, b *kafkatest.Broker, mech sasl.Mechanism, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.Addr), kgo.SASL(mech)}, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+func createTopic(ctx context.Context, t *testing.T, cl *kgo.Client, topic string) {
+	t.Helper()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic = topic
+	rt.NumPartitions = 1
+	rt.ReplicationFactor = 1
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 30_000
+	resp, err := req.RequestWith(ctx, cl)
+	require.NoError(t, err)
+	require.Len(t, resp.Topics, 1)
+	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode), "CreateTopics %s", topic)
+}
+
+// TestRealBroker runs the basic cases against one broker, since each
+// broker costs a JVM start.
+func TestRealBroker(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	b := startBroker(t, iss, kafkatest.Options{})
+
+	t.Run("ProduceConsumeWithIssuerToken", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		const topic = "e2e-smoke"
+		mech := &recordingMechanism{Mechanism: oauth.Oauth(func(context.Context) (oauth.Auth, error) {
+			// A fresh token per connection, as a real TokenSource adapter does.
+			return oauth.Auth{Token: iss.Mint("svc-smoke", audience, 10*time.Minute, nil)}, nil
+		})}
+		cl := newClient(t, b, mech,
+			kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		)
+		createTopic(ctx, t, cl, topic)
+
+		want := &kgo.Record{Topic: topic, Key: []byte("k"), Value: []byte("hello from a JWT")}
+		require.NoError(t, cl.ProduceSync(ctx, want).FirstErr())
+
+		var got []*kgo.Record
+		for len(got) == 0 {
+			fs := cl.PollFetches(ctx)
+			require.NoError(t, ctx.Err(), "no record consumed before the deadline")
+			for _, fe := range fs.Errors() {
+				require.NoError(t, fe.Err, "fetch %s/%d", fe.Topic, fe.Partition)
+			}
+			got = append(got, fs.Records()...)
+		}
+		require.Len(t, got, 1)
+		assert.Equal(t, want.Key, got[0].Key)
+		assert.Equal(t, want.Value, got[0].Value)
+		assert.Empty(t, mech.Challenges(), "a valid token gets no error challenge")
+
+		// The broker took the principal from "sub".
+		line, err := b.WaitForLog(ctx, "Successfully authenticate User=svc-smoke")
+		require.NoError(t, err)
+		t.Logf("broker: %s", line)
+	})
+
+	t.Run("RejectsForgedSignature", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		now := time.Now()
+		// Claims that would pass every check but the signature: the kid is
+		// the real one, so only a broker that verifies signatures refuses.
+		forged := iss.SignForged(oauthbearertest.Claims{
+			"iss": iss.IssuerURL(), "sub": "svc-forger", "aud": audience,
+			"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),
+		})
+		mech := staticToken(forged)
+		cl := newClient(t, b, mech)
+
+		_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
+		require.Error(t, err, "the broker accepted a forged signature")
+		// franz-go's OAUTHBEARER reports the broker's error challenge this way.
+		assert.ErrorContains(t, err, "unexpected data in oauth response")
+		require.NotEmpty(t, mech.Challenges())
+		assert.JSONEq(t, `{"status":"invalid_token"}`, mech.Challenges()[0])
+
+		// The reason is only in the broker log.
+		line, err := b.WaitForLog(ctx, "JWT rejected due to invalid signature")
+		require.NoError(t, err)
+		t.Logf("broker: %s", line)
+	})
+}
