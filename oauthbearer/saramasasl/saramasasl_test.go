@@ -1,0 +1,124 @@
+package saramasasl_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
+)
+
+// sarama's metrics library starts one process-wide ticker goroutine that it
+// never stops; it is sarama's, not ours.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/rcrowley/go-metrics.(*meterArbiter).tick"))
+}
+
+func saramaConfig(p sarama.AccessTokenProvider) *sarama.Config {
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V3_6_0_0
+	cfg.Net.SASL.Enable = true
+	cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
+	cfg.Net.SASL.TokenProvider = p
+	cfg.Producer.Return.Successes = true
+	cfg.Metadata.Retry.Max = 0
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	return cfg
+}
+
+func TestSaramaProducesAndConsumesWithCachedToken(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
+	var fetches atomic.Int64
+	var lastJTI atomic.Value
+	raw := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
+		jti := time.Now().Format(time.RFC3339Nano)
+		lastJTI.Store(jti)
+		fetches.Add(1)
+		return oauthbearer.Token{Value: iss.Mint("workload-2", "kafka", time.Hour, oauthbearertest.Claims{"jti": jti}), Expiry: time.Now().Add(time.Hour)}, nil
+	})
+	cache, err := oauthbearer.NewCache(raw, nil)
+	require.NoError(t, err)
+	defer cache.Close()
+	src, err := oauthbearer.WithExtensions(cache, map[string]string{"logicalCluster": "lkc-abc123"})
+	require.NoError(t, err)
+
+	cfg := saramaConfig(saramasasl.NewTokenProvider(src, &saramasasl.Options{Timeout: 5 * time.Second}))
+	client, err := sarama.NewClient(broker.Addrs(), cfg)
+	require.NoError(t, err)
+	defer client.Close()
+	producer, err := sarama.NewSyncProducerFromClient(client)
+	require.NoError(t, err)
+	for _, v := range []string{"a", "b", "c"} {
+		_, _, err := producer.SendMessage(&sarama.ProducerMessage{Topic: "orders", Value: sarama.StringEncoder(v)})
+		require.NoError(t, err)
+	}
+	require.NoError(t, producer.Close())
+
+	consumer, err := sarama.NewConsumerFromClient(client)
+	require.NoError(t, err)
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition("orders", 0, sarama.OffsetOldest)
+	require.NoError(t, err)
+	defer pc.Close()
+	var got []string
+	timeout := time.After(15 * time.Second)
+	for len(got) < 3 {
+		select {
+		case m := <-pc.Messages():
+			got = append(got, string(m.Value))
+		case <-timeout:
+			t.Fatalf("consumed only %v", got)
+		}
+	}
+	assert.Equal(t, []string{"a", "b", "c"}, got)
+
+	auths := broker.Authentications()
+	require.NotEmpty(t, auths)
+	for _, a := range auths {
+		require.True(t, a.Accepted, "%s: %s", a.Reason, a.Detail)
+		assert.Equal(t, lastJTI.Load(), a.Claims["jti"], "the broker saw exactly the cached token")
+		assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc123"}, a.Extensions)
+	}
+	assert.EqualValues(t, 1, fetches.Load())
+}
+
+func TestSaramaRejectionExplained(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	// Wrong audience: the broker's validator refuses it.
+	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: iss.Mint("w", "not-kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour)})
+	_, err := sarama.NewClient(broker.Addrs(), saramaConfig(saramasasl.NewTokenProvider(src, nil)))
+	require.Error(t, err)
+	explained := saramasasl.Explain(err)
+	var rej *oauthbearer.RejectedError
+	require.True(t, errors.As(explained, &rej), "got %v", explained)
+	assert.Equal(t, "invalid_token", rej.Status)
+	assert.Contains(t, explained.Error(), "expected.audience")
+	assert.Equal(t, oauthbearertest.RejectReason("bad_audience"), broker.Authentications()[0].Reason)
+	assert.Nil(t, saramasasl.Explain(nil))
+	other := errors.New("dial tcp: refused")
+	assert.Same(t, other, saramasasl.Explain(other))
+}
+
+func TestSaramaProviderBoundsFetchAndValidatesExtensions(t *testing.T) {
+	hung := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
+		<-ctx.Done()
+		return oauthbearer.Token{}, ctx.Err()
+	})
+	_, err := saramasasl.NewTokenProvider(hung, &saramasasl.Options{Timeout: 20 * time.Millisecond}).Token()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	bad := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "t", Expiry: time.Now().Add(time.Hour), Extensions: map[string]string{"auth": "x"}})
+	_, err = saramasasl.NewTokenProvider(bad, nil).Token()
+	require.ErrorContains(t, err, `"auth"`)
+}
