@@ -1,0 +1,750 @@
+package oauthbearertest
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
+	"go.uber.org/goleak"
+)
+
+const brokerTestAud = "kafka-test"
+
+var brokerTestExt = map[string]string{"logicalCluster": "lkc-123", "identityPoolId": "pool-abc"}
+
+// brokerTestFranz returns a franz-go client that authenticates with
+// tokens from mint.
+func brokerTestFranz(t *testing.T, b *Broker, mint func() string, ext map[string]string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	all := append([]kgo.Opt{
+		kgo.SeedBrokers(b.Addrs()...),
+		kgo.SASL(oauth.Oauth(func(context.Context) (oauth.Auth, error) {
+			return oauth.Auth{Token: mint(), Extensions: ext}, nil
+		})),
+		kgo.RetryTimeout(3 * time.Second),
+	}, opts...)
+	cl, err := kgo.NewClient(all...)
+	require.NoError(t, err)
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// brokerTestTokens is a sarama.AccessTokenProvider over an Issuer.
+type brokerTestTokens struct {
+	mint func() string
+	ext  map[string]string
+}
+
+func (p brokerTestTokens) Token() (*sarama.AccessToken, error) {
+	return &sarama.AccessToken{Token: p.mint(), Extensions: p.ext}, nil
+}
+
+func brokerTestSaramaConfig(mint func() string, ext map[string]string) *sarama.Config {
+	cfg := sarama.NewConfig()
+	cfg.Net.SASL.Enable = true
+	cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
+	cfg.Net.SASL.TokenProvider = brokerTestTokens{mint: mint, ext: ext}
+	cfg.Net.DialTimeout = 3 * time.Second
+	cfg.Metadata.Retry.Max = 0
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	return cfg
+}
+
+func TestBrokerFranzGoProduceConsume(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, NumBrokers: 2, Topics: []string{"orders"}, Partitions: 4})
+	mint := func() string { return iss.Mint("svc-orders", brokerTestAud, 10*time.Minute, nil) }
+	cl := brokerTestFranz(t, b, mint, brokerTestExt,
+		kgo.DefaultProduceTopic("orders"), kgo.ConsumeTopics("orders"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for i := range 8 {
+		rec := &kgo.Record{Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "v%d", i)}
+		require.NoError(t, cl.ProduceSync(ctx, rec).FirstErr())
+	}
+	got := 0
+	for got < 8 {
+		fs := cl.PollFetches(ctx)
+		require.NoError(t, ctx.Err())
+		fs.EachError(func(_ string, _ int32, err error) { require.NoError(t, err) })
+		got += fs.NumRecords()
+	}
+	assert.Equal(t, 8, got)
+
+	auths := b.Authentications()
+	require.NotEmpty(t, auths)
+	nodes := map[int32]bool{}
+	for _, a := range auths {
+		assert.True(t, a.Accepted, "reason %s: %s", a.Reason, a.Detail)
+		assert.Equal(t, "svc-orders", a.Principal)
+		assert.Equal(t, brokerTestExt, a.Extensions)
+		assert.Equal(t, brokerTestAud, a.Claims["aud"])
+		assert.Greater(t, a.SessionLifetime, 9*time.Minute)
+		assert.LessOrEqual(t, a.SessionLifetime, 10*time.Minute)
+		nodes[a.Node] = true
+	}
+	assert.Len(t, nodes, 2, "both brokers authenticated clients")
+	assert.Zero(t, b.Rejections())
+	assert.Positive(t, b.Connections())
+	for _, c := range b.ConnectionInfo() {
+		if c.Authentications > 0 {
+			assert.Equal(t, "svc-orders", c.Principal)
+			assert.Equal(t, brokerTestExt, c.Extensions)
+		}
+	}
+}
+
+func TestBrokerSaramaProduceConsume(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, &IssuerOptions{Algorithm: "ES384"})
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, Topics: []string{"payments"}})
+	mint := func() string { return iss.Mint("svc-payments", brokerTestAud, 10*time.Minute, nil) }
+	cfg := brokerTestSaramaConfig(mint, brokerTestExt)
+
+	client, err := sarama.NewClient(b.Addrs(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = client.Close() })
+	producer, err := sarama.NewSyncProducerFromClient(client)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = producer.Close() })
+	for i := range 3 {
+		_, _, err := producer.SendMessage(&sarama.ProducerMessage{Topic: "payments", Value: sarama.StringEncoder(fmt.Sprint("p", i))})
+		require.NoError(t, err)
+	}
+	consumer, err := sarama.NewConsumerFromClient(client)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = consumer.Close() })
+	pc, err := consumer.ConsumePartition("payments", 0, sarama.OffsetOldest)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = pc.Close() })
+	for i := range 3 {
+		select {
+		case m := <-pc.Messages():
+			assert.Equal(t, fmt.Sprint("p", i), string(m.Value))
+		case err := <-pc.Errors():
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("timed out consuming")
+		}
+	}
+
+	auths := b.Authentications()
+	require.NotEmpty(t, auths)
+	for _, a := range auths {
+		assert.True(t, a.Accepted, "reason %s: %s", a.Reason, a.Detail)
+		assert.Equal(t, "svc-payments", a.Principal)
+		assert.Equal(t, brokerTestExt, a.Extensions)
+	}
+	assert.Zero(t, b.Rejections())
+}
+
+// TestBrokerRejectsInvalidTokens drives real clients with bad tokens and
+// checks both what the client sees and what the broker recorded.
+func TestBrokerRejectsInvalidTokens(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	std := func(extra Claims) Claims {
+		now := time.Now()
+		c := Claims{"iss": iss.IssuerURL(), "sub": "svc", "aud": brokerTestAud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return c
+	}
+	cases := map[string]struct {
+		token   func() string
+		verdict func(Authentication) *Rejection
+		reason  RejectReason
+	}{
+		"forged signature": {token: func() string { return iss.SignForged(std(nil)) }, reason: RejectBadSignature},
+		"unknown kid":      {token: func() string { return iss.SignUnknownKid(std(nil)) }, reason: RejectUnknownKid},
+		"wrong audience":   {token: func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, reason: RejectBadAudience},
+		"wrong issuer":     {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"iss": "https://evil.example"}) }, reason: RejectBadIssuer},
+		"expired":          {token: func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, reason: RejectExpired},
+		"missing sub":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"sub": nil}) }, reason: RejectNoSubject},
+		"missing exp":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"exp": nil}) }, reason: RejectNoExpiry},
+		"missing iat":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"iat": nil}) }, reason: RejectNoIssuedAt},
+		"not a jwt":        {token: func() string { return "abc.def.ghi" }, reason: RejectMalformedToken},
+		"hook": {
+			token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, nil) },
+			verdict: func(Authentication) *Rejection {
+				return &Rejection{Status: "JWT_PROCESSING_FAILED", Reason: "pool_not_found"}
+			},
+			reason: "pool_not_found",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			opts := &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, Verdict: tc.verdict}
+
+			// franz-go reads the RFC 7628 challenge as "unexpected data"
+			// and drops the connection without the 0x01 acknowledgement.
+			fb := NewBroker(t, opts)
+			cl := brokerTestFranz(t, fb, tc.token, nil, kgo.RequestRetries(0))
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			err := cl.Ping(ctx)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "unexpected data in oauth response")
+			brokerTestAssertRejected(t, fb, tc.reason)
+
+			// sarama answers the challenge with the four characters
+			// `\x01`, which Kafka parses as a (malformed) new message.
+			sb := NewBroker(t, opts)
+			_, err = sarama.NewClient(sb.Addrs(), brokerTestSaramaConfig(tc.token, nil))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "Authentication failed during authentication due to invalid credentials with SASL mechanism OAUTHBEARER")
+			brokerTestAssertRejected(t, sb, tc.reason)
+		})
+	}
+}
+
+func brokerTestAssertRejected(t *testing.T, b *Broker, reason RejectReason) {
+	t.Helper()
+	auths := b.Authentications()
+	require.NotEmpty(t, auths)
+	for _, a := range auths {
+		assert.False(t, a.Accepted)
+		assert.Equal(t, reason, a.Reason, "detail: %s", a.Detail)
+		assert.Empty(t, a.Principal)
+	}
+	assert.Equal(t, len(auths), b.Rejections())
+}
+
+// TestBrokerReauthentication runs clients across several short sessions:
+// they must re-authenticate in place (KIP-368), or the broker closes their
+// connections and they reconnect.
+func TestBrokerReauthentication(t *testing.T) {
+	t.Parallel()
+	const lifetime = 2 * time.Second
+	const run = 4500 * time.Millisecond
+	iss := NewIssuer(t, nil)
+	mint := func() string { return iss.Mint("svc-reauth", brokerTestAud, time.Hour, nil) }
+
+	check := func(t *testing.T, b *Broker) {
+		t.Helper()
+		auths := b.Authentications()
+		reauths := 0
+		for _, a := range auths {
+			assert.True(t, a.Accepted, "reason %s: %s", a.Reason, a.Detail)
+			assert.Equal(t, lifetime, a.SessionLifetime)
+			if a.Reauth {
+				reauths++
+			}
+		}
+		t.Logf("%d authentications (%d re-authentications) over %d connections", len(auths), reauths, b.Connections())
+		assert.Positive(t, reauths, "re-authentications on open connections")
+		assert.Greater(t, len(auths), b.Connections(), "more authentications than connections")
+	}
+	t.Run("franz-go", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, MaxReauth: lifetime, Topics: []string{"r"}})
+		cl := brokerTestFranz(t, b, mint, brokerTestExt, kgo.DefaultProduceTopic("r"))
+		deadline := time.Now().Add(run)
+		for time.Now().Before(deadline) {
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr())
+			cancel()
+			time.Sleep(100 * time.Millisecond)
+		}
+		check(t, b)
+	})
+	t.Run("sarama", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, MaxReauth: lifetime, Topics: []string{"r"}})
+		producer, err := sarama.NewSyncProducer(b.Addrs(), brokerTestSaramaConfig(mint, brokerTestExt))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = producer.Close() })
+		deadline := time.Now().Add(run)
+		for time.Now().Before(deadline) {
+			_, _, err := producer.SendMessage(&sarama.ProducerMessage{Topic: "r", Value: sarama.StringEncoder("x")})
+			require.NoError(t, err)
+			time.Sleep(100 * time.Millisecond)
+		}
+		check(t, b)
+	})
+}
+
+// brokerWire is a raw Kafka protocol client, to check the broker's
+// answers byte for byte where real clients hide them.
+type brokerWire struct {
+	t    *testing.T
+	conn net.Conn
+	corr int32
+	f    *kmsg.RequestFormatter
+}
+
+func brokerTestDial(t *testing.T, b *Broker) *brokerWire {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", b.Addrs()[0], 3*time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+	return &brokerWire{t: t, conn: conn, f: kmsg.NewRequestFormatter(kmsg.FormatterClientID("wire"))}
+}
+
+func (w *brokerWire) send(req kmsg.Request) int32 {
+	w.t.Helper()
+	w.corr++
+	_, err := w.conn.Write(w.f.AppendRequest(nil, req, w.corr))
+	require.NoError(w.t, err)
+	return w.corr
+}
+
+func (w *brokerWire) readFrame() ([]byte, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(w.conn, size[:]); err != nil {
+		return nil, err
+	}
+	body := make([]byte, binary.BigEndian.Uint32(size[:]))
+	_, err := io.ReadFull(w.conn, body)
+	return body, err
+}
+
+func (w *brokerWire) recv(req kmsg.Request, corr int32) kmsg.Response {
+	w.t.Helper()
+	body, err := w.readFrame()
+	require.NoError(w.t, err)
+	require.Equal(w.t, corr, int32(binary.BigEndian.Uint32(body)), "responses in request order")
+	body = body[4:]
+	resp := req.ResponseKind()
+	if resp.IsFlexible() && resp.Key() != 18 {
+		require.Equal(w.t, byte(0), body[0])
+		body = body[1:]
+	}
+	require.NoError(w.t, resp.ReadFrom(body))
+	return resp
+}
+
+func (w *brokerWire) do(req kmsg.Request) kmsg.Response {
+	w.t.Helper()
+	return w.recv(req, w.send(req))
+}
+
+func (w *brokerWire) handshake(version int16) {
+	w.t.Helper()
+	req := kmsg.NewPtrSASLHandshakeRequest()
+	req.Version = version
+	req.Mechanism = "OAUTHBEARER"
+	resp := w.do(req).(*kmsg.SASLHandshakeResponse)
+	require.Zero(w.t, resp.ErrorCode)
+	require.Equal(w.t, []string{"OAUTHBEARER"}, resp.SupportedMechanisms)
+}
+
+func (w *brokerWire) authenticate(msg []byte) *kmsg.SASLAuthenticateResponse {
+	w.t.Helper()
+	req := kmsg.NewPtrSASLAuthenticateRequest()
+	req.Version = 2
+	req.SASLAuthBytes = msg
+	return w.do(req).(*kmsg.SASLAuthenticateResponse)
+}
+
+func (w *brokerWire) requireClosed() {
+	w.t.Helper()
+	_, err := w.readFrame()
+	require.Error(w.t, err)
+	require.True(w.t, errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset"), "got %v", err)
+}
+
+func (w *brokerWire) metadataOK() {
+	w.t.Helper()
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version = 9
+	resp := w.do(req).(*kmsg.MetadataResponse)
+	require.NotEmpty(w.t, resp.Brokers)
+}
+
+func brokerTestFirst(token string, kv ...string) []byte {
+	s := "n,,\x01auth=Bearer " + token + "\x01"
+	for _, p := range kv {
+		s += p + "\x01"
+	}
+	return []byte(s + "\x01")
+}
+
+func brokerTestErrMsg(r *kmsg.SASLAuthenticateResponse) string {
+	if r.ErrorMessage == nil {
+		return ""
+	}
+	return *r.ErrorMessage
+}
+
+const brokerTestGeneric = "Authentication failed during authentication due to invalid credentials with SASL mechanism OAUTHBEARER"
+
+func TestBrokerWireClientFirstMessage(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	b := NewBroker(t, &BrokerOptions{Issuer: iss})
+	good := iss.Mint("alice", "any", time.Hour, nil)
+	cases := map[string]struct {
+		msg   []byte
+		ok    bool
+		ext   map[string]string
+		authz string
+	}{
+		"minimal":                {msg: brokerTestFirst(good), ok: true, ext: map[string]string{}},
+		"extensions":             {msg: brokerTestFirst(good, "logicalCluster=lkc-1", "identityPoolId=pool-2"), ok: true, ext: map[string]string{"logicalCluster": "lkc-1", "identityPoolId": "pool-2"}},
+		"value with = and space": {msg: brokerTestFirst(good, "k=a=b c"), ok: true, ext: map[string]string{"k": "a=b c"}},
+		"scheme any case":        {msg: []byte("n,,\x01auth=bEaReR " + good + "\x01\x01"), ok: true, ext: map[string]string{}},
+		"matching authzid":       {msg: []byte("n,a=alice,\x01auth=Bearer " + good + "\x01\x01"), ok: true, ext: map[string]string{}, authz: "alice"},
+		"missing final 0x01":     {msg: []byte("n,,\x01auth=Bearer " + good + "\x01")},
+		"no gs2 header":          {msg: []byte("\x01auth=Bearer " + good + "\x01\x01")},
+		"channel binding":        {msg: []byte("y,,\x01auth=Bearer " + good + "\x01\x01")},
+		"no auth":                {msg: []byte("n,,\x01k=v\x01\x01")},
+		"basic scheme":           {msg: []byte("n,,\x01auth=Basic " + good + "\x01\x01")},
+		"token bad char":         {msg: []byte("n,,\x01auth=Bearer " + good + "+\x01\x01")},
+		"extension key digit":    {msg: brokerTestFirst(good, "key1=v")},
+		"extension value 0x7f":   {msg: brokerTestFirst(good, "k=v\x7f")},
+		"extension empty value":  {msg: brokerTestFirst(good, "k=")},
+		"authzid with comma":     {msg: []byte("n,a=al,ice,\x01auth=Bearer " + good + "\x01\x01")},
+		"empty":                  {msg: []byte{}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w := brokerTestDial(t, b)
+			w.handshake(1)
+			resp := w.authenticate(tc.msg)
+			if !tc.ok {
+				assert.Equal(t, kerr.SaslAuthenticationFailed.Code, resp.ErrorCode)
+				assert.Equal(t, brokerTestGeneric, brokerTestErrMsg(resp))
+				w.requireClosed()
+				return
+			}
+			require.Zero(t, resp.ErrorCode, brokerTestErrMsg(resp))
+			assert.Empty(t, resp.SASLAuthBytes)
+			w.metadataOK()
+			var found bool
+			for _, a := range b.Authentications() {
+				if a.RemoteAddr == w.conn.LocalAddr().String() {
+					found = true
+					assert.True(t, a.Accepted)
+					assert.Equal(t, tc.ext, a.Extensions)
+					assert.Equal(t, tc.authz, a.AuthzID)
+				}
+			}
+			assert.True(t, found)
+		})
+	}
+}
+
+func TestBrokerWireErrorChallenge(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud})
+	bad := iss.Mint("alice", "wrong", time.Hour, nil)
+	good := iss.Mint("alice", brokerTestAud, time.Hour, nil)
+
+	t.Run("0x01 acknowledgement", func(t *testing.T) {
+		t.Parallel()
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		resp := w.authenticate(brokerTestFirst(bad))
+		require.Zero(t, resp.ErrorCode)
+		assert.Equal(t, `{"status":"invalid_token"}`, string(resp.SASLAuthBytes))
+		resp = w.authenticate([]byte{0x01})
+		assert.Equal(t, kerr.SaslAuthenticationFailed.Code, resp.ErrorCode)
+		assert.Equal(t, `{"status":"invalid_token"}`, brokerTestErrMsg(resp))
+		w.requireClosed()
+	})
+	t.Run("sarama's literal backslash-x01", func(t *testing.T) {
+		t.Parallel()
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		require.NotEmpty(t, w.authenticate(brokerTestFirst(bad)).SASLAuthBytes)
+		resp := w.authenticate([]byte(`\x01`))
+		assert.Equal(t, kerr.SaslAuthenticationFailed.Code, resp.ErrorCode)
+		assert.Equal(t, brokerTestGeneric, brokerTestErrMsg(resp))
+		w.requireClosed()
+	})
+	t.Run("a new token after the challenge", func(t *testing.T) {
+		t.Parallel()
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		require.NotEmpty(t, w.authenticate(brokerTestFirst(bad)).SASLAuthBytes)
+		resp := w.authenticate(brokerTestFirst(good))
+		require.Zero(t, resp.ErrorCode, brokerTestErrMsg(resp))
+		w.metadataOK()
+	})
+	t.Run("authzid mismatch", func(t *testing.T) {
+		t.Parallel()
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		resp := w.authenticate([]byte("n,a=bob,\x01auth=Bearer " + good + "\x01\x01"))
+		assert.Equal(t, kerr.SaslAuthenticationFailed.Code, resp.ErrorCode)
+		assert.Equal(t, "Authentication failed: Client requested an authorization id (bob) that is different from the token's principal name (alice)", brokerTestErrMsg(resp))
+		w.requireClosed()
+	})
+}
+
+func TestBrokerWireVerdictHook(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	var calls atomic.Int32
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, Verdict: func(a Authentication) *Rejection {
+		calls.Add(1)
+		switch a.Extensions["mode"] {
+		case "status":
+			return &Rejection{Status: "JWT_PROCESSING_FAILED", Scope: "kafka"}
+		case "message":
+			return &Rejection{Message: "identity pool pool-x not found", Reason: "pool", Detail: "no pool"}
+		}
+		return nil
+	}})
+	tok := iss.Mint("alice", "a", time.Hour, nil)
+
+	w := brokerTestDial(t, b)
+	w.handshake(1)
+	resp := w.authenticate(brokerTestFirst(tok, "mode=status"))
+	require.Zero(t, resp.ErrorCode)
+	assert.Equal(t, `{"status":"JWT_PROCESSING_FAILED", "scope":"kafka"}`, string(resp.SASLAuthBytes))
+	resp = w.authenticate([]byte{1})
+	assert.Equal(t, `{"status":"JWT_PROCESSING_FAILED", "scope":"kafka"}`, brokerTestErrMsg(resp))
+
+	w = brokerTestDial(t, b)
+	w.handshake(1)
+	resp = w.authenticate(brokerTestFirst(tok, "mode=message"))
+	assert.Equal(t, kerr.SaslAuthenticationFailed.Code, resp.ErrorCode)
+	assert.Equal(t, "identity pool pool-x not found", brokerTestErrMsg(resp))
+	w.requireClosed()
+
+	w = brokerTestDial(t, b)
+	w.handshake(1)
+	require.Zero(t, w.authenticate(brokerTestFirst(tok)).ErrorCode)
+
+	auths := b.Authentications()
+	require.Len(t, auths, 3)
+	assert.Equal(t, RejectByHook, auths[0].Reason)
+	assert.Equal(t, RejectReason("pool"), auths[1].Reason)
+	assert.Equal(t, "no pool", auths[1].Detail)
+	assert.True(t, auths[2].Accepted)
+	assert.Equal(t, int32(3), calls.Load())
+	assert.Equal(t, 2, b.Rejections())
+}
+
+func TestBrokerWireProtocol(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	alice := iss.Mint("alice", "a", 10*time.Minute, nil)
+	bob := iss.Mint("bob", "a", 10*time.Minute, nil)
+
+	t.Run("request before authentication closes", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss})
+		w := brokerTestDial(t, b)
+		w.send(kmsg.NewPtrMetadataRequest())
+		w.requireClosed()
+	})
+	t.Run("unsupported mechanism", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss})
+		w := brokerTestDial(t, b)
+		req := kmsg.NewPtrSASLHandshakeRequest()
+		req.Version = 1
+		req.Mechanism = "PLAIN"
+		resp := w.do(req).(*kmsg.SASLHandshakeResponse)
+		assert.Equal(t, kerr.UnsupportedSaslMechanism.Code, resp.ErrorCode)
+		assert.Equal(t, []string{"OAUTHBEARER"}, resp.SupportedMechanisms)
+		w.requireClosed()
+	})
+	t.Run("other request between handshake and authenticate closes", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss})
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		w.send(kmsg.NewPtrMetadataRequest())
+		w.requireClosed()
+	})
+	t.Run("pipelined ApiVersions and handshake stay in order", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss})
+		w := brokerTestDial(t, b)
+		av := kmsg.NewPtrApiVersionsRequest()
+		av.Version = 3
+		av.ClientSoftwareName, av.ClientSoftwareVersion = "wire", "1"
+		hs := kmsg.NewPtrSASLHandshakeRequest()
+		hs.Version = 1
+		hs.Mechanism = "OAUTHBEARER"
+		c1, c2 := w.send(av), w.send(hs)
+		avr := w.recv(av, c1).(*kmsg.ApiVersionsResponse)
+		assert.Zero(t, avr.ErrorCode)
+		assert.Zero(t, w.recv(hs, c2).(*kmsg.SASLHandshakeResponse).ErrorCode)
+		require.Zero(t, w.authenticate(brokerTestFirst(alice)).ErrorCode)
+		w.metadataOK()
+	})
+	t.Run("session lifetime is the token's remaining life", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: time.Hour})
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		resp := w.authenticate(brokerTestFirst(alice))
+		require.Zero(t, resp.ErrorCode)
+		assert.Greater(t, resp.SessionLifetimeMillis, (9 * time.Minute).Milliseconds())
+		assert.LessOrEqual(t, resp.SessionLifetimeMillis, (10 * time.Minute).Milliseconds())
+	})
+	t.Run("session lifetime is capped by MaxReauth", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: 90 * time.Second})
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		resp := w.authenticate(brokerTestFirst(alice))
+		require.Zero(t, resp.ErrorCode)
+		assert.Equal(t, int64(90000), resp.SessionLifetimeMillis)
+		// A second SaslAuthenticate is KafkaApis's ILLEGAL_SASL_STATE,
+		// and the connection stays usable.
+		resp = w.authenticate(brokerTestFirst(alice))
+		assert.Equal(t, kerr.IllegalSaslState.Code, resp.ErrorCode)
+		w.metadataOK()
+	})
+	t.Run("disabled re-authentication", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss, DisableReauthentication: true})
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		resp := w.authenticate(brokerTestFirst(alice))
+		require.Zero(t, resp.ErrorCode)
+		assert.Zero(t, resp.SessionLifetimeMillis)
+		hs := kmsg.NewPtrSASLHandshakeRequest()
+		hs.Version = 1
+		hs.Mechanism = "OAUTHBEARER"
+		assert.Equal(t, kerr.IllegalSaslState.Code, w.do(hs).(*kmsg.SASLHandshakeResponse).ErrorCode)
+		w.metadataOK()
+	})
+	t.Run("expired session closes on the next request", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: 30 * time.Millisecond})
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		require.Equal(t, int64(30), w.authenticate(brokerTestFirst(alice)).SessionLifetimeMillis)
+		time.Sleep(60 * time.Millisecond)
+		w.send(kmsg.NewPtrMetadataRequest())
+		w.requireClosed()
+	})
+	t.Run("re-authentication keeps the connection, at most once a second", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: time.Minute})
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		require.Zero(t, w.authenticate(brokerTestFirst(alice)).ErrorCode)
+		w.metadataOK()
+		w.handshake(1)
+		require.Zero(t, w.authenticate(brokerTestFirst(alice, "round=two")).ErrorCode)
+		w.metadataOK()
+		hs := kmsg.NewPtrSASLHandshakeRequest()
+		hs.Version = 1
+		hs.Mechanism = "OAUTHBEARER"
+		assert.Equal(t, kerr.IllegalSaslState.Code, w.do(hs).(*kmsg.SASLHandshakeResponse).ErrorCode)
+		w.metadataOK()
+
+		auths := b.Authentications()
+		require.Len(t, auths, 2)
+		assert.False(t, auths[0].Reauth)
+		assert.True(t, auths[1].Reauth)
+		assert.Equal(t, map[string]string{"round": "two"}, auths[1].Extensions)
+		conns := b.ConnectionInfo()
+		require.Len(t, conns, 1)
+		assert.Equal(t, 2, conns[0].Authentications)
+		assert.Equal(t, "alice", conns[0].Principal)
+		assert.True(t, conns[0].Open)
+	})
+	t.Run("re-authentication cannot change the principal", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: time.Minute})
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		require.Zero(t, w.authenticate(brokerTestFirst(alice)).ErrorCode)
+		w.handshake(1)
+		resp := w.authenticate(brokerTestFirst(bob))
+		assert.Equal(t, kerr.SaslAuthenticationFailed.Code, resp.ErrorCode)
+		assert.Equal(t, "Cannot change principals during re-authentication from User.alice: User.bob", brokerTestErrMsg(resp))
+		w.requireClosed()
+		assert.Equal(t, RejectPrincipalChanged, b.Authentications()[1].Reason)
+	})
+	t.Run("handshake v0 uses raw SASL tokens", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss})
+		w := brokerTestDial(t, b)
+		w.handshake(0)
+		msg := brokerTestFirst(alice)
+		_, err := w.conn.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(msg))), msg...))
+		require.NoError(t, err)
+		body, err := w.readFrame()
+		require.NoError(t, err)
+		assert.Empty(t, body)
+		w.metadataOK()
+	})
+	t.Run("oversized frame before authentication closes", func(t *testing.T) {
+		t.Parallel()
+		b := NewBroker(t, &BrokerOptions{Issuer: iss})
+		w := brokerTestDial(t, b)
+		_, err := w.conn.Write(binary.BigEndian.AppendUint32(nil, 600*1024))
+		require.NoError(t, err)
+		w.requireClosed()
+	})
+}
+
+func TestStartBrokerOptions(t *testing.T) {
+	t.Parallel()
+	_, err := StartBroker(nil)
+	require.ErrorContains(t, err, "BrokerOptions")
+	_, err = StartBroker(&BrokerOptions{})
+	require.ErrorContains(t, err, "JWKSURL")
+	_, err = StartBroker(&BrokerOptions{JWKSURL: "http://127.0.0.1:1/jwks", MaxReauth: -time.Second})
+	require.ErrorContains(t, err, "MaxReauth")
+}
+
+// TestBrokerNoGoroutineLeak is not parallel: it compares goroutines before
+// and after a broker's whole life, including a re-authentication and a
+// rejected connection.
+func TestBrokerNoGoroutineLeak(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	iss, err := StartIssuer(nil)
+	require.NoError(t, err)
+	b, err := StartBroker(&BrokerOptions{Issuer: iss, MaxReauth: time.Minute, Topics: []string{"l"}})
+	require.NoError(t, err)
+
+	good := iss.Mint("svc", "a", time.Hour, nil)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.DefaultProduceTopic("l"),
+		kgo.SASL(oauth.Auth{Token: good}.AsMechanism()))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr())
+	cancel()
+	cl.Close()
+
+	w := brokerTestDial(t, b)
+	w.handshake(1)
+	require.NotEmpty(t, w.authenticate(brokerTestFirst(iss.SignForged(Claims{"sub": "x"}))).SASLAuthBytes)
+	w2 := brokerTestDial(t, b)
+	w2.handshake(1)
+	require.Zero(t, w2.authenticate(brokerTestFirst(good)).ErrorCode)
+	w2.handshake(1)
+	require.Zero(t, w2.authenticate(brokerTestFirst(good)).ErrorCode)
+
+	b.Close()
+	b.Close() // idempotent
+	_ = w.conn.Close()
+	_ = w2.conn.Close()
+	iss.Close()
+	goleak.VerifyNone(t, before)
+}
