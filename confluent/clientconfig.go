@@ -1,0 +1,574 @@
+package confluent
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// Login callback handler classes ParseClientProperties understands.
+const (
+	// AzureHandlerClass is the handler of confluent-oauth-extensions
+	// (Azure managed identity through IMDS, or AKS workload identity).
+	AzureHandlerClass = "io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler"
+	// KafkaHandlerClass is Kafka's own client-credentials handler.
+	KafkaHandlerClass = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"
+	// KafkaSecuredHandlerClass is the pre-3.7 name of Kafka's handler.
+	KafkaSecuredHandlerClass = "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler"
+	// AzureRegistryProviderClass is confluent-oauth-extensions' Schema
+	// Registry bearer provider (bearer.auth.custom.provider.class).
+	AzureRegistryProviderClass = "io.confluent.oauth.azure.managedidentity.RegistryBearerAuthCredentialProvider"
+
+	oauthLoginModule = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule"
+	imdsHost         = "169.254.169.254"
+	imdsPath         = "/metadata/identity/oauth2/token"
+)
+
+// SourceKind says which identity a [SourceSpec] describes.
+type SourceKind string
+
+// The kinds of token source a client.properties file can describe.
+const (
+	// SourceAzureManagedIdentity: an Azure managed identity through IMDS
+	// (the IMDS URL form of confluent-oauth-extensions).
+	SourceAzureManagedIdentity SourceKind = "azure-managed-identity"
+	// SourceAzureWorkloadIdentity: AKS workload identity, a federated
+	// Kubernetes token exchanged at Entra ID (useWorkloadIdentity='true').
+	SourceAzureWorkloadIdentity SourceKind = "azure-workload-identity"
+	// SourceClientCredentials: Kafka's own OAuth client credentials grant.
+	SourceClientCredentials SourceKind = "client-credentials"
+)
+
+// SourceSpec describes the token source a client.properties file asks for,
+// without building it. Only the fields of its Kind are set.
+type SourceSpec struct {
+	Kind SourceKind
+
+	// Resource is the IMDS "resource" (the App Registration's application
+	// ID, the token audience). Managed identity only; the Azure scope is
+	// Resource + "/.default".
+	Resource string
+	// ClientID is the user-assigned managed identity's client ID (IMDS
+	// client_id), or the OAuth client ID for client credentials. Empty
+	// for a system-assigned identity, and for workload identity, where
+	// AZURE_CLIENT_ID applies as in the Java handler.
+	ClientID string
+	// ResourceID is the managed identity's Azure resource ID (IMDS
+	// msi_res_id or mi_res_id).
+	ResourceID string
+	// ObjectID is the managed identity's object ID (IMDS object_id).
+	ObjectID string
+	// IMDSEndpoint is set when the URL's host is not the standard
+	// 169.254.169.254 (for example a local emulator); scheme://host only.
+	IMDSEndpoint string
+
+	// TenantID and AuthorityHost come from the Entra token endpoint URL
+	// (https://<authority host>/<tenant>/oauth2/v2.0/token). Workload
+	// identity only; the federated token file comes from
+	// AZURE_FEDERATED_TOKEN_FILE as in the Java handler.
+	TenantID      string
+	AuthorityHost string
+
+	// Scope is the scope to request (workload identity: such as
+	// "<app-id>/.default"; client credentials: Kafka's scope option).
+	Scope string
+
+	// TokenURL is the token endpoint for client credentials.
+	TokenURL string
+	// ClientSecret is the client-credentials secret. It never prints.
+	ClientSecret Secret
+	// URLEncodeBasicAuth mirrors sasl.oauthbearer.header.urlencode: Kafka
+	// sends the Basic credentials without form-urlencoding by default.
+	URLEncodeBasicAuth bool
+}
+
+// AzureScope returns the scope to ask Azure for: Scope, or Resource +
+// "/.default" for the IMDS form.
+func (s SourceSpec) AzureScope() string {
+	if s.Scope != "" {
+		return s.Scope
+	}
+	if s.Resource != "" {
+		return strings.TrimSuffix(s.Resource, "/") + "/.default"
+	}
+	return ""
+}
+
+// SchemaRegistrySettings are the Schema Registry settings of the file.
+type SchemaRegistrySettings struct {
+	// URL is schema.registry.url.
+	URL string
+	// LogicalCluster is bearer.auth.logical.cluster (lsrc-...), sent as
+	// target-sr-cluster.
+	LogicalCluster string
+	// IdentityPoolID is bearer.auth.identity.pool.id, sent as
+	// Confluent-Identity-Pool-Id. Default: the Kafka identityPoolId
+	// extension, as the Java provider does.
+	IdentityPoolID string
+}
+
+// ClientConfig is what [ParseClientProperties] found in a Java
+// client.properties file.
+type ClientConfig struct {
+	// BootstrapServers is bootstrap.servers, split at commas.
+	BootstrapServers []string
+	// SecurityProtocol is SASL_SSL or SASL_PLAINTEXT.
+	SecurityProtocol string
+	// SASLMechanism is always OAUTHBEARER.
+	SASLMechanism string
+	// Source describes the token source.
+	Source SourceSpec
+	// Extensions are the Confluent extensions (extension_logicalCluster,
+	// extension_identityPoolId).
+	Extensions Extensions
+	// OtherExtensions are any other extension_* options.
+	OtherExtensions map[string]string
+	// Cache holds the sasl.login.* tuning the file sets, translated.
+	Cache oauthbearer.CacheOptions
+	// SchemaRegistry holds schema.registry.url and bearer.auth.* settings.
+	SchemaRegistry SchemaRegistrySettings
+	// Ignored lists options the file sets that the Java handler itself
+	// ignores (clientId and clientSecret of the Azure handler), with why.
+	Ignored []string
+	// Other holds properties this package does not interpret because they
+	// are not about authentication (ssl.*, client.id, acks, ...), for the
+	// caller to apply or reject.
+	Other []Property
+}
+
+// PropertyError reports a property that cannot be honoured. It names the
+// key and the line, and quotes the value only when it is not secret.
+type PropertyError struct {
+	Key    string
+	Line   int
+	Reason string
+}
+
+// Error reads "confluent: client.properties line N: key: reason".
+func (e *PropertyError) Error() string {
+	return fmt.Sprintf("confluent: client.properties line %d: %s: %s", e.Line, e.Key, e.Reason)
+}
+
+// ParseClientProperties reads a Java client.properties file (see
+// [ParseProperties] for the syntax) and describes the Kafka connection
+// and token source it configures. It accepts the forms used with
+// Confluent Cloud today:
+//
+//   - confluent-oauth-extensions with an IMDS URL in
+//     sasl.oauthbearer.token.endpoint.url (resource, client_id,
+//     msi_res_id or object_id query parameters): Azure managed identity;
+//   - confluent-oauth-extensions with useWorkloadIdentity='true' and
+//     scope, the token endpoint being Entra ID's: AKS workload identity;
+//   - Kafka's OAuthBearerLoginCallbackHandler with clientId, clientSecret
+//     and scope (or the Kafka 4 sasl.oauthbearer.client.credentials.*
+//     settings): OAuth client credentials;
+//
+// with extension_* options. Every authentication setting it cannot
+// honour is a [*PropertyError] naming the key and line; secrets never
+// appear in errors. Settings unrelated to authentication are returned in
+// ClientConfig.Other.
+func ParseClientProperties(data []byte) (*ClientConfig, error) {
+	props, err := ParseProperties(data)
+	if err != nil {
+		return nil, err
+	}
+	last := map[string]Property{}
+	for _, p := range props {
+		last[p.Key] = p
+	}
+	c := &ClientConfig{OtherExtensions: map[string]string{}}
+	perr := func(p Property, format string, a ...any) error {
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf(format, a...)}
+	}
+	var handler, endpoint, jaas Property
+	var ccID, ccSecret, ccScope Property
+	for _, key := range sortedByLine(last) {
+		p := last[key]
+		if strings.Contains(p.Value, "${") && !secretKey(p.Key) {
+			return nil, perr(p, "the value %q holds an unexpanded variable; Kafka does not expand ${...}: write the value itself (the guides' heredocs expand it in the shell)", p.Value)
+		}
+		switch {
+		case p.Key == "bootstrap.servers":
+			for s := range strings.SplitSeq(p.Value, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					c.BootstrapServers = append(c.BootstrapServers, s)
+				}
+			}
+		case p.Key == "security.protocol":
+			v := strings.ToUpper(strings.TrimSpace(p.Value))
+			if v != "SASL_SSL" && v != "SASL_PLAINTEXT" {
+				return nil, perr(p, "%q does not use SASL, so no OAUTHBEARER token is sent; use SASL_SSL", p.Value)
+			}
+			c.SecurityProtocol = v
+		case p.Key == "sasl.mechanism":
+			if strings.TrimSpace(p.Value) != "OAUTHBEARER" {
+				return nil, perr(p, "%q is not supported; this module provides OAUTHBEARER tokens: set sasl.mechanism=OAUTHBEARER", p.Value)
+			}
+			c.SASLMechanism = "OAUTHBEARER"
+		case p.Key == "sasl.login.callback.handler.class":
+			handler = p
+		case p.Key == "sasl.oauthbearer.token.endpoint.url":
+			endpoint = p
+		case p.Key == "sasl.jaas.config":
+			jaas = p
+		case p.Key == "sasl.oauthbearer.client.credentials.client.id":
+			ccID = p
+		case p.Key == "sasl.oauthbearer.client.credentials.client.secret":
+			ccSecret = p
+		case p.Key == "sasl.oauthbearer.scope":
+			ccScope = p
+		case p.Key == "sasl.oauthbearer.header.urlencode":
+			b, err := strconv.ParseBool(strings.TrimSpace(p.Value))
+			if err != nil {
+				return nil, perr(p, "%q is not a boolean; use true or false", p.Value)
+			}
+			c.Source.URLEncodeBasicAuth = b
+		case p.Key == "sasl.oauthbearer.sub.claim.name" || p.Key == "sasl.oauthbearer.scope.claim.name":
+			def := map[string]string{"sasl.oauthbearer.sub.claim.name": "sub", "sasl.oauthbearer.scope.claim.name": "scope"}[p.Key]
+			if strings.TrimSpace(p.Value) != def {
+				return nil, perr(p, "%q cannot be honoured: the token's principal is read from the %q claim; remove the setting", p.Value, def)
+			}
+		case strings.HasPrefix(p.Key, "sasl.login."):
+			if err := c.loginTuning(p); err != nil {
+				return nil, err
+			}
+		case p.Key == "schema.registry.url":
+			c.SchemaRegistry.URL = strings.TrimSpace(p.Value)
+		case p.Key == "bearer.auth.logical.cluster":
+			v := strings.TrimSpace(p.Value)
+			if !validID(v, "lsrc-") {
+				return nil, perr(p, "%q is not a Schema Registry cluster ID; use lsrc-...", p.Value)
+			}
+			c.SchemaRegistry.LogicalCluster = v
+		case p.Key == "bearer.auth.identity.pool.id":
+			v := strings.TrimSpace(p.Value)
+			if (Extensions{IdentityPoolID: v}).Validate() != nil {
+				return nil, perr(p, "%q is not an identity pool ID list; use pool-... (comma-separated for several)", p.Value)
+			}
+			c.SchemaRegistry.IdentityPoolID = v
+		case p.Key == "bearer.auth.credentials.source":
+			v := strings.ToUpper(strings.TrimSpace(p.Value))
+			if v != "CUSTOM" && v != "SASL_OAUTHBEARER_INHERIT" {
+				return nil, perr(p, "%q cannot be honoured; the Schema Registry uses the Kafka token source here: use CUSTOM or SASL_OAUTHBEARER_INHERIT", p.Value)
+			}
+		case p.Key == "bearer.auth.custom.provider.class":
+			if strings.TrimSpace(p.Value) != AzureRegistryProviderClass {
+				return nil, perr(p, "%q cannot be honoured; only %s (which reuses the Kafka token source) is understood", p.Value, AzureRegistryProviderClass)
+			}
+		case strings.HasPrefix(p.Key, "basic.auth.") || p.Key == "bearer.auth.token" || strings.HasPrefix(p.Key, "bearer.auth.") ||
+			strings.HasPrefix(p.Key, "sasl.") || strings.HasPrefix(p.Key, "schema.registry.") || strings.HasPrefix(p.Key, "security."):
+			return nil, perr(p, "this authentication setting cannot be honoured; remove it (tokens come from the workload identity)")
+		default:
+			c.Other = append(c.Other, p)
+		}
+	}
+	if c.SASLMechanism == "" {
+		return nil, errors.New("confluent: client.properties has no sasl.mechanism; add sasl.mechanism=OAUTHBEARER")
+	}
+	if c.SecurityProtocol == "" {
+		return nil, errors.New("confluent: client.properties has no security.protocol; add security.protocol=SASL_SSL (Kafka's default PLAINTEXT sends no token)")
+	}
+	if jaas.Key == "" {
+		return nil, errors.New("confluent: client.properties has no sasl.jaas.config; add sasl.jaas.config=" + oauthLoginModule + " required;")
+	}
+	entry, err := ParseJAAS(jaas.Value)
+	if err != nil {
+		return nil, perr(jaas, "%v", err)
+	}
+	if entry.LoginModule != oauthLoginModule {
+		return nil, perr(jaas, "login module %s cannot be honoured; use %s", entry.LoginModule, oauthLoginModule)
+	}
+	opts := map[string]string{}
+	for _, o := range entry.Options {
+		if strings.Contains(o.Value, "${") && !strings.Contains(strings.ToLower(o.Key), "secret") {
+			return nil, perr(jaas, "option %s is %q, an unexpanded variable; Kafka does not expand ${...}: write the value itself (the guides' heredocs expand it in the shell)", o.Key, o.Value)
+		}
+		opts[o.Key] = o.Value
+	}
+	ext := map[string]string{}
+	for k, v := range opts {
+		if name, ok := strings.CutPrefix(k, "extension_"); ok {
+			ext[name] = v
+			delete(opts, k)
+		}
+	}
+	c.Extensions = Extensions{LogicalCluster: ext[ExtensionLogicalCluster], IdentityPoolID: ext[ExtensionIdentityPoolID]}
+	delete(ext, ExtensionLogicalCluster)
+	delete(ext, ExtensionIdentityPoolID)
+	if err := c.Extensions.Validate(); err != nil {
+		return nil, perr(jaas, "%v", err)
+	}
+	if err := oauthbearer.ValidateExtensions(ext); err != nil {
+		return nil, perr(jaas, "%v", err)
+	}
+	c.OtherExtensions = ext
+	if c.SchemaRegistry.IdentityPoolID == "" {
+		c.SchemaRegistry.IdentityPoolID = c.Extensions.IdentityPoolID
+	}
+
+	take := func(k string) (string, bool) { v, ok := opts[k]; delete(opts, k); return v, ok }
+	switch strings.TrimSpace(handler.Value) {
+	case AzureHandlerClass:
+		// The Java handler ignores these; the guides set them to 'ignored'.
+		for _, k := range []string{"clientId", "clientSecret"} {
+			if _, ok := take(k); ok {
+				c.Ignored = append(c.Ignored, fmt.Sprintf("sasl.jaas.config option %s (line %d): ignored by %s", k, jaas.Line, AzureHandlerClass))
+			}
+		}
+		wi, _ := take("useWorkloadIdentity")
+		scope, hasScope := take("scope")
+		if endpoint.Key == "" {
+			return nil, perr(handler, "the Azure handler needs sasl.oauthbearer.token.endpoint.url (the IMDS URL, or Entra ID's token endpoint with useWorkloadIdentity='true')")
+		}
+		switch strings.ToLower(strings.TrimSpace(wi)) {
+		case "true":
+			if !hasScope || scope == "" {
+				return nil, perr(jaas, "useWorkloadIdentity='true' needs scope='<app-id>/.default'")
+			}
+			if err := c.Source.workload(endpoint, scope); err != nil {
+				return nil, err
+			}
+		case "", "false":
+			if hasScope {
+				return nil, perr(jaas, "option scope is not used by the IMDS form (the audience is the URL's resource parameter); remove it, or set useWorkloadIdentity='true'")
+			}
+			if err := c.Source.imds(endpoint); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, perr(jaas, "option useWorkloadIdentity is %q; use 'true' or 'false'", wi)
+		}
+	case KafkaHandlerClass, KafkaSecuredHandlerClass:
+		s := &c.Source
+		s.Kind = SourceClientCredentials
+		if endpoint.Key == "" {
+			return nil, perr(handler, "Kafka's handler needs sasl.oauthbearer.token.endpoint.url")
+		}
+		if err := checkEndpoint(endpoint.Key, endpoint.Value); err != nil {
+			return nil, perr(endpoint, "%v", strings.TrimPrefix(err.Error(), "confluent: "))
+		}
+		s.TokenURL = endpoint.Value
+		id, _ := take("clientId")
+		secret, _ := take("clientSecret")
+		scope, _ := take("scope")
+		s.ClientID, s.ClientSecret, s.Scope = cmp.Or(id, ccID.Value), Secret(cmp.Or(secret, ccSecret.Value)), cmp.Or(scope, ccScope.Value)
+		if s.ClientID == "" {
+			return nil, perr(jaas, "Kafka's client credentials handler needs the clientId option (or sasl.oauthbearer.client.credentials.client.id)")
+		}
+		if s.ClientSecret == "" {
+			return nil, perr(jaas, "Kafka's client credentials handler needs the clientSecret option (or sasl.oauthbearer.client.credentials.client.secret)")
+		}
+	case "":
+		return nil, errors.New("confluent: client.properties has no sasl.login.callback.handler.class; without it Kafka uses the unsecured test handler. Set " + AzureHandlerClass + " or " + KafkaHandlerClass)
+	default:
+		return nil, perr(handler, "handler %q cannot be honoured; use %s or %s", handler.Value, AzureHandlerClass, KafkaHandlerClass)
+	}
+	if c.Source.Kind != SourceClientCredentials {
+		for _, p := range []Property{ccID, ccSecret, ccScope} {
+			if p.Key != "" {
+				return nil, perr(p, "only Kafka's client credentials handler uses this setting; remove it")
+			}
+		}
+	}
+	for k := range opts {
+		return nil, perr(jaas, "option %s cannot be honoured by %s; remove it", k, handler.Value)
+	}
+	return c, nil
+}
+
+// imds reads the IMDS URL form.
+func (s *SourceSpec) imds(p Property) error {
+	u, err := url.Parse(strings.TrimSpace(p.Value))
+	if err != nil || u.Host == "" {
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "not a URL; use the IMDS URL http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=<app-id>"}
+	}
+	if u.Path != imdsPath {
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("path %q is not the IMDS token path %s; for AKS workload identity set useWorkloadIdentity='true'", u.Path, imdsPath)}
+	}
+	s.Kind = SourceAzureManagedIdentity
+	if u.Host != imdsHost {
+		s.IMDSEndpoint = u.Scheme + "://" + u.Host
+	}
+	q := u.Query()
+	ids := 0
+	for k, v := range q {
+		if len(v) != 1 {
+			return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("query parameter %s is repeated", k)}
+		}
+		switch k {
+		case "api-version":
+		case "resource":
+			s.Resource = v[0]
+		case "client_id":
+			s.ClientID, ids = v[0], ids+1
+		case "msi_res_id", "mi_res_id":
+			s.ResourceID, ids = v[0], ids+1
+		case "object_id":
+			s.ObjectID, ids = v[0], ids+1
+		default:
+			return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("query parameter %s cannot be honoured; IMDS takes resource and one of client_id, msi_res_id, object_id", k)}
+		}
+	}
+	if s.Resource == "" {
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "the IMDS URL has no resource parameter; add resource=<application ID of the App Registration>"}
+	}
+	if ids > 1 {
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "give only one of client_id, msi_res_id and object_id"}
+	}
+	return nil
+}
+
+// workload reads the Entra token endpoint of the workload identity form.
+func (s *SourceSpec) workload(p Property, scope string) error {
+	u, err := url.Parse(strings.TrimSpace(p.Value))
+	parts := []string{}
+	if err == nil {
+		parts = strings.Split(strings.Trim(u.Path, "/"), "/")
+	}
+	if err != nil || u.Scheme != "https" || u.Host == "" || len(parts) != 4 || parts[0] == "" || parts[1] != "oauth2" || parts[2] != "v2.0" || parts[3] != "token" {
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "with useWorkloadIdentity='true' this must be Entra ID's token endpoint https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token"}
+	}
+	s.Kind = SourceAzureWorkloadIdentity
+	s.TenantID = parts[0]
+	s.AuthorityHost = "https://" + u.Host + "/"
+	s.Scope = scope
+	return nil
+}
+
+// loginTuning translates Kafka's sasl.login.* refresh and retry settings.
+func (c *ClientConfig) loginTuning(p Property) error {
+	v := strings.TrimSpace(p.Value)
+	bad := func(want string) error {
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("%q is not %s", p.Value, want)}
+	}
+	switch p.Key {
+	case "sasl.login.callback.handler.class":
+		return nil
+	case "sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter":
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return bad("a number")
+		}
+		if p.Key == "sasl.login.refresh.window.factor" {
+			if f < 0.5 || f > 0.9 {
+				return bad("within 0.5 to 0.9 (the refreshing cache's range)")
+			}
+			c.Cache.RefreshFraction = f
+		} else {
+			if f < 0 || f > 0.2 {
+				return bad("within 0 to 0.2 (the refreshing cache's range)")
+			}
+			c.Cache.Jitter = f
+		}
+	case "sasl.login.refresh.buffer.seconds":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 3600 {
+			return bad("a whole number of seconds from 0 to 3600")
+		}
+		c.Cache.SafetyMargin = time.Duration(n) * time.Second
+	case "sasl.login.retry.backoff.ms", "sasl.login.retry.backoff.max.ms":
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return bad("a positive number of milliseconds")
+		}
+		d := time.Duration(n) * time.Millisecond
+		if p.Key == "sasl.login.retry.backoff.ms" {
+			c.Cache.MinBackoff = d
+		} else {
+			c.Cache.MaxBackoff = d
+		}
+	case "sasl.login.connect.timeout.ms", "sasl.login.read.timeout.ms":
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return bad("a positive number of milliseconds")
+		}
+		// One fetch includes connecting and reading.
+		c.Cache.FetchTimeout += time.Duration(n) * time.Millisecond
+	default:
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "this login setting cannot be honoured; remove it"}
+	}
+	return nil
+}
+
+// secretKey reports whether a property's value must never be quoted.
+func secretKey(k string) bool {
+	return k == "sasl.jaas.config" || strings.Contains(k, "secret") || strings.Contains(k, "password") || strings.Contains(k, "user.info") || k == "bearer.auth.token"
+}
+
+func sortedByLine(m map[string]Property) []string {
+	keys := make([]string, 0, len(m))
+	for k := range maps.Keys(m) {
+		keys = append(keys, k)
+	}
+	// Report the first problem in file order.
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && m[keys[j]].Line < m[keys[j-1]].Line; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// Builders construct the Azure token sources a [ClientConfig] may need;
+// the azure package's constructors fit behind them. Client credentials
+// are built in.
+type Builders struct {
+	// AzureManagedIdentity builds a managed-identity source for spec
+	// (Resource/AzureScope, ClientID, ResourceID, ObjectID, IMDSEndpoint).
+	AzureManagedIdentity func(spec SourceSpec) (oauthbearer.TokenSource, error)
+	// AzureWorkloadIdentity builds a workload-identity source for spec
+	// (TenantID, AuthorityHost, Scope).
+	AzureWorkloadIdentity func(spec SourceSpec) (oauthbearer.TokenSource, error)
+	// HTTPClient is used for client credentials. Default: a client with a
+	// 30s timeout.
+	HTTPClient *http.Client
+}
+
+// Build returns the token source the file describes, carrying its
+// extensions. For client credentials it uses [NewClientCredentials] with
+// the file's sasl.login.* tuning; Azure kinds call the matching builder.
+func (c *ClientConfig) Build(b *Builders) (*oauthbearer.ExtensionSource, error) {
+	var bb Builders
+	if b != nil {
+		bb = *b
+	}
+	var src oauthbearer.TokenSource
+	var err error
+	switch c.Source.Kind {
+	case SourceClientCredentials:
+		co := c.Cache
+		src, err = NewClientCredentials(&ClientCredentialsOptions{
+			TokenURL: c.Source.TokenURL, ClientID: c.Source.ClientID, ClientSecret: c.Source.ClientSecret,
+			Scope: c.Source.Scope, RawBasicAuth: !c.Source.URLEncodeBasicAuth, HTTPClient: bb.HTTPClient, Cache: &co,
+		})
+	case SourceAzureManagedIdentity:
+		if bb.AzureManagedIdentity == nil {
+			return nil, errors.New("confluent: the file describes an Azure managed identity; set Builders.AzureManagedIdentity (for example a function calling the azure package's managed identity constructor)")
+		}
+		src, err = bb.AzureManagedIdentity(c.Source)
+	case SourceAzureWorkloadIdentity:
+		if bb.AzureWorkloadIdentity == nil {
+			return nil, errors.New("confluent: the file describes AKS workload identity; set Builders.AzureWorkloadIdentity (for example a function calling the azure package's workload identity constructor)")
+		}
+		src, err = bb.AzureWorkloadIdentity(c.Source)
+	default:
+		return nil, fmt.Errorf("confluent: ClientConfig.Source.Kind %q is unknown; parse the file with ParseClientProperties", c.Source.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if src == nil {
+		return nil, fmt.Errorf("confluent: the %s builder returned a nil source", c.Source.Kind)
+	}
+	ext := c.Extensions.Map()
+	maps.Copy(ext, c.OtherExtensions)
+	return oauthbearer.WithExtensions(src, ext)
+}

@@ -1,0 +1,31 @@
+// Package confluent connects workload identities to Confluent Cloud.
+//
+// It provides:
+//
+//   - [Extensions] and [WithExtensions]: the logicalCluster and
+//     identityPoolId SASL extensions, validated;
+//   - [NewSTS]: Confluent Cloud's STS token exchange, turning an external
+//     identity provider's JWT into a Confluent token for the
+//     control-plane REST APIs;
+//   - [NewClientCredentials]: the OAuth 2.0 client credentials grant
+//     (client secret or private_key_jwt) that Kafka's own
+//     OAuthBearerLoginCallbackHandler performs;
+//   - [ParseClientProperties]: migration from a Java client.properties
+//     file (confluent-oauth-extensions or Kafka's handler) to a described
+//     token source, built with [ClientConfig.Build].
+//
+// Every source is wrapped in an [oauthbearer.Cache]. Errors start with
+// "confluent:", name the setting, end with the fix and never contain a
+// token or secret.
+//
+// Usage with a token source from the azure package:
+//
+//	src, err := confluent.WithExtensions(entraSource, confluent.Extensions{
+//		LogicalCluster: "lkc-w25n5g",
+//		IdentityPoolID: "pool-7yzk",
+//	})
+//
+// and for the Confluent Cloud REST APIs:
+//
+//	ccloud, err := confluent.NewSTS(entraSource, &confluent.STSOptions{IdentityPoolID: "pool-7yzk"})
+package confluent

@@ -1,0 +1,146 @@
+package confluent
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// DefaultSTSEndpoint is Confluent Cloud's token-exchange endpoint.
+const DefaultSTSEndpoint = "https://api.confluent.cloud/sts/v1/oauth2/token"
+
+// RFC 8693 identifiers the Confluent Cloud STS requires.
+const (
+	grantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+	tokenTypeJWT       = "urn:ietf:params:oauth:token-type:jwt"
+	tokenTypeAccess    = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// STSOptions configures [NewSTS]. Fields have no environment fallback.
+type STSOptions struct {
+	// IdentityPoolID is the identity pool (pool-...) the Confluent token
+	// is issued for. Required.
+	IdentityPoolID string
+
+	// Endpoint is the token-exchange URL. Default [DefaultSTSEndpoint].
+	// It must be https, except for loopback hosts (local emulators).
+	Endpoint string
+
+	// ExpiresIn asks for a token lifetime, in whole seconds. Default 0:
+	// the STS's default (900 s).
+	ExpiresIn time.Duration
+
+	// HTTPClient sends the requests. Default: a client with a 30s
+	// timeout over http.DefaultTransport.
+	HTTPClient *http.Client
+
+	// Cache tunes the refreshing cache around the exchange. Default: the
+	// [oauthbearer.CacheOptions] defaults, named "confluent sts".
+	Cache *oauthbearer.CacheOptions
+}
+
+// stsSource is the raw (uncached) exchange.
+type stsSource struct {
+	subject   oauthbearer.TokenSource
+	endpoint  string
+	pool      string
+	expiresIn time.Duration
+	client    *http.Client
+}
+
+// NewSTS returns a cached source of Confluent Cloud access tokens: each
+// refresh takes a token from subject (an external identity provider's
+// JWT, such as an Entra ID token from the azure package) and exchanges it
+// at the Confluent Cloud STS for a token of opts.IdentityPoolID. These
+// tokens are what Confluent Cloud's control-plane REST APIs accept.
+//
+// Throttling (429) and server errors (5xx) are transient and retried by
+// the cache, honouring Retry-After; other refusals are permanent
+// [*OAuthError]s. When the STS refuses the subject token, the subject
+// source is told to drop it ([oauthbearer.Invalidate]) so the next
+// attempt uses a fresh one.
+func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cache, error) {
+	if subject == nil {
+		return nil, fmt.Errorf("confluent: NewSTS: the subject token source is nil; pass the source of your identity provider's JWTs")
+	}
+	var o STSOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.IdentityPoolID == "" {
+		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for")
+	}
+	if !validID(o.IdentityPoolID, "pool-") {
+		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %q; use one identity pool ID such as pool-7yzk", o.IdentityPoolID)
+	}
+	if o.Endpoint == "" {
+		o.Endpoint = DefaultSTSEndpoint
+	}
+	if err := checkEndpoint("STSOptions.Endpoint", o.Endpoint); err != nil {
+		return nil, err
+	}
+	if o.ExpiresIn < 0 || o.ExpiresIn%time.Second != 0 {
+		return nil, fmt.Errorf("confluent: STSOptions.ExpiresIn is %s; use whole seconds, or 0 for the STS default", o.ExpiresIn)
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = defaultClient()
+	}
+	var co oauthbearer.CacheOptions
+	if o.Cache != nil {
+		co = *o.Cache
+	}
+	if co.Name == "" {
+		co.Name = "confluent sts"
+	}
+	return oauthbearer.NewCache(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.ExpiresIn, client: o.HTTPClient}, &co)
+}
+
+// Token performs one exchange.
+func (s *stsSource) Token(ctx context.Context) (oauthbearer.Token, error) {
+	subj, err := s.subject.Token(ctx)
+	if err != nil {
+		return oauthbearer.Token{}, fmt.Errorf("confluent: getting the subject token for the STS exchange: %w", err)
+	}
+	form := url.Values{
+		"grant_type":           {grantTokenExchange},
+		"subject_token":        {subj.Value},
+		"identity_pool_id":     {s.pool},
+		"subject_token_type":   {tokenTypeJWT},
+		"requested_token_type": {tokenTypeAccess},
+	}
+	if s.expiresIn > 0 {
+		form.Set("expires_in", strconv.Itoa(int(s.expiresIn/time.Second)))
+	}
+	start := time.Now()
+	tr, err := postForm(ctx, s.client, s.endpoint, form, nil)
+	if err != nil {
+		if oe, ok := err.(*OAuthError); ok && (oe.Code == "invalid_grant" || oe.StatusCode == http.StatusUnauthorized) {
+			oauthbearer.Invalidate(s.subject, subj)
+		}
+		return oauthbearer.Token{}, err
+	}
+	return tr.token(start, redactURL(s.endpoint))
+}
+
+// checkEndpoint requires https, or http to a loopback host, so that
+// subject tokens and secrets never cross a network in clear text.
+func checkEndpoint(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("confluent: %s is %q, not an absolute URL; use https://host/path", field, redactURL(raw))
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("confluent: %s is %q; tokens and credentials are sent only over https (plain http is allowed for loopback test servers)", field, redactURL(raw))
+}
