@@ -1,0 +1,55 @@
+package oauthbearer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// A raw source is asked once; every later call is served from the cache
+// until the refresh point.
+func ExampleNewCache() {
+	calls := 0
+	raw := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
+		calls++
+		return oauthbearer.Token{Value: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", Expiry: time.Now().Add(time.Hour)}, nil
+	})
+	src, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "example idp"})
+	if err != nil {
+		panic(err)
+	}
+	defer src.Close()
+
+	for range 1000 {
+		if _, err := src.Token(context.Background()); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println("identity provider calls:", calls)
+	// Output: identity provider calls: 1
+}
+
+// Tokens print redacted, whatever the formatting verb.
+func ExampleToken() {
+	tok := oauthbearer.Token{Value: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", Expiry: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), Principal: "workload-1"}
+	fmt.Printf("%v\n%+v\n", tok, tok)
+	// Output:
+	// oauthbearer.Token{Value:<redacted 29 bytes>, Expiry:2030-01-02T03:04:05Z, Principal:workload-1}
+	// oauthbearer.Token{Value:<redacted 29 bytes>, Expiry:2030-01-02T03:04:05Z, Principal:workload-1}
+}
+
+// Confluent Cloud reads the cluster and identity pool from SASL extensions;
+// keys are validated by RFC 7628's rules.
+func ExampleWithExtensions() {
+	base := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "t", Expiry: time.Now().Add(time.Hour)})
+	_, err := oauthbearer.WithExtensions(base, map[string]string{"logical_cluster": "lkc-abc123"})
+	var bad *oauthbearer.ExtensionError
+	fmt.Println(errors.As(err, &bad), bad.Key)
+	fmt.Println(err)
+	// Output:
+	// true logical_cluster
+	// oauthbearer: SASL extension "logical_cluster"="lkc-abc123": keys may contain only ASCII letters [A-Za-z]; remove digits, punctuation and spaces
+}
