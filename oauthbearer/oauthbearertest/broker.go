@@ -36,6 +36,14 @@ type BrokerOptions struct {
 	// audience is not checked (Kafka's default).
 	ExpectedAudience string
 
+	// RejectAudienceWhenUnset, when ExpectedAudience is empty, rejects
+	// tokens that carry an "aud" claim, exactly as Kafka does: its jose4j
+	// consumer refuses an audience it was not told to expect ("Audience
+	// (aud) claim [...] present in the JWT but no expected audience
+	// value(s) were provided"). Default false: with no ExpectedAudience
+	// the audience is ignored, a convenience Kafka does not offer.
+	RejectAudienceWhenUnset bool
+
 	// ExpectedIssuer, if non-empty, must equal the token's "iss", like
 	// sasl.oauthbearer.expected.issuer. Default: Issuer's URL when Issuer
 	// is set, else empty (not checked, Kafka's default).
@@ -137,13 +145,17 @@ const (
 	RejectExpired = RejectReason(jwtverify.Expired)
 	// RejectNoExpiry: the token has no "exp".
 	RejectNoExpiry = RejectReason(jwtverify.NoExpiry)
-	// RejectNoSubject: the SubClaimName claim is missing or empty.
+	// RejectNoSubject: the SubClaimName claim is missing, not a string, or
+	// blank.
 	RejectNoSubject = RejectReason(jwtverify.NoSubject)
 	// RejectNotYetValid: "nbf" is later than now plus ClockSkew.
 	RejectNotYetValid = RejectReason(jwtverify.NotYetValid)
 	// RejectNoIssuedAt: the token has no numeric "iat" (Kafka's
 	// validator requires one).
 	RejectNoIssuedAt RejectReason = "no_issued_at"
+	// RejectBadScope: the "scope" claim is blank or holds a blank or
+	// non-string scope (Kafka's validateClaimScopes).
+	RejectBadScope RejectReason = "bad_scope"
 	// RejectMalformedMessage: the SASL client-first message does not
 	// follow RFC 7628 as Kafka parses it (framing, the auth=Bearer
 	// field, extension names and values, authzid syntax).
@@ -238,8 +250,10 @@ type BrokerConnection struct {
 //     (RS256/RS384/RS512/PS256/ES256/ES384), "exp" present and not past
 //     (with ClockSkew), "nbf" if present not in the future, "iat" present,
 //     "iss" equal to ExpectedIssuer and ExpectedAudience among "aud" when
-//     those are set, and a non-empty SubClaimName claim, which becomes the
-//     principal. An invalid token gets error code 0 and the RFC 7628
+//     those are set (with RejectAudienceWhenUnset, no "aud" at all when
+//     ExpectedAudience is empty), a "scope" claim, if present, of non-blank
+//     strings, and a non-blank string SubClaimName claim, which (trimmed)
+//     becomes the principal. An invalid token gets error code 0 and the RFC 7628
 //     challenge {"status":"invalid_token"}; the client's 0x01
 //     acknowledgement then gets SASL_AUTHENTICATION_FAILED with that same
 //     JSON as the error message, and the connection is closed. A client

@@ -8,9 +8,11 @@ import (
 	"io"
 	"maps"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -475,11 +477,11 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 	})
 	var expiry time.Time
 	if verr == nil {
-		if iat, err := claims.GetIssuedAt(); err != nil || iat == nil {
-			verr = &jwtverify.Error{Reason: jwtverify.Reason(RejectNoIssuedAt), Detail: "the token has no numeric iat claim"}
-		} else if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		sub = strings.TrimSpace(sub) // Kafka's validateClaimSubject trims
+		if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
 			expiry = exp.Time
 		}
+		verr = c.b.kafkaClaimChecks(claims, sub)
 	}
 	if verr != nil {
 		var ve *jwtverify.Error
@@ -554,4 +556,38 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 	c.b.record(a)
 	c.logf("authenticated", "principal", sub, "reauth", a.Reauth, "session_lifetime", lifetime)
 	return brokerOutcome{success: true, lifetime: lifetime}
+}
+
+// kafkaClaimChecks adds what Kafka's BrokerJwtValidator checks beyond
+// jwtverify: a numeric "iat" (jose4j setRequireIssuedAt), a subject that
+// is not blank, scopes that are non-blank strings, and optionally jose4j's
+// rule that an "aud" claim needs a configured expected audience.
+func (b *Broker) kafkaClaimChecks(mc jwt.MapClaims, sub string) error {
+	claims := map[string]any(mc)
+	if iat, err := mc.GetIssuedAt(); err != nil || iat == nil || iat.Unix() < 0 {
+		return &jwtverify.Error{Reason: jwtverify.Reason(RejectNoIssuedAt), Detail: "the token has no valid numeric iat claim"}
+	}
+	if sub == "" {
+		return &jwtverify.Error{Reason: jwtverify.NoSubject, Detail: fmt.Sprintf("the %q claim is blank", b.opts.SubClaimName)}
+	}
+	scopeOK := func(v any) bool { s, ok := v.(string); return ok && strings.TrimSpace(s) != "" }
+	switch scope := claims["scope"].(type) {
+	case nil:
+	case string:
+		if !scopeOK(scope) {
+			return &jwtverify.Error{Reason: jwtverify.Reason(RejectBadScope), Detail: "the scope claim is blank"}
+		}
+	case []any:
+		for _, v := range scope {
+			if !scopeOK(v) {
+				return &jwtverify.Error{Reason: jwtverify.Reason(RejectBadScope), Detail: "the scope claim holds a blank or non-string scope"}
+			}
+		}
+	}
+	if b.opts.ExpectedAudience == "" && b.opts.RejectAudienceWhenUnset {
+		if aud, _ := mc.GetAudience(); len(aud) > 0 {
+			return &jwtverify.Error{Reason: jwtverify.BadAudience, Detail: fmt.Sprintf("Audience (aud) claim %v present in the JWT but no expected audience value(s) were provided to the JWT Consumer", []string(aud))}
+		}
+	}
+	return nil
 }

@@ -181,6 +181,9 @@ func TestBrokerRejectsInvalidTokens(t *testing.T) {
 		"wrong issuer":     {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"iss": "https://evil.example"}) }, reason: RejectBadIssuer},
 		"expired":          {token: func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, reason: RejectExpired},
 		"missing sub":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"sub": nil}) }, reason: RejectNoSubject},
+		"blank sub":        {token: func() string { return iss.Mint("  ", brokerTestAud, time.Hour, nil) }, reason: RejectNoSubject},
+		"blank scope":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"scope": " "}) }, reason: RejectBadScope},
+		"non-string scope": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"scope": []any{"read", 7}}) }, reason: RejectBadScope},
 		"missing exp":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"exp": nil}) }, reason: RejectNoExpiry},
 		"missing iat":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, Claims{"iat": nil}) }, reason: RejectNoIssuedAt},
 		"not a jwt":        {token: func() string { return "abc.def.ghi" }, reason: RejectMalformedToken},
@@ -495,6 +498,32 @@ func TestBrokerWireErrorChallenge(t *testing.T) {
 		assert.Equal(t, "Authentication failed: Client requested an authorization id (bob) that is different from the token's principal name (alice)", brokerTestErrMsg(resp))
 		w.requireClosed()
 	})
+}
+
+func TestBrokerWireAudienceWhenUnset(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, RejectAudienceWhenUnset: true})
+
+	w := brokerTestDial(t, b)
+	w.handshake(1)
+	resp := w.authenticate(brokerTestFirst(iss.Mint("alice", "some-aud", time.Hour, nil)))
+	require.Zero(t, resp.ErrorCode)
+	assert.Equal(t, `{"status":"invalid_token"}`, string(resp.SASLAuthBytes))
+
+	w = brokerTestDial(t, b)
+	w.handshake(1)
+	resp = w.authenticate(brokerTestFirst(iss.Mint(" alice ", "", time.Hour, Claims{"aud": nil, "scope": []any{"kafka.read"}})))
+	require.Zero(t, resp.ErrorCode, brokerTestErrMsg(resp))
+	require.Empty(t, resp.SASLAuthBytes)
+	w.metadataOK()
+
+	auths := b.Authentications()
+	require.Len(t, auths, 2)
+	assert.Equal(t, RejectBadAudience, auths[0].Reason)
+	assert.Contains(t, auths[0].Detail, "no expected audience")
+	assert.True(t, auths[1].Accepted)
+	assert.Equal(t, "alice", auths[1].Principal, "the principal is the trimmed sub, as in Kafka")
 }
 
 func TestBrokerWireVerdictHook(t *testing.T) {
