@@ -1,0 +1,316 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// DefaultChainOptions configures [NewDefaultChain].
+type DefaultChainOptions struct {
+	// Target is the audience of the tokens (see [NormalizeTarget]).
+	// Required. No environment fallback.
+	Target string
+	// TenantID is used by the environment and workload identity steps.
+	// Default: $AZURE_TENANT_ID.
+	TenantID string
+	// ClientID is used by the environment and workload identity steps,
+	// and selects a user-assigned managed identity. Default:
+	// $AZURE_CLIENT_ID.
+	ClientID string
+	// AuthorityHost is Microsoft Entra's https URL for the environment and
+	// workload identity steps. Default: $AZURE_AUTHORITY_HOST, else
+	// https://login.microsoftonline.com/.
+	AuthorityHost string
+	// DisableInstanceDiscovery skips MSAL's instance discovery (private
+	// clouds, emulators). Default false.
+	DisableInstanceDiscovery bool
+	// DisableAzureCLI leaves out the Azure CLI step. Default false.
+	DisableAzureCLI bool
+	// RequireV2 makes a v1 token an error instead of a logged warning.
+	// Default false.
+	RequireV2 bool
+	// Getenv reads the environment. Default os.Getenv.
+	Getenv func(string) string
+	// ClientOptions configures azidentity's HTTP pipelines (Transport,
+	// Retry, Cloud). Default: azidentity's defaults (IMDS's retry policy
+	// for the managed identity step).
+	ClientOptions azcore.ClientOptions
+	// Logger receives which step was chosen, warnings and, unless
+	// Cache.Logger is set, the cache's refresh records. Default: discard.
+	Logger *slog.Logger
+	// Cache tunes the refreshing cache. FetchTimeout defaults to 2m as for
+	// managed identity.
+	Cache *oauthbearer.CacheOptions
+}
+
+// NewDefaultChain returns a refreshing token source that tries, in order,
+// like azidentity's DefaultAzureCredential:
+//
+//  1. environment: a service principal from AZURE_TENANT_ID,
+//     AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or
+//     AZURE_CLIENT_CERTIFICATE_PATH (with AZURE_CLIENT_CERTIFICATE_PASSWORD);
+//  2. workload identity ([NewWorkloadIdentity]'s settings);
+//  3. managed identity (user-assigned by AZURE_CLIENT_ID when set), after a
+//     one-second probe that IMDS answers at all;
+//  4. the Azure CLI's logged-in account.
+//
+// Steps whose configuration is absent are skipped. The first step that
+// produces a token is used from then on. A step that is configured but
+// fails stops the chain. Errors list what every step tried said.
+func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
+	var o DefaultChainOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	scope, err := NormalizeTarget(o.Target)
+	if err != nil {
+		return nil, err
+	}
+	env := func(v, name string) string {
+		if v != "" {
+			return v
+		}
+		return strings.TrimSpace(o.Getenv(name))
+	}
+	tenant, client := env(o.TenantID, EnvTenantID), env(o.ClientID, EnvClientID)
+	host := env(o.AuthorityHost, EnvAuthorityHost)
+	if host == "" {
+		host = o.ClientOptions.Cloud.ActiveDirectoryAuthorityHost
+	}
+	if host == "" {
+		host = cloud.AzurePublic.ActiveDirectoryAuthorityHost
+	}
+	log := loggerOr(o.Logger)
+	base := &credSource{scope: scope, requireV2: o.RequireV2, log: log}
+	c := &chainSource{log: log}
+
+	c.add(envStep(base, o, tenant, client, host))
+
+	wlSrc, werr := newWorkloadSource(&WorkloadIdentityOptions{
+		Target: o.Target, ClientID: client, TenantID: tenant, AuthorityHost: host,
+		DisableInstanceDiscovery: o.DisableInstanceDiscovery, RequireV2: o.RequireV2,
+		Getenv: o.Getenv, ClientOptions: o.ClientOptions, Logger: o.Logger,
+	})
+	c.add(chainStep{name: "workload identity", src: wlSrc, unavailable: werr})
+
+	miSrc, mierr := func() (*credSource, error) {
+		id, desc, err := managedIDKind(client, "", "")
+		if err != nil {
+			return nil, err
+		}
+		cred, err := newManagedIdentityCredential(id, o.ClientOptions)
+		if err != nil {
+			return nil, err
+		}
+		s := *base
+		s.hint = hintContext{source: "managed identity", scope: scope, identity: desc, clientID: client}
+		s.cred = func() (azcore.TokenCredential, error) { return cred, nil }
+		return &s, nil
+	}()
+	c.add(chainStep{name: "managed identity", src: miSrc, unavailable: mierr, probe: imdsProbe(o.ClientOptions.Transport, o.Getenv)})
+
+	if !o.DisableAzureCLI {
+		cli, cerr := azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
+		var s *credSource
+		if cerr == nil {
+			cp := *base
+			cp.hint = hintContext{source: "Azure CLI", scope: scope, tenantID: tenant}
+			cp.cred = func() (azcore.TokenCredential, error) { return cli, nil }
+			s = &cp
+		}
+		c.add(chainStep{name: "Azure CLI", src: s, unavailable: cerr})
+	}
+	return newCache(c, "default chain", o.Logger, o.Cache, miCacheDefaults)
+}
+
+func envStep(base *credSource, o DefaultChainOptions, tenant, client, host string) chainStep {
+	st := chainStep{name: "environment"}
+	secret := o.Getenv("AZURE_CLIENT_SECRET")
+	certPath := o.Getenv("AZURE_CLIENT_CERTIFICATE_PATH")
+	switch {
+	case secret == "" && certPath == "":
+		st.unavailable = errors.New("AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are not set")
+		return st
+	case tenant == "" || client == "":
+		st.unavailable = fmt.Errorf("a client secret or certificate is set but %s or %s is not", EnvTenantID, EnvClientID)
+		return st
+	}
+	co := o.ClientOptions
+	co.Cloud.ActiveDirectoryAuthorityHost = host
+	var cred azcore.TokenCredential
+	var err error
+	if secret != "" {
+		cred, err = azidentity.NewClientSecretCredential(tenant, client, secret, &azidentity.ClientSecretCredentialOptions{
+			ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery})
+	} else {
+		var data []byte
+		data, err = os.ReadFile(certPath)
+		if err == nil {
+			certs, key, perr := azidentity.ParseCertificates(data, []byte(o.Getenv("AZURE_CLIENT_CERTIFICATE_PASSWORD")))
+			if perr != nil {
+				err = fmt.Errorf("AZURE_CLIENT_CERTIFICATE_PATH %q: %w", certPath, perr)
+			} else {
+				cred, err = azidentity.NewClientCertificateCredential(tenant, client, certs, key, &azidentity.ClientCertificateCredentialOptions{
+					ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery})
+			}
+		} else {
+			err = fmt.Errorf("AZURE_CLIENT_CERTIFICATE_PATH %q: %w", certPath, pathErr(err))
+		}
+	}
+	if err != nil {
+		// Configured but broken: fail the chain here rather than silently
+		// falling through to another identity.
+		st.broken = fmt.Errorf("azure: environment: %w", err)
+		return st
+	}
+	s := *base
+	s.hint = hintContext{source: "environment service principal", scope: base.scope, clientID: client, tenantID: tenant}
+	s.cred = func() (azcore.TokenCredential, error) { return cred, nil }
+	st.src = &s
+	return st
+}
+
+// imdsProbe checks, once, that something answers at IMDS's address, the
+// way DefaultAzureCredential does, so that machines without IMDS fall
+// through in a second instead of waiting out IMDS's retries. It is skipped
+// when another managed-identity endpoint is configured.
+func imdsProbe(tr policy.Transporter, getenv func(string) string) func(context.Context) error {
+	if getenv("IDENTITY_ENDPOINT") != "" || getenv("MSI_ENDPOINT") != "" {
+		return nil
+	}
+	if tr == nil {
+		tr = &http.Client{}
+	}
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		// No Metadata header: IMDS answers 400 at once, without issuing a
+		// token; any answer proves it is there.
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://169.254.169.254/metadata/identity/oauth2/token", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := tr.Do(req)
+		if err != nil {
+			return fmt.Errorf("IMDS at 169.254.169.254 did not answer within 1s; not an Azure VM, scale set or node")
+		}
+		resp.Body.Close()
+		return nil
+	}
+}
+
+type chainStep struct {
+	name        string
+	src         *credSource
+	unavailable error                           // configuration absent: skip
+	broken      error                           // configured but unusable: stop
+	probe       func(ctx context.Context) error // optional availability check
+}
+
+// chainSource is the raw source behind NewDefaultChain.
+type chainSource struct {
+	log   *slog.Logger
+	steps []chainStep
+
+	mu     sync.Mutex
+	chosen *chainStep
+	probed bool
+}
+
+func (c *chainSource) add(s chainStep) {
+	if s.src == nil && s.unavailable == nil && s.broken == nil {
+		s.unavailable = errors.New("not configured")
+	}
+	c.steps = append(c.steps, s)
+}
+
+func (c *chainSource) Token(ctx context.Context) (oauthbearer.Token, error) {
+	c.mu.Lock()
+	chosen := c.chosen
+	c.mu.Unlock()
+	if chosen != nil {
+		return chosen.src.Token(ctx)
+	}
+	var said []string
+	for i := range c.steps {
+		st := &c.steps[i]
+		if st.broken != nil {
+			said = append(said, st.name+": "+st.broken.Error())
+			return oauthbearer.Token{}, chainError(said, st.broken)
+		}
+		if st.unavailable != nil {
+			said = append(said, st.name+": "+st.unavailable.Error())
+			continue
+		}
+		if st.probe != nil {
+			if err := st.probe(ctx); err != nil {
+				said = append(said, st.name+": "+err.Error())
+				continue
+			}
+		}
+		tok, err := st.src.Token(ctx)
+		if err == nil {
+			c.mu.Lock()
+			c.chosen = st
+			c.mu.Unlock()
+			c.log.Info("azure: default chain chose a credential", "step", st.name, "skipped", strings.Join(said, "; "))
+			return tok, nil
+		}
+		said = append(said, st.name+": "+err.Error())
+		if !isUnavailable(err) {
+			return oauthbearer.Token{}, chainError(said, err)
+		}
+	}
+	return oauthbearer.Token{}, chainError(said, nil)
+}
+
+// isUnavailable reports azidentity's "credential unavailable" errors, which
+// chains skip; their type is unexported, but they are non-retriable errors
+// that are not AuthenticationFailedError.
+func isUnavailable(err error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		var afe *azidentity.AuthenticationFailedError
+		var nr interface{ NonRetriable() }
+		return !errors.As(e.Err, &afe) && errors.As(e.Err, &nr)
+	}
+	return false
+}
+
+func chainError(said []string, last error) error {
+	msg := "azure: default chain: no credential produced a token: " + strings.Join(said, "; ")
+	if last == nil {
+		return errors.New(msg + "; configure one of them (for AKS, enable workload identity on the pod)")
+	}
+	var t *oauthbearer.TransientError
+	if errors.As(last, &t) {
+		return oauthbearer.Transient(&wrapped{msg: msg, err: last}, t.RetryAfter)
+	}
+	return &wrapped{msg: msg, err: last}
+}
+
+// wrapped carries a message that already quotes err, and unwraps to it.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }

@@ -1,0 +1,321 @@
+package azure_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+var targetSeq atomic.Int64
+
+// uniqueTarget returns an audience no other test uses, because
+// azidentity's managed-identity token cache is process-global.
+func uniqueTarget(t *testing.T) string {
+	return fmt.Sprintf("api://kafka-%d-%d", time.Now().UnixNano(), targetSeq.Add(1))
+}
+
+// fastRetry keeps azidentity's retries but with millisecond delays.
+var fastRetry = policy.RetryOptions{MaxRetries: 6, RetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// logBuffer is a concurrency-safe sink for a test's slog records.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func newLogger() (*slog.Logger, *logBuffer) {
+	buf := &logBuffer{}
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
+
+// assertNoSecrets fails if any secret appears in s.
+func assertNoSecrets(t *testing.T, s string, secrets ...string) {
+	t.Helper()
+	for _, sec := range secrets {
+		require.NotEmpty(t, sec)
+		assert.NotContains(t, s, sec, "a token or assertion leaked")
+	}
+}
+
+func closeCache(t *testing.T, c *oauthbearer.Cache) {
+	t.Cleanup(func() { _ = c.Close() })
+}
+
+func issuedTokens(m *oauthbearertest.IMDS) []string {
+	var out []string
+	for _, i := range m.Issued() {
+		out = append(out, i.Token)
+	}
+	return out
+}
+
+func TestManagedIdentitySelectors(t *testing.T) {
+	t.Parallel()
+	user := oauthbearertest.ManagedIdentity{ClientID: "6f1c0000-0000-4000-8000-0000000000c1", ObjectID: "6f1c0000-0000-4000-8000-0000000000b1",
+		ResourceID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kafka"}
+	m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{UserAssigned: []oauthbearertest.ManagedIdentity{user}})
+	tests := map[string]struct {
+		opts azure.ManagedIdentityOptions
+		want oauthbearertest.ManagedIdentity
+	}{
+		"system assigned": {want: m.SystemAssigned()},
+		"by client ID":    {opts: azure.ManagedIdentityOptions{ClientID: user.ClientID}, want: user},
+		"by resource ID":  {opts: azure.ManagedIdentityOptions{ResourceID: user.ResourceID}, want: user},
+		"by object ID":    {opts: azure.ManagedIdentityOptions{ObjectID: user.ObjectID}, want: user},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			o := tc.opts
+			o.Target = uniqueTarget(t)
+			o.ClientOptions = azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}
+			src, err := azure.NewManagedIdentity(&o)
+			require.NoError(t, err)
+			closeCache(t, src)
+			tok, err := src.Token(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want.ObjectID, tok.Principal)
+			assert.WithinDuration(t, time.Now().Add(24*time.Hour), tok.Expiry, time.Minute)
+			rep, err := azure.Diagnose(tok.Value)
+			require.NoError(t, err)
+			assert.Equal(t, o.Target, rep.Audience, "the /.default suffix is not part of the IMDS resource")
+			assert.Equal(t, tc.want.ClientID, rep.AppID)
+		})
+	}
+}
+
+func TestManagedIdentityUnknownIdentityIsPermanent(t *testing.T) {
+	t.Parallel()
+	m := oauthbearertest.NewIMDS(t, nil)
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), ClientID: "0000aaaa-0000-4000-8000-000000000000",
+		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+	require.NoError(t, err)
+	closeCache(t, src)
+	_, err = src.Token(ctx(t))
+	require.Error(t, err)
+	assert.False(t, oauthbearer.IsTransient(err))
+	var ae *azure.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
+	assert.Contains(t, err.Error(), `user-assigned identity with client ID "0000aaaa-0000-4000-8000-000000000000"`)
+	assert.Contains(t, err.Error(), "Identity not found")
+	assert.NotContains(t, err.Error(), "\n")
+}
+
+func TestManagedIdentityOptionErrors(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		opts *azure.ManagedIdentityOptions
+		want []string
+	}{
+		"nil options":    {nil, []string{"Target", "empty"}},
+		"bad target":     {&azure.ManagedIdentityOptions{Target: "kafka"}, []string{`Target "kafka"`, "api://"}},
+		"two selectors":  {&azure.ManagedIdentityOptions{Target: "api://k", ClientID: "c", ObjectID: "o"}, []string{"ClientID (\"c\")", "ObjectID (\"o\")", "exactly one"}},
+		"three selector": {&azure.ManagedIdentityOptions{Target: "api://k", ClientID: "c", ObjectID: "o", ResourceID: "r"}, []string{"sets 3"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := azure.NewManagedIdentity(tc.opts)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "azure: "), err.Error())
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestManagedIdentityRidesOutIMDSUpgrade(t *testing.T) {
+	t.Parallel()
+	m := oauthbearertest.NewIMDS(t, nil)
+	// IMDS answers 410 while it upgrades; azidentity's retries (here with
+	// millisecond delays) ride it out inside one fetch.
+	m.FailNext(5, oauthbearertest.Fault{Status: http.StatusGone})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
+		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+	require.NoError(t, err)
+	closeCache(t, src)
+	tok, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
+	assert.Equal(t, 6, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+}
+
+func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
+	t.Parallel()
+	m := oauthbearertest.NewIMDS(t, nil)
+	m.FailNext(3, oauthbearertest.Fault{Status: http.StatusGone})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
+		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}},
+		Cache:         &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
+	require.NoError(t, err)
+	closeCache(t, src)
+	_, err = src.Token(ctx(t))
+	require.Error(t, err)
+	assert.True(t, oauthbearer.IsTransient(err), "410 past azidentity's retries must be transient: %v", err)
+	var ae *azure.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusGone, ae.StatusCode)
+	tok, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.NotEmpty(t, tok.Principal)
+	assert.Equal(t, 4, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+}
+
+func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
+	t.Parallel()
+	m := oauthbearertest.NewIMDS(t, nil)
+	m.FailNext(1, oauthbearertest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
+	// Retry-After above MaxRetryDelay makes azidentity give up at once and
+	// leave the wait to the cache.
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
+		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+	require.NoError(t, err)
+	closeCache(t, src)
+	_, err = src.Token(ctx(t))
+	require.Error(t, err)
+	var te *oauthbearer.TransientError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 7*time.Second, te.RetryAfter)
+	var ae *azure.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusTooManyRequests, ae.StatusCode)
+	assert.Equal(t, 1, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+}
+
+func TestManagedIdentityV1Tokens(t *testing.T) {
+	t.Parallel()
+	m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{V1Tokens: true})
+	t.Run("required v2 fails with the fix", func(t *testing.T) {
+		t.Parallel()
+		log, buf := newLogger()
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), RequireV2: true, Logger: log,
+			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+		require.NoError(t, err)
+		closeCache(t, src)
+		_, err = src.Token(ctx(t))
+		require.Error(t, err)
+		assert.ErrorIs(t, err, azure.ErrV1Token)
+		assert.False(t, oauthbearer.IsTransient(err))
+		assert.Contains(t, err.Error(), `ver="1.0"`)
+		assert.Contains(t, err.Error(), "accessTokenAcceptedVersion")
+		assert.Contains(t, err.Error(), "https://sts.windows.net/")
+		assertNoSecrets(t, err.Error()+buf.String(), issuedTokens(m)...)
+	})
+	t.Run("otherwise a warning", func(t *testing.T) {
+		t.Parallel()
+		log, buf := newLogger()
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), Logger: log,
+			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+		require.NoError(t, err)
+		closeCache(t, src)
+		tok, err := src.Token(ctx(t))
+		require.NoError(t, err)
+		assert.NotEmpty(t, tok.Value)
+		assert.Contains(t, buf.String(), "level=WARN")
+		assert.Contains(t, buf.String(), "accessTokenAcceptedVersion")
+		assertNoSecrets(t, buf.String(), tok.Value)
+	})
+}
+
+func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
+	t.Parallel()
+	m := oauthbearertest.NewIMDS(t, nil)
+	m.FailNext(1, oauthbearertest.Fault{Latency: 50 * time.Millisecond})
+	log, buf := newLogger()
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), Logger: log,
+		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+	require.NoError(t, err)
+	closeCache(t, src)
+	var wg sync.WaitGroup
+	toks := make([]oauthbearer.Token, 200)
+	errs := make([]error, 200)
+	for i := range 200 {
+		wg.Go(func() { toks[i], errs[i] = src.Token(ctx(t)) })
+	}
+	wg.Wait()
+	for i := range 200 {
+		require.NoError(t, errs[i])
+		assert.Equal(t, toks[0].Value, toks[i].Value)
+	}
+	assert.Equal(t, 1, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+	assertNoSecrets(t, buf.String(), toks[0].Value)
+}
+
+// credFunc adapts a function to azcore.TokenCredential.
+type credFunc func(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error)
+
+func (f credFunc) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return f(ctx, o)
+}
+
+func TestNewFromCredential(t *testing.T) {
+	t.Parallel()
+	iss := oauthbearertest.NewIssuer(t, nil)
+	jwt := iss.Mint("sub-1", "api://kafka", time.Hour, oauthbearertest.Claims{"ver": "2.0", "oid": "oid-1"})
+	var scopes []string
+	var mu sync.Mutex
+	src, err := azure.NewFromCredential(credFunc(func(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+		mu.Lock()
+		scopes = append(scopes, o.Scopes...)
+		mu.Unlock()
+		return azcore.AccessToken{Token: jwt, ExpiresOn: time.Now().Add(time.Hour)}, nil
+	}), "api://kafka", nil)
+	require.NoError(t, err)
+	closeCache(t, src)
+	tok, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, "oid-1", tok.Principal)
+	assert.Equal(t, []string{"api://kafka/.default"}, scopes)
+
+	_, err = azure.NewFromCredential(nil, "api://kafka", nil)
+	assert.Error(t, err)
+	_, err = azure.NewFromCredential(credFunc(nil), "https://x", nil)
+	assert.Error(t, err)
+
+	failing, err := azure.NewFromCredential(credFunc(func(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+		return azcore.AccessToken{}, errors.New("boom")
+	}), "api://kafka", &azure.CredentialOptions{Name: "custom"})
+	require.NoError(t, err)
+	closeCache(t, failing)
+	_, err = failing.Token(ctx(t))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "azure: custom")
+	assert.False(t, oauthbearer.IsTransient(err))
+}

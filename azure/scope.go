@@ -1,0 +1,49 @@
+package azure
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+const defaultSuffix = "/.default"
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// NormalizeTarget turns the audience of the tokens to request into the
+// Microsoft Entra scope azidentity wants. It accepts the three forms users
+// copy from the Azure portal and Java client.properties files:
+//
+//   - an application (client) ID GUID, as in IMDS's resource parameter:
+//     "0b1c...-...-..." becomes "0b1c...-...-.../.default";
+//   - an application ID URI "api://x": becomes "api://x/.default";
+//   - a scope that already ends in "/.default", kept as is (such as
+//     [EventHubsScope]'s "https://<ns>.servicebus.windows.net/.default").
+//
+// Anything else is an error: client-credentials and managed-identity
+// tokens can only be requested for a whole resource.
+func NormalizeTarget(target string) (string, error) {
+	t := strings.TrimSpace(target)
+	switch {
+	case t == "":
+		return "", fmt.Errorf("azure: the Target (audience) is empty; set it to the Kafka App Registration's application ID, its application ID URI (api://...) or a <resource>/.default scope")
+	case strings.ContainsAny(t, " \t\r\n"):
+		return "", fmt.Errorf("azure: Target %q holds more than one value; tokens are issued for one resource: set Target to one application ID, api:// URI or <resource>/.default scope", t)
+	case strings.HasSuffix(t, defaultSuffix) && len(t) > len(defaultSuffix):
+		return t, nil
+	case strings.HasPrefix(t, "api://") && len(strings.TrimSuffix(t, "/")) > len("api://"):
+		return strings.TrimSuffix(t, "/") + defaultSuffix, nil
+	case guidRE.MatchString(t):
+		return t + defaultSuffix, nil
+	}
+	return "", fmt.Errorf("azure: Target %q is not an application ID, an api:// application ID URI or a <resource>/.default scope; "+
+		"use the App Registration's application (client) ID, api://<app-id-uri>, or append /.default to the resource", t)
+}
+
+// EventHubsScope returns the scope for Azure Event Hubs' Kafka endpoint in
+// namespace ns: "https://<ns>.servicebus.windows.net/.default". A fully
+// qualified namespace ("<ns>.servicebus.windows.net") is accepted too.
+func EventHubsScope(namespace string) string {
+	ns := strings.TrimSuffix(strings.TrimSpace(namespace), ".servicebus.windows.net")
+	return "https://" + ns + ".servicebus.windows.net" + defaultSuffix
+}

@@ -1,0 +1,128 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// CredentialOptions configures [NewFromCredential].
+type CredentialOptions struct {
+	// Name identifies the source in errors, logs and the cache's events.
+	// Default "credential". No environment fallback.
+	Name string
+	// RequireV2 makes a v1 token an error (matching [ErrV1Token], with the
+	// token's [Report] and the fix) instead of a logged warning. Default
+	// false. No environment fallback.
+	RequireV2 bool
+	// Logger receives warnings (such as a v1 token) and, unless
+	// Cache.Logger is set, the cache's refresh records. Never the token.
+	// Default: discard.
+	Logger *slog.Logger
+	// Cache tunes the refreshing cache. Default: nil (its defaults).
+	Cache *oauthbearer.CacheOptions
+}
+
+// NewFromCredential returns a refreshing token source for any azidentity
+// credential (or other azcore.TokenCredential), requesting tokens for
+// target (see [NormalizeTarget] for the accepted forms).
+func NewFromCredential(cred azcore.TokenCredential, target string, opts *CredentialOptions) (*oauthbearer.Cache, error) {
+	var o CredentialOptions
+	if opts != nil {
+		o = *opts
+	}
+	if cred == nil {
+		return nil, errors.New("azure: NewFromCredential: the credential is nil; pass an azidentity credential")
+	}
+	scope, err := NormalizeTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	if o.Name == "" {
+		o.Name = "credential"
+	}
+	src := &credSource{
+		hint:      hintContext{source: o.Name, scope: scope},
+		scope:     scope,
+		requireV2: o.RequireV2,
+		log:       loggerOr(o.Logger),
+		cred:      func() (azcore.TokenCredential, error) { return cred, nil },
+	}
+	return newCache(src, o.Name, o.Logger, o.Cache, nil)
+}
+
+// credSource is a raw (uncached) token source over an azidentity
+// credential. cred is called once per fetch, so a source can hand out a
+// fresh credential (and so bypass MSAL's in-memory cache) each time.
+type credSource struct {
+	hint      hintContext
+	scope     string
+	requireV2 bool
+	log       *slog.Logger
+	cred      func() (azcore.TokenCredential, error)
+}
+
+func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
+	cred, err := s.cred()
+	if err != nil {
+		return oauthbearer.Token{}, err
+	}
+	at, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{s.scope}})
+	if err != nil {
+		return oauthbearer.Token{}, classify(s.hint, err)
+	}
+	return s.token(at)
+}
+
+func (s *credSource) token(at azcore.AccessToken) (oauthbearer.Token, error) {
+	tok := oauthbearer.Token{Value: at.Token, Expiry: at.ExpiresOn}
+	rep, err := Diagnose(at.Token)
+	if err != nil {
+		if s.requireV2 {
+			return oauthbearer.Token{}, fmt.Errorf("azure: %s: RequireV2 is set but %w", s.hint.source, err)
+		}
+		s.log.Warn("azure: the access token is not a JWT; brokers validating JWTs will reject it", "source", s.hint.source, "error", err)
+		return tok, nil
+	}
+	tok.Principal = rep.principal()
+	if rep.IsV1() {
+		if s.requireV2 {
+			return oauthbearer.Token{}, fmt.Errorf("%w for %s (%s): %s; to fix it, %s", ErrV1Token, s.hint.source, s.scope, rep, V1Fix)
+		}
+		s.log.Warn("azure: Microsoft Entra issued a v1 access token; Confluent Cloud and most OIDC validators reject it (JWT_PROCESSING_FAILED); to fix it, "+V1Fix,
+			"source", s.hint.source, "scope", s.scope, "report", rep.String())
+	}
+	return tok, nil
+}
+
+func loggerOr(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+// newCache wraps src in the module's cache, naming it and defaulting its
+// logger and (for sources that retry inside a fetch) its fetch timeout.
+func newCache(src oauthbearer.TokenSource, name string, log *slog.Logger, co *oauthbearer.CacheOptions, tune func(*oauthbearer.CacheOptions)) (*oauthbearer.Cache, error) {
+	var c oauthbearer.CacheOptions
+	if co != nil {
+		c = *co
+	}
+	if c.Name == "" {
+		c.Name = "azure " + name
+	}
+	if c.Logger == nil {
+		c.Logger = log
+	}
+	if tune != nil {
+		tune(&c)
+	}
+	return oauthbearer.NewCache(src, &c)
+}

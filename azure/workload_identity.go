@@ -1,0 +1,183 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// Environment variables the AKS workload identity webhook injects into a
+// pod, read by [NewWorkloadIdentity] and [NewDefaultChain].
+const (
+	EnvClientID           = "AZURE_CLIENT_ID"
+	EnvTenantID           = "AZURE_TENANT_ID"
+	EnvFederatedTokenFile = "AZURE_FEDERATED_TOKEN_FILE"
+	EnvAuthorityHost      = "AZURE_AUTHORITY_HOST"
+)
+
+// WorkloadIdentityOptions configures [NewWorkloadIdentity]. Every field
+// but Target falls back to the environment the AKS workload identity
+// webhook sets up.
+type WorkloadIdentityOptions struct {
+	// Target is the audience of the tokens: an application ID, an api://
+	// application ID URI, or a <resource>/.default scope. Required. No
+	// environment fallback.
+	Target string
+	// ClientID is the client ID of the App Registration or user-assigned
+	// identity that trusts the service account. Default: $AZURE_CLIENT_ID.
+	ClientID string
+	// TenantID is its tenant. Default: $AZURE_TENANT_ID.
+	TenantID string
+	// TokenFilePath is the projected Kubernetes service-account token.
+	// The file is read on every fetch, because the kubelet rotates it.
+	// Default: $AZURE_FEDERATED_TOKEN_FILE.
+	TokenFilePath string
+	// AuthorityHost is Microsoft Entra's https URL. Default:
+	// $AZURE_AUTHORITY_HOST, else ClientOptions.Cloud's host, else
+	// https://login.microsoftonline.com/.
+	AuthorityHost string
+	// DisableInstanceDiscovery skips MSAL's instance-metadata request to
+	// login.microsoft.com; set it for private or disconnected clouds (and
+	// emulators). Default false. No environment fallback.
+	DisableInstanceDiscovery bool
+	// RequireV2 makes a v1 token an error (matching [ErrV1Token], with the
+	// fix) instead of a logged warning. Default false.
+	RequireV2 bool
+	// Getenv reads the environment. Default os.Getenv; tests inject a map.
+	Getenv func(string) string
+	// ClientOptions configures azidentity's HTTP pipeline (Transport,
+	// Retry, Cloud). Default: azidentity's defaults.
+	ClientOptions azcore.ClientOptions
+	// Logger receives warnings and, unless Cache.Logger is set, the
+	// cache's refresh records. Never the token. Default: discard.
+	Logger *slog.Logger
+	// Cache tunes the refreshing cache. Default: nil (its defaults).
+	Cache *oauthbearer.CacheOptions
+}
+
+// NewWorkloadIdentity returns a refreshing token source for AKS (or any
+// Kubernetes) workload identity: it exchanges the pod's service-account
+// token for a Microsoft Entra token, through azidentity's client-assertion
+// credential.
+//
+// Unlike azidentity's WorkloadIdentityCredential, which keeps the file's
+// content for 10 minutes, the token file is read on every fetch, and each
+// fetch asks Entra for a new token instead of MSAL's cached one, so a
+// refresh after a broker rejected a token really gets a new one.
+func NewWorkloadIdentity(opts *WorkloadIdentityOptions) (*oauthbearer.Cache, error) {
+	src, err := newWorkloadSource(opts)
+	if err != nil {
+		return nil, err
+	}
+	var o WorkloadIdentityOptions
+	if opts != nil {
+		o = *opts
+	}
+	return newCache(src, "workload identity", o.Logger, o.Cache, nil)
+}
+
+func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
+	var o WorkloadIdentityOptions
+	if opts != nil {
+		o = *opts
+	}
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	scope, err := NormalizeTarget(o.Target)
+	if err != nil {
+		return nil, err
+	}
+	fill := func(v *string, field, env string) error {
+		if *v == "" {
+			*v = strings.TrimSpace(getenv(env))
+		}
+		if *v == "" {
+			return fmt.Errorf("azure: workload identity: %s is not set and WorkloadIdentityOptions.%s is empty; "+
+				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id, or set %s", env, field, field)
+		}
+		return nil
+	}
+	if err := errors.Join(fill(&o.ClientID, "ClientID", EnvClientID), fill(&o.TenantID, "TenantID", EnvTenantID),
+		fill(&o.TokenFilePath, "TokenFilePath", EnvFederatedTokenFile)); err != nil {
+		return nil, err
+	}
+	if _, err := readAssertion(o.TokenFilePath); err != nil {
+		return nil, err
+	}
+	co := o.ClientOptions
+	host := o.AuthorityHost
+	if host == "" {
+		host = getenv(EnvAuthorityHost)
+	}
+	if host == "" {
+		host = co.Cloud.ActiveDirectoryAuthorityHost
+	}
+	if host == "" {
+		host = cloud.AzurePublic.ActiveDirectoryAuthorityHost
+	}
+	if !strings.HasPrefix(host, "https://") {
+		return nil, fmt.Errorf("azure: workload identity: authority host %q (AuthorityHost / %s) is not an https URL; use https://login.microsoftonline.com/ or your cloud's Entra host", host, EnvAuthorityHost)
+	}
+	co.Cloud.ActiveDirectoryAuthorityHost = host
+	caOpts := &azidentity.ClientAssertionCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery}
+	tenant, client, file := o.TenantID, o.ClientID, o.TokenFilePath
+	// Fail now on what azidentity rejects at construction (tenant ID
+	// syntax, authority host).
+	if _, err := azidentity.NewClientAssertionCredential(tenant, client, func(context.Context) (string, error) { return "", nil }, caOpts); err != nil {
+		return nil, fmt.Errorf("azure: workload identity: %w; check TenantID / %s (%q) and AuthorityHost / %s (%q)", err, EnvTenantID, tenant, EnvAuthorityHost, host)
+	}
+	return &credSource{
+		hint:      hintContext{source: "workload identity", scope: scope, clientID: client, tenantID: tenant, file: file},
+		scope:     scope,
+		requireV2: o.RequireV2,
+		log:       loggerOr(o.Logger),
+		cred: func() (azcore.TokenCredential, error) {
+			assertion, err := readAssertion(file)
+			if err != nil {
+				return nil, err
+			}
+			// A new credential per fetch: its MSAL cache is empty, so the
+			// request reaches Entra with the assertion just read.
+			return azidentity.NewClientAssertionCredential(tenant, client,
+				func(context.Context) (string, error) { return assertion, nil }, caOpts)
+		},
+	}, nil
+}
+
+// pathErr drops the path from an *fs.PathError, which the message names
+// already.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// readAssertion reads the federated token file. Its errors name the file,
+// never its content.
+func readAssertion(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("azure: workload identity: cannot read the federated token file %q (TokenFilePath / %s): %w; "+
+			"check the pod's projected service-account token volume", path, EnvFederatedTokenFile, pathErr(err))
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("azure: workload identity: the federated token file %q (TokenFilePath / %s) is empty; "+
+			"check the pod's projected service-account token volume", path, EnvFederatedTokenFile)
+	}
+	return s, nil
+}

@@ -1,0 +1,261 @@
+package azure_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+const (
+	wiTenant = "9d2f0000-0000-4000-8000-0000000000a1"
+	wiClient = "9d2f0000-0000-4000-8000-0000000000c1"
+	wiObject = "9d2f0000-0000-4000-8000-0000000000b1"
+	wiSA     = "system:serviceaccount:kafka:producer"
+)
+
+// wiBench is a Kubernetes OIDC issuer, an Entra emulator trusting it for
+// wiClient, and a federated token file.
+type wiBench struct {
+	k8s   *oauthbearertest.Issuer
+	entra *oauthbearertest.Entra
+	file  string
+}
+
+func newWIBench(t *testing.T, opts *oauthbearertest.EntraOptions) *wiBench {
+	t.Helper()
+	k8s := oauthbearertest.NewIssuer(t, nil)
+	var o oauthbearertest.EntraOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Apps = []oauthbearertest.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
+		Federated: []oauthbearertest.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}}}}
+	b := &wiBench{k8s: k8s, entra: oauthbearertest.NewEntra(t, &o), file: filepath.Join(t.TempDir(), "token")}
+	b.write(t, time.Hour)
+	return b
+}
+
+// write puts a fresh service-account token in the file and returns it.
+func (b *wiBench) write(t *testing.T, ttl time.Duration) string {
+	t.Helper()
+	tok := b.k8s.Mint(wiSA, oauthbearertest.EntraTokenExchangeAudience, ttl, nil)
+	require.NoError(t, os.WriteFile(b.file, []byte(tok+"\n"), 0o600))
+	return tok
+}
+
+func (b *wiBench) env() map[string]string {
+	return map[string]string{
+		azure.EnvClientID: wiClient, azure.EnvTenantID: wiTenant,
+		azure.EnvFederatedTokenFile: b.file, azure.EnvAuthorityHost: b.entra.URL,
+	}
+}
+
+func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func (b *wiBench) options(env map[string]string) *azure.WorkloadIdentityOptions {
+	return &azure.WorkloadIdentityOptions{
+		Target: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true,
+		ClientOptions: azcore.ClientOptions{Transport: b.entra.Client(), Retry: policy.RetryOptions{MaxRetries: -1}},
+	}
+}
+
+func (b *wiBench) tokenRequests() int { return b.entra.RequestsTo(b.entra.TokenPath(wiTenant)) }
+
+func TestWorkloadIdentityFromEnvironment(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	log, buf := newLogger()
+	o := b.options(b.env())
+	o.Logger = log
+	src, err := azure.NewWorkloadIdentity(o)
+	require.NoError(t, err)
+	closeCache(t, src)
+	tok, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, wiObject, tok.Principal)
+	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
+	issued := b.entra.Issued()
+	require.Len(t, issued, 1)
+	assert.Equal(t, "api://kafka/.default openid offline_access profile", issued[0].Scope, "MSAL adds the OIDC scopes")
+	assert.Equal(t, tok.Value, issued[0].Token)
+	assertNoSecrets(t, buf.String(), tok.Value, issued[0].Assertion)
+}
+
+func TestWorkloadIdentityExplicitOptionsOverrideEnvironment(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	wrong := map[string]string{
+		azure.EnvClientID: "wrong-client", azure.EnvTenantID: "wrong-tenant",
+		azure.EnvFederatedTokenFile: "/nonexistent", azure.EnvAuthorityHost: "https://login.invalid/",
+	}
+	o := b.options(wrong)
+	o.ClientID, o.TenantID, o.TokenFilePath, o.AuthorityHost = wiClient, wiTenant, b.file, b.entra.URL
+	src, err := azure.NewWorkloadIdentity(o)
+	require.NoError(t, err)
+	closeCache(t, src)
+	tok, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, wiObject, tok.Principal)
+}
+
+func TestWorkloadIdentityConfigurationErrors(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	empty := filepath.Join(t.TempDir(), "empty")
+	require.NoError(t, os.WriteFile(empty, []byte(" \n"), 0o600))
+	tests := map[string]struct {
+		change func(env map[string]string, o *azure.WorkloadIdentityOptions)
+		want   []string
+	}{
+		"no client ID":  {func(e map[string]string, _ *azure.WorkloadIdentityOptions) { delete(e, azure.EnvClientID) }, []string{"AZURE_CLIENT_ID is not set", "ClientID"}},
+		"no tenant ID":  {func(e map[string]string, _ *azure.WorkloadIdentityOptions) { delete(e, azure.EnvTenantID) }, []string{"AZURE_TENANT_ID is not set", "TenantID"}},
+		"no token file": {func(e map[string]string, _ *azure.WorkloadIdentityOptions) { delete(e, azure.EnvFederatedTokenFile) }, []string{"AZURE_FEDERATED_TOKEN_FILE is not set", "TokenFilePath"}},
+		"missing file": {func(e map[string]string, _ *azure.WorkloadIdentityOptions) {
+			e[azure.EnvFederatedTokenFile] = "/nonexistent/token"
+		}, []string{`"/nonexistent/token"`, "no such file"}},
+		"empty file":     {func(e map[string]string, _ *azure.WorkloadIdentityOptions) { e[azure.EnvFederatedTokenFile] = empty }, []string{empty, "is empty"}},
+		"http authority": {func(e map[string]string, _ *azure.WorkloadIdentityOptions) { e[azure.EnvAuthorityHost] = "http://x" }, []string{`"http://x"`, "https"}},
+		"no target":      {func(_ map[string]string, o *azure.WorkloadIdentityOptions) { o.Target = "" }, []string{"Target"}},
+		"all missing": {func(e map[string]string, _ *azure.WorkloadIdentityOptions) { clear(e) }, []string{
+			"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			env := b.env()
+			o := b.options(env)
+			tc.change(env, o)
+			_, err := azure.NewWorkloadIdentity(o)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "azure: "), err.Error())
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestWorkloadIdentityRereadsRotatedTokenFile(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	first := b.write(t, time.Hour)
+	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
+	require.NoError(t, err)
+	closeCache(t, src)
+	tok1, err := src.Token(ctx(t))
+	require.NoError(t, err)
+
+	// The kubelet rotates the projected token; the next refresh (forced
+	// here by a broker rejecting the token) must present the new one and
+	// get a new token from Entra, not MSAL's cached one.
+	second := b.write(t, time.Hour)
+	require.NotEqual(t, first, second)
+	src.Invalidate(tok1)
+	tok2, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.NotEqual(t, tok1.Value, tok2.Value)
+	assert.Equal(t, []string{first, second}, b.entra.Assertions())
+	assert.Equal(t, 2, b.tokenRequests())
+}
+
+func TestWorkloadIdentityStaleTokenFile(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	stale := b.write(t, -10*time.Minute)
+	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
+	require.NoError(t, err)
+	closeCache(t, src)
+	_, err = src.Token(ctx(t))
+	require.Error(t, err)
+	assert.False(t, oauthbearer.IsTransient(err), "an expired assertion is not fixed by retrying at once")
+	var ae *azure.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 700024, ae.Code)
+	assert.Equal(t, "invalid_client", ae.OAuthError)
+	msg := err.Error()
+	assert.Contains(t, msg, "AADSTS700024")
+	assert.Contains(t, msg, "stale")
+	assert.Contains(t, msg, b.file)
+	assert.NotContains(t, msg, "\n")
+	assertNoSecrets(t, msg, stale)
+}
+
+func TestWorkloadIdentityEntraErrorsExplained(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		change func(b *wiBench, env map[string]string, o *azure.WorkloadIdentityOptions)
+		code   int
+		want   string
+	}{
+		"unknown client": {func(_ *wiBench, e map[string]string, _ *azure.WorkloadIdentityOptions) {
+			e[azure.EnvClientID] = "00000000-0000-4000-8000-00000000dead"
+		}, 700016, "AZURE_CLIENT_ID"},
+		"unknown tenant": {func(_ *wiBench, e map[string]string, _ *azure.WorkloadIdentityOptions) {
+			e[azure.EnvTenantID] = "00000000-0000-4000-8000-00000000beef"
+		}, 90002, "AZURE_TENANT_ID"},
+		"wrong service account": {func(b *wiBench, _ map[string]string, _ *azure.WorkloadIdentityOptions) {
+			require.NoError(t, os.WriteFile(b.file, []byte(b.k8s.Mint("system:serviceaccount:kafka:other", oauthbearertest.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+		}, 700213, "federated identity credential"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := newWIBench(t, nil)
+			env := b.env()
+			o := b.options(env)
+			tc.change(b, env, o)
+			src, err := azure.NewWorkloadIdentity(o)
+			require.NoError(t, err)
+			closeCache(t, src)
+			_, err = src.Token(ctx(t))
+			require.Error(t, err)
+			assert.False(t, oauthbearer.IsTransient(err), "%v", err)
+			assert.Contains(t, err.Error(), tc.want)
+			var ae *azure.Error
+			if tc.code == 90002 {
+				// Discovery fails before the token request; MSAL keeps
+				// only the description.
+				assert.Contains(t, err.Error(), "AADSTS90002")
+				return
+			}
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tc.code, ae.Code)
+		})
+	}
+}
+
+func TestWorkloadIdentityOneRequestPerRefresh(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	b.entra.FailNext(1, oauthbearertest.Fault{Latency: 50 * time.Millisecond})
+	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
+	require.NoError(t, err)
+	closeCache(t, src)
+	for round := 1; round <= 2; round++ {
+		var wg sync.WaitGroup
+		toks := make([]oauthbearer.Token, 200)
+		errs := make([]error, 200)
+		for i := range 200 {
+			wg.Go(func() { toks[i], errs[i] = src.Token(ctx(t)) })
+		}
+		wg.Wait()
+		for i := range 200 {
+			require.NoError(t, errs[i])
+			assert.Equal(t, toks[0].Value, toks[i].Value)
+		}
+		assert.Equal(t, round, b.tokenRequests())
+		src.Invalidate(toks[0])
+	}
+}
