@@ -41,7 +41,7 @@ func TestClientCredentials(t *testing.T) {
 		"rsa private_key_jwt": {o: ClientCredentialsOptions{ClientID: "rsa-client", PrivateKey: rsaKey, KeyID: "k1"}},
 		"ec private_key_jwt":  {o: ClientCredentialsOptions{ClientID: "ec-client", PrivateKey: ecKey}},
 		"wrong secret":        {o: ClientCredentialsOptions{ClientID: "secret-client", ClientSecret: "hunter2"}, errCode: "invalid_client"},
-		"raw basic with plus":  {o: ClientCredentialsOptions{ClientID: "secret-client", ClientSecret: "p@ss+w/rd:x", RawBasicAuth: true}, errCode: "invalid_client"},
+		"raw basic with plus": {o: ClientCredentialsOptions{ClientID: "secret-client", ClientSecret: "p@ss+w/rd:x", RawBasicAuth: true}, errCode: "invalid_client"},
 		"wrong key":           {o: ClientCredentialsOptions{ClientID: "ec-client", PrivateKey: otherKey}, errCode: "invalid_client"},
 		"bad scope":           {o: ClientCredentialsOptions{ClientID: "secret-client", ClientSecret: "p@ss+w/rd:x", Scope: "admin"}, errCode: "invalid_scope"},
 		"wrong audience":      {o: ClientCredentialsOptions{ClientID: "rsa-client", PrivateKey: rsaKey, AssertionAudience: "https://elsewhere"}, errCode: "invalid_client"},
