@@ -253,8 +253,9 @@ type BrokerConnection struct {
 //     those are set (with RejectAudienceWhenUnset, no "aud" at all when
 //     ExpectedAudience is empty), a "scope" claim, if present, of non-blank
 //     strings, and a non-blank string SubClaimName claim, which (trimmed)
-//     becomes the principal. An invalid token gets error code 0 and the RFC 7628
-//     challenge {"status":"invalid_token"}; the client's 0x01
+//     becomes the principal. [BrokerOptions.Verdict] may then refuse it.
+//     An invalid token gets error code 0 and the RFC 7628 challenge
+//     {"status":"invalid_token"}; the client's 0x01
 //     acknowledgement then gets SASL_AUTHENTICATION_FAILED with that same
 //     JSON as the error message, and the connection is closed. A client
 //     that sends anything else instead (sarama sends the four characters
@@ -275,9 +276,14 @@ type BrokerConnection struct {
 //
 // What it does not do: TLS; ACLs or any authorization by principal (kfake
 // runs without ACLs: every authenticated principal may do everything);
-// scope checks; validating extension values beyond their syntax (Kafka
-// accepts and ignores them by default); multiple expected audiences;
-// GSSAPI, PLAIN or SCRAM. Everything after authentication is plain kfake.
+// checking which scopes a token holds; validating extension values beyond
+// their syntax (Kafka accepts and ignores them by default); multiple
+// expected audiences; JWKS refresh on a schedule (only on an unknown kid,
+// at most once a second); GSSAPI, PLAIN or SCRAM. Where Kafka answers an
+// out-of-place request during authentication with an error response
+// before closing, the broker just closes. ApiVersions before
+// authentication is answered by kfake, not by an authenticator.
+// Everything after authentication is plain kfake.
 type Broker struct {
 	cluster  *kfake.Cluster
 	verifier *jwtverify.Verifier
