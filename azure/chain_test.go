@@ -1,0 +1,119 @@
+package azure_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+// noIMDS is a transport on a machine without IMDS.
+type noIMDS struct{ next policy.Transporter }
+
+func (n noIMDS) Do(r *http.Request) (*http.Response, error) {
+	if r.URL.Hostname() == oauthbearertest.IMDSAddress {
+		return nil, errors.New("dial tcp 169.254.169.254:80: connect: no route to host")
+	}
+	return n.next.Do(r)
+}
+
+func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	log, buf := newLogger()
+	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+		Target: "api://kafka", Getenv: getenv(b.env()), DisableInstanceDiscovery: true, DisableAzureCLI: true, Logger: log,
+		ClientOptions: azcore.ClientOptions{Transport: noIMDS{b.entra.Client()}, Retry: policy.RetryOptions{MaxRetries: -1}},
+	})
+	require.NoError(t, err)
+	closeCache(t, src)
+	tok, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, wiObject, tok.Principal)
+	assert.Contains(t, buf.String(), "step=\"workload identity\"")
+	// The chosen step is kept: a refresh goes straight to it.
+	src.Invalidate(tok)
+	_, err = src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, 2, b.tokenRequests())
+	assertNoSecrets(t, buf.String(), tok.Value)
+}
+
+func TestDefaultChainFallsBackToManagedIdentity(t *testing.T) {
+	t.Parallel()
+	m := oauthbearertest.NewIMDS(t, nil)
+	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+		Target: uniqueTarget(t), Getenv: getenv(nil), DisableAzureCLI: true,
+		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry},
+	})
+	require.NoError(t, err)
+	closeCache(t, src)
+	tok, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
+}
+
+func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
+	t.Parallel()
+	user := oauthbearertest.ManagedIdentity{ClientID: "7a7a0000-0000-4000-8000-0000000000c1", ObjectID: "7a7a0000-0000-4000-8000-0000000000b1"}
+	m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []oauthbearertest.ManagedIdentity{user}})
+	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+		Target: uniqueTarget(t), Getenv: getenv(map[string]string{azure.EnvClientID: user.ClientID}), DisableAzureCLI: true,
+		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry},
+	})
+	require.NoError(t, err)
+	closeCache(t, src)
+	tok, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, user.ObjectID, tok.Principal)
+}
+
+func TestDefaultChainListsEveryStep(t *testing.T) {
+	t.Parallel()
+	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+		Target: "api://kafka", Getenv: getenv(nil), DisableAzureCLI: true,
+		ClientOptions: azcore.ClientOptions{Transport: noIMDS{http.DefaultClient}},
+	})
+	require.NoError(t, err)
+	closeCache(t, src)
+	_, err = src.Token(ctx(t))
+	require.Error(t, err)
+	for _, w := range []string{
+		"azure: default chain",
+		"environment: AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are not set",
+		"workload identity: azure: workload identity: AZURE_CLIENT_ID is not set",
+		"managed identity: IMDS at 169.254.169.254 did not answer",
+	} {
+		assert.Contains(t, err.Error(), w)
+	}
+}
+
+func TestDefaultChainStopsAtAConfiguredStepThatFails(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	env := b.env()
+	env["AZURE_CLIENT_SECRET"] = "very-secret-value"
+	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+		Target: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true, DisableAzureCLI: true,
+		ClientOptions: azcore.ClientOptions{Transport: b.entra.Client(), Retry: policy.RetryOptions{MaxRetries: -1}},
+	})
+	require.NoError(t, err)
+	closeCache(t, src)
+	_, err = src.Token(ctx(t))
+	require.Error(t, err)
+	assert.False(t, oauthbearer.IsTransient(err))
+	var ae *azure.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 7000215, ae.Code)
+	assert.Contains(t, err.Error(), "environment service principal")
+	assertNoSecrets(t, err.Error(), "very-secret-value")
+	assert.Empty(t, b.entra.Issued(), "the chain must not fall through to workload identity")
+}
