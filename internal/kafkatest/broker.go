@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -271,21 +270,30 @@ func (b *Broker) LogPath() string { return b.logPath }
 // Log returns the broker log so far, with every JWT replaced by
 // "<JWT redacted>": Kafka logs a rejected token whole, and these lines end
 // up in test output. The file at LogPath is untouched.
-func (b *Broker) Log() string {
+func (b *Broker) Log() string { return b.logSince(0) }
+
+// LogMark returns a position in the broker log, for [Broker.WaitForLog]
+// to look only at what is logged after it.
+func (b *Broker) LogMark() int64 {
+	fi, err := os.Stat(b.logPath)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+func (b *Broker) logSince(mark int64) string {
 	data, err := os.ReadFile(b.logPath)
 	if err != nil {
 		return fmt.Sprintf("(cannot read %s: %v)", b.logPath, err)
 	}
-	return redactJWTs(string(data))
+	if mark > int64(len(data)) {
+		mark = int64(len(data))
+	}
+	return redactJWTs(string(data[mark:]))
 }
 
-// jwtPattern matches a compact JWS whose header and payload are JSON
-// objects (base64url of "{" followed by a quote starts with "eyJ").
-var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
-
-func redactJWTs(s string) string { return jwtPattern.ReplaceAllString(s, "<JWT redacted>") }
-
-// LogTail returns the last n lines of the broker log.
+// LogTail returns the last n lines of the broker log, JWTs redacted.
 func (b *Broker) LogTail(n int) string {
 	lines := strings.Split(strings.TrimRight(b.Log(), "\n"), "\n")
 	if len(lines) > n {
@@ -294,12 +302,13 @@ func (b *Broker) LogTail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// WaitForLog waits until the broker log contains substr, polling every
-// 50 ms, and returns the matching line. It gives up when ctx ends or the
-// broker exits.
-func (b *Broker) WaitForLog(ctx context.Context, substr string) (string, error) {
+// WaitForLog waits until the broker log after mark (from
+// [Broker.LogMark]; 0 for the whole log) contains substr, polling every
+// 50 ms, and returns the first matching line, JWTs redacted. It gives up
+// when ctx ends or the broker exits.
+func (b *Broker) WaitForLog(ctx context.Context, mark int64, substr string) (string, error) {
 	for {
-		log := b.Log()
+		log := b.logSince(mark)
 		if i := strings.Index(log, substr); i >= 0 {
 			start := strings.LastIndexByte(log[:i], '\n') + 1
 			end := strings.IndexByte(log[i:], '\n')

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ const controllerListener = "CONTROLLER"
 // oauthPrefix is where Kafka looks for the OAUTHBEARER settings of the
 // client listener. Without this prefix a broker silently falls back to
 // the unsecured validator, which accepts any well-formed token.
-var oauthPrefix = "listener.name." + strings.ToLower(ClientListener) + ".oauthbearer."
+const oauthPrefix = "listener.name.client.oauthbearer."
 
 // Options configures a broker started by [Start].
 type Options struct {
@@ -310,3 +311,9 @@ func versionAtLeast(v string, major, minor int) bool {
 	}
 	return ma > major || (ma == major && mi >= minor)
 }
+
+// jwtPattern matches a compact JWS whose header and payload are JSON
+// objects (base64url of "{" followed by a quote starts with "eyJ").
+var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
+
+func redactJWTs(s string) string { return jwtPattern.ReplaceAllString(s, "<JWT redacted>") }
