@@ -1,0 +1,81 @@
+package schemaregistry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// HeaderProviderOptions configures [NewHeaderProvider]. The zero value
+// (or nil) is valid. Fields have no environment fallback.
+type HeaderProviderOptions struct {
+	// LogicalCluster is returned by GetLogicalCluster (lsrc-...).
+	// Default: none.
+	LogicalCluster string
+	// IdentityPoolID is returned by GetIdentityPoolID (pool-..., or
+	// several separated by commas). Default: none.
+	IdentityPoolID string
+	// TokenTimeout bounds each GetAuthenticationHeader call, which has no
+	// context. Default 30s.
+	TokenTimeout time.Duration
+}
+
+// HeaderProvider satisfies confluent-kafka-go's schemaregistry
+// AuthenticationHeaderProvider interface: set it as
+// Config.AuthenticationHeaderProvider with BearerAuthCredentialsSource
+// "CUSTOM". It does not import confluent-kafka-go (which needs cgo for
+// its Kafka client).
+//
+// confluent-kafka-go does not retry a 401 with a new header, so also set
+// Config.HTTPClient to [NewHTTPClient] over the same source to get
+// refresh-on-401.
+type HeaderProvider struct {
+	src        oauthbearer.TokenSource
+	lsrc, pool string
+	timeout    time.Duration
+}
+
+// NewHeaderProvider returns a HeaderProvider over src (which should be
+// cached, as every source of this module is).
+func NewHeaderProvider(src oauthbearer.TokenSource, opts *HeaderProviderOptions) (*HeaderProvider, error) {
+	if src == nil {
+		return nil, errors.New("schemaregistry: NewHeaderProvider: the token source is nil; pass a source such as one from the azure package")
+	}
+	var o HeaderProviderOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := checkIDs(o.LogicalCluster, o.IdentityPoolID, "HeaderProviderOptions"); err != nil {
+		return nil, err
+	}
+	if o.TokenTimeout < 0 {
+		return nil, fmt.Errorf("schemaregistry: HeaderProviderOptions.TokenTimeout is %s; use a positive duration or 0 for 30s", o.TokenTimeout)
+	}
+	if o.TokenTimeout == 0 {
+		o.TokenTimeout = defaultTokenTimeout
+	}
+	return &HeaderProvider{src: src, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, timeout: o.TokenTimeout}, nil
+}
+
+// GetAuthenticationHeader returns "Bearer <token>".
+func (p *HeaderProvider) GetAuthenticationHeader() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
+	tok, err := p.src.Token(ctx)
+	if err != nil {
+		return "", fmt.Errorf("schemaregistry: getting a bearer token: %w", err)
+	}
+	if tok.Value == "" {
+		return "", errors.New("schemaregistry: the token source returned an empty token")
+	}
+	return "Bearer " + tok.Value, nil
+}
+
+// GetIdentityPoolID returns the configured identity pool ID(s), or "".
+func (p *HeaderProvider) GetIdentityPoolID() (string, error) { return p.pool, nil }
+
+// GetLogicalCluster returns the configured logical cluster, or "".
+func (p *HeaderProvider) GetLogicalCluster() (string, error) { return p.lsrc, nil }

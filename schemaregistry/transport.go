@@ -1,0 +1,250 @@
+package schemaregistry
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// Header names Confluent Cloud Schema Registry reads beside the token.
+const (
+	// HeaderLogicalCluster names the Schema Registry cluster (lsrc-...).
+	HeaderLogicalCluster = "target-sr-cluster"
+	// HeaderIdentityPool names the identity pool(s) (pool-...).
+	HeaderIdentityPool = "Confluent-Identity-Pool-Id"
+)
+
+// defaultTokenTimeout bounds getting a token when the request's context
+// has no deadline.
+const defaultTokenTimeout = 30 * time.Second
+
+// TransportOptions configures [NewTransport]. The zero value (or nil) is
+// valid. Fields have no environment fallback.
+type TransportOptions struct {
+	// LogicalCluster is the Schema Registry's logical cluster ID
+	// (lsrc-...), sent as target-sr-cluster. Confluent Cloud requires it
+	// for OAuth. Default: not sent.
+	LogicalCluster string
+
+	// IdentityPoolID is the identity pool ID (pool-...), or several
+	// separated by commas, sent as Confluent-Identity-Pool-Id. Default:
+	// not sent (auto pool mapping).
+	IdentityPoolID string
+
+	// Base carries the requests. Default: a clone of
+	// http.DefaultTransport with TLSClientConfig applied.
+	Base http.RoundTripper
+
+	// TLSClientConfig configures TLS of the default Base (custom CAs,
+	// client certificates). It is an error to set it together with Base:
+	// configure Base's TLS instead. Default: system roots.
+	TLSClientConfig *tls.Config
+
+	// AllowInsecureHTTP permits sending bearer tokens over plain http://
+	// to hosts other than loopback. Default false: such requests fail
+	// without being sent, because anyone on the path could replay the
+	// token.
+	AllowInsecureHTTP bool
+
+	// TokenTimeout bounds getting a token when the request's context has
+	// no deadline. Default 30s.
+	TokenTimeout time.Duration
+}
+
+// Transport is an [http.RoundTripper] that authenticates Schema Registry
+// requests with bearer tokens from an [oauthbearer.TokenSource].
+//
+// It never modifies the caller's request: it sends a clone carrying
+// Authorization: Bearer <token> and, when configured, target-sr-cluster
+// and Confluent-Identity-Pool-Id (replacing any the caller set). This
+// matters with confluent-kafka-go, whose client shares one header map
+// across requests.
+//
+// When the registry answers 401, the token is dropped from the source
+// ([oauthbearer.Invalidate]) and the request is retried once with a fresh
+// token, provided its body can be replayed (no body, or GetBody set, as
+// http.NewRequest does for in-memory bodies). Otherwise the 401 is
+// returned as is.
+//
+// A Transport is safe for concurrent use. The source should be cached (as
+// every source of this module is): Token is called on every request.
+type Transport struct {
+	src          oauthbearer.TokenSource
+	base         http.RoundTripper
+	lsrc, pool   string
+	insecure     bool
+	tokenTimeout time.Duration
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// NewTransport returns a Transport adding src's tokens to requests.
+func NewTransport(src oauthbearer.TokenSource, opts *TransportOptions) (*Transport, error) {
+	if src == nil {
+		return nil, errors.New("schemaregistry: NewTransport: the token source is nil; pass a source such as one from the azure package")
+	}
+	var o TransportOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := checkIDs(o.LogicalCluster, o.IdentityPoolID, "TransportOptions"); err != nil {
+		return nil, err
+	}
+	if o.Base != nil && o.TLSClientConfig != nil {
+		return nil, errors.New("schemaregistry: TransportOptions sets both Base and TLSClientConfig; configure TLS on Base, or drop Base to use the default transport")
+	}
+	if o.Base == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if o.TLSClientConfig != nil {
+			tr.TLSClientConfig = o.TLSClientConfig.Clone()
+		}
+		o.Base = tr
+	}
+	if o.TokenTimeout < 0 {
+		return nil, fmt.Errorf("schemaregistry: TransportOptions.TokenTimeout is %s; use a positive duration or 0 for 30s", o.TokenTimeout)
+	}
+	if o.TokenTimeout == 0 {
+		o.TokenTimeout = defaultTokenTimeout
+	}
+	return &Transport{src: src, base: o.Base, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, insecure: o.AllowInsecureHTTP, tokenTimeout: o.TokenTimeout}, nil
+}
+
+// NewHTTPClient returns an *http.Client over [NewTransport], with a 30s
+// overall timeout, for franz-go's sr.HTTPClient or confluent-kafka-go's
+// Config.HTTPClient. (franz-go's sr.DialTLSConfig needs a bare
+// *http.Transport; set TransportOptions.TLSClientConfig instead.)
+func NewHTTPClient(src oauthbearer.TokenSource, opts *TransportOptions) (*http.Client, error) {
+	t, err := NewTransport(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}, nil
+}
+
+// RoundTrip sends req with a bearer token, retrying once on 401.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		closeBody(req)
+		return nil, errors.New("schemaregistry: the request has no URL")
+	}
+	if strings.EqualFold(req.URL.Scheme, "http") && !t.insecure && !isLoopback(req.URL.Hostname()) {
+		closeBody(req)
+		return nil, fmt.Errorf("schemaregistry: refusing to send a bearer token over plain http to %s; use https, or set TransportOptions.AllowInsecureHTTP for a trusted network", req.URL.Host)
+	}
+	tok, err := t.token(req.Context())
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(t.authorize(req, tok))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	// Rejected: drop the token so everyone gets a fresh one.
+	oauthbearer.Invalidate(t.src, tok)
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return resp, nil // cannot replay the body
+	}
+	fresh, err := t.token(req.Context())
+	if err != nil || fresh.Value == tok.Value {
+		// No better token to try: let the caller see the 401.
+		return resp, nil
+	}
+	retry := t.authorize(req, fresh)
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		retry.Body = body
+	}
+	drain(resp)
+	return t.base.RoundTrip(retry)
+}
+
+// authorize returns a clone of req carrying tok and the Confluent headers.
+func (t *Transport) authorize(req *http.Request, tok oauthbearer.Token) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+tok.Value)
+	if t.lsrc != "" {
+		r.Header.Set(HeaderLogicalCluster, t.lsrc)
+	}
+	if t.pool != "" {
+		r.Header.Set(HeaderIdentityPool, t.pool)
+	}
+	return r
+}
+
+func (t *Transport) token(ctx context.Context) (oauthbearer.Token, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.tokenTimeout)
+		defer cancel()
+	}
+	tok, err := t.src.Token(ctx)
+	if err != nil {
+		return oauthbearer.Token{}, fmt.Errorf("schemaregistry: getting a bearer token: %w", err)
+	}
+	if tok.Value == "" {
+		return oauthbearer.Token{}, errors.New("schemaregistry: the token source returned an empty token")
+	}
+	return tok, nil
+}
+
+// drain reads a little of a discarded response so its connection can be
+// reused, then closes it.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	_ = resp.Body.Close()
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkIDs validates the Confluent IDs' shape so that typos fail early.
+func checkIDs(lsrc, pool, where string) error {
+	if lsrc != "" && !validID(lsrc, "lsrc-") {
+		return fmt.Errorf("schemaregistry: %s.LogicalCluster is %q; use the Schema Registry cluster ID, such as lsrc-kjn9nv", where, lsrc)
+	}
+	if pool != "" {
+		for p := range strings.SplitSeq(pool, ",") {
+			if !validID(p, "pool-") {
+				return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %q; use an identity pool ID such as pool-7yzk, or several separated by commas", where, pool)
+			}
+		}
+	}
+	return nil
+}
+
+func validID(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
