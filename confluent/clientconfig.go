@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -517,16 +518,23 @@ func sortedByLine(m map[string]Property) []string {
 	return keys
 }
 
-// Builders construct the Azure token sources a [ClientConfig] may need;
-// the azure package's constructors fit behind them. Client credentials
-// are built in.
+// Builders override how [ClientConfig.Build] constructs token sources.
+// The zero value (or nil) uses the azure package and the built-in client
+// credentials source.
 type Builders struct {
 	// AzureManagedIdentity builds a managed-identity source for spec
 	// (Resource/AzureScope, ClientID, ResourceID, ObjectID, IMDSEndpoint).
+	// Default: azure.NewManagedIdentity, which cannot honour a
+	// non-standard IMDSEndpoint.
 	AzureManagedIdentity func(spec SourceSpec) (oauthbearer.TokenSource, error)
 	// AzureWorkloadIdentity builds a workload-identity source for spec
-	// (TenantID, AuthorityHost, Scope).
+	// (TenantID, AuthorityHost, Scope). Default: azure.NewWorkloadIdentity,
+	// with the client ID and token file from AZURE_CLIENT_ID and
+	// AZURE_FEDERATED_TOKEN_FILE as in the Java handler.
 	AzureWorkloadIdentity func(spec SourceSpec) (oauthbearer.TokenSource, error)
+	// Getenv reads the environment for the default workload identity
+	// builder. Default os.Getenv.
+	Getenv func(string) string
 	// HTTPClient is used for client credentials. Default: a client with a
 	// 30s timeout.
 	HTTPClient *http.Client
@@ -550,15 +558,24 @@ func (c *ClientConfig) Build(b *Builders) (*oauthbearer.ExtensionSource, error) 
 			Scope: c.Source.Scope, RawBasicAuth: !c.Source.URLEncodeBasicAuth, HTTPClient: bb.HTTPClient, Cache: &co,
 		})
 	case SourceAzureManagedIdentity:
-		if bb.AzureManagedIdentity == nil {
-			return nil, errors.New("confluent: the file describes an Azure managed identity; set Builders.AzureManagedIdentity (for example a function calling the azure package's managed identity constructor)")
+		if bb.AzureManagedIdentity != nil {
+			src, err = bb.AzureManagedIdentity(c.Source)
+			break
 		}
-		src, err = bb.AzureManagedIdentity(c.Source)
+		if c.Source.IMDSEndpoint != "" {
+			return nil, fmt.Errorf("confluent: the IMDS URL's host %s is not 169.254.169.254, which the azure package cannot honour (azidentity picks the endpoint); use the standard IMDS URL, or set Builders.AzureManagedIdentity", c.Source.IMDSEndpoint)
+		}
+		src, err = azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
+			Target: c.Source.Resource, ClientID: c.Source.ClientID, ResourceID: c.Source.ResourceID, ObjectID: c.Source.ObjectID, Cache: cacheOpts(c.Cache),
+		})
 	case SourceAzureWorkloadIdentity:
-		if bb.AzureWorkloadIdentity == nil {
-			return nil, errors.New("confluent: the file describes AKS workload identity; set Builders.AzureWorkloadIdentity (for example a function calling the azure package's workload identity constructor)")
+		if bb.AzureWorkloadIdentity != nil {
+			src, err = bb.AzureWorkloadIdentity(c.Source)
+			break
 		}
-		src, err = bb.AzureWorkloadIdentity(c.Source)
+		src, err = azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
+			Target: c.Source.Scope, TenantID: c.Source.TenantID, AuthorityHost: c.Source.AuthorityHost, Getenv: bb.Getenv, Cache: cacheOpts(c.Cache),
+		})
 	default:
 		return nil, fmt.Errorf("confluent: ClientConfig.Source.Kind %q is unknown; parse the file with ParseClientProperties", c.Source.Kind)
 	}
@@ -571,4 +588,13 @@ func (c *ClientConfig) Build(b *Builders) (*oauthbearer.ExtensionSource, error) 
 	ext := c.Extensions.Map()
 	maps.Copy(ext, c.OtherExtensions)
 	return oauthbearer.WithExtensions(src, ext)
+}
+
+// cacheOpts passes the file's sasl.login.* tuning on, or nil when the
+// file sets none, so the azure package's own defaults apply.
+func cacheOpts(co oauthbearer.CacheOptions) *oauthbearer.CacheOptions {
+	if co.RefreshFraction == 0 && co.Jitter == 0 && co.SafetyMargin == 0 && co.MinBackoff == 0 && co.MaxBackoff == 0 && co.FetchTimeout == 0 {
+		return nil
+	}
+	return &co
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -214,10 +216,6 @@ func TestBuildAzureUsesBuilders(t *testing.T) {
 	for _, in := range []string{seedIMDS, seedWorkload} {
 		c, err := ParseClientProperties([]byte(in))
 		require.NoError(t, err)
-		_, err = c.Build(nil)
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "Builders.Azure")
-
 		var got SourceSpec
 		fake := func(spec SourceSpec) (oauthbearer.TokenSource, error) {
 			got = spec
@@ -271,4 +269,30 @@ func TestSecretNeverPrints(t *testing.T) {
 		assert.Contains(t, out, "redacted")
 	}
 	assert.Equal(t, "", Secret("").String())
+}
+
+func TestBuildAzureDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := ParseClientProperties([]byte(seedIMDS))
+	require.NoError(t, err)
+	src, err := c.Build(nil)
+	require.NoError(t, err, "the azure package's managed identity is built without network access")
+	_ = src.Close()
+
+	w, err := ParseClientProperties([]byte(seedWorkload))
+	require.NoError(t, err)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("k8s-token"), 0o600))
+	env := map[string]string{"AZURE_CLIENT_ID": "da4ec9ae-b5c9-46be-96a2-077a500ad963", "AZURE_FEDERATED_TOKEN_FILE": tokenFile}
+	src, err = w.Build(&Builders{Getenv: func(k string) string { return env[k] }})
+	require.NoError(t, err)
+	_ = src.Close()
+	_, err = w.Build(&Builders{Getenv: func(string) string { return "" }})
+	require.Error(t, err, "without AZURE_CLIENT_ID the workload identity cannot be built")
+
+	m, err := ParseClientProperties([]byte(strings.Replace(seedIMDS, "169.254.169.254", "127.0.0.1:8080", 1)))
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8080", m.Source.IMDSEndpoint)
+	_, err = m.Build(nil)
+	require.ErrorContains(t, err, "Builders.AzureManagedIdentity")
 }
