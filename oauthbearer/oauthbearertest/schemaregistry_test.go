@@ -1,0 +1,80 @@
+package oauthbearertest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSchemaRegistryAuthentication(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	reg := NewSchemaRegistry(t, &SchemaRegistryOptions{Issuer: iss, Audience: "sr", LogicalCluster: "lsrc-1", IdentityPoolID: "pool-b"})
+	good := iss.Mint("wl", "sr", time.Hour, nil)
+	tests := map[string]struct {
+		auth, lsrc, pool string
+		status           int
+		reason           string
+	}{
+		"ok":           {"Bearer " + good, "lsrc-1", "pool-a,pool-b", 200, ""},
+		"no auth":      {"", "lsrc-1", "pool-b", 401, "no Authorization header"},
+		"basic":        {"Basic dTpw", "lsrc-1", "pool-b", 401, "not a Bearer token"},
+		"no cluster":   {"Bearer " + good, "", "pool-b", 401, "no target-sr-cluster"},
+		"other pool":   {"Bearer " + good, "lsrc-1", "pool-c", 401, "does not include pool-b"},
+		"bad audience": {"Bearer " + iss.Mint("wl", "kafka", time.Hour, nil), "lsrc-1", "pool-b", 401, "bad_audience"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, reg.URL+"/subjects", nil)
+			require.NoError(t, err)
+			for k, v := range map[string]string{"Authorization": tc.auth, "target-sr-cluster": tc.lsrc, "Confluent-Identity-Pool-Id": tc.pool} {
+				if v != "" {
+					req.Header.Set(k, v)
+				}
+			}
+			resp, err := reg.Client().Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			assert.Equal(t, tc.status, resp.StatusCode)
+			if tc.status == 401 {
+				var body map[string]any
+				require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+				assert.Equal(t, map[string]any{"error_code": float64(401), "message": "Unauthorized"}, body)
+			}
+		})
+	}
+	reasons := map[string]bool{}
+	for _, r := range reg.Log() {
+		reasons[r.Reason] = true
+	}
+	for _, tc := range tests {
+		if tc.reason != "" {
+			found := false
+			for r := range reasons {
+				if r != "" && strings.Contains(r, tc.reason) {
+					found = true
+				}
+			}
+			assert.True(t, found, "reason %q logged", tc.reason)
+		}
+	}
+	assert.Equal(t, 5, reg.Unauthorized())
+	assert.Equal(t, 1, reg.Authorized())
+
+	reg.RejectNext(1)
+	req, _ := http.NewRequest(http.MethodGet, reg.URL+"/subjects", nil)
+	req.Header.Set("Authorization", "Bearer "+good)
+	req.Header.Set("target-sr-cluster", "lsrc-1")
+	req.Header.Set("Confluent-Identity-Pool-Id", "pool-b")
+	for _, want := range []int{401, 200} {
+		resp, err := reg.Client().Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, want, resp.StatusCode)
+	}
+}
