@@ -40,6 +40,10 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 command -v java >/dev/null 2>&1 || die "java not found on PATH; install a JDK 17 or newer (e.g. apt-get install openjdk-17-jre-headless)"
+JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p')"
+case "$JAVA_SPEC" in
+  1.* | 9 | 1[0-6] | "") die "java on PATH is version '${JAVA_SPEC:-unknown}'; Kafka 4 brokers need Java 17 or newer" ;;
+esac
 command -v mvn >/dev/null 2>&1 || die "mvn not found on PATH; install Maven 3.8 or newer (e.g. apt-get install maven)"
 
 WORK="$(mktemp -d "$DIR/.fetch.XXXXXX")"

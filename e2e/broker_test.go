@@ -196,7 +196,10 @@ func TestRealBroker(t *testing.T) {
 			require.NotEmpty(t, mech.Challenges())
 			assert.JSONEq(t, `{"status":"invalid_token"}`, mech.Challenges()[0])
 
-			line, err := b.WaitForLog(ctx, mark, tc.wantLog)
+			// The broker logs the reason before it answers, so this is quick.
+			lctx, lcancel := context.WithTimeout(ctx, 10*time.Second)
+			defer lcancel()
+			line, err := b.WaitForLog(lctx, mark, tc.wantLog)
 			require.NoError(t, err)
 			t.Logf("broker: %s", line)
 		})
@@ -211,4 +214,45 @@ func claims(iss *oauthbearertest.Issuer, sub, aud string, ttl time.Duration) oau
 		"iss": iss.IssuerURL(), "sub": sub, "aud": aud,
 		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix(),
 	}
+}
+
+// TestRealBrokerReauth checks Options.Reauth end to end: the broker caps
+// the session at connections.max.reauth.ms, tells the client, and
+// franz-go re-authenticates (KIP-368) on the same connection with a new
+// token from the callback.
+func TestRealBrokerReauth(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	b := startBroker(t, iss, kafkatest.Options{Reauth: 3 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	mech := oauth.Oauth(func(context.Context) (oauth.Auth, error) {
+		return oauth.Auth{Token: iss.Mint("svc-reauth", audience, 10*time.Minute, nil)}, nil
+	})
+	cl := newClient(t, b, mech)
+	mark := b.LogMark()
+	_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
+	require.NoError(t, err)
+	line, err := b.WaitForLog(ctx, mark, "session max lifetime from broker config=3000 ms")
+	require.NoError(t, err)
+	t.Logf("broker: %s", line)
+
+	// Keep the connections busy past the session lifetime: a request
+	// after ~95% of it must be preceded by a re-authentication, which the
+	// broker logs with a REAUTH_* state.
+	for {
+		_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
+		require.NoError(t, err, "a request failed across re-authentication")
+		wctx, wcancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		line, err := b.WaitForLog(wctx, mark, "REAUTH")
+		wcancel()
+		if err == nil {
+			t.Logf("broker: %s", line)
+			break
+		}
+		require.NoError(t, ctx.Err(), "no re-authentication within the deadline")
+	}
+	// The re-authenticated session still serves requests.
+	_, err = kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
+	require.NoError(t, err)
 }
