@@ -42,6 +42,9 @@ type Broker struct {
 	// Metadata (storage formatting not included).
 	StartupTime time.Duration
 
+	// FormatTime is how long kafka.tools.StorageTool format took.
+	FormatTime time.Duration
+
 	// Dir is the broker's working directory: server.properties,
 	// broker.log and the data directory. It is removed when the test ends.
 	Dir string
@@ -99,8 +102,8 @@ func Start(t testing.TB, opts Options) *Broker {
 	for attempt := 1; ; attempt++ {
 		b, err := start(t, o, java, lib, version)
 		if err == nil {
-			t.Logf("kafkatest: Kafka %s ready in %v (client %s, admin %s, log %s)",
-				b.Version, b.StartupTime.Round(time.Millisecond), b.Addr, b.AdminAddr, b.logPath)
+			t.Logf("kafkatest: Kafka %s ready in %v after a %v storage format (client %s, admin %s, log %s)",
+				b.Version, b.StartupTime.Round(time.Millisecond), b.FormatTime.Round(time.Millisecond), b.Addr, b.AdminAddr, b.logPath)
 			return b
 		}
 		if !errors.Is(err, errPortInUse) || attempt == 3 {
@@ -139,9 +142,11 @@ func start(t testing.TB, o Options, java, lib, version string) (*Broker, error) 
 	format := exec.CommandContext(fctx, java, append(append([]string{"-Xmx256m"}, common...),
 		"kafka.tools.StorageTool", "format", "-t", clusterID, "-c", propsPath)...)
 	format.Dir = dir
+	formatBegan := time.Now()
 	if out, err := format.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("kafkatest: formatting storage with kafka.tools.StorageTool failed: %v\n%s", err, out)
 	}
+	formatTime := time.Since(formatBegan)
 
 	logPath := filepath.Join(dir, "broker.log")
 	logFile, err := os.Create(logPath)
@@ -185,7 +190,9 @@ func start(t testing.TB, o Options, java, lib, version string) (*Broker, error) 
 		close(b.exited)
 	}()
 	t.Cleanup(func() {
+		stopBegan := time.Now()
 		b.Stop()
+		t.Logf("kafkatest: broker stopped in %v", time.Since(stopBegan).Round(time.Millisecond))
 		if t.Failed() {
 			t.Logf("kafkatest: last lines of the broker log %s:\n%s", b.logPath, b.LogTail(150))
 		}
@@ -199,6 +206,7 @@ func start(t testing.TB, o Options, java, lib, version string) (*Broker, error) 
 		return nil, fmt.Errorf("%v\nlast lines of the broker log %s:\n%s", err, b.logPath, b.LogTail(80))
 	}
 	b.StartupTime = time.Since(began)
+	b.FormatTime = formatTime
 	return b, nil
 }
 
