@@ -1,0 +1,137 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// loadConfig returns a copy of cfg, or the SDK's default configuration
+// when cfg is nil, with region applied over it. A region is required:
+// field names the option to set in the error.
+func loadConfig(ctx context.Context, cfg *sdkaws.Config, region, field string) (sdkaws.Config, error) {
+	var c sdkaws.Config
+	if cfg != nil {
+		c = cfg.Copy()
+	} else {
+		var opts []func(*config.LoadOptions) error
+		if region != "" {
+			opts = append(opts, config.WithRegion(region))
+		}
+		var err error
+		c, err = config.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return sdkaws.Config{}, fmt.Errorf("aws: loading the default AWS configuration failed: %w; check AWS_PROFILE, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE, or pass %s.Config", err, strings.Split(field, ".")[0])
+		}
+	}
+	if region != "" {
+		c.Region = region
+	}
+	if c.Region == "" {
+		return sdkaws.Config{}, fmt.Errorf("aws: no AWS region is set; set %s, or AWS_REGION (or region in the shared config profile)", field)
+	}
+	if c.Credentials == nil {
+		return sdkaws.Config{}, fmt.Errorf("aws: no AWS credentials provider is configured; set %s.Config.Credentials, or leave %s.Config nil to use the default credential chain",
+			strings.Split(field, ".")[0], strings.Split(field, ".")[0])
+	}
+	return c, nil
+}
+
+// retrieveCredentials fetches credentials from p, marking failures that
+// may pass (network trouble, a throttled or failing credential endpoint)
+// as transient.
+func retrieveCredentials(ctx context.Context, p sdkaws.CredentialsProvider) (sdkaws.Credentials, error) {
+	creds, err := p.Retrieve(ctx)
+	if err == nil && (creds.AccessKeyID == "" || creds.SecretAccessKey == "") {
+		err = errors.New("the provider returned empty credentials")
+	}
+	if err == nil {
+		return creds, nil
+	}
+	// The SDK's credential errors never include the secret key.
+	err = fmt.Errorf("aws: retrieving AWS credentials failed: %w; check the credential chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, the ECS or EC2 role)", err)
+	if ctx.Err() == nil && isTransientTransport(err) {
+		return creds, oauthbearer.Transient(err, retryAfterOf(err))
+	}
+	return creds, err
+}
+
+// isTransientTransport reports network failures and 429/5xx answers.
+func isTransientTransport(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		s := re.HTTPStatusCode()
+		return s == http.StatusTooManyRequests || s >= 500
+	}
+	return false
+}
+
+// retryAfterOf returns the Retry-After the server sent with the response
+// behind err, in seconds or as an HTTP date, or zero.
+func retryAfterOf(err error) time.Duration {
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.Response == nil {
+		return 0
+	}
+	return parseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+}
+
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// clockOf returns the clock of the cache options, so signing times and
+// expiries follow a test's fake clock.
+func clockOf(o *oauthbearer.CacheOptions) oauthbearer.Clock {
+	if o != nil && o.Clock != nil {
+		return o.Clock
+	}
+	return systemClock{}
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+func (systemClock) AfterFunc(d time.Duration, f func()) oauthbearer.Timer {
+	return time.AfterFunc(d, f)
+}
+
+// cacheOptions copies o (nil: defaults) and names the source.
+func cacheOptions(o *oauthbearer.CacheOptions, name string) *oauthbearer.CacheOptions {
+	var c oauthbearer.CacheOptions
+	if o != nil {
+		c = *o
+	}
+	if c.Name == "" {
+		c.Name = name
+	}
+	return &c
+}

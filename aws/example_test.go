@@ -1,0 +1,69 @@
+package aws_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	awsid "github.com/streamidentity/kafka-workload-identity/aws"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+// The common case: the workload's role from the default AWS configuration
+// (AWS_REGION and the usual credential chain), no SDK import needed.
+func ExampleNewWebIdentity() {
+	ctx := context.Background()
+	src, err := awsid.NewWebIdentity(ctx, &awsid.WebIdentityOptions{
+		Audiences: []string{"kafka.example.com"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	// Hand src to franzsasl.Mechanism or saramasasl.NewTokenProvider.
+}
+
+// With an explicit SDK configuration, here pointed at the local STS
+// emulator from oauthbearertest. Both packages are named aws, so this one
+// is imported as awsid.
+func ExampleNewWebIdentity_config() {
+	sts, err := oauthbearertest.StartSTS(&oauthbearertest.STSOptions{Region: "eu-west-1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sts.Close()
+
+	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
+		Audiences:        []string{"kafka.example.com"},
+		SigningAlgorithm: awsid.ES384,
+		Config: &sdkaws.Config{
+			Region:       "eu-west-1",
+			Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+			BaseEndpoint: sdkaws.String(sts.URL),
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+
+	tok, err := src.Token(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tok.Principal)
+	// Output: arn:aws:iam::123456789012:role/kafka-workload
+}
+
+// Amazon MSK with IAM access control.
+func ExampleNewMSK() {
+	src, err := awsid.NewMSK(context.Background(), &awsid.MSKOptions{Region: "us-east-1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	// Hand src to franzsasl.Mechanism or saramasasl.NewTokenProvider.
+}

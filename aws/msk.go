@@ -1,0 +1,147 @@
+package aws
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-msk-iam-sasl-signer-go/signer"
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// Limits of an MSK IAM token's X-Amz-Expires.
+const (
+	MSKMinDuration     = time.Minute
+	MSKMaxDuration     = 15 * time.Minute
+	MSKDefaultDuration = 15 * time.Minute
+)
+
+// mskUserAgent names this module in MSK's logs, in the
+// "<library>/<version>" form of the official signers.
+var mskUserAgent = "kafka-workload-identity/" + runtime.Version()
+
+// MSKOptions configures [NewMSK].
+type MSKOptions struct {
+	// Region is the AWS region of the MSK cluster; the token is signed
+	// for kafka.<region>.amazonaws.com. Required. Default: Config.Region,
+	// which the default configuration reads from AWS_REGION,
+	// AWS_DEFAULT_REGION or the shared config profile.
+	Region string
+
+	// Duration is how long a token stays valid (X-Amz-Expires), from 1 to
+	// 15 minutes in whole seconds. Default 15 minutes, as AWS's MSK IAM
+	// signers. The token's Expiry is earlier when the AWS credentials
+	// expire sooner. No environment fallback.
+	Duration time.Duration
+
+	// Config is the AWS SDK configuration whose credentials sign the
+	// token. It is copied, not modified. Default: config.LoadDefaultConfig,
+	// the SDK's standard chain.
+	Config *sdkaws.Config
+
+	// Cache tunes the refreshing cache. Default: the
+	// [oauthbearer.CacheOptions] defaults, named "aws msk iam". Its Clock
+	// is also the signing clock, so a test's fake clock drives both.
+	Cache *oauthbearer.CacheOptions
+}
+
+type mskIAM struct {
+	region   string
+	expires  time.Duration
+	creds    sdkaws.CredentialsProvider
+	clock    oauthbearer.Clock
+	signer   *v4.Signer
+	hostname string
+}
+
+// NewMSK returns a cached source of Amazon MSK IAM authentication tokens
+// for SASL/OAUTHBEARER: a SigV4-presigned kafka-cluster:Connect request
+// for kafka.<region>.amazonaws.com, base64url-encoded without padding,
+// the format of aws-msk-iam-sasl-signer-go. Each token is signed once
+// and reused until the cache's refresh point, so a client opening many
+// connections signs once per refresh period. Signing is local: no request
+// leaves the process except to the credential provider.
+//
+// ctx bounds loading the default configuration only; it is not kept.
+func NewMSK(ctx context.Context, opts *MSKOptions) (*oauthbearer.Cache, error) {
+	var o MSKOptions
+	if opts != nil {
+		o = *opts
+	}
+	d := o.Duration
+	if d == 0 {
+		d = MSKDefaultDuration
+	}
+	if d < MSKMinDuration || d > MSKMaxDuration || d%time.Second != 0 {
+		return nil, fmt.Errorf("aws: MSKOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, MSKMinDuration, MSKMaxDuration, MSKDefaultDuration)
+	}
+	cfg, err := loadConfig(ctx, o.Config, o.Region, "MSKOptions.Region")
+	if err != nil {
+		return nil, err
+	}
+	m := &mskIAM{
+		region:   cfg.Region,
+		expires:  d,
+		creds:    cfg.Credentials,
+		clock:    clockOf(o.Cache),
+		signer:   v4.NewSigner(),
+		hostname: fmt.Sprintf("kafka.%s.amazonaws.com", cfg.Region),
+	}
+	return oauthbearer.NewCache(m, cacheOptions(o.Cache, "aws msk iam"))
+}
+
+var emptyPayloadHash = func() string {
+	sum := sha256.Sum256(nil)
+	return hex.EncodeToString(sum[:])
+}()
+
+// Token signs one token. It is the raw source under the cache.
+func (m *mskIAM) Token(ctx context.Context) (oauthbearer.Token, error) {
+	creds, err := retrieveCredentials(ctx, m.creds)
+	if err != nil {
+		return oauthbearer.Token{}, err
+	}
+	now := m.clock.Now().UTC().Truncate(time.Second)
+	q := url.Values{
+		signer.ActionType:      {signer.ActionName},
+		signer.ExpiresQueryKey: {strconv.Itoa(int(m.expires / time.Second))},
+	}
+	u := url.URL{Scheme: "https", Host: m.hostname, Path: "/", RawQuery: q.Encode()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return oauthbearer.Token{}, fmt.Errorf("aws: building the MSK IAM request for region %q failed: %w; check MSKOptions.Region", m.region, err)
+	}
+	signed, _, err := m.signer.PresignHTTP(ctx, creds, req, emptyPayloadHash, signer.SigningName, m.region, now)
+	if err != nil {
+		// The signer's errors do not include the secret key.
+		return oauthbearer.Token{}, fmt.Errorf("aws: signing the MSK IAM token failed: %w; check the AWS credentials", err)
+	}
+	su, err := url.Parse(signed)
+	if err != nil {
+		return oauthbearer.Token{}, fmt.Errorf("aws: the signed MSK IAM URL does not parse: %w", err)
+	}
+	// Like the official signers, add the User-Agent after signing: MSK
+	// reads it for its logs and leaves it out of the signature.
+	sq := su.Query()
+	sq.Set(signer.UserAgentKey, mskUserAgent)
+	su.RawQuery = sq.Encode()
+
+	exp := now.Add(m.expires)
+	if creds.CanExpire && creds.Expires.Before(exp) {
+		exp = creds.Expires
+	}
+	return oauthbearer.Token{
+		Value:  base64.RawURLEncoding.EncodeToString([]byte(su.String())),
+		Expiry: exp,
+	}, nil
+}

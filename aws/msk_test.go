@@ -1,0 +1,228 @@
+package aws_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-msk-iam-sasl-signer-go/signer"
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	awsid "github.com/streamidentity/kafka-workload-identity/aws"
+	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// countingCreds counts retrievals: one per signing, because NewMSK calls
+// the provider once per fetch.
+type countingCreds struct {
+	calls   atomic.Int32
+	session string
+	expires time.Time
+}
+
+func (c *countingCreds) Retrieve(context.Context) (sdkaws.Credentials, error) {
+	c.calls.Add(1)
+	return sdkaws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret, SessionToken: c.session,
+		CanExpire: !c.expires.IsZero(), Expires: c.expires}, nil
+}
+
+var mskStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func newMSK(t *testing.T, creds sdkaws.CredentialsProvider, clock *fakeclock.Clock, mutate func(*awsid.MSKOptions)) *oauthbearer.Cache {
+	t.Helper()
+	o := &awsid.MSKOptions{
+		Config: &sdkaws.Config{Region: "us-west-2", Credentials: creds},
+		Cache:  &oauthbearer.CacheOptions{Clock: clock},
+	}
+	if mutate != nil {
+		mutate(o)
+	}
+	src, err := awsid.NewMSK(context.Background(), o)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	return src
+}
+
+func decodeMSK(t *testing.T, tok string) *url.URL {
+	t.Helper()
+	assert.NotContains(t, tok, "=", "base64url without padding")
+	assert.NotContains(t, tok, "+")
+	assert.NotContains(t, tok, "/")
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	require.NoError(t, err)
+	u, err := url.Parse(string(raw))
+	require.NoError(t, err)
+	return u
+}
+
+func TestMSKTokenShape(t *testing.T) {
+	t.Parallel()
+	clock := fakeclock.New(mskStart)
+	src := newMSK(t, &countingCreds{session: "FwoGZXIvYXdzEXAMPLE"}, clock, nil)
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, mskStart.Add(15*time.Minute), tok.Expiry)
+
+	u := decodeMSK(t, tok.Value)
+	assert.Equal(t, "https", u.Scheme)
+	assert.Equal(t, "kafka.us-west-2.amazonaws.com", u.Host)
+	assert.Equal(t, "/", u.Path)
+	q := u.Query()
+	assert.Equal(t, "kafka-cluster:Connect", q.Get("Action"))
+	assert.Equal(t, "AWS4-HMAC-SHA256", q.Get("X-Amz-Algorithm"))
+	assert.Equal(t, testKey+"/20260102/us-west-2/kafka-cluster/aws4_request", q.Get("X-Amz-Credential"))
+	assert.Equal(t, "20260102T030405Z", q.Get("X-Amz-Date"))
+	assert.Equal(t, "900", q.Get("X-Amz-Expires"))
+	assert.Equal(t, "host", q.Get("X-Amz-SignedHeaders"))
+	assert.Equal(t, "FwoGZXIvYXdzEXAMPLE", q.Get("X-Amz-Security-Token"))
+	assert.Regexp(t, `^[0-9a-f]{64}$`, q.Get("X-Amz-Signature"))
+	assert.Regexp(t, `^kafka-workload-identity/go`, q.Get("User-Agent"))
+	assert.NotContains(t, string(mustDecode(t, tok.Value)), testSecret)
+
+	// The signature covers the request without the User-Agent, which is
+	// added after signing, as MSK expects.
+	req, err := http.NewRequest(http.MethodGet, "https://kafka.us-west-2.amazonaws.com/?Action=kafka-cluster%3AConnect&X-Amz-Expires=900", nil)
+	require.NoError(t, err)
+	sum := sha256.Sum256(nil)
+	want, _, err := v4.NewSigner().PresignHTTP(context.Background(),
+		sdkaws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret, SessionToken: "FwoGZXIvYXdzEXAMPLE"},
+		req, hex.EncodeToString(sum[:]), "kafka-cluster", "us-west-2", mskStart)
+	require.NoError(t, err)
+	wu, err := url.Parse(want)
+	require.NoError(t, err)
+	assert.Equal(t, wu.Query().Get("X-Amz-Signature"), q.Get("X-Amz-Signature"))
+
+	// Same parameters as AWS's own MSK signer library.
+	official, _, err := signer.GenerateAuthTokenFromCredentialsProvider(context.Background(), "us-west-2",
+		&countingCreds{session: "FwoGZXIvYXdzEXAMPLE"})
+	require.NoError(t, err)
+	ou := decodeMSK(t, official)
+	assert.Equal(t, ou.Host, u.Host)
+	assert.Equal(t, keys(ou.Query()), keys(q))
+}
+
+func mustDecode(t *testing.T, s string) []byte {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	require.NoError(t, err)
+	return b
+}
+
+func keys(v url.Values) []string {
+	out := make([]string, 0, len(v))
+	for k := range v {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestMSKSignsOncePerRefreshPeriod(t *testing.T) {
+	t.Parallel()
+	clock := fakeclock.New(mskStart)
+	creds := &countingCreds{}
+	refreshed := make(chan oauthbearer.RefreshEvent, 4)
+	src := newMSK(t, creds, clock, func(o *awsid.MSKOptions) {
+		o.Cache.OnRefresh = func(ev oauthbearer.RefreshEvent) { refreshed <- ev }
+	})
+
+	var wg sync.WaitGroup
+	values := make([]string, 100)
+	for i := range values {
+		wg.Go(func() {
+			tok, err := src.Token(context.Background())
+			assert.NoError(t, err)
+			values[i] = tok.Value
+		})
+	}
+	wg.Wait()
+	<-refreshed
+	assert.Equal(t, int32(1), creds.calls.Load(), "100 connections, one signing")
+	for _, v := range values {
+		assert.Equal(t, values[0], v)
+	}
+
+	// Halfway through the token's life: still the same token.
+	clock.Advance(5 * time.Minute)
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, values[0], tok.Value)
+	assert.Equal(t, int32(1), creds.calls.Load())
+
+	// Past the refresh point (at most 80% of 15 minutes, less jitter) the
+	// cache signs a new token, once.
+	clock.Advance(7 * time.Minute)
+	ev := <-refreshed
+	require.NoError(t, ev.Err)
+	assert.Equal(t, int32(2), creds.calls.Load())
+	tok, err = src.Token(context.Background())
+	require.NoError(t, err)
+	assert.NotEqual(t, values[0], tok.Value)
+	signedAt, err := time.Parse("20060102T150405Z", decodeMSK(t, tok.Value).Query().Get("X-Amz-Date"))
+	require.NoError(t, err)
+	assert.True(t, signedAt.After(mskStart.Add(5*time.Minute)) && !signedAt.After(mskStart.Add(12*time.Minute)),
+		"signed at the refresh point, got %s", signedAt)
+	assert.Equal(t, int32(2), creds.calls.Load())
+}
+
+func TestMSKTokenDoesNotOutliveCredentials(t *testing.T) {
+	t.Parallel()
+	clock := fakeclock.New(mskStart)
+	credsExp := mskStart.Add(5 * time.Minute)
+	src := newMSK(t, &countingCreds{session: "s", expires: credsExp}, clock, func(o *awsid.MSKOptions) {
+		o.Duration = 10 * time.Minute
+	})
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, credsExp, tok.Expiry)
+	assert.Equal(t, "600", decodeMSK(t, tok.Value).Query().Get("X-Amz-Expires"))
+}
+
+func TestMSKValidatesOptions(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		mutate func(*awsid.MSKOptions)
+		want   string
+	}{
+		"duration too short": {func(o *awsid.MSKOptions) { o.Duration = 30 * time.Second }, "MSKOptions.Duration is 30s"},
+		"duration too long":  {func(o *awsid.MSKOptions) { o.Duration = 16 * time.Minute }, "MSKOptions.Duration is 16m0s"},
+		"no region":          {func(o *awsid.MSKOptions) { o.Config.Region = "" }, "no AWS region is set; set MSKOptions.Region, or AWS_REGION"},
+		"no credentials":     {func(o *awsid.MSKOptions) { o.Config.Credentials = nil }, "no AWS credentials provider"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			o := &awsid.MSKOptions{Config: &sdkaws.Config{Region: "us-west-2", Credentials: &countingCreds{}}}
+			tc.mutate(o)
+			src, err := awsid.NewMSK(context.Background(), o)
+			require.Error(t, err)
+			assert.Nil(t, src)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "aws: "))
+		})
+	}
+}
+
+func TestMSKRegionOption(t *testing.T) {
+	t.Parallel()
+	src := newMSK(t, &countingCreds{}, fakeclock.New(mskStart), func(o *awsid.MSKOptions) {
+		o.Config.Region = ""
+		o.Region = "eu-west-1"
+	})
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	u := decodeMSK(t, tok.Value)
+	assert.Equal(t, "kafka.eu-west-1.amazonaws.com", u.Host)
+	assert.Contains(t, u.Query().Get("X-Amz-Credential"), "/eu-west-1/kafka-cluster/")
+}

@@ -1,0 +1,438 @@
+package aws_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	awsid "github.com/streamidentity/kafka-workload-identity/aws"
+	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+const (
+	testKey    = "AKIDEXAMPLE"
+	testSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+	testRole   = "arn:aws:iam::111122223333:role/orders"
+)
+
+// newSTS starts an emulator that verifies signatures with testSecret.
+func newSTS(t *testing.T, opts *oauthbearertest.STSOptions) *oauthbearertest.STS {
+	var o oauthbearertest.STSOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.AccessKeyID, o.SecretAccessKey, o.RoleARN = testKey, testSecret, testRole
+	return oauthbearertest.NewSTS(t, &o)
+}
+
+// sdkConfig is what a caller passes to reach the emulator with static
+// credentials.
+func sdkConfig(e *oauthbearertest.STS, region string, creds sdkaws.CredentialsProvider) *sdkaws.Config {
+	if creds == nil {
+		creds = credentials.NewStaticCredentialsProvider(testKey, testSecret, "")
+	}
+	return &sdkaws.Config{
+		Region:       region,
+		Credentials:  creds,
+		BaseEndpoint: sdkaws.String(e.URL),
+		HTTPClient:   e.Client(),
+	}
+}
+
+func newWebIdentity(t *testing.T, e *oauthbearertest.STS, mutate func(*awsid.WebIdentityOptions)) *oauthbearer.Cache {
+	t.Helper()
+	o := &awsid.WebIdentityOptions{
+		Audiences: []string{"kafka.example.com"},
+		Config:    sdkConfig(e, "us-west-2", nil),
+	}
+	if mutate != nil {
+		mutate(o)
+	}
+	src, err := awsid.NewWebIdentity(context.Background(), o)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	return src
+}
+
+func TestWebIdentityGetsVerifiableTokens(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		alg      string
+		duration time.Duration
+		want     int
+	}{
+		{alg: "", want: 300},
+		{alg: awsid.RS256, duration: time.Hour, want: 3600},
+		{alg: awsid.ES384, duration: time.Minute, want: 60},
+	} {
+		t.Run(fmt.Sprintf("%q/%s", tc.alg, tc.duration), func(t *testing.T) {
+			t.Parallel()
+			e := newSTS(t, nil)
+			src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
+				o.Audiences = []string{"kafka.example.com", "sr.example.com"}
+				o.SigningAlgorithm = tc.alg
+				o.Duration = tc.duration
+				o.Tags = map[string]string{"team": "payments", "env": "prod"}
+			})
+			before := time.Now()
+			tok, err := src.Token(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, testRole, tok.Principal)
+			assert.WithinDuration(t, before.Add(time.Duration(tc.want)*time.Second), tok.Expiry, 2*time.Second)
+
+			claims, sub, err := jwtverify.New(e.JWKSURL(), e.Client()).Verify(tok.Value,
+				jwtverify.Expect{Issuer: e.IssuerURL(), Audience: "sr.example.com"})
+			require.NoError(t, err)
+			assert.Equal(t, testRole, sub)
+			assert.Equal(t, map[string]any{"team": "payments", "env": "prod"},
+				claims["https://sts.amazonaws.com/"].(map[string]any)["request_tags"])
+			parsed, _, err := jwt.NewParser().ParseUnverified(tok.Value, jwt.MapClaims{})
+			require.NoError(t, err)
+			wantAlg := tc.alg
+			if wantAlg == "" {
+				wantAlg = "RS256"
+			}
+			assert.Equal(t, wantAlg, parsed.Header["alg"])
+
+			calls := e.Calls()
+			require.Len(t, calls, 1)
+			assert.Equal(t, tc.want, calls[0].DurationSeconds)
+			assert.Equal(t, []string{"kafka.example.com", "sr.example.com"}, calls[0].Audiences)
+			assert.Equal(t, "us-west-2", calls[0].Region)
+
+			// Cached: the second call does not reach STS.
+			again, err := src.Token(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tok.Value, again.Value)
+			assert.Equal(t, 1, e.RequestsTo("/"))
+		})
+	}
+}
+
+func TestWebIdentityValidatesOptions(t *testing.T) {
+	t.Parallel()
+	e := newSTS(t, nil)
+	many := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprint("aud", i)
+		}
+		return out
+	}
+	tags := map[string]string{}
+	for i := range 51 {
+		tags[fmt.Sprint("k", i)] = "v"
+	}
+	for name, tc := range map[string]struct {
+		mutate func(*awsid.WebIdentityOptions)
+		want   string
+	}{
+		"no audience":        {func(o *awsid.WebIdentityOptions) { o.Audiences = nil }, "WebIdentityOptions.Audiences is empty"},
+		"eleven audiences":   {func(o *awsid.WebIdentityOptions) { o.Audiences = many(11) }, "WebIdentityOptions.Audiences has 11 values"},
+		"empty audience":     {func(o *awsid.WebIdentityOptions) { o.Audiences = []string{"a", ""} }, "WebIdentityOptions.Audiences[1]"},
+		"long audience":      {func(o *awsid.WebIdentityOptions) { o.Audiences = []string{strings.Repeat("a", 1001)} }, "WebIdentityOptions.Audiences[0]"},
+		"unknown algorithm":  {func(o *awsid.WebIdentityOptions) { o.SigningAlgorithm = "HS256" }, `WebIdentityOptions.SigningAlgorithm is "HS256"`},
+		"duration too short": {func(o *awsid.WebIdentityOptions) { o.Duration = 59 * time.Second }, "WebIdentityOptions.Duration is 59s"},
+		"duration too long":  {func(o *awsid.WebIdentityOptions) { o.Duration = time.Hour + time.Second }, "WebIdentityOptions.Duration is 1h0m1s"},
+		"negative duration":  {func(o *awsid.WebIdentityOptions) { o.Duration = -time.Minute }, "WebIdentityOptions.Duration is -1m0s"},
+		"fractional seconds": {func(o *awsid.WebIdentityOptions) { o.Duration = 90*time.Second + time.Millisecond }, "WebIdentityOptions.Duration is 1m30.001s"},
+		"bad tag key":        {func(o *awsid.WebIdentityOptions) { o.Tags = map[string]string{"a*b": "v"} }, `WebIdentityOptions.Tags key "a*b"`},
+		"bad tag value":      {func(o *awsid.WebIdentityOptions) { o.Tags = map[string]string{"k": "a\nb"} }, `WebIdentityOptions.Tags["k"]`},
+		"too many tags":      {func(o *awsid.WebIdentityOptions) { o.Tags = tags }, "WebIdentityOptions.Tags has 51 tags"},
+		"no region":          {func(o *awsid.WebIdentityOptions) { o.Config.Region = "" }, "no AWS region is set; set WebIdentityOptions.Region, or AWS_REGION"},
+		"no credentials":     {func(o *awsid.WebIdentityOptions) { o.Config.Credentials = nil }, "no AWS credentials provider"},
+		"global region":      {func(o *awsid.WebIdentityOptions) { o.Region = "aws-global" }, "STS global endpoint"},
+		"global config":      {func(o *awsid.WebIdentityOptions) { o.Config.Region = "aws-global" }, "STS global endpoint"},
+		"global endpoint": {func(o *awsid.WebIdentityOptions) { o.Endpoint = "https://sts.amazonaws.com" },
+			`"https://sts.amazonaws.com" is the global endpoint`},
+		"global endpoint in config": {func(o *awsid.WebIdentityOptions) { o.Config.BaseEndpoint = sdkaws.String("https://STS.amazonaws.com/") },
+			"is the global endpoint"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			o := &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Config: sdkConfig(e, "us-west-2", nil)}
+			tc.mutate(o)
+			src, err := awsid.NewWebIdentity(context.Background(), o)
+			require.Error(t, err)
+			assert.Nil(t, src)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "aws: "), err.Error())
+		})
+	}
+	assert.Zero(t, e.Requests(), "invalid options must fail before any request")
+}
+
+func TestWebIdentityRegionOverridesConfig(t *testing.T) {
+	t.Parallel()
+	e := newSTS(t, &oauthbearertest.STSOptions{Region: "eu-central-1"})
+	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
+		o.Config.Region = ""
+		o.Region = "eu-central-1"
+	})
+	_, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "eu-central-1", e.Calls()[0].Region)
+}
+
+func TestWebIdentityMapsSTSErrors(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		opts      oauthbearertest.STSOptions
+		region    string
+		secret    string
+		want      []string
+		transient bool
+		typed     any
+	}{
+		"federation disabled": {
+			opts:  oauthbearertest.STSOptions{FederationDisabled: true},
+			want:  []string{"outbound web identity federation is disabled", "aws iam enable-outbound-web-identity-federation", "IAM console"},
+			typed: new(*types.OutboundWebIdentityFederationDisabledException),
+		},
+		"access denied": {
+			opts: oauthbearertest.STSOptions{AllowedAudiences: []string{"someone-else"}},
+			want: []string{"may not get web identity tokens", "sts:GetWebIdentityToken", "sts:IdentityTokenAudience", "AccessDenied"},
+		},
+		"global endpoint": {
+			opts:   oauthbearertest.STSOptions{Global: true},
+			region: "us-east-1",
+			want:   []string{"does not serve GetWebIdentityToken", "regional endpoint", "InvalidAction"},
+		},
+		"wrong secret": {
+			secret: "not-the-secret",
+			want:   []string{"rejected the request's AWS credentials or signature", "SignatureDoesNotMatch"},
+		},
+		"region mismatch": {
+			region: "ap-south-1",
+			want:   []string{"rejected the request's AWS credentials or signature", "valid region"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newSTS(t, &tc.opts)
+			region := tc.region
+			if region == "" {
+				region = "us-west-2"
+			}
+			secret := tc.secret
+			if secret == "" {
+				secret = testSecret
+			}
+			src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
+				o.Config = sdkConfig(e, region, credentials.NewStaticCredentialsProvider(testKey, secret, ""))
+			})
+			_, err := src.Token(context.Background())
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.Equal(t, tc.transient, oauthbearer.IsTransient(err), "transient")
+			if tc.typed != nil {
+				assert.ErrorAs(t, err, tc.typed)
+			}
+			assert.NotContains(t, err.Error(), testSecret)
+			assert.Equal(t, 1, e.RequestsTo("/"), "the SDK must not retry on its own")
+		})
+	}
+}
+
+func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
+	t.Parallel()
+	e := newSTS(t, nil)
+	e.ThrottleNext(1, 3*time.Second)
+	e.FailNext(1, oauthbearertest.STSErrorFault(503, "ServiceUnavailable", "Service is unable to handle request."))
+	clock := fakeclock.New(time.Now())
+	refreshed := make(chan oauthbearer.RefreshEvent, 8)
+	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
+		o.Cache = &oauthbearer.CacheOptions{Clock: clock, MinBackoff: time.Second, MaxBackoff: 2 * time.Second,
+			OnRefresh: func(ev oauthbearer.RefreshEvent) { refreshed <- ev }}
+	})
+	ctx := context.Background()
+
+	_, err := src.Token(ctx)
+	require.Error(t, err)
+	<-refreshed
+	var te *oauthbearer.TransientError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 3*time.Second, te.RetryAfter, "the server's Retry-After is carried")
+	assert.Contains(t, err.Error(), "Throttling")
+	assert.Equal(t, 1, e.RequestsTo("/"), "one request per fetch: the SDK retryer is off")
+
+	// The cache does not call STS again before the Retry-After: a caller
+	// that cannot wait gives up with the last failure.
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	_, err = src.Token(short)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "Throttling")
+	assert.Equal(t, 1, e.RequestsTo("/"))
+
+	// Once the Retry-After has passed, the scheduled retry runs and meets
+	// the 503.
+	clock.Advance(3 * time.Second)
+	ev := <-refreshed
+	require.Error(t, ev.Err)
+	assert.True(t, oauthbearer.IsTransient(ev.Err), "5xx is transient: %v", ev.Err)
+	assert.Equal(t, 2, ev.Failures)
+	assert.Equal(t, 2, e.RequestsTo("/"))
+
+	clock.Advance(2 * time.Second)
+	tok, err := src.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, testRole, tok.Principal)
+	assert.Equal(t, 3, e.RequestsTo("/"))
+}
+
+func TestWebIdentityUnreachableSTSIsTransient(t *testing.T) {
+	t.Parallel()
+	e := newSTS(t, nil)
+	src := newWebIdentity(t, e, nil)
+	e.Close()
+	_, err := src.Token(context.Background())
+	require.Error(t, err)
+	assert.True(t, oauthbearer.IsTransient(err), "%v", err)
+}
+
+// syncBuffer is a bytes.Buffer safe for the cache's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// expiringCreds returns credentials that expire at exp, counting calls.
+type expiringCreds struct {
+	exp   time.Time
+	calls atomic.Int32
+}
+
+func (c *expiringCreds) Retrieve(context.Context) (sdkaws.Credentials, error) {
+	c.calls.Add(1)
+	return sdkaws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret, SessionToken: "session",
+		CanExpire: true, Expires: c.exp, Source: "test"}, nil
+}
+
+func TestWebIdentityTokenDoesNotOutliveCredentials(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		credsLeft time.Duration
+		duration  time.Duration
+	}{
+		"hour token, ten minute credentials":  {credsLeft: 10 * time.Minute, duration: time.Hour},
+		"default token, three minute session": {credsLeft: 3 * time.Minute},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			exp := time.Now().Add(tc.credsLeft).Truncate(time.Second)
+			// The emulator refuses tokens that outlive the session, as STS does.
+			e := newSTS(t, &oauthbearertest.STSOptions{SessionExpiry: exp})
+			creds := &expiringCreds{exp: exp}
+			src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
+				o.Duration = tc.duration
+				o.Config = sdkConfig(e, "us-west-2", creds)
+			})
+			tok, err := src.Token(context.Background())
+			require.NoError(t, err)
+			assert.False(t, tok.Expiry.After(exp), "token expiry %s after credentials expiry %s", tok.Expiry, exp)
+			calls := e.Calls()
+			require.Len(t, calls, 1)
+			assert.LessOrEqual(t, calls[0].DurationSeconds, int(tc.credsLeft/time.Second)-30)
+			assert.Greater(t, calls[0].DurationSeconds, int(tc.credsLeft/time.Second)-35)
+			assert.True(t, calls[0].SessionToken)
+		})
+	}
+}
+
+func TestWebIdentityCredentialsAboutToExpire(t *testing.T) {
+	t.Parallel()
+	e := newSTS(t, nil)
+	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
+		o.Config = sdkConfig(e, "us-west-2", &expiringCreds{exp: time.Now().Add(45 * time.Second)})
+	})
+	_, err := src.Token(context.Background())
+	require.Error(t, err)
+	assert.True(t, oauthbearer.IsTransient(err))
+	assert.Contains(t, err.Error(), "AWS credentials expire at")
+	assert.Zero(t, e.Requests(), "no request STS would refuse")
+}
+
+func TestWebIdentityNeverLogsSecrets(t *testing.T) {
+	t.Parallel()
+	e := newSTS(t, &oauthbearertest.STSOptions{FederationDisabled: true})
+	var logs syncBuffer
+	events := make(chan oauthbearer.RefreshEvent, 8)
+	clock := fakeclock.New(time.Now())
+	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
+		o.Cache = &oauthbearer.CacheOptions{
+			Logger:    slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			OnRefresh: func(ev oauthbearer.RefreshEvent) { events <- ev },
+			Clock:     clock,
+		}
+	})
+	_, err := src.Token(context.Background())
+	require.Error(t, err)
+	failed := <-events
+	e.SetFederationEnabled(true)
+	clock.Advance(time.Minute)
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	require.NotEmpty(t, tok.Value)
+	succeeded := <-events
+
+	out := logs.String() + fmt.Sprint(failed, succeeded, err) + fmt.Sprintf("%v %+v %#v", tok, tok, tok)
+	assert.Contains(t, logs.String(), "outbound web identity federation is disabled", "the failure is logged")
+	assert.NotContains(t, out, testSecret)
+	assert.NotContains(t, out, tok.Value)
+	assert.NotContains(t, out, strings.Split(tok.Value, ".")[2], "not even the signature")
+}
+
+func TestWebIdentityNilOptions(t *testing.T) {
+	t.Parallel()
+	_, err := awsid.NewWebIdentity(context.Background(), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WebIdentityOptions.Audiences is empty")
+}
+
+func TestWebIdentityCredentialProviderFailure(t *testing.T) {
+	t.Parallel()
+	e := newSTS(t, nil)
+	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
+		o.Config = sdkConfig(e, "us-west-2", sdkaws.CredentialsProviderFunc(func(context.Context) (sdkaws.Credentials, error) {
+			return sdkaws.Credentials{}, errors.New("no EC2 IMDS role found")
+		}))
+	})
+	_, err := src.Token(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "aws: retrieving AWS credentials failed")
+	assert.Contains(t, err.Error(), "no EC2 IMDS role found")
+	assert.False(t, oauthbearer.IsTransient(err))
+	assert.Zero(t, e.Requests())
+}
