@@ -135,6 +135,7 @@ func TestMSKSignsOncePerRefreshPeriod(t *testing.T) {
 	creds := &countingCreds{}
 	refreshed := make(chan oauthbearer.RefreshEvent, 4)
 	src := newMSK(t, creds, clock, func(o *awsid.MSKOptions) {
+		o.Cache.RefreshFraction, o.Cache.Jitter = 0.8, 0.05
 		o.Cache.OnRefresh = func(ev oauthbearer.RefreshEvent) { refreshed <- ev }
 	})
 
@@ -148,7 +149,7 @@ func TestMSKSignsOncePerRefreshPeriod(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	<-refreshed
+	recv(t, refreshed)
 	assert.Equal(t, int32(1), creds.calls.Load(), "100 connections, one signing")
 	for _, v := range values {
 		assert.Equal(t, values[0], v)
@@ -161,10 +162,10 @@ func TestMSKSignsOncePerRefreshPeriod(t *testing.T) {
 	assert.Equal(t, values[0], tok.Value)
 	assert.Equal(t, int32(1), creds.calls.Load())
 
-	// Past the refresh point (at most 80% of 15 minutes, less jitter) the
-	// cache signs a new token, once.
-	clock.Advance(7 * time.Minute)
-	ev := <-refreshed
+	// Past the refresh point (80% of 15 minutes, plus or minus 5% jitter:
+	// at most 12m45s) the cache signs a new token, once.
+	clock.Advance(8*time.Minute + 30*time.Second)
+	ev := recv(t, refreshed)
 	require.NoError(t, ev.Err)
 	assert.Equal(t, int32(2), creds.calls.Load())
 	tok, err = src.Token(context.Background())
@@ -172,8 +173,8 @@ func TestMSKSignsOncePerRefreshPeriod(t *testing.T) {
 	assert.NotEqual(t, values[0], tok.Value)
 	signedAt, err := time.Parse("20060102T150405Z", decodeMSK(t, tok.Value).Query().Get("X-Amz-Date"))
 	require.NoError(t, err)
-	assert.True(t, signedAt.After(mskStart.Add(5*time.Minute)) && !signedAt.After(mskStart.Add(12*time.Minute)),
-		"signed at the refresh point, got %s", signedAt)
+	assert.True(t, signedAt.After(mskStart.Add(5*time.Minute)) && !signedAt.After(mskStart.Add(13*time.Minute+30*time.Second)),
+		"signed after the refresh point, got %s", signedAt)
 	assert.Equal(t, int32(2), creds.calls.Load())
 }
 
@@ -225,4 +226,16 @@ func TestMSKRegionOption(t *testing.T) {
 	u := decodeMSK(t, tok.Value)
 	assert.Equal(t, "kafka.eu-west-1.amazonaws.com", u.Host)
 	assert.Contains(t, u.Query().Get("X-Amz-Credential"), "/eu-west-1/kafka-cluster/")
+}
+
+// recv returns the next event, failing the test instead of hanging.
+func recv(t *testing.T, ch <-chan oauthbearer.RefreshEvent) oauthbearer.RefreshEvent {
+	t.Helper()
+	select {
+	case ev := <-ch:
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no refresh event within 10s")
+		return oauthbearer.RefreshEvent{}
+	}
 }

@@ -342,7 +342,7 @@ func (w *webIdentity) mapError(ctx context.Context, err error) error {
 		code == "IDPCommunicationError" || status == http.StatusTooManyRequests || status >= 500:
 		return oauthbearer.Transient(fmt.Errorf("aws: GetWebIdentityToken at %s was throttled or failed on the server side: %w", w.endpoint, err), retryAfterOf(err))
 	case code == "AccessDenied" || code == "AccessDeniedException":
-		return fmt.Errorf("aws: the IAM principal may not get web identity tokens for audiences %q (%w); allow the action sts:GetWebIdentityToken in its IAM policy with the condition \"ForAllValues:StringEquals\": {\"sts:IdentityTokenAudience\": <your audiences>} (and sts:DurationSeconds >= %d if you limit it)",
+		return fmt.Errorf("aws: the IAM principal may not get web identity tokens for audiences %q (%w); allow the action sts:GetWebIdentityToken in its IAM policy with the condition \"ForAllValues:StringEquals\": {\"sts:IdentityTokenAudience\": <your audiences>}; if the policy also limits sts:DurationSeconds, it must allow %d",
 			w.audiences, err, w.duration)
 	case code == "ExpiredToken" || code == "ExpiredTokenException":
 		if cc, ok := w.creds.(*sdkaws.CredentialsCache); ok {

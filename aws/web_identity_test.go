@@ -268,7 +268,7 @@ func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
 
 	_, err := src.Token(ctx)
 	require.Error(t, err)
-	<-refreshed
+	recv(t, refreshed)
 	var te *oauthbearer.TransientError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 3*time.Second, te.RetryAfter, "the server's Retry-After is carried")
@@ -287,7 +287,7 @@ func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
 	// Once the Retry-After has passed, the scheduled retry runs and meets
 	// the 503.
 	clock.Advance(3 * time.Second)
-	ev := <-refreshed
+	ev := recv(t, refreshed)
 	require.Error(t, ev.Err)
 	assert.True(t, oauthbearer.IsTransient(ev.Err), "5xx is transient: %v", ev.Err)
 	assert.Equal(t, 2, ev.Failures)
@@ -399,13 +399,13 @@ func TestWebIdentityNeverLogsSecrets(t *testing.T) {
 	})
 	_, err := src.Token(context.Background())
 	require.Error(t, err)
-	failed := <-events
+	failed := recv(t, events)
 	e.SetFederationEnabled(true)
 	clock.Advance(time.Minute)
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
 	require.NotEmpty(t, tok.Value)
-	succeeded := <-events
+	succeeded := recv(t, events)
 
 	out := logs.String() + fmt.Sprint(failed, succeeded, err) + fmt.Sprintf("%v %+v %#v", tok, tok, tok)
 	assert.Contains(t, logs.String(), "outbound web identity federation is disabled", "the failure is logged")
