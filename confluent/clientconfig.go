@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -245,7 +246,7 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 			c.SchemaRegistry.URL = strings.TrimSpace(p.Value)
 		case p.Key == "bearer.auth.logical.cluster":
 			v := strings.TrimSpace(p.Value)
-			if !validID(v, "lsrc-") {
+			if !ccloud.ValidID(v, "lsrc-") {
 				return nil, perr(p, "%q is not a Schema Registry cluster ID; use lsrc-...", p.Value)
 			}
 			c.SchemaRegistry.LogicalCluster = v

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -33,12 +34,12 @@ type Extensions struct {
 // pool-<alphanumerics>), so that a typo fails at start-up with the field
 // named rather than as an opaque broker rejection.
 func (e Extensions) Validate() error {
-	if e.LogicalCluster != "" && !validID(e.LogicalCluster, "lkc-") {
+	if e.LogicalCluster != "" && !ccloud.ValidID(e.LogicalCluster, "lkc-") {
 		return fmt.Errorf("confluent: Extensions.LogicalCluster is %q; use the Kafka cluster ID, such as lkc-w25n5g (see the cluster's settings in Confluent Cloud)", e.LogicalCluster)
 	}
 	if e.IdentityPoolID != "" {
 		for p := range strings.SplitSeq(e.IdentityPoolID, ",") {
-			if !validID(p, "pool-") {
+			if !ccloud.ValidID(p, "pool-") {
 				return fmt.Errorf("confluent: Extensions.IdentityPoolID is %q; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces", e.IdentityPoolID)
 			}
 		}
@@ -70,20 +71,4 @@ func WithExtensions(src oauthbearer.TokenSource, ext Extensions) (*oauthbearer.E
 		return nil, err
 	}
 	return oauthbearer.WithExtensions(src, ext.Map())
-}
-
-// validID reports whether s is prefix followed by one or more ASCII
-// letters or digits, the shape of every Confluent Cloud resource ID.
-func validID(s, prefix string) bool {
-	rest, ok := strings.CutPrefix(s, prefix)
-	if !ok || rest == "" {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		c := rest[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
 }

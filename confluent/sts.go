@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -75,7 +76,7 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if o.IdentityPoolID == "" {
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for")
 	}
-	if !validID(o.IdentityPoolID, "pool-") {
+	if !ccloud.ValidID(o.IdentityPoolID, "pool-") {
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %q; use one identity pool ID such as pool-7yzk", o.IdentityPoolID)
 	}
 	if o.Endpoint == "" {
@@ -138,7 +139,7 @@ func checkEndpoint(field, raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if ccloud.IsLoopback(u.Hostname()) {
 			return nil
 		}
 	}

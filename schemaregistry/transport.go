@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -135,7 +135,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, errors.New("schemaregistry: the request has no URL")
 	}
-	if strings.EqualFold(req.URL.Scheme, "http") && !t.insecure && !isLoopback(req.URL.Hostname()) {
+	if strings.EqualFold(req.URL.Scheme, "http") && !t.insecure && !ccloud.IsLoopback(req.URL.Hostname()) {
 		closeBody(req)
 		return nil, fmt.Errorf("schemaregistry: refusing to send a bearer token over plain http to %s; use https, or set TransportOptions.AllowInsecureHTTP for a trusted network", req.URL.Host)
 	}
@@ -212,39 +212,17 @@ func closeBody(req *http.Request) {
 	}
 }
 
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // checkIDs validates the Confluent IDs' shape so that typos fail early.
 func checkIDs(lsrc, pool, where string) error {
-	if lsrc != "" && !validID(lsrc, "lsrc-") {
+	if lsrc != "" && !ccloud.ValidID(lsrc, "lsrc-") {
 		return fmt.Errorf("schemaregistry: %s.LogicalCluster is %q; use the Schema Registry cluster ID, such as lsrc-kjn9nv", where, lsrc)
 	}
 	if pool != "" {
 		for p := range strings.SplitSeq(pool, ",") {
-			if !validID(p, "pool-") {
+			if !ccloud.ValidID(p, "pool-") {
 				return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %q; use an identity pool ID such as pool-7yzk, or several separated by commas", where, pool)
 			}
 		}
 	}
 	return nil
-}
-
-func validID(s, prefix string) bool {
-	rest, ok := strings.CutPrefix(s, prefix)
-	if !ok || rest == "" {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		c := rest[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
