@@ -119,10 +119,9 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := *base
-		s.hint = hintContext{source: "managed identity", scope: scope, identity: desc, clientID: client}
-		s.cred = func() (azcore.TokenCredential, error) { return cred, nil }
-		return &s, nil
+		s := base.derive(hintContext{source: "managed identity", scope: scope, identity: desc, clientID: client}, cred)
+		s.bypassCacheOnInvalidate = true // MSAL's managed-identity cache is process-wide
+		return s, nil
 	}()
 	c.add(chainStep{name: "managed identity", src: miSrc, unavailable: mierr, probe: imdsProbe(o.ClientOptions.Transport, o.Getenv)})
 
@@ -130,10 +129,7 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 		cli, cerr := azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
 		var s *credSource
 		if cerr == nil {
-			cp := *base
-			cp.hint = hintContext{source: "Azure CLI", scope: scope, tenantID: tenant}
-			cp.cred = func() (azcore.TokenCredential, error) { return cli, nil }
-			s = &cp
+			s = base.derive(hintContext{source: "Azure CLI", scope: scope, tenantID: tenant}, cli)
 		}
 		c.add(chainStep{name: "Azure CLI", src: s, unavailable: cerr})
 	}
@@ -180,10 +176,7 @@ func envStep(base *credSource, o DefaultChainOptions, tenant, client, host strin
 		st.broken = fmt.Errorf("azure: environment: %w", err)
 		return st
 	}
-	s := *base
-	s.hint = hintContext{source: "environment service principal", scope: base.scope, clientID: client, tenantID: tenant}
-	s.cred = func() (azcore.TokenCredential, error) { return cred, nil }
-	st.src = &s
+	st.src = base.derive(hintContext{source: "environment service principal", scope: base.scope, clientID: client, tenantID: tenant}, cred)
 	return st
 }
 
@@ -232,6 +225,17 @@ type chainSource struct {
 	mu     sync.Mutex
 	chosen *chainStep
 	probed bool
+}
+
+// Invalidate passes a rejected token to the step that issued it, so a
+// caching credential behind it fetches afresh.
+func (c *chainSource) Invalidate(rejected oauthbearer.Token) {
+	c.mu.Lock()
+	chosen := c.chosen
+	c.mu.Unlock()
+	if chosen != nil {
+		oauthbearer.Invalidate(chosen.src, rejected)
+	}
 }
 
 func (c *chainSource) add(s chainStep) {

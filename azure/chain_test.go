@@ -59,6 +59,15 @@ func TestDefaultChainFallsBackToManagedIdentity(t *testing.T) {
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
+
+	// A rejected token reaches the managed-identity step, whose
+	// process-wide azidentity cache would otherwise hand it back.
+	before := m.RequestsTo(oauthbearertest.IMDSTokenPath) // the probe and the fetch
+	src.Invalidate(tok)
+	fresh, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.NotEqual(t, tok.Value, fresh.Value)
+	assert.Equal(t, before+1, m.RequestsTo(oauthbearertest.IMDSTokenPath))
 }
 
 func TestDefaultChainUserAssignedFromClientID(t *testing.T) {

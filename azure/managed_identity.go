@@ -81,6 +81,8 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 		requireV2: o.RequireV2,
 		log:       loggerOr(o.Logger),
 		cred:      func() (azcore.TokenCredential, error) { return cred, nil },
+
+		bypassCacheOnInvalidate: true,
 	}
 	return newCache(src, "managed identity", o.Logger, o.Cache, miCacheDefaults)
 }

@@ -278,6 +278,32 @@ func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 	assertNoSecrets(t, buf.String(), toks[0].Value)
 }
 
+// azidentity's managed-identity cache is process-wide and would hand the
+// rejected token back; Invalidate must make the next fetch reach IMDS.
+func TestManagedIdentityInvalidateFetchesAFreshToken(t *testing.T) {
+	t.Parallel()
+	m := oauthbearertest.NewIMDS(t, nil)
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
+		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+	require.NoError(t, err)
+	closeCache(t, src)
+
+	first, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	require.True(t, oauthbearer.Invalidate(src, first))
+	second, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.NotEqual(t, first.Value, second.Value, "the rejected token came back from azidentity's cache")
+	assert.Equal(t, 2, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+
+	// Without an invalidation, the next fetch may use azidentity's cache
+	// again: the bypass is one-shot.
+	third, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, second.Value, third.Value)
+	assert.Equal(t, 2, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+}
+
 // credFunc adapts a function to azcore.TokenCredential.
 type credFunc func(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error)
 

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -66,6 +69,42 @@ type credSource struct {
 	requireV2 bool
 	log       *slog.Logger
 	cred      func() (azcore.TokenCredential, error)
+	// bypassCacheOnInvalidate is set for credentials whose MSAL cache
+	// outlives this source (managed identity's is process-wide): after a
+	// server rejected a token, the next request carries a claims
+	// challenge, the documented way to make MSAL skip its cache. Not set
+	// for arbitrary credentials, some of which (Azure CLI) refuse claims.
+	bypassCacheOnInvalidate bool
+	// invalidated is set by Invalidate and consumed by the next fetch.
+	invalidated atomic.Bool
+}
+
+var _ oauthbearer.Invalidator = (*credSource)(nil)
+
+// derive returns a source with s's settings over another credential.
+func (s *credSource) derive(hint hintContext, cred azcore.TokenCredential) *credSource {
+	return &credSource{
+		hint:      hint,
+		scope:     s.scope,
+		requireV2: s.requireV2,
+		log:       s.log,
+		cred:      func() (azcore.TokenCredential, error) { return cred, nil },
+	}
+}
+
+// Invalidate makes the next fetch skip azidentity's cache where that
+// cache would otherwise return the rejected token again.
+func (s *credSource) Invalidate(oauthbearer.Token) {
+	if s.bypassCacheOnInvalidate {
+		s.invalidated.Store(true)
+	}
+}
+
+// freshTokenClaims is a claims challenge asking for a token issued no
+// earlier than now; MSAL ignores its cache when any claims are given, and
+// IMDS is not sent them.
+func freshTokenClaims(now time.Time) string {
+	return `{"access_token":{"nbf":{"essential":true,"value":"` + strconv.FormatInt(now.Unix(), 10) + `"}}}`
 }
 
 func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
@@ -73,8 +112,16 @@ func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 	if err != nil {
 		return oauthbearer.Token{}, err
 	}
-	at, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{s.scope}})
+	tro := policy.TokenRequestOptions{Scopes: []string{s.scope}}
+	forced := s.invalidated.Swap(false)
+	if forced {
+		tro.Claims = freshTokenClaims(time.Now())
+	}
+	at, err := cred.GetToken(ctx, tro)
 	if err != nil {
+		if forced {
+			s.invalidated.Store(true) // still owed a fresh token
+		}
 		return oauthbearer.Token{}, classify(s.hint, err)
 	}
 	return s.token(at)

@@ -436,7 +436,9 @@ func (c *Cache) onTimer() {
 // the next [Cache.Token] fetches a fresh one. Call it when a server rejects
 // the token (a broker's invalid_token, a Schema Registry 401). Tokens are
 // compared in constant time. Invalidating a token that was already
-// replaced does nothing, so a burst of rejections causes one fetch.
+// replaced does nothing, so a burst of rejections causes one fetch. When
+// the token is dropped and the wrapped source implements [Invalidator], it
+// is told too.
 func (c *Cache) Invalidate(rejected Token) {
 	e := c.cur.Load()
 	if e == nil || subtle.ConstantTimeCompare([]byte(e.tok.Value), []byte(rejected.Value)) != 1 {
@@ -445,6 +447,9 @@ func (c *Cache) Invalidate(rejected Token) {
 	if c.cur.CompareAndSwap(e, nil) {
 		c.log.Info("oauthbearer: token invalidated after a server rejected it; the next use fetches a new one",
 			"source", c.name, "expiry", e.tok.Expiry)
+		// The wrapped source may cache too (azidentity's managed-identity
+		// cache is process-wide): tell it, so the next fetch is fresh.
+		Invalidate(c.src, rejected)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -243,6 +244,40 @@ func TestCacheInvalidate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, second.Value, third.Value)
 	assert.EqualValues(t, 2, idp.fetches.Load())
+}
+
+// invalidatingSource is a source that also caches and so must hear about
+// rejected tokens.
+type invalidatingSource struct {
+	oauthbearer.TokenSource
+	invalidated []string
+}
+
+func (s *invalidatingSource) Invalidate(tok oauthbearer.Token) {
+	s.invalidated = append(s.invalidated, tok.Value)
+}
+
+func TestCacheInvalidateTellsTheWrappedSource(t *testing.T) {
+	t.Parallel()
+	n := 0
+	inner := &invalidatingSource{TokenSource: oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
+		n++
+		return oauthbearer.Token{Value: fmt.Sprintf("tok-%d", n), Expiry: time.Now().Add(time.Hour)}, nil
+	})}
+	c, err := oauthbearer.NewCache(inner, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+
+	first, err := c.Token(context.Background())
+	require.NoError(t, err)
+	c.Invalidate(oauthbearer.Token{Value: "not-held"})
+	assert.Empty(t, inner.invalidated, "a token the cache does not hold is not passed on")
+	c.Invalidate(first)
+	c.Invalidate(first) // a second rejection of the same token: already dropped
+	assert.Equal(t, []string{"tok-1"}, inner.invalidated)
+	second, err := c.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "tok-2", second.Value)
 }
 
 func TestCacheRejectsUnschedulableTokens(t *testing.T) {
