@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -75,7 +76,13 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
-	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	// say is called from the token cache's goroutine too (OnRefresh).
+	var mu sync.Mutex
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, format+"\n", args...)
+	}
 	if cfg.path == "" {
 		cfg.path = "/org/v2/environments"
 	}

@@ -22,12 +22,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -75,7 +77,13 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
-	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	// say is called from the token cache's goroutine too (OnRefresh).
+	var mu sync.Mutex
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, format+"\n", args...)
+	}
 	var miOpts azure.ManagedIdentityOptions
 	var tlsCfg *tls.Config
 	seeds := cfg.bootstrap
@@ -91,7 +99,10 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			return err
 		}
 		defer imds.Close()
-		cfg.target = "11111111-2222-4333-8444-555555555555"
+		// A fresh application ID per run: azidentity caches managed-identity
+		// tokens process-wide by scope, and a token from an earlier run's
+		// emulator would not verify against this one.
+		cfg.target = randomGUID()
 		broker, err := oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{
 			Issuer: issuer, ExpectedAudience: cfg.target, Topics: []string{cfg.topic}, NumBrokers: 3,
 		})
@@ -234,4 +245,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	say("done: produced and consumed %d records with a workload-identity token; no secret was configured", got)
 	return nil
+}
+
+// randomGUID returns a random version-4 UUID.
+func randomGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
