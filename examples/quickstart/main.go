@@ -2,8 +2,10 @@
 // machine with nothing set up: it starts a local identity provider (an
 // Azure IMDS emulator whose tokens look like Microsoft Entra v2 access
 // tokens) and a Kafka broker that validates every token against the
-// provider's JWKS, then produces and consumes records with franz-go using
-// this module's managed-identity token source.
+// provider's JWKS, and a Schema Registry that does the same, then registers
+// a schema through this module's bearer-auth transport (franz-go's sr
+// client) and produces and consumes records with franz-go, all with this
+// module's managed-identity token source.
 //
 //	go run ./examples/quickstart
 //
@@ -12,26 +14,33 @@
 // Registration's application ID:
 //
 //	go run ./examples/quickstart -bootstrap pkc-xxxx.westeurope.azure.confluent.cloud:9092 \
-//		-target <app-id> -logical-cluster lkc-xxxx -identity-pool pool-xxxx -topic test
+//		-target <app-id> -logical-cluster lkc-xxxx -identity-pool pool-xxxx -topic test \
+//		-sr-url https://psrc-xxxx.westeurope.azure.confluent.cloud -sr-cluster lsrc-xxxx
+//
+// Without -sr-url the Schema Registry step is skipped.
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
 
 type config struct {
@@ -40,6 +49,8 @@ type config struct {
 	clientID       string
 	logicalCluster string
 	identityPool   string
+	srURL          string
+	srCluster      string
 	topic          string
 	records        int
 }
@@ -51,6 +62,8 @@ func main() {
 	flag.StringVar(&cfg.clientID, "client-id", os.Getenv("AZURE_CLIENT_ID"), "client ID of a user-assigned managed identity (env AZURE_CLIENT_ID); empty: system-assigned")
 	flag.StringVar(&cfg.logicalCluster, "logical-cluster", "", "Confluent Cloud logicalCluster extension (lkc-...)")
 	flag.StringVar(&cfg.identityPool, "identity-pool", "", "Confluent Cloud identityPoolId extension (pool-...)")
+	flag.StringVar(&cfg.srURL, "sr-url", os.Getenv("SCHEMA_REGISTRY_URL"), "Schema Registry URL (env SCHEMA_REGISTRY_URL); empty skips the schema step on a real cluster")
+	flag.StringVar(&cfg.srCluster, "sr-cluster", os.Getenv("SCHEMA_REGISTRY_CLUSTER"), "Schema Registry cluster ID lsrc-..., sent as target-sr-cluster (env SCHEMA_REGISTRY_CLUSTER)")
 	flag.StringVar(&cfg.topic, "topic", "quickstart", "topic to produce to and consume from")
 	flag.IntVar(&cfg.records, "records", 3, "how many records to produce and consume")
 	flag.Parse()
@@ -64,7 +77,13 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
-	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	// say is called from the token cache's goroutine too (OnRefresh).
+	var mu sync.Mutex
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, format+"\n", args...)
+	}
 	var miOpts azure.ManagedIdentityOptions
 	var tlsCfg *tls.Config
 	seeds := cfg.bootstrap
@@ -80,7 +99,10 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			return err
 		}
 		defer imds.Close()
-		cfg.target = "11111111-2222-4333-8444-555555555555"
+		// A fresh application ID per run: azidentity caches managed-identity
+		// tokens process-wide by scope, and a token from an earlier run's
+		// emulator would not verify against this one.
+		cfg.target = randomGUID()
 		broker, err := oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{
 			Issuer: issuer, ExpectedAudience: cfg.target, Topics: []string{cfg.topic}, NumBrokers: 3,
 		})
@@ -90,6 +112,15 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		defer broker.Close()
 		say("started a local identity provider (Azure IMDS emulator, tokens signed by %s)", issuer.IssuerURL())
 		say("started 3 local Kafka brokers at %v, validating tokens against %s", broker.Addrs(), issuer.JWKSURL())
+		registry, err := oauthbearertest.StartSchemaRegistry(&oauthbearertest.SchemaRegistryOptions{
+			Issuer: issuer, Audience: cfg.target, LogicalCluster: "lsrc-quick1", IdentityPoolID: "pool-Quick",
+		})
+		if err != nil {
+			return err
+		}
+		defer registry.Close()
+		say("started a local Schema Registry at %s, validating tokens the same way", registry.URL)
+		cfg.srURL, cfg.srCluster = registry.URL, "lsrc-quick1"
 		miOpts.ClientOptions = azcore.ClientOptions{Transport: imds.Client()}
 		seeds = broker.Addrs()[0]
 		if cfg.logicalCluster == "" {
@@ -151,6 +182,25 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 	}
 
+	if cfg.srURL != "" {
+		// The same token source authenticates to Schema Registry, with
+		// the registry's cluster and the identity pool as headers.
+		hc, err := schemaregistry.NewHTTPClient(mi, &schemaregistry.TransportOptions{LogicalCluster: cfg.srCluster, IdentityPoolID: cfg.identityPool})
+		if err != nil {
+			return err
+		}
+		reg, err := sr.NewClient(sr.URLs(cfg.srURL), sr.HTTPClient(hc))
+		if err != nil {
+			return err
+		}
+		subject := cfg.topic + "-value"
+		ss, err := reg.CreateSchema(ctx, subject, sr.Schema{Type: sr.TypeJSON, Schema: `{"type":"string"}`})
+		if err != nil {
+			return fmt.Errorf("registering a schema at %s: %w", cfg.srURL, err)
+		}
+		say("registered a schema for subject %q in the Schema Registry: id %d, version %d (bearer token, target-sr-cluster %s)", subject, ss.ID, ss.Version, cfg.srCluster)
+	}
+
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(seeds),
 		kgo.SASL(franzsasl.Mechanism(src, nil)),
@@ -195,4 +245,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	say("done: produced and consumed %d records with a workload-identity token; no secret was configured", got)
 	return nil
+}
+
+// randomGUID returns a random version-4 UUID.
+func randomGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

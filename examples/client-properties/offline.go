@@ -1,0 +1,115 @@
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+// offline is the local stand-in for an Azure VM and Confluent Cloud.
+type offline struct {
+	issuer   *oauthbearertest.Issuer
+	imds     *oauthbearertest.IMDS
+	broker   *oauthbearertest.Broker
+	resource string // the Kafka App Registration's application ID
+	clientID string // the user-assigned managed identity's client ID
+}
+
+// startOffline starts an issuer standing in for Entra ID, an IMDS
+// emulator with one user-assigned identity, and a Kafka cluster that
+// demands tokens for resource.
+func startOffline(topic string) (_ *offline, err error) {
+	env := &offline{resource: randomGUID(), clientID: randomGUID()}
+	defer func() {
+		if err != nil {
+			env.close(func(string, ...any) {})
+		}
+	}()
+	if env.issuer, err = oauthbearertest.StartIssuer(nil); err != nil {
+		return nil, err
+	}
+	if env.imds, err = oauthbearertest.StartIMDS(&oauthbearertest.IMDSOptions{
+		Signer: env.issuer, TokenLifetime: time.Hour,
+		UserAssigned: []oauthbearertest.ManagedIdentity{{ClientID: env.clientID}},
+	}); err != nil {
+		return nil, err
+	}
+	env.broker, err = oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{
+		Issuer: env.issuer, ExpectedAudience: env.resource, Topics: []string{topic}, NumBrokers: 3,
+	})
+	return env, err
+}
+
+// properties is a client.properties file in the form of the Confluent
+// Cloud managed-identity guide, with the IMDS URL exactly as written there
+// (169.254.169.254, which the emulator's client intercepts). The one
+// difference: the in-process brokers speak plain TCP, so SASL_PLAINTEXT.
+func (env *offline) properties() string {
+	return fmt.Sprintf(`# Written by examples/client-properties -offline.
+bootstrap.servers=%s
+security.protocol=SASL_PLAINTEXT
+sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=%s&client_id=%s
+sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler
+sasl.mechanism=OAUTHBEARER
+sasl.jaas.config= \
+org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+clientId='ignored' \
+clientSecret='ignored' \
+extension_logicalCluster='lkc-w25n5g' \
+extension_identityPoolId='pool-7yzk';
+client.id=client-properties-example
+acks=all
+`, env.broker.Addrs()[0], env.resource, env.clientID)
+}
+
+// builders builds the managed identity the file names as
+// confluent.Builders' default would, but with azidentity's requests to
+// 169.254.169.254 routed to the emulator.
+func (env *offline) builders() *confluent.Builders {
+	return &confluent.Builders{
+		AzureManagedIdentity: func(spec confluent.SourceSpec) (oauthbearer.TokenSource, error) {
+			return azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
+				Target: spec.Resource, ClientID: spec.ClientID, ResourceID: spec.ResourceID, ObjectID: spec.ObjectID,
+				ClientOptions: azcore.ClientOptions{Transport: env.imds.Client()},
+			})
+		},
+	}
+}
+
+// close reports what the brokers saw (never a token) and stops everything.
+func (env *offline) close(say func(string, ...any)) {
+	if env.broker != nil {
+		if auths := env.broker.Authentications(); len(auths) > 0 {
+			a := auths[len(auths)-1]
+			say("brokers: %d authentications, %d refused; principal %q, extensions %v", len(auths), env.broker.Rejections(), a.Principal, a.Extensions)
+		}
+		env.broker.Close()
+	}
+	if env.imds != nil {
+		if issued := env.imds.Issued(); len(issued) > 0 {
+			say("IMDS emulator: %d tokens issued", len(issued))
+		}
+		env.imds.Close()
+	}
+	if env.issuer != nil {
+		env.issuer.Close()
+	}
+}
+
+// randomGUID names fresh Azure IDs per run: azidentity caches
+// managed-identity tokens process-wide by client and scope, and a token
+// from an earlier run's emulator would not verify against this one.
+func randomGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
