@@ -1,10 +1,12 @@
 package main
 
 import (
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
+	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -60,8 +62,14 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 	}
 	closers = append(closers, imds.Close)
 
+	// IMDS puts the resource (the target without /.default) in "aud".
+	scope, err := azure.NormalizeTarget(cfg.target)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
 	broker, err := oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{
-		Issuer: issuer, ExpectedAudience: cfg.target, Topics: []string{cfg.topic}, Partitions: 3, NumBrokers: 3,
+		Issuer: issuer, ExpectedAudience: strings.TrimSuffix(scope, "/.default"), Topics: []string{cfg.topic}, Partitions: 3, NumBrokers: 3,
 	})
 	if err != nil {
 		b.close()
