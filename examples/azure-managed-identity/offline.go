@@ -10,12 +10,9 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
-// The IDs of the managed-identity walkthrough this example follows, used
-// when -offline runs without them.
-const (
-	offlineAppID    = "5e20030f-3a3c-4aea-83bc-e6aa925a148f" // the Kafka App Registration
-	offlineClientID = "2c10dec2-da22-424a-b2ab-3c01766e37f3" // the user-assigned identity
-)
+// offlineAppID is the Kafka App Registration of the managed-identity
+// walkthrough this example follows, used when -offline runs without -target.
+const offlineAppID = "5e20030f-3a3c-4aea-83bc-e6aa925a148f"
 
 // bench is what -offline starts in place of Azure and Confluent Cloud.
 type bench struct {
@@ -42,15 +39,17 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 	if cfg.target == "" {
 		cfg.target = offlineAppID
 	}
-	if cfg.clientID == "" {
-		cfg.clientID = offlineClientID
-	}
 	if cfg.logicalCluster == "" {
 		cfg.logicalCluster = "lkc-w25n5g"
 	}
 	if cfg.identityPool == "" {
 		cfg.identityPool = "pool-7yzk"
 	}
+	// Without -client-id the emulator makes up a user-assigned identity,
+	// with a new client ID on every run: azidentity caches managed-identity
+	// tokens process-wide by client ID and resource, so a second offline
+	// run in one process would otherwise be handed the first run's token,
+	// signed by a key that is gone.
 	imds, err := oauthbearertest.StartIMDS(&oauthbearertest.IMDSOptions{
 		Signer:        issuer,
 		TokenLifetime: time.Hour,
@@ -61,6 +60,7 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 		return nil, err
 	}
 	closers = append(closers, imds.Close)
+	cfg.clientID = imds.UserAssigned()[0].ClientID
 
 	// IMDS puts the resource (the target without /.default) in "aud".
 	scope, err := azure.NormalizeTarget(cfg.target)
