@@ -113,7 +113,7 @@ func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 	require.NoError(t, err)
 	defer cache.Close()
 
-	p, err := kafka.NewProducer(config(broker.Addrs(), kafka.ConfigMap{"linger.ms": 5}))
+	p, err := kafka.NewProducer(config(broker.Addrs(), kafka.ConfigMap{"linger.ms": 5, "message.timeout.ms": 5000}))
 	require.NoError(t, err)
 	defer p.Close()
 	r, err := confluentkafka.NewRefresher(p, cache, nil)
