@@ -28,6 +28,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // and remembers each token's jti, so tests can match what the broker saw.
 type mintingSource struct {
 	iss     *oauthbearertest.Issuer
+	aud     string // default "kafka"
 	ttl     time.Duration
 	fetches atomic.Int64
 	mu      sync.Mutex
@@ -40,9 +41,15 @@ func (s *mintingSource) Token(context.Context) (oauthbearer.Token, error) {
 	s.mu.Lock()
 	s.jtis = append(s.jtis, jti)
 	s.mu.Unlock()
+	aud := s.aud
+	if aud == "" {
+		aud = "kafka"
+	}
+	// A JWT's exp is in whole seconds; Expiry must not be later than it.
+	exp := time.Unix(time.Now().Add(s.ttl).Unix(), 0)
 	return oauthbearer.Token{
-		Value:     s.iss.Mint("workload-1", "kafka", s.ttl, oauthbearertest.Claims{"jti": jti}),
-		Expiry:    time.Now().Add(s.ttl),
+		Value:     s.iss.Mint("workload-1", aud, s.ttl, oauthbearertest.Claims{"jti": jti, "exp": exp.Unix()}),
+		Expiry:    exp,
 		Principal: "workload-1",
 	}, nil
 }
