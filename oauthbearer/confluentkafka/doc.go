@@ -60,7 +60,9 @@
 // # cgo
 //
 // confluent-kafka-go links librdkafka through cgo, so this package needs
-// CGO_ENABLED=1 and a C toolchain (gcc); it is the only package in this
-// module that does, and it builds to nothing without cgo so that
-// CGO_ENABLED=0 builds of the rest of the module still work.
+// CGO_ENABLED=1 and a C toolchain (gcc). It is the only package in this
+// module that does; its files are constrained to cgo builds, so that
+// CGO_ENABLED=0 builds and vets of the rest of the module (./...) still
+// work, while importing it without cgo fails with "build constraints
+// exclude all Go files".
 package confluentkafka
