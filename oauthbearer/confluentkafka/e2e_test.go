@@ -1,0 +1,147 @@
+//go:build e2e && cgo
+
+package confluentkafka_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+const e2eAudience = "kafka-e2e"
+
+// TestRealBroker runs librdkafka against Apache Kafka validating tokens
+// with the issuer's JWKS, no clock skew allowed, and
+// connections.max.reauth.ms at 3s, so every connection must re-authenticate
+// (KIP-368) with a current token every few seconds.
+func TestRealBroker(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	b := kafkatest.Start(t, kafkatest.Options{
+		JWKSURL: iss.JWKSURL(), Issuer: iss.IssuerURL(), Audience: e2eAudience,
+		ClockSkew: -1, Reauth: 3 * time.Second,
+	})
+	createTopic(t, b, "ck-orders")
+
+	t.Run("NeverPollingProducerOutlivesThreeTokenLifetimes", func(t *testing.T) {
+		const ttl = 4 * time.Second
+		raw := &mintingSource{iss: iss, aud: e2eAudience, ttl: ttl}
+		cache, err := oauthbearer.NewCache(raw, nil)
+		require.NoError(t, err)
+		defer cache.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+
+		p, err := kafka.NewProducer(config([]string{b.Addr}, kafka.ConfigMap{"linger.ms": 5, "message.timeout.ms": 10000}))
+		require.NoError(t, err)
+		defer p.Close()
+		r, err := confluentkafka.NewRefresher(p, cache, nil)
+		require.NoError(t, err)
+		defer r.Close()
+
+		mark := b.LogMark()
+		start := time.Now()
+		sent := 0
+		for time.Since(start) < 3*ttl+ttl/2 {
+			require.NoError(t, produce(ctx, p, "ck-orders", []byte("m")), "message %d after %v", sent, time.Since(start))
+			sent++
+			select { // pace the messages; not a timing assertion
+			case <-time.After(100 * time.Millisecond):
+			case <-ctx.Done():
+				t.Fatal(ctx.Err())
+			}
+		}
+		t.Logf("%d messages over %v with %d tokens", sent, time.Since(start).Round(time.Millisecond), raw.fetches.Load())
+		assert.GreaterOrEqual(t, raw.fetches.Load(), int64(4), "a fresh token in every lifetime")
+		line, err := b.WaitForLog(ctx, mark, "REAUTH")
+		require.NoError(t, err, "the broker saw a re-authentication")
+		t.Logf("broker: %s", line)
+		assert.NotContains(t, b.Log(), "no longer valid", "no expired token reached the broker")
+
+		// The messages are there, read by a consumer that only calls
+		// ReadMessage (which drops token refresh events).
+		c, err := kafka.NewConsumer(config([]string{b.Addr}, kafka.ConfigMap{"group.id": "ck-g", "auto.offset.reset": "earliest"}))
+		require.NoError(t, err)
+		defer func() { assert.NoError(t, c.Close()) }()
+		cr, err := confluentkafka.NewRefresher(c, cache, nil)
+		require.NoError(t, err)
+		defer cr.Close()
+		require.NoError(t, c.Subscribe("ck-orders", nil))
+		for got := 0; got < sent; got++ {
+			_, err := c.ReadMessage(time.Until(deadline(ctx)))
+			require.NoError(t, err, "after %d of %d messages", got, sent)
+		}
+
+		// And a standalone AdminClient, whose events nobody reads.
+		a, err := kafka.NewAdminClient(config([]string{b.Addr}, nil))
+		require.NoError(t, err)
+		defer a.Close()
+		ar, err := confluentkafka.NewRefresher(a, cache, nil)
+		require.NoError(t, err)
+		defer ar.Close()
+		md, err := a.GetMetadata(nil, true, 30_000)
+		require.NoError(t, err)
+		assert.Contains(t, md.Topics, "ck-orders")
+		line, err = b.WaitForLog(ctx, mark, "Successfully authenticate User=workload-1")
+		require.NoError(t, err)
+		t.Logf("broker: %s", line)
+	})
+
+	t.Run("RejectedTokenIsExplained", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		wrongAud := &mintingSource{iss: iss, aud: "not-kafka", ttl: time.Hour}
+		p, err := kafka.NewProducer(config([]string{b.Addr}, nil))
+		require.NoError(t, err)
+		defer p.Close()
+		r, err := confluentkafka.NewRefresher(p, wrongAud, nil)
+		require.NoError(t, err)
+		defer r.Close()
+		mark := b.LogMark()
+		go func() { _ = produce(ctx, p, "ck-orders", []byte("never")) }()
+		var rej *oauthbearer.RejectedError
+		for rej == nil {
+			select {
+			case ev := <-p.Events():
+				if !r.Handle(ev) {
+					if e, ok := ev.(kafka.Error); ok {
+						errors.As(confluentkafka.Explain(e), &rej)
+					}
+				}
+			case <-ctx.Done():
+				t.Fatal("no rejection reported")
+			}
+		}
+		assert.Equal(t, "invalid_token", rej.Status)
+		assert.Contains(t, rej.Error(), "expected.audience")
+		line, err := b.WaitForLog(ctx, mark, "Audience (aud) claim [not-kafka]")
+		require.NoError(t, err)
+		t.Logf("broker: %s", line)
+	})
+}
+
+func createTopic(t *testing.T, b *kafkatest.Broker, topic string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, 1, 1
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 30_000
+	resp, err := req.RequestWith(ctx, b.AdminClient(t))
+	require.NoError(t, err)
+	require.Len(t, resp.Topics, 1)
+	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode), "CreateTopics %s", topic)
+}

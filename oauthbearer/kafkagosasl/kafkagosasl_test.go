@@ -1,0 +1,281 @@
+package kafkagosasl_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// mintingSource is a raw source that mints a fresh Issuer token per call
+// and remembers each token's jti, so tests can match what the broker saw.
+type mintingSource struct {
+	iss     *oauthbearertest.Issuer
+	aud     string // default "kafka"
+	ttl     time.Duration
+	fetches atomic.Int64
+	mu      sync.Mutex
+	jtis    []string
+}
+
+func (s *mintingSource) Token(context.Context) (oauthbearer.Token, error) {
+	n := s.fetches.Add(1)
+	jti := fmt.Sprintf("jti-%d-%d", time.Now().UnixNano(), n)
+	s.mu.Lock()
+	s.jtis = append(s.jtis, jti)
+	s.mu.Unlock()
+	aud := s.aud
+	if aud == "" {
+		aud = "kafka"
+	}
+	// A JWT's exp is in whole seconds; Expiry must not be later than it.
+	exp := time.Unix(time.Now().Add(s.ttl).Unix(), 0)
+	return oauthbearer.Token{
+		Value:     s.iss.Mint("workload-1", aud, s.ttl, oauthbearertest.Claims{"jti": jti, "exp": exp.Unix()}),
+		Expiry:    exp,
+		Principal: "workload-1",
+	}, nil
+}
+
+func (s *mintingSource) lastJTI() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.jtis[len(s.jtis)-1]
+}
+
+func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}, NumBrokers: 2,
+	})
+	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	cache, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "test issuer"})
+	require.NoError(t, err)
+	defer cache.Close()
+	src, err := oauthbearer.WithExtensions(cache, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"})
+	require.NoError(t, err)
+	mech := kafkagosasl.Mechanism(src, &kafkagosasl.Options{Timeout: 5 * time.Second})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	// The Writer dials through a Transport, the Reader through a Dialer:
+	// kafka-go's two connection paths.
+	transport := &kafka.Transport{SASL: mech}
+	defer transport.CloseIdleConnections()
+	w := &kafka.Writer{
+		Addr: kafka.TCP(broker.Addrs()...), Topic: "orders", Transport: transport,
+		BatchTimeout: 10 * time.Millisecond, RequiredAcks: kafka.RequireAll,
+	}
+	for i := range 5 {
+		require.NoError(t, w.WriteMessages(ctx, kafka.Message{Value: []byte{byte('0' + i)}}))
+	}
+	require.NoError(t, w.Close())
+
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: broker.Addrs(), Topic: "orders", Partition: 0,
+		Dialer:  &kafka.Dialer{SASLMechanism: mech, Timeout: 10 * time.Second},
+		MaxWait: 50 * time.Millisecond,
+	})
+	var got []string
+	for len(got) < 5 {
+		m, err := r.ReadMessage(ctx)
+		require.NoError(t, err)
+		got = append(got, string(m.Value))
+	}
+	require.NoError(t, r.Close())
+	assert.Equal(t, []string{"0", "1", "2", "3", "4"}, got)
+
+	auths := broker.Authentications()
+	require.GreaterOrEqual(t, len(auths), 2, "both the writer and the reader authenticated")
+	for _, a := range auths {
+		require.True(t, a.Accepted, "%s: %s", a.Reason, a.Detail)
+		assert.Equal(t, "workload-1", a.Principal)
+		assert.Equal(t, raw.lastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
+		assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"}, a.Extensions)
+		assert.Empty(t, a.AuthzID)
+	}
+	assert.EqualValues(t, 1, raw.fetches.Load(), "%d connections shared one token", broker.Connections())
+	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.fetches.Load())
+}
+
+func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	var reject atomic.Bool
+	reject.Store(true)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+		Issuer: iss, Topics: []string{"t"},
+		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
+			if reject.Load() {
+				return &oauthbearertest.Rejection{Status: "JWT_PROCESSING_FAILED"}
+			}
+			return nil
+		},
+	})
+	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	cache, err := oauthbearer.NewCache(raw, nil)
+	require.NoError(t, err)
+	defer cache.Close()
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	mech := kafkagosasl.Mechanism(cache, &kafkagosasl.Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil))})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dialer := &kafka.Dialer{SASLMechanism: mech, Timeout: 5 * time.Second}
+
+	paths := map[string]func() error{
+		"Dialer": func() error {
+			conn, err := dialer.DialContext(ctx, "tcp", broker.Addrs()[0])
+			if err == nil {
+				_ = conn.Close()
+			}
+			return err
+		},
+		"Transport": func() error {
+			// A fresh Transport each time: a Transport keeps a failed
+			// bootstrap's error until its MetadataTTL passes.
+			transport := &kafka.Transport{SASL: mech}
+			defer transport.CloseIdleConnections()
+			client := &kafka.Client{Addr: kafka.TCP(broker.Addrs()...), Transport: transport}
+			_, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+			return err
+		},
+	}
+	for name, call := range paths {
+		t.Run(name, func(t *testing.T) {
+			reject.Store(true)
+			err := call()
+			require.Error(t, err)
+			var rej *oauthbearer.RejectedError
+			require.True(t, errors.As(err, &rej), "got %v", err)
+			assert.Equal(t, "JWT_PROCESSING_FAILED", rej.Status)
+			assert.Regexp(t, `^broker 127\.0\.0\.1:\d+$`, rej.Server, "names the broker")
+			assert.Contains(t, err.Error(), `status "JWT_PROCESSING_FAILED"`)
+			assert.Contains(t, err.Error(), "accessTokenAcceptedVersion")
+			fetchesAfterRejection := raw.fetches.Load()
+
+			reject.Store(false)
+			require.NoError(t, call())
+			assert.Greater(t, raw.fetches.Load(), fetchesAfterRejection, "the rejected token was invalidated and a fresh one fetched")
+			last := broker.Authentications()
+			assert.True(t, last[len(last)-1].Accepted)
+			assert.Equal(t, raw.lastJTI(), last[len(last)-1].Claims["jti"])
+		})
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	assert.Contains(t, logs.String(), "status=JWT_PROCESSING_FAILED")
+	assert.NotContains(t, logs.String(), "eyJ", "no token in the log")
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func TestKafkaGoExpiredTokenRejectedByBroker(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
+	// A source whose token is already expired at the broker but claims a
+	// valid expiry: the broker's check is what fails.
+	src := oauthbearer.StaticTokenSource(oauthbearer.Token{
+		Value: iss.Mint("w", "kafka", -time.Minute, nil), Expiry: time.Now().Add(time.Hour),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d := &kafka.Dialer{SASLMechanism: kafkagosasl.Mechanism(src, nil)}
+	_, err := d.DialContext(ctx, "tcp", broker.Addrs()[0])
+	var rej *oauthbearer.RejectedError
+	require.True(t, errors.As(err, &rej), "got %v", err)
+	assert.Equal(t, "invalid_token", rej.Status)
+	assert.Contains(t, err.Error(), "expected.audience")
+	assert.Equal(t, oauthbearertest.RejectExpired, broker.Authentications()[0].Reason)
+}
+
+func TestKafkaGoStartErrors(t *testing.T) {
+	t.Parallel()
+	hung := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
+		<-ctx.Done() // kafka-go's Transport context has no deadline; the mechanism's must end this
+		return oauthbearer.Token{}, oauthbearer.Transient(ctx.Err(), 0)
+	})
+	cases := map[string]struct {
+		src     oauthbearer.TokenSource
+		wantIs  error
+		wantMsg string
+	}{
+		"fetch timeout": {src: hung, wantIs: context.DeadlineExceeded, wantMsg: "kafkagosasl: getting a token for broker 10.0.0.1:9093"},
+		"source error": {
+			src: oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
+				return oauthbearer.Token{}, errors.New("imds: HTTP 400")
+			}),
+			wantMsg: "imds: HTTP 400",
+		},
+		"empty token": {src: oauthbearer.StaticTokenSource(oauthbearer.Token{}), wantMsg: "empty token"},
+		"bad extension": {
+			src: oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "a.b.c", Expiry: time.Now().Add(time.Hour),
+				Extensions: map[string]string{"auth": "x"}}),
+			wantMsg: `SASL extension "auth"`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			mech := kafkagosasl.Mechanism(tc.src, &kafkagosasl.Options{Timeout: 20 * time.Millisecond})
+			ctx := kafkaSASLContext(context.Background())
+			sm, ir, err := mech.Start(ctx)
+			require.Error(t, err)
+			assert.Nil(t, sm)
+			assert.Nil(t, ir)
+			assert.Contains(t, err.Error(), tc.wantMsg)
+			assert.True(t, len(err.Error()) > len("kafkagosasl: ") && err.Error()[:len("kafkagosasl: ")] == "kafkagosasl: ")
+			if tc.wantIs != nil {
+				assert.ErrorIs(t, err, tc.wantIs)
+			}
+		})
+	}
+}
+
+func TestKafkaGoClientFirstMessage(t *testing.T) {
+	t.Parallel()
+	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "h.p.s", Expiry: time.Now().Add(time.Hour),
+		Extensions: map[string]string{"logicalCluster": "lkc-1", "identityPoolId": "pool-2"}})
+	mech := kafkagosasl.Mechanism(src, &kafkagosasl.Options{AuthorizationID: "svc"})
+	assert.Equal(t, "OAUTHBEARER", mech.Name())
+	sm, ir, err := mech.Start(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "n,a=svc,\x01auth=Bearer h.p.s\x01identityPoolId=pool-2\x01logicalCluster=lkc-1\x01\x01", string(ir))
+	done, resp, err := sm.Next(context.Background(), nil)
+	require.NoError(t, err)
+	assert.True(t, done)
+	assert.Nil(t, resp)
+}
+
+// kafkaSASLContext is the context kafka-go passes to Start: it carries the
+// broker's address.
+func kafkaSASLContext(ctx context.Context) context.Context {
+	return sasl.WithMetadata(ctx, &sasl.Metadata{Host: "10.0.0.1", Port: 9093})
+}
