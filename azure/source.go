@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -125,4 +127,18 @@ func newCache(src oauthbearer.TokenSource, name string, log *slog.Logger, co *oa
 		tune(&c)
 	}
 	return oauthbearer.NewCache(src, &c)
+}
+
+// limitBodies makes every reply azidentity receives be read through a size
+// limit: azcore and MSAL read replies with io.ReadAll. The policy runs per
+// retry, so each attempt's reply is limited.
+func limitBodies(co *azcore.ClientOptions) {
+	co.PerRetryPolicies = append(append([]policy.Policy(nil), co.PerRetryPolicies...), bodyLimitPolicy{})
+}
+
+type bodyLimitPolicy struct{}
+
+func (bodyLimitPolicy) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	return bodylimit.Response(resp, bodylimit.Default), err
 }
