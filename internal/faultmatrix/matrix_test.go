@@ -88,12 +88,12 @@ type result struct {
 	source, fault string
 	outcome       string
 	class         string
-	firstReqs     int  // requests the IdP saw during the first refresh
-	totalReqs     int  // requests until the token's safety margin
-	attempts      int  // fetches until the token's safety margin
-	kept          bool // the primed token was served throughout
-	stopped       bool // no timer left once the token stopped being usable
-	retryAfterOK  bool // no retry before the server's Retry-After
+	firstReqs     int           // requests the IdP saw during the first refresh
+	totalReqs     int           // requests until the token's safety margin
+	attempts      int           // fetches until the token's safety margin
+	kept          bool          // the primed token was served throughout
+	stopped       bool          // no timer left once the token stopped being usable
+	retryAfterOK  bool          // no retry before the server's Retry-After
 	life, jwtLife time.Duration // of an accepted token, by its expiry and by its exp claim
 	note          string
 }
