@@ -226,3 +226,14 @@ func checkIDs(lsrc, pool, where string) error {
 	}
 	return nil
 }
+
+// Format prints the type and the cluster only, for every verb. fmt cannot call the redacting methods of values held in unexported
+// fields, so without this a verb such as %s would print the wrapped
+// source's credentials or tokens.
+func (t *Transport) Format(f fmt.State, _ rune) {
+	if t == nil {
+		_, _ = io.WriteString(f, "schemaregistry.Transport(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "schemaregistry.Transport(%q)", t.lsrc)
+}
