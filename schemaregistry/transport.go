@@ -2,6 +2,7 @@ package schemaregistry
 
 import (
 	"context"
+	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -154,7 +155,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil // cannot replay the body
 	}
 	fresh, err := t.token(req.Context())
-	if err != nil || fresh.Value == tok.Value {
+	if err != nil || subtle.ConstantTimeCompare([]byte(fresh.Value), []byte(tok.Value)) == 1 {
 		// No better token to try: let the caller see the 401.
 		return resp, nil
 	}
