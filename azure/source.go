@@ -2,10 +2,13 @@ package azure
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -130,15 +133,36 @@ func newCache(src oauthbearer.TokenSource, name string, log *slog.Logger, co *oa
 }
 
 // limitBodies makes every reply azidentity receives be read through a size
-// limit: azcore and MSAL read replies with io.ReadAll. The policy runs per
-// retry, so each attempt's reply is limited.
+// limit. It wraps the transport itself because azcore's body-download
+// policy and MSAL read replies with io.ReadAll before any other policy
+// sees them.
 func limitBodies(co *azcore.ClientOptions) {
-	co.PerRetryPolicies = append(append([]policy.Policy(nil), co.PerRetryPolicies...), bodyLimitPolicy{})
+	next := co.Transport
+	if next == nil {
+		next = defaultHTTPClient()
+	}
+	co.Transport = limitedTransport{next: next}
 }
 
-type bodyLimitPolicy struct{}
+type limitedTransport struct{ next policy.Transporter }
 
-func (bodyLimitPolicy) Do(req *policy.Request) (*http.Response, error) {
-	resp, err := req.Next()
+func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
+	resp, err := l.next.Do(req)
 	return bodylimit.Response(resp, bodylimit.Default), err
+}
+
+// defaultHTTPClient mirrors azcore's default client (sdk/internal/transport,
+// which other modules cannot import), without its HTTP/2 health pings.
+func defaultHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   10,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, Renegotiation: tls.RenegotiateFreelyAsClient},
+	}}
 }
