@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -147,6 +148,9 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 	w.creds = cfg.Credentials
 	w.client = sts.NewFromConfig(cfg, func(so *sts.Options) {
 		so.Retryer = sdkaws.NopRetryer{}
+		// The SDK's XML decoder buffers character data without a bound:
+		// read replies through a size limit.
+		so.HTTPClient = bodylimit.Client(so.HTTPClient, bodylimit.Default)
 		if o.Endpoint != "" {
 			so.BaseEndpoint = sdkaws.String(o.Endpoint)
 		}

@@ -150,6 +150,7 @@ func envStep(base *credSource, o DefaultChainOptions, tenant, client, host strin
 	}
 	co := o.ClientOptions
 	co.Cloud.ActiveDirectoryAuthorityHost = host
+	limitBodies(&co)
 	var cred azcore.TokenCredential
 	var err error
 	if secret != "" {

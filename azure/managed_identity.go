@@ -129,6 +129,7 @@ func newManagedIdentityCredential(id azidentity.ManagedIDKind, co azcore.ClientO
 			http.StatusInternalServerError, http.StatusNotImplemented, http.StatusBadGateway,
 			http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 	}
+	limitBodies(&co)
 	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: id, ClientOptions: co})
 	if err != nil {
 		return nil, fmt.Errorf("azure: managed identity: %w; check the managed-identity environment variables (IDENTITY_ENDPOINT, MSI_ENDPOINT)", err)

@@ -2,9 +2,12 @@ package azure
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -172,4 +176,39 @@ func newCache(src oauthbearer.TokenSource, name string, log *slog.Logger, co *oa
 		tune(&c)
 	}
 	return oauthbearer.NewCache(src, &c)
+}
+
+// limitBodies makes every reply azidentity receives be read through a size
+// limit. It wraps the transport itself because azcore's body-download
+// policy and MSAL read replies with io.ReadAll before any other policy
+// sees them.
+func limitBodies(co *azcore.ClientOptions) {
+	next := co.Transport
+	if next == nil {
+		next = defaultHTTPClient()
+	}
+	co.Transport = limitedTransport{next: next}
+}
+
+type limitedTransport struct{ next policy.Transporter }
+
+func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
+	resp, err := l.next.Do(req)
+	return bodylimit.Response(resp, bodylimit.Default), err
+}
+
+// defaultHTTPClient mirrors azcore's default client (sdk/internal/transport,
+// which other modules cannot import), without its HTTP/2 health pings.
+func defaultHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   10,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, Renegotiation: tls.RenegotiateFreelyAsClient},
+	}}
 }

@@ -131,6 +131,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		return nil, fmt.Errorf("azure: workload identity: authority host %q (AuthorityHost / %s) is not an https URL; use https://login.microsoftonline.com/ or your cloud's Entra host", host, EnvAuthorityHost)
 	}
 	co.Cloud.ActiveDirectoryAuthorityHost = host
+	limitBodies(&co)
 	caOpts := &azidentity.ClientAssertionCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery}
 	tenant, client, file := o.TenantID, o.ClientID, o.TokenFilePath
 	// Fail now on what azidentity rejects at construction (tenant ID

@@ -477,3 +477,19 @@ func (c *Cache) Close() error {
 	}
 	return nil
 }
+
+// Format prints the cache's name only, for every verb. fmt cannot call the redacting methods of values held in unexported
+// fields, so without this a verb such as %s would print the wrapped
+// source's credentials or tokens.
+func (c *Cache) Format(f fmt.State, _ rune) {
+	if c == nil {
+		_, _ = io.WriteString(f, "oauthbearer.Cache(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "oauthbearer.Cache(%q)", c.name)
+}
+
+// LogValue logs the cache's name only.
+func (c *Cache) LogValue() slog.Value {
+	return slog.StringValue(fmt.Sprintf("oauthbearer.Cache(%q)", c.name))
+}

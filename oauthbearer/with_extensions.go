@@ -2,8 +2,10 @@ package oauthbearer
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"maps"
+	"slices"
 )
 
 // ExtensionSource attaches SASL/OAUTHBEARER extensions to every token of
@@ -55,4 +57,15 @@ func (s *ExtensionSource) Close() error {
 		return c.Close()
 	}
 	return nil
+}
+
+// Format prints the extension keys only, for every verb. fmt cannot call the redacting methods of values held in unexported
+// fields, so without this a verb such as %s would print the wrapped
+// source's credentials or tokens.
+func (s *ExtensionSource) Format(f fmt.State, _ rune) {
+	if s == nil {
+		_, _ = io.WriteString(f, "oauthbearer.ExtensionSource(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "oauthbearer.ExtensionSource(%q)", slices.Sorted(maps.Keys(s.ext)))
 }

@@ -79,3 +79,14 @@ func (p *HeaderProvider) GetIdentityPoolID() (string, error) { return p.pool, ni
 
 // GetLogicalCluster returns the configured logical cluster, or "".
 func (p *HeaderProvider) GetLogicalCluster() (string, error) { return p.lsrc, nil }
+
+// Format prints the type and the cluster only, for every verb. fmt cannot call the redacting methods of values held in unexported
+// fields, so without this a verb such as %s would print the wrapped
+// source's credentials or tokens.
+func (p *HeaderProvider) Format(f fmt.State, _ rune) {
+	if p == nil {
+		_, _ = fmt.Fprint(f, "schemaregistry.HeaderProvider(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "schemaregistry.HeaderProvider(%q)", p.lsrc)
+}

@@ -2,6 +2,7 @@ package schemaregistry
 
 import (
 	"context"
+	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -154,7 +155,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil // cannot replay the body
 	}
 	fresh, err := t.token(req.Context())
-	if err != nil || fresh.Value == tok.Value {
+	if err != nil || subtle.ConstantTimeCompare([]byte(fresh.Value), []byte(tok.Value)) == 1 {
 		// No better token to try: let the caller see the 401.
 		return resp, nil
 	}
@@ -225,4 +226,15 @@ func checkIDs(lsrc, pool, where string) error {
 		}
 	}
 	return nil
+}
+
+// Format prints the type and the cluster only, for every verb. fmt cannot call the redacting methods of values held in unexported
+// fields, so without this a verb such as %s would print the wrapped
+// source's credentials or tokens.
+func (t *Transport) Format(f fmt.State, _ rune) {
+	if t == nil {
+		_, _ = io.WriteString(f, "schemaregistry.Transport(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "schemaregistry.Transport(%q)", t.lsrc)
 }

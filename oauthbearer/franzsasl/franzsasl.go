@@ -20,6 +20,7 @@ package franzsasl
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -100,4 +101,11 @@ func (s *session) Challenge(resp []byte) (bool, []byte, error) {
 	oauthbearer.Invalidate(s.m.src, s.tok)
 	s.m.log.Warn("franzsasl: broker rejected the token", "broker", s.host, "status", rej.Status, "expiry", s.tok.Expiry)
 	return false, nil, rej
+}
+
+// Format prints the mechanism's name only, for every verb. fmt cannot call the redacting methods of values held in unexported
+// fields, so without this a verb such as %s would print the wrapped
+// source's credentials or tokens.
+func (m *mechanism) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "franzsasl.Mechanism(OAUTHBEARER)")
 }

@@ -53,6 +53,10 @@ type Fault struct {
 	// Oversize sends a 200 reply of this many bytes that never ends a JSON
 	// value, to prove clients read through a size limit.
 	Oversize int
+	// Path, if set, limits the fault to requests for this URL path: other
+	// requests (such as an OpenID discovery fetch before the token
+	// request) are served normally and leave the fault queued.
+	Path string
 }
 
 func startServer(name string, h http.Handler, tlsOn *bool) (*Server, error) {
@@ -111,15 +115,16 @@ func (s *Server) RequestsTo(path string) int {
 	return s.paths[path]
 }
 
-func (s *Server) nextFault() (Fault, bool) {
+func (s *Server) nextFault(path string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return Fault{}, false
+	for i, f := range s.faults {
+		if f.Path == "" || f.Path == path {
+			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			return f, true
+		}
 	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f, true
+	return Fault{}, false
 }
 
 func (s *Server) wrap(h http.Handler) http.Handler {
@@ -128,7 +133,7 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 		s.mu.Lock()
 		s.paths[r.URL.Path]++
 		s.mu.Unlock()
-		f, ok := s.nextFault()
+		f, ok := s.nextFault(r.URL.Path)
 		if !ok {
 			h.ServeHTTP(w, r)
 			return

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -84,4 +85,11 @@ func Explain(err error) error {
 		}
 	}
 	return &oauthbearer.RejectedError{Server: "broker", Status: status, Err: err}
+}
+
+// Format prints the type only, for every verb. fmt cannot call the redacting methods of values held in unexported
+// fields, so without this a verb such as %s would print the wrapped
+// source's credentials or tokens.
+func (p *TokenProvider) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "saramasasl.TokenProvider")
 }

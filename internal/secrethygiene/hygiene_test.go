@@ -1,0 +1,375 @@
+package secrethygiene
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/IBM/sarama"
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	awsid "github.com/streamidentity/kafka-workload-identity/aws"
+	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
+	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
+)
+
+const (
+	awsKey       = "AKIDEXAMPLE"
+	awsSecret    = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+	clientSecret = "cc-secret-0123456789-abcdefghij"
+	propsSecret  = "props-secret-9876543210-zyxwvu"
+)
+
+var noRetry = policy.RetryOptions{MaxRetries: -1}
+
+func tctx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// fastCache logs to the collector and gives up quickly on failures.
+func fastCache(c *collector) *oauthbearer.CacheOptions {
+	return &oauthbearer.CacheOptions{Logger: c.log, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, FetchTimeout: 5 * time.Second}
+}
+
+// use fetches a token from src (collecting the token as a secret and the
+// formatted token, error and source), then closes src.
+func use(t *testing.T, c *collector, name string, src *oauthbearer.Cache) {
+	t.Helper()
+	tok, err := src.Token(tctx(t))
+	c.secret(name+" token", tok.Value)
+	c.value(tok)
+	c.value(src)
+	c.err(err)
+	require.NoError(t, src.Close())
+}
+
+// useErr is use for a source that must fail.
+func useErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) {
+	t.Helper()
+	tok, err := src.Token(tctx(t))
+	require.Error(t, err, name)
+	c.secret(name+" token", tok.Value)
+	c.err(err)
+	c.value(src)
+	require.NoError(t, src.Close())
+}
+
+func TestSecretHygiene(t *testing.T) {
+	c := newCollector()
+	iss := oauthbearertest.NewIssuer(t, nil)
+	t.Run("azure managed identity", func(t *testing.T) { azureMI(t, c, iss) })
+	t.Run("azure workload identity", func(t *testing.T) { azureWI(t, c, iss) })
+	t.Run("aws web identity", func(t *testing.T) { awsWebIdentity(t, c) })
+	t.Run("aws msk", func(t *testing.T) { awsMSK(t, c) })
+	t.Run("confluent sts", func(t *testing.T) { confluentSTS(t, c, iss) })
+	t.Run("client credentials", func(t *testing.T) { clientCredentials(t, c, iss) })
+	t.Run("client.properties", func(t *testing.T) { clientProperties(t, c, iss) })
+	t.Run("schema registry", func(t *testing.T) { schemaRegistry(t, c, iss) })
+	t.Run("franzsasl", func(t *testing.T) { franz(t, c, iss) })
+	t.Run("saramasasl", func(t *testing.T) { saramaAdapter(t, c, iss) })
+	c.check(t)
+}
+
+func azureMI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+	m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{Signer: iss})
+	v1 := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{Signer: iss, V1Tokens: true})
+	n := 0
+	mi := func(m *oauthbearertest.IMDS, mut func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
+		n++
+		o := &azure.ManagedIdentityOptions{Target: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Logger: c.log, Cache: fastCache(c),
+			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: noRetry}}
+		if mut != nil {
+			mut(o)
+		}
+		src, err := azure.NewManagedIdentity(o)
+		require.NoError(t, err)
+		return src
+	}
+	use(t, c, "imds", mi(m, nil))
+	use(t, c, "imds v1 (warning)", mi(v1, nil))
+	useErr(t, c, "imds v1 required v2", mi(v1, func(o *azure.ManagedIdentityOptions) { o.RequireV2 = true }))
+	useErr(t, c, "imds unknown identity", mi(m, func(o *azure.ManagedIdentityOptions) { o.ClientID = "0000aaaa-0000-4000-8000-000000000000" }))
+	m.FailNext(1, oauthbearertest.Fault{Malformed: true})
+	useErr(t, c, "imds malformed", mi(m, nil))
+	m.FailNext(1, oauthbearertest.Fault{Status: http.StatusInternalServerError})
+	useErr(t, c, "imds 500", mi(m, nil))
+	for _, is := range append(m.Issued(), v1.Issued()...) {
+		c.secret("imds-issued token", is.Token)
+		if rep, err := azure.Diagnose(is.Token); err == nil {
+			c.value(rep) // the diagnostics report is meant for logs
+		}
+	}
+}
+
+func azureWI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+	const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
+	e := oauthbearertest.NewEntra(t, &oauthbearertest.EntraOptions{Signer: iss, Apps: []oauthbearertest.EntraApp{{TenantID: tenant, ClientID: client,
+		Federated: []oauthbearertest.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: sa}}}}})
+	dir := t.TempDir()
+	file := func(sub string, ttl time.Duration) string {
+		tok := iss.Mint(sub, oauthbearertest.EntraTokenExchangeAudience, ttl, nil)
+		c.secret("federated token", tok)
+		p := filepath.Join(dir, fmt.Sprintf("token-%d", time.Now().UnixNano()))
+		require.NoError(t, os.WriteFile(p, []byte(tok), 0o600))
+		return p
+	}
+	wi := func(path string, mut func(*azure.WorkloadIdentityOptions)) *oauthbearer.Cache {
+		o := &azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: path,
+			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Logger: c.log, Cache: fastCache(c),
+			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: noRetry}}
+		if mut != nil {
+			mut(o)
+		}
+		src, err := azure.NewWorkloadIdentity(o)
+		require.NoError(t, err)
+		return src
+	}
+	use(t, c, "entra", wi(file(sa, time.Hour), nil))
+	useErr(t, c, "entra wrong subject", wi(file("system:serviceaccount:other:sa", time.Hour), nil))
+	useErr(t, c, "entra expired assertion", wi(file(sa, -time.Hour), nil))
+	useErr(t, c, "entra unknown client", wi(file(sa, time.Hour), func(o *azure.WorkloadIdentityOptions) { o.ClientID = "00000000-0000-4000-8000-00000000dead" }))
+	e.FailNext(1, oauthbearertest.Fault{Malformed: true, Path: e.TokenPath(tenant)})
+	useErr(t, c, "entra malformed", wi(file(sa, time.Hour), nil))
+	for _, a := range e.Assertions() {
+		c.secret("client assertion", a)
+	}
+	for _, is := range e.Issued() {
+		c.secret("entra-issued token", is.Token)
+	}
+}
+
+func awsConfig(s *oauthbearertest.STS, creds sdkaws.CredentialsProvider) *sdkaws.Config {
+	return &sdkaws.Config{Region: s.Region(), Credentials: creds, BaseEndpoint: sdkaws.String(s.URL), HTTPClient: s.Client()}
+}
+
+func awsWebIdentity(t *testing.T, c *collector) {
+	c.secret("aws secret access key", awsSecret)
+	static := credentials.NewStaticCredentialsProvider(awsKey, awsSecret, "session-token-0123456789abcdef")
+	c.secret("aws session token", "session-token-0123456789abcdef")
+	s := oauthbearertest.NewSTS(t, &oauthbearertest.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
+	wi := func(aud string, creds sdkaws.CredentialsProvider) *oauthbearer.Cache {
+		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{aud}, Config: awsConfig(s, creds), Cache: fastCache(c)})
+		require.NoError(t, err)
+		return src
+	}
+	use(t, c, "sts", wi("kafka", static))
+	useErr(t, c, "sts denied audience", wi("not-kafka", static))
+	useErr(t, c, "sts wrong secret", wi("kafka", credentials.NewStaticCredentialsProvider(awsKey, "wrong-secret-key-0123456789abcdefghij", "")))
+	c.secret("wrong aws secret key", "wrong-secret-key-0123456789abcdefghij")
+	s.FailNext(1, oauthbearertest.Fault{Malformed: true})
+	useErr(t, c, "sts malformed", wi("kafka", static))
+	s.SetFederationEnabled(false)
+	useErr(t, c, "sts federation disabled", wi("kafka", static))
+}
+
+func awsMSK(t *testing.T, c *collector) {
+	static := credentials.NewStaticCredentialsProvider(awsKey, awsSecret, "")
+	src, err := awsid.NewMSK(context.Background(), &awsid.MSKOptions{Region: "us-east-1", Config: &sdkaws.Config{Region: "us-east-1", Credentials: static}, Cache: fastCache(c)})
+	require.NoError(t, err)
+	use(t, c, "msk", src)
+	failing := sdkaws.CredentialsProviderFunc(func(context.Context) (sdkaws.Credentials, error) {
+		return sdkaws.Credentials{}, fmt.Errorf("no credentials")
+	})
+	src, err = awsid.NewMSK(context.Background(), &awsid.MSKOptions{Region: "us-east-1", Config: &sdkaws.Config{Region: "us-east-1", Credentials: failing}, Cache: fastCache(c)})
+	require.NoError(t, err)
+	useErr(t, c, "msk without credentials", src)
+}
+
+func confluentSTS(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+	s := oauthbearertest.NewConfluentSTS(t, &oauthbearertest.ConfluentSTSOptions{Signer: iss,
+		Providers: []oauthbearertest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+	subject := func(aud string) oauthbearer.TokenSource {
+		return oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
+			tok := iss.Mint("workload-1", aud, time.Hour, nil)
+			c.secret("sts subject token", tok)
+			return oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}, nil
+		})
+	}
+	sts := func(aud string) *oauthbearer.Cache {
+		src, err := confluent.NewSTS(subject(aud), &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL(), HTTPClient: s.Client(), Cache: fastCache(c)})
+		require.NoError(t, err)
+		return src
+	}
+	use(t, c, "confluent sts", sts("app-1"))
+	useErr(t, c, "confluent sts wrong audience", sts("other"))
+	s.FailNext(1, oauthbearertest.Fault{Malformed: true})
+	useErr(t, c, "confluent sts malformed", sts("app-1"))
+	s.FailNext(1, oauthbearertest.Fault{Oversize: 2 << 20})
+	useErr(t, c, "confluent sts oversized", sts("app-1"))
+}
+
+func clientCredentials(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+	c.secret("client secret", clientSecret)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	c.secret("private key (PKCS#8, base64)", base64.StdEncoding.EncodeToString(der))
+	c.secret("private key D", key.D.String())
+	s := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss,
+		Clients: map[string]oauthbearertest.OAuthClient{"client-1": {Secret: clientSecret}}})
+	cc := func(o confluent.ClientCredentialsOptions) *oauthbearer.Cache {
+		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), s.Client(), fastCache(c)
+		c.value(o)
+		src, err := confluent.NewClientCredentials(&o)
+		require.NoError(t, err)
+		return src
+	}
+	use(t, c, "client credentials", cc(confluent.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret}))
+	useErr(t, c, "client credentials wrong secret", cc(confluent.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret + "-wrong"}))
+	c.secret("wrong client secret", clientSecret+"-wrong")
+	useErr(t, c, "client credentials unknown key", cc(confluent.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}))
+	_, err = confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{TokenURL: "http://example.com/token", ClientID: "client-1", ClientSecret: clientSecret})
+	require.Error(t, err, "plain http to a remote host is refused")
+	c.err(err)
+}
+
+func clientProperties(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+	c.secret("client.properties secret", propsSecret)
+	s := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss,
+		Clients: map[string]oauthbearertest.OAuthClient{"app-1": {Secret: "the-right-secret-that-is-not-used"}}})
+	props := func(endpoint, extra string) string {
+		return `bootstrap.servers=pkc-1.us-east-1.aws.confluent.cloud:9092
+security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.token.endpoint.url=` + endpoint + `
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+  clientId="app-1" clientSecret="` + propsSecret + `" ` + extra + ` extension_logicalCluster='lkc-abc123' extension_identityPoolId='pool-a1b2';
+`
+	}
+	cfg, err := confluent.ParseClientProperties([]byte(props(s.TokenURL(), "")))
+	require.NoError(t, err)
+	c.value(cfg)
+	c.value(cfg.Source)
+	src, err := cfg.Build(&confluent.Builders{HTTPClient: s.Client()})
+	require.NoError(t, err)
+	tok, err := src.Token(tctx(t))
+	require.Error(t, err, "the secret in the file is not the client's")
+	c.err(err)
+	c.value(tok)
+	c.value(src)
+	c.value(cfg.Source.ClientSecret)
+	require.NoError(t, src.Close())
+	for _, bad := range []string{props(s.TokenURL(), "foo='bar'"), props("ftp://idp.example.com/token?client_secret="+propsSecret, ""), strings.Replace(props(s.TokenURL(), ""), `clientId="app-1"`, "", 1)} {
+		cfg, err := confluent.ParseClientProperties([]byte(bad))
+		if err == nil {
+			c.value(cfg)
+			_, err = cfg.Build(nil)
+		}
+		require.Error(t, err)
+		c.err(err)
+	}
+}
+
+func schemaRegistry(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+	sr := oauthbearertest.NewSchemaRegistry(t, &oauthbearertest.SchemaRegistryOptions{Issuer: iss, Audience: "sr", LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
+	for _, aud := range []string{"sr", "wrong-audience"} {
+		tok := iss.Mint("workload-1", aud, time.Hour, nil)
+		c.secret("schema registry token", tok)
+		cl, err := schemaregistry.NewHTTPClient(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}),
+			&schemaregistry.TransportOptions{LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2", AllowInsecureHTTP: true, Base: sr.Client().Transport})
+		require.NoError(t, err)
+		c.value(cl.Transport)
+		hp, err := schemaregistry.NewHeaderProvider(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}),
+			&schemaregistry.HeaderProviderOptions{LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
+		require.NoError(t, err)
+		c.value(hp)
+		hdr, err := hp.GetAuthenticationHeader()
+		c.err(err)
+		_ = hdr // the header carries the token by design; it goes to the client, not to a log
+		req, err := http.NewRequestWithContext(tctx(t), http.MethodGet, sr.URL+"/subjects", nil)
+		require.NoError(t, err)
+		resp, err := cl.Do(req)
+		c.err(err)
+		if resp != nil {
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			c.say(string(body)) // what a caller would log from a failed call
+		}
+	}
+	_, err := schemaregistry.NewHTTPClient(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "x", Expiry: time.Now().Add(time.Hour)}), &schemaregistry.TransportOptions{LogicalCluster: "bad id"})
+	c.err(err)
+}
+
+func franz(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	for name, tok := range map[string]string{
+		"good":         iss.Mint("workload-1", "kafka", time.Hour, nil),
+		"bad audience": iss.Mint("workload-1", "not-kafka", time.Hour, nil),
+		"forged":       iss.SignForged(oauthbearertest.Claims{"iss": iss.IssuerURL(), "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
+		"unknown kid":  iss.SignUnknownKid(oauthbearertest.Claims{"iss": iss.IssuerURL(), "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
+	} {
+		c.secret("franz "+name+" token", tok)
+		src, err := oauthbearer.NewCache(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}), fastCache(c))
+		require.NoError(t, err)
+		ext, err := oauthbearer.WithExtensions(src, map[string]string{"logicalCluster": "lkc-abc123"})
+		require.NoError(t, err)
+		c.value(ext)
+		mech := franzsasl.Mechanism(src, &franzsasl.Options{Logger: c.log})
+		c.value(mech)
+		cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(mech),
+			kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
+		require.NoError(t, err)
+		err = cl.Ping(tctx(t))
+		cl.Close()
+		if name == "good" {
+			require.NoError(t, err)
+		} else {
+			require.Error(t, err, name)
+		}
+		c.err(err)
+		require.NoError(t, src.Close())
+	}
+}
+
+func saramaAdapter(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	for _, aud := range []string{"kafka", "not-kafka"} {
+		tok := iss.Mint("workload-1", aud, time.Hour, nil)
+		c.secret("sarama token", tok)
+		p := saramasasl.NewTokenProvider(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}), nil)
+		// sarama.AccessToken is sarama's type and holds the token in
+		// plain text by design; it is handed to sarama, not formatted.
+		_, err := p.Token()
+		require.NoError(t, err)
+		c.value(p)
+		cfg := sarama.NewConfig()
+		cfg.Net.SASL.Enable, cfg.Net.SASL.Mechanism, cfg.Net.SASL.TokenProvider = true, sarama.SASLTypeOAuth, p
+		cfg.Metadata.Retry.Max = 0
+		cl, err := sarama.NewClient(broker.Addrs(), cfg)
+		if err == nil {
+			require.NoError(t, cl.Close())
+		}
+		c.err(err)
+		c.err(saramasasl.Explain(err))
+	}
+	failing := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
+		return oauthbearer.Token{}, fmt.Errorf("idp down")
+	})
+	_, err := saramasasl.NewTokenProvider(failing, nil).Token()
+	c.err(err)
+}
