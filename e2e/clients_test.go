@@ -57,7 +57,9 @@ func (c *countingSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 	return tok, nil
 }
 
-func (c *countingSource) Invalidate(rejected oauthbearer.Token) { oauthbearer.Invalidate(c.src, rejected) }
+func (c *countingSource) Invalidate(rejected oauthbearer.Token) {
+	oauthbearer.Invalidate(c.src, rejected)
+}
 
 // handedKid reports how many tokens signed with kid were handed out.
 func (c *countingSource) handedKid(kid string) int {

@@ -192,7 +192,9 @@ func testRejections(t *testing.T, b *kafkatest.Broker, root *oauthbearertest.Iss
 	}{
 		{"ForgedSignature", func() string { return root.SignForged(claims(root, "svc-forged", sourceAudience, 10*time.Minute)) },
 			"JWT rejected due to invalid signature"},
-		{"UnknownKid", func() string { return root.SignUnknownKid(claims(root, "svc-unknown-kid", sourceAudience, 10*time.Minute)) },
+		{"UnknownKid", func() string {
+			return root.SignUnknownKid(claims(root, "svc-unknown-kid", sourceAudience, 10*time.Minute))
+		},
 			"Unable to find a suitable verification key for JWS"},
 		{"WrongAudience", func() string { return root.Mint("svc-wrong-aud", "not-kafka", 10*time.Minute, nil) },
 			"Audience (aud) claim [not-kafka] doesn't contain an acceptable identifier"},
