@@ -248,6 +248,12 @@ func countLog(b *kafkatest.Broker, mark int64, substr string) int {
 	return n
 }
 
+// failedAuths counts the authentications and re-authentications the
+// broker refused after mark; Kafka logs the two differently.
+func failedAuths(b *kafkatest.Broker, mark int64) int {
+	return countLog(b, mark, "Failed authentication") + countLog(b, mark, "Failed re-authentication")
+}
+
 // report logs a measurement with a fixed prefix, so the numbers are easy
 // to find in -v output.
 func report(t *testing.T, format string, args ...any) {

@@ -104,6 +104,11 @@ func TestRealBrokerSources(t *testing.T) {
 		// The broker rereads the JWKS every 2 s (default 1 h), so a key
 		// published by a rotation is known before tokens signed with it
 		// arrive, as with a real issuer that publishes keys ahead of use.
+		// With the default, the first token signed with the new key is
+		// refused while the broker refetches: franz-go recovers unseen
+		// (the adapter invalidates it and the next attempt succeeds), but
+		// sarama's consumer group hands the failed re-authentication to
+		// the application.
 		"listener.name.client.oauthbearer.sasl.oauthbearer.jwks.endpoint.refresh.ms": "2000",
 	}})
 
@@ -168,7 +173,7 @@ func TestRealBrokerSources(t *testing.T) {
 				line, err := b.WaitForLog(ctx, mark, "Successfully authenticate User="+s.principal)
 				require.NoError(t, err)
 				t.Logf("broker: %s", line)
-				assert.Zero(t, countLog(b, mark, "Failed authentication"), "no authentication failed")
+				assert.Zero(t, failedAuths(b, mark), "no authentication failed")
 				assert.Equal(t, confluentExt.Map(), counted.extensions(), "the adapter got the Confluent extensions")
 				assert.Zero(t, counted.errs.Load())
 				t.Logf("%s via %s: %d authentications", s.name, c.name, counted.calls.Load())
@@ -338,7 +343,7 @@ func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *oauthbearertest.Is
 		assert.Positive(t, cs.handedKid(newKid), "%s never authenticated with a new-key token", name)
 		assert.Zero(t, cs.errs.Load(), name)
 	}
-	assert.Zero(t, countLog(b, mark, "Failed authentication"), "an authentication failed across the rotation")
+	assert.Zero(t, failedAuths(b, mark), "an authentication failed across the rotation")
 	reauths := countLog(b, mark, "REAUTH_PROCESS_HANDSHAKE")
 	report(t, "key rotation: franz-go %d records, sarama %d records, broker re-authentications after the rotation %d", fr.Consumed, sr.Consumed, reauths)
 }
