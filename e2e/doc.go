@@ -4,4 +4,16 @@
 //
 //	.ci/kafka-jars.sh                       # once: fetch the broker jars
 //	go test -race -tags e2e ./e2e/...
+//
+// TestRealBroker checks the harness itself with franz-go's built-in
+// mechanism. TestRealBrokerSources runs, on one broker, every cloud
+// source (Azure managed identity, Azure workload identity, AWS web
+// identity, each against its test-bench emulator and with Confluent
+// extensions) through both client libraries and this module's adapters,
+// the six rejection cases, and a signing-key rotation under load.
+// TestRealBrokerSoak runs producers and consumer groups of both libraries
+// across many token refreshes and re-authentications, with a 20 s
+// identity-provider outage halfway; its length is the
+// KWI_SOAK_DURATION environment variable (a Go duration, default 1m;
+// .ci/run sets 5m).
 package e2e

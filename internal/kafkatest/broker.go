@@ -290,6 +290,10 @@ func (b *Broker) LogMark() int64 {
 	return fi.Size()
 }
 
+// LogSince returns the broker log after mark (from [Broker.LogMark]),
+// with every JWT redacted as in [Broker.Log].
+func (b *Broker) LogSince(mark int64) string { return b.logSince(mark) }
+
 func (b *Broker) logSince(mark int64) string {
 	data, err := os.ReadFile(b.logPath)
 	if err != nil {

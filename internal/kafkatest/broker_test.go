@@ -5,6 +5,8 @@ package kafkatest
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,4 +60,23 @@ func TestFreePortsDistinct(t *testing.T) {
 func TestScriptPathFindsRepoScript(t *testing.T) {
 	t.Parallel()
 	assert.FileExists(t, scriptPath(), "tests in this repository fetch the jars with .ci/kafka-jars.sh")
+}
+
+// TestLogSince checks marks and redaction on a log file, without a JVM.
+func TestLogSince(t *testing.T) {
+	t.Parallel()
+	b := &Broker{logPath: filepath.Join(t.TempDir(), "broker.log")}
+	assert.Zero(t, b.LogMark(), "no log yet")
+	require.NoError(t, os.WriteFile(b.logPath, []byte("started\n"), 0o600))
+	mark := b.LogMark()
+	assert.EqualValues(t, len("started\n"), mark)
+	f, err := os.OpenFile(b.logPath, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("rejected eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	assert.Equal(t, "rejected <JWT redacted>\n", b.LogSince(mark))
+	assert.Equal(t, "started\nrejected <JWT redacted>\n", b.LogSince(0))
+	assert.Empty(t, b.LogSince(1<<40), "a mark past the end gives nothing")
 }

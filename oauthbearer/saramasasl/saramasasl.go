@@ -9,8 +9,8 @@
 // sarama calls Token on every broker connection and re-authentication,
 // without a context; the provider bounds each call with [Options.Timeout].
 // sarama handles the broker's reply itself and reports a rejection as
-// sarama.ErrSASLAuthenticationFailed; pass such errors through [Explain]
-// for an actionable message.
+// sarama.ErrSASLAuthenticationFailed; pass such errors through
+// [TokenProvider.Explain] (or [Explain]) for an actionable message.
 package saramasasl
 
 import (
@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -37,6 +38,10 @@ type Options struct {
 type TokenProvider struct {
 	src     oauthbearer.TokenSource
 	timeout time.Duration
+	// last is the token handed out most recently, for Explain to
+	// invalidate: sarama reports a rejection only as an error returned
+	// to the application, never to the provider.
+	last atomic.Pointer[oauthbearer.Token]
 }
 
 var _ sarama.AccessTokenProvider = (*TokenProvider)(nil)
@@ -64,7 +69,27 @@ func (p *TokenProvider) Token() (*sarama.AccessToken, error) {
 	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
 		return nil, fmt.Errorf("saramasasl: %w", err)
 	}
+	p.last.Store(&tok)
 	return &sarama.AccessToken{Token: tok.Value, Extensions: tok.Extensions}, nil
+}
+
+// Explain is the package-level [Explain], and in addition, when err is a
+// SASL authentication failure, invalidates (through
+// [oauthbearer.Invalidator]) the token this provider handed out most
+// recently, so that the next connection fetches a fresh one instead of
+// presenting the rejected token again. sarama does not tell the provider
+// which token the broker refused; the most recent one is the one a
+// rejection almost always concerns, and invalidating a token that was
+// already replaced does nothing.
+func (p *TokenProvider) Explain(err error) error {
+	err = Explain(err)
+	var rej *oauthbearer.RejectedError
+	if errors.As(err, &rej) {
+		if tok := p.last.Load(); tok != nil {
+			oauthbearer.Invalidate(p.src, *tok)
+		}
+	}
+	return err
 }
 
 // Explain turns sarama's SASL authentication failure into an

@@ -122,3 +122,35 @@ func TestSaramaProviderBoundsFetchAndValidatesExtensions(t *testing.T) {
 	_, err = saramasasl.NewTokenProvider(bad, nil).Token()
 	require.ErrorContains(t, err, `"auth"`)
 }
+
+func TestSaramaProviderExplainInvalidatesRejectedToken(t *testing.T) {
+	iss := oauthbearertest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	// The first token has the wrong audience, every later one is good.
+	var fetches atomic.Int64
+	raw := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
+		aud := "kafka"
+		if fetches.Add(1) == 1 {
+			aud = "not-kafka"
+		}
+		return oauthbearer.Token{Value: iss.Mint("w", aud, time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
+	})
+	cache, err := oauthbearer.NewCache(raw, nil)
+	require.NoError(t, err)
+	defer cache.Close()
+	p := saramasasl.NewTokenProvider(cache, nil)
+
+	_, err = sarama.NewClient(broker.Addrs(), saramaConfig(p))
+	var rej *oauthbearer.RejectedError
+	require.ErrorAs(t, p.Explain(err), &rej)
+	assert.EqualValues(t, 1, fetches.Load())
+
+	client, err := sarama.NewClient(broker.Addrs(), saramaConfig(p))
+	require.NoError(t, err, "the rejected token was presented again")
+	require.NoError(t, client.Close())
+	assert.EqualValues(t, 2, fetches.Load())
+
+	other := errors.New("dial tcp: refused")
+	assert.Same(t, other, p.Explain(other))
+	assert.EqualValues(t, 2, fetches.Load(), "only a rejection invalidates")
+}
