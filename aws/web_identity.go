@@ -300,10 +300,28 @@ func jwtClaims(tok string) (jwtPayload, error) {
 	return p, nil
 }
 
+// clippedError cuts the message of an SDK error to maxSDKMessage bytes, so
+// that a broken endpoint cannot blow up error messages and logs;
+// errors.As and errors.Is still reach the SDK's error.
+type clippedError struct{ err error }
+
+const maxSDKMessage = 1024
+
+func (c clippedError) Error() string {
+	s := c.err.Error()
+	if len(s) <= maxSDKMessage {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxSDKMessage], "") + "..."
+}
+
+func (c clippedError) Unwrap() error { return c.err }
+
 // mapError turns an STS failure into an error that says what to do:
 // permanent for configuration and permission problems, transient for
 // throttling, server errors and network trouble.
 func (w *webIdentity) mapError(ctx context.Context, err error) error {
+	err = clippedError{err}
 	if ctx.Err() != nil {
 		return fmt.Errorf("aws: GetWebIdentityToken at %s: %w", w.endpoint, err)
 	}
