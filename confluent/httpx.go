@@ -58,9 +58,9 @@ func (e *OAuthError) Error() string {
 func oauthHint(status int, code string) string {
 	switch code {
 	case "invalid_grant":
-		return "the subject token was refused; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired"
+		return "the subject token was refused; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired; " + see("confluent-invalid-grant")
 	case "invalid_client", "unauthorized_client":
-		return "client authentication failed; check the client ID and its secret or private key"
+		return "client authentication failed; check the client ID and its secret or private key; " + see("oauth-invalid-client")
 	case "invalid_scope":
 		return "the scope is not allowed for this client; check the scope setting"
 	case "unsupported_grant_type":
