@@ -39,7 +39,7 @@ func loadConfig(ctx context.Context, cfg *sdkaws.Config, region, field string) (
 		c.Region = region
 	}
 	if c.Region == "" {
-		return sdkaws.Config{}, fmt.Errorf("aws: no AWS region is set; set %s, or AWS_REGION (or region in the shared config profile)", field)
+		return sdkaws.Config{}, fmt.Errorf("aws: no AWS region is set; set %s, or AWS_REGION (or region in the shared config profile); %s", field, see("aws-no-region"))
 	}
 	if c.Credentials == nil {
 		return sdkaws.Config{}, fmt.Errorf("aws: no AWS credentials provider is configured; set %s.Config.Credentials, or leave %s.Config nil to use the default credential chain",

@@ -304,10 +304,28 @@ func jwtClaims(tok string) (jwtPayload, error) {
 	return p, nil
 }
 
+// clippedError cuts the message of an SDK error to maxSDKMessage bytes, so
+// that a broken endpoint cannot blow up error messages and logs;
+// errors.As and errors.Is still reach the SDK's error.
+type clippedError struct{ err error }
+
+const maxSDKMessage = 1024
+
+func (c clippedError) Error() string {
+	s := c.err.Error()
+	if len(s) <= maxSDKMessage {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxSDKMessage], "") + "..."
+}
+
+func (c clippedError) Unwrap() error { return c.err }
+
 // mapError turns an STS failure into an error that says what to do:
 // permanent for configuration and permission problems, transient for
 // throttling, server errors and network trouble.
 func (w *webIdentity) mapError(ctx context.Context, err error) error {
+	err = clippedError{err}
 	if ctx.Err() != nil {
 		return fmt.Errorf("aws: GetWebIdentityToken at %s: %w", w.endpoint, err)
 	}
@@ -318,7 +336,7 @@ func (w *webIdentity) mapError(ctx context.Context, err error) error {
 	}
 	var disabled *types.OutboundWebIdentityFederationDisabledException
 	if errors.As(err, &disabled) {
-		return fmt.Errorf("aws: outbound web identity federation is disabled for this AWS account (%w); enable it once per account with `aws iam enable-outbound-web-identity-federation` or in the IAM console (Account settings, Outbound identity federation)", err)
+		return fmt.Errorf("aws: outbound web identity federation is disabled for this AWS account (%w); enable it once per account with `aws iam enable-outbound-web-identity-federation` or in the IAM console (Account settings, Outbound identity federation); %s", err, see("aws-outbound-federation-disabled"))
 	}
 	var escalation *types.SessionDurationEscalationException
 	if errors.As(err, &escalation) {
@@ -346,15 +364,15 @@ func (w *webIdentity) mapError(ctx context.Context, err error) error {
 		code == "IDPCommunicationError" || status == http.StatusTooManyRequests || status >= 500:
 		return oauthbearer.Transient(fmt.Errorf("aws: GetWebIdentityToken at %s was throttled or failed on the server side: %w", w.endpoint, err), retryAfterOf(err))
 	case code == "AccessDenied" || code == "AccessDeniedException":
-		return fmt.Errorf("aws: the IAM principal may not get web identity tokens for audiences %q (%w); allow the action sts:GetWebIdentityToken in its IAM policy with the condition \"ForAllValues:StringEquals\": {\"sts:IdentityTokenAudience\": <your audiences>}; if the policy also limits sts:DurationSeconds, it must allow %d",
-			w.audiences, err, w.duration)
+		return fmt.Errorf("aws: the IAM principal may not get web identity tokens for audiences %q (%w); allow the action sts:GetWebIdentityToken in its IAM policy with the condition \"ForAllValues:StringEquals\": {\"sts:IdentityTokenAudience\": <your audiences>}; if the policy also limits sts:DurationSeconds, it must allow %d; %s",
+			w.audiences, err, w.duration, see("aws-access-denied"))
 	case code == "ExpiredToken" || code == "ExpiredTokenException":
 		if cc, ok := w.creds.(*sdkaws.CredentialsCache); ok {
 			cc.Invalidate()
 		}
 		return oauthbearer.Transient(fmt.Errorf("aws: the AWS session credentials have expired (%w); retrying with renewed credentials", err), 0)
 	case code == "InvalidAction":
-		return fmt.Errorf("aws: STS at %s does not serve GetWebIdentityToken (%w); the global endpoint sts.amazonaws.com does not: use a regional endpoint (set WebIdentityOptions.Region, and Endpoint or AWS_ENDPOINT_URL_STS if set)", w.endpoint, err)
+		return fmt.Errorf("aws: STS at %s does not serve GetWebIdentityToken (%w); the global endpoint sts.amazonaws.com does not: use a regional endpoint (set WebIdentityOptions.Region, and Endpoint or AWS_ENDPOINT_URL_STS if set); %s", w.endpoint, err, see("aws-global-endpoint"))
 	case code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch" || code == "IncompleteSignature" ||
 		code == "MissingAuthenticationToken" || code == "UnrecognizedClientException":
 		return fmt.Errorf("aws: STS at %s rejected the request's AWS credentials or signature (%w); check the credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID, the workload's role), the region and this machine's clock", w.endpoint, err)

@@ -70,6 +70,9 @@ func (e *Error) Error() string {
 	if e.Hint != "" {
 		b.WriteString("; " + e.Hint)
 	}
+	if l := guideLink(e); l != "" {
+		b.WriteString("; " + l)
+	}
 	return b.String()
 }
 

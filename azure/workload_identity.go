@@ -105,7 +105,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		}
 		if *v == "" {
 			return fmt.Errorf("azure: workload identity: %s is not set and WorkloadIdentityOptions.%s is empty; "+
-				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id, or set %s", env, field, field)
+				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id, or set %s; %s", env, field, field, see("azure-workload-identity-settings"))
 		}
 		return nil
 	}

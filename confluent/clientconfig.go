@@ -290,7 +290,7 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 	}
 	opts := map[string]string{}
 	for _, o := range entry.Options {
-		if strings.Contains(o.Value, "${") && !strings.Contains(strings.ToLower(o.Key), "secret") {
+		if strings.Contains(o.Value, "${") && !secretKey(strings.ToLower(o.Key)) {
 			return nil, perr(jaas, "option %s is %q, an unexpanded variable; Kafka does not expand ${...}: write the value itself (the guides' heredocs expand it in the shell)", o.Key, o.Value)
 		}
 		opts[o.Key] = o.Value

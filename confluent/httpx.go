@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -57,9 +58,9 @@ func (e *OAuthError) Error() string {
 func oauthHint(status int, code string) string {
 	switch code {
 	case "invalid_grant":
-		return "the subject token was refused; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired"
+		return "the subject token was refused; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired; " + see("confluent-invalid-grant")
 	case "invalid_client", "unauthorized_client":
-		return "client authentication failed; check the client ID and its secret or private key"
+		return "client authentication failed; check the client ID and its secret or private key; " + see("oauth-invalid-client")
 	case "invalid_scope":
 		return "the scope is not allowed for this client; check the scope setting"
 	case "unsupported_grant_type":
@@ -159,7 +160,7 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 		return tokenReply{}, fmt.Errorf("confluent: the reply from %s has no access_token; check that the URL is a token endpoint", where)
 	}
 	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "Bearer") {
-		return tokenReply{}, fmt.Errorf("confluent: %s returned token_type %q; only Bearer tokens work with SASL/OAUTHBEARER", where, tr.TokenType)
+		return tokenReply{}, fmt.Errorf("confluent: %s returned token_type %q; only Bearer tokens work with SASL/OAUTHBEARER", where, clip(tr.TokenType))
 	}
 	return tr, nil
 }
@@ -173,8 +174,8 @@ func (tr tokenReply) token(start time.Time, where string) (oauthbearer.Token, er
 	if len(tr.ExpiresIn) > 0 && string(tr.ExpiresIn) != "null" {
 		s := strings.Trim(string(tr.ExpiresIn), `"`)
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n <= 0 {
-			return oauthbearer.Token{}, fmt.Errorf("confluent: %s returned expires_in %s, not a positive number of seconds", where, tr.ExpiresIn)
+		if err != nil || n <= 0 || n > math.MaxInt32 {
+			return oauthbearer.Token{}, fmt.Errorf("confluent: %s returned expires_in %s, not a positive number of seconds", where, clip(string(tr.ExpiresIn)))
 		}
 		tok.Expiry = start.Add(time.Duration(n) * time.Second)
 		return tok, nil
@@ -218,6 +219,15 @@ func retryAfter(v string, now time.Time) time.Duration {
 		d = t.Sub(now)
 	}
 	return min(max(d, 0), time.Hour)
+}
+
+// clip cuts a value quoted from a server's reply to 64 bytes, so a broken
+// server cannot blow up error messages.
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:64], "") + "..."
 }
 
 // redactURL drops the query and user info: they may hold identifiers we

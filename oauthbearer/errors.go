@@ -75,7 +75,7 @@ type ExtensionError struct {
 
 // Error names the key, the value and what is wrong with it.
 func (e *ExtensionError) Error() string {
-	return fmt.Sprintf("oauthbearer: SASL extension %q=%q: %s", e.Key, e.Value, e.Reason)
+	return fmt.Sprintf("oauthbearer: SASL extension %q=%q: %s; %s", e.Key, e.Value, e.Reason, see("sasl-extension-errors"))
 }
 
 // RejectedError reports that a server (a Kafka broker, Schema Registry)
@@ -131,18 +131,18 @@ func RejectionHint(status string) string {
 		return "the broker's token validator refused the JWT; the usual causes are a signature the broker cannot verify " +
 			"(its JWKS URL points at another issuer, or the signing key rotated and the broker has not refreshed its JWKS), " +
 			"an issuer (iss) or audience (aud) that differs from the broker's expected.issuer / expected.audience, " +
-			"an expired token (check clock skew), or a missing subject claim (sub.claim.name); the precise reason is in the broker's log"
+			"an expired token (check clock skew), or a missing subject claim (sub.claim.name); the precise reason is in the broker's log; " + see("invalid-token")
 	case "JWT_PROCESSING_FAILED":
 		return "Confluent Cloud could not process the JWT; with Microsoft Entra ID this almost always means a v1 token: " +
-			"set accessTokenAcceptedVersion to 2 in the App Registration manifest, then check the identity provider's issuer and the token's audience"
+			"set accessTokenAcceptedVersion to 2 in the App Registration manifest, then check the identity provider's issuer and the token's audience; " + see("jwt-processing-failed")
 	case "JWT_HEADER_KID_LOOKUP_FAILED":
 		return "the key ID (kid) in the token header is not in the JWKS the cluster fetched; the identity provider's JWKS URI " +
-			"in the cluster configuration is wrong, or the issuer rotated keys that the cluster has not seen yet"
+			"in the cluster configuration is wrong, or the issuer rotated keys that the cluster has not seen yet; " + see("jwt-header-kid-lookup-failed")
 	case "invalid_request":
-		return "the broker could not parse the SASL/OAUTHBEARER request; check the SASL extensions and that the token is a compact JWT"
+		return "the broker could not parse the SASL/OAUTHBEARER request; check the SASL extensions and that the token is a compact JWT; " + see("invalid-request")
 	case "insufficient_scope":
-		return "the token lacks a scope the broker requires; check the scope or audience you request"
+		return "the token lacks a scope the broker requires; check the scope or audience you request; " + see("invalid-request")
 	default:
-		return "the token was refused; see the broker or cluster log for the reason, and check the token's issuer, audience and expiry"
+		return "the token was refused; see the broker or cluster log for the reason, and check the token's issuer, audience and expiry; " + see("rejected-token")
 	}
 }

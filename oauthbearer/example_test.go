@@ -51,5 +51,5 @@ func ExampleWithExtensions() {
 	fmt.Println(err)
 	// Output:
 	// true logical_cluster
-	// oauthbearer: SASL extension "logical_cluster"="lkc-abc123": keys may contain only ASCII letters [A-Za-z]; remove digits, punctuation and spaces
+	// oauthbearer: SASL extension "logical_cluster"="lkc-abc123": keys may contain only ASCII letters [A-Za-z]; remove digits, punctuation and spaces; see https://github.com/streamidentity/kafka-workload-identity/blob/main/docs/troubleshooting.md#sasl-extension-errors
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -52,7 +53,7 @@ func ParseChallenge(server string, challenge []byte) *oauthbearer.RejectedError 
 		OpenIDConfiguration string `json:"openid-configuration"`
 	}
 	if err := json.Unmarshal(challenge, &body); err == nil && body.Status != "" {
-		return &oauthbearer.RejectedError{Server: server, Status: body.Status, Scope: body.Scope, OpenIDConfiguration: body.OpenIDConfiguration}
+		return &oauthbearer.RejectedError{Server: server, Status: capField(body.Status), Scope: capField(body.Scope), OpenIDConfiguration: capField(body.OpenIDConfiguration)}
 	}
 	s := strings.Map(func(r rune) rune {
 		if r < 0x20 || r > 0x7e {
@@ -60,8 +61,21 @@ func ParseChallenge(server string, challenge []byte) *oauthbearer.RejectedError 
 		}
 		return r
 	}, string(challenge))
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return &oauthbearer.RejectedError{Server: server, Status: s}
+	return &oauthbearer.RejectedError{Server: server, Status: capField(s)}
 }
+
+// capField cuts s to maxChallengeField bytes, on a rune boundary.
+func capField(s string) string {
+	if len(s) <= maxChallengeField {
+		return s
+	}
+	n := maxChallengeField
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+// maxChallengeField caps each field quoted from a server's challenge, so
+// that a broken or hostile server cannot blow up error messages and logs.
+const maxChallengeField = 200

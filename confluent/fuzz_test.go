@@ -1,0 +1,340 @@
+package confluent
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// maxErrorMessage bounds what a server's reply can make an error message
+// grow to: the message ends up in logs and alerts.
+const maxErrorMessage = 4096
+
+// Secrets the token endpoint targets send, which must never leak.
+const (
+	fuzzClientSecret = "cc-secret-canary-7Hq2"
+	fuzzSubjectClaim = "subject-canary-9Zx4"
+)
+
+var fuzzSubjectToken = fuzzB64(`{"alg":"RS256","kid":"k"}`) + "." + fuzzB64(`{"sub":"`+fuzzSubjectClaim+`","exp":4102444800}`) + ".c2ln"
+
+func fuzzB64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// fixedReply answers every request with one reply.
+type fixedReply struct {
+	status     int
+	retryAfter string
+	body       []byte
+}
+
+func (f *fixedReply) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	h := http.Header{"Content-Type": {"application/json"}}
+	if f.retryAfter != "" {
+		h.Set("Retry-After", f.retryAfter)
+	}
+	return &http.Response{StatusCode: f.status, Header: h, Body: io.NopCloser(bytes.NewReader(f.body)), Request: req}, nil
+}
+
+// FuzzTokenReply feeds arbitrary token endpoint replies (status,
+// Retry-After, body) to the Confluent STS exchange (sts true) and the
+// client credentials grant. Invariants: no secret we sent and no access
+// token we received appears in an error; errors are bounded and name the
+// package; a token comes only from a 200 with that reply's access_token
+// and a future expiry; a server's Retry-After is honoured within [0, 1h].
+func FuzzTokenReply(f *testing.F) {
+	good := fuzzB64(`{"alg":"RS256"}`) + "." + fuzzB64(`{"sub":"u-1","exp":4102444800}`) + ".c2ln"
+	for _, s := range []struct {
+		status     int
+		retryAfter string
+		body       string
+	}{
+		{200, "", `{"access_token":"` + good + `","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":900}`},
+		{200, "", `{"access_token":"` + good + `","token_type":"bearer","expires_in":"900"}`},
+		{200, "", `{"access_token":"` + good + `"}`},
+		{200, "", `{"access_token":"opaque-token-value-1234","token_type":"Bearer"}`},
+		{200, "", `{"access_token":"opaque-token-value-1234","token_type":"mac","expires_in":1}`},
+		{200, "", `{"access_token":"opaque-token-value-1234","expires_in":-5}`},
+		{200, "", `{"access_token":"opaque-token-value-1234","expires_in":9223372036854775807}`},
+		{200, "", `{"access_token":"opaque-token-value-1234","expires_in":"1e9"}`},
+		{200, "", `{"access_token":""}`},
+		{200, "", `{"access_token":"` + good + `"`},
+		{400, "", `{"error":"invalid_grant","error_description":"JWT_PROCESSING_FAILED"}`},
+		{400, "", `{"errors":[{"status":"400","code":"invalid_request","detail":"identity pool not found"}]}`},
+		{401, "", `{"error":"invalid_client"}`},
+		{403, "", `<html>Forbidden</html>`},
+		{429, "30", `{}`},
+		{429, "Wed, 21 Oct 2099 07:28:00 GMT", ``},
+		{503, "99999999999999999", "\x00\xff"},
+	} {
+		f.Add(true, s.status, s.retryAfter, []byte(s.body))
+		f.Add(false, s.status, s.retryAfter, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, sts bool, status int, retryAfter string, body []byte) {
+		if status < 100 || status > 599 {
+			return
+		}
+		client := &http.Client{Transport: &fixedReply{status: status, retryAfter: retryAfter, body: body}}
+		const endpoint = "https://api.confluent.fuzz/sts/v1/oauth2/token"
+		var src oauthbearer.TokenSource
+		if sts {
+			src = &stsSource{subject: oauthbearer.StaticTokenSource(oauthbearer.Token{Value: fuzzSubjectToken, Expiry: time.Now().Add(time.Hour)}),
+				endpoint: endpoint, pool: "pool-abc1", client: client}
+		} else {
+			src = &clientCredentials{o: ClientCredentialsOptions{TokenURL: endpoint, ClientID: "client-1", ClientSecret: fuzzClientSecret, HTTPClient: client}}
+		}
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		tok, err := src.Token(ctx)
+
+		var reply struct {
+			AccessToken string          `json:"access_token"`
+			ExpiresIn   json.RawMessage `json:"expires_in"`
+		}
+		_ = json.Unmarshal(body, &reply)
+		if err == nil {
+			require.Equal(t, http.StatusOK, status, "a %d reply produced a token", status)
+			require.Equal(t, reply.AccessToken, tok.Value, "the token is not the reply's access_token")
+			require.False(t, tok.Expiry.IsZero(), "a token without expiry")
+			// expires_in counts from the request; a JWT's own exp may be
+			// in the past (the cache refuses such a token, not the
+			// source: seen by this target as {"access_token":".eyJleHAiOjY0MCB9."}).
+			if len(reply.ExpiresIn) > 0 && string(reply.ExpiresIn) != "null" {
+				require.True(t, tok.Expiry.After(start), "expires_in %s gave an expiry of %s, before the request", reply.ExpiresIn, tok.Expiry)
+			}
+			return
+		}
+		msg := err.Error()
+		for _, secret := range []string{fuzzClientSecret, fuzzSubjectToken, fuzzSubjectClaim} {
+			if !bytes.Contains(body, []byte(secret)) {
+				require.NotContains(t, msg, secret, "the error leaks a secret we sent")
+			}
+		}
+		if status == http.StatusOK && len(reply.AccessToken) >= 8 {
+			require.NotContains(t, msg, reply.AccessToken, "the error quotes the access token")
+		}
+		require.True(t, strings.HasPrefix(msg, "confluent: "), "error %q lacks the package prefix", msg)
+		require.LessOrEqual(t, len(msg), maxErrorMessage, "the reply blew the error up to %d bytes", len(msg))
+		var te *oauthbearer.TransientError
+		if errors.As(err, &te) {
+			require.GreaterOrEqual(t, te.RetryAfter, time.Duration(0))
+			require.LessOrEqual(t, te.RetryAfter, time.Hour)
+		}
+	})
+}
+
+// storeProperty writes key=value as java.util.Properties.store does, in
+// ASCII with \uXXXX escapes.
+func storeProperty(key, value string) string {
+	esc := func(s string, isKey bool) string {
+		var b strings.Builder
+		for i, r := range s {
+			switch {
+			case r == ' ' && (isKey || i == 0):
+				b.WriteString(`\ `)
+			case r == '\t':
+				b.WriteString(`\t`)
+			case r == '\n':
+				b.WriteString(`\n`)
+			case r == '\r':
+				b.WriteString(`\r`)
+			case r == '\f':
+				b.WriteString(`\f`)
+			case strings.ContainsRune(`=:#!\`, r):
+				b.WriteString(`\` + string(r))
+			case r < 0x20 || r > 0x7e:
+				for _, u := range utf16.Encode([]rune{r}) {
+					fmt.Fprintf(&b, `\u%04X`, u)
+				}
+			default:
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	return esc(key, true) + "=" + esc(value, false) + "\n"
+}
+
+// FuzzParseProperties checks the Java properties parser two ways: any
+// property written as Java writes it reads back unchanged, even after
+// arbitrary preceding data; and arbitrary data parses without panicking
+// into properties whose line numbers are in order and within the file.
+func FuzzParseProperties(f *testing.F) {
+	f.Add([]byte("bootstrap.servers=pkc-1.westeurope.azure.confluent.cloud:9092\nsecurity.protocol=SASL_SSL\n"), "sasl.mechanism", "OAUTHBEARER")
+	f.Add([]byte("# comment\n! other\nkey = value \\\n    continued\r\nx:y\rz\n"), "a key", " leading space")
+	f.Add([]byte("k=\\u00e9\\uD83D\\uDE00\\\\\n"), "é😀", "tab\there\nnewline")
+	f.Add([]byte("bad=\\u12\n"), "", "")
+	f.Add([]byte("trailing\\"), "k=:#!", "\\")
+	f.Fuzz(func(t *testing.T, data []byte, key, value string) {
+		props, err := ParseProperties(data)
+		if err != nil {
+			require.True(t, strings.HasPrefix(err.Error(), "confluent: "), "error %q lacks the package prefix", err)
+		} else {
+			lines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) + 1
+			prev := 1
+			for _, p := range props {
+				require.GreaterOrEqual(t, p.Line, prev, "lines out of order")
+				require.LessOrEqual(t, p.Line, lines)
+				prev = p.Line
+			}
+		}
+		if !utf8.ValidString(key) || !utf8.ValidString(value) {
+			return
+		}
+		stored := storeProperty(key, value)
+		got, err := ParseProperties([]byte(stored))
+		require.NoError(t, err, "parsing %q", stored)
+		require.Len(t, got, 1, "parsing %q", stored)
+		require.Equal(t, key, got[0].Key, "key of %q", stored)
+		require.Equal(t, value, got[0].Value, "value of %q", stored)
+	})
+}
+
+// quoteJAAS writes s as a double-quoted JAAS string.
+func quoteJAAS(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// valueTokens returns the quoted strings that stand in value position
+// (right after '=') in s, and the text of every other token.
+func valueTokens(s string) (values, others []string) {
+	tz := &jaasTokenizer{s: []rune(s)}
+	prevEq := false
+	for {
+		tok := tz.next()
+		if tok.kind == jaasEOF {
+			return values, others
+		}
+		if tok.kind == jaasQuoted && prevEq {
+			values = append(values, tok.text)
+		} else if tok.text != "" {
+			others = append(others, tok.text)
+		}
+		prevEq = tok.kind == jaasChar && tok.char == '='
+	}
+}
+
+// FuzzParseJAAS checks the sasl.jaas.config parser: an entry it accepts
+// survives being written back out (every name and value quoted) and read
+// again; and a rejected value never has a quoted option value, which may
+// be a secret, in its error.
+func FuzzParseJAAS(f *testing.F) {
+	f.Add(`org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId='abc' clientSecret="s3cr3t-value" scope='api://x/.default' extension_logicalCluster='lkc-1';`)
+	f.Add(`org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required useWorkloadIdentity='true' scope="a/.default";`)
+	f.Add(`M required a="x\ny\101\x" /* c */ b='q' // tail` + "\n;")
+	f.Add(`M required clientSecret="unterminated` + "\n" + `;`)
+	f.Add(`M required clientSecret="s3cr3t-value" 12;`)
+	f.Add(`M optional k=v; N required;`)
+	f.Add(`M bogus;`)
+	f.Add(``)
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ParseJAAS(s)
+		if err != nil {
+			values, others := valueTokens(s)
+			for _, v := range values {
+				if len(v) < 6 || strings.Contains(strings.Join(others, "\x00"), v) {
+					continue
+				}
+				require.NotContains(t, err.Error(), v, "the error quotes an option value")
+			}
+			return
+		}
+		var b strings.Builder
+		b.WriteString(quoteJAAS(e.LoginModule) + " " + e.ControlFlag)
+		for _, o := range e.Options {
+			b.WriteString(" " + quoteJAAS(o.Key) + "=" + quoteJAAS(o.Value))
+		}
+		b.WriteString(";")
+		again, err := ParseJAAS(b.String())
+		require.NoError(t, err, "re-reading %q", b.String())
+		require.Equal(t, e, again, "re-reading %q", b.String())
+	})
+}
+
+// FuzzClientProperties runs whole client.properties files through
+// ParseClientProperties. Invariant: a secret (the value of a secret
+// property such as ...client.secret, or a secret option of
+// sasl.jaas.config such as clientSecret) appears neither in the error nor
+// in the printed configuration.
+func FuzzClientProperties(f *testing.F) {
+	f.Add([]byte(`bootstrap.servers=pkc-1.westeurope.azure.confluent.cloud:9092
+security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.token.endpoint.url=https://idp.example/oauth2/token
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId='abc' clientSecret='s3cr3t-value-1' scope='kafka' extension_logicalCluster='lkc-1' extension_identityPoolId='pool-1';
+`))
+	f.Add([]byte(`sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=api://kafka
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientSecret='abc${def}ghi';
+`))
+	f.Add([]byte(`sasl.oauthbearer.client.credentials.client.secret=s3cr3t-value-2
+basic.auth.user.info=user:pa55word-value
+sasl.mechanism=PLAIN
+`))
+	f.Add([]byte("sasl.jaas.config=x required clientSecret='${SECRET_FROM_ENV}';\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		props, perr := ParseProperties(data)
+		if perr != nil {
+			return
+		}
+		var secrets, public []string
+		for _, p := range props {
+			public = append(public, p.Key)
+			switch {
+			case p.Key == "sasl.jaas.config":
+				e, err := ParseJAAS(p.Value)
+				if err != nil {
+					continue
+				}
+				public = append(public, e.LoginModule, e.ControlFlag)
+				for _, o := range e.Options {
+					public = append(public, o.Key)
+					if k := strings.ToLower(o.Key); strings.Contains(k, "secret") || strings.Contains(k, "password") {
+						secrets = append(secrets, o.Value)
+					} else {
+						public = append(public, o.Value)
+					}
+				}
+			case secretKey(p.Key):
+				secrets = append(secrets, p.Value)
+			default:
+				public = append(public, p.Value)
+			}
+		}
+		cfg, err := ParseClientProperties(data)
+		out := ""
+		if err != nil {
+			out = err.Error()
+		} else {
+			out = fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg)
+		}
+		pub := strings.Join(public, "\x00")
+		for _, s := range secrets {
+			if len(s) < 8 || strings.Contains(pub, s) {
+				continue
+			}
+			require.NotContains(t, out, s, "a secret leaked")
+		}
+	})
+}
