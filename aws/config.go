@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -88,24 +88,7 @@ func retryAfterOf(err error) time.Duration {
 	if !errors.As(err, &re) || re.Response == nil {
 		return 0
 	}
-	return parseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
-}
-
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
+	return retryafter.Parse(re.Response.Header.Get("Retry-After"), time.Now())
 }
 
 // clockOf returns the clock of the cache options, so signing times and

@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -197,21 +198,9 @@ func (h hintContext) hint(e *Error) string {
 // retry-after-ms / x-ms-retry-after-ms.
 func retryAfter(h http.Header) time.Duration {
 	for _, k := range []string{"Retry-After-Ms", "X-Ms-Retry-After-Ms"} {
-		if v := h.Get(k); v != "" {
-			if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
-				return time.Duration(ms) * time.Millisecond
-			}
+		if d := retryafter.Millis(h.Get(k)); d > 0 {
+			return d
 		}
 	}
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0)
-	}
-	return 0
+	return retryafter.Parse(h.Get("Retry-After"), time.Now())
 }

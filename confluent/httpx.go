@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -148,7 +149,7 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 		}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 {
 			return tokenReply{}, oauthbearer.Transient(fmt.Errorf("confluent: %s answered %d (%s); retrying", where, resp.StatusCode, cmp.Or(oe.Code, http.StatusText(resp.StatusCode))),
-				retryAfter(resp.Header.Get("Retry-After"), time.Now()))
+				retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()))
 		}
 		return tokenReply{}, oe
 	}
@@ -204,21 +205,6 @@ func jwtClaims(tok string) map[string]any {
 		return nil
 	}
 	return m
-}
-
-// retryAfter parses Retry-After (seconds or an HTTP date), capped at an
-// hour so a bogus header cannot stall a client for days.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), time.Hour)
 }
 
 // clip cuts a value quoted from a server's reply to 64 bytes, so a broken
