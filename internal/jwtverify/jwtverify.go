@@ -44,6 +44,7 @@ type Error struct {
 	Detail string
 }
 
+// Error says why the token was rejected.
 func (e *Error) Error() string { return fmt.Sprintf("jwt rejected (%s): %s", e.Reason, e.Detail) }
 
 // Expect lists what a valid token must carry.
