@@ -46,61 +46,33 @@ type Options struct {
 // Mechanism returns an OAUTHBEARER sasl.Mechanism that takes each
 // session's token from src.
 func Mechanism(src oauthbearer.TokenSource, opts *Options) sasl.Mechanism {
-	m := &mechanism{src: src, timeout: 15 * time.Second, log: slog.New(slog.DiscardHandler)}
+	var o Options
 	if opts != nil {
-		if opts.Timeout > 0 {
-			m.timeout = opts.Timeout
-		}
-		m.authzid = opts.AuthorizationID
-		if opts.Logger != nil {
-			m.log = opts.Logger
-		}
+		o = *opts
 	}
-	return m
+	return &mechanism{saslmsg.NewClient("franzsasl", src, o.Timeout, o.AuthorizationID, o.Logger)}
 }
 
-type mechanism struct {
-	src     oauthbearer.TokenSource
-	timeout time.Duration
-	authzid string
-	log     *slog.Logger
-}
+type mechanism struct{ c *saslmsg.Client }
 
 func (*mechanism) Name() string { return "OAUTHBEARER" }
 
 func (m *mechanism) Authenticate(ctx context.Context, host string) (sasl.Session, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, m.timeout)
-	defer cancel()
-	tok, err := m.src.Token(ctx)
+	ex, msg, err := m.c.Start(ctx, "broker "+host)
 	if err != nil {
-		return nil, nil, fmt.Errorf("franzsasl: getting a token for %s: %w", host, err)
+		return nil, nil, err
 	}
-	if tok.Value == "" {
-		return nil, nil, fmt.Errorf("franzsasl: the token source returned an empty token for %s", host)
-	}
-	msg, err := saslmsg.ClientFirst(tok, m.authzid)
-	if err != nil {
-		return nil, nil, fmt.Errorf("franzsasl: %w", err)
-	}
-	return &session{m: m, host: host, tok: tok}, msg, nil
+	return session{ex}, msg, nil
 }
 
-type session struct {
-	m    *mechanism
-	host string
-	tok  oauthbearer.Token
-}
+type session struct{ ex *saslmsg.Exchange }
 
 // Challenge handles the broker's reply to the initial response: empty
-// means success; anything else is an RFC 7628 error challenge.
-func (s *session) Challenge(resp []byte) (bool, []byte, error) {
-	if len(resp) == 0 {
-		return true, nil, nil
-	}
-	rej := saslmsg.ParseChallenge("broker "+s.host, resp)
-	oauthbearer.Invalidate(s.m.src, s.tok)
-	s.m.log.Warn("franzsasl: broker rejected the token", "broker", s.host, "status", rej.Status, "expiry", s.tok.Expiry)
-	return false, nil, rej
+// means success; anything else is an RFC 7628 error challenge, returned
+// as an *oauthbearer.RejectedError (the rejected token is invalidated).
+func (s session) Challenge(resp []byte) (bool, []byte, error) {
+	done, err := s.ex.Reply(resp)
+	return done, nil, err
 }
 
 // Format prints the mechanism's name only, for every verb. fmt cannot call the redacting methods of values held in unexported

@@ -28,6 +28,7 @@ package kafkagosasl
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -58,46 +59,25 @@ type Options struct {
 // SASLMechanism and kafka.Transport's SASL that takes each connection's
 // token from src. It is safe for concurrent use, as kafka-go requires.
 func Mechanism(src oauthbearer.TokenSource, opts *Options) sasl.Mechanism {
-	m := &mechanism{src: src, timeout: 15 * time.Second, log: slog.New(slog.DiscardHandler)}
+	var o Options
 	if opts != nil {
-		if opts.Timeout > 0 {
-			m.timeout = opts.Timeout
-		}
-		m.authzid = opts.AuthorizationID
-		if opts.Logger != nil {
-			m.log = opts.Logger
-		}
+		o = *opts
 	}
-	return m
+	return &mechanism{saslmsg.NewClient("kafkagosasl", src, o.Timeout, o.AuthorizationID, o.Logger)}
 }
 
-type mechanism struct {
-	src     oauthbearer.TokenSource
-	timeout time.Duration
-	authzid string
-	log     *slog.Logger
-}
+type mechanism struct{ c *saslmsg.Client }
 
 // Name returns "OAUTHBEARER", the mechanism kafka-go puts in SaslHandshake.
 func (*mechanism) Name() string { return "OAUTHBEARER" }
 
 // Start fetches a token and returns the RFC 7628 client first message.
 func (m *mechanism) Start(ctx context.Context) (sasl.StateMachine, []byte, error) {
-	host := brokerName(ctx)
-	ctx, cancel := context.WithTimeout(ctx, m.timeout)
-	defer cancel()
-	tok, err := m.src.Token(ctx)
+	ex, msg, err := m.c.Start(ctx, brokerName(ctx))
 	if err != nil {
-		return nil, nil, fmt.Errorf("kafkagosasl: getting a token for %s: %w", host, err)
+		return nil, nil, err
 	}
-	if tok.Value == "" {
-		return nil, nil, fmt.Errorf("kafkagosasl: the token source returned an empty token for %s; check the source's configuration", host)
-	}
-	msg, err := saslmsg.ClientFirst(tok, m.authzid)
-	if err != nil {
-		return nil, nil, fmt.Errorf("kafkagosasl: %w", err)
-	}
-	return &session{m: m, host: host, tok: tok}, msg, nil
+	return session{ex}, msg, nil
 }
 
 // brokerName names the broker for messages: kafka-go puts its address in
@@ -109,23 +89,18 @@ func brokerName(ctx context.Context) string {
 	return "broker"
 }
 
-type session struct {
-	m    *mechanism
-	host string
-	tok  oauthbearer.Token
-}
+type session struct{ ex *saslmsg.Exchange }
 
 // Next handles the broker's reply to the client first message: empty
-// means success; anything else is an RFC 7628 error challenge such as
-// {"status":"invalid_token"}. The exchange is aborted there rather than
-// acknowledged with %x01, because the broker would only answer with a
-// generic SASL_AUTHENTICATION_FAILED that hides the status.
-func (s *session) Next(_ context.Context, challenge []byte) (bool, []byte, error) {
-	if len(challenge) == 0 {
-		return true, nil, nil
-	}
-	rej := saslmsg.ParseChallenge(s.host, challenge)
-	oauthbearer.Invalidate(s.m.src, s.tok)
-	s.m.log.Warn("kafkagosasl: broker rejected the token", "broker", s.host, "status", rej.Status, "expiry", s.tok.Expiry)
-	return false, nil, rej
+// means success; anything else is an RFC 7628 error challenge, returned
+// as an *oauthbearer.RejectedError (the rejected token is invalidated).
+func (s session) Next(_ context.Context, challenge []byte) (bool, []byte, error) {
+	done, err := s.ex.Reply(challenge)
+	return done, nil, err
+}
+
+// Format prints the mechanism's name only, for every verb, so no verb can
+// reach the wrapped source's credentials or tokens.
+func (m *mechanism) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "kafkagosasl.Mechanism(OAUTHBEARER)")
 }

@@ -1,0 +1,81 @@
+package saslmsg
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// DefaultTimeout bounds a token fetch when the adapter's options do not:
+// Kafka clients call mechanisms with contexts that have no deadline.
+const DefaultTimeout = 15 * time.Second
+
+// Client is the client side of an OAUTHBEARER exchange, shared by the
+// adapters whose Kafka clients drive SASL themselves (franz-go,
+// kafka-go): each adapter only maps its client's interface onto it.
+type Client struct {
+	pkg     string // names the adapter in errors and logs
+	src     oauthbearer.TokenSource
+	timeout time.Duration
+	authzid string
+	log     *slog.Logger
+}
+
+// NewClient returns a Client for the adapter named pkg. A zero timeout
+// means [DefaultTimeout]; a nil logger discards.
+func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, authzid string, log *slog.Logger) *Client {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{pkg: pkg, src: src, timeout: timeout, authzid: authzid, log: log}
+}
+
+// Start fetches a token for server (such as "broker host:9092"), bounded
+// by the client's timeout, and returns the exchange with its client first
+// message.
+func (c *Client) Start(ctx context.Context, server string) (*Exchange, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	tok, err := c.src.Token(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: getting a token for %s: %w", c.pkg, server, err)
+	}
+	if tok.Value == "" {
+		return nil, nil, fmt.Errorf("%s: the token source returned an empty token for %s; check the source's configuration", c.pkg, server)
+	}
+	msg, err := ClientFirst(tok, c.authzid)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", c.pkg, err)
+	}
+	return &Exchange{c: c, server: server, tok: tok}, msg, nil
+}
+
+// Exchange is one authentication in progress.
+type Exchange struct {
+	c      *Client
+	server string
+	tok    oauthbearer.Token
+}
+
+// Reply handles the server's answer to the client first message: empty
+// means success; anything else is an RFC 7628 error challenge such as
+// {"status":"invalid_token"}, returned as an *oauthbearer.RejectedError
+// after the rejected token is invalidated so the next connection fetches
+// a fresh one. The exchange is aborted there rather than acknowledged
+// with %x01, because the broker would then answer only with a generic
+// SASL_AUTHENTICATION_FAILED that hides the status.
+func (e *Exchange) Reply(resp []byte) (done bool, err error) {
+	if len(resp) == 0 {
+		return true, nil
+	}
+	rej := ParseChallenge(e.server, resp)
+	oauthbearer.Invalidate(e.c.src, e.tok)
+	e.c.log.Warn(e.c.pkg+": broker rejected the token", "server", e.server, "status", rej.Status, "expiry", e.tok.Expiry)
+	return false, rej
+}
