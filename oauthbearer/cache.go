@@ -352,6 +352,7 @@ func (c *Cache) backoff(n int, retryAfter time.Duration) time.Duration {
 func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 	now := c.clock.Now()
 	if err == nil {
+		tok = clampToJWTExp(tok)
 		err = c.check(tok, start, now)
 	}
 	ev := RefreshEvent{Source: c.name, Start: start, Duration: now.Sub(start), Err: err}

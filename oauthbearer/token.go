@@ -22,9 +22,10 @@ type Token struct {
 	// Value is the bearer token itself, usually a compact JWT. It is a
 	// secret: never log it.
 	Value string
-	// Expiry is when the token stops being valid. A zero Expiry means
-	// unknown; a [Cache] rejects such tokens because it cannot schedule a
-	// refresh for them.
+	// Expiry is when the token stops being valid. A [Cache] moves it back
+	// to the JWT's exp claim when that comes first (brokers judge the
+	// token by exp), and rejects a token with neither, because it cannot
+	// schedule a refresh for it.
 	Expiry time.Time
 	// Principal optionally names the identity the token stands for (for
 	// example the JWT "sub" claim). Some clients (librdkafka) want it.
