@@ -37,3 +37,34 @@ func TestClampToJWTExp(t *testing.T) {
 		assert.True(t, tc.want.Equal(got.Expiry), "%s: got %s, want %s", name, got.Expiry, tc.want)
 	}
 }
+
+// FuzzClampToJWTExp feeds arbitrary token values (the cache reads the exp
+// of whatever a source returns) and checks the clamp only ever moves an
+// expiry earlier, never touches anything else, and never panics.
+func FuzzClampToJWTExp(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE5MDAwMDAwMDB9.c2ln", int64(1_900_000_300))
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjEuOWU5fQ.c2ln", int64(0))
+	f.Add("a.eyJleHAiOiIxMjMifQ.c", int64(1))
+	f.Add("a..c", int64(-1))
+	f.Add("opaque-token", int64(1_900_000_000))
+	f.Fuzz(func(t *testing.T, value string, expiry int64) {
+		in := Token{Value: value, Principal: "p", Extensions: map[string]string{"k": "v"}}
+		if expiry != 0 {
+			in.Expiry = time.Unix(expiry%(1<<40), 0)
+		}
+		out := clampToJWTExp(in)
+		if out.Value != in.Value || out.Principal != in.Principal || out.Extensions["k"] != "v" {
+			t.Fatalf("the clamp changed more than the expiry")
+		}
+		if out.Expiry.Equal(in.Expiry) {
+			return
+		}
+		exp, ok := jwtExp(value)
+		if !ok || !out.Expiry.Equal(exp) {
+			t.Fatalf("expiry changed to %s without a readable exp", out.Expiry)
+		}
+		if !in.Expiry.IsZero() && out.Expiry.After(in.Expiry) {
+			t.Fatalf("expiry moved later: %s -> %s", in.Expiry, out.Expiry)
+		}
+	})
+}
