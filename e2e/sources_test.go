@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,10 +122,31 @@ func TestRealBrokerSources(t *testing.T) {
 	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(wiSA, oauthbearertest.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
 
+	// Self-managed clusters often use an OIDC IdP's client credentials
+	// grant (Kafka's own OAuthBearerLoginCallbackHandler); teams migrating
+	// from Java bring that as a client.properties file.
+	const ccClient, ccSecret = "kafka-e2e-app", "e2e-client-secret-0123456789"
+	oauth := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{
+		Issuer: tr.root, Audience: sourceAudience,
+		Clients: map[string]oauthbearertest.OAuthClient{ccClient: {Secret: ccSecret, Scopes: []string{"kafka"}}},
+	})
+	properties := fmt.Sprintf(`bootstrap.servers=%s
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=%s
+sasl.oauthbearer.token.endpoint.url=%s
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+    clientId='%s' clientSecret='%s' scope='kafka' \
+    extension_logicalCluster='%s' extension_identityPoolId='%s';
+`, b.Addr, confluent.KafkaHandlerClass, oauth.TokenURL(), ccClient, ccSecret, confluentExt.LogicalCluster, confluentExt.IdentityPoolID)
+
 	sources := []struct {
 		name      string
 		principal string
 		new       func(t *testing.T) oauthbearer.TokenSource
+		// carriesExt marks a source that brings its own extensions (a
+		// client.properties file's extension_* options).
+		carriesExt bool
 	}{
 		{"AzureManagedIdentity", imds.SystemAssigned().ObjectID, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
@@ -134,7 +156,7 @@ func TestRealBrokerSources(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src
-		}},
+		}, false},
 		{"AzureWorkloadIdentity", wiObject, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
 				Target: sourceAudience, ClientID: wiClient, TenantID: wiTenant, TokenFilePath: tokenFile,
@@ -145,10 +167,27 @@ func TestRealBrokerSources(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src
-		}},
+		}, false},
 		{"AWSWebIdentity", awsRole, func(t *testing.T) oauthbearer.TokenSource {
 			return tr.awsWebIdentity(t, 5*time.Minute, nil)
-		}},
+		}, false},
+		{"OAuthClientCredentials", ccClient, func(t *testing.T) oauthbearer.TokenSource {
+			src, err := confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{
+				TokenURL: oauth.TokenURL(), ClientID: ccClient, ClientSecret: ccSecret, Scope: "kafka",
+			})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = src.Close() })
+			return src
+		}, false},
+		{"JavaClientProperties", ccClient, func(t *testing.T) oauthbearer.TokenSource {
+			cfg, err := confluent.ParseClientProperties([]byte(properties))
+			require.NoError(t, err)
+			require.Equal(t, []string{b.Addr}, cfg.BootstrapServers)
+			src, err := cfg.Build(nil)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = src.Close() })
+			return src
+		}, true},
 	}
 	clients := []struct {
 		name string
@@ -162,8 +201,12 @@ func TestRealBrokerSources(t *testing.T) {
 			t.Run("ProduceConsume/"+s.name+"/"+c.name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 				defer cancel()
-				src, err := confluent.WithExtensions(s.new(t), confluentExt)
-				require.NoError(t, err)
+				src := s.new(t)
+				if !s.carriesExt {
+					var err error
+					src, err = confluent.WithExtensions(src, confluentExt)
+					require.NoError(t, err)
+				}
 				counted := newCountingSource(src)
 				mark := b.LogMark()
 				topic := strings.ToLower("e2e-" + s.name + "-" + c.name)
