@@ -21,6 +21,7 @@ import (
 	"github.com/IBM/sarama"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
@@ -90,6 +92,7 @@ func TestSecretHygiene(t *testing.T) {
 	t.Run("schema registry", func(t *testing.T) { schemaRegistry(t, c, iss) })
 	t.Run("franzsasl", func(t *testing.T) { franz(t, c, iss) })
 	t.Run("saramasasl", func(t *testing.T) { saramaAdapter(t, c, iss) })
+	t.Run("kafkagosasl", func(t *testing.T) { kafkaGoAdapter(t, c, iss) })
 	c.check(t)
 }
 
@@ -372,4 +375,26 @@ func saramaAdapter(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	})
 	_, err := saramasasl.NewTokenProvider(failing, nil).Token()
 	c.err(err)
+}
+
+func kafkaGoAdapter(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	for _, aud := range []string{"kafka", "not-kafka"} {
+		tok := iss.Mint("workload-1", aud, time.Hour, nil)
+		c.secret("kafka-go token for "+aud, tok)
+		src, err := oauthbearer.NewCache(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}), fastCache(c))
+		require.NoError(t, err)
+		mech := kafkagosasl.Mechanism(src, &kafkagosasl.Options{Logger: c.log})
+		c.value(mech)
+		d := &kafkago.Dialer{SASLMechanism: mech, Timeout: 5 * time.Second}
+		conn, err := d.DialContext(tctx(t), "tcp", broker.Addrs()[0])
+		if aud == "kafka" {
+			require.NoError(t, err)
+			require.NoError(t, conn.Close())
+		} else {
+			require.Error(t, err)
+		}
+		c.err(err)
+		require.NoError(t, src.Close())
+	}
 }

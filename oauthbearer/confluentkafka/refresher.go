@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -317,4 +318,12 @@ func (r *Refresher) backoff(n int, err error) time.Duration {
 func closed(c Client) bool {
 	cc, ok := c.(interface{ IsClosed() bool })
 	return ok && cc.IsClosed()
+}
+
+// Format prints the refresher's name only, for every verb: fmt cannot call
+// the redacting methods of the token it holds in an unexported field, and
+// reading its fields by reflection would race with the refresher's
+// goroutine.
+func (r *Refresher) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "confluentkafka.Refresher")
 }
