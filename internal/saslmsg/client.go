@@ -3,6 +3,7 @@ package saslmsg
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -78,4 +79,13 @@ func (e *Exchange) Reply(resp []byte) (done bool, err error) {
 	oauthbearer.Invalidate(e.c.src, e.tok)
 	e.c.log.Warn(e.c.pkg+": broker rejected the token", "server", e.server, "status", rej.Status, "expiry", e.tok.Expiry)
 	return false, rej
+}
+
+// Format prints the adapter's name only: the client holds the token
+// source, whose credentials fmt would otherwise print by reflection.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.pkg+" OAUTHBEARER client") }
+
+// Format prints the server only: the exchange holds the token.
+func (e *Exchange) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, e.c.pkg+" OAUTHBEARER exchange with "+e.server)
 }
