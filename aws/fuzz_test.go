@@ -115,7 +115,9 @@ func FuzzSTSReply(f *testing.F) {
 		tok, err := src.Token(ctx)
 		src.Close()
 		if err == nil {
-			require.Equal(t, http.StatusOK, status, "a %d reply produced a token", status)
+			// The SDKs take any 2xx as success, as HTTP allows; real endpoints
+			// answer 200, but a 2xx with a token in it is still a token.
+			require.True(t, status >= 200 && status < 300, "a %d reply produced a token", status)
 			require.NotEmpty(t, tok.Value)
 			require.NotEmpty(t, tok.Principal, "a token without subject")
 			require.True(t, bytes.Contains(body, []byte(tok.Value[:len(tok.Value)/2])), "the token is not from the reply")

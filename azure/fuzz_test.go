@@ -163,7 +163,9 @@ func checkReply(t *testing.T, status int, body []byte, tok oauthbearer.Token, er
 		}
 	}
 	if err == nil {
-		require.Equal(t, http.StatusOK, status, "a %d reply produced a token", status)
+		// The SDKs take any 2xx as success, as HTTP allows; real endpoints
+		// answer 200, but a 2xx with a token in it is still a token.
+		require.True(t, status >= 200 && status < 300, "a %d reply produced a token", status)
 		require.NotEmpty(t, tok.Value)
 		require.Equal(t, reply.AccessToken, tok.Value, "the token is not the reply's access_token")
 		require.False(t, tok.Expiry.IsZero(), "a token without expiry")
