@@ -198,15 +198,16 @@ func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
 }
 
 // defaultHTTPClient mirrors azcore's default client (sdk/internal/transport,
-// which other modules cannot import), without its HTTP/2 health pings.
+// which other modules cannot import), without its HTTP/2 health pings and
+// without keep-alives: a source fetches about once an hour, so an idle
+// connection saves nothing, and without one no connection goroutine
+// outlives the source's Close.
 func defaultHTTPClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   10,
-		IdleConnTimeout:       90 * time.Second,
+		DisableKeepAlives:     true,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, Renegotiation: tls.RenegotiateFreelyAsClient},
