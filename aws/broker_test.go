@@ -1,21 +1,16 @@
 package aws_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
+	"github.com/streamidentity/kafka-workload-identity/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 )
 
 // aivenAudience is what an Aiven service's
@@ -29,11 +24,7 @@ const aivenAudience = "kafka-orders-acme.a.aivencloud.com"
 // the service's host, principal from "sub", which STS sets to the role ARN.
 func TestWebIdentityThroughBroker(t *testing.T) {
 	t.Parallel()
-	clients := map[string]func(t *testing.T, addrs []string, topic string, src oauthbearer.TokenSource){
-		"franz-go": franzRoundTrip,
-		"sarama":   saramaRoundTrip,
-	}
-	for clientName, roundTrip := range clients {
+	for clientName, roundTrip := range clienttest.Clients() {
 		for _, alg := range []string{awsid.RS256, awsid.ES384} {
 			t.Run(fmt.Sprintf("%s/%s", clientName, alg), func(t *testing.T) {
 				t.Parallel()
@@ -52,7 +43,7 @@ func TestWebIdentityThroughBroker(t *testing.T) {
 					o.Duration = time.Hour // the guide's --duration-seconds 3600
 				})
 
-				roundTrip(t, broker.Addrs(), "my-topic", src)
+				roundTrip(t, broker.Addrs(), "my-topic", src, "a", "b", "c")
 
 				auths := broker.Authentications()
 				require.NotEmpty(t, auths)
@@ -70,78 +61,4 @@ func TestWebIdentityThroughBroker(t *testing.T) {
 			})
 		}
 	}
-}
-
-func roundTripCtx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
-// franzRoundTrip produces three records with franz-go and consumes them
-// back.
-func franzRoundTrip(t *testing.T, addrs []string, topic string, src oauthbearer.TokenSource) {
-	t.Helper()
-	c, want := roundTripCtx(t), []string{"a", "b", "c"}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(addrs...),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	)
-	require.NoError(t, err)
-	defer cl.Close()
-	for _, v := range want {
-		require.NoError(t, cl.ProduceSync(c, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr())
-	}
-	var got []string
-	for len(got) < len(want) {
-		fs := cl.PollFetches(c)
-		require.NoError(t, fs.Err0(), "consumed only %v", got)
-		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
-	}
-	assert.Equal(t, want, got)
-}
-
-// saramaRoundTrip produces three records with sarama and consumes them
-// back from partition 0.
-func saramaRoundTrip(t *testing.T, addrs []string, topic string, src oauthbearer.TokenSource) {
-	t.Helper()
-	want := []string{"a", "b", "c"}
-	cfg := sarama.NewConfig()
-	cfg.Net.SASL.Enable = true
-	cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
-	cfg.Net.SASL.TokenProvider = saramasasl.NewTokenProvider(src, &saramasasl.Options{Timeout: 10 * time.Second})
-	cfg.Producer.Return.Successes = true
-	client, err := sarama.NewClient(addrs, cfg)
-	require.NoError(t, saramasasl.Explain(err))
-	defer client.Close()
-
-	producer, err := sarama.NewSyncProducerFromClient(client)
-	require.NoError(t, err)
-	for _, v := range want {
-		_, _, err := producer.SendMessage(&sarama.ProducerMessage{Topic: topic, Value: sarama.StringEncoder(v)})
-		require.NoError(t, err)
-	}
-	require.NoError(t, producer.Close())
-
-	consumer, err := sarama.NewConsumerFromClient(client)
-	require.NoError(t, err)
-	defer consumer.Close()
-	pc, err := consumer.ConsumePartition(topic, 0, sarama.OffsetOldest)
-	require.NoError(t, err)
-	defer pc.Close()
-	var got []string
-	done := roundTripCtx(t).Done()
-	for len(got) < len(want) {
-		select {
-		case m := <-pc.Messages():
-			got = append(got, string(m.Value))
-		case err := <-pc.Errors():
-			require.NoError(t, err)
-		case <-done:
-			t.Fatalf("consumed only %v", got)
-		}
-	}
-	assert.Equal(t, want, got)
 }

@@ -6,17 +6,14 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 )
 
 // azureIdentity is one Azure token source wired to emulators whose tokens
@@ -61,81 +58,6 @@ func azureSources() map[string]func(t *testing.T, iss *oauthbearertest.Issuer) a
 	}
 }
 
-// kafkaClients produce three records to topic through the broker and
-// consume them back, each with a real client library.
-func kafkaClients() map[string]func(t *testing.T, addrs []string, topic string, src oauthbearer.TokenSource) {
-	return map[string]func(t *testing.T, addrs []string, topic string, src oauthbearer.TokenSource){
-		"franz-go": franzRoundTrip,
-		"sarama":   saramaRoundTrip,
-	}
-}
-
-func roundTripValues() []string { return []string{"a", "b", "c"} }
-
-func franzRoundTrip(t *testing.T, addrs []string, topic string, src oauthbearer.TokenSource) {
-	t.Helper()
-	c, want := ctx(t), roundTripValues()
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(addrs...),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	)
-	require.NoError(t, err)
-	defer cl.Close()
-	for _, v := range want {
-		require.NoError(t, cl.ProduceSync(c, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr())
-	}
-	var got []string
-	for len(got) < len(want) {
-		fs := cl.PollFetches(c)
-		require.NoError(t, fs.Err0(), "consumed only %v", got)
-		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
-	}
-	assert.Equal(t, want, got)
-}
-
-func saramaRoundTrip(t *testing.T, addrs []string, topic string, src oauthbearer.TokenSource) {
-	t.Helper()
-	want := roundTripValues()
-	cfg := sarama.NewConfig()
-	cfg.Net.SASL.Enable = true
-	cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
-	cfg.Net.SASL.TokenProvider = saramasasl.NewTokenProvider(src, &saramasasl.Options{Timeout: 10 * time.Second})
-	cfg.Producer.Return.Successes = true
-	client, err := sarama.NewClient(addrs, cfg)
-	require.NoError(t, saramasasl.Explain(err))
-	defer client.Close()
-
-	producer, err := sarama.NewSyncProducerFromClient(client)
-	require.NoError(t, err)
-	for _, v := range want {
-		_, _, err := producer.SendMessage(&sarama.ProducerMessage{Topic: topic, Value: sarama.StringEncoder(v)})
-		require.NoError(t, err)
-	}
-	require.NoError(t, producer.Close())
-
-	consumer, err := sarama.NewConsumerFromClient(client)
-	require.NoError(t, err)
-	defer consumer.Close()
-	pc, err := consumer.ConsumePartition(topic, 0, sarama.OffsetOldest)
-	require.NoError(t, err)
-	defer pc.Close()
-	var got []string
-	done := ctx(t).Done()
-	for len(got) < len(want) {
-		select {
-		case m := <-pc.Messages():
-			got = append(got, string(m.Value))
-		case err := <-pc.Errors():
-			require.NoError(t, err)
-		case <-done:
-			t.Fatalf("consumed only %v", got)
-		}
-	}
-	assert.Equal(t, want, got)
-}
-
 // TestAzureSourcesThroughBroker has franz-go and sarama produce and consume
 // through a broker that validates every token against the JWKS of the
 // issuer standing in for Microsoft Entra ID, with each Azure source, with
@@ -147,7 +69,7 @@ func TestAzureSourcesThroughBroker(t *testing.T) {
 		"no extensions":        nil,
 	}
 	for srcName, start := range azureSources() {
-		for clientName, roundTrip := range kafkaClients() {
+		for clientName, roundTrip := range clienttest.Clients() {
 			for extName, ext := range extensionCases {
 				t.Run(fmt.Sprintf("%s/%s/%s", srcName, clientName, extName), func(t *testing.T) {
 					t.Parallel()
@@ -166,7 +88,7 @@ func TestAzureSourcesThroughBroker(t *testing.T) {
 						src, want = withExt, ext.Map()
 					}
 
-					roundTrip(t, broker.Addrs(), "orders", src)
+					roundTrip(t, broker.Addrs(), "orders", src, "a", "b", "c")
 
 					auths := broker.Authentications()
 					require.NotEmpty(t, auths)
