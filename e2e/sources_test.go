@@ -228,6 +228,14 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	t.Run("KeyRotation", func(t *testing.T) { testKeyRotation(t, b, tr.root) })
 }
 
+// slowClock is a client clock running behind the broker's.
+type slowClock struct{ behind time.Duration }
+
+func (c slowClock) Now() time.Time { return time.Now().Add(-c.behind) }
+func (slowClock) AfterFunc(d time.Duration, f func()) oauthbearer.Timer {
+	return time.AfterFunc(d, f)
+}
+
 // testRejections presents, through this module's adapters, tokens that
 // would pass every check but one. The client must fail at once with an
 // *oauthbearer.RejectedError, and the adapter must invalidate the
@@ -237,30 +245,32 @@ func testRejections(t *testing.T, b *kafkatest.Broker, root *oauthbearertest.Iss
 		name    string
 		token   func() string
 		wantLog string
+		// clockBehind sets the client's clock that much behind the
+		// broker's: the cache refuses a token already expired on its own
+		// clock, so only a slow client clock gets one to the broker.
+		clockBehind time.Duration
 	}{
 		{"ForgedSignature", func() string { return root.SignForged(claims(root, "svc-forged", sourceAudience, 10*time.Minute)) },
-			"JWT rejected due to invalid signature"},
+			"JWT rejected due to invalid signature", 0},
 		{"UnknownKid", func() string {
 			return root.SignUnknownKid(claims(root, "svc-unknown-kid", sourceAudience, 10*time.Minute))
 		},
-			"Unable to find a suitable verification key for JWS"},
+			"Unable to find a suitable verification key for JWS", 0},
 		{"WrongAudience", func() string { return root.Mint("svc-wrong-aud", "not-kafka", 10*time.Minute, nil) },
-			"Audience (aud) claim [not-kafka] doesn't contain an acceptable identifier"},
+			"Audience (aud) claim [not-kafka] doesn't contain an acceptable identifier", 0},
 		{"WrongIssuer", func() string {
 			return root.Mint("svc-wrong-iss", sourceAudience, 10*time.Minute, oauthbearertest.Claims{"iss": "https://evil.example"})
-		}, "Issuer (iss) claim value (https://evil.example) doesn't match expected value"},
+		}, "Issuer (iss) claim value (https://evil.example) doesn't match expected value", 0},
 		{"Expired", func() string { return root.Mint("svc-expired", sourceAudience, -2*time.Minute, nil) },
-			"The JWT is no longer valid"},
+			"The JWT is no longer valid", 5 * time.Minute},
 		{"NoSubject", func() string {
 			return root.Mint("", sourceAudience, 10*time.Minute, oauthbearertest.Claims{"sub": nil})
-		}, "sub value must be non-null"},
+		}, "sub value must be non-null", 0},
 	}
 	for _, tc := range cases {
 		// badFirst hands out the bad token on its first call and good
 		// tokens after that, under a Cache as every source of this module
-		// is. The bad token claims a future expiry (as a token from an
-		// identity provider with a skewed clock would), or the cache
-		// would refuse it before the broker sees it.
+		// is.
 		badFirst := func(t *testing.T) (*oauthbearer.Cache, *atomic.Int64) {
 			var calls atomic.Int64
 			raw := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
@@ -270,7 +280,11 @@ func testRejections(t *testing.T, b *kafkatest.Broker, root *oauthbearertest.Iss
 				}
 				return oauthbearer.Token{Value: v, Expiry: time.Now().Add(10 * time.Minute)}, nil
 			})
-			c, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "e2e " + tc.name})
+			co := &oauthbearer.CacheOptions{Name: "e2e " + tc.name}
+			if tc.clockBehind != 0 {
+				co.Clock = slowClock{tc.clockBehind}
+			}
+			c, err := oauthbearer.NewCache(raw, co)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = c.Close() })
 			return c, &calls
