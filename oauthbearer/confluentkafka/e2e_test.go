@@ -36,7 +36,7 @@ func TestRealBroker(t *testing.T) {
 
 	t.Run("NeverPollingProducerOutlivesThreeTokenLifetimes", func(t *testing.T) {
 		const ttl = 4 * time.Second
-		raw := &mintingSource{iss: iss, aud: e2eAudience, ttl: ttl}
+		raw := &oauthbearertest.MintingSource{Issuer: iss, Audience: e2eAudience, TTL: ttl}
 		cache, err := oauthbearer.NewCache(raw, nil)
 		require.NoError(t, err)
 		defer cache.Close()
@@ -62,8 +62,8 @@ func TestRealBroker(t *testing.T) {
 				t.Fatal(ctx.Err())
 			}
 		}
-		t.Logf("%d messages over %v with %d tokens", sent, time.Since(start).Round(time.Millisecond), raw.fetches.Load())
-		assert.GreaterOrEqual(t, raw.fetches.Load(), int64(4), "a fresh token in every lifetime")
+		t.Logf("%d messages over %v with %d tokens", sent, time.Since(start).Round(time.Millisecond), raw.Fetches())
+		assert.GreaterOrEqual(t, raw.Fetches(), int64(4), "a fresh token in every lifetime")
 		line, err := b.WaitForLog(ctx, mark, "REAUTH")
 		require.NoError(t, err, "the broker saw a re-authentication")
 		t.Logf("broker: %s", line)
@@ -101,7 +101,7 @@ func TestRealBroker(t *testing.T) {
 	t.Run("RejectedTokenIsExplained", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		wrongAud := &mintingSource{iss: iss, aud: "not-kafka", ttl: time.Hour}
+		wrongAud := &oauthbearertest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: time.Hour}
 		p, err := kafka.NewProducer(config([]string{b.Addr}, nil))
 		require.NoError(t, err)
 		defer p.Close()

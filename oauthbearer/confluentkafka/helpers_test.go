@@ -4,55 +4,10 @@ package confluentkafka_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
-
-// mintingSource is a raw source that mints a fresh Issuer token per call
-// and remembers each token's jti, so tests can match what the broker saw.
-type mintingSource struct {
-	iss     *oauthbearertest.Issuer
-	aud     string
-	ttl     time.Duration
-	fetches atomic.Int64
-	mu      sync.Mutex
-	jtis    []string
-}
-
-func (s *mintingSource) Token(context.Context) (oauthbearer.Token, error) {
-	n := s.fetches.Add(1)
-	jti := fmt.Sprintf("jti-%d-%d", time.Now().UnixNano(), n)
-	s.mu.Lock()
-	s.jtis = append(s.jtis, jti)
-	s.mu.Unlock()
-	aud := s.aud
-	if aud == "" {
-		aud = "kafka"
-	}
-	// A JWT's exp is in whole seconds; Expiry must not be later than it,
-	// or a short-lived token expires at the broker before its holder
-	// thinks it does.
-	exp := time.Unix(time.Now().Add(s.ttl).Unix(), 0)
-	return oauthbearer.Token{
-		Value:     s.iss.Mint("workload-1", aud, s.ttl, oauthbearertest.Claims{"jti": jti, "exp": exp.Unix()}),
-		Expiry:    exp,
-		Principal: "workload-1",
-	}, nil
-}
-
-func (s *mintingSource) lastJTI() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.jtis[len(s.jtis)-1]
-}
 
 // config is a librdkafka configuration for OAUTHBEARER over plaintext
 // against addrs, plus extra.

@@ -30,7 +30,7 @@ func TestProducerConsumerAdminWithInProcessBroker(t *testing.T) {
 	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"},
 	})
-	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -84,11 +84,11 @@ func TestProducerConsumerAdminWithInProcessBroker(t *testing.T) {
 	for _, a := range auths {
 		require.True(t, a.Accepted, "%s: %s", a.Reason, a.Detail)
 		assert.Equal(t, "workload-1", a.Principal)
-		assert.Equal(t, raw.lastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
+		assert.Equal(t, raw.LastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
 		assert.Equal(t, ext, a.Extensions)
 	}
-	assert.EqualValues(t, 1, raw.fetches.Load(), "%d connections shared one token", broker.Connections())
-	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.fetches.Load())
+	assert.EqualValues(t, 1, raw.Fetches(), "%d connections shared one token", broker.Connections())
+	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.Fetches())
 }
 
 func deadline(ctx context.Context) time.Time {
@@ -108,7 +108,7 @@ func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"}, ClockSkew: -1,
 	})
-	raw := &mintingSource{iss: iss, ttl: ttl}
+	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: ttl}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -144,7 +144,7 @@ func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 		}
 	}
 	t.Logf("%d messages over %v; %d token fetches, %d distinct tokens accepted, %d re-authentications, %d connections",
-		sent, time.Since(start).Round(time.Millisecond), raw.fetches.Load(), len(accepted), reauths, broker.Connections())
+		sent, time.Since(start).Round(time.Millisecond), raw.Fetches(), len(accepted), reauths, broker.Connections())
 	assert.GreaterOrEqual(t, len(accepted), 4, "a fresh token reached the broker in every lifetime")
 	assert.Positive(t, reauths, "the connection re-authenticated (KIP-368)")
 	assert.Zero(t, broker.Rejections())
@@ -168,7 +168,7 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 			}
 		},
 	})
-	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -220,7 +220,7 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 	assert.True(t, last[len(last)-1].Accepted)
 	assert.NotEqual(t, rejectedJTI, last[len(last)-1].Claims["jti"],
 		"Handle invalidated the rejected (1-hour) token and a fresh one was fetched and set")
-	assert.GreaterOrEqual(t, raw.fetches.Load(), int64(2))
+	assert.GreaterOrEqual(t, raw.Fetches(), int64(2))
 }
 
 // TestSourceFailureReachesTheApplication checks that a failing source is
@@ -230,7 +230,7 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 func TestSourceFailureReachesTheApplication(t *testing.T) {
 	iss := oauthbearertest.NewIssuer(t, nil)
 	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, Topics: []string{"t"}})
-	good := &mintingSource{iss: iss, ttl: time.Hour}
+	good := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
 	healthy := make(chan struct{})
 	src := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
 		select {

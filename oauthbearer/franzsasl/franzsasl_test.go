@@ -3,7 +3,6 @@ package franzsasl_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,34 +17,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
-// mintingSource is a raw source that mints a fresh Issuer token per call
-// and remembers each token's jti, so tests can match what the broker saw.
-type mintingSource struct {
-	iss     *oauthbearertest.Issuer
-	ttl     time.Duration
-	fetches atomic.Int64
-	mu      sync.Mutex
-	jtis    []string
-}
-
-func (s *mintingSource) Token(context.Context) (oauthbearer.Token, error) {
-	n := s.fetches.Add(1)
-	jti := "jti-" + time.Now().Format("150405.000000000") + "-" + string(rune('a'+n%26))
-	s.mu.Lock()
-	s.jtis = append(s.jtis, jti)
-	s.mu.Unlock()
-	return oauthbearer.Token{
-		Value:  s.iss.Mint("workload-1", "kafka", s.ttl, oauthbearertest.Claims{"jti": jti}),
-		Expiry: time.Now().Add(s.ttl),
-	}, nil
-}
-
-func (s *mintingSource) lastJTI() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.jtis[len(s.jtis)-1]
-}
-
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestFranzGoProducesAndConsumesWithCachedToken(t *testing.T) {
@@ -53,7 +24,7 @@ func TestFranzGoProducesAndConsumesWithCachedToken(t *testing.T) {
 	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}, NumBrokers: 2,
 	})
-	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "test issuer"})
 	require.NoError(t, err)
 	src, err := oauthbearer.WithExtensions(cache, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"})
@@ -87,11 +58,11 @@ func TestFranzGoProducesAndConsumesWithCachedToken(t *testing.T) {
 	for _, a := range auths {
 		require.True(t, a.Accepted, "%s: %s", a.Reason, a.Detail)
 		assert.Equal(t, "workload-1", a.Principal)
-		assert.Equal(t, raw.lastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
+		assert.Equal(t, raw.LastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
 		assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"}, a.Extensions)
 	}
-	assert.EqualValues(t, 1, raw.fetches.Load(), "%d connections shared one token", broker.Connections())
-	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.fetches.Load())
+	assert.EqualValues(t, 1, raw.Fetches(), "%d connections shared one token", broker.Connections())
+	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.Fetches())
 }
 
 func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
@@ -107,7 +78,7 @@ func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 			return nil
 		},
 	})
-	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -126,13 +97,13 @@ func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 	assert.Contains(t, err.Error(), `status "JWT_PROCESSING_FAILED"`)
 	assert.Contains(t, err.Error(), "accessTokenAcceptedVersion")
 	assert.NotContains(t, err.Error(), "unexpected data")
-	fetchesAfterRejection := raw.fetches.Load()
+	fetchesAfterRejection := raw.Fetches()
 
 	reject.Store(false)
 	require.NoError(t, cl.Ping(ctx))
-	assert.Greater(t, raw.fetches.Load(), fetchesAfterRejection, "the rejected token was invalidated and a fresh one fetched")
+	assert.Greater(t, raw.Fetches(), fetchesAfterRejection, "the rejected token was invalidated and a fresh one fetched")
 	last := broker.Authentications()
-	assert.Equal(t, raw.lastJTI(), last[len(last)-1].Claims["jti"])
+	assert.Equal(t, raw.LastJTI(), last[len(last)-1].Claims["jti"])
 }
 
 func TestFranzGoExpiredTokenRejectedByBroker(t *testing.T) {

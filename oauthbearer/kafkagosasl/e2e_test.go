@@ -32,7 +32,7 @@ func TestRealBroker(t *testing.T) {
 	t.Run("ProduceConsume", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		raw := &mintingSource{iss: iss, aud: e2eAudience, ttl: 10 * time.Minute}
+		raw := &oauthbearertest.MintingSource{Issuer: iss, Audience: e2eAudience, TTL: 10 * time.Minute}
 		cache, err := oauthbearer.NewCache(raw, nil)
 		require.NoError(t, err)
 		defer cache.Close()
@@ -60,7 +60,7 @@ func TestRealBroker(t *testing.T) {
 		}
 		require.NoError(t, r.Close())
 		assert.Equal(t, []string{"a", "b", "c"}, got)
-		assert.EqualValues(t, 1, raw.fetches.Load(), "every connection used the cached token")
+		assert.EqualValues(t, 1, raw.Fetches(), "every connection used the cached token")
 		line, err := b.WaitForLog(ctx, mark, "Successfully authenticate User=workload-1")
 		require.NoError(t, err)
 		t.Logf("broker: %s", line)
@@ -69,7 +69,7 @@ func TestRealBroker(t *testing.T) {
 	t.Run("RejectedTokenIsExplained", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		raw := &mintingSource{iss: iss, aud: "not-kafka", ttl: 10 * time.Minute}
+		raw := &oauthbearertest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: 10 * time.Minute}
 		cache, err := oauthbearer.NewCache(raw, nil)
 		require.NoError(t, err)
 		defer cache.Close()
@@ -87,7 +87,7 @@ func TestRealBroker(t *testing.T) {
 		// The rejected token was invalidated: the next dial fetches anew.
 		_, err = d.DialContext(ctx, "tcp", b.Addr)
 		require.Error(t, err)
-		assert.EqualValues(t, 2, raw.fetches.Load())
+		assert.EqualValues(t, 2, raw.Fetches())
 	})
 }
 

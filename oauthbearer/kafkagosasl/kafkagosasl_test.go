@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -24,48 +23,12 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// mintingSource is a raw source that mints a fresh Issuer token per call
-// and remembers each token's jti, so tests can match what the broker saw.
-type mintingSource struct {
-	iss     *oauthbearertest.Issuer
-	aud     string // default "kafka"
-	ttl     time.Duration
-	fetches atomic.Int64
-	mu      sync.Mutex
-	jtis    []string
-}
-
-func (s *mintingSource) Token(context.Context) (oauthbearer.Token, error) {
-	n := s.fetches.Add(1)
-	jti := fmt.Sprintf("jti-%d-%d", time.Now().UnixNano(), n)
-	s.mu.Lock()
-	s.jtis = append(s.jtis, jti)
-	s.mu.Unlock()
-	aud := s.aud
-	if aud == "" {
-		aud = "kafka"
-	}
-	// A JWT's exp is in whole seconds; Expiry must not be later than it.
-	exp := time.Unix(time.Now().Add(s.ttl).Unix(), 0)
-	return oauthbearer.Token{
-		Value:     s.iss.Mint("workload-1", aud, s.ttl, oauthbearertest.Claims{"jti": jti, "exp": exp.Unix()}),
-		Expiry:    exp,
-		Principal: "workload-1",
-	}, nil
-}
-
-func (s *mintingSource) lastJTI() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.jtis[len(s.jtis)-1]
-}
-
 func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
 	iss := oauthbearertest.NewIssuer(t, nil)
 	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}, NumBrokers: 2,
 	})
-	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "test issuer"})
 	require.NoError(t, err)
 	defer cache.Close()
@@ -108,12 +71,12 @@ func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
 	for _, a := range auths {
 		require.True(t, a.Accepted, "%s: %s", a.Reason, a.Detail)
 		assert.Equal(t, "workload-1", a.Principal)
-		assert.Equal(t, raw.lastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
+		assert.Equal(t, raw.LastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
 		assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"}, a.Extensions)
 		assert.Empty(t, a.AuthzID)
 	}
-	assert.EqualValues(t, 1, raw.fetches.Load(), "%d connections shared one token", broker.Connections())
-	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.fetches.Load())
+	assert.EqualValues(t, 1, raw.Fetches(), "%d connections shared one token", broker.Connections())
+	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.Fetches())
 }
 
 func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
@@ -129,7 +92,7 @@ func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 			return nil
 		},
 	})
-	raw := &mintingSource{iss: iss, ttl: time.Hour}
+	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -170,14 +133,14 @@ func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 			assert.Regexp(t, `^broker 127\.0\.0\.1:\d+$`, rej.Server, "names the broker")
 			assert.Contains(t, err.Error(), `status "JWT_PROCESSING_FAILED"`)
 			assert.Contains(t, err.Error(), "accessTokenAcceptedVersion")
-			fetchesAfterRejection := raw.fetches.Load()
+			fetchesAfterRejection := raw.Fetches()
 
 			reject.Store(false)
 			require.NoError(t, call())
-			assert.Greater(t, raw.fetches.Load(), fetchesAfterRejection, "the rejected token was invalidated and a fresh one fetched")
+			assert.Greater(t, raw.Fetches(), fetchesAfterRejection, "the rejected token was invalidated and a fresh one fetched")
 			last := broker.Authentications()
 			assert.True(t, last[len(last)-1].Accepted)
-			assert.Equal(t, raw.lastJTI(), last[len(last)-1].Claims["jti"])
+			assert.Equal(t, raw.LastJTI(), last[len(last)-1].Claims["jti"])
 		})
 	}
 	logMu.Lock()
