@@ -138,6 +138,12 @@ type ClientConfig struct {
 	Cache oauthbearer.CacheOptions
 	// SchemaRegistry holds schema.registry.url and bearer.auth.* settings.
 	SchemaRegistry SchemaRegistrySettings
+	// TokenEndpoint is the sasl.oauthbearer.token.endpoint.url property as
+	// the file wrote it, with its line (zero if the file has none).
+	// [ClientConfig.Build] checks it against the allow-list (see
+	// [Builders.AllowedURLs]); a ClientConfig built by hand without it is
+	// not checked.
+	TokenEndpoint Property
 	// Ignored lists options the file sets that the Java handler itself
 	// ignores (clientId and clientSecret of the Azure handler), with why.
 	Ignored []string
@@ -381,6 +387,7 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 	default:
 		return nil, perr(handler, "handler %q cannot be honoured; use %s or %s", handler.Value, AzureHandlerClass, KafkaHandlerClass)
 	}
+	c.TokenEndpoint = endpoint
 	if c.Source.Kind != SourceClientCredentials {
 		for _, p := range []Property{ccID, ccSecret, ccScope} {
 			if p.Key != "" {
@@ -620,9 +627,36 @@ type Builders struct {
 	// with the client ID and token file from AZURE_CLIENT_ID and
 	// AZURE_FEDERATED_TOKEN_FILE as in the Java handler.
 	AzureWorkloadIdentity func(spec SourceSpec) (oauthbearer.TokenSource, error)
-	// Getenv reads the environment for the default workload identity
-	// builder. Default os.Getenv.
+	// Getenv reads the environment: AllowedURLsEnv, and the settings of
+	// the default workload identity builder. Default os.Getenv.
 	Getenv func(string) string
+	// AllowedURLs are the token endpoints the file may name, as Kafka's
+	// org.apache.kafka.sasl.oauthbearer.allowed.urls system property
+	// (CVE-2025-27817) restricts them: Build refuses a
+	// sasl.oauthbearer.token.endpoint.url that is not one of them, before
+	// any builder runs or any request is made. Entries are trimmed and
+	// compared with the whole URL exactly (scheme, host, port, path and
+	// query as written; no case folding or normalisation), as Kafka does.
+	//
+	// Nil means unset: the environment variable [AllowedURLsEnv] applies
+	// (comma-separated, as Kafka's system property). When neither is set,
+	// only the Azure identity endpoints of the confluent-oauth-extensions
+	// forms are allowed: the IMDS URL at http://169.254.169.254 (any
+	// query) and Entra ID's authority hosts login.microsoftonline.com,
+	// login.microsoftonline.us and login.chinacloudapi.cn (any path).
+	// Every other endpoint, such as a client-credentials identity
+	// provider's, must be listed, as Kafka 4 requires for its own handler.
+	// A non-nil empty slice allows nothing.
+	//
+	// Why this default: Kafka 3.9.1 allows every URL when the property is
+	// unset and Kafka 4 none. A file is text that may come from elsewhere
+	// (a tenant, a ticket, a config service): the endpoint it names
+	// receives the client secret or the workload's federated token, so an
+	// unlisted endpoint is refused as in Kafka 4. The Azure endpoints are
+	// the exception because their hosts are Microsoft's, the Java handler
+	// for those forms never required the property, and the guides' files
+	// keep working unchanged.
+	AllowedURLs []string
 	// HTTPClient is used for client credentials. Default: a client with a
 	// 30s timeout.
 	HTTPClient *http.Client
@@ -635,6 +669,9 @@ func (c *ClientConfig) Build(b *Builders) (*oauthbearer.ExtensionSource, error) 
 	var bb Builders
 	if b != nil {
 		bb = *b
+	}
+	if err := c.checkAllowed(&bb); err != nil {
+		return nil, err
 	}
 	var src oauthbearer.TokenSource
 	var err error
