@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -137,6 +138,12 @@ type ClientConfig struct {
 	Cache oauthbearer.CacheOptions
 	// SchemaRegistry holds schema.registry.url and bearer.auth.* settings.
 	SchemaRegistry SchemaRegistrySettings
+	// TokenEndpoint is the sasl.oauthbearer.token.endpoint.url property as
+	// the file wrote it, with its line (zero if the file has none).
+	// [ClientConfig.Build] checks it against the allow-list (see
+	// [Builders.AllowedURLs]); a ClientConfig built by hand without it is
+	// not checked.
+	TokenEndpoint Property
 	// Ignored lists options the file sets that the Java handler itself
 	// ignores (clientId and clientSecret of the Azure handler), with why.
 	Ignored []string
@@ -152,12 +159,19 @@ type PropertyError struct {
 	Key    string
 	Line   int
 	Reason string
+	// Err, when set, is the underlying error, such as the
+	// [*oauthbearer.OptionError] of a numeric setting the cache refuses
+	// or [ErrURLNotAllowed]; errors.Is and errors.As reach it.
+	Err error
 }
 
 // Error reads "confluent: client.properties line N: key: reason".
 func (e *PropertyError) Error() string {
 	return fmt.Sprintf("confluent: client.properties line %d: %s: %s", e.Line, e.Key, e.Reason)
 }
+
+// Unwrap returns Err.
+func (e *PropertyError) Unwrap() error { return e.Err }
 
 // ParseClientProperties reads a Java client.properties file (see
 // [ParseProperties] for the syntax) and describes the Kafka connection
@@ -373,6 +387,7 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 	default:
 		return nil, perr(handler, "handler %q cannot be honoured; use %s or %s", handler.Value, AzureHandlerClass, KafkaHandlerClass)
 	}
+	c.TokenEndpoint = endpoint
 	if c.Source.Kind != SourceClientCredentials {
 		for _, p := range []Property{ccID, ccSecret, ccScope} {
 			if p.Key != "" {
@@ -445,59 +460,138 @@ func (s *SourceSpec) workload(p Property, scope string) error {
 	return nil
 }
 
-// loginTuning translates Kafka's sasl.login.* refresh and retry settings.
+// loginTuning translates Kafka's sasl.login.* refresh and retry settings
+// into CacheOptions. It checks only what the translation itself needs
+// (decimal syntax, no overflow, no zero: CacheOptions reads zero as "the
+// default"); the ranges are the cache's own, from
+// [oauthbearer.CacheOptions.Validate], so that nothing the parser accepts
+// can fail later in Build without naming the key and line.
 func (c *ClientConfig) loginTuning(p Property) error {
 	v := strings.TrimSpace(p.Value)
-	bad := func(want string) error {
-		return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("%q is not %s", p.Value, want)}
+	bad := func(format string, a ...any) error {
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: quoteSetting(p.Value) + " " + fmt.Sprintf(format, a...) + "; " + see("bad-numeric-setting")}
 	}
+	next := c.Cache
 	switch p.Key {
 	case "sasl.login.callback.handler.class":
 		return nil
 	case "sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter":
-		f, err := strconv.ParseFloat(v, 64)
+		f, err := parseDecimal(v)
 		if err != nil {
-			return bad("a number")
+			return bad("%v", err)
+		}
+		if f == 0 {
+			return bad("cannot be honoured: the refreshing cache reads 0 as \"use the default\"; remove the line for the default, or give a value above 0")
 		}
 		if p.Key == "sasl.login.refresh.window.factor" {
-			if f < 0.5 || f > 0.9 {
-				return bad("within 0.5 to 0.9 (the refreshing cache's range)")
-			}
-			c.Cache.RefreshFraction = f
+			next.RefreshFraction = f
 		} else {
-			if f < 0 || f > 0.2 {
-				return bad("within 0 to 0.2 (the refreshing cache's range)")
-			}
-			c.Cache.Jitter = f
+			next.Jitter = f
 		}
 	case "sasl.login.refresh.buffer.seconds":
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 3600 {
-			return bad("a whole number of seconds from 0 to 3600")
+		d, err := parseDuration(v, time.Second, "seconds")
+		if err != nil {
+			return bad("%v", err)
 		}
-		c.Cache.SafetyMargin = time.Duration(n) * time.Second
+		next.SafetyMargin = d
 	case "sasl.login.retry.backoff.ms", "sasl.login.retry.backoff.max.ms":
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return bad("a positive number of milliseconds")
+		d, err := parseDuration(v, time.Millisecond, "milliseconds")
+		if err != nil {
+			return bad("%v", err)
 		}
-		d := time.Duration(n) * time.Millisecond
 		if p.Key == "sasl.login.retry.backoff.ms" {
-			c.Cache.MinBackoff = d
+			next.MinBackoff = d
 		} else {
-			c.Cache.MaxBackoff = d
+			next.MaxBackoff = d
 		}
 	case "sasl.login.connect.timeout.ms", "sasl.login.read.timeout.ms":
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return bad("a positive number of milliseconds")
+		d, err := parseDuration(v, time.Millisecond, "milliseconds")
+		if err != nil {
+			return bad("%v", err)
 		}
 		// One fetch includes connecting and reading.
-		c.Cache.FetchTimeout += time.Duration(n) * time.Millisecond
+		if d > 0 && next.FetchTimeout > math.MaxInt64-d {
+			return bad("is too large: with the other timeout it overflows the fetch timeout")
+		}
+		next.FetchTimeout += d
 	default:
 		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "this login setting cannot be honoured; remove it"}
 	}
+	if err := next.Validate(); err != nil {
+		// Only p changed since the last successful check, so p is the
+		// setting to blame, whichever field the cache names.
+		var oe *oauthbearer.OptionError
+		if errors.As(err, &oe) {
+			return &PropertyError{Key: p.Key, Line: p.Line, Err: err,
+				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), oe.Detail(), see("bad-numeric-setting"))}
+		}
+		return &PropertyError{Key: p.Key, Line: p.Line, Err: err, Reason: fmt.Sprintf("%s cannot be honoured: %v", quoteSetting(p.Value), err)}
+	}
+	c.Cache = next
 	return nil
+}
+
+// quoteSetting quotes a non-secret value as written, clipped so that a
+// pasted blob does not become a huge error; %q escapes control characters.
+func quoteSetting(v string) string {
+	if len(v) > 64 {
+		return fmt.Sprintf("%q...", strings.ToValidUTF8(v[:64], ""))
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+// errNumber is the reason for a value that is not a plain decimal number.
+var errNumber = errors.New("is not a decimal number: write digits with an optional sign, fraction and exponent (NaN, Infinity, hex, _ and type suffixes are not accepted)")
+
+// parseDecimal reads a finite decimal number. strconv.ParseFloat alone
+// would accept NaN, Inf, hex floats and underscores, none of which a
+// setting needs.
+func parseDecimal(s string) (float64, error) {
+	digits, dot, exp := 0, false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			digits++
+		case (c == '+' || c == '-') && (i == 0 || s[i-1] == 'e' || s[i-1] == 'E'):
+		case c == '.' && !dot && !exp:
+			dot = true
+		case (c == 'e' || c == 'E') && digits > 0 && !exp && i+1 < len(s):
+			exp = true
+		default:
+			return 0, errNumber
+		}
+	}
+	if digits == 0 {
+		return 0, errNumber
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if errors.Is(err, strconv.ErrRange) || math.IsInf(f, 0) {
+		return 0, errors.New("is out of range: not a finite number")
+	}
+	if err != nil {
+		return 0, errNumber
+	}
+	return f, nil
+}
+
+// parseDuration reads a whole number of units without overflowing
+// time.Duration. Zero is refused: CacheOptions reads a zero duration as
+// "use the default", which is not what 0 means in Kafka.
+func parseDuration(s string, unit time.Duration, unitName string) (time.Duration, error) {
+	body := strings.TrimLeft(s, "+-")
+	if len(s)-len(body) > 1 || body == "" || strings.TrimLeft(body, "0123456789") != "" {
+		return 0, fmt.Errorf("is not a whole number of %s: write digits only (no fraction, exponent, hex or _)", unitName)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	limit := int64(math.MaxInt64 / unit)
+	if err != nil || n > limit || n < -limit {
+		return 0, fmt.Errorf("is out of range: at most %d %s", limit, unitName)
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("cannot be honoured: the refreshing cache reads 0 as \"use the default\"; remove the line for the default, or give at least 1")
+	}
+	return time.Duration(n) * unit, nil
 }
 
 // secretKey reports whether a property's value must never be quoted.
@@ -533,9 +627,36 @@ type Builders struct {
 	// with the client ID and token file from AZURE_CLIENT_ID and
 	// AZURE_FEDERATED_TOKEN_FILE as in the Java handler.
 	AzureWorkloadIdentity func(spec SourceSpec) (oauthbearer.TokenSource, error)
-	// Getenv reads the environment for the default workload identity
-	// builder. Default os.Getenv.
+	// Getenv reads the environment: AllowedURLsEnv, and the settings of
+	// the default workload identity builder. Default os.Getenv.
 	Getenv func(string) string
+	// AllowedURLs are the token endpoints the file may name, as Kafka's
+	// org.apache.kafka.sasl.oauthbearer.allowed.urls system property
+	// (CVE-2025-27817) restricts them: Build refuses a
+	// sasl.oauthbearer.token.endpoint.url that is not one of them, before
+	// any builder runs or any request is made. Entries are trimmed and
+	// compared with the whole URL exactly (scheme, host, port, path and
+	// query as written; no case folding or normalisation), as Kafka does.
+	//
+	// Nil means unset: the environment variable [AllowedURLsEnv] applies
+	// (comma-separated, as Kafka's system property). When neither is set,
+	// only the Azure identity endpoints of the confluent-oauth-extensions
+	// forms are allowed: the IMDS URL at http://169.254.169.254 (any
+	// query) and Entra ID's authority hosts login.microsoftonline.com,
+	// login.microsoftonline.us and login.chinacloudapi.cn (any path).
+	// Every other endpoint, such as a client-credentials identity
+	// provider's, must be listed, as Kafka 4 requires for its own handler.
+	// A non-nil empty slice allows nothing.
+	//
+	// Why this default: Kafka 3.9.1 allows every URL when the property is
+	// unset and Kafka 4 none. A file is text that may come from elsewhere
+	// (a tenant, a ticket, a config service): the endpoint it names
+	// receives the client secret or the workload's federated token, so an
+	// unlisted endpoint is refused as in Kafka 4. The Azure endpoints are
+	// the exception because their hosts are Microsoft's, the Java handler
+	// for those forms never required the property, and the guides' files
+	// keep working unchanged.
+	AllowedURLs []string
 	// HTTPClient is used for client credentials. Default: a client with a
 	// 30s timeout.
 	HTTPClient *http.Client
@@ -548,6 +669,9 @@ func (c *ClientConfig) Build(b *Builders) (*oauthbearer.ExtensionSource, error) 
 	var bb Builders
 	if b != nil {
 		bb = *b
+	}
+	if err := c.checkAllowed(&bb); err != nil {
+		return nil, err
 	}
 	var src oauthbearer.TokenSource
 	var err error

@@ -246,7 +246,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 `, KafkaHandlerClass, srv.TokenURL())
 	c, err := ParseClientProperties([]byte(in))
 	require.NoError(t, err)
-	src, err := c.Build(nil)
+	src, err := c.Build(&Builders{AllowedURLs: []string{srv.TokenURL()}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
@@ -293,6 +293,6 @@ func TestBuildAzureDefaults(t *testing.T) {
 	m, err := ParseClientProperties([]byte(strings.Replace(seedIMDS, "169.254.169.254", "127.0.0.1:8080", 1)))
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:8080", m.Source.IMDSEndpoint)
-	_, err = m.Build(nil)
+	_, err = m.Build(&Builders{AllowedURLs: []string{m.TokenEndpoint.Value}})
 	require.ErrorContains(t, err, "Builders.AzureManagedIdentity")
 }

@@ -12,7 +12,9 @@
 //     OAuthBearerLoginCallbackHandler performs;
 //   - [ParseClientProperties]: migration from a Java client.properties
 //     file (confluent-oauth-extensions or Kafka's handler) to a described
-//     token source, built with [ClientConfig.Build].
+//     token source, built with [ClientConfig.Build], which contacts only
+//     token endpoints on an allow-list ([Builders.AllowedURLs] or the
+//     environment variable [AllowedURLsEnv], as Kafka's system property).
 //
 // Every source is wrapped in an [oauthbearer.Cache]. Errors start with
 // "confluent:", name the setting, end with the fix and never contain a

@@ -287,8 +287,29 @@ func FuzzParseJAAS(f *testing.F) {
 // ParseClientProperties. Invariant: a secret (the value of a secret
 // property such as ...client.secret, or a secret option of
 // sasl.jaas.config such as clientSecret) appears neither in the error nor
-// in the printed configuration.
+// in the printed configuration; and whatever parses has CacheOptions the
+// cache accepts (the parser's numeric ranges are the cache's own).
 func FuzzClientProperties(f *testing.F) {
+	f.Add([]byte(`security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?resource=api://kafka
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+sasl.login.refresh.window.factor=0.9
+sasl.login.refresh.window.jitter=0.1
+sasl.login.retry.backoff.ms=100
+sasl.login.retry.backoff.max.ms=10000
+sasl.login.connect.timeout.ms=9223372036854
+`))
+	// Kafka's range, not the cache's: a parse error, never a config that
+	// fails in Build.
+	f.Add([]byte(`security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?resource=api://kafka
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+sasl.login.refresh.window.jitter=0.15
+`))
 	f.Add([]byte(`bootstrap.servers=pkc-1.westeurope.azure.confluent.cloud:9092
 security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER
@@ -341,6 +362,7 @@ sasl.mechanism=PLAIN
 			out = err.Error()
 		} else {
 			out = fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg)
+			require.NoError(t, cfg.Cache.Validate(), "the parser accepted CacheOptions the cache refuses")
 		}
 		pub := strings.Join(public, "\x00")
 		for _, s := range secrets {

@@ -183,7 +183,9 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			cfg, err := confluent.ParseClientProperties([]byte(properties))
 			require.NoError(t, err)
 			require.Equal(t, []string{b.Addr}, cfg.BootstrapServers)
-			src, err := cfg.Build(nil)
+			// The file's token endpoint must be on the allow-list, as for a
+			// Kafka 4 Java client.
+			src, err := cfg.Build(&confluent.Builders{AllowedURLs: []string{oauth.TokenURL()}})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src

@@ -159,52 +159,6 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 	return c, nil
 }
 
-func (o *CacheOptions) setDefaults() error {
-	if o.Name == "" {
-		o.Name = "token source"
-	}
-	if o.RefreshFraction == 0 {
-		o.RefreshFraction = 0.8
-	}
-	if o.RefreshFraction < 0.5 || o.RefreshFraction > 0.9 {
-		return fmt.Errorf("oauthbearer: CacheOptions.RefreshFraction is %v; use a value from 0.5 to 0.9 (default 0.8)", o.RefreshFraction)
-	}
-	if o.Jitter == 0 {
-		o.Jitter = 0.02
-	}
-	if o.Jitter < 0 || o.Jitter > 0.1 {
-		return fmt.Errorf("oauthbearer: CacheOptions.Jitter is %v; use a value from 0 to 0.1 (default 0.02)", o.Jitter)
-	}
-	for _, d := range []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"SafetyMargin", &o.SafetyMargin, time.Minute},
-		{"MaxLifetime", &o.MaxLifetime, 24 * time.Hour},
-		{"FetchTimeout", &o.FetchTimeout, 30 * time.Second},
-		{"MinBackoff", &o.MinBackoff, 500 * time.Millisecond},
-		{"MaxBackoff", &o.MaxBackoff, time.Minute},
-	} {
-		if *d.v < 0 {
-			return fmt.Errorf("oauthbearer: CacheOptions.%s is %s; it must not be negative (0 means the default %s)", d.name, *d.v, d.def)
-		}
-		if *d.v == 0 {
-			*d.v = d.def
-		}
-	}
-	if o.MaxBackoff < o.MinBackoff {
-		return fmt.Errorf("oauthbearer: CacheOptions.MaxBackoff (%s) is less than MinBackoff (%s); raise MaxBackoff", o.MaxBackoff, o.MinBackoff)
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Clock == nil {
-		o.Clock = systemClock{}
-	}
-	return nil
-}
-
 // Token returns the held token while it is usable. Without a usable token
 // it waits for a fetch, or until ctx ends.
 //

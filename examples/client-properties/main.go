@@ -49,6 +49,10 @@ type config struct {
 	bootstrap string
 	topic     string
 	records   int
+	// allowedURLs are the token endpoints the file may name (empty: the
+	// environment variable confluent.AllowedURLsEnv, else the built-in
+	// Azure endpoints).
+	allowedURLs string
 }
 
 func main() {
@@ -58,6 +62,7 @@ func main() {
 	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "bootstrap servers, like --bootstrap-server; default: the file's bootstrap.servers (env KAFKA_BOOTSTRAP)")
 	flag.StringVar(&cfg.topic, "topic", "properties-demo", "topic to produce to and consume from")
 	flag.IntVar(&cfg.records, "records", 3, "how many records to produce and consume")
+	flag.StringVar(&cfg.allowedURLs, "allowed-urls", "", "token endpoints the file may name, comma-separated, as Kafka's -D"+confluent.AllowedURLsEnv+"; default: that environment variable, else only the Azure identity endpoints")
 	flag.Parse()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -116,6 +121,12 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 
+	if cfg.allowedURLs != "" {
+		if builders == nil {
+			builders = &confluent.Builders{}
+		}
+		builders.AllowedURLs = strings.Split(cfg.allowedURLs, ",")
+	}
 	src, err := cc.Build(builders)
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ acks=1
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, &out, config{file: file, topic: "orders", records: 2}), out.String())
+	require.NoError(t, run(ctx, &out, config{file: file, topic: "orders", records: 2, allowedURLs: idp.TokenURL()}), out.String())
 	s := out.String()
 	assert.Contains(t, s, "OAuth client credentials for client orders-svc")
 	assert.Equal(t, 2, strings.Count(s, `consumed "record`))

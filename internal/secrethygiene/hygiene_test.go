@@ -268,7 +268,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	require.NoError(t, err)
 	c.value(cfg)
 	c.value(cfg.Source)
-	src, err := cfg.Build(&confluent.Builders{HTTPClient: s.Client()})
+	src, err := cfg.Build(&confluent.Builders{HTTPClient: s.Client(), AllowedURLs: []string{s.TokenURL()}})
 	require.NoError(t, err)
 	tok, err := src.Token(tctx(t))
 	require.Error(t, err, "the secret in the file is not the client's")

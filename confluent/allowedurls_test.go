@@ -1,0 +1,252 @@
+package confluent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+// The tests in this file fail before the allow-list (verified by making
+// checkAllowed return nil): Build accepted every token endpoint a file
+// named, so the refused cases built a source, and a file's workload
+// identity endpoint on any https host was handed to the builder.
+
+// ccProperties is a Kafka client-credentials file naming endpoint on
+// line 4.
+func ccProperties(endpoint string) string {
+	return fmt.Sprintf(`security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=%s
+sasl.oauthbearer.token.endpoint.url=%s
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+    clientId='app-1' clientSecret='s3cret-value' scope='kafka';
+`, KafkaHandlerClass, endpoint)
+}
+
+func noEnv(string) string { return "" }
+
+func envWith(v string) func(string) string {
+	return func(k string) string {
+		if k == AllowedURLsEnv {
+			return v
+		}
+		return ""
+	}
+}
+
+func ccServer(t *testing.T) *oauthbearertest.ClientCredentialsServer {
+	return oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{
+		Issuer:  oauthbearertest.NewIssuer(t, nil),
+		Clients: map[string]oauthbearertest.OAuthClient{"app-1": {Secret: "s3cret-value", Scopes: []string{"kafka"}}},
+	})
+}
+
+// requireRefused checks the refusal: a *PropertyError on the endpoint's
+// key and line, matching ErrURLNotAllowed, quoting the URL without user
+// info or query, and saying what to set.
+func requireRefused(t *testing.T, err error, line int) {
+	t.Helper()
+	require.Error(t, err)
+	require.ErrorIs(t, err, ErrURLNotAllowed)
+	var pe *PropertyError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "sasl.oauthbearer.token.endpoint.url", pe.Key)
+	assert.Equal(t, line, pe.Line)
+	msg := err.Error()
+	assert.Contains(t, msg, fmt.Sprintf("line %d: sasl.oauthbearer.token.endpoint.url: the token endpoint ", line))
+	assert.Contains(t, msg, "Builders.AllowedURLs")
+	assert.Contains(t, msg, "#token-endpoint-not-allowed")
+	assert.NotContains(t, msg, "s3cret")
+}
+
+func TestAllowedURLsRefusedByDefault(t *testing.T) {
+	t.Parallel()
+	srv := ccServer(t)
+	c, err := ParseClientProperties([]byte(ccProperties(srv.TokenURL())))
+	require.NoError(t, err)
+	src, err := c.Build(&Builders{Getenv: noEnv})
+	if src != nil {
+		_ = src.Close()
+	}
+	requireRefused(t, err, 4)
+	assert.Contains(t, err.Error(), AllowedURLsEnv, "the default's fix names both settings")
+	assert.Contains(t, err.Error(), srv.TokenURL())
+	assert.Empty(t, srv.Granted(), "nothing was sent")
+}
+
+func TestAllowedURLsRefusalQuotesNoUserInfoOrQuery(t *testing.T) {
+	t.Parallel()
+	c, err := ParseClientProperties([]byte(ccProperties("https://alice:pa55word@idp.example.com/oauth2/token?client_secret=qu3ry")))
+	require.NoError(t, err)
+	_, err = c.Build(&Builders{Getenv: noEnv})
+	requireRefused(t, err, 4)
+	assert.Contains(t, err.Error(), "https://idp.example.com/oauth2/token is not allowed")
+	assert.NotContains(t, err.Error(), "pa55word")
+	assert.NotContains(t, err.Error(), "qu3ry")
+}
+
+func TestAllowedURLsOptionAllows(t *testing.T) {
+	t.Parallel()
+	srv := ccServer(t)
+	c, err := ParseClientProperties([]byte(ccProperties(srv.TokenURL())))
+	require.NoError(t, err)
+	src, err := c.Build(&Builders{AllowedURLs: []string{"https://idp.example.com/token", " " + srv.TokenURL() + " "}, Getenv: noEnv})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "app-1", tok.Principal)
+	assert.Equal(t, []string{"app-1"}, srv.Granted())
+}
+
+func TestAllowedURLsEnvHonoured(t *testing.T) {
+	t.Parallel()
+	srv := ccServer(t)
+	c, err := ParseClientProperties([]byte(ccProperties(srv.TokenURL())))
+	require.NoError(t, err)
+
+	src, err := c.Build(&Builders{Getenv: envWith("https://idp.example.com/token, " + srv.TokenURL() + " ,")})
+	require.NoError(t, err, "the environment variable, comma-separated and trimmed as Kafka's property")
+	_ = src.Close()
+
+	_, err = c.Build(&Builders{Getenv: envWith("https://idp.example.com/token")})
+	requireRefused(t, err, 4)
+	assert.Contains(t, err.Error(), "it is not in the environment variable "+AllowedURLsEnv+" (1 entries")
+}
+
+func TestAllowedURLsOptionOverridesEnv(t *testing.T) {
+	t.Parallel()
+	srv := ccServer(t)
+	c, err := ParseClientProperties([]byte(ccProperties(srv.TokenURL())))
+	require.NoError(t, err)
+
+	_, err = c.Build(&Builders{AllowedURLs: []string{"https://idp.example.com/token"}, Getenv: envWith(srv.TokenURL())})
+	requireRefused(t, err, 4)
+	assert.Contains(t, err.Error(), "it is not in Builders.AllowedURLs (1 entries")
+	assert.Contains(t, err.Error(), "which overrides the environment variable")
+
+	_, err = c.Build(&Builders{AllowedURLs: []string{}, Getenv: envWith(srv.TokenURL())})
+	requireRefused(t, err, 4) // a non-nil empty list allows nothing
+
+	src, err := c.Build(&Builders{AllowedURLs: []string{srv.TokenURL()}, Getenv: envWith("https://idp.example.com/token")})
+	require.NoError(t, err)
+	_ = src.Close()
+
+	src, err = c.Build(&Builders{AllowedURLs: nil, Getenv: envWith(srv.TokenURL())})
+	require.NoError(t, err, "nil is unset: the environment applies")
+	_ = src.Close()
+}
+
+// TestAllowedURLsComparedAsKafka: Kafka 4 (ConfigurationUtils) splits
+// the property at commas, trims each entry and the configured value, and
+// tests set membership: whole URL, exact, no case folding, no
+// normalisation, no prefixes.
+func TestAllowedURLsComparedAsKafka(t *testing.T) {
+	t.Parallel()
+	const u = "https://idp.example.com/oauth2/token"
+	for name, tc := range map[string]struct {
+		env, fileURL string
+		allowed      bool
+	}{
+		"exact":                         {u, u, true},
+		"entry trimmed":                 {"\t " + u + "  ", u, true},
+		"value trimmed":                 {u, u + "   ", true},
+		"one of several":                {"https://a.example.com/t," + u + ",https://b.example.com/t", u, true},
+		"trailing slash differs":        {u + "/", u, false},
+		"host case differs":             {"https://IDP.example.com/oauth2/token", u, false},
+		"scheme case differs":           {"HTTPS://idp.example.com/oauth2/token", u, false},
+		"default port written":          {"https://idp.example.com:443/oauth2/token", u, false},
+		"query added in file":           {u, u + "?tenant=x", false},
+		"prefix is not a match":         {"https://idp.example.com/", u, false},
+		"host only is not a match":      {"idp.example.com", u, false},
+		"percent-encoding differs":      {"https://idp.example.com/oauth2/%74oken", u, false},
+		"only commas allow nothing":     {" , ,", u, false},
+		"empty env means the default":   {"", u, false},
+		"empty env default allows IMDS": {"", "http://169.254.169.254/metadata/identity/oauth2/token?resource=x", true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := &ClientConfig{TokenEndpoint: Property{Key: "sasl.oauthbearer.token.endpoint.url", Value: tc.fileURL, Line: 7}}
+			err := c.checkAllowed(&Builders{Getenv: envWith(tc.env)})
+			if tc.allowed {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrURLNotAllowed)
+			assert.Contains(t, err.Error(), "line 7: sasl.oauthbearer.token.endpoint.url")
+		})
+	}
+}
+
+// TestAllowedURLsDefaultAzure: with no allow-list, the guides' IMDS and
+// workload identity files build unchanged, and anything else is refused
+// before a builder runs: a workload identity file naming another https
+// host would otherwise send the federated token there.
+func TestAllowedURLsDefaultAzure(t *testing.T) {
+	t.Parallel()
+	var built []SourceSpec
+	fake := func(spec SourceSpec) (oauthbearer.TokenSource, error) {
+		built = append(built, spec)
+		return oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "v", Expiry: time.Now().Add(time.Hour)}), nil
+	}
+	b := &Builders{AzureManagedIdentity: fake, AzureWorkloadIdentity: fake, Getenv: noEnv}
+	for _, in := range []string{
+		seedIMDS,
+		seedWorkload,
+		strings.Replace(seedWorkload, "login.microsoftonline.com", "login.microsoftonline.us", 1),
+		strings.Replace(seedWorkload, "login.microsoftonline.com", "login.chinacloudapi.cn", 1),
+	} {
+		c, err := ParseClientProperties([]byte(in))
+		require.NoError(t, err)
+		src, err := c.Build(b)
+		require.NoError(t, err)
+		_ = src.Close()
+	}
+	require.Len(t, built, 4)
+
+	for name, in := range map[string]string{
+		"lookalike authority":   strings.Replace(seedWorkload, "login.microsoftonline.com", "login.microsoftonline.com.evil.example", 1),
+		"other authority":       strings.Replace(seedWorkload, "login.microsoftonline.com", "idp.example.com", 1),
+		"authority with port":   strings.Replace(seedWorkload, "login.microsoftonline.com", "login.microsoftonline.com:8443", 1),
+		"IMDS on another host":  strings.Replace(seedIMDS, "169.254.169.254", "127.0.0.1:8080", 1),
+		"IMDS address and port": strings.Replace(seedIMDS, "169.254.169.254", "169.254.169.254:8080", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := ParseClientProperties([]byte(in))
+			require.NoError(t, err)
+			_, err = c.Build(&Builders{AzureManagedIdentity: fake, AzureWorkloadIdentity: fake, Getenv: noEnv})
+			requireRefused(t, err, 2)
+			assert.Contains(t, err.Error(), "with no allow-list set, only the Azure identity endpoints may be contacted")
+		})
+	}
+	assert.Len(t, built, 4, "no refused file reached a builder")
+
+	// Once an allow-list is set it is the whole list, as in Kafka: the
+	// built-in Azure endpoints are not added to it.
+	c, err := ParseClientProperties([]byte(seedIMDS))
+	require.NoError(t, err)
+	_, err = c.Build(&Builders{AzureManagedIdentity: fake, AllowedURLs: []string{"https://idp.example.com/token"}})
+	requireRefused(t, err, 2)
+	_, err = c.Build(&Builders{AzureManagedIdentity: fake, AllowedURLs: []string{c.TokenEndpoint.Value}})
+	require.NoError(t, err)
+}
+
+// TestAllowedURLsHandMadeConfig: a ClientConfig the caller fills in
+// (no TokenEndpoint from a file) is not checked.
+func TestAllowedURLsHandMadeConfig(t *testing.T) {
+	t.Parallel()
+	srv := ccServer(t)
+	c := &ClientConfig{Source: SourceSpec{Kind: SourceClientCredentials, TokenURL: srv.TokenURL(), ClientID: "app-1", ClientSecret: "s3cret-value", Scope: "kafka"}}
+	src, err := c.Build(&Builders{Getenv: noEnv})
+	require.NoError(t, err)
+	_ = src.Close()
+	assert.False(t, errors.Is(err, ErrURLNotAllowed))
+}

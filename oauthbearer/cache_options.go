@@ -1,0 +1,109 @@
+package oauthbearer
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// OptionError reports a [CacheOptions] field whose value a [Cache] cannot
+// use. Field names the field, so that code translating settings from
+// elsewhere (the confluent package's client.properties parser) can map it
+// back to the setting the user wrote.
+type OptionError struct {
+	// Field is the CacheOptions field, such as "Jitter".
+	Field string
+	msg   string
+}
+
+// Error reads "oauthbearer: CacheOptions.<Field> is <value>; <what to use>".
+func (e *OptionError) Error() string { return "oauthbearer: " + e.msg }
+
+// Detail is the message without the package prefix, for callers that
+// quote it inside their own error.
+func (e *OptionError) Detail() string { return e.msg }
+
+func optionErr(field, format string, a ...any) error {
+	return &OptionError{Field: field, msg: fmt.Sprintf(format, a...)}
+}
+
+// Validate reports whether [NewCache] accepts o, returning an
+// [*OptionError] naming the first field out of range. It is the one place
+// the cache's ranges are defined: NewCache calls it, and so does every
+// parser that translates text settings into CacheOptions. Zero fields mean
+// their defaults and are valid.
+func (o CacheOptions) Validate() error {
+	// o is a copy: filling in the defaults does not touch the caller's.
+	o.fillDefaults()
+	return o.checkRanges()
+}
+
+// setDefaults fills in the defaults and checks the ranges; NewCache uses
+// the result.
+func (o *CacheOptions) setDefaults() error {
+	o.fillDefaults()
+	return o.checkRanges()
+}
+
+// cacheDurations lists the duration fields with their defaults, in the
+// order they are checked.
+func (o *CacheOptions) cacheDurations() []struct {
+	name string
+	v    *time.Duration
+	def  time.Duration
+} {
+	return []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"SafetyMargin", &o.SafetyMargin, time.Minute},
+		{"MaxLifetime", &o.MaxLifetime, 24 * time.Hour},
+		{"FetchTimeout", &o.FetchTimeout, 30 * time.Second},
+		{"MinBackoff", &o.MinBackoff, 500 * time.Millisecond},
+		{"MaxBackoff", &o.MaxBackoff, time.Minute},
+	}
+}
+
+func (o *CacheOptions) fillDefaults() {
+	if o.Name == "" {
+		o.Name = "token source"
+	}
+	if o.RefreshFraction == 0 {
+		o.RefreshFraction = 0.8
+	}
+	if o.Jitter == 0 {
+		o.Jitter = 0.02
+	}
+	for _, d := range o.cacheDurations() {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+}
+
+// checkRanges checks filled-in options. NaN compares false with
+// everything, so each range is written as "inside", not "not outside".
+func (o *CacheOptions) checkRanges() error {
+	if !(o.RefreshFraction >= 0.5 && o.RefreshFraction <= 0.9) {
+		return optionErr("RefreshFraction", "CacheOptions.RefreshFraction is %v; use a value from 0.5 to 0.9 (default 0.8)", o.RefreshFraction)
+	}
+	if !(o.Jitter >= 0 && o.Jitter <= 0.1) {
+		return optionErr("Jitter", "CacheOptions.Jitter is %v; use a value from 0 to 0.1 (default 0.02)", o.Jitter)
+	}
+	for _, d := range o.cacheDurations() {
+		if *d.v < 0 {
+			return optionErr(d.name, "CacheOptions.%s is %s; it must not be negative (0 means the default %s)", d.name, *d.v, d.def)
+		}
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		return optionErr("MaxBackoff", "CacheOptions.MaxBackoff (%s) is less than MinBackoff (%s); raise MaxBackoff", o.MaxBackoff, o.MinBackoff)
+	}
+	return nil
+}
