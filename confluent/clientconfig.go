@@ -536,8 +536,10 @@ type Builders struct {
 	// Getenv reads the environment for the default workload identity
 	// builder. Default os.Getenv.
 	Getenv func(string) string
-	// HTTPClient is used for client credentials. Default: a client with a
-	// 30s timeout.
+	// HTTPClient is used for client credentials, on a shallow copy that
+	// never follows redirects (see [ClientCredentialsOptions.HTTPClient]).
+	// Default: a client with a 30s timeout that keeps no idle
+	// connections.
 	HTTPClient *http.Client
 }
 
