@@ -151,6 +151,9 @@ func (e *RedirectError) Error() string {
 // Is reports whether target is [oauthbearer.ErrRedirectRefused].
 func (e *RedirectError) Is(target error) bool { return target == oauthbearer.ErrRedirectRefused }
 
+// NonRetriable tells azcore's retry policy not to retry the request.
+func (e *RedirectError) NonRetriable() {}
+
 // Origin returns u's scheme and host ("https://host:port"), the only parts
 // of a URL chosen by someone else that are safe to quote.
 func Origin(u *url.URL) string {
