@@ -206,7 +206,7 @@ func limitBodies(co *azcore.ClientOptions) {
 type limitedTransport struct{ next policy.Transporter }
 
 func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
-	resp, err := idphttp.Do(l.next, req)
+	resp, err := idphttp.Do(l.next, "azure", req)
 	var re *idphttp.RedirectError
 	if errors.As(err, &re) {
 		if slot, ok := req.Context().Value(redirectKey{}).(*redirectSlot); ok {

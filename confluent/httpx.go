@@ -119,7 +119,7 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 	if setAuth != nil {
 		setAuth(req)
 	}
-	resp, err := idphttp.Do(client, req)
+	resp, err := idphttp.Do(client, "confluent", req)
 	if err != nil {
 		var re *idphttp.RedirectError
 		if errors.As(err, &re) {

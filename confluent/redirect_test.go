@@ -75,7 +75,7 @@ func redirectSources(t *testing.T) map[string]func(endpoint string, client *http
 func TestTokenRequestsRefuseRedirects(t *testing.T) {
 	t.Parallel()
 	for name, newSrc := range redirectSources(t) {
-		for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect, http.StatusFound} {
 			for _, to := range []struct{ scheme, host string }{{"http", redirecttest.TrapHost}, {"https", redirecttest.TrapHost}, {"http", redirecttest.IdPHost}} {
 				t.Run(fmt.Sprintf("%s/%d/%s/%s", name, status, to.scheme, to.host), func(t *testing.T) {
 					t.Parallel()

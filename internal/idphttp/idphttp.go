@@ -97,29 +97,51 @@ func refuse(source string) func(*http.Request, []*http.Request) error {
 // Do sends req with d, returning a refused redirect as the
 // [*RedirectError] itself rather than inside the *url.Error that
 // http.Client wraps it in, whose message quotes the whole Location,
-// query included.
-func Do(d Doer, req *http.Request) (*http.Response, error) {
+// query included. A redirect that d returned without following (Go does
+// not follow a 307 or 308 whose body it cannot replay; the AWS SDK's
+// client returns 301 and 302 as they are) is a [*RedirectError] too, so
+// the caller sees one error whatever the client did.
+func Do(d Doer, source string, req *http.Request) (*http.Response, error) {
 	resp, err := d.Do(req)
-	if err == nil {
-		return resp, nil
-	}
-	var re *RedirectError
-	if errors.As(err, &re) {
-		if resp != nil && resp.Body != nil {
-			_ = resp.Body.Close()
+	if err != nil {
+		var re *RedirectError
+		if errors.As(err, &re) {
+			if resp != nil && resp.Body != nil {
+				_ = resp.Body.Close()
+			}
+			return nil, re
 		}
-		return nil, re
+		return resp, err
 	}
-	return resp, err
+	if isRedirect(resp.StatusCode) && resp.Header.Get("Location") != "" {
+		e := &RedirectError{Source: source, Endpoint: RedactURL(req.URL.String()), StatusCode: resp.StatusCode}
+		if loc, err := req.URL.Parse(resp.Header.Get("Location")); err == nil {
+			e.Location = Origin(loc)
+		}
+		_ = resp.Body.Close()
+		return nil, e
+	}
+	return resp, nil
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
 }
 
 // Guard wraps d so that its Do is [Do]. Use it where an SDK takes a
-// [Doer] and would quote the *url.Error.
-func Guard(d Doer) Doer { return guarded{d} }
+// [Doer] and would quote the *url.Error or read the 3xx reply.
+func Guard(d Doer, source string) Doer { return guarded{d, source} }
 
-type guarded struct{ d Doer }
+type guarded struct {
+	d      Doer
+	source string
+}
 
-func (g guarded) Do(req *http.Request) (*http.Response, error) { return Do(g.d, req) }
+func (g guarded) Do(req *http.Request) (*http.Response, error) { return Do(g.d, g.source, req) }
 
 // RedirectError reports a token endpoint that answered with a redirect,
 // which was not followed: the credential in the request was not sent to
