@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,9 +36,9 @@ var redirectTargets = []struct{ scheme, host string }{
 // entraRedirecting serves Entra's OpenID discovery normally and answers
 // every token POST with status to location.
 func entraRedirecting(b *redirecttest.Bench, t *testing.T, status int, location string) string {
-	var base string
+	var base atomic.Value // the server's URL is known once it listens
 	discovery := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tb := base + "/" + redirectTenant
+		tb := base.Load().(string) + "/" + redirectTenant
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"token_endpoint":         tb + "/oauth2/v2.0/token",
@@ -48,8 +49,8 @@ func entraRedirecting(b *redirecttest.Bench, t *testing.T, status int, location 
 	})
 	isPost := func(r *http.Request) bool { return r.Method == http.MethodPost }
 	s := b.Serve(t, redirecttest.Redirect(status, location, isPost, discovery), true)
-	base = redirecttest.URLAt(s, redirecttest.IdPHost)
-	return base
+	base.Store(redirecttest.URLAt(s, redirecttest.IdPHost))
+	return base.Load().(string)
 }
 
 // TestWorkloadIdentityRefusesRedirects: Entra's token endpoint answering

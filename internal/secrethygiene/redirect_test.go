@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,15 +77,15 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		c.secret("redirected federated token", federated)
 		file := filepath.Join(t.TempDir(), "token")
 		require.NoError(t, os.WriteFile(file, []byte(federated), 0o600))
-		var base string
+		var base atomic.Value // the server's URL is known once it listens
 		discovery := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tb := base + "/" + tenant
+			tb := base.Load().(string) + "/" + tenant
 			_ = json.NewEncoder(w).Encode(map[string]string{"token_endpoint": tb + "/oauth2/v2.0/token",
 				"authorization_endpoint": tb + "/oauth2/v2.0/authorize", "issuer": tb + "/v2.0"})
 		})
-		base = redirect(func(r *http.Request) bool { return r.Method == http.MethodPost }, discovery)
+		base.Store(redirect(func(r *http.Request) bool { return r.Method == http.MethodPost }, discovery))
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant,
-			TokenFilePath: file, AuthorityHost: base + "/", DisableInstanceDiscovery: true, Getenv: func(string) string { return "" },
+			TokenFilePath: file, AuthorityHost: base.Load().(string) + "/", DisableInstanceDiscovery: true, Getenv: func(string) string { return "" },
 			ClientOptions: azcore.ClientOptions{Transport: b.Client(), Retry: noRetry}, Logger: c.log, Cache: fastCache(c)})
 		require.NoError(t, err)
 		useErr(t, c, "redirected azure workload identity", src)
