@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -25,7 +27,14 @@ func loadConfig(ctx context.Context, cfg *sdkaws.Config, region, field string) (
 	if cfg != nil {
 		c = cfg.Copy()
 	} else {
-		var opts []func(*config.LoadOptions) error
+		// The credential providers of the default chain (web identity,
+		// ECS, IMDS, SSO) keep no idle connection either. It must stay a
+		// BuildableClient, the only kind to which the loader can add
+		// AWS_CA_BUNDLE; so these providers keep the SDK's redirect
+		// policy (307 and 308 only, and Go follows neither for a request
+		// whose body it cannot replay, as the SDK's are).
+		opts := []func(*config.LoadOptions) error{config.WithHTTPClient(awshttp.NewBuildableClient().
+			WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true }).WithTimeout(idphttp.DefaultTimeout))}
 		if region != "" {
 			opts = append(opts, config.WithRegion(region))
 		}
@@ -117,4 +126,29 @@ func cacheOptions(o *oauthbearer.CacheOptions, name string) *oauthbearer.CacheOp
 		c.Name = name
 	}
 	return &c
+}
+
+// httpClient applies the module's identity-provider HTTP policy to an AWS
+// SDK client: redirects are never followed (the signed request carries
+// the session token in X-Amz-Security-Token, which Go forwards to any
+// host, and the SDK's own client follows 307 and 308), and a refused
+// redirect is returned as the *idphttp.RedirectError. nil and the SDK's
+// BuildableClient become a client with the same transport settings but
+// no keep-alives (a source fetches a few times an hour; without an idle
+// connection no connection goroutine outlives its Close) and, unless
+// set, a 30s timeout (BuildableClient's read timeout is not kept). A
+// caller's *http.Client is copied, not modified. Other implementations
+// cannot be changed: they must not follow redirects themselves.
+func httpClient(c sdkaws.HTTPClient) sdkaws.HTTPClient {
+	switch c := c.(type) {
+	case nil:
+		return idphttp.Guard(idphttp.Client(nil, "aws"), "aws")
+	case *http.Client:
+		return idphttp.Guard(idphttp.Client(c, "aws"), "aws")
+	case *awshttp.BuildableClient:
+		tr := c.GetTransport()
+		tr.DisableKeepAlives = true
+		return idphttp.Guard(idphttp.Client(&http.Client{Transport: tr, Timeout: cmp.Or(c.GetTimeout(), idphttp.DefaultTimeout)}, "aws"), "aws")
+	}
+	return idphttp.Guard(c, "aws")
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -76,12 +78,16 @@ type WebIdentityOptions struct {
 	// Endpoint overrides the STS endpoint URL, such as a VPC endpoint or
 	// a local emulator. Default: the regional endpoint
 	// https://sts.<region>.amazonaws.com, or AWS_ENDPOINT_URL_STS /
-	// AWS_ENDPOINT_URL when set. The global endpoint
+	// AWS_ENDPOINT_URL when set. Whatever its source, it must be https,
+	// or http to a loopback host (local emulators). The global endpoint
 	// https://sts.amazonaws.com is refused.
 	Endpoint string
 
 	// Config is the AWS SDK configuration: credentials, HTTP client,
-	// region. It is copied, not modified. Default:
+	// region. It is copied, not modified. Its HTTPClient (an *http.Client
+	// or the SDK's BuildableClient) is used on a copy that never follows
+	// redirects; other HTTPClient implementations must not follow them
+	// either. The SDK's default client is used without keep-alives. Default:
 	// config.LoadDefaultConfig, the SDK's standard chain (environment,
 	// shared files, EKS web identity or Pod Identity, ECS, EC2 instance
 	// role).
@@ -148,26 +154,49 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 	w.creds = cfg.Credentials
 	w.client = sts.NewFromConfig(cfg, func(so *sts.Options) {
 		so.Retryer = sdkaws.NopRetryer{}
-		// The SDK's XML decoder buffers character data without a bound:
-		// read replies through a size limit.
-		so.HTTPClient = bodylimit.Client(so.HTTPClient, bodylimit.Default)
+		// Never follow a redirect (the signed request carries the session
+		// token in X-Amz-Security-Token, which Go forwards to any host),
+		// and read replies through a size limit: the SDK's XML decoder
+		// buffers character data without a bound.
+		so.HTTPClient = bodylimit.Client(httpClient(so.HTTPClient), bodylimit.Default)
 		if o.Endpoint != "" {
 			so.BaseEndpoint = sdkaws.String(o.Endpoint)
 		}
 	})
 	if ep := w.client.Options().BaseEndpoint; ep != nil {
-		w.endpoint = *ep
+		w.endpoint = idphttp.RedactURL(*ep)
 		u, err := url.Parse(*ep)
 		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("aws: the STS endpoint %q is not a URL; set WebIdentityOptions.Endpoint (or AWS_ENDPOINT_URL_STS) to a URL such as https://sts.us-east-1.amazonaws.com", *ep)
+			return nil, fmt.Errorf("aws: the STS endpoint %q is not a URL; set WebIdentityOptions.Endpoint (or AWS_ENDPOINT_URL_STS) to a URL such as https://sts.us-east-1.amazonaws.com", w.endpoint)
 		}
 		if strings.EqualFold(strings.TrimSuffix(u.Hostname(), "."), "sts.amazonaws.com") {
-			return nil, fmt.Errorf("aws: the STS endpoint %q is the global endpoint, which does not serve GetWebIdentityToken; use the regional endpoint https://sts.%s.amazonaws.com", *ep, cfg.Region)
+			return nil, fmt.Errorf("aws: the STS endpoint %q is the global endpoint, which does not serve GetWebIdentityToken; use the regional endpoint https://sts.%s.amazonaws.com", w.endpoint, cfg.Region)
+		}
+		// SigV4 headers, the session token and the issued JWT must not
+		// cross a network in clear text.
+		if err := idphttp.CheckEndpoint("aws", endpointSetting(o, *ep), *ep); err != nil {
+			return nil, err
 		}
 	} else {
 		w.endpoint = "https://sts." + cfg.Region + ".amazonaws.com"
 	}
 	return oauthbearer.NewCache(w, cacheOptions(o.Cache, "aws sts web identity"))
+}
+
+// endpointSetting names where the STS endpoint ep came from, as the user
+// wrote it.
+func endpointSetting(o WebIdentityOptions, ep string) string {
+	switch {
+	case o.Endpoint != "":
+		return "WebIdentityOptions.Endpoint"
+	case o.Config != nil && o.Config.BaseEndpoint != nil && *o.Config.BaseEndpoint == ep:
+		return "WebIdentityOptions.Config.BaseEndpoint"
+	case o.Config == nil && os.Getenv("AWS_ENDPOINT_URL_STS") == ep:
+		return "AWS_ENDPOINT_URL_STS"
+	case o.Config == nil && os.Getenv("AWS_ENDPOINT_URL") == ep:
+		return "AWS_ENDPOINT_URL"
+	}
+	return "the STS endpoint (endpoint_url in the shared config profile, or WebIdentityOptions.Endpoint)"
 }
 
 func (w *webIdentity) validate(o *WebIdentityOptions) error {
@@ -325,6 +354,10 @@ func (c clippedError) Unwrap() error { return c.err }
 // permanent for configuration and permission problems, transient for
 // throttling, server errors and network trouble.
 func (w *webIdentity) mapError(ctx context.Context, err error) error {
+	var refused *idphttp.RedirectError
+	if errors.As(err, &refused) {
+		return refused // permanent: the endpoint setting is wrong
+	}
 	err = clippedError{err}
 	if ctx.Err() != nil {
 		return fmt.Errorf("aws: GetWebIdentityToken at %s: %w", w.endpoint, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -103,6 +104,14 @@ func firstLine(s string) string {
 func classify(h hintContext, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("azure: %s: token request did not finish: %w", h.source, err)
+	}
+	var re *idphttp.RedirectError
+	if errors.As(err, &re) {
+		// Permanent: the endpoint setting is wrong, or something
+		// intercepts it; asking again gets the same redirect.
+		named := *re
+		named.Source = "azure: " + h.source
+		return &named
 	}
 	e := &Error{Source: h.source, Err: err}
 	var afe *azidentity.AuthenticationFailedError

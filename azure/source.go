@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -121,8 +122,12 @@ func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 	if forced {
 		tro.Claims = freshTokenClaims(time.Now())
 	}
-	at, err := cred.GetToken(ctx, tro)
+	slot := &redirectSlot{}
+	at, err := cred.GetToken(context.WithValue(ctx, redirectKey{}, slot), tro)
 	if err != nil {
+		if re := slot.get(); re != nil {
+			err = re
+		}
 		if forced {
 			s.invalidated.Store(true) // still owed a fresh token
 		}
@@ -178,14 +183,22 @@ func newCache(src oauthbearer.TokenSource, name string, log *slog.Logger, co *oa
 	return oauthbearer.NewCache(src, &c)
 }
 
-// limitBodies makes every reply azidentity receives be read through a size
-// limit. It wraps the transport itself because azcore's body-download
-// policy and MSAL read replies with io.ReadAll before any other policy
-// sees them.
+// limitBodies applies the module's identity-provider HTTP policy to the
+// transport azidentity uses: every reply is read through a size limit
+// (wrapping the transport itself, because azcore's body-download policy
+// and MSAL read replies with io.ReadAll before any other policy sees
+// them), and redirects are never followed, because a token request
+// carries a credential (the federated token as client_assertion, a client
+// secret, App Service's identity header) that must not reach the
+// Location. A caller's *http.Client gets the redirect policy on a shallow
+// copy; another policy.Transporter must not follow redirects itself.
 func limitBodies(co *azcore.ClientOptions) {
 	next := co.Transport
-	if next == nil {
-		next = defaultHTTPClient()
+	switch c := next.(type) {
+	case nil:
+		next = idphttp.Client(defaultHTTPClient(), "azure")
+	case *http.Client:
+		next = idphttp.Client(c, "azure")
 	}
 	co.Transport = limitedTransport{next: next}
 }
@@ -193,8 +206,39 @@ func limitBodies(co *azcore.ClientOptions) {
 type limitedTransport struct{ next policy.Transporter }
 
 func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
-	resp, err := l.next.Do(req)
+	resp, err := idphttp.Do(l.next, "azure", req)
+	var re *idphttp.RedirectError
+	if errors.As(err, &re) {
+		if slot, ok := req.Context().Value(redirectKey{}).(*redirectSlot); ok {
+			slot.set(re)
+		}
+	}
 	return bodylimit.Response(resp, bodylimit.Default), err
+}
+
+// redirectSlot carries a refused redirect from the transport back to the
+// fetch whose request it was (through the request's context): azidentity
+// and MSAL flatten transport errors into text, which errors.As cannot
+// reach, and would call a permanent refusal a network failure to retry.
+type redirectSlot struct {
+	mu  sync.Mutex
+	err *idphttp.RedirectError
+}
+
+type redirectKey struct{}
+
+func (s *redirectSlot) set(err *idphttp.RedirectError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *redirectSlot) get() *idphttp.RedirectError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // defaultHTTPClient mirrors azcore's default client (sdk/internal/transport,
@@ -203,13 +247,7 @@ func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
 // connection saves nothing, and without one no connection goroutine
 // outlives the source's Close.
 func defaultHTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		DisableKeepAlives:     true,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, Renegotiation: tls.RenegotiateFreelyAsClient},
-	}}
+	tr := idphttp.Transport()
+	tr.TLSClientConfig.Renegotiation = tls.RenegotiateFreelyAsClient
+	return &http.Client{Transport: tr, Timeout: idphttp.DefaultTimeout}
 }

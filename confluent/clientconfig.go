@@ -657,8 +657,10 @@ type Builders struct {
 	// for those forms never required the property, and the guides' files
 	// keep working unchanged.
 	AllowedURLs []string
-	// HTTPClient is used for client credentials. Default: a client with a
-	// 30s timeout.
+	// HTTPClient is used for client credentials, on a shallow copy that
+	// never follows redirects (see [ClientCredentialsOptions.HTTPClient]).
+	// Default: a client with a 30s timeout that keeps no idle
+	// connections.
 	HTTPClient *http.Client
 }
 

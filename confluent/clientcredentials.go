@@ -61,8 +61,12 @@ type ClientCredentialsOptions struct {
 	// Scope is the space-separated scope to request. Default: none.
 	Scope string
 
-	// HTTPClient sends the requests. Default: a client with a 30s
-	// timeout over http.DefaultTransport.
+	// HTTPClient sends the requests. Its redirect policy is replaced (on
+	// a shallow copy; yours is not modified): a redirect is never
+	// followed but returned as an error matching
+	// [oauthbearer.ErrRedirectRefused], so neither the secret nor the
+	// assertion reaches the Location. Default: a client with a 30s
+	// timeout that keeps no idle connections.
 	HTTPClient *http.Client
 
 	// Cache tunes the refreshing cache. Default: the
@@ -106,9 +110,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	if o.AssertionAudience == "" {
 		o.AssertionAudience = o.TokenURL
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = defaultClient()
-	}
+	o.HTTPClient = httpClient(o.HTTPClient)
 	var co oauthbearer.CacheOptions
 	if o.Cache != nil {
 		co = *o.Cache

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -26,7 +27,7 @@ const maxResponseBytes = 1 << 20
 
 // defaultHTTPTimeout bounds a request when the caller's context has no
 // deadline and the caller supplied no HTTP client.
-const defaultHTTPTimeout = 30 * time.Second
+const defaultHTTPTimeout = idphttp.DefaultTimeout
 
 // OAuthError is an error reply from an OAuth 2.0 token endpoint (the
 // Confluent Cloud STS or a client-credentials endpoint). It is permanent:
@@ -118,8 +119,12 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 	if setAuth != nil {
 		setAuth(req)
 	}
-	resp, err := client.Do(req)
+	resp, err := idphttp.Do(client, "confluent", req)
 	if err != nil {
+		var re *idphttp.RedirectError
+		if errors.As(err, &re) {
+			return tokenReply{}, re // permanent: the endpoint setting is wrong
+		}
 		// url.Error repeats the URL; ours has no secrets in it, but keep
 		// the message short and the cause matchable.
 		return tokenReply{}, oauthbearer.Transient(fmt.Errorf("confluent: %s is unreachable: %w", where, unwrapURLError(err)), 0)
@@ -218,14 +223,7 @@ func clip(s string) string {
 
 // redactURL drops the query and user info: they may hold identifiers we
 // do not need in messages, or (user info) secrets.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "the token endpoint"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
-}
+func redactURL(s string) string { return idphttp.RedactURL(s) }
 
 func unwrapURLError(err error) error {
 	var ue *url.Error
@@ -235,4 +233,7 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-func defaultClient() *http.Client { return &http.Client{Timeout: defaultHTTPTimeout} }
+// httpClient returns the client token requests use: a shallow copy of c
+// (nil: a client that keeps no idle connections, with a 30s timeout) that
+// never follows a redirect, so a credential never reaches a Location.
+func httpClient(c *http.Client) *http.Client { return idphttp.Client(c, "confluent") }

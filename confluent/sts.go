@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -36,8 +37,11 @@ type STSOptions struct {
 	// the STS's default (900 s).
 	ExpiresIn time.Duration
 
-	// HTTPClient sends the requests. Default: a client with a 30s
-	// timeout over http.DefaultTransport.
+	// HTTPClient sends the requests. Its redirect policy is replaced (on
+	// a shallow copy; yours is not modified): a redirect is never
+	// followed but returned as an error matching
+	// [oauthbearer.ErrRedirectRefused]. Default: a client with a 30s
+	// timeout that keeps no idle connections.
 	HTTPClient *http.Client
 
 	// Cache tunes the refreshing cache around the exchange. Default: the
@@ -88,9 +92,7 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if o.ExpiresIn < 0 || o.ExpiresIn%time.Second != 0 {
 		return nil, fmt.Errorf("confluent: STSOptions.ExpiresIn is %s; use whole seconds, or 0 for the STS default", o.ExpiresIn)
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = defaultClient()
-	}
+	o.HTTPClient = httpClient(o.HTTPClient)
 	var co oauthbearer.CacheOptions
 	if o.Cache != nil {
 		co = *o.Cache
@@ -130,18 +132,4 @@ func (s *stsSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 
 // checkEndpoint requires https, or http to a loopback host, so that
 // subject tokens and secrets never cross a network in clear text.
-func checkEndpoint(field, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("confluent: %s is %q, not an absolute URL; use https://host/path", field, redactURL(raw))
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if ccloud.IsLoopback(u.Hostname()) {
-			return nil
-		}
-	}
-	return fmt.Errorf("confluent: %s is %q; tokens and credentials are sent only over https (plain http is allowed for loopback test servers)", field, redactURL(raw))
-}
+func checkEndpoint(field, raw string) error { return idphttp.CheckEndpoint("confluent", field, raw) }

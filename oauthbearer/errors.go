@@ -9,6 +9,13 @@ import (
 // ErrClosed is returned by [Cache.Token] after [Cache.Close].
 var ErrClosed = errors.New("oauthbearer: token cache is closed")
 
+// ErrRedirectRefused is matched (errors.Is) by the error of every source
+// whose identity provider answered a token request with a redirect. The
+// module's sources never follow one, because the request carries a
+// credential that must not reach another URL; the error names the endpoint
+// and the Location's host. It is permanent: fix the endpoint setting.
+var ErrRedirectRefused = errors.New("oauthbearer: the token endpoint answered with a redirect, which was not followed")
+
 // TransientError marks a failure that is worth retrying: the identity
 // provider was unreachable, timed out, throttled the request or failed
 // with a server error. Errors not marked transient (bad configuration, a

@@ -63,6 +63,12 @@ type TransportOptions struct {
 // Transport is an [http.RoundTripper] that authenticates Schema Registry
 // requests with bearer tokens from an [oauthbearer.TokenSource].
 //
+// The token (and the Confluent headers) go only to the origin (scheme,
+// host and port) of the first request of a redirect chain: when an
+// http.Client follows a redirect to another origin, that request is sent
+// without them, as http.Client itself does with the caller's
+// Authorization header.
+//
 // It never modifies the caller's request: it sends a clone carrying
 // Authorization: Bearer <token> and, when configured, target-sr-cluster
 // and Confluent-Identity-Pool-Id (replacing any the caller set). This
@@ -119,7 +125,8 @@ func NewTransport(src oauthbearer.TokenSource, opts *TransportOptions) (*Transpo
 }
 
 // NewHTTPClient returns an *http.Client over [NewTransport], with a 30s
-// overall timeout, for franz-go's sr.HTTPClient or confluent-kafka-go's
+// overall timeout, that follows redirects within the origin (scheme, host
+// and port) of the request and refuses others with a [*RedirectError], for franz-go's sr.HTTPClient or confluent-kafka-go's
 // Config.HTTPClient. (franz-go's sr.DialTLSConfig needs a bare
 // *http.Transport; set TransportOptions.TLSClientConfig instead.)
 func NewHTTPClient(src oauthbearer.TokenSource, opts *TransportOptions) (*http.Client, error) {
@@ -127,7 +134,7 @@ func NewHTTPClient(src oauthbearer.TokenSource, opts *TransportOptions) (*http.C
 	if err != nil {
 		return nil, err
 	}
-	return &http.Client{Transport: t, Timeout: 30 * time.Second}, nil
+	return &http.Client{Transport: t, Timeout: 30 * time.Second, CheckRedirect: refuseCrossOrigin}, nil
 }
 
 // RoundTrip sends req with a bearer token, retrying once on 401.
@@ -135,6 +142,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req)
 		return nil, errors.New("schemaregistry: the request has no URL")
+	}
+	if o, ok := chainOrigin(req); !ok || !sameOrigin(o, req.URL) {
+		// A hop of a redirect to another origin (by a client other than
+		// NewHTTPClient's): http.Client dropped the caller's credentials
+		// for it, and so do we.
+		return t.base.RoundTrip(req)
 	}
 	if strings.EqualFold(req.URL.Scheme, "http") && !t.insecure && !ccloud.IsLoopback(req.URL.Hostname()) {
 		closeBody(req)
@@ -145,7 +158,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := t.base.RoundTrip(t.authorize(req, tok))
+	sent := t.authorize(req, tok)
+	resp, err := t.base.RoundTrip(sent)
+	if resp != nil && resp.Request == nil {
+		// Keep the redirect chain walkable for chainOrigin.
+		resp.Request = sent
+	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}

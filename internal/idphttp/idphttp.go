@@ -1,0 +1,218 @@
+// Package idphttp is the one HTTP policy of every identity-provider token
+// request the module makes (Confluent Cloud STS, OAuth client credentials,
+// Microsoft Entra ID and IMDS through azidentity, AWS STS through the AWS
+// SDK):
+//
+//   - redirects are never followed. A token request carries a credential
+//     (a subject token, a client secret, a client assertion, a federated
+//     token, SigV4 headers with a session token); a 307 or 308 would send
+//     it again to wherever the Location points, and Go keeps custom
+//     headers and, when only the scheme changes, Authorization. No token
+//     endpoint has a reason to redirect a POST, so a redirect is reported
+//     as a [*RedirectError] naming the endpoint and the Location's host;
+//   - the default client keeps no idle connections: a source fetches a
+//     few times an hour, so a kept connection saves nothing, and without
+//     one no connection goroutine outlives the source's Close;
+//   - endpoints are https, or plain http only to a loopback host
+//     ([CheckEndpoint]).
+//
+// Caller-supplied clients get the same redirect policy on a shallow copy;
+// theirs is never modified.
+package idphttp
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// DefaultTimeout bounds a whole request (connection, redirects refused,
+// reading the reply) of the default client.
+const DefaultTimeout = 30 * time.Second
+
+// troubleshootingURL is the guide the errors link to; docs' tests check
+// the anchors.
+const troubleshootingURL = "https://github.com/streamidentity/kafka-workload-identity/blob/main/docs/troubleshooting.md"
+
+func see(anchor string) string { return "see " + troubleshootingURL + "#" + anchor }
+
+// Doer is the one method of *http.Client that the SDKs call (azcore's
+// policy.Transporter, aws.HTTPClient).
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Transport returns the default client's transport: http.DefaultTransport's
+// settings (proxy from the environment, dial and TLS handshake timeouts,
+// HTTP/2), TLS 1.2 at least, and no keep-alives.
+func Transport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		DisableKeepAlives:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+}
+
+// Client returns a shallow copy of c whose CheckRedirect refuses every
+// redirect with a [*RedirectError] whose message starts with source ("confluent",
+// "aws", "azure"). A nil c gets the default client: [Transport] with a
+// [DefaultTimeout] overall timeout. c is not modified.
+func Client(c *http.Client, source string) *http.Client {
+	var cp http.Client
+	if c != nil {
+		cp = *c
+	} else {
+		cp = http.Client{Transport: Transport(), Timeout: DefaultTimeout}
+	}
+	cp.CheckRedirect = refuse(source)
+	return &cp
+}
+
+// refuse is a CheckRedirect that refuses every redirect. It runs before
+// the redirected request is sent, so the Location never receives it.
+func refuse(source string) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		e := &RedirectError{Source: source, Location: Origin(req.URL)}
+		if len(via) > 0 {
+			e.Endpoint = RedactURL(via[0].URL.String())
+		}
+		if req.Response != nil {
+			e.StatusCode = req.Response.StatusCode
+		}
+		return e
+	}
+}
+
+// Do sends req with d, returning a refused redirect as the
+// [*RedirectError] itself rather than inside the *url.Error that
+// http.Client wraps it in, whose message quotes the whole Location,
+// query included. A redirect that d returned without following (Go does
+// not follow a 307 or 308 whose body it cannot replay; the AWS SDK's
+// client returns 301 and 302 as they are) is a [*RedirectError] too, so
+// the caller sees one error whatever the client did.
+func Do(d Doer, source string, req *http.Request) (*http.Response, error) {
+	resp, err := d.Do(req)
+	if err != nil {
+		var re *RedirectError
+		if errors.As(err, &re) {
+			if resp != nil && resp.Body != nil {
+				_ = resp.Body.Close()
+			}
+			return nil, re
+		}
+		return resp, err
+	}
+	if isRedirect(resp.StatusCode) && resp.Header.Get("Location") != "" {
+		e := &RedirectError{Source: source, Endpoint: RedactURL(req.URL.String()), StatusCode: resp.StatusCode}
+		if loc, err := req.URL.Parse(resp.Header.Get("Location")); err == nil {
+			e.Location = Origin(loc)
+		}
+		_ = resp.Body.Close()
+		return nil, e
+	}
+	return resp, nil
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// Guard wraps d so that its Do is [Do]. Use it where an SDK takes a
+// [Doer] and would quote the *url.Error or read the 3xx reply.
+func Guard(d Doer, source string) Doer { return guarded{d, source} }
+
+type guarded struct {
+	d      Doer
+	source string
+}
+
+func (g guarded) Do(req *http.Request) (*http.Response, error) { return Do(g.d, g.source, req) }
+
+// RedirectError reports a token endpoint that answered with a redirect,
+// which was not followed: the credential in the request was not sent to
+// the Location. It matches [oauthbearer.ErrRedirectRefused] with
+// errors.Is, and is permanent (not an [oauthbearer.TransientError]): a
+// token endpoint that redirects is misconfigured or intercepted, and
+// asking again gets the same answer.
+type RedirectError struct {
+	// Source is the package that made the request: "confluent", "aws",
+	// "azure".
+	Source string
+	// Endpoint is the URL requested, without user info, query or
+	// fragment.
+	Endpoint string
+	// StatusCode is the redirect's HTTP status (301, 302, 303, 307, 308).
+	StatusCode int
+	// Location is the scheme and host the redirect pointed at, without
+	// user info, path or query.
+	Location string
+}
+
+// Error names the endpoint, the status and the Location's host, and says
+// what to do.
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s: the token endpoint %s answered %d, a redirect to %q, which was not followed: a token request carries a credential and is never redirected; set the endpoint to the URL that issues tokens, or find out what redirects it (a proxy, a captive portal, a moved service); %s",
+		e.Source, e.Endpoint, e.StatusCode, e.Location, see("token-endpoint-redirect"))
+}
+
+// Is reports whether target is [oauthbearer.ErrRedirectRefused].
+func (e *RedirectError) Is(target error) bool { return target == oauthbearer.ErrRedirectRefused }
+
+// NonRetriable tells azcore's retry policy not to retry the request.
+func (e *RedirectError) NonRetriable() {}
+
+// Origin returns u's scheme and host ("https://host:port"), the only parts
+// of a URL chosen by someone else that are safe to quote.
+func Origin(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+}
+
+// RedactURL drops the user info, query and fragment of a URL: they may
+// hold secrets or identifiers messages do not need.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "the token endpoint"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
+}
+
+// CheckEndpoint requires raw to be an absolute https URL, or http to a
+// loopback host (local emulators), so that credentials and tokens never
+// cross a network in clear text. The error starts with source and names
+// the setting as field (as the user wrote it: an option or a property
+// key).
+func CheckEndpoint(source, field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%s: %s is %q, not an absolute URL; use https://host/path", source, field, RedactURL(raw))
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if ccloud.IsLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: %s is %q; tokens and credentials are sent only over https (plain http is allowed for loopback test servers)", source, field, RedactURL(raw))
+}
