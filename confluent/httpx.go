@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -118,6 +119,7 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 	if setAuth != nil {
 		setAuth(req)
 	}
+	sent := sentValues(form, req)
 	resp, err := client.Do(req)
 	if err != nil {
 		// url.Error repeats the URL; ours has no secrets in it, but keep
@@ -144,9 +146,9 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 				oe.Description = cmp.Or(er.Errors[0].Detail, er.Errors[0].Title)
 			}
 		}
-		if len(oe.Description) > 300 {
-			oe.Description = oe.Description[:300] + "..."
-		}
+		// Identity providers echo the request in their errors: remove
+		// what we sent, and clip what a broken server sent at length.
+		oe.Code, oe.Description = srvtext.Field(oe.Code, sent...), srvtext.Field(oe.Description, sent...)
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 {
 			return tokenReply{}, oauthbearer.Transient(fmt.Errorf("confluent: %s answered %d (%s); retrying", where, resp.StatusCode, cmp.Or(oe.Code, http.StatusText(resp.StatusCode))),
 				retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()))
@@ -161,7 +163,7 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 		return tokenReply{}, fmt.Errorf("confluent: the reply from %s has no access_token; check that the URL is a token endpoint", where)
 	}
 	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "Bearer") {
-		return tokenReply{}, fmt.Errorf("confluent: %s returned token_type %q; only Bearer tokens work with SASL/OAUTHBEARER", where, clip(tr.TokenType))
+		return tokenReply{}, fmt.Errorf("confluent: %s returned token_type %q; only Bearer tokens work with SASL/OAUTHBEARER", where, srvtext.Field(tr.TokenType, append(sent, tr.AccessToken)...))
 	}
 	return tr, nil
 }
@@ -207,13 +209,44 @@ func jwtClaims(tok string) map[string]any {
 	return m
 }
 
-// clip cuts a value quoted from a server's reply to 64 bytes, so a broken
-// server cannot blow up error messages.
+// clip scrubs a value quoted from a server's reply and cuts it to 64
+// bytes, so a broken server cannot blow up error messages.
 func clip(s string) string {
-	if len(s) <= 64 {
-		return s
+	return srvtext.Clip(srvtext.Scrub(s), 64)
+}
+
+// publicFormKeys are the form fields that carry settings, not
+// credentials; every other value a request sends is removed from the
+// server's text before it is quoted.
+var publicFormKeys = map[string]bool{
+	"grant_type": true, "scope": true, "client_id": true, "identity_pool_id": true, "expires_in": true,
+	"subject_token_type": true, "requested_token_type": true, "client_assertion_type": true,
+}
+
+// sentValues lists what req sends that a server must not be able to make
+// us quote: the secret form values (subject token, client assertion) and
+// the Authorization header with the credentials in it, both as sent and
+// unescaped.
+func sentValues(form url.Values, req *http.Request) []string {
+	var sent []string
+	for k, vs := range form {
+		if !publicFormKeys[k] {
+			sent = append(sent, vs...)
+		}
 	}
-	return strings.ToValidUTF8(s[:64], "") + "..."
+	if h := req.Header.Get("Authorization"); h != "" {
+		sent = append(sent, h)
+		if _, v, ok := strings.Cut(h, " "); ok {
+			sent = append(sent, v)
+		}
+	}
+	if _, pass, ok := req.BasicAuth(); ok {
+		sent = append(sent, pass)
+		if raw, err := url.QueryUnescape(pass); err == nil {
+			sent = append(sent, raw)
+		}
+	}
+	return sent
 }
 
 // redactURL drops the query and user info: they may hold identifiers we

@@ -75,7 +75,7 @@ func (e *Exchange) Reply(resp []byte) (done bool, err error) {
 	if len(resp) == 0 {
 		return true, nil
 	}
-	rej := ParseChallenge(e.server, resp)
+	rej := ParseChallenge(e.server, resp, e.tok.Value)
 	oauthbearer.Invalidate(e.c.src, e.tok)
 	e.c.log.Warn(e.c.pkg+": broker rejected the token", "server", e.server, "status", rej.Status, "expiry", e.tok.Expiry)
 	return false, rej

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -45,8 +46,12 @@ func ClientFirst(tok oauthbearer.Token, authzid string) ([]byte, error) {
 
 // ParseChallenge turns a server's error challenge into a RejectedError.
 // RFC 7628 specifies JSON ({"status":"invalid_token",...}); anything else is
-// quoted as the status, cut to a printable length.
-func ParseChallenge(server string, challenge []byte) *oauthbearer.RejectedError {
+// quoted as the status, cut to a printable length. Every field is scrubbed
+// of the values in sent (the token the client presented), of anything
+// JWT-shaped and of control characters, so a broker or proxy echoing the
+// client's message cannot put the token in an error.
+func ParseChallenge(server string, challenge []byte, sent ...string) *oauthbearer.RejectedError {
+	capField := func(s string) string { return capField(srvtext.Scrub(s, sent...)) }
 	var body struct {
 		Status              string `json:"status"`
 		Scope               string `json:"scope"`
