@@ -50,7 +50,7 @@ func (c *Client) Start(ctx context.Context, server string) (*Exchange, []byte, e
 	if tok.Value == "" {
 		return nil, nil, fmt.Errorf("%s: the token source returned an empty token for %s; check the source's configuration", c.pkg, server)
 	}
-	msg, err := ClientFirst(tok, c.authzid)
+	msg, err := ClientFirst("the token source for "+c.pkg, tok, c.authzid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", c.pkg, err)
 	}

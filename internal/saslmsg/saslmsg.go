@@ -4,6 +4,8 @@ package saslmsg
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -14,9 +16,19 @@ import (
 
 // ClientFirst returns the RFC 7628 initial client response for tok:
 // "n,[a=authzid],\x01auth=Bearer <token>\x01key=value\x01...\x01\x01", with
-// extensions sorted by key. It validates the extensions first.
-func ClientFirst(tok oauthbearer.Token, authzid string) ([]byte, error) {
+// extensions sorted by key. It validates the token (an RFC 6750 b64token,
+// so it cannot inject fields) and the extensions first, and escapes the
+// authorization identity per RFC 5801. source names the token's origin in
+// errors.
+func ClientFirst(source string, tok oauthbearer.Token, authzid string) ([]byte, error) {
+	if err := oauthbearer.ValidateToken(source, tok.Value); err != nil {
+		return nil, err
+	}
 	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
+		return nil, err
+	}
+	authzid, err := EscapeAuthzID(authzid)
+	if err != nil {
 		return nil, err
 	}
 	keys := make([]string, 0, len(tok.Extensions))
@@ -42,6 +54,21 @@ func ClientFirst(tok oauthbearer.Token, authzid string) ([]byte, error) {
 		b = append(b, 0x01)
 	}
 	return append(b, 0x01), nil
+}
+
+// EscapeAuthzID escapes an authorization identity for the GS2 header of
+// the client first message as RFC 5801 (and Kafka's SASLNAME) requires:
+// ',' becomes =2C and '=' becomes =3D. Control characters and non-ASCII
+// bytes, which Kafka's parser refuses and which could break the message's
+// framing, are an error that quotes the identity escaped.
+func EscapeAuthzID(id string) (string, error) {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x20 || c >= 0x7f {
+			return "", fmt.Errorf("the authorization identity %s has a control character or non-ASCII byte at byte %d; Kafka accepts 7-bit printable names only: "+
+				"set the adapter's AuthorizationID to the token's principal, or leave it empty", strconv.QuoteToASCII(srvtext.Clip(id, 128)), i)
+		}
+	}
+	return strings.NewReplacer("=", "=3D", ",", "=2C").Replace(id), nil
 }
 
 // ParseChallenge turns a server's error challenge into a RejectedError.

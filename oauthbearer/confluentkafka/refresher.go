@@ -250,6 +250,14 @@ func (r *Refresher) setToken(ctx context.Context) (time.Duration, error) {
 		return 0, errors.New("confluentkafka: the token source returned a token without an expiry, which librdkafka requires; " +
 			"set Token.Expiry or wrap the source in oauthbearer.NewCache")
 	}
+	if _, cached := r.src.(*oauthbearer.Cache); !cached {
+		// A Cache checked the value already; another source's value
+		// goes to librdkafka, which frames it, only if it cannot
+		// inject SASL fields.
+		if err := oauthbearer.ValidateToken("the token source for confluentkafka", tok.Value); err != nil {
+			return 0, fmt.Errorf("confluentkafka: %w", err)
+		}
+	}
 	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
 		return 0, fmt.Errorf("confluentkafka: %w", err)
 	}

@@ -66,6 +66,13 @@ func (p *TokenProvider) Token() (*sarama.AccessToken, error) {
 	if tok.Value == "" {
 		return nil, errors.New("saramasasl: the token source returned an empty token")
 	}
+	if _, cached := p.src.(*oauthbearer.Cache); !cached {
+		// A Cache checked the value already; sarama frames another
+		// source's value as is, so check that it cannot inject fields.
+		if err := oauthbearer.ValidateToken("the token source for saramasasl", tok.Value); err != nil {
+			return nil, fmt.Errorf("saramasasl: %w", err)
+		}
+	}
 	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
 		return nil, fmt.Errorf("saramasasl: %w", err)
 	}
