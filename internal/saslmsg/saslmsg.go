@@ -5,8 +5,8 @@ package saslmsg
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
