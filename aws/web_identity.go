@@ -157,13 +157,14 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 		}
 	})
 	if ep := w.client.Options().BaseEndpoint; ep != nil {
-		w.endpoint = *ep
+		// Messages quote the endpoint without user info or query.
+		w.endpoint = srvtext.URL(*ep)
 		u, err := url.Parse(*ep)
 		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("aws: the STS endpoint %q is not a URL; set WebIdentityOptions.Endpoint (or AWS_ENDPOINT_URL_STS) to a URL such as https://sts.us-east-1.amazonaws.com", *ep)
+			return nil, fmt.Errorf("aws: the STS endpoint %q is not a URL; set WebIdentityOptions.Endpoint (or AWS_ENDPOINT_URL_STS) to a URL such as https://sts.us-east-1.amazonaws.com", srvtext.URL(*ep))
 		}
 		if strings.EqualFold(strings.TrimSuffix(u.Hostname(), "."), "sts.amazonaws.com") {
-			return nil, fmt.Errorf("aws: the STS endpoint %q is the global endpoint, which does not serve GetWebIdentityToken; use the regional endpoint https://sts.%s.amazonaws.com", *ep, cfg.Region)
+			return nil, fmt.Errorf("aws: the STS endpoint %q is the global endpoint, which does not serve GetWebIdentityToken; use the regional endpoint https://sts.%s.amazonaws.com", srvtext.URL(*ep), cfg.Region)
 		}
 	} else {
 		w.endpoint = "https://sts." + cfg.Region + ".amazonaws.com"

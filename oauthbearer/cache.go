@@ -293,7 +293,8 @@ func (c *Cache) fetch() (tok Token, err error) {
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
-			tok, err = Token{}, fmt.Errorf("oauthbearer: %s panicked: %v", c.name, r)
+			// Not %v of r: a panic value may hold a token or a secret.
+			tok, err = Token{}, fmt.Errorf("oauthbearer: %s panicked: %s", c.name, describePanic(r))
 		}
 	}()
 	tok, err = c.src.Token(ctx)

@@ -60,3 +60,29 @@ func TestCacheRefusesTokenThatBreaksFraming(t *testing.T) {
 	require.Contains(t, err.Error(), "injecting source")
 	require.False(t, strings.Contains(err.Error(), secretPart))
 }
+
+// TestCachePanicDoesNotQuoteTheValue: a source that panics with a value
+// holding a token must not have the token printed in the error.
+// fails before describePanic: the error quoted %v of the panic value.
+func TestCachePanicDoesNotQuoteTheValue(t *testing.T) {
+	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3b3JrbG9hZCJ9.c2lnbmF0dXJlLXNlY3JldA"
+	type holder struct{ Token string }
+	for name, v := range map[string]any{
+		"string": "refresh failed for " + jwt + "\n\x1b[2Jcleared",
+		"error":  errors.New("bad token " + jwt),
+		"struct": holder{Token: "opaque-secret-token-value"},
+		"token":  oauthbearer.Token{Value: "opaque-secret-token-value", Expiry: time.Now()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) { panic(v) })
+			c, err := oauthbearer.NewCache(src, &oauthbearer.CacheOptions{Name: "panicking source", MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+			require.NoError(t, err)
+			defer c.Close()
+			_, err = c.Token(context.Background())
+			require.ErrorContains(t, err, "panicking source panicked")
+			for _, s := range []string{jwt, "eyJzdWIiOiJ3b3JrbG9hZCJ9", "opaque-secret-token-value", "\n", "\x1b"} {
+				require.NotContains(t, err.Error(), s)
+			}
+		})
+	}
+}

@@ -146,3 +146,16 @@ func Clip(s string, n int) string {
 	}
 	return s[:cut] + mark
 }
+
+// URL returns raw as it may be quoted: without user info (which may hold
+// a password), query and fragment (which may hold a secret or a token),
+// scrubbed and clipped. A value that does not parse is quoted as
+// "<not a URL>" rather than in part.
+func URL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "<not a URL>"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return Field(u.String())
+}

@@ -87,3 +87,8 @@ func FuzzField(f *testing.F) {
 		}
 	})
 }
+
+func TestURL(t *testing.T) {
+	require.Equal(t, "https://sts.example.com/token", URL("https://user:hunter2-password@sts.example.com/token?client_secret=x#frag"))
+	require.Equal(t, "<not a URL>", URL("https://a b\x7f/%zz"))
+}
