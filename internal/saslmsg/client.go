@@ -89,3 +89,7 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.pkg+" 
 func (e *Exchange) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, e.c.pkg+" OAUTHBEARER exchange with "+e.server)
 }
+
+// MarshalText encodes what fmt prints, so YAML, XML and JSON show no
+// token or credential and do not copy the struct by reflection.
+func (c *Client) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(c)), nil }

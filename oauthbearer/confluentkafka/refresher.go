@@ -335,3 +335,7 @@ func closed(c Client) bool {
 func (r *Refresher) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "confluentkafka.Refresher")
 }
+
+// MarshalText encodes what fmt prints, so YAML, XML and JSON show no
+// token or credential and do not copy the struct by reflection.
+func (r *Refresher) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(r)), nil }

@@ -125,3 +125,7 @@ func Explain(err error) error {
 func (p *TokenProvider) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "saramasasl.TokenProvider")
 }
+
+// MarshalText encodes what fmt prints, so YAML, XML and JSON show no
+// token or credential and do not copy the struct by reflection.
+func (p *TokenProvider) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(p)), nil }
