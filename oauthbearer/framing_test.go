@@ -86,3 +86,13 @@ func TestCachePanicDoesNotQuoteTheValue(t *testing.T) {
 		})
 	}
 }
+
+// fails before Token's redacted form scrubbed the principal: a sub claim
+// with a line break and an ANSI escape forged a log line.
+func TestTokenPrincipalIsOneLine(t *testing.T) {
+	tok := oauthbearer.Token{Value: "abc", Expiry: time.Unix(0, 0), Principal: "w\nlevel=ERROR msg=forged\x1b[2J"}
+	s := tok.String()
+	require.NotContains(t, s, "\n")
+	require.NotContains(t, s, "\x1b")
+	require.Contains(t, s, "level=ERROR msg=forged")
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // Token is a bearer token for SASL/OAUTHBEARER and HTTP bearer
@@ -52,7 +54,9 @@ func (t Token) redacted() string {
 	}
 	s := "oauthbearer.Token{Value:<redacted " + fmt.Sprint(len(t.Value)) + " bytes>, Expiry:" + exp
 	if t.Principal != "" {
-		s += ", Principal:" + t.Principal
+		// The principal comes from the token's claims, which the
+		// identity provider chose: no control characters in our output.
+		s += ", Principal:" + srvtext.Field(t.Principal)
 	}
 	if len(t.Extensions) > 0 {
 		s += fmt.Sprintf(", Extensions:%d", len(t.Extensions))
