@@ -123,12 +123,15 @@ func (m *mskIAM) Token(ctx context.Context) (oauthbearer.Token, error) {
 	}
 	signed, _, err := m.signer.PresignHTTP(ctx, creds, req, emptyPayloadHash, signer.SigningName, m.region, now)
 	if err != nil {
-		// The signer's errors do not include the secret key.
-		return oauthbearer.Token{}, fmt.Errorf("aws: signing the MSK IAM token failed: %w; check the AWS credentials", err)
+		// The signer's errors do not include the secret key; scrub them
+		// anyway, as every quoted SDK message is.
+		return oauthbearer.Token{}, fmt.Errorf("aws: signing the MSK IAM token failed: %w; check the AWS credentials", clippedError{err, []string{creds.SessionToken, creds.SecretAccessKey}})
 	}
 	su, err := url.Parse(signed)
 	if err != nil {
-		return oauthbearer.Token{}, fmt.Errorf("aws: the signed MSK IAM URL does not parse: %w", err)
+		// url.Error quotes the URL, which holds the signature and the
+		// session token.
+		return oauthbearer.Token{}, fmt.Errorf("aws: the signed MSK IAM URL does not parse: %w", clippedError{err, []string{signed, creds.SessionToken, creds.SecretAccessKey}})
 	}
 	// Like the official signers, add the User-Agent after signing: MSK
 	// reads it for its logs and leaves it out of the signature.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -164,7 +165,8 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 		}
 	})
 	if ep := w.client.Options().BaseEndpoint; ep != nil {
-		w.endpoint = idphttp.RedactURL(*ep)
+		// Messages quote the endpoint without user info or query.
+		w.endpoint = srvtext.URL(*ep)
 		u, err := url.Parse(*ep)
 		if err != nil || u.Host == "" {
 			return nil, fmt.Errorf("aws: the STS endpoint %q is not a URL; set WebIdentityOptions.Endpoint (or AWS_ENDPOINT_URL_STS) to a URL such as https://sts.us-east-1.amazonaws.com", w.endpoint)
@@ -282,7 +284,7 @@ func (w *webIdentity) Token(ctx context.Context) (oauthbearer.Token, error) {
 		Tags:             w.tags,
 	})
 	if err != nil {
-		return oauthbearer.Token{}, w.mapError(ctx, err)
+		return oauthbearer.Token{}, w.mapError(ctx, err, creds.SessionToken, creds.SecretAccessKey)
 	}
 	if out.WebIdentityToken == nil || *out.WebIdentityToken == "" {
 		return oauthbearer.Token{}, oauthbearer.Transient(fmt.Errorf("aws: STS at %s answered GetWebIdentityToken without a token; retrying", w.endpoint), 0)
@@ -333,19 +335,21 @@ func jwtClaims(tok string) (jwtPayload, error) {
 	return p, nil
 }
 
-// clippedError cuts the message of an SDK error to maxSDKMessage bytes, so
+// clippedError quotes an SDK error, whose message quotes the server's
+// reply, scrubbed of the credentials the request carried (an endpoint
+// that echoes the request would otherwise put the session token in our
+// error) and of control characters, and cut to maxSDKMessage bytes, so
 // that a broken endpoint cannot blow up error messages and logs;
 // errors.As and errors.Is still reach the SDK's error.
-type clippedError struct{ err error }
+type clippedError struct {
+	err  error
+	sent []string
+}
 
 const maxSDKMessage = 1024
 
 func (c clippedError) Error() string {
-	s := c.err.Error()
-	if len(s) <= maxSDKMessage {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxSDKMessage], "") + "..."
+	return srvtext.Clip(srvtext.Scrub(c.err.Error(), c.sent...), maxSDKMessage)
 }
 
 func (c clippedError) Unwrap() error { return c.err }
@@ -353,12 +357,12 @@ func (c clippedError) Unwrap() error { return c.err }
 // mapError turns an STS failure into an error that says what to do:
 // permanent for configuration and permission problems, transient for
 // throttling, server errors and network trouble.
-func (w *webIdentity) mapError(ctx context.Context, err error) error {
+func (w *webIdentity) mapError(ctx context.Context, err error, sent ...string) error {
 	var refused *idphttp.RedirectError
 	if errors.As(err, &refused) {
 		return refused // permanent: the endpoint setting is wrong
 	}
-	err = clippedError{err}
+	err = clippedError{err, sent}
 	if ctx.Err() != nil {
 		return fmt.Errorf("aws: GetWebIdentityToken at %s: %w", w.endpoint, err)
 	}

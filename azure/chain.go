@@ -177,7 +177,7 @@ func envStep(base *credSource, o DefaultChainOptions, tenant, client, host strin
 		st.broken = fmt.Errorf("azure: environment: %w", err)
 		return st
 	}
-	st.src = base.derive(hintContext{source: "environment service principal", scope: base.scope, clientID: client, tenantID: tenant}, cred)
+	st.src = base.derive(hintContext{source: "environment service principal", scope: base.scope, clientID: client, tenantID: tenant, sent: []string{secret}}, cred)
 	return st
 }
 

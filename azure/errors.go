@@ -16,6 +16,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -47,7 +48,9 @@ type Error struct {
 	Description string
 	// Hint explains the usual cause and the fix.
 	Hint string
-	// Err is azidentity's error.
+	// Err is azidentity's error. Its message, which quotes the service's
+	// whole reply, is scrubbed like Description; errors.As still reaches
+	// azidentity's types.
 	Err error
 }
 
@@ -67,7 +70,7 @@ func (e *Error) Error() string {
 	if e.Description != "" {
 		b.WriteString(": " + e.Description)
 	} else if e.StatusCode == 0 && e.Err != nil {
-		b.WriteString(": " + firstLine(e.Err.Error()))
+		b.WriteString(": " + srvtext.Field(firstLine(e.Err.Error())))
 	}
 	if e.Hint != "" {
 		b.WriteString("; " + e.Hint)
@@ -89,7 +92,28 @@ type hintContext struct {
 	file     string
 	scope    string
 	identity string // "system-assigned identity" or "user-assigned identity with client ID ..."
+	// sent lists credentials the requests carry (a client secret from
+	// the environment) that the service's text must not make us quote;
+	// federated tokens and assertions are JWTs, removed by shape.
+	sent []string
 }
+
+// scrubbed quotes an azidentity error (whose message includes the raw
+// reply body, where Entra may echo the posted client secret or client
+// assertion) scrubbed and clipped, and unwraps to it.
+type scrubbed struct {
+	err  error
+	sent []string
+}
+
+// maxSDKMessage bounds a quoted azidentity message.
+const maxSDKMessage = 2048
+
+func (s scrubbed) Error() string {
+	return srvtext.Clip(srvtext.Scrub(s.err.Error(), s.sent...), maxSDKMessage)
+}
+
+func (s scrubbed) Unwrap() error { return s.err }
 
 var traceRE = regexp.MustCompile(`\s*Trace ID:.*$`)
 
@@ -113,11 +137,11 @@ func classify(h hintContext, err error) error {
 		named.Source = "azure: " + h.source
 		return &named
 	}
-	e := &Error{Source: h.source, Err: err}
+	e := &Error{Source: h.source, Err: scrubbed{err, h.sent}}
 	var afe *azidentity.AuthenticationFailedError
 	if !errors.As(err, &afe) {
 		// Credential-unavailable and configuration errors: permanent.
-		e.Description = firstLine(err.Error())
+		e.Description = srvtext.Field(firstLine(err.Error()), h.sent...)
 		e.Hint = h.unavailableHint(e.Description)
 		return e
 	}
@@ -136,7 +160,10 @@ func classify(h hintContext, err error) error {
 			Codes       []int  `json:"error_codes"`
 		}
 		if json.Unmarshal(body, &r) == nil {
-			e.OAuthError, e.Description = r.Error, traceRE.ReplaceAllString(firstLine(r.Description), "")
+			// Entra and IMDS may echo the request: quote the reply
+			// scrubbed of what was sent and clipped.
+			e.OAuthError = srvtext.Field(r.Error, h.sent...)
+			e.Description = srvtext.Field(traceRE.ReplaceAllString(firstLine(r.Description), ""), h.sent...)
 			if len(r.Codes) > 0 {
 				e.Code = r.Codes[0]
 			}

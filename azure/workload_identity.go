@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -128,7 +129,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		host = cloud.AzurePublic.ActiveDirectoryAuthorityHost
 	}
 	if !strings.HasPrefix(host, "https://") {
-		return nil, fmt.Errorf("azure: workload identity: authority host %q (AuthorityHost / %s) is not an https URL; use https://login.microsoftonline.com/ or your cloud's Entra host", host, EnvAuthorityHost)
+		return nil, fmt.Errorf("azure: workload identity: authority host %q (AuthorityHost / %s) is not an https URL; use https://login.microsoftonline.com/ or your cloud's Entra host", srvtext.URL(host), EnvAuthorityHost)
 	}
 	co.Cloud.ActiveDirectoryAuthorityHost = host
 	limitBodies(&co)

@@ -596,7 +596,7 @@ func parseDuration(s string, unit time.Duration, unitName string) (time.Duration
 
 // secretKey reports whether a property's value must never be quoted.
 func secretKey(k string) bool {
-	return k == "sasl.jaas.config" || strings.Contains(k, "secret") || strings.Contains(k, "password") || strings.Contains(k, "user.info") || k == "bearer.auth.token"
+	return IsSecretKey(k)
 }
 
 func sortedByLine(m map[string]Property) []string {

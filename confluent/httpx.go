@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -119,6 +120,7 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 	if setAuth != nil {
 		setAuth(req)
 	}
+	sent := sentValues(form, req)
 	resp, err := idphttp.Do(client, "confluent", req)
 	if err != nil {
 		var re *idphttp.RedirectError
@@ -149,9 +151,9 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 				oe.Description = cmp.Or(er.Errors[0].Detail, er.Errors[0].Title)
 			}
 		}
-		if len(oe.Description) > 300 {
-			oe.Description = oe.Description[:300] + "..."
-		}
+		// Identity providers echo the request in their errors: remove
+		// what we sent, and clip what a broken server sent at length.
+		oe.Code, oe.Description = srvtext.Field(oe.Code, sent...), srvtext.Field(oe.Description, sent...)
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 {
 			return tokenReply{}, oauthbearer.Transient(fmt.Errorf("confluent: %s answered %d (%s); retrying", where, resp.StatusCode, cmp.Or(oe.Code, http.StatusText(resp.StatusCode))),
 				retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()))
@@ -166,7 +168,7 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 		return tokenReply{}, fmt.Errorf("confluent: the reply from %s has no access_token; check that the URL is a token endpoint", where)
 	}
 	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "Bearer") {
-		return tokenReply{}, fmt.Errorf("confluent: %s returned token_type %q; only Bearer tokens work with SASL/OAUTHBEARER", where, clip(tr.TokenType))
+		return tokenReply{}, fmt.Errorf("confluent: %s returned token_type %q; only Bearer tokens work with SASL/OAUTHBEARER", where, srvtext.Field(tr.TokenType, append(sent, tr.AccessToken)...))
 	}
 	return tr, nil
 }
@@ -212,18 +214,49 @@ func jwtClaims(tok string) map[string]any {
 	return m
 }
 
-// clip cuts a value quoted from a server's reply to 64 bytes, so a broken
-// server cannot blow up error messages.
+// clip scrubs a value quoted from a server's reply and cuts it to 64
+// bytes, so a broken server cannot blow up error messages.
 func clip(s string) string {
-	if len(s) <= 64 {
-		return s
+	return srvtext.Clip(srvtext.Scrub(s), 64)
+}
+
+// publicFormKeys are the form fields that carry settings, not
+// credentials; every other value a request sends is removed from the
+// server's text before it is quoted.
+var publicFormKeys = map[string]bool{
+	"grant_type": true, "scope": true, "client_id": true, "identity_pool_id": true, "expires_in": true,
+	"subject_token_type": true, "requested_token_type": true, "client_assertion_type": true,
+}
+
+// sentValues lists what req sends that a server must not be able to make
+// us quote: the secret form values (subject token, client assertion) and
+// the Authorization header with the credentials in it, both as sent and
+// unescaped.
+func sentValues(form url.Values, req *http.Request) []string {
+	var sent []string
+	for k, vs := range form {
+		if !publicFormKeys[k] {
+			sent = append(sent, vs...)
+		}
 	}
-	return strings.ToValidUTF8(s[:64], "") + "..."
+	if h := req.Header.Get("Authorization"); h != "" {
+		sent = append(sent, h)
+		if _, v, ok := strings.Cut(h, " "); ok {
+			sent = append(sent, v)
+		}
+	}
+	if _, pass, ok := req.BasicAuth(); ok {
+		sent = append(sent, pass)
+		if raw, err := url.QueryUnescape(pass); err == nil {
+			sent = append(sent, raw)
+		}
+	}
+	return sent
 }
 
 // redactURL drops the query and user info: they may hold identifiers we
 // do not need in messages, or (user info) secrets.
-func redactURL(s string) string { return idphttp.RedactURL(s) }
+func redactURL(s string) string { return srvtext.URL(s) }
 
 func unwrapURLError(err error) error {
 	var ue *url.Error

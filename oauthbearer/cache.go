@@ -247,7 +247,8 @@ func (c *Cache) fetch() (tok Token, err error) {
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
-			tok, err = Token{}, fmt.Errorf("oauthbearer: %s panicked: %v", c.name, r)
+			// Not %v of r: a panic value may hold a token or a secret.
+			tok, err = Token{}, fmt.Errorf("oauthbearer: %s panicked: %s", c.name, describePanic(r))
 		}
 	}()
 	tok, err = c.src.Token(ctx)
@@ -263,6 +264,10 @@ func (c *Cache) check(tok Token, start, now time.Time) error {
 	switch {
 	case tok.Value == "":
 		return fmt.Errorf("oauthbearer: %s returned an empty token", c.name)
+	case ValidateToken(c.name, tok.Value) != nil:
+		// Checked once here, so adapters need not re-check a cache's
+		// tokens: a bad value could inject SASL fields or header lines.
+		return ValidateToken(c.name, tok.Value)
 	case tok.Expiry.IsZero():
 		return fmt.Errorf("oauthbearer: %s returned a token without an expiry; the source must set Token.Expiry (from the JWT exp claim or the expires_in field)", c.name)
 	case !now.Before(tok.Expiry.Add(-c.marginFor(tok.Expiry.Sub(start)))):

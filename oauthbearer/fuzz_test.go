@@ -48,7 +48,7 @@ func FuzzValidateExtensions(f *testing.F) {
 			require.NotEmpty(t, k)
 			require.NotEmpty(t, v)
 		}
-		msg, err := saslmsg.ClientFirst(oauthbearer.Token{Value: "eyJhbGciOiJub25lIn0.e30.", Extensions: ext}, "")
+		msg, err := saslmsg.ClientFirst("fuzz", oauthbearer.Token{Value: "eyJhbGciOiJub25lIn0.e30.", Extensions: ext}, "")
 		require.NoError(t, err)
 		require.Equal(t, ext, parseClientFirst(t, msg), "extensions did not survive the client-first message")
 	})

@@ -2,9 +2,12 @@ package oauthbearer
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // Token is a bearer token for SASL/OAUTHBEARER and HTTP bearer
@@ -12,8 +15,9 @@ import (
 // expires, and what the Kafka client sends beside it.
 //
 // A Token is a small value; copy it freely. Every formatting path
-// (String, GoString, fmt verbs such as %v, %+v and %#v, slog and JSON)
-// prints a redacted form that never includes Value. Read Value only where
+// (String, GoString, fmt verbs such as %v, %+v and %#v, slog, JSON, YAML,
+// XML, encoding.TextMarshaler and gob) prints a redacted form that never
+// includes Value. Read Value only where
 // the token is put on the wire.
 //
 // Tokens handed out by a [Cache] are shared by every caller: treat the
@@ -50,7 +54,9 @@ func (t Token) redacted() string {
 	}
 	s := "oauthbearer.Token{Value:<redacted " + fmt.Sprint(len(t.Value)) + " bytes>, Expiry:" + exp
 	if t.Principal != "" {
-		s += ", Principal:" + t.Principal
+		// The principal comes from the token's claims, which the
+		// identity provider chose: no control characters in our output.
+		s += ", Principal:" + srvtext.Field(t.Principal)
 	}
 	if len(t.Extensions) > 0 {
 		s += fmt.Sprintf(", Extensions:%d", len(t.Extensions))
@@ -83,3 +89,25 @@ func (t Token) LogValue() slog.Value {
 // MarshalJSON encodes the redacted description, never Value, so a Token
 // embedded in a struct that is logged as JSON stays secret.
 func (t Token) MarshalJSON() ([]byte, error) { return json.Marshal(t.redacted()) }
+
+// MarshalText encodes the redacted description, never Value: XML
+// attributes, YAML and map keys use it.
+func (t Token) MarshalText() ([]byte, error) { return []byte(t.redacted()), nil }
+
+// MarshalYAML encodes the redacted description, never Value (the YAML
+// libraries' Marshaler interface, which needs no import).
+func (t Token) MarshalYAML() (any, error) { return t.redacted(), nil }
+
+// MarshalXML encodes the redacted description, never Value.
+func (t Token) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return e.EncodeElement(t.redacted(), start)
+}
+
+// GobEncode encodes the redacted description, never Value: a Token is
+// not meant to be persisted, and a gob stream reaches files and caches as
+// easily as logs. Decoding it yields a zero Token.
+func (t Token) GobEncode() ([]byte, error) { return []byte(t.redacted()), nil }
+
+// GobDecode accepts what GobEncode wrote and leaves t zero: the value was
+// never encoded.
+func (t *Token) GobDecode([]byte) error { *t = Token{}; return nil }

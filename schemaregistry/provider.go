@@ -90,3 +90,7 @@ func (p *HeaderProvider) Format(f fmt.State, _ rune) {
 	}
 	_, _ = fmt.Fprintf(f, "schemaregistry.HeaderProvider(%q)", p.lsrc)
 }
+
+// MarshalText encodes what fmt prints, so YAML, XML and JSON show no
+// token or credential and do not copy the struct by reflection.
+func (p *HeaderProvider) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(p)), nil }

@@ -256,3 +256,7 @@ func (t *Transport) Format(f fmt.State, _ rune) {
 	}
 	_, _ = fmt.Fprintf(f, "schemaregistry.Transport(%q)", t.lsrc)
 }
+
+// MarshalText encodes what fmt prints, so YAML, XML and JSON show no
+// token or credential and do not copy the struct by reflection.
+func (t *Transport) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(t)), nil }

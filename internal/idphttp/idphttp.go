@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -85,7 +86,7 @@ func refuse(source string) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		e := &RedirectError{Source: source, Location: Origin(req.URL)}
 		if len(via) > 0 {
-			e.Endpoint = RedactURL(via[0].URL.String())
+			e.Endpoint = srvtext.URL(via[0].URL.String())
 		}
 		if req.Response != nil {
 			e.StatusCode = req.Response.StatusCode
@@ -114,7 +115,7 @@ func Do(d Doer, source string, req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if isRedirect(resp.StatusCode) && resp.Header.Get("Location") != "" {
-		e := &RedirectError{Source: source, Endpoint: RedactURL(req.URL.String()), StatusCode: resp.StatusCode}
+		e := &RedirectError{Source: source, Endpoint: srvtext.URL(req.URL.String()), StatusCode: resp.StatusCode}
 		if loc, err := req.URL.Parse(resp.Header.Get("Location")); err == nil {
 			e.Location = Origin(loc)
 		}
@@ -185,17 +186,6 @@ func Origin(u *url.URL) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
-// RedactURL drops the user info, query and fragment of a URL: they may
-// hold secrets or identifiers messages do not need.
-func RedactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "the token endpoint"
-	}
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
-	return u.String()
-}
-
 // CheckEndpoint requires raw to be an absolute https URL, or http to a
 // loopback host (local emulators), so that credentials and tokens never
 // cross a network in clear text. The error starts with source and names
@@ -204,7 +194,7 @@ func RedactURL(s string) string {
 func CheckEndpoint(source, field, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%s: %s is %q, not an absolute URL; use https://host/path", source, field, RedactURL(raw))
+		return fmt.Errorf("%s: %s is %q, not an absolute URL; use https://host/path", source, field, srvtext.URL(raw))
 	}
 	switch u.Scheme {
 	case "https":
@@ -214,5 +204,5 @@ func CheckEndpoint(source, field, raw string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: %s is %q; tokens and credentials are sent only over https (plain http is allowed for loopback test servers)", source, field, RedactURL(raw))
+	return fmt.Errorf("%s: %s is %q; tokens and credentials are sent only over https (plain http is allowed for loopback test servers)", source, field, srvtext.URL(raw))
 }

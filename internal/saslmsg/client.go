@@ -50,7 +50,7 @@ func (c *Client) Start(ctx context.Context, server string) (*Exchange, []byte, e
 	if tok.Value == "" {
 		return nil, nil, fmt.Errorf("%s: the token source returned an empty token for %s; check the source's configuration", c.pkg, server)
 	}
-	msg, err := ClientFirst(tok, c.authzid)
+	msg, err := ClientFirst("the token source for "+c.pkg, tok, c.authzid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", c.pkg, err)
 	}
@@ -75,7 +75,7 @@ func (e *Exchange) Reply(resp []byte) (done bool, err error) {
 	if len(resp) == 0 {
 		return true, nil
 	}
-	rej := ParseChallenge(e.server, resp)
+	rej := ParseChallenge(e.server, resp, e.tok.Value)
 	oauthbearer.Invalidate(e.c.src, e.tok)
 	e.c.log.Warn(e.c.pkg+": broker rejected the token", "server", e.server, "status", rej.Status, "expiry", e.tok.Expiry)
 	return false, rej
@@ -89,3 +89,7 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.pkg+" 
 func (e *Exchange) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, e.c.pkg+" OAUTHBEARER exchange with "+e.server)
 }
+
+// MarshalText encodes what fmt prints, so YAML, XML and JSON show no
+// token or credential and do not copy the struct by reflection.
+func (c *Client) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(c)), nil }

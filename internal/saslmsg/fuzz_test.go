@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -61,7 +62,7 @@ func FuzzParseChallenge(f *testing.F) {
 			Status string `json:"status"`
 		}
 		if json.Unmarshal(challenge, &body) == nil && body.Status != "" && len(body.Status) <= maxChallengeField {
-			require.Equal(t, body.Status, rej.Status, "the broker's status was not kept")
+			require.Equal(t, srvtext.Scrub(body.Status), rej.Status, "the broker's status was not kept (scrubbed of controls and secret-shaped runs)")
 		}
 	})
 }

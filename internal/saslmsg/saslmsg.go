@@ -4,18 +4,31 @@ package saslmsg
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
 // ClientFirst returns the RFC 7628 initial client response for tok:
 // "n,[a=authzid],\x01auth=Bearer <token>\x01key=value\x01...\x01\x01", with
-// extensions sorted by key. It validates the extensions first.
-func ClientFirst(tok oauthbearer.Token, authzid string) ([]byte, error) {
+// extensions sorted by key. It validates the token (an RFC 6750 b64token,
+// so it cannot inject fields) and the extensions first, and escapes the
+// authorization identity per RFC 5801. source names the token's origin in
+// errors.
+func ClientFirst(source string, tok oauthbearer.Token, authzid string) ([]byte, error) {
+	if err := oauthbearer.ValidateToken(source, tok.Value); err != nil {
+		return nil, err
+	}
 	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
+		return nil, err
+	}
+	authzid, err := EscapeAuthzID(authzid)
+	if err != nil {
 		return nil, err
 	}
 	keys := make([]string, 0, len(tok.Extensions))
@@ -43,10 +56,29 @@ func ClientFirst(tok oauthbearer.Token, authzid string) ([]byte, error) {
 	return append(b, 0x01), nil
 }
 
+// EscapeAuthzID escapes an authorization identity for the GS2 header of
+// the client first message as RFC 5801 (and Kafka's SASLNAME) requires:
+// ',' becomes =2C and '=' becomes =3D. Control characters and non-ASCII
+// bytes, which Kafka's parser refuses and which could break the message's
+// framing, are an error that quotes the identity escaped.
+func EscapeAuthzID(id string) (string, error) {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x20 || c >= 0x7f {
+			return "", fmt.Errorf("the authorization identity %s has a control character or non-ASCII byte at byte %d; Kafka accepts 7-bit printable names only: "+
+				"set the adapter's AuthorizationID to the token's principal, or leave it empty", strconv.QuoteToASCII(srvtext.Clip(id, 128)), i)
+		}
+	}
+	return strings.NewReplacer("=", "=3D", ",", "=2C").Replace(id), nil
+}
+
 // ParseChallenge turns a server's error challenge into a RejectedError.
 // RFC 7628 specifies JSON ({"status":"invalid_token",...}); anything else is
-// quoted as the status, cut to a printable length.
-func ParseChallenge(server string, challenge []byte) *oauthbearer.RejectedError {
+// quoted as the status, cut to a printable length. Every field is scrubbed
+// of the values in sent (the token the client presented), of anything
+// JWT-shaped and of control characters, so a broker or proxy echoing the
+// client's message cannot put the token in an error.
+func ParseChallenge(server string, challenge []byte, sent ...string) *oauthbearer.RejectedError {
+	capField := func(s string) string { return capField(srvtext.Scrub(s, sent...)) }
 	var body struct {
 		Status              string `json:"status"`
 		Scope               string `json:"scope"`

@@ -2,13 +2,18 @@ package secrethygiene
 
 import (
 	"bytes"
+	"encoding"
+	"encoding/gob"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // minPiece is the length of the shortest piece of a secret that must not
@@ -58,13 +63,48 @@ func (c *collector) err(err error) {
 	c.log.Debug("error seen by the caller", "err", err)
 }
 
-// value records v in every fmt form, as JSON and as a log attribute.
+// value records v in every fmt form, as JSON, YAML, XML, text and gob,
+// and as a log attribute.
 func (c *collector) value(v any) {
 	c.say(fmt.Sprintf("%v\n%+v\n%#v\n%s\n%x\n%d\n%q\n", v, v, v, v, v, v, v))
 	if b, err := json.Marshal(v); err == nil {
 		c.say(string(b))
 	}
+	c.say(encodeAll(v))
 	c.log.Debug("value returned to the caller", "v", v)
+}
+
+// encodeAll encodes v with every encoder beyond fmt, slog and JSON that
+// users feed configuration and tokens to. Encoders that cannot encode v
+// (a func field, no exported fields) contribute nothing; yaml panics on
+// some types, which is recovered.
+func encodeAll(v any) (out string) {
+	var b bytes.Buffer
+	func() {
+		defer func() { _ = recover() }()
+		if y, err := yaml.Marshal(v); err == nil {
+			b.Write(y)
+		}
+	}()
+	if x, err := xml.Marshal(v); err == nil {
+		b.Write(x)
+		b.WriteByte('\n')
+	}
+	if tm, ok := v.(encoding.TextMarshaler); ok {
+		if t, err := tm.MarshalText(); err == nil {
+			b.Write(t)
+			b.WriteByte('\n')
+		}
+	}
+	var g bytes.Buffer
+	func() {
+		defer func() { _ = recover() }()
+		if gob.NewEncoder(&g).Encode(v) == nil {
+			b.Write(g.Bytes())
+			b.WriteByte('\n')
+		}
+	}()
+	return b.String()
 }
 
 func (c *collector) say(s string) {

@@ -250,6 +250,14 @@ func (r *Refresher) setToken(ctx context.Context) (time.Duration, error) {
 		return 0, errors.New("confluentkafka: the token source returned a token without an expiry, which librdkafka requires; " +
 			"set Token.Expiry or wrap the source in oauthbearer.NewCache")
 	}
+	if _, cached := r.src.(*oauthbearer.Cache); !cached {
+		// A Cache checked the value already; another source's value
+		// goes to librdkafka, which frames it, only if it cannot
+		// inject SASL fields.
+		if err := oauthbearer.ValidateToken("the token source for confluentkafka", tok.Value); err != nil {
+			return 0, fmt.Errorf("confluentkafka: %w", err)
+		}
+	}
 	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
 		return 0, fmt.Errorf("confluentkafka: %w", err)
 	}
@@ -327,3 +335,7 @@ func closed(c Client) bool {
 func (r *Refresher) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "confluentkafka.Refresher")
 }
+
+// MarshalText encodes what fmt prints, so YAML, XML and JSON show no
+// token or credential and do not copy the struct by reflection.
+func (r *Refresher) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(r)), nil }

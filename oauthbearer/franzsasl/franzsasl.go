@@ -81,3 +81,7 @@ func (s session) Challenge(resp []byte) (bool, []byte, error) {
 func (m *mechanism) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "franzsasl.Mechanism(OAUTHBEARER)")
 }
+
+// MarshalText encodes what fmt prints, so YAML, XML and JSON show no
+// token or credential and do not copy the struct by reflection.
+func (m *mechanism) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(m)), nil }

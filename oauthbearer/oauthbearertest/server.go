@@ -2,9 +2,16 @@ package oauthbearertest
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +60,14 @@ type Fault struct {
 	// Oversize sends a 200 reply of this many bytes that never ends a JSON
 	// value, to prove clients read through a size limit.
 	Oversize int
+	// Echo answers with Status (default 400) and an error reply that
+	// quotes the whole request back, as many identity providers do in
+	// error_description: the raw body, the decoded form and query values
+	// and the credential headers (Authorization, X-Amz-Security-Token).
+	// The reply is in the server's own error format (OAuth JSON, the STS
+	// XML error, Schema Registry's JSON). Use it to prove a client never
+	// quotes what it sent.
+	Echo bool
 	// Path, if set, limits the fault to requests for this URL path: other
 	// requests (such as an OpenID discovery fetch before the token
 	// request) are served normally and leave the fault queued.
@@ -147,6 +162,8 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 			case <-r.Context().Done():
 			case <-s.closing:
 			}
+		case f.Echo:
+			s.echo(w, r, cmp.Or(f.Status, http.StatusBadRequest))
 		case f.Status != 0:
 			if f.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
@@ -206,6 +223,46 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 		}
 	})
+}
+
+// echo writes an error reply, in the server's format, quoting r.
+func (s *Server) echo(w http.ResponseWriter, r *http.Request, status int) {
+	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var b strings.Builder
+	b.WriteString("could not process the request body " + string(raw) + " with parameters")
+	vals, _ := url.ParseQuery(string(raw))
+	for k, vs := range r.URL.Query() {
+		vals[k] = append(vals[k], vs...)
+	}
+	keys := slices.Sorted(maps.Keys(vals))
+	for _, k := range keys {
+		for _, v := range vals[k] {
+			b.WriteString(" " + k + "='" + v + "'")
+		}
+	}
+	for _, h := range []string{"Authorization", "X-Amz-Security-Token"} {
+		if v := r.Header.Get(h); v != "" {
+			b.WriteString(" and header " + h + ": " + v)
+		}
+	}
+	msg := b.String()
+	var body []byte
+	switch s.name {
+	case "sts":
+		var esc bytes.Buffer
+		_ = xml.EscapeText(&esc, []byte(msg))
+		w.Header().Set("Content-Type", "text/xml")
+		body = []byte(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidParameterValue</Code><Message>` +
+			esc.String() + `</Message></Error><RequestId>echo-0000</RequestId></ErrorResponse>`)
+	case "schema registry":
+		w.Header().Set("Content-Type", "application/json")
+		body, _ = json.Marshal(map[string]any{"error_code": status*100 + 1, "message": msg})
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		body, _ = json.Marshal(map[string]any{"error": "invalid_request", "error_description": msg})
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // sleep waits d, returning false if the request or server ended first.

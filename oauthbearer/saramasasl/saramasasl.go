@@ -66,6 +66,13 @@ func (p *TokenProvider) Token() (*sarama.AccessToken, error) {
 	if tok.Value == "" {
 		return nil, errors.New("saramasasl: the token source returned an empty token")
 	}
+	if _, cached := p.src.(*oauthbearer.Cache); !cached {
+		// A Cache checked the value already; sarama frames another
+		// source's value as is, so check that it cannot inject fields.
+		if err := oauthbearer.ValidateToken("the token source for saramasasl", tok.Value); err != nil {
+			return nil, fmt.Errorf("saramasasl: %w", err)
+		}
+	}
 	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
 		return nil, fmt.Errorf("saramasasl: %w", err)
 	}
@@ -118,3 +125,7 @@ func Explain(err error) error {
 func (p *TokenProvider) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "saramasasl.TokenProvider")
 }
+
+// MarshalText encodes what fmt prints, so YAML, XML and JSON show no
+// token or credential and do not copy the struct by reflection.
+func (p *TokenProvider) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(p)), nil }

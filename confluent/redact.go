@@ -1,0 +1,202 @@
+package confluent
+
+import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// redactedValue replaces a secret value in every encoder's output.
+const redactedValue = "<redacted>"
+
+// IsSecretKey reports whether a property or JAAS option named key holds a
+// secret, by the conventions of Kafka, librdkafka and Confluent's clients:
+// keys ending in password, passphrase or .key (ssl.key.password,
+// ssl.keystore.key, sasl.oauthbearer.assertion.private.key), any key
+// mentioning secret (clientSecret, sasl.oauthbearer.client.secret),
+// credentials such as basic.auth.user.info, and the whole
+// sasl.jaas.config, whose options hold the client secret.
+func IsSecretKey(key string) bool {
+	k := strings.ToLower(key)
+	switch {
+	case strings.Contains(k, "secret"), strings.Contains(k, "password"), strings.Contains(k, "passphrase"),
+		strings.HasSuffix(k, ".key"), k == "key", strings.HasSuffix(k, "privatekey"), strings.HasSuffix(k, "private_key"),
+		strings.Contains(k, "jaas.config"), strings.HasSuffix(k, "user.info"), strings.HasSuffix(k, "access.token"),
+		strings.HasSuffix(k, "assertion"), k == "token", strings.HasSuffix(k, ".token"):
+		return true
+	}
+	return false
+}
+
+// isSecret reports whether a key/value pair must be redacted: a secret
+// key, or a value that holds a PEM block (a private key pasted under any
+// name).
+func isSecret(key, value string) bool {
+	return IsSecretKey(key) || strings.Contains(value, "-----BEGIN")
+}
+
+// shown returns p's value as encoders may show it.
+func (p Property) shown() string {
+	if p.Value != "" && isSecret(p.Key, p.Value) {
+		return redactedValue
+	}
+	return p.Value
+}
+
+// String returns "key=value (line n)" with a secret value redacted.
+func (p Property) String() string {
+	return fmt.Sprintf("%s=%s (line %d)", p.Key, p.shown(), p.Line)
+}
+
+// GoString returns a Go-syntax form with a secret value redacted.
+func (p Property) GoString() string {
+	return fmt.Sprintf("confluent.Property{Key:%q, Value:%q, Line:%d}", p.Key, p.shown(), p.Line)
+}
+
+// Format makes every fmt verb redact a secret value: %v, %+v and %s
+// print String, %#v GoString, and other verbs format String.
+func (p Property) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = f.Write([]byte(p.GoString()))
+	case verb == 'v' || verb == 's':
+		_, _ = f.Write([]byte(p.String()))
+	default:
+		_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), p.String())
+	}
+}
+
+// LogValue keeps a secret value out of log/slog output.
+func (p Property) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("key", p.Key), slog.String("value", p.shown()), slog.Int("line", p.Line))
+}
+
+// propertyFields is Property without its methods, for the encoders.
+type propertyFields struct {
+	Key, Value string
+	Line       int
+}
+
+func (p Property) fields() propertyFields { return propertyFields{p.Key, p.shown(), p.Line} }
+
+// MarshalJSON encodes the property with a secret value redacted.
+func (p Property) MarshalJSON() ([]byte, error) { return json.Marshal(p.fields()) }
+
+// MarshalYAML encodes the property with a secret value redacted (the
+// YAML libraries' Marshaler interface; no import needed).
+func (p Property) MarshalYAML() (any, error) { return p.fields(), nil }
+
+// MarshalXML encodes the property with a secret value redacted.
+func (p Property) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return e.EncodeElement(p.fields(), start)
+}
+
+// MarshalText encodes String, with a secret value redacted.
+func (p Property) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// GobEncode encodes the property with a secret value redacted: a gob
+// stream is as likely to reach a file or a cache as a log.
+func (p Property) GobEncode() ([]byte, error) {
+	var b bytes.Buffer
+	err := gob.NewEncoder(&b).Encode(p.fields())
+	return b.Bytes(), err
+}
+
+// GobDecode decodes what GobEncode wrote (the value stays redacted).
+func (p *Property) GobDecode(data []byte) error {
+	var f propertyFields
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
+		return err
+	}
+	*p = Property{Key: f.Key, Value: f.Value, Line: f.Line}
+	return nil
+}
+
+// shown returns o's value as encoders may show it.
+func (o JAASOption) shown() string {
+	if o.Value != "" && isSecret(o.Key, o.Value) {
+		return redactedValue
+	}
+	return o.Value
+}
+
+// String returns key='value' with a secret value redacted.
+func (o JAASOption) String() string { return o.Key + "=" + strconv.Quote(o.shown()) }
+
+// Format makes every fmt verb redact a secret value.
+func (o JAASOption) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = fmt.Fprintf(f, "confluent.JAASOption{Key:%q, Value:%q}", o.Key, o.shown())
+		return
+	}
+	_, _ = f.Write([]byte(o.String()))
+}
+
+// LogValue keeps a secret value out of log/slog output.
+func (o JAASOption) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("key", o.Key), slog.String("value", o.shown()))
+}
+
+type jaasOptionFields struct{ Key, Value string }
+
+// MarshalJSON encodes the option with a secret value redacted.
+func (o JAASOption) MarshalJSON() ([]byte, error) {
+	return json.Marshal(jaasOptionFields{o.Key, o.shown()})
+}
+
+// MarshalYAML encodes the option with a secret value redacted.
+func (o JAASOption) MarshalYAML() (any, error) { return jaasOptionFields{o.Key, o.shown()}, nil }
+
+// MarshalXML encodes the option with a secret value redacted.
+func (o JAASOption) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return e.EncodeElement(jaasOptionFields{o.Key, o.shown()}, start)
+}
+
+// MarshalText encodes String, with a secret value redacted.
+func (o JAASOption) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// GobEncode encodes the option with a secret value redacted.
+func (o JAASOption) GobEncode() ([]byte, error) {
+	var b bytes.Buffer
+	err := gob.NewEncoder(&b).Encode(jaasOptionFields{o.Key, o.shown()})
+	return b.Bytes(), err
+}
+
+// GobDecode decodes what GobEncode wrote (the value stays redacted).
+func (o *JAASOption) GobDecode(data []byte) error {
+	var f jaasOptionFields
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
+		return err
+	}
+	*o = JAASOption{Key: f.Key, Value: f.Value}
+	return nil
+}
+
+// MarshalYAML encodes the redacted form.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// MarshalText encodes the redacted form (XML, YAML and map keys use it).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// GobEncode encodes the redacted form.
+func (s Secret) GobEncode() ([]byte, error) { return []byte(s.String()), nil }
+
+// GobDecode decodes what GobEncode wrote (the value stays redacted).
+func (s *Secret) GobDecode(data []byte) error { *s = Secret(data); return nil }
+
+// MarshalText encodes the options with the client secret and private key
+// redacted, so YAML, XML and JSON neither print the key (YAML follows
+// pointers into *ecdsa.PrivateKey) nor walk the HTTP client by reflection.
+func (o ClientCredentialsOptions) MarshalText() ([]byte, error) {
+	key := ""
+	if o.PrivateKey != nil {
+		key = fmt.Sprintf("<redacted %T>", o.PrivateKey)
+	}
+	return fmt.Appendf(nil, "confluent.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, PrivateKey:%s, KeyID:%q, Scope:%q}",
+		redactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.Scope), nil
+}

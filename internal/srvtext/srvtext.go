@@ -1,0 +1,161 @@
+// Package srvtext makes text that a server sent (an identity provider's
+// error_description, an SDK error quoting a reply, a broker's challenge) safe
+// to quote in an error or a log record.
+//
+// Identity providers often echo what they were sent: the posted form with
+// its client secret, subject token or client assertion, or the request's
+// Authorization header. Servers also send arbitrarily long fields and
+// control characters (log injection, ANSI escapes). [Field] removes every
+// value the caller sent in that request, anything JWT-shaped and long
+// base64 runs, strips control characters and clips the result, in that
+// order, so a secret cut at the clip point cannot survive in part.
+package srvtext
+
+import (
+	"encoding/base64"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxField is the most bytes [Field] returns: enough for any real error
+// description, small enough that a hostile server cannot blow up an error
+// message or a log line.
+const MaxField = 512
+
+// Redacted replaces every removed value.
+const Redacted = "[redacted]"
+
+// minSent is the shortest sent value that is removed: shorter values are
+// not secrets (no IdP issues a 3-byte secret) and removing them would
+// garble the text.
+const minSent = 4
+
+var (
+	// jwtRE matches a JWS or JWE in compact form: a base64url JSON header
+	// ("ey...") and two to four more base64url segments.
+	jwtRE = regexp.MustCompile(`ey[A-Za-z0-9_-]{6,}(\.[A-Za-z0-9_-]*){2,4}`)
+	// b64RE matches candidate base64 / base64url runs; [secretLike]
+	// decides whether one is key material or ordinary text.
+	b64RE = regexp.MustCompile(`[A-Za-z0-9+/_-]{40,}={0,2}`)
+	// ansiRE matches ANSI escape sequences: CSI (ESC [ ... final byte),
+	// OSC (ESC ] ... BEL or ST) and two-byte escapes.
+	ansiRE = regexp.MustCompile("\x1b(\\[[0-?]*[ -/]*[@-~]|\\][^\x07\x1b]*(\x07|\x1b\\\\)?|[@-_]?)|\u009b[0-?]*[ -/]*[@-~]")
+)
+
+// Field returns s scrubbed of the values in sent and of secret-looking
+// runs, without control characters, clipped to [MaxField] bytes of valid
+// UTF-8.
+func Field(s string, sent ...string) string {
+	return Clip(Scrub(s, sent...), MaxField)
+}
+
+// Scrub removes from s every value in sent (as sent, and as it reads
+// form-encoded, percent-encoded or base64-encoded, the forms a server
+// echoes a request in), anything JWT-shaped, long base64 runs that look
+// like key material, ANSI escape sequences and control characters. Tabs
+// and line breaks become spaces, so the result is one line. It does not
+// clip: use it for messages built from several fields, [Field] for one.
+func Scrub(s string, sent ...string) string {
+	// Controls go first: removing them later could join two halves of a
+	// secret that a server split with an escape sequence.
+	s = ansiRE.ReplaceAllString(s, "")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' || r == '\u0085':
+			return ' '
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
+			return -1
+		}
+		return r
+	}, s)
+	for _, v := range sent {
+		if len(v) < minSent {
+			continue
+		}
+		for _, form := range encodings(v) {
+			s = strings.ReplaceAll(s, form, Redacted)
+		}
+	}
+	s = jwtRE.ReplaceAllString(s, Redacted)
+	return b64RE.ReplaceAllStringFunc(s, func(run string) string {
+		if secretLike(run) {
+			return Redacted
+		}
+		return run
+	})
+}
+
+// encodings lists the forms in which a server may echo v.
+func encodings(v string) []string {
+	out := []string{v}
+	add := func(e string) {
+		if e != v {
+			out = append(out, e)
+		}
+	}
+	add(url.QueryEscape(v))
+	add(url.PathEscape(v))
+	add(base64.StdEncoding.EncodeToString([]byte(v)))
+	add(base64.RawURLEncoding.EncodeToString([]byte(v)))
+	return out
+}
+
+// secretLike reports whether a base64-alphabet run looks like key
+// material rather than text: mixed case and digits, and a long stretch
+// without '/' or '-' (paths and GUID lists have short segments; random
+// base64 has a separator only once in 32 characters on average).
+func secretLike(run string) bool {
+	var upper, lower, digit bool
+	longest, cur := 0, 0
+	for i := 0; i < len(run); i++ {
+		c := run[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			upper = true
+		case 'a' <= c && c <= 'z':
+			lower = true
+		case '0' <= c && c <= '9':
+			digit = true
+		}
+		if c == '/' || c == '-' {
+			cur = 0
+			continue
+		}
+		cur++
+		longest = max(longest, cur)
+	}
+	return upper && lower && digit && longest >= 20
+}
+
+// Clip cuts s to at most n bytes of valid UTF-8, marking a cut with "...".
+func Clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "")
+	if len(s) <= n {
+		return s
+	}
+	const mark = "..."
+	if n <= len(mark) {
+		return mark[:max(n, 0)]
+	}
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}
+
+// URL returns raw as it may be quoted: without user info (which may hold
+// a password), query and fragment (which may hold a secret or a token),
+// scrubbed and clipped. A value that does not parse is quoted as
+// "<not a URL>" rather than in part.
+func URL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "<not a URL>"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return Field(u.String())
+}

@@ -1,0 +1,94 @@
+package srvtext
+
+import (
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	secret = "cc-secret-0123456789/abc+def ghij"
+	jwt    = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJ3b3JrbG9hZC0xIiwiYXVkIjoia2Fma2EifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmUtMDEyMzQ1Njc4OQ"
+	// session is shaped like an AWS session token: long, mixed-case base64.
+	session = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDx7Kf9qM3nLw0Zp8TYd1vR2sXa"
+)
+
+// An identity provider that echoes the posted form in error_description
+// (fails before srvtext existed: confluent quoted the description as is).
+func TestFieldRemovesEchoedValues(t *testing.T) {
+	form := url.Values{"client_secret": {secret}, "subject_token": {jwt}, "grant_type": {"client_credentials"}}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("client-1:"+secret))
+	for name, echo := range map[string]string{
+		"raw":         "bad request: client_secret=" + secret + " subject_token=" + jwt,
+		"form":        "could not parse " + form.Encode(),
+		"path escape": "bad value " + url.PathEscape(secret),
+		"header":      "Authorization: " + basic,
+		"jwt unsent":  "the token eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0. is invalid",
+		"session":     "The security token included in the request is invalid: " + session,
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := Field(echo, secret, jwt, basic)
+			for _, s := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), jwt, "eyJzdWIiOiJ4In0", session, base64.StdEncoding.EncodeToString([]byte("client-1:" + secret))} {
+				require.NotContains(t, got, s)
+			}
+			require.Contains(t, got, Redacted)
+		})
+	}
+}
+
+func TestFieldKeepsOrdinaryText(t *testing.T) {
+	for _, s := range []string{
+		"AADSTS700016: Application with identifier '0000aaaa-0000-4000-8000-000000000000' was not found in the directory 'contoso'.",
+		"/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg-kafka/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app",
+		"sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		"pool pool-7yzk is not allowed for https://login.example.com/tenant/v2.0",
+	} {
+		require.Equal(t, s, Field(s, "x", "ab"), "short sent values are not removed, and ordinary text stays")
+	}
+}
+
+// fails before srvtext existed: a 900 KB error code became a 900 KB error.
+func TestFieldClipsAndStripsControls(t *testing.T) {
+	huge := strings.Repeat("é", 450<<10) // 900 KB
+	got := Field(huge)
+	require.LessOrEqual(t, len(got), MaxField)
+	require.True(t, utf8.ValidString(got))
+	require.True(t, strings.HasSuffix(got, "..."))
+
+	got = Field("line1\nline2\r\n\x1b[31mred\x1b[0m\x00\x07\u202etxt\u2028end\xff\x1b]0;title\x07")
+	require.Equal(t, "line1 line2  redtxt end", got)
+
+	require.Equal(t, "ab", Clip("ab", 2))
+	require.Equal(t, "...", Clip("abcdef", 3))
+	require.Equal(t, "a...", Clip("aé€", 5))
+}
+
+// A secret straddling the clip point is removed before the cut, so no
+// prefix of it survives.
+func TestFieldScrubsBeforeClipping(t *testing.T) {
+	s := strings.Repeat("x", MaxField-10) + secret
+	require.NotContains(t, Field(s, secret), secret[:8])
+}
+
+func FuzzField(f *testing.F) {
+	f.Add("error "+secret+" \x1b[2J", secret)
+	f.Add(jwt, "")
+	f.Fuzz(func(t *testing.T, s, sent string) {
+		got := Field(s, sent)
+		require.LessOrEqual(t, len(got), MaxField)
+		require.True(t, utf8.ValidString(got))
+		require.False(t, strings.ContainsFunc(got, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }))
+		if len(sent) >= minSent && !strings.ContainsAny(sent, "[]") && !strings.ContainsFunc(sent, func(r rune) bool { return r < 0x20 || r >= 0x7f }) {
+			require.NotContains(t, Scrub(s, sent), sent)
+		}
+	})
+}
+
+func TestURL(t *testing.T) {
+	require.Equal(t, "https://sts.example.com/token", URL("https://user:hunter2-password@sts.example.com/token?client_secret=x#frag"))
+	require.Equal(t, "<not a URL>", URL("https://a b\x7f/%zz"))
+}
