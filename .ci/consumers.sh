@@ -22,15 +22,16 @@
 set -euo pipefail
 
 # --- what a user imports; adjust here when packages move -------------------
-MODULE=github.com/streamidentity/kafka-workload-identity
-FRANZ_ADAPTER=$MODULE/oauthbearer/franzsasl
-AZURE_SOURCE=$MODULE/azure
-SARAMA_ADAPTER=$MODULE/oauthbearer/saramasasl
-AWS_SOURCE=$MODULE/aws
+# (each may be overridden from the environment)
+MODULE=${MODULE:-github.com/streamidentity/kafka-workload-identity}
+FRANZ_ADAPTER=${FRANZ_ADAPTER:-$MODULE/oauthbearer/franzsasl}
+AZURE_SOURCE=${AZURE_SOURCE:-$MODULE/azure}
+SARAMA_ADAPTER=${SARAMA_ADAPTER:-$MODULE/oauthbearer/saramasasl}
+AWS_SOURCE=${AWS_SOURCE:-$MODULE/aws}
 
-MAX_EXTRA_MODULES=5
-MAX_EXTRA_SUM=15
-OWN_SUM_LINES_PER_MODULE=2
+MAX_EXTRA_MODULES=${MAX_EXTRA_MODULES:-5}
+MAX_EXTRA_SUM=${MAX_EXTRA_SUM:-15}
+OWN_SUM_LINES_PER_MODULE=${OWN_SUM_LINES_PER_MODULE:-2}
 
 # Forbidden module path patterns (extended regular expressions, anchored).
 FORBIDDEN_COMMON='^github\.com/(IBM/sarama|confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/)|^github\.com/twmb/franz-go/pkg/kfake( |$)'
