@@ -278,8 +278,16 @@ func (d *dumper) typeSpec(s *ast.TypeSpec) {
 	}
 	name := s.Name.Name
 	if s.TypeParams != nil {
-		// a FieldList prints as "(T any)": show it as declared, "[T any]"
-		name = s.Name.Name + "[" + strings.TrimSuffix(strings.TrimPrefix(d.src(s.TypeParams), "("), ")") + "]"
+		// go/printer cannot print a bare FieldList: print "[T any, U comparable]" field by field
+		var tps []string
+		for _, f := range s.TypeParams.List {
+			var names []string
+			for _, n := range f.Names {
+				names = append(names, n.Name)
+			}
+			tps = append(tps, strings.Join(names, ", ")+" "+d.src(f.Type))
+		}
+		name += "[" + strings.Join(tps, ", ") + "]"
 	}
 	assign := ""
 	if s.Assign.IsValid() {
