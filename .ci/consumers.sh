@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Acceptance 1 of the v1 shape (issue 14), measured the way a new user meets
+# the library: a fresh module that imports one Kafka-client adapter and one
+# cloud source, after `go mod tidy`, compared with the same service written
+# by hand on the client library and the cloud SDK alone.
+#
+#   (a) franz-go adapter + azure source    vs  kgo + sasl/oauth + azidentity
+#   (b) sarama adapter   + aws source      vs  sarama + aws-sdk-go-v2 sts
+#
+# For each it prints `go list -m all` modules and go.sum lines for ours and
+# for the baseline, lists modules a user of that pair must not get, and
+# fails if one appears or if ours exceeds the baseline by more than
+# MAX_EXTRA_MODULES modules or MAX_EXTRA_SUM go.sum lines.
+#
+# Every module of this repository (each go.mod that git tracks) is wired in
+# with a replace directive, so the script works with one module or many.
+# Our own modules have no go.sum lines under a directory replace; a user of
+# a release would have two per module (h1 of the zip and of the go.mod), so
+# they are added before comparing (OWN_SUM_LINES_PER_MODULE).
+#
+# Usage: .ci/consumers.sh [repo-root]     (needs the module proxy)
+set -euo pipefail
+
+# --- what a user imports; adjust here when packages move -------------------
+# (each may be overridden from the environment)
+MODULE=${MODULE:-github.com/streamidentity/kafka-workload-identity}
+FRANZ_ADAPTER=${FRANZ_ADAPTER:-$MODULE/oauthbearer/franzsasl}
+AZURE_SOURCE=${AZURE_SOURCE:-$MODULE/azure}
+SARAMA_ADAPTER=${SARAMA_ADAPTER:-$MODULE/oauthbearer/saramasasl}
+AWS_SOURCE=${AWS_SOURCE:-$MODULE/aws}
+
+MAX_EXTRA_MODULES=${MAX_EXTRA_MODULES:-5}
+MAX_EXTRA_SUM=${MAX_EXTRA_SUM:-15}
+OWN_SUM_LINES_PER_MODULE=${OWN_SUM_LINES_PER_MODULE:-2}
+
+# Forbidden module path patterns (extended regular expressions, anchored).
+FORBIDDEN_COMMON='^github\.com/(IBM/sarama|confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/)|^github\.com/twmb/franz-go/pkg/kfake( |$)'
+FORBIDDEN_A="$FORBIDDEN_COMMON"'|^github\.com/aws/'
+FORBIDDEN_B='^github\.com/(confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/|twmb/franz-go|Azure/|AzureAD/)'
+# ----------------------------------------------------------------------------
+
+root=$(cd "${1:-$(git rev-parse --show-toplevel)}" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export GOWORK=off GOFLAGS=-mod=mod
+
+# replace directives for every module of the repository
+replaces=()
+while IFS= read -r gomod; do
+  dir=$root/$(dirname "$gomod")
+  path=$(cd "$dir" && go mod edit -json | sed -n 's/^[[:space:]]*"Path": "\(.*\)".*/\1/p' | head -1)
+  [ -n "$path" ] && replaces+=("-replace=$path=$dir")
+done < <(git -C "$root" ls-files '*go.mod')
+[ ${#replaces[@]} -gt 0 ] || { echo "consumers.sh: no go.mod tracked under $root" >&2; exit 2; }
+echo "repository modules: ${#replaces[@]}"
+
+# mkmod NAME WITH_REPLACES IMPORT... : a module whose main imports IMPORT...
+mkmod() {
+  local name=$1 withrep=$2; shift 2
+  local d=$work/$name
+  mkdir -p "$d"
+  {
+    echo "package main"
+    echo
+    echo "import ("
+    for p in "$@"; do echo "	_ \"$p\""; done
+    echo ")"
+    echo
+    echo "func main() {}"
+  } >"$d/main.go"
+  (cd "$d" && go mod init example.com/"$name" >/dev/null 2>&1)
+  if [ "$withrep" = 1 ]; then (cd "$d" && go mod edit "${replaces[@]}"); fi
+  (cd "$d" && go mod tidy >"$d/tidy.log" 2>&1) || { echo "go mod tidy failed in $name:"; cat "$d/tidy.log"; return 1; }
+}
+
+fail=0
+# check LABEL FORBIDDEN OURS_IMPORTS -- BASELINE_IMPORTS
+check() {
+  local label=$1 forbidden=$2; shift 2
+  local ours=() base=()
+  while [ "$1" != -- ]; do ours+=("$1"); shift; done; shift
+  base=("$@")
+  mkmod "$label-ours" 1 "${ours[@]}"
+  mkmod "$label-baseline" 0 "${base[@]}"
+  local o=$work/$label-ours b=$work/$label-baseline
+  local om bm os bs own
+  om=$(cd "$o" && go list -m all | wc -l)
+  bm=$(cd "$b" && go list -m all | wc -l)
+  own=$(cd "$o" && go list -m all | grep -c "^$MODULE\( \|/\)" || true)
+  os=$(( $(wc -l <"$o/go.sum") + own * OWN_SUM_LINES_PER_MODULE ))
+  bs=$(wc -l <"$b/go.sum")
+  echo
+  echo "== $label"
+  echo "   ours imports:     ${ours[*]}"
+  echo "   baseline imports: ${base[*]}"
+  printf '   %-10s %8s %8s %8s\n' "" ours baseline delta
+  printf '   %-10s %8d %8d %+8d   (limit +%d)\n' "modules" "$om" "$bm" $((om - bm)) "$MAX_EXTRA_MODULES"
+  printf '   %-10s %8d %8d %+8d   (limit +%d; ours includes %d x %d lines for our %d module(s))\n' \
+    "go.sum" "$os" "$bs" $((os - bs)) "$MAX_EXTRA_SUM" "$own" "$OWN_SUM_LINES_PER_MODULE" "$own"
+  local bad
+  bad=$(cd "$o" && go list -m all | grep -E "$forbidden" || true)
+  if [ -n "$bad" ]; then
+    echo "   FORBIDDEN modules in ours:"
+    sed 's/^/     /' <<<"$bad"
+    fail=1
+  else
+    echo "   forbidden modules: none"
+  fi
+  if [ $((om - bm)) -gt "$MAX_EXTRA_MODULES" ]; then echo "   FAIL: $((om - bm)) more modules than the baseline"; fail=1; fi
+  if [ $((os - bs)) -gt "$MAX_EXTRA_SUM" ]; then echo "   FAIL: $((os - bs)) more go.sum lines than the baseline"; fail=1; fi
+  if [ -n "${CONSUMERS_VERBOSE:-}" ]; then
+    echo "   modules only in ours:"
+    comm -23 <(cd "$o" && go list -m all | awk 'NR>1{print $1}' | sort) <(cd "$b" && go list -m all | awk 'NR>1{print $1}' | sort) | sed 's/^/     /'
+  fi
+}
+
+check franz-azure "$FORBIDDEN_A" \
+  github.com/twmb/franz-go/pkg/kgo "$FRANZ_ADAPTER" "$AZURE_SOURCE" -- \
+  github.com/twmb/franz-go/pkg/kgo github.com/twmb/franz-go/pkg/sasl/oauth github.com/Azure/azure-sdk-for-go/sdk/azidentity
+
+check sarama-aws "$FORBIDDEN_B" \
+  github.com/IBM/sarama "$SARAMA_ADAPTER" "$AWS_SOURCE" -- \
+  github.com/IBM/sarama github.com/aws/aws-sdk-go-v2/config github.com/aws/aws-sdk-go-v2/service/sts
+
+echo
+if [ "$fail" != 0 ]; then
+  echo "consumers.sh: FAIL (a user of one client and one cloud pays for others; see above)"
+  exit 1
+fi
+echo "consumers.sh: ok"
