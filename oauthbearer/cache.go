@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -96,32 +97,45 @@ type Cache struct {
 	fetchTimeout            time.Duration
 	minBackoff, maxBackoff  time.Duration
 
-	// The lock-free read path uses only cur: nil when no usable token is
-	// held. The expiry timer clears it at the token's usableUntil.
+	// The lock-free read path uses only cur (nil when no token is held)
+	// and the wall clock: see [Cache.Token].
 	cur atomic.Pointer[entry]
+	// sysClock is set when clock is the system clock, so that the fast
+	// path calls time.Now directly instead of through the interface.
+	sysClock bool
 
 	ctx    context.Context // cancelled by Close; parent of every fetch
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu          sync.Mutex // guards the fields below; never held while fetching
-	flight      *flight
-	timer       Timer     // the next refresh or retry
-	expiryTimer Timer     // clears cur when the held token stops being usable
-	retryAt     time.Time // no fetch starts before it (backoff)
-	failures    int
-	lastErr     error
-	closed      bool
+	mu       sync.Mutex // guards the fields below; never held while fetching
+	flight   *flight
+	timer    Timer     // the next refresh or retry
+	retryAt  time.Time // no fetch starts before it (backoff)
+	failures int
+	lastErr  error
+	closed   bool
+	// rejections counts consecutive rejections of young tokens: see
+	// [Cache.Invalidate].
+	rejections int
 }
 
 var _ TokenSource = (*Cache)(nil)
 var _ Invalidator = (*Cache)(nil)
 
-// entry is an immutable snapshot of the held token and its schedule.
+// entry is an immutable snapshot of the held token and its schedule. The
+// times are wall-clock Unix nanoseconds: Go's monotonic clock stops during
+// a system suspend, and time.Time comparisons use it when both sides carry
+// it, so a token that expired while the machine slept would still look
+// valid.
 type entry struct {
 	tok         Token
-	refreshAt   time.Time
-	usableUntil time.Time
+	fetched     int64 // when the fetch that got tok started
+	refreshAt   int64
+	usableUntil int64
+	// due is when the fast path stops serving this entry without the
+	// lock: refreshAt, then usableUntil once a refresh is under way.
+	due int64
 }
 
 // flight is one scheduled or running fetch; done is closed when it ends.
@@ -156,6 +170,7 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
 		ctx: ctx, cancel: cancel,
 	}
+	_, c.sysClock = o.Clock.(systemClock)
 	return c, nil
 }
 
@@ -208,30 +223,80 @@ func (o *CacheOptions) setDefaults() error {
 // Token returns the held token while it is usable. Without a usable token
 // it waits for a fetch, or until ctx ends.
 //
-// The fast path is a single atomic load: timers, not the caller, move the
-// cache through its states (refresh due, token expiring), because reading
-// the clock costs more than everything else on this path.
+// The fast path is an atomic load and one wall-clock comparison, lock-free
+// and allocation-free. Timers start refreshes on time while the process
+// runs, but they run on Go's monotonic clock, which stops while the system
+// is suspended (a laptop's lid closed, a VM snapshot); the wall-clock
+// comparison is what guarantees that a token is never handed out past its
+// usable time, whatever the timers did. Past the refresh point a call
+// starts a background refresh if none runs and still gets the held token;
+// past the usable time the token is dropped and the call waits for a new
+// one.
 //
 // The returned error wraps the source's error (matchable with errors.Is
 // and errors.As, and transient per [IsTransient] when the source's was);
 // when ctx ends first it wraps both ctx.Err() and the last fetch failure.
 func (c *Cache) Token(ctx context.Context) (Token, error) {
-	if e := c.cur.Load(); e != nil {
+	if e := c.cur.Load(); e != nil && c.nowNano() < e.due {
 		return e.tok, nil
 	}
 	return c.wait(ctx)
 }
 
-// wait is the slow path: no usable token is held.
+// nowNano reads the wall clock, without the interface call for the system
+// clock.
+func (c *Cache) nowNano() int64 {
+	if c.sysClock {
+		return time.Now().UnixNano()
+	}
+	return c.clock.Now().UnixNano()
+}
+
+// now returns the clock's time without its monotonic reading, so that
+// every comparison the cache makes is by the wall clock.
+func (c *Cache) now() time.Time { return c.clock.Now().Round(0) }
+
+// unixNano is t.UnixNano, saturated for times outside its range (a token
+// expiring in the year 9999).
+func unixNano(t time.Time) int64 {
+	const maxSec = math.MaxInt64/int64(time.Second) - 1
+	switch s := t.Unix(); {
+	case s > maxSec:
+		return math.MaxInt64
+	case s < -maxSec:
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// wait is the slow path: the fast path found no token, or one past its
+// refresh point.
 func (c *Cache) wait(ctx context.Context) (Token, error) {
 	c.mu.Lock()
-	now := c.clock.Now()
+	now := c.now()
 	if e := c.cur.Load(); e != nil {
-		if now.Before(e.usableUntil) {
+		if n := unixNano(now); n < e.due {
+			c.mu.Unlock() // stored while this call waited for the lock
+			return e.tok, nil
+		} else if n < e.usableUntil {
+			if c.flight == nil && !c.closed && !now.Before(c.retryAt) {
+				// Refresh due by the wall clock and its timer has not
+				// fired (a suspend): refresh now, in the background. A
+				// pending backoff keeps its retry timer.
+				c.startLocked(0)
+			}
+			if e.due != e.usableUntil {
+				// Keep the other callers on the fast path until the
+				// refresh replaces the entry or the token stops being
+				// usable.
+				next := *e
+				next.due = e.usableUntil
+				c.cur.CompareAndSwap(e, &next)
+			}
 			c.mu.Unlock()
 			return e.tok, nil
 		}
-		c.cur.CompareAndSwap(e, nil) // the expiry timer is late
+		c.cur.CompareAndSwap(e, nil) // no longer usable
 	}
 	if c.closed {
 		c.mu.Unlock()
@@ -276,11 +341,11 @@ func (c *Cache) run(f *flight, delay time.Duration) {
 		case <-wake:
 		case <-c.ctx.Done():
 			t.Stop()
-			c.finish(f, c.clock.Now(), Token{}, ErrClosed)
+			c.finish(f, c.now(), Token{}, ErrClosed)
 			return
 		}
 	}
-	start := c.clock.Now()
+	start := c.now()
 	tok, err := c.fetch()
 	c.finish(f, start, tok, err)
 }
@@ -330,11 +395,15 @@ func (c *Cache) newEntry(tok Token, start time.Time) *entry {
 	// The refresh point never passes 90% of the lifetime, which is where
 	// the largest safety margin begins.
 	refresh := time.Duration(float64(sched) * min(c.refreshFraction+c.jitter*(2*rand.Float64()-1), 0.9))
-	return &entry{
+	e := &entry{
 		tok:         tok,
-		refreshAt:   start.Add(refresh),
-		usableUntil: tok.Expiry.Add(-c.marginFor(sched)),
+		fetched:     unixNano(start),
+		refreshAt:   unixNano(start.Add(refresh)),
+		usableUntil: unixNano(tok.Expiry.Add(-c.marginFor(sched))),
 	}
+	e.refreshAt = min(e.refreshAt, e.usableUntil)
+	e.due = e.refreshAt
+	return e
 }
 
 // backoff returns the delay after the n-th consecutive failure: doubling
@@ -350,7 +419,7 @@ func (c *Cache) backoff(n int, retryAfter time.Duration) time.Duration {
 }
 
 func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
-	now := c.clock.Now()
+	now := c.now()
 	if err == nil {
 		tok = clampToJWTExp(tok)
 		err = c.check(tok, start, now)
@@ -359,18 +428,14 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 
 	c.mu.Lock()
 	prev := c.cur.Load()
-	ev.Background = prev != nil && start.Before(prev.usableUntil)
+	ev.Background = prev != nil && unixNano(start) < prev.usableUntil
 	if err == nil {
 		e := c.newEntry(tok, start)
 		c.failures, c.lastErr = 0, nil
 		c.retryAt = time.Time{}
 		if !c.closed {
 			c.cur.Store(e)
-			c.armLocked(e.refreshAt.Sub(now))
-			if c.expiryTimer != nil {
-				c.expiryTimer.Stop()
-			}
-			c.expiryTimer = c.clock.AfterFunc(e.usableUntil.Sub(now), func() { c.cur.CompareAndSwap(e, nil) })
+			c.armLocked(time.Duration(e.refreshAt - unixNano(now)))
 		}
 		f.tok = tok
 		ev.Expiry = tok.Expiry
@@ -381,7 +446,7 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 		c.retryAt = next
 		// Retry in the background only while a valid token remains: an
 		// idle client must not poll a failing identity provider forever.
-		if prev != nil && next.Before(prev.usableUntil) && !c.closed {
+		if prev != nil && unixNano(next) < prev.usableUntil && !c.closed {
 			c.armLocked(next.Sub(now))
 		}
 		f.err = fmt.Errorf("oauthbearer: %s: %w", c.name, err)
@@ -430,7 +495,7 @@ func (c *Cache) onTimer() {
 		return
 	}
 	c.timer = nil
-	c.startLocked(c.retryAt.Sub(c.clock.Now()))
+	c.startLocked(c.retryAt.Sub(c.now()))
 }
 
 // Invalidate drops rejected if it is the token being handed out, so that
@@ -466,9 +531,6 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.stopTimerLocked()
-	if c.expiryTimer != nil {
-		c.expiryTimer.Stop()
-	}
 	c.cur.Store(nil)
 	c.cancel()
 	c.mu.Unlock()
