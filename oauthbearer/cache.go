@@ -502,21 +502,53 @@ func (c *Cache) onTimer() {
 // the next [Cache.Token] fetches a fresh one. Call it when a server rejects
 // the token (a broker's invalid_token, a Schema Registry 401). Tokens are
 // compared in constant time. Invalidating a token that was already
-// replaced does nothing, so a burst of rejections causes one fetch. When
-// the token is dropped and the wrapped source implements [Invalidator], it
-// is told too.
+// replaced does nothing, so a burst of rejections of one token causes one
+// fetch. When the token is dropped and the wrapped source implements
+// [Invalidator], it is told too.
+//
+// Rejections of fresh tokens are rate-limited. A server that rejects
+// every token (a wrong audience, a broker whose key set lags behind the
+// identity provider) would otherwise turn each of its rejections into an
+// identity-provider request: each retry gets a fresh token, which is
+// rejected again. So the cache counts consecutive rejections of tokens
+// younger than [CacheOptions.MaxBackoff]: the first still refreshes at
+// once (a key rotated just after the fetch), and each further one makes
+// the next fetch wait as a failure does, doubling from MinBackoff up to
+// MaxBackoff with jitter. Callers without a token wait for that fetch or
+// until their context ends. A rejection of a token held for at least
+// MaxBackoff resets the count and refreshes at once, so the common case,
+// a long-held token refused after the broker rotated its keys, is never
+// delayed.
 func (c *Cache) Invalidate(rejected Token) {
 	e := c.cur.Load()
 	if e == nil || subtle.ConstantTimeCompare([]byte(e.tok.Value), []byte(rejected.Value)) != 1 {
 		return
 	}
-	if c.cur.CompareAndSwap(e, nil) {
-		c.log.Info("oauthbearer: token invalidated after a server rejected it; the next use fetches a new one",
-			"source", c.name, "expiry", e.tok.Expiry)
-		// The wrapped source may cache too (azidentity's managed-identity
-		// cache is process-wide): tell it, so the next fetch is fresh.
-		Invalidate(c.src, rejected)
+	c.mu.Lock()
+	if !c.cur.CompareAndSwap(e, nil) {
+		c.mu.Unlock()
+		return
 	}
+	now := c.now()
+	if unixNano(now)-e.fetched < int64(c.maxBackoff) {
+		c.rejections++
+	} else {
+		c.rejections = 1
+	}
+	var delay time.Duration
+	if c.rejections > 1 {
+		delay = c.backoff(c.rejections-1, 0)
+		if next := now.Add(delay); next.After(c.retryAt) {
+			c.retryAt = next
+		}
+	}
+	n := c.rejections
+	c.mu.Unlock()
+	c.log.Info("oauthbearer: token invalidated after a server rejected it; the next use fetches a new one",
+		"source", c.name, "expiry", e.tok.Expiry, "consecutive_rejections", n, "next_fetch_delay", delay)
+	// The wrapped source may cache too (azidentity's managed-identity
+	// cache is process-wide): tell it, so the next fetch is fresh.
+	Invalidate(c.src, rejected)
 }
 
 // Close stops background refreshes, drops the held token, cancels a fetch
