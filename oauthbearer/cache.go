@@ -47,6 +47,11 @@ type CacheOptions struct {
 	MaxLifetime time.Duration
 
 	// FetchTimeout bounds each call to the wrapped source. Default 30s.
+	// A source that ignores its context past the timeout is abandoned
+	// after a grace of at most a second: waiting callers get the timeout
+	// error, the next fetch can start, and Close returns. The abandoned
+	// call keeps running in its goroutine until the source returns, so
+	// the source may then be called again while it still runs.
 	FetchTimeout time.Duration
 
 	// MinBackoff and MaxBackoff bound the delay after consecutive failed
@@ -350,18 +355,51 @@ func (c *Cache) run(f *flight, delay time.Duration) {
 	c.finish(f, start, tok, err)
 }
 
+// abandonGrace is how long a fetch waits, after its timeout, for a source
+// that ignores its context before abandoning it.
+const abandonGrace = time.Second
+
 // fetch calls the source with the fetch timeout, turning a panic into an
 // error so that a faulty source cannot crash the process from a
 // background goroutine.
+//
+// The source runs in a goroutine of its own, so that a source that ignores
+// its context (a blocking read, a library without cancellation) cannot pin
+// the cache: once the timeout (or Close) has ended the context and a short
+// grace has passed, the call is abandoned. Its goroutine is not waited for
+// by Close, and its result, if it ever returns, is discarded.
 func (c *Cache) fetch() (tok Token, err error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.fetchTimeout)
 	defer cancel()
-	defer func() {
-		if r := recover(); r != nil {
-			tok, err = Token{}, fmt.Errorf("oauthbearer: %s panicked: %v", c.name, r)
-		}
+	type result struct {
+		tok Token
+		err error
+	}
+	done := make(chan result, 1) // buffered: an abandoned call never blocks
+	go func() {
+		var r result
+		defer func() { done <- r }()
+		defer func() {
+			if p := recover(); p != nil {
+				r = result{err: fmt.Errorf("oauthbearer: %s panicked: %v", c.name, p)}
+			}
+		}()
+		r.tok, r.err = c.src.Token(ctx)
 	}()
-	tok, err = c.src.Token(ctx)
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		grace := time.NewTimer(min(abandonGrace, c.fetchTimeout))
+		select {
+		case r = <-done:
+		case <-grace.C:
+			r.err = Transient(fmt.Errorf("oauthbearer: %s did not answer within %s and ignored the cancellation; the call was abandoned: %w",
+				c.name, c.fetchTimeout, ctx.Err()), 0)
+		}
+		grace.Stop()
+	}
+	tok, err = r.tok, r.err
 	if err != nil && ctx.Err() != nil && c.ctx.Err() == nil && !IsTransient(err) {
 		// Our own timeout ended the fetch: worth retrying.
 		err = Transient(fmt.Errorf("oauthbearer: %s did not answer within %s: %w", c.name, c.fetchTimeout, err), 0)
@@ -552,8 +590,10 @@ func (c *Cache) Invalidate(rejected Token) {
 }
 
 // Close stops background refreshes, drops the held token, cancels a fetch
-// in progress and waits for it to return, then closes the wrapped source
-// if it is an [io.Closer]. After Close, Token returns [ErrClosed]: close
+// in progress and waits for it to return (a source that ignores the
+// cancellation is abandoned after a grace of at most a second, and its
+// goroutine may outlive Close), then closes the wrapped source if it is an
+// [io.Closer]. After Close, Token returns [ErrClosed]: close
 // the Kafka client first. Close is idempotent.
 func (c *Cache) Close() error {
 	c.mu.Lock()
