@@ -56,8 +56,9 @@ type CacheOptions struct {
 
 	// MinBackoff and MaxBackoff bound the delay after consecutive failed
 	// fetches: it doubles from MinBackoff up to MaxBackoff, with jitter,
-	// and is never shorter than a server's Retry-After. Defaults 500ms and
-	// 1m.
+	// and is never shorter than a server's Retry-After. The same delays
+	// space out fetches after repeated rejections of fresh tokens (see
+	// [Cache.Invalidate]). Defaults 500ms and 1m.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 
@@ -76,14 +77,16 @@ type CacheOptions struct {
 // Cache wraps a [TokenSource] and hands out its token until shortly before
 // it expires, refreshing it in the background.
 //
-// Handing out a held token is one atomic load: lock-free, allocation-free.
-// At most one fetch from the wrapped source runs at a time, whatever the
-// number of callers. A timer starts a refresh at
+// Handing out a held token is one atomic load and one wall-clock
+// comparison: lock-free, allocation-free, and right after a system suspend
+// (see [Cache.Token]). At most one fetch from the wrapped source runs at a
+// time, whatever the number of callers. A timer starts a refresh at
 // [CacheOptions.RefreshFraction] of the token's lifetime (give or take
-// [CacheOptions.Jitter]); while it runs, callers keep getting the current
-// token. Callers
-// wait only when no valid token exists, and a waiter whose context ends
-// returns at once without cancelling the fetch the others wait for.
+// [CacheOptions.Jitter]), and so does the first call past that point when
+// the timer is late; while it runs, callers keep getting the current
+// token. Callers wait only when no valid token exists, and a waiter whose
+// context ends returns at once without cancelling the fetch the others
+// wait for.
 //
 // A failed refresh never discards a token that is still valid: failures
 // back off exponentially (honouring a [TransientError]'s RetryAfter) and
