@@ -108,9 +108,6 @@ type Cache struct {
 	// The lock-free read path uses only cur (nil when no token is held)
 	// and the wall clock: see [Cache.Token].
 	cur atomic.Pointer[entry]
-	// sysClock is set when clock is the system clock, so that the fast
-	// path calls time.Now directly instead of through the interface.
-	sysClock bool
 
 	ctx    context.Context // cancelled by Close; parent of every fetch
 	cancel context.CancelFunc
@@ -178,7 +175,6 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
 		ctx: ctx, cancel: cancel,
 	}
-	_, c.sysClock = o.Clock.(systemClock)
 	return c, nil
 }
 
@@ -245,19 +241,10 @@ func (o *CacheOptions) setDefaults() error {
 // and errors.As, and transient per [IsTransient] when the source's was);
 // when ctx ends first it wraps both ctx.Err() and the last fetch failure.
 func (c *Cache) Token(ctx context.Context) (Token, error) {
-	if e := c.cur.Load(); e != nil && c.nowNano() < e.due {
+	if e := c.cur.Load(); e != nil && c.clock.Now().UnixNano() < e.due {
 		return e.tok, nil
 	}
 	return c.wait(ctx)
-}
-
-// nowNano reads the wall clock, without the interface call for the system
-// clock.
-func (c *Cache) nowNano() int64 {
-	if c.sysClock {
-		return time.Now().UnixNano()
-	}
-	return c.clock.Now().UnixNano()
 }
 
 // now returns the clock's time without its monotonic reading, so that
