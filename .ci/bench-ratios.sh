@@ -12,7 +12,9 @@ echo "$out" | awk '
     for (i = 2; i <= NF; i++) if ($(i+1) == "ns/op") ns[name] = $i
   }
   END {
-    if (!ns["cache"] || !ns["cache_parallel"]) { print "bench-ratios: no cache result" > "/dev/stderr"; exit 1 }
+    if (!ns["cache"] || !ns["cache_parallel"] || !ns["floor"] || !ns["floor_parallel"]) { print "bench-ratios: no cache or floor result" > "/dev/stderr"; exit 1 }
+    printf "ratio cache / floor (target <= 1.2x)           = %.2fx\n", ns["cache"] / ns["floor"]
+    printf "ratio cache_parallel / floor_parallel          = %.2fx\n", ns["cache_parallel"] / ns["floor_parallel"]
     printf "ratio x_oauth2_reuse / cache                   = %.1fx\n", ns["x_oauth2_reuse"] / ns["cache"]
     printf "ratio x_oauth2_reuse_parallel / cache_parallel = %.1fx\n", ns["x_oauth2_reuse_parallel"] / ns["cache_parallel"]
     printf "ratio azidentity / cache                       = %.1fx\n", ns["azidentity"] / ns["cache"]

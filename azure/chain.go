@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -157,19 +158,27 @@ func envStep(base *credSource, o DefaultChainOptions, tenant, client, host strin
 		cred, err = azidentity.NewClientSecretCredential(tenant, client, secret, &azidentity.ClientSecretCredentialOptions{
 			ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery})
 	} else {
-		var data []byte
-		data, err = os.ReadFile(certPath)
-		if err == nil {
-			certs, key, perr := azidentity.ParseCertificates(data, []byte(o.Getenv("AZURE_CLIENT_CERTIFICATE_PASSWORD")))
-			if perr != nil {
-				err = fmt.Errorf("AZURE_CLIENT_CERTIFICATE_PATH %q: %w", certPath, perr)
-			} else {
-				cred, err = azidentity.NewClientCertificateCredential(tenant, client, certs, key, &azidentity.ClientCertificateCredentialOptions{
-					ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery})
-			}
-		} else {
-			err = fmt.Errorf("AZURE_CLIENT_CERTIFICATE_PATH %q: %w", certPath, pathErr(err))
+		// Checked here without reading; read, parsed and used inside each
+		// fetch, under its context and through a size limit.
+		if err := checkCertFile(certPath); err != nil {
+			st.broken = err
+			return st
 		}
+		password := []byte(o.Getenv("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
+		certOpts := &azidentity.ClientCertificateCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery}
+		hint := hintContext{source: "environment service principal", scope: base.scope, clientID: client, tenantID: tenant}
+		st.src = base.deriveFunc(hint, func(ctx context.Context) (azcore.TokenCredential, error) {
+			data, err := boundedfile.Read(ctx, certPath, certLimit)
+			if err != nil {
+				return nil, certFileErr(certPath, err)
+			}
+			certs, key, err := azidentity.ParseCertificates(data, password)
+			if err != nil {
+				return nil, fmt.Errorf("azure: environment: AZURE_CLIENT_CERTIFICATE_PATH %q: %w", certPath, err)
+			}
+			return azidentity.NewClientCertificateCredential(tenant, client, certs, key, certOpts)
+		})
+		return st
 	}
 	if err != nil {
 		// Configured but broken: fail the chain here rather than silently
@@ -179,6 +188,30 @@ func envStep(base *credSource, o DefaultChainOptions, tenant, client, host strin
 	}
 	st.src = base.derive(hintContext{source: "environment service principal", scope: base.scope, clientID: client, tenantID: tenant, sent: []string{secret}}, cred)
 	return st
+}
+
+// certLimit bounds a client certificate file: a PEM or PKCS#12 bundle with
+// its chain is a few kilobytes.
+const certLimit = 1 << 20
+
+// certFileErr describes a certificate file that cannot be used. It names
+// the file and the setting, never the content.
+func certFileErr(path string, err error) error {
+	return fmt.Errorf("azure: environment: cannot read the client certificate file %q (AZURE_CLIENT_CERTIFICATE_PATH): %w; "+
+		"point it at a PEM or PKCS#12 file of at most 1 MiB; %s", path, pathErr(err), see("azure-certificate-file"))
+}
+
+// checkCertFile fails on a certificate file that is missing, not a regular
+// file or too large, without opening it.
+func checkCertFile(path string) error {
+	size, err := boundedfile.Check(path)
+	if err == nil && size > certLimit {
+		err = fmt.Errorf("%w: %d bytes, more than the limit of %d bytes", boundedfile.ErrTooLarge, size, certLimit)
+	}
+	if err != nil {
+		return certFileErr(path, err)
+	}
+	return nil
 }
 
 // imdsProbe checks, once, that something answers at IMDS's address, the

@@ -1,6 +1,7 @@
 package azure
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -80,7 +81,7 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 		scope:     scope,
 		requireV2: o.RequireV2,
 		log:       loggerOr(o.Logger),
-		cred:      func() (azcore.TokenCredential, error) { return cred, nil },
+		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
 
 		bypassCacheOnInvalidate: true,
 	}

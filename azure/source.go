@@ -60,20 +60,21 @@ func NewFromCredential(cred azcore.TokenCredential, target string, opts *Credent
 		scope:     scope,
 		requireV2: o.RequireV2,
 		log:       loggerOr(o.Logger),
-		cred:      func() (azcore.TokenCredential, error) { return cred, nil },
+		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
 	}
 	return newCache(src, o.Name, o.Logger, o.Cache, nil)
 }
 
 // credSource is a raw (uncached) token source over an azidentity
-// credential. cred is called once per fetch, so a source can hand out a
-// fresh credential (and so bypass MSAL's in-memory cache) each time.
+// credential. cred is called once per fetch, with the fetch's context, so
+// a source can hand out a fresh credential (and so bypass MSAL's in-memory
+// cache) each time, and read the files it needs inside the fetch.
 type credSource struct {
 	hint      hintContext
 	scope     string
 	requireV2 bool
 	log       *slog.Logger
-	cred      func() (azcore.TokenCredential, error)
+	cred      func(context.Context) (azcore.TokenCredential, error)
 	// bypassCacheOnInvalidate is set for credentials whose MSAL cache
 	// outlives this source (managed identity's is process-wide): after a
 	// server rejected a token, the next request carries a claims
@@ -93,8 +94,15 @@ func (s *credSource) derive(hint hintContext, cred azcore.TokenCredential) *cred
 		scope:     s.scope,
 		requireV2: s.requireV2,
 		log:       s.log,
-		cred:      func() (azcore.TokenCredential, error) { return cred, nil },
+		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
 	}
+}
+
+// deriveFunc is derive with a credential made per fetch.
+func (s *credSource) deriveFunc(hint hintContext, cred func(context.Context) (azcore.TokenCredential, error)) *credSource {
+	d := s.derive(hint, nil)
+	d.cred = cred
+	return d
 }
 
 // Invalidate makes the next fetch skip azidentity's cache where that
@@ -113,7 +121,7 @@ func freshTokenClaims(now time.Time) string {
 }
 
 func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
-	cred, err := s.cred()
+	cred, err := s.cred(ctx)
 	if err != nil {
 		return oauthbearer.Token{}, err
 	}

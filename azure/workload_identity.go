@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -40,8 +41,10 @@ type WorkloadIdentityOptions struct {
 	// TenantID is its tenant. Default: $AZURE_TENANT_ID.
 	TenantID string
 	// TokenFilePath is the projected Kubernetes service-account token.
-	// The file is read on every fetch, because the kubelet rotates it.
-	// Default: $AZURE_FEDERATED_TOKEN_FILE.
+	// The file is read on every fetch, within the fetch's context,
+	// because the kubelet rotates it; it must be a regular file of at
+	// most 64 KiB. NewWorkloadIdentity only checks that it exists and is
+	// one, without reading it. Default: $AZURE_FEDERATED_TOKEN_FILE.
 	TokenFilePath string
 	// AuthorityHost is Microsoft Entra's https URL. Default:
 	// $AZURE_AUTHORITY_HOST, else ClientOptions.Cloud's host, else
@@ -114,7 +117,10 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		fill(&o.TokenFilePath, "TokenFilePath", EnvFederatedTokenFile)); err != nil {
 		return nil, err
 	}
-	if _, err := readAssertion(o.TokenFilePath); err != nil {
+	// Fail now on a missing file or one that is not a regular file,
+	// without reading it: reading happens in each fetch, under its
+	// context.
+	if err := checkTokenFile(o.TokenFilePath); err != nil {
 		return nil, err
 	}
 	co := o.ClientOptions
@@ -145,8 +151,8 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		scope:     scope,
 		requireV2: o.RequireV2,
 		log:       loggerOr(o.Logger),
-		cred: func() (azcore.TokenCredential, error) {
-			assertion, err := readAssertion(file)
+		cred: func(ctx context.Context) (azcore.TokenCredential, error) {
+			assertion, err := readAssertion(ctx, file)
 			if err != nil {
 				return nil, err
 			}
@@ -168,18 +174,51 @@ func pathErr(err error) error {
 	return err
 }
 
-// readAssertion reads the federated token file. Its errors name the file,
-// never its content.
-func readAssertion(path string) (string, error) {
-	b, err := os.ReadFile(path)
+// tokenFileErr describes a federated token file that cannot be used. It
+// names the file and the setting, never the content.
+func tokenFileErr(path string, err error) error {
+	fix := "check the pod's projected service-account token volume"
+	switch {
+	case errors.Is(err, boundedfile.ErrNotRegular):
+		fix = "point it at the projected service-account token itself, a regular file"
+	case errors.Is(err, boundedfile.ErrTooLarge):
+		fix = "point it at the projected service-account token, a JWT of a few kilobytes"
+	}
+	return fmt.Errorf("azure: workload identity: cannot read the federated token file %q (TokenFilePath / %s): %w; %s; %s",
+		path, EnvFederatedTokenFile, pathErr(err), fix, see("azure-federated-token-file"))
+}
+
+// checkTokenFile fails on a federated token file that is missing or not
+// a regular file. It does not open the file, so it cannot block.
+func checkTokenFile(path string) error {
+	size, err := boundedfile.Check(path)
 	if err != nil {
-		return "", fmt.Errorf("azure: workload identity: cannot read the federated token file %q (TokenFilePath / %s): %w; "+
-			"check the pod's projected service-account token volume", path, EnvFederatedTokenFile, pathErr(err))
+		return tokenFileErr(path, err)
+	}
+	if size == 0 {
+		return emptyTokenFileErr(path)
+	}
+	if size > boundedfile.TokenLimit {
+		return tokenFileErr(path, fmt.Errorf("%w: %d bytes, more than the limit of %d bytes", boundedfile.ErrTooLarge, size, boundedfile.TokenLimit))
+	}
+	return nil
+}
+
+// readAssertion reads the federated token file, a regular file of at most
+// 64 KiB, within ctx. Its errors name the file, never its content.
+func readAssertion(ctx context.Context, path string) (string, error) {
+	b, err := boundedfile.Read(ctx, path, boundedfile.TokenLimit)
+	if err != nil {
+		return "", tokenFileErr(path, err)
 	}
 	s := strings.TrimSpace(string(b))
 	if s == "" {
-		return "", fmt.Errorf("azure: workload identity: the federated token file %q (TokenFilePath / %s) is empty; "+
-			"check the pod's projected service-account token volume", path, EnvFederatedTokenFile)
+		return "", emptyTokenFileErr(path)
 	}
 	return s, nil
+}
+
+func emptyTokenFileErr(path string) error {
+	return fmt.Errorf("azure: workload identity: the federated token file %q (TokenFilePath / %s) is empty; "+
+		"check the pod's projected service-account token volume; %s", path, EnvFederatedTokenFile, see("azure-federated-token-file"))
 }

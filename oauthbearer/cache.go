@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -46,12 +47,18 @@ type CacheOptions struct {
 	MaxLifetime time.Duration
 
 	// FetchTimeout bounds each call to the wrapped source. Default 30s.
+	// A source that ignores its context past the timeout is abandoned
+	// after a grace of at most a second: waiting callers get the timeout
+	// error, the next fetch can start, and Close returns. The abandoned
+	// call keeps running in its goroutine until the source returns, so
+	// the source may then be called again while it still runs.
 	FetchTimeout time.Duration
 
 	// MinBackoff and MaxBackoff bound the delay after consecutive failed
 	// fetches: it doubles from MinBackoff up to MaxBackoff, with jitter,
-	// and is never shorter than a server's Retry-After. Defaults 500ms and
-	// 1m.
+	// and is never shorter than a server's Retry-After. The same delays
+	// space out fetches after repeated rejections of fresh tokens (see
+	// [Cache.Invalidate]). Defaults 500ms and 1m.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 
@@ -70,14 +77,16 @@ type CacheOptions struct {
 // Cache wraps a [TokenSource] and hands out its token until shortly before
 // it expires, refreshing it in the background.
 //
-// Handing out a held token is one atomic load: lock-free, allocation-free.
-// At most one fetch from the wrapped source runs at a time, whatever the
-// number of callers. A timer starts a refresh at
+// Handing out a held token is one atomic load and one wall-clock
+// comparison: lock-free, allocation-free, and right after a system suspend
+// (see [Cache.Token]). At most one fetch from the wrapped source runs at a
+// time, whatever the number of callers. A timer starts a refresh at
 // [CacheOptions.RefreshFraction] of the token's lifetime (give or take
-// [CacheOptions.Jitter]); while it runs, callers keep getting the current
-// token. Callers
-// wait only when no valid token exists, and a waiter whose context ends
-// returns at once without cancelling the fetch the others wait for.
+// [CacheOptions.Jitter]), and so does the first call past that point when
+// the timer is late; while it runs, callers keep getting the current
+// token. Callers wait only when no valid token exists, and a waiter whose
+// context ends returns at once without cancelling the fetch the others
+// wait for.
 //
 // A failed refresh never discards a token that is still valid: failures
 // back off exponentially (honouring a [TransientError]'s RetryAfter) and
@@ -96,32 +105,42 @@ type Cache struct {
 	fetchTimeout            time.Duration
 	minBackoff, maxBackoff  time.Duration
 
-	// The lock-free read path uses only cur: nil when no usable token is
-	// held. The expiry timer clears it at the token's usableUntil.
+	// The lock-free read path uses only cur (nil when no token is held)
+	// and the wall clock: see [Cache.Token].
 	cur atomic.Pointer[entry]
 
 	ctx    context.Context // cancelled by Close; parent of every fetch
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu          sync.Mutex // guards the fields below; never held while fetching
-	flight      *flight
-	timer       Timer     // the next refresh or retry
-	expiryTimer Timer     // clears cur when the held token stops being usable
-	retryAt     time.Time // no fetch starts before it (backoff)
-	failures    int
-	lastErr     error
-	closed      bool
+	mu       sync.Mutex // guards the fields below; never held while fetching
+	flight   *flight
+	timer    Timer     // the next refresh or retry
+	retryAt  time.Time // no fetch starts before it (backoff)
+	failures int
+	lastErr  error
+	closed   bool
+	// rejections counts consecutive rejections of young tokens: see
+	// [Cache.Invalidate].
+	rejections int
 }
 
 var _ TokenSource = (*Cache)(nil)
 var _ Invalidator = (*Cache)(nil)
 
-// entry is an immutable snapshot of the held token and its schedule.
+// entry is an immutable snapshot of the held token and its schedule. The
+// times are wall-clock Unix nanoseconds: Go's monotonic clock stops during
+// a system suspend, and time.Time comparisons use it when both sides carry
+// it, so a token that expired while the machine slept would still look
+// valid.
 type entry struct {
 	tok         Token
-	refreshAt   time.Time
-	usableUntil time.Time
+	fetched     int64 // when the fetch that got tok started
+	refreshAt   int64
+	usableUntil int64
+	// due is when the fast path stops serving this entry without the
+	// lock: refreshAt, then usableUntil once a refresh is under way.
+	due int64
 }
 
 // flight is one scheduled or running fetch; done is closed when it ends.
@@ -162,30 +181,71 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 // Token returns the held token while it is usable. Without a usable token
 // it waits for a fetch, or until ctx ends.
 //
-// The fast path is a single atomic load: timers, not the caller, move the
-// cache through its states (refresh due, token expiring), because reading
-// the clock costs more than everything else on this path.
+// The fast path is an atomic load and one wall-clock comparison, lock-free
+// and allocation-free. Timers start refreshes on time while the process
+// runs, but they run on Go's monotonic clock, which stops while the system
+// is suspended (a laptop's lid closed, a VM snapshot); the wall-clock
+// comparison is what guarantees that a token is never handed out past its
+// usable time, whatever the timers did. Past the refresh point a call
+// starts a background refresh if none runs and still gets the held token;
+// past the usable time the token is dropped and the call waits for a new
+// one.
 //
 // The returned error wraps the source's error (matchable with errors.Is
 // and errors.As, and transient per [IsTransient] when the source's was);
 // when ctx ends first it wraps both ctx.Err() and the last fetch failure.
 func (c *Cache) Token(ctx context.Context) (Token, error) {
-	if e := c.cur.Load(); e != nil {
+	if e := c.cur.Load(); e != nil && c.clock.Now().UnixNano() < e.due {
 		return e.tok, nil
 	}
 	return c.wait(ctx)
 }
 
-// wait is the slow path: no usable token is held.
+// now returns the clock's time without its monotonic reading, so that
+// every comparison the cache makes is by the wall clock.
+func (c *Cache) now() time.Time { return c.clock.Now().Round(0) }
+
+// unixNano is t.UnixNano, saturated for times outside its range (a token
+// expiring in the year 9999).
+func unixNano(t time.Time) int64 {
+	const maxSec = math.MaxInt64/int64(time.Second) - 1
+	switch s := t.Unix(); {
+	case s > maxSec:
+		return math.MaxInt64
+	case s < -maxSec:
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// wait is the slow path: the fast path found no token, or one past its
+// refresh point.
 func (c *Cache) wait(ctx context.Context) (Token, error) {
 	c.mu.Lock()
-	now := c.clock.Now()
+	now := c.now()
 	if e := c.cur.Load(); e != nil {
-		if now.Before(e.usableUntil) {
+		if n := unixNano(now); n < e.due {
+			c.mu.Unlock() // stored while this call waited for the lock
+			return e.tok, nil
+		} else if n < e.usableUntil {
+			if c.flight == nil && !c.closed && !now.Before(c.retryAt) {
+				// Refresh due by the wall clock and its timer has not
+				// fired (a suspend): refresh now, in the background. A
+				// pending backoff keeps its retry timer.
+				c.startLocked(0)
+			}
+			if e.due != e.usableUntil {
+				// Keep the other callers on the fast path until the
+				// refresh replaces the entry or the token stops being
+				// usable.
+				next := *e
+				next.due = e.usableUntil
+				c.cur.CompareAndSwap(e, &next)
+			}
 			c.mu.Unlock()
 			return e.tok, nil
 		}
-		c.cur.CompareAndSwap(e, nil) // the expiry timer is late
+		c.cur.CompareAndSwap(e, nil) // no longer usable
 	}
 	if c.closed {
 		c.mu.Unlock()
@@ -230,28 +290,61 @@ func (c *Cache) run(f *flight, delay time.Duration) {
 		case <-wake:
 		case <-c.ctx.Done():
 			t.Stop()
-			c.finish(f, c.clock.Now(), Token{}, ErrClosed)
+			c.finish(f, c.now(), Token{}, ErrClosed)
 			return
 		}
 	}
-	start := c.clock.Now()
+	start := c.now()
 	tok, err := c.fetch()
 	c.finish(f, start, tok, err)
 }
 
+// abandonGrace is how long a fetch waits, after its timeout, for a source
+// that ignores its context before abandoning it.
+const abandonGrace = time.Second
+
 // fetch calls the source with the fetch timeout, turning a panic into an
 // error so that a faulty source cannot crash the process from a
 // background goroutine.
+//
+// The source runs in a goroutine of its own, so that a source that ignores
+// its context (a blocking read, a library without cancellation) cannot pin
+// the cache: once the timeout (or Close) has ended the context and a short
+// grace has passed, the call is abandoned. Its goroutine is not waited for
+// by Close, and its result, if it ever returns, is discarded.
 func (c *Cache) fetch() (tok Token, err error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.fetchTimeout)
 	defer cancel()
-	defer func() {
-		if r := recover(); r != nil {
-			// Not %v of r: a panic value may hold a token or a secret.
-			tok, err = Token{}, fmt.Errorf("oauthbearer: %s panicked: %s", c.name, describePanic(r))
-		}
+	type result struct {
+		tok Token
+		err error
+	}
+	done := make(chan result, 1) // buffered: an abandoned call never blocks
+	go func() {
+		var r result
+		defer func() { done <- r }()
+		defer func() {
+			if p := recover(); p != nil {
+				// Not %v of p: a panic value may hold a token or a secret.
+				r = result{err: fmt.Errorf("oauthbearer: %s panicked: %s", c.name, describePanic(p))}
+			}
+		}()
+		r.tok, r.err = c.src.Token(ctx)
 	}()
-	tok, err = c.src.Token(ctx)
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		grace := time.NewTimer(min(abandonGrace, c.fetchTimeout))
+		select {
+		case r = <-done:
+		case <-grace.C:
+			r.err = Transient(fmt.Errorf("oauthbearer: %s did not answer within %s and ignored the cancellation; the call was abandoned: %w",
+				c.name, c.fetchTimeout, ctx.Err()), 0)
+		}
+		grace.Stop()
+	}
+	tok, err = r.tok, r.err
 	if err != nil && ctx.Err() != nil && c.ctx.Err() == nil && !IsTransient(err) {
 		// Our own timeout ended the fetch: worth retrying.
 		err = Transient(fmt.Errorf("oauthbearer: %s did not answer within %s: %w", c.name, c.fetchTimeout, err), 0)
@@ -289,11 +382,15 @@ func (c *Cache) newEntry(tok Token, start time.Time) *entry {
 	// The refresh point never passes 90% of the lifetime, which is where
 	// the largest safety margin begins.
 	refresh := time.Duration(float64(sched) * min(c.refreshFraction+c.jitter*(2*rand.Float64()-1), 0.9))
-	return &entry{
+	e := &entry{
 		tok:         tok,
-		refreshAt:   start.Add(refresh),
-		usableUntil: tok.Expiry.Add(-c.marginFor(sched)),
+		fetched:     unixNano(start),
+		refreshAt:   unixNano(start.Add(refresh)),
+		usableUntil: unixNano(tok.Expiry.Add(-c.marginFor(sched))),
 	}
+	e.refreshAt = min(e.refreshAt, e.usableUntil)
+	e.due = e.refreshAt
+	return e
 }
 
 // backoff returns the delay after the n-th consecutive failure: doubling
@@ -309,7 +406,7 @@ func (c *Cache) backoff(n int, retryAfter time.Duration) time.Duration {
 }
 
 func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
-	now := c.clock.Now()
+	now := c.now()
 	if err == nil {
 		tok = clampToJWTExp(tok)
 		err = c.check(tok, start, now)
@@ -318,18 +415,14 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 
 	c.mu.Lock()
 	prev := c.cur.Load()
-	ev.Background = prev != nil && start.Before(prev.usableUntil)
+	ev.Background = prev != nil && unixNano(start) < prev.usableUntil
 	if err == nil {
 		e := c.newEntry(tok, start)
 		c.failures, c.lastErr = 0, nil
 		c.retryAt = time.Time{}
 		if !c.closed {
 			c.cur.Store(e)
-			c.armLocked(e.refreshAt.Sub(now))
-			if c.expiryTimer != nil {
-				c.expiryTimer.Stop()
-			}
-			c.expiryTimer = c.clock.AfterFunc(e.usableUntil.Sub(now), func() { c.cur.CompareAndSwap(e, nil) })
+			c.armLocked(time.Duration(e.refreshAt - unixNano(now)))
 		}
 		f.tok = tok
 		ev.Expiry = tok.Expiry
@@ -340,7 +433,7 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 		c.retryAt = next
 		// Retry in the background only while a valid token remains: an
 		// idle client must not poll a failing identity provider forever.
-		if prev != nil && next.Before(prev.usableUntil) && !c.closed {
+		if prev != nil && unixNano(next) < prev.usableUntil && !c.closed {
 			c.armLocked(next.Sub(now))
 		}
 		f.err = fmt.Errorf("oauthbearer: %s: %w", c.name, err)
@@ -389,33 +482,67 @@ func (c *Cache) onTimer() {
 		return
 	}
 	c.timer = nil
-	c.startLocked(c.retryAt.Sub(c.clock.Now()))
+	c.startLocked(c.retryAt.Sub(c.now()))
 }
 
 // Invalidate drops rejected if it is the token being handed out, so that
 // the next [Cache.Token] fetches a fresh one. Call it when a server rejects
 // the token (a broker's invalid_token, a Schema Registry 401). Tokens are
 // compared in constant time. Invalidating a token that was already
-// replaced does nothing, so a burst of rejections causes one fetch. When
-// the token is dropped and the wrapped source implements [Invalidator], it
-// is told too.
+// replaced does nothing, so a burst of rejections of one token causes one
+// fetch. When the token is dropped and the wrapped source implements
+// [Invalidator], it is told too.
+//
+// Rejections of fresh tokens are rate-limited. A server that rejects
+// every token (a wrong audience, a broker whose key set lags behind the
+// identity provider) would otherwise turn each of its rejections into an
+// identity-provider request: each retry gets a fresh token, which is
+// rejected again. So the cache counts consecutive rejections of tokens
+// younger than [CacheOptions.MaxBackoff]: the first still refreshes at
+// once (a key rotated just after the fetch), and each further one makes
+// the next fetch wait as a failure does, doubling from MinBackoff up to
+// MaxBackoff with jitter. Callers without a token wait for that fetch or
+// until their context ends. A rejection of a token held for at least
+// MaxBackoff resets the count and refreshes at once, so the common case,
+// a long-held token refused after the broker rotated its keys, is never
+// delayed.
 func (c *Cache) Invalidate(rejected Token) {
 	e := c.cur.Load()
 	if e == nil || subtle.ConstantTimeCompare([]byte(e.tok.Value), []byte(rejected.Value)) != 1 {
 		return
 	}
-	if c.cur.CompareAndSwap(e, nil) {
-		c.log.Info("oauthbearer: token invalidated after a server rejected it; the next use fetches a new one",
-			"source", c.name, "expiry", e.tok.Expiry)
-		// The wrapped source may cache too (azidentity's managed-identity
-		// cache is process-wide): tell it, so the next fetch is fresh.
-		Invalidate(c.src, rejected)
+	c.mu.Lock()
+	if !c.cur.CompareAndSwap(e, nil) {
+		c.mu.Unlock()
+		return
 	}
+	now := c.now()
+	if unixNano(now)-e.fetched < int64(c.maxBackoff) {
+		c.rejections++
+	} else {
+		c.rejections = 1
+	}
+	var delay time.Duration
+	if c.rejections > 1 {
+		delay = c.backoff(c.rejections-1, 0)
+		if next := now.Add(delay); next.After(c.retryAt) {
+			c.retryAt = next
+		}
+	}
+	n := c.rejections
+	c.mu.Unlock()
+	c.log.Info("oauthbearer: token invalidated after a server rejected it; the next use fetches a new one",
+		"source", c.name, "expiry", e.tok.Expiry, "consecutive_rejections", n, "next_fetch_delay", delay)
+	// The wrapped source may cache too (azidentity's managed-identity
+	// cache is process-wide): tell it, so the next fetch is fresh.
+	Invalidate(c.src, rejected)
 }
 
 // Close stops background refreshes, drops the held token, cancels a fetch
-// in progress and waits for it to return, then closes the wrapped source
-// if it is an [io.Closer]. After Close, Token returns [ErrClosed]: close
+// in progress and waits for it to return (a source that ignores the
+// cancellation is abandoned after a grace of at most a second, and its
+// goroutine may outlive Close), then closes the wrapped source if it is an
+// [io.Closer]. After Close, Token returns [ErrClosed]: close
 // the Kafka client first. Close is idempotent.
 func (c *Cache) Close() error {
 	c.mu.Lock()
@@ -425,9 +552,6 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.stopTimerLocked()
-	if c.expiryTimer != nil {
-		c.expiryTimer.Stop()
-	}
 	c.cur.Store(nil)
 	c.cancel()
 	c.mu.Unlock()

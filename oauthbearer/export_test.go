@@ -7,3 +7,12 @@ func (c *Cache) Fetching() bool {
 	defer c.mu.Unlock()
 	return c.flight != nil
 }
+
+// Held returns the token the fast path would consider, without reading
+// the clock or starting anything.
+func (c *Cache) Held() (Token, bool) {
+	if e := c.cur.Load(); e != nil {
+		return e.tok, true
+	}
+	return Token{}, false
+}

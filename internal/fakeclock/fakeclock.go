@@ -100,5 +100,18 @@ func (c *Clock) AdvanceSettled(d time.Duration, settle func()) {
 	c.mu.Unlock()
 }
 
+// Jump simulates a system suspend of length d: the wall time moves forward
+// by d but no timer fires, and every pending timer is still due the same
+// duration from now, because Go's timers run on the monotonic clock, which
+// does not advance while the system sleeps.
+func (c *Clock) Jump(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	for _, t := range c.timers {
+		t.at = t.at.Add(d)
+	}
+}
+
 // Set moves the clock to t (forward only) as Advance does.
 func (c *Clock) Set(t time.Time) { c.Advance(t.Sub(c.Now())) }
