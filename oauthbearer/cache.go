@@ -397,10 +397,18 @@ func (c *Cache) newEntry(tok Token, start time.Time) *entry {
 // from minBackoff, capped at maxBackoff, with "equal jitter" (half fixed,
 // half random), and never less than the server's Retry-After.
 func (c *Cache) backoff(n int, retryAfter time.Duration) time.Duration {
-	d := c.maxBackoff
-	if n < 32 {
-		d = min(c.minBackoff<<(n-1), c.maxBackoff)
+	// Double step by step, stopping at the cap: a shift by n-1 overflows
+	// int64 for long MinBackoffs (10s<<30 is negative) and rand.Int64N
+	// panics on the result.
+	d := c.minBackoff
+	for i := 1; i < n && d < c.maxBackoff; i++ {
+		if d > c.maxBackoff/2 {
+			d = c.maxBackoff
+			break
+		}
+		d *= 2
 	}
+	d = min(d, c.maxBackoff)
 	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 	return max(d, retryAfter)
 }

@@ -1,5 +1,7 @@
 package oauthbearer
 
+import "time"
+
 // Fetching reports whether a fetch is scheduled or running, so tests can
 // wait for background work without sleeping.
 func (c *Cache) Fetching() bool {
@@ -16,3 +18,6 @@ func (c *Cache) Held() (Token, bool) {
 	}
 	return Token{}, false
 }
+
+// Backoff exposes the delay after the n-th consecutive failure.
+func (c *Cache) Backoff(n int) time.Duration { return c.backoff(n, 0) }
