@@ -1,4 +1,4 @@
-package oauthbearertest
+package emu
 
 import (
 	"crypto"
@@ -12,7 +12,6 @@ import (
 	"math/big"
 	"net/http"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -48,11 +47,11 @@ type signingKey struct {
 }
 
 // NewIssuer starts an Issuer that is closed when t's test ends.
-func NewIssuer(t testing.TB, opts *IssuerOptions) *Issuer {
+func NewIssuer(t TB, opts *IssuerOptions) *Issuer {
 	t.Helper()
 	iss, err := StartIssuer(opts)
 	if err != nil {
-		t.Fatalf("oauthbearertest: %v", err)
+		t.Fatalf("emu: %v", err)
 	}
 	t.Cleanup(iss.Close)
 	return iss
