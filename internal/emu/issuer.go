@@ -150,8 +150,9 @@ func (i *Issuer) Rotate(dropOld bool, alg ...string) error {
 	return nil
 }
 
-// Claims are a token's claims; values must be JSON-encodable.
-type Claims map[string]any
+// Claims are a token's claims; values must be JSON-encodable. It is an
+// alias so that a map[string]any from the public bench fits.
+type Claims = map[string]any
 
 // Mint signs a token with the standard claims iss, sub, aud, iat, nbf and
 // exp (now + ttl; a negative ttl makes an already expired token) plus
@@ -246,9 +247,16 @@ func (i *Issuer) JWKS() []JWK {
 		case *rsa.PublicKey:
 			out = append(out, JWK{Kty: "RSA", Kid: k.kid, Use: "sig", Alg: k.alg, N: b64(pub.N.Bytes()), E: b64(big.NewInt(int64(pub.E)).Bytes())})
 		case *ecdsa.PublicKey:
-			size := (pub.Curve.Params().BitSize + 7) / 8
+			// Bytes is the uncompressed point 0x04 || X || Y, each
+			// coordinate the curve's size (the X and Y fields are
+			// deprecated).
+			pt, err := pub.Bytes()
+			if err != nil {
+				panic(err)
+			}
+			size := (len(pt) - 1) / 2
 			out = append(out, JWK{Kty: "EC", Kid: k.kid, Use: "sig", Alg: k.alg, Crv: pub.Curve.Params().Name,
-				X: b64(pub.X.FillBytes(make([]byte, size))), Y: b64(pub.Y.FillBytes(make([]byte, size)))})
+				X: b64(pt[1 : 1+size]), Y: b64(pt[1+size:])})
 		}
 	}
 	return out

@@ -33,9 +33,65 @@ type Server struct {
 	once     sync.Once
 	requests atomic.Int64
 
-	mu     sync.Mutex
-	faults []Fault
-	paths  map[string]int
+	mu      sync.Mutex
+	faults  []Fault
+	paths   map[string]int
+	records []Record
+}
+
+// Record is one request the server received, faulted or not. It holds no
+// body and no header, so no credential.
+type Record struct {
+	Method, Path string
+	// Query is the URL's query parameters.
+	Query url.Values
+	// Status is the reply's HTTP status, 0 until the reply starts (or
+	// for a request that hung).
+	Status int
+}
+
+// Records returns every request received so far, oldest first.
+func (s *Server) Records() []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.records)
+	for i := range out {
+		out[i].Query = maps.Clone(out[i].Query)
+	}
+	return out
+}
+
+// statusWriter notes the reply's status in the server's record i when
+// the reply starts, before the client can see it.
+type statusWriter struct {
+	http.ResponseWriter
+	s    *Server
+	i    int
+	done bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.done {
+		w.done = true
+		w.s.mu.Lock()
+		w.s.records[w.i].Status = code
+		w.s.mu.Unlock()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets a trickled reply reach the client byte by byte.
+func (w *statusWriter) Flush() {
+	if fl, ok := w.ResponseWriter.(http.Flusher); ok {
+		fl.Flush()
+	}
 }
 
 // Fault describes how the next request fails. Fields combine: Latency
@@ -143,10 +199,12 @@ func (s *Server) nextFault(path string) (Fault, bool) {
 }
 
 func (s *Server) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
 		s.mu.Lock()
 		s.paths[r.URL.Path]++
+		s.records = append(s.records, Record{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()})
+		w := &statusWriter{ResponseWriter: rw, s: s, i: len(s.records) - 1}
 		s.mu.Unlock()
 		f, ok := s.nextFault(r.URL.Path)
 		if !ok {
@@ -207,7 +265,7 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 				_, _ = w.Write(body)
 				return
 			}
-			fl, _ := w.(http.Flusher)
+			var fl http.Flusher = w
 			for _, b := range body {
 				if _, err := w.Write([]byte{b}); err != nil {
 					return
