@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 )
 
 // The common case: the workload's role from the default AWS configuration
@@ -27,10 +27,10 @@ func ExampleNewWebIdentity() {
 }
 
 // With an explicit SDK configuration, here pointed at the local STS
-// emulator from oauthbearertest. Both packages are named aws, so this one
+// emulator (oauthbearertest.NewSTS outside this module). Both packages are named aws, so this one
 // is imported as awsid.
 func ExampleNewWebIdentity_config() {
-	sts, err := oauthbearertest.StartSTS(&oauthbearertest.STSOptions{Region: "eu-west-1"})
+	sts, err := emu.StartSTS(&emu.STSOptions{Region: "eu-west-1"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,14 +7,14 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 )
 
 // A managed identity against the IMDS emulator, offline. On an Azure VM
 // or AKS node, leave ClientOptions empty.
 func ExampleNewManagedIdentity() {
-	imds, err := oauthbearertest.StartIMDS(&oauthbearertest.IMDSOptions{
-		SystemAssigned: oauthbearertest.ManagedIdentity{ObjectID: "4f1e2d3c-0000-4000-8000-00000000cafe"},
+	imds, err := emu.StartIMDS(&emu.IMDSOptions{
+		SystemAssigned: emu.ManagedIdentity{ObjectID: "4f1e2d3c-0000-4000-8000-00000000cafe"},
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -286,9 +286,9 @@ func startBroker(opts *BrokerOptions) (*Broker, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Broker{
-		opts:    o,
-		log:     log,
-		conns:   map[int64]*brokerConn{},
+		opts:  o,
+		log:   log,
+		conns: map[int64]*brokerConn{},
 	}
 	client := o.HTTPClient
 	if client == nil {
@@ -305,7 +305,7 @@ func startBroker(opts *BrokerOptions) (*Broker, error) {
 	if len(o.Topics) > 0 {
 		kopts = append(kopts, kfake.SeedTopics(o.Partitions, o.Topics...))
 	}
-		c, err := kfake.NewCluster(kopts...)
+	c, err := kfake.NewCluster(kopts...)
 	if err != nil {
 		b.closeHTTP()
 		return nil, fmt.Errorf("starting the kfake cluster: %w", err)
