@@ -178,7 +178,9 @@ func TestBrokerRejectsInvalidTokens(t *testing.T) {
 		"forged signature": {token: func() string { return iss.SignForged(std(nil)) }, reason: emu.RejectBadSignature},
 		"unknown kid":      {token: func() string { return iss.SignUnknownKid(std(nil)) }, reason: emu.RejectUnknownKid},
 		"wrong audience":   {token: func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, reason: emu.RejectBadAudience},
-		"wrong issuer":     {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, emu.Claims{"iss": "https://evil.example"}) }, reason: emu.RejectBadIssuer},
+		"wrong issuer": {token: func() string {
+			return iss.Mint("svc", brokerTestAud, time.Hour, emu.Claims{"iss": "https://evil.example"})
+		}, reason: emu.RejectBadIssuer},
 		"expired":          {token: func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, reason: emu.RejectExpired},
 		"missing sub":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, emu.Claims{"sub": nil}) }, reason: emu.RejectNoSubject},
 		"blank sub":        {token: func() string { return iss.Mint("  ", brokerTestAud, time.Hour, nil) }, reason: emu.RejectNoSubject},
