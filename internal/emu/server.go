@@ -265,14 +265,11 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 				_, _ = w.Write(body)
 				return
 			}
-			var fl http.Flusher = w
 			for _, b := range body {
 				if _, err := w.Write([]byte{b}); err != nil {
 					return
 				}
-				if fl != nil {
-					fl.Flush()
-				}
+				w.Flush()
 				if !s.sleep(r, f.Trickle) {
 					return
 				}
