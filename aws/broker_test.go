@@ -10,6 +10,8 @@ import (
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/internal/clienttest"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -28,8 +30,8 @@ func TestWebIdentityThroughBroker(t *testing.T) {
 		for _, alg := range []string{awsid.RS256, awsid.ES384} {
 			t.Run(fmt.Sprintf("%s/%s", clientName, alg), func(t *testing.T) {
 				t.Parallel()
-				sts := newSTS(t, &oauthbearertest.STSOptions{AllowedAudiences: []string{aivenAudience}, MaxDurationSeconds: 3600})
-				broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+				sts := newSTS(t, &emu.STSOptions{AllowedAudiences: []string{aivenAudience}, MaxDurationSeconds: 3600})
+				broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 					JWKSURL:          sts.JWKSURL(),
 					ExpectedIssuer:   sts.IssuerURL(),
 					ExpectedAudience: aivenAudience,

@@ -2,14 +2,12 @@ package aws_test
 
 import (
 	"context"
-	"fmt"
 	"log"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // The common case: the workload's role from the default AWS configuration
@@ -26,36 +24,23 @@ func ExampleNewWebIdentity() {
 	// Hand src to franzsasl.Mechanism or saramasasl.NewTokenProvider.
 }
 
-// With an explicit SDK configuration, here pointed at the local STS
-// emulator from oauthbearertest. Both packages are named aws, so this one
-// is imported as awsid.
+// With an explicit SDK configuration. Both packages are named aws, so
+// this one is imported as awsid. To run it offline, set BaseEndpoint to the
+// URL of oauthbearertest.NewSTS (see that package's ExampleNewSTS).
 func ExampleNewWebIdentity_config() {
-	sts, err := oauthbearertest.StartSTS(&oauthbearertest.STSOptions{Region: "eu-west-1"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer sts.Close()
-
 	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
 		Audiences:        []string{"kafka.example.com"},
 		SigningAlgorithm: awsid.ES384,
 		Config: &sdkaws.Config{
-			Region:       "eu-west-1",
-			Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-			BaseEndpoint: sdkaws.String(sts.URL),
+			Region:      "eu-west-1",
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer src.Close()
-
-	tok, err := src.Token(context.Background())
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(tok.Principal)
-	// Output: arn:aws:iam::123456789012:role/kafka-workload
+	// Hand src to franzsasl.Mechanism or saramasasl.NewTokenProvider.
 }
 
 // Amazon MSK with IAM access control.

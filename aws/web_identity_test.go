@@ -20,10 +20,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 const (
@@ -33,18 +33,18 @@ const (
 )
 
 // newSTS starts an emulator that verifies signatures with testSecret.
-func newSTS(t *testing.T, opts *oauthbearertest.STSOptions) *oauthbearertest.STS {
-	var o oauthbearertest.STSOptions
+func newSTS(t *testing.T, opts *emu.STSOptions) *emu.STS {
+	var o emu.STSOptions
 	if opts != nil {
 		o = *opts
 	}
 	o.AccessKeyID, o.SecretAccessKey, o.RoleARN = testKey, testSecret, testRole
-	return oauthbearertest.NewSTS(t, &o)
+	return emu.NewSTS(t, &o)
 }
 
 // sdkConfig is what a caller passes to reach the emulator with static
 // credentials.
-func sdkConfig(e *oauthbearertest.STS, region string, creds sdkaws.CredentialsProvider) *sdkaws.Config {
+func sdkConfig(e *emu.STS, region string, creds sdkaws.CredentialsProvider) *sdkaws.Config {
 	if creds == nil {
 		creds = credentials.NewStaticCredentialsProvider(testKey, testSecret, "")
 	}
@@ -56,7 +56,7 @@ func sdkConfig(e *oauthbearertest.STS, region string, creds sdkaws.CredentialsPr
 	}
 }
 
-func newWebIdentity(t *testing.T, e *oauthbearertest.STS, mutate func(*awsid.WebIdentityOptions)) *oauthbearer.Cache {
+func newWebIdentity(t *testing.T, e *emu.STS, mutate func(*awsid.WebIdentityOptions)) *oauthbearer.Cache {
 	t.Helper()
 	o := &awsid.WebIdentityOptions{
 		Audiences: []string{"kafka.example.com"},
@@ -181,7 +181,7 @@ func TestWebIdentityValidatesOptions(t *testing.T) {
 
 func TestWebIdentityRegionOverridesConfig(t *testing.T) {
 	t.Parallel()
-	e := newSTS(t, &oauthbearertest.STSOptions{Region: "eu-central-1"})
+	e := newSTS(t, &emu.STSOptions{Region: "eu-central-1"})
 	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
 		o.Config.Region = ""
 		o.Region = "eu-central-1"
@@ -194,7 +194,7 @@ func TestWebIdentityRegionOverridesConfig(t *testing.T) {
 func TestWebIdentityMapsSTSErrors(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct {
-		opts      oauthbearertest.STSOptions
+		opts      emu.STSOptions
 		region    string
 		secret    string
 		want      []string
@@ -202,16 +202,16 @@ func TestWebIdentityMapsSTSErrors(t *testing.T) {
 		typed     any
 	}{
 		"federation disabled": {
-			opts:  oauthbearertest.STSOptions{FederationDisabled: true},
+			opts:  emu.STSOptions{FederationDisabled: true},
 			want:  []string{"outbound web identity federation is disabled", "aws iam enable-outbound-web-identity-federation", "IAM console"},
 			typed: new(*types.OutboundWebIdentityFederationDisabledException),
 		},
 		"access denied": {
-			opts: oauthbearertest.STSOptions{AllowedAudiences: []string{"someone-else"}},
+			opts: emu.STSOptions{AllowedAudiences: []string{"someone-else"}},
 			want: []string{"may not get web identity tokens", "sts:GetWebIdentityToken", "sts:IdentityTokenAudience", "AccessDenied"},
 		},
 		"global endpoint": {
-			opts:   oauthbearertest.STSOptions{Global: true},
+			opts:   emu.STSOptions{Global: true},
 			region: "us-east-1",
 			want:   []string{"does not serve GetWebIdentityToken", "regional endpoint", "InvalidAction"},
 		},
@@ -257,7 +257,7 @@ func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
 	t.Parallel()
 	e := newSTS(t, nil)
 	e.ThrottleNext(1, 3*time.Second)
-	e.FailNext(1, oauthbearertest.STSErrorFault(503, "ServiceUnavailable", "Service is unable to handle request."))
+	e.FailNext(1, emu.STSErrorFault(503, "ServiceUnavailable", "Service is unable to handle request."))
 	clock := fakeclock.New(time.Now())
 	refreshed := make(chan oauthbearer.RefreshEvent, 8)
 	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
@@ -353,7 +353,7 @@ func TestWebIdentityTokenDoesNotOutliveCredentials(t *testing.T) {
 			t.Parallel()
 			exp := time.Now().Add(tc.credsLeft).Truncate(time.Second)
 			// The emulator refuses tokens that outlive the session, as STS does.
-			e := newSTS(t, &oauthbearertest.STSOptions{SessionExpiry: exp})
+			e := newSTS(t, &emu.STSOptions{SessionExpiry: exp})
 			creds := &expiringCreds{exp: exp}
 			src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
 				o.Duration = tc.duration
@@ -386,7 +386,7 @@ func TestWebIdentityCredentialsAboutToExpire(t *testing.T) {
 
 func TestWebIdentityNeverLogsSecrets(t *testing.T) {
 	t.Parallel()
-	e := newSTS(t, &oauthbearertest.STSOptions{FederationDisabled: true})
+	e := newSTS(t, &emu.STSOptions{FederationDisabled: true})
 	var logs syncBuffer
 	events := make(chan oauthbearer.RefreshEvent, 8)
 	clock := fakeclock.New(time.Now())

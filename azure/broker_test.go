@@ -12,6 +12,8 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/clienttest"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -28,10 +30,10 @@ type azureIdentity struct {
 // azureSources start each identity the issue names: managed identity
 // through the IMDS emulator and AKS workload identity through the Entra
 // emulator with a federated token file.
-func azureSources() map[string]func(t *testing.T, iss *oauthbearertest.Issuer) azureIdentity {
-	return map[string]func(t *testing.T, iss *oauthbearertest.Issuer) azureIdentity{
-		"managed identity": func(t *testing.T, iss *oauthbearertest.Issuer) azureIdentity {
-			imds := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{Signer: iss, TokenLifetime: time.Hour})
+func azureSources() map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity {
+	return map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity{
+		"managed identity": func(t *testing.T, iss *emu.Issuer) azureIdentity {
+			imds := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss, TokenLifetime: time.Hour})
 			// azidentity caches managed-identity tokens process-wide by
 			// resource: a target of its own keeps this test's tokens
 			// coming from this test's IMDS.
@@ -45,8 +47,8 @@ func azureSources() map[string]func(t *testing.T, iss *oauthbearertest.Issuer) a
 			return azureIdentity{src: src, audience: target, principal: imds.SystemAssigned().ObjectID,
 				fetches: func() int { return len(imds.Issued()) }}
 		},
-		"workload identity": func(t *testing.T, iss *oauthbearertest.Issuer) azureIdentity {
-			b := newWIBench(t, &oauthbearertest.EntraOptions{Signer: iss})
+		"workload identity": func(t *testing.T, iss *emu.Issuer) azureIdentity {
+			b := newWIBench(t, &emu.EntraOptions{Signer: iss})
 			o := b.options(b.env())
 			o.RequireV2 = true
 			src, err := azure.NewWorkloadIdentity(o)
@@ -73,9 +75,9 @@ func TestAzureSourcesThroughBroker(t *testing.T) {
 			for extName, ext := range extensionCases {
 				t.Run(fmt.Sprintf("%s/%s/%s", srcName, clientName, extName), func(t *testing.T) {
 					t.Parallel()
-					iss := oauthbearertest.NewIssuer(t, nil)
+					iss := emu.NewIssuer(t, nil)
 					id := start(t, iss)
-					broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+					broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 						Issuer: iss, ExpectedAudience: id.audience, RejectAudienceWhenUnset: true,
 						Topics: []string{"orders"}, NumBrokers: 2,
 					})

@@ -11,15 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // noIMDS is a transport on a machine without IMDS.
 type noIMDS struct{ next policy.Transporter }
 
 func (n noIMDS) Do(r *http.Request) (*http.Response, error) {
-	if r.URL.Hostname() == oauthbearertest.IMDSAddress {
+	if r.URL.Hostname() == emu.IMDSAddress {
 		return nil, errors.New("dial tcp 169.254.169.254:80: connect: no route to host")
 	}
 	return n.next.Do(r)
@@ -49,7 +49,7 @@ func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
 
 func TestDefaultChainFallsBackToManagedIdentity(t *testing.T) {
 	t.Parallel()
-	m := oauthbearertest.NewIMDS(t, nil)
+	m := emu.NewIMDS(t, nil)
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Target: uniqueTarget(t), Getenv: getenv(nil), DisableAzureCLI: true,
 		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry},
@@ -62,18 +62,18 @@ func TestDefaultChainFallsBackToManagedIdentity(t *testing.T) {
 
 	// A rejected token reaches the managed-identity step, whose
 	// process-wide azidentity cache would otherwise hand it back.
-	before := m.RequestsTo(oauthbearertest.IMDSTokenPath) // the probe and the fetch
+	before := m.RequestsTo(emu.IMDSTokenPath) // the probe and the fetch
 	src.Invalidate(tok)
 	fresh, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEqual(t, tok.Value, fresh.Value)
-	assert.Equal(t, before+1, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+	assert.Equal(t, before+1, m.RequestsTo(emu.IMDSTokenPath))
 }
 
 func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
 	t.Parallel()
-	user := oauthbearertest.ManagedIdentity{ClientID: "7a7a0000-0000-4000-8000-0000000000c1", ObjectID: "7a7a0000-0000-4000-8000-0000000000b1"}
-	m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []oauthbearertest.ManagedIdentity{user}})
+	user := emu.ManagedIdentity{ClientID: "7a7a0000-0000-4000-8000-0000000000c1", ObjectID: "7a7a0000-0000-4000-8000-0000000000b1"}
+	m := emu.NewIMDS(t, &emu.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []emu.ManagedIdentity{user}})
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Target: uniqueTarget(t), Getenv: getenv(map[string]string{azure.EnvClientID: user.ClientID}), DisableAzureCLI: true,
 		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry},

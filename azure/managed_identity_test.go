@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 var targetSeq atomic.Int64
@@ -76,7 +76,7 @@ func closeCache(t *testing.T, c *oauthbearer.Cache) {
 	t.Cleanup(func() { _ = c.Close() })
 }
 
-func issuedTokens(m *oauthbearertest.IMDS) []string {
+func issuedTokens(m *emu.IMDS) []string {
 	var out []string
 	for _, i := range m.Issued() {
 		out = append(out, i.Token)
@@ -86,12 +86,12 @@ func issuedTokens(m *oauthbearertest.IMDS) []string {
 
 func TestManagedIdentitySelectors(t *testing.T) {
 	t.Parallel()
-	user := oauthbearertest.ManagedIdentity{ClientID: "6f1c0000-0000-4000-8000-0000000000c1", ObjectID: "6f1c0000-0000-4000-8000-0000000000b1",
+	user := emu.ManagedIdentity{ClientID: "6f1c0000-0000-4000-8000-0000000000c1", ObjectID: "6f1c0000-0000-4000-8000-0000000000b1",
 		ResourceID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kafka"}
-	m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{UserAssigned: []oauthbearertest.ManagedIdentity{user}})
+	m := emu.NewIMDS(t, &emu.IMDSOptions{UserAssigned: []emu.ManagedIdentity{user}})
 	tests := map[string]struct {
 		opts azure.ManagedIdentityOptions
-		want oauthbearertest.ManagedIdentity
+		want emu.ManagedIdentity
 	}{
 		"system assigned": {want: m.SystemAssigned()},
 		"by client ID":    {opts: azure.ManagedIdentityOptions{ClientID: user.ClientID}, want: user},
@@ -121,7 +121,7 @@ func TestManagedIdentitySelectors(t *testing.T) {
 
 func TestManagedIdentityUnknownIdentityIsPermanent(t *testing.T) {
 	t.Parallel()
-	m := oauthbearertest.NewIMDS(t, nil)
+	m := emu.NewIMDS(t, nil)
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), ClientID: "0000aaaa-0000-4000-8000-000000000000",
 		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
 	require.NoError(t, err)
@@ -163,10 +163,10 @@ func TestManagedIdentityOptionErrors(t *testing.T) {
 
 func TestManagedIdentityRidesOutIMDSUpgrade(t *testing.T) {
 	t.Parallel()
-	m := oauthbearertest.NewIMDS(t, nil)
+	m := emu.NewIMDS(t, nil)
 	// IMDS answers 410 while it upgrades; azidentity's retries (here with
 	// millisecond delays) ride it out inside one fetch.
-	m.FailNext(5, oauthbearertest.Fault{Status: http.StatusGone})
+	m.FailNext(5, emu.Fault{Status: http.StatusGone})
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
 		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
 	require.NoError(t, err)
@@ -174,13 +174,13 @@ func TestManagedIdentityRidesOutIMDSUpgrade(t *testing.T) {
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
-	assert.Equal(t, 6, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+	assert.Equal(t, 6, m.RequestsTo(emu.IMDSTokenPath))
 }
 
 func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
 	t.Parallel()
-	m := oauthbearertest.NewIMDS(t, nil)
-	m.FailNext(3, oauthbearertest.Fault{Status: http.StatusGone})
+	m := emu.NewIMDS(t, nil)
+	m.FailNext(3, emu.Fault{Status: http.StatusGone})
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
 		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}},
 		Cache:         &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
@@ -195,13 +195,13 @@ func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEmpty(t, tok.Principal)
-	assert.Equal(t, 4, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+	assert.Equal(t, 4, m.RequestsTo(emu.IMDSTokenPath))
 }
 
 func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
 	t.Parallel()
-	m := oauthbearertest.NewIMDS(t, nil)
-	m.FailNext(1, oauthbearertest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
+	m := emu.NewIMDS(t, nil)
+	m.FailNext(1, emu.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
 	// Retry-After above MaxRetryDelay makes azidentity give up at once and
 	// leave the wait to the cache.
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
@@ -216,12 +216,12 @@ func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
 	var ae *azure.Error
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusTooManyRequests, ae.StatusCode)
-	assert.Equal(t, 1, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+	assert.Equal(t, 1, m.RequestsTo(emu.IMDSTokenPath))
 }
 
 func TestManagedIdentityV1Tokens(t *testing.T) {
 	t.Parallel()
-	m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{V1Tokens: true})
+	m := emu.NewIMDS(t, &emu.IMDSOptions{V1Tokens: true})
 	t.Run("required v2 fails with the fix", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
@@ -256,8 +256,8 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 
 func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 	t.Parallel()
-	m := oauthbearertest.NewIMDS(t, nil)
-	m.FailNext(1, oauthbearertest.Fault{Latency: 50 * time.Millisecond})
+	m := emu.NewIMDS(t, nil)
+	m.FailNext(1, emu.Fault{Latency: 50 * time.Millisecond})
 	log, buf := newLogger()
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), Logger: log,
 		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
@@ -274,7 +274,7 @@ func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 		require.NoError(t, errs[i])
 		assert.Equal(t, toks[0].Value, toks[i].Value)
 	}
-	assert.Equal(t, 1, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+	assert.Equal(t, 1, m.RequestsTo(emu.IMDSTokenPath))
 	assertNoSecrets(t, buf.String(), toks[0].Value)
 }
 
@@ -282,7 +282,7 @@ func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 // rejected token back; Invalidate must make the next fetch reach IMDS.
 func TestManagedIdentityInvalidateFetchesAFreshToken(t *testing.T) {
 	t.Parallel()
-	m := oauthbearertest.NewIMDS(t, nil)
+	m := emu.NewIMDS(t, nil)
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
 		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
 	require.NoError(t, err)
@@ -294,14 +294,14 @@ func TestManagedIdentityInvalidateFetchesAFreshToken(t *testing.T) {
 	second, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEqual(t, first.Value, second.Value, "the rejected token came back from azidentity's cache")
-	assert.Equal(t, 2, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+	assert.Equal(t, 2, m.RequestsTo(emu.IMDSTokenPath))
 
 	// Without an invalidation, the next fetch may use azidentity's cache
 	// again: the bypass is one-shot.
 	third, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, second.Value, third.Value)
-	assert.Equal(t, 2, m.RequestsTo(oauthbearertest.IMDSTokenPath))
+	assert.Equal(t, 2, m.RequestsTo(emu.IMDSTokenPath))
 }
 
 // credFunc adapts a function to azcore.TokenCredential.
@@ -313,8 +313,8 @@ func (f credFunc) GetToken(ctx context.Context, o policy.TokenRequestOptions) (a
 
 func TestNewFromCredential(t *testing.T) {
 	t.Parallel()
-	iss := oauthbearertest.NewIssuer(t, nil)
-	jwt := iss.Mint("sub-1", "api://kafka", time.Hour, oauthbearertest.Claims{"ver": "2.0", "oid": "oid-1"})
+	iss := emu.NewIssuer(t, nil)
+	jwt := iss.Mint("sub-1", "api://kafka", time.Hour, emu.Claims{"ver": "2.0", "oid": "oid-1"})
 	var scopes []string
 	var mu sync.Mutex
 	src, err := azure.NewFromCredential(credFunc(func(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 const (
@@ -28,21 +28,21 @@ const (
 // wiBench is a Kubernetes OIDC issuer, an Entra emulator trusting it for
 // wiClient, and a federated token file.
 type wiBench struct {
-	k8s   *oauthbearertest.Issuer
-	entra *oauthbearertest.Entra
+	k8s   *emu.Issuer
+	entra *emu.Entra
 	file  string
 }
 
-func newWIBench(t *testing.T, opts *oauthbearertest.EntraOptions) *wiBench {
+func newWIBench(t *testing.T, opts *emu.EntraOptions) *wiBench {
 	t.Helper()
-	k8s := oauthbearertest.NewIssuer(t, nil)
-	var o oauthbearertest.EntraOptions
+	k8s := emu.NewIssuer(t, nil)
+	var o emu.EntraOptions
 	if opts != nil {
 		o = *opts
 	}
-	o.Apps = []oauthbearertest.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
-		Federated: []oauthbearertest.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}}}}
-	b := &wiBench{k8s: k8s, entra: oauthbearertest.NewEntra(t, &o), file: filepath.Join(t.TempDir(), "token")}
+	o.Apps = []emu.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
+		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}}}}
+	b := &wiBench{k8s: k8s, entra: emu.NewEntra(t, &o), file: filepath.Join(t.TempDir(), "token")}
 	b.write(t, time.Hour)
 	return b
 }
@@ -50,7 +50,7 @@ func newWIBench(t *testing.T, opts *oauthbearertest.EntraOptions) *wiBench {
 // write puts a fresh service-account token in the file and returns it.
 func (b *wiBench) write(t *testing.T, ttl time.Duration) string {
 	t.Helper()
-	tok := b.k8s.Mint(wiSA, oauthbearertest.EntraTokenExchangeAudience, ttl, nil)
+	tok := b.k8s.Mint(wiSA, emu.EntraTokenExchangeAudience, ttl, nil)
 	require.NoError(t, os.WriteFile(b.file, []byte(tok+"\n"), 0o600))
 	return tok
 }
@@ -206,7 +206,7 @@ func TestWorkloadIdentityEntraErrorsExplained(t *testing.T) {
 			e[azure.EnvTenantID] = "00000000-0000-4000-8000-00000000beef"
 		}, 90002, "AZURE_TENANT_ID"},
 		"wrong service account": {func(b *wiBench, _ map[string]string, _ *azure.WorkloadIdentityOptions) {
-			require.NoError(t, os.WriteFile(b.file, []byte(b.k8s.Mint("system:serviceaccount:kafka:other", oauthbearertest.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+			require.NoError(t, os.WriteFile(b.file, []byte(b.k8s.Mint("system:serviceaccount:kafka:other", emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
 		}, 700213, "federated identity credential"},
 	}
 	for name, tc := range tests {
@@ -239,7 +239,7 @@ func TestWorkloadIdentityEntraErrorsExplained(t *testing.T) {
 func TestWorkloadIdentityOneRequestPerRefresh(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
-	b.entra.FailNext(1, oauthbearertest.Fault{Latency: 50 * time.Millisecond})
+	b.entra.FailNext(1, emu.Fault{Latency: 50 * time.Millisecond})
 	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
 	require.NoError(t, err)
 	closeCache(t, src)

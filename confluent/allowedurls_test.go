@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // The tests in this file fail before the allow-list (verified by making
@@ -43,10 +43,10 @@ func envWith(v string) func(string) string {
 	}
 }
 
-func ccServer(t *testing.T) *oauthbearertest.ClientCredentialsServer {
-	return oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{
-		Issuer:  oauthbearertest.NewIssuer(t, nil),
-		Clients: map[string]oauthbearertest.OAuthClient{"app-1": {Secret: "s3cret-value", Scopes: []string{"kafka"}}},
+func ccServer(t *testing.T) *emu.ClientCredentialsServer {
+	return emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+		Issuer:  emu.NewIssuer(t, nil),
+		Clients: map[string]emu.OAuthClient{"app-1": {Secret: "s3cret-value", Scopes: []string{"kafka"}}},
 	})
 }
 

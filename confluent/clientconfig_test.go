@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // seedIMDS is the managed identity client.properties of the SPOUD guide
@@ -232,10 +232,10 @@ func TestBuildAzureUsesBuilders(t *testing.T) {
 
 func TestBuildClientCredentialsAgainstEmulator(t *testing.T) {
 	t.Parallel()
-	iss := oauthbearertest.NewIssuer(t, nil)
-	srv := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{
+	iss := emu.NewIssuer(t, nil)
+	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
 		Issuer:  iss,
-		Clients: map[string]oauthbearertest.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
+		Clients: map[string]emu.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
 	})
 	in := fmt.Sprintf(`security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER

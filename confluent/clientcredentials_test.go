@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 func TestClientCredentials(t *testing.T) {
@@ -24,10 +24,10 @@ func TestClientCredentials(t *testing.T) {
 	require.NoError(t, err)
 	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	iss := oauthbearertest.NewIssuer(t, nil)
-	srv := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{
+	iss := emu.NewIssuer(t, nil)
+	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
 		Issuer: iss,
-		Clients: map[string]oauthbearertest.OAuthClient{
+		Clients: map[string]emu.OAuthClient{
 			"secret-client": {Secret: "p@ss+w/rd:x", Scopes: []string{"kafka"}},
 			"rsa-client":    {PublicKey: &rsaKey.PublicKey},
 			"ec-client":     {PublicKey: &ecKey.PublicKey},
@@ -74,11 +74,11 @@ func TestClientCredentials(t *testing.T) {
 
 func TestClientCredentialsTransient(t *testing.T) {
 	t.Parallel()
-	iss := oauthbearertest.NewIssuer(t, nil)
-	srv := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{
-		Issuer: iss, Clients: map[string]oauthbearertest.OAuthClient{"c": {Secret: "s"}},
+	iss := emu.NewIssuer(t, nil)
+	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+		Issuer: iss, Clients: map[string]emu.OAuthClient{"c": {Secret: "s"}},
 	})
-	srv.FailNext(1, oauthbearertest.Fault{Status: 502})
+	srv.FailNext(1, emu.Fault{Status: 502})
 	src, err := NewClientCredentials(&ClientCredentialsOptions{TokenURL: srv.TokenURL(), ClientID: "c", ClientSecret: "s",
 		Cache: &oauthbearer.CacheOptions{MinBackoff: 1, MaxBackoff: 1}})
 	require.NoError(t, err)

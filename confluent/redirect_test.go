@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp/redirecttest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // redirectSources builds each confluent source against endpoint with
@@ -130,11 +130,11 @@ func TestDefaultClientRefusesRedirects(t *testing.T) {
 // connection's readLoop and writeLoop goroutines (and the emulator's side
 // of it) were still running after Close.
 func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
-	sts := oauthbearertest.NewConfluentSTS(t, &oauthbearertest.ConfluentSTSOptions{Signer: iss,
-		Providers: []oauthbearertest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
-	cc := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss,
-		Clients: map[string]oauthbearertest.OAuthClient{"client-1": {Secret: "leak-test-secret"}}})
+	iss := emu.NewIssuer(t, nil)
+	sts := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{Signer: iss,
+		Providers: []emu.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+	cc := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
+		Clients: map[string]emu.OAuthClient{"client-1": {Secret: "leak-test-secret"}}})
 	subject := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 		return oauthbearer.Token{Value: iss.Mint("workload-1", "app-1", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
 	})

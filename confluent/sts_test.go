@@ -11,14 +11,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // subjectSource mints subject tokens from iss and counts invalidations.
 type subjectSource struct {
-	iss         *oauthbearertest.Issuer
+	iss         *emu.Issuer
 	aud         string
 	calls       atomic.Int32
 	invalidated atomic.Int32
@@ -31,11 +31,11 @@ func (s *subjectSource) Token(context.Context) (oauthbearer.Token, error) {
 
 func (s *subjectSource) Invalidate(oauthbearer.Token) { s.invalidated.Add(1) }
 
-func newSTS(t *testing.T) (*oauthbearertest.ConfluentSTS, *oauthbearertest.Issuer) {
+func newSTS(t *testing.T) (*emu.ConfluentSTS, *emu.Issuer) {
 	t.Helper()
-	idp := oauthbearertest.NewIssuer(t, nil)
-	sts := oauthbearertest.NewConfluentSTS(t, &oauthbearertest.ConfluentSTSOptions{
-		Providers: []oauthbearertest.ConfluentIdentityProvider{{Issuer: idp, Audience: "app-1", Pools: []string{"pool-7yzk"}}},
+	idp := emu.NewIssuer(t, nil)
+	sts := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{
+		Providers: []emu.ConfluentIdentityProvider{{Issuer: idp, Audience: "app-1", Pools: []string{"pool-7yzk"}}},
 	})
 	return sts, idp
 }
@@ -63,7 +63,7 @@ func TestSTSExchange(t *testing.T) {
 	// Cached: a second call makes no request.
 	_, err = src.Token(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, 1, sts.RequestsTo(oauthbearertest.ConfluentSTSPath))
+	assert.Equal(t, 1, sts.RequestsTo(emu.ConfluentSTSPath))
 	require.Len(t, sts.Exchanges(), 1)
 	assert.Equal(t, "workload-1", sts.Exchanges()[0].Subject)
 }
@@ -73,7 +73,7 @@ func TestSTSErrors(t *testing.T) {
 	tests := map[string]struct {
 		pool, aud       string
 		wrongIssuer     bool
-		fault           *oauthbearertest.Fault
+		fault           *emu.Fault
 		transient       bool
 		retryAfter      time.Duration
 		status          int
@@ -83,12 +83,12 @@ func TestSTSErrors(t *testing.T) {
 		"unknown pool":       {pool: "pool-zzzz", aud: "app-1", status: 400, code: "invalid_request"},
 		"wrong audience":     {pool: "pool-7yzk", aud: "other", status: 400, code: "invalid_grant", wantInvalidated: true},
 		"untrusted issuer":   {pool: "pool-7yzk", aud: "app-1", wrongIssuer: true, status: 401, code: "invalid_grant", wantInvalidated: true},
-		"throttled":          {pool: "pool-7yzk", aud: "app-1", fault: &oauthbearertest.Fault{Status: 429, RetryAfter: 7 * time.Second}, transient: true, retryAfter: 7 * time.Second},
-		"unavailable":        {pool: "pool-7yzk", aud: "app-1", fault: &oauthbearertest.Fault{Status: 503}, transient: true},
-		"malformed":          {pool: "pool-7yzk", aud: "app-1", fault: &oauthbearertest.Fault{Malformed: true}, transient: true},
-		"oversize":           {pool: "pool-7yzk", aud: "app-1", fault: &oauthbearertest.Fault{Oversize: 2 << 20}},
-		"confluent failure":  {pool: "pool-7yzk", aud: "app-1", fault: &oauthbearertest.Fault{Status: 403, Body: `{"errors":[{"status":"403","code":"forbidden","detail":"pool disabled"}]}`}, status: 403, code: "forbidden"},
-		"not found html 404": {pool: "pool-7yzk", aud: "app-1", fault: &oauthbearertest.Fault{Status: 404, Body: "<html>no</html>"}, status: 404},
+		"throttled":          {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 429, RetryAfter: 7 * time.Second}, transient: true, retryAfter: 7 * time.Second},
+		"unavailable":        {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 503}, transient: true},
+		"malformed":          {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Malformed: true}, transient: true},
+		"oversize":           {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Oversize: 2 << 20}},
+		"confluent failure":  {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 403, Body: `{"errors":[{"status":"403","code":"forbidden","detail":"pool disabled"}]}`}, status: 403, code: "forbidden"},
+		"not found html 404": {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 404, Body: "<html>no</html>"}, status: 404},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -99,7 +99,7 @@ func TestSTSErrors(t *testing.T) {
 			}
 			iss := idp
 			if tc.wrongIssuer {
-				iss = oauthbearertest.NewIssuer(t, nil)
+				iss = emu.NewIssuer(t, nil)
 			}
 			subj := &subjectSource{iss: iss, aud: tc.aud}
 			src, err := NewSTS(subj, &STSOptions{IdentityPoolID: tc.pool, Endpoint: sts.TokenURL()})

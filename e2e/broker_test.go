@@ -16,8 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // audience is the "aud" every broker in these tests expects.
@@ -25,7 +25,7 @@ const audience = "kafka-e2e"
 
 // startBroker starts a broker that trusts iss for audience; opts may set
 // anything else (Reauth, ExtraProperties...).
-func startBroker(t *testing.T, iss *oauthbearertest.Issuer, opts kafkatest.Options) *kafkatest.Broker {
+func startBroker(t *testing.T, iss *emu.Issuer, opts kafkatest.Options) *kafkatest.Broker {
 	t.Helper()
 	opts.JWKSURL = iss.JWKSURL()
 	opts.Issuer = iss.IssuerURL()
@@ -103,7 +103,7 @@ func createTopic(ctx context.Context, t *testing.T, cl *kgo.Client, topic string
 // TestRealBroker runs the basic cases against one broker, since each
 // broker costs a JVM start.
 func TestRealBroker(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	b := startBroker(t, iss, kafkatest.Options{})
 
 	t.Run("ProduceConsumeWithIssuerToken", func(t *testing.T) {
@@ -166,7 +166,7 @@ func TestRealBroker(t *testing.T) {
 		},
 		"WrongIssuer": {
 			token: func() string {
-				return iss.Mint("svc-wrong-iss", audience, 10*time.Minute, oauthbearertest.Claims{"iss": "https://evil.example"})
+				return iss.Mint("svc-wrong-iss", audience, 10*time.Minute, emu.Claims{"iss": "https://evil.example"})
 			},
 			wantLog: "Issuer (iss) claim value (https://evil.example) doesn't match expected value",
 		},
@@ -176,7 +176,7 @@ func TestRealBroker(t *testing.T) {
 			wantLog: "The JWT is no longer valid",
 		},
 		"NoSubject": {
-			token:   func() string { return iss.Mint("", audience, 10*time.Minute, oauthbearertest.Claims{"sub": nil}) },
+			token:   func() string { return iss.Mint("", audience, 10*time.Minute, emu.Claims{"sub": nil}) },
 			wantLog: "sub value must be non-null",
 		},
 	}
@@ -208,9 +208,9 @@ func TestRealBroker(t *testing.T) {
 
 // claims are the standard claims Issuer.Mint would set, for the Sign*
 // variants that take raw claims.
-func claims(iss *oauthbearertest.Issuer, sub, aud string, ttl time.Duration) oauthbearertest.Claims {
+func claims(iss *emu.Issuer, sub, aud string, ttl time.Duration) emu.Claims {
 	now := time.Now()
-	return oauthbearertest.Claims{
+	return emu.Claims{
 		"iss": iss.IssuerURL(), "sub": sub, "aud": aud,
 		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix(),
 	}
@@ -221,7 +221,7 @@ func claims(iss *oauthbearertest.Issuer, sub, aud string, ttl time.Duration) oau
 // franz-go re-authenticates (KIP-368) on the same connection with a new
 // token from the callback.
 func TestRealBrokerReauth(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	b := startBroker(t, iss, kafkatest.Options{Reauth: 3 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

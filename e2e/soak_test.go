@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // The soak's policy. Tokens live a minute and are refreshed at half-life
@@ -129,7 +129,7 @@ func TestRealBrokerSoak(t *testing.T) {
 	time.Sleep(time.Until(outageStart))
 	// STS fails every request (up to 1000, far more than the backoff
 	// allows in 20 s) until ClearFaults.
-	tr.sts.FailNext(1000, oauthbearertest.STSErrorFault(http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable"))
+	tr.sts.FailNext(1000, emu.STSErrorFault(http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable"))
 	outageStart = time.Now()
 	require.True(t, outageStart.Before(due.Add(-time.Duration(soakJitter*float64(soakTokenLife)))),
 		"the outage started too late to be sure to overlap the refresh")

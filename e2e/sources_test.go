@@ -23,10 +23,10 @@ import (
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 )
 
@@ -56,13 +56,13 @@ var confluentExt = confluent.Extensions{LogicalCluster: "lkc-e2e01", IdentityPoo
 // also signs for the IMDS and Entra emulators: every source's tokens then
 // verify against STS.JWKSURL with iss STS.IssuerURL.
 type trustRoot struct {
-	sts  *oauthbearertest.STS
-	root *oauthbearertest.Issuer
+	sts  *emu.STS
+	root *emu.Issuer
 }
 
 func newTrustRoot(t *testing.T) trustRoot {
 	t.Helper()
-	sts := oauthbearertest.NewSTS(t, &oauthbearertest.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, RoleARN: awsRole})
+	sts := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, RoleARN: awsRole})
 	return trustRoot{sts: sts, root: sts.Issuer("RS256")}
 }
 
@@ -113,22 +113,22 @@ func TestRealBrokerSources(t *testing.T) {
 		"listener.name.client.oauthbearer.sasl.oauthbearer.jwks.endpoint.refresh.ms": "2000",
 	}})
 
-	imds := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{Signer: tr.root})
-	k8s := oauthbearertest.NewIssuer(t, nil)
-	entra := oauthbearertest.NewEntra(t, &oauthbearertest.EntraOptions{Signer: tr.root, Apps: []oauthbearertest.EntraApp{{
+	imds := emu.NewIMDS(t, &emu.IMDSOptions{Signer: tr.root})
+	k8s := emu.NewIssuer(t, nil)
+	entra := emu.NewEntra(t, &emu.EntraOptions{Signer: tr.root, Apps: []emu.EntraApp{{
 		TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
-		Federated: []oauthbearertest.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}},
+		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}},
 	}}})
 	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(wiSA, oauthbearertest.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(wiSA, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
 
 	// Self-managed clusters often use an OIDC IdP's client credentials
 	// grant (Kafka's own OAuthBearerLoginCallbackHandler); teams migrating
 	// from Java bring that as a client.properties file.
 	const ccClient, ccSecret = "kafka-e2e-app", "e2e-client-secret-0123456789"
-	oauth := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{
+	oauth := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
 		Issuer: tr.root, Audience: sourceAudience,
-		Clients: map[string]oauthbearertest.OAuthClient{ccClient: {Secret: ccSecret, Scopes: []string{"kafka"}}},
+		Clients: map[string]emu.OAuthClient{ccClient: {Secret: ccSecret, Scopes: []string{"kafka"}}},
 	})
 	properties := fmt.Sprintf(`bootstrap.servers=%s
 security.protocol=SASL_PLAINTEXT
@@ -242,7 +242,7 @@ func (slowClock) AfterFunc(d time.Duration, f func()) oauthbearer.Timer {
 // would pass every check but one. The client must fail at once with an
 // *oauthbearer.RejectedError, and the adapter must invalidate the
 // rejected token so that the next attempt fetches a fresh (good) one.
-func testRejections(t *testing.T, b *kafkatest.Broker, root *oauthbearertest.Issuer) {
+func testRejections(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 	cases := []struct {
 		name    string
 		token   func() string
@@ -261,12 +261,12 @@ func testRejections(t *testing.T, b *kafkatest.Broker, root *oauthbearertest.Iss
 		{"WrongAudience", func() string { return root.Mint("svc-wrong-aud", "not-kafka", 10*time.Minute, nil) },
 			"Audience (aud) claim [not-kafka] doesn't contain an acceptable identifier", 0},
 		{"WrongIssuer", func() string {
-			return root.Mint("svc-wrong-iss", sourceAudience, 10*time.Minute, oauthbearertest.Claims{"iss": "https://evil.example"})
+			return root.Mint("svc-wrong-iss", sourceAudience, 10*time.Minute, emu.Claims{"iss": "https://evil.example"})
 		}, "Issuer (iss) claim value (https://evil.example) doesn't match expected value", 0},
 		{"Expired", func() string { return root.Mint("svc-expired", sourceAudience, -2*time.Minute, nil) },
 			"The JWT is no longer valid", 5 * time.Minute},
 		{"NoSubject", func() string {
-			return root.Mint("", sourceAudience, 10*time.Minute, oauthbearertest.Claims{"sub": nil})
+			return root.Mint("", sourceAudience, 10*time.Minute, emu.Claims{"sub": nil})
 		}, "sub value must be non-null", 0},
 	}
 	for _, tc := range cases {
@@ -353,7 +353,7 @@ func testRejections(t *testing.T, b *kafkatest.Broker, root *oauthbearertest.Iss
 // at half-life, and the broker caps each session at the token's remaining
 // life, so within the run every connection re-authenticates with a token
 // signed by the new key. No error may reach either application.
-func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *oauthbearertest.Issuer) {
+func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const ttl = 20 * time.Second

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 const (
@@ -27,7 +27,7 @@ const (
 
 // mintingSource returns a cached source of fresh tokens from iss and the
 // number of fetches it made.
-func mintingSource(t *testing.T, iss *oauthbearertest.Issuer) (*oauthbearer.Cache, *atomic.Int32) {
+func mintingSource(t *testing.T, iss *emu.Issuer) (*oauthbearer.Cache, *atomic.Int32) {
 	t.Helper()
 	var n atomic.Int32
 	c, err := oauthbearer.NewCache(oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
@@ -39,10 +39,10 @@ func mintingSource(t *testing.T, iss *oauthbearertest.Issuer) (*oauthbearer.Cach
 	return c, &n
 }
 
-func newRegistry(t *testing.T, tlsOn bool) (*oauthbearertest.SchemaRegistry, *oauthbearertest.Issuer) {
+func newRegistry(t *testing.T, tlsOn bool) (*emu.SchemaRegistry, *emu.Issuer) {
 	t.Helper()
-	iss := oauthbearertest.NewIssuer(t, nil)
-	reg := oauthbearertest.NewSchemaRegistry(t, &oauthbearertest.SchemaRegistryOptions{
+	iss := emu.NewIssuer(t, nil)
+	reg := emu.NewSchemaRegistry(t, &emu.SchemaRegistryOptions{
 		Issuer: iss, Audience: testAud, LogicalCluster: testLSRC, IdentityPoolID: testPool, TLS: tlsOn,
 	})
 	return reg, iss
@@ -104,7 +104,7 @@ func TestFranzSRConcurrentWithRefreshOn401(t *testing.T) {
 func TestRegistryRejectsMissingHeadersAndBadTokens(t *testing.T) {
 	t.Parallel()
 	reg, iss := newRegistry(t, false)
-	other := oauthbearertest.NewIssuer(t, nil)
+	other := emu.NewIssuer(t, nil)
 	tests := map[string]struct {
 		src  oauthbearer.TokenSource
 		opts TransportOptions

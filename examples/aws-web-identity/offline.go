@@ -28,16 +28,14 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 			closers[i]()
 		}
 	}}
-	sts, err := oauthbearertest.StartSTS(&oauthbearertest.STSOptions{Region: "eu-west-1"})
-	if err != nil {
-		return nil, err
-	}
+	stsOpts := &oauthbearertest.STSOptions{Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/kafka-workload"}
+	sts := oauthbearertest.NewSTS(stsOpts)
 	closers = append(closers, sts.Close)
 
 	if cfg.audience == "" {
 		cfg.audience = offlineAudience
 	}
-	broker, err := oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{
+	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{
 		JWKSURL:          sts.JWKSURL(),
 		ExpectedIssuer:   sts.IssuerURL(),
 		ExpectedAudience: cfg.audience,
@@ -46,10 +44,6 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 		Partitions:       3,
 		NumBrokers:       3,
 	})
-	if err != nil {
-		b.close()
-		return nil, err
-	}
 	closers = append(closers, broker.Close, func() {
 		// What the cluster saw: every authentication and its principal,
 		// which ACLs would name as User:<role ARN>.
@@ -66,13 +60,13 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 		}
 	})
 	say("offline: STS emulator for %s in %s; 3 brokers at %v trusting issuer %s for audience %s",
-		sts.RoleARN(), sts.Region(), broker.Addrs(), sts.IssuerURL(), cfg.audience)
+		stsOpts.RoleARN, stsOpts.Region, broker.Addrs(), sts.IssuerURL(), cfg.audience)
 
 	cfg.offlineOptions = func(o *awsid.WebIdentityOptions) {
 		// On AWS the SDK's default chain finds the role's credentials;
 		// here any access key will do, and STS is the emulator.
 		o.Config = &sdkaws.Config{
-			Region:       sts.Region(),
+			Region:       stsOpts.Region,
 			Credentials:  credentials.NewStaticCredentialsProvider("AKIAOFFLINEEXAMPLE", "offline-example-not-a-secret", ""),
 			BaseEndpoint: sdkaws.String(sts.URL),
 			HTTPClient:   sts.Client(),

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"fmt"
 	"strings"
 	"time"
 
@@ -30,10 +32,7 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 			closers[i]()
 		}
 	}}
-	issuer, err := oauthbearertest.StartIssuer(nil)
-	if err != nil {
-		return nil, err
-	}
+	issuer := oauthbearertest.NewIssuer(nil)
 	closers = append(closers, issuer.Close)
 
 	if cfg.target == "" {
@@ -50,17 +49,17 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 	// tokens process-wide by client ID and resource, so a second offline
 	// run in one process would otherwise be handed the first run's token,
 	// signed by a key that is gone.
-	imds, err := oauthbearertest.StartIMDS(&oauthbearertest.IMDSOptions{
+	if cfg.clientID == "" {
+		g := make([]byte, 16)
+		_, _ = rand.Read(g)
+		cfg.clientID = fmt.Sprintf("%x-%x-%x-%x-%x", g[0:4], g[4:6], g[6:8], g[8:10], g[10:])
+	}
+	imds := oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{
 		Signer:        issuer,
 		TokenLifetime: time.Hour,
 		UserAssigned:  []oauthbearertest.ManagedIdentity{{ClientID: cfg.clientID}},
 	})
-	if err != nil {
-		b.close()
-		return nil, err
-	}
 	closers = append(closers, imds.Close)
-	cfg.clientID = imds.UserAssigned()[0].ClientID
 
 	// IMDS puts the resource (the target without /.default) in "aud".
 	scope, err := azure.NormalizeTarget(cfg.target)
@@ -68,13 +67,9 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 		b.close()
 		return nil, err
 	}
-	broker, err := oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{
+	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{
 		Issuer: issuer, ExpectedAudience: strings.TrimSuffix(scope, "/.default"), Topics: []string{cfg.topic}, Partitions: 3, NumBrokers: 3,
 	})
-	if err != nil {
-		b.close()
-		return nil, err
-	}
 	closers = append(closers, broker.Close, func() {
 		// What Confluent Cloud would see: every authentication, its
 		// principal and extensions.

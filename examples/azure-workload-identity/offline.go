@@ -42,26 +42,17 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 	}}
 	fail := func(err error) (*bench, error) { b.close(); return nil, err }
 
-	kubernetes, err := oauthbearertest.StartIssuer(nil)
-	if err != nil {
-		return nil, err
-	}
+	kubernetes := oauthbearertest.NewIssuer(nil)
 	closers = append(closers, kubernetes.Close)
-	entraKeys, err := oauthbearertest.StartIssuer(nil)
-	if err != nil {
-		return fail(err)
-	}
+	entraKeys := oauthbearertest.NewIssuer(nil)
 	closers = append(closers, entraKeys.Close)
-	entra, err := oauthbearertest.StartEntra(&oauthbearertest.EntraOptions{
+	entra := oauthbearertest.NewEntra(&oauthbearertest.EntraOptions{
 		Signer: entraKeys,
 		Apps: []oauthbearertest.EntraApp{{
 			TenantID: offlineTenantID, ClientID: offlineClientID,
 			Federated: []oauthbearertest.FederatedCredential{{Issuer: kubernetes.IssuerURL(), Subject: offlineServiceAccount}},
 		}},
 	})
-	if err != nil {
-		return fail(err)
-	}
 	closers = append(closers, entra.Close)
 
 	dir, err := os.MkdirTemp("", "azure-workload-identity-")
@@ -70,7 +61,7 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 	}
 	closers = append(closers, func() { _ = os.RemoveAll(dir) })
 	tokenFile := filepath.Join(dir, "azure-identity-token")
-	serviceAccountToken := kubernetes.Mint(offlineServiceAccount, oauthbearertest.EntraTokenExchangeAudience, time.Hour, nil)
+	serviceAccountToken := kubernetes.Mint(offlineServiceAccount, "api://AzureADTokenExchange", time.Hour, nil)
 	if err := os.WriteFile(tokenFile, []byte(serviceAccountToken), 0o600); err != nil {
 		return fail(err)
 	}
@@ -89,12 +80,9 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 	if err != nil {
 		return fail(err)
 	}
-	broker, err := oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{
+	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{
 		Issuer: entraKeys, ExpectedAudience: strings.TrimSuffix(scope, "/.default"), Topics: []string{cfg.topic}, Partitions: 3, NumBrokers: 3,
 	})
-	if err != nil {
-		return fail(err)
-	}
 	closers = append(closers, broker.Close, func() {
 		// What Confluent Cloud would see: every authentication, its
 		// principal and extensions.

@@ -41,11 +41,14 @@ func TestClientPropertiesRunsOffline(t *testing.T) {
 // local token endpoint and brokers: no builder is injected.
 func TestClientPropertiesKafkaHandler(t *testing.T) {
 	t.Parallel()
-	iss := oauthbearertest.NewIssuer(t, nil)
-	idp := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{
+	iss := oauthbearertest.NewIssuer(nil)
+	t.Cleanup(iss.Close)
+	idp := oauthbearertest.NewOAuthServer(&oauthbearertest.OAuthServerOptions{
 		Issuer: iss, Clients: map[string]oauthbearertest.OAuthClient{"orders-svc": {Secret: "hunter2-secret", Scopes: []string{"kafka"}}},
 	})
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
+	t.Cleanup(idp.Close)
+	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
+	t.Cleanup(broker.Close)
 	file := writeFile(t, fmt.Sprintf(`bootstrap.servers=%s
 security.protocol=SASL_PLAINTEXT
 sasl.mechanism=OAUTHBEARER

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -32,19 +33,15 @@ func startOffline(topic string) (_ *offline, err error) {
 			env.close(func(string, ...any) {})
 		}
 	}()
-	if env.issuer, err = oauthbearertest.StartIssuer(nil); err != nil {
-		return nil, err
-	}
-	if env.imds, err = oauthbearertest.StartIMDS(&oauthbearertest.IMDSOptions{
+	env.issuer = oauthbearertest.NewIssuer(nil)
+	env.imds = oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{
 		Signer: env.issuer, TokenLifetime: time.Hour,
 		UserAssigned: []oauthbearertest.ManagedIdentity{{ClientID: env.clientID}},
-	}); err != nil {
-		return nil, err
-	}
-	env.broker, err = oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{
+	})
+	env.broker = oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{
 		Issuer: env.issuer, ExpectedAudience: env.resource, Topics: []string{topic}, NumBrokers: 3,
 	})
-	return env, err
+	return env, nil
 }
 
 // properties is a client.properties file in the form of the Confluent
@@ -88,13 +85,25 @@ func (env *offline) close(say func(string, ...any)) {
 	if env.broker != nil {
 		if auths := env.broker.Authentications(); len(auths) > 0 {
 			a := auths[len(auths)-1]
-			say("brokers: %d authentications, %d refused; principal %q, extensions %v", len(auths), env.broker.Rejections(), a.Principal, a.Extensions)
+			refused := 0
+			for _, a := range auths {
+				if !a.Accepted {
+					refused++
+				}
+			}
+			say("brokers: %d authentications, %d refused; principal %q, extensions %v", len(auths), refused, a.Principal, a.Extensions)
 		}
 		env.broker.Close()
 	}
 	if env.imds != nil {
-		if issued := env.imds.Issued(); len(issued) > 0 {
-			say("IMDS emulator: %d tokens issued", len(issued))
+		issued := 0
+		for _, r := range env.imds.Requests() {
+			if r.Status == http.StatusOK {
+				issued++
+			}
+		}
+		if issued > 0 {
+			say("IMDS emulator: %d tokens issued", issued)
 		}
 		env.imds.Close()
 	}

@@ -28,7 +28,7 @@ func TestControlPlaneRunsOffline(t *testing.T) {
 	assert.Contains(t, s, "GET /org/v2/environments: 200 OK, 2 items")
 	assert.Contains(t, s, "env-offl1  production")
 	assert.Contains(t, s, "control-plane stand-in: 1 requests accepted, 0 refused")
-	assert.Contains(t, s, "Confluent STS emulator: 1 exchanges; last for pool pool-Offl1")
+	assert.Contains(t, s, "Confluent STS emulator: 1 exchanges; last answered 200")
 	assert.NotContains(t, s, "eyJ", "no token is printed")
 }
 
@@ -41,19 +41,23 @@ func TestControlPlaneStandInRefusesNonConfluentTokens(t *testing.T) {
 	env, err := startOffline()
 	require.NoError(t, err)
 	t.Cleanup(func() { env.close(func(string, ...any) {}) })
-	confluentClaims := func(sub string) oauthbearertest.Claims {
-		return oauthbearertest.Claims{"iss": "Confluent", "aud": "CONTROL_PLANE", "sub": sub,
+	// forger signs with "iss" Confluent but a key the control plane does
+	// not trust.
+	forger := oauthbearertest.NewIssuer(&oauthbearertest.IssuerOptions{IssuerURL: "Confluent"})
+	t.Cleanup(forger.Close)
+	confluentClaims := func(sub string) map[string]any {
+		return map[string]any{"iss": "Confluent", "aud": "CONTROL_PLANE", "sub": sub,
 			"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
 	}
 	for name, tc := range map[string]struct {
 		auth string
 		want int
 	}{
-		"exchanged token":    {"Bearer " + env.sts.Signer().Sign(confluentClaims(offlinePool)), http.StatusOK},
+		"exchanged token":    {"Bearer " + env.signer.Sign(confluentClaims(offlinePool)), http.StatusOK},
 		"no token":           {"", http.StatusUnauthorized},
 		"azure token itself": {"Bearer " + env.issuer.Mint("workload", env.target, time.Hour, nil), http.StatusUnauthorized},
-		"other pool":         {"Bearer " + env.sts.Signer().Sign(confluentClaims("pool-Other")), http.StatusUnauthorized},
-		"forged":             {"Bearer " + env.sts.Signer().SignForged(confluentClaims(offlinePool)), http.StatusUnauthorized},
+		"other pool":         {"Bearer " + env.signer.Sign(confluentClaims("pool-Other")), http.StatusUnauthorized},
+		"forged":             {"Bearer " + forger.Sign(confluentClaims(offlinePool)), http.StatusUnauthorized},
 		"basic auth":         {"Basic a2V5OnNlY3JldA==", http.StatusUnauthorized},
 	} {
 		t.Run(name, func(t *testing.T) {

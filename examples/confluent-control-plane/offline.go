@@ -21,6 +21,7 @@ const offlinePool = "pool-Offl1"
 // offline is the local stand-in for Entra ID and Confluent Cloud.
 type offline struct {
 	issuer *oauthbearertest.Issuer
+	signer *oauthbearertest.Issuer // Confluent's token signer
 	imds   *oauthbearertest.IMDS
 	sts    *oauthbearertest.ConfluentSTS
 	api    *controlPlane
@@ -37,18 +38,14 @@ func startOffline() (_ *offline, err error) {
 			env.close(func(string, ...any) {})
 		}
 	}()
-	if env.issuer, err = oauthbearertest.StartIssuer(nil); err != nil {
-		return nil, err
-	}
-	if env.imds, err = oauthbearertest.StartIMDS(&oauthbearertest.IMDSOptions{Signer: env.issuer, TokenLifetime: time.Hour}); err != nil {
-		return nil, err
-	}
-	if env.sts, err = oauthbearertest.StartConfluentSTS(&oauthbearertest.ConfluentSTSOptions{
+	env.issuer = oauthbearertest.NewIssuer(nil)
+	env.signer = oauthbearertest.NewIssuer(&oauthbearertest.IssuerOptions{IssuerURL: "Confluent"}) // "iss" of real Confluent tokens
+	env.imds = oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{Signer: env.issuer, TokenLifetime: time.Hour})
+	env.sts = oauthbearertest.NewConfluentSTS(&oauthbearertest.ConfluentSTSOptions{
+		Signer:    env.signer,
 		Providers: []oauthbearertest.ConfluentIdentityProvider{{Issuer: env.issuer, Audience: env.target, Pools: []string{offlinePool}}},
-	}); err != nil {
-		return nil, err
-	}
-	env.api, err = startControlPlane(env.sts.Signer().JWKSURL())
+	})
+	env.api, err = startControlPlane(env.signer.JWKSURL())
 	return env, err
 }
 
@@ -60,15 +57,16 @@ func (env *offline) close(say func(string, ...any)) {
 		env.api.close()
 	}
 	if env.sts != nil {
-		ex := env.sts.Exchanges()
-		if len(ex) > 0 {
-			last := ex[len(ex)-1]
-			say("Confluent STS emulator: %d exchanges; last for pool %s by subject %s, status %d", len(ex), last.IdentityPoolID, last.Subject, last.Status)
+		if ex := env.sts.Requests(); len(ex) > 0 {
+			say("Confluent STS emulator: %d exchanges; last answered %d", len(ex), ex[len(ex)-1].Status)
 		}
 		env.sts.Close()
 	}
 	if env.imds != nil {
 		env.imds.Close()
+	}
+	if env.signer != nil {
+		env.signer.Close()
 	}
 	if env.issuer != nil {
 		env.issuer.Close()

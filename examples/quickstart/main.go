@@ -89,35 +89,23 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	seeds := cfg.bootstrap
 
 	if cfg.bootstrap == "" {
-		issuer, err := oauthbearertest.StartIssuer(nil)
-		if err != nil {
-			return err
-		}
+		issuer := oauthbearertest.NewIssuer(nil)
 		defer issuer.Close()
-		imds, err := oauthbearertest.StartIMDS(&oauthbearertest.IMDSOptions{Signer: issuer, TokenLifetime: time.Hour})
-		if err != nil {
-			return err
-		}
+		imds := oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{Signer: issuer, TokenLifetime: time.Hour})
 		defer imds.Close()
 		// A fresh application ID per run: azidentity caches managed-identity
 		// tokens process-wide by scope, and a token from an earlier run's
 		// emulator would not verify against this one.
 		cfg.target = randomGUID()
-		broker, err := oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{
+		broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{
 			Issuer: issuer, ExpectedAudience: cfg.target, Topics: []string{cfg.topic}, NumBrokers: 3,
 		})
-		if err != nil {
-			return err
-		}
 		defer broker.Close()
 		say("started a local identity provider (Azure IMDS emulator, tokens signed by %s)", issuer.IssuerURL())
 		say("started 3 local Kafka brokers at %v, validating tokens against %s", broker.Addrs(), issuer.JWKSURL())
-		registry, err := oauthbearertest.StartSchemaRegistry(&oauthbearertest.SchemaRegistryOptions{
+		registry := oauthbearertest.NewSchemaRegistry(&oauthbearertest.SchemaRegistryOptions{
 			Issuer: issuer, Audience: cfg.target, LogicalCluster: "lsrc-quick1", IdentityPoolID: "pool-Quick",
 		})
-		if err != nil {
-			return err
-		}
 		defer registry.Close()
 		say("started a local Schema Registry at %s, validating tokens the same way", registry.URL)
 		cfg.srURL, cfg.srCluster = registry.URL, "lsrc-quick1"

@@ -33,19 +33,13 @@ func startBench(c *config) (_ *bench, err error) {
 			b.close()
 		}
 	}()
-	issuer, err := oauthbearertest.StartIssuer(nil)
-	if err != nil {
-		return nil, err
-	}
+	issuer := oauthbearertest.NewIssuer(nil)
 	b.closers = append(b.closers, issuer.Close)
 
 	var audience string
 	switch c.source {
 	case srcAzureMI:
-		imds, err := oauthbearertest.StartIMDS(&oauthbearertest.IMDSOptions{Signer: issuer, TokenLifetime: time.Hour})
-		if err != nil {
-			return nil, err
-		}
+		imds := oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{Signer: issuer, TokenLifetime: time.Hour})
 		b.closers = append(b.closers, imds.Close)
 		if c.target == "" {
 			// A fresh audience per run: azidentity caches managed
@@ -63,12 +57,9 @@ func startBench(c *config) (_ *bench, err error) {
 			c.clientSecret = "offline-client-secret-not-real"
 		}
 		audience = "kafka"
-		srv, err := oauthbearertest.StartClientCredentialsServer(&oauthbearertest.ClientCredentialsServerOptions{
+		srv := oauthbearertest.NewOAuthServer(&oauthbearertest.OAuthServerOptions{
 			Issuer: issuer, Audience: audience, Clients: map[string]oauthbearertest.OAuthClient{c.clientID: {Secret: c.clientSecret}},
 		})
-		if err != nil {
-			return nil, err
-		}
 		b.closers = append(b.closers, srv.Close)
 		c.tokenURL = srv.TokenURL()
 		b.what = "an OAuth client credentials server at " + c.tokenURL
@@ -80,10 +71,7 @@ func startBench(c *config) (_ *bench, err error) {
 	if c.offlineReject {
 		b.brokerAudience = "some-other-audience"
 	}
-	broker, err := oauthbearertest.StartBroker(&oauthbearertest.BrokerOptions{Issuer: issuer, ExpectedAudience: b.brokerAudience})
-	if err != nil {
-		return nil, err
-	}
+	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{Issuer: issuer, ExpectedAudience: b.brokerAudience})
 	b.closers = append(b.closers, broker.Close)
 	c.bootstrap = broker.Addrs()[0]
 	c.tls = false

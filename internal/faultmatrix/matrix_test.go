@@ -21,9 +21,9 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // Cache settings of every cell, on the fake clock except FetchTimeout,
@@ -55,7 +55,7 @@ func statusFault(name string, code int, ra time.Duration, imdsOnly bool) fault {
 	return fault{name: name, imdsOnly: imdsOnly, retryAfter: ra, inject: func(b *bench) { b.fail(b.status(code, ra)) }}
 }
 
-func plainFault(name string, f oauthbearertest.Fault) fault {
+func plainFault(name string, f emu.Fault) fault {
 	return fault{name: name, inject: func(b *bench) { b.fail(f) }}
 }
 
@@ -71,10 +71,10 @@ var faults = []fault{
 	statusFault("404 (IMDS starting)", http.StatusNotFound, 0, true),
 	statusFault("410 (IMDS upgrading)", http.StatusGone, 0, true),
 	{name: "connection refused", inject: func(b *bench) { b.closeIdP() }},
-	plainFault("accepts, never answers", oauthbearertest.Fault{Hang: true}),
-	plainFault("trickle, 1 byte/50ms", oauthbearertest.Fault{Trickle: 50 * time.Millisecond}),
-	plainFault("malformed body", oauthbearertest.Fault{Malformed: true}),
-	plainFault("oversized body, 8 MiB", oauthbearertest.Fault{Oversize: 8 << 20}),
+	plainFault("accepts, never answers", emu.Fault{Hang: true}),
+	plainFault("trickle, 1 byte/50ms", emu.Fault{Trickle: 50 * time.Millisecond}),
+	plainFault("malformed body", emu.Fault{Malformed: true}),
+	plainFault("oversized body, 8 MiB", emu.Fault{Oversize: 8 << 20}),
 	shapeFault("token without exp", noExp),
 	shapeFault("token already expired", expired),
 	shapeFault("exp 10 years away", farFuture),
@@ -161,7 +161,7 @@ var overrides = map[string]want{
 }
 
 func TestFaultMatrix(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	var mu sync.Mutex
 	var rows []result
 	var skipped []string
@@ -189,7 +189,7 @@ func TestFaultMatrix(t *testing.T) {
 	t.Log("\n" + render(rows, skipped))
 }
 
-func runCell(t *testing.T, iss *oauthbearertest.Issuer, k kit, f fault) result {
+func runCell(t *testing.T, iss *emu.Issuer, k kit, f fault) result {
 	r := result{source: k.name, fault: f.name}
 	clk := fakeclock.New(time.Now())
 	events := make(chan oauthbearer.RefreshEvent, 1024)

@@ -23,9 +23,9 @@ import (
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 // sessionToken is an AWS session token that is not shaped like base64, so
@@ -60,16 +60,16 @@ func echoErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) er
 // session token leaked).
 func TestEchoingIdentityProviders(t *testing.T) {
 	c := newCollector()
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	t.Run("confluent sts", func(t *testing.T) {
-		s := oauthbearertest.NewConfluentSTS(t, &oauthbearertest.ConfluentSTSOptions{Signer: iss,
-			Providers: []oauthbearertest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+		s := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{Signer: iss,
+			Providers: []emu.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
 		subj := iss.Mint("workload-1", "app-1", time.Hour, nil)
 		c.secret("echoed subject token", subj)
 		src, err := confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subj, Expiry: time.Now().Add(time.Hour)}),
 			&confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL(), HTTPClient: s.Client(), Cache: fastCache(c)})
 		require.NoError(t, err)
-		s.FailNext(1, oauthbearertest.Fault{Echo: true})
+		s.FailNext(1, emu.Fault{Echo: true})
 		err = echoErr(t, c, "confluent sts echo", src)
 		require.Contains(t, err.Error(), srvtext.Redacted, "the echo is quoted, scrubbed")
 	})
@@ -78,8 +78,8 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		require.NoError(t, err)
 		const secret = "echoed+client/secret=0123456789"
 		c.secret("echoed client secret", secret)
-		s := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss,
-			Clients: map[string]oauthbearertest.OAuthClient{"client-1": {Secret: secret}, "ec-1": {PublicKey: &key.PublicKey}}})
+		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
+			Clients: map[string]emu.OAuthClient{"client-1": {Secret: secret}, "ec-1": {PublicKey: &key.PublicKey}}})
 		for name, o := range map[string]confluent.ClientCredentialsOptions{
 			"basic":           {ClientID: "client-1", ClientSecret: secret},
 			"raw basic":       {ClientID: "client-1", ClientSecret: secret, RawBasicAuth: true},
@@ -88,15 +88,15 @@ func TestEchoingIdentityProviders(t *testing.T) {
 			o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), recording(c, s.Client()), fastCache(c)
 			src, err := confluent.NewClientCredentials(&o)
 			require.NoError(t, err)
-			s.FailNext(1, oauthbearertest.Fault{Echo: true, Status: http.StatusUnauthorized})
+			s.FailNext(1, emu.Fault{Echo: true, Status: http.StatusUnauthorized})
 			echoErr(t, c, "client credentials echo "+name, src)
 		}
 	})
 	t.Run("azure workload identity", func(t *testing.T) {
 		const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
-		e := oauthbearertest.NewEntra(t, &oauthbearertest.EntraOptions{Signer: iss, Apps: []oauthbearertest.EntraApp{{TenantID: tenant, ClientID: client,
-			Federated: []oauthbearertest.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: sa}}}}})
-		fed := iss.Mint(sa, oauthbearertest.EntraTokenExchangeAudience, time.Hour, nil)
+		e := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client,
+			Federated: []emu.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: sa}}}}})
+		fed := iss.Mint(sa, emu.EntraTokenExchangeAudience, time.Hour, nil)
 		c.secret("echoed federated token", fed)
 		p := filepath.Join(t.TempDir(), "token")
 		require.NoError(t, os.WriteFile(p, []byte(fed), 0o600))
@@ -104,7 +104,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Logger: c.log, Cache: fastCache(c),
 			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: noRetry}})
 		require.NoError(t, err)
-		e.FailNext(1, oauthbearertest.Fault{Echo: true, Path: e.TokenPath(tenant)})
+		e.FailNext(1, emu.Fault{Echo: true, Path: e.TokenPath(tenant)})
 		err = echoErr(t, c, "entra echo", src)
 		var ae *azure.Error
 		require.True(t, errors.As(err, &ae))
@@ -117,30 +117,30 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		const tenant, client = "9d2f0000-0000-4000-8000-0000000000a2", "9d2f0000-0000-4000-8000-0000000000c2"
 		const secret = "azure-client-secret~0123456789.abcdef"
 		c.secret("echoed azure client secret", secret)
-		e := oauthbearertest.NewEntra(t, &oauthbearertest.EntraOptions{Signer: iss, Apps: []oauthbearertest.EntraApp{{TenantID: tenant, ClientID: client}}})
+		e := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client}}})
 		env := map[string]string{"AZURE_CLIENT_SECRET": secret}
 		src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: "api://kafka", TenantID: tenant, ClientID: client, AuthorityHost: e.URL,
 			DisableInstanceDiscovery: true, DisableAzureCLI: true, Getenv: func(k string) string { return env[k] }, Logger: c.log, Cache: fastCache(c),
 			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: noRetry}})
 		require.NoError(t, err)
-		e.FailNext(1, oauthbearertest.Fault{Echo: true, Path: e.TokenPath(tenant)})
+		e.FailNext(1, emu.Fault{Echo: true, Path: e.TokenPath(tenant)})
 		echoErr(t, c, "entra client secret echo", src)
 	})
 	t.Run("azure managed identity", func(t *testing.T) {
-		m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{Signer: iss})
+		m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss})
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://echo", Logger: c.log, Cache: fastCache(c),
 			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: noRetry}})
 		require.NoError(t, err)
-		m.FailNext(1, oauthbearertest.Fault{Echo: true})
+		m.FailNext(1, emu.Fault{Echo: true})
 		echoErr(t, c, "imds echo", src)
 	})
 	t.Run("aws web identity", func(t *testing.T) {
 		c.secret("echoed aws session token", sessionToken)
-		s := oauthbearertest.NewSTS(t, &oauthbearertest.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
+		s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
 		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"},
 			Config: awsConfig(s, credentials.NewStaticCredentialsProvider(awsKey, awsSecret, sessionToken)), Cache: fastCache(c)})
 		require.NoError(t, err)
-		s.FailNext(1, oauthbearertest.Fault{Echo: true})
+		s.FailNext(1, emu.Fault{Echo: true})
 		echoErr(t, c, "sts echo", src)
 	})
 	c.check(t)
@@ -150,15 +150,15 @@ func TestEchoingIdentityProviders(t *testing.T) {
 // fails before internal/srvtext was used by confluent: the error was
 // 900 KB long.
 func TestHugeServerFields(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	c := newCollector()
 	huge := strings.Repeat("E", 900<<10)
-	s := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss,
-		Clients: map[string]oauthbearertest.OAuthClient{"client-1": {Secret: clientSecret}}})
+	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
+		Clients: map[string]emu.OAuthClient{"client-1": {Secret: clientSecret}}})
 	src, err := confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret,
 		TokenURL: s.TokenURL(), HTTPClient: s.Client(), Cache: fastCache(c)})
 	require.NoError(t, err)
-	s.FailNext(1, oauthbearertest.Fault{Status: http.StatusBadRequest, Body: fmt.Sprintf(`{"error":%q,"error_description":"the request was refused"}`, huge)})
+	s.FailNext(1, emu.Fault{Status: http.StatusBadRequest, Body: fmt.Sprintf(`{"error":%q,"error_description":"the request was refused"}`, huge)})
 	_, err = src.Token(tctx(t))
 	require.NoError(t, src.Close())
 	require.Error(t, err)

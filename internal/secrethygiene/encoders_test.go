@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
@@ -83,7 +83,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	c.value(cfg.Source)
 	c.value(cfg.Source.ClientSecret)
 
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	tok := oauthbearer.Token{Value: iss.Mint("workload-1", "kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour), Principal: "workload-1",
 		Extensions: map[string]string{"logicalCluster": "lkc-abc123"}}
 	c.secret("token", tok.Value)
@@ -119,7 +119,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 // fails before describePanic: the cache quoted %v of the panic value.
 func TestPanickingSources(t *testing.T) {
 	c := newCollector()
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	jwt := iss.Mint("workload-1", "kafka", time.Hour, nil)
 	c.secret("token in a panic", jwt)
 	c.secret("secret in a panic", clientSecret)

@@ -28,6 +28,8 @@ import (
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
@@ -81,7 +83,7 @@ func useErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) {
 
 func TestSecretHygiene(t *testing.T) {
 	c := newCollector()
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	t.Run("azure managed identity", func(t *testing.T) { azureMI(t, c, iss) })
 	t.Run("azure workload identity", func(t *testing.T) { azureWI(t, c, iss) })
 	t.Run("aws web identity", func(t *testing.T) { awsWebIdentity(t, c) })
@@ -96,11 +98,11 @@ func TestSecretHygiene(t *testing.T) {
 	c.check(t)
 }
 
-func azureMI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
-	m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{Signer: iss})
-	v1 := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{Signer: iss, V1Tokens: true})
+func azureMI(t *testing.T, c *collector, iss *emu.Issuer) {
+	m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss})
+	v1 := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss, V1Tokens: true})
 	n := 0
-	mi := func(m *oauthbearertest.IMDS, mut func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
+	mi := func(m *emu.IMDS, mut func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
 		n++
 		o := &azure.ManagedIdentityOptions{Target: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Logger: c.log, Cache: fastCache(c),
 			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: noRetry}}
@@ -115,9 +117,9 @@ func azureMI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	use(t, c, "imds v1 (warning)", mi(v1, nil))
 	useErr(t, c, "imds v1 required v2", mi(v1, func(o *azure.ManagedIdentityOptions) { o.RequireV2 = true }))
 	useErr(t, c, "imds unknown identity", mi(m, func(o *azure.ManagedIdentityOptions) { o.ClientID = "0000aaaa-0000-4000-8000-000000000000" }))
-	m.FailNext(1, oauthbearertest.Fault{Malformed: true})
+	m.FailNext(1, emu.Fault{Malformed: true})
 	useErr(t, c, "imds malformed", mi(m, nil))
-	m.FailNext(1, oauthbearertest.Fault{Status: http.StatusInternalServerError})
+	m.FailNext(1, emu.Fault{Status: http.StatusInternalServerError})
 	useErr(t, c, "imds 500", mi(m, nil))
 	for _, is := range append(m.Issued(), v1.Issued()...) {
 		c.secret("imds-issued token", is.Token)
@@ -127,13 +129,13 @@ func azureMI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	}
 }
 
-func azureWI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+func azureWI(t *testing.T, c *collector, iss *emu.Issuer) {
 	const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
-	e := oauthbearertest.NewEntra(t, &oauthbearertest.EntraOptions{Signer: iss, Apps: []oauthbearertest.EntraApp{{TenantID: tenant, ClientID: client,
-		Federated: []oauthbearertest.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: sa}}}}})
+	e := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client,
+		Federated: []emu.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: sa}}}}})
 	dir := t.TempDir()
 	file := func(sub string, ttl time.Duration) string {
-		tok := iss.Mint(sub, oauthbearertest.EntraTokenExchangeAudience, ttl, nil)
+		tok := iss.Mint(sub, emu.EntraTokenExchangeAudience, ttl, nil)
 		c.secret("federated token", tok)
 		p := filepath.Join(dir, fmt.Sprintf("token-%d", time.Now().UnixNano()))
 		require.NoError(t, os.WriteFile(p, []byte(tok), 0o600))
@@ -154,7 +156,7 @@ func azureWI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	useErr(t, c, "entra wrong subject", wi(file("system:serviceaccount:other:sa", time.Hour), nil))
 	useErr(t, c, "entra expired assertion", wi(file(sa, -time.Hour), nil))
 	useErr(t, c, "entra unknown client", wi(file(sa, time.Hour), func(o *azure.WorkloadIdentityOptions) { o.ClientID = "00000000-0000-4000-8000-00000000dead" }))
-	e.FailNext(1, oauthbearertest.Fault{Malformed: true, Path: e.TokenPath(tenant)})
+	e.FailNext(1, emu.Fault{Malformed: true, Path: e.TokenPath(tenant)})
 	useErr(t, c, "entra malformed", wi(file(sa, time.Hour), nil))
 	for _, a := range e.Assertions() {
 		c.secret("client assertion", a)
@@ -164,7 +166,7 @@ func azureWI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	}
 }
 
-func awsConfig(s *oauthbearertest.STS, creds sdkaws.CredentialsProvider) *sdkaws.Config {
+func awsConfig(s *emu.STS, creds sdkaws.CredentialsProvider) *sdkaws.Config {
 	return &sdkaws.Config{Region: s.Region(), Credentials: creds, BaseEndpoint: sdkaws.String(s.URL), HTTPClient: s.Client()}
 }
 
@@ -172,7 +174,7 @@ func awsWebIdentity(t *testing.T, c *collector) {
 	c.secret("aws secret access key", awsSecret)
 	static := credentials.NewStaticCredentialsProvider(awsKey, awsSecret, "session-token-0123456789abcdef")
 	c.secret("aws session token", "session-token-0123456789abcdef")
-	s := oauthbearertest.NewSTS(t, &oauthbearertest.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
+	s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
 	wi := func(aud string, creds sdkaws.CredentialsProvider) *oauthbearer.Cache {
 		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{aud}, Config: awsConfig(s, creds), Cache: fastCache(c)})
 		require.NoError(t, err)
@@ -182,7 +184,7 @@ func awsWebIdentity(t *testing.T, c *collector) {
 	useErr(t, c, "sts denied audience", wi("not-kafka", static))
 	useErr(t, c, "sts wrong secret", wi("kafka", credentials.NewStaticCredentialsProvider(awsKey, "wrong-secret-key-0123456789abcdefghij", "")))
 	c.secret("wrong aws secret key", "wrong-secret-key-0123456789abcdefghij")
-	s.FailNext(1, oauthbearertest.Fault{Malformed: true})
+	s.FailNext(1, emu.Fault{Malformed: true})
 	useErr(t, c, "sts malformed", wi("kafka", static))
 	s.SetFederationEnabled(false)
 	useErr(t, c, "sts federation disabled", wi("kafka", static))
@@ -201,9 +203,9 @@ func awsMSK(t *testing.T, c *collector) {
 	useErr(t, c, "msk without credentials", src)
 }
 
-func confluentSTS(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
-	s := oauthbearertest.NewConfluentSTS(t, &oauthbearertest.ConfluentSTSOptions{Signer: iss,
-		Providers: []oauthbearertest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+func confluentSTS(t *testing.T, c *collector, iss *emu.Issuer) {
+	s := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{Signer: iss,
+		Providers: []emu.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
 	subject := func(aud string) oauthbearer.TokenSource {
 		return oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 			tok := iss.Mint("workload-1", aud, time.Hour, nil)
@@ -218,13 +220,13 @@ func confluentSTS(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	}
 	use(t, c, "confluent sts", sts("app-1"))
 	useErr(t, c, "confluent sts wrong audience", sts("other"))
-	s.FailNext(1, oauthbearertest.Fault{Malformed: true})
+	s.FailNext(1, emu.Fault{Malformed: true})
 	useErr(t, c, "confluent sts malformed", sts("app-1"))
-	s.FailNext(1, oauthbearertest.Fault{Oversize: 2 << 20})
+	s.FailNext(1, emu.Fault{Oversize: 2 << 20})
 	useErr(t, c, "confluent sts oversized", sts("app-1"))
 }
 
-func clientCredentials(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+func clientCredentials(t *testing.T, c *collector, iss *emu.Issuer) {
 	c.secret("client secret", clientSecret)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -232,8 +234,8 @@ func clientCredentials(t *testing.T, c *collector, iss *oauthbearertest.Issuer) 
 	require.NoError(t, err)
 	c.secret("private key (PKCS#8, base64)", base64.StdEncoding.EncodeToString(der))
 	c.secret("private key D", key.D.String())
-	s := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss,
-		Clients: map[string]oauthbearertest.OAuthClient{"client-1": {Secret: clientSecret}}})
+	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
+		Clients: map[string]emu.OAuthClient{"client-1": {Secret: clientSecret}}})
 	cc := func(o confluent.ClientCredentialsOptions) *oauthbearer.Cache {
 		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), s.Client(), fastCache(c)
 		c.value(o)
@@ -250,10 +252,10 @@ func clientCredentials(t *testing.T, c *collector, iss *oauthbearertest.Issuer) 
 	c.err(err)
 }
 
-func clientProperties(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
+func clientProperties(t *testing.T, c *collector, iss *emu.Issuer) {
 	c.secret("client.properties secret", propsSecret)
-	s := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss,
-		Clients: map[string]oauthbearertest.OAuthClient{"app-1": {Secret: "the-right-secret-that-is-not-used"}}})
+	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
+		Clients: map[string]emu.OAuthClient{"app-1": {Secret: "the-right-secret-that-is-not-used"}}})
 	props := func(endpoint, extra string) string {
 		return `bootstrap.servers=pkc-1.us-east-1.aws.confluent.cloud:9092
 security.protocol=SASL_SSL
@@ -288,8 +290,8 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	}
 }
 
-func schemaRegistry(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
-	sr := oauthbearertest.NewSchemaRegistry(t, &oauthbearertest.SchemaRegistryOptions{Issuer: iss, Audience: "sr", LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
+func schemaRegistry(t *testing.T, c *collector, iss *emu.Issuer) {
+	sr := emu.NewSchemaRegistry(t, &emu.SchemaRegistryOptions{Issuer: iss, Audience: "sr", LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
 	for _, aud := range []string{"sr", "wrong-audience"} {
 		tok := iss.Mint("workload-1", aud, time.Hour, nil)
 		c.secret("schema registry token", tok)
@@ -318,13 +320,13 @@ func schemaRegistry(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	c.err(err)
 }
 
-func franz(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+func franz(t *testing.T, c *collector, iss *emu.Issuer) {
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	for name, tok := range map[string]string{
 		"good":         iss.Mint("workload-1", "kafka", time.Hour, nil),
 		"bad audience": iss.Mint("workload-1", "not-kafka", time.Hour, nil),
-		"forged":       iss.SignForged(oauthbearertest.Claims{"iss": iss.IssuerURL(), "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
-		"unknown kid":  iss.SignUnknownKid(oauthbearertest.Claims{"iss": iss.IssuerURL(), "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
+		"forged":       iss.SignForged(emu.Claims{"iss": iss.IssuerURL(), "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
+		"unknown kid":  iss.SignUnknownKid(emu.Claims{"iss": iss.IssuerURL(), "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
 	} {
 		c.secret("franz "+name+" token", tok)
 		src, err := oauthbearer.NewCache(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}), fastCache(c))
@@ -349,8 +351,8 @@ func franz(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	}
 }
 
-func saramaAdapter(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+func saramaAdapter(t *testing.T, c *collector, iss *emu.Issuer) {
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	for _, aud := range []string{"kafka", "not-kafka"} {
 		tok := iss.Mint("workload-1", aud, time.Hour, nil)
 		c.secret("sarama token", tok)
@@ -377,8 +379,8 @@ func saramaAdapter(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	c.err(err)
 }
 
-func kafkaGoAdapter(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+func kafkaGoAdapter(t *testing.T, c *collector, iss *emu.Issuer) {
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	for _, aud := range []string{"kafka", "not-kafka"} {
 		tok := iss.Mint("workload-1", aud, time.Hour, nil)
 		c.secret("kafka-go token for "+aud, tok)

@@ -14,10 +14,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 const e2eAudience = "kafka-e2e"
@@ -27,7 +27,7 @@ const e2eAudience = "kafka-e2e"
 // connections.max.reauth.ms at 3s, so every connection must re-authenticate
 // (KIP-368) with a current token every few seconds.
 func TestRealBroker(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	b := kafkatest.Start(t, kafkatest.Options{
 		JWKSURL: iss.JWKSURL(), Issuer: iss.IssuerURL(), Audience: e2eAudience,
 		ClockSkew: -1, Reauth: 3 * time.Second,
@@ -36,7 +36,7 @@ func TestRealBroker(t *testing.T) {
 
 	t.Run("NeverPollingProducerOutlivesThreeTokenLifetimes", func(t *testing.T) {
 		const ttl = 4 * time.Second
-		raw := &oauthbearertest.MintingSource{Issuer: iss, Audience: e2eAudience, TTL: ttl}
+		raw := &kafkatest.MintingSource{Issuer: iss, Audience: e2eAudience, TTL: ttl}
 		cache, err := oauthbearer.NewCache(raw, nil)
 		require.NoError(t, err)
 		defer cache.Close()
@@ -101,7 +101,7 @@ func TestRealBroker(t *testing.T) {
 	t.Run("RejectedTokenIsExplained", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		wrongAud := &oauthbearertest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: time.Hour}
+		wrongAud := &kafkatest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: time.Hour}
 		p, err := kafka.NewProducer(config([]string{b.Addr}, nil))
 		require.NoError(t, err)
 		defer p.Close()

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -26,11 +28,11 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // Events), the consumer uses ReadMessage (which drops refresh events), and
 // the standalone AdminClient has no event queue reader at all.
 func TestProducerConsumerAdminWithInProcessBroker(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"},
 	})
-	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
+	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -104,11 +106,11 @@ func deadline(ctx context.Context) time.Time {
 // although nothing ever reads its events.
 func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 	const ttl = 3 * time.Second
-	iss := oauthbearertest.NewIssuer(t, nil)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"}, ClockSkew: -1,
 	})
-	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: ttl}
+	raw := &kafkatest.MintingSource{Issuer: iss, TTL: ttl}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -147,7 +149,7 @@ func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 		sent, time.Since(start).Round(time.Millisecond), raw.Fetches(), len(accepted), reauths, broker.Connections())
 	assert.GreaterOrEqual(t, len(accepted), 4, "a fresh token reached the broker in every lifetime")
 	assert.Positive(t, reauths, "the connection re-authenticated (KIP-368)")
-	assert.Zero(t, broker.Rejections())
+	assert.Zero(t, kafkatest.Rejections(broker))
 }
 
 // TestRejectionIsExplainedAndTokenReplaced is an application that reads
@@ -155,9 +157,9 @@ func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 // comes out of Explain as an actionable RejectedError, and the rejected
 // token is invalidated and replaced without waiting for it to expire.
 func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	rejecting := make(chan struct{})
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, Topics: []string{"t"},
 		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
 			select {
@@ -168,7 +170,7 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 			}
 		},
 	})
-	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
+	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -228,9 +230,9 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 // reason) and through Ready, and that the refresher recovers once the
 // source does.
 func TestSourceFailureReachesTheApplication(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, Topics: []string{"t"}})
-	good := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, Topics: []string{"t"}})
+	good := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	healthy := make(chan struct{})
 	src := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
 		select {

@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -20,11 +22,11 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestFranzGoProducesAndConsumesWithCachedToken(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}, NumBrokers: 2,
 	})
-	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
+	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "test issuer"})
 	require.NoError(t, err)
 	src, err := oauthbearer.WithExtensions(cache, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"})
@@ -66,10 +68,10 @@ func TestFranzGoProducesAndConsumesWithCachedToken(t *testing.T) {
 }
 
 func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	var reject atomic.Bool
 	reject.Store(true)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, Topics: []string{"t"},
 		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
 			if reject.Load() {
@@ -78,7 +80,7 @@ func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 			return nil
 		},
 	})
-	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
+	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -107,8 +109,8 @@ func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 }
 
 func TestFranzGoExpiredTokenRejectedByBroker(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
 	// A source whose token is already expired at the broker but that
 	// claims a valid expiry: the broker's check is what fails.
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{
@@ -124,12 +126,12 @@ func TestFranzGoExpiredTokenRejectedByBroker(t *testing.T) {
 	require.True(t, errors.As(err, &rej), "got %v", err)
 	assert.Equal(t, "invalid_token", rej.Status)
 	assert.Contains(t, err.Error(), "expected.audience")
-	assert.Equal(t, oauthbearertest.RejectReason("expired"), broker.Authentications()[0].Reason)
+	assert.Equal(t, string("expired"), broker.Authentications()[0].Reason)
 }
 
 func TestFranzGoBoundsTokenFetch(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss})
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss})
 	hung := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
 		<-ctx.Done() // franz-go's own context has no deadline; the adapter's must end this
 		return oauthbearer.Token{}, oauthbearer.Transient(ctx.Err(), 0)

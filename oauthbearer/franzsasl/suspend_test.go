@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -36,9 +38,9 @@ func (stoppedTimer) Stop() bool { return true }
 // handed every client the token that expired during the suspend, and the
 // broker rejected them.
 func TestFranzGoAfterSuspendGetsAFreshToken(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
-	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: 3 * time.Second}
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
+	raw := &kafkatest.MintingSource{Issuer: iss, TTL: 3 * time.Second}
 	cache, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Clock: suspendedClock{}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cache.Close() })
@@ -62,6 +64,6 @@ func TestFranzGoAfterSuspendGetsAFreshToken(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	assert.Zero(t, broker.Rejections(), "clients presented the token that expired during the suspend")
+	assert.Zero(t, kafkatest.Rejections(broker), "clients presented the token that expired during the suspend")
 	assert.EqualValues(t, 2, raw.Fetches(), "one fetch after the suspend for 10 clients")
 }

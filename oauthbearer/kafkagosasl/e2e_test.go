@@ -14,10 +14,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 const e2eAudience = "kafka-e2e"
@@ -25,14 +25,14 @@ const e2eAudience = "kafka-e2e"
 // TestRealBroker runs kafka-go against Apache Kafka validating tokens
 // with the issuer's JWKS.
 func TestRealBroker(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	b := kafkatest.Start(t, kafkatest.Options{JWKSURL: iss.JWKSURL(), Issuer: iss.IssuerURL(), Audience: e2eAudience})
 	createTopic(t, b, "kg-orders")
 
 	t.Run("ProduceConsume", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		raw := &oauthbearertest.MintingSource{Issuer: iss, Audience: e2eAudience, TTL: 10 * time.Minute}
+		raw := &kafkatest.MintingSource{Issuer: iss, Audience: e2eAudience, TTL: 10 * time.Minute}
 		cache, err := oauthbearer.NewCache(raw, nil)
 		require.NoError(t, err)
 		defer cache.Close()
@@ -69,7 +69,7 @@ func TestRealBroker(t *testing.T) {
 	t.Run("RejectedTokenIsExplained", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		raw := &oauthbearertest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: 10 * time.Minute}
+		raw := &kafkatest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: 10 * time.Minute}
 		cache, err := oauthbearer.NewCache(raw, nil)
 		require.NoError(t, err)
 		defer cache.Close()

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -24,11 +26,11 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}, NumBrokers: 2,
 	})
-	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
+	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "test issuer"})
 	require.NoError(t, err)
 	defer cache.Close()
@@ -80,10 +82,10 @@ func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
 }
 
 func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
+	iss := emu.NewIssuer(t, nil)
 	var reject atomic.Bool
 	reject.Store(true)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, Topics: []string{"t"},
 		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
 			if reject.Load() {
@@ -92,7 +94,7 @@ func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 			return nil
 		},
 	})
-	raw := &oauthbearertest.MintingSource{Issuer: iss, TTL: time.Hour}
+	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -161,8 +163,8 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 }
 
 func TestKafkaGoExpiredTokenRejectedByBroker(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(t, nil)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
 	// A source whose token is already expired at the broker but claims a
 	// valid expiry: the broker's check is what fails.
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{
@@ -176,7 +178,7 @@ func TestKafkaGoExpiredTokenRejectedByBroker(t *testing.T) {
 	require.True(t, errors.As(err, &rej), "got %v", err)
 	assert.Equal(t, "invalid_token", rej.Status)
 	assert.Contains(t, err.Error(), "expected.audience")
-	assert.Equal(t, oauthbearertest.RejectExpired, broker.Authentications()[0].Reason)
+	assert.Equal(t, emu.RejectExpired, broker.Authentications()[0].Reason)
 }
 
 func TestKafkaGoStartErrors(t *testing.T) {

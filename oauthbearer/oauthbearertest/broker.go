@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -21,9 +20,13 @@ import (
 // the broker needs at least a JWKS URL or an [Issuer]. Fields have no
 // environment-variable fallbacks: a test bench is configured in code.
 type BrokerOptions struct {
-	// Issuer, if set, supplies JWKSURL (its [Issuer.JWKSURL]) and
-	// ExpectedIssuer (its [Issuer.IssuerURL]) when those are empty.
-	Issuer *Issuer
+	// Issuer, if set, supplies JWKSURL and ExpectedIssuer when those are
+	// empty: an [*Issuer], an [*STS], or anything else that publishes its
+	// keys.
+	Issuer interface {
+		JWKSURL() string
+		IssuerURL() string
+	}
 
 	// JWKSURL is where the broker fetches the keys that sign valid tokens,
 	// like Kafka's sasl.oauthbearer.jwks.endpoint.url. Required unless
@@ -74,8 +77,7 @@ type BrokerOptions struct {
 	NumBrokers int
 
 	// Topics are created at start with Partitions partitions each.
-	// Default: none (kfake then creates topics on demand only if
-	// ClusterOptions allows it).
+	// Default: none.
 	Topics []string
 	// Partitions per topic in Topics. Default 1.
 	Partitions int32
@@ -96,12 +98,6 @@ type BrokerOptions struct {
 	// Logger receives connection and authentication events; tokens are
 	// never logged. Default: silent.
 	Logger *slog.Logger
-
-	// ClusterOptions are extra kfake options appended after the broker's
-	// own. They must not include kfake.ListenFn, kfake.EnableSASL,
-	// kfake.Superuser, kfake.TLS or kfake.NumBrokers: the broker owns
-	// listening and authentication.
-	ClusterOptions []kfake.Opt
 }
 
 // Rejection is how a [BrokerOptions.Verdict] hook refuses a token.
@@ -118,57 +114,11 @@ type Rejection struct {
 	// SaslAuthenticationException, and the connection is closed.
 	Message string
 	// Reason is what [Authentication.Reason] records. Default
-	// [RejectByHook].
-	Reason RejectReason
+	// "rejected_by_hook".
+	Reason string
 	// Detail is what [Authentication.Detail] records.
 	Detail string
 }
-
-// RejectReason says why the broker refused an authentication.
-type RejectReason string
-
-// Rejection reasons recorded in [Authentication.Reason].
-const (
-	// RejectMalformedToken: the bearer token is not a parseable JWS, or
-	// uses an algorithm outside RS256/RS384/RS512/PS256/ES256/ES384.
-	RejectMalformedToken = RejectReason(jwtverify.Malformed)
-	// RejectUnknownKid: the token's header has no kid, or a kid not in
-	// the JWKS even after a refetch.
-	RejectUnknownKid = RejectReason(jwtverify.UnknownKid)
-	// RejectBadSignature: the signature does not verify with the kid's key.
-	RejectBadSignature = RejectReason(jwtverify.BadSignature)
-	// RejectBadIssuer: "iss" differs from ExpectedIssuer.
-	RejectBadIssuer = RejectReason(jwtverify.BadIssuer)
-	// RejectBadAudience: ExpectedAudience is not among "aud".
-	RejectBadAudience = RejectReason(jwtverify.BadAudience)
-	// RejectExpired: "exp" plus ClockSkew is not after now.
-	RejectExpired = RejectReason(jwtverify.Expired)
-	// RejectNoExpiry: the token has no "exp".
-	RejectNoExpiry = RejectReason(jwtverify.NoExpiry)
-	// RejectNoSubject: the SubClaimName claim is missing, not a string, or
-	// blank.
-	RejectNoSubject = RejectReason(jwtverify.NoSubject)
-	// RejectNotYetValid: "nbf" is later than now plus ClockSkew.
-	RejectNotYetValid = RejectReason(jwtverify.NotYetValid)
-	// RejectNoIssuedAt: the token has no numeric "iat" (Kafka's
-	// validator requires one).
-	RejectNoIssuedAt RejectReason = "no_issued_at"
-	// RejectBadScope: the "scope" claim is blank or holds a blank or
-	// non-string scope (Kafka's validateClaimScopes).
-	RejectBadScope RejectReason = "bad_scope"
-	// RejectMalformedMessage: the SASL client-first message does not
-	// follow RFC 7628 as Kafka parses it (framing, the auth=Bearer
-	// field, extension names and values, authzid syntax).
-	RejectMalformedMessage RejectReason = "malformed_client_first_message"
-	// RejectAuthzIDMismatch: the client sent an authzid (a=...) that is
-	// not the token's principal.
-	RejectAuthzIDMismatch RejectReason = "authzid_mismatch"
-	// RejectPrincipalChanged: a re-authentication presented a token for a
-	// different principal than the connection's.
-	RejectPrincipalChanged RejectReason = "principal_changed"
-	// RejectByHook: [BrokerOptions.Verdict] refused the token.
-	RejectByHook RejectReason = "rejected_by_hook"
-)
 
 // Authentication records one SASL/OAUTHBEARER authentication attempt: one
 // client-first message that the broker evaluated.
@@ -196,32 +146,20 @@ type Authentication struct {
 	Time time.Time
 	// Accepted is true when the authentication succeeded.
 	Accepted bool
-	// Reason says why it was refused ("" when Accepted).
-	Reason RejectReason
+	// Reason says why it was refused ("" when Accepted), one of:
+	// "malformed" (not a JWS, or an algorithm outside
+	// RS256/RS384/RS512/PS256/ES256/ES384), "unknown_kid", "bad_signature",
+	// "bad_issuer", "bad_audience", "expired", "no_expiry", "no_subject",
+	// "not_yet_valid", "no_issued_at", "bad_scope",
+	// "malformed_client_first_message" (the SASL message breaks RFC 7628
+	// as Kafka parses it), "authzid_mismatch", "principal_changed" (on a
+	// re-authentication) or "rejected_by_hook" ([BrokerOptions.Verdict]).
+	Reason string
 	// Detail is a human explanation of Reason.
 	Detail string
 	// SessionLifetime is what the broker sent as SessionLifetimeMs (0:
 	// unlimited, or rejected).
 	SessionLifetime time.Duration
-}
-
-// BrokerConnection summarises one client connection.
-type BrokerConnection struct {
-	// ID is [Authentication.Conn].
-	ID int64
-	// Node is the broker node the client connected to.
-	Node int32
-	// RemoteAddr is the client's address.
-	RemoteAddr string
-	// Principal is the authenticated principal ("" before success).
-	Principal string
-	// Extensions are those of the last successful authentication.
-	Extensions map[string]string
-	// Authentications counts successful authentications, the first one
-	// and every re-authentication.
-	Authentications int
-	// Open is false once the connection has closed.
-	Open bool
 }
 
 // Broker is an in-process Kafka cluster (franz-go's kfake) whose every
@@ -296,30 +234,21 @@ type Broker struct {
 	connSeq int64
 	nodeSeq int32
 	conns   map[int64]*brokerConn
-	summary map[int64]*BrokerConnection
 	auths   []Authentication
 	wg      sync.WaitGroup
 }
 
-// NewBroker starts a Broker that is closed when t's test ends.
-func NewBroker(t testing.TB, opts *BrokerOptions) *Broker {
-	t.Helper()
-	b, err := StartBroker(opts)
-	if err != nil {
-		t.Fatalf("oauthbearertest: %v", err)
-	}
-	t.Cleanup(b.Close)
-	return b
-}
+// NewBroker starts a Broker on 127.0.0.1; the caller must Close it. It
+// panics if the options are invalid or the cluster cannot start, as
+// httptest.NewServer does when it cannot listen.
+func NewBroker(opts *BrokerOptions) *Broker { return must(startBroker(opts)) }
 
-// StartBroker starts a Broker; the caller must Close it.
-func StartBroker(opts *BrokerOptions) (*Broker, error) {
+func startBroker(opts *BrokerOptions) (*Broker, error) {
 	if opts == nil {
-		return nil, errors.New("oauthbearertest: StartBroker needs BrokerOptions with JWKSURL or Issuer; pass &BrokerOptions{Issuer: iss}")
+		return nil, errors.New("NewBroker needs BrokerOptions with JWKSURL or Issuer; pass &BrokerOptions{Issuer: iss}")
 	}
 	o := *opts
 	o.Topics = slices.Clone(o.Topics)
-	o.ClusterOptions = slices.Clone(o.ClusterOptions)
 	if o.Issuer != nil {
 		if o.JWKSURL == "" {
 			o.JWKSURL = o.Issuer.JWKSURL()
@@ -329,7 +258,7 @@ func StartBroker(opts *BrokerOptions) (*Broker, error) {
 		}
 	}
 	if o.JWKSURL == "" {
-		return nil, errors.New("oauthbearertest: BrokerOptions.JWKSURL is empty; set it or BrokerOptions.Issuer")
+		return nil, errors.New("BrokerOptions.JWKSURL is empty; set it or BrokerOptions.Issuer")
 	}
 	if o.SubClaimName == "" {
 		o.SubClaimName = "sub"
@@ -341,10 +270,10 @@ func StartBroker(opts *BrokerOptions) (*Broker, error) {
 		o.ClockSkew = time.Nanosecond // jwtverify reads 0 as its default
 	}
 	if o.MaxReauth < 0 {
-		return nil, fmt.Errorf("oauthbearertest: BrokerOptions.MaxReauth is %v; use 0 (unset) or a positive duration", o.MaxReauth)
+		return nil, fmt.Errorf("BrokerOptions.MaxReauth is %v; use 0 (unset) or a positive duration", o.MaxReauth)
 	}
 	if o.NumBrokers < 0 {
-		return nil, fmt.Errorf("oauthbearertest: BrokerOptions.NumBrokers is %d; use 0 (one broker) or more", o.NumBrokers)
+		return nil, fmt.Errorf("BrokerOptions.NumBrokers is %d; use 0 (one broker) or more", o.NumBrokers)
 	}
 	if o.NumBrokers == 0 {
 		o.NumBrokers = 1
@@ -357,10 +286,9 @@ func StartBroker(opts *BrokerOptions) (*Broker, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Broker{
-		opts:    o,
-		log:     log,
-		conns:   map[int64]*brokerConn{},
-		summary: map[int64]*BrokerConnection{},
+		opts:  o,
+		log:   log,
+		conns: map[int64]*brokerConn{},
 	}
 	client := o.HTTPClient
 	if client == nil {
@@ -377,11 +305,10 @@ func StartBroker(opts *BrokerOptions) (*Broker, error) {
 	if len(o.Topics) > 0 {
 		kopts = append(kopts, kfake.SeedTopics(o.Partitions, o.Topics...))
 	}
-	kopts = append(kopts, o.ClusterOptions...)
 	c, err := kfake.NewCluster(kopts...)
 	if err != nil {
 		b.closeHTTP()
-		return nil, fmt.Errorf("oauthbearertest: starting the kfake cluster: %w", err)
+		return nil, fmt.Errorf("starting the kfake cluster: %w", err)
 	}
 	b.cluster = c
 	return b, nil
@@ -411,10 +338,6 @@ func (b *Broker) listen(network, address string) (net.Listener, error) {
 // Addrs are the brokers' host:port addresses, for seed brokers.
 func (b *Broker) Addrs() []string { return b.cluster.ListenAddrs() }
 
-// Cluster is the underlying kfake cluster, for its control hooks and
-// admin helpers.
-func (b *Broker) Cluster() *kfake.Cluster { return b.cluster }
-
 // Authentications returns every authentication attempt so far, in order.
 func (b *Broker) Authentications() []Authentication {
 	b.mu.Lock()
@@ -428,39 +351,11 @@ func (b *Broker) Authentications() []Authentication {
 	return out
 }
 
-// Rejections counts refused authentication attempts.
-func (b *Broker) Rejections() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
-	for _, a := range b.auths {
-		if !a.Accepted {
-			n++
-		}
-	}
-	return n
-}
-
 // Connections counts the TCP connections accepted so far, open or closed.
 func (b *Broker) Connections() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return int(b.connSeq)
-}
-
-// ConnectionInfo summarises every connection accepted so far, in order.
-func (b *Broker) ConnectionInfo() []BrokerConnection {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := make([]BrokerConnection, 0, len(b.summary))
-	for id := int64(1); id <= b.connSeq; id++ {
-		if s, ok := b.summary[id]; ok {
-			c := *s
-			c.Extensions = maps.Clone(c.Extensions)
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // Close stops the cluster, closes every client connection and waits for
@@ -492,11 +387,6 @@ func (b *Broker) record(a Authentication) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.auths = append(b.auths, a)
-	if s, ok := b.summary[a.Conn]; ok && a.Accepted {
-		s.Principal = a.Principal
-		s.Extensions = maps.Clone(a.Extensions)
-		s.Authentications++
-	}
 }
 
 // brokerListener hands kfake gated connections.
@@ -521,7 +411,6 @@ func (l *brokerListener) Accept() (net.Conn, error) {
 	b.connSeq++
 	c := newBrokerConn(b, b.connSeq, l.node, nc)
 	b.conns[c.id] = c
-	b.summary[c.id] = &BrokerConnection{ID: c.id, Node: l.node, RemoteAddr: nc.RemoteAddr().String(), Open: true}
 	b.wg.Add(1)
 	b.mu.Unlock()
 	b.log.Debug("oauthbearertest: broker accepted a connection", "conn", c.id, "node", l.node, "remote", nc.RemoteAddr().String())
@@ -533,7 +422,4 @@ func (b *Broker) forget(c *brokerConn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.conns, c.id)
-	if s, ok := b.summary[c.id]; ok {
-		s.Open = false
-	}
 }

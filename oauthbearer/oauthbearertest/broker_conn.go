@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
 
@@ -461,7 +462,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 		// A non-0x01 answer to our challenge (sarama sends the four
 		// characters `\x01`) ends the same exchange: not a new attempt.
 		if !afterChallenge {
-			a.Reason, a.Detail = RejectMalformedMessage, err.Error()
+			a.Reason, a.Detail = emu.RejectMalformedMessage, err.Error()
 			c.b.record(a)
 		}
 		c.logf("rejected: malformed client-first message", "detail", err.Error())
@@ -486,9 +487,9 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 	if verr != nil {
 		var ve *jwtverify.Error
 		if errors.As(verr, &ve) {
-			a.Reason, a.Detail = RejectReason(ve.Reason), ve.Detail
+			a.Reason, a.Detail = string(ve.Reason), ve.Detail
 		} else {
-			a.Reason, a.Detail = RejectMalformedToken, verr.Error()
+			a.Reason, a.Detail = emu.RejectMalformedToken, verr.Error()
 		}
 	} else {
 		a.Accepted, a.Principal, a.Claims = true, sub, maps.Clone(map[string]any(claims))
@@ -501,7 +502,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 			a.Accepted, a.Principal = false, ""
 			a.Reason, a.Detail = rej.Reason, rej.Detail
 			if a.Reason == "" {
-				a.Reason = RejectByHook
+				a.Reason = emu.RejectByHook
 			}
 		}
 	}
@@ -525,7 +526,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 
 	if cf.authzID != "" && cf.authzID != sub {
 		a.Accepted, a.Principal = false, ""
-		a.Reason = RejectAuthzIDMismatch
+		a.Reason = emu.RejectAuthzIDMismatch
 		a.Detail = fmt.Sprintf("Authentication failed: Client requested an authorization id (%s) that is different from the token's principal name (%s)", cf.authzID, sub)
 		c.b.record(a)
 		c.logf("rejected: authzid mismatch")
@@ -533,7 +534,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 	}
 	if c.reauth && sub != c.principal {
 		a.Accepted, a.Principal = false, ""
-		a.Reason = RejectPrincipalChanged
+		a.Reason = emu.RejectPrincipalChanged
 		a.Detail = fmt.Sprintf("Cannot change principals during re-authentication from User.%s: User.%s", c.principal, sub)
 		c.b.record(a)
 		c.logf("rejected: principal changed during re-authentication")
@@ -565,7 +566,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 func (b *Broker) kafkaClaimChecks(mc jwt.MapClaims, sub string) error {
 	claims := map[string]any(mc)
 	if iat, err := mc.GetIssuedAt(); err != nil || iat == nil || iat.Unix() < 0 {
-		return &jwtverify.Error{Reason: jwtverify.Reason(RejectNoIssuedAt), Detail: "the token has no valid numeric iat claim"}
+		return &jwtverify.Error{Reason: jwtverify.Reason(emu.RejectNoIssuedAt), Detail: "the token has no valid numeric iat claim"}
 	}
 	if sub == "" {
 		return &jwtverify.Error{Reason: jwtverify.NoSubject, Detail: fmt.Sprintf("the %q claim is blank", b.opts.SubClaimName)}
@@ -575,12 +576,12 @@ func (b *Broker) kafkaClaimChecks(mc jwt.MapClaims, sub string) error {
 	case nil:
 	case string:
 		if !scopeOK(scope) {
-			return &jwtverify.Error{Reason: jwtverify.Reason(RejectBadScope), Detail: "the scope claim is blank"}
+			return &jwtverify.Error{Reason: jwtverify.Reason(emu.RejectBadScope), Detail: "the scope claim is blank"}
 		}
 	case []any:
 		for _, v := range scope {
 			if !scopeOK(v) {
-				return &jwtverify.Error{Reason: jwtverify.Reason(RejectBadScope), Detail: "the scope claim holds a blank or non-string scope"}
+				return &jwtverify.Error{Reason: jwtverify.Reason(emu.RejectBadScope), Detail: "the scope claim holds a blank or non-string scope"}
 			}
 		}
 	}

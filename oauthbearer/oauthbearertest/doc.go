@@ -1,32 +1,45 @@
 // Package oauthbearertest is a test bench for code that authenticates to
 // Kafka and Schema Registry with workload-identity tokens, in the manner of
-// net/http/httptest: local, strict stand-ins for every endpoint this module
-// talks to, so that tests (ours and yours) drive the real azidentity,
-// aws-sdk-go-v2, franz-go and sarama clients offline, in milliseconds.
+// net/http/httptest: local, strict stand-ins for every service the
+// library's sources call, so that tests and offline demos drive the real
+// Azure and AWS SDKs and real Kafka clients without a network.
 //
-//   - [Issuer]: signs JWTs (RS256 or ES384, with kid), serves its JWKS and
-//     OIDC discovery document, rotates keys, forges signatures on demand.
-//   - [IMDS]: Azure's instance metadata token endpoint for managed identity.
-//   - [Entra]: Microsoft Entra ID's v2.0 token endpoint for workload
-//     identity (client assertions from a Kubernetes-style issuer), over TLS.
-//   - [STS]: AWS STS GetWebIdentityToken over the awsquery protocol.
-//   - [ConfluentSTS]: Confluent Cloud's token exchange.
-//   - [ClientCredentialsServer]: a generic OAuth 2.0 client-credentials
-//     token endpoint.
-//   - [SchemaRegistry]: franz-go's srfake behind Confluent Cloud's bearer
-//     authentication.
-//   - [Broker]: an in-process Kafka cluster (franz-go's kfake) that
-//     authenticates SASL/OAUTHBEARER and validates tokens against a JWKS as
-//     Apache Kafka does.
+// Every emulator listens on 127.0.0.1 only. NewX(opts) starts one (opts
+// may be nil where a zero value is valid) and panics if it cannot, as
+// httptest.NewServer does; Close stops it (in a test:
+// t.Cleanup(x.Close)). The package does not import testing, so a program
+// may use it too. Every HTTP emulator embeds [Server]: its URL, an
+// [http.Client] that trusts it, the requests it received
+// ([Server.Requests]) and fault injection in one shape for all
+// ([Server.FailNext] with a [Fault]: a status with Retry-After, latency,
+// a hang, a slow, cut or oversized reply, or an error that echoes the
+// request back).
 //
-// Every server listens on 127.0.0.1 only. Each has a NewX(t, opts)
-// constructor that closes it when the test ends, and a StartX(opts) one
-// for programs (the offline quickstart uses those). Every HTTP emulator
-// embeds [Server]: request counters, and fault injection with
-// [Server.FailNext] (status codes with Retry-After, latency, hangs, slow
-// or malformed or oversized bodies).
+// Which emulator stands in for what, and how to point the library at it:
 //
-//	iss := oauthbearertest.NewIssuer(t, nil)
-//	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+//	emulator          stands in for                          point the source at it with
+//	[Issuer]          an OIDC issuer (Kubernetes service     IssuerURL / JWKSURL; Mint signs tokens
+//	                  accounts, a workload's own tokens)
+//	[IMDS]            Azure IMDS, for azure.NewManagedIdentity  ManagedIdentityOptions.ClientOptions.Transport = imds.Client()
+//	[Entra]           Entra ID, for azure.NewWorkloadIdentity   ClientOptions.Cloud authority host = entra.URL + "/",
+//	                                                         ClientOptions.Transport = entra.Client() (it serves TLS)
+//	[STS]             AWS STS, for aws.NewWebIdentity           WebIdentityOptions.Config.BaseEndpoint = sts.URL
+//	[ConfluentSTS]    Confluent Cloud's token exchange,      STSOptions.Endpoint = csts.TokenURL()
+//	                  for confluent.NewSTS
+//	[OAuthServer]     any OAuth 2.0 client-credentials IdP,  ClientCredentialsOptions.TokenURL = idp.TokenURL()
+//	                  for the client-credentials source
+//	[SchemaRegistry]  Confluent Cloud Schema Registry, for   the registry URL = reg.URL
+//	                  schemaregistry.NewHTTPClient
+//	[Broker]          a Kafka cluster validating             the client's seed brokers = broker.Addrs()
+//	                  SASL/OAUTHBEARER JWTs against a JWKS
+//
+// The Examples show each pairing. The in-process broker is franz-go's
+// kfake behind an authenticator that checks tokens as Apache Kafka does;
+// no kfake type is part of this package's API.
+//
+//	iss := oauthbearertest.NewIssuer(nil)
+//	defer iss.Close()
+//	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+//	defer broker.Close()
 //	tok := iss.Mint("workload-1", "kafka", time.Hour, nil)
 package oauthbearertest

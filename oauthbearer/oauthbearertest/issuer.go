@@ -1,21 +1,9 @@
 package oauthbearertest
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
-	"fmt"
-	"math/big"
-	"net/http"
-	"sync"
-	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 )
 
 // IssuerOptions configures an [Issuer]. The zero value is valid.
@@ -29,254 +17,49 @@ type IssuerOptions struct {
 
 // Issuer is a local OpenID Connect token issuer: it signs JWTs with a key
 // that has a "kid", and serves its JWKS at /.well-known/jwks.json and its
-// discovery document at /.well-known/openid-configuration, over plain
-// HTTP on 127.0.0.1. Keys can be rotated while clients run.
+// discovery document at /.well-known/openid-configuration, over plain HTTP.
+// It stands in for a Kubernetes service-account issuer (the assertion
+// behind Azure workload identity and Confluent token exchange) and signs
+// the tokens of the other emulators when given to them.
 type Issuer struct {
 	*Server
-	alg    string
-	issuer string
-
-	mu   sync.Mutex
-	keys []*signingKey // keys[0] signs; all are published
-	seq  int
+	e *emu.Issuer
 }
 
-type signingKey struct {
-	kid  string
-	alg  string
-	priv crypto.Signer
-}
-
-// NewIssuer starts an Issuer that is closed when t's test ends.
-func NewIssuer(t testing.TB, opts *IssuerOptions) *Issuer {
-	t.Helper()
-	iss, err := StartIssuer(opts)
-	if err != nil {
-		t.Fatalf("oauthbearertest: %v", err)
-	}
-	t.Cleanup(iss.Close)
-	return iss
-}
-
-// StartIssuer starts an Issuer; the caller must Close it.
-func StartIssuer(opts *IssuerOptions) (*Issuer, error) {
-	var o IssuerOptions
+// NewIssuer starts an Issuer on 127.0.0.1; the caller must Close it. It
+// panics if the options are invalid or it cannot listen. opts may be nil.
+func NewIssuer(opts *IssuerOptions) *Issuer {
+	var o emu.IssuerOptions
 	if opts != nil {
-		o = *opts
+		o = emu.IssuerOptions(*opts)
 	}
-	if o.Algorithm == "" {
-		o.Algorithm = "RS256"
-	}
-	if o.Algorithm != "RS256" && o.Algorithm != "ES384" {
-		return nil, fmt.Errorf("IssuerOptions.Algorithm is %q; use RS256 or ES384", o.Algorithm)
-	}
-	iss := &Issuer{alg: o.Algorithm}
-	if _, err := iss.addKey(o.Algorithm); err != nil {
-		return nil, err
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/jwks.json", iss.serveJWKS)
-	mux.HandleFunc("GET /.well-known/openid-configuration", iss.serveDiscovery)
-	srv, err := startServer("issuer", mux, nil)
-	if err != nil {
-		return nil, err
-	}
-	iss.Server = srv
-	iss.issuer = o.IssuerURL
-	if iss.issuer == "" {
-		iss.issuer = srv.URL
-	}
-	return iss, nil
+	e := must(emu.StartIssuer(&o))
+	return &Issuer{Server: newServer(e.Server, e.Close), e: e}
 }
 
 // IssuerURL is the "iss" claim of every token.
-func (i *Issuer) IssuerURL() string { return i.issuer }
+func (i *Issuer) IssuerURL() string { return i.e.IssuerURL() }
 
 // JWKSURL is where the public keys are served.
-func (i *Issuer) JWKSURL() string { return i.URL + "/.well-known/jwks.json" }
+func (i *Issuer) JWKSURL() string { return i.e.JWKSURL() }
 
-// Algorithm is the current signing algorithm.
-func (i *Issuer) Algorithm() string {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return i.keys[0].alg
+// Mint signs a token with the claims iss, sub, aud, iat, nbf, exp (now +
+// ttl; a negative ttl makes an expired token) and a random jti, plus
+// extra, which overrides them. A nil value in extra removes that claim
+// (for example {"exp": nil} for a token without expiry).
+func (i *Issuer) Mint(sub, aud string, ttl time.Duration, extra map[string]any) string {
+	return i.e.Mint(sub, aud, ttl, extra)
 }
 
-// KeyID is the "kid" of the current signing key.
-func (i *Issuer) KeyID() string {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return i.keys[0].kid
-}
+// Sign signs exactly claims with the current key, putting its kid in the
+// header. Values must be JSON-encodable.
+func (i *Issuer) Sign(claims map[string]any) string { return i.e.Sign(claims) }
 
-func (i *Issuer) addKey(alg string) (*signingKey, error) {
-	var priv crypto.Signer
-	var err error
-	switch alg {
-	case "RS256":
-		priv, err = rsa.GenerateKey(rand.Reader, 2048)
-	case "ES384":
-		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	default:
-		return nil, fmt.Errorf("unsupported algorithm %q; use RS256 or ES384", alg)
+// Rotate makes a new key the signing key. The old keys stay in the JWKS
+// unless dropOld is true, the way issuers publish the next key before
+// they use it.
+func (i *Issuer) Rotate(dropOld bool) {
+	if err := i.e.Rotate(dropOld); err != nil {
+		panic("oauthbearertest: " + err.Error())
 	}
-	if err != nil {
-		return nil, err
-	}
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	i.seq++
-	k := &signingKey{kid: fmt.Sprintf("key-%d-%s", i.seq, alg), alg: alg, priv: priv}
-	i.keys = append([]*signingKey{k}, i.keys...)
-	return k, nil
-}
-
-// Rotate makes a new key (same algorithm as now, or alg if given) the
-// signing key. The old keys stay in the JWKS unless dropOld is true, the
-// way issuers publish the next key before they use it.
-func (i *Issuer) Rotate(dropOld bool, alg ...string) error {
-	a := i.Algorithm()
-	if len(alg) > 0 {
-		a = alg[0]
-	}
-	k, err := i.addKey(a)
-	if err != nil {
-		return err
-	}
-	if dropOld {
-		i.mu.Lock()
-		i.keys = []*signingKey{k}
-		i.mu.Unlock()
-	}
-	return nil
-}
-
-// Claims are a token's claims; values must be JSON-encodable.
-type Claims map[string]any
-
-// Mint signs a token with the standard claims iss, sub, aud, iat, nbf and
-// exp (now + ttl; a negative ttl makes an already expired token) plus
-// extra, which overrides them. Setting a claim to nil in extra removes it
-// (for example Claims{"exp": nil} for a token without expiry).
-func (i *Issuer) Mint(sub, aud string, ttl time.Duration, extra Claims) string {
-	now := time.Now()
-	c := Claims{
-		"iss": i.issuer, "sub": sub, "aud": aud,
-		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix(),
-		"jti": randomID(),
-	}
-	for k, v := range extra {
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-	}
-	return i.Sign(c)
-}
-
-// Sign signs claims with the current key, putting its kid in the header.
-func (i *Issuer) Sign(claims Claims) string {
-	i.mu.Lock()
-	k := i.keys[0]
-	i.mu.Unlock()
-	return signWith(k, claims)
-}
-
-// SignForged returns a token signed by a key the JWKS does not hold but
-// with the current key's kid: a forged signature.
-func (i *Issuer) SignForged(claims Claims) string {
-	i.mu.Lock()
-	cur := i.keys[0]
-	i.mu.Unlock()
-	other := &Issuer{}
-	k, err := other.addKey(cur.alg)
-	if err != nil {
-		panic(err)
-	}
-	k.kid = cur.kid
-	return signWith(k, claims)
-}
-
-// SignUnknownKid signs with a key whose kid is not in the JWKS.
-func (i *Issuer) SignUnknownKid(claims Claims) string {
-	other := &Issuer{}
-	k, err := other.addKey(i.Algorithm())
-	if err != nil {
-		panic(err)
-	}
-	k.kid = "unknown-" + k.kid
-	return signWith(k, claims)
-}
-
-func signWith(k *signingKey, claims Claims) string {
-	var m jwt.SigningMethod = jwt.SigningMethodRS256
-	if k.alg == "ES384" {
-		m = jwt.SigningMethodES384
-	}
-	tok := jwt.NewWithClaims(m, jwt.MapClaims(claims))
-	tok.Header["kid"] = k.kid
-	s, err := tok.SignedString(k.priv)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
-
-// JWK is one public key in JWKS form.
-type JWK struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	N   string `json:"n,omitempty"`
-	E   string `json:"e,omitempty"`
-	Crv string `json:"crv,omitempty"`
-	X   string `json:"x,omitempty"`
-	Y   string `json:"y,omitempty"`
-}
-
-// JWKS returns the published key set.
-func (i *Issuer) JWKS() []JWK {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	out := make([]JWK, 0, len(i.keys))
-	b64 := base64.RawURLEncoding.EncodeToString
-	for _, k := range i.keys {
-		switch pub := k.priv.Public().(type) {
-		case *rsa.PublicKey:
-			out = append(out, JWK{Kty: "RSA", Kid: k.kid, Use: "sig", Alg: k.alg, N: b64(pub.N.Bytes()), E: b64(big.NewInt(int64(pub.E)).Bytes())})
-		case *ecdsa.PublicKey:
-			size := (pub.Curve.Params().BitSize + 7) / 8
-			out = append(out, JWK{Kty: "EC", Kid: k.kid, Use: "sig", Alg: k.alg, Crv: pub.Curve.Params().Name,
-				X: b64(pub.X.FillBytes(make([]byte, size))), Y: b64(pub.Y.FillBytes(make([]byte, size)))})
-		}
-	}
-	return out
-}
-
-func (i *Issuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"keys": i.JWKS()})
-}
-
-func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                i.issuer,
-		"jwks_uri":                              i.JWKSURL(),
-		"id_token_signing_alg_values_supported": []string{"RS256", "ES384"},
-		"response_types_supported":              []string{"id_token"},
-		"subject_types_supported":               []string{"public"},
-	})
-}
-
-func randomID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -1,4 +1,4 @@
-package oauthbearertest_test
+package emu_test
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 const (
@@ -31,23 +31,23 @@ const (
 )
 
 type entraBench struct {
-	k8s   *oauthbearertest.Issuer
-	entra *oauthbearertest.Entra
+	k8s   *emu.Issuer
+	entra *emu.Entra
 	file  string
 }
 
-func newEntraBench(t *testing.T, opts *oauthbearertest.EntraOptions) *entraBench {
+func newEntraBench(t *testing.T, opts *emu.EntraOptions) *entraBench {
 	t.Helper()
-	k8s := oauthbearertest.NewIssuer(t, nil)
-	var o oauthbearertest.EntraOptions
+	k8s := emu.NewIssuer(t, nil)
+	var o emu.EntraOptions
 	if opts != nil {
 		o = *opts
 	}
-	o.Apps = append(o.Apps, oauthbearertest.EntraApp{
+	o.Apps = append(o.Apps, emu.EntraApp{
 		TenantID: entraTestTenant, ClientID: entraTestClient, ObjectID: "5e1f0000-0000-4000-8000-0000000000b1",
-		Federated: []oauthbearertest.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: entraTestSA}},
+		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: entraTestSA}},
 	})
-	return &entraBench{k8s: k8s, entra: oauthbearertest.NewEntra(t, &o), file: filepath.Join(t.TempDir(), "azure-identity-token")}
+	return &entraBench{k8s: k8s, entra: emu.NewEntra(t, &o), file: filepath.Join(t.TempDir(), "azure-identity-token")}
 }
 
 // writeAssertion writes a service-account token to the federated token
@@ -76,7 +76,7 @@ func (b *entraBench) credential(t *testing.T, tenant, client string) *azidentity
 func TestEntraServesWorkloadIdentityCredential(t *testing.T) {
 	t.Parallel()
 	b := newEntraBench(t, nil)
-	assertion := b.writeAssertion(t, entraTestSA, oauthbearertest.EntraTokenExchangeAudience, time.Hour)
+	assertion := b.writeAssertion(t, entraTestSA, emu.EntraTokenExchangeAudience, time.Hour)
 	tok, err := b.credential(t, entraTestTenant, entraTestClient).GetToken(context.Background(),
 		policy.TokenRequestOptions{Scopes: []string{"api://kafka/.default"}})
 	require.NoError(t, err)
@@ -130,7 +130,7 @@ func TestEntraRejectsBadAssertionsAndClients(t *testing.T) {
 			b := newEntraBench(t, nil)
 			aud := tc.aud
 			if aud == "" {
-				aud = oauthbearertest.EntraTokenExchangeAudience
+				aud = emu.EntraTokenExchangeAudience
 			}
 			ttl := tc.ttl
 			if ttl == 0 {
@@ -138,10 +138,10 @@ func TestEntraRejectsBadAssertionsAndClients(t *testing.T) {
 			}
 			switch {
 			case tc.forged:
-				tok := b.k8s.SignForged(oauthbearertest.Claims{"iss": b.k8s.IssuerURL(), "sub": tc.sub, "aud": aud, "exp": time.Now().Add(ttl).Unix()})
+				tok := b.k8s.SignForged(emu.Claims{"iss": b.k8s.IssuerURL(), "sub": tc.sub, "aud": aud, "exp": time.Now().Add(ttl).Unix()})
 				require.NoError(t, os.WriteFile(b.file, []byte(tok), 0o600))
 			case tc.otherIssuer:
-				other := oauthbearertest.NewIssuer(t, nil)
+				other := emu.NewIssuer(t, nil)
 				require.NoError(t, os.WriteFile(b.file, []byte(other.Mint(tc.sub, aud, ttl, nil)), 0o600))
 			default:
 				b.writeAssertion(t, tc.sub, aud, ttl)
@@ -172,7 +172,7 @@ func TestEntraRejectsBadAssertionsAndClients(t *testing.T) {
 func TestEntraUnknownTenant(t *testing.T) {
 	t.Parallel()
 	b := newEntraBench(t, nil)
-	b.writeAssertion(t, entraTestSA, oauthbearertest.EntraTokenExchangeAudience, time.Hour)
+	b.writeAssertion(t, entraTestSA, emu.EntraTokenExchangeAudience, time.Hour)
 	_, err := b.credential(t, "00000000-dead-4000-8000-000000000000", entraTestClient).GetToken(context.Background(),
 		policy.TokenRequestOptions{Scopes: []string{"api://kafka/.default"}})
 	require.Error(t, err)
@@ -187,8 +187,8 @@ func TestEntraRejectsMalformedTokenRequests(t *testing.T) {
 		"grant_type":            {"client_credentials"},
 		"client_id":             {entraTestClient},
 		"scope":                 {"api://kafka/.default"},
-		"client_assertion_type": {oauthbearertest.EntraClientAssertionType},
-		"client_assertion":      {b.k8s.Mint(entraTestSA, oauthbearertest.EntraTokenExchangeAudience, time.Hour, nil)},
+		"client_assertion_type": {emu.EntraClientAssertionType},
+		"client_assertion":      {b.k8s.Mint(entraTestSA, emu.EntraTokenExchangeAudience, time.Hour, nil)},
 	}
 	with := func(k, v string) url.Values {
 		f := url.Values{}
@@ -250,8 +250,8 @@ func TestEntraRejectsMalformedTokenRequests(t *testing.T) {
 
 func TestEntraV1Tokens(t *testing.T) {
 	t.Parallel()
-	b := newEntraBench(t, &oauthbearertest.EntraOptions{V1Tokens: true, TokenLifetime: 10 * time.Minute})
-	b.writeAssertion(t, entraTestSA, oauthbearertest.EntraTokenExchangeAudience, time.Hour)
+	b := newEntraBench(t, &emu.EntraOptions{V1Tokens: true, TokenLifetime: 10 * time.Minute})
+	b.writeAssertion(t, entraTestSA, emu.EntraTokenExchangeAudience, time.Hour)
 	tok, err := b.credential(t, entraTestTenant, entraTestClient).GetToken(context.Background(),
 		policy.TokenRequestOptions{Scopes: []string{"api://kafka/.default"}})
 	require.NoError(t, err)

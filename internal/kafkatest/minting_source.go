@@ -1,24 +1,31 @@
-package oauthbearertest
+package kafkatest
 
 import (
 	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
+
+// Minter signs tokens: an *oauthbearertest.Issuer or an *emu.Issuer.
+type Minter interface {
+	Mint(sub, aud string, ttl time.Duration, extra map[string]any) string
+}
 
 // MintingSource is an [oauthbearer.TokenSource] that mints a fresh token
 // from Issuer on every call, the way an identity provider without a cache
 // answers. Put it under an [oauthbearer.Cache] to test an adapter or a
 // client: Fetches counts what reached the "identity provider", and
-// LastJTI names the newest token, to match against what a [Broker] saw.
+// LastJTI names the newest token, to match against what a broker saw.
 // Set the fields before the first call.
 type MintingSource struct {
 	// Issuer signs the tokens; required.
-	Issuer *Issuer
+	Issuer Minter
 	// Subject is the "sub" claim and the token's Principal. Default
 	// "workload-1".
 	Subject string
@@ -49,7 +56,7 @@ func (s *MintingSource) Token(context.Context) (oauthbearer.Token, error) {
 	}
 	jti := fmt.Sprintf("jti-%d-%d", time.Now().UnixNano(), n)
 	exp := time.Unix(time.Now().Add(ttl).Unix(), 0)
-	v := s.Issuer.Mint(sub, aud, ttl, Claims{"jti": jti, "exp": exp.Unix()})
+	v := s.Issuer.Mint(sub, aud, ttl, map[string]any{"jti": jti, "exp": exp.Unix()})
 	s.mu.Lock()
 	s.lastJTI = jti
 	s.mu.Unlock()
@@ -64,4 +71,24 @@ func (s *MintingSource) LastJTI() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastJTI
+}
+
+// NewFakeBroker starts the public bench's in-process broker
+// ([oauthbearertest.NewBroker]) and closes it when t's test ends.
+func NewFakeBroker(t testing.TB, opts *oauthbearertest.BrokerOptions) *oauthbearertest.Broker {
+	t.Helper()
+	b := oauthbearertest.NewBroker(opts)
+	t.Cleanup(b.Close)
+	return b
+}
+
+// Rejections counts the authentications b refused.
+func Rejections(b *oauthbearertest.Broker) int {
+	n := 0
+	for _, a := range b.Authentications() {
+		if !a.Accepted {
+			n++
+		}
+	}
+	return n
 }

@@ -1,4 +1,4 @@
-package oauthbearertest
+package emu
 
 import (
 	"crypto/ecdsa"

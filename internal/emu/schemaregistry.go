@@ -1,4 +1,4 @@
-package oauthbearertest
+package emu
 
 import (
 	"encoding/json"
@@ -8,9 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
-
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
@@ -36,8 +33,9 @@ type SchemaRegistryOptions struct {
 	TLS bool
 }
 
-// SchemaRegistry is a Confluent Cloud style Schema Registry: franz-go's
-// in-memory srfake registry behind OAuth bearer authentication. Every
+// SchemaRegistry is a Confluent Cloud style Schema Registry: a small
+// in-memory registry (list subjects, register a schema, read a schema by ID
+// or by subject and version) behind OAuth bearer authentication. Every
 // request needs "Authorization: Bearer <jwt>" signed by the configured
 // Issuer (issuer, audience, expiry and subject checked), plus the
 // target-sr-cluster and Confluent-Identity-Pool-Id headers when
@@ -46,9 +44,8 @@ type SchemaRegistryOptions struct {
 // [SchemaRegistry.Log], as the real service keeps it in its own log.
 type SchemaRegistry struct {
 	*Server
-	// Registry is the registry behind the authentication, for seeding and
-	// inspecting schemas.
-	Registry *srfake.Registry
+	// registry is the in-memory registry behind the authentication.
+	registry *registry
 
 	verifier *jwtverify.Verifier
 	expect   jwtverify.Expect
@@ -79,11 +76,11 @@ type SchemaRegistryRequest struct {
 }
 
 // NewSchemaRegistry starts a SchemaRegistry closed when t's test ends.
-func NewSchemaRegistry(t testing.TB, opts *SchemaRegistryOptions) *SchemaRegistry {
+func NewSchemaRegistry(t TB, opts *SchemaRegistryOptions) *SchemaRegistry {
 	t.Helper()
 	s, err := StartSchemaRegistry(opts)
 	if err != nil {
-		t.Fatalf("oauthbearertest: %v", err)
+		t.Fatalf("emu: %v", err)
 	}
 	t.Cleanup(s.Close)
 	return s
@@ -102,7 +99,7 @@ func StartSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {
 		o.ExpectedIssuer = o.Issuer.IssuerURL()
 	}
 	s := &SchemaRegistry{
-		Registry: srfake.NewRegistry(),
+		registry: newRegistry(),
 		verifier: jwtverify.New(o.Issuer.JWKSURL(), o.Issuer.Client()),
 		expect:   jwtverify.Expect{Issuer: o.ExpectedIssuer, Audience: o.Audience},
 		lsrc:     o.LogicalCluster,
@@ -157,7 +154,7 @@ func (s *SchemaRegistry) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.append(rec)
 	s.authorized.Add(1)
-	s.Registry.Handler().ServeHTTP(w, r)
+	s.registry.mux.ServeHTTP(w, r)
 }
 
 func (s *SchemaRegistry) takeReject() bool {

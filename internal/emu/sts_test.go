@@ -1,4 +1,4 @@
-package oauthbearertest_test
+package emu_test
 
 import (
 	"context"
@@ -24,8 +24,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 const (
@@ -35,7 +35,7 @@ const (
 
 // stsClient is the real aws-sdk-go-v2 STS client pointed at the emulator,
 // with the SDK's retries off so every error reaches the test.
-func stsClient(e *oauthbearertest.STS, region, secret, sessionToken string) *sts.Client {
+func stsClient(e *emu.STS, region, secret, sessionToken string) *sts.Client {
 	return sts.New(sts.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(e.URL),
@@ -47,7 +47,7 @@ func stsClient(e *oauthbearertest.STS, region, secret, sessionToken string) *sts
 
 func TestSTSGetWebIdentityTokenWithTheRealSDK(t *testing.T) {
 	t.Parallel()
-	e := oauthbearertest.NewSTS(t, &oauthbearertest.STSOptions{
+	e := emu.NewSTS(t, &emu.STSOptions{
 		AccessKeyID: stsTestKey, SecretAccessKey: stsTestSecret,
 		RoleARN: "arn:aws:iam::111122223333:role/orders",
 	})
@@ -97,12 +97,12 @@ func TestSTSGetWebIdentityTokenWithTheRealSDK(t *testing.T) {
 
 func TestSTSRecordsAcceptedCalls(t *testing.T) {
 	t.Parallel()
-	e := oauthbearertest.NewSTS(t, nil)
+	e := emu.NewSTS(t, nil)
 	_, err := stsClient(e, "us-west-2", "any-secret", "session").GetWebIdentityToken(context.Background(), &sts.GetWebIdentityTokenInput{
 		Audience: []string{"x", "y"}, SigningAlgorithm: aws.String("ES384"), DurationSeconds: aws.Int32(900),
 	})
 	require.NoError(t, err)
-	assert.Equal(t, []oauthbearertest.STSRequest{{
+	assert.Equal(t, []emu.STSRequest{{
 		AccessKeyID: stsTestKey, Region: "us-west-2", Audiences: []string{"x", "y"},
 		SigningAlgorithm: "ES384", DurationSeconds: 900, SessionToken: true,
 	}}, e.Calls())
@@ -115,41 +115,41 @@ func TestSTSErrorsWithTheRealSDK(t *testing.T) {
 		return &sts.GetWebIdentityTokenInput{Audience: []string{"kafka"}, SigningAlgorithm: aws.String("RS256"), DurationSeconds: aws.Int32(600)}
 	}
 	for name, tc := range map[string]struct {
-		opts     oauthbearertest.STSOptions
+		opts     emu.STSOptions
 		region   string
 		secret   string
 		input    func() *sts.GetWebIdentityTokenInput
-		prepare  func(*oauthbearertest.STS)
+		prepare  func(*emu.STS)
 		code     string
 		status   int
 		typed    any
 		contains string
 	}{
 		"federation disabled": {
-			opts: oauthbearertest.STSOptions{FederationDisabled: true},
+			opts: emu.STSOptions{FederationDisabled: true},
 			code: "OutboundWebIdentityFederationDisabledException", status: 400,
 			typed: new(*types.OutboundWebIdentityFederationDisabledException),
 		},
 		"audience not allowed by policy": {
-			opts: oauthbearertest.STSOptions{AllowedAudiences: []string{"other"}},
+			opts: emu.STSOptions{AllowedAudiences: []string{"other"}},
 			code: "AccessDenied", status: 403, contains: "sts:GetWebIdentityToken",
 		},
 		"duration not allowed by policy": {
-			opts: oauthbearertest.STSOptions{MaxDurationSeconds: 300},
+			opts: emu.STSOptions{MaxDurationSeconds: 300},
 			code: "AccessDenied", status: 403, contains: "sts:DurationSeconds",
 		},
 		"token would outlive the session": {
-			opts: oauthbearertest.STSOptions{SessionExpiry: time.Now().Add(5 * time.Minute)},
+			opts: emu.STSOptions{SessionExpiry: time.Now().Add(5 * time.Minute)},
 			code: "SessionDurationEscalationException", status: 400,
 			typed: new(*types.SessionDurationEscalationException),
 		},
 		"wrong secret": {
-			opts:   oauthbearertest.STSOptions{SecretAccessKey: stsTestSecret},
+			opts:   emu.STSOptions{SecretAccessKey: stsTestSecret},
 			secret: "not-the-secret",
 			code:   "SignatureDoesNotMatch", status: 403, contains: "signature we calculated",
 		},
 		"unknown access key": {
-			opts: oauthbearertest.STSOptions{AccessKeyID: "AKIDOTHER"},
+			opts: emu.STSOptions{AccessKeyID: "AKIDOTHER"},
 			code: "InvalidClientTokenId", status: 403,
 		},
 		"signed for another region": {
@@ -157,7 +157,7 @@ func TestSTSErrorsWithTheRealSDK(t *testing.T) {
 			code:   "SignatureDoesNotMatch", status: 403, contains: "not 'eu-west-1'",
 		},
 		"global endpoint": {
-			opts: oauthbearertest.STSOptions{Global: true}, region: "us-east-1",
+			opts: emu.STSOptions{Global: true}, region: "us-east-1",
 			code: "InvalidAction", status: 400, contains: "global endpoint",
 		},
 		"duration too short": {
@@ -189,19 +189,19 @@ func TestSTSErrorsWithTheRealSDK(t *testing.T) {
 			code: "ValidationError", status: 400, contains: "tags.1.member.key",
 		},
 		"throttled": {
-			prepare: func(e *oauthbearertest.STS) { e.ThrottleNext(1, 3*time.Second) },
+			prepare: func(e *emu.STS) { e.ThrottleNext(1, 3*time.Second) },
 			code:    "Throttling", status: 400, contains: "Rate exceeded",
 		},
 		"injected server error": {
-			prepare: func(e *oauthbearertest.STS) {
-				e.FailNext(1, oauthbearertest.STSErrorFault(503, "ServiceUnavailable", "Service is unable to handle request."))
+			prepare: func(e *emu.STS) {
+				e.FailNext(1, emu.STSErrorFault(503, "ServiceUnavailable", "Service is unable to handle request."))
 			},
 			code: "ServiceUnavailable", status: 503,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := oauthbearertest.NewSTS(t, &tc.opts)
+			e := emu.NewSTS(t, &tc.opts)
 			if tc.prepare != nil {
 				tc.prepare(e)
 			}
@@ -248,7 +248,7 @@ type stsErrorDoc struct {
 // signedPost sends body to the emulator signed with SigV4 (unless sign is
 // false), then changed by mutate, and returns the status, headers and
 // decoded error.
-func signedPost(t *testing.T, e *oauthbearertest.STS, body, contentType string, sign bool, mutate func(*http.Request)) (int, http.Header, stsErrorDoc) {
+func signedPost(t *testing.T, e *emu.STS, body, contentType string, sign bool, mutate func(*http.Request)) (int, http.Header, stsErrorDoc) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.URL+"/", strings.NewReader(body))
 	require.NoError(t, err)
@@ -278,7 +278,7 @@ func signedPost(t *testing.T, e *oauthbearertest.STS, body, contentType string, 
 
 func TestSTSMalformedRequestsGetTheRealErrorShape(t *testing.T) {
 	t.Parallel()
-	e := oauthbearertest.NewSTS(t, &oauthbearertest.STSOptions{SecretAccessKey: stsTestSecret})
+	e := emu.NewSTS(t, &emu.STSOptions{SecretAccessKey: stsTestSecret})
 	good := url.Values{"Action": {"GetWebIdentityToken"}, "Version": {"2011-06-15"},
 		"Audience.member.1": {"kafka"}, "SigningAlgorithm": {"RS256"}}
 	with := func(change func(url.Values)) string {
@@ -358,7 +358,7 @@ func TestSTSMalformedRequestsGetTheRealErrorShape(t *testing.T) {
 
 func TestSTSServesTheIssuerDocuments(t *testing.T) {
 	t.Parallel()
-	e := oauthbearertest.NewSTS(t, nil)
+	e := emu.NewSTS(t, nil)
 	resp, err := e.Client().Get(e.URL + "/.well-known/openid-configuration")
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -377,7 +377,7 @@ func TestSTSServesTheIssuerDocuments(t *testing.T) {
 
 func TestSTSFederationCanBeEnabledWhileRunning(t *testing.T) {
 	t.Parallel()
-	e := oauthbearertest.NewSTS(t, &oauthbearertest.STSOptions{FederationDisabled: true})
+	e := emu.NewSTS(t, &emu.STSOptions{FederationDisabled: true})
 	c := stsClient(e, "us-west-2", stsTestSecret, "")
 	in := &sts.GetWebIdentityTokenInput{Audience: []string{"k"}, SigningAlgorithm: aws.String("RS256")}
 	_, err := c.GetWebIdentityToken(context.Background(), in)

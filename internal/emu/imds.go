@@ -1,4 +1,4 @@
-package oauthbearertest
+package emu
 
 import (
 	"crypto/rand"
@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -98,11 +97,11 @@ type IMDSIssue struct {
 }
 
 // NewIMDS starts an IMDS emulator that is closed when t's test ends.
-func NewIMDS(t testing.TB, opts *IMDSOptions) *IMDS {
+func NewIMDS(t TB, opts *IMDSOptions) *IMDS {
 	t.Helper()
 	m, err := StartIMDS(opts)
 	if err != nil {
-		t.Fatalf("oauthbearertest: %v", err)
+		t.Fatalf("emu: %v", err)
 	}
 	t.Cleanup(m.Close)
 	return m

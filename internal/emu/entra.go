@@ -1,4 +1,4 @@
-package oauthbearertest
+package emu
 
 import (
 	"errors"
@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -108,11 +107,11 @@ type EntraIssue struct {
 }
 
 // NewEntra starts an Entra emulator that is closed when t's test ends.
-func NewEntra(t testing.TB, opts *EntraOptions) *Entra {
+func NewEntra(t TB, opts *EntraOptions) *Entra {
 	t.Helper()
 	e, err := StartEntra(opts)
 	if err != nil {
-		t.Fatalf("oauthbearertest: %v", err)
+		t.Fatalf("emu: %v", err)
 	}
 	t.Cleanup(e.Close)
 	return e

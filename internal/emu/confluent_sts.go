@@ -1,4 +1,4 @@
-package oauthbearertest
+package emu
 
 import (
 	"errors"
@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
@@ -97,11 +96,11 @@ type ConfluentExchange struct {
 }
 
 // NewConfluentSTS starts a ConfluentSTS closed when t's test ends.
-func NewConfluentSTS(t testing.TB, opts *ConfluentSTSOptions) *ConfluentSTS {
+func NewConfluentSTS(t TB, opts *ConfluentSTSOptions) *ConfluentSTS {
 	t.Helper()
 	s, err := StartConfluentSTS(opts)
 	if err != nil {
-		t.Fatalf("oauthbearertest: %v", err)
+		t.Fatalf("emu: %v", err)
 	}
 	t.Cleanup(s.Close)
 	return s

@@ -1,7 +1,8 @@
-package oauthbearertest
+package emu
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -77,4 +78,56 @@ func TestSchemaRegistryAuthentication(t *testing.T) {
 		_ = resp.Body.Close()
 		assert.Equal(t, want, resp.StatusCode)
 	}
+}
+
+// TestSchemaRegistryEndpoints drives the registry endpoints the bearer
+// transport's users call, and Confluent's error body for a missing schema.
+func TestSchemaRegistryEndpoints(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	reg := NewSchemaRegistry(t, &SchemaRegistryOptions{Issuer: iss})
+	tok := iss.Mint("wl", "sr", time.Hour, nil)
+	do := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, reg.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := reg.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, _ = io.Copy(&b, resp.Body)
+		return resp.StatusCode, strings.TrimSpace(b.String())
+	}
+	st, body := do("GET", "/subjects", "")
+	assert.Equal(t, 200, st)
+	assert.Equal(t, `[]`, body)
+	st, body = do("POST", "/subjects/cars-value/versions", `{"schema":"{\"type\":\"string\"}","schemaType":"JSON"}`)
+	assert.Equal(t, 200, st)
+	assert.JSONEq(t, `{"id":1}`, body)
+	_, body = do("POST", "/subjects/cars-value/versions", `{"schema":"{\"type\":\"string\"}","schemaType":"JSON"}`)
+	assert.JSONEq(t, `{"id":1}`, body, "the same schema keeps its ID and version")
+	_, body = do("POST", "/subjects/other/versions", `{"schema":"\"long\""}`)
+	assert.JSONEq(t, `{"id":2}`, body)
+	_, body = do("GET", "/subjects", "")
+	assert.JSONEq(t, `["cars-value","other"]`, body)
+	_, body = do("GET", "/schemas/ids/1", "")
+	assert.JSONEq(t, `{"schema":"{\"type\":\"string\"}","schemaType":"JSON"}`, body)
+	_, body = do("GET", "/schemas/ids/2", "")
+	assert.JSONEq(t, `{"schema":"\"long\""}`, body, "AVRO, the default type, is not echoed")
+	_, body = do("GET", "/schemas/ids/1/versions", "")
+	assert.JSONEq(t, `[{"subject":"cars-value","version":1}]`, body)
+	_, body = do("GET", "/subjects/cars-value/versions", "")
+	assert.JSONEq(t, `[1]`, body)
+	_, body = do("GET", "/subjects/cars-value/versions/latest", "")
+	assert.JSONEq(t, `{"subject":"cars-value","version":1,"id":1,"schema":"{\"type\":\"string\"}","schemaType":"JSON"}`, body)
+	st, body = do("GET", "/schemas/ids/9", "")
+	assert.Equal(t, 404, st)
+	assert.JSONEq(t, `{"error_code":40403,"message":"Schema 9 not found"}`, body)
+	st, body = do("GET", "/subjects/nope/versions", "")
+	assert.Equal(t, 404, st)
+	assert.JSONEq(t, `{"error_code":40401,"message":"Subject 'nope' not found."}`, body)
+	st, body = do("POST", "/subjects/x/versions", `{}`)
+	assert.Equal(t, 422, st)
+	assert.Contains(t, body, `"error_code":42201`)
 }

@@ -1,4 +1,4 @@
-package oauthbearertest_test
+package kafkatest_test
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 )
 
 func TestMintingSource(t *testing.T) {
 	t.Parallel()
-	src := &oauthbearertest.MintingSource{Issuer: oauthbearertest.NewIssuer(t, nil), TTL: 90 * time.Second}
+	src := &kafkatest.MintingSource{Issuer: emu.NewIssuer(t, nil), TTL: 90 * time.Second}
 	assert.Empty(t, src.LastJTI())
 	for i := range 3 {
 		tok, err := src.Token(context.Background())

@@ -1,4 +1,4 @@
-package oauthbearertest
+package emu
 
 import (
 	"crypto"
@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -72,11 +71,11 @@ type ClientCredentialsServer struct {
 }
 
 // NewClientCredentialsServer starts a server closed when t's test ends.
-func NewClientCredentialsServer(t testing.TB, opts *ClientCredentialsServerOptions) *ClientCredentialsServer {
+func NewClientCredentialsServer(t TB, opts *ClientCredentialsServerOptions) *ClientCredentialsServer {
 	t.Helper()
 	s, err := StartClientCredentialsServer(opts)
 	if err != nil {
-		t.Fatalf("oauthbearertest: %v", err)
+		t.Fatalf("emu: %v", err)
 	}
 	t.Cleanup(s.Close)
 	return s
