@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -116,7 +117,7 @@ func TestSTSErrors(t *testing.T) {
 				assert.Equal(t, tc.retryAfter, te.RetryAfter)
 			}
 			if tc.status != 0 {
-				var oe *OAuthError
+				var oe *oauthclient.Error
 				require.True(t, errors.As(err, &oe), "%T %v", err, err)
 				assert.Equal(t, tc.status, oe.StatusCode)
 				assert.Equal(t, tc.code, oe.Code)

@@ -177,26 +177,3 @@ func (o *JAASOption) GobDecode(data []byte) error {
 	return nil
 }
 
-// MarshalYAML encodes the redacted form.
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
-
-// MarshalText encodes the redacted form (XML, YAML and map keys use it).
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// GobEncode encodes the redacted form.
-func (s Secret) GobEncode() ([]byte, error) { return []byte(s.String()), nil }
-
-// GobDecode decodes what GobEncode wrote (the value stays redacted).
-func (s *Secret) GobDecode(data []byte) error { *s = Secret(data); return nil }
-
-// MarshalText encodes the options with the client secret and private key
-// redacted, so YAML, XML and JSON neither print the key (YAML follows
-// pointers into *ecdsa.PrivateKey) nor walk the HTTP client by reflection.
-func (o ClientCredentialsOptions) MarshalText() ([]byte, error) {
-	key := ""
-	if o.PrivateKey != nil {
-		key = fmt.Sprintf("<redacted %T>", o.PrivateKey)
-	}
-	return fmt.Appendf(nil, "confluent.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, PrivateKey:%s, KeyID:%q, Scope:%q}",
-		redactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.Scope), nil
-}
