@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -23,9 +21,9 @@ func ExampleNewManagedIdentity() {
 	defer imds.Close()
 
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target:        "api://kafka-example", // the Kafka App Registration
-		RequireV2:     true,
-		ClientOptions: azcore.ClientOptions{Transport: imds.Client()},
+		Target:     "api://kafka-example", // the Kafka App Registration
+		RequireV2:  true,
+		HTTPClient: imds.Client(),
 	})
 	if err != nil {
 		fmt.Println(err)

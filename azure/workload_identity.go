@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -59,13 +61,17 @@ type WorkloadIdentityOptions struct {
 	RequireV2 bool
 	// Getenv reads the environment. Default os.Getenv; tests inject a map.
 	Getenv func(string) string
-	// ClientOptions configures azidentity's HTTP pipeline (Transport,
-	// Retry, Cloud). Default: azidentity's defaults.
+	// HTTPClient sends the requests to Entra (azidentity's transport), on
+	// a shallow copy that never follows redirects, with every reply read
+	// through a 1 MiB limit. Default: a client with a 30s timeout that
+	// keeps no idle connections.
+	HTTPClient *http.Client
+	// ClientOptions tunes azidentity's pipeline other than its transport
+	// (Retry, Cloud ...); its Transport must be nil: set HTTPClient.
+	// Default: azidentity's defaults.
 	ClientOptions azcore.ClientOptions
-	// Logger receives warnings and, unless Cache.Logger is set, the
-	// cache's refresh records. Never the token. Default: discard.
-	Logger *slog.Logger
-	// Cache tunes the refreshing cache. Default: nil (its defaults).
+	// Cache tunes the refreshing cache; its Logger receives this source's
+	// warnings too. Default: its defaults, named "azure workload identity".
 	Cache *oauthbearer.CacheOptions
 }
 
@@ -79,22 +85,20 @@ type WorkloadIdentityOptions struct {
 // fetch asks Entra for a new token instead of MSAL's cached one, so a
 // refresh after a broker rejected a token really gets a new one.
 func NewWorkloadIdentity(opts *WorkloadIdentityOptions) (*oauthbearer.Cache, error) {
-	src, err := newWorkloadSource(opts)
+	var o WorkloadIdentityOptions
+	if opts != nil {
+		o = *opts
+	}
+	cacheOpts := cacheopts.WithName(o.Cache, "azure workload identity")
+	src, err := newWorkloadSource(&o, loggerOr(cacheOpts.Logger))
 	if err != nil {
 		return nil, err
 	}
-	var o WorkloadIdentityOptions
-	if opts != nil {
-		o = *opts
-	}
-	return newCache(src, "workload identity", o.Logger, o.Cache, nil)
+	return oauthbearer.NewCache(src, cacheOpts)
 }
 
-func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
-	var o WorkloadIdentityOptions
-	if opts != nil {
-		o = *opts
-	}
+func newWorkloadSource(opts *WorkloadIdentityOptions, log *slog.Logger) (*credSource, error) {
+	o := *opts
 	getenv := o.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -123,7 +127,10 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 	if err := checkTokenFile(o.TokenFilePath); err != nil {
 		return nil, err
 	}
-	co := o.ClientOptions
+	co, err := clientOptions("WorkloadIdentityOptions", o.HTTPClient, o.ClientOptions)
+	if err != nil {
+		return nil, err
+	}
 	host := o.AuthorityHost
 	if host == "" {
 		host = getenv(EnvAuthorityHost)
@@ -138,7 +145,6 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		return nil, fmt.Errorf("azure: workload identity: authority host %q (AuthorityHost / %s) is not an https URL; use https://login.microsoftonline.com/ or your cloud's Entra host", srvtext.URL(host), EnvAuthorityHost)
 	}
 	co.Cloud.ActiveDirectoryAuthorityHost = host
-	limitBodies(&co)
 	caOpts := &azidentity.ClientAssertionCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery}
 	tenant, client, file := o.TenantID, o.ClientID, o.TokenFilePath
 	// Fail now on what azidentity rejects at construction (tenant ID
@@ -150,7 +156,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		hint:      hintContext{source: "workload identity", scope: scope, clientID: client, tenantID: tenant, file: file},
 		scope:     scope,
 		requireV2: o.RequireV2,
-		log:       loggerOr(o.Logger),
+		log:       log,
 		cred: func(ctx context.Context) (azcore.TokenCredential, error) {
 			assertion, err := readAssertion(ctx, file)
 			if err != nil {

@@ -28,4 +28,3 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	// azure-managed-identity 5e20030f-3a3c-4aea-83bc-e6aa925a148f
 	// map[identityPoolId:pool-7yzk logicalCluster:lkc-w25n5g]
 }
-

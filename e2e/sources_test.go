@@ -151,7 +151,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		{"AzureManagedIdentity", imds.SystemAssigned().ObjectID, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 				Target:        sourceAudience,
-				ClientOptions: azcore.ClientOptions{Transport: imds.Client()},
+				HTTPClient: imds.Client(),
 			})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
@@ -162,7 +162,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 				Target: sourceAudience, ClientID: wiClient, TenantID: wiTenant, TokenFilePath: tokenFile,
 				AuthorityHost: entra.URL, DisableInstanceDiscovery: true,
 				Getenv:        func(string) string { return "" },
-				ClientOptions: azcore.ClientOptions{Transport: entra.Client()},
+				HTTPClient: entra.Client(),
 			})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })

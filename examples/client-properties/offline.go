@@ -77,7 +77,7 @@ func (env *offline) builders() *confluent.Builders {
 		AzureManagedIdentity: func(spec confluent.SourceSpec) (oauthbearer.TokenSource, error) {
 			return azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 				Target: spec.Resource, ClientID: spec.ClientID, ResourceID: spec.ResourceID, ObjectID: spec.ObjectID,
-				ClientOptions: azcore.ClientOptions{Transport: env.imds.Client()},
+				HTTPClient: env.imds.Client(),
 			})
 		},
 	}

@@ -126,7 +126,7 @@ func imdsKit() kit {
 		m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{Signer: iss, TokenLifetime: imdsLife})
 		target := uniqueTarget()
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: target, Cache: co,
-			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return &bench{src: src, idp: m.Server, closeIdP: m.Close,
@@ -166,7 +166,7 @@ func workloadKit() kit {
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: target, ClientID: wiClient, TenantID: wiTenant,
 			TokenFilePath: file, AuthorityHost: e.URL, DisableInstanceDiscovery: true, Cache: co,
 			Getenv:        func(string) string { return "" },
-			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: fastRetry}})
+			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return &bench{src: src, idp: e.Server, path: e.TokenPath(wiTenant), closeIdP: e.Close,

@@ -102,7 +102,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, []byte(fed), 0o600))
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: p,
 			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: noRetry}})
+			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
 		require.NoError(t, err)
 		e.FailNext(1, oauthbearertest.Fault{Echo: true, Path: e.TokenPath(tenant)})
 		err = echoErr(t, c, "entra echo", src)
@@ -121,7 +121,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		env := map[string]string{"AZURE_CLIENT_SECRET": secret}
 		src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: "api://kafka", TenantID: tenant, ClientID: client, AuthorityHost: e.URL,
 			DisableInstanceDiscovery: true, DisableAzureCLI: true, Getenv: func(k string) string { return env[k] }, Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: noRetry}})
+			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
 		require.NoError(t, err)
 		e.FailNext(1, oauthbearertest.Fault{Echo: true, Path: e.TokenPath(tenant)})
 		echoErr(t, c, "entra client secret echo", src)
@@ -129,7 +129,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 	t.Run("azure managed identity", func(t *testing.T) {
 		m := oauthbearertest.NewIMDS(t, &oauthbearertest.IMDSOptions{Signer: iss})
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://echo", Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: noRetry}})
+			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
 		require.NoError(t, err)
 		m.FailNext(1, oauthbearertest.Fault{Echo: true})
 		echoErr(t, c, "imds echo", src)

@@ -103,7 +103,7 @@ func azureMI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	mi := func(m *oauthbearertest.IMDS, mut func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
 		n++
 		o := &azure.ManagedIdentityOptions{Target: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: noRetry}}
+			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}}
 		if mut != nil {
 			mut(o)
 		}
@@ -142,7 +142,7 @@ func azureWI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	wi := func(path string, mut func(*azure.WorkloadIdentityOptions)) *oauthbearer.Cache {
 		o := &azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: path,
 			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: noRetry}}
+			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}}
 		if mut != nil {
 			mut(o)
 		}

@@ -86,7 +86,7 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		base.Store(redirect(func(r *http.Request) bool { return r.Method == http.MethodPost }, discovery))
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant,
 			TokenFilePath: file, AuthorityHost: base.Load().(string) + "/", DisableInstanceDiscovery: true, Getenv: func(string) string { return "" },
-			ClientOptions: azcore.ClientOptions{Transport: b.Client(), Retry: noRetry}, Logger: c.log, Cache: fastCache(c)})
+			HTTPClient: b.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}, Logger: c.log, Cache: fastCache(c)})
 		require.NoError(t, err)
 		useErr(t, c, "redirected azure workload identity", src)
 	})
@@ -94,7 +94,7 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		imds := b.Serve(t, redirecttest.Redirect(http.StatusTemporaryRedirect, b.TrapURL("http", redirecttest.TrapHost), nil, nil), false)
 		b.Route("169.254.169.254:80", imds)
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://hygiene-redirect-" + time.Now().Format(time.RFC3339Nano),
-			ClientOptions: azcore.ClientOptions{Transport: b.Client(), Retry: noRetry}, Logger: c.log, Cache: fastCache(c)})
+			HTTPClient: b.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}, Logger: c.log, Cache: fastCache(c)})
 		require.NoError(t, err)
 		useErr(t, c, "redirected azure managed identity", src)
 	})
