@@ -28,10 +28,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/IBM/sarama"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
@@ -52,7 +52,7 @@ type config struct {
 	// process's, the Entra emulator's transport, and no TLS to the local
 	// brokers.
 	getenv                   func(string) string
-	clientOptions            azcore.ClientOptions
+	httpClient               *http.Client
 	disableInstanceDiscovery bool
 	plaintext                bool
 }
@@ -99,7 +99,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		// JWT_PROCESSING_FAILED; fail here instead, with the fix.
 		RequireV2:                true,
 		Getenv:                   cfg.getenv,
-		ClientOptions:            cfg.clientOptions,
+		HTTPClient:               cfg.httpClient,
 		DisableInstanceDiscovery: cfg.disableInstanceDiscovery,
 	})
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // shape is a token reply that is well-formed HTTP but carries a token
@@ -165,7 +166,7 @@ func workloadKit() kit {
 		target := uniqueTarget()
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: target, ClientID: wiClient, TenantID: wiTenant,
 			TokenFilePath: file, AuthorityHost: e.URL, DisableInstanceDiscovery: true, Cache: co,
-			Getenv:        func(string) string { return "" },
+			Getenv:     func(string) string { return "" },
 			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
@@ -271,7 +272,7 @@ func clientCredentialsKit() kit {
 	return kit{name: "oauth client credentials", start: func(t *testing.T, iss *oauthbearertest.Issuer, co *oauthbearer.CacheOptions) *bench {
 		s := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss, TTL: otherLife,
 			Clients: map[string]oauthbearertest.OAuthClient{"client-1": {Secret: "s3cr3t-value-for-the-matrix"}}})
-		src, err := confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{TokenURL: s.TokenURL(), ClientID: "client-1",
+		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL(), ClientID: "client-1",
 			ClientSecret: "s3cr3t-value-for-the-matrix", HTTPClient: s.Client(), Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
@@ -57,7 +57,7 @@ sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.s
 sasl.oauthbearer.token.endpoint.url=https://idp.example.com/token
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="app-1" clientSecret="` + jaasSecret + `";
 `
-	cfg, err := confluent.ParseClientProperties([]byte(props))
+	cfg, err := clientprops.Parse(strings.NewReader(props))
 	require.NoError(t, err)
 	require.NotEmpty(t, cfg.Other)
 	c.value(cfg)
@@ -66,20 +66,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	for _, p := range cfg.Other {
 		c.value(p)
 	}
-	all, err := confluent.ParseProperties([]byte(props))
-	require.NoError(t, err)
-	c.value(all)
-	for _, p := range all {
-		c.value(p)
-		if p.Key == "sasl.jaas.config" {
-			e, err := confluent.ParseJAAS(p.Value)
-			require.NoError(t, err)
-			c.value(e)
-			for _, o := range e.Options {
-				c.value(o)
-			}
-		}
-	}
+	c.value(cfg.TokenEndpoint)
 	c.value(cfg.Source)
 	c.value(cfg.Source.ClientSecret)
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/IBM/sarama"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -27,12 +28,14 @@ import (
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
 
@@ -102,7 +105,7 @@ func azureMI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	n := 0
 	mi := func(m *oauthbearertest.IMDS, mut func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
 		n++
-		o := &azure.ManagedIdentityOptions{Target: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Logger: c.log, Cache: fastCache(c),
+		o := &azure.ManagedIdentityOptions{Target: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Cache: fastCache(c),
 			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}}
 		if mut != nil {
 			mut(o)
@@ -114,7 +117,9 @@ func azureMI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	use(t, c, "imds", mi(m, nil))
 	use(t, c, "imds v1 (warning)", mi(v1, nil))
 	useErr(t, c, "imds v1 required v2", mi(v1, func(o *azure.ManagedIdentityOptions) { o.RequireV2 = true }))
-	useErr(t, c, "imds unknown identity", mi(m, func(o *azure.ManagedIdentityOptions) { o.ClientID = "0000aaaa-0000-4000-8000-000000000000" }))
+	useErr(t, c, "imds unknown identity", mi(m, func(o *azure.ManagedIdentityOptions) {
+		o.ID = azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000")
+	}))
 	m.FailNext(1, oauthbearertest.Fault{Malformed: true})
 	useErr(t, c, "imds malformed", mi(m, nil))
 	m.FailNext(1, oauthbearertest.Fault{Status: http.StatusInternalServerError})
@@ -141,7 +146,7 @@ func azureWI(t *testing.T, c *collector, iss *oauthbearertest.Issuer) {
 	}
 	wi := func(path string, mut func(*azure.WorkloadIdentityOptions)) *oauthbearer.Cache {
 		o := &azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: path,
-			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Logger: c.log, Cache: fastCache(c),
+			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Cache: fastCache(c),
 			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}}
 		if mut != nil {
 			mut(o)
@@ -234,18 +239,18 @@ func clientCredentials(t *testing.T, c *collector, iss *oauthbearertest.Issuer) 
 	c.secret("private key D", key.D.String())
 	s := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss,
 		Clients: map[string]oauthbearertest.OAuthClient{"client-1": {Secret: clientSecret}}})
-	cc := func(o confluent.ClientCredentialsOptions) *oauthbearer.Cache {
+	cc := func(o oauthclient.ClientCredentialsOptions) *oauthbearer.Cache {
 		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), s.Client(), fastCache(c)
 		c.value(o)
-		src, err := confluent.NewClientCredentials(&o)
+		src, err := oauthclient.NewClientCredentials(&o)
 		require.NoError(t, err)
 		return src
 	}
-	use(t, c, "client credentials", cc(confluent.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret}))
-	useErr(t, c, "client credentials wrong secret", cc(confluent.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret + "-wrong"}))
+	use(t, c, "client credentials", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret}))
+	useErr(t, c, "client credentials wrong secret", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret + "-wrong"}))
 	c.secret("wrong client secret", clientSecret+"-wrong")
-	useErr(t, c, "client credentials unknown key", cc(confluent.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}))
-	_, err = confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{TokenURL: "http://example.com/token", ClientID: "client-1", ClientSecret: clientSecret})
+	useErr(t, c, "client credentials unknown key", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}))
+	_, err = oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: "http://example.com/token", ClientID: "client-1", ClientSecret: clientSecret})
 	require.Error(t, err, "plain http to a remote host is refused")
 	c.err(err)
 }
@@ -264,11 +269,11 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
   clientId="app-1" clientSecret="` + propsSecret + `" ` + extra + ` extension_logicalCluster='lkc-abc123' extension_identityPoolId='pool-a1b2';
 `
 	}
-	cfg, err := confluent.ParseClientProperties([]byte(props(s.TokenURL(), "")))
+	cfg, err := clientprops.Parse(strings.NewReader(props(s.TokenURL(), "")))
 	require.NoError(t, err)
 	c.value(cfg)
 	c.value(cfg.Source)
-	src, err := cfg.Build(&confluent.Builders{HTTPClient: s.Client(), AllowedURLs: []string{s.TokenURL()}})
+	src, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: s.Client(), AllowedURLs: []string{s.TokenURL()}})
 	require.NoError(t, err)
 	tok, err := src.Token(tctx(t))
 	require.Error(t, err, "the secret in the file is not the client's")
@@ -278,10 +283,10 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	c.value(cfg.Source.ClientSecret)
 	require.NoError(t, src.Close())
 	for _, bad := range []string{props(s.TokenURL(), "foo='bar'"), props("ftp://idp.example.com/token?client_secret="+propsSecret, ""), strings.Replace(props(s.TokenURL(), ""), `clientId="app-1"`, "", 1)} {
-		cfg, err := confluent.ParseClientProperties([]byte(bad))
+		cfg, err := clientprops.Parse(strings.NewReader(bad))
 		if err == nil {
 			c.value(cfg)
-			_, err = cfg.Build(nil)
+			_, err = cfg.NewSource(nil)
 		}
 		require.Error(t, err)
 		c.err(err)
