@@ -126,9 +126,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	say("got an Entra v%s token for principal %s (audience %s), valid for %s", report.Version, tok.Principal,
 		report.Audience, time.Until(tok.Expiry).Round(time.Minute))
 
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.bootstrap),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
+		kgo.SASL(mech),
 	}
 	if !cfg.plaintext {
 		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))

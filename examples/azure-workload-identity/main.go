@@ -135,7 +135,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	sc.Net.TLS.Config = &tls.Config{MinVersion: tls.VersionTLS12}
 	sc.Net.SASL.Enable = true
 	sc.Net.SASL.Mechanism = sarama.SASLTypeOAuth
-	sc.Net.SASL.TokenProvider = saramasasl.NewTokenProvider(src, nil)
+	provider, err := saramasasl.NewTokenProvider(src, nil)
+	if err != nil {
+		return err
+	}
+	sc.Net.SASL.TokenProvider = provider
 	sc.Producer.Return.Successes = true
 	sc.Producer.RequiredAcks = sarama.WaitForAll // success only once the record is replicated
 	client, err := sarama.NewClient([]string{cfg.bootstrap}, sc)

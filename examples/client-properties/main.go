@@ -128,9 +128,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	defer src.Close()
 
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err
+	}
 	opts = append(opts,
 		kgo.SeedBrokers(seeds...),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
+		kgo.SASL(mech),
 		kgo.ConsumeTopics(cfg.topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 	)

@@ -201,9 +201,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		say("registered a schema for subject %q in the Schema Registry: id %d, version %d (bearer token, target-sr-cluster %s)", subject, ss.ID, ss.Version, cfg.srCluster)
 	}
 
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(seeds),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
+		kgo.SASL(mech),
 		kgo.ConsumeTopics(cfg.topic),
 		// Read from the start and pick out this run's records by key: on
 		// a real topic other records may be there too.

@@ -191,9 +191,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	var producerSerde sr.Serde
 	producerSerde.Register(ss.ID, Car{}, sr.EncodeFn(json.Marshal))
 
+	mech, err := franzsasl.Mechanism(kafkaSrc, nil)
+	if err != nil {
+		return err
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.bootstrap),
-		kgo.SASL(franzsasl.Mechanism(kafkaSrc, nil)),
+		kgo.SASL(mech),
 		kgo.ConsumeTopics(cfg.topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 	}

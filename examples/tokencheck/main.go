@@ -200,9 +200,13 @@ func report(say func(string, ...any), tok oauthbearer.Token) {
 // handshake connects to the broker with the token and returns its
 // verdict.
 func handshake(ctx context.Context, c config, src oauthbearer.TokenSource) string {
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err.Error()
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.bootstrap),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
+		kgo.SASL(mech),
 		kgo.RequestRetries(0),
 	}
 	if c.tls {

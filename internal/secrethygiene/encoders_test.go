@@ -90,10 +90,10 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	require.NoError(t, err)
 	hp, err := schemaregistry.NewHeaderProvider(cache, &schemaregistry.HeaderProviderOptions{LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
 	require.NoError(t, err)
-	sp := saramasasl.NewTokenProvider(cache, nil)
+	sp := must(saramasasl.NewTokenProvider(cache, nil))
 	_, err = sp.Token()
 	require.NoError(t, err)
-	for _, v := range []any{got, cache, ext, tr, hp, sp, franzsasl.Mechanism(cache, nil), kafkagosasl.Mechanism(cache, nil)} {
+	for _, v := range []any{got, cache, ext, tr, hp, sp, must(franzsasl.Mechanism(cache, nil)), must(kafkagosasl.Mechanism(cache, nil))} {
 		c.value(v)
 	}
 	require.NoError(t, cache.Close())

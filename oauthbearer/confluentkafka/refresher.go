@@ -36,8 +36,9 @@ var (
 // Options tunes a [Refresher]. A nil *Options means the defaults. No field
 // has an environment-variable fallback.
 type Options struct {
-	// Timeout bounds each token fetch from the source. Default 15s.
-	Timeout time.Duration
+	// FetchTimeout bounds each token fetch from the source. Default
+	// [oauthbearer.DefaultFetchTimeout] (30s).
+	FetchTimeout time.Duration
 
 	// MinBackoff and MaxBackoff bound the delay before retrying after the
 	// source failed: it doubles from MinBackoff up to MaxBackoff, with
@@ -94,15 +95,15 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 	if src == nil {
 		return nil, errors.New("confluentkafka: NewRefresher got a nil token source; pass one such as azure.NewManagedIdentity's")
 	}
-	o := Options{Timeout: 15 * time.Second, MinBackoff: time.Second, MaxBackoff: 30 * time.Second}
+	o := Options{FetchTimeout: oauthbearer.DefaultFetchTimeout, MinBackoff: time.Second, MaxBackoff: 30 * time.Second}
 	log := slog.New(slog.DiscardHandler)
 	if opts != nil {
-		if opts.Timeout < 0 || opts.MinBackoff < 0 || opts.MaxBackoff < 0 {
-			return nil, fmt.Errorf("confluentkafka: Options has a negative duration (Timeout %v, MinBackoff %v, MaxBackoff %v); use 0 for the defaults",
-				opts.Timeout, opts.MinBackoff, opts.MaxBackoff)
+		if opts.FetchTimeout < 0 || opts.MinBackoff < 0 || opts.MaxBackoff < 0 {
+			return nil, fmt.Errorf("confluentkafka: Options has a negative duration (FetchTimeout %v, MinBackoff %v, MaxBackoff %v); use 0 for the defaults",
+				opts.FetchTimeout, opts.MinBackoff, opts.MaxBackoff)
 		}
-		if opts.Timeout > 0 {
-			o.Timeout = opts.Timeout
+		if opts.FetchTimeout > 0 {
+			o.FetchTimeout = opts.FetchTimeout
 		}
 		if opts.MinBackoff > 0 {
 			o.MinBackoff = opts.MinBackoff
@@ -237,7 +238,7 @@ func (r *Refresher) run(ctx context.Context) {
 
 // setToken fetches a token and sets it, returning when to set the next.
 func (r *Refresher) setToken(ctx context.Context) (time.Duration, error) {
-	fctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	fctx, cancel := context.WithTimeout(ctx, r.opts.FetchTimeout)
 	tok, err := r.src.Token(fctx)
 	cancel()
 	if err != nil {
