@@ -113,7 +113,7 @@ func (p *Property) GobDecode(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
 		return err
 	}
-	*p = Property{Key: f.Key, Value: f.Value, Line: f.Line}
+	*p = Property(f)
 	return nil
 }
 
@@ -173,6 +173,6 @@ func (o *jaasOption) GobDecode(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
 		return err
 	}
-	*o = jaasOption{Key: f.Key, Value: f.Value}
+	*o = jaasOption(f)
 	return nil
 }

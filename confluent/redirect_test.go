@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -18,8 +19,8 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp/redirecttest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // redirectSources builds each confluent source against endpoint with
@@ -58,7 +59,7 @@ func redirectSources(t *testing.T) map[string]func(endpoint string, client *http
 		"private_key_jwt": func(endpoint string, client *http.Client) (*oauthbearer.Cache, []string) {
 			// The assertion is made per request; what must not leave is the
 			// request itself, which the trap would record.
-			return cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}, endpoint, client), []string{key.D.String()}
+			return cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}, endpoint, client), []string{scalarHex(t, key)}
 		},
 	}
 }
@@ -162,4 +163,12 @@ func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
 	require.NoError(t, c.Close())
 
 	goleak.VerifyNone(t, before)
+}
+
+// scalarHex is the private key's scalar in hex (PrivateKey.Bytes, not the
+// deprecated D): a form of the key that must never appear anywhere.
+func scalarHex(t testing.TB, key *ecdsa.PrivateKey) string {
+	b, err := key.Bytes()
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
 }

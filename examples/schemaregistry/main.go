@@ -167,9 +167,9 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	hc, err := schemaregistry.NewHTTPClient(mi, &schemaregistry.TransportOptions{
-		LogicalCluster:  cfg.srCluster,
-		IdentityPoolID:  cfg.identityPool,
-		TLSClientConfig: srTLS,
+		LogicalCluster: cfg.srCluster,
+		IdentityPoolID: cfg.identityPool,
+		Base:           &http.Transport{TLSClientConfig: srTLS, Proxy: http.ProxyFromEnvironment},
 	})
 	if err != nil {
 		return err

@@ -182,7 +182,7 @@ func workloadKit() kit {
 				if life != 0 {
 					// expires_in is relative, so a skewed IdP clock does
 					// not change it.
-					left := now.Add(life).Sub(time.Now())
+					left := time.Until(now.Add(life))
 					if s == skewed {
 						left = life
 					}
@@ -239,7 +239,7 @@ func confluentShaped(iss *oauthbearertest.Issuer, sub string, life time.Duration
 		now, l := shapeTimes(s, life)
 		reply := map[string]any{"token_type": "Bearer", "access_token": iss.Sign(claimsAt("Confluent", sub, "kafka", now, l))}
 		if l != 0 {
-			left := now.Add(l).Sub(time.Now())
+			left := time.Until(now.Add(l))
 			if s == skewed {
 				left = l
 			}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -236,7 +237,7 @@ func clientCredentials(t *testing.T, c *collector, iss *oauthbearertest.Issuer) 
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	require.NoError(t, err)
 	c.secret("private key (PKCS#8, base64)", base64.StdEncoding.EncodeToString(der))
-	c.secret("private key D", key.D.String())
+	c.secret("private key scalar (hex)", scalarHex(t, key))
 	s := oauthbearertest.NewClientCredentialsServer(t, &oauthbearertest.ClientCredentialsServerOptions{Issuer: iss,
 		Clients: map[string]oauthbearertest.OAuthClient{"client-1": {Secret: clientSecret}}})
 	cc := func(o oauthclient.ClientCredentialsOptions) *oauthbearer.Cache {
@@ -411,4 +412,12 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// scalarHex is the private key's scalar in hex (PrivateKey.Bytes, not the
+// deprecated D): a form of the key that must never appear anywhere.
+func scalarHex(t testing.TB, key *ecdsa.PrivateKey) string {
+	b, err := key.Bytes()
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
 }

@@ -61,7 +61,7 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		c.secret("redirected basic header", base64.StdEncoding.EncodeToString([]byte("client-1:"+secret)))
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		c.secret("redirected private key D", key.D.String())
+		c.secret("redirected private key scalar (hex)", scalarHex(t, key))
 		for name, o := range map[string]oauthclient.ClientCredentialsOptions{
 			"basic":           {ClientID: "client-1", ClientSecret: secret},
 			"private_key_jwt": {ClientID: "client-1", PrivateKey: key},
