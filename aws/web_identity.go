@@ -27,18 +27,15 @@ import (
 
 // Signing algorithms STS can sign web identity tokens with.
 const (
-	// RS256 is RSASSA-PKCS1-v1_5 with SHA-256, the default: every Kafka
-	// broker and OIDC validator supports it.
-	RS256 = "RS256"
-	// ES384 is ECDSA with P-384 and SHA-384.
-	ES384 = "ES384"
+	rs256 = "RS256"
+	es384 = "ES384"
 )
 
 // Limits of GetWebIdentityToken's DurationSeconds.
 const (
-	MinDuration     = time.Minute
-	MaxDuration     = time.Hour
-	DefaultDuration = 5 * time.Minute
+	minDuration     = time.Minute
+	maxDuration     = time.Hour
+	defaultDuration = 5 * time.Minute
 )
 
 // WebIdentityOptions configures [NewWebIdentity]. Only Audiences is
@@ -52,8 +49,9 @@ type WebIdentityOptions struct {
 	// sts:IdentityTokenAudience condition. No environment fallback.
 	Audiences []string
 
-	// SigningAlgorithm is RS256 (default) or ES384. No environment
-	// fallback.
+	// SigningAlgorithm is "RS256" (default: RSASSA-PKCS1-v1_5 with
+	// SHA-256, which every Kafka broker and OIDC validator supports) or
+	// "ES384" (ECDSA with P-384 and SHA-384). No environment fallback.
 	SigningAlgorithm string
 
 	// Duration is the token lifetime to request, in whole seconds from
@@ -83,6 +81,12 @@ type WebIdentityOptions struct {
 	// or http to a loopback host (local emulators). The global endpoint
 	// https://sts.amazonaws.com is refused.
 	Endpoint string
+
+	// HTTPClient sends the STS requests, on a shallow copy that never
+	// follows redirects, with replies read through a 1 MiB limit.
+	// Default: Config's HTTPClient, else the SDK's default client without
+	// keep-alives.
+	HTTPClient *http.Client
 
 	// Config is the AWS SDK configuration: credentials, HTTP client,
 	// region. It is copied, not modified. Its HTTPClient (an *http.Client
@@ -159,6 +163,9 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 		// token in X-Amz-Security-Token, which Go forwards to any host),
 		// and read replies through a size limit: the SDK's XML decoder
 		// buffers character data without a bound.
+		if o.HTTPClient != nil {
+			so.HTTPClient = o.HTTPClient
+		}
 		so.HTTPClient = bodylimit.Client(httpClient(so.HTTPClient), bodylimit.Default)
 		if o.Endpoint != "" {
 			so.BaseEndpoint = sdkaws.String(o.Endpoint)
@@ -217,19 +224,19 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 
 	switch o.SigningAlgorithm {
 	case "":
-		w.alg = RS256
-	case RS256, ES384:
+		w.alg = rs256
+	case rs256, es384:
 		w.alg = o.SigningAlgorithm
 	default:
-		return fmt.Errorf("aws: WebIdentityOptions.SigningAlgorithm is %q; use %q (default) or %q", o.SigningAlgorithm, RS256, ES384)
+		return fmt.Errorf("aws: WebIdentityOptions.SigningAlgorithm is %q; use %q (default) or %q", o.SigningAlgorithm, rs256, es384)
 	}
 
 	d := o.Duration
 	if d == 0 {
-		d = DefaultDuration
+		d = defaultDuration
 	}
-	if d < MinDuration || d > MaxDuration || d%time.Second != 0 {
-		return fmt.Errorf("aws: WebIdentityOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, MinDuration, MaxDuration, DefaultDuration)
+	if d < minDuration || d > maxDuration || d%time.Second != 0 {
+		return fmt.Errorf("aws: WebIdentityOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, minDuration, maxDuration, defaultDuration)
 	}
 	w.duration = int32(d / time.Second)
 
@@ -267,13 +274,13 @@ func (w *webIdentity) Token(ctx context.Context) (oauthbearer.Token, error) {
 		// (SessionDurationEscalationException); keep a little room for
 		// clock skew between this machine and AWS.
 		left := creds.Expires.Sub(w.clock.Now()) - 30*time.Second
-		if left < MinDuration {
+		if left < minDuration {
 			if cc, ok := w.creds.(*sdkaws.CredentialsCache); ok {
 				cc.Invalidate()
 			}
 			return oauthbearer.Token{}, oauthbearer.Transient(fmt.Errorf(
 				"aws: the AWS credentials expire at %s, too soon for a token of at least %s; the credential provider should renew them, so this is retried (check the provider if it persists)",
-				creds.Expires.UTC().Format(time.RFC3339), MinDuration), 0)
+				creds.Expires.UTC().Format(time.RFC3339), minDuration), 0)
 		}
 		duration = min(duration, int32(left/time.Second))
 	}
