@@ -103,32 +103,14 @@ func retryAfterOf(err error) time.Duration {
 	return retryafter.Parse(re.Response.Header.Get("Retry-After"), time.Now())
 }
 
-// clockOf returns the clock of the cache options, so signing times and
-// expiries follow a test's fake clock.
-func clockOf(o *oauthbearer.CacheOptions) oauthbearer.Clock {
+// nowOf returns the time source of the cache options (their Clock's Now,
+// else time.Now), so signing times and expiries follow a test's fake
+// clock. Only Now is needed here: the cache owns the timers.
+func nowOf(o *oauthbearer.CacheOptions) func() time.Time {
 	if o != nil && o.Clock != nil {
-		return o.Clock
+		return o.Clock.Now
 	}
-	return systemClock{}
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-func (systemClock) AfterFunc(d time.Duration, f func()) oauthbearer.Timer {
-	return time.AfterFunc(d, f)
-}
-
-// cacheOptions copies o (nil: defaults) and names the source.
-func cacheOptions(o *oauthbearer.CacheOptions, name string) *oauthbearer.CacheOptions {
-	var c oauthbearer.CacheOptions
-	if o != nil {
-		c = *o
-	}
-	if c.Name == "" {
-		c.Name = name
-	}
-	return &c
+	return time.Now
 }
 
 // httpClient applies the module's identity-provider HTTP policy to an AWS

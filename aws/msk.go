@@ -15,6 +15,7 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -70,7 +71,7 @@ type mskIAM struct {
 	region   string
 	expires  time.Duration
 	creds    sdkaws.CredentialsProvider
-	clock    oauthbearer.Clock
+	now      func() time.Time
 	signer   *v4.Signer
 	hostname string
 }
@@ -104,11 +105,11 @@ func NewMSK(ctx context.Context, opts *MSKOptions) (*oauthbearer.Cache, error) {
 		region:   cfg.Region,
 		expires:  d,
 		creds:    cfg.Credentials,
-		clock:    clockOf(o.Cache),
+		now:      nowOf(o.Cache),
 		signer:   v4.NewSigner(),
 		hostname: fmt.Sprintf("kafka.%s.amazonaws.com", cfg.Region),
 	}
-	return oauthbearer.NewCache(m, cacheOptions(o.Cache, "aws msk iam"))
+	return oauthbearer.NewCache(m, cacheopts.WithName(o.Cache, "aws msk iam"))
 }
 
 var emptyPayloadHash = func() string {
@@ -122,7 +123,7 @@ func (m *mskIAM) Token(ctx context.Context) (oauthbearer.Token, error) {
 	if err != nil {
 		return oauthbearer.Token{}, err
 	}
-	now := m.clock.Now().UTC().Truncate(time.Second)
+	now := m.now().UTC().Truncate(time.Second)
 	q := url.Values{
 		mskActionType:      {mskActionName},
 		mskExpiresQueryKey: {strconv.Itoa(int(m.expires / time.Second))},

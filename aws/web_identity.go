@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
@@ -113,7 +114,7 @@ var (
 type webIdentity struct {
 	client    *sts.Client
 	creds     sdkaws.CredentialsProvider
-	clock     oauthbearer.Clock
+	now       func() time.Time
 	endpoint  string
 	audiences []string
 	alg       string
@@ -138,7 +139,7 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 	if opts != nil {
 		o = *opts
 	}
-	w := &webIdentity{clock: clockOf(o.Cache)}
+	w := &webIdentity{now: nowOf(o.Cache)}
 	if err := w.validate(&o); err != nil {
 		return nil, err
 	}
@@ -190,7 +191,7 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 	} else {
 		w.endpoint = "https://sts." + cfg.Region + ".amazonaws.com"
 	}
-	return oauthbearer.NewCache(w, cacheOptions(o.Cache, "aws sts web identity"))
+	return oauthbearer.NewCache(w, cacheopts.WithName(o.Cache, "aws sts web identity"))
 }
 
 // endpointSetting names where the STS endpoint ep came from, as the user
@@ -274,7 +275,7 @@ func (w *webIdentity) Token(ctx context.Context) (oauthbearer.Token, error) {
 		// STS refuses a token that outlives the session
 		// (SessionDurationEscalationException); keep a little room for
 		// clock skew between this machine and AWS.
-		left := creds.Expires.Sub(w.clock.Now()) - 30*time.Second
+		left := creds.Expires.Sub(w.now()) - 30*time.Second
 		if left < minDuration {
 			if cc, ok := w.creds.(*sdkaws.CredentialsCache); ok {
 				cc.Invalidate()

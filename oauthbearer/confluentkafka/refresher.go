@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -307,20 +307,14 @@ func (r *Refresher) fail(err error) {
 }
 
 // backoff is the delay before the next attempt after n consecutive
-// failures: MinBackoff doubling up to MaxBackoff, with up to 20% jitter
-// downwards, and never below a server's Retry-After.
+// failures: the cache's own (MinBackoff doubling up to MaxBackoff, equal
+// jitter), never below a server's Retry-After.
 func (r *Refresher) backoff(n int, err error) time.Duration {
-	d := r.opts.MinBackoff
-	for i := 1; i < n && d < r.opts.MaxBackoff; i++ {
-		d *= 2
+	var retryAfter time.Duration
+	if te, ok := errors.AsType[*oauthbearer.TransientError](err); ok {
+		retryAfter = te.RetryAfter
 	}
-	d = min(d, r.opts.MaxBackoff)
-	d -= time.Duration(rand.Float64() * 0.2 * float64(d))
-	var te *oauthbearer.TransientError
-	if errors.As(err, &te) && te.RetryAfter > d {
-		d = te.RetryAfter
-	}
-	return d
+	return backoff.Delay(n, r.opts.MinBackoff, r.opts.MaxBackoff, retryAfter)
 }
 
 // closed reports whether c says it is closed.
