@@ -14,6 +14,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -48,7 +49,7 @@ func loadConfig(ctx context.Context, cfg *sdkaws.Config, region, field string) (
 		c.Region = region
 	}
 	if c.Region == "" {
-		return sdkaws.Config{}, fmt.Errorf("aws: no AWS region is set; set %s, or AWS_REGION (or region in the shared config profile); %s", field, see("aws-no-region"))
+		return sdkaws.Config{}, fmt.Errorf("aws: no AWS region is set; set %s, or AWS_REGION (or region in the shared config profile); %s", field, guide.See("aws-no-region"))
 	}
 	if c.Credentials == nil {
 		return sdkaws.Config{}, fmt.Errorf("aws: no AWS credentials provider is configured; set %s.Config.Credentials, or leave %s.Config nil to use the default credential chain",
@@ -102,32 +103,14 @@ func retryAfterOf(err error) time.Duration {
 	return retryafter.Parse(re.Response.Header.Get("Retry-After"), time.Now())
 }
 
-// clockOf returns the clock of the cache options, so signing times and
-// expiries follow a test's fake clock.
-func clockOf(o *oauthbearer.CacheOptions) oauthbearer.Clock {
+// nowOf returns the time source of the cache options (their Clock's Now,
+// else time.Now), so signing times and expiries follow a test's fake
+// clock. Only Now is needed here: the cache owns the timers.
+func nowOf(o *oauthbearer.CacheOptions) func() time.Time {
 	if o != nil && o.Clock != nil {
-		return o.Clock
+		return o.Clock.Now
 	}
-	return systemClock{}
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-func (systemClock) AfterFunc(d time.Duration, f func()) oauthbearer.Timer {
-	return time.AfterFunc(d, f)
-}
-
-// cacheOptions copies o (nil: defaults) and names the source.
-func cacheOptions(o *oauthbearer.CacheOptions, name string) *oauthbearer.CacheOptions {
-	var c oauthbearer.CacheOptions
-	if o != nil {
-		c = *o
-	}
-	if c.Name == "" {
-		c.Name = name
-	}
-	return &c
+	return time.Now
 }
 
 // httpClient applies the module's identity-provider HTTP policy to an AWS

@@ -30,7 +30,7 @@ func ExampleNewWebIdentity() {
 func ExampleNewWebIdentity_config() {
 	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
 		Audiences:        []string{"kafka.example.com"},
-		SigningAlgorithm: awsid.ES384,
+		SigningAlgorithm: "ES384",
 		Config: &sdkaws.Config{
 			Region:      "eu-west-1",
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),

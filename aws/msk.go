@@ -12,18 +12,30 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-msk-iam-sasl-signer-go/signer"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
 // Limits of an MSK IAM token's X-Amz-Expires.
 const (
-	MSKMinDuration     = time.Minute
-	MSKMaxDuration     = 15 * time.Minute
-	MSKDefaultDuration = 15 * time.Minute
+	mskMinDuration     = time.Minute
+	mskMaxDuration     = 15 * time.Minute
+	mskDefaultDuration = 15 * time.Minute
+)
+
+// The MSK IAM token's request, as AWS's signer libraries build it (the
+// values of aws-msk-iam-sasl-signer-go's signer package, kept here so that
+// its module, which brings an old aws-sdk-go-v2/internal/ini, is not a
+// dependency).
+const (
+	mskActionType      = "Action"
+	mskActionName      = "kafka-cluster:Connect"
+	mskSigningName     = "kafka-cluster"
+	mskUserAgentKey    = "User-Agent"
+	mskExpiresQueryKey = "X-Amz-Expires"
 )
 
 // mskUserAgent names this module in MSK's logs, in the
@@ -59,7 +71,7 @@ type mskIAM struct {
 	region   string
 	expires  time.Duration
 	creds    sdkaws.CredentialsProvider
-	clock    oauthbearer.Clock
+	now      func() time.Time
 	signer   *v4.Signer
 	hostname string
 }
@@ -80,10 +92,10 @@ func NewMSK(ctx context.Context, opts *MSKOptions) (*oauthbearer.Cache, error) {
 	}
 	d := o.Duration
 	if d == 0 {
-		d = MSKDefaultDuration
+		d = mskDefaultDuration
 	}
-	if d < MSKMinDuration || d > MSKMaxDuration || d%time.Second != 0 {
-		return nil, fmt.Errorf("aws: MSKOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, MSKMinDuration, MSKMaxDuration, MSKDefaultDuration)
+	if d < mskMinDuration || d > mskMaxDuration || d%time.Second != 0 {
+		return nil, fmt.Errorf("aws: MSKOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, mskMinDuration, mskMaxDuration, mskDefaultDuration)
 	}
 	cfg, err := loadConfig(ctx, o.Config, o.Region, "MSKOptions.Region")
 	if err != nil {
@@ -93,11 +105,11 @@ func NewMSK(ctx context.Context, opts *MSKOptions) (*oauthbearer.Cache, error) {
 		region:   cfg.Region,
 		expires:  d,
 		creds:    cfg.Credentials,
-		clock:    clockOf(o.Cache),
+		now:      nowOf(o.Cache),
 		signer:   v4.NewSigner(),
 		hostname: fmt.Sprintf("kafka.%s.amazonaws.com", cfg.Region),
 	}
-	return oauthbearer.NewCache(m, cacheOptions(o.Cache, "aws msk iam"))
+	return oauthbearer.NewCache(m, cacheopts.WithName(o.Cache, "aws msk iam"))
 }
 
 var emptyPayloadHash = func() string {
@@ -111,17 +123,17 @@ func (m *mskIAM) Token(ctx context.Context) (oauthbearer.Token, error) {
 	if err != nil {
 		return oauthbearer.Token{}, err
 	}
-	now := m.clock.Now().UTC().Truncate(time.Second)
+	now := m.now().UTC().Truncate(time.Second)
 	q := url.Values{
-		signer.ActionType:      {signer.ActionName},
-		signer.ExpiresQueryKey: {strconv.Itoa(int(m.expires / time.Second))},
+		mskActionType:      {mskActionName},
+		mskExpiresQueryKey: {strconv.Itoa(int(m.expires / time.Second))},
 	}
 	u := url.URL{Scheme: "https", Host: m.hostname, Path: "/", RawQuery: q.Encode()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return oauthbearer.Token{}, fmt.Errorf("aws: building the MSK IAM request for region %q failed: %w; check MSKOptions.Region", m.region, err)
 	}
-	signed, _, err := m.signer.PresignHTTP(ctx, creds, req, emptyPayloadHash, signer.SigningName, m.region, now)
+	signed, _, err := m.signer.PresignHTTP(ctx, creds, req, emptyPayloadHash, mskSigningName, m.region, now)
 	if err != nil {
 		// The signer's errors do not include the secret key; scrub them
 		// anyway, as every quoted SDK message is.
@@ -136,7 +148,7 @@ func (m *mskIAM) Token(ctx context.Context) (oauthbearer.Token, error) {
 	// Like the official signers, add the User-Agent after signing: MSK
 	// reads it for its logs and leaves it out of the signature.
 	sq := su.Query()
-	sq.Set(signer.UserAgentKey, mskUserAgent)
+	sq.Set(mskUserAgentKey, mskUserAgent)
 	su.RawQuery = sq.Encode()
 
 	exp := now.Add(m.expires)

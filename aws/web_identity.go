@@ -20,6 +20,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -27,18 +29,15 @@ import (
 
 // Signing algorithms STS can sign web identity tokens with.
 const (
-	// RS256 is RSASSA-PKCS1-v1_5 with SHA-256, the default: every Kafka
-	// broker and OIDC validator supports it.
-	RS256 = "RS256"
-	// ES384 is ECDSA with P-384 and SHA-384.
-	ES384 = "ES384"
+	rs256 = "RS256"
+	es384 = "ES384"
 )
 
 // Limits of GetWebIdentityToken's DurationSeconds.
 const (
-	MinDuration     = time.Minute
-	MaxDuration     = time.Hour
-	DefaultDuration = 5 * time.Minute
+	minDuration     = time.Minute
+	maxDuration     = time.Hour
+	defaultDuration = 5 * time.Minute
 )
 
 // WebIdentityOptions configures [NewWebIdentity]. Only Audiences is
@@ -52,8 +51,9 @@ type WebIdentityOptions struct {
 	// sts:IdentityTokenAudience condition. No environment fallback.
 	Audiences []string
 
-	// SigningAlgorithm is RS256 (default) or ES384. No environment
-	// fallback.
+	// SigningAlgorithm is "RS256" (default: RSASSA-PKCS1-v1_5 with
+	// SHA-256, which every Kafka broker and OIDC validator supports) or
+	// "ES384" (ECDSA with P-384 and SHA-384). No environment fallback.
 	SigningAlgorithm string
 
 	// Duration is the token lifetime to request, in whole seconds from
@@ -84,6 +84,12 @@ type WebIdentityOptions struct {
 	// https://sts.amazonaws.com is refused.
 	Endpoint string
 
+	// HTTPClient sends the STS requests, on a shallow copy that never
+	// follows redirects, with replies read through a 1 MiB limit.
+	// Default: Config's HTTPClient, else the SDK's default client without
+	// keep-alives.
+	HTTPClient *http.Client
+
 	// Config is the AWS SDK configuration: credentials, HTTP client,
 	// region. It is copied, not modified. Its HTTPClient (an *http.Client
 	// or the SDK's BuildableClient) is used on a copy that never follows
@@ -108,7 +114,7 @@ var (
 type webIdentity struct {
 	client    *sts.Client
 	creds     sdkaws.CredentialsProvider
-	clock     oauthbearer.Clock
+	now       func() time.Time
 	endpoint  string
 	audiences []string
 	alg       string
@@ -133,7 +139,7 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 	if opts != nil {
 		o = *opts
 	}
-	w := &webIdentity{clock: clockOf(o.Cache)}
+	w := &webIdentity{now: nowOf(o.Cache)}
 	if err := w.validate(&o); err != nil {
 		return nil, err
 	}
@@ -159,6 +165,9 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 		// token in X-Amz-Security-Token, which Go forwards to any host),
 		// and read replies through a size limit: the SDK's XML decoder
 		// buffers character data without a bound.
+		if o.HTTPClient != nil {
+			so.HTTPClient = o.HTTPClient
+		}
 		so.HTTPClient = bodylimit.Client(httpClient(so.HTTPClient), bodylimit.Default)
 		if o.Endpoint != "" {
 			so.BaseEndpoint = sdkaws.String(o.Endpoint)
@@ -182,7 +191,7 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 	} else {
 		w.endpoint = "https://sts." + cfg.Region + ".amazonaws.com"
 	}
-	return oauthbearer.NewCache(w, cacheOptions(o.Cache, "aws sts web identity"))
+	return oauthbearer.NewCache(w, cacheopts.WithName(o.Cache, "aws sts web identity"))
 }
 
 // endpointSetting names where the STS endpoint ep came from, as the user
@@ -217,19 +226,19 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 
 	switch o.SigningAlgorithm {
 	case "":
-		w.alg = RS256
-	case RS256, ES384:
+		w.alg = rs256
+	case rs256, es384:
 		w.alg = o.SigningAlgorithm
 	default:
-		return fmt.Errorf("aws: WebIdentityOptions.SigningAlgorithm is %q; use %q (default) or %q", o.SigningAlgorithm, RS256, ES384)
+		return fmt.Errorf("aws: WebIdentityOptions.SigningAlgorithm is %q; use %q (default) or %q", o.SigningAlgorithm, rs256, es384)
 	}
 
 	d := o.Duration
 	if d == 0 {
-		d = DefaultDuration
+		d = defaultDuration
 	}
-	if d < MinDuration || d > MaxDuration || d%time.Second != 0 {
-		return fmt.Errorf("aws: WebIdentityOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, MinDuration, MaxDuration, DefaultDuration)
+	if d < minDuration || d > maxDuration || d%time.Second != 0 {
+		return fmt.Errorf("aws: WebIdentityOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, minDuration, maxDuration, defaultDuration)
 	}
 	w.duration = int32(d / time.Second)
 
@@ -266,14 +275,14 @@ func (w *webIdentity) Token(ctx context.Context) (oauthbearer.Token, error) {
 		// STS refuses a token that outlives the session
 		// (SessionDurationEscalationException); keep a little room for
 		// clock skew between this machine and AWS.
-		left := creds.Expires.Sub(w.clock.Now()) - 30*time.Second
-		if left < MinDuration {
+		left := creds.Expires.Sub(w.now()) - 30*time.Second
+		if left < minDuration {
 			if cc, ok := w.creds.(*sdkaws.CredentialsCache); ok {
 				cc.Invalidate()
 			}
 			return oauthbearer.Token{}, oauthbearer.Transient(fmt.Errorf(
 				"aws: the AWS credentials expire at %s, too soon for a token of at least %s; the credential provider should renew them, so this is retried (check the provider if it persists)",
-				creds.Expires.UTC().Format(time.RFC3339), MinDuration), 0)
+				creds.Expires.UTC().Format(time.RFC3339), minDuration), 0)
 		}
 		duration = min(duration, int32(left/time.Second))
 	}
@@ -373,7 +382,7 @@ func (w *webIdentity) mapError(ctx context.Context, err error, sent ...string) e
 	}
 	var disabled *types.OutboundWebIdentityFederationDisabledException
 	if errors.As(err, &disabled) {
-		return fmt.Errorf("aws: outbound web identity federation is disabled for this AWS account (%w); enable it once per account with `aws iam enable-outbound-web-identity-federation` or in the IAM console (Account settings, Outbound identity federation); %s", err, see("aws-outbound-federation-disabled"))
+		return fmt.Errorf("aws: outbound web identity federation is disabled for this AWS account (%w); enable it once per account with `aws iam enable-outbound-web-identity-federation` or in the IAM console (Account settings, Outbound identity federation); %s", err, guide.See("aws-outbound-federation-disabled"))
 	}
 	var escalation *types.SessionDurationEscalationException
 	if errors.As(err, &escalation) {
@@ -402,14 +411,14 @@ func (w *webIdentity) mapError(ctx context.Context, err error, sent ...string) e
 		return oauthbearer.Transient(fmt.Errorf("aws: GetWebIdentityToken at %s was throttled or failed on the server side: %w", w.endpoint, err), retryAfterOf(err))
 	case code == "AccessDenied" || code == "AccessDeniedException":
 		return fmt.Errorf("aws: the IAM principal may not get web identity tokens for audiences %q (%w); allow the action sts:GetWebIdentityToken in its IAM policy with the condition \"ForAllValues:StringEquals\": {\"sts:IdentityTokenAudience\": <your audiences>}; if the policy also limits sts:DurationSeconds, it must allow %d; %s",
-			w.audiences, err, w.duration, see("aws-access-denied"))
+			w.audiences, err, w.duration, guide.See("aws-access-denied"))
 	case code == "ExpiredToken" || code == "ExpiredTokenException":
 		if cc, ok := w.creds.(*sdkaws.CredentialsCache); ok {
 			cc.Invalidate()
 		}
 		return oauthbearer.Transient(fmt.Errorf("aws: the AWS session credentials have expired (%w); retrying with renewed credentials", err), 0)
 	case code == "InvalidAction":
-		return fmt.Errorf("aws: STS at %s does not serve GetWebIdentityToken (%w); the global endpoint sts.amazonaws.com does not: use a regional endpoint (set WebIdentityOptions.Region, and Endpoint or AWS_ENDPOINT_URL_STS if set); %s", w.endpoint, err, see("aws-global-endpoint"))
+		return fmt.Errorf("aws: STS at %s does not serve GetWebIdentityToken (%w); the global endpoint sts.amazonaws.com does not: use a regional endpoint (set WebIdentityOptions.Region, and Endpoint or AWS_ENDPOINT_URL_STS if set); %s", w.endpoint, err, guide.See("aws-global-endpoint"))
 	case code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch" || code == "IncompleteSignature" ||
 		code == "MissingAuthenticationToken" || code == "UnrecognizedClientException":
 		return fmt.Errorf("aws: STS at %s rejected the request's AWS credentials or signature (%w); check the credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID, the workload's role), the region and this machine's clock", w.endpoint, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,8 +80,8 @@ func TestWebIdentityGetsVerifiableTokens(t *testing.T) {
 		want     int
 	}{
 		{alg: "", want: 300},
-		{alg: awsid.RS256, duration: time.Hour, want: 3600},
-		{alg: awsid.ES384, duration: time.Minute, want: 60},
+		{alg: "RS256", duration: time.Hour, want: 3600},
+		{alg: "ES384", duration: time.Minute, want: 60},
 	} {
 		t.Run(fmt.Sprintf("%q/%s", tc.alg, tc.duration), func(t *testing.T) {
 			t.Parallel()
@@ -436,3 +437,30 @@ func TestWebIdentityCredentialProviderFailure(t *testing.T) {
 	assert.False(t, oauthbearer.IsTransient(err))
 	assert.Zero(t, e.Requests())
 }
+
+// TestWebIdentityHTTPClientOption: WebIdentityOptions.HTTPClient carries
+// the STS request. Fails when the field is ignored (checked by deleting
+// its use): the SDK's client sent the request and the counter stayed 0.
+func TestWebIdentityHTTPClientOption(t *testing.T) {
+	t.Parallel()
+	e := newSTS(t, nil)
+	var sent atomic.Int32
+	next := e.Client().Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
+		o.Config.HTTPClient = nil
+		o.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			sent.Add(1)
+			return next.RoundTrip(r)
+		})}
+	})
+	_, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Positive(t, sent.Load())
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

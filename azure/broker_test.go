@@ -40,7 +40,7 @@ func azureSources() map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity
 			target := uniqueTarget(t)
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 				Target: target, RequireV2: true,
-				ClientOptions: azcore.ClientOptions{Transport: imds.Client(), Retry: fastRetry},
+				HTTPClient: imds.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry},
 			})
 			require.NoError(t, err)
 			closeCache(t, src)

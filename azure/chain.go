@@ -17,6 +17,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -28,10 +30,14 @@ type DefaultChainOptions struct {
 	// TenantID is used by the environment and workload identity steps.
 	// Default: $AZURE_TENANT_ID.
 	TenantID string
-	// ClientID is used by the environment and workload identity steps,
-	// and selects a user-assigned managed identity. Default:
-	// $AZURE_CLIENT_ID.
+	// ClientID is used by the environment and workload identity steps.
+	// Default: $AZURE_CLIENT_ID.
 	ClientID string
+	// ManagedIdentityID selects the managed identity step's identity, as
+	// [ManagedIdentityOptions.ID]. Default nil: the user-assigned identity
+	// with client ID ClientID ($AZURE_CLIENT_ID) when that is set, else
+	// the system-assigned identity, as DefaultAzureCredential does.
+	ManagedIdentityID azidentity.ManagedIDKind
 	// AuthorityHost is Microsoft Entra's https URL for the environment and
 	// workload identity steps. Default: $AZURE_AUTHORITY_HOST, else
 	// https://login.microsoftonline.com/.
@@ -46,15 +52,19 @@ type DefaultChainOptions struct {
 	RequireV2 bool
 	// Getenv reads the environment. Default os.Getenv.
 	Getenv func(string) string
-	// ClientOptions configures azidentity's HTTP pipelines (Transport,
-	// Retry, Cloud). Default: azidentity's defaults (IMDS's retry policy
-	// for the managed identity step).
+	// HTTPClient sends every step's requests (azidentity's transport) and
+	// the IMDS probe, on a shallow copy that never follows redirects, with
+	// every reply read through a 1 MiB limit. Default: a client with a 30s
+	// timeout that keeps no idle connections.
+	HTTPClient *http.Client
+	// ClientOptions tunes azidentity's pipelines other than their
+	// transport (Retry, Cloud ...); its Transport must be nil: set
+	// HTTPClient. Default: azidentity's defaults (IMDS's retry policy for
+	// the managed identity step).
 	ClientOptions azcore.ClientOptions
-	// Logger receives which step was chosen, warnings and, unless
-	// Cache.Logger is set, the cache's refresh records. Default: discard.
-	Logger *slog.Logger
-	// Cache tunes the refreshing cache. FetchTimeout defaults to 2m as for
-	// managed identity.
+	// Cache tunes the refreshing cache; its Logger receives which step
+	// was chosen and this source's warnings too. Default: its defaults,
+	// named "azure default chain".
 	Cache *oauthbearer.CacheOptions
 }
 
@@ -98,33 +108,39 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 	if host == "" {
 		host = cloud.AzurePublic.ActiveDirectoryAuthorityHost
 	}
-	log := loggerOr(o.Logger)
+	co, err := clientOptions("DefaultChainOptions", o.HTTPClient, o.ClientOptions)
+	if err != nil {
+		return nil, err
+	}
+	cacheOpts := cacheopts.WithName(o.Cache, "azure default chain")
+	log := loggerOr(cacheOpts.Logger)
 	base := &credSource{scope: scope, requireV2: o.RequireV2, log: log}
 	c := &chainSource{log: log}
 
-	c.add(envStep(base, o, tenant, client, host))
+	c.add(envStep(base, o, co, tenant, client, host))
 
 	wlSrc, werr := newWorkloadSource(&WorkloadIdentityOptions{
 		Target: o.Target, ClientID: client, TenantID: tenant, AuthorityHost: host,
 		DisableInstanceDiscovery: o.DisableInstanceDiscovery, RequireV2: o.RequireV2,
-		Getenv: o.Getenv, ClientOptions: o.ClientOptions, Logger: o.Logger,
-	})
+		Getenv: o.Getenv, HTTPClient: o.HTTPClient, ClientOptions: o.ClientOptions,
+	}, log)
 	c.add(chainStep{name: "workload identity", src: wlSrc, unavailable: werr})
 
 	miSrc, mierr := func() (*credSource, error) {
-		id, desc, err := managedIDKind(client, "", "")
+		id := o.ManagedIdentityID
+		if id == nil && client != "" {
+			id = azidentity.ClientID(client)
+		}
+		cred, err := newManagedIdentityCredential(id, co)
 		if err != nil {
 			return nil, err
 		}
-		cred, err := newManagedIdentityCredential(id, o.ClientOptions)
-		if err != nil {
-			return nil, err
-		}
-		s := base.derive(hintContext{source: "managed identity", scope: scope, identity: desc, clientID: client}, cred)
+		desc, idClient := describeID(id)
+		s := base.derive(hintContext{source: "managed identity", scope: scope, identity: desc, clientID: idClient}, cred)
 		s.bypassCacheOnInvalidate = true // MSAL's managed-identity cache is process-wide
 		return s, nil
 	}()
-	c.add(chainStep{name: "managed identity", src: miSrc, unavailable: mierr, probe: imdsProbe(o.ClientOptions.Transport, o.Getenv)})
+	c.add(chainStep{name: "managed identity", src: miSrc, unavailable: mierr, probe: imdsProbe(co.Transport, o.Getenv)})
 
 	if !o.DisableAzureCLI {
 		cli, cerr := azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
@@ -134,10 +150,10 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 		}
 		c.add(chainStep{name: "Azure CLI", src: s, unavailable: cerr})
 	}
-	return newCache(c, "default chain", o.Logger, o.Cache, miCacheDefaults)
+	return oauthbearer.NewCache(c, cacheOpts)
 }
 
-func envStep(base *credSource, o DefaultChainOptions, tenant, client, host string) chainStep {
+func envStep(base *credSource, o DefaultChainOptions, co azcore.ClientOptions, tenant, client, host string) chainStep {
 	st := chainStep{name: "environment"}
 	secret := o.Getenv("AZURE_CLIENT_SECRET")
 	certPath := o.Getenv("AZURE_CLIENT_CERTIFICATE_PATH")
@@ -149,9 +165,7 @@ func envStep(base *credSource, o DefaultChainOptions, tenant, client, host strin
 		st.unavailable = fmt.Errorf("a client secret or certificate is set but %s or %s is not", EnvTenantID, EnvClientID)
 		return st
 	}
-	co := o.ClientOptions
 	co.Cloud.ActiveDirectoryAuthorityHost = host
-	limitBodies(&co)
 	var cred azcore.TokenCredential
 	var err error
 	if secret != "" {
@@ -198,7 +212,7 @@ const certLimit = 1 << 20
 // the file and the setting, never the content.
 func certFileErr(path string, err error) error {
 	return fmt.Errorf("azure: environment: cannot read the client certificate file %q (AZURE_CLIENT_CERTIFICATE_PATH): %w; "+
-		"point it at a PEM or PKCS#12 file of at most 1 MiB; %s", path, pathErr(err), see("azure-certificate-file"))
+		"point it at a PEM or PKCS#12 file of at most 1 MiB; %s", path, pathErr(err), guide.See("azure-certificate-file"))
 }
 
 // checkCertFile fails on a certificate file that is missing, not a regular
@@ -221,9 +235,6 @@ func checkCertFile(path string) error {
 func imdsProbe(tr policy.Transporter, getenv func(string) string) func(context.Context) error {
 	if getenv("IDENTITY_ENDPOINT") != "" || getenv("MSI_ENDPOINT") != "" {
 		return nil
-	}
-	if tr == nil {
-		tr = &http.Client{}
 	}
 	return func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -258,7 +269,6 @@ type chainSource struct {
 
 	mu     sync.Mutex
 	chosen *chainStep
-	probed bool
 }
 
 // Invalidate passes a rejected token to the step that issued it, so a

@@ -16,13 +16,22 @@ import (
 )
 
 // noIMDS is a transport on a machine without IMDS.
-type noIMDS struct{ next policy.Transporter }
+type noIMDS struct{ next http.RoundTripper }
 
-func (n noIMDS) Do(r *http.Request) (*http.Response, error) {
+func (n noIMDS) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.URL.Hostname() == emu.IMDSAddress {
 		return nil, errors.New("dial tcp 169.254.169.254:80: connect: no route to host")
 	}
-	return n.next.Do(r)
+	return n.next.RoundTrip(r)
+}
+
+// withoutIMDS is c on a machine without IMDS.
+func withoutIMDS(c *http.Client) *http.Client {
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &http.Client{Transport: noIMDS{next}}
 }
 
 func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
@@ -30,8 +39,8 @@ func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
 	b := newWIBench(t, nil)
 	log, buf := newLogger()
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
-		Target: "api://kafka", Getenv: getenv(b.env()), DisableInstanceDiscovery: true, DisableAzureCLI: true, Logger: log,
-		ClientOptions: azcore.ClientOptions{Transport: noIMDS{b.entra.Client()}, Retry: policy.RetryOptions{MaxRetries: -1}},
+		Target: "api://kafka", Getenv: getenv(b.env()), DisableInstanceDiscovery: true, DisableAzureCLI: true, Cache: &oauthbearer.CacheOptions{Logger: log},
+		HTTPClient: withoutIMDS(b.entra.Client()), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
 	})
 	require.NoError(t, err)
 	closeCache(t, src)
@@ -52,7 +61,7 @@ func TestDefaultChainFallsBackToManagedIdentity(t *testing.T) {
 	m := emu.NewIMDS(t, nil)
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Target: uniqueTarget(t), Getenv: getenv(nil), DisableAzureCLI: true,
-		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry},
+		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry},
 	})
 	require.NoError(t, err)
 	closeCache(t, src)
@@ -76,7 +85,7 @@ func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
 	m := emu.NewIMDS(t, &emu.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []emu.ManagedIdentity{user}})
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Target: uniqueTarget(t), Getenv: getenv(map[string]string{azure.EnvClientID: user.ClientID}), DisableAzureCLI: true,
-		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry},
+		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry},
 	})
 	require.NoError(t, err)
 	closeCache(t, src)
@@ -89,7 +98,7 @@ func TestDefaultChainListsEveryStep(t *testing.T) {
 	t.Parallel()
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Target: "api://kafka", Getenv: getenv(nil), DisableAzureCLI: true,
-		ClientOptions: azcore.ClientOptions{Transport: noIMDS{http.DefaultClient}},
+		HTTPClient: withoutIMDS(http.DefaultClient),
 	})
 	require.NoError(t, err)
 	closeCache(t, src)
@@ -112,7 +121,7 @@ func TestDefaultChainStopsAtAConfiguredStepThatFails(t *testing.T) {
 	env["AZURE_CLIENT_SECRET"] = "very-secret-value"
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Target: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true, DisableAzureCLI: true,
-		ClientOptions: azcore.ClientOptions{Transport: b.entra.Client(), Retry: policy.RetryOptions{MaxRetries: -1}},
+		HTTPClient: b.entra.Client(), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
 	})
 	require.NoError(t, err)
 	closeCache(t, src)

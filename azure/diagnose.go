@@ -78,17 +78,17 @@ func (r Report) IsV1() bool {
 	return r.Version == "1.0" || strings.HasPrefix(r.Issuer, "https://sts.windows.net/")
 }
 
-// V1Fix is the remedy for v1 tokens.
-const V1Fix = `set "accessTokenAcceptedVersion": 2 in the manifest of the App Registration that represents the Kafka cluster ` +
+// v1Fix is the remedy for v1 tokens.
+const v1Fix = `set "accessTokenAcceptedVersion": 2 in the manifest of the App Registration that represents the Kafka cluster ` +
 	`(Microsoft Entra admin center > App registrations > <app> > Manifest; in the Microsoft Graph format the field is api.requestedAccessTokenVersion), ` +
-	`then request a new token (tokens already issued stay v1 until they expire); see ` + troubleshootingURL + "#entra-v1-token"
+	`then request a new token (tokens already issued stay v1 until they expire); see https://github.com/streamidentity/kafka-workload-identity/blob/main/docs/troubleshooting.md#entra-v1-token`
 
 // Problems lists what is likely to make a broker reject the token, each
 // with its fix. It is empty for a healthy v2 token.
 func (r Report) Problems() []string {
 	var p []string
 	if r.IsV1() {
-		p = append(p, "the token is an Entra v1 token (ver "+quoteOrNone(r.Version)+", iss "+quoteOrNone(r.Issuer)+"): "+V1Fix)
+		p = append(p, "the token is an Entra v1 token (ver "+quoteOrNone(r.Version)+", iss "+quoteOrNone(r.Issuer)+"): "+v1Fix)
 	}
 	switch {
 	case r.Expiry.IsZero():

@@ -7,7 +7,7 @@ import (
 )
 
 // A managed identity on an Azure VM or AKS node. To run it offline, give
-// ClientOptions.Transport the client of oauthbearertest.NewIMDS (see that
+// HTTPClient the client of oauthbearertest.NewIMDS (see that
 // package's ExampleNewIMDS).
 func ExampleNewManagedIdentity() {
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{

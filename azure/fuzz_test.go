@@ -92,7 +92,7 @@ type replyTransport struct {
 	body       []byte
 }
 
-func (rt *replyTransport) Do(req *http.Request) (*http.Response, error) {
+func (rt *replyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
 		_ = req.Body.Close()
@@ -115,7 +115,7 @@ func (rt *replyTransport) Do(req *http.Request) (*http.Response, error) {
 		Header: h, Body: io.NopCloser(bytes.NewReader(rt.body)), ContentLength: int64(len(rt.body)), Request: req}, nil
 }
 
-var _ policy.Transporter = (*replyTransport)(nil)
+var _ http.RoundTripper = (*replyTransport)(nil)
 
 // The federated service-account token: a secret that must never leak.
 var fuzzAssertion = fuzzJWT(`{"iss":"https://oidc.example/k8s","sub":"system:serviceaccount:kafka:producer","aud":"api://AzureADTokenExchange","exp":4102444800,"x":"fuzz-assertion-canary"}`)
@@ -195,12 +195,10 @@ func FuzzManagedIdentityReply(f *testing.F) {
 		}
 		var logs bytes.Buffer
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-			Target: uniqueTarget(t),
-			ClientOptions: azcore.ClientOptions{
-				Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body},
-				Retry:     policy.RetryOptions{MaxRetries: -1},
-			},
-			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Target:        uniqueTarget(t),
+			HTTPClient:    &http.Client{Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body}},
+			ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
+			Cache:         &oauthbearer.CacheOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
 		})
 		require.NoError(t, err)
 		defer src.Close()
@@ -231,11 +229,9 @@ func FuzzWorkloadIdentityReply(f *testing.F) {
 				azure.EnvFederatedTokenFile: file, azure.EnvAuthorityHost: "https://login.fuzz.invalid/",
 			}),
 			DisableInstanceDiscovery: true,
-			ClientOptions: azcore.ClientOptions{
-				Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body},
-				Retry:     policy.RetryOptions{MaxRetries: -1},
-			},
-			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			HTTPClient:               &http.Client{Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body}},
+			ClientOptions:            azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
+			Cache:                    &oauthbearer.CacheOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
 		})
 		require.NoError(t, err)
 		defer src.Close()

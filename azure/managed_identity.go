@@ -3,51 +3,49 @@ package azure
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-// ManagedIdentityOptions configures [NewManagedIdentity]. Set at most one
-// of ClientID, ResourceID and ObjectID; with none, the machine's
-// system-assigned identity is used.
+// ManagedIdentityOptions configures [NewManagedIdentity].
 type ManagedIdentityOptions struct {
 	// Target is the audience of the tokens: the Kafka App Registration's
 	// application ID (what the Java client's IMDS URL passes as resource),
 	// its api:// application ID URI, or a <resource>/.default scope.
 	// Required. No environment fallback.
 	Target string
-	// ClientID selects a user-assigned identity by client ID. Default:
-	// none (system-assigned). No environment fallback (the default chain
-	// reads AZURE_CLIENT_ID).
-	ClientID string
-	// ResourceID selects a user-assigned identity by ARM resource ID.
-	// Default: none. No environment fallback.
-	ResourceID string
-	// ObjectID selects a user-assigned identity by object (principal) ID.
-	// Default: none. No environment fallback.
-	ObjectID string
+	// ID selects a user-assigned identity: azidentity.ClientID("..."),
+	// azidentity.ResourceID("/subscriptions/...") or
+	// azidentity.ObjectID("..."). Default nil: the system-assigned
+	// identity. No environment fallback (the default chain reads
+	// AZURE_CLIENT_ID).
+	ID azidentity.ManagedIDKind
 	// RequireV2 makes a v1 token an error (matching [ErrV1Token], with the
 	// fix) instead of a logged warning. Default false.
 	RequireV2 bool
-	// ClientOptions configures azidentity's HTTP pipeline: Transport
-	// (tests route 169.254.169.254 to an emulator with it) and Retry.
-	// Zero Retry fields get IMDS's recommended policy: 6 retries from 2s
-	// up to 25s apart on 404, 410, 429 and 5xx, which rides out the ~70s
-	// of 410 IMDS answers while it upgrades. azidentity chooses the
-	// managed-identity endpoint from the process environment
-	// (IDENTITY_ENDPOINT, MSI_ENDPOINT, ...; default IMDS).
+	// HTTPClient sends the requests (azidentity's transport), on a
+	// shallow copy that never follows redirects, with every reply read
+	// through a 1 MiB limit. Default: a client with a 30s timeout that
+	// keeps no idle connections. azidentity chooses the managed-identity
+	// endpoint from the process environment (IDENTITY_ENDPOINT,
+	// MSI_ENDPOINT, ...; default IMDS).
+	HTTPClient *http.Client
+	// ClientOptions tunes azidentity's pipeline other than its transport
+	// (Retry, Cloud, PerCallPolicies ...); its Transport must be nil: set
+	// HTTPClient. Zero Retry fields get IMDS's recommended policy: 6
+	// retries from 2s up to 25s apart on 404, 410, 429 and 5xx. Each
+	// fetch is bounded by Cache.FetchTimeout (default 30s); a longer IMDS
+	// outage (its ~70s of 410 answers while it upgrades) is ridden out by
+	// the cache's early refresh and backoff, not by one fetch.
 	ClientOptions azcore.ClientOptions
-	// Logger receives warnings and, unless Cache.Logger is set, the
-	// cache's refresh records. Never the token. Default: discard.
-	Logger *slog.Logger
-	// Cache tunes the refreshing cache. Its FetchTimeout defaults to 2m
-	// here (not 30s) so that azidentity's IMDS retries can finish.
+	// Cache tunes the refreshing cache; its Logger receives this source's
+	// warnings too. Default: its defaults, named "azure managed identity".
 	Cache *oauthbearer.CacheOptions
 }
 
@@ -68,52 +66,46 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 	if err != nil {
 		return nil, err
 	}
-	id, desc, err := managedIDKind(o.ClientID, o.ResourceID, o.ObjectID)
+	co, err := clientOptions("ManagedIdentityOptions", o.HTTPClient, o.ClientOptions)
 	if err != nil {
 		return nil, err
 	}
-	cred, err := newManagedIdentityCredential(id, o.ClientOptions)
+	cred, err := newManagedIdentityCredential(o.ID, co)
 	if err != nil {
 		return nil, err
 	}
+	desc, clientID := describeID(o.ID)
+	cacheOpts := cacheopts.WithName(o.Cache, "azure managed identity")
 	src := &credSource{
-		hint:      hintContext{source: "managed identity", scope: scope, identity: desc, clientID: o.ClientID},
+		hint:      hintContext{source: "managed identity", scope: scope, identity: desc, clientID: clientID},
 		scope:     scope,
 		requireV2: o.RequireV2,
-		log:       loggerOr(o.Logger),
+		log:       loggerOr(cacheOpts.Logger),
 		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
 
 		bypassCacheOnInvalidate: true,
 	}
-	return newCache(src, "managed identity", o.Logger, o.Cache, miCacheDefaults)
+	return oauthbearer.NewCache(src, cacheOpts)
 }
 
-func miCacheDefaults(c *oauthbearer.CacheOptions) {
-	if c.FetchTimeout == 0 {
-		c.FetchTimeout = 2 * time.Minute
+// describeID names a managed identity for messages, and returns its
+// client ID when it is selected by one.
+func describeID(id azidentity.ManagedIDKind) (desc, clientID string) {
+	switch id := id.(type) {
+	case nil:
+		return "system-assigned identity", ""
+	case azidentity.ClientID:
+		return fmt.Sprintf("user-assigned identity with client ID %q", string(id)), string(id)
+	case azidentity.ResourceID:
+		return fmt.Sprintf("user-assigned identity with resource ID %q", string(id)), ""
+	case azidentity.ObjectID:
+		return fmt.Sprintf("user-assigned identity with object ID %q", string(id)), ""
 	}
+	return fmt.Sprintf("user-assigned identity %s", id), ""
 }
 
-func managedIDKind(clientID, resourceID, objectID string) (azidentity.ManagedIDKind, string, error) {
-	var id azidentity.ManagedIDKind
-	desc := "system-assigned identity"
-	n := 0
-	if clientID != "" {
-		id, desc, n = azidentity.ClientID(clientID), fmt.Sprintf("user-assigned identity with client ID %q", clientID), n+1
-	}
-	if resourceID != "" {
-		id, desc, n = azidentity.ResourceID(resourceID), fmt.Sprintf("user-assigned identity with resource ID %q", resourceID), n+1
-	}
-	if objectID != "" {
-		id, desc, n = azidentity.ObjectID(objectID), fmt.Sprintf("user-assigned identity with object ID %q", objectID), n+1
-	}
-	if n > 1 {
-		return nil, "", fmt.Errorf("azure: ManagedIdentityOptions sets %d of ClientID (%q), ResourceID (%q) and ObjectID (%q); set exactly one to select a user-assigned identity, or none for the system-assigned identity",
-			n, clientID, resourceID, objectID)
-	}
-	return id, desc, nil
-}
-
+// newManagedIdentityCredential makes azidentity's credential with IMDS's
+// retry policy; co has the module's transport already (clientOptions).
 func newManagedIdentityCredential(id azidentity.ManagedIDKind, co azcore.ClientOptions) (*azidentity.ManagedIdentityCredential, error) {
 	r := &co.Retry
 	if r.MaxRetries == 0 {
@@ -130,7 +122,6 @@ func newManagedIdentityCredential(id azidentity.ManagedIDKind, co azcore.ClientO
 			http.StatusInternalServerError, http.StatusNotImplemented, http.StatusBadGateway,
 			http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 	}
-	limitBodies(&co)
 	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: id, ClientOptions: co})
 	if err != nil {
 		return nil, fmt.Errorf("azure: managed identity: %w; check the managed-identity environment variables (IDENTITY_ENDPOINT, MSI_ENDPOINT)", err)

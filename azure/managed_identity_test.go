@@ -15,6 +15,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -94,16 +95,16 @@ func TestManagedIdentitySelectors(t *testing.T) {
 		want emu.ManagedIdentity
 	}{
 		"system assigned": {want: m.SystemAssigned()},
-		"by client ID":    {opts: azure.ManagedIdentityOptions{ClientID: user.ClientID}, want: user},
-		"by resource ID":  {opts: azure.ManagedIdentityOptions{ResourceID: user.ResourceID}, want: user},
-		"by object ID":    {opts: azure.ManagedIdentityOptions{ObjectID: user.ObjectID}, want: user},
+		"by client ID":    {opts: azure.ManagedIdentityOptions{ID: azidentity.ClientID(user.ClientID)}, want: user},
+		"by resource ID":  {opts: azure.ManagedIdentityOptions{ID: azidentity.ResourceID(user.ResourceID)}, want: user},
+		"by object ID":    {opts: azure.ManagedIdentityOptions{ID: azidentity.ObjectID(user.ObjectID)}, want: user},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			o := tc.opts
 			o.Target = uniqueTarget(t)
-			o.ClientOptions = azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}
+			o.HTTPClient, o.ClientOptions = m.Client(), azcore.ClientOptions{Retry: fastRetry}
 			src, err := azure.NewManagedIdentity(&o)
 			require.NoError(t, err)
 			closeCache(t, src)
@@ -122,8 +123,8 @@ func TestManagedIdentitySelectors(t *testing.T) {
 func TestManagedIdentityUnknownIdentityIsPermanent(t *testing.T) {
 	t.Parallel()
 	m := emu.NewIMDS(t, nil)
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), ClientID: "0000aaaa-0000-4000-8000-000000000000",
-		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), ID: azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000"),
+		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 	require.NoError(t, err)
 	closeCache(t, src)
 	_, err = src.Token(ctx(t))
@@ -143,10 +144,9 @@ func TestManagedIdentityOptionErrors(t *testing.T) {
 		opts *azure.ManagedIdentityOptions
 		want []string
 	}{
-		"nil options":    {nil, []string{"Target", "empty"}},
-		"bad target":     {&azure.ManagedIdentityOptions{Target: "kafka"}, []string{`Target "kafka"`, "api://"}},
-		"two selectors":  {&azure.ManagedIdentityOptions{Target: "api://k", ClientID: "c", ObjectID: "o"}, []string{"ClientID (\"c\")", "ObjectID (\"o\")", "exactly one"}},
-		"three selector": {&azure.ManagedIdentityOptions{Target: "api://k", ClientID: "c", ObjectID: "o", ResourceID: "r"}, []string{"sets 3"}},
+		"nil options":   {nil, []string{"Target", "empty"}},
+		"bad target":    {&azure.ManagedIdentityOptions{Target: "kafka"}, []string{`Target "kafka"`, "api://"}},
+		"transport set": {&azure.ManagedIdentityOptions{Target: "api://k", ClientOptions: azcore.ClientOptions{Transport: http.DefaultClient}}, []string{"ClientOptions.Transport", "HTTPClient"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -168,7 +168,7 @@ func TestManagedIdentityRidesOutIMDSUpgrade(t *testing.T) {
 	// millisecond delays) ride it out inside one fetch.
 	m.FailNext(5, emu.Fault{Status: http.StatusGone})
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 	require.NoError(t, err)
 	closeCache(t, src)
 	tok, err := src.Token(ctx(t))
@@ -182,8 +182,8 @@ func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
 	m := emu.NewIMDS(t, nil)
 	m.FailNext(3, emu.Fault{Status: http.StatusGone})
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}},
-		Cache:         &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
+		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}},
+		Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
 	require.NoError(t, err)
 	closeCache(t, src)
 	_, err = src.Token(ctx(t))
@@ -205,7 +205,7 @@ func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
 	// Retry-After above MaxRetryDelay makes azidentity give up at once and
 	// leave the wait to the cache.
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 	require.NoError(t, err)
 	closeCache(t, src)
 	_, err = src.Token(ctx(t))
@@ -225,8 +225,8 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 	t.Run("required v2 fails with the fix", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), RequireV2: true, Logger: log,
-			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), RequireV2: true, Cache: &oauthbearer.CacheOptions{Logger: log},
+			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 		require.NoError(t, err)
 		closeCache(t, src)
 		_, err = src.Token(ctx(t))
@@ -241,8 +241,8 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 	t.Run("otherwise a warning", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), Logger: log,
-			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
+			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 		require.NoError(t, err)
 		closeCache(t, src)
 		tok, err := src.Token(ctx(t))
@@ -259,8 +259,8 @@ func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 	m := emu.NewIMDS(t, nil)
 	m.FailNext(1, emu.Fault{Latency: 50 * time.Millisecond})
 	log, buf := newLogger()
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), Logger: log,
-		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
+		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 	require.NoError(t, err)
 	closeCache(t, src)
 	var wg sync.WaitGroup
@@ -284,7 +284,7 @@ func TestManagedIdentityInvalidateFetchesAFreshToken(t *testing.T) {
 	t.Parallel()
 	m := emu.NewIMDS(t, nil)
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-		ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 	require.NoError(t, err)
 	closeCache(t, src)
 

@@ -73,8 +73,8 @@ func TestWorkloadIdentityRefusesRedirects(t *testing.T) {
 				client := b.Client()
 				src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: redirectClient, TenantID: redirectTenant,
 					TokenFilePath: file, AuthorityHost: base + "/", DisableInstanceDiscovery: true, Getenv: func(string) string { return "" },
-					ClientOptions: azcore.ClientOptions{Transport: client, Retry: policy.RetryOptions{MaxRetries: -1}},
-					Cache:         &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
+					HTTPClient: client, ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
+					Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
 				require.NoError(t, err)
 				t.Cleanup(func() { _ = src.Close() })
 				tok, err := src.Token(ctx(t))
@@ -104,8 +104,8 @@ func TestManagedIdentityRefusesRedirects(t *testing.T) {
 				b.Route("169.254.169.254:80", imds)
 				client := b.Client()
 				src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-					ClientOptions: azcore.ClientOptions{Transport: client, Retry: fastRetry},
-					Cache:         &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
+					HTTPClient: client, ClientOptions: azcore.ClientOptions{Retry: fastRetry},
+					Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
 				require.NoError(t, err)
 				t.Cleanup(func() { _ = src.Close() })
 				tok, err := src.Token(ctx(t))

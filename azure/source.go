@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -29,11 +30,9 @@ type CredentialOptions struct {
 	// token's [Report] and the fix) instead of a logged warning. Default
 	// false. No environment fallback.
 	RequireV2 bool
-	// Logger receives warnings (such as a v1 token) and, unless
-	// Cache.Logger is set, the cache's refresh records. Never the token.
-	// Default: discard.
-	Logger *slog.Logger
-	// Cache tunes the refreshing cache. Default: nil (its defaults).
+	// Cache tunes the refreshing cache; its Logger receives this source's
+	// warnings (such as a v1 token) too. Default: its defaults, named
+	// "azure " + Name.
 	Cache *oauthbearer.CacheOptions
 }
 
@@ -55,14 +54,15 @@ func NewFromCredential(cred azcore.TokenCredential, target string, opts *Credent
 	if o.Name == "" {
 		o.Name = "credential"
 	}
+	cacheOpts := cacheopts.WithName(o.Cache, "azure "+o.Name)
 	src := &credSource{
 		hint:      hintContext{source: o.Name, scope: scope},
 		scope:     scope,
 		requireV2: o.RequireV2,
-		log:       loggerOr(o.Logger),
+		log:       loggerOr(cacheOpts.Logger),
 		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
 	}
-	return newCache(src, o.Name, o.Logger, o.Cache, nil)
+	return oauthbearer.NewCache(src, cacheOpts)
 }
 
 // credSource is a raw (uncached) token source over an azidentity
@@ -157,9 +157,9 @@ func (s *credSource) token(at azcore.AccessToken) (oauthbearer.Token, error) {
 	tok.Principal = rep.principal()
 	if rep.IsV1() {
 		if s.requireV2 {
-			return oauthbearer.Token{}, fmt.Errorf("%w for %s (%s): %s; to fix it, %s", ErrV1Token, s.hint.source, s.scope, rep, V1Fix)
+			return oauthbearer.Token{}, fmt.Errorf("%w for %s (%s): %s; to fix it, %s", ErrV1Token, s.hint.source, s.scope, rep, v1Fix)
 		}
-		s.log.Warn("azure: Microsoft Entra issued a v1 access token; Confluent Cloud and most OIDC validators reject it (JWT_PROCESSING_FAILED); to fix it, "+V1Fix,
+		s.log.Warn("azure: Microsoft Entra issued a v1 access token; Confluent Cloud and most OIDC validators reject it (JWT_PROCESSING_FAILED); to fix it, "+v1Fix,
 			"source", s.hint.source, "scope", s.scope, "report", rep.String())
 	}
 	return tok, nil
@@ -172,43 +172,26 @@ func loggerOr(l *slog.Logger) *slog.Logger {
 	return l
 }
 
-// newCache wraps src in the module's cache, naming it and defaulting its
-// logger and (for sources that retry inside a fetch) its fetch timeout.
-func newCache(src oauthbearer.TokenSource, name string, log *slog.Logger, co *oauthbearer.CacheOptions, tune func(*oauthbearer.CacheOptions)) (*oauthbearer.Cache, error) {
-	var c oauthbearer.CacheOptions
-	if co != nil {
-		c = *co
-	}
-	if c.Name == "" {
-		c.Name = "azure " + name
-	}
-	if c.Logger == nil {
-		c.Logger = log
-	}
-	if tune != nil {
-		tune(&c)
-	}
-	return oauthbearer.NewCache(src, &c)
-}
-
-// limitBodies applies the module's identity-provider HTTP policy to the
-// transport azidentity uses: every reply is read through a size limit
+// clientOptions returns co with the module's identity-provider HTTP
+// policy as azidentity's transport, built on c (nil: the default client).
+// A Transport in co is refused: HTTP is configured one way, HTTPClient.
+// The policy: every reply is read through a size limit
 // (wrapping the transport itself, because azcore's body-download policy
 // and MSAL read replies with io.ReadAll before any other policy sees
 // them), and redirects are never followed, because a token request
 // carries a credential (the federated token as client_assertion, a client
 // secret, App Service's identity header) that must not reach the
 // Location. A caller's *http.Client gets the redirect policy on a shallow
-// copy; another policy.Transporter must not follow redirects itself.
-func limitBodies(co *azcore.ClientOptions) {
-	next := co.Transport
-	switch c := next.(type) {
-	case nil:
-		next = idphttp.Client(defaultHTTPClient(), "azure")
-	case *http.Client:
-		next = idphttp.Client(c, "azure")
+// copy.
+func clientOptions(options string, c *http.Client, co azcore.ClientOptions) (azcore.ClientOptions, error) {
+	if co.Transport != nil {
+		return co, fmt.Errorf("azure: %s.ClientOptions.Transport is set; set %s.HTTPClient instead (the module applies its redirect and size policy to it)", options, options)
 	}
-	co.Transport = limitedTransport{next: next}
+	if c == nil {
+		c = defaultHTTPClient()
+	}
+	co.Transport = limitedTransport{next: idphttp.Client(c, "azure")}
+	return co, nil
 }
 
 type limitedTransport struct{ next policy.Transporter }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -59,13 +62,17 @@ type WorkloadIdentityOptions struct {
 	RequireV2 bool
 	// Getenv reads the environment. Default os.Getenv; tests inject a map.
 	Getenv func(string) string
-	// ClientOptions configures azidentity's HTTP pipeline (Transport,
-	// Retry, Cloud). Default: azidentity's defaults.
+	// HTTPClient sends the requests to Entra (azidentity's transport), on
+	// a shallow copy that never follows redirects, with every reply read
+	// through a 1 MiB limit. Default: a client with a 30s timeout that
+	// keeps no idle connections.
+	HTTPClient *http.Client
+	// ClientOptions tunes azidentity's pipeline other than its transport
+	// (Retry, Cloud ...); its Transport must be nil: set HTTPClient.
+	// Default: azidentity's defaults.
 	ClientOptions azcore.ClientOptions
-	// Logger receives warnings and, unless Cache.Logger is set, the
-	// cache's refresh records. Never the token. Default: discard.
-	Logger *slog.Logger
-	// Cache tunes the refreshing cache. Default: nil (its defaults).
+	// Cache tunes the refreshing cache; its Logger receives this source's
+	// warnings too. Default: its defaults, named "azure workload identity".
 	Cache *oauthbearer.CacheOptions
 }
 
@@ -79,22 +86,20 @@ type WorkloadIdentityOptions struct {
 // fetch asks Entra for a new token instead of MSAL's cached one, so a
 // refresh after a broker rejected a token really gets a new one.
 func NewWorkloadIdentity(opts *WorkloadIdentityOptions) (*oauthbearer.Cache, error) {
-	src, err := newWorkloadSource(opts)
+	var o WorkloadIdentityOptions
+	if opts != nil {
+		o = *opts
+	}
+	cacheOpts := cacheopts.WithName(o.Cache, "azure workload identity")
+	src, err := newWorkloadSource(&o, loggerOr(cacheOpts.Logger))
 	if err != nil {
 		return nil, err
 	}
-	var o WorkloadIdentityOptions
-	if opts != nil {
-		o = *opts
-	}
-	return newCache(src, "workload identity", o.Logger, o.Cache, nil)
+	return oauthbearer.NewCache(src, cacheOpts)
 }
 
-func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
-	var o WorkloadIdentityOptions
-	if opts != nil {
-		o = *opts
-	}
+func newWorkloadSource(opts *WorkloadIdentityOptions, log *slog.Logger) (*credSource, error) {
+	o := *opts
 	getenv := o.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -109,7 +114,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		}
 		if *v == "" {
 			return fmt.Errorf("azure: workload identity: %s is not set and WorkloadIdentityOptions.%s is empty; "+
-				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id, or set %s; %s", env, field, field, see("azure-workload-identity-settings"))
+				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id, or set %s; %s", env, field, field, guide.See("azure-workload-identity-settings"))
 		}
 		return nil
 	}
@@ -123,7 +128,10 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 	if err := checkTokenFile(o.TokenFilePath); err != nil {
 		return nil, err
 	}
-	co := o.ClientOptions
+	co, err := clientOptions("WorkloadIdentityOptions", o.HTTPClient, o.ClientOptions)
+	if err != nil {
+		return nil, err
+	}
 	host := o.AuthorityHost
 	if host == "" {
 		host = getenv(EnvAuthorityHost)
@@ -138,7 +146,6 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		return nil, fmt.Errorf("azure: workload identity: authority host %q (AuthorityHost / %s) is not an https URL; use https://login.microsoftonline.com/ or your cloud's Entra host", srvtext.URL(host), EnvAuthorityHost)
 	}
 	co.Cloud.ActiveDirectoryAuthorityHost = host
-	limitBodies(&co)
 	caOpts := &azidentity.ClientAssertionCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery}
 	tenant, client, file := o.TenantID, o.ClientID, o.TokenFilePath
 	// Fail now on what azidentity rejects at construction (tenant ID
@@ -150,7 +157,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions) (*credSource, error) {
 		hint:      hintContext{source: "workload identity", scope: scope, clientID: client, tenantID: tenant, file: file},
 		scope:     scope,
 		requireV2: o.RequireV2,
-		log:       loggerOr(o.Logger),
+		log:       log,
 		cred: func(ctx context.Context) (azcore.TokenCredential, error) {
 			assertion, err := readAssertion(ctx, file)
 			if err != nil {
@@ -185,7 +192,7 @@ func tokenFileErr(path string, err error) error {
 		fix = "point it at the projected service-account token, a JWT of a few kilobytes"
 	}
 	return fmt.Errorf("azure: workload identity: cannot read the federated token file %q (TokenFilePath / %s): %w; %s; %s",
-		path, EnvFederatedTokenFile, pathErr(err), fix, see("azure-federated-token-file"))
+		path, EnvFederatedTokenFile, pathErr(err), fix, guide.See("azure-federated-token-file"))
 }
 
 // checkTokenFile fails on a federated token file that is missing or not
@@ -220,5 +227,5 @@ func readAssertion(ctx context.Context, path string) (string, error) {
 
 func emptyTokenFileErr(path string) error {
 	return fmt.Errorf("azure: workload identity: the federated token file %q (TokenFilePath / %s) is empty; "+
-		"check the pod's projected service-account token volume; %s", path, EnvFederatedTokenFile, see("azure-federated-token-file"))
+		"check the pod's projected service-account token volume; %s", path, EnvFederatedTokenFile, guide.See("azure-federated-token-file"))
 }

@@ -67,7 +67,7 @@ func getenv(m map[string]string) func(string) string { return func(k string) str
 func (b *wiBench) options(env map[string]string) *azure.WorkloadIdentityOptions {
 	return &azure.WorkloadIdentityOptions{
 		Target: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true,
-		ClientOptions: azcore.ClientOptions{Transport: b.entra.Client(), Retry: policy.RetryOptions{MaxRetries: -1}},
+		HTTPClient: b.entra.Client(), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
 	}
 }
 
@@ -78,7 +78,7 @@ func TestWorkloadIdentityFromEnvironment(t *testing.T) {
 	b := newWIBench(t, nil)
 	log, buf := newLogger()
 	o := b.options(b.env())
-	o.Logger = log
+	o.Cache = &oauthbearer.CacheOptions{Logger: log}
 	src, err := azure.NewWorkloadIdentity(o)
 	require.NoError(t, err)
 	closeCache(t, src)

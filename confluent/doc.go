@@ -6,17 +6,12 @@
 //     identityPoolId SASL extensions, validated;
 //   - [NewSTS]: Confluent Cloud's STS token exchange, turning an external
 //     identity provider's JWT into a Confluent token for the
-//     control-plane REST APIs;
-//   - [NewClientCredentials]: the OAuth 2.0 client credentials grant
-//     (client secret or private_key_jwt) that Kafka's own
-//     OAuthBearerLoginCallbackHandler performs;
-//   - [ParseClientProperties]: migration from a Java client.properties
-//     file (confluent-oauth-extensions or Kafka's handler) to a described
-//     token source, built with [ClientConfig.Build], which contacts only
-//     token endpoints on an allow-list ([Builders.AllowedURLs] or the
-//     environment variable [AllowedURLsEnv], as Kafka's system property).
+//     control-plane REST APIs.
 //
-// Every source is wrapped in an [oauthbearer.Cache]. Errors start with
+// Generic OAuth 2.0 client credentials are in the oauthclient package,
+// and a Java client.properties file is read by the clientprops package.
+//
+// The STS source is wrapped in an [oauthbearer.Cache]. Errors start with
 // "confluent:", name the setting, end with the fix and never contain a
 // token or secret.
 //

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp/redirecttest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // redirectSources builds each confluent source against endpoint with
@@ -32,9 +34,9 @@ func redirectSources(t *testing.T) map[string]func(endpoint string, client *http
 		return &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, FetchTimeout: 5 * time.Second}
 	}
 	basic := func(id, s string) string { return base64.StdEncoding.EncodeToString([]byte(id + ":" + s)) }
-	cc := func(o ClientCredentialsOptions, endpoint string, client *http.Client) *oauthbearer.Cache {
+	cc := func(o oauthclient.ClientCredentialsOptions, endpoint string, client *http.Client) *oauthbearer.Cache {
 		o.TokenURL, o.HTTPClient, o.Cache = endpoint, client, cache()
-		src, err := NewClientCredentials(&o)
+		src, err := oauthclient.NewClientCredentials(&o)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return src
@@ -49,15 +51,15 @@ func redirectSources(t *testing.T) map[string]func(endpoint string, client *http
 			return src, []string{subject}
 		},
 		"client_secret_basic": func(endpoint string, client *http.Client) (*oauthbearer.Cache, []string) {
-			return cc(ClientCredentialsOptions{ClientID: "client-1", ClientSecret: secret}, endpoint, client), []string{secret, basic("client-1", secret)}
+			return cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: secret}, endpoint, client), []string{secret, basic("client-1", secret)}
 		},
 		"client_secret_basic raw": func(endpoint string, client *http.Client) (*oauthbearer.Cache, []string) {
-			return cc(ClientCredentialsOptions{ClientID: "client-1", ClientSecret: secret, RawBasicAuth: true}, endpoint, client), []string{secret, basic("client-1", secret)}
+			return cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: secret, RawBasicAuth: true}, endpoint, client), []string{secret, basic("client-1", secret)}
 		},
 		"private_key_jwt": func(endpoint string, client *http.Client) (*oauthbearer.Cache, []string) {
 			// The assertion is made per request; what must not leave is the
 			// request itself, which the trap would record.
-			return cc(ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}, endpoint, client), []string{key.D.String()}
+			return cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}, endpoint, client), []string{scalarHex(t, key)}
 		},
 	}
 }
@@ -154,11 +156,19 @@ func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
-	c, err := NewClientCredentials(&ClientCredentialsOptions{TokenURL: cc.TokenURL(), ClientID: "client-1", ClientSecret: "leak-test-secret"})
+	c, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: cc.TokenURL(), ClientID: "client-1", ClientSecret: "leak-test-secret"})
 	require.NoError(t, err)
 	_, err = c.Token(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 
 	goleak.VerifyNone(t, before)
+}
+
+// scalarHex is the private key's scalar in hex (PrivateKey.Bytes, not the
+// deprecated D): a form of the key that must never appear anywhere.
+func scalarHex(t testing.TB, key *ecdsa.PrivateKey) string {
+	b, err := key.Bytes()
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
 }

@@ -2,15 +2,20 @@ package confluent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // DefaultSTSEndpoint is Confluent Cloud's token-exchange endpoint.
@@ -66,7 +71,7 @@ type stsSource struct {
 //
 // Throttling (429) and server errors (5xx) are transient and retried by
 // the cache, honouring Retry-After; other refusals are permanent
-// [*OAuthError]s. When the STS refuses the subject token, the subject
+// [*oauthclient.Error]s (wrapped; match with errors.As). When the STS refuses the subject token, the subject
 // source is told to drop it ([oauthbearer.Invalidate]) so the next
 // attempt uses a fresh one.
 func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cache, error) {
@@ -86,21 +91,15 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if o.Endpoint == "" {
 		o.Endpoint = DefaultSTSEndpoint
 	}
-	if err := checkEndpoint("STSOptions.Endpoint", o.Endpoint); err != nil {
+	if err := idphttp.CheckEndpoint("confluent", "STSOptions.Endpoint", o.Endpoint); err != nil {
 		return nil, err
 	}
 	if o.ExpiresIn < 0 || o.ExpiresIn%time.Second != 0 {
 		return nil, fmt.Errorf("confluent: STSOptions.ExpiresIn is %s; use whole seconds, or 0 for the STS default", o.ExpiresIn)
 	}
-	o.HTTPClient = httpClient(o.HTTPClient)
-	var co oauthbearer.CacheOptions
-	if o.Cache != nil {
-		co = *o.Cache
-	}
-	if co.Name == "" {
-		co.Name = "confluent sts"
-	}
-	return oauthbearer.NewCache(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.ExpiresIn, client: o.HTTPClient}, &co)
+	o.HTTPClient = idphttp.Client(o.HTTPClient, "confluent")
+	return oauthbearer.NewCache(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.ExpiresIn, client: o.HTTPClient},
+		cacheopts.WithName(o.Cache, "confluent sts"))
 }
 
 // Token performs one exchange.
@@ -120,16 +119,17 @@ func (s *stsSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 		form.Set("expires_in", strconv.Itoa(int(s.expiresIn/time.Second)))
 	}
 	start := time.Now()
-	tr, err := postForm(ctx, s.client, s.endpoint, form, nil)
-	if err != nil {
-		if oe, ok := err.(*OAuthError); ok && (oe.Code == "invalid_grant" || oe.StatusCode == http.StatusUnauthorized) {
+	tr, err := oauthpost.PostForm(ctx, s.client, "confluent", s.endpoint, form, nil)
+	if r, ok := errors.AsType[*oauthpost.Refusal](err); ok {
+		oe := &oauthclient.Error{Endpoint: r.Endpoint, StatusCode: r.StatusCode, Code: r.Code, Description: r.Description}
+		if oe.Code == "invalid_grant" || oe.StatusCode == http.StatusUnauthorized {
 			oauthbearer.Invalidate(s.subject, subj)
+			return oauthbearer.Token{}, fmt.Errorf("confluent: the STS refused the subject token; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired; %s: %w", guide.See("confluent-invalid-grant"), oe)
 		}
+		return oauthbearer.Token{}, fmt.Errorf("confluent: the STS exchange for %s was refused: %w", s.pool, oe)
+	}
+	if err != nil {
 		return oauthbearer.Token{}, err
 	}
-	return tr.token(start, redactURL(s.endpoint))
+	return tr.Token("confluent", start, oauthpost.RedactURL(s.endpoint))
 }
-
-// checkEndpoint requires https, or http to a loopback host, so that
-// subject tokens and secrets never cross a network in clear text.
-func checkEndpoint(field, raw string) error { return idphttp.CheckEndpoint("confluent", field, raw) }

@@ -14,6 +14,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // subjectSource mints subject tokens from iss and counts invalidations.
@@ -116,7 +117,7 @@ func TestSTSErrors(t *testing.T) {
 				assert.Equal(t, tc.retryAfter, te.RetryAfter)
 			}
 			if tc.status != 0 {
-				var oe *OAuthError
+				var oe *oauthclient.Error
 				require.True(t, errors.As(err, &oe), "%T %v", err, err)
 				assert.Equal(t, tc.status, oe.StatusCode)
 				assert.Equal(t, tc.code, oe.Code)

@@ -92,7 +92,7 @@ func jwtKid(tok string) string {
 // adapter.
 func franzClient(t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	return newClient(t, b, franzsasl.Mechanism(src, &franzsasl.Options{Timeout: 10 * time.Second}), opts...)
+	return newClient(t, b, must(franzsasl.Mechanism(src, &franzsasl.Options{FetchTimeout: 10 * time.Second})), opts...)
 }
 
 // saramaConfig is a sarama configuration authenticating through this
@@ -162,7 +162,7 @@ func franzProduceConsume(ctx context.Context, t *testing.T, b *kafkatest.Broker,
 func saramaProduceConsume(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int) {
 	t.Helper()
 	createTopicAdmin(ctx, t, b, topic, 1)
-	p := saramasasl.NewTokenProvider(src, &saramasasl.Options{Timeout: 10 * time.Second})
+	p := must(saramasasl.NewTokenProvider(src, &saramasasl.Options{FetchTimeout: 10 * time.Second}))
 	prod, err := sarama.NewSyncProducer([]string{b.Addr}, saramaConfig(p))
 	require.NoError(t, p.Explain(err))
 	defer func() { require.NoError(t, prod.Close()) }()

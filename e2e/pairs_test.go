@@ -130,9 +130,9 @@ func (p *pair) finish(t *testing.T, drain time.Duration) result {
 func startFranzPair(t *testing.T, b *kafkatest.Broker, prodSrc, consSrc oauthbearer.TokenSource, topic string, every time.Duration) *pair {
 	t.Helper()
 	p := newPair("franz-go " + topic)
-	prod, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.SASL(franzsasl.Mechanism(prodSrc, nil)), kgo.DefaultProduceTopic(topic))
+	prod, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.SASL(must(franzsasl.Mechanism(prodSrc, nil))), kgo.DefaultProduceTopic(topic))
 	require.NoError(t, err)
-	cons, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.SASL(franzsasl.Mechanism(consSrc, nil)),
+	cons, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.SASL(must(franzsasl.Mechanism(consSrc, nil))),
 		kgo.ConsumeTopics(topic), kgo.ConsumerGroup(topic+"-group"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(500*time.Millisecond))
 	require.NoError(t, err)
@@ -202,7 +202,7 @@ func startFranzPair(t *testing.T, b *kafkatest.Broker, prodSrc, consSrc oauthbea
 func startSaramaPair(t *testing.T, b *kafkatest.Broker, prodSrc, consSrc oauthbearer.TokenSource, topic string, every time.Duration) *pair {
 	t.Helper()
 	p := newPair("sarama " + topic)
-	pp := saramasasl.NewTokenProvider(prodSrc, &saramasasl.Options{Timeout: 10 * time.Second})
+	pp := must(saramasasl.NewTokenProvider(prodSrc, &saramasasl.Options{FetchTimeout: 10 * time.Second}))
 	pcfg := saramaConfig(pp)
 	pcfg.Metadata.Retry.Max = 3
 	pcfg.Producer.Idempotent = true
@@ -211,7 +211,7 @@ func startSaramaPair(t *testing.T, b *kafkatest.Broker, prodSrc, consSrc oauthbe
 	prod, err := sarama.NewSyncProducer([]string{b.Addr}, pcfg)
 	require.NoError(t, pp.Explain(err))
 
-	cp := saramasasl.NewTokenProvider(consSrc, &saramasasl.Options{Timeout: 10 * time.Second})
+	cp := must(saramasasl.NewTokenProvider(consSrc, &saramasasl.Options{FetchTimeout: 10 * time.Second}))
 	ccfg := saramaConfig(cp)
 	ccfg.Metadata.Retry.Max = 3
 	group, err := sarama.NewConsumerGroup([]string{b.Addr}, topic+"-group", ccfg)

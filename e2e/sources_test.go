@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/IBM/sarama"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -22,12 +21,14 @@ import (
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 const (
@@ -138,7 +139,7 @@ sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
     clientId='%s' clientSecret='%s' scope='kafka' \
     extension_logicalCluster='%s' extension_identityPoolId='%s';
-`, b.Addr, confluent.KafkaHandlerClass, oauth.TokenURL(), ccClient, ccSecret, confluentExt.LogicalCluster, confluentExt.IdentityPoolID)
+`, b.Addr, "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler", oauth.TokenURL(), ccClient, ccSecret, confluentExt.LogicalCluster, confluentExt.IdentityPoolID)
 
 	sources := []struct {
 		name      string
@@ -150,8 +151,8 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	}{
 		{"AzureManagedIdentity", imds.SystemAssigned().ObjectID, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-				Target:        sourceAudience,
-				ClientOptions: azcore.ClientOptions{Transport: imds.Client()},
+				Target:     sourceAudience,
+				HTTPClient: imds.Client(),
 			})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
@@ -161,8 +162,8 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
 				Target: sourceAudience, ClientID: wiClient, TenantID: wiTenant, TokenFilePath: tokenFile,
 				AuthorityHost: entra.URL, DisableInstanceDiscovery: true,
-				Getenv:        func(string) string { return "" },
-				ClientOptions: azcore.ClientOptions{Transport: entra.Client()},
+				Getenv:     func(string) string { return "" },
+				HTTPClient: entra.Client(),
 			})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
@@ -172,7 +173,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			return tr.awsWebIdentity(t, 5*time.Minute, nil)
 		}, false},
 		{"OAuthClientCredentials", ccClient, func(t *testing.T) oauthbearer.TokenSource {
-			src, err := confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{
+			src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
 				TokenURL: oauth.TokenURL(), ClientID: ccClient, ClientSecret: ccSecret, Scope: "kafka",
 			})
 			require.NoError(t, err)
@@ -180,12 +181,12 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			return src
 		}, false},
 		{"JavaClientProperties", ccClient, func(t *testing.T) oauthbearer.TokenSource {
-			cfg, err := confluent.ParseClientProperties([]byte(properties))
+			cfg, err := clientprops.Parse(strings.NewReader(properties))
 			require.NoError(t, err)
 			require.Equal(t, []string{b.Addr}, cfg.BootstrapServers)
 			// The file's token endpoint must be on the allow-list, as for a
 			// Kafka 4 Java client.
-			src, err := cfg.Build(&confluent.Builders{AllowedURLs: []string{oauth.TokenURL()}})
+			src, err := cfg.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{oauth.TokenURL()}})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src
@@ -304,7 +305,7 @@ func testRejections(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 			defer cancel()
 			src, calls := badFirst(t)
 			mark := b.LogMark()
-			cl := newClient(t, b, franzsasl.Mechanism(src, nil))
+			cl := newClient(t, b, must(franzsasl.Mechanism(src, nil)))
 
 			_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
 			require.NoError(t, ctx.Err(), "the client should fail fast, not time out")
@@ -327,7 +328,7 @@ func testRejections(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 			defer cancel()
 			src, calls := badFirst(t)
 			mark := b.LogMark()
-			p := saramasasl.NewTokenProvider(src, nil)
+			p := must(saramasasl.NewTokenProvider(src, nil))
 
 			cl, err := sarama.NewClient([]string{b.Addr}, saramaConfig(p))
 			if cl != nil {
@@ -405,4 +406,13 @@ func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 	assert.Zero(t, failedAuths(b, mark), "an authentication failed across the rotation")
 	reauths := countLog(b, mark, "REAUTH_PROCESS_HANDSHAKE")
 	report(t, "key rotation: franz-go %d records, sarama %d records, broker re-authentications after the rotation %d", fr.Consumed, sr.Consumed, reauths)
+}
+
+// must returns v, panicking on err: for constructors that fail only on a
+// nil token source, which these tests never pass.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
 )
 
 // CacheOptions tunes a [Cache]. The zero value (or a nil pointer) gives the
@@ -397,20 +399,7 @@ func (c *Cache) newEntry(tok Token, start time.Time) *entry {
 // from minBackoff, capped at maxBackoff, with "equal jitter" (half fixed,
 // half random), and never less than the server's Retry-After.
 func (c *Cache) backoff(n int, retryAfter time.Duration) time.Duration {
-	// Double step by step, stopping at the cap: a shift by n-1 overflows
-	// int64 for long MinBackoffs (10s<<30 is negative) and rand.Int64N
-	// panics on the result.
-	d := c.minBackoff
-	for i := 1; i < n && d < c.maxBackoff; i++ {
-		if d > c.maxBackoff/2 {
-			d = c.maxBackoff
-			break
-		}
-		d *= 2
-	}
-	d = min(d, c.maxBackoff)
-	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-	return max(d, retryAfter)
+	return backoff.Delay(n, c.minBackoff, c.maxBackoff, retryAfter)
 }
 
 func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {

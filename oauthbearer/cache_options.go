@@ -6,6 +6,12 @@ import (
 	"time"
 )
 
+// DefaultFetchTimeout is the one default bound on getting a token, used
+// wherever a FetchTimeout is left zero: by the cache for one fetch from its
+// source, by the adapters and the Schema Registry transport for one Token
+// call.
+const DefaultFetchTimeout = 30 * time.Second
+
 // OptionError reports a [CacheOptions] field whose value a [Cache] cannot
 // use. Field names the field, so that code translating settings from
 // elsewhere (the confluent package's client.properties parser) can map it
@@ -59,7 +65,7 @@ func (o *CacheOptions) cacheDurations() []struct {
 	}{
 		{"SafetyMargin", &o.SafetyMargin, time.Minute},
 		{"MaxLifetime", &o.MaxLifetime, 24 * time.Hour},
-		{"FetchTimeout", &o.FetchTimeout, 30 * time.Second},
+		{"FetchTimeout", &o.FetchTimeout, DefaultFetchTimeout},
 		{"MinBackoff", &o.MinBackoff, 500 * time.Millisecond},
 		{"MaxBackoff", &o.MaxBackoff, time.Minute},
 	}

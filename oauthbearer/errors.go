@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/rejecthint"
 )
 
 // ErrClosed is returned by [Cache.Token] after [Cache.Close].
@@ -82,7 +85,7 @@ type ExtensionError struct {
 
 // Error names the key, the value and what is wrong with it.
 func (e *ExtensionError) Error() string {
-	return fmt.Sprintf("oauthbearer: SASL extension %q=%q: %s; %s", e.Key, e.Value, e.Reason, see("sasl-extension-errors"))
+	return fmt.Sprintf("oauthbearer: SASL extension %q=%q: %s; %s", e.Key, e.Value, e.Reason, guide.See("sasl-extension-errors"))
 }
 
 // RejectedError reports that a server (a Kafka broker, Schema Registry)
@@ -120,7 +123,7 @@ func (e *RejectedError) Error() string {
 	if e.OpenIDConfiguration != "" {
 		msg += fmt.Sprintf(" (openid-configuration %q)", e.OpenIDConfiguration)
 	}
-	msg += ": " + RejectionHint(e.Status)
+	msg += ": " + rejecthint.Hint(e.Status)
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
@@ -129,27 +132,3 @@ func (e *RejectedError) Error() string {
 
 // Unwrap returns the underlying error, if any.
 func (e *RejectedError) Unwrap() error { return e.Err }
-
-// RejectionHint explains a broker's OAUTHBEARER error status: what usually
-// causes it and how to fix it.
-func RejectionHint(status string) string {
-	switch status {
-	case "invalid_token":
-		return "the broker's token validator refused the JWT; the usual causes are a signature the broker cannot verify " +
-			"(its JWKS URL points at another issuer, or the signing key rotated and the broker has not refreshed its JWKS), " +
-			"an issuer (iss) or audience (aud) that differs from the broker's expected.issuer / expected.audience, " +
-			"an expired token (check clock skew), or a missing subject claim (sub.claim.name); the precise reason is in the broker's log; " + see("invalid-token")
-	case "JWT_PROCESSING_FAILED":
-		return "Confluent Cloud could not process the JWT; with Microsoft Entra ID this almost always means a v1 token: " +
-			"set accessTokenAcceptedVersion to 2 in the App Registration manifest, then check the identity provider's issuer and the token's audience; " + see("jwt-processing-failed")
-	case "JWT_HEADER_KID_LOOKUP_FAILED":
-		return "the key ID (kid) in the token header is not in the JWKS the cluster fetched; the identity provider's JWKS URI " +
-			"in the cluster configuration is wrong, or the issuer rotated keys that the cluster has not seen yet; " + see("jwt-header-kid-lookup-failed")
-	case "invalid_request":
-		return "the broker could not parse the SASL/OAUTHBEARER request; check the SASL extensions and that the token is a compact JWT; " + see("invalid-request")
-	case "insufficient_scope":
-		return "the token lacks a scope the broker requires; check the scope or audience you request; " + see("invalid-request")
-	default:
-		return "the token was refused; see the broker or cluster log for the reason, and check the token's issuer, audience and expiry; " + see("rejected-token")
-	}
-}

@@ -63,3 +63,11 @@ func TestWithExtensions(t *testing.T) { // not parallel: AllocsPerRun
 	allocs := testing.AllocsPerRun(100, func() { _, _ = src.Token(context.Background()) })
 	assert.Zero(t, allocs, "attaching extensions to a token without any does not allocate")
 }
+
+// TestWithExtensionsNilSource: fails before the change (WithExtensions
+// returned a source that panicked on its first Token call).
+func TestWithExtensionsNilSource(t *testing.T) {
+	t.Parallel()
+	_, err := oauthbearer.WithExtensions(nil, map[string]string{"logicalCluster": "lkc-1"})
+	require.ErrorContains(t, err, "oauthbearer: WithExtensions: the token source is nil")
+}

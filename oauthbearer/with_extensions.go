@@ -2,6 +2,7 @@ package oauthbearer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -23,6 +24,9 @@ var _ Invalidator = (*ExtensionSource)(nil)
 // are validated once, here, with [ValidateExtensions]. Attaching them does
 // not allocate when src's tokens carry none.
 func WithExtensions(src TokenSource, ext map[string]string) (*ExtensionSource, error) {
+	if src == nil {
+		return nil, errors.New("oauthbearer: WithExtensions: the token source is nil; pass the source whose tokens carry the extensions")
+	}
 	if err := ValidateExtensions(ext); err != nil {
 		return nil, err
 	}

@@ -18,9 +18,9 @@ type HeaderProviderOptions struct {
 	// IdentityPoolID is returned by GetIdentityPoolID (pool-..., or
 	// several separated by commas). Default: none.
 	IdentityPoolID string
-	// TokenTimeout bounds each GetAuthenticationHeader call, which has no
+	// FetchTimeout bounds each GetAuthenticationHeader call, which has no
 	// context. Default 30s.
-	TokenTimeout time.Duration
+	FetchTimeout time.Duration
 }
 
 // HeaderProvider satisfies confluent-kafka-go's schemaregistry
@@ -51,13 +51,13 @@ func NewHeaderProvider(src oauthbearer.TokenSource, opts *HeaderProviderOptions)
 	if err := checkIDs(o.LogicalCluster, o.IdentityPoolID, "HeaderProviderOptions"); err != nil {
 		return nil, err
 	}
-	if o.TokenTimeout < 0 {
-		return nil, fmt.Errorf("schemaregistry: HeaderProviderOptions.TokenTimeout is %s; use a positive duration or 0 for 30s", o.TokenTimeout)
+	if o.FetchTimeout < 0 {
+		return nil, fmt.Errorf("schemaregistry: HeaderProviderOptions.FetchTimeout is %s; use a positive duration or 0 for 30s", o.FetchTimeout)
 	}
-	if o.TokenTimeout == 0 {
-		o.TokenTimeout = defaultTokenTimeout
+	if o.FetchTimeout == 0 {
+		o.FetchTimeout = oauthbearer.DefaultFetchTimeout
 	}
-	return &HeaderProvider{src: src, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, timeout: o.TokenTimeout}, nil
+	return &HeaderProvider{src: src, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, timeout: o.FetchTimeout}, nil
 }
 
 // GetAuthenticationHeader returns "Bearer <token>".

@@ -3,7 +3,6 @@ package schemaregistry
 import (
 	"context"
 	"crypto/subtle"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,10 +22,6 @@ const (
 	HeaderIdentityPool = "Confluent-Identity-Pool-Id"
 )
 
-// defaultTokenTimeout bounds getting a token when the request's context
-// has no deadline.
-const defaultTokenTimeout = 30 * time.Second
-
 // TransportOptions configures [NewTransport]. The zero value (or nil) is
 // valid. Fields have no environment fallback.
 type TransportOptions struct {
@@ -40,14 +35,10 @@ type TransportOptions struct {
 	// not sent (auto pool mapping).
 	IdentityPoolID string
 
-	// Base carries the requests. Default: a clone of
-	// http.DefaultTransport with TLSClientConfig applied.
+	// Base carries the requests; configure TLS (custom CAs, client
+	// certificates) on it. Default: a clone of http.DefaultTransport
+	// (system roots).
 	Base http.RoundTripper
-
-	// TLSClientConfig configures TLS of the default Base (custom CAs,
-	// client certificates). It is an error to set it together with Base:
-	// configure Base's TLS instead. Default: system roots.
-	TLSClientConfig *tls.Config
 
 	// AllowInsecureHTTP permits sending bearer tokens over plain http://
 	// to hosts other than loopback. Default false: such requests fail
@@ -55,9 +46,9 @@ type TransportOptions struct {
 	// token.
 	AllowInsecureHTTP bool
 
-	// TokenTimeout bounds getting a token when the request's context has
-	// no deadline. Default 30s.
-	TokenTimeout time.Duration
+	// FetchTimeout bounds getting a token when the request's context has
+	// no deadline. Default [oauthbearer.DefaultFetchTimeout] (30s).
+	FetchTimeout time.Duration
 }
 
 // Transport is an [http.RoundTripper] that authenticates Schema Registry
@@ -105,30 +96,23 @@ func NewTransport(src oauthbearer.TokenSource, opts *TransportOptions) (*Transpo
 	if err := checkIDs(o.LogicalCluster, o.IdentityPoolID, "TransportOptions"); err != nil {
 		return nil, err
 	}
-	if o.Base != nil && o.TLSClientConfig != nil {
-		return nil, errors.New("schemaregistry: TransportOptions sets both Base and TLSClientConfig; configure TLS on Base, or drop Base to use the default transport")
-	}
 	if o.Base == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if o.TLSClientConfig != nil {
-			tr.TLSClientConfig = o.TLSClientConfig.Clone()
-		}
-		o.Base = tr
+		o.Base = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	if o.TokenTimeout < 0 {
-		return nil, fmt.Errorf("schemaregistry: TransportOptions.TokenTimeout is %s; use a positive duration or 0 for 30s", o.TokenTimeout)
+	if o.FetchTimeout < 0 {
+		return nil, fmt.Errorf("schemaregistry: TransportOptions.FetchTimeout is %s; use a positive duration or 0 for 30s", o.FetchTimeout)
 	}
-	if o.TokenTimeout == 0 {
-		o.TokenTimeout = defaultTokenTimeout
+	if o.FetchTimeout == 0 {
+		o.FetchTimeout = oauthbearer.DefaultFetchTimeout
 	}
-	return &Transport{src: src, base: o.Base, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, insecure: o.AllowInsecureHTTP, tokenTimeout: o.TokenTimeout}, nil
+	return &Transport{src: src, base: o.Base, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, insecure: o.AllowInsecureHTTP, tokenTimeout: o.FetchTimeout}, nil
 }
 
 // NewHTTPClient returns an *http.Client over [NewTransport], with a 30s
 // overall timeout, that follows redirects within the origin (scheme, host
 // and port) of the request and refuses others with a [*RedirectError], for franz-go's sr.HTTPClient or confluent-kafka-go's
 // Config.HTTPClient. (franz-go's sr.DialTLSConfig needs a bare
-// *http.Transport; set TransportOptions.TLSClientConfig instead.)
+// *http.Transport; pass the TLS config there and as Base's.)
 func NewHTTPClient(src oauthbearer.TokenSource, opts *TransportOptions) (*http.Client, error) {
 	t, err := NewTransport(src, opts)
 	if err != nil {

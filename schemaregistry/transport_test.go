@@ -159,7 +159,6 @@ func (r *recordingRT) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // countingSource hands out token-1, token-2, ... one per Invalidate.
 type countingSource struct {
-	n           atomic.Int32
 	invalidated atomic.Int32
 }
 
@@ -289,8 +288,7 @@ func TestOptionsValidation(t *testing.T) {
 		"nil source":  {nil, nil, "token source is nil"},
 		"bad lsrc":    {src, &TransportOptions{LogicalCluster: "lkc-1"}, "LogicalCluster"},
 		"bad pool":    {src, &TransportOptions{IdentityPoolID: "pool-1 "}, "IdentityPoolID"},
-		"base+tls":    {src, &TransportOptions{Base: &recordingRT{}, TLSClientConfig: reflectTLS()}, "both Base and TLSClientConfig"},
-		"neg timeout": {src, &TransportOptions{TokenTimeout: -1}, "TokenTimeout"},
+		"neg timeout": {src, &TransportOptions{FetchTimeout: -1}, "FetchTimeout"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

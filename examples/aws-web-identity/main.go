@@ -116,9 +116,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	say("got a token from STS for %s (audience %s), valid for %s", tok.Principal, cfg.audience,
 		time.Until(tok.Expiry).Round(time.Minute))
 
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err
+	}
 	kopts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.bootstrap),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
+		kgo.SASL(mech),
 	}
 	if !cfg.plaintext {
 		tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}

@@ -26,10 +26,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
@@ -49,8 +50,8 @@ type config struct {
 
 	// Set only by -offline: where azidentity's IMDS requests go, and no
 	// TLS to the local brokers.
-	transport azcore.ClientOptions
-	plaintext bool
+	httpClient *http.Client
+	plaintext  bool
 }
 
 func main() {
@@ -90,12 +91,12 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	// in the background before the token expires; every connection and
 	// re-authentication reuses the cached token.
 	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target:   cfg.target,
-		ClientID: cfg.clientID,
+		Target: cfg.target,
+		ID:     managedID(cfg.clientID),
 		// Confluent Cloud rejects Entra v1 tokens with an opaque
 		// JWT_PROCESSING_FAILED; fail here instead, with the fix.
-		RequireV2:     true,
-		ClientOptions: cfg.transport,
+		RequireV2:  true,
+		HTTPClient: cfg.httpClient,
 	})
 	if err != nil {
 		return err
@@ -125,9 +126,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	say("got an Entra v%s token for principal %s (audience %s), valid for %s", report.Version, tok.Principal,
 		report.Audience, time.Until(tok.Expiry).Round(time.Minute))
 
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.bootstrap),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
+		kgo.SASL(mech),
 	}
 	if !cfg.plaintext {
 		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
@@ -170,4 +175,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	say("done: %d records produced and consumed with the managed identity's token; no secret configured", cfg.records)
 	return nil
+}
+
+// managedID selects a user-assigned identity by client ID, or the
+// system-assigned one when id is empty.
+func managedID(id string) azidentity.ManagedIDKind {
+	if id == "" {
+		return nil
+	}
+	return azidentity.ClientID(id)
 }

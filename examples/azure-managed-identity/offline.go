@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -90,7 +88,7 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 		cfg.clientID, broker.Addrs(), issuer.JWKSURL())
 
 	cfg.bootstrap = broker.Addrs()[0]
-	cfg.transport = azcore.ClientOptions{Transport: imds.Client()}
+	cfg.httpClient = imds.Client()
 	cfg.plaintext = true
 	return b, nil
 }

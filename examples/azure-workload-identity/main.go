@@ -28,10 +28,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/IBM/sarama"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
@@ -52,7 +52,7 @@ type config struct {
 	// process's, the Entra emulator's transport, and no TLS to the local
 	// brokers.
 	getenv                   func(string) string
-	clientOptions            azcore.ClientOptions
+	httpClient               *http.Client
 	disableInstanceDiscovery bool
 	plaintext                bool
 }
@@ -99,7 +99,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		// JWT_PROCESSING_FAILED; fail here instead, with the fix.
 		RequireV2:                true,
 		Getenv:                   cfg.getenv,
-		ClientOptions:            cfg.clientOptions,
+		HTTPClient:               cfg.httpClient,
 		DisableInstanceDiscovery: cfg.disableInstanceDiscovery,
 	})
 	if err != nil {
@@ -135,7 +135,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	sc.Net.TLS.Config = &tls.Config{MinVersion: tls.VersionTLS12}
 	sc.Net.SASL.Enable = true
 	sc.Net.SASL.Mechanism = sarama.SASLTypeOAuth
-	sc.Net.SASL.TokenProvider = saramasasl.NewTokenProvider(src, nil)
+	provider, err := saramasasl.NewTokenProvider(src, nil)
+	if err != nil {
+		return err
+	}
+	sc.Net.SASL.TokenProvider = provider
 	sc.Producer.Return.Successes = true
 	sc.Producer.RequiredAcks = sarama.WaitForAll // success only once the record is replicated
 	client, err := sarama.NewClient([]string{cfg.bootstrap}, sc)

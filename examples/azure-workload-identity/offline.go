@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -109,7 +107,7 @@ func startOffline(cfg *config, say func(string, ...any)) (*bench, error) {
 		azure.EnvAuthorityHost:      entra.URL,
 	}
 	cfg.getenv = func(k string) string { return env[k] }
-	cfg.clientOptions = azcore.ClientOptions{Transport: entra.Client()}
+	cfg.httpClient = entra.Client()
 	cfg.disableInstanceDiscovery = true
 	cfg.bootstrap = broker.Addrs()[0]
 	cfg.plaintext = true

@@ -1,9 +1,10 @@
 // Command client-properties is a Go service configured from the same Java
 // client.properties file a team already runs kafka-topics.sh or a Java
-// service with: confluent.ParseClientProperties reads it (the
+// service with: clientprops.ParseFile reads it (the
 // confluent-oauth-extensions IMDS or workload-identity forms, or Kafka's own
-// client-credentials handler, with extension_* options), ClientConfig.Build
-// turns it into a token source carrying the extensions, and franz-go
+// client-credentials handler, with extension_* options),
+// azure.FromClientProperties turns a file of any kind into a token source
+// carrying the extensions, and franz-go
 // produces and consumes with it.
 //
 // Offline, with nothing set up: it writes a client.properties file in the
@@ -38,7 +39,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 )
 
@@ -50,7 +52,7 @@ type config struct {
 	topic     string
 	records   int
 	// allowedURLs are the token endpoints the file may name (empty: the
-	// environment variable confluent.AllowedURLsEnv, else the built-in
+	// environment variable clientprops.AllowedURLsEnv, else the built-in
 	// Azure endpoints).
 	allowedURLs string
 }
@@ -62,7 +64,7 @@ func main() {
 	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "bootstrap servers, like --bootstrap-server; default: the file's bootstrap.servers (env KAFKA_BOOTSTRAP)")
 	flag.StringVar(&cfg.topic, "topic", "properties-demo", "topic to produce to and consume from")
 	flag.IntVar(&cfg.records, "records", 3, "how many records to produce and consume")
-	flag.StringVar(&cfg.allowedURLs, "allowed-urls", "", "token endpoints the file may name, comma-separated, as Kafka's -D"+confluent.AllowedURLsEnv+"; default: that environment variable, else only the Azure identity endpoints")
+	flag.StringVar(&cfg.allowedURLs, "allowed-urls", "", "token endpoints the file may name, comma-separated, as Kafka's -D"+clientprops.AllowedURLsEnv+"; default: that environment variable, else only the Azure identity endpoints")
 	flag.Parse()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -75,7 +77,7 @@ func main() {
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
-	var builders *confluent.Builders // nil: the azure package and real endpoints
+	build := &clientprops.BuildOptions{} // zero: real endpoints
 	if cfg.offline {
 		dir, err := os.MkdirTemp("", "client-properties-")
 		if err != nil {
@@ -93,17 +95,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		say("offline: IMDS emulator with user-assigned identity %s, %d local Kafka brokers validating its tokens; wrote %s",
 			env.clientID, len(env.broker.Addrs()), cfg.file)
-		builders = env.builders()
+		build.HTTPClient = env.imds.Client() // 169.254.169.254 is the emulator
 	}
 	if cfg.file == "" {
 		return errors.New("-config (or KAFKA_CLIENT_PROPERTIES) is required: give the path of a Java client.properties file, or run with -offline")
 	}
 
-	data, err := os.ReadFile(cfg.file)
-	if err != nil {
-		return fmt.Errorf("-config: %w", err)
-	}
-	cc, err := confluent.ParseClientProperties(data)
+	cc, err := clientprops.ParseFile(cfg.file)
 	if err != nil {
 		return err // names the key and line, never a secret
 	}
@@ -122,20 +120,21 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 
 	if cfg.allowedURLs != "" {
-		if builders == nil {
-			builders = &confluent.Builders{}
-		}
-		builders.AllowedURLs = strings.Split(cfg.allowedURLs, ",")
+		build.AllowedURLs = strings.Split(cfg.allowedURLs, ",")
 	}
-	src, err := cc.Build(builders)
+	src, err := azure.FromClientProperties(cc, build) // any kind
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err
+	}
 	opts = append(opts,
 		kgo.SeedBrokers(seeds...),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
+		kgo.SASL(mech),
 		kgo.ConsumeTopics(cfg.topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 	)
@@ -171,10 +170,10 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 }
 
 // describe prints what the file configures: IDs and URLs, never a secret.
-func describe(say func(string, ...any), file string, cc *confluent.ClientConfig) {
+func describe(say func(string, ...any), file string, cc *clientprops.Config) {
 	s := cc.Source
 	switch s.Kind {
-	case confluent.SourceAzureManagedIdentity:
+	case clientprops.SourceAzureManagedIdentity:
 		id := "system-assigned"
 		switch {
 		case s.ClientID != "":
@@ -184,10 +183,10 @@ func describe(say func(string, ...any), file string, cc *confluent.ClientConfig)
 		case s.ObjectID != "":
 			id = "object_id " + s.ObjectID
 		}
-		say("%s: Azure managed identity (%s) for scope %s", file, id, s.AzureScope())
-	case confluent.SourceAzureWorkloadIdentity:
-		say("%s: AKS workload identity, tenant %s, scope %s", file, s.TenantID, s.AzureScope())
-	case confluent.SourceClientCredentials:
+		say("%s: Azure managed identity (%s) for resource %s", file, id, s.Resource)
+	case clientprops.SourceAzureWorkloadIdentity:
+		say("%s: AKS workload identity, tenant %s, scope %s", file, s.TenantID, s.Scope)
+	case clientprops.SourceClientCredentials:
 		say("%s: OAuth client credentials for client %s at %s, scope %q", file, s.ClientID, s.TokenURL, s.Scope)
 	}
 	say("  %s/%s to %v, extensions %v", cc.SecurityProtocol, cc.SASLMechanism, cc.BootstrapServers, cc.Extensions.Map())
@@ -199,7 +198,7 @@ func describe(say func(string, ...any), file string, cc *confluent.ClientConfig)
 // kafkaOptions applies the file's security protocol and the non-auth
 // settings this program understands, and refuses the rest by key and
 // line, so that nothing in the file is silently dropped.
-func kafkaOptions(cc *confluent.ClientConfig) ([]kgo.Opt, error) {
+func kafkaOptions(cc *clientprops.Config) ([]kgo.Opt, error) {
 	var opts []kgo.Opt
 	if cc.SecurityProtocol == "SASL_SSL" {
 		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))

@@ -6,11 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-
-	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/confluent"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -64,20 +59,6 @@ extension_identityPoolId='pool-7yzk';
 client.id=client-properties-example
 acks=all
 `, env.broker.Addrs()[0], env.resource, env.clientID)
-}
-
-// builders builds the managed identity the file names as
-// confluent.Builders' default would, but with azidentity's requests to
-// 169.254.169.254 routed to the emulator.
-func (env *offline) builders() *confluent.Builders {
-	return &confluent.Builders{
-		AzureManagedIdentity: func(spec confluent.SourceSpec) (oauthbearer.TokenSource, error) {
-			return azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-				Target: spec.Resource, ClientID: spec.ClientID, ResourceID: spec.ResourceID, ObjectID: spec.ObjectID,
-				ClientOptions: azcore.ClientOptions{Transport: env.imds.Client()},
-			})
-		},
-	}
 }
 
 // close reports what the brokers saw (never a token) and stops everything.

@@ -35,7 +35,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
@@ -86,7 +86,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if cfg.path == "" {
 		cfg.path = "/org/v2/environments"
 	}
-	var azOpts azcore.ClientOptions
+	var azHTTP *http.Client
 	if cfg.offline {
 		env, err := startOffline()
 		if err != nil {
@@ -97,7 +97,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			env.issuer.IssuerURL(), env.sts.TokenURL(), env.api.URL)
 		cfg.identity, cfg.target, cfg.clientID, cfg.identityPool = "managed", env.target, "", offlinePool
 		cfg.api, cfg.stsEndpoint = env.api.URL, env.sts.TokenURL()
-		azOpts.Transport = env.imds.Client()
+		azHTTP = env.imds.Client()
 	}
 	switch {
 	case cfg.target == "":
@@ -111,9 +111,9 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	var err error
 	switch cfg.identity {
 	case "managed":
-		subject, err = azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: cfg.target, ClientID: cfg.clientID, ClientOptions: azOpts})
+		subject, err = azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: cfg.target, ID: managedID(cfg.clientID), HTTPClient: azHTTP})
 	case "workload":
-		subject, err = azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: cfg.target, ClientOptions: azOpts})
+		subject, err = azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: cfg.target, HTTPClient: azHTTP})
 	default:
 		err = fmt.Errorf("-identity %q is unknown; use managed or workload", cfg.identity)
 	}
@@ -215,4 +215,13 @@ func apiErrors(body []byte) string {
 		body = body[:200]
 	}
 	return fmt.Sprintf("%q", body)
+}
+
+// managedID selects a user-assigned identity by client ID, or the
+// system-assigned one when id is empty.
+func managedID(id string) azidentity.ManagedIDKind {
+	if id == "" {
+		return nil
+	}
+	return azidentity.ClientID(id)
 }

@@ -32,7 +32,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -109,7 +109,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		defer registry.Close()
 		say("started a local Schema Registry at %s, validating tokens the same way", registry.URL)
 		cfg.srURL, cfg.srCluster = registry.URL, "lsrc-quick1"
-		miOpts.ClientOptions = azcore.ClientOptions{Transport: imds.Client()}
+		miOpts.HTTPClient = imds.Client()
 		seeds = broker.Addrs()[0]
 		if cfg.logicalCluster == "" {
 			cfg.logicalCluster = "lkc-quick1"
@@ -139,7 +139,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 
 	miOpts.Target = cfg.target
-	miOpts.ClientID = cfg.clientID
+	miOpts.ID = managedID(cfg.clientID)
 	miOpts.Cache = &oauthbearer.CacheOptions{
 		Name: "azure managed identity",
 		OnRefresh: func(ev oauthbearer.RefreshEvent) {
@@ -189,9 +189,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		say("registered a schema for subject %q in the Schema Registry: id %d, version %d (bearer token, target-sr-cluster %s)", subject, ss.ID, ss.Version, cfg.srCluster)
 	}
 
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(seeds),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
+		kgo.SASL(mech),
 		kgo.ConsumeTopics(cfg.topic),
 		// Read from the start and pick out this run's records by key: on
 		// a real topic other records may be there too.
@@ -242,4 +246,13 @@ func randomGUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// managedID selects a user-assigned identity by client ID, or the
+// system-assigned one when id is empty.
+func managedID(id string) azidentity.ManagedIDKind {
+	if id == "" {
+		return nil
+	}
+	return azidentity.ClientID(id)
 }

@@ -42,7 +42,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -124,7 +124,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		cfg.target, cfg.clientID = env.target, ""
 		cfg.logicalCluster, cfg.identityPool = offlineKafkaCluster, offlinePool
 		cfg.srURL, cfg.srCluster = env.registry.URL, offlineRegistryCluster
-		miOpts.ClientOptions = azcore.ClientOptions{Transport: env.imds.Client()}
+		miOpts.HTTPClient = env.imds.Client()
 		// The emulator's certificate is self-signed: trust exactly it,
 		// as -sr-ca-file would for a private CA.
 		srTLS = env.registry.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
@@ -155,7 +155,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	// One identity, one cached token source, shared by Kafka and the
 	// registry: Confluent Cloud accepts the identity provider's token on
 	// both, mapped to the identity pool.
-	miOpts.Target, miOpts.ClientID = cfg.target, cfg.clientID
+	miOpts.Target, miOpts.ID = cfg.target, managedID(cfg.clientID)
 	mi, err := azure.NewManagedIdentity(&miOpts)
 	if err != nil {
 		return err
@@ -167,9 +167,9 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	hc, err := schemaregistry.NewHTTPClient(mi, &schemaregistry.TransportOptions{
-		LogicalCluster:  cfg.srCluster,
-		IdentityPoolID:  cfg.identityPool,
-		TLSClientConfig: srTLS,
+		LogicalCluster: cfg.srCluster,
+		IdentityPoolID: cfg.identityPool,
+		Base:           &http.Transport{TLSClientConfig: srTLS, Proxy: http.ProxyFromEnvironment},
 	})
 	if err != nil {
 		return err
@@ -191,9 +191,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	var producerSerde sr.Serde
 	producerSerde.Register(ss.ID, Car{}, sr.EncodeFn(json.Marshal))
 
+	mech, err := franzsasl.Mechanism(kafkaSrc, nil)
+	if err != nil {
+		return err
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.bootstrap),
-		kgo.SASL(franzsasl.Mechanism(kafkaSrc, nil)),
+		kgo.SASL(mech),
 		kgo.ConsumeTopics(cfg.topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 	}
@@ -350,4 +354,13 @@ func randomGUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// managedID selects a user-assigned identity by client ID, or the
+// system-assigned one when id is empty.
+func managedID(id string) azidentity.ManagedIDKind {
+	if id == "" {
+		return nil
+	}
+	return azidentity.ClientID(id)
 }

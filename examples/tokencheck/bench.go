@@ -3,9 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -15,7 +14,7 @@ import (
 type bench struct {
 	what           string
 	brokerAudience string
-	azure          azcore.ClientOptions
+	azure          *http.Client
 	closers        []func()
 }
 
@@ -47,7 +46,7 @@ func startBench(c *config) (_ *bench, err error) {
 			c.target = fmt.Sprintf("11111111-2222-4333-8444-%012d", time.Now().UnixNano()%1e12)
 		}
 		audience = c.target
-		b.azure = azcore.ClientOptions{Transport: imds.Client()}
+		b.azure = imds.Client()
 		b.what = "an Azure IMDS emulator (tokens signed by " + issuer.IssuerURL() + ")"
 	case srcClientCredentials:
 		if c.clientID == "" {

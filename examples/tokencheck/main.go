@@ -26,12 +26,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
@@ -39,6 +40,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // Sources tokencheck can check.
@@ -108,18 +110,18 @@ func main() {
 // is a verdict, printed, not an error.
 func run(ctx context.Context, out io.Writer, c config) error {
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
-	var azOpts azcore.ClientOptions
+	var azHTTP *http.Client
 	if c.offline {
 		bench, err := startBench(&c)
 		if err != nil {
 			return err
 		}
 		defer bench.close()
-		azOpts = bench.azure
+		azHTTP = bench.azure
 		say("offline: started %s and an in-process broker at %s (expects audience %q)", bench.what, c.bootstrap, bench.brokerAudience)
 	}
 
-	src, closeSrc, err := newSource(ctx, c, azOpts)
+	src, closeSrc, err := newSource(ctx, c, azHTTP)
 	if err != nil {
 		return err
 	}
@@ -198,9 +200,13 @@ func report(say func(string, ...any), tok oauthbearer.Token) {
 // handshake connects to the broker with the token and returns its
 // verdict.
 func handshake(ctx context.Context, c config, src oauthbearer.TokenSource) string {
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err.Error()
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.bootstrap),
-		kgo.SASL(franzsasl.Mechanism(src, nil)),
+		kgo.SASL(mech),
 		kgo.RequestRetries(0),
 	}
 	if c.tls {
@@ -226,22 +232,22 @@ func handshake(ctx context.Context, c config, src oauthbearer.TokenSource) strin
 }
 
 // newSource builds the source the flags describe.
-func newSource(ctx context.Context, c config, azOpts azcore.ClientOptions) (oauthbearer.TokenSource, func() error, error) {
+func newSource(ctx context.Context, c config, azHTTP *http.Client) (oauthbearer.TokenSource, func() error, error) {
 	switch c.source {
 	case srcAzureMI:
-		s, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: c.target, ClientID: c.clientID, ClientOptions: azOpts})
+		s, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: c.target, ID: managedID(c.clientID), HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}
 		return s, s.Close, nil
 	case srcAzureWI:
-		s, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: c.target, ClientOptions: azOpts})
+		s, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: c.target, HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}
 		return s, s.Close, nil
 	case srcAzureDefault:
-		s, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: c.target, ClientOptions: azOpts})
+		s, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: c.target, HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -259,7 +265,7 @@ func newSource(ctx context.Context, c config, azOpts azcore.ClientOptions) (oaut
 		}
 		return s, s.Close, nil
 	case srcConfluentSTS:
-		subj, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: c.target, ClientID: c.clientID, ClientOptions: azOpts})
+		subj, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: c.target, ID: managedID(c.clientID), HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -270,8 +276,8 @@ func newSource(ctx context.Context, c config, azOpts azcore.ClientOptions) (oaut
 		}
 		return s, func() error { return errors.Join(s.Close(), subj.Close()) }, nil
 	case srcClientCredentials:
-		s, err := confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{
-			TokenURL: c.tokenURL, ClientID: c.clientID, ClientSecret: confluent.Secret(c.clientSecret), Scope: c.scope,
+		s, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
+			TokenURL: c.tokenURL, ClientID: c.clientID, ClientSecret: oauthclient.Secret(c.clientSecret), Scope: c.scope,
 		})
 		if err != nil {
 			return nil, nil, err
@@ -287,4 +293,13 @@ func orNone(s string) string {
 		return "<none>"
 	}
 	return s
+}
+
+// managedID selects a user-assigned identity by client ID, or the
+// system-assigned one when id is empty.
+func managedID(id string) azidentity.ManagedIDKind {
+	if id == "" {
+		return nil
+	}
+	return azidentity.ClientID(id)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
 

@@ -25,6 +25,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // shape is a token reply that is well-formed HTTP but carries a token
@@ -126,7 +127,7 @@ func imdsKit() kit {
 		m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss, TokenLifetime: imdsLife})
 		target := uniqueTarget()
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: target, Cache: co,
-			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: fastRetry}})
+			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return &bench{src: src, idp: m.Server, closeIdP: m.Close,
@@ -165,8 +166,8 @@ func workloadKit() kit {
 		target := uniqueTarget()
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: target, ClientID: wiClient, TenantID: wiTenant,
 			TokenFilePath: file, AuthorityHost: e.URL, DisableInstanceDiscovery: true, Cache: co,
-			Getenv:        func(string) string { return "" },
-			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: fastRetry}})
+			Getenv:     func(string) string { return "" },
+			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return &bench{src: src, idp: e.Server, path: e.TokenPath(wiTenant), closeIdP: e.Close,
@@ -181,7 +182,7 @@ func workloadKit() kit {
 				if life != 0 {
 					// expires_in is relative, so a skewed IdP clock does
 					// not change it.
-					left := now.Add(life).Sub(time.Now())
+					left := time.Until(now.Add(life))
 					if s == skewed {
 						left = life
 					}
@@ -238,7 +239,7 @@ func confluentShaped(iss *emu.Issuer, sub string, life time.Duration) func(shape
 		now, l := shapeTimes(s, life)
 		reply := map[string]any{"token_type": "Bearer", "access_token": iss.Sign(claimsAt("Confluent", sub, "kafka", now, l))}
 		if l != 0 {
-			left := now.Add(l).Sub(time.Now())
+			left := time.Until(now.Add(l))
 			if s == skewed {
 				left = l
 			}
@@ -271,7 +272,7 @@ func clientCredentialsKit() kit {
 	return kit{name: "oauth client credentials", start: func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
 		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, TTL: otherLife,
 			Clients: map[string]emu.OAuthClient{"client-1": {Secret: "s3cr3t-value-for-the-matrix"}}})
-		src, err := confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{TokenURL: s.TokenURL(), ClientID: "client-1",
+		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL(), ClientID: "client-1",
 			ClientSecret: "s3cr3t-value-for-the-matrix", HTTPClient: s.Client(), Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })

@@ -19,11 +19,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // Cache settings of every cell, on the fake clock except FetchTimeout,
@@ -313,7 +313,7 @@ func next(t *testing.T, events <-chan oauthbearer.RefreshEvent) oauthbearer.Refr
 func errClass(err error) string {
 	var le *bodylimit.Error
 	var ae *azure.Error
-	var oe *confluent.OAuthError
+	var oe *oauthclient.Error
 	var api smithy.APIError
 	switch {
 	case errors.As(err, &le):
@@ -326,7 +326,7 @@ func errClass(err error) string {
 		}
 		return "*azure.Error"
 	case errors.As(err, &oe):
-		return fmt.Sprintf("*confluent.OAuthError %d", oe.StatusCode)
+		return fmt.Sprintf("*oauthclient.Error %d", oe.StatusCode)
 	case errors.As(err, &api):
 		return "smithy.APIError " + api.ErrorCode()
 	}

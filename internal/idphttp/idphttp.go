@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -37,12 +38,6 @@ import (
 // DefaultTimeout bounds a whole request (connection, redirects refused,
 // reading the reply) of the default client.
 const DefaultTimeout = 30 * time.Second
-
-// troubleshootingURL is the guide the errors link to; docs' tests check
-// the anchors.
-const troubleshootingURL = "https://github.com/streamidentity/kafka-workload-identity/blob/main/docs/troubleshooting.md"
-
-func see(anchor string) string { return "see " + troubleshootingURL + "#" + anchor }
 
 // Doer is the one method of *http.Client that the SDKs call (azcore's
 // policy.Transporter, aws.HTTPClient).
@@ -168,7 +163,7 @@ type RedirectError struct {
 // what to do.
 func (e *RedirectError) Error() string {
 	return fmt.Sprintf("%s: the token endpoint %s answered %d, a redirect to %q, which was not followed: a token request carries a credential and is never redirected; set the endpoint to the URL that issues tokens, or find out what redirects it (a proxy, a captive portal, a moved service); %s",
-		e.Source, e.Endpoint, e.StatusCode, e.Location, see("token-endpoint-redirect"))
+		e.Source, e.Endpoint, e.StatusCode, e.Location, guide.See("token-endpoint-redirect"))
 }
 
 // Is reports whether target is [oauthbearer.ErrRedirectRefused].

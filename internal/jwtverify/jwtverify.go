@@ -200,10 +200,21 @@ func fetch(client *http.Client, url string) (map[string]any, error) {
 			}
 			x, err1 := d(k.X)
 			y, err2 := d(k.Y)
-			if err1 != nil || err2 != nil {
+			size := (c.Params().BitSize + 7) / 8
+			if err1 != nil || err2 != nil || len(x) > size || len(y) > size {
 				continue
 			}
-			keys[k.Kid] = &ecdsa.PublicKey{Curve: c, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+			// SEC 1 uncompressed point: 0x04 || X || Y, each padded to
+			// the field size; the parser checks the point is on the curve.
+			pt := make([]byte, 1+2*size)
+			pt[0] = 4
+			copy(pt[1+size-len(x):1+size], x)
+			copy(pt[1+2*size-len(y):], y)
+			pub, err := ecdsa.ParseUncompressedPublicKey(c, pt)
+			if err != nil {
+				continue
+			}
+			keys[k.Kid] = pub
 		}
 	}
 	return keys, nil

@@ -12,7 +12,7 @@ import (
 
 // DefaultTimeout bounds a token fetch when the adapter's options do not:
 // Kafka clients call mechanisms with contexts that have no deadline.
-const DefaultTimeout = 15 * time.Second
+const DefaultTimeout = oauthbearer.DefaultFetchTimeout
 
 // Client is the client side of an OAUTHBEARER exchange, shared by the
 // adapters whose Kafka clients drive SASL themselves (franz-go,
@@ -26,15 +26,19 @@ type Client struct {
 }
 
 // NewClient returns a Client for the adapter named pkg. A zero timeout
-// means [DefaultTimeout]; a nil logger discards.
-func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, authzid string, log *slog.Logger) *Client {
+// means [DefaultTimeout]; a nil logger discards. A nil src is an error
+// naming pkg's Mechanism.
+func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, authzid string, log *slog.Logger) (*Client, error) {
+	if src == nil {
+		return nil, fmt.Errorf("%s: Mechanism: the token source is nil; pass the source of the workload's tokens, such as an *oauthbearer.Cache", pkg)
+	}
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{pkg: pkg, src: src, timeout: timeout, authzid: authzid, log: log}
+	return &Client{pkg: pkg, src: src, timeout: timeout, authzid: authzid, log: log}, nil
 }
 
 // Start fetches a token for server (such as "broker host:9092"), bounded

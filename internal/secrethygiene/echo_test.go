@@ -26,6 +26,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // sessionToken is an AWS session token that is not shaped like base64, so
@@ -80,13 +81,13 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		c.secret("echoed client secret", secret)
 		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
 			Clients: map[string]emu.OAuthClient{"client-1": {Secret: secret}, "ec-1": {PublicKey: &key.PublicKey}}})
-		for name, o := range map[string]confluent.ClientCredentialsOptions{
+		for name, o := range map[string]oauthclient.ClientCredentialsOptions{
 			"basic":           {ClientID: "client-1", ClientSecret: secret},
 			"raw basic":       {ClientID: "client-1", ClientSecret: secret, RawBasicAuth: true},
 			"private_key_jwt": {ClientID: "ec-1", PrivateKey: key},
 		} {
 			o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), recording(c, s.Client()), fastCache(c)
-			src, err := confluent.NewClientCredentials(&o)
+			src, err := oauthclient.NewClientCredentials(&o)
 			require.NoError(t, err)
 			s.FailNext(1, emu.Fault{Echo: true, Status: http.StatusUnauthorized})
 			echoErr(t, c, "client credentials echo "+name, src)
@@ -101,8 +102,8 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "token")
 		require.NoError(t, os.WriteFile(p, []byte(fed), 0o600))
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: p,
-			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: noRetry}})
+			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Cache: fastCache(c),
+			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
 		require.NoError(t, err)
 		e.FailNext(1, emu.Fault{Echo: true, Path: e.TokenPath(tenant)})
 		err = echoErr(t, c, "entra echo", src)
@@ -120,16 +121,16 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		e := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client}}})
 		env := map[string]string{"AZURE_CLIENT_SECRET": secret}
 		src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: "api://kafka", TenantID: tenant, ClientID: client, AuthorityHost: e.URL,
-			DisableInstanceDiscovery: true, DisableAzureCLI: true, Getenv: func(k string) string { return env[k] }, Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: noRetry}})
+			DisableInstanceDiscovery: true, DisableAzureCLI: true, Getenv: func(k string) string { return env[k] }, Cache: fastCache(c),
+			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
 		require.NoError(t, err)
 		e.FailNext(1, emu.Fault{Echo: true, Path: e.TokenPath(tenant)})
 		echoErr(t, c, "entra client secret echo", src)
 	})
 	t.Run("azure managed identity", func(t *testing.T) {
 		m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss})
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://echo", Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: noRetry}})
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://echo", Cache: fastCache(c),
+			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
 		require.NoError(t, err)
 		m.FailNext(1, emu.Fault{Echo: true})
 		echoErr(t, c, "imds echo", src)
@@ -155,14 +156,14 @@ func TestHugeServerFields(t *testing.T) {
 	huge := strings.Repeat("E", 900<<10)
 	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
 		Clients: map[string]emu.OAuthClient{"client-1": {Secret: clientSecret}}})
-	src, err := confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret,
+	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret,
 		TokenURL: s.TokenURL(), HTTPClient: s.Client(), Cache: fastCache(c)})
 	require.NoError(t, err)
 	s.FailNext(1, emu.Fault{Status: http.StatusBadRequest, Body: fmt.Sprintf(`{"error":%q,"error_description":"the request was refused"}`, huge)})
 	_, err = src.Token(tctx(t))
 	require.NoError(t, src.Close())
 	require.Error(t, err)
-	var oe *confluent.OAuthError
+	var oe *oauthclient.Error
 	require.True(t, errors.As(err, &oe))
 	require.LessOrEqual(t, len(oe.Code), srvtext.MaxField)
 	require.LessOrEqual(t, len(oe.Description), srvtext.MaxField)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
@@ -57,7 +57,7 @@ sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.s
 sasl.oauthbearer.token.endpoint.url=https://idp.example.com/token
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="app-1" clientSecret="` + jaasSecret + `";
 `
-	cfg, err := confluent.ParseClientProperties([]byte(props))
+	cfg, err := clientprops.Parse(strings.NewReader(props))
 	require.NoError(t, err)
 	require.NotEmpty(t, cfg.Other)
 	c.value(cfg)
@@ -66,20 +66,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	for _, p := range cfg.Other {
 		c.value(p)
 	}
-	all, err := confluent.ParseProperties([]byte(props))
-	require.NoError(t, err)
-	c.value(all)
-	for _, p := range all {
-		c.value(p)
-		if p.Key == "sasl.jaas.config" {
-			e, err := confluent.ParseJAAS(p.Value)
-			require.NoError(t, err)
-			c.value(e)
-			for _, o := range e.Options {
-				c.value(o)
-			}
-		}
-	}
+	c.value(cfg.TokenEndpoint)
 	c.value(cfg.Source)
 	c.value(cfg.Source.ClientSecret)
 
@@ -103,10 +90,10 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	require.NoError(t, err)
 	hp, err := schemaregistry.NewHeaderProvider(cache, &schemaregistry.HeaderProviderOptions{LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
 	require.NoError(t, err)
-	sp := saramasasl.NewTokenProvider(cache, nil)
+	sp := must(saramasasl.NewTokenProvider(cache, nil))
 	_, err = sp.Token()
 	require.NoError(t, err)
-	for _, v := range []any{got, cache, ext, tr, hp, sp, franzsasl.Mechanism(cache, nil), kafkagosasl.Mechanism(cache, nil)} {
+	for _, v := range []any{got, cache, ext, tr, hp, sp, must(franzsasl.Mechanism(cache, nil)), must(kafkagosasl.Mechanism(cache, nil))} {
 		c.value(v)
 	}
 	require.NoError(t, cache.Close())

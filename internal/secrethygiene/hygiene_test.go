@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/IBM/sarama"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -27,6 +29,7 @@ import (
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
@@ -35,6 +38,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
 
@@ -104,8 +108,8 @@ func azureMI(t *testing.T, c *collector, iss *emu.Issuer) {
 	n := 0
 	mi := func(m *emu.IMDS, mut func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
 		n++
-		o := &azure.ManagedIdentityOptions{Target: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: m.Client(), Retry: noRetry}}
+		o := &azure.ManagedIdentityOptions{Target: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Cache: fastCache(c),
+			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}}
 		if mut != nil {
 			mut(o)
 		}
@@ -116,7 +120,9 @@ func azureMI(t *testing.T, c *collector, iss *emu.Issuer) {
 	use(t, c, "imds", mi(m, nil))
 	use(t, c, "imds v1 (warning)", mi(v1, nil))
 	useErr(t, c, "imds v1 required v2", mi(v1, func(o *azure.ManagedIdentityOptions) { o.RequireV2 = true }))
-	useErr(t, c, "imds unknown identity", mi(m, func(o *azure.ManagedIdentityOptions) { o.ClientID = "0000aaaa-0000-4000-8000-000000000000" }))
+	useErr(t, c, "imds unknown identity", mi(m, func(o *azure.ManagedIdentityOptions) {
+		o.ID = azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000")
+	}))
 	m.FailNext(1, emu.Fault{Malformed: true})
 	useErr(t, c, "imds malformed", mi(m, nil))
 	m.FailNext(1, emu.Fault{Status: http.StatusInternalServerError})
@@ -143,8 +149,8 @@ func azureWI(t *testing.T, c *collector, iss *emu.Issuer) {
 	}
 	wi := func(path string, mut func(*azure.WorkloadIdentityOptions)) *oauthbearer.Cache {
 		o := &azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: path,
-			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Logger: c.log, Cache: fastCache(c),
-			ClientOptions: azcore.ClientOptions{Transport: e.Client(), Retry: noRetry}}
+			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Cache: fastCache(c),
+			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}}
 		if mut != nil {
 			mut(o)
 		}
@@ -233,21 +239,21 @@ func clientCredentials(t *testing.T, c *collector, iss *emu.Issuer) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	require.NoError(t, err)
 	c.secret("private key (PKCS#8, base64)", base64.StdEncoding.EncodeToString(der))
-	c.secret("private key D", key.D.String())
+	c.secret("private key scalar (hex)", scalarHex(t, key))
 	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
 		Clients: map[string]emu.OAuthClient{"client-1": {Secret: clientSecret}}})
-	cc := func(o confluent.ClientCredentialsOptions) *oauthbearer.Cache {
+	cc := func(o oauthclient.ClientCredentialsOptions) *oauthbearer.Cache {
 		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), s.Client(), fastCache(c)
 		c.value(o)
-		src, err := confluent.NewClientCredentials(&o)
+		src, err := oauthclient.NewClientCredentials(&o)
 		require.NoError(t, err)
 		return src
 	}
-	use(t, c, "client credentials", cc(confluent.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret}))
-	useErr(t, c, "client credentials wrong secret", cc(confluent.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret + "-wrong"}))
+	use(t, c, "client credentials", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret}))
+	useErr(t, c, "client credentials wrong secret", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret + "-wrong"}))
 	c.secret("wrong client secret", clientSecret+"-wrong")
-	useErr(t, c, "client credentials unknown key", cc(confluent.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}))
-	_, err = confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{TokenURL: "http://example.com/token", ClientID: "client-1", ClientSecret: clientSecret})
+	useErr(t, c, "client credentials unknown key", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}))
+	_, err = oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: "http://example.com/token", ClientID: "client-1", ClientSecret: clientSecret})
 	require.Error(t, err, "plain http to a remote host is refused")
 	c.err(err)
 }
@@ -266,11 +272,11 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
   clientId="app-1" clientSecret="` + propsSecret + `" ` + extra + ` extension_logicalCluster='lkc-abc123' extension_identityPoolId='pool-a1b2';
 `
 	}
-	cfg, err := confluent.ParseClientProperties([]byte(props(s.TokenURL(), "")))
+	cfg, err := clientprops.Parse(strings.NewReader(props(s.TokenURL(), "")))
 	require.NoError(t, err)
 	c.value(cfg)
 	c.value(cfg.Source)
-	src, err := cfg.Build(&confluent.Builders{HTTPClient: s.Client(), AllowedURLs: []string{s.TokenURL()}})
+	src, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: s.Client(), AllowedURLs: []string{s.TokenURL()}})
 	require.NoError(t, err)
 	tok, err := src.Token(tctx(t))
 	require.Error(t, err, "the secret in the file is not the client's")
@@ -280,10 +286,10 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	c.value(cfg.Source.ClientSecret)
 	require.NoError(t, src.Close())
 	for _, bad := range []string{props(s.TokenURL(), "foo='bar'"), props("ftp://idp.example.com/token?client_secret="+propsSecret, ""), strings.Replace(props(s.TokenURL(), ""), `clientId="app-1"`, "", 1)} {
-		cfg, err := confluent.ParseClientProperties([]byte(bad))
+		cfg, err := clientprops.Parse(strings.NewReader(bad))
 		if err == nil {
 			c.value(cfg)
-			_, err = cfg.Build(nil)
+			_, err = cfg.NewSource(nil)
 		}
 		require.Error(t, err)
 		c.err(err)
@@ -334,7 +340,7 @@ func franz(t *testing.T, c *collector, iss *emu.Issuer) {
 		ext, err := oauthbearer.WithExtensions(src, map[string]string{"logicalCluster": "lkc-abc123"})
 		require.NoError(t, err)
 		c.value(ext)
-		mech := franzsasl.Mechanism(src, &franzsasl.Options{Logger: c.log})
+		mech := must(franzsasl.Mechanism(src, &franzsasl.Options{Logger: c.log}))
 		c.value(mech)
 		cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(mech),
 			kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
@@ -356,7 +362,7 @@ func saramaAdapter(t *testing.T, c *collector, iss *emu.Issuer) {
 	for _, aud := range []string{"kafka", "not-kafka"} {
 		tok := iss.Mint("workload-1", aud, time.Hour, nil)
 		c.secret("sarama token", tok)
-		p := saramasasl.NewTokenProvider(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}), nil)
+		p := must(saramasasl.NewTokenProvider(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}), nil))
 		// sarama.AccessToken is sarama's type and holds the token in
 		// plain text by design; it is handed to sarama, not formatted.
 		_, err := p.Token()
@@ -375,7 +381,7 @@ func saramaAdapter(t *testing.T, c *collector, iss *emu.Issuer) {
 	failing := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 		return oauthbearer.Token{}, fmt.Errorf("idp down")
 	})
-	_, err := saramasasl.NewTokenProvider(failing, nil).Token()
+	_, err := must(saramasasl.NewTokenProvider(failing, nil)).Token()
 	c.err(err)
 }
 
@@ -386,7 +392,7 @@ func kafkaGoAdapter(t *testing.T, c *collector, iss *emu.Issuer) {
 		c.secret("kafka-go token for "+aud, tok)
 		src, err := oauthbearer.NewCache(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}), fastCache(c))
 		require.NoError(t, err)
-		mech := kafkagosasl.Mechanism(src, &kafkagosasl.Options{Logger: c.log})
+		mech := must(kafkagosasl.Mechanism(src, &kafkagosasl.Options{Logger: c.log}))
 		c.value(mech)
 		d := &kafkago.Dialer{SASLMechanism: mech, Timeout: 5 * time.Second}
 		conn, err := d.DialContext(tctx(t), "tcp", broker.Addrs()[0])
@@ -399,4 +405,21 @@ func kafkaGoAdapter(t *testing.T, c *collector, iss *emu.Issuer) {
 		c.err(err)
 		require.NoError(t, src.Close())
 	}
+}
+
+// must returns v, panicking on err: for constructors that fail only on a
+// nil token source, which these tests never pass.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// scalarHex is the private key's scalar in hex (PrivateKey.Bytes, not the
+// deprecated D): a form of the key that must never appear anywhere.
+func scalarHex(t testing.TB, key *ecdsa.PrivateKey) string {
+	b, err := key.Bytes()
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp/redirecttest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
 
@@ -60,13 +61,13 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		c.secret("redirected basic header", base64.StdEncoding.EncodeToString([]byte("client-1:"+secret)))
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		c.secret("redirected private key D", key.D.String())
-		for name, o := range map[string]confluent.ClientCredentialsOptions{
+		c.secret("redirected private key scalar (hex)", scalarHex(t, key))
+		for name, o := range map[string]oauthclient.ClientCredentialsOptions{
 			"basic":           {ClientID: "client-1", ClientSecret: secret},
 			"private_key_jwt": {ClientID: "client-1", PrivateKey: key},
 		} {
 			o.TokenURL, o.HTTPClient, o.Cache = redirect(nil, nil)+"/token", b.Client(), fastCache(c)
-			src, err := confluent.NewClientCredentials(&o)
+			src, err := oauthclient.NewClientCredentials(&o)
 			require.NoError(t, err)
 			useErr(t, c, "redirected client credentials "+name, src)
 		}
@@ -86,7 +87,7 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		base.Store(redirect(func(r *http.Request) bool { return r.Method == http.MethodPost }, discovery))
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant,
 			TokenFilePath: file, AuthorityHost: base.Load().(string) + "/", DisableInstanceDiscovery: true, Getenv: func(string) string { return "" },
-			ClientOptions: azcore.ClientOptions{Transport: b.Client(), Retry: noRetry}, Logger: c.log, Cache: fastCache(c)})
+			HTTPClient: b.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}, Cache: fastCache(c)})
 		require.NoError(t, err)
 		useErr(t, c, "redirected azure workload identity", src)
 	})
@@ -94,7 +95,7 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		imds := b.Serve(t, redirecttest.Redirect(http.StatusTemporaryRedirect, b.TrapURL("http", redirecttest.TrapHost), nil, nil), false)
 		b.Route("169.254.169.254:80", imds)
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://hygiene-redirect-" + time.Now().Format(time.RFC3339Nano),
-			ClientOptions: azcore.ClientOptions{Transport: b.Client(), Retry: noRetry}, Logger: c.log, Cache: fastCache(c)})
+			HTTPClient: b.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}, Cache: fastCache(c)})
 		require.NoError(t, err)
 		useErr(t, c, "redirected azure managed identity", src)
 	})

@@ -1,5 +1,3 @@
-//go:build cgo
-
 // Package confluentkafka keeps a confluent-kafka-go (librdkafka) producer,
 // consumer or admin client supplied with SASL/OAUTHBEARER tokens from an
 // [oauthbearer.TokenSource], whether or not the application ever polls:

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -36,8 +36,9 @@ var (
 // Options tunes a [Refresher]. A nil *Options means the defaults. No field
 // has an environment-variable fallback.
 type Options struct {
-	// Timeout bounds each token fetch from the source. Default 15s.
-	Timeout time.Duration
+	// FetchTimeout bounds each token fetch from the source. Default
+	// [oauthbearer.DefaultFetchTimeout] (30s).
+	FetchTimeout time.Duration
 
 	// MinBackoff and MaxBackoff bound the delay before retrying after the
 	// source failed: it doubles from MinBackoff up to MaxBackoff, with
@@ -94,15 +95,15 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 	if src == nil {
 		return nil, errors.New("confluentkafka: NewRefresher got a nil token source; pass one such as azure.NewManagedIdentity's")
 	}
-	o := Options{Timeout: 15 * time.Second, MinBackoff: time.Second, MaxBackoff: 30 * time.Second}
+	o := Options{FetchTimeout: oauthbearer.DefaultFetchTimeout, MinBackoff: time.Second, MaxBackoff: 30 * time.Second}
 	log := slog.New(slog.DiscardHandler)
 	if opts != nil {
-		if opts.Timeout < 0 || opts.MinBackoff < 0 || opts.MaxBackoff < 0 {
-			return nil, fmt.Errorf("confluentkafka: Options has a negative duration (Timeout %v, MinBackoff %v, MaxBackoff %v); use 0 for the defaults",
-				opts.Timeout, opts.MinBackoff, opts.MaxBackoff)
+		if opts.FetchTimeout < 0 || opts.MinBackoff < 0 || opts.MaxBackoff < 0 {
+			return nil, fmt.Errorf("confluentkafka: Options has a negative duration (FetchTimeout %v, MinBackoff %v, MaxBackoff %v); use 0 for the defaults",
+				opts.FetchTimeout, opts.MinBackoff, opts.MaxBackoff)
 		}
-		if opts.Timeout > 0 {
-			o.Timeout = opts.Timeout
+		if opts.FetchTimeout > 0 {
+			o.FetchTimeout = opts.FetchTimeout
 		}
 		if opts.MinBackoff > 0 {
 			o.MinBackoff = opts.MinBackoff
@@ -237,7 +238,7 @@ func (r *Refresher) run(ctx context.Context) {
 
 // setToken fetches a token and sets it, returning when to set the next.
 func (r *Refresher) setToken(ctx context.Context) (time.Duration, error) {
-	fctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	fctx, cancel := context.WithTimeout(ctx, r.opts.FetchTimeout)
 	tok, err := r.src.Token(fctx)
 	cancel()
 	if err != nil {
@@ -306,20 +307,14 @@ func (r *Refresher) fail(err error) {
 }
 
 // backoff is the delay before the next attempt after n consecutive
-// failures: MinBackoff doubling up to MaxBackoff, with up to 20% jitter
-// downwards, and never below a server's Retry-After.
+// failures: the cache's own (MinBackoff doubling up to MaxBackoff, equal
+// jitter), never below a server's Retry-After.
 func (r *Refresher) backoff(n int, err error) time.Duration {
-	d := r.opts.MinBackoff
-	for i := 1; i < n && d < r.opts.MaxBackoff; i++ {
-		d *= 2
+	var retryAfter time.Duration
+	if te, ok := errors.AsType[*oauthbearer.TransientError](err); ok {
+		retryAfter = te.RetryAfter
 	}
-	d = min(d, r.opts.MaxBackoff)
-	d -= time.Duration(rand.Float64() * 0.2 * float64(d))
-	var te *oauthbearer.TransientError
-	if errors.As(err, &te) && te.RetryAfter > d {
-		d = te.RetryAfter
-	}
-	return d
+	return backoff.Delay(n, r.opts.MinBackoff, r.opts.MaxBackoff, retryAfter)
 }
 
 // closed reports whether c says it is closed.

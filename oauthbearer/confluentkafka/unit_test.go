@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/rejecthint"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 )
@@ -234,7 +235,7 @@ func TestNewRefresherRejectsBadArguments(t *testing.T) {
 	}{
 		"nil client":       {src: src, wantMsg: "nil client"},
 		"nil source":       {client: newFakeClient(), wantMsg: "nil token source"},
-		"negative timeout": {client: newFakeClient(), src: src, opts: &confluentkafka.Options{Timeout: -time.Second}, wantMsg: "Timeout -1s"},
+		"negative timeout": {client: newFakeClient(), src: src, opts: &confluentkafka.Options{FetchTimeout: -time.Second}, wantMsg: "FetchTimeout -1s"},
 		"max below min":    {client: newFakeClient(), src: src, opts: &confluentkafka.Options{MinBackoff: time.Minute, MaxBackoff: time.Second}, wantMsg: "MaxBackoff 1s is below MinBackoff 1m0s"},
 	}
 	for name, tc := range cases {
@@ -289,7 +290,7 @@ func TestExplain(t *testing.T) {
 			require.True(t, errors.As(got, &rej), "got %v", got)
 			assert.Equal(t, tc.wantStatus, rej.Status)
 			assert.Equal(t, tc.wantServer, rej.Server)
-			assert.Contains(t, got.Error(), oauthbearer.RejectionHint(tc.wantStatus))
+			assert.Contains(t, got.Error(), rejecthint.Hint(tc.wantStatus))
 		})
 	}
 }

@@ -27,7 +27,7 @@ func TestTokenCannotInjectSASLFields(t *testing.T) {
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	good := iss.Mint("workload-1", "kafka", time.Hour, nil)
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: good + "\x01logicalCluster=lkc-victim", Expiry: time.Now().Add(time.Hour)})
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(franzsasl.Mechanism(src, nil)), kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(src, nil))), kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
 	require.NoError(t, err)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -48,7 +48,7 @@ func TestAuthorizationIDIsEscaped(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: iss.Mint("a,b=c", "kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour)})
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(franzsasl.Mechanism(src, &franzsasl.Options{AuthorizationID: "a,b=c"})),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(src, &franzsasl.Options{AuthorizationID: "a,b=c"}))),
 		kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
 	require.NoError(t, err)
 	defer cl.Close()

@@ -10,7 +10,7 @@
 //
 // franz-go asks for a token on every new connection (up to five per broker)
 // and on every re-authentication, with a context that has no deadline; the
-// mechanism bounds each call with [Options.Timeout]. Unlike franz-go's
+// mechanism bounds each call with [Options.FetchTimeout]. Unlike franz-go's
 // built-in sasl/oauth, a broker's rejection is reported as an
 // [*oauthbearer.RejectedError] that quotes the broker's status and says what
 // usually causes it, and the rejected token is invalidated so the next
@@ -32,9 +32,9 @@ import (
 
 // Options tunes the mechanism. A nil *Options means the defaults.
 type Options struct {
-	// Timeout bounds each token fetch; franz-go's own context has no
-	// deadline. Default 15s.
-	Timeout time.Duration
+	// FetchTimeout bounds each token fetch; franz-go's own context has no
+	// deadline. Default [oauthbearer.DefaultFetchTimeout] (30s).
+	FetchTimeout time.Duration
 	// AuthorizationID is the optional SASL authorization identity (the
 	// "a=" field of the GS2 header). Kafka brokers ignore it; default empty.
 	AuthorizationID string
@@ -44,13 +44,17 @@ type Options struct {
 }
 
 // Mechanism returns an OAUTHBEARER sasl.Mechanism that takes each
-// session's token from src.
-func Mechanism(src oauthbearer.TokenSource, opts *Options) sasl.Mechanism {
+// session's token from src. A nil src is an error.
+func Mechanism(src oauthbearer.TokenSource, opts *Options) (sasl.Mechanism, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	return &mechanism{saslmsg.NewClient("franzsasl", src, o.Timeout, o.AuthorizationID, o.Logger)}
+	c, err := saslmsg.NewClient("franzsasl", src, o.FetchTimeout, o.AuthorizationID, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return &mechanism{c}, nil
 }
 
 type mechanism struct{ c *saslmsg.Client }

@@ -34,7 +34,7 @@ func TestFranzGoProducesAndConsumesWithCachedToken(t *testing.T) {
 
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(broker.Addrs()...),
-		kgo.SASL(franzsasl.Mechanism(src, &franzsasl.Options{Timeout: 5 * time.Second})),
+		kgo.SASL(must(franzsasl.Mechanism(src, &franzsasl.Options{FetchTimeout: 5 * time.Second}))),
 		kgo.ConsumeTopics("orders"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 	)
@@ -84,7 +84,7 @@ func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(franzsasl.Mechanism(cache, nil)),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(cache, nil))),
 		kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
 	require.NoError(t, err)
 	defer cl.Close()
@@ -116,7 +116,7 @@ func TestFranzGoExpiredTokenRejectedByBroker(t *testing.T) {
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{
 		Value: iss.Mint("w", "kafka", -time.Minute, nil), Expiry: time.Now().Add(time.Hour),
 	})
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(franzsasl.Mechanism(src, nil)), kgo.RequestRetries(0))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(src, nil))), kgo.RequestRetries(0))
 	require.NoError(t, err)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -137,7 +137,7 @@ func TestFranzGoBoundsTokenFetch(t *testing.T) {
 		return oauthbearer.Token{}, oauthbearer.Transient(ctx.Err(), 0)
 	})
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...),
-		kgo.SASL(franzsasl.Mechanism(hung, &franzsasl.Options{Timeout: 50 * time.Millisecond})), kgo.RetryTimeout(200*time.Millisecond))
+		kgo.SASL(must(franzsasl.Mechanism(hung, &franzsasl.Options{FetchTimeout: 50 * time.Millisecond}))), kgo.RetryTimeout(200*time.Millisecond))
 	require.NoError(t, err)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -145,4 +145,22 @@ func TestFranzGoBoundsTokenFetch(t *testing.T) {
 	err = cl.Ping(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.NoError(t, ctx.Err(), "the adapter's timeout ended the fetch, not the test's")
+}
+
+// must returns v, panicking on err: for constructors that fail only on a
+// nil token source, which these tests never pass.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestNilSourceIsAnError: a nil source fails at construction, naming the
+// function. Fails before the change: the constructor returned a value
+// that panicked (nil interface call) on the first connection.
+func TestNilSourceIsAnError(t *testing.T) {
+	t.Parallel()
+	_, err := franzsasl.Mechanism(nil, nil)
+	require.ErrorContains(t, err, "franzsasl: Mechanism: the token source is nil")
 }

@@ -55,7 +55,7 @@ func TestFranzGoAfterSuspendGetsAFreshToken(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Go(func() {
-			cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(franzsasl.Mechanism(cache, nil)), kgo.RequestRetries(0))
+			cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(cache, nil))), kgo.RequestRetries(0))
 			if !assert.NoError(t, err) {
 				return
 			}

@@ -36,7 +36,7 @@ func TestRealBroker(t *testing.T) {
 		cache, err := oauthbearer.NewCache(raw, nil)
 		require.NoError(t, err)
 		defer cache.Close()
-		mech := kafkagosasl.Mechanism(cache, nil)
+		mech := must(kafkagosasl.Mechanism(cache, nil))
 		mark := b.LogMark()
 
 		transport := &kafka.Transport{SASL: mech}
@@ -74,7 +74,7 @@ func TestRealBroker(t *testing.T) {
 		require.NoError(t, err)
 		defer cache.Close()
 		mark := b.LogMark()
-		d := &kafka.Dialer{SASLMechanism: kafkagosasl.Mechanism(cache, nil), Timeout: 10 * time.Second}
+		d := &kafka.Dialer{SASLMechanism: must(kafkagosasl.Mechanism(cache, nil)), Timeout: 10 * time.Second}
 		_, err = d.DialContext(ctx, "tcp", b.Addr)
 		var rej *oauthbearer.RejectedError
 		require.True(t, errors.As(err, &rej), "got %v", err)

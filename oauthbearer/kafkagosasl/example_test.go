@@ -16,7 +16,10 @@ import (
 // (Reader, Conn). (Compiled, not run: it needs a broker.)
 func ExampleMechanism() {
 	var src oauthbearer.TokenSource // for example from azure.NewManagedIdentity
-	mech := kafkagosasl.Mechanism(src, nil)
+	mech, err := kafkagosasl.Mechanism(src, nil)
+	if err != nil {
+		log.Fatal(err) // the source is nil
+	}
 
 	w := &kafka.Writer{
 		Addr:      kafka.TCP("broker:9093"),

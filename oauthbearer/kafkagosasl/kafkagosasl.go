@@ -17,7 +17,7 @@
 // kafka-go asks for a token on every new connection (it does not
 // re-authenticate connections, KIP-368, so a broker closes a connection
 // when its token expires and kafka-go dials a new one). Each fetch is
-// bounded by [Options.Timeout] as well as by kafka-go's context. The client
+// bounded by [Options.FetchTimeout] as well as by kafka-go's context. The client
 // first message is RFC 7628's, with the token's SASL extensions (such as
 // Confluent Cloud's logicalCluster and identityPoolId) validated first. A
 // broker's rejection is reported as an [*oauthbearer.RejectedError] that
@@ -43,10 +43,10 @@ import (
 // Options tunes the mechanism. A nil *Options means the defaults. No field
 // has an environment-variable fallback.
 type Options struct {
-	// Timeout bounds each token fetch, in addition to any deadline on
+	// FetchTimeout bounds each token fetch, in addition to any deadline on
 	// kafka-go's context (a kafka.Transport's dial context has none of
-	// its own). Default 15s.
-	Timeout time.Duration
+	// its own). Default [oauthbearer.DefaultFetchTimeout] (30s).
+	FetchTimeout time.Duration
 	// AuthorizationID is the optional SASL authorization identity (the
 	// "a=" field of the GS2 header). Kafka brokers ignore it; default empty.
 	AuthorizationID string
@@ -58,12 +58,17 @@ type Options struct {
 // Mechanism returns an OAUTHBEARER sasl.Mechanism for kafka.Dialer's
 // SASLMechanism and kafka.Transport's SASL that takes each connection's
 // token from src. It is safe for concurrent use, as kafka-go requires.
-func Mechanism(src oauthbearer.TokenSource, opts *Options) sasl.Mechanism {
+// A nil src is an error.
+func Mechanism(src oauthbearer.TokenSource, opts *Options) (sasl.Mechanism, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	return &mechanism{saslmsg.NewClient("kafkagosasl", src, o.Timeout, o.AuthorizationID, o.Logger)}
+	c, err := saslmsg.NewClient("kafkagosasl", src, o.FetchTimeout, o.AuthorizationID, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return &mechanism{c}, nil
 }
 
 type mechanism struct{ c *saslmsg.Client }

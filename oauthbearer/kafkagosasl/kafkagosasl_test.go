@@ -36,7 +36,7 @@ func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
 	defer cache.Close()
 	src, err := oauthbearer.WithExtensions(cache, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"})
 	require.NoError(t, err)
-	mech := kafkagosasl.Mechanism(src, &kafkagosasl.Options{Timeout: 5 * time.Second})
+	mech := must(kafkagosasl.Mechanism(src, &kafkagosasl.Options{FetchTimeout: 5 * time.Second}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -100,7 +100,7 @@ func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 	defer cache.Close()
 	var logs bytes.Buffer
 	var logMu sync.Mutex
-	mech := kafkagosasl.Mechanism(cache, &kafkagosasl.Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil))})
+	mech := must(kafkagosasl.Mechanism(cache, &kafkagosasl.Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil))}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -172,7 +172,7 @@ func TestKafkaGoExpiredTokenRejectedByBroker(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	d := &kafka.Dialer{SASLMechanism: kafkagosasl.Mechanism(src, nil)}
+	d := &kafka.Dialer{SASLMechanism: must(kafkagosasl.Mechanism(src, nil))}
 	_, err := d.DialContext(ctx, "tcp", broker.Addrs()[0])
 	var rej *oauthbearer.RejectedError
 	require.True(t, errors.As(err, &rej), "got %v", err)
@@ -209,7 +209,7 @@ func TestKafkaGoStartErrors(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			mech := kafkagosasl.Mechanism(tc.src, &kafkagosasl.Options{Timeout: 20 * time.Millisecond})
+			mech := must(kafkagosasl.Mechanism(tc.src, &kafkagosasl.Options{FetchTimeout: 20 * time.Millisecond}))
 			ctx := kafkaSASLContext(context.Background())
 			sm, ir, err := mech.Start(ctx)
 			require.Error(t, err)
@@ -228,7 +228,7 @@ func TestKafkaGoClientFirstMessage(t *testing.T) {
 	t.Parallel()
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "h.p.s", Expiry: time.Now().Add(time.Hour),
 		Extensions: map[string]string{"logicalCluster": "lkc-1", "identityPoolId": "pool-2"}})
-	mech := kafkagosasl.Mechanism(src, &kafkagosasl.Options{AuthorizationID: "svc"})
+	mech := must(kafkagosasl.Mechanism(src, &kafkagosasl.Options{AuthorizationID: "svc"}))
 	assert.Equal(t, "OAUTHBEARER", mech.Name())
 	sm, ir, err := mech.Start(context.Background())
 	require.NoError(t, err)
@@ -243,4 +243,22 @@ func TestKafkaGoClientFirstMessage(t *testing.T) {
 // broker's address.
 func kafkaSASLContext(ctx context.Context) context.Context {
 	return sasl.WithMetadata(ctx, &sasl.Metadata{Host: "10.0.0.1", Port: 9093})
+}
+
+// must returns v, panicking on err: for constructors that fail only on a
+// nil token source, which these tests never pass.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestNilSourceIsAnError: a nil source fails at construction, naming the
+// function. Fails before the change: the constructor returned a value
+// that panicked (nil interface call) on the first connection.
+func TestNilSourceIsAnError(t *testing.T) {
+	t.Parallel()
+	_, err := kafkagosasl.Mechanism(nil, nil)
+	require.ErrorContains(t, err, "kafkagosasl: Mechanism: the token source is nil")
 }

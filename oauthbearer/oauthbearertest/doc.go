@@ -20,14 +20,15 @@
 //	emulator          stands in for                          point the source at it with
 //	[Issuer]          an OIDC issuer (Kubernetes service     IssuerURL / JWKSURL; Mint signs tokens
 //	                  accounts, a workload's own tokens)
-//	[IMDS]            Azure IMDS, for azure.NewManagedIdentity  ManagedIdentityOptions.ClientOptions.Transport = imds.Client()
-//	[Entra]           Entra ID, for azure.NewWorkloadIdentity   ClientOptions.Cloud authority host = entra.URL + "/",
-//	                                                         ClientOptions.Transport = entra.Client() (it serves TLS)
-//	[STS]             AWS STS, for aws.NewWebIdentity           WebIdentityOptions.Config.BaseEndpoint = sts.URL
+//	[IMDS]            Azure IMDS, for azure.NewManagedIdentity  ManagedIdentityOptions.HTTPClient = imds.Client()
+//	[Entra]           Entra ID, for azure.NewWorkloadIdentity   WorkloadIdentityOptions.AuthorityHost = entra.URL + "/",
+//	                                                         HTTPClient = entra.Client() (it serves TLS)
+//	[STS]             AWS STS, for aws.NewWebIdentity           WebIdentityOptions.Endpoint = sts.URL (plus test
+//	                                                         credentials in WebIdentityOptions.Config)
 //	[ConfluentSTS]    Confluent Cloud's token exchange,      STSOptions.Endpoint = csts.TokenURL()
 //	                  for confluent.NewSTS
 //	[OAuthServer]     any OAuth 2.0 client-credentials IdP,  ClientCredentialsOptions.TokenURL = idp.TokenURL()
-//	                  for the client-credentials source
+//	                  for oauthclient.NewClientCredentials
 //	[SchemaRegistry]  Confluent Cloud Schema Registry, for   the registry URL = reg.URL
 //	                  schemaregistry.NewHTTPClient
 //	[Broker]          a Kafka cluster validating             the client's seed brokers = broker.Addrs()

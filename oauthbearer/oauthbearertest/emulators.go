@@ -78,8 +78,8 @@ func NewIMDS(opts *IMDSOptions) *IMDS {
 }
 
 // Client returns an HTTP client that sends requests for IMDS's fixed
-// address (169.254.169.254) to the emulator. Azure SDK clients take it as
-// their transport (azcore.ClientOptions.Transport).
+// address (169.254.169.254) to the emulator: give it to the managed
+// identity source as ManagedIdentityOptions.HTTPClient.
 func (m *IMDS) Client() *http.Client { return m.e.Client() }
 
 // FederatedCredential is a federated identity credential of an

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -17,6 +16,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
 
@@ -50,8 +50,8 @@ func ExampleNewBroker() {
 	// Output: true svc-orders
 }
 
-// Azure managed identity against the IMDS emulator: the source's HTTP
-// transport is the emulator's client, which sends IMDS's fixed address to
+// Azure managed identity against the IMDS emulator: the source's
+// HTTPClient is the emulator's client, which sends IMDS's fixed address to
 // the emulator.
 func ExampleNewIMDS() {
 	imds := oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{
@@ -60,8 +60,8 @@ func ExampleNewIMDS() {
 	defer imds.Close()
 
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target:        "api://kafka-example",
-		ClientOptions: azcore.ClientOptions{Transport: imds.Client()},
+		Target:     "api://kafka-example",
+		HTTPClient: imds.Client(),
 	})
 	if err != nil {
 		panic(err)
@@ -139,8 +139,8 @@ func ExampleNewOAuthServer() {
 	})
 	defer idp.Close()
 
-	src, err := confluent.NewClientCredentials(&confluent.ClientCredentialsOptions{
-		TokenURL: idp.TokenURL(), ClientID: "orders", ClientSecret: confluent.Secret("s3cret"),
+	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
+		TokenURL: idp.TokenURL(), ClientID: "orders", ClientSecret: oauthclient.Secret("s3cret"),
 	})
 	if err != nil {
 		panic(err)

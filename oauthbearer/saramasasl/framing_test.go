@@ -24,7 +24,7 @@ func TestTokenCannotInjectSASLFields(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	good := iss.Mint("workload-1", "kafka", time.Hour, nil)
-	p := saramasasl.NewTokenProvider(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: good + "\x01logicalCluster=lkc-victim", Expiry: time.Now().Add(time.Hour)}), nil)
+	p := must(saramasasl.NewTokenProvider(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: good + "\x01logicalCluster=lkc-victim", Expiry: time.Now().Add(time.Hour)}), nil))
 	_, err := p.Token()
 	require.True(t, errors.Is(err, oauthbearer.ErrTokenSyntax), "%v", err)
 	require.NotContains(t, err.Error(), good)

@@ -7,7 +7,7 @@
 //	cfg.Net.SASL.TokenProvider = saramasasl.NewTokenProvider(src, nil)
 //
 // sarama calls Token on every broker connection and re-authentication,
-// without a context; the provider bounds each call with [Options.Timeout].
+// without a context; the provider bounds each call with [Options.FetchTimeout].
 // sarama handles the broker's reply itself and reports a rejection as
 // sarama.ErrSASLAuthenticationFailed; pass such errors through
 // [TokenProvider.Explain] (or [Explain]) for an actionable message.
@@ -29,9 +29,9 @@ import (
 
 // Options tunes the provider. A nil *Options means the defaults.
 type Options struct {
-	// Timeout bounds each token fetch; sarama's Token has no context.
-	// Default 15s.
-	Timeout time.Duration
+	// FetchTimeout bounds each token fetch; sarama's Token has no
+	// context. Default [oauthbearer.DefaultFetchTimeout] (30s).
+	FetchTimeout time.Duration
 }
 
 // TokenProvider is a sarama.AccessTokenProvider backed by a token source.
@@ -46,13 +46,17 @@ type TokenProvider struct {
 
 var _ sarama.AccessTokenProvider = (*TokenProvider)(nil)
 
-// NewTokenProvider returns a provider that takes tokens from src.
-func NewTokenProvider(src oauthbearer.TokenSource, opts *Options) *TokenProvider {
-	p := &TokenProvider{src: src, timeout: 15 * time.Second}
-	if opts != nil && opts.Timeout > 0 {
-		p.timeout = opts.Timeout
+// NewTokenProvider returns a provider that takes tokens from src. A nil
+// src is an error.
+func NewTokenProvider(src oauthbearer.TokenSource, opts *Options) (*TokenProvider, error) {
+	if src == nil {
+		return nil, errors.New("saramasasl: NewTokenProvider: the token source is nil; pass the source of the workload's tokens, such as an *oauthbearer.Cache")
 	}
-	return p
+	p := &TokenProvider{src: src, timeout: oauthbearer.DefaultFetchTimeout}
+	if opts != nil && opts.FetchTimeout > 0 {
+		p.timeout = opts.FetchTimeout
+	}
+	return p, nil
 }
 
 // Token returns the current token and its validated SASL extensions.

@@ -54,7 +54,7 @@ func TestSaramaProducesAndConsumesWithCachedToken(t *testing.T) {
 	src, err := oauthbearer.WithExtensions(cache, map[string]string{"logicalCluster": "lkc-abc123"})
 	require.NoError(t, err)
 
-	cfg := saramaConfig(saramasasl.NewTokenProvider(src, &saramasasl.Options{Timeout: 5 * time.Second}))
+	cfg := saramaConfig(must(saramasasl.NewTokenProvider(src, &saramasasl.Options{FetchTimeout: 5 * time.Second})))
 	client, err := sarama.NewClient(broker.Addrs(), cfg)
 	require.NoError(t, err)
 	defer client.Close()
@@ -99,7 +99,7 @@ func TestSaramaRejectionExplained(t *testing.T) {
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	// Wrong audience: the broker's validator refuses it.
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: iss.Mint("w", "not-kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour)})
-	_, err := sarama.NewClient(broker.Addrs(), saramaConfig(saramasasl.NewTokenProvider(src, nil)))
+	_, err := sarama.NewClient(broker.Addrs(), saramaConfig(must(saramasasl.NewTokenProvider(src, nil))))
 	require.Error(t, err)
 	explained := saramasasl.Explain(err)
 	var rej *oauthbearer.RejectedError
@@ -117,11 +117,11 @@ func TestSaramaProviderBoundsFetchAndValidatesExtensions(t *testing.T) {
 		<-ctx.Done()
 		return oauthbearer.Token{}, ctx.Err()
 	})
-	_, err := saramasasl.NewTokenProvider(hung, &saramasasl.Options{Timeout: 20 * time.Millisecond}).Token()
+	_, err := must(saramasasl.NewTokenProvider(hung, &saramasasl.Options{FetchTimeout: 20 * time.Millisecond})).Token()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
 	bad := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "t", Expiry: time.Now().Add(time.Hour), Extensions: map[string]string{"auth": "x"}})
-	_, err = saramasasl.NewTokenProvider(bad, nil).Token()
+	_, err = must(saramasasl.NewTokenProvider(bad, nil)).Token()
 	require.ErrorContains(t, err, `"auth"`)
 }
 
@@ -140,7 +140,7 @@ func TestSaramaProviderExplainInvalidatesRejectedToken(t *testing.T) {
 	cache, err := oauthbearer.NewCache(raw, nil)
 	require.NoError(t, err)
 	defer cache.Close()
-	p := saramasasl.NewTokenProvider(cache, nil)
+	p := must(saramasasl.NewTokenProvider(cache, nil))
 
 	_, err = sarama.NewClient(broker.Addrs(), saramaConfig(p))
 	var rej *oauthbearer.RejectedError
@@ -155,4 +155,22 @@ func TestSaramaProviderExplainInvalidatesRejectedToken(t *testing.T) {
 	other := errors.New("dial tcp: refused")
 	assert.Same(t, other, p.Explain(other))
 	assert.EqualValues(t, 2, fetches.Load(), "only a rejection invalidates")
+}
+
+// must returns v, panicking on err: for constructors that fail only on a
+// nil token source, which these tests never pass.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestNilSourceIsAnError: a nil source fails at construction, naming the
+// function. Fails before the change: the constructor returned a value
+// that panicked (nil interface call) on the first connection.
+func TestNilSourceIsAnError(t *testing.T) {
+	t.Parallel()
+	_, err := saramasasl.NewTokenProvider(nil, nil)
+	require.ErrorContains(t, err, "saramasasl: NewTokenProvider: the token source is nil")
 }

@@ -1,4 +1,4 @@
-package confluent
+package clientprops
 
 import (
 	"errors"
@@ -67,7 +67,7 @@ func TestLoginTuningBadNumbers(t *testing.T) {
 			t.Parallel()
 			in := head + tc.lines + "\n"
 			line := strings.Count(head+tc.lines, "\n") + 1
-			_, err := ParseClientProperties([]byte(in))
+			_, err := parse([]byte(in))
 			require.Error(t, err)
 			var pe *PropertyError
 			require.True(t, errors.As(err, &pe), "want *PropertyError, got %T: %v", err, err)
@@ -92,7 +92,7 @@ func TestLoginTuningBadNumbers(t *testing.T) {
 func TestLoginTuningJitterFailsAtParse(t *testing.T) {
 	t.Parallel()
 	in := strings.Replace(seedIMDS, "sasl.mechanism=OAUTHBEARER\n", "sasl.mechanism=OAUTHBEARER\nsasl.login.refresh.window.jitter=0.15\n", 1)
-	_, err := ParseClientProperties([]byte(in))
+	_, err := parse([]byte(in))
 	require.Error(t, err)
 	var pe *PropertyError
 	require.ErrorAs(t, err, &pe)
@@ -117,9 +117,9 @@ sasl.login.retry.backoff.max.ms=10000
 sasl.login.connect.timeout.ms=10000
 sasl.login.read.timeout.ms=+20000
 `, 1)
-	c, err := ParseClientProperties([]byte(in))
+	c, err := parse([]byte(in))
 	require.NoError(t, err)
-	assert.Equal(t, oauthbearer.CacheOptions{RefreshFraction: 0.9, Jitter: 0.05, SafetyMargin: 5 * time.Minute,
+	assert.Equal(t, &oauthbearer.CacheOptions{RefreshFraction: 0.9, Jitter: 0.05, SafetyMargin: 5 * time.Minute,
 		MinBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, FetchTimeout: 30 * time.Second}, c.Cache)
 	require.NoError(t, c.Cache.Validate())
 }

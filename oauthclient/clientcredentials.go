@@ -1,4 +1,4 @@
-package confluent
+package oauthclient
 
 import (
 	"context"
@@ -16,6 +16,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -88,19 +91,19 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		o = *opts
 	}
 	if o.TokenURL == "" {
-		return nil, errors.New("confluent: ClientCredentialsOptions.TokenURL is empty; set the identity provider's token endpoint")
+		return nil, errors.New("oauthclient: ClientCredentialsOptions.TokenURL is empty; set the identity provider's token endpoint")
 	}
-	if err := checkEndpoint("ClientCredentialsOptions.TokenURL", o.TokenURL); err != nil {
+	if err := idphttp.CheckEndpoint("oauthclient", "ClientCredentialsOptions.TokenURL", o.TokenURL); err != nil {
 		return nil, err
 	}
 	if o.ClientID == "" {
-		return nil, errors.New("confluent: ClientCredentialsOptions.ClientID is empty; set the OAuth client ID")
+		return nil, errors.New("oauthclient: ClientCredentialsOptions.ClientID is empty; set the OAuth client ID")
 	}
 	switch {
 	case o.ClientSecret == "" && o.PrivateKey == nil:
-		return nil, errors.New("confluent: ClientCredentialsOptions has neither ClientSecret nor PrivateKey; set one to authenticate the client")
+		return nil, errors.New("oauthclient: ClientCredentialsOptions has neither ClientSecret nor PrivateKey; set one to authenticate the client")
 	case o.ClientSecret != "" && o.PrivateKey != nil:
-		return nil, errors.New("confluent: ClientCredentialsOptions has both ClientSecret and PrivateKey; set only one (servers refuse two authentication methods)")
+		return nil, errors.New("oauthclient: ClientCredentialsOptions has both ClientSecret and PrivateKey; set only one (servers refuse two authentication methods)")
 	}
 	if o.PrivateKey != nil {
 		if _, err := signingMethod(o.PrivateKey); err != nil {
@@ -110,15 +113,8 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	if o.AssertionAudience == "" {
 		o.AssertionAudience = o.TokenURL
 	}
-	o.HTTPClient = httpClient(o.HTTPClient)
-	var co oauthbearer.CacheOptions
-	if o.Cache != nil {
-		co = *o.Cache
-	}
-	if co.Name == "" {
-		co.Name = "oauth client credentials"
-	}
-	return oauthbearer.NewCache(&clientCredentials{o: o}, &co)
+	o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
+	return oauthbearer.NewCache(&clientCredentials{o: o}, cacheopts.WithName(o.Cache, "oauth client credentials"))
 }
 
 func signingMethod(k crypto.Signer) (jwt.SigningMethod, error) {
@@ -133,7 +129,7 @@ func signingMethod(k crypto.Signer) (jwt.SigningMethod, error) {
 			return jwt.SigningMethodES384, nil
 		}
 	}
-	return nil, errors.New("confluent: ClientCredentialsOptions.PrivateKey must be an *rsa.PrivateKey or an *ecdsa.PrivateKey on P-256 or P-384")
+	return nil, errors.New("oauthclient: ClientCredentialsOptions.PrivateKey must be an *rsa.PrivateKey or an *ecdsa.PrivateKey on P-256 or P-384")
 }
 
 // Token performs one client-credentials request.
@@ -161,11 +157,11 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 		}
 	}
 	start := time.Now()
-	tr, err := postForm(ctx, c.o.HTTPClient, c.o.TokenURL, form, setAuth)
+	tr, err := oauthpost.PostForm(ctx, c.o.HTTPClient, "oauthclient", c.o.TokenURL, form, setAuth)
 	if err != nil {
-		return oauthbearer.Token{}, err
+		return oauthbearer.Token{}, refused(err)
 	}
-	return tr.token(start, redactURL(c.o.TokenURL))
+	return tr.Token("oauthclient", start, oauthpost.RedactURL(c.o.TokenURL))
 }
 
 func (c *clientCredentials) assertion() (string, error) {
@@ -186,7 +182,7 @@ func (c *clientCredentials) assertion() (string, error) {
 	}
 	s, err := t.SignedString(c.o.PrivateKey)
 	if err != nil {
-		return "", fmt.Errorf("confluent: signing the client assertion: %v; check ClientCredentialsOptions.PrivateKey", err)
+		return "", fmt.Errorf("oauthclient: signing the client assertion: %v; check ClientCredentialsOptions.PrivateKey", err)
 	}
 	return s, nil
 }
@@ -205,7 +201,7 @@ func (s Secret) String() string {
 }
 
 // GoString returns a redacted form for %#v.
-func (s Secret) GoString() string { return `confluent.Secret("` + s.String() + `")` }
+func (s Secret) GoString() string { return `oauthclient.Secret("` + s.String() + `")` }
 
 // Format makes every fmt verb print the redacted form.
 func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
@@ -215,3 +211,27 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() +
 
 // LogValue keeps the secret out of log/slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalYAML encodes the redacted form.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// MarshalText encodes the redacted form (XML, YAML and map keys use it).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// GobEncode encodes the redacted form.
+func (s Secret) GobEncode() ([]byte, error) { return []byte(s.String()), nil }
+
+// GobDecode decodes what GobEncode wrote (the value stays redacted).
+func (s *Secret) GobDecode(data []byte) error { *s = Secret(data); return nil }
+
+// MarshalText encodes the options with the client secret and private key
+// redacted, so YAML, XML and JSON neither print the key (YAML follows
+// pointers into *ecdsa.PrivateKey) nor walk the HTTP client by reflection.
+func (o ClientCredentialsOptions) MarshalText() ([]byte, error) {
+	key := ""
+	if o.PrivateKey != nil {
+		key = fmt.Sprintf("<redacted %T>", o.PrivateKey)
+	}
+	return fmt.Appendf(nil, "oauthclient.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, PrivateKey:%s, KeyID:%q, Scope:%q}",
+		oauthpost.RedactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.Scope), nil
+}

@@ -1,4 +1,4 @@
-package confluent
+package clientprops
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // seedIMDS is the managed identity client.properties of the SPOUD guide
@@ -52,7 +51,7 @@ extension_identityPoolId='pool-7yzk';
 
 func TestParseClientPropertiesSeedIMDS(t *testing.T) {
 	t.Parallel()
-	c, err := ParseClientProperties([]byte(seedIMDS))
+	c, err := parse([]byte(seedIMDS))
 	require.NoError(t, err)
 	assert.Equal(t, "SASL_SSL", c.SecurityProtocol)
 	assert.Equal(t, "OAUTHBEARER", c.SASLMechanism)
@@ -61,15 +60,15 @@ func TestParseClientPropertiesSeedIMDS(t *testing.T) {
 		Resource: "5e20030f-3a3c-4aea-83bc-e6aa925a148f",
 		ClientID: "2c10dec2-da22-424a-b2ab-3c01766e37f3",
 	}, c.Source)
-	assert.Equal(t, "5e20030f-3a3c-4aea-83bc-e6aa925a148f/.default", c.Source.AzureScope())
-	assert.Equal(t, Extensions{LogicalCluster: "lkc-w25n5g", IdentityPoolID: "pool-7yzk"}, c.Extensions)
+	assert.Equal(t, "5e20030f-3a3c-4aea-83bc-e6aa925a148f", c.Source.Resource)
+	assert.Equal(t, confluent.Extensions{LogicalCluster: "lkc-w25n5g", IdentityPoolID: "pool-7yzk"}, c.Extensions)
 	assert.Len(t, c.Ignored, 2)
 	assert.Empty(t, c.Other)
 }
 
 func TestParseClientPropertiesSeedWorkload(t *testing.T) {
 	t.Parallel()
-	c, err := ParseClientProperties([]byte(seedWorkload))
+	c, err := parse([]byte(seedWorkload))
 	require.NoError(t, err)
 	assert.Equal(t, SourceSpec{
 		Kind:          SourceAzureWorkloadIdentity,
@@ -77,7 +76,7 @@ func TestParseClientPropertiesSeedWorkload(t *testing.T) {
 		AuthorityHost: "https://login.microsoftonline.com/",
 		Scope:         "5e20030f-3a3c-4aea-83bc-e6aa925a148f/.default",
 	}, c.Source)
-	assert.Equal(t, Extensions{LogicalCluster: "lkc-68v788", IdentityPoolID: "pool-7yzk"}, c.Extensions)
+	assert.Equal(t, confluent.Extensions{LogicalCluster: "lkc-68v788", IdentityPoolID: "pool-7yzk"}, c.Extensions)
 }
 
 func TestParseClientPropertiesKafkaHandler(t *testing.T) {
@@ -98,17 +97,17 @@ bearer.auth.logical.cluster=lsrc-kjn9nv
 client.id=my-app
 acks=all
 `
-	c, err := ParseClientProperties([]byte(in))
+	c, err := parse([]byte(in))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"pkc-1.us-east-1.aws.confluent.cloud:9092", "pkc-2:9092"}, c.BootstrapServers)
 	assert.Equal(t, "SASL_SSL", c.SecurityProtocol)
 	assert.Equal(t, SourceClientCredentials, c.Source.Kind)
 	assert.Equal(t, "https://idp.example.com/oauth2/token", c.Source.TokenURL)
 	assert.Equal(t, "app-1", c.Source.ClientID)
-	assert.Equal(t, Secret(`s3cr"et`), c.Source.ClientSecret)
+	assert.Equal(t, oauthclient.Secret(`s3cr"et`), c.Source.ClientSecret)
 	assert.Equal(t, "kafka", c.Source.Scope)
 	assert.False(t, c.Source.URLEncodeBasicAuth)
-	assert.Equal(t, Extensions{IdentityPoolID: "pool-a1,pool-b2"}, c.Extensions)
+	assert.Equal(t, confluent.Extensions{IdentityPoolID: "pool-a1,pool-b2"}, c.Extensions)
 	assert.Equal(t, map[string]string{"traceId": "abc"}, c.OtherExtensions)
 	assert.Equal(t, 0.7, c.Cache.RefreshFraction)
 	assert.Equal(t, 200*time.Millisecond, c.Cache.MinBackoff)
@@ -131,10 +130,10 @@ sasl.oauthbearer.scope=kafka
 sasl.oauthbearer.header.urlencode=true
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;
 `
-	c, err := ParseClientProperties([]byte(in))
+	c, err := parse([]byte(in))
 	require.NoError(t, err)
 	assert.Equal(t, "app-2", c.Source.ClientID)
-	assert.Equal(t, Secret("pw"), c.Source.ClientSecret)
+	assert.Equal(t, oauthclient.Secret("pw"), c.Source.ClientSecret)
 	assert.Equal(t, "kafka", c.Source.Scope)
 	assert.True(t, c.Source.URLEncodeBasicAuth)
 }
@@ -142,8 +141,8 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 func TestParseClientPropertiesErrors(t *testing.T) {
 	t.Parallel()
 	const head = "security.protocol=SASL_SSL\nsasl.mechanism=OAUTHBEARER\n"
-	const azure = "sasl.login.callback.handler.class=" + AzureHandlerClass + "\n"
-	const kafka = "sasl.login.callback.handler.class=" + KafkaHandlerClass + "\nsasl.oauthbearer.token.endpoint.url=https://idp/token\n"
+	const azure = "sasl.login.callback.handler.class=" + azureHandlerClass + "\n"
+	const kafka = "sasl.login.callback.handler.class=" + kafkaHandlerClass + "\nsasl.oauthbearer.token.endpoint.url=https://idp/token\n"
 	const imds = "sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=app\n"
 	const mod = "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required"
 	tests := map[string]struct {
@@ -171,7 +170,7 @@ func TestParseClientPropertiesErrors(t *testing.T) {
 		"broker setting":      {head + "sasl.oauthbearer.jwks.endpoint.url=https://x\n", "sasl.oauthbearer.jwks.endpoint.url", 3, "cannot be honoured"},
 		"basic auth":          {head + "basic.auth.user.info=key:topsecret\n", "basic.auth.user.info", 3, "cannot be honoured"},
 		"kafka no secret":     {head + kafka + mod + " clientId='a';\n", "sasl.jaas.config", 5, "clientSecret"},
-		"kafka http endpoint": {head + "sasl.login.callback.handler.class=" + KafkaHandlerClass + "\nsasl.oauthbearer.token.endpoint.url=http://idp.example.com/token\n" + mod + " clientId='a' clientSecret='topsecret';\n", "sasl.oauthbearer.token.endpoint.url", 4, "https"},
+		"kafka http endpoint": {head + "sasl.login.callback.handler.class=" + kafkaHandlerClass + "\nsasl.oauthbearer.token.endpoint.url=http://idp.example.com/token\n" + mod + " clientId='a' clientSecret='topsecret';\n", "sasl.oauthbearer.token.endpoint.url", 4, "https"},
 		"login min period":    {head + "sasl.login.refresh.min.period.seconds=60\n", "sasl.login.refresh.min.period.seconds", 3, "cannot be honoured"},
 		"window factor range": {head + "sasl.login.refresh.window.factor=0.95\n", "sasl.login.refresh.window.factor", 3, "0.5 to 0.9"},
 		"sr bad source":       {head + "bearer.auth.credentials.source=STATIC_TOKEN\n", "bearer.auth.credentials.source", 3, "CUSTOM"},
@@ -180,7 +179,7 @@ func TestParseClientPropertiesErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := ParseClientProperties([]byte(tc.in))
+			_, err := parse([]byte(tc.in))
 			require.Error(t, err)
 			var pe *PropertyError
 			require.True(t, errors.As(err, &pe), "want *PropertyError, got %T: %v", err, err)
@@ -204,29 +203,27 @@ func TestParseClientPropertiesMissing(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := ParseClientProperties([]byte(tc.in))
+			_, err := parse([]byte(tc.in))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
 }
 
-func TestBuildAzureUsesBuilders(t *testing.T) {
+// TestNewSourceAzureKindsNeedAzure: the root module builds no Azure
+// source; it says which function does, and keeps the file's line.
+func TestNewSourceAzureKindsNeedAzure(t *testing.T) {
 	t.Parallel()
-	for _, in := range []string{seedIMDS, seedWorkload} {
-		c, err := ParseClientProperties([]byte(in))
+	for kind, in := range map[SourceKind]string{SourceAzureManagedIdentity: seedIMDS, SourceAzureWorkloadIdentity: seedWorkload} {
+		c, err := parse([]byte(in))
 		require.NoError(t, err)
-		var got SourceSpec
-		fake := func(spec SourceSpec) (oauthbearer.TokenSource, error) {
-			got = spec
-			return oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "v", Expiry: time.Now().Add(time.Hour)}), nil
-		}
-		src, err := c.Build(&Builders{AzureManagedIdentity: fake, AzureWorkloadIdentity: fake})
-		require.NoError(t, err)
-		assert.Equal(t, c.Source, got)
-		tok, err := src.Token(context.Background())
-		require.NoError(t, err)
-		assert.Equal(t, c.Extensions.Map(), tok.Extensions)
+		_, err = c.NewSource(nil)
+		require.ErrorIs(t, err, ErrNeedsCloudSDK)
+		var ke *KindError
+		require.ErrorAs(t, err, &ke)
+		assert.Equal(t, kind, ke.Kind)
+		assert.Equal(t, c.TokenEndpoint.Line, ke.Line)
+		assert.Contains(t, err.Error(), "azure.FromClientProperties")
 	}
 }
 
@@ -243,10 +240,10 @@ sasl.login.callback.handler.class=%s
 sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
     clientId='app-1' clientSecret='s3cret' scope='kafka' extension_logicalCluster='lkc-abc1';
-`, KafkaHandlerClass, srv.TokenURL())
-	c, err := ParseClientProperties([]byte(in))
+`, kafkaHandlerClass, srv.TokenURL())
+	c, err := parse([]byte(in))
 	require.NoError(t, err)
-	src, err := c.Build(&Builders{AllowedURLs: []string{srv.TokenURL()}})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
@@ -259,40 +256,14 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 
 func TestSecretNeverPrints(t *testing.T) {
 	t.Parallel()
-	s := Secret("hunter2")
+	s := oauthclient.Secret("hunter2")
 	var buf strings.Builder
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "s", s)
-	j, err := json.Marshal(struct{ S Secret }{s})
+	j, err := json.Marshal(struct{ S oauthclient.Secret }{s})
 	require.NoError(t, err)
 	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q %x", s, s, s, s, s, s), buf.String(), string(j)} {
 		assert.NotContains(t, out, "hunter2")
 		assert.Contains(t, out, "redacted")
 	}
-	assert.Equal(t, "", Secret("").String())
-}
-
-func TestBuildAzureDefaults(t *testing.T) {
-	t.Parallel()
-	c, err := ParseClientProperties([]byte(seedIMDS))
-	require.NoError(t, err)
-	src, err := c.Build(nil)
-	require.NoError(t, err, "the azure package's managed identity is built without network access")
-	_ = src.Close()
-
-	w, err := ParseClientProperties([]byte(seedWorkload))
-	require.NoError(t, err)
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte("k8s-token"), 0o600))
-	env := map[string]string{"AZURE_CLIENT_ID": "da4ec9ae-b5c9-46be-96a2-077a500ad963", "AZURE_FEDERATED_TOKEN_FILE": tokenFile}
-	src, err = w.Build(&Builders{Getenv: func(k string) string { return env[k] }})
-	require.NoError(t, err)
-	_ = src.Close()
-	_, err = w.Build(&Builders{Getenv: func(string) string { return "" }})
-	require.Error(t, err, "without AZURE_CLIENT_ID the workload identity cannot be built")
-
-	m, err := ParseClientProperties([]byte(strings.Replace(seedIMDS, "169.254.169.254", "127.0.0.1:8080", 1)))
-	require.NoError(t, err)
-	assert.Equal(t, "http://127.0.0.1:8080", m.Source.IMDSEndpoint)
-	_, err = m.Build(&Builders{AllowedURLs: []string{m.TokenEndpoint.Value}})
-	require.ErrorContains(t, err, "Builders.AzureManagedIdentity")
+	assert.Equal(t, "", oauthclient.Secret("").String())
 }

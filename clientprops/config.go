@@ -1,9 +1,11 @@
-package confluent
+package clientprops
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"net/http"
@@ -12,23 +14,27 @@ import (
 	"strings"
 	"time"
 
-	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
-// Login callback handler classes ParseClientProperties understands.
+// Login callback handler classes Parse understands.
 const (
-	// AzureHandlerClass is the handler of confluent-oauth-extensions
+	// azureHandlerClass is the handler of confluent-oauth-extensions
 	// (Azure managed identity through IMDS, or AKS workload identity).
-	AzureHandlerClass = "io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler"
-	// KafkaHandlerClass is Kafka's own client-credentials handler.
-	KafkaHandlerClass = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"
-	// KafkaSecuredHandlerClass is the pre-3.7 name of Kafka's handler.
-	KafkaSecuredHandlerClass = "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler"
-	// AzureRegistryProviderClass is confluent-oauth-extensions' Schema
+	azureHandlerClass = "io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler"
+	// kafkaHandlerClass is Kafka's own client-credentials handler.
+	kafkaHandlerClass = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"
+	// kafkaSecuredHandlerClass is the pre-3.7 name of Kafka's handler.
+	kafkaSecuredHandlerClass = "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler"
+	// azureRegistryProviderClass is confluent-oauth-extensions' Schema
 	// Registry bearer provider (bearer.auth.custom.provider.class).
-	AzureRegistryProviderClass = "io.confluent.oauth.azure.managedidentity.RegistryBearerAuthCredentialProvider"
+	azureRegistryProviderClass = "io.confluent.oauth.azure.managedidentity.RegistryBearerAuthCredentialProvider"
 
 	oauthLoginModule = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule"
 	imdsHost         = "169.254.169.254"
@@ -87,22 +93,10 @@ type SourceSpec struct {
 	// TokenURL is the token endpoint for client credentials.
 	TokenURL string
 	// ClientSecret is the client-credentials secret. It never prints.
-	ClientSecret Secret
+	ClientSecret oauthclient.Secret
 	// URLEncodeBasicAuth mirrors sasl.oauthbearer.header.urlencode: Kafka
 	// sends the Basic credentials without form-urlencoding by default.
 	URLEncodeBasicAuth bool
-}
-
-// AzureScope returns the scope to ask Azure for: Scope, or Resource +
-// "/.default" for the IMDS form.
-func (s SourceSpec) AzureScope() string {
-	if s.Scope != "" {
-		return s.Scope
-	}
-	if s.Resource != "" {
-		return strings.TrimSuffix(s.Resource, "/") + "/.default"
-	}
-	return ""
 }
 
 // SchemaRegistrySettings are the Schema Registry settings of the file.
@@ -118,9 +112,9 @@ type SchemaRegistrySettings struct {
 	IdentityPoolID string
 }
 
-// ClientConfig is what [ParseClientProperties] found in a Java
+// Config is what [Parse] found in a Java
 // client.properties file.
-type ClientConfig struct {
+type Config struct {
 	// BootstrapServers is bootstrap.servers, split at commas.
 	BootstrapServers []string
 	// SecurityProtocol is SASL_SSL or SASL_PLAINTEXT.
@@ -131,17 +125,20 @@ type ClientConfig struct {
 	Source SourceSpec
 	// Extensions are the Confluent extensions (extension_logicalCluster,
 	// extension_identityPoolId).
-	Extensions Extensions
+	Extensions confluent.Extensions
 	// OtherExtensions are any other extension_* options.
 	OtherExtensions map[string]string
-	// Cache holds the sasl.login.* tuning the file sets, translated.
-	Cache oauthbearer.CacheOptions
+	// Cache holds the sasl.login.* tuning the file sets, translated, or
+	// nil when it sets none. The parser checked it with
+	// [oauthbearer.CacheOptions.Validate], so what parses is what the
+	// cache accepts.
+	Cache *oauthbearer.CacheOptions
 	// SchemaRegistry holds schema.registry.url and bearer.auth.* settings.
 	SchemaRegistry SchemaRegistrySettings
 	// TokenEndpoint is the sasl.oauthbearer.token.endpoint.url property as
 	// the file wrote it, with its line (zero if the file has none).
-	// [ClientConfig.Build] checks it against the allow-list (see
-	// [Builders.AllowedURLs]); a ClientConfig built by hand without it is
+	// [Config.NewSource] checks it against the allow-list (see
+	// [BuildOptions.AllowedURLs]); a Config built by hand without it is
 	// not checked.
 	TokenEndpoint Property
 	// Ignored lists options the file sets that the Java handler itself
@@ -165,16 +162,17 @@ type PropertyError struct {
 	Err error
 }
 
-// Error reads "confluent: client.properties line N: key: reason".
+// Error reads "clientprops: client.properties line N: key: reason".
 func (e *PropertyError) Error() string {
-	return fmt.Sprintf("confluent: client.properties line %d: %s: %s", e.Line, e.Key, e.Reason)
+	return fmt.Sprintf("clientprops: client.properties line %d: %s: %s", e.Line, e.Key, e.Reason)
 }
 
 // Unwrap returns Err.
 func (e *PropertyError) Unwrap() error { return e.Err }
 
-// ParseClientProperties reads a Java client.properties file (see
-// [ParseProperties] for the syntax) and describes the Kafka connection
+// Parse reads a Java client.properties file, with the syntax of
+// java.util.Properties.load (ISO-8859-1 bytes, backslash continuations
+// and escapes, # and ! comments; the last duplicate wins), and describes the Kafka connection
 // and token source it configures. It accepts the forms used with
 // Confluent Cloud today:
 //
@@ -190,9 +188,34 @@ func (e *PropertyError) Unwrap() error { return e.Err }
 // with extension_* options. Every authentication setting it cannot
 // honour is a [*PropertyError] naming the key and line; secrets never
 // appear in errors. Settings unrelated to authentication are returned in
-// ClientConfig.Other.
-func ParseClientProperties(data []byte) (*ClientConfig, error) {
-	props, err := ParseProperties(data)
+// Config.Other.
+// The file may be at most 1 MiB.
+func Parse(r io.Reader) (*Config, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("clientprops: reading client.properties: %w", err)
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("clientprops: client.properties is larger than %d bytes; check that it is a properties file", maxFileSize)
+	}
+	return parse(data)
+}
+
+// ParseFile is [Parse] of the file at path: a regular file of at most
+// 1 MiB.
+func ParseFile(path string) (*Config, error) {
+	data, err := boundedfile.Read(context.Background(), path, maxFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("clientprops: reading %s: %w", path, err)
+	}
+	return parse(data)
+}
+
+// maxFileSize bounds a properties file: real ones are a few kilobytes.
+const maxFileSize = 1 << 20
+
+func parse(data []byte) (*Config, error) {
+	props, err := parseProperties(data)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +223,7 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 	for _, p := range props {
 		last[p.Key] = p
 	}
-	c := &ClientConfig{OtherExtensions: map[string]string{}}
+	c := &Config{OtherExtensions: map[string]string{}}
 	perr := func(p Property, format string, a ...any) error {
 		return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf(format, a...)}
 	}
@@ -266,7 +289,7 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 			c.SchemaRegistry.LogicalCluster = v
 		case p.Key == "bearer.auth.identity.pool.id":
 			v := strings.TrimSpace(p.Value)
-			if (Extensions{IdentityPoolID: v}).Validate() != nil {
+			if (confluent.Extensions{IdentityPoolID: v}).Validate() != nil {
 				return nil, perr(p, "%q is not an identity pool ID list; use pool-... (comma-separated for several)", p.Value)
 			}
 			c.SchemaRegistry.IdentityPoolID = v
@@ -276,8 +299,8 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 				return nil, perr(p, "%q cannot be honoured; the Schema Registry uses the Kafka token source here: use CUSTOM or SASL_OAUTHBEARER_INHERIT", p.Value)
 			}
 		case p.Key == "bearer.auth.custom.provider.class":
-			if strings.TrimSpace(p.Value) != AzureRegistryProviderClass {
-				return nil, perr(p, "%q cannot be honoured; only %s (which reuses the Kafka token source) is understood", p.Value, AzureRegistryProviderClass)
+			if strings.TrimSpace(p.Value) != azureRegistryProviderClass {
+				return nil, perr(p, "%q cannot be honoured; only %s (which reuses the Kafka token source) is understood", p.Value, azureRegistryProviderClass)
 			}
 		case strings.HasPrefix(p.Key, "basic.auth.") || p.Key == "bearer.auth.token" || strings.HasPrefix(p.Key, "bearer.auth.") ||
 			strings.HasPrefix(p.Key, "sasl.") || strings.HasPrefix(p.Key, "schema.registry.") || strings.HasPrefix(p.Key, "security."):
@@ -287,15 +310,15 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 		}
 	}
 	if c.SASLMechanism == "" {
-		return nil, errors.New("confluent: client.properties has no sasl.mechanism; add sasl.mechanism=OAUTHBEARER")
+		return nil, errors.New("clientprops: client.properties has no sasl.mechanism; add sasl.mechanism=OAUTHBEARER")
 	}
 	if c.SecurityProtocol == "" {
-		return nil, errors.New("confluent: client.properties has no security.protocol; add security.protocol=SASL_SSL (Kafka's default PLAINTEXT sends no token)")
+		return nil, errors.New("clientprops: client.properties has no security.protocol; add security.protocol=SASL_SSL (Kafka's default PLAINTEXT sends no token)")
 	}
 	if jaas.Key == "" {
-		return nil, errors.New("confluent: client.properties has no sasl.jaas.config; add sasl.jaas.config=" + oauthLoginModule + " required;")
+		return nil, errors.New("clientprops: client.properties has no sasl.jaas.config; add sasl.jaas.config=" + oauthLoginModule + " required;")
 	}
-	entry, err := ParseJAAS(jaas.Value)
+	entry, err := parseJAAS(jaas.Value)
 	if err != nil {
 		return nil, perr(jaas, "%v", err)
 	}
@@ -316,9 +339,9 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 			delete(opts, k)
 		}
 	}
-	c.Extensions = Extensions{LogicalCluster: ext[ExtensionLogicalCluster], IdentityPoolID: ext[ExtensionIdentityPoolID]}
-	delete(ext, ExtensionLogicalCluster)
-	delete(ext, ExtensionIdentityPoolID)
+	c.Extensions = confluent.Extensions{LogicalCluster: ext[confluent.ExtensionLogicalCluster], IdentityPoolID: ext[confluent.ExtensionIdentityPoolID]}
+	delete(ext, confluent.ExtensionLogicalCluster)
+	delete(ext, confluent.ExtensionIdentityPoolID)
 	if err := c.Extensions.Validate(); err != nil {
 		return nil, perr(jaas, "%v", err)
 	}
@@ -332,11 +355,11 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 
 	take := func(k string) (string, bool) { v, ok := opts[k]; delete(opts, k); return v, ok }
 	switch strings.TrimSpace(handler.Value) {
-	case AzureHandlerClass:
+	case azureHandlerClass:
 		// The Java handler ignores these; the guides set them to 'ignored'.
 		for _, k := range []string{"clientId", "clientSecret"} {
 			if _, ok := take(k); ok {
-				c.Ignored = append(c.Ignored, fmt.Sprintf("sasl.jaas.config option %s (line %d): ignored by %s", k, jaas.Line, AzureHandlerClass))
+				c.Ignored = append(c.Ignored, fmt.Sprintf("sasl.jaas.config option %s (line %d): ignored by %s", k, jaas.Line, azureHandlerClass))
 			}
 		}
 		wi, _ := take("useWorkloadIdentity")
@@ -362,20 +385,20 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 		default:
 			return nil, perr(jaas, "option useWorkloadIdentity is %q; use 'true' or 'false'", wi)
 		}
-	case KafkaHandlerClass, KafkaSecuredHandlerClass:
+	case kafkaHandlerClass, kafkaSecuredHandlerClass:
 		s := &c.Source
 		s.Kind = SourceClientCredentials
 		if endpoint.Key == "" {
 			return nil, perr(handler, "Kafka's handler needs sasl.oauthbearer.token.endpoint.url")
 		}
-		if err := checkEndpoint(endpoint.Key, endpoint.Value); err != nil {
-			return nil, perr(endpoint, "%v", strings.TrimPrefix(err.Error(), "confluent: "))
+		if err := idphttp.CheckEndpoint("clientprops", endpoint.Key, endpoint.Value); err != nil {
+			return nil, perr(endpoint, "%v", strings.TrimPrefix(err.Error(), "clientprops: "))
 		}
 		s.TokenURL = endpoint.Value
 		id, _ := take("clientId")
 		secret, _ := take("clientSecret")
 		scope, _ := take("scope")
-		s.ClientID, s.ClientSecret, s.Scope = cmp.Or(id, ccID.Value), Secret(cmp.Or(secret, ccSecret.Value)), cmp.Or(scope, ccScope.Value)
+		s.ClientID, s.ClientSecret, s.Scope = cmp.Or(id, ccID.Value), oauthclient.Secret(cmp.Or(secret, ccSecret.Value)), cmp.Or(scope, ccScope.Value)
 		if s.ClientID == "" {
 			return nil, perr(jaas, "Kafka's client credentials handler needs the clientId option (or sasl.oauthbearer.client.credentials.client.id)")
 		}
@@ -383,9 +406,9 @@ func ParseClientProperties(data []byte) (*ClientConfig, error) {
 			return nil, perr(jaas, "Kafka's client credentials handler needs the clientSecret option (or sasl.oauthbearer.client.credentials.client.secret)")
 		}
 	case "":
-		return nil, errors.New("confluent: client.properties has no sasl.login.callback.handler.class; without it Kafka uses the unsecured test handler. Set " + AzureHandlerClass + " or " + KafkaHandlerClass)
+		return nil, errors.New("clientprops: client.properties has no sasl.login.callback.handler.class; without it Kafka uses the unsecured test handler. Set " + azureHandlerClass + " or " + kafkaHandlerClass)
 	default:
-		return nil, perr(handler, "handler %q cannot be honoured; use %s or %s", handler.Value, AzureHandlerClass, KafkaHandlerClass)
+		return nil, perr(handler, "handler %q cannot be honoured; use %s or %s", handler.Value, azureHandlerClass, kafkaHandlerClass)
 	}
 	c.TokenEndpoint = endpoint
 	if c.Source.Kind != SourceClientCredentials {
@@ -466,12 +489,15 @@ func (s *SourceSpec) workload(p Property, scope string) error {
 // default"); the ranges are the cache's own, from
 // [oauthbearer.CacheOptions.Validate], so that nothing the parser accepts
 // can fail later in Build without naming the key and line.
-func (c *ClientConfig) loginTuning(p Property) error {
+func (c *Config) loginTuning(p Property) error {
 	v := strings.TrimSpace(p.Value)
 	bad := func(format string, a ...any) error {
-		return &PropertyError{Key: p.Key, Line: p.Line, Reason: quoteSetting(p.Value) + " " + fmt.Sprintf(format, a...) + "; " + see("bad-numeric-setting")}
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: quoteSetting(p.Value) + " " + fmt.Sprintf(format, a...) + "; " + guide.See("bad-numeric-setting")}
 	}
-	next := c.Cache
+	var next oauthbearer.CacheOptions
+	if c.Cache != nil {
+		next = *c.Cache
+	}
 	switch p.Key {
 	case "sasl.login.callback.handler.class":
 		return nil
@@ -523,11 +549,11 @@ func (c *ClientConfig) loginTuning(p Property) error {
 		var oe *oauthbearer.OptionError
 		if errors.As(err, &oe) {
 			return &PropertyError{Key: p.Key, Line: p.Line, Err: err,
-				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), oe.Detail(), see("bad-numeric-setting"))}
+				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), oe.Detail(), guide.See("bad-numeric-setting"))}
 		}
 		return &PropertyError{Key: p.Key, Line: p.Line, Err: err, Reason: fmt.Sprintf("%s cannot be honoured: %v", quoteSetting(p.Value), err)}
 	}
-	c.Cache = next
+	c.Cache = &next
 	return nil
 }
 
@@ -596,7 +622,7 @@ func parseDuration(s string, unit time.Duration, unitName string) (time.Duration
 
 // secretKey reports whether a property's value must never be quoted.
 func secretKey(k string) bool {
-	return IsSecretKey(k)
+	return isSecretKey(k)
 }
 
 func sortedByLine(m map[string]Property) []string {
@@ -613,30 +639,17 @@ func sortedByLine(m map[string]Property) []string {
 	return keys
 }
 
-// Builders override how [ClientConfig.Build] constructs token sources.
-// The zero value (or nil) uses the azure package and the built-in client
-// credentials source.
-type Builders struct {
-	// AzureManagedIdentity builds a managed-identity source for spec
-	// (Resource/AzureScope, ClientID, ResourceID, ObjectID, IMDSEndpoint).
-	// Default: azure.NewManagedIdentity, which cannot honour a
-	// non-standard IMDSEndpoint.
-	AzureManagedIdentity func(spec SourceSpec) (oauthbearer.TokenSource, error)
-	// AzureWorkloadIdentity builds a workload-identity source for spec
-	// (TenantID, AuthorityHost, Scope). Default: azure.NewWorkloadIdentity,
-	// with the client ID and token file from AZURE_CLIENT_ID and
-	// AZURE_FEDERATED_TOKEN_FILE as in the Java handler.
-	AzureWorkloadIdentity func(spec SourceSpec) (oauthbearer.TokenSource, error)
-	// Getenv reads the environment: AllowedURLsEnv, and the settings of
-	// the default workload identity builder. Default os.Getenv.
-	Getenv func(string) string
+// BuildOptions configure [Config.NewSource] and the builders of the
+// kinds that need a cloud SDK (azure.FromClientProperties), which take
+// the same options so that one call builds a file of any kind.
+type BuildOptions struct {
 	// AllowedURLs are the token endpoints the file may name, as Kafka's
 	// org.apache.kafka.sasl.oauthbearer.allowed.urls system property
-	// (CVE-2025-27817) restricts them: Build refuses a
+	// (CVE-2025-27817) restricts them: building refuses a
 	// sasl.oauthbearer.token.endpoint.url that is not one of them, before
-	// any builder runs or any request is made. Entries are trimmed and
-	// compared with the whole URL exactly (scheme, host, port, path and
-	// query as written; no case folding or normalisation), as Kafka does.
+	// any request is made. Entries are trimmed and compared with the whole
+	// URL exactly (scheme, host, port, path and query as written; no case
+	// folding or normalisation), as Kafka does.
 	//
 	// Nil means unset: the environment variable [AllowedURLsEnv] applies
 	// (comma-separated, as Kafka's system property). When neither is set,
@@ -657,71 +670,78 @@ type Builders struct {
 	// for those forms never required the property, and the guides' files
 	// keep working unchanged.
 	AllowedURLs []string
-	// HTTPClient is used for client credentials, on a shallow copy that
-	// never follows redirects (see [ClientCredentialsOptions.HTTPClient]).
-	// Default: a client with a 30s timeout that keeps no idle
-	// connections.
+	// Getenv reads the environment: [AllowedURLsEnv], and for workload
+	// identity AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE, as the Java
+	// handler does. Default os.Getenv.
+	Getenv func(string) string
+	// HTTPClient sends the token requests, on a shallow copy that never
+	// follows redirects. Default: a client with a 30s timeout that keeps
+	// no idle connections.
 	HTTPClient *http.Client
 }
 
-// Build returns the token source the file describes, carrying its
-// extensions. For client credentials it uses [NewClientCredentials] with
-// the file's sasl.login.* tuning; Azure kinds call the matching builder.
-func (c *ClientConfig) Build(b *Builders) (*oauthbearer.ExtensionSource, error) {
-	var bb Builders
-	if b != nil {
-		bb = *b
-	}
-	if err := c.checkAllowed(&bb); err != nil {
-		return nil, err
-	}
-	var src oauthbearer.TokenSource
-	var err error
-	switch c.Source.Kind {
-	case SourceClientCredentials:
-		co := c.Cache
-		src, err = NewClientCredentials(&ClientCredentialsOptions{
-			TokenURL: c.Source.TokenURL, ClientID: c.Source.ClientID, ClientSecret: c.Source.ClientSecret,
-			Scope: c.Source.Scope, RawBasicAuth: !c.Source.URLEncodeBasicAuth, HTTPClient: bb.HTTPClient, Cache: &co,
-		})
-	case SourceAzureManagedIdentity:
-		if bb.AzureManagedIdentity != nil {
-			src, err = bb.AzureManagedIdentity(c.Source)
-			break
-		}
-		if c.Source.IMDSEndpoint != "" {
-			return nil, fmt.Errorf("confluent: the IMDS URL's host %s is not 169.254.169.254, which the azure package cannot honour (azidentity picks the endpoint); use the standard IMDS URL, or set Builders.AzureManagedIdentity", c.Source.IMDSEndpoint)
-		}
-		src, err = azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-			Target: c.Source.Resource, ClientID: c.Source.ClientID, ResourceID: c.Source.ResourceID, ObjectID: c.Source.ObjectID, Cache: cacheOpts(c.Cache),
-		})
-	case SourceAzureWorkloadIdentity:
-		if bb.AzureWorkloadIdentity != nil {
-			src, err = bb.AzureWorkloadIdentity(c.Source)
-			break
-		}
-		src, err = azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
-			Target: c.Source.Scope, TenantID: c.Source.TenantID, AuthorityHost: c.Source.AuthorityHost, Getenv: bb.Getenv, Cache: cacheOpts(c.Cache),
-		})
-	default:
-		return nil, fmt.Errorf("confluent: ClientConfig.Source.Kind %q is unknown; parse the file with ParseClientProperties", c.Source.Kind)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if src == nil {
-		return nil, fmt.Errorf("confluent: the %s builder returned a nil source", c.Source.Kind)
-	}
-	ext := c.Extensions.Map()
-	maps.Copy(ext, c.OtherExtensions)
-	return oauthbearer.WithExtensions(src, ext)
+// ErrNeedsCloudSDK is matched with errors.Is by the [*KindError]
+// [Config.NewSource] returns for a kind it cannot build.
+var ErrNeedsCloudSDK = errors.New("clientprops: this token source needs a cloud SDK module")
+
+// KindError reports a file whose token source [Config.NewSource] cannot
+// build because it needs a cloud SDK: build it with the builder named in
+// the message (azure.FromClientProperties for the Azure kinds), which
+// builds every kind.
+type KindError struct {
+	// Kind is the source kind the file describes.
+	Kind SourceKind
+	// Line is the line of sasl.oauthbearer.token.endpoint.url (0 for a
+	// hand-made Config).
+	Line int
 }
 
-// cacheOpts passes the file's sasl.login.* tuning on, or nil when the
-// file sets none, so the azure package's own defaults apply.
-func cacheOpts(co oauthbearer.CacheOptions) *oauthbearer.CacheOptions {
-	if co.RefreshFraction == 0 && co.Jitter == 0 && co.SafetyMargin == 0 && co.MinBackoff == 0 && co.MaxBackoff == 0 && co.FetchTimeout == 0 {
-		return nil
+// Error names the kind and the function that builds it.
+func (e *KindError) Error() string {
+	return fmt.Sprintf("clientprops: client.properties line %d describes %s, which needs the Azure SDK: build it with azure.FromClientProperties (module .../azure), which builds every kind", e.Line, e.Kind)
+}
+
+// Is makes errors.Is(err, ErrNeedsCloudSDK) true.
+func (e *KindError) Is(target error) bool { return target == ErrNeedsCloudSDK }
+
+// NewSource returns the token source the file describes, carrying its
+// extensions, for the kinds that need no cloud SDK (client credentials,
+// through [oauthclient.NewClientCredentials] with the file's sasl.login.*
+// tuning). For the Azure kinds it returns a [*KindError]: build those with
+// azure.FromClientProperties, which takes the same options.
+//
+// Every kind is first checked against the allow-list (see
+// [BuildOptions.AllowedURLs]), so a builder of other kinds calls NewSource
+// first and builds only on a [*KindError]: the allow-list is enforced in
+// this one place whatever builds the source.
+func (c *Config) NewSource(opts *BuildOptions) (*oauthbearer.ExtensionSource, error) {
+	var o BuildOptions
+	if opts != nil {
+		o = *opts
 	}
-	return &co
+	if err := c.checkAllowed(&o); err != nil {
+		return nil, err
+	}
+	switch c.Source.Kind {
+	case SourceClientCredentials:
+		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
+			TokenURL: c.Source.TokenURL, ClientID: c.Source.ClientID, ClientSecret: c.Source.ClientSecret,
+			Scope: c.Source.Scope, RawBasicAuth: !c.Source.URLEncodeBasicAuth, HTTPClient: o.HTTPClient, Cache: c.Cache,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return oauthbearer.WithExtensions(src, c.AllExtensions())
+	case SourceAzureManagedIdentity, SourceAzureWorkloadIdentity:
+		return nil, &KindError{Kind: c.Source.Kind, Line: c.TokenEndpoint.Line}
+	}
+	return nil, fmt.Errorf("clientprops: Config.Source.Kind %q is unknown; read the file with Parse or ParseFile", c.Source.Kind)
+}
+
+// AllExtensions returns the SASL extensions the file sets: the Confluent
+// ones and any other extension_* option.
+func (c *Config) AllExtensions() map[string]string {
+	ext := c.Extensions.Map()
+	maps.Copy(ext, c.OtherExtensions)
+	return ext
 }

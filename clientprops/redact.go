@@ -1,4 +1,4 @@
-package confluent
+package clientprops
 
 import (
 	"bytes"
@@ -14,14 +14,14 @@ import (
 // redactedValue replaces a secret value in every encoder's output.
 const redactedValue = "<redacted>"
 
-// IsSecretKey reports whether a property or JAAS option named key holds a
+// isSecretKey reports whether a property or JAAS option named key holds a
 // secret, by the conventions of Kafka, librdkafka and Confluent's clients:
 // keys ending in password, passphrase or .key (ssl.key.password,
 // ssl.keystore.key, sasl.oauthbearer.assertion.private.key), any key
 // mentioning secret (clientSecret, sasl.oauthbearer.client.secret),
 // credentials such as basic.auth.user.info, and the whole
 // sasl.jaas.config, whose options hold the client secret.
-func IsSecretKey(key string) bool {
+func isSecretKey(key string) bool {
 	k := strings.ToLower(key)
 	switch {
 	case strings.Contains(k, "secret"), strings.Contains(k, "password"), strings.Contains(k, "passphrase"),
@@ -37,7 +37,7 @@ func IsSecretKey(key string) bool {
 // key, or a value that holds a PEM block (a private key pasted under any
 // name).
 func isSecret(key, value string) bool {
-	return IsSecretKey(key) || strings.Contains(value, "-----BEGIN")
+	return isSecretKey(key) || strings.Contains(value, "-----BEGIN")
 }
 
 // shown returns p's value as encoders may show it.
@@ -55,7 +55,7 @@ func (p Property) String() string {
 
 // GoString returns a Go-syntax form with a secret value redacted.
 func (p Property) GoString() string {
-	return fmt.Sprintf("confluent.Property{Key:%q, Value:%q, Line:%d}", p.Key, p.shown(), p.Line)
+	return fmt.Sprintf("clientprops.Property{Key:%q, Value:%q, Line:%d}", p.Key, p.shown(), p.Line)
 }
 
 // Format makes every fmt verb redact a secret value: %v, %+v and %s
@@ -113,12 +113,12 @@ func (p *Property) GobDecode(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
 		return err
 	}
-	*p = Property{Key: f.Key, Value: f.Value, Line: f.Line}
+	*p = Property(f)
 	return nil
 }
 
 // shown returns o's value as encoders may show it.
-func (o JAASOption) shown() string {
+func (o jaasOption) shown() string {
 	if o.Value != "" && isSecret(o.Key, o.Value) {
 		return redactedValue
 	}
@@ -126,77 +126,53 @@ func (o JAASOption) shown() string {
 }
 
 // String returns key='value' with a secret value redacted.
-func (o JAASOption) String() string { return o.Key + "=" + strconv.Quote(o.shown()) }
+func (o jaasOption) String() string { return o.Key + "=" + strconv.Quote(o.shown()) }
 
 // Format makes every fmt verb redact a secret value.
-func (o JAASOption) Format(f fmt.State, verb rune) {
+func (o jaasOption) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('#') {
-		_, _ = fmt.Fprintf(f, "confluent.JAASOption{Key:%q, Value:%q}", o.Key, o.shown())
+		_, _ = fmt.Fprintf(f, "confluent.jaasOption{Key:%q, Value:%q}", o.Key, o.shown())
 		return
 	}
 	_, _ = f.Write([]byte(o.String()))
 }
 
 // LogValue keeps a secret value out of log/slog output.
-func (o JAASOption) LogValue() slog.Value {
+func (o jaasOption) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("key", o.Key), slog.String("value", o.shown()))
 }
 
 type jaasOptionFields struct{ Key, Value string }
 
 // MarshalJSON encodes the option with a secret value redacted.
-func (o JAASOption) MarshalJSON() ([]byte, error) {
+func (o jaasOption) MarshalJSON() ([]byte, error) {
 	return json.Marshal(jaasOptionFields{o.Key, o.shown()})
 }
 
 // MarshalYAML encodes the option with a secret value redacted.
-func (o JAASOption) MarshalYAML() (any, error) { return jaasOptionFields{o.Key, o.shown()}, nil }
+func (o jaasOption) MarshalYAML() (any, error) { return jaasOptionFields{o.Key, o.shown()}, nil }
 
 // MarshalXML encodes the option with a secret value redacted.
-func (o JAASOption) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+func (o jaasOption) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 	return e.EncodeElement(jaasOptionFields{o.Key, o.shown()}, start)
 }
 
 // MarshalText encodes String, with a secret value redacted.
-func (o JAASOption) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+func (o jaasOption) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
 // GobEncode encodes the option with a secret value redacted.
-func (o JAASOption) GobEncode() ([]byte, error) {
+func (o jaasOption) GobEncode() ([]byte, error) {
 	var b bytes.Buffer
 	err := gob.NewEncoder(&b).Encode(jaasOptionFields{o.Key, o.shown()})
 	return b.Bytes(), err
 }
 
 // GobDecode decodes what GobEncode wrote (the value stays redacted).
-func (o *JAASOption) GobDecode(data []byte) error {
+func (o *jaasOption) GobDecode(data []byte) error {
 	var f jaasOptionFields
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
 		return err
 	}
-	*o = JAASOption{Key: f.Key, Value: f.Value}
+	*o = jaasOption(f)
 	return nil
-}
-
-// MarshalYAML encodes the redacted form.
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
-
-// MarshalText encodes the redacted form (XML, YAML and map keys use it).
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// GobEncode encodes the redacted form.
-func (s Secret) GobEncode() ([]byte, error) { return []byte(s.String()), nil }
-
-// GobDecode decodes what GobEncode wrote (the value stays redacted).
-func (s *Secret) GobDecode(data []byte) error { *s = Secret(data); return nil }
-
-// MarshalText encodes the options with the client secret and private key
-// redacted, so YAML, XML and JSON neither print the key (YAML follows
-// pointers into *ecdsa.PrivateKey) nor walk the HTTP client by reflection.
-func (o ClientCredentialsOptions) MarshalText() ([]byte, error) {
-	key := ""
-	if o.PrivateKey != nil {
-		key = fmt.Sprintf("<redacted %T>", o.PrivateKey)
-	}
-	return fmt.Appendf(nil, "confluent.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, PrivateKey:%s, KeyID:%q, Scope:%q}",
-		redactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.Scope), nil
 }

@@ -1,4 +1,4 @@
-package confluent
+package clientprops
 
 import (
 	"context"
@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
 // The tests in this file fail before the allow-list (verified by making
@@ -29,7 +27,7 @@ sasl.login.callback.handler.class=%s
 sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
     clientId='app-1' clientSecret='s3cret-value' scope='kafka';
-`, KafkaHandlerClass, endpoint)
+`, kafkaHandlerClass, endpoint)
 }
 
 func noEnv(string) string { return "" }
@@ -63,7 +61,7 @@ func requireRefused(t *testing.T, err error, line int) {
 	assert.Equal(t, line, pe.Line)
 	msg := err.Error()
 	assert.Contains(t, msg, fmt.Sprintf("line %d: sasl.oauthbearer.token.endpoint.url: the token endpoint ", line))
-	assert.Contains(t, msg, "Builders.AllowedURLs")
+	assert.Contains(t, msg, "BuildOptions.AllowedURLs")
 	assert.Contains(t, msg, "#token-endpoint-not-allowed")
 	assert.NotContains(t, msg, "s3cret")
 }
@@ -71,9 +69,9 @@ func requireRefused(t *testing.T, err error, line int) {
 func TestAllowedURLsRefusedByDefault(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c, err := ParseClientProperties([]byte(ccProperties(srv.TokenURL())))
+	c, err := parse([]byte(ccProperties(srv.TokenURL())))
 	require.NoError(t, err)
-	src, err := c.Build(&Builders{Getenv: noEnv})
+	src, err := c.NewSource(&BuildOptions{Getenv: noEnv})
 	if src != nil {
 		_ = src.Close()
 	}
@@ -85,9 +83,9 @@ func TestAllowedURLsRefusedByDefault(t *testing.T) {
 
 func TestAllowedURLsRefusalQuotesNoUserInfoOrQuery(t *testing.T) {
 	t.Parallel()
-	c, err := ParseClientProperties([]byte(ccProperties("https://alice:pa55word@idp.example.com/oauth2/token?client_secret=qu3ry")))
+	c, err := parse([]byte(ccProperties("https://alice:pa55word@idp.example.com/oauth2/token?client_secret=qu3ry")))
 	require.NoError(t, err)
-	_, err = c.Build(&Builders{Getenv: noEnv})
+	_, err = c.NewSource(&BuildOptions{Getenv: noEnv})
 	requireRefused(t, err, 4)
 	assert.Contains(t, err.Error(), "https://idp.example.com/oauth2/token is not allowed")
 	assert.NotContains(t, err.Error(), "pa55word")
@@ -97,9 +95,9 @@ func TestAllowedURLsRefusalQuotesNoUserInfoOrQuery(t *testing.T) {
 func TestAllowedURLsOptionAllows(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c, err := ParseClientProperties([]byte(ccProperties(srv.TokenURL())))
+	c, err := parse([]byte(ccProperties(srv.TokenURL())))
 	require.NoError(t, err)
-	src, err := c.Build(&Builders{AllowedURLs: []string{"https://idp.example.com/token", " " + srv.TokenURL() + " "}, Getenv: noEnv})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{"https://idp.example.com/token", " " + srv.TokenURL() + " "}, Getenv: noEnv})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
@@ -111,14 +109,14 @@ func TestAllowedURLsOptionAllows(t *testing.T) {
 func TestAllowedURLsEnvHonoured(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c, err := ParseClientProperties([]byte(ccProperties(srv.TokenURL())))
+	c, err := parse([]byte(ccProperties(srv.TokenURL())))
 	require.NoError(t, err)
 
-	src, err := c.Build(&Builders{Getenv: envWith("https://idp.example.com/token, " + srv.TokenURL() + " ,")})
+	src, err := c.NewSource(&BuildOptions{Getenv: envWith("https://idp.example.com/token, " + srv.TokenURL() + " ,")})
 	require.NoError(t, err, "the environment variable, comma-separated and trimmed as Kafka's property")
 	_ = src.Close()
 
-	_, err = c.Build(&Builders{Getenv: envWith("https://idp.example.com/token")})
+	_, err = c.NewSource(&BuildOptions{Getenv: envWith("https://idp.example.com/token")})
 	requireRefused(t, err, 4)
 	assert.Contains(t, err.Error(), "it is not in the environment variable "+AllowedURLsEnv+" (1 entries")
 }
@@ -126,22 +124,22 @@ func TestAllowedURLsEnvHonoured(t *testing.T) {
 func TestAllowedURLsOptionOverridesEnv(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c, err := ParseClientProperties([]byte(ccProperties(srv.TokenURL())))
+	c, err := parse([]byte(ccProperties(srv.TokenURL())))
 	require.NoError(t, err)
 
-	_, err = c.Build(&Builders{AllowedURLs: []string{"https://idp.example.com/token"}, Getenv: envWith(srv.TokenURL())})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{"https://idp.example.com/token"}, Getenv: envWith(srv.TokenURL())})
 	requireRefused(t, err, 4)
-	assert.Contains(t, err.Error(), "it is not in Builders.AllowedURLs (1 entries")
+	assert.Contains(t, err.Error(), "it is not in BuildOptions.AllowedURLs (1 entries")
 	assert.Contains(t, err.Error(), "which overrides the environment variable")
 
-	_, err = c.Build(&Builders{AllowedURLs: []string{}, Getenv: envWith(srv.TokenURL())})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{}, Getenv: envWith(srv.TokenURL())})
 	requireRefused(t, err, 4) // a non-nil empty list allows nothing
 
-	src, err := c.Build(&Builders{AllowedURLs: []string{srv.TokenURL()}, Getenv: envWith("https://idp.example.com/token")})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: envWith("https://idp.example.com/token")})
 	require.NoError(t, err)
 	_ = src.Close()
 
-	src, err = c.Build(&Builders{AllowedURLs: nil, Getenv: envWith(srv.TokenURL())})
+	src, err = c.NewSource(&BuildOptions{AllowedURLs: nil, Getenv: envWith(srv.TokenURL())})
 	require.NoError(t, err, "nil is unset: the environment applies")
 	_ = src.Close()
 }
@@ -174,8 +172,8 @@ func TestAllowedURLsComparedAsKafka(t *testing.T) {
 		"empty env default allows IMDS": {"", "http://169.254.169.254/metadata/identity/oauth2/token?resource=x", true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := &ClientConfig{TokenEndpoint: Property{Key: "sasl.oauthbearer.token.endpoint.url", Value: tc.fileURL, Line: 7}}
-			err := c.checkAllowed(&Builders{Getenv: envWith(tc.env)})
+			c := &Config{TokenEndpoint: Property{Key: "sasl.oauthbearer.token.endpoint.url", Value: tc.fileURL, Line: 7}}
+			err := c.checkAllowed(&BuildOptions{Getenv: envWith(tc.env)})
 			if tc.allowed {
 				require.NoError(t, err)
 				return
@@ -188,29 +186,27 @@ func TestAllowedURLsComparedAsKafka(t *testing.T) {
 
 // TestAllowedURLsDefaultAzure: with no allow-list, the guides' IMDS and
 // workload identity files build unchanged, and anything else is refused
-// before a builder runs: a workload identity file naming another https
+// before anything is built: a workload identity file naming another https
 // host would otherwise send the federated token there.
 func TestAllowedURLsDefaultAzure(t *testing.T) {
 	t.Parallel()
-	var built []SourceSpec
-	fake := func(spec SourceSpec) (oauthbearer.TokenSource, error) {
-		built = append(built, spec)
-		return oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "v", Expiry: time.Now().Add(time.Hour)}), nil
-	}
-	b := &Builders{AzureManagedIdentity: fake, AzureWorkloadIdentity: fake, Getenv: noEnv}
+	// An Azure file that passes the allow-list gets the *KindError that
+	// sends it to azure.FromClientProperties (which calls NewSource first).
+	built := 0
+	b := &BuildOptions{Getenv: noEnv}
 	for _, in := range []string{
 		seedIMDS,
 		seedWorkload,
 		strings.Replace(seedWorkload, "login.microsoftonline.com", "login.microsoftonline.us", 1),
 		strings.Replace(seedWorkload, "login.microsoftonline.com", "login.chinacloudapi.cn", 1),
 	} {
-		c, err := ParseClientProperties([]byte(in))
+		c, err := parse([]byte(in))
 		require.NoError(t, err)
-		src, err := c.Build(b)
-		require.NoError(t, err)
-		_ = src.Close()
+		_, err = c.NewSource(b)
+		require.ErrorIs(t, err, ErrNeedsCloudSDK)
+		built++
 	}
-	require.Len(t, built, 4)
+	require.Equal(t, 4, built)
 
 	for name, in := range map[string]string{
 		"lookalike authority":   strings.Replace(seedWorkload, "login.microsoftonline.com", "login.microsoftonline.com.evil.example", 1),
@@ -220,32 +216,31 @@ func TestAllowedURLsDefaultAzure(t *testing.T) {
 		"IMDS address and port": strings.Replace(seedIMDS, "169.254.169.254", "169.254.169.254:8080", 1),
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, err := ParseClientProperties([]byte(in))
+			c, err := parse([]byte(in))
 			require.NoError(t, err)
-			_, err = c.Build(&Builders{AzureManagedIdentity: fake, AzureWorkloadIdentity: fake, Getenv: noEnv})
+			_, err = c.NewSource(&BuildOptions{Getenv: noEnv})
 			requireRefused(t, err, 2)
 			assert.Contains(t, err.Error(), "with no allow-list set, only the Azure identity endpoints may be contacted")
 		})
 	}
-	assert.Len(t, built, 4, "no refused file reached a builder")
 
 	// Once an allow-list is set it is the whole list, as in Kafka: the
 	// built-in Azure endpoints are not added to it.
-	c, err := ParseClientProperties([]byte(seedIMDS))
+	c, err := parse([]byte(seedIMDS))
 	require.NoError(t, err)
-	_, err = c.Build(&Builders{AzureManagedIdentity: fake, AllowedURLs: []string{"https://idp.example.com/token"}})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{"https://idp.example.com/token"}})
 	requireRefused(t, err, 2)
-	_, err = c.Build(&Builders{AzureManagedIdentity: fake, AllowedURLs: []string{c.TokenEndpoint.Value}})
-	require.NoError(t, err)
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{c.TokenEndpoint.Value}})
+	require.ErrorIs(t, err, ErrNeedsCloudSDK)
 }
 
-// TestAllowedURLsHandMadeConfig: a ClientConfig the caller fills in
+// TestAllowedURLsHandMadeConfig: a Config the caller fills in
 // (no TokenEndpoint from a file) is not checked.
 func TestAllowedURLsHandMadeConfig(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c := &ClientConfig{Source: SourceSpec{Kind: SourceClientCredentials, TokenURL: srv.TokenURL(), ClientID: "app-1", ClientSecret: "s3cret-value", Scope: "kafka"}}
-	src, err := c.Build(&Builders{Getenv: noEnv})
+	c := &Config{Source: SourceSpec{Kind: SourceClientCredentials, TokenURL: srv.TokenURL(), ClientID: "app-1", ClientSecret: "s3cret-value", Scope: "kafka"}}
+	src, err := c.NewSource(&BuildOptions{Getenv: noEnv})
 	require.NoError(t, err)
 	_ = src.Close()
 	assert.False(t, errors.Is(err, ErrURLNotAllowed))

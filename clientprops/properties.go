@@ -1,4 +1,4 @@
-package confluent
+package clientprops
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ type Property struct {
 	Line int
 }
 
-// ParseProperties parses data exactly as java.util.Properties.load does
+// parseProperties parses data exactly as java.util.Properties.load does
 // with an InputStream, which is how Kafka's tools read client.properties:
 //
 //   - bytes are ISO-8859-1 characters;
@@ -30,7 +30,7 @@ type Property struct {
 //
 // Properties are returned in file order, duplicates included (the last
 // one wins in Java).
-func ParseProperties(data []byte) ([]Property, error) {
+func parseProperties(data []byte) ([]Property, error) {
 	// ISO-8859-1: every byte is the code point of the same value.
 	var sb strings.Builder
 	sb.Grow(len(data))
@@ -163,11 +163,11 @@ func splitProperty(l []rune, line int) (Property, error) {
 	}
 	key, err := unescapeProp(l[:keyLen])
 	if err != nil {
-		return Property{}, fmt.Errorf("confluent: properties line %d: key: %w", line, err)
+		return Property{}, fmt.Errorf("clientprops: properties line %d: key: %w", line, err)
 	}
 	val, err := unescapeProp(l[min(valueStart, len(l)):])
 	if err != nil {
-		return Property{}, fmt.Errorf("confluent: properties line %d: value of %s: %w", line, key, err)
+		return Property{}, fmt.Errorf("clientprops: properties line %d: value of %s: %w", line, key, err)
 	}
 	return Property{Key: key, Value: val, Line: line}, nil
 }

@@ -1,4 +1,11 @@
-package confluent
+// Package oauthpost is the one implementation of an OAuth 2.0 token
+// request (RFC 6749 section 4.4, RFC 8693) shared by the oauthclient and
+// confluent packages: it POSTs a form through the identity-provider HTTP
+// policy (internal/idphttp), reads a bounded reply, classifies failures
+// (transient with Retry-After, or a permanent [*Refusal]) and turns a
+// reply into an oauthbearer.Token. Server text is scrubbed of every value
+// the request sent before it is quoted.
+package oauthpost
 
 import (
 	"bytes"
@@ -16,72 +23,35 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-// maxResponseBytes bounds every token-endpoint reply read, so a
-// misbehaving endpoint cannot exhaust memory.
-const maxResponseBytes = 1 << 20
-
 // defaultHTTPTimeout bounds a request when the caller's context has no
 // deadline and the caller supplied no HTTP client.
 const defaultHTTPTimeout = idphttp.DefaultTimeout
 
-// OAuthError is an error reply from an OAuth 2.0 token endpoint (the
-// Confluent Cloud STS or a client-credentials endpoint). It is permanent:
-// retrying the same request fails the same way.
-type OAuthError struct {
-	// Endpoint is the token URL (without query).
-	Endpoint string
-	// StatusCode is the HTTP status.
-	StatusCode int
-	// Code is the OAuth error code ("invalid_grant", ...) or Confluent's
-	// error code, if the reply had one.
-	Code string
-	// Description is the server's explanation, if any.
+// Refusal is a permanent error reply from a token endpoint: the fields of
+// an RFC 6749 section 5.2 reply (or Confluent Cloud's "Failure" object),
+// already scrubbed and clipped. Callers turn it into their public error
+// type (oauthclient.Error).
+type Refusal struct {
+	Endpoint    string
+	StatusCode  int
+	Code        string
 	Description string
 }
 
-// Error names the endpoint, status and code, quotes the server's
-// description and says what usually fixes it.
-func (e *OAuthError) Error() string {
-	msg := fmt.Sprintf("confluent: %s answered %d", e.Endpoint, e.StatusCode)
-	if e.Code != "" {
-		msg += " " + e.Code
-	}
-	if e.Description != "" {
-		msg += fmt.Sprintf(" (%q)", e.Description)
-	}
-	return msg + ": " + oauthHint(e.StatusCode, e.Code)
+// Error is only a fallback: callers convert a Refusal before returning it.
+func (r *Refusal) Error() string {
+	return fmt.Sprintf("%s answered %d %s", r.Endpoint, r.StatusCode, r.Code)
 }
 
-func oauthHint(status int, code string) string {
-	switch code {
-	case "invalid_grant":
-		return "the subject token was refused; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired; " + see("confluent-invalid-grant")
-	case "invalid_client", "unauthorized_client":
-		return "client authentication failed; check the client ID and its secret or private key; " + see("oauth-invalid-client")
-	case "invalid_scope":
-		return "the scope is not allowed for this client; check the scope setting"
-	case "unsupported_grant_type":
-		return "the endpoint does not support this grant; check the token endpoint URL"
-	case "invalid_request":
-		return "the request was refused; check the identity pool ID (pool-...) and the endpoint URL"
-	}
-	switch status {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return "the credentials were refused; check the identity provider and identity pool configuration in Confluent Cloud"
-	case http.StatusNotFound:
-		return "check the token endpoint URL"
-	}
-	return "check the token endpoint URL and the request settings"
-}
-
-// tokenReply is an RFC 6749 / RFC 8693 token response.
-type tokenReply struct {
+// Reply is an RFC 6749 / RFC 8693 token response.
+type Reply struct {
 	AccessToken     string          `json:"access_token"`
 	TokenType       string          `json:"token_type"`
 	IssuedTokenType string          `json:"issued_token_type"`
@@ -101,11 +71,13 @@ type errorReply struct {
 	} `json:"errors"`
 }
 
-// postForm POSTs form to endpoint and decodes a successful token reply.
-// Failures are classified: network errors, timeouts, 408, 429 and 5xx are
-// transient (with Retry-After); other statuses are *OAuthError.
-func postForm(ctx context.Context, client *http.Client, endpoint string, form url.Values, setAuth func(*http.Request)) (tokenReply, error) {
-	where := redactURL(endpoint)
+// PostForm POSTs form to endpoint with client (already through
+// idphttp.Client) and decodes a successful token reply. Failures are
+// classified: network errors, timeouts, 408, 429 and 5xx are transient
+// (with Retry-After); other statuses are a [*Refusal]. pkg starts every
+// message ("oauthclient", "confluent").
+func PostForm(ctx context.Context, client *http.Client, pkg, endpoint string, form url.Values, setAuth func(*http.Request)) (Reply, error) {
+	where := RedactURL(endpoint)
 	if _, ok := ctx.Deadline(); !ok && client.Timeout == 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultHTTPTimeout)
@@ -113,7 +85,7 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return tokenReply{}, fmt.Errorf("confluent: building the request to %s: %w", where, err)
+		return Reply{}, fmt.Errorf("%s: building the request to %s: %w", pkg, where, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -121,28 +93,30 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 		setAuth(req)
 	}
 	sent := sentValues(form, req)
-	resp, err := idphttp.Do(client, "confluent", req)
+	resp, err := idphttp.Do(client, pkg, req)
 	if err != nil {
 		var re *idphttp.RedirectError
 		if errors.As(err, &re) {
-			return tokenReply{}, re // permanent: the endpoint setting is wrong
+			return Reply{}, re // permanent: the endpoint setting is wrong
 		}
 		// url.Error repeats the URL; ours has no secrets in it, but keep
 		// the message short and the cause matchable.
-		return tokenReply{}, oauthbearer.Transient(fmt.Errorf("confluent: %s is unreachable: %w", where, unwrapURLError(err)), 0)
+		return Reply{}, oauthbearer.Transient(fmt.Errorf("%s: %s is unreachable: %w", pkg, where, unwrapURLError(err)), 0)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return tokenReply{}, oauthbearer.Transient(fmt.Errorf("confluent: reading the reply from %s: %w", where, unwrapURLError(err)), 0)
+	// The one body limit of identity replies, so a misbehaving endpoint
+	// cannot exhaust memory.
+	body, err := io.ReadAll(bodylimit.Body(resp.Body, bodylimit.Default))
+	if le := (*bodylimit.Error)(nil); errors.As(err, &le) {
+		return Reply{}, fmt.Errorf("%s: the reply from %s is larger than %d bytes; check that the URL is a token endpoint", pkg, where, le.Limit)
 	}
-	if len(body) > maxResponseBytes {
-		return tokenReply{}, fmt.Errorf("confluent: the reply from %s is larger than %d bytes; check that the URL is a token endpoint", where, maxResponseBytes)
+	if err != nil {
+		return Reply{}, oauthbearer.Transient(fmt.Errorf("%s: reading the reply from %s: %w", pkg, where, unwrapURLError(err)), 0)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var er errorReply
 		_ = json.Unmarshal(body, &er)
-		oe := &OAuthError{Endpoint: where, StatusCode: resp.StatusCode, Code: er.Error, Description: er.Description}
+		oe := &Refusal{Endpoint: where, StatusCode: resp.StatusCode, Code: er.Error, Description: er.Description}
 		if len(er.Errors) > 0 {
 			if oe.Code == "" {
 				oe.Code = er.Errors[0].Code
@@ -155,27 +129,28 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 		// what we sent, and clip what a broken server sent at length.
 		oe.Code, oe.Description = srvtext.Field(oe.Code, sent...), srvtext.Field(oe.Description, sent...)
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 {
-			return tokenReply{}, oauthbearer.Transient(fmt.Errorf("confluent: %s answered %d (%s); retrying", where, resp.StatusCode, cmp.Or(oe.Code, http.StatusText(resp.StatusCode))),
+			return Reply{}, oauthbearer.Transient(fmt.Errorf("%s: %s answered %d (%s); retrying", pkg, where, resp.StatusCode, cmp.Or(oe.Code, http.StatusText(resp.StatusCode))),
 				retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()))
 		}
-		return tokenReply{}, oe
+		return Reply{}, oe
 	}
-	var tr tokenReply
+	var tr Reply
 	if err := json.Unmarshal(body, &tr); err != nil {
-		return tokenReply{}, oauthbearer.Transient(fmt.Errorf("confluent: the reply from %s is not valid JSON (%v); the endpoint or a proxy cut it short", where, err), 0)
+		return Reply{}, oauthbearer.Transient(fmt.Errorf("%s: the reply from %s is not valid JSON (%v); the endpoint or a proxy cut it short", pkg, where, err), 0)
 	}
 	if tr.AccessToken == "" {
-		return tokenReply{}, fmt.Errorf("confluent: the reply from %s has no access_token; check that the URL is a token endpoint", where)
+		return Reply{}, fmt.Errorf("%s: the reply from %s has no access_token; check that the URL is a token endpoint", pkg, where)
 	}
 	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "Bearer") {
-		return tokenReply{}, fmt.Errorf("confluent: %s returned token_type %q; only Bearer tokens work with SASL/OAUTHBEARER", where, srvtext.Field(tr.TokenType, append(sent, tr.AccessToken)...))
+		return Reply{}, fmt.Errorf("%s: %s returned token_type %q; only Bearer tokens work with SASL/OAUTHBEARER", pkg, where, srvtext.Field(tr.TokenType, append(sent, tr.AccessToken)...))
 	}
 	return tr, nil
 }
 
-// token turns a reply into a Token: expiry from expires_in (seconds after
-// start) or else the JWT's exp claim; principal from the JWT's sub.
-func (tr tokenReply) token(start time.Time, where string) (oauthbearer.Token, error) {
+// Token turns a reply into a Token: expiry from expires_in (seconds after
+// start) or else the JWT's exp claim; principal from the JWT's sub. where
+// is the redacted endpoint, pkg starts the messages.
+func (tr Reply) Token(pkg string, start time.Time, where string) (oauthbearer.Token, error) {
 	tok := oauthbearer.Token{Value: tr.AccessToken}
 	claims := jwtClaims(tr.AccessToken)
 	tok.Principal, _ = claims["sub"].(string)
@@ -183,7 +158,7 @@ func (tr tokenReply) token(start time.Time, where string) (oauthbearer.Token, er
 		s := strings.Trim(string(tr.ExpiresIn), `"`)
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 || n > math.MaxInt32 {
-			return oauthbearer.Token{}, fmt.Errorf("confluent: %s returned expires_in %s, not a positive number of seconds", where, clip(string(tr.ExpiresIn)))
+			return oauthbearer.Token{}, fmt.Errorf("%s: %s returned expires_in %s, not a positive number of seconds", pkg, where, clip(string(tr.ExpiresIn)))
 		}
 		tok.Expiry = start.Add(time.Duration(n) * time.Second)
 		return tok, nil
@@ -192,7 +167,7 @@ func (tr tokenReply) token(start time.Time, where string) (oauthbearer.Token, er
 		tok.Expiry = time.Unix(int64(exp), 0)
 		return tok, nil
 	}
-	return oauthbearer.Token{}, fmt.Errorf("confluent: %s returned a token with neither expires_in nor an exp claim; the token's lifetime is unknown", where)
+	return oauthbearer.Token{}, fmt.Errorf("%s: %s returned a token with neither expires_in nor an exp claim; the token's lifetime is unknown", pkg, where)
 }
 
 // jwtClaims decodes a JWT's payload without verifying it: only for
@@ -254,9 +229,9 @@ func sentValues(form url.Values, req *http.Request) []string {
 	return sent
 }
 
-// redactURL drops the query and user info: they may hold identifiers we
+// RedactURL drops the query and user info: they may hold identifiers we
 // do not need in messages, or (user info) secrets.
-func redactURL(s string) string { return srvtext.URL(s) }
+func RedactURL(s string) string { return srvtext.URL(s) }
 
 func unwrapURLError(err error) error {
 	var ue *url.Error
@@ -265,8 +240,3 @@ func unwrapURLError(err error) error {
 	}
 	return err
 }
-
-// httpClient returns the client token requests use: a shallow copy of c
-// (nil: a client that keeps no idle connections, with a 30s timeout) that
-// never follows a redirect, so a credential never reaches a Location.
-func httpClient(c *http.Client) *http.Client { return idphttp.Client(c, "confluent") }

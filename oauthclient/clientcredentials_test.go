@@ -1,4 +1,4 @@
-package confluent
+package oauthclient
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func TestClientCredentials(t *testing.T) {
 			tok, err := src.Token(context.Background())
 			if tc.errCode != "" {
 				require.Error(t, err)
-				var oe *OAuthError
+				var oe *Error
 				require.True(t, errors.As(err, &oe), "%T %v", err, err)
 				assert.Equal(t, tc.errCode, oe.Code)
 				assert.False(t, oauthbearer.IsTransient(err))

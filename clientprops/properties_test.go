@@ -1,4 +1,4 @@
-package confluent
+package clientprops
 
 import (
 	"testing"
@@ -40,7 +40,7 @@ func TestParsePropertiesJavaRules(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, err := ParseProperties([]byte(tc.in))
+			got, err := parseProperties([]byte(tc.in))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 		})
@@ -50,7 +50,7 @@ func TestParsePropertiesJavaRules(t *testing.T) {
 func TestParsePropertiesMalformedUnicode(t *testing.T) {
 	t.Parallel()
 	for _, in := range []string{`a=\u12`, `a=\uZZZZ`, "x=1\nb=\\u00"} {
-		_, err := ParseProperties([]byte(in))
+		_, err := parseProperties([]byte(in))
 		require.Error(t, err, in)
 		assert.Contains(t, err.Error(), `\uxxxx`)
 		assert.Contains(t, err.Error(), "line")
@@ -62,27 +62,27 @@ func TestParseJAAS(t *testing.T) {
 	const mod = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule"
 	tests := map[string]struct {
 		in   string
-		want []JAASOption
+		want []jaasOption
 	}{
 		"no options":    {mod + " required;", nil},
-		"single quotes": {mod + " required clientId='a' extension_logicalCluster='lkc-1';", []JAASOption{{"clientId", "a"}, {"extension_logicalCluster", "lkc-1"}}},
-		"double quotes": {mod + ` required scope="api://x/.default";`, []JAASOption{{"scope", "api://x/.default"}}},
-		"bare words":    {mod + " REQUIRED useWorkloadIdentity=true pool=pool-7yzk;", []JAASOption{{"useWorkloadIdentity", "true"}, {"pool", "pool-7yzk"}}},
-		"escapes":       {mod + ` required a="x\"y\\z\n" b='it''s';`, []JAASOption{{"a", "x\"y\\z\n"}, {"b", "it"}, {"s", ""}}},
-		"comments":      {mod + " /* c */ required // rest\n a='b';", []JAASOption{{"a", "b"}}},
-		"spaces":        {"  " + mod + "   required   a = 'b'   ;  ", []JAASOption{{"a", "b"}}},
-		"octal":         {mod + ` required a="\101\7";`, []JAASOption{{"a", "A\a"}}},
+		"single quotes": {mod + " required clientId='a' extension_logicalCluster='lkc-1';", []jaasOption{{"clientId", "a"}, {"extension_logicalCluster", "lkc-1"}}},
+		"double quotes": {mod + ` required scope="api://x/.default";`, []jaasOption{{"scope", "api://x/.default"}}},
+		"bare words":    {mod + " REQUIRED useWorkloadIdentity=true pool=pool-7yzk;", []jaasOption{{"useWorkloadIdentity", "true"}, {"pool", "pool-7yzk"}}},
+		"escapes":       {mod + ` required a="x\"y\\z\n" b='it''s';`, []jaasOption{{"a", "x\"y\\z\n"}, {"b", "it"}, {"s", ""}}},
+		"comments":      {mod + " /* c */ required // rest\n a='b';", []jaasOption{{"a", "b"}}},
+		"spaces":        {"  " + mod + "   required   a = 'b'   ;  ", []jaasOption{{"a", "b"}}},
+		"octal":         {mod + ` required a="\101\7";`, []jaasOption{{"a", "A\a"}}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			if name == "escapes" {
 				// 'it''s' is two quoted tokens in StreamTokenizer: 'it' then
 				// 's' with no '=': Kafka rejects it.
-				_, err := ParseJAAS(tc.in)
+				_, err := parseJAAS(tc.in)
 				require.Error(t, err)
 				return
 			}
-			e, err := ParseJAAS(tc.in)
+			e, err := parseJAAS(tc.in)
 			require.NoError(t, err)
 			assert.Equal(t, mod, e.LoginModule)
 			assert.Equal(t, tc.want, e.Options)
@@ -105,7 +105,7 @@ func TestParseJAASErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := ParseJAAS(tc.in)
+			_, err := parseJAAS(tc.in)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.NotContains(t, err.Error(), "topsecret")

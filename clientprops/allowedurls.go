@@ -1,4 +1,4 @@
-package confluent
+package clientprops
 
 import (
 	"errors"
@@ -7,11 +7,14 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // AllowedURLsEnv is the environment variable holding the token endpoints
 // a client.properties file may name, comma-separated, when
-// [Builders.AllowedURLs] is nil. It has the name of the Java system
+// [BuildOptions.AllowedURLs] is nil. It has the name of the Java system
 // property Kafka added for CVE-2025-27817, so that the allow-list a
 // deployment already gives its Java clients (-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=...)
 // can be given to a Go service unchanged. Names with dots are legal in
@@ -20,9 +23,9 @@ import (
 const AllowedURLsEnv = "org.apache.kafka.sasl.oauthbearer.allowed.urls"
 
 // ErrURLNotAllowed is matched with errors.Is by the [*PropertyError]
-// [ClientConfig.Build] returns when the file's token endpoint is not on
+// [Config.NewSource] returns when the file's token endpoint is not on
 // the allow-list.
-var ErrURLNotAllowed = errors.New("confluent: the token endpoint is not on the allow-list")
+var ErrURLNotAllowed = errors.New("clientprops: the token endpoint is not on the allow-list")
 
 // azureAuthorityHosts are Entra ID's authority hosts for the public, US
 // Government and China clouds (azidentity's cloud configurations): the
@@ -33,15 +36,15 @@ var azureAuthorityHosts = []string{"login.microsoftonline.com", "login.microsoft
 // allowList is where the allow-list came from and what it holds.
 type allowList struct {
 	urls   []string // nil: neither the option nor the environment set one
-	source string   // for messages: "Builders.AllowedURLs" or the environment variable
+	source string   // for messages: "BuildOptions.AllowedURLs" or the environment variable
 }
 
-// allowed returns the allow-list in force: Builders.AllowedURLs if not
+// allowed returns the allow-list in force: BuildOptions.AllowedURLs if not
 // nil, else the environment variable if not blank, else none (nil urls).
 // Entries are trimmed and compared exactly, as Kafka does; the
 // environment variable is split at commas, as Kafka splits the system
 // property.
-func (b *Builders) allowed() allowList {
+func (b *BuildOptions) allowed() allowList {
 	if b.AllowedURLs != nil {
 		urls := []string{}
 		for _, u := range b.AllowedURLs {
@@ -49,7 +52,7 @@ func (b *Builders) allowed() allowList {
 				urls = append(urls, u)
 			}
 		}
-		return allowList{urls: urls, source: "Builders.AllowedURLs"}
+		return allowList{urls: urls, source: "BuildOptions.AllowedURLs"}
 	}
 	getenv := b.Getenv
 	if getenv == nil {
@@ -89,17 +92,17 @@ func builtinAllowed(raw string) bool {
 }
 
 // checkAllowed refuses a token endpoint from the file that the allow-list
-// in force does not contain. A ClientConfig not made by
-// ParseClientProperties (no TokenEndpoint) is the caller's own and is not
+// in force does not contain. A Config not made by
+// Parse (no TokenEndpoint) is the caller's own and is not
 // checked.
-func (c *ClientConfig) checkAllowed(b *Builders) error {
+func (c *Config) checkAllowed(b *BuildOptions) error {
 	p := c.TokenEndpoint
 	if p.Key == "" {
 		return nil
 	}
 	raw := strings.TrimSpace(p.Value)
 	list := b.allowed()
-	fix := fmt.Sprintf("to allow it, add the value of line %d exactly as written (query included) to Builders.AllowedURLs or to the environment variable %s (comma-separated, like Kafka's system property of that name)", p.Line, AllowedURLsEnv)
+	fix := fmt.Sprintf("to allow it, add the value of line %d exactly as written (query included) to BuildOptions.AllowedURLs or to the environment variable %s (comma-separated, like Kafka's system property of that name)", p.Line, AllowedURLsEnv)
 	var why string
 	switch {
 	case list.urls == nil:
@@ -111,12 +114,12 @@ func (c *ClientConfig) checkAllowed(b *Builders) error {
 		return nil
 	default:
 		why = fmt.Sprintf("it is not in %s (%d entries, each compared with the whole URL exactly, as Kafka does)", list.source, len(list.urls))
-		if list.source == "Builders.AllowedURLs" {
-			fix = fmt.Sprintf("to allow it, add the value of line %d exactly as written (query included) to Builders.AllowedURLs, which overrides the environment variable %s", p.Line, AllowedURLsEnv)
+		if list.source == "BuildOptions.AllowedURLs" {
+			fix = fmt.Sprintf("to allow it, add the value of line %d exactly as written (query included) to BuildOptions.AllowedURLs, which overrides the environment variable %s", p.Line, AllowedURLsEnv)
 		} else {
-			fix = fmt.Sprintf("to allow it, add the value of line %d exactly as written (query included) to the environment variable, or set Builders.AllowedURLs", p.Line)
+			fix = fmt.Sprintf("to allow it, add the value of line %d exactly as written (query included) to the environment variable, or set BuildOptions.AllowedURLs", p.Line)
 		}
 	}
 	return &PropertyError{Key: p.Key, Line: p.Line, Err: ErrURLNotAllowed,
-		Reason: fmt.Sprintf("the token endpoint %s is not allowed: %s; %s; %s", redactURL(raw), why, fix, see("token-endpoint-not-allowed"))}
+		Reason: fmt.Sprintf("the token endpoint %s is not allowed: %s; %s; %s", srvtext.URL(raw), why, fix, guide.See("token-endpoint-not-allowed"))}
 }

@@ -1,27 +1,27 @@
-package confluent
+package clientprops
 
 import (
 	"fmt"
 	"strings"
 )
 
-// JAASEntry is the single login module entry of a sasl.jaas.config value.
-type JAASEntry struct {
+// jaasEntry is the single login module entry of a sasl.jaas.config value.
+type jaasEntry struct {
 	// LoginModule is the module's class name.
 	LoginModule string
 	// ControlFlag is required, requisite, sufficient or optional.
 	ControlFlag string
 	// Options are the key=value options in order of appearance.
-	Options []JAASOption
+	Options []jaasOption
 }
 
-// JAASOption is one option of a JAAS entry.
-type JAASOption struct {
+// jaasOption is one option of a JAAS entry.
+type jaasOption struct {
 	Key, Value string
 }
 
 // Option returns the last value given for key (as Java's map does).
-func (e JAASEntry) Option(key string) (string, bool) {
+func (e jaasEntry) Option(key string) (string, bool) {
 	for i := len(e.Options) - 1; i >= 0; i-- {
 		if e.Options[i].Key == key {
 			return e.Options[i].Value, true
@@ -30,7 +30,7 @@ func (e JAASEntry) Option(key string) (string, bool) {
 	return "", false
 }
 
-// ParseJAAS parses a sasl.jaas.config value as Kafka's JaasConfig does,
+// parseJAAS parses a sasl.jaas.config value as Kafka's JaasConfig does,
 // with java.io.StreamTokenizer rules: a login module class, a control
 // flag, options key=value where a value is a bare word or is quoted with
 // "..." or '...' (backslash escapes \n \t \r \b \f \a \v, octal and \x for
@@ -39,9 +39,9 @@ func (e JAASEntry) Option(key string) (string, bool) {
 // Kafka (they must be quoted), so they are rejected here too.
 //
 // Errors never quote option values, which may be secrets.
-func ParseJAAS(s string) (JAASEntry, error) {
+func parseJAAS(s string) (jaasEntry, error) {
 	t := &jaasTokenizer{s: []rune(s)}
-	var entries []JAASEntry
+	var entries []jaasEntry
 	for {
 		tok := t.next()
 		if tok.kind == jaasEOF {
@@ -49,48 +49,48 @@ func ParseJAAS(s string) (JAASEntry, error) {
 		}
 		e, err := parseJAASEntry(t, tok)
 		if err != nil {
-			return JAASEntry{}, err
+			return jaasEntry{}, err
 		}
 		entries = append(entries, e)
 	}
 	switch len(entries) {
 	case 0:
-		return JAASEntry{}, fmt.Errorf("login module not specified; write <LoginModule> required <options>;")
+		return jaasEntry{}, fmt.Errorf("login module not specified; write <LoginModule> required <options>;")
 	case 1:
 		return entries[0], nil
 	default:
-		return JAASEntry{}, fmt.Errorf("%d login modules given; Kafka clients accept exactly one", len(entries))
+		return jaasEntry{}, fmt.Errorf("%d login modules given; Kafka clients accept exactly one", len(entries))
 	}
 }
 
-func parseJAASEntry(t *jaasTokenizer, first jaasToken) (JAASEntry, error) {
+func parseJAASEntry(t *jaasTokenizer, first jaasToken) (jaasEntry, error) {
 	if first.kind != jaasWord && first.kind != jaasQuoted {
-		return JAASEntry{}, fmt.Errorf("expected a login module class name, found %s", first.describe())
+		return jaasEntry{}, fmt.Errorf("expected a login module class name, found %s", first.describe())
 	}
-	e := JAASEntry{LoginModule: first.text}
+	e := jaasEntry{LoginModule: first.text}
 	flag := t.next()
 	if flag.kind == jaasEOF {
-		return JAASEntry{}, fmt.Errorf("login module control flag not specified after %s; add required", e.LoginModule)
+		return jaasEntry{}, fmt.Errorf("login module control flag not specified after %s; add required", e.LoginModule)
 	}
 	switch strings.ToLower(flag.text) {
 	case "required", "requisite", "sufficient", "optional":
 		e.ControlFlag = strings.ToLower(flag.text)
 	default:
-		return JAASEntry{}, fmt.Errorf("invalid login module control flag %s; use required", flag.describe())
+		return jaasEntry{}, fmt.Errorf("invalid login module control flag %s; use required", flag.describe())
 	}
 	for {
 		k := t.next()
 		if k.kind == jaasEOF {
-			return JAASEntry{}, fmt.Errorf("the JAAS entry is not terminated by a semicolon; end it with ;")
+			return jaasEntry{}, fmt.Errorf("the JAAS entry is not terminated by a semicolon; end it with ;")
 		}
 		if k.kind == jaasChar && k.char == ';' {
 			return e, nil
 		}
 		if k.kind != jaasWord && k.kind != jaasQuoted {
-			return JAASEntry{}, fmt.Errorf("expected an option name, found %s", k.describe())
+			return jaasEntry{}, fmt.Errorf("expected an option name, found %s", k.describe())
 		}
 		if eq := t.next(); eq.kind != jaasChar || eq.char != '=' {
-			return JAASEntry{}, fmt.Errorf("value not specified for option %s; write name='value' and check the quotes", jaasName(k.text, len(e.Options)))
+			return jaasEntry{}, fmt.Errorf("value not specified for option %s; write name='value' and check the quotes", jaasName(k.text, len(e.Options)))
 		}
 		v := t.next()
 		if v.kind != jaasWord && v.kind != jaasQuoted {
@@ -98,9 +98,9 @@ func parseJAASEntry(t *jaasTokenizer, first jaasToken) (JAASEntry, error) {
 			if v.kind == jaasNumber {
 				hint = " (Kafka does not accept a bare number: quote it)"
 			}
-			return JAASEntry{}, fmt.Errorf("value not specified for option %s%s", jaasName(k.text, len(e.Options)), hint)
+			return jaasEntry{}, fmt.Errorf("value not specified for option %s%s", jaasName(k.text, len(e.Options)), hint)
 		}
-		e.Options = append(e.Options, JAASOption{Key: k.text, Value: v.text})
+		e.Options = append(e.Options, jaasOption{Key: k.text, Value: v.text})
 	}
 }
 

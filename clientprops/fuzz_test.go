@@ -1,146 +1,16 @@
-package confluent
+package clientprops
 
 import (
 	"bytes"
-	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
-
-// maxErrorMessage bounds what a server's reply can make an error message
-// grow to: the message ends up in logs and alerts.
-const maxErrorMessage = 4096
-
-// Secrets the token endpoint targets send, which must never leak.
-const (
-	fuzzClientSecret = "cc-secret-canary-7Hq2"
-	fuzzSubjectClaim = "subject-canary-9Zx4"
-)
-
-var fuzzSubjectToken = fuzzB64(`{"alg":"RS256","kid":"k"}`) + "." + fuzzB64(`{"sub":"`+fuzzSubjectClaim+`","exp":4102444800}`) + ".c2ln"
-
-func fuzzB64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-// fixedReply answers every request with one reply.
-type fixedReply struct {
-	status     int
-	retryAfter string
-	body       []byte
-}
-
-func (f *fixedReply) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-		_ = req.Body.Close()
-	}
-	h := http.Header{"Content-Type": {"application/json"}}
-	if f.retryAfter != "" {
-		h.Set("Retry-After", f.retryAfter)
-	}
-	return &http.Response{StatusCode: f.status, Header: h, Body: io.NopCloser(bytes.NewReader(f.body)), Request: req}, nil
-}
-
-// FuzzTokenReply feeds arbitrary token endpoint replies (status,
-// Retry-After, body) to the Confluent STS exchange (sts true) and the
-// client credentials grant. Invariants: no secret we sent and no access
-// token we received appears in an error; errors are bounded and name the
-// package; a token comes only from a 200 with that reply's access_token
-// and a future expiry; a server's Retry-After is honoured within [0, 1h].
-func FuzzTokenReply(f *testing.F) {
-	good := fuzzB64(`{"alg":"RS256"}`) + "." + fuzzB64(`{"sub":"u-1","exp":4102444800}`) + ".c2ln"
-	for _, s := range []struct {
-		status     int
-		retryAfter string
-		body       string
-	}{
-		{200, "", `{"access_token":"` + good + `","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":900}`},
-		{200, "", `{"access_token":"` + good + `","token_type":"bearer","expires_in":"900"}`},
-		{200, "", `{"access_token":"` + good + `"}`},
-		{200, "", `{"access_token":"opaque-token-value-1234","token_type":"Bearer"}`},
-		{200, "", `{"access_token":"opaque-token-value-1234","token_type":"mac","expires_in":1}`},
-		{200, "", `{"access_token":"opaque-token-value-1234","expires_in":-5}`},
-		{200, "", `{"access_token":"opaque-token-value-1234","expires_in":9223372036854775807}`},
-		{200, "", `{"access_token":"opaque-token-value-1234","expires_in":"1e9"}`},
-		{200, "", `{"access_token":""}`},
-		{200, "", `{"access_token":"` + good + `"`},
-		{400, "", `{"error":"invalid_grant","error_description":"JWT_PROCESSING_FAILED"}`},
-		{400, "", `{"errors":[{"status":"400","code":"invalid_request","detail":"identity pool not found"}]}`},
-		{401, "", `{"error":"invalid_client"}`},
-		{403, "", `<html>Forbidden</html>`},
-		{429, "30", `{}`},
-		{429, "Wed, 21 Oct 2099 07:28:00 GMT", ``},
-		{503, "99999999999999999", "\x00\xff"},
-	} {
-		f.Add(true, s.status, s.retryAfter, []byte(s.body))
-		f.Add(false, s.status, s.retryAfter, []byte(s.body))
-	}
-	f.Fuzz(func(t *testing.T, sts bool, status int, retryAfter string, body []byte) {
-		if status < 100 || status > 599 {
-			return
-		}
-		client := &http.Client{Transport: &fixedReply{status: status, retryAfter: retryAfter, body: body}}
-		const endpoint = "https://api.confluent.fuzz/sts/v1/oauth2/token"
-		var src oauthbearer.TokenSource
-		if sts {
-			src = &stsSource{subject: oauthbearer.StaticTokenSource(oauthbearer.Token{Value: fuzzSubjectToken, Expiry: time.Now().Add(time.Hour)}),
-				endpoint: endpoint, pool: "pool-abc1", client: client}
-		} else {
-			src = &clientCredentials{o: ClientCredentialsOptions{TokenURL: endpoint, ClientID: "client-1", ClientSecret: fuzzClientSecret, HTTPClient: client}}
-		}
-		start := time.Now()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		tok, err := src.Token(ctx)
-
-		var reply struct {
-			AccessToken string          `json:"access_token"`
-			ExpiresIn   json.RawMessage `json:"expires_in"`
-		}
-		_ = json.Unmarshal(body, &reply)
-		if err == nil {
-			require.Equal(t, http.StatusOK, status, "a %d reply produced a token", status)
-			require.Equal(t, reply.AccessToken, tok.Value, "the token is not the reply's access_token")
-			require.False(t, tok.Expiry.IsZero(), "a token without expiry")
-			// expires_in counts from the request; a JWT's own exp may be
-			// in the past (the cache refuses such a token, not the
-			// source: seen by this target as {"access_token":".eyJleHAiOjY0MCB9."}).
-			if len(reply.ExpiresIn) > 0 && string(reply.ExpiresIn) != "null" {
-				require.True(t, tok.Expiry.After(start), "expires_in %s gave an expiry of %s, before the request", reply.ExpiresIn, tok.Expiry)
-			}
-			return
-		}
-		msg := err.Error()
-		for _, secret := range []string{fuzzClientSecret, fuzzSubjectToken, fuzzSubjectClaim} {
-			if !bytes.Contains(body, []byte(secret)) {
-				require.NotContains(t, msg, secret, "the error leaks a secret we sent")
-			}
-		}
-		if status == http.StatusOK && len(reply.AccessToken) >= 8 {
-			require.NotContains(t, msg, reply.AccessToken, "the error quotes the access token")
-		}
-		require.True(t, strings.HasPrefix(msg, "confluent: "), "error %q lacks the package prefix", msg)
-		require.LessOrEqual(t, len(msg), maxErrorMessage, "the reply blew the error up to %d bytes", len(msg))
-		var te *oauthbearer.TransientError
-		if errors.As(err, &te) {
-			require.GreaterOrEqual(t, te.RetryAfter, time.Duration(0))
-			require.LessOrEqual(t, te.RetryAfter, time.Hour)
-		}
-	})
-}
 
 // storeProperty writes key=value as java.util.Properties.store does, in
 // ASCII with \uXXXX escapes.
@@ -185,9 +55,9 @@ func FuzzParseProperties(f *testing.F) {
 	f.Add([]byte("bad=\\u12\n"), "", "")
 	f.Add([]byte("trailing\\"), "k=:#!", "\\")
 	f.Fuzz(func(t *testing.T, data []byte, key, value string) {
-		props, err := ParseProperties(data)
+		props, err := parseProperties(data)
 		if err != nil {
-			require.True(t, strings.HasPrefix(err.Error(), "confluent: "), "error %q lacks the package prefix", err)
+			require.True(t, strings.HasPrefix(err.Error(), "clientprops: "), "error %q lacks the package prefix", err)
 		} else {
 			lines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) + 1
 			prev := 1
@@ -201,7 +71,7 @@ func FuzzParseProperties(f *testing.F) {
 			return
 		}
 		stored := storeProperty(key, value)
-		got, err := ParseProperties([]byte(stored))
+		got, err := parseProperties([]byte(stored))
 		require.NoError(t, err, "parsing %q", stored)
 		require.Len(t, got, 1, "parsing %q", stored)
 		require.Equal(t, key, got[0].Key, "key of %q", stored)
@@ -251,7 +121,7 @@ func FuzzParseJAAS(f *testing.F) {
 	f.Add(`M bogus;`)
 	f.Add(``)
 	f.Fuzz(func(t *testing.T, s string) {
-		e, err := ParseJAAS(s)
+		e, err := parseJAAS(s)
 		if err != nil {
 			values, others := valueTokens(s)
 			// Errors quote what they complain about; an option value must
@@ -277,7 +147,7 @@ func FuzzParseJAAS(f *testing.F) {
 			b.WriteString(" " + quoteJAAS(o.Key) + "=" + quoteJAAS(o.Value))
 		}
 		b.WriteString(";")
-		again, err := ParseJAAS(b.String())
+		again, err := parseJAAS(b.String())
 		require.NoError(t, err, "re-reading %q", b.String())
 		require.Equal(t, e, again, "re-reading %q", b.String())
 	})
@@ -328,7 +198,7 @@ sasl.mechanism=PLAIN
 `))
 	f.Add([]byte("sasl.jaas.config=x required clientSecret='${SECRET_FROM_ENV}';\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		props, perr := ParseProperties(data)
+		props, perr := parseProperties(data)
 		if perr != nil {
 			return
 		}
@@ -337,7 +207,7 @@ sasl.mechanism=PLAIN
 			public = append(public, p.Key)
 			switch {
 			case p.Key == "sasl.jaas.config":
-				e, err := ParseJAAS(p.Value)
+				e, err := parseJAAS(p.Value)
 				if err != nil {
 					continue
 				}
@@ -356,13 +226,13 @@ sasl.mechanism=PLAIN
 				public = append(public, p.Value)
 			}
 		}
-		cfg, err := ParseClientProperties(data)
+		cfg, err := parse(data)
 		out := ""
 		if err != nil {
 			out = err.Error()
 		} else {
 			out = fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg)
-			require.NoError(t, cfg.Cache.Validate(), "the parser accepted CacheOptions the cache refuses")
+			require.True(t, cfg.Cache == nil || cfg.Cache.Validate() == nil, "the parser accepted CacheOptions the cache refuses")
 		}
 		pub := strings.Join(public, "\x00")
 		for _, s := range secrets {

@@ -1,0 +1,19 @@
+// Package oauthclient gets access tokens from an OAuth 2.0 token endpoint
+// with the client credentials grant (RFC 6749 section 4.4), authenticating
+// the client with a secret (client_secret_basic) or a signed assertion
+// (private_key_jwt, RFC 7523): what Kafka's own
+// OAuthBearerLoginCallbackHandler does.
+//
+//	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
+//		TokenURL:     "https://idp.example.com/oauth2/token",
+//		ClientID:     "kafka-client",
+//		ClientSecret: oauthclient.Secret(os.Getenv("CLIENT_SECRET")),
+//		Scope:        "kafka",
+//	})
+//
+// The source is an [oauthbearer.Cache]. Requests never follow a redirect,
+// endpoints must be https (or http to a loopback host), replies are read
+// up to 1 MiB, and a refusal is an [*Error] whose text has every value the
+// request sent removed. Errors start with "oauthclient:" and never
+// contain the secret, the assertion or a token; [Secret] never prints.
+package oauthclient
