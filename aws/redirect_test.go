@@ -10,9 +10,9 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp/redirecttest"
@@ -153,7 +153,7 @@ func TestWebIdentityEndpointFromEnvironmentMustBeHTTPSOrLoopback(t *testing.T) {
 // connection's readLoop and writeLoop were still running after Close.
 func TestWebIdentityDefaultClientLeavesNoGoroutine(t *testing.T) {
 	e := newSTS(t, nil)
-	before := goleak.IgnoreCurrent()
+	before := leakcheck.Current()
 	cfg := sdkConfig(e, "us-west-2", nil)
 	cfg.HTTPClient = nil
 	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Config: cfg})
@@ -161,5 +161,5 @@ func TestWebIdentityDefaultClientLeavesNoGoroutine(t *testing.T) {
 	_, err = src.Token(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, src.Close())
-	goleak.VerifyNone(t, before)
+	leakcheck.VerifyNone(t, before)
 }

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp/redirecttest"
@@ -148,7 +148,7 @@ func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
 	_, err = warm.Token(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, warm.Close())
-	before := goleak.IgnoreCurrent()
+	before := leakcheck.Current()
 
 	s, err := NewSTS(subject, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL()})
 	require.NoError(t, err)
@@ -162,7 +162,7 @@ func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 
-	goleak.VerifyNone(t, before)
+	leakcheck.VerifyNone(t, before)
 }
 
 // scalarHex is the private key's scalar in hex (PrivateKey.Bytes, not the

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -365,7 +365,7 @@ func TestCacheSourcePanicBecomesError(t *testing.T) {
 }
 
 func TestCacheCloseLeavesNoGoroutine(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer leakcheck.VerifyNone(t, leakcheck.Current())
 	clock := fakeclockNew()
 	idp := newIdP(clock, time.Hour)
 	c, err := oauthbearer.NewCache(idp, &oauthbearer.CacheOptions{Clock: clock})

@@ -13,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -46,89 +45,6 @@ func newRegistry(t *testing.T, tlsOn bool) (*emu.SchemaRegistry, *emu.Issuer) {
 		Issuer: iss, Audience: testAud, LogicalCluster: testLSRC, IdentityPoolID: testPool, TLS: tlsOn,
 	})
 	return reg, iss
-}
-
-func schemaN(i int) sr.Schema {
-	return sr.Schema{Type: sr.TypeAvro, Schema: fmt.Sprintf(`{"type":"record","name":"Car%d","fields":[{"name":"make","type":"string"}]}`, i)}
-}
-
-func TestFranzSRConcurrentWithRefreshOn401(t *testing.T) {
-	t.Parallel()
-	reg, iss := newRegistry(t, true)
-	src, fetches := mintingSource(t, iss)
-	tr, err := NewTransport(src, &TransportOptions{
-		LogicalCluster: testLSRC, IdentityPoolID: testPool,
-		Base: reg.Client().Transport,
-	})
-	require.NoError(t, err)
-	cl, err := sr.NewClient(sr.URLs(reg.URL), sr.HTTPClient(&http.Client{Transport: tr, Timeout: 10 * time.Second}))
-	require.NoError(t, err)
-
-	// Warm up, then make the registry revoke the current token: the next
-	// request gets 401, the transport refreshes and replays the body.
-	_, err = cl.Subjects(context.Background())
-	require.NoError(t, err)
-	require.EqualValues(t, 1, fetches.Load())
-	reg.RejectNext(1)
-
-	const n = 32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Go(func() {
-			ss, err := cl.CreateSchema(context.Background(), fmt.Sprintf("cars-%d-value", i), schemaN(i))
-			if err == nil && ss.Subject != fmt.Sprintf("cars-%d-value", i) {
-				err = fmt.Errorf("subject %q", ss.Subject)
-			}
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	subjects, err := cl.Subjects(context.Background())
-	require.NoError(t, err)
-	assert.Len(t, subjects, n, "every body reached the registry, including the replayed one")
-	assert.Equal(t, 1, reg.Unauthorized())
-	// One refresh for the whole burst: concurrent requests share the cache.
-	assert.EqualValues(t, 2, fetches.Load())
-	for _, rec := range reg.Log() {
-		assert.Equal(t, testLSRC, rec.LogicalCluster)
-		assert.Equal(t, testPool, rec.IdentityPoolID)
-	}
-	assert.Equal(t, reg.Requests(), reg.Authorized()+reg.Unauthorized())
-}
-
-func TestRegistryRejectsMissingHeadersAndBadTokens(t *testing.T) {
-	t.Parallel()
-	reg, iss := newRegistry(t, false)
-	other := emu.NewIssuer(t, nil)
-	tests := map[string]struct {
-		src  oauthbearer.TokenSource
-		opts TransportOptions
-	}{
-		"no logical cluster": {oauthbearer.StaticTokenSource(oauthbearer.Token{Value: iss.Mint("a", testAud, time.Hour, nil)}), TransportOptions{IdentityPoolID: testPool}},
-		"wrong pool":         {oauthbearer.StaticTokenSource(oauthbearer.Token{Value: iss.Mint("a", testAud, time.Hour, nil)}), TransportOptions{LogicalCluster: testLSRC, IdentityPoolID: "pool-other"}},
-		"foreign issuer":     {oauthbearer.StaticTokenSource(oauthbearer.Token{Value: other.Mint("a", testAud, time.Hour, nil)}), TransportOptions{LogicalCluster: testLSRC, IdentityPoolID: testPool}},
-		"wrong audience":     {oauthbearer.StaticTokenSource(oauthbearer.Token{Value: iss.Mint("a", "kafka", time.Hour, nil)}), TransportOptions{LogicalCluster: testLSRC, IdentityPoolID: testPool}},
-		"expired":            {oauthbearer.StaticTokenSource(oauthbearer.Token{Value: iss.Mint("a", testAud, -time.Hour, nil)}), TransportOptions{LogicalCluster: testLSRC, IdentityPoolID: testPool}},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			hc, err := NewHTTPClient(tc.src, &tc.opts)
-			require.NoError(t, err)
-			cl, err := sr.NewClient(sr.URLs(reg.URL), sr.HTTPClient(hc))
-			require.NoError(t, err)
-			_, err = cl.Subjects(context.Background())
-			var re *sr.ResponseError
-			require.ErrorAs(t, err, &re)
-			assert.Equal(t, http.StatusUnauthorized, re.StatusCode)
-			assert.Equal(t, 401, re.ErrorCode)
-			assert.Equal(t, "Unauthorized", re.Message)
-		})
-	}
 }
 
 // recordingRT records the requests it receives and answers with a queue

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/rejecthint"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -199,7 +199,7 @@ func TestRefresherHandleInvalidatesRejectedToken(t *testing.T) {
 // TestRefresherCloseLeavesNoGoroutine is not parallel: goleak looks at
 // every goroutine.
 func TestRefresherCloseLeavesNoGoroutine(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer leakcheck.VerifyNone(t, leakcheck.Current())
 	hung := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
 		<-ctx.Done() // Close must cancel an in-flight fetch
 		return oauthbearer.Token{}, ctx.Err()

@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
-	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 )
@@ -746,7 +746,7 @@ func TestStartBrokerOptions(t *testing.T) {
 // and after a broker's whole life, including a re-authentication and a
 // rejected connection.
 func TestBrokerNoGoroutineLeak(t *testing.T) {
-	before := goleak.IgnoreCurrent()
+	before := leakcheck.Current()
 	iss, err := emu.StartIssuer(nil)
 	require.NoError(t, err)
 	b, err := startBroker(&BrokerOptions{Issuer: iss, MaxReauth: time.Minute, Topics: []string{"l"}})
@@ -775,7 +775,7 @@ func TestBrokerNoGoroutineLeak(t *testing.T) {
 	_ = w.conn.Close()
 	_ = w2.conn.Close()
 	iss.Close()
-	goleak.VerifyNone(t, before)
+	leakcheck.VerifyNone(t, before)
 }
 
 // newTestBroker starts a Broker closed when t's test ends.

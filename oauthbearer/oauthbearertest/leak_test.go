@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -16,7 +16,7 @@ import (
 // checks that it listens on 127.0.0.1 and answers, and, once every one is
 // closed, that no goroutine of theirs is left.
 func TestEveryServerBindsLoopbackAndLeaksNothing(t *testing.T) { // not parallel: goleak
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer leakcheck.VerifyNone(t, leakcheck.Current())
 	iss := oauthbearertest.NewIssuer(nil)
 	defer iss.Close()
 	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{Issuer: iss, NumBrokers: 2})

@@ -12,8 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
 
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -159,8 +159,3 @@ func must[T any](v T, err error) T {
 // TestNilSourceIsAnError: a nil source fails at construction, naming the
 // function. Fails before the change: the constructor returned a value
 // that panicked (nil interface call) on the first connection.
-func TestNilSourceIsAnError(t *testing.T) {
-	t.Parallel()
-	_, err := franzsasl.Mechanism(nil, nil)
-	require.ErrorContains(t, err, "franzsasl: Mechanism: the token source is nil")
-}

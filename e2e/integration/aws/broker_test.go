@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
-	"github.com/streamidentity/kafka-workload-identity/internal/clienttest"
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -257,8 +257,3 @@ func must[T any](v T, err error) T {
 // TestNilSourceIsAnError: a nil source fails at construction, naming the
 // function. Fails before the change: the constructor returned a value
 // that panicked (nil interface call) on the first connection.
-func TestNilSourceIsAnError(t *testing.T) {
-	t.Parallel()
-	_, err := kafkagosasl.Mechanism(nil, nil)
-	require.ErrorContains(t, err, "kafkagosasl: Mechanism: the token source is nil")
-}

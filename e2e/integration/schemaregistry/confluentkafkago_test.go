@@ -1,4 +1,4 @@
-package schemaregistry
+package schemaregistry_test
 
 import (
 	"net/http"
@@ -8,6 +8,8 @@ import (
 	ckgsr "github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
 
 // The real confluent-kafka-go Schema Registry client (its schemaregistry
@@ -22,10 +24,10 @@ func TestConfluentKafkaGoClient(t *testing.T) {
 		GetAuthenticationHeader() (string, error)
 		GetIdentityPoolID() (string, error)
 		GetLogicalCluster() (string, error)
-	} = (*HeaderProvider)(nil)
-	p, err := NewHeaderProvider(src, &HeaderProviderOptions{LogicalCluster: testLSRC, IdentityPoolID: testPool})
+	} = (*schemaregistry.HeaderProvider)(nil)
+	p, err := schemaregistry.NewHeaderProvider(src, &schemaregistry.HeaderProviderOptions{LogicalCluster: testLSRC, IdentityPoolID: testPool})
 	require.NoError(t, err)
-	tr, err := NewTransport(src, &TransportOptions{LogicalCluster: testLSRC, IdentityPoolID: testPool})
+	tr, err := schemaregistry.NewTransport(src, &schemaregistry.TransportOptions{LogicalCluster: testLSRC, IdentityPoolID: testPool})
 	require.NoError(t, err)
 
 	conf := ckgsr.NewConfig(reg.URL)
