@@ -4,7 +4,7 @@
 # absolute times, are what to compare: CI machines are shared and noisy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=$(go test -run '^$' -bench 'BenchmarkTokenHotPath' -benchtime="${BENCHTIME:-200000x}" -count=1 ./oauthbearer/)
+out=$(go test -run '^$' -bench 'BenchmarkTokenHotPath' -benchtime="${BENCHTIME:-200000x}" -count=1 ./e2e/integration/bench/)
 echo "$out" | grep -E '^Benchmark|^ok'
 echo "$out" | awk '
   /^BenchmarkTokenHotPath\// {

@@ -1,9 +1,15 @@
 // Package e2e holds end-to-end tests against a real Apache Kafka broker
-// (see internal/kafkatest). They are behind the "e2e" build tag because
-// they need Java and take seconds to minutes:
+// (see e2e/internal/kafkatest). They are behind the "e2e" build tag
+// because they need Java and take seconds to minutes:
 //
 //	.ci/kafka-jars.sh                       # once: fetch the broker jars
 //	go test -race -tags e2e ./e2e/...
+//
+// The e2e module also holds what drives several clients or clouds at once
+// and so must not be a test dependency of a library module:
+// e2e/integration/<package> (each library package's round trips through
+// real clients and the in-process broker, the hot-path benchmark),
+// e2e/internal/secrethygiene and e2e/internal/faultmatrix.
 //
 // TestRealBroker checks the harness itself with franz-go's built-in
 // mechanism. TestRealBrokerSources runs, on one broker, every cloud

@@ -1,17 +1,14 @@
 package schemaregistry_test
 
 import (
-	"context"
 	"fmt"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
 
-// A franz-go Schema Registry client authenticated with a workload
+// A Schema Registry client authenticated with a workload
 // identity's tokens. Here the token source is static; in production it is
 // a cached source from the azure or aws package.
 func ExampleNewHTTPClient() {
@@ -24,13 +21,11 @@ func ExampleNewHTTPClient() {
 		fmt.Println(err)
 		return
 	}
-	cl, err := sr.NewClient(sr.URLs("http://sr.internal.example"), sr.HTTPClient(hc))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// A token is never sent over plain http to a remote host.
-	_, err = cl.Subjects(context.Background())
+	// Give hc to any Schema Registry client: franz-go's
+	// sr.NewClient(sr.URLs(url), sr.HTTPClient(hc)), confluent-kafka-go's
+	// schemaregistry.Config.HTTPClient, or plain net/http as here. A token
+	// is never sent over plain http to a remote host.
+	_, err = hc.Get("http://sr.internal.example/subjects")
 	fmt.Println(err != nil)
 	// Output: true
 }

@@ -137,7 +137,7 @@ func TestTransportKeepsTokenOnSameOriginRedirect(t *testing.T) {
 			require.Len(t, registry.headers(), 2)
 			for _, h := range registry.headers() {
 				assert.Equal(t, []string{"Bearer " + redirectToken}, h["Authorization"])
-				assert.Equal(t, []string{testLSRC}, h[HeaderLogicalCluster])
+				assert.Equal(t, []string{testLSRC}, h.Values(HeaderLogicalCluster))
 			}
 		})
 	}

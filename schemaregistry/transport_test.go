@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -23,29 +22,6 @@ const (
 	testPool = "pool-7yzk"
 	testAud  = "schema-registry"
 )
-
-// mintingSource returns a cached source of fresh tokens from iss and the
-// number of fetches it made.
-func mintingSource(t *testing.T, iss *emu.Issuer) (*oauthbearer.Cache, *atomic.Int32) {
-	t.Helper()
-	var n atomic.Int32
-	c, err := oauthbearer.NewCache(oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
-		i := n.Add(1)
-		return oauthbearer.Token{Value: iss.Mint(fmt.Sprintf("workload-%d", i), testAud, time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
-	}), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	return c, &n
-}
-
-func newRegistry(t *testing.T, tlsOn bool) (*emu.SchemaRegistry, *emu.Issuer) {
-	t.Helper()
-	iss := emu.NewIssuer(t, nil)
-	reg := emu.NewSchemaRegistry(t, &emu.SchemaRegistryOptions{
-		Issuer: iss, Audience: testAud, LogicalCluster: testLSRC, IdentityPoolID: testPool, TLS: tlsOn,
-	})
-	return reg, iss
-}
 
 // recordingRT records the requests it receives and answers with a queue
 // of statuses.

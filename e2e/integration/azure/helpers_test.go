@@ -1,7 +1,6 @@
 package azure_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,12 +29,6 @@ func uniqueTarget(t *testing.T) string {
 
 // fastRetry keeps azidentity's retries but with millisecond delays.
 var fastRetry = policy.RetryOptions{MaxRetries: 6, RetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond}
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
 
 func closeCache(t *testing.T, c *oauthbearer.Cache) {
 	t.Cleanup(func() { _ = c.Close() })
@@ -93,5 +86,3 @@ func (b *wiBench) options(env map[string]string) *azure.WorkloadIdentityOptions 
 		HTTPClient: b.entra.Client(), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
 	}
 }
-
-func (b *wiBench) tokenRequests() int { return b.entra.RequestsTo(b.entra.TokenPath(wiTenant)) }

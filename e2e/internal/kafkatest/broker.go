@@ -398,7 +398,7 @@ func scriptPath() string {
 	if !ok {
 		return ""
 	}
-	p := filepath.Join(filepath.Dir(file), "..", "..", ".ci", "kafka-jars.sh")
+	p := filepath.Join(filepath.Dir(file), "..", "..", "..", ".ci", "kafka-jars.sh")
 	if _, err := os.Stat(p); err != nil {
 		return ""
 	}
