@@ -53,3 +53,29 @@ func ExampleWithExtensions() {
 	// true logical_cluster
 	// oauthbearer: SASL extension "logical_cluster"="lkc-abc123": keys may contain only ASCII letters [A-Za-z]; remove digits, punctuation and spaces; see https://github.com/streamidentity/kafka-workload-identity/blob/main/docs/troubleshooting.md#sasl-extension-errors
 }
+
+// TokenSourceFunc turns any function into a source: here a token read from
+// a file a sidecar keeps fresh. NewCache makes it refresh ahead of expiry.
+func ExampleTokenSourceFunc() {
+	read := func(context.Context) (string, time.Time, error) { // stands in for os.ReadFile and a JWT's exp
+		return "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", time.Now().Add(time.Hour), nil
+	}
+	src := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
+		v, exp, err := read(ctx)
+		if err != nil {
+			return oauthbearer.Token{}, fmt.Errorf("sidecar token: %w", err)
+		}
+		return oauthbearer.Token{Value: v, Expiry: exp, Principal: "sidecar"}, nil
+	})
+	cache, err := oauthbearer.NewCache(src, &oauthbearer.CacheOptions{Name: "sidecar"})
+	if err != nil {
+		panic(err)
+	}
+	defer cache.Close()
+	tok, err := cache.Token(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(tok.Principal, tok.Expiry.After(time.Now()))
+	// Output: sidecar true
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,16 +20,15 @@ func TestRunsOffline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, &out, config{offline: true, topic: "my-topic", records: 4, duration: time.Hour}), out.String())
+	require.NoError(t, run(ctx, &out, config{offline: true, topic: "my-topic"}), out.String())
 	s := out.String()
-	t.Log(s)
-	assert.Contains(t, s, "got a token from STS for "+offlineRole+" (audience "+offlineAudience+"), valid for ")
-	assert.Contains(t, s, "produced 4 records")
-	assert.Equal(t, 4, strings.Count(s, "consumed \"record"))
-	m := regexp.MustCompile(`brokers accepted (\d+) of (\d+) authentications.*; principal (\S+)`).FindStringSubmatch(s)
+	t.Log("\n" + s)
+	assert.Contains(t, s, "STS signed a token for "+offlineRole+" (audience kafka-orders-acme.a.aivencloud.com), valid for 1h0m0s")
+	assert.Contains(t, s, `produced and consumed "hello from `+offlineRole+`" as `+offlineRole)
+	assert.Contains(t, s, "the STS emulator issued 1 token\n")
+	m := regexp.MustCompile(`the brokers accepted (\d+) of (\d+) authentications? on .*, as principal (\S+)`).FindStringSubmatch(s)
 	require.NotNil(t, m, "the brokers' summary is printed")
 	assert.Equal(t, m[2], m[1], "every authentication was accepted")
-	assert.NotEqual(t, "0", m[1])
 	assert.Equal(t, offlineRole, m[3], "the broker's principal is the role ARN")
 	assert.NotContains(t, s, "eyJ", "no token is printed")
 	assert.NotContains(t, s, "offline-example-not-a-secret")
@@ -39,7 +37,6 @@ func TestRunsOffline(t *testing.T) {
 // TestRequiresClusterAndAudience checks the real-cloud mode names its
 // missing flags instead of dialling nowhere.
 func TestRequiresClusterAndAudience(t *testing.T) {
-	err := run(context.Background(), &bytes.Buffer{}, config{topic: "t", records: 1, duration: time.Hour})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "-bootstrap and -audience are required")
+	err := run(context.Background(), &bytes.Buffer{}, config{topic: "t"})
+	require.ErrorContains(t, err, "-bootstrap and -audience are required")
 }

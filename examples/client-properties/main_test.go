@@ -6,72 +6,65 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 )
 
-// TestClientPropertiesRunsOffline runs the example offline: the seed's
+// TestClientPropertiesRunsOffline runs the example offline: the guide's
 // IMDS-form file drives a user-assigned managed identity, and the brokers
 // see its token with the file's extensions.
 func TestClientPropertiesRunsOffline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, &out, config{offline: true, topic: "props", records: 3}), out.String())
+	require.NoError(t, run(ctx, &out, config{offline: true, topic: "props"}), out.String())
 	s := out.String()
-	t.Log(s)
-	assert.Contains(t, s, "Azure managed identity (client_id ")
-	assert.Contains(t, s, "SASL_PLAINTEXT/OAUTHBEARER")
+	t.Log("\n" + s)
+	assert.Contains(t, s, "client.properties: azure-managed-identity token source, OAUTHBEARER over SASL_PLAINTEXT, extensions identityPoolId=pool-Offl1, logicalCluster=lkc-offln1")
 	assert.Contains(t, s, "note: sasl.jaas.config option clientSecret")
-	assert.Equal(t, 3, strings.Count(s, `consumed "record`))
-	assert.Contains(t, s, "0 refused; principal")
-	assert.Contains(t, s, "extensions map[identityPoolId:pool-7yzk logicalCluster:lkc-w25n5g]")
-	assert.Contains(t, s, "IMDS emulator: 1 tokens issued")
+	assert.Regexp(t, `produced and consumed a record at partition \d offset 0`, s)
+	assert.Contains(t, s, "the IMDS emulator issued 1 token\n")
+	m := regexp.MustCompile(`the brokers accepted (\d+) of (\d+) authentications? on .* with extensions identityPoolId=pool-Offl1, logicalCluster=lkc-offln1`).FindStringSubmatch(s)
+	require.NotNil(t, m, "the brokers' summary is printed")
+	assert.Equal(t, m[2], m[1], "every authentication was accepted")
 	assert.NotContains(t, s, "eyJ", "no token is printed")
 }
 
 // TestClientPropertiesKafkaHandler runs the program in its real mode on a
-// file written for Kafka's own client-credentials handler, against a
-// local token endpoint and brokers: no builder is injected.
+// file written for Kafka's own client-credentials handler, against a local
+// token endpoint and brokers: nothing is injected but the file.
 func TestClientPropertiesKafkaHandler(t *testing.T) {
-	t.Parallel()
-	iss := oauthbearertest.NewIssuer(nil)
-	t.Cleanup(iss.Close)
-	idp := oauthbearertest.NewOAuthServer(&oauthbearertest.OAuthServerOptions{
-		Issuer: iss, Clients: map[string]oauthbearertest.OAuthClient{"orders-svc": {Secret: "hunter2-secret", Scopes: []string{"kafka"}}},
-	})
-	t.Cleanup(idp.Close)
-	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
-	t.Cleanup(broker.Close)
+	env, err := offline.Start(offline.ClientCredentials, &offline.Options{Topic: "orders"})
+	require.NoError(t, err)
+	t.Cleanup(env.Close)
 	file := writeFile(t, fmt.Sprintf(`bootstrap.servers=%s
 security.protocol=SASL_PLAINTEXT
 sasl.mechanism=OAUTHBEARER
 sasl.oauthbearer.token.endpoint.url=%s
 sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
-    clientId="orders-svc" clientSecret="hunter2-secret" scope="kafka" extension_logicalCluster="lkc-abc123";
+    clientId="%s" clientSecret="%s" scope="kafka" extension_logicalCluster="lkc-abc123";
 acks=1
-`, broker.Addrs()[0], idp.TokenURL()))
+`, env.Bootstrap, env.TokenURL, env.ClientID, env.ClientSecret))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, &out, config{file: file, topic: "orders", records: 2, allowedURLs: idp.TokenURL()}), out.String())
+	require.NoError(t, run(ctx, &out, config{file: file, topic: "orders", allowedURLs: env.TokenURL}), out.String())
 	s := out.String()
-	assert.Contains(t, s, "OAuth client credentials for client orders-svc")
-	assert.Equal(t, 2, strings.Count(s, `consumed "record`))
-	assert.NotContains(t, s, "hunter2")
-	auths := broker.Authentications()
-	require.NotEmpty(t, auths)
-	assert.True(t, auths[0].Accepted)
-	assert.Equal(t, "orders-svc", auths[0].Principal)
-	assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc123"}, auths[0].Extensions)
+	assert.Contains(t, s, "client-credentials token source")
+	assert.Contains(t, s, "produced and consumed a record")
+	assert.NotContains(t, s, env.ClientSecret)
+	summary := env.Summary()
+	assert.Regexp(t, `the brokers accepted [1-9]\d* of [1-9]\d* authentications? on .*, as principal orders-svc with extensions logicalCluster=lkc-abc123`, summary)
+	accepted, total := env.Authentications()
+	assert.Equal(t, total, accepted)
 }
 
 // TestClientPropertiesRefusals checks that what cannot be honoured is an
@@ -97,7 +90,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			file := writeFile(t, fmt.Sprintf(base, tc.jaas, tc.extra))
-			err := run(context.Background(), &bytes.Buffer{}, config{file: file, topic: "t", records: 1})
+			err := run(context.Background(), &bytes.Buffer{}, config{file: file, topic: "t"})
 			require.Error(t, err)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)

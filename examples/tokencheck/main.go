@@ -38,6 +38,7 @@ import (
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -112,13 +113,13 @@ func run(ctx context.Context, out io.Writer, c config) error {
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	var azHTTP *http.Client
 	if c.offline {
-		bench, err := startBench(&c)
+		env, err := startOffline(&c)
 		if err != nil {
 			return err
 		}
-		defer bench.close()
-		azHTTP = bench.azure
-		say("offline: started %s and an in-process broker at %s (expects audience %q)", bench.what, c.bootstrap, bench.brokerAudience)
+		defer env.Close()
+		azHTTP = env.HTTPClient
+		say("offline: started %s", env.Described)
 	}
 
 	src, closeSrc, err := newSource(ctx, c, azHTTP)
@@ -241,7 +242,7 @@ func newSource(ctx context.Context, c config, azHTTP *http.Client) (oauthbearer.
 		}
 		return s, s.Close, nil
 	case srcAzureWI:
-		s, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: c.target, HTTPClient: azHTTP})
+		s, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: c.target, HTTPClient: azHTTP, DisableInstanceDiscovery: c.offline})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -286,6 +287,26 @@ func newSource(ctx context.Context, c config, azHTTP *http.Client) (oauthbearer.
 	}
 	return nil, nil, fmt.Errorf("-source is %q; use %s, %s, %s, %s, %s or %s", c.source,
 		srcAzureMI, srcAzureWI, srcAzureDefault, srcAWS, srcConfluentSTS, srcClientCredentials)
+}
+
+// startOffline starts the emulators for c.source and an in-process broker
+// validating their tokens, and points c at them.
+func startOffline(c *config) (*offline.Env, error) {
+	kinds := map[string]offline.Kind{srcAzureMI: offline.AzureManagedIdentity, srcAzureWI: offline.AzureWorkloadIdentity,
+		srcAWS: offline.AWSWebIdentity, srcClientCredentials: offline.ClientCredentials}
+	kind, ok := kinds[c.source]
+	if !ok {
+		return nil, fmt.Errorf("-offline supports -source %s, %s, %s and %s", srcAzureMI, srcAzureWI, srcAWS, srcClientCredentials)
+	}
+	env, err := offline.Start(kind, &offline.Options{WrongAudience: c.offlineReject})
+	if err != nil {
+		return nil, err
+	}
+	c.bootstrap, c.tls, c.target, c.audience = env.Bootstrap, false, env.Target, env.Audience
+	if kind == offline.ClientCredentials {
+		c.tokenURL, c.clientID, c.clientSecret = env.TokenURL, env.ClientID, env.ClientSecret
+	}
+	return env, nil
 }
 
 func orNone(s string) string {

@@ -11,12 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestTokenCheckOffline runs the tool against the test bench for two
+// TestTokenCheckOffline runs the tool against the test bench for four
 // sources, with a broker that accepts the token and one that expects
 // another audience, and checks the verdict and that the output never
-// contains the token (or the client secret).
+// contains the token (or the client secret). Not parallel: the workload
+// identity and AWS benches set the process environment, as their
+// platforms do.
 func TestTokenCheckOffline(t *testing.T) {
-	t.Parallel()
 	for name, tc := range map[string]struct {
 		source  string
 		reject  bool
@@ -25,11 +26,12 @@ func TestTokenCheckOffline(t *testing.T) {
 	}{
 		"azure-mi accepted":           {source: srcAzureMI, verdict: "broker:       ACCEPTED", want: []string{"version:      v2", "issuer:       http://127.0.0.1"}},
 		"azure-mi rejected":           {source: srcAzureMI, reject: true, verdict: `REJECTED: oauthbearer: `, want: []string{`status "invalid_token"`, "troubleshooting.md#invalid-token"}},
-		"client-credentials accepted": {source: srcClientCredentials, verdict: "broker:       ACCEPTED", want: []string{"audience:     kafka", "subject:      tokencheck-client"}},
+		"azure-wi accepted":           {source: srcAzureWI, verdict: "broker:       ACCEPTED", want: []string{"version:      v2", "entra:        oid="}},
+		"aws accepted":                {source: srcAWS, verdict: "broker:       ACCEPTED", want: []string{"subject:      arn:aws:iam::123456789012:role/kafka-workload"}},
+		"client-credentials accepted": {source: srcClientCredentials, verdict: "broker:       ACCEPTED", want: []string{"audience:     kafka", "subject:      orders-svc"}},
 		"client-credentials rejected": {source: srcClientCredentials, reject: true, verdict: "REJECTED: ", want: []string{`status "invalid_token"`}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			var out bytes.Buffer

@@ -1,0 +1,80 @@
+package offline
+
+import (
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+)
+
+// TestControlPlaneRefusesNonConfluentTokens shows the API stand-in checks
+// what the real API checks, so an offline run of confluent-control-plane
+// proves the exchange happened: the Azure token itself, a token for another
+// pool, an expired or forged one are refused.
+func TestControlPlaneRefusesNonConfluentTokens(t *testing.T) {
+	t.Parallel()
+	confluent := oauthbearertest.NewIssuer(&oauthbearertest.IssuerOptions{IssuerURL: "Confluent"})
+	t.Cleanup(confluent.Close)
+	forger := oauthbearertest.NewIssuer(&oauthbearertest.IssuerOptions{IssuerURL: "Confluent"})
+	t.Cleanup(forger.Close)
+	azure := oauthbearertest.NewIssuer(nil)
+	t.Cleanup(azure.Close)
+	api, err := startControlPlane(confluent.JWKSURL())
+	require.NoError(t, err)
+	t.Cleanup(api.close)
+	claims := func(sub string, ttl time.Duration) map[string]any {
+		return map[string]any{"iss": "Confluent", "aud": "CONTROL_PLANE", "sub": sub,
+			"iat": time.Now().Unix(), "exp": time.Now().Add(ttl).Unix()}
+	}
+	for name, tc := range map[string]struct {
+		auth string
+		want int
+	}{
+		"exchanged token":    {"Bearer " + confluent.Sign(claims(IdentityPool, time.Hour)), http.StatusOK},
+		"no token":           {"", http.StatusUnauthorized},
+		"azure token itself": {"Bearer " + azure.Mint("workload", "app", time.Hour, nil), http.StatusUnauthorized},
+		"other pool":         {"Bearer " + confluent.Sign(claims("pool-Other", time.Hour)), http.StatusUnauthorized},
+		"expired":            {"Bearer " + confluent.Sign(claims(IdentityPool, -time.Minute)), http.StatusUnauthorized},
+		"forged":             {"Bearer " + forger.Sign(claims(IdentityPool, time.Hour)), http.StatusUnauthorized},
+		"basic auth":         {"Basic a2V5OnNlY3JldA==", http.StatusUnauthorized},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, api.url+"/org/v2/environments", nil)
+			require.NoError(t, err)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			assert.Equal(t, tc.want, resp.StatusCode)
+		})
+	}
+}
+
+// TestStartRestoresEnvironment checks Close undoes what Start set, so an
+// offline run leaves the process as it found it.
+func TestStartRestoresEnvironment(t *testing.T) {
+	t.Setenv("AWS_REGION", "ap-south-1")
+	env, err := Start(AWSWebIdentity, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "eu-west-1", os.Getenv("AWS_REGION"))
+	assert.NotEmpty(t, os.Getenv("AWS_ENDPOINT_URL_STS"))
+	env.Close()
+	assert.Equal(t, "ap-south-1", os.Getenv("AWS_REGION"))
+	_, set := os.LookupEnv("AWS_ENDPOINT_URL_STS")
+	assert.False(t, set)
+}
+
+// TestPlural checks the counts read as English.
+func TestPlural(t *testing.T) {
+	assert.Equal(t, "1 token", Plural(1, "token"))
+	assert.Equal(t, "0 tokens", Plural(0, "token"))
+	assert.Equal(t, "2 connections", Plural(2, "connection"))
+	assert.Equal(t, "a=1, b=2", Pairs(map[string]string{"b": "2", "a": "1"}))
+}
