@@ -34,9 +34,9 @@ func newRecorder(t *testing.T) *recorder {
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.seen = append(r.seen, http.Header{
-			"Authorization":      req.Header.Values("Authorization"),
-			HeaderLogicalCluster: req.Header.Values(HeaderLogicalCluster),
-			HeaderIdentityPool:   req.Header.Values(HeaderIdentityPool),
+			"Authorization": req.Header.Values("Authorization"),
+			http.CanonicalHeaderKey(HeaderLogicalCluster): req.Header.Values(HeaderLogicalCluster),
+			HeaderIdentityPool:                            req.Header.Values(HeaderIdentityPool),
 		})
 		where, code := r.where, r.code
 		r.mu.Unlock()
