@@ -33,6 +33,10 @@ type OAuthClient struct {
 	PublicKey crypto.PublicKey
 	// Scopes lists the scopes the client may request; empty allows any.
 	Scopes []string
+	// Subjects lists the "sub" values that RFC 7523 jwt-bearer
+	// assertions issued by this client (iss = the client ID, signed with
+	// PublicKey) may name; empty allows only the client ID itself.
+	Subjects []string
 }
 
 // ClientCredentialsServerOptions configures a [ClientCredentialsServer].
@@ -57,7 +61,10 @@ type ClientCredentialsServerOptions struct {
 // exactly one of client_secret_basic, client_secret_post or
 // private_key_jwt (RFC 7523: signature, iss = sub = client_id, aud = the
 // token URL, exp, single-use jti), and answers with RFC 6749 JSON, errors
-// included.
+// included. It also serves the RFC 7523 jwt-bearer grant
+// (grant_type urn:ietf:params:oauth:grant-type:jwt-bearer), whose
+// assertions registered clients sign with their PublicKey (see
+// OAuthClient.Subjects).
 type ClientCredentialsServer struct {
 	*Server
 	issuer   *Issuer
@@ -153,6 +160,10 @@ func (s *ClientCredentialsServer) serveToken(w http.ResponseWriter, r *http.Requ
 			return
 		}
 	}
+	if f.Get("grant_type") == jwtBearerGrant {
+		s.serveJWTBearer(w, r)
+		return
+	}
 	if g := f.Get("grant_type"); g != "client_credentials" {
 		if g == "" {
 			confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "missing grant_type")
@@ -178,13 +189,18 @@ func (s *ClientCredentialsServer) serveToken(w http.ResponseWriter, r *http.Requ
 			}
 		}
 	}
-	claims := Claims{"azp": clientID}
+	s.grant(w, clientID, clientID, scope)
+}
+
+// grant issues a token for sub, requested by client, and records it.
+func (s *ClientCredentialsServer) grant(w http.ResponseWriter, client, sub, scope string) {
+	claims := Claims{"azp": client}
 	if scope != "" {
 		claims["scope"] = scope
 	}
-	tok := s.issuer.Mint(clientID, s.audience, s.ttl, claims)
+	tok := s.issuer.Mint(sub, s.audience, s.ttl, claims)
 	s.mu.Lock()
-	s.granted = append(s.granted, clientID)
+	s.granted = append(s.granted, sub)
 	s.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
 	reply := map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(s.ttl / time.Second)}

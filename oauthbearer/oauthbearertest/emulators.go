@@ -276,6 +276,10 @@ type OAuthClient struct {
 	PublicKey crypto.PublicKey
 	// Scopes lists the scopes the client may request; empty allows any.
 	Scopes []string
+	// Subjects lists the "sub" values that RFC 7523 jwt-bearer assertions
+	// issued by this client (iss = the client ID, signed with PublicKey)
+	// may name; empty allows only the client ID itself.
+	Subjects []string
 }
 
 // OAuthServerOptions configures an [OAuthServer].
@@ -294,7 +298,9 @@ type OAuthServerOptions struct {
 
 // OAuthServer is a generic OAuth 2.0 token endpoint for the client
 // credentials grant (client_secret_basic, client_secret_post and
-// private_key_jwt). It stands in for the identity provider that the
+// private_key_jwt) and the RFC 7523 jwt-bearer grant (assertions signed
+// with a client's PublicKey, iss = the client ID, aud = [OAuthServer.TokenURL],
+// exp required, a jti used once). It stands in for the identity provider that the
 // library's OAuth client-credentials source calls: set the source's token
 // endpoint to [OAuthServer.TokenURL].
 type OAuthServer struct {
