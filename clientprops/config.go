@@ -97,6 +97,12 @@ type SourceSpec struct {
 	// URLEncodeBasicAuth mirrors sasl.oauthbearer.header.urlencode: Kafka
 	// sends the Basic credentials without form-urlencoding by default.
 	URLEncodeBasicAuth bool
+
+	// TokenFile is the path of a file: token endpoint (token-file kind).
+	TokenFile string
+	// Assertion holds the jwt-bearer settings (jwt-bearer kind; TokenURL
+	// and Scope apply too).
+	Assertion AssertionSettings
 }
 
 // SchemaRegistrySettings are the Schema Registry settings of the file.
@@ -229,6 +235,8 @@ func parse(data []byte) (*Config, error) {
 	}
 	var handler, endpoint, jaas Property
 	var ccID, ccSecret, ccScope Property
+	var retriever Property
+	assertion := map[string]Property{}
 	for _, key := range sortedByLine(last) {
 		p := last[key]
 		if strings.Contains(p.Value, "${") && !secretKey(p.Key) {
@@ -264,6 +272,10 @@ func parse(data []byte) (*Config, error) {
 			ccSecret = p
 		case p.Key == "sasl.oauthbearer.scope":
 			ccScope = p
+		case p.Key == "sasl.oauthbearer.jwt.retriever.class":
+			retriever = p
+		case strings.HasPrefix(p.Key, assertionPrefix):
+			assertion[p.Key] = p
 		case p.Key == "sasl.oauthbearer.header.urlencode":
 			b, err := strconv.ParseBool(strings.TrimSpace(p.Value))
 			if err != nil {
@@ -386,6 +398,11 @@ func parse(data []byte) (*Config, error) {
 			return nil, perr(jaas, "option useWorkloadIdentity is %q; use 'true' or 'false'", wi)
 		}
 	case kafkaHandlerClass, kafkaSecuredHandlerClass:
+		if done, err := c.kafkaRetriever(endpoint, retriever, assertion, &ccScope); err != nil {
+			return nil, err
+		} else if done {
+			break
+		}
 		s := &c.Source
 		s.Kind = SourceClientCredentials
 		if endpoint.Key == "" {
@@ -411,6 +428,13 @@ func parse(data []byte) (*Config, error) {
 		return nil, perr(handler, "handler %q cannot be honoured; use %s or %s", handler.Value, azureHandlerClass, kafkaHandlerClass)
 	}
 	c.TokenEndpoint = endpoint
+	if c.Source.Kind != SourceClientCredentials && c.Source.Kind != SourceTokenFile && c.Source.Kind != SourceJWTBearer {
+		for _, p := range append([]Property{retriever}, assertion[sortedByLineFirst(assertion)]) {
+			if p.Key != "" {
+				return nil, perr(p, "only Kafka's own handler ("+kafkaHandlerClass+") uses this setting; remove it")
+			}
+		}
+	}
 	if c.Source.Kind != SourceClientCredentials {
 		for _, p := range []Property{ccID, ccSecret, ccScope} {
 			if p.Key != "" {
@@ -728,6 +752,12 @@ func (c *Config) NewSource(opts *BuildOptions) (*oauthbearer.ExtensionSource, er
 			TokenURL: c.Source.TokenURL, ClientID: c.Source.ClientID, ClientSecret: c.Source.ClientSecret,
 			Scope: c.Source.Scope, RawBasicAuth: !c.Source.URLEncodeBasicAuth, HTTPClient: o.HTTPClient, Cache: c.Cache,
 		})
+		if err != nil {
+			return nil, err
+		}
+		return oauthbearer.WithExtensions(src, c.AllExtensions())
+	case SourceTokenFile, SourceJWTBearer:
+		src, err := c.newKafkaRetrieverSource(&o)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,206 @@
+package clientprops
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
+	"github.com/streamidentity/kafka-workload-identity/tokenfile"
+)
+
+// The retrievers of Kafka 4.x (sasl.oauthbearer.jwt.retriever.class).
+const (
+	kafkaOAuthPkg           = "org.apache.kafka.common.security.oauthbearer."
+	defaultRetrieverClass   = kafkaOAuthPkg + "DefaultJwtRetriever"
+	clientCredsRetriever    = kafkaOAuthPkg + "ClientCredentialsJwtRetriever"
+	jwtBearerRetrieverClass = kafkaOAuthPkg + "JwtBearerJwtRetriever"
+	fileRetrieverClass      = kafkaOAuthPkg + "FileJwtRetriever"
+	assertionPrefix         = "sasl.oauthbearer.assertion."
+)
+
+// The kinds Kafka's own retrievers add.
+const (
+	// SourceTokenFile: a JWT read from a file
+	// (sasl.oauthbearer.token.endpoint.url=file:..., FileJwtRetriever).
+	SourceTokenFile SourceKind = "token-file"
+	// SourceJWTBearer: the RFC 7523 jwt-bearer grant
+	// (JwtBearerJwtRetriever, KIP-1139).
+	SourceJWTBearer SourceKind = "jwt-bearer"
+)
+
+// AssertionSettings are the sasl.oauthbearer.assertion.* settings of the
+// jwt-bearer grant, with Kafka 4.4's defaults applied.
+type AssertionSettings struct {
+	// File is sasl.oauthbearer.assertion.file: a pre-generated
+	// assertion. When set, Kafka ignores the other settings, and so does
+	// this package.
+	File string
+	// PrivateKeyFile is sasl.oauthbearer.assertion.private.key.file.
+	PrivateKeyFile string
+	// PrivateKeyPassphrase is
+	// sasl.oauthbearer.assertion.private.key.passphrase. It never prints.
+	PrivateKeyPassphrase oauthclient.Secret
+	// Algorithm is sasl.oauthbearer.assertion.algorithm, RS256 (default)
+	// or ES256.
+	Algorithm string
+	// Issuer, Subject and Audience are sasl.oauthbearer.assertion.claim.iss,
+	// .sub and .aud.
+	Issuer, Subject, Audience string
+	// ExpSeconds is .claim.exp.seconds (default 300, 1 to 86400).
+	ExpSeconds int
+	// NbfSeconds is .claim.nbf.seconds (default 60, 0 to 3600).
+	NbfSeconds int
+	// IncludeJTI is .claim.jti.include (default false, as Kafka).
+	IncludeJTI bool
+	// TemplateFile is sasl.oauthbearer.assertion.template.file.
+	TemplateFile string
+}
+
+// kafkaRetriever handles the sources Kafka's OAuthBearerLoginCallbackHandler
+// picks with sasl.oauthbearer.jwt.retriever.class and a file: token
+// endpoint. It reports false when the file asks for client credentials,
+// which the caller handles as before.
+func (c *Config) kafkaRetriever(endpoint, retriever Property, assertion map[string]Property, scope *Property) (bool, error) {
+	perr := func(p Property, reason string) error { return &PropertyError{Key: p.Key, Line: p.Line, Reason: reason} }
+	class := strings.TrimSpace(retriever.Value)
+	isFile := strings.HasPrefix(strings.TrimSpace(endpoint.Value), "file:")
+	switch class {
+	case "", defaultRetrieverClass:
+		if !isFile {
+			return false, rejectAssertion(assertion, "only "+jwtBearerRetrieverClass+" uses this setting; set sasl.oauthbearer.jwt.retriever.class to it, or remove the line")
+		}
+	case clientCredsRetriever:
+		if isFile {
+			return false, perr(endpoint, "ClientCredentialsJwtRetriever needs an https token endpoint, not a file: URL")
+		}
+		return false, rejectAssertion(assertion, "only "+jwtBearerRetrieverClass+" uses this setting; remove the line")
+	case fileRetrieverClass:
+		if !isFile {
+			return false, perr(endpoint, "FileJwtRetriever reads the token from a file: URL (file:/path/to/token); this is not one")
+		}
+	case jwtBearerRetrieverClass:
+		return true, c.jwtBearer(endpoint, assertion, scope)
+	default:
+		return false, perr(retriever, "retriever "+quoteSetting(retriever.Value)+" cannot be honoured; use one of "+defaultRetrieverClass+", "+clientCredsRetriever+", "+jwtBearerRetrieverClass+", "+fileRetrieverClass)
+	}
+	// A file: token endpoint (KIP-768).
+	if err := rejectAssertion(assertion, "a file: token endpoint reads the token as it is; remove the line"); err != nil {
+		return false, err
+	}
+	u, err := url.Parse(strings.TrimSpace(endpoint.Value))
+	if err != nil || u.Path == "" || u.RawQuery != "" || (u.Host != "" && u.Host != "localhost") {
+		return false, perr(endpoint, "a file: URL must name a local file as file:/path/to/token (no host, no query)")
+	}
+	c.Source.Kind = SourceTokenFile
+	c.Source.TokenFile = u.Path
+	return true, nil
+}
+
+func rejectAssertion(assertion map[string]Property, reason string) error {
+	for _, k := range sortedByLine(assertion) {
+		p := assertion[k]
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: reason}
+	}
+	return nil
+}
+
+// jwtBearer reads the assertion settings with Kafka 4.4's names, defaults
+// and ranges (SaslConfigs).
+func (c *Config) jwtBearer(endpoint Property, assertion map[string]Property, scope *Property) error {
+	if endpoint.Key == "" {
+		return &PropertyError{Key: "sasl.oauthbearer.jwt.retriever.class", Reason: "JwtBearerJwtRetriever needs sasl.oauthbearer.token.endpoint.url, the identity provider's token endpoint"}
+	}
+	s := &c.Source
+	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
+	*scope = Property{} // used here, not a client-credentials leftover
+	a := AssertionSettings{Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60}
+	for _, k := range sortedByLine(assertion) {
+		p := assertion[k]
+		v := strings.TrimSpace(p.Value)
+		bad := func(reason string) error { return &PropertyError{Key: p.Key, Line: p.Line, Reason: reason} }
+		intIn := func(lo, hi int) (int, error) {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < lo || n > hi {
+				return 0, bad(quoteSetting(p.Value) + " is not a whole number of seconds from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + ", the range Kafka accepts")
+			}
+			return n, nil
+		}
+		var err error
+		switch strings.TrimPrefix(p.Key, assertionPrefix) {
+		case "algorithm":
+			a.Algorithm = strings.ToUpper(v)
+			if a.Algorithm != "RS256" && a.Algorithm != "ES256" {
+				return bad(quoteSetting(p.Value) + " is not supported; Kafka accepts RS256 (default) or ES256")
+			}
+		case "claim.aud":
+			a.Audience = v
+		case "claim.iss":
+			a.Issuer = v
+		case "claim.sub":
+			a.Subject = v
+		case "claim.exp.seconds":
+			if a.ExpSeconds, err = intIn(0, 86400); err == nil && a.ExpSeconds == 0 {
+				err = bad("0 cannot be honoured: the assertion would expire as it is made; use at least 1 (default 300)")
+			}
+		case "claim.nbf.seconds":
+			a.NbfSeconds, err = intIn(0, 3600)
+		case "claim.jti.include":
+			a.IncludeJTI, err = strconv.ParseBool(v)
+			if err != nil {
+				err = bad(quoteSetting(p.Value) + " is not a boolean; use true or false")
+			}
+		case "file":
+			a.File = v
+		case "private.key.file":
+			a.PrivateKeyFile = v
+		case "private.key.passphrase":
+			a.PrivateKeyPassphrase = oauthclient.Secret(p.Value)
+		case "template.file":
+			a.TemplateFile = v
+		default:
+			return bad("Kafka 4.4 has no such assertion setting; use algorithm, claim.aud, claim.exp.seconds, claim.iss, claim.jti.include, claim.nbf.seconds, claim.sub, file, private.key.file, private.key.passphrase or template.file")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if a.File == "" && a.PrivateKeyFile == "" {
+		return &PropertyError{Key: "sasl.oauthbearer.jwt.retriever.class", Line: 0,
+			Reason: "JwtBearerJwtRetriever needs sasl.oauthbearer.assertion.private.key.file (to build assertions) or sasl.oauthbearer.assertion.file (a pre-generated one)"}
+	}
+	s.Assertion = a
+	return nil
+}
+
+// newKafkaRetrieverSource builds the token-file and jwt-bearer kinds.
+func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, error) {
+	if c.Source.Kind == SourceTokenFile {
+		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: "sasl.oauthbearer.token.endpoint.url", Cache: c.Cache})
+	}
+	a := c.Source.Assertion
+	jo := &oauthclient.JWTBearerOptions{
+		TokenURL: c.Source.TokenURL, Scope: c.Source.Scope, HTTPClient: o.HTTPClient, Cache: c.Cache,
+		AssertionFile: a.File,
+	}
+	if a.File == "" {
+		jo.PrivateKeyFile, jo.PrivateKeyPassphrase, jo.Algorithm = a.PrivateKeyFile, a.PrivateKeyPassphrase, a.Algorithm
+		jo.Issuer, jo.Subject, jo.Audience, jo.TemplateFile = a.Issuer, a.Subject, a.Audience, a.TemplateFile
+		jo.Lifetime, jo.NotBefore, jo.OmitJTI = time.Duration(a.ExpSeconds)*time.Second, time.Duration(a.NbfSeconds)*time.Second, !a.IncludeJTI
+		if a.NbfSeconds == 0 {
+			jo.NotBefore = -1 // 0 means the default in JWTBearerOptions
+		}
+	}
+	return oauthclient.NewJWTBearer(jo)
+}
+
+// sortedByLineFirst returns the key of the first property in file order,
+// or "" for none.
+func sortedByLineFirst(m map[string]Property) string {
+	if k := sortedByLine(m); len(k) > 0 {
+		return k[0]
+	}
+	return ""
+}
