@@ -1,0 +1,118 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/clientprops"
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// TestRealBrokerOIDCSources produces and consumes through a real Kafka
+// broker with the two generic OIDC sources, each built from a
+// client.properties file written with Kafka 4.4's own keys: a token file
+// (FileJwtRetriever: a projected service-account token minted by the
+// issuer the listener trusts) and the RFC 7523 jwt-bearer grant
+// (JwtBearerJwtRetriever: an RS256 assertion signed with a PEM key file,
+// exchanged at the OAuth emulator, whose tokens the listener trusts).
+// Kafka's validator checks signature, iss, aud and exp of each token and
+// takes the principal from sub. It starts its own broker (one JVM) so it
+// can run alone: go test -tags e2e -run TestRealBrokerOIDCSources ./e2e/
+func TestRealBrokerOIDCSources(t *testing.T) {
+	tr := newTrustRoot(t)
+	b := tr.startBroker(t, kafkatest.Options{})
+
+	dir := t.TempDir()
+	const podSA = "system:serviceaccount:orders:writer"
+	tokenPath := filepath.Join(dir, "kafka-token")
+	require.NoError(t, os.WriteFile(tokenPath, []byte(tr.root.Mint(podSA, sourceAudience, time.Hour, nil)), 0o600))
+
+	const svc = "orders-svc"
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	keyPath := filepath.Join(dir, "orders-svc.pem")
+	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	idp := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+		Issuer: tr.root, Audience: sourceAudience,
+		Clients: map[string]emu.OAuthClient{svc: {PublicKey: &key.PublicKey, Scopes: []string{"kafka"}}},
+	})
+
+	head := fmt.Sprintf(`bootstrap.servers=%s
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+`, b.Addr)
+	sources := []struct {
+		name, principal, allowed, props string
+	}{
+		{"TokenFile", podSA, "file:" + tokenPath, head + `# org.apache.kafka.common.security.oauthbearer.FileJwtRetriever (KIP-768)
+sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever
+sasl.oauthbearer.token.endpoint.url=file:` + tokenPath + "\n"},
+		{"JWTBearer", svc, idp.TokenURL(), head + `# org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever (KIP-1139)
+sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
+sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + `
+sasl.oauthbearer.scope=kafka
+sasl.oauthbearer.assertion.algorithm=RS256
+sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
+sasl.oauthbearer.assertion.claim.iss=` + svc + `
+sasl.oauthbearer.assertion.claim.sub=` + svc + `
+sasl.oauthbearer.assertion.claim.aud=` + idp.TokenURL() + `
+sasl.oauthbearer.assertion.claim.jti.include=true
+`},
+	}
+	clients := []struct {
+		name string
+		run  func(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int)
+	}{
+		{"franz-go", franzProduceConsume},
+		{"sarama", saramaProduceConsume},
+	}
+	for _, s := range sources {
+		for _, c := range clients {
+			t.Run(s.name+"/"+c.name, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+				defer cancel()
+				cfg, err := clientprops.Parse(strings.NewReader(s.props))
+				require.NoError(t, err)
+				src, err := cfg.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{s.allowed}})
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = src.Close() })
+				counted := newCountingSource(src)
+				mark := b.LogMark()
+				granted := len(idp.Granted())
+				c.run(ctx, t, b, counted, strings.ToLower("e2e-oidc-"+s.name+"-"+c.name), 5)
+
+				line, err := b.WaitForLog(ctx, mark, "Successfully authenticate User="+s.principal)
+				require.NoError(t, err)
+				t.Logf("broker: %s", line)
+				assert.Zero(t, failedAuths(b, mark), "no authentication failed")
+				assert.Zero(t, counted.errs.Load())
+				if s.name == "JWTBearer" {
+					// One grant per cache refresh: the cached token served
+					// every connection of both clients.
+					assert.Equal(t, 1, len(idp.Granted())-granted, "jwt-bearer grants")
+				}
+				report(t, "%s via %s: %d authentications", s.name, c.name, counted.calls.Load())
+			})
+		}
+	}
+}
