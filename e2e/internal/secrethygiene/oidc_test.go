@@ -1,0 +1,317 @@
+package secrethygiene
+
+import (
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/clientprops"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
+	"github.com/streamidentity/kafka-workload-identity/tokenfile"
+)
+
+// keyPassphrase decrypts the encrypted PKCS#8 key of the jwt-bearer cases.
+const keyPassphrase = "oidc-key-passphrase-0123456789"
+
+// TestOIDCSourcesHygiene runs the token-file source and the RFC 7523
+// jwt-bearer grant through their successes and failures (missing, empty,
+// expired and non-JWT files; a wrong key, a wrong passphrase, an expired
+// or replayed assertion file, an identity provider that echoes the
+// request) and client.properties files using Kafka's keys for both, and
+// checks that the file's token, the private key (PEM, DER, encrypted PEM),
+// its passphrase, the assertions sent and the tokens issued appear in no
+// log record at debug level, error, or encoder output of options,
+// configuration or source.
+//
+// Fails without JWTBearerOptions.MarshalText (encoding/json walks into
+// the RSA key: "private key D (decimal)" leaks) and when jwtfile quotes a
+// file it could not parse ("opaque token in the file" and "corrupt token
+// file content" leak); both mutations were run.
+func TestOIDCSourcesHygiene(t *testing.T) {
+	c := newCollector()
+	iss := emu.NewIssuer(t, nil)
+	t.Run("token file", func(t *testing.T) { tokenFileHygiene(t, c, iss) })
+	t.Run("jwt-bearer", func(t *testing.T) { jwtBearerHygiene(t, c, iss) })
+	c.check(t)
+}
+
+func tokenFileHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
+	dir := t.TempDir()
+	n := 0
+	file := func(content string) string {
+		n++
+		p := filepath.Join(dir, "token-"+string(rune('a'+n)))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+		return p
+	}
+	src := func(path string) *oauthbearer.Cache {
+		o := tokenfile.Options{Path: path, Cache: fastCache(c)}
+		c.value(o)
+		s, err := tokenfile.New(&o)
+		require.NoError(t, err)
+		return s
+	}
+	good := iss.Mint("system:serviceaccount:orders:writer", "kafka", time.Hour, nil)
+	c.secret("token file content", good)
+	use(t, c, "token file", src(file(good+"\n")))
+
+	expired := iss.Mint("system:serviceaccount:orders:writer", "kafka", -time.Hour, nil)
+	c.secret("expired token file content", expired)
+	useErr(t, c, "token file expired", src(file(expired)))
+	noExp := iss.Sign(emu.Claims{"iss": iss.IssuerURL(), "sub": "no-exp-subject", "aud": "kafka", "secretish": "claim-value-0123456789abcdef"})
+	c.secret("token without exp", noExp)
+	useErr(t, c, "token file no exp", src(file(noExp)))
+	// Not a JWT: an opaque bearer token, a JWT with a corrupted payload,
+	// a JWT followed by another line. None may be quoted back.
+	const opaque = "opaque-bearer-token-0123456789abcdefghij"
+	c.secret("opaque token in the file", opaque)
+	useErr(t, c, "token file opaque", src(file(opaque)))
+	parts := strings.Split(good, ".")
+	corrupt := parts[0] + "." + parts[1][:len(parts[1])-3] + "!!!" + "." + parts[2]
+	c.secret("corrupt token file content", corrupt)
+	useErr(t, c, "token file corrupt", src(file(corrupt)))
+	useErr(t, c, "token file two lines", src(file(good+"\n"+opaque+"\n")))
+	useErr(t, c, "token file empty", src(file(" \n")))
+	useErr(t, c, "token file missing", src(filepath.Join(dir, "not-there")))
+
+	// client.properties with Kafka's file: token endpoint.
+	path := file(good)
+	cfg, err := clientprops.Parse(strings.NewReader(`bootstrap.servers=kafka:9093
+security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever
+sasl.oauthbearer.token.endpoint.url=file:` + path + `
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+`))
+	require.NoError(t, err)
+	c.value(cfg)
+	c.value(cfg.Source)
+	es, err := cfg.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{"file:" + path}})
+	require.NoError(t, err)
+	tok, err := es.Token(tctx(t))
+	require.NoError(t, err)
+	c.value(tok)
+	c.value(es)
+	require.NoError(t, es.Close())
+}
+
+func jwtBearerHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
+	dir := t.TempDir()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	plainPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	encPEM := encryptPKCS8(t, der, keyPassphrase)
+	c.secret("private key (PKCS#8, base64)", base64.StdEncoding.EncodeToString(der))
+	c.secret("private key (PKCS#1, base64)", base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PrivateKey(key)))
+	c.secret("private key D (decimal)", key.D.String())
+	c.secret("private key prime (decimal)", key.Primes[0].String())
+	c.secret("private key D (hex)", key.D.Text(16))
+	c.secret("encrypted private key (base64)", strings.Join(strings.Split(string(encPEM), "\n")[1:3], ""))
+	c.secret("key passphrase", keyPassphrase)
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, data, 0o600))
+		return p
+	}
+	plainFile, encFile := write("key.pem", plainPEM), write("key-enc.pem", encPEM)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	c.secret("other private key D (decimal)", other.D.String())
+
+	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, Audience: "kafka",
+		Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}}})
+	hc := recordingAssertions(c, s.Client())
+	jb := func(o oauthclient.JWTBearerOptions) *oauthbearer.Cache {
+		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), hc, fastCache(c)
+		if o.AssertionFile == "" {
+			o.Issuer, o.Subject = "orders-svc", "orders-svc"
+		}
+		c.value(o)
+		src, err := oauthclient.NewJWTBearer(&o)
+		require.NoError(t, err)
+		return src
+	}
+	use(t, c, "jwt-bearer key", jb(oauthclient.JWTBearerOptions{PrivateKey: key}))
+	use(t, c, "jwt-bearer key file", jb(oauthclient.JWTBearerOptions{PrivateKeyFile: plainFile}))
+	use(t, c, "jwt-bearer encrypted key file", jb(oauthclient.JWTBearerOptions{PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase}))
+	useErr(t, c, "jwt-bearer wrong key", jb(oauthclient.JWTBearerOptions{PrivateKey: other}))
+	s.FailNext(1, emu.Fault{Echo: true})
+	echoErr(t, c, "jwt-bearer echo", jb(oauthclient.JWTBearerOptions{PrivateKey: key}))
+	s.FailNext(1, emu.Fault{Echo: true, Status: http.StatusUnauthorized})
+	echoErr(t, c, "jwt-bearer echo encrypted key", jb(oauthclient.JWTBearerOptions{PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase}))
+
+	// Construction errors: a wrong passphrase, a key file that is not a
+	// key (the passphrase itself, by mistake).
+	for name, o := range map[string]oauthclient.JWTBearerOptions{
+		"wrong passphrase":  {PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase + "-wrong"},
+		"no passphrase":     {PrivateKeyFile: encFile},
+		"not a key":         {PrivateKeyFile: write("not-a-key.pem", []byte(keyPassphrase+"\n"))},
+		"pem in a template": {PrivateKey: key, TemplateFile: write("template.json", plainPEM)},
+	} {
+		o.TokenURL, o.Issuer, o.Subject = s.TokenURL(), "orders-svc", "orders-svc"
+		c.value(o)
+		_, err := oauthclient.NewJWTBearer(&o)
+		require.Error(t, err, name)
+		c.err(err)
+	}
+	c.secret("wrong key passphrase", keyPassphrase+"-wrong")
+
+	// Assertion files: one used once and then replayed (same jti), one
+	// expired.
+	signed := signAssertion(t, key, s.TokenURL(), time.Minute)
+	c.secret("assertion file content", signed)
+	af := write("assertion.jwt", []byte(signed))
+	use(t, c, "jwt-bearer assertion file", jb(oauthclient.JWTBearerOptions{AssertionFile: af}))
+	useErr(t, c, "jwt-bearer replayed assertion file", jb(oauthclient.JWTBearerOptions{AssertionFile: af}))
+	expired := signAssertion(t, key, s.TokenURL(), -time.Minute)
+	c.secret("expired assertion file content", expired)
+	useErr(t, c, "jwt-bearer expired assertion file", jb(oauthclient.JWTBearerOptions{AssertionFile: write("expired.jwt", []byte(expired))}))
+
+	// client.properties with Kafka's assertion keys and the passphrase.
+	props := func(extra string) string {
+		return `bootstrap.servers=kafka:9093
+security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
+sasl.oauthbearer.token.endpoint.url=` + s.TokenURL() + `
+sasl.oauthbearer.assertion.private.key.file=` + encFile + `
+sasl.oauthbearer.assertion.claim.iss=orders-svc
+sasl.oauthbearer.assertion.claim.sub=orders-svc
+sasl.oauthbearer.assertion.claim.aud=` + s.TokenURL() + `
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+` + extra
+	}
+	cfg, err := clientprops.Parse(strings.NewReader(props("sasl.oauthbearer.assertion.private.key.passphrase=" + keyPassphrase + "\n")))
+	require.NoError(t, err)
+	c.value(cfg)
+	c.value(cfg.Source)
+	es, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}})
+	require.NoError(t, err)
+	tok, err := es.Token(tctx(t))
+	require.NoError(t, err)
+	c.value(tok)
+	c.value(es)
+	require.NoError(t, es.Close())
+	for _, bad := range []string{
+		props("sasl.oauthbearer.assertion.private.key.passphrase=" + keyPassphrase + "-wrong\n"),
+		props("sasl.oauthbearer.assertion.private.key.passphrase=" + keyPassphrase + "\nsasl.oauthbearer.assertion.algorithm=ES256\n"),
+		props("sasl.oauthbearer.assertion.private.key.passphrase=" + keyPassphrase + "\nsasl.oauthbearer.assertion.claim.exp.seconds=" + keyPassphrase + "\n"),
+	} {
+		cfg, err := clientprops.Parse(strings.NewReader(bad))
+		if err == nil {
+			c.value(cfg)
+			_, err = cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}})
+		}
+		require.Error(t, err)
+		c.err(err)
+	}
+}
+
+// signAssertion signs an RFC 7523 assertion for orders-svc with key, as a
+// job that pre-generates assertion files would.
+func signAssertion(t *testing.T, key *rsa.PrivateKey, aud string, ttl time.Duration) string {
+	t.Helper()
+	now := time.Now()
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return signRS256(t, key, map[string]any{"iss": "orders-svc", "sub": "orders-svc", "aud": aud,
+		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "jti": base64.RawURLEncoding.EncodeToString(b)})
+}
+
+// signRS256 signs claims as a compact JWS with RS256.
+func signRS256(t *testing.T, key *rsa.PrivateKey, claims map[string]any) string {
+	t.Helper()
+	hdr, err := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT"})
+	require.NoError(t, err)
+	body, err := json.Marshal(claims)
+	require.NoError(t, err)
+	in := base64.RawURLEncoding.EncodeToString(hdr) + "." + base64.RawURLEncoding.EncodeToString(body)
+	sum := sha256.Sum256([]byte(in))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+	require.NoError(t, err)
+	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// recordingAssertions is recording for the jwt-bearer grant: it registers
+// every "assertion" the source posts as a secret.
+func recordingAssertions(c *collector, hc *http.Client) *http.Client {
+	cp := *hc
+	base := hc.Transport
+	cp.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.GetBody != nil {
+			if b, err := r.GetBody(); err == nil {
+				raw, _ := io.ReadAll(b)
+				if form, err := url.ParseQuery(string(raw)); err == nil {
+					c.secret("jwt-bearer assertion", form.Get("assertion"))
+				}
+			}
+		}
+		return base.RoundTrip(r)
+	})
+	return &cp
+}
+
+// encryptPKCS8 writes an "ENCRYPTED PRIVATE KEY" block the way openssl
+// pkcs8 -topk8 -v2 aes256 -v2prf hmacWithSHA256 does (Go cannot).
+func encryptPKCS8(t *testing.T, der []byte, pass string) []byte {
+	t.Helper()
+	type algo struct {
+		Algorithm  asn1.ObjectIdentifier
+		Parameters asn1.RawValue `asn1:"optional"`
+	}
+	salt, iv := make([]byte, 16), make([]byte, 16)
+	_, _ = rand.Read(salt)
+	_, _ = rand.Read(iv)
+	key, err := pbkdf2.Key(sha256.New, pass, salt, 2048, 32)
+	require.NoError(t, err)
+	n := aes.BlockSize - len(der)%aes.BlockSize
+	pt := append(append([]byte{}, der...), make([]byte, n)...)
+	for i := len(der); i < len(pt); i++ {
+		pt[i] = byte(n)
+	}
+	blk, err := aes.NewCipher(key)
+	require.NoError(t, err)
+	ct := make([]byte, len(pt))
+	cipher.NewCBCEncrypter(blk, iv).CryptBlocks(ct, pt)
+	kdf, _ := asn1.Marshal(struct {
+		Salt []byte
+		Iter int
+		PRF  algo
+	}{salt, 2048, algo{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 9}, Parameters: asn1.NullRawValue}})
+	ivDER, _ := asn1.Marshal(iv)
+	params, _ := asn1.Marshal(struct{ KDF, Scheme algo }{
+		algo{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}, Parameters: asn1.RawValue{FullBytes: kdf}},
+		algo{Algorithm: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}, Parameters: asn1.RawValue{FullBytes: ivDER}},
+	})
+	out, err := asn1.Marshal(struct {
+		Algo algo
+		Data []byte
+	}{algo{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}, Parameters: asn1.RawValue{FullBytes: params}}, ct})
+	require.NoError(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: out})
+}
