@@ -100,6 +100,8 @@ type Env struct {
 	RegistryURL string
 	// Described says in one line what was started.
 	Described string
+	// OIDCEnv: the files of the TokenFile and JWTBearer kinds.
+	OIDCEnv
 
 	idp     *oauthbearertest.Server // the identity provider whose requests are counted
 	idpName string
@@ -174,6 +176,10 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 		e.TokenURL, e.idp, e.idpName = idp.TokenURL(), idp.Server, "the OAuth server"
 		broker.ExpectedAudience = e.Audience
 		e.Described = "an OAuth client-credentials server"
+	case TokenFile, JWTBearer:
+		if err := e.startOIDC(kind, issuer, broker); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("offline: no emulator for %q", kind)
 	}
