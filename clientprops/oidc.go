@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
@@ -64,7 +65,7 @@ type AssertionSettings struct {
 // endpoint. It reports false when the file asks for client credentials,
 // which the caller handles as before.
 func (c *Config) kafkaRetriever(endpoint, retriever Property, assertion map[string]Property, scope *Property) (bool, error) {
-	perr := func(p Property, reason string) error { return &PropertyError{Key: p.Key, Line: p.Line, Reason: reason} }
+	perr := func(p Property, reason string) error { return oidcPropertyError(p.Key, p.Line, reason) }
 	class := strings.TrimSpace(retriever.Value)
 	isFile := strings.HasPrefix(strings.TrimSpace(endpoint.Value), "file:")
 	switch class {
@@ -102,7 +103,7 @@ func (c *Config) kafkaRetriever(endpoint, retriever Property, assertion map[stri
 func rejectAssertion(assertion map[string]Property, reason string) error {
 	for _, k := range sortedByLine(assertion) {
 		p := assertion[k]
-		return &PropertyError{Key: p.Key, Line: p.Line, Reason: reason}
+		return oidcPropertyError(p.Key, p.Line, reason)
 	}
 	return nil
 }
@@ -111,7 +112,7 @@ func rejectAssertion(assertion map[string]Property, reason string) error {
 // and ranges (SaslConfigs).
 func (c *Config) jwtBearer(endpoint Property, assertion map[string]Property, scope *Property) error {
 	if endpoint.Key == "" {
-		return &PropertyError{Key: "sasl.oauthbearer.jwt.retriever.class", Reason: "JwtBearerJwtRetriever needs sasl.oauthbearer.token.endpoint.url, the identity provider's token endpoint"}
+		return oidcPropertyError("sasl.oauthbearer.jwt.retriever.class", 0, "JwtBearerJwtRetriever needs sasl.oauthbearer.token.endpoint.url, the identity provider's token endpoint")
 	}
 	s := &c.Source
 	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
@@ -120,7 +121,7 @@ func (c *Config) jwtBearer(endpoint Property, assertion map[string]Property, sco
 	for _, k := range sortedByLine(assertion) {
 		p := assertion[k]
 		v := strings.TrimSpace(p.Value)
-		bad := func(reason string) error { return &PropertyError{Key: p.Key, Line: p.Line, Reason: reason} }
+		bad := func(reason string) error { return oidcPropertyError(p.Key, p.Line, reason) }
 		intIn := func(lo, hi int) (int, error) {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < lo || n > hi {
@@ -168,8 +169,8 @@ func (c *Config) jwtBearer(endpoint Property, assertion map[string]Property, sco
 		}
 	}
 	if a.File == "" && a.PrivateKeyFile == "" {
-		return &PropertyError{Key: "sasl.oauthbearer.jwt.retriever.class", Line: 0,
-			Reason: "JwtBearerJwtRetriever needs sasl.oauthbearer.assertion.private.key.file (to build assertions) or sasl.oauthbearer.assertion.file (a pre-generated one)"}
+		return oidcPropertyError("sasl.oauthbearer.jwt.retriever.class", 0,
+			"JwtBearerJwtRetriever needs sasl.oauthbearer.assertion.private.key.file (to build assertions) or sasl.oauthbearer.assertion.file (a pre-generated one)")
 	}
 	s.Assertion = a
 	return nil
@@ -194,6 +195,12 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, e
 		}
 	}
 	return oauthclient.NewJWTBearer(jo)
+}
+
+// oidcPropertyError is a [PropertyError] of the token-file and jwt-bearer
+// settings, linked to their section of the troubleshooting guide.
+func oidcPropertyError(key string, line int, reason string) error {
+	return &PropertyError{Key: key, Line: line, Reason: reason + "; " + guide.See("oidc-client-properties")}
 }
 
 // sortedByLineFirst returns the key of the first property in file order,

@@ -130,6 +130,7 @@ func TestPropertiesRetrieverErrors(t *testing.T) {
 			assert.Equal(t, tc.key, pe.Key)
 			assert.Equal(t, tc.line, pe.Line)
 			assert.NotContains(t, err.Error(), "hunter2")
+			assert.Contains(t, err.Error(), "troubleshooting.md#oidc-client-properties")
 		})
 	}
 }

@@ -42,7 +42,7 @@ func (e *Error) Error() string {
 func hint(status int, code string) string {
 	switch code {
 	case "invalid_grant":
-		return "the grant was refused; check the credentials or the subject token and that it is not expired"
+		return "the grant was refused; check the credentials or the subject token and that it is not expired; " + guide.See("oauth-invalid-grant")
 	case "invalid_client", "unauthorized_client":
 		return "client authentication failed; check the client ID and its secret or private key; " + guide.See("oauth-invalid-client")
 	case "invalid_scope":

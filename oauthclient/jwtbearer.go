@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
@@ -283,11 +284,11 @@ func (s *jwtBearer) key(ctx context.Context) (crypto.Signer, error) {
 	}
 	data, err := boundedfile.Read(ctx, s.o.PrivateKeyFile, keyLimit)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %q cannot be read: %w", s.o.PrivateKeyFile, err)
+		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %q cannot be read: %w; %s", s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
 	}
 	k, err := ParsePrivateKeyPEM(data, s.o.PrivateKeyPassphrase)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %q: %w", s.o.PrivateKeyFile, err)
+		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %q: %w; %s", s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
 	}
 	return k, nil
 }
@@ -296,10 +297,10 @@ func (s *jwtBearer) key(ctx context.Context) (crypto.Signer, error) {
 func (s *jwtBearer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 	m, err := signingMethod(k)
 	if err != nil {
-		return nil, errors.New("oauthclient: the jwt-bearer private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384)")
+		return nil, errors.New("oauthclient: the jwt-bearer private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + guide.See("jwt-bearer-key"))
 	}
 	if s.o.Algorithm != "" && s.o.Algorithm != m.Alg() {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.Algorithm is %q but the key signs %s; set the algorithm that matches the key", s.o.Algorithm, m.Alg())
+		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.Algorithm is %q but the key signs %s; set the algorithm that matches the key; %s", s.o.Algorithm, m.Alg(), guide.See("jwt-bearer-key"))
 	}
 	return m, nil
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,6 +210,7 @@ func TestJWTBearerRefused(t *testing.T) {
 			assert.Equal(t, "invalid_grant", oe.Code)
 			assert.Contains(t, oe.Description, tc.desc)
 			assert.NotContains(t, err.Error(), "eyJ")
+			assert.Contains(t, err.Error(), "troubleshooting.md#oauth-invalid-grant")
 		})
 	}
 }
@@ -245,6 +247,9 @@ func TestJWTBearerOptionsValidation(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 			assert.NotContains(t, err.Error(), "hunter2")
 			assert.NotContains(t, err.Error(), testPassphrase)
+			if strings.Contains(name, "pass") || name == "missing key" || name == "alg mismatch" || name == "not pem" {
+				assert.Contains(t, err.Error(), "troubleshooting.md#jwt-bearer-key")
+			}
 		})
 	}
 }

@@ -102,6 +102,8 @@ func TestBadFiles(t *testing.T) {
 			assert.Contains(t, err.Error(), "sasl.oauthbearer.token.endpoint.url")
 			assert.Contains(t, err.Error(), path)
 			assert.NotContains(t, err.Error(), secretish)
+			// Links to the guide; fails without the link in jwtfile.
+			assert.Contains(t, err.Error(), "troubleshooting.md#token-file")
 		})
 	}
 }
