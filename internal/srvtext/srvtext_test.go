@@ -100,12 +100,12 @@ func TestURL(t *testing.T) {
 // credRE.
 func TestScrubRemovesCredentialFields(t *testing.T) {
 	for in, secret := range map[string]string{
-		`json decode error: raw message was: {"ACCess_token":"0000000000000000"}`:        "0000000000000000",
-		`{"access_token": "opaque-token-value", "expires_in": 3600}`:                     "opaque-token-value",
-		`grant_type=client_credentials&client_secret=hunter2hunter2&scope=kafka`:         "hunter2hunter2",
-		`{"id_token":"abc\"def-ghi","refresh_token":"rt-1234567890"}`:                    "rt-1234567890",
-		`reply {"Token":"tok_abcdef123456"} refused`:                                     "tok_abcdef123456",
-		`assertion=aaaaaaaa.bbbbbbbb.cccccccc`:                                           "aaaaaaaa",
+		`json decode error: raw message was: {"ACCess_token":"0000000000000000"}`: "0000000000000000",
+		`{"access_token": "opaque-token-value", "expires_in": 3600}`:              "opaque-token-value",
+		`grant_type=client_credentials&client_secret=hunter2hunter2&scope=kafka`:  "hunter2hunter2",
+		`{"id_token":"abc\"def-ghi","refresh_token":"rt-1234567890"}`:             "rt-1234567890",
+		`reply {"Token":"tok_abcdef123456"} refused`:                              "tok_abcdef123456",
+		`assertion=aaaaaaaa.bbbbbbbb.cccccccc`:                                    "aaaaaaaa",
 	} {
 		got := Scrub(in)
 		if strings.Contains(got, secret) {
