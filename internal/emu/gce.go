@@ -2,7 +2,11 @@ package emu
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -11,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // GCEMetadataIP and GCEMetadataHostname are the fixed addresses of the
@@ -27,6 +33,11 @@ const (
 	GCEIdentityPath = "/computeMetadata/v1/instance/service-accounts/default/identity"
 	GCEEmailPath    = "/computeMetadata/v1/instance/service-accounts/default/email"
 )
+
+// GCETokenURIPath is the path of the emulator's stand-in for Google's
+// OAuth2 token endpoint (https://oauth2.googleapis.com/token), which a
+// service-account key's token_uri names.
+const GCETokenURIPath = "/token"
 
 // GCECloudPlatformScope is the OAuth scope Google's Managed Kafka clients
 // request, and the emulator's default grant.
@@ -81,6 +92,10 @@ type GCE struct {
 	signer    *Issuer
 	ownSigner bool
 	opts      GCEOptions
+
+	keyMu sync.Mutex
+	key   *rsa.PrivateKey
+	keyID string
 
 	mu     sync.Mutex
 	tokens map[string]GCEAccessToken
@@ -154,6 +169,7 @@ func StartGCE(opts *GCEOptions) (*GCE, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", g.serve)
+	mux.HandleFunc("POST "+GCETokenURIPath, g.serveOAuthToken)
 	srv, err := startServer("gce metadata", mux, nil)
 	if err != nil {
 		if g.ownSigner {
@@ -369,3 +385,91 @@ const (
 	// than the access token's expiry.
 	RejectSubjectMismatch = "subject_mismatch"
 )
+
+// ServiceAccountKeyJSON returns a service-account key file for the
+// emulator's service account (type service_account, client_email Email,
+// a fresh RSA key) whose token_uri is the emulator's token endpoint: what
+// GOOGLE_APPLICATION_CREDENTIALS names off Google Cloud. The endpoint
+// accepts the jwt-bearer grant signed with this key and answers with an
+// access token (scope claim) or, for a target_audience claim, an ID token.
+func (g *GCE) ServiceAccountKeyJSON() []byte {
+	g.keyMu.Lock()
+	defer g.keyMu.Unlock()
+	if g.key == nil {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		g.key, g.keyID = k, randomB64URL(40)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(g.key)
+	b, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": g.opts.ProjectID, "private_key_id": g.keyID,
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": g.opts.Email, "client_id": g.opts.UniqueID,
+		"token_uri": g.URL + GCETokenURIPath, "universe_domain": "googleapis.com",
+	})
+	return b
+}
+
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+// serveOAuthToken plays Google's token endpoint for the jwt-bearer grant
+// of a service-account key.
+func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the body is not a form")
+		return
+	}
+	if r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type")
+		return
+	}
+	g.keyMu.Lock()
+	key := g.key
+	g.keyMu.Unlock()
+	if key == nil {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")
+		return
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(g.URL+GCETokenURIPath), jwt.WithExpirationRequired()).
+		ParseWithClaims(r.PostForm.Get("assertion"), claims, func(*jwt.Token) (any, error) { return &key.PublicKey, nil })
+	if err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")
+		return
+	}
+	if claims["iss"] != g.opts.Email {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid issuer")
+		return
+	}
+	if aud, _ := claims["target_audience"].(string); aud != "" {
+		if len(g.opts.Audiences) > 0 && !slices.Contains(g.opts.Audiences, aud) {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "audience is not allowed")
+			return
+		}
+		now := time.Now()
+		tok := g.signer.Sign(Claims{"iss": g.signer.IssuerURL(), "aud": aud, "azp": g.opts.Email, "sub": g.opts.UniqueID,
+			"email": g.opts.Email, "email_verified": true, "iat": now.Unix(), "exp": now.Add(g.opts.TokenLifetime).Unix()})
+		g.mu.Lock()
+		g.issued = append(g.issued, GCEIssue{Kind: "id", Audience: aud, Token: tok})
+		g.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"id_token": tok})
+		return
+	}
+	scope, _ := claims["scope"].(string)
+	scopes := strings.Fields(scope)
+	if len(scopes) == 0 {
+		oauthError(w, http.StatusBadRequest, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
+		return
+	}
+	tok := "ya29.c." + randomB64URL(120)
+	exp := time.Now().Add(g.opts.TokenLifetime)
+	g.mu.Lock()
+	g.tokens[tok] = GCEAccessToken{Email: g.opts.Email, Scopes: scopes, Expiry: exp}
+	g.issued = append(g.issued, GCEIssue{Kind: "access", Token: tok})
+	g.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": int64(g.opts.TokenLifetime/time.Second) - 1, "token_type": "Bearer"})
+}
