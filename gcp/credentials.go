@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -182,10 +183,13 @@ func (c *creds) tokenError(what string, err error) error {
 // metadataGet reads a metadata server value with ctx, through the
 // caller's HTTPClient, classifying its errors.
 func (c *creds) metadataGet(ctx context.Context, what, suffix string) (string, error) {
-	ra := &retryHolder{}
-	v, err := c.md.GetWithContext(context.WithValue(ctx, retryKey{}, ra), suffix)
+	v, err := c.md.GetWithContext(context.WithValue(ctx, metadataKey{}, true), suffix)
 	if err == nil {
 		return v, nil
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		return "", oauthbearer.Transient(fmt.Errorf("gcp: the metadata server at %s answered HTTP %d to %s: %s", c.mdHost, se.code, what, srvtext.Clip(srvtext.Field(se.body), 200)), se.retryAfter)
 	}
 	if ctx.Err() != nil {
 		return "", oauthbearer.Transient(fmt.Errorf("gcp: the metadata server at %s did not answer %s in time: %w", c.mdHost, what, ctx.Err()), 0)
@@ -206,8 +210,6 @@ func (c *creds) metadataGet(ctx context.Context, what, suffix string) (string, e
 			return "", kindf(ErrPermission, nil, "gcp: the metadata server at %s refused %s (HTTP 403: %s); the VM's access scopes must include %s, and the request must not go through a proxy; %s", c.mdHost, what, body, CloudPlatformScope, see("gcp-permission"))
 		case me.Code == http.StatusBadRequest && strings.Contains(suffix, "identity"):
 			return "", kindf(ErrAudience, nil, "gcp: the metadata server at %s refused an ID token (HTTP 400: %s); check IDTokenOptions.Audience; %s", c.mdHost, body, see("gcp-audience"))
-		case me.Code == http.StatusTooManyRequests || me.Code >= 500:
-			return "", oauthbearer.Transient(fmt.Errorf("gcp: the metadata server at %s answered HTTP %d to %s: %s", c.mdHost, me.Code, what, body), ra.get())
 		default:
 			return "", fmt.Errorf("gcp: the metadata server at %s answered HTTP %d to %s: %s; %s", c.mdHost, me.Code, what, body, see("gcp-not-on-gcp"))
 		}
@@ -243,8 +245,8 @@ func (m *memo) get(ctx context.Context, fetch func(context.Context) (string, err
 
 // limitClient is hc (default: the module's identity-provider client) with
 // redirects refused and reply bodies read through bodylimit: the metadata
-// library reads whole bodies. It also notes a reply's Retry-After for
-// metadataGet, which the library drops.
+// library reads whole bodies. Metadata replies the library would retry
+// become a [*statusError].
 func limitClient(hc *http.Client) *http.Client {
 	c := idphttp.Client(hc, "gcp")
 	base := c.Transport
@@ -255,18 +257,20 @@ func limitClient(hc *http.Client) *http.Client {
 	return c
 }
 
-type retryKey struct{}
+// metadataKey marks a metadata server request in its context.
+type metadataKey struct{}
 
-type retryHolder struct {
-	mu sync.Mutex
-	d  time.Duration
+// statusError is a metadata server reply that compute/metadata would
+// retry itself (429, 5xx), returned as a transport error it does not
+// retry: the cache retries instead, paced by its backoff and the reply's
+// Retry-After, which the library ignores.
+type statusError struct {
+	code       int
+	retryAfter time.Duration
+	body       string
 }
 
-func (h *retryHolder) get() time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.d
-}
+func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d", e.code) }
 
 type limitTransport struct{ base http.RoundTripper }
 
@@ -275,12 +279,10 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h, ok := req.Context().Value(retryKey{}).(*retryHolder); ok {
-		if d := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
-			h.mu.Lock()
-			h.d = d
-			h.mu.Unlock()
-		}
+	if req.Context().Value(metadataKey{}) != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500) {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		_ = resp.Body.Close()
+		return nil, &statusError{code: resp.StatusCode, retryAfter: retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()), body: string(b)}
 	}
 	return bodylimit.Response(resp, bodylimit.Default), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -118,10 +119,18 @@ func (s *idToken) Token(ctx context.Context) (oauthbearer.Token, error) {
 	}
 	exp, sub, err := idClaims(raw)
 	if err != nil {
-		return oauthbearer.Token{}, oauthbearer.Transient(fmt.Errorf("gcp: the ID token from %s %s; %s", s.c.setting, err, see("gcp-not-on-gcp")), 0)
+		err = fmt.Errorf("gcp: the ID token from %s %w; %s", s.c.setting, err, see("gcp-not-on-gcp"))
+		if errors.Is(err, errNoExp) {
+			// A well-formed token without exp is not a glitch: asking
+			// again brings the same.
+			return oauthbearer.Token{}, err
+		}
+		return oauthbearer.Token{}, oauthbearer.Transient(err, 0)
 	}
 	return oauthbearer.Token{Value: raw, Expiry: exp, Principal: sub}, nil
 }
+
+var errNoExp = errors.New("has no exp claim, so its expiry is unknown")
 
 // idClaims reads exp and sub from an ID token without verifying it: the
 // broker verifies; the cache needs the expiry.
@@ -142,7 +151,7 @@ func idClaims(tok string) (time.Time, string, error) {
 		return time.Time{}, "", fmt.Errorf("has claims that are not JSON")
 	}
 	if c.Exp == nil {
-		return time.Time{}, c.Sub, fmt.Errorf("has no exp claim, so its expiry is unknown")
+		return time.Time{}, c.Sub, errNoExp
 	}
 	f, err := c.Exp.Float64()
 	if err != nil {
