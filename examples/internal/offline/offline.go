@@ -323,7 +323,7 @@ func (e *Env) TokenRequests() int {
 		// Nor are the metadata server's email and project ID (ADC reads
 		// the project).
 		if r.Status == http.StatusOK && !strings.Contains(r.Path, "jwks") && !strings.Contains(r.Path, "/.well-known/") &&
-			!strings.HasSuffix(r.Path, "/email") && !strings.Contains(r.Path, "/computeMetadata/v1/project/") && r.Path != "/" {
+			!strings.HasSuffix(r.Path, "/email") && !strings.Contains(r.Path, "/computeMetadata/v1/project/") {
 			n++
 		}
 	}
