@@ -91,6 +91,25 @@ type BrokerOptions struct {
 	// It runs on the connection's goroutine and must not block.
 	Verdict func(Authentication) *Rejection
 
+	// GoogleAccessTokens, if set, adds a Google Managed Service for Apache
+	// Kafka mode: a token whose header is
+	// {"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN"} (what Google's
+	// GcpLoginCallbackHandler and the gcp module's NewManagedKafka send) is
+	// checked here instead of by the JWT validator. How Google's service
+	// validates it is not public; this mode checks exactly: three segments
+	// of base64url without padding; that header, with no other field;
+	// claims with a numeric exp, a numeric iat, scope "kafka" and a
+	// non-blank sub; a third segment that decodes to an access token
+	// GoogleAccessTokens knows (a [*GCE] knows the ones it issued) and that
+	// has not expired (with ClockSkew); an exp claim not past and not
+	// later than the access token's expiry; and a sub equal to the
+	// access token's service-account email, which becomes the principal.
+	// Tokens of any other form still go to the JWT validator, so one
+	// broker can serve both. Default nil: the mode is off.
+	GoogleAccessTokens interface {
+		AccessToken(token string) (email string, expiry time.Time, ok bool)
+	}
+
 	// HTTPClient fetches the JWKS. Default: a client of the broker's own
 	// (so Close can drop its idle connections) with a 10s timeout.
 	HTTPClient *http.Client
@@ -257,7 +276,7 @@ func startBroker(opts *BrokerOptions) (*Broker, error) {
 			o.ExpectedIssuer = o.Issuer.IssuerURL()
 		}
 	}
-	if o.JWKSURL == "" {
+	if o.JWKSURL == "" && o.GoogleAccessTokens == nil {
 		return nil, errors.New("BrokerOptions.JWKSURL is empty; set it or BrokerOptions.Issuer")
 	}
 	if o.SubClaimName == "" {
