@@ -394,7 +394,7 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 	exp := now.Add(e.opts.TokenLifetime)
 	tok := e.signer.Sign(entraClaims(entraTokenSpec{
 		v1: e.opts.V1Tokens, issuerV2: e.IssuerURL(app.TenantID), tenant: app.TenantID,
-		aud: entraAudience(e.opts.V1Tokens, app.TenantID, resource, e.opts.AppIDs),
+		aud:   entraAudience(e.opts.V1Tokens, app.TenantID, resource, e.opts.AppIDs),
 		appID: app.ClientID, oid: app.ObjectID, now: now, exp: exp, omitExp: e.opts.OmitExpiry,
 	}))
 	e.mu.Lock()
