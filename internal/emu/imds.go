@@ -407,7 +407,7 @@ func entraClaims(s entraTokenSpec) Claims {
 	c := Claims{
 		"aud": s.aud, "tid": s.tenant, "oid": s.oid, "sub": s.oid,
 		"iat": s.now.Unix(), "nbf": s.now.Unix(), "exp": s.exp.Unix(),
-		"idtyp": "app", "uti": randomID(), "rh": "0.emulated",
+		"uti": randomID(), "rh": "0.emulated",
 	}
 	if s.v1 {
 		c["ver"] = "1.0"
