@@ -153,7 +153,7 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 			return e, e.startControlPlane(issuer)
 		}
 	case AzureWorkloadIdentity:
-		if err := e.startWorkloadIdentity(issuer); err != nil {
+		if err := e.startWorkloadIdentity(issuer, broker); err != nil {
 			return nil, err
 		}
 	case AWSWebIdentity:
@@ -223,7 +223,8 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 
 	if o.SchemaRegistry {
 		e.reg = oauthbearertest.NewSchemaRegistry(&oauthbearertest.SchemaRegistryOptions{
-			Issuer: issuer, Audience: e.Target, LogicalCluster: RegistryCluster, IdentityPoolID: IdentityPool,
+			Issuer: issuer, ExpectedIssuer: broker.ExpectedIssuer, // Entra's tenant issuer for workload identity
+			Audience: e.Target, LogicalCluster: RegistryCluster, IdentityPoolID: IdentityPool,
 		})
 		e.closers = append(e.closers, e.reg.Close)
 		e.RegistryURL = e.reg.URL
@@ -236,7 +237,7 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 // Entra ID emulator trusting it, writes the projected token file as the
 // kubelet does, and sets the variables the workload identity webhook
 // injects.
-func (e *Env) startWorkloadIdentity(entraKeys *oauthbearertest.Issuer) error {
+func (e *Env) startWorkloadIdentity(entraKeys *oauthbearertest.Issuer, broker *oauthbearertest.BrokerOptions) error {
 	const tenant, serviceAccount = "b52245db-4800-4792-975a-1d9ed49512f2", "system:serviceaccount:orders:producer"
 	e.ClientID = guid()
 	kubernetes := oauthbearertest.NewIssuer(nil)
@@ -247,6 +248,8 @@ func (e *Env) startWorkloadIdentity(entraKeys *oauthbearertest.Issuer) error {
 			Federated: []oauthbearertest.FederatedCredential{{Issuer: kubernetes.IssuerURL(), Subject: serviceAccount}}}},
 	})
 	e.closers = append(e.closers, entra.Close)
+	// Entra's v2 tokens carry the tenant's issuer, not the signer's URL.
+	broker.ExpectedIssuer = entra.IssuerURL(tenant)
 	dir, err := os.MkdirTemp("", "offline-")
 	if err != nil {
 		return err
