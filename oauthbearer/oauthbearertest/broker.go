@@ -299,17 +299,20 @@ func startBroker(opts *BrokerOptions) (*Broker, error) {
 	}
 	// Kafka 4.4's BrokerJwtValidator.configure refuses a JWKS-validating
 	// listener without an expected audience or issuer unless the matching
-	// allow.unverified option is true.
-	switch {
-	case o.AllowUnverifiedAudience && o.RejectAudienceWhenUnset:
-		return nil, errors.New("BrokerOptions.AllowUnverifiedAudience and RejectAudienceWhenUnset are both set; pick one (4.4's opt-out, or a broker before 4.4)")
-	case o.ExpectedAudience == "" && !o.AllowUnverifiedAudience && !o.RejectAudienceWhenUnset:
-		return nil, errors.New("BrokerOptions.ExpectedAudience is empty; like Kafka 4.4 (sasl.oauthbearer.expected.audience) the broker needs the audience the tokens carry, " +
-			"or set AllowUnverifiedAudience (4.4's allow.unverified.audience=true) or RejectAudienceWhenUnset (a broker before 4.4)")
-	}
-	if o.ExpectedIssuer == "" && !o.AllowUnverifiedIssuer {
-		return nil, errors.New("BrokerOptions.ExpectedIssuer is empty; like Kafka 4.4 (sasl.oauthbearer.expected.issuer) the broker needs the issuer the tokens carry: " +
-			"set it, or Issuer, or AllowUnverifiedIssuer (4.4's allow.unverified.issuer=true)")
+	// allow.unverified option is true. A broker that only takes Google's
+	// wrapper tokens (no JWKS) has no JWT validator to configure.
+	if o.JWKSURL != "" {
+		switch {
+		case o.AllowUnverifiedAudience && o.RejectAudienceWhenUnset:
+			return nil, errors.New("BrokerOptions.AllowUnverifiedAudience and RejectAudienceWhenUnset are both set; pick one (4.4's opt-out, or a broker before 4.4)")
+		case o.ExpectedAudience == "" && !o.AllowUnverifiedAudience && !o.RejectAudienceWhenUnset:
+			return nil, errors.New("BrokerOptions.ExpectedAudience is empty; like Kafka 4.4 (sasl.oauthbearer.expected.audience) the broker needs the audience the tokens carry, " +
+				"or set AllowUnverifiedAudience (4.4's allow.unverified.audience=true) or RejectAudienceWhenUnset (a broker before 4.4)")
+		}
+		if o.ExpectedIssuer == "" && !o.AllowUnverifiedIssuer {
+			return nil, errors.New("BrokerOptions.ExpectedIssuer is empty; like Kafka 4.4 (sasl.oauthbearer.expected.issuer) the broker needs the issuer the tokens carry: " +
+				"set it, or Issuer, or AllowUnverifiedIssuer (4.4's allow.unverified.issuer=true)")
+		}
 	}
 	if o.SubClaimName == "" {
 		o.SubClaimName = "sub"
