@@ -24,6 +24,7 @@ sasl.mechanism=OAUTHBEARER
 sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler
 sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?` + query.Encode() + `
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required extension_logicalCluster='lkc-w25n5g';
+bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `
 }
 
@@ -79,6 +80,7 @@ sasl.mechanism=OAUTHBEARER
 sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
 sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId='app-1' clientSecret='s3cret' scope='kafka';
+bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `, srv.TokenURL())))
 	require.NoError(t, err)
 	_, err = azure.FromClientProperties(cc, nil)
@@ -97,6 +99,7 @@ sasl.mechanism=OAUTHBEARER
 sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler
 sasl.oauthbearer.token.endpoint.url=https://login.microsoftonline.com/b52245db-4800-4792-975a-1d9ed49512f2/oauth2/v2.0/token
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required useWorkloadIdentity='true' scope='5e20030f-3a3c-4aea-83bc-e6aa925a148f/.default';
+bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `
 	w, err := clientprops.Parse(strings.NewReader(wi))
 	require.NoError(t, err)

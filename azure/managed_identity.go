@@ -39,7 +39,10 @@ type ManagedIdentityOptions struct {
 	// ClientOptions tunes azidentity's pipeline other than its transport
 	// (Retry, Cloud, PerCallPolicies ...); its Transport must be nil: set
 	// HTTPClient. Zero Retry fields get IMDS's recommended policy: 6
-	// retries from 2s up to 25s apart on 404, 410, 429 and 5xx. Each
+	// retries from 2s up to 25s apart on 404, 410, 429 and 5xx, and on
+	// network failures other than an unreachable endpoint (connection
+	// refused, no route, unknown host), which fails the fetch at once with
+	// "no managed identity reachable" (see the troubleshooting guide). Each
 	// fetch is bounded by Cache.FetchTimeout (default 30s); a longer IMDS
 	// outage (its ~70s of 410 answers while it upgrades) is ridden out by
 	// the cache's early refresh and backoff, not by one fetch.

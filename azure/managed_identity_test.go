@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,7 +115,11 @@ func TestManagedIdentitySelectors(t *testing.T) {
 			assert.WithinDuration(t, time.Now().Add(24*time.Hour), tok.Expiry, time.Minute)
 			rep, err := azure.Diagnose(tok.Value)
 			require.NoError(t, err)
-			assert.Equal(t, o.Target, rep.Audience, "the /.default suffix is not part of the IMDS resource")
+			// A v2 token carries the API's application ID, resolved from
+			// the resource as sent (the /.default suffix is not part of it).
+			assert.Equal(t, m.AppID(o.Target), rep.Audience)
+			assert.True(t, slices.ContainsFunc(m.Issued(), func(i emu.IMDSIssue) bool { return i.Resource == o.Target }),
+				"the /.default suffix is not part of the IMDS resource")
 			assert.Equal(t, tc.want.ClientID, rep.AppID)
 		})
 	}

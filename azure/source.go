@@ -18,6 +18,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -139,6 +140,12 @@ func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 		if forced {
 			s.invalidated.Store(true) // still owed a fresh token
 		}
+		if u := slot.getUnreachable(); u != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			// Permanent for this fetch (see unreachableError): returned
+			// at once to every waiter while the cache backs off.
+			return oauthbearer.Token{}, &Error{Source: s.hint.source, Description: "cannot connect: " + srvtext.Field(u.err.Error()),
+				Hint: s.hint.unreachableHint(u), Err: scrubbed{err: errors.Join(u, err), sent: s.hint.sent}}
+		}
 		return oauthbearer.Token{}, classify(s.hint, err)
 	}
 	return s.token(at)
@@ -204,6 +211,12 @@ func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
 			slot.set(re)
 		}
 	}
+	if u := asUnreachable(req, err); u != nil {
+		if slot, ok := req.Context().Value(redirectKey{}).(*redirectSlot); ok {
+			slot.setUnreachable(u)
+		}
+		return nil, u
+	}
 	return bodylimit.Response(resp, bodylimit.Default), err
 }
 
@@ -212,8 +225,23 @@ func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
 // and MSAL flatten transport errors into text, which errors.As cannot
 // reach, and would call a permanent refusal a network failure to retry.
 type redirectSlot struct {
-	mu  sync.Mutex
-	err *idphttp.RedirectError
+	mu          sync.Mutex
+	err         *idphttp.RedirectError
+	unreachable *unreachableError
+}
+
+func (s *redirectSlot) setUnreachable(err *unreachableError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unreachable == nil {
+		s.unreachable = err
+	}
+}
+
+func (s *redirectSlot) getUnreachable() *unreachableError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unreachable
 }
 
 type redirectKey struct{}

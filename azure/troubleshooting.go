@@ -1,6 +1,7 @@
 package azure
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -19,7 +20,12 @@ func guideLink(e *Error) string {
 	case 700016, 90002, 700027, 1002012, 500011, 70011:
 		return guide.See("aadsts-other")
 	}
+	var u *unreachableError
 	switch {
+	case errors.As(e.Err, &u) && e.Source == "managed identity":
+		return guide.See("no-managed-identity-reachable")
+	case errors.As(e.Err, &u):
+		return guide.See("identity-endpoint-unreachable")
 	case strings.Contains(e.Description, "Identity not found"):
 		return guide.See("imds-identity-not-found")
 	case e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusGone || e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500:

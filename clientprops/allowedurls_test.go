@@ -27,6 +27,7 @@ sasl.login.callback.handler.class=%s
 sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
     clientId='app-1' clientSecret='s3cret-value' scope='kafka';
+bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `, kafkaHandlerClass, endpoint)
 }
 

@@ -194,7 +194,11 @@ func (e *PropertyError) Unwrap() error { return e.Err }
 // with extension_* options. Every authentication setting it cannot
 // honour is a [*PropertyError] naming the key and line; secrets never
 // appear in errors. Settings unrelated to authentication are returned in
-// Config.Other.
+// Config.Other. A key one or two typing slips from a key Kafka or the
+// handlers define (boostrap.servers, sasl.jaas.confg, an
+// extension_identityPoolID) is an error suggesting the right spelling,
+// and so is a file without bootstrap.servers (Kafka's command-line tools
+// take it as --bootstrap-server; a client built from the file needs it).
 // The file may be at most 1 MiB.
 func Parse(r io.Reader) (*Config, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
@@ -287,6 +291,10 @@ func parse(data []byte) (*Config, error) {
 			if strings.TrimSpace(p.Value) != def {
 				return nil, perr(p, "%q cannot be honoured: the token's principal is read from the %q claim; remove the setting", p.Value, def)
 			}
+		case !isKnownKey(p.Key) && nearest(p.Key, knownKeys) != "":
+			// A misspelling: "cannot be honoured" would be the wrong
+			// advice, and passing it on would drop the setting silently.
+			return nil, perr(p, "unknown setting; did you mean %s? %s", nearest(p.Key, knownKeys), guide.See("client-properties-unknown-key"))
 		case strings.HasPrefix(p.Key, "sasl.login."):
 			if err := c.loginTuning(p); err != nil {
 				return nil, err
@@ -345,17 +353,32 @@ func parse(data []byte) (*Config, error) {
 		opts[o.Key] = o.Value
 	}
 	ext := map[string]string{}
-	for k, v := range opts {
-		if name, ok := strings.CutPrefix(k, "extension_"); ok {
-			ext[name] = v
-			delete(opts, k)
+	confluentKeys := []string{"extension_" + confluent.ExtensionLogicalCluster, "extension_" + confluent.ExtensionIdentityPoolID}
+	for _, o := range entry.Options {
+		k := o.Key
+		name, ok := strings.CutPrefix(k, "extension_")
+		if !ok {
+			continue
 		}
+		if near := nearest(k, confluentKeys); near != "" {
+			// Sent as is, a misspelled Confluent extension is an unknown
+			// extension the broker ignores, and the token is rejected
+			// for a missing pool or cluster with no word about why.
+			return nil, perr(jaas, "option %s is not a Confluent extension; did you mean %s? (the names are case-sensitive) %s", k, near, guide.See("client-properties-extension-near-miss"))
+		}
+		ext[name] = o.Value
+		delete(opts, k)
 	}
 	c.Extensions = confluent.Extensions{LogicalCluster: ext[confluent.ExtensionLogicalCluster], IdentityPoolID: ext[confluent.ExtensionIdentityPoolID]}
 	delete(ext, confluent.ExtensionLogicalCluster)
 	delete(ext, confluent.ExtensionIdentityPoolID)
-	if err := c.Extensions.Validate(); err != nil {
-		return nil, perr(jaas, "%v", err)
+	if err := (confluent.Extensions{LogicalCluster: c.Extensions.LogicalCluster}).Validate(); err != nil {
+		return nil, perr(jaas, "option %s is %q; use the Kafka cluster ID, such as lkc-w25n5g (see the cluster's settings in Confluent Cloud); %s",
+			confluentKeys[0], c.Extensions.LogicalCluster, guide.See("sasl-extension-errors"))
+	}
+	if err := (confluent.Extensions{IdentityPoolID: c.Extensions.IdentityPoolID}).Validate(); err != nil {
+		return nil, perr(jaas, "option %s is %q; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces; %s",
+			confluentKeys[1], c.Extensions.IdentityPoolID, guide.See("sasl-extension-errors"))
 	}
 	if err := oauthbearer.ValidateExtensions(ext); err != nil {
 		return nil, perr(jaas, "%v", err)
@@ -442,8 +465,23 @@ func parse(data []byte) (*Config, error) {
 			}
 		}
 	}
-	for k := range opts {
-		return nil, perr(jaas, "option %s cannot be honoured by %s; remove it", k, handler.Value)
+	for _, o := range entry.Options {
+		if _, left := opts[o.Key]; !left {
+			continue
+		}
+		if near := nearest(o.Key, knownJAASOptions); near != "" {
+			return nil, perr(jaas, "option %s is not an option of %s; did you mean %s? %s", o.Key, handler.Value, near, guide.See("client-properties-unknown-key"))
+		}
+		return nil, perr(jaas, "option %s cannot be honoured by %s; remove it", o.Key, handler.Value)
+	}
+	// Checked last, so that the authentication settings, the usual
+	// trouble, are reported first.
+	if len(c.BootstrapServers) == 0 {
+		if p, ok := last["bootstrap.servers"]; ok {
+			return nil, perr(p, "names no broker; list the brokers as host:port, separated by commas, such as bootstrap.servers=pkc-xxxxx.westeurope.azure.confluent.cloud:9092")
+		}
+		return nil, errors.New("clientprops: client.properties has no bootstrap.servers; add bootstrap.servers=<host:port>[,<host:port>...] " +
+			"(the cluster's bootstrap endpoint, such as pkc-xxxxx.westeurope.azure.confluent.cloud:9092); " + guide.See("client-properties-no-bootstrap"))
 	}
 	return c, nil
 }

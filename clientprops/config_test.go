@@ -30,6 +30,7 @@ clientId='ignored' \
 clientSecret='ignored' \
 extension_logicalCluster='lkc-w25n5g' \
 extension_identityPoolId='pool-7yzk';
+bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `
 
 // seedWorkload is the AKS workload identity file of the same guide, as
@@ -47,6 +48,7 @@ useWorkloadIdentity='true' \
 scope='5e20030f-3a3c-4aea-83bc-e6aa925a148f/.default' \
 extension_logicalCluster='lkc-68v788' \
 extension_identityPoolId='pool-7yzk';
+bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `
 
 func TestParseClientPropertiesSeedIMDS(t *testing.T) {
@@ -129,6 +131,7 @@ sasl.oauthbearer.client.credentials.client.secret=pw
 sasl.oauthbearer.scope=kafka
 sasl.oauthbearer.header.urlencode=true
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;
+bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `
 	c, err := parse([]byte(in))
 	require.NoError(t, err)
@@ -162,8 +165,8 @@ func TestParseClientPropertiesErrors(t *testing.T) {
 		"workload bad url":    {head + azure + "sasl.oauthbearer.token.endpoint.url=https://login.microsoftonline.com/oauth2/token\n" + mod + " useWorkloadIdentity='true' scope='a/.default';\n", "sasl.oauthbearer.token.endpoint.url", 4, "Entra ID"},
 		"unexpanded var":      {head + azure + "sasl.oauthbearer.token.endpoint.url=${AZURE_AUTHORITY_HOST}${AZURE_TENANT_ID}/oauth2/v2.0/token\n" + mod + ";\n", "sasl.oauthbearer.token.endpoint.url", 4, "unexpanded"},
 		"unexpanded scope":    {head + azure + "sasl.oauthbearer.token.endpoint.url=https://login.microsoftonline.com/t/oauth2/v2.0/token\n" + mod + " useWorkloadIdentity='true' scope='${CONFLUENT_CLOUD_APP_ID}/.default';\n", "sasl.jaas.config", 5, "unexpanded"},
-		"bad cluster":         {head + azure + imds + mod + " extension_logicalCluster='lkc_1';\n", "sasl.jaas.config", 5, "LogicalCluster"},
-		"bad pool":            {head + azure + imds + mod + " extension_identityPoolId='pool-1, pool-2';\n", "sasl.jaas.config", 5, "IdentityPoolID"},
+		"bad cluster":         {head + azure + imds + mod + " extension_logicalCluster='lkc_1';\n", "sasl.jaas.config", 5, "extension_logicalCluster"},
+		"bad pool":            {head + azure + imds + mod + " extension_identityPoolId='pool-1, pool-2';\n", "sasl.jaas.config", 5, "extension_identityPoolId"},
 		"bad extension key":   {head + azure + imds + mod + " extension_trace_id='x';\n", "sasl.jaas.config", 5, "ASCII letters"},
 		"jaas syntax":         {head + azure + imds + mod + " clientSecret='topsecret'\n", "sasl.jaas.config", 5, "semicolon"},
 		"wrong module":        {head + azure + imds + "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required password='topsecret';\n", "sasl.jaas.config", 5, "PlainLoginModule"},
@@ -240,6 +243,7 @@ sasl.login.callback.handler.class=%s
 sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
     clientId='app-1' clientSecret='s3cret' scope='kafka' extension_logicalCluster='lkc-abc1';
+bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `, kafkaHandlerClass, srv.TokenURL())
 	c, err := parse([]byte(in))
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuth
 sasl.mechanism=OAUTHBEARER
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
     extension_logicalCluster='lkc-w25n5g' extension_identityPoolId='pool-7yzk';
+bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `
 	cfg, err := clientprops.Parse(strings.NewReader(file))
 	if err != nil {

@@ -83,7 +83,7 @@ func TestSTSErrors(t *testing.T) {
 	}{
 		"unknown pool":       {pool: "pool-zzzz", aud: "app-1", status: 400, code: "invalid_request"},
 		"wrong audience":     {pool: "pool-7yzk", aud: "other", status: 400, code: "invalid_grant", wantInvalidated: true},
-		"untrusted issuer":   {pool: "pool-7yzk", aud: "app-1", wrongIssuer: true, status: 401, code: "invalid_grant", wantInvalidated: true},
+		"untrusted issuer":   {pool: "pool-7yzk", aud: "app-1", wrongIssuer: true, status: 400, code: "invalid_grant", wantInvalidated: true},
 		"throttled":          {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 429, RetryAfter: 7 * time.Second}, transient: true, retryAfter: 7 * time.Second},
 		"unavailable":        {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 503}, transient: true},
 		"malformed":          {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Malformed: true}, transient: true},

@@ -36,6 +36,11 @@ const (
 	// an api:// application ID URI, which the Azure sources take as a
 	// Target as is and AWS STS accepts as an audience.
 	sourceAudience = "api://kafka-e2e"
+	// sourceAppID is the application (client) ID of the API whose App ID
+	// URI is sourceAudience: Entra v2 tokens requested for the URI carry
+	// it in "aud", so the listener expects both (expected.audience is a
+	// list).
+	sourceAppID = "5e2e0000-0000-4000-8000-0000000000d1"
 
 	awsKey    = "AKIDEXAMPLE"
 	awsSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -70,8 +75,10 @@ func newTrustRoot(t *testing.T) trustRoot {
 func (r trustRoot) startBroker(t *testing.T, opts kafkatest.Options) *kafkatest.Broker {
 	t.Helper()
 	opts.JWKSURL = r.sts.JWKSURL()
-	opts.Issuer = r.sts.IssuerURL()
-	opts.Audience = sourceAudience
+	if opts.Issuer == "" {
+		opts.Issuer = r.sts.IssuerURL()
+	}
+	opts.Audience = sourceAudience + "," + sourceAppID
 	b := kafkatest.Start(t, opts)
 	report(t, "broker start: Kafka %s ready in %v (storage format %v)", b.Version, b.StartupTime.Round(time.Millisecond), b.FormatTime.Round(time.Millisecond))
 	return b
@@ -114,12 +121,17 @@ func TestRealBrokerSources(t *testing.T) {
 		"listener.name.client.oauthbearer.sasl.oauthbearer.jwks.endpoint.refresh.ms": "2000",
 	}})
 
-	imds := emu.NewIMDS(t, &emu.IMDSOptions{Signer: tr.root})
+	appIDs := map[string]string{sourceAudience: sourceAppID}
+	imds := emu.NewIMDS(t, &emu.IMDSOptions{Signer: tr.root, AppIDs: appIDs})
 	k8s := emu.NewIssuer(t, nil)
-	entra := emu.NewEntra(t, &emu.EntraOptions{Signer: tr.root, Apps: []emu.EntraApp{{
+	entra := emu.NewEntra(t, &emu.EntraOptions{Signer: tr.root, AppIDs: appIDs, Apps: []emu.EntraApp{{
 		TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
 		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}},
 	}}})
+	// Entra's v2 tokens carry the tenant's issuer, which no other source
+	// shares, and a listener has one expected.issuer: workload identity
+	// gets a broker of its own, as it would in production.
+	wiBroker := tr.startBroker(t, kafkatest.Options{Issuer: entra.IssuerURL(wiTenant)})
 	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(wiSA, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
 
@@ -145,6 +157,8 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		name      string
 		principal string
 		new       func(t *testing.T) oauthbearer.TokenSource
+		// broker, if set, is the source's own broker (default b).
+		broker *kafkatest.Broker
 		// carriesExt marks a source that brings its own extensions (a
 		// client.properties file's extension_* options).
 		carriesExt bool
@@ -157,7 +171,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src
-		}, false},
+		}, nil, false},
 		{"AzureWorkloadIdentity", wiObject, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
 				Target: sourceAudience, ClientID: wiClient, TenantID: wiTenant, TokenFilePath: tokenFile,
@@ -168,10 +182,10 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src
-		}, false},
+		}, wiBroker, false},
 		{"AWSWebIdentity", awsRole, func(t *testing.T) oauthbearer.TokenSource {
 			return tr.awsWebIdentity(t, 5*time.Minute, nil)
-		}, false},
+		}, nil, false},
 		{"OAuthClientCredentials", ccClient, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
 				TokenURL: oauth.TokenURL(), ClientID: ccClient, ClientSecret: ccSecret, Scope: "kafka",
@@ -179,7 +193,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src
-		}, false},
+		}, nil, false},
 		{"JavaClientProperties", ccClient, func(t *testing.T) oauthbearer.TokenSource {
 			cfg, err := clientprops.Parse(strings.NewReader(properties))
 			require.NoError(t, err)
@@ -190,7 +204,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src
-		}, true},
+		}, nil, true},
 	}
 	clients := []struct {
 		name string
@@ -211,6 +225,10 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 					require.NoError(t, err)
 				}
 				counted := newCountingSource(src)
+				b := b
+				if s.broker != nil {
+					b = s.broker
+				}
 				mark := b.LogMark()
 				topic := strings.ToLower("e2e-" + s.name + "-" + c.name)
 				c.run(ctx, t, b, counted, topic, 5)

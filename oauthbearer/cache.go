@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 )
 
 // CacheOptions tunes a [Cache]. The zero value (or a nil pointer) gives the
@@ -150,6 +151,9 @@ type flight struct {
 	done chan struct{}
 	tok  Token
 	err  error
+	// started is when the fetch called the source (zero while the flight
+	// waits out a backoff); guarded by Cache.mu.
+	started time.Time
 }
 
 // NewCache returns a Cache around src. A nil opts means the defaults. If
@@ -254,6 +258,16 @@ func (c *Cache) wait(ctx context.Context) (Token, error) {
 		return Token{}, ErrClosed
 	}
 	f := c.flight
+	if f == nil && c.lastErr != nil && !IsTransient(c.lastErr) && now.Before(c.retryAt) {
+		// The last fetch failed in a way that waiting will not heal (bad
+		// configuration, no identity reachable): say so at once instead
+		// of holding the caller until the backoff ends and the same
+		// failure repeats. The backoff still spaces out the requests to
+		// the identity provider: the first call after it fetches again.
+		err := fmt.Errorf("oauthbearer: %s: %w (the next attempt is in %s)", c.name, c.lastErr, c.retryAt.Sub(now).Round(time.Millisecond))
+		c.mu.Unlock()
+		return Token{}, err
+	}
 	if f == nil {
 		f = c.startLocked(c.retryAt.Sub(now))
 	}
@@ -263,14 +277,32 @@ func (c *Cache) wait(ctx context.Context) (Token, error) {
 	case <-f.done:
 		return f.tok, f.err
 	case <-ctx.Done():
-		c.mu.Lock()
-		last := c.lastErr
-		c.mu.Unlock()
-		if last != nil {
-			return Token{}, fmt.Errorf("oauthbearer: %s: gave up waiting for a token (%w); the last fetch failed: %w", c.name, ctx.Err(), last)
-		}
-		return Token{}, fmt.Errorf("oauthbearer: %s: gave up waiting for a token: %w", c.name, ctx.Err())
+		return Token{}, c.gaveUp(ctx, f)
 	}
+}
+
+// gaveUp is the error of a caller whose context ended while it waited for
+// flight f: it carries the most recent fetch failure, or, when none has
+// failed yet, what is still running, so the Kafka client's error says
+// more than "context deadline exceeded".
+func (c *Cache) gaveUp(ctx context.Context, f *flight) error {
+	c.mu.Lock()
+	last, failures, retryAt := c.lastErr, c.failures, c.retryAt
+	started := f.started
+	c.mu.Unlock()
+	now := c.now()
+	switch {
+	case last != nil && failures > 1:
+		return fmt.Errorf("oauthbearer: %s: gave up waiting for a token (%w) after %d failed fetches, retried with backoff (next at %s); the last fetch failed: %w",
+			c.name, ctx.Err(), failures, retryAt.UTC().Format(time.RFC3339), last)
+	case last != nil:
+		return fmt.Errorf("oauthbearer: %s: gave up waiting for a token (%w); the last fetch failed: %w", c.name, ctx.Err(), last)
+	case !started.IsZero():
+		return fmt.Errorf("oauthbearer: %s: gave up waiting for a token (%w): the first fetch has been running for %s without an answer "+
+			"(the source may be retrying an unreachable or slow identity provider; each fetch is bounded by CacheOptions.FetchTimeout, %s); %s",
+			c.name, ctx.Err(), now.Sub(started).Round(time.Millisecond), c.fetchTimeout, guide.See("gave-up-waiting-for-a-token"))
+	}
+	return fmt.Errorf("oauthbearer: %s: gave up waiting for a token: %w", c.name, ctx.Err())
 }
 
 // startLocked schedules a fetch after delay. c.mu must be held.
@@ -297,6 +329,9 @@ func (c *Cache) run(f *flight, delay time.Duration) {
 		}
 	}
 	start := c.now()
+	c.mu.Lock()
+	f.started = start
+	c.mu.Unlock()
 	tok, err := c.fetch()
 	c.finish(f, start, tok, err)
 }

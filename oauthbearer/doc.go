@@ -19,11 +19,23 @@
 //
 // The sources in this module's azure, aws and confluent packages come
 // already cached. Connect a source to a Kafka client with the adapters in
-// the subpackages, which keep each client's dependencies apart:
-// [github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl]
-// for franz-go and
-// [github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl]
-// for IBM/sarama. The test bench in
+// the subpackages, each its own module, which keep each client's
+// dependencies apart:
+//   - [github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl]
+//     for franz-go,
+//   - [github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl]
+//     for IBM/sarama,
+//   - [github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl]
+//     for segmentio/kafka-go,
+//   - [github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka]
+//     for confluent-kafka-go (librdkafka, cgo).
+//
+// When a Kafka client gives up waiting for a token, its error carries the
+// source's most recent failure, or, when the first fetch has not ended,
+// how long it has been running; a failure that waiting will not heal (an
+// unreachable identity provider, bad configuration) is returned to every
+// caller at once while the cache backs off. A broker's rejection is an
+// [*RejectedError] in every adapter. The test bench in
 // [github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest]
 // stands up local identity providers and a broker that validates tokens.
 //

@@ -84,7 +84,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	}{
 		"unknown client setting": {"", "ssl.keystore.password=topsecret-pw\n", []string{"line 7", "ssl.keystore.password"}},
 		"bad acks":               {"", "acks=some\n", []string{"line 7", "acks"}},
-		"bad extension":          {`extension_logicalCluster="lkc 1"`, "", []string{"LogicalCluster"}},
+		"bad extension":          {`extension_logicalCluster="lkc 1"`, "", []string{"extension_logicalCluster"}},
 		"unknown jaas option":    {`tokenFile="x"`, "", []string{"line 6", "tokenFile"}},
 	} {
 		t.Run(name, func(t *testing.T) {

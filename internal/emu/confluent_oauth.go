@@ -129,8 +129,15 @@ func (s *ClientCredentialsServer) Granted() []string {
 	return slices.Clone(s.granted)
 }
 
-func confluentOAuthError(w http.ResponseWriter, status int, code, desc string) {
+// oauthNoStore sets the headers RFC 6749 section 5.1 requires on every
+// token endpoint reply: Cache-Control: no-store and Pragma: no-cache.
+func oauthNoStore(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+func confluentOAuthError(w http.ResponseWriter, status int, code, desc string) {
+	oauthNoStore(w)
 	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
@@ -202,7 +209,7 @@ func (s *ClientCredentialsServer) grant(w http.ResponseWriter, client, sub, scop
 	s.mu.Lock()
 	s.granted = append(s.granted, sub)
 	s.mu.Unlock()
-	w.Header().Set("Cache-Control", "no-store")
+	oauthNoStore(w)
 	reply := map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(s.ttl / time.Second)}
 	if scope != "" {
 		reply["scope"] = scope
@@ -286,6 +293,11 @@ func (s *ClientCredentialsServer) checkAssertion(id, typ, assertion string) (str
 	exp, _ := claims.GetExpirationTime()
 	if exp == nil || !time.Now().Before(exp.Add(30*time.Second)) {
 		return "", http.StatusUnauthorized, "invalid_client", "client assertion is expired or has no exp"
+	}
+	// RFC 7523 section 3, item 5: a JWT with nbf must not be used before
+	// it (30 s of skew, as for exp).
+	if nbf, err := claims.GetNotBefore(); err != nil || (nbf != nil && time.Now().Add(30*time.Second).Before(nbf.Time)) {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion is not yet valid (nbf)"
 	}
 	jti, _ := claims["jti"].(string)
 	if jti == "" {

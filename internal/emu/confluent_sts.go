@@ -81,7 +81,11 @@ type ConfluentSTS struct {
 type confluentSTSProvider struct {
 	cfg      ConfluentIdentityProvider
 	verifier *jwtverify.Verifier
+	id       string // the provider's resource ID, op-<n>
 }
+
+// confluentEmuOrg is the organization resource ID in issued tokens.
+const confluentEmuOrg = "00000000-0000-4000-8000-00000000c0f1"
 
 // ConfluentExchange records one token-exchange request the STS answered.
 type ConfluentExchange struct {
@@ -129,7 +133,7 @@ func StartConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {
 		if len(p.Pools) == 0 {
 			return nil, fmt.Errorf("confluent sts: Providers[%d].Pools is empty; list the identity pools (pool-...) of this provider", i)
 		}
-		prov := &confluentSTSProvider{cfg: p, verifier: jwtverify.New(p.Issuer.JWKSURL(), p.Issuer.Client())}
+		prov := &confluentSTSProvider{cfg: p, verifier: jwtverify.New(p.Issuer.JWKSURL(), p.Issuer.Client()), id: fmt.Sprintf("op-%d", i+1)}
 		for _, id := range p.Pools {
 			if _, dup := s.pools[id]; dup {
 				return nil, fmt.Errorf("confluent sts: identity pool %q is listed twice; a pool belongs to one provider", id)
@@ -191,7 +195,7 @@ func (s *ConfluentSTS) record(e ConfluentExchange) {
 func (s *ConfluentSTS) fail(w http.ResponseWriter, ex ConfluentExchange, status int, code, desc string) {
 	ex.Status, ex.Error, ex.Subject = status, code, ""
 	s.record(ex)
-	w.Header().Set("Cache-Control", "no-store")
+	oauthNoStore(w)
 	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
@@ -257,14 +261,16 @@ func (s *ConfluentSTS) serveToken(w http.ResponseWriter, r *http.Request) {
 		var ve *jwtverify.Error
 		if errors.As(err, &ve) && (ve.Reason == jwtverify.BadIssuer || ve.Reason == jwtverify.UnknownKid || ve.Reason == jwtverify.BadSignature) {
 			// The token is not from the provider that owns the pool.
-			s.fail(w, ex, http.StatusUnauthorized, "invalid_grant", "subject token is not valid for identity pool "+ex.IdentityPoolID+": "+string(ve.Reason))
+			// Confluent's API reference documents 400, 429 and 500 as the
+			// exchange's errors, no 401.
+			s.fail(w, ex, http.StatusBadRequest, "invalid_grant", "subject token is not valid for identity pool "+ex.IdentityPoolID+": "+string(ve.Reason))
 			return
 		}
 		s.fail(w, ex, http.StatusBadRequest, "invalid_grant", "subject token is invalid: "+err.Error())
 		return
 	}
 	if prov.cfg.Filter != nil && !prov.cfg.Filter(claims) {
-		s.fail(w, ex, http.StatusUnauthorized, "invalid_grant", "the subject token's claims do not match the filter of identity pool "+ex.IdentityPoolID)
+		s.fail(w, ex, http.StatusBadRequest, "invalid_grant", "the subject token's claims do not match the filter of identity pool "+ex.IdentityPoolID)
 		return
 	}
 	now := time.Now()
@@ -272,12 +278,15 @@ func (s *ConfluentSTS) serveToken(w http.ResponseWriter, r *http.Request) {
 		"iss": "Confluent", "sub": ex.IdentityPoolID, "aud": "CONTROL_PLANE",
 		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "jti": randomID(),
 		"userResourceId": ex.IdentityPoolID, "scope": "https://api.confluent.cloud/",
-		"externalIdentityId": "crn://confluent.cloud/identity=" + sub,
+		// As in Confluent's published token: the organization, the
+		// identity provider and the external subject.
+		"organizationId": 0, "orgResourceId": confluentEmuOrg, "userId": 0,
+		"externalIdentityId": "crn://confluent.cloud/organization=" + confluentEmuOrg + "/identity-provider=" + prov.id + "/identity=" + sub,
 		"may_act":            map[string]any{"principals": []string{ex.IdentityPoolID}},
 	})
 	ex.Subject, ex.Status = sub, http.StatusOK
 	s.record(ex)
-	w.Header().Set("Cache-Control", "no-store")
+	oauthNoStore(w)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token":      tok,
 		"issued_token_type": confluentTokenTypeAccess,

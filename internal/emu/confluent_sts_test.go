@@ -63,9 +63,11 @@ func TestConfluentSTSStrict(t *testing.T) {
 		"wrong requested type": {"application/x-www-form-urlencoded", with("requested_token_type", "urn:ietf:params:oauth:token-type:id_token"), 400, "invalid_request"},
 		"unknown pool":         {"application/x-www-form-urlencoded", with("identity_pool_id", "pool-zz"), 400, "invalid_request"},
 		"expired subject":      {"application/x-www-form-urlencoded", with("subject_token", idp.Mint("wl", "app", -time.Hour, nil)), 400, "invalid_grant"},
-		"forged subject":       {"application/x-www-form-urlencoded", with("subject_token", idp.SignForged(Claims{"iss": idp.IssuerURL(), "sub": "x", "aud": "app", "exp": time.Now().Add(time.Hour).Unix()})), 401, "invalid_grant"},
-		"filtered out":         {"application/x-www-form-urlencoded", with("subject_token", idp.Mint("blocked", "app", time.Hour, nil)), 401, "invalid_grant"},
-		"bad expires_in":       {"application/x-www-form-urlencoded", with("expires_in", "5"), 400, "invalid_request"},
+		"forged subject":       {"application/x-www-form-urlencoded", with("subject_token", idp.SignForged(Claims{"iss": idp.IssuerURL(), "sub": "x", "aud": "app", "exp": time.Now().Add(time.Hour).Unix()})), 400, "invalid_grant"},
+		// Confluent documents 400/429/500 for the exchange; these were
+		// 401 before the conformance audit.
+		"filtered out":   {"application/x-www-form-urlencoded", with("subject_token", idp.Mint("blocked", "app", time.Hour, nil)), 400, "invalid_grant"},
+		"bad expires_in": {"application/x-www-form-urlencoded", with("expires_in", "5"), 400, "invalid_request"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

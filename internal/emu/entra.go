@@ -68,6 +68,12 @@ type EntraOptions struct {
 	// V1Tokens issues Entra v1 access tokens (ver "1.0", sts.windows.net
 	// issuer, appid claim).
 	V1Tokens bool
+	// AppIDs maps an API's App ID URI (such as "api://kafka-orders") to
+	// its application (client) ID, a GUID. A v2 token requested with scope
+	// "<App ID URI>/.default" carries the GUID in "aud", as Entra's do; a
+	// v1 token carries the resource as requested. An App ID URI not
+	// listed gets a GUID derived from it ([Entra.AppID] tells which).
+	AppIDs map[string]string
 }
 
 // Entra emulates the parts of Microsoft Entra ID (the v2.0 endpoints of
@@ -75,7 +81,13 @@ type EntraOptions struct {
 // federated client assertion uses:
 //
 //	GET  /{tenant}/v2.0/.well-known/openid-configuration
+//	GET  /{tenant}/discovery/v2.0/keys
 //	POST /{tenant}/oauth2/v2.0/token
+//
+// Its v2 tokens carry iss "<URL>/<tenant ID>/v2.0", the shape of
+// https://login.microsoftonline.com/<tenant>/v2.0 on the emulator's host,
+// and the discovery document names exactly that issuer (and the keys
+// route as jwks_uri), so a validator that follows discovery accepts them.
 //
 // It serves TLS (azidentity refuses http authority hosts): use
 // [Server.Client] as azidentity's ClientOptions.Transport and URL as
@@ -148,6 +160,7 @@ func StartEntra(opts *EntraOptions) (*Entra, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{tenant}/v2.0/.well-known/openid-configuration", e.serveDiscovery)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", e.serveToken)
+	mux.HandleFunc("/{tenant}/discovery/v2.0/keys", e.serveKeys)
 	on := true
 	srv, err := startServer("entra", mux, &on)
 	if err != nil {
@@ -173,6 +186,40 @@ func (e *Entra) Signer() *Issuer { return e.signer }
 
 // Apps returns the registered apps, with generated object IDs filled in.
 func (e *Entra) Apps() []EntraApp { return append([]EntraApp(nil), e.opts.Apps...) }
+
+// IssuerURL is the "iss" of the v2 tokens issued for apps in tenant (a
+// tenant ID), which the tenant's discovery document names as its issuer:
+// URL + "/" + tenant + "/v2.0", as Entra's
+// https://login.microsoftonline.com/<tenant>/v2.0. (v1 tokens carry
+// https://sts.windows.net/<tenant>/.)
+func (e *Entra) IssuerURL(tenant string) string {
+	return e.URL + "/" + e.canonicalTenant(tenant) + "/v2.0"
+}
+
+// JWKSURL is where tenant's signing keys are served over the emulator's
+// TLS (the discovery document's jwks_uri); the same keys are at the
+// Signer's plain-HTTP JWKSURL.
+func (e *Entra) JWKSURL(tenant string) string {
+	return e.URL + "/" + e.canonicalTenant(tenant) + "/discovery/v2.0/keys"
+}
+
+// AppID is the application (client) ID that a v2 token for resource (an
+// App ID URI or a GUID) in tenant carries in "aud": see
+// [EntraOptions.AppIDs].
+func (e *Entra) AppID(tenant, resource string) string {
+	return entraAppID(e.canonicalTenant(tenant), resource, e.opts.AppIDs)
+}
+
+// canonicalTenant returns the tenant ID as registered when t names one
+// (Entra matches tenant IDs case-insensitively), else t.
+func (e *Entra) canonicalTenant(t string) string {
+	for _, a := range e.opts.Apps {
+		if strings.EqualFold(a.TenantID, t) {
+			return a.TenantID
+		}
+	}
+	return t
+}
 
 // TokenPath is the token endpoint's path for tenant.
 func (e *Entra) TokenPath(tenant string) string { return "/" + tenant + "/oauth2/v2.0/token" }
@@ -235,17 +282,17 @@ func (e *Entra) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		e.unknownTenant(w, t)
 		return
 	}
-	base := e.URL + "/" + t
+	base := e.URL + "/" + e.canonicalTenant(t)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
-		"jwks_uri":                              e.signer.JWKSURL(),
+		"jwks_uri":                              e.JWKSURL(t),
 		"response_modes_supported":              []string{"query", "fragment", "form_post"},
 		"subject_types_supported":               []string{"pairwise"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
-		"issuer":                                base + "/v2.0",
+		"issuer":                                e.IssuerURL(t),
 		"request_uri_parameter_supported":       false,
 		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
 		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
@@ -253,6 +300,21 @@ func (e *Entra) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		"tenant_region_scope":                   "EU",
 		"cloud_instance_name":                   "microsoftonline.com",
 	})
+}
+
+// serveKeys publishes the signer's keys under the tenant, as Entra's
+// /{tenant}/discovery/v2.0/keys does.
+func (e *Entra) serveKeys(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		entraErrorReply(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts GET requests.")
+		return
+	}
+	if t := r.PathValue("tenant"); !e.tenantKnown(t) {
+		e.unknownTenant(w, t)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": e.signer.JWKS()})
 }
 
 func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
@@ -331,7 +393,8 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	exp := now.Add(e.opts.TokenLifetime)
 	tok := e.signer.Sign(entraClaims(entraTokenSpec{
-		v1: e.opts.V1Tokens, issuerV2: e.signer.IssuerURL(), tenant: app.TenantID, aud: resource,
+		v1: e.opts.V1Tokens, issuerV2: e.IssuerURL(app.TenantID), tenant: app.TenantID,
+		aud:   entraAudience(e.opts.V1Tokens, app.TenantID, resource, e.opts.AppIDs),
 		appID: app.ClientID, oid: app.ObjectID, now: now, exp: exp, omitExp: e.opts.OmitExpiry,
 	}))
 	e.mu.Lock()

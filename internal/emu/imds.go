@@ -2,6 +2,7 @@ package emu
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -63,6 +64,12 @@ type IMDSOptions struct {
 	// https://sts.windows.net/<tenant>/, appid instead of azp), which is
 	// what an App Registration without accessTokenAcceptedVersion 2 gets.
 	V1Tokens bool
+	// AppIDs maps an API's App ID URI (such as "api://kafka-orders") to
+	// its application (client) ID, a GUID. A v2 token requested for the
+	// URI carries the GUID in "aud", as Entra's do; a v1 token carries
+	// the resource as requested. An App ID URI not listed gets a GUID
+	// derived from it ([IMDS.AppID] tells which). Default: none.
+	AppIDs map[string]string
 }
 
 // IMDS emulates the Azure Instance Metadata Service's managed-identity
@@ -159,6 +166,13 @@ func (m *IMDS) Close() {
 // Signer is the issuer whose keys sign the tokens; validate them against
 // its JWKSURL.
 func (m *IMDS) Signer() *Issuer { return m.signer }
+
+// AppID is the application (client) ID that a v2 token requested for
+// resource carries in "aud": resource itself when it is a GUID, the
+// configured [IMDSOptions.AppIDs] entry, or a GUID derived from the URI.
+func (m *IMDS) AppID(resource string) string {
+	return entraAppID(m.tenant, strings.TrimSuffix(resource, "/.default"), m.opts.AppIDs)
+}
 
 // TenantID is the tenant in the tokens' tid claim.
 func (m *IMDS) TenantID() string { return m.tenant }
@@ -260,7 +274,7 @@ func (m *IMDS) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	exp := now.Add(m.opts.TokenLifetime)
-	aud := strings.TrimSuffix(resource, "/.default")
+	aud := entraAudience(m.opts.V1Tokens, m.tenant, strings.TrimSuffix(resource, "/.default"), m.opts.AppIDs)
 	tok := m.signer.Sign(entraClaims(entraTokenSpec{
 		v1: m.opts.V1Tokens, issuerV2: m.signer.IssuerURL(), tenant: m.tenant, aud: aud,
 		appID: id.ClientID, oid: id.ObjectID, now: now, exp: exp, omitExp: m.opts.OmitExpiry,
@@ -322,6 +336,61 @@ func newGUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
+// entraAudience is the "aud" of an Entra access token requested for
+// resource. A v1 token carries the resource as requested. A v2 token
+// carries the resource application's client ID, a GUID, even when the
+// token was requested with the App ID URI ("api://kafka-orders"): see
+// https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
+// ("aud ... in v2.0 tokens, this value is always the client ID of the
+// API"). A broker configured with the App ID URI rejects such tokens in
+// Azure, so the emulators must not accept the mistake either.
+func entraAudience(v1 bool, tenant, resource string, appIDs map[string]string) string {
+	if v1 {
+		return resource
+	}
+	return entraAppID(tenant, resource, appIDs)
+}
+
+// entraAppID resolves resource to an application ID: a GUID is itself, an
+// App ID URI is looked up in appIDs (case-insensitively, as Entra matches
+// identifier URIs), and any other URI gets a GUID derived from tenant and
+// URI, so one emulator always answers the same for the same API.
+func entraAppID(tenant, resource string, appIDs map[string]string) string {
+	if isGUID(resource) {
+		return strings.ToLower(resource)
+	}
+	for uri, id := range appIDs {
+		if strings.EqualFold(strings.TrimSuffix(uri, "/"), strings.TrimSuffix(resource, "/")) {
+			return id
+		}
+	}
+	sum := sha256.Sum256([]byte("emu-app-id\x00" + strings.ToLower(tenant) + "\x00" + strings.ToLower(strings.TrimSuffix(resource, "/"))))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x50 // version 5: name-based
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// isGUID reports whether s has the 8-4-4-4-12 hex shape of a GUID.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // entraTokenSpec describes a Microsoft Entra access token for an app.
 type entraTokenSpec struct {
 	v1               bool
@@ -338,7 +407,7 @@ func entraClaims(s entraTokenSpec) Claims {
 	c := Claims{
 		"aud": s.aud, "tid": s.tenant, "oid": s.oid, "sub": s.oid,
 		"iat": s.now.Unix(), "nbf": s.now.Unix(), "exp": s.exp.Unix(),
-		"idtyp": "app", "uti": randomID(), "rh": "0.emulated",
+		"uti": randomID(), "rh": "0.emulated",
 	}
 	if s.v1 {
 		c["ver"] = "1.0"

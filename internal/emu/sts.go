@@ -611,8 +611,10 @@ func (s *STS) sessionARN() string {
 }
 
 // mint signs the token with the issuer for the requested algorithm, with
-// claims shaped like AWS's: the role ARN as "sub", the audiences as "aud"
-// (a string for one), and AWS context under "https://sts.amazonaws.com/".
+// the claims of IAM's published sample token (id_roles_providers_outbound_
+// token_claims): iss, aud (a string for one), sub (the role ARN), iat, exp,
+// jti, and AWS context under "https://sts.amazonaws.com/" (aws_account,
+// source_region, request_tags). No nbf: AWS's tokens carry none.
 func (s *STS) mint(req STSRequest, now, exp time.Time) string {
 	var aud any = req.Audiences
 	if len(req.Audiences) == 1 {
@@ -621,14 +623,13 @@ func (s *STS) mint(req STSRequest, now, exp time.Time) string {
 	ctx := map[string]any{
 		"aws_account":   stsRoleARN.FindStringSubmatch(s.roleARN)[1],
 		"source_region": req.Region,
-		"principal_id":  s.roleARN,
 	}
 	if len(req.Tags) > 0 {
 		ctx["request_tags"] = req.Tags
 	}
 	claims := Claims{
 		"iss": s.IssuerURL(), "sub": s.roleARN, "aud": aud,
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(),
+		"iat": now.Unix(), "exp": exp.Unix(),
 		"jti":                        randomID(),
 		"https://sts.amazonaws.com/": ctx,
 	}

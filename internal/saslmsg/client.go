@@ -2,6 +2,7 @@ package saslmsg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -44,12 +45,17 @@ func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, a
 // Start fetches a token for server (such as "broker host:9092"), bounded
 // by the client's timeout, and returns the exchange with its client first
 // message.
-func (c *Client) Start(ctx context.Context, server string) (*Exchange, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+func (c *Client) Start(parent context.Context, server string) (*Exchange, []byte, error) {
+	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
 	tok, err := c.src.Token(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: getting a token for %s: %w", c.pkg, server, err)
+		err = fmt.Errorf("%s: getting a token for %s: %w", c.pkg, server, err)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+			// This adapter's own timeout ended the wait: see NotRetried.
+			return nil, nil, &NotRetried{Err: err}
+		}
+		return nil, nil, err
 	}
 	if tok.Value == "" {
 		return nil, nil, fmt.Errorf("%s: the token source returned an empty token for %s; check the source's configuration", c.pkg, server)
@@ -97,3 +103,23 @@ func (e *Exchange) Format(f fmt.State, _ rune) {
 // MarshalText encodes what fmt prints, so YAML, XML and JSON show no
 // token or credential and do not copy the struct by reflection.
 func (c *Client) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(c)), nil }
+
+// NotRetried marks a token wait that used up the adapter's whole
+// FetchTimeout. Its Temporary method reports false, which franz-go checks
+// (through errors.As, before the context.DeadlineExceeded it wraps) to
+// decide whether to retry a connection: a retry would wait once more and
+// then fail the application's request with franz-go's own "records have
+// timed out" or the caller's "context deadline exceeded", which say
+// nothing of the cause this error carries (the source's last failure, or
+// what is still running). The request fails with the cause instead; the
+// next one tries again, while the source's fetch keeps running.
+type NotRetried struct{ Err error }
+
+// Error returns the wrapped error's message.
+func (e *NotRetried) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *NotRetried) Unwrap() error { return e.Err }
+
+// Temporary reports false: see the type's documentation.
+func (e *NotRetried) Temporary() bool { return false }

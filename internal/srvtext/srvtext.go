@@ -42,6 +42,12 @@ var (
 	b64RE = regexp.MustCompile(`[A-Za-z0-9+/_-]{40,}={0,2}`)
 	// ansiRE matches ANSI escape sequences: CSI (ESC [ ... final byte),
 	// OSC (ESC ] ... BEL or ST) and two-byte escapes.
+	// credRE finds the value of a credential-named field in JSON ("key":)
+	// or form (key=) text a server quotes back, such as a raw reply body inside an SDK's
+	// error ("raw message was: {...}"): the server's own access token is
+	// not something we sent, and need not look like a JWT. Keys match
+	// case-insensitively, as encoding/json and MSAL do.
+	credRE = regexp.MustCompile(`(?i)("(?:access_token|id_token|refresh_token|client_secret|client_assertion|subject_token|assertion|token|password)"\s*:\s*|\b(?:access_token|id_token|refresh_token|client_secret|client_assertion|subject_token|assertion|token|password)=)("(?:[^"\\]|\\.)*"|[^\s&,;}\]]+)`)
 	ansiRE = regexp.MustCompile("\x1b(\\[[0-?]*[ -/]*[@-~]|\\][^\x07\x1b]*(\x07|\x1b\\\\)?|[@-_]?)|\u009b[0-?]*[ -/]*[@-~]")
 )
 
@@ -79,6 +85,7 @@ func Scrub(s string, sent ...string) string {
 			s = strings.ReplaceAll(s, form, Redacted)
 		}
 	}
+	s = credRE.ReplaceAllString(s, "${1}"+Redacted)
 	s = jwtRE.ReplaceAllString(s, Redacted)
 	return b64RE.ReplaceAllStringFunc(s, func(run string) string {
 		if secretLike(run) {

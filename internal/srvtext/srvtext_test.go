@@ -92,3 +92,39 @@ func TestURL(t *testing.T) {
 	require.Equal(t, "https://sts.example.com/token", URL("https://user:hunter2-password@sts.example.com/token?client_secret=x#frag"))
 	require.Equal(t, "<not a URL>", URL("https://a b\x7f/%zz"))
 }
+
+// TestScrubRemovesCredentialFields: an SDK error quoting a raw reply body
+// ("raw message was: {"ACCess_token":"0000000000000000"}") carried the
+// server's access token, which is neither something we sent nor
+// JWT-shaped. Found by FuzzWorkloadIdentityReply (azure); fails before
+// credRE.
+func TestScrubRemovesCredentialFields(t *testing.T) {
+	for in, secret := range map[string]string{
+		`json decode error: raw message was: {"ACCess_token":"0000000000000000"}`: "0000000000000000",
+		`{"access_token": "opaque-token-value", "expires_in": 3600}`:              "opaque-token-value",
+		`grant_type=client_credentials&client_secret=hunter2hunter2&scope=kafka`:  "hunter2hunter2",
+		`{"id_token":"abc\"def-ghi","refresh_token":"rt-1234567890"}`:             "rt-1234567890",
+		`reply {"Token":"tok_abcdef123456"} refused`:                              "tok_abcdef123456",
+		`assertion=aaaaaaaa.bbbbbbbb.cccccccc`:                                    "aaaaaaaa",
+	} {
+		got := Scrub(in)
+		if strings.Contains(got, secret) {
+			t.Errorf("Scrub(%q) = %q, still contains %q", in, got, secret)
+		}
+	}
+	// Other fields stay readable.
+	got := Scrub(`{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","expires_in":3600}`)
+	for _, keep := range []string{"invalid_client", "AADSTS7000215", "expires_in", "3600"} {
+		if !strings.Contains(got, keep) {
+			t.Errorf("Scrub dropped %q: %q", keep, got)
+		}
+	}
+}
+
+// Prose that merely mentions a token keeps its meaning.
+func TestScrubKeepsProseAboutTokens(t *testing.T) {
+	in := "failed to get token: connection refused; password: see the docs"
+	if got := Scrub(in); got != in {
+		t.Errorf("Scrub(%q) = %q", in, got)
+	}
+}

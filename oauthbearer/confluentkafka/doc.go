@@ -45,6 +45,26 @@
 // at once, and reports false for every other event. Ignoring those events
 // is equally fine.
 //
+// # Errors a producer that only uses delivery reports sees
+//
+// librdkafka reports a broker's rejection of the token only as an error
+// event and a log line; a message waiting for an authenticated connection
+// ends with a delivery report saying "Local: Message timed out". To see
+// why, create the client with "go.logs.channel.enable": true and pass its
+// Logs() as [Options.Logs]: the refresher reads librdkafka's log (and
+// forwards every record to [Options.Logger]), learns of a rejection,
+// replaces the rejected token, and [Refresher.Explain] adds the cause (an
+// [*oauthbearer.RejectedError], or the token source's failure) to a
+// delivery report's error. [Refresher.Ready] checks a broker round trip
+// (a metadata request), so it fails with that cause when every
+// authentication fails:
+//
+//	p, err := kafka.NewProducer(&kafka.ConfigMap{ ..., "go.logs.channel.enable": true})
+//	r, err := confluentkafka.NewRefresher(p, src, &confluentkafka.Options{Logs: p.Logs(), Logger: logger})
+//	if err := r.Ready(ctx); err != nil { ... } // *oauthbearer.RejectedError, or the source's failure
+//	...
+//	if err := m.TopicPartition.Error; err != nil { return r.Explain(err) }
+//
 // # Order of Close
 //
 // Close the Refresher before the client: [Refresher.Close] stops its

@@ -29,10 +29,19 @@ func Explain(err error) error {
 	if err == nil || !errors.As(err, &ke) || ke.Code() != kafka.ErrAuthentication {
 		return err
 	}
-	msg := ke.Error()
+	if rej := explainMessage(ke.Error()); rej != nil {
+		return rej
+	}
+	return err
+}
+
+// explainMessage parses librdkafka's text of a broker's rejection (the
+// ERR__AUTHENTICATION error's, or the same line in librdkafka's log) into
+// an *oauthbearer.RejectedError, or returns nil.
+func explainMessage(msg string) error {
 	i := strings.Index(msg, saslError)
 	if i < 0 {
-		return err
+		return nil
 	}
 	server, rest := msg[:i], msg[i+len(saslError):]
 	// The challenge is the JSON object up to librdkafka's " (after ..."
@@ -41,7 +50,7 @@ func Explain(err error) error {
 		rest = rest[:j]
 	}
 	if !strings.HasPrefix(rest, "{") {
-		return err
+		return nil
 	}
 	return saslmsg.ParseChallenge("broker "+server, []byte(rest))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -51,6 +52,23 @@ type Options struct {
 	// Logger receives a debug record per token set and a warning per
 	// failure, never the token. Default: discard.
 	Logger *slog.Logger
+
+	// Logs, if set, is the client's librdkafka log channel, which the
+	// refresher reads so that it learns of a broker's rejection of the
+	// token even when the application reads no events (a producer that
+	// only uses delivery reports): create the client with
+	// "go.logs.channel.enable": true and pass its Logs(). The refresher
+	// then invalidates the rejected token, reports the rejection from
+	// [Refresher.Err] and [Refresher.Explain], and forwards every record
+	// to Logger (librdkafka's errors as warnings, the rest at debug), so
+	// nothing is lost. Default nil: rejections are learnt only through
+	// [Refresher.Handle].
+	Logs <-chan kafka.LogEvent
+
+	// ReadyTimeout bounds the broker round trip (a metadata request) with
+	// which [Refresher.Ready] checks that the token is accepted. Default
+	// 10s.
+	ReadyTimeout time.Duration
 }
 
 // setFraction is the part of a set token's remaining life after which the
@@ -70,15 +88,26 @@ type Refresher struct {
 	opts   Options
 	log    *slog.Logger
 
-	cancel context.CancelFunc
-	kick   chan struct{}
-	done   chan struct{}
+	cancel   context.CancelFunc
+	kick     chan struct{}
+	done     chan struct{}
+	logsDone chan struct{} // closed when readLogs returns; nil without Options.Logs
 
 	mu      sync.Mutex
 	last    oauthbearer.Token // the token last set, for invalidation on rejection
 	ready   chan struct{}     // closed once a token has been set
 	lastErr error             // the last failure, nil after a success
 	sets    int
+	// rejected is the broker's most recent rejection of a token this
+	// refresher set, cleared when a round trip succeeds.
+	rejected error
+}
+
+// MetadataClient is the method [Refresher.Ready] uses for its round trip
+// with the broker; *kafka.Producer, *kafka.Consumer and *kafka.AdminClient
+// have it.
+type MetadataClient interface {
+	GetMetadata(topic *string, allTopics bool, timeoutMs int) (*kafka.Metadata, error)
 }
 
 // NewRefresher starts a goroutine that sets a token on client from src at
@@ -114,6 +143,13 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 		if opts.Logger != nil {
 			log = opts.Logger
 		}
+		if opts.ReadyTimeout < 0 {
+			return nil, fmt.Errorf("confluentkafka: Options.ReadyTimeout is %v; use 0 for the default (10s)", opts.ReadyTimeout)
+		}
+		o.Logs, o.ReadyTimeout = opts.Logs, opts.ReadyTimeout
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 10 * time.Second
 	}
 	if o.MaxBackoff < o.MinBackoff {
 		return nil, fmt.Errorf("confluentkafka: Options.MaxBackoff %v is below MinBackoff %v; raise MaxBackoff", o.MaxBackoff, o.MinBackoff)
@@ -127,7 +163,93 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 		ready:  make(chan struct{}),
 	}
 	go r.run(ctx)
+	if o.Logs != nil {
+		r.logsDone = make(chan struct{})
+		go r.readLogs(ctx, o.Logs)
+	}
 	return r, nil
+}
+
+// readLogs watches librdkafka's log for the broker's rejection of a token
+// (see Options.Logs) and forwards every record to the logger.
+func (r *Refresher) readLogs(ctx context.Context, logs <-chan kafka.LogEvent) {
+	defer close(r.logsDone)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-logs:
+			if !ok {
+				return
+			}
+			if ev.Level <= 4 {
+				r.log.Warn("librdkafka: "+ev.Message, "facility", ev.Tag, "client", ev.Name)
+			} else {
+				r.log.Debug("librdkafka: "+ev.Message, "facility", ev.Tag, "client", ev.Name)
+			}
+			if rej := explainMessage(ev.Message); rej != nil {
+				r.rejectedBy(rej)
+			}
+		}
+	}
+}
+
+// rejectedBy records a broker's rejection and replaces the rejected token.
+func (r *Refresher) rejectedBy(rej error) {
+	r.mu.Lock()
+	r.rejected = rej
+	tok := r.last
+	r.mu.Unlock()
+	if !tok.IsZero() && oauthbearer.Invalidate(r.src, tok) {
+		r.log.Warn("confluentkafka: broker rejected the token; setting a fresh one", "error", rej, "token", tok)
+		r.setNow()
+	}
+}
+
+// Err returns the most recent problem with the client's authentication:
+// the broker's rejection of the token (an [*oauthbearer.RejectedError],
+// learnt through [Options.Logs] or [Refresher.Handle]), or the token
+// source's failure, or nil when neither happened since the last success.
+func (r *Refresher) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rejected != nil {
+		return r.rejected
+	}
+	return r.lastErr
+}
+
+// Explain adds the cause to an error librdkafka reported to the
+// application, such as a delivery report's "Local: Message timed out"
+// (a kafka.Error with ErrMsgTimedOut, ErrAuthentication, ErrTransport,
+// ErrAllBrokersDown or ErrTimedOut): when the broker rejected the token
+// or the source failed since the last success, the result wraps both err
+// and that cause (an [*oauthbearer.RejectedError] is reachable with
+// errors.As). A rejection in err itself is explained as by [Explain].
+// Other errors, and errors while no cause is known, are returned unchanged.
+//
+//	ev := <-deliveryChan
+//	if err := ev.(*kafka.Message).TopicPartition.Error; err != nil {
+//		return r.Explain(err)
+//	}
+func (r *Refresher) Explain(err error) error {
+	if x := Explain(err); x != err {
+		return x
+	}
+	var ke kafka.Error
+	if err == nil || !errors.As(err, &ke) {
+		return err
+	}
+	switch ke.Code() {
+	case kafka.ErrMsgTimedOut, kafka.ErrAuthentication, kafka.ErrTransport, kafka.ErrAllBrokersDown, kafka.ErrTimedOut:
+	default:
+		return err
+	}
+	cause := r.Err()
+	if cause == nil {
+		return err
+	}
+	return fmt.Errorf("confluentkafka: %w; the cause: %w", err, cause)
 }
 
 // Handle answers ev if it is a kafka.OAuthBearerTokenRefresh, by making
@@ -146,13 +268,7 @@ func (r *Refresher) Handle(ev kafka.Event) bool {
 	case kafka.Error:
 		var rej *oauthbearer.RejectedError
 		if errors.As(Explain(e), &rej) {
-			r.mu.Lock()
-			tok := r.last
-			r.mu.Unlock()
-			if !tok.IsZero() && oauthbearer.Invalidate(r.src, tok) {
-				r.log.Warn("confluentkafka: broker rejected the token; setting a fresh one", "server", rej.Server, "status", rej.Status, "token", tok)
-				r.setNow()
-			}
+			r.rejectedBy(rej)
 		}
 	}
 	return false
@@ -166,22 +282,42 @@ func (r *Refresher) setNow() {
 	}
 }
 
-// Ready waits until a token has been set on the client for the first
-// time. If ctx ends first it returns the last failure (or ctx's error if
-// there was none yet), so a program can fail fast on a misconfigured
-// identity instead of retrying forever.
+// Ready waits until a token has been set on the client and the broker
+// has accepted it: once a token is set, it makes a metadata request
+// (GetMetadata, bounded by [Options.ReadyTimeout] and ctx), which needs an
+// authenticated connection, when the client has that method (all
+// confluent-kafka-go clients do). It returns nil after a successful round
+// trip. Otherwise it returns the cause it knows: the broker's rejection
+// of the token (an [*oauthbearer.RejectedError], learnt through
+// [Options.Logs] or [Refresher.Handle]), or the token source's failure,
+// which it returns at once when it is not transient (an unreachable
+// identity provider, bad configuration) rather than waiting for ctx to
+// end; without either, the round trip's or ctx's error. A program can so
+// fail fast on a misconfigured identity instead of retrying forever.
 func (r *Refresher) Ready(ctx context.Context) error {
-	select {
-	case <-r.ready:
-		return nil
-	case <-ctx.Done():
-	case <-r.done:
+	for {
+		select {
+		case <-r.ready:
+			return r.roundTrip(ctx)
+		case <-ctx.Done():
+		case <-r.done:
+		case <-time.After(100 * time.Millisecond):
+			// Poll for a permanent failure: it will not heal by waiting.
+			r.mu.Lock()
+			err := r.lastErr
+			r.mu.Unlock()
+			if err != nil && !oauthbearer.IsTransient(err) {
+				return err
+			}
+			continue
+		}
+		break
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	select {
 	case <-r.ready:
-		return nil
+		return r.lastErrLockedOr(ctx.Err())
 	default:
 	}
 	if r.lastErr != nil {
@@ -195,12 +331,53 @@ func (r *Refresher) Ready(ctx context.Context) error {
 	}
 }
 
+func (r *Refresher) lastErrLockedOr(err error) error {
+	if r.rejected != nil {
+		return r.rejected
+	}
+	if r.lastErr != nil {
+		return r.lastErr
+	}
+	return err
+}
+
+// roundTrip checks, with a metadata request, that the broker accepts the
+// token; see Ready.
+func (r *Refresher) roundTrip(ctx context.Context) error {
+	mc, ok := r.client.(MetadataClient)
+	if !ok {
+		return nil
+	}
+	timeout := r.opts.ReadyTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(d))
+	}
+	if timeout <= 0 {
+		return fmt.Errorf("confluentkafka: a token is set, but no time is left to check that the broker accepts it: %w", ctx.Err())
+	}
+	_, err := mc.GetMetadata(nil, false, int(timeout.Milliseconds()))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		r.rejected = nil
+		return nil
+	}
+	if cause := r.lastErrLockedOr(nil); cause != nil {
+		return fmt.Errorf("confluentkafka: a token is set, but the broker round trip failed (%w): %w", err, cause)
+	}
+	return fmt.Errorf("confluentkafka: a token is set, but the broker round trip (a metadata request) failed: %w; "+
+		"if the broker rejected the token, pass the client's Logs() as Options.Logs (with go.logs.channel.enable) to see why; %s", err, guide.See("confluent-kafka-go-message-timed-out"))
+}
+
 // Close stops the refresher and waits for its goroutine to return, so
 // that it makes no further calls into the client. Call it before closing
 // the client. It is idempotent.
 func (r *Refresher) Close() {
 	r.cancel()
 	<-r.done
+	if r.logsDone != nil {
+		<-r.logsDone
+	}
 }
 
 func (r *Refresher) run(ctx context.Context) {

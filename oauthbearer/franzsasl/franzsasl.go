@@ -15,6 +15,14 @@
 // [*oauthbearer.RejectedError] that quotes the broker's status and says what
 // usually causes it, and the rejected token is invalidated so the next
 // connection fetches a fresh one.
+//
+// A token wait that uses up FetchTimeout fails the request with the cause
+// (the source's last failure, or what is still running) rather than being
+// retried by franz-go, whose own error would then say only "context
+// deadline exceeded" or "records have timed out". Ping right after
+// NewClient returns it at once; a produce's record error carries it as
+// "last err" once kgo.RecordDeliveryTimeout ends (franz-go keeps records
+// until then, unboundedly by default).
 package franzsasl
 
 import (

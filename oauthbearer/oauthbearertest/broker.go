@@ -34,23 +34,40 @@ type BrokerOptions struct {
 	// once a second) when a token names an unknown kid.
 	JWKSURL string
 
-	// ExpectedAudience, if non-empty, must be among the token's "aud"
-	// values, like sasl.oauthbearer.expected.audience. Default: empty, the
-	// audience is not checked (Kafka's default).
+	// ExpectedAudience must be among the token's "aud" values, like
+	// sasl.oauthbearer.expected.audience. It is required, as in Kafka 4.4,
+	// whose broker refuses to start without it ("The OAuth validator for
+	// the broker requires sasl.oauthbearer.expected.audience to be
+	// configured"), unless AllowUnverifiedAudience or
+	// RejectAudienceWhenUnset says what to do without one. See
+	// docs/conformance.md for what each Kafka version does.
 	ExpectedAudience string
 
-	// RejectAudienceWhenUnset, when ExpectedAudience is empty, rejects
-	// tokens that carry an "aud" claim, exactly as Kafka does: its jose4j
-	// consumer refuses an audience it was not told to expect ("Audience
-	// (aud) claim [...] present in the JWT but no expected audience
-	// value(s) were provided"). Default false: with no ExpectedAudience
-	// the audience is ignored, a convenience Kafka does not offer.
+	// AllowUnverifiedAudience, with ExpectedAudience empty, accepts tokens
+	// whatever their "aud" (or none), like Kafka 4.4's
+	// sasl.oauthbearer.allow.unverified.audience=true. Default false.
+	AllowUnverifiedAudience bool
+
+	// RejectAudienceWhenUnset, with ExpectedAudience empty, plays a Kafka
+	// broker before 4.4: it starts without an expected audience and then
+	// rejects every token that carries an "aud" claim, as those versions'
+	// jose4j consumer does ("Audience (aud) claim [...] present in the JWT
+	// but no expected audience value(s) were provided"); tokens without
+	// "aud" pass. Default false. It cannot be combined with
+	// AllowUnverifiedAudience.
 	RejectAudienceWhenUnset bool
 
-	// ExpectedIssuer, if non-empty, must equal the token's "iss", like
+	// ExpectedIssuer must equal the token's "iss", like
 	// sasl.oauthbearer.expected.issuer. Default: Issuer's URL when Issuer
-	// is set, else empty (not checked, Kafka's default).
+	// is set. Without either the broker refuses to start, as Kafka 4.4's
+	// does, unless AllowUnverifiedIssuer is set.
 	ExpectedIssuer string
+
+	// AllowUnverifiedIssuer, with no ExpectedIssuer (and no Issuer),
+	// accepts tokens whatever their "iss" (or none), like Kafka 4.4's
+	// sasl.oauthbearer.allow.unverified.issuer=true and every Kafka before
+	// 4.4 without sasl.oauthbearer.expected.issuer. Default false.
+	AllowUnverifiedIssuer bool
 
 	// SubClaimName names the claim that holds the principal, like
 	// sasl.oauthbearer.sub.claim.name. Default "sub".
@@ -90,6 +107,25 @@ type BrokerOptions struct {
 	// provider-specific refusals such as Confluent's JWT_PROCESSING_FAILED.
 	// It runs on the connection's goroutine and must not block.
 	Verdict func(Authentication) *Rejection
+
+	// GoogleAccessTokens, if set, adds a Google Managed Service for Apache
+	// Kafka mode: a token whose header is
+	// {"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN"} (what Google's
+	// GcpLoginCallbackHandler and the gcp module's NewManagedKafka send) is
+	// checked here instead of by the JWT validator. How Google's service
+	// validates it is not public; this mode checks exactly: three segments
+	// of base64url without padding; that header, with no other field;
+	// claims with a numeric exp, a numeric iat, scope "kafka" and a
+	// non-blank sub; a third segment that decodes to an access token
+	// GoogleAccessTokens knows (a [*GCE] knows the ones it issued) and that
+	// has not expired (with ClockSkew); an exp claim not past and not
+	// later than the access token's expiry; and a sub equal to the
+	// access token's service-account email, which becomes the principal.
+	// Tokens of any other form still go to the JWT validator, so one
+	// broker can serve both. Default nil: the mode is off.
+	GoogleAccessTokens interface {
+		AccessToken(token string) (email string, expiry time.Time, ok bool)
+	}
 
 	// HTTPClient fetches the JWKS. Default: a client of the broker's own
 	// (so Close can drop its idle connections) with a 10s timeout.
@@ -187,9 +223,10 @@ type Authentication struct {
 //   - The token: JWS signature with the JWKS key named by its "kid"
 //     (RS256/RS384/RS512/PS256/ES256/ES384), "exp" present and not past
 //     (with ClockSkew), "nbf" if present not in the future, "iat" present,
-//     "iss" equal to ExpectedIssuer and ExpectedAudience among "aud" when
-//     those are set (with RejectAudienceWhenUnset, no "aud" at all when
-//     ExpectedAudience is empty), a "scope" claim, if present, of non-blank
+//     "iss" equal to ExpectedIssuer (unless AllowUnverifiedIssuer) and
+//     ExpectedAudience among "aud" (unless AllowUnverifiedAudience; with
+//     RejectAudienceWhenUnset, as before Kafka 4.4, no "aud" at all), a
+//     "scope" claim, if present, of non-blank
 //     strings, and a non-blank string SubClaimName claim, which (trimmed)
 //     becomes the principal. [BrokerOptions.Verdict] may then refuse it.
 //     An invalid token gets error code 0 and the RFC 7628 challenge
@@ -257,8 +294,25 @@ func startBroker(opts *BrokerOptions) (*Broker, error) {
 			o.ExpectedIssuer = o.Issuer.IssuerURL()
 		}
 	}
-	if o.JWKSURL == "" {
+	if o.JWKSURL == "" && o.GoogleAccessTokens == nil {
 		return nil, errors.New("BrokerOptions.JWKSURL is empty; set it or BrokerOptions.Issuer")
+	}
+	// Kafka 4.4's BrokerJwtValidator.configure refuses a JWKS-validating
+	// listener without an expected audience or issuer unless the matching
+	// allow.unverified option is true. A broker that only takes Google's
+	// wrapper tokens (no JWKS) has no JWT validator to configure.
+	if o.JWKSURL != "" {
+		switch {
+		case o.AllowUnverifiedAudience && o.RejectAudienceWhenUnset:
+			return nil, errors.New("BrokerOptions.AllowUnverifiedAudience and RejectAudienceWhenUnset are both set; pick one (4.4's opt-out, or a broker before 4.4)")
+		case o.ExpectedAudience == "" && !o.AllowUnverifiedAudience && !o.RejectAudienceWhenUnset:
+			return nil, errors.New("BrokerOptions.ExpectedAudience is empty; like Kafka 4.4 (sasl.oauthbearer.expected.audience) the broker needs the audience the tokens carry, " +
+				"or set AllowUnverifiedAudience (4.4's allow.unverified.audience=true) or RejectAudienceWhenUnset (a broker before 4.4)")
+		}
+		if o.ExpectedIssuer == "" && !o.AllowUnverifiedIssuer {
+			return nil, errors.New("BrokerOptions.ExpectedIssuer is empty; like Kafka 4.4 (sasl.oauthbearer.expected.issuer) the broker needs the issuer the tokens carry: " +
+				"set it, or Issuer, or AllowUnverifiedIssuer (4.4's allow.unverified.issuer=true)")
+		}
 	}
 	if o.SubClaimName == "" {
 		o.SubClaimName = "sub"

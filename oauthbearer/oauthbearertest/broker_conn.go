@@ -472,10 +472,17 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 	a.Extensions = cf.extensions
 
 	o := c.b.opts
-	claims, sub, verr := c.b.verifier.Verify(cf.token, jwtverify.Expect{
-		Issuer: o.ExpectedIssuer, Audience: o.ExpectedAudience,
-		SubClaim: o.SubClaimName, Skew: o.ClockSkew,
-	})
+	var claims jwt.MapClaims
+	var sub string
+	var verr error
+	if o.GoogleAccessTokens != nil && isGoogleWrapped(cf.token) {
+		claims, sub, verr = c.b.verifyGoogle(cf.token)
+	} else {
+		claims, sub, verr = c.b.verifier.Verify(cf.token, jwtverify.Expect{
+			Issuer: o.ExpectedIssuer, Audience: o.ExpectedAudience,
+			SubClaim: o.SubClaimName, Skew: o.ClockSkew,
+		})
+	}
 	var expiry time.Time
 	if verr == nil {
 		sub = strings.TrimSpace(sub) // Kafka's validateClaimSubject trims

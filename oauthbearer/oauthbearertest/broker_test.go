@@ -399,7 +399,7 @@ const brokerTestGeneric = "Authentication failed during authentication due to in
 func TestBrokerWireClientFirstMessage(t *testing.T) {
 	t.Parallel()
 	iss := emu.NewIssuer(t, nil)
-	b := newTestBroker(t, &BrokerOptions{Issuer: iss})
+	b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
 	good := iss.Mint("alice", "any", time.Hour, nil)
 	cases := map[string]struct {
 		msg   []byte
@@ -532,7 +532,7 @@ func TestBrokerWireVerdictHook(t *testing.T) {
 	t.Parallel()
 	iss := emu.NewIssuer(t, nil)
 	var calls atomic.Int32
-	b := newTestBroker(t, &BrokerOptions{Issuer: iss, Verdict: func(a Authentication) *Rejection {
+	b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, Verdict: func(a Authentication) *Rejection {
 		calls.Add(1)
 		switch a.Extensions["mode"] {
 		case "status":
@@ -581,14 +581,14 @@ func TestBrokerWireProtocol(t *testing.T) {
 
 	t.Run("request before authentication closes", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
 		w := brokerTestDial(t, b)
 		w.send(kmsg.NewPtrMetadataRequest())
 		w.requireClosed()
 	})
 	t.Run("unsupported mechanism", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
 		w := brokerTestDial(t, b)
 		req := kmsg.NewPtrSASLHandshakeRequest()
 		req.Version = 1
@@ -600,7 +600,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("other request between handshake and authenticate closes", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
 		w := brokerTestDial(t, b)
 		w.handshake(1)
 		w.send(kmsg.NewPtrMetadataRequest())
@@ -608,7 +608,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("pipelined ApiVersions and handshake stay in order", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
 		w := brokerTestDial(t, b)
 		av := kmsg.NewPtrApiVersionsRequest()
 		av.Version = 3
@@ -625,7 +625,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("session lifetime is the token's remaining life", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: time.Hour})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: time.Hour})
 		w := brokerTestDial(t, b)
 		w.handshake(1)
 		resp := w.authenticate(brokerTestFirst(alice))
@@ -635,7 +635,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("session lifetime is capped by MaxReauth", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: 90 * time.Second})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: 90 * time.Second})
 		w := brokerTestDial(t, b)
 		w.handshake(1)
 		resp := w.authenticate(brokerTestFirst(alice))
@@ -649,7 +649,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("disabled re-authentication", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, DisableReauthentication: true})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, DisableReauthentication: true})
 		w := brokerTestDial(t, b)
 		w.handshake(1)
 		resp := w.authenticate(brokerTestFirst(alice))
@@ -663,7 +663,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("expired session closes on the next request", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: 30 * time.Millisecond})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: 30 * time.Millisecond})
 		w := brokerTestDial(t, b)
 		w.handshake(1)
 		require.Equal(t, int64(30), w.authenticate(brokerTestFirst(alice)).SessionLifetimeMillis)
@@ -673,7 +673,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("re-authentication keeps the connection, at most once a second", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: time.Minute})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: time.Minute})
 		w := brokerTestDial(t, b)
 		w.handshake(1)
 		require.Zero(t, w.authenticate(brokerTestFirst(alice)).ErrorCode)
@@ -698,7 +698,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("re-authentication cannot change the principal", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, MaxReauth: time.Minute})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: time.Minute})
 		w := brokerTestDial(t, b)
 		w.handshake(1)
 		require.Zero(t, w.authenticate(brokerTestFirst(alice)).ErrorCode)
@@ -711,7 +711,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("handshake v0 uses raw SASL tokens", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
 		w := brokerTestDial(t, b)
 		w.handshake(0)
 		msg := brokerTestFirst(alice)
@@ -724,7 +724,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("oversized frame before authentication closes", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss})
+		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
 		w := brokerTestDial(t, b)
 		_, err := w.conn.Write(binary.BigEndian.AppendUint32(nil, 600*1024))
 		require.NoError(t, err)
@@ -738,8 +738,39 @@ func TestStartBrokerOptions(t *testing.T) {
 	require.ErrorContains(t, err, "BrokerOptions")
 	_, err = startBroker(&BrokerOptions{})
 	require.ErrorContains(t, err, "JWKSURL")
-	_, err = startBroker(&BrokerOptions{JWKSURL: "http://127.0.0.1:1/jwks", MaxReauth: -time.Second})
+	_, err = startBroker(&BrokerOptions{JWKSURL: "http://127.0.0.1:1/jwks", ExpectedIssuer: "i", ExpectedAudience: "a", MaxReauth: -time.Second})
 	require.ErrorContains(t, err, "MaxReauth")
+}
+
+// TestStartBrokerNeedsAudienceAndIssuer pins Kafka 4.4's startup rule
+// (BrokerJwtValidator.configure in kafka-clients 4.4.0): a JWKS-validating
+// listener needs sasl.oauthbearer.expected.audience and .expected.issuer
+// unless the matching allow.unverified option is true. Fails before the
+// 4.4 default: the broker started with no audience and accepted any aud,
+// which its godoc called Kafka's default.
+func TestStartBrokerNeedsAudienceAndIssuer(t *testing.T) {
+	t.Parallel()
+	iss := emu.NewIssuer(t, nil)
+	_, err := startBroker(&BrokerOptions{Issuer: iss})
+	require.ErrorContains(t, err, "BrokerOptions.ExpectedAudience is empty")
+	_, err = startBroker(&BrokerOptions{JWKSURL: iss.JWKSURL(), ExpectedAudience: "kafka"})
+	require.ErrorContains(t, err, "BrokerOptions.ExpectedIssuer is empty")
+	_, err = startBroker(&BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, RejectAudienceWhenUnset: true})
+	require.ErrorContains(t, err, "pick one")
+
+	// The opt-outs: any aud (and any iss) is accepted, like
+	// allow.unverified.audience/issuer=true.
+	b := newTestBroker(t, &BrokerOptions{JWKSURL: iss.JWKSURL(), AllowUnverifiedAudience: true, AllowUnverifiedIssuer: true})
+	for _, tok := range []string{
+		iss.Mint("alice", "anything", time.Hour, nil),
+		iss.Mint("alice", "", time.Hour, emu.Claims{"aud": nil, "iss": "elsewhere"}),
+	} {
+		w := brokerTestDial(t, b)
+		w.handshake(1)
+		resp := w.authenticate(brokerTestFirst(tok))
+		require.Zero(t, resp.ErrorCode, brokerTestErrMsg(resp))
+		require.Empty(t, resp.SASLAuthBytes)
+	}
 }
 
 // TestBrokerNoGoroutineLeak is not parallel: it compares goroutines before
@@ -749,7 +780,7 @@ func TestBrokerNoGoroutineLeak(t *testing.T) {
 	before := leakcheck.Current()
 	iss, err := emu.StartIssuer(nil)
 	require.NoError(t, err)
-	b, err := startBroker(&BrokerOptions{Issuer: iss, MaxReauth: time.Minute, Topics: []string{"l"}})
+	b, err := startBroker(&BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: time.Minute, Topics: []string{"l"}})
 	require.NoError(t, err)
 
 	good := iss.Mint("svc", "a", time.Hour, nil)

@@ -34,6 +34,17 @@
 //	[Broker]          a Kafka cluster validating             the client's seed brokers = broker.Addrs()
 //	                  SASL/OAUTHBEARER JWTs against a JWKS
 //
+// How closely each emulator follows the service it stands in for (claims,
+// parameters, status codes, error bodies), row by row with the source read
+// and every deliberate simplification, is in the repository's
+// docs/conformance.md:
+// https://github.com/streamidentity/kafka-workload-identity/blob/main/docs/conformance.md.
+// In short: the broker needs an expected audience and issuer, as Kafka 4.4
+// does (BrokerOptions.AllowUnverifiedAudience and AllowUnverifiedIssuer are
+// 4.4's opt-outs); Entra v2 tokens carry the API's application ID in "aud"
+// even when requested for an App ID URI (IMDS.AppID, Entra.AppID), and
+// Entra's tokens carry its tenant issuer (Entra.IssuerURL).
+//
 // The Examples show each pairing. The in-process broker is franz-go's
 // kfake behind an authenticator that checks tokens as Apache Kafka does;
 // no kfake type is part of this package's API.

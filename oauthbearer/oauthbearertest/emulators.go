@@ -50,6 +50,12 @@ type IMDSOptions struct {
 	// V1Tokens issues Entra v1 access tokens (ver "1.0", appid claim), as
 	// an App Registration without accessTokenAcceptedVersion 2 gets.
 	V1Tokens bool
+	// AppIDs maps an API's App ID URI ("api://kafka-orders") to its
+	// application (client) ID, a GUID: a v2 token requested for the URI
+	// carries the GUID in "aud", as in Azure; a v1 token carries the
+	// resource as requested. An unlisted URI gets a GUID derived from it
+	// (see [IMDS.AppID]).
+	AppIDs map[string]string
 }
 
 // IMDS emulates the Azure Instance Metadata Service's managed-identity
@@ -68,7 +74,8 @@ func NewIMDS(opts *IMDSOptions) *IMDS {
 	var o emu.IMDSOptions
 	if opts != nil {
 		o = emu.IMDSOptions{Signer: signer(opts.Signer), TenantID: opts.TenantID, DisableSystemAssigned: opts.DisableSystemAssigned,
-			SystemAssigned: emu.ManagedIdentity(opts.SystemAssigned), TokenLifetime: opts.TokenLifetime, OmitExpiry: opts.OmitExpiry, V1Tokens: opts.V1Tokens}
+			SystemAssigned: emu.ManagedIdentity(opts.SystemAssigned), TokenLifetime: opts.TokenLifetime, OmitExpiry: opts.OmitExpiry, V1Tokens: opts.V1Tokens,
+			AppIDs: opts.AppIDs}
 		for _, id := range opts.UserAssigned {
 			o.UserAssigned = append(o.UserAssigned, emu.ManagedIdentity(id))
 		}
@@ -81,6 +88,12 @@ func NewIMDS(opts *IMDSOptions) *IMDS {
 // address (169.254.169.254) to the emulator: give it to the managed
 // identity source as ManagedIdentityOptions.HTTPClient.
 func (m *IMDS) Client() *http.Client { return m.e.Client() }
+
+// AppID is the application (client) ID that a v2 token requested for
+// resource carries in "aud" (configure the broker's expected audience with
+// it): resource itself when it is a GUID, else its [IMDSOptions.AppIDs]
+// entry, else a GUID derived from it.
+func (m *IMDS) AppID(resource string) string { return m.e.AppID(resource) }
 
 // FederatedCredential is a federated identity credential of an
 // [EntraApp]: which external tokens the app accepts as client assertions.
@@ -123,6 +136,12 @@ type EntraOptions struct {
 	OmitExpiry bool
 	// V1Tokens issues Entra v1 access tokens.
 	V1Tokens bool
+	// AppIDs maps an API's App ID URI ("api://kafka-orders") to its
+	// application (client) ID, a GUID: a v2 token requested with scope
+	// "<App ID URI>/.default" carries the GUID in "aud", as in Azure; a v1
+	// token carries the resource as requested. An unlisted URI gets a GUID
+	// derived from it (see [Entra.AppID]).
+	AppIDs map[string]string
 }
 
 // Entra emulates Microsoft Entra ID's v2.0 token endpoint
@@ -140,7 +159,8 @@ type Entra struct {
 func NewEntra(opts *EntraOptions) *Entra {
 	var o emu.EntraOptions
 	if opts != nil {
-		o = emu.EntraOptions{Signer: signer(opts.Signer), TokenLifetime: opts.TokenLifetime, OmitExpiry: opts.OmitExpiry, V1Tokens: opts.V1Tokens}
+		o = emu.EntraOptions{Signer: signer(opts.Signer), TokenLifetime: opts.TokenLifetime, OmitExpiry: opts.OmitExpiry, V1Tokens: opts.V1Tokens,
+			AppIDs: opts.AppIDs}
 		for _, a := range opts.Apps {
 			ea := emu.EntraApp{TenantID: a.TenantID, ClientID: a.ClientID, ObjectID: a.ObjectID}
 			for _, f := range a.Federated {
@@ -152,6 +172,21 @@ func NewEntra(opts *EntraOptions) *Entra {
 	e := must(emu.StartEntra(&o))
 	return &Entra{Server: newServer(e.Server, e.Close), e: e}
 }
+
+// IssuerURL is the "iss" of tenant's v2 tokens and the issuer its
+// discovery document names: URL + "/<tenant>/v2.0", the shape of
+// https://login.microsoftonline.com/<tenant>/v2.0. Configure the broker's
+// expected issuer with it.
+func (e *Entra) IssuerURL(tenant string) string { return e.e.IssuerURL(tenant) }
+
+// JWKSURL is tenant's key set on the emulator (TLS, trust it with
+// [Server.Client]), the discovery document's jwks_uri.
+func (e *Entra) JWKSURL(tenant string) string { return e.e.JWKSURL(tenant) }
+
+// AppID is the application (client) ID that a v2 token for resource (an
+// App ID URI or a GUID) in tenant carries in "aud": configure the broker's
+// expected audience with it.
+func (e *Entra) AppID(tenant, resource string) string { return e.e.AppID(tenant, resource) }
 
 // STSOptions configures an [STS]. The zero value is valid: a regional
 // endpoint in us-west-2 that accepts any well-formed SigV4 signature for

@@ -6,11 +6,28 @@
 //	cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
 //	cfg.Net.SASL.TokenProvider = saramasasl.NewTokenProvider(src, nil)
 //
+// sarama offers no hook through which a token provider learns that the
+// broker rejected its token: sarama handles the broker's reply itself and
+// returns a rejection to the application as a bare
+// sarama.ErrSASLAuthenticationFailed ("invalid credentials"). So create
+// the client with [NewClient] instead of sarama.NewClient: it returns the
+// broker's rejection as an [*oauthbearer.RejectedError] that says what
+// usually causes it, and invalidates the rejected token. Build producers
+// and consumers on that client (sarama.NewSyncProducerFromClient,
+// sarama.NewConsumerGroupFromClient ...). Errors sarama returns later
+// (from a producer, on a reconnection) still need [TokenProvider.Explain].
+// [Configure] fills the config's SASL section:
+//
+//	cfg := sarama.NewConfig()
+//	if _, err := saramasasl.Configure(cfg, src, nil); err != nil { ... }
+//	client, err := saramasasl.NewClient([]string{"broker:9093"}, cfg)
+//	if err != nil { ... } // an *oauthbearer.RejectedError if the broker refused the token
+//	producer, err := sarama.NewSyncProducerFromClient(client)
+//
 // sarama calls Token on every broker connection and re-authentication,
-// without a context; the provider bounds each call with [Options.FetchTimeout].
-// sarama handles the broker's reply itself and reports a rejection as
-// sarama.ErrSASLAuthenticationFailed; pass such errors through
-// [TokenProvider.Explain] (or [Explain]) for an actionable message.
+// without a context; the provider bounds each call with
+// [Options.FetchTimeout], and a token wait that ends there carries the
+// source's most recent failure (or what is still running).
 package saramasasl
 
 import (
@@ -133,3 +150,40 @@ func (p *TokenProvider) Format(f fmt.State, _ rune) {
 // MarshalText encodes what fmt prints, so YAML, XML and JSON show no
 // token or credential and do not copy the struct by reflection.
 func (p *TokenProvider) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(p)), nil }
+
+// Configure sets cfg's SASL section for SASL/OAUTHBEARER with a
+// [TokenProvider] over src (Enable, Mechanism, TokenProvider; Handshake
+// stays on, as brokers need it), and returns the provider. TLS (cfg.Net.TLS)
+// is left to the caller. A nil cfg or src is an error.
+func Configure(cfg *sarama.Config, src oauthbearer.TokenSource, opts *Options) (*TokenProvider, error) {
+	if cfg == nil {
+		return nil, errors.New("saramasasl: Configure: the sarama config is nil; pass sarama.NewConfig()")
+	}
+	p, err := NewTokenProvider(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Net.SASL.Enable = true
+	cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
+	cfg.Net.SASL.TokenProvider = p
+	cfg.Net.SASL.Handshake = true
+	return p, nil
+}
+
+// NewClient is sarama.NewClient, with a broker's rejection of the token
+// returned as an [*oauthbearer.RejectedError] (through the config's
+// [TokenProvider.Explain] when it is one of this package's providers, so
+// that the rejected token is invalidated too; through [Explain]
+// otherwise). Other errors are returned as sarama returned them.
+func NewClient(addrs []string, cfg *sarama.Config) (sarama.Client, error) {
+	c, err := sarama.NewClient(addrs, cfg)
+	if err == nil {
+		return c, nil
+	}
+	if cfg != nil {
+		if p, ok := cfg.Net.SASL.TokenProvider.(*TokenProvider); ok {
+			return nil, p.Explain(err)
+		}
+	}
+	return nil, Explain(err)
+}

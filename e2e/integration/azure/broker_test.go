@@ -22,7 +22,8 @@ import (
 // are signed by the issuer the broker trusts.
 type azureIdentity struct {
 	src       *oauthbearer.Cache
-	audience  string     // the broker's expected.audience
+	audience  string     // the broker's expected.audience: the API's application ID, as v2 tokens carry it
+	issuer    string     // the broker's expected.issuer: the tokens' iss
 	principal string     // the token's sub: the identity's object ID
 	fetches   func() int // tokens the identity provider issued
 }
@@ -44,7 +45,7 @@ func azureSources() map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity
 			})
 			require.NoError(t, err)
 			closeCache(t, src)
-			return azureIdentity{src: src, audience: target, principal: imds.SystemAssigned().ObjectID,
+			return azureIdentity{src: src, audience: imds.AppID(target), issuer: iss.IssuerURL(), principal: imds.SystemAssigned().ObjectID,
 				fetches: func() int { return len(imds.Issued()) }}
 		},
 		"workload identity": func(t *testing.T, iss *emu.Issuer) azureIdentity {
@@ -54,7 +55,7 @@ func azureSources() map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity
 			src, err := azure.NewWorkloadIdentity(o)
 			require.NoError(t, err)
 			closeCache(t, src)
-			return azureIdentity{src: src, audience: "api://kafka", principal: wiObject,
+			return azureIdentity{src: src, audience: b.entra.AppID(wiTenant, "api://kafka"), issuer: b.entra.IssuerURL(wiTenant), principal: wiObject,
 				fetches: func() int { return len(b.entra.Issued()) }}
 		},
 	}
@@ -78,7 +79,7 @@ func TestAzureSourcesThroughBroker(t *testing.T) {
 					iss := emu.NewIssuer(t, nil)
 					id := start(t, iss)
 					broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-						Issuer: iss, ExpectedAudience: id.audience, RejectAudienceWhenUnset: true,
+						JWKSURL: iss.JWKSURL(), ExpectedIssuer: id.issuer, ExpectedAudience: id.audience,
 						Topics: []string{"orders"}, NumBrokers: 2,
 					})
 

@@ -160,7 +160,7 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
 	rejecting := make(chan struct{})
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-		Issuer: iss, Topics: []string{"t"},
+		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"},
 		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
 			select {
 			case <-rejecting:
@@ -231,7 +231,7 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 // source does.
 func TestSourceFailureReachesTheApplication(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, Topics: []string{"t"}})
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"}})
 	good := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	healthy := make(chan struct{})
 	src := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {

@@ -80,8 +80,9 @@ func TestEntraServesWorkloadIdentityCredential(t *testing.T) {
 	tok, err := b.credential(t, entraTestTenant, entraTestClient).GetToken(context.Background(),
 		policy.TokenRequestOptions{Scopes: []string{"api://kafka/.default"}})
 	require.NoError(t, err)
+	// v2: iss is the tenant's discovery issuer, aud the API's application ID.
 	claims, sub, err := jwtverify.New(b.entra.Signer().JWKSURL(), nil).Verify(tok.Token, jwtverify.Expect{
-		Issuer: b.entra.Signer().IssuerURL(), Audience: "api://kafka"})
+		Issuer: b.entra.IssuerURL(entraTestTenant), Audience: b.entra.AppID(entraTestTenant, "api://kafka")})
 	require.NoError(t, err)
 	assert.Equal(t, "5e1f0000-0000-4000-8000-0000000000b1", sub)
 	assert.Equal(t, "2.0", claims["ver"])

@@ -67,7 +67,7 @@ func TestIMDSServesManagedIdentityCredential(t *testing.T) {
 			tok, err := imdsCredential(t, m, tc.id).GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{resource + "/.default"}})
 			require.NoError(t, err)
 			claims, sub, err := jwtverify.New(m.Signer().JWKSURL(), nil).Verify(tok.Token, jwtverify.Expect{
-				Issuer: m.Signer().IssuerURL(), Audience: resource})
+				Issuer: m.Signer().IssuerURL(), Audience: m.AppID(resource)}) // v2: the API's application ID
 			require.NoError(t, err)
 			assert.Equal(t, tc.want.ObjectID, sub)
 			assert.Equal(t, "2.0", claims["ver"])
@@ -195,7 +195,13 @@ func TestIMDSTokenShapes(t *testing.T) {
 			for _, k := range []string{"aud", "oid", "sub", "tid", "iat", "ver", "iss"} {
 				assert.Contains(t, c, k)
 			}
-			assert.Equal(t, "api://kafka", c["aud"])
+			// A v1 token carries the resource as requested, a v2 token the
+			// API's application ID.
+			wantAud := m.AppID("api://kafka")
+			if tc.opts.V1Tokens {
+				wantAud = "api://kafka"
+			}
+			assert.Equal(t, wantAud, c["aud"])
 			tc.check(t, m, c)
 		})
 	}

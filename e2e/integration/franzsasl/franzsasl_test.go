@@ -72,7 +72,7 @@ func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 	var reject atomic.Bool
 	reject.Store(true)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-		Issuer: iss, Topics: []string{"t"},
+		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"},
 		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
 			if reject.Load() {
 				return &oauthbearertest.Rejection{Status: "JWT_PROCESSING_FAILED"}
@@ -110,7 +110,7 @@ func TestFranzGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 
 func TestFranzGoExpiredTokenRejectedByBroker(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", ClockSkew: -1})
 	// A source whose token is already expired at the broker but that
 	// claims a valid expiry: the broker's check is what fails.
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{
@@ -131,7 +131,7 @@ func TestFranzGoExpiredTokenRejectedByBroker(t *testing.T) {
 
 func TestFranzGoBoundsTokenFetch(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss})
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	hung := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
 		<-ctx.Done() // franz-go's own context has no deadline; the adapter's must end this
 		return oauthbearer.Token{}, oauthbearer.Transient(ctx.Err(), 0)

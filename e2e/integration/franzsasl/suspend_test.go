@@ -39,7 +39,7 @@ func (stoppedTimer) Stop() bool { return true }
 // broker rejected them.
 func TestFranzGoAfterSuspendGetsAFreshToken(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", ClockSkew: -1})
 	raw := &kafkatest.MintingSource{Issuer: iss, TTL: 3 * time.Second}
 	cache, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Clock: suspendedClock{}})
 	require.NoError(t, err)

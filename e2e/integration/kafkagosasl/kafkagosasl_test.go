@@ -86,7 +86,7 @@ func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 	var reject atomic.Bool
 	reject.Store(true)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-		Issuer: iss, Topics: []string{"t"},
+		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"},
 		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
 			if reject.Load() {
 				return &oauthbearertest.Rejection{Status: "JWT_PROCESSING_FAILED"}
@@ -164,7 +164,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 func TestKafkaGoExpiredTokenRejectedByBroker(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ClockSkew: -1})
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", ClockSkew: -1})
 	// A source whose token is already expired at the broker but claims a
 	// valid expiry: the broker's check is what fails.
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{

@@ -81,7 +81,7 @@ var faults = []fault{
 	shapeFault("IdP clock 5m behind", skewed),
 }
 
-var kits = []kit{imdsKit(), workloadKit(), awsKit(), confluentSTSKit(), clientCredentialsKit(), mskKit()}
+var kits = []kit{imdsKit(), workloadKit(), awsKit(), confluentSTSKit(), clientCredentialsKit(), mskKit(), gcpManagedKafkaKit(), gcpIDTokenKit()}
 
 // result is one cell of the matrix.
 type result struct {
@@ -158,6 +158,13 @@ var overrides = map[string]want{
 	// The confluent sources treat an oversized reply as a wrong URL.
 	"confluent sts exchange/oversized body, 8 MiB":   {permanent, "larger than"},
 	"oauth client credentials/oversized body, 8 MiB": {permanent, "larger than"},
+	// The metadata server's expires_in is relative, so a server whose
+	// clock is behind still hands out a token with its full lifetime.
+	"gcp managed kafka/IdP clock 5m behind": {outcome: accepted},
+	// A reply without expires_in (or an ID token without exp) is refused
+	// as broken; the body limit stops an oversized reply.
+	"gcp managed kafka/oversized body, 8 MiB": {permanent, "larger than"},
+	"gcp id token/oversized body, 8 MiB":      {permanent, "larger than"},
 }
 
 func TestFaultMatrix(t *testing.T) {

@@ -99,6 +99,7 @@ func TestSecretHygiene(t *testing.T) {
 	t.Run("franzsasl", func(t *testing.T) { franz(t, c, iss) })
 	t.Run("saramasasl", func(t *testing.T) { saramaAdapter(t, c, iss) })
 	t.Run("kafkagosasl", func(t *testing.T) { kafkaGoAdapter(t, c, iss) })
+	t.Run("gcp", func(t *testing.T) { gcpSources(t, c, iss) })
 	c.check(t)
 }
 

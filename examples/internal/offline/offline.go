@@ -41,6 +41,15 @@ const (
 	// STS emulator; the AWS_* variables are set in the process
 	// environment).
 	AWSWebIdentity Kind = "aws-web-identity"
+	// GCPManagedKafka: a GCE VM, GKE pod or Cloud Run service whose
+	// Application Default Credentials are the metadata server (a GCE
+	// metadata server emulator at GCE_METADATA_HOST, set in the process
+	// environment), and brokers in Google Managed Kafka mode.
+	GCPManagedKafka Kind = "gcp-managed-kafka"
+	// GCPIDToken: the same metadata server, and brokers that validate its
+	// ID tokens (issuer and JWKS of the emulated Google) for
+	// Env.Audience.
+	GCPIDToken Kind = "gcp-id-token"
 	// ClientCredentials: an OAuth 2.0 identity provider with a registered
 	// client (Env.TokenURL, ClientID, ClientSecret).
 	ClientCredentials Kind = "client-credentials"
@@ -146,7 +155,7 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 			return e, e.startControlPlane(issuer)
 		}
 	case AzureWorkloadIdentity:
-		if err := e.startWorkloadIdentity(issuer); err != nil {
+		if err := e.startWorkloadIdentity(issuer, broker); err != nil {
 			return nil, err
 		}
 	case AWSWebIdentity:
@@ -166,6 +175,26 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 		broker = &oauthbearertest.BrokerOptions{JWKSURL: sts.JWKSURL(), ExpectedIssuer: sts.IssuerURL(),
 			ExpectedAudience: e.Audience, SubClaimName: "sub"}
 		e.Described = "an AWS STS emulator for " + role + " in " + region
+	case GCPManagedKafka, GCPIDToken:
+		gce := oauthbearertest.NewGCE(&oauthbearertest.GCEOptions{Signer: issuer, Email: "orders@acme-prod.iam.gserviceaccount.com"})
+		e.closers = append(e.closers, gce.Close)
+		e.idp, e.idpName = gce.Server, "the GCE metadata server emulator"
+		// ADC finds no credentials file (HOME is an empty directory, so no
+		// gcloud file either) and uses the metadata server, as on GKE.
+		home, err := os.MkdirTemp("", "offline-home-")
+		if err != nil {
+			return nil, err
+		}
+		e.closers = append(e.closers, func() { _ = os.RemoveAll(home) })
+		e.setenv(map[string]string{"GCE_METADATA_HOST": gce.Host(), "GOOGLE_APPLICATION_CREDENTIALS": "", "HOME": home})
+		if kind == GCPManagedKafka {
+			broker = &oauthbearertest.BrokerOptions{GoogleAccessTokens: gce}
+			e.Described = "a GCE metadata server emulator for " + gce.Email() + " and 3 local Kafka brokers in Google Managed Kafka mode"
+		} else {
+			e.Audience = "kafka.orders.example.com"
+			broker = &oauthbearertest.BrokerOptions{Issuer: gce, ExpectedAudience: e.Audience}
+			e.Described = "a GCE metadata server emulator for " + gce.Email() + " and 3 local Kafka brokers validating its ID tokens for audience " + e.Audience
+		}
 	case ClientCredentials:
 		e.Audience, e.ClientID, e.ClientSecret = "kafka", "orders-svc", "offline-client-secret-not-real"
 		idp := oauthbearertest.NewOAuthServer(&oauthbearertest.OAuthServerOptions{
@@ -194,11 +223,14 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 	e.broker = oauthbearertest.NewBroker(broker)
 	e.closers = append(e.closers, e.broker.Close)
 	e.Bootstrap = e.broker.Addrs()[0]
-	e.Described += fmt.Sprintf(" and 3 local Kafka brokers validating its tokens for audience %s", broker.ExpectedAudience)
+	if kind != GCPManagedKafka && kind != GCPIDToken {
+		e.Described += fmt.Sprintf(" and 3 local Kafka brokers validating its tokens for audience %s", broker.ExpectedAudience)
+	}
 
 	if o.SchemaRegistry {
 		e.reg = oauthbearertest.NewSchemaRegistry(&oauthbearertest.SchemaRegistryOptions{
-			Issuer: issuer, Audience: e.Target, LogicalCluster: RegistryCluster, IdentityPoolID: IdentityPool,
+			Issuer: issuer, ExpectedIssuer: broker.ExpectedIssuer, // Entra's tenant issuer for workload identity
+			Audience: e.Target, LogicalCluster: RegistryCluster, IdentityPoolID: IdentityPool,
 		})
 		e.closers = append(e.closers, e.reg.Close)
 		e.RegistryURL = e.reg.URL
@@ -211,7 +243,7 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 // Entra ID emulator trusting it, writes the projected token file as the
 // kubelet does, and sets the variables the workload identity webhook
 // injects.
-func (e *Env) startWorkloadIdentity(entraKeys *oauthbearertest.Issuer) error {
+func (e *Env) startWorkloadIdentity(entraKeys *oauthbearertest.Issuer, broker *oauthbearertest.BrokerOptions) error {
 	const tenant, serviceAccount = "b52245db-4800-4792-975a-1d9ed49512f2", "system:serviceaccount:orders:producer"
 	e.ClientID = guid()
 	kubernetes := oauthbearertest.NewIssuer(nil)
@@ -222,6 +254,8 @@ func (e *Env) startWorkloadIdentity(entraKeys *oauthbearertest.Issuer) error {
 			Federated: []oauthbearertest.FederatedCredential{{Issuer: kubernetes.IssuerURL(), Subject: serviceAccount}}}},
 	})
 	e.closers = append(e.closers, entra.Close)
+	// Entra's v2 tokens carry the tenant's issuer, not the signer's URL.
+	broker.ExpectedIssuer = entra.IssuerURL(tenant)
 	dir, err := os.MkdirTemp("", "offline-")
 	if err != nil {
 		return err
@@ -295,7 +329,10 @@ func (e *Env) TokenRequests() int {
 	n := 0
 	for _, r := range e.idp.Requests() {
 		// The brokers fetch the same server's keys: not a token.
-		if r.Status == http.StatusOK && !strings.Contains(r.Path, "jwks") && !strings.Contains(r.Path, "/.well-known/") {
+		// Nor are the metadata server's email and project ID (ADC reads
+		// the project).
+		if r.Status == http.StatusOK && !strings.Contains(r.Path, "jwks") && !strings.Contains(r.Path, "/.well-known/") &&
+			!strings.HasSuffix(r.Path, "/email") && !strings.Contains(r.Path, "/computeMetadata/v1/project/") {
 			n++
 		}
 	}

@@ -1,0 +1,57 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
+	"github.com/streamidentity/kafka-workload-identity/gcp"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
+)
+
+// TestRealBrokerGCPIDToken produces and consumes on a real Apache Kafka
+// broker configured as for Google-signed ID tokens: its listener's JWKS
+// and expected issuer are the emulated Google's (the GCE metadata server
+// emulator's signer), the expected audience the one the source asks for,
+// "sub" (the service account's numeric ID) the principal.
+//
+//	go test -tags e2e -run TestRealBrokerGCPIDToken ./e2e/
+func TestRealBrokerGCPIDToken(t *testing.T) {
+	google := emu.NewIssuer(t, nil)
+	gce := emu.NewGCE(t, &emu.GCEOptions{Signer: google})
+	b := startBroker(t, google, kafkatest.Options{})
+
+	src, err := gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: audience, MetadataServer: true, HTTPClient: gce.Client()})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	mech, err := franzsasl.Mechanism(src, nil)
+	require.NoError(t, err)
+	cl := newClient(t, b, mech)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const topic = "gcp-id-token"
+	createTopic(ctx, t, cl, topic)
+	rec := &kgo.Record{Topic: topic, Value: []byte("from " + gce.UniqueID())}
+	require.NoError(t, cl.ProduceSync(ctx, rec).FirstErr())
+	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})
+	fs := cl.PollFetches(ctx)
+	require.NoError(t, fs.Err0())
+	require.NotEmpty(t, fs.Records())
+	assert.Equal(t, rec.Value, fs.Records()[0].Value)
+
+	tok, err := src.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, gce.UniqueID(), tok.Principal)
+	for _, is := range gce.Issued() {
+		assert.Equal(t, audience, is.Audience)
+	}
+}

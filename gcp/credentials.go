@@ -1,0 +1,288 @@
+package gcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/compute/metadata"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// CloudPlatformScope is the OAuth scope of the access tokens
+// [NewManagedKafka] wraps, as Google's handler requests.
+const CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+
+// creds is where a source's Google credentials come from: the metadata
+// server (json nil) or a credentials file's content.
+type creds struct {
+	json    []byte
+	typ     string
+	hc      *http.Client
+	md      *metadata.Client
+	mdHost  string
+	setting string // the option or variable the credentials came from
+}
+
+// resolve picks the credentials: explicit JSON, the metadata server, or
+// ADC discovery (golang.org/x/oauth2/google), which it never re-implements.
+func resolve(ctx context.Context, prefix string, jsonOpt []byte, metadataServer bool, hc *http.Client) (*creds, error) {
+	c := &creds{hc: limitClient(hc)}
+	c.md = metadata.NewWithOptions(&metadata.Options{Client: c.hc})
+	c.mdHost = os.Getenv("GCE_METADATA_HOST")
+	if c.mdHost == "" {
+		c.mdHost = "169.254.169.254"
+	}
+	switch {
+	case len(jsonOpt) > 0 && metadataServer:
+		return nil, fmt.Errorf("gcp: %s.CredentialsJSON and %s.MetadataServer are both set; set one (or neither, for Application Default Credentials)", prefix, prefix)
+	case metadataServer:
+		c.setting = prefix + ".MetadataServer"
+		return c, nil
+	case len(jsonOpt) > 0:
+		c.json, c.setting = jsonOpt, prefix+".CredentialsJSON"
+	default:
+		dctx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
+		found, err := google.FindDefaultCredentialsWithParams(dctx, google.CredentialsParams{Scopes: []string{CloudPlatformScope}})
+		if err != nil {
+			return nil, adcError(err)
+		}
+		if len(found.JSON) == 0 {
+			// ADC found no file and decided it runs on Google Cloud.
+			c.setting = "Application Default Credentials (metadata server)"
+			return c, nil
+		}
+		c.json = found.JSON
+		c.setting = "Application Default Credentials"
+		if f := os.Getenv("GOOGLE_APPLICATION_CREDENTIALS"); f != "" {
+			c.setting = "GOOGLE_APPLICATION_CREDENTIALS"
+		}
+	}
+	var f struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(c.json, &f); err != nil || f.Type == "" {
+		// Never quote the content: it may be a private key.
+		return nil, fmt.Errorf("gcp: the credentials from %s are not a Google credentials file (a JSON object with a \"type\"); check the file's content; %s", c.setting, see("gcp-no-adc"))
+	}
+	c.typ = f.Type
+	return c, nil
+}
+
+// adcError explains ADC discovery's errors, which the library returns as
+// plain strings.
+func adcError(err error) error {
+	msg := srvtext.Clip(srvtext.Field(err.Error()), 300)
+	if strings.Contains(err.Error(), "could not find default credentials") {
+		return kindf(ErrNoCredentials, nil, "gcp: no Google Application Default Credentials found: GOOGLE_APPLICATION_CREDENTIALS is unset, there is no gcloud ADC file, and no metadata server answered (not on Google Cloud?); "+
+			"on GCE/GKE/Cloud Run attach a service account (GKE: workload identity), elsewhere run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS; %s", see("gcp-no-adc"))
+	}
+	return kindf(ErrNoCredentials, nil, "gcp: loading Google Application Default Credentials failed (%s); check GOOGLE_APPLICATION_CREDENTIALS and the file it names; %s", msg, see("gcp-no-adc"))
+}
+
+// fromJSON builds a fresh token source from the credentials file for one
+// fetch. Fresh, because the library's sources cache their token until 10s
+// before expiry, which would hand the refreshing cache the same token
+// again at its refresh point.
+func contextWithClient(ctx context.Context, c *creds) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.hc)
+}
+
+func (c *creds) fromJSON(ctx context.Context, scopes []string) (oauth2.TokenSource, error) {
+	octx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
+	gc, err := google.CredentialsFromJSONWithTypeAndParams(octx, c.json, google.CredentialsType(c.typ), google.CredentialsParams{Scopes: scopes})
+	if err != nil {
+		return nil, fmt.Errorf("gcp: the %q credentials from %s are not usable (%s); check the file; %s", c.typ, c.setting, srvtext.Clip(srvtext.Field(err.Error()), 300), see("gcp-no-adc"))
+	}
+	return gc.TokenSource, nil
+}
+
+// email is the principal a credentials file stands for, as Google's Java
+// handler finds it: a key's client_email, the impersonation target of an
+// impersonated or external account.
+func (c *creds) fileEmail() (string, bool) {
+	var f struct {
+		ClientEmail      string `json:"client_email"`
+		ImpersonationURL string `json:"service_account_impersonation_url"`
+	}
+	_ = json.Unmarshal(c.json, &f)
+	if f.ClientEmail != "" {
+		return f.ClientEmail, true
+	}
+	// .../v1/projects/-/serviceAccounts/<email>:generateAccessToken
+	if i := strings.LastIndex(f.ImpersonationURL, "/serviceAccounts/"); i >= 0 {
+		e := f.ImpersonationURL[i+len("/serviceAccounts/"):]
+		e, _, _ = strings.Cut(e, ":")
+		if e, err := url.PathUnescape(e); err == nil && e != "" {
+			return e, true
+		}
+	}
+	return "", false
+}
+
+// oauthToken runs ts.Token, which takes no context, so that ctx still
+// bounds the caller: the library's request keeps running until the HTTP
+// client's timeout if ctx ends first.
+func oauthToken(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, error) {
+	type res struct {
+		t   *oauth2.Token
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		t, err := ts.Token()
+		ch <- res{t, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.t, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// tokenError classifies an error of the library's token sources.
+func (c *creds) tokenError(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return oauthbearer.Transient(fmt.Errorf("gcp: getting %s from %s timed out: %w", what, c.setting, err), 0)
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		code := re.Response.StatusCode
+		detail := srvtext.Clip(srvtext.Field(re.ErrorCode+" "+re.ErrorDescription), 200)
+		switch {
+		case code == http.StatusForbidden || code == http.StatusUnauthorized:
+			return kindf(ErrPermission, nil, "gcp: Google refused %s for the %q credentials from %s (HTTP %d: %s); the credential lacks an IAM permission (impersonation needs roles/iam.serviceAccountTokenCreator on the target) or was revoked; %s", what, c.typ, c.setting, code, detail, see("gcp-permission"))
+		case code == http.StatusTooManyRequests || code >= 500:
+			return oauthbearer.Transient(fmt.Errorf("gcp: Google's token endpoint answered HTTP %d to %s for %s: %s", code, what, c.setting, detail), retryafter.Parse(re.Response.Header.Get("Retry-After"), time.Now()))
+		default:
+			return fmt.Errorf("gcp: Google refused %s for the %q credentials from %s (HTTP %d: %s); check the credentials file; %s", what, c.typ, c.setting, code, detail, see("gcp-no-adc"))
+		}
+	}
+	// Network errors: the library does not say more, and its text has no
+	// credential.
+	return oauthbearer.Transient(fmt.Errorf("gcp: getting %s for the %q credentials from %s failed: %s", what, c.typ, c.setting, srvtext.Clip(srvtext.Field(err.Error()), 300)), 0)
+}
+
+// metadataGet reads a metadata server value with ctx, through the
+// caller's HTTPClient, classifying its errors.
+func (c *creds) metadataGet(ctx context.Context, what, suffix string) (string, error) {
+	v, err := c.md.GetWithContext(context.WithValue(ctx, metadataKey{}, true), suffix)
+	if err == nil {
+		return v, nil
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		return "", oauthbearer.Transient(fmt.Errorf("gcp: the metadata server at %s answered HTTP %d to %s: %s", c.mdHost, se.code, what, srvtext.Clip(srvtext.Field(se.body), 200)), se.retryAfter)
+	}
+	if ctx.Err() != nil {
+		return "", oauthbearer.Transient(fmt.Errorf("gcp: the metadata server at %s did not answer %s in time: %w", c.mdHost, what, ctx.Err()), 0)
+	}
+	var le *bodylimit.Error
+	if errors.As(err, &le) {
+		return "", fmt.Errorf("gcp: reading %s from the metadata server at %s: %w; %s", what, c.mdHost, le, see("gcp-not-on-gcp"))
+	}
+	var nd metadata.NotDefinedError
+	if errors.As(err, &nd) {
+		return "", kindf(ErrPermission, nil, "gcp: the metadata server at %s has no %s (HTTP 404): no service account is attached to this VM, node pool or Cloud Run service, or GKE workload identity is not enabled for the pod's Kubernetes service account; %s", c.mdHost, what, see("gcp-permission"))
+	}
+	var me *metadata.Error
+	if errors.As(err, &me) {
+		body := srvtext.Clip(srvtext.Field(me.Message), 200)
+		switch {
+		case me.Code == http.StatusForbidden:
+			return "", kindf(ErrPermission, nil, "gcp: the metadata server at %s refused %s (HTTP 403: %s); the VM's access scopes must include %s, and the request must not go through a proxy; %s", c.mdHost, what, body, CloudPlatformScope, see("gcp-permission"))
+		case me.Code == http.StatusBadRequest && strings.Contains(suffix, "identity"):
+			return "", kindf(ErrAudience, nil, "gcp: the metadata server at %s refused an ID token (HTTP 400: %s); check IDTokenOptions.Audience; %s", c.mdHost, body, see("gcp-audience"))
+		default:
+			return "", fmt.Errorf("gcp: the metadata server at %s answered HTTP %d to %s: %s; %s", c.mdHost, me.Code, what, body, see("gcp-not-on-gcp"))
+		}
+	}
+	var ne net.Error
+	var oe *net.OpError
+	var de *net.DNSError
+	if errors.As(err, &oe) || errors.As(err, &de) || errors.As(err, &ne) {
+		return "", oauthbearer.Transient(kindf(ErrNotOnGCP, err, "gcp: the metadata server at %s is unreachable (%s): this process is not on GCE, GKE or Cloud Run, or GCE_METADATA_HOST is wrong; off Google Cloud use a credentials file (GOOGLE_APPLICATION_CREDENTIALS); %s", c.mdHost, srvtext.Clip(srvtext.Field(err.Error()), 200), see("gcp-not-on-gcp")), 0)
+	}
+	return "", oauthbearer.Transient(fmt.Errorf("gcp: reading %s from the metadata server at %s failed: %s", what, c.mdHost, srvtext.Clip(srvtext.Field(err.Error()), 300)), 0)
+}
+
+// metadataEmail memoizes the metadata server's service-account email.
+type memo struct {
+	mu sync.Mutex
+	v  string
+}
+
+func (m *memo) get(ctx context.Context, fetch func(context.Context) (string, error)) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.v != "" {
+		return m.v, nil
+	}
+	v, err := fetch(ctx)
+	if err != nil {
+		return "", err
+	}
+	m.v = v
+	return v, nil
+}
+
+// limitClient is hc (default: the module's identity-provider client) with
+// redirects refused and reply bodies read through bodylimit: the metadata
+// library reads whole bodies. Metadata replies the library would retry
+// become a [*statusError].
+func limitClient(hc *http.Client) *http.Client {
+	c := idphttp.Client(hc, "gcp")
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = &limitTransport{base: base}
+	return c
+}
+
+// metadataKey marks a metadata server request in its context.
+type metadataKey struct{}
+
+// statusError is a metadata server reply that compute/metadata would
+// retry itself (429, 5xx), returned as a transport error it does not
+// retry: the cache retries instead, paced by its backoff and the reply's
+// Retry-After, which the library ignores.
+type statusError struct {
+	code       int
+	retryAfter time.Duration
+	body       string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d", e.code) }
+
+type limitTransport struct{ base http.RoundTripper }
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Context().Value(metadataKey{}) != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500) {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		_ = resp.Body.Close()
+		return nil, &statusError{code: resp.StatusCode, retryAfter: retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()), body: string(b)}
+	}
+	return bodylimit.Response(resp, bodylimit.Default), nil
+}

@@ -1,0 +1,283 @@
+package gcp
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// onGCE points ADC discovery at g as GKE or Cloud Run would see it: no
+// credentials file, a metadata server at GCE_METADATA_HOST. HOME moves to
+// an empty directory so that a developer's gcloud ADC file is not found.
+// Tests that call it must not run in parallel (t.Setenv).
+func onGCE(t *testing.T, g *emu.GCE) {
+	t.Setenv("GCE_METADATA_HOST", g.Host())
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("CLOUDSDK_CONFIG", t.TempDir())
+}
+
+func lastIssued(t *testing.T, g *emu.GCE, kind string) string {
+	t.Helper()
+	is := g.Issued()
+	for i := len(is) - 1; i >= 0; i-- {
+		if is[i].Kind == kind {
+			return is[i].Token
+		}
+	}
+	t.Fatalf("the emulator issued no %s token", kind)
+	return ""
+}
+
+// decodeWrapper splits a Managed Kafka token into its three decoded
+// segments, requiring base64url without padding.
+func decodeWrapper(t *testing.T, tok string) (header, claims, access string) {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	require.Len(t, parts, 3)
+	var out [3]string
+	for i, p := range parts {
+		require.NotContains(t, p, "=", "segment %d is unpadded", i+1)
+		b, err := base64.RawURLEncoding.Strict().DecodeString(p)
+		require.NoError(t, err, "segment %d is base64url", i+1)
+		out[i] = string(b)
+	}
+	return out[0], out[1], out[2]
+}
+
+// TestManagedKafkaFormat decodes a NewManagedKafka token found through
+// ADC on a (emulated) GCE VM and checks it byte for byte against Google's
+// GcpLoginCallbackHandler: header, claims in its order, and the access
+// token the metadata server issued as third segment.
+func TestManagedKafkaFormat(t *testing.T) {
+	g := emu.NewGCE(t, nil)
+	onGCE(t, g)
+	src, err := NewManagedKafka(t.Context(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+
+	before := time.Now().Unix()
+	tok, err := src.Token(t.Context())
+	require.NoError(t, err)
+	after := time.Now().Unix()
+
+	header, claims, access := decodeWrapper(t, tok.Value)
+	assert.Equal(t, `{"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN"}`, header)
+	issued := lastIssued(t, g, "access")
+	assert.Equal(t, issued, access, "the third segment is the access token itself")
+	info, ok := g.AccessToken(access)
+	require.True(t, ok)
+	assert.Equal(t, []string{CloudPlatformScope}, info.Scopes, "scope cloud-platform")
+
+	// The claims, in Gson's order over Google's ImmutableMap.
+	exp := tok.Expiry.Unix()
+	var iat int64
+	for i := before; i <= after; i++ {
+		if claims == `{"exp":`+itoa(exp)+`,"iat":`+itoa(i)+`,"scope":"kafka","sub":"`+g.Email()+`"}` {
+			iat = i
+		}
+	}
+	assert.NotZero(t, iat, "claims %s", claims)
+	assert.InDelta(t, info.Expiry.Unix(), exp, 2, "exp is the access token's expiry")
+	assert.Equal(t, g.Email(), tok.Principal)
+
+	// A Google access token is a valid RFC 6750 b64token, so the bare
+	// token (the Schema Registry's bearer) passes the library's framing
+	// check, and so does the wrapper.
+	assert.NoError(t, oauthbearer.ValidateToken("test", access))
+	assert.NoError(t, oauthbearer.ValidateToken("test", tok.Value))
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestManagedKafkaServiceAccountKey uses a key file named by
+// GOOGLE_APPLICATION_CREDENTIALS: the principal is its client_email and
+// the access token comes from the key's token_uri.
+func TestManagedKafkaServiceAccountKey(t *testing.T) {
+	g := emu.NewGCE(t, &emu.GCEOptions{Email: "key-sa@proj.iam.gserviceaccount.com"})
+	f := t.TempDir() + "/key.json"
+	require.NoError(t, writeFile(f, g.ServiceAccountKeyJSON()))
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", f)
+	t.Setenv("GCE_METADATA_HOST", "")
+
+	src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{HTTPClient: g.Client()})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	tok, err := src.Token(t.Context())
+	require.NoError(t, err)
+	_, claims, access := decodeWrapper(t, tok.Value)
+	assert.Contains(t, claims, `"sub":"key-sa@proj.iam.gserviceaccount.com"`)
+	assert.Equal(t, lastIssued(t, g, "access"), access)
+	assert.Equal(t, "key-sa@proj.iam.gserviceaccount.com", tok.Principal)
+
+	// Principal overrides the discovered email.
+	src2, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: g.ServiceAccountKeyJSON(), HTTPClient: g.Client(), Principal: "other@proj.iam.gserviceaccount.com"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src2.Close() })
+	tok, err = src2.Token(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, "other@proj.iam.gserviceaccount.com", tok.Principal)
+}
+
+// TestPrincipalFromCredentialFiles checks the email each credentials
+// file type yields, as Google's handler finds it.
+func TestPrincipalFromCredentialFiles(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		json  string
+		email string
+	}{
+		"service account key": {`{"type":"service_account","client_email":"a@p.iam.gserviceaccount.com"}`, "a@p.iam.gserviceaccount.com"},
+		"impersonated": {`{"type":"impersonated_service_account","service_account_impersonation_url":"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/b@p.iam.gserviceaccount.com:generateAccessToken","source_credentials":{}}`,
+			"b@p.iam.gserviceaccount.com"},
+		"external account": {`{"type":"external_account","audience":"//iam.googleapis.com/x","service_account_impersonation_url":"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/c%40p.iam.gserviceaccount.com:generateAccessToken"}`,
+			"c@p.iam.gserviceaccount.com"},
+		"user": {`{"type":"authorized_user","client_id":"x","refresh_token":"y"}`, ""},
+	}
+	for name, tc := range cases {
+		c := &creds{json: []byte(tc.json)}
+		e, ok := c.fileEmail()
+		assert.Equal(t, tc.email, e, name)
+		assert.Equal(t, tc.email != "", ok, name)
+	}
+	_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: []byte(cases["user"].json)})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ManagedKafkaOptions.Principal")
+	assert.NotContains(t, err.Error(), "refresh_token")
+}
+
+// TestIDTokenMetadata gets an ID token from the metadata server for the
+// configured audience; its principal is the service account's unique ID.
+func TestIDTokenMetadata(t *testing.T) {
+	g := emu.NewGCE(t, nil)
+	onGCE(t, g)
+	src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "kafka.example.com"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	tok, err := src.Token(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, lastIssued(t, g, "id"), tok.Value)
+	assert.Equal(t, g.UniqueID(), tok.Principal)
+	assert.Equal(t, "kafka.example.com", g.Issued()[len(g.Issued())-1].Audience)
+}
+
+// TestIDTokenServiceAccountKey signs an ID token request with a key file:
+// the jwt-bearer grant with target_audience.
+func TestIDTokenServiceAccountKey(t *testing.T) {
+	t.Parallel()
+	g := emu.NewGCE(t, nil)
+	src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "aud-1", CredentialsJSON: g.ServiceAccountKeyJSON(), HTTPClient: g.Client()})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	tok, err := src.Token(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, lastIssued(t, g, "id"), tok.Value)
+	assert.Equal(t, g.UniqueID(), tok.Principal)
+}
+
+func fetchErr(t *testing.T, src *oauthbearer.Cache, err error) error {
+	t.Helper()
+	if err != nil {
+		return err
+	}
+	t.Cleanup(func() { _ = src.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, err = src.Token(ctx)
+	require.Error(t, err)
+	return err
+}
+
+// TestErrors checks each failure's sentinel and that the message names
+// the fix. Each fails before its classification in credentials.go: the
+// error would be the library's bare text.
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	fast := &oauthbearer.CacheOptions{FetchTimeout: 3 * time.Second}
+	t.Run("not on GCP", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		// The HTTP client dials the closed port for the metadata address.
+		hc := emu.NewGCE(t, nil).Client()
+		hc.Transport = &redirectTo{addr: addr}
+		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: hc, Cache: fast})
+		err = fetchErr(t, src, err)
+		assert.ErrorIs(t, err, ErrNotOnGCP)
+		assert.True(t, oauthbearer.IsTransient(err))
+		assert.Contains(t, err.Error(), "not on GCE, GKE or Cloud Run")
+	})
+	t.Run("scope missing", func(t *testing.T) {
+		t.Parallel()
+		g := emu.NewGCE(t, &emu.GCEOptions{Scopes: []string{"https://www.googleapis.com/auth/devstorage.read_only"}})
+		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
+		err = fetchErr(t, src, err)
+		assert.ErrorIs(t, err, ErrPermission)
+		assert.Contains(t, err.Error(), "access scopes")
+	})
+	t.Run("no service account", func(t *testing.T) {
+		t.Parallel()
+		g := emu.NewGCE(t, &emu.GCEOptions{NoServiceAccount: true})
+		src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "a", MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
+		err = fetchErr(t, src, err)
+		assert.ErrorIs(t, err, ErrPermission)
+		assert.Contains(t, err.Error(), "no service account is attached")
+	})
+	t.Run("audience not allowed", func(t *testing.T) {
+		t.Parallel()
+		g := emu.NewGCE(t, &emu.GCEOptions{Audiences: []string{"only-this"}})
+		src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "other", MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
+		err = fetchErr(t, src, err)
+		assert.ErrorIs(t, err, ErrAudience)
+		assert.Contains(t, err.Error(), "IDTokenOptions.Audience")
+	})
+	t.Run("no audience", func(t *testing.T) {
+		t.Parallel()
+		_, err := NewIDToken(t.Context(), &IDTokenOptions{MetadataServer: true})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "IDTokenOptions.Audience is empty")
+	})
+	t.Run("both credential settings", func(t *testing.T) {
+		t.Parallel()
+		_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, CredentialsJSON: []byte(`{}`)})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "both set")
+	})
+	t.Run("not a credentials file", func(t *testing.T) {
+		t.Parallel()
+		const secret = "-----BEGIN PRIVATE KEY-----MIIEsecret"
+		_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: []byte(`{"private_key":"` + secret + `"`)})
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "MIIE")
+		assert.Contains(t, err.Error(), "not a Google credentials file")
+	})
+	t.Run("id token from user credentials", func(t *testing.T) {
+		t.Parallel()
+		_, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "a", CredentialsJSON: []byte(`{"type":"authorized_user","refresh_token":"rt-secret"}`)})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "service-account keys")
+		assert.NotContains(t, err.Error(), "rt-secret")
+	})
+	t.Run("no ADC", func(t *testing.T) {
+		t.Parallel()
+		// ADC's own error, as golang.org/x/oauth2/google words it off
+		// Google Cloud (producing it for real would probe the real
+		// metadata address).
+		err := adcError(errors.New("google: could not find default credentials. See https://cloud.google.com/docs/authentication/external/set-up-adc for more information"))
+		assert.ErrorIs(t, err, ErrNoCredentials)
+		assert.Contains(t, err.Error(), "GOOGLE_APPLICATION_CREDENTIALS")
+	})
+}

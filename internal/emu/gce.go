@@ -1,0 +1,475 @@
+package emu
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// GCEMetadataIP and GCEMetadataHostname are the fixed addresses of the
+// Google Compute Engine metadata server, which [GCE.Client] routes to the
+// emulator.
+const (
+	GCEMetadataIP       = "169.254.169.254"
+	GCEMetadataHostname = "metadata.google.internal"
+)
+
+// Paths of the metadata server that the emulator serves.
+const (
+	GCETokenPath    = "/computeMetadata/v1/instance/service-accounts/default/token"
+	GCEIdentityPath = "/computeMetadata/v1/instance/service-accounts/default/identity"
+	GCEEmailPath    = "/computeMetadata/v1/instance/service-accounts/default/email"
+)
+
+// GCETokenURIPath is the path of the emulator's stand-in for Google's
+// OAuth2 token endpoint (https://oauth2.googleapis.com/token), which a
+// service-account key's token_uri names.
+const GCETokenURIPath = "/token"
+
+// GCECloudPlatformScope is the OAuth scope Google's Managed Kafka clients
+// request, and the emulator's default grant.
+const GCECloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+
+// GCEOptions configures a [GCE] emulator. The zero value is valid: a VM
+// with one attached service account holding the cloud-platform scope,
+// issuing 1-hour access tokens and ID tokens signed by an issuer of its own.
+type GCEOptions struct {
+	// Signer signs the ID tokens, standing in for Google's
+	// https://accounts.google.com keys; the tokens' iss is its IssuerURL.
+	// Default: a new [Issuer] owned (and closed) by the emulator.
+	Signer *Issuer
+	// Email is the attached service account's email. Default
+	// "kafka-client@emu-project.iam.gserviceaccount.com".
+	Email string
+	// UniqueID is the service account's numeric unique ID, the ID
+	// tokens' sub. Default: 21 random digits.
+	UniqueID string
+	// ProjectID is project/project-id. Default "emu-project".
+	ProjectID string
+	// Scopes are the scopes the VM's service account was granted; a token
+	// request for a scope outside them is refused as on a VM whose access
+	// scopes are too narrow. Default: cloud-platform only.
+	Scopes []string
+	// TokenLifetime is the lifetime of access and ID tokens. Default 1h
+	// (access tokens report expires_in 3599, as the real server does); a
+	// negative value issues already expired tokens.
+	TokenLifetime time.Duration
+	// Audiences, if non-empty, lists the only audiences the identity
+	// endpoint signs for; others get 400, standing in for an organisation
+	// policy that restricts audiences. Default: any audience.
+	Audiences []string
+	// NoServiceAccount emulates a VM without an attached service account:
+	// every service-accounts request gets 404.
+	NoServiceAccount bool
+}
+
+// GCE emulates the Google Compute Engine (and GKE workload identity, and
+// Cloud Run) metadata server's service-account endpoints: access tokens at
+// .../default/token, Google-signed ID tokens at
+// .../default/identity?audience=A[&format=full], the account's email, and
+// the project ID. Like the real server it answers 403 to a request
+// without "Metadata-Flavor: Google" or with X-Forwarded-For, and puts
+// "Metadata-Flavor: Google" on every reply (which is how Google's
+// libraries recognise it).
+//
+// Point Google's Go libraries at it with GCE_METADATA_HOST=<Host()>, or
+// route requests with [GCE.Client].
+type GCE struct {
+	*Server
+	signer    *Issuer
+	ownSigner bool
+	opts      GCEOptions
+
+	keyMu sync.Mutex
+	key   *rsa.PrivateKey
+	keyID string
+
+	mu     sync.Mutex
+	tokens map[string]GCEAccessToken
+	issued []GCEIssue
+}
+
+// GCEAccessToken describes an access token the emulator issued, for a
+// resource server (the bench's broker) that checks it.
+type GCEAccessToken struct {
+	// Email is the service account the token stands for.
+	Email string
+	// Scopes are the token's scopes.
+	Scopes []string
+	// Expiry is when the token expires.
+	Expiry time.Time
+}
+
+// GCEIssue records one token the emulator issued.
+type GCEIssue struct {
+	// Kind is "access" or "id".
+	Kind string
+	// Audience is the requested audience of an ID token.
+	Audience string
+	// Token is the issued token.
+	Token string
+}
+
+// NewGCE starts a GCE metadata server emulator that is closed when t's
+// test ends.
+func NewGCE(t TB, opts *GCEOptions) *GCE {
+	t.Helper()
+	g, err := StartGCE(opts)
+	if err != nil {
+		t.Fatalf("emu: %v", err)
+	}
+	t.Cleanup(g.Close)
+	return g
+}
+
+// StartGCE starts a GCE metadata server emulator; the caller must Close it.
+func StartGCE(opts *GCEOptions) (*GCE, error) {
+	g := &GCE{tokens: map[string]GCEAccessToken{}}
+	if opts != nil {
+		g.opts = *opts
+	}
+	o := &g.opts
+	if o.Email == "" {
+		o.Email = "kafka-client@emu-project.iam.gserviceaccount.com"
+	}
+	if o.UniqueID == "" {
+		o.UniqueID = randomDigits(21)
+	}
+	if o.ProjectID == "" {
+		o.ProjectID = "emu-project"
+	}
+	if len(o.Scopes) == 0 {
+		o.Scopes = []string{GCECloudPlatformScope}
+	}
+	o.Scopes = slices.Clone(o.Scopes)
+	o.Audiences = slices.Clone(o.Audiences)
+	if o.TokenLifetime == 0 {
+		o.TokenLifetime = time.Hour
+	}
+	g.signer = o.Signer
+	if g.signer == nil {
+		iss, err := StartIssuer(nil)
+		if err != nil {
+			return nil, err
+		}
+		g.signer, g.ownSigner = iss, true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", g.serve)
+	mux.HandleFunc("POST "+GCETokenURIPath, g.serveOAuthToken)
+	srv, err := startServer("gce metadata", mux, nil)
+	if err != nil {
+		if g.ownSigner {
+			g.signer.Close()
+		}
+		return nil, err
+	}
+	g.Server = srv
+	return g, nil
+}
+
+// Close stops the emulator (and the signer it started, if any).
+func (g *GCE) Close() {
+	g.Server.Close()
+	if g.ownSigner {
+		g.signer.Close()
+	}
+}
+
+// Host is the emulator's host:port, the value for GCE_METADATA_HOST.
+func (g *GCE) Host() string { return strings.TrimPrefix(g.URL, "http://") }
+
+// Signer is the issuer whose keys sign the ID tokens; validate them
+// against its JWKSURL and IssuerURL.
+func (g *GCE) Signer() *Issuer { return g.signer }
+
+// Email is the attached service account's email.
+func (g *GCE) Email() string { return g.opts.Email }
+
+// UniqueID is the service account's numeric ID, the ID tokens' sub.
+func (g *GCE) UniqueID() string { return g.opts.UniqueID }
+
+// Issued returns the tokens issued so far, oldest first.
+func (g *GCE) Issued() []GCEIssue {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.issued)
+}
+
+// AccessToken looks up an access token the emulator issued, as Google's
+// tokeninfo endpoint would; ok is false for a token it never issued.
+func (g *GCE) AccessToken(tok string) (info GCEAccessToken, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	info, ok = g.tokens[tok]
+	info.Scopes = slices.Clone(info.Scopes)
+	return info, ok
+}
+
+// Client returns an HTTP client whose requests to 169.254.169.254 or
+// metadata.google.internal (any port) go to the emulator; other hosts
+// are reached normally.
+func (g *GCE) Client() *http.Client {
+	target, _ := url.Parse(g.URL)
+	return &http.Client{Transport: &gceRewrite{target: target, base: g.Server.Client().Transport}}
+}
+
+type gceRewrite struct {
+	target *url.URL
+	base   http.RoundTripper
+}
+
+func (r *gceRewrite) RoundTrip(req *http.Request) (*http.Response, error) {
+	if h := req.URL.Hostname(); h == GCEMetadataIP || h == GCEMetadataHostname {
+		req = req.Clone(req.Context())
+		req.URL.Scheme, req.URL.Host = r.target.Scheme, r.target.Host
+		req.Host = r.target.Host
+	}
+	base := r.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(req)
+}
+
+// gceText answers as the metadata server does: text/html for errors,
+// application/text for values, always with Metadata-Flavor: Google.
+func gceText(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/text")
+	if status != http.StatusOK {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+func (g *GCE) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Metadata-Flavor", "Google")
+	if r.URL.Path == "/" {
+		// Google's libraries probe the root to detect a metadata server.
+		gceText(w, http.StatusOK, "computeMetadata/\n")
+		return
+	}
+	if r.Header.Get("X-Forwarded-For") != "" {
+		gceText(w, http.StatusForbidden, "Your client does not have permission to get URL from this server. Request contains X-Forwarded-For header.\n")
+		return
+	}
+	if r.Header.Get("Metadata-Flavor") != "Google" {
+		gceText(w, http.StatusForbidden, "Your client does not have permission to get URL from this server. Missing Metadata-Flavor:Google header.\n")
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		gceText(w, http.StatusMethodNotAllowed, "Method not allowed\n")
+		return
+	}
+	if g.opts.NoServiceAccount && strings.HasPrefix(r.URL.Path, "/computeMetadata/v1/instance/service-accounts/") {
+		gceText(w, http.StatusNotFound, "Not Found\n")
+		return
+	}
+	switch r.URL.Path {
+	case GCETokenPath, "/computeMetadata/v1/instance/service-accounts/" + g.opts.Email + "/token":
+		g.serveToken(w, r)
+	case GCEIdentityPath, "/computeMetadata/v1/instance/service-accounts/" + g.opts.Email + "/identity":
+		g.serveIdentity(w, r)
+	case GCEEmailPath, "/computeMetadata/v1/instance/service-accounts/" + g.opts.Email + "/email":
+		gceText(w, http.StatusOK, g.opts.Email)
+	case "/computeMetadata/v1/project/project-id":
+		gceText(w, http.StatusOK, g.opts.ProjectID)
+	case "/computeMetadata/v1/universe/universe-domain":
+		gceText(w, http.StatusOK, "googleapis.com")
+	default:
+		gceText(w, http.StatusNotFound, "Not Found\n")
+	}
+}
+
+func (g *GCE) serveToken(w http.ResponseWriter, r *http.Request) {
+	scopes := []string{GCECloudPlatformScope}
+	if s := r.URL.Query().Get("scopes"); s != "" {
+		scopes = strings.Split(s, ",")
+	}
+	for _, s := range scopes {
+		if !slices.Contains(g.opts.Scopes, s) {
+			// What a VM whose access scopes do not include the requested
+			// one gets.
+			gceText(w, http.StatusForbidden, fmt.Sprintf("The service account does not have the requested scope %s; grant it the VM's access scopes\n", s))
+			return
+		}
+	}
+	tok := "ya29.c." + randomB64URL(120)
+	exp := time.Now().Add(g.opts.TokenLifetime)
+	g.mu.Lock()
+	g.tokens[tok] = GCEAccessToken{Email: g.opts.Email, Scopes: scopes, Expiry: exp}
+	g.issued = append(g.issued, GCEIssue{Kind: "access", Token: tok})
+	g.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"access_token": tok,
+		"expires_in":   int64(g.opts.TokenLifetime/time.Second) - 1,
+		"token_type":   "Bearer",
+	})
+}
+
+func (g *GCE) serveIdentity(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	aud := q.Get("audience")
+	if aud == "" {
+		gceText(w, http.StatusBadRequest, "non-empty audience parameter required\n")
+		return
+	}
+	if len(g.opts.Audiences) > 0 && !slices.Contains(g.opts.Audiences, aud) {
+		gceText(w, http.StatusBadRequest, fmt.Sprintf("audience %q is not allowed for this service account\n", aud))
+		return
+	}
+	now := time.Now()
+	c := Claims{
+		"iss": g.signer.IssuerURL(), "aud": aud, "azp": g.opts.UniqueID, "sub": g.opts.UniqueID,
+		"iat": now.Unix(), "exp": now.Add(g.opts.TokenLifetime).Unix(),
+	}
+	if q.Get("format") == "full" {
+		c["email"] = g.opts.Email
+		c["email_verified"] = true
+		c["google"] = map[string]any{"compute_engine": map[string]any{
+			"project_id": g.opts.ProjectID, "zone": "emu-zone-a", "instance_name": "emu-instance",
+		}}
+	}
+	tok := g.signer.Sign(c)
+	g.mu.Lock()
+	g.issued = append(g.issued, GCEIssue{Kind: "id", Audience: aud, Token: tok})
+	g.mu.Unlock()
+	gceText(w, http.StatusOK, tok)
+}
+
+// randomB64URL returns n random characters of the base64url alphabet,
+// which is what Google access tokens are made of (with '.').
+func randomB64URL(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:n]
+}
+
+func randomDigits(n int) string {
+	var sb strings.Builder
+	for i := range n {
+		lo := int64(0)
+		if i == 0 {
+			lo = 1
+		}
+		d, _ := rand.Int(rand.Reader, big.NewInt(10-lo))
+		sb.WriteByte(byte('0' + lo + d.Int64()))
+	}
+	return sb.String()
+}
+
+// Reasons the bench's broker records when its Google Managed Kafka mode
+// refuses a wrapped access token (besides malformed, expired, no_subject
+// and bad_scope).
+const (
+	// RejectUnknownAccessToken: the wrapper's third segment is not an
+	// access token the configured metadata server issued.
+	RejectUnknownAccessToken = "unknown_access_token"
+	// RejectSubjectMismatch: the wrapper's sub is not the email of the
+	// service account the access token belongs to, or its exp is later
+	// than the access token's expiry.
+	RejectSubjectMismatch = "subject_mismatch"
+)
+
+// ServiceAccountKeyJSON returns a service-account key file for the
+// emulator's service account (type service_account, client_email Email,
+// a fresh RSA key) whose token_uri is the emulator's token endpoint: what
+// GOOGLE_APPLICATION_CREDENTIALS names off Google Cloud. The endpoint
+// accepts the jwt-bearer grant signed with this key and answers with an
+// access token (scope claim) or, for a target_audience claim, an ID token.
+func (g *GCE) ServiceAccountKeyJSON() []byte {
+	g.keyMu.Lock()
+	defer g.keyMu.Unlock()
+	if g.key == nil {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		g.key, g.keyID = k, randomB64URL(40)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(g.key)
+	b, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": g.opts.ProjectID, "private_key_id": g.keyID,
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": g.opts.Email, "client_id": g.opts.UniqueID,
+		"token_uri": g.URL + GCETokenURIPath, "universe_domain": "googleapis.com",
+	})
+	return b
+}
+
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+// serveOAuthToken plays Google's token endpoint for the jwt-bearer grant
+// of a service-account key.
+func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the body is not a form")
+		return
+	}
+	if r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type")
+		return
+	}
+	g.keyMu.Lock()
+	key := g.key
+	g.keyMu.Unlock()
+	if key == nil {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")
+		return
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(g.URL+GCETokenURIPath), jwt.WithExpirationRequired()).
+		ParseWithClaims(r.PostForm.Get("assertion"), claims, func(*jwt.Token) (any, error) { return &key.PublicKey, nil })
+	if err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")
+		return
+	}
+	if claims["iss"] != g.opts.Email {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid issuer")
+		return
+	}
+	if aud, _ := claims["target_audience"].(string); aud != "" {
+		if len(g.opts.Audiences) > 0 && !slices.Contains(g.opts.Audiences, aud) {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "audience is not allowed")
+			return
+		}
+		now := time.Now()
+		tok := g.signer.Sign(Claims{"iss": g.signer.IssuerURL(), "aud": aud, "azp": g.opts.Email, "sub": g.opts.UniqueID,
+			"email": g.opts.Email, "email_verified": true, "iat": now.Unix(), "exp": now.Add(g.opts.TokenLifetime).Unix()})
+		g.mu.Lock()
+		g.issued = append(g.issued, GCEIssue{Kind: "id", Audience: aud, Token: tok})
+		g.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"id_token": tok})
+		return
+	}
+	scope, _ := claims["scope"].(string)
+	scopes := strings.Fields(scope)
+	if len(scopes) == 0 {
+		oauthError(w, http.StatusBadRequest, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
+		return
+	}
+	tok := "ya29.c." + randomB64URL(120)
+	exp := time.Now().Add(g.opts.TokenLifetime)
+	g.mu.Lock()
+	g.tokens[tok] = GCEAccessToken{Email: g.opts.Email, Scopes: scopes, Expiry: exp}
+	g.issued = append(g.issued, GCEIssue{Kind: "access", Token: tok})
+	g.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": int64(g.opts.TokenLifetime/time.Second) - 1, "token_type": "Bearer"})
+}

@@ -1,0 +1,99 @@
+package oauthbearertest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
+)
+
+// googleHeader is the first segment of Google Managed Kafka's wrapper, as
+// GcpLoginCallbackHandler writes it.
+const googleAlg = "GOOG_OAUTH2_TOKEN"
+
+// isGoogleWrapped reports whether token's header names Google's
+// GOOG_OAUTH2_TOKEN pseudo-algorithm: such a token goes to the Google
+// check, every other one to the JWT validator.
+func isGoogleWrapped(token string) bool {
+	h, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return false
+	}
+	var hdr map[string]any
+	return json.Unmarshal(b, &hdr) == nil && hdr["alg"] == googleAlg
+}
+
+// verifyGoogle checks a Google Managed Kafka wrapped token as the broker's
+// GoogleAccessTokens mode documents, returning its claims and subject.
+func (b *Broker) verifyGoogle(token string) (jwt.MapClaims, string, error) {
+	bad := func(reason, format string, a ...any) (jwt.MapClaims, string, error) {
+		return nil, "", &jwtverify.Error{Reason: jwtverify.Reason(reason), Detail: fmt.Sprintf(format, a...)}
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return bad(emu.RejectMalformedToken, "a Google wrapped token has 3 segments, not %d", len(parts))
+	}
+	var seg [3][]byte
+	for i, p := range parts {
+		d, err := base64.RawURLEncoding.Strict().DecodeString(p)
+		if err != nil || len(d) == 0 {
+			return bad(emu.RejectMalformedToken, "segment %d is not base64url without padding", i+1)
+		}
+		seg[i] = d
+	}
+	var hdr map[string]any
+	if err := json.Unmarshal(seg[0], &hdr); err != nil || len(hdr) != 2 || hdr["typ"] != "JWT" || hdr["alg"] != googleAlg {
+		return bad(emu.RejectMalformedToken, `the header is not {"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN"}`)
+	}
+	claims := jwt.MapClaims{}
+	dec := json.NewDecoder(strings.NewReader(string(seg[1])))
+	dec.UseNumber()
+	if err := dec.Decode(&claims); err != nil {
+		return bad(emu.RejectMalformedToken, "the claims are not a JSON object")
+	}
+	for k, v := range claims {
+		if n, ok := v.(json.Number); ok {
+			f, _ := n.Float64()
+			claims[k] = f
+		}
+	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return bad(string(jwtverify.NoExpiry), "the wrapper has no numeric exp claim")
+	}
+	if scope, _ := claims["scope"].(string); scope != "kafka" {
+		return bad(emu.RejectBadScope, `the wrapper's scope claim is not "kafka"`)
+	}
+	sub, _ := claims["sub"].(string)
+	if strings.TrimSpace(sub) == "" {
+		return bad(emu.RejectNoSubject, "the wrapper's sub claim (the principal's email) is blank")
+	}
+	email, expiry, ok := b.opts.GoogleAccessTokens.AccessToken(string(seg[2]))
+	if !ok {
+		return bad(emu.RejectUnknownAccessToken, "the third segment is not an access token the metadata server issued")
+	}
+	now := time.Now()
+	if !expiry.After(now.Add(-b.opts.ClockSkew)) {
+		return bad(emu.RejectExpired, "the access token expired at %s", expiry.UTC().Format(time.RFC3339))
+	}
+	if !exp.After(now.Add(-b.opts.ClockSkew)) {
+		return bad(emu.RejectExpired, "the wrapper's exp %s has passed", exp.UTC().Format(time.RFC3339))
+	}
+	if sub != email {
+		return bad(emu.RejectSubjectMismatch, "the wrapper's sub %q is not the access token's service account %q", sub, email)
+	}
+	if exp.Unix() > expiry.Unix() {
+		return bad(emu.RejectSubjectMismatch, "the wrapper's exp %d is later than the access token's expiry %d", exp.Unix(), expiry.Unix())
+	}
+	return claims, sub, nil
+}
