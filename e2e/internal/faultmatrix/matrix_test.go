@@ -158,6 +158,13 @@ var overrides = map[string]want{
 	// The confluent sources treat an oversized reply as a wrong URL.
 	"confluent sts exchange/oversized body, 8 MiB":   {permanent, "larger than"},
 	"oauth client credentials/oversized body, 8 MiB": {permanent, "larger than"},
+	// A refused connection to an Azure identity endpoint will not heal by
+	// waiting (not on Azure, no identity assigned, a wrong host): the
+	// azure sources fail fast with what it means, and the cache answers
+	// callers with it until its backoff ends, then tries again (#15). A
+	// held token is still served and refreshed in the background.
+	"azure managed identity/connection refused":  {permanent, "no managed identity reachable"},
+	"azure workload identity/connection refused": {permanent, "cannot be reached"},
 	// The metadata server's expires_in is relative, so a server whose
 	// clock is behind still hands out a token with its full lifetime.
 	"gcp managed kafka/IdP clock 5m behind": {outcome: accepted},
