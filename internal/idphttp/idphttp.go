@@ -97,7 +97,20 @@ func refuse(source string) func(*http.Request, []*http.Request) error {
 // not follow a 307 or 308 whose body it cannot replay; the AWS SDK's
 // client returns 301 and 302 as they are) is a [*RedirectError] too, so
 // the caller sees one error whatever the client did.
+//
+// The request is sent without GetBody. http.Client calls GetBody to
+// prepare the body of a 307/308's next hop before it consults
+// CheckRedirect, and azcore's GetBody rewinds the one reader the
+// transport may still be writing from: a data race (seen under -race when
+// a server answers before reading the body). No redirect is followed, so
+// nothing needs the replayed body: without GetBody, Go returns the 307/308
+// as it is, which is refused below like any other.
 func Do(d Doer, source string, req *http.Request) (*http.Response, error) {
+	if req.GetBody != nil {
+		r := *req
+		r.GetBody = nil
+		req = &r
+	}
 	resp, err := d.Do(req)
 	if err != nil {
 		var re *RedirectError

@@ -28,6 +28,14 @@ const MaxField = 512
 // Redacted replaces every removed value.
 const Redacted = "[redacted]"
 
+// scanLimit bounds the text the pattern scans (JWTs, key-like runs,
+// credential fields) look at. Everything a caller quotes is clipped far
+// shorter (MaxField, or an SDK message limit), and a reply body may be up
+// to a megabyte: scanning all of it cost up to a second of CPU per failed
+// fetch under -race. What was sent is removed from the whole text first,
+// so the cut can never leave part of our own secret behind.
+const scanLimit = 64 << 10
+
 // minSent is the shortest sent value that is removed: shorter values are
 // not secrets (no IdP issues a 3-byte secret) and removing them would
 // garble the text.
@@ -84,6 +92,11 @@ func Scrub(s string, sent ...string) string {
 		for _, form := range encodings(v) {
 			s = strings.ReplaceAll(s, form, Redacted)
 		}
+	}
+	if len(s) > scanLimit {
+		// Drop a token-like run cut in two by the limit, so no partial
+		// JWT or key survives the patterns below.
+		s = strings.TrimRight(strings.ToValidUTF8(s[:scanLimit], ""), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_=.-") + " ..."
 	}
 	s = credRE.ReplaceAllString(s, "${1}"+Redacted)
 	s = jwtRE.ReplaceAllString(s, Redacted)

@@ -128,3 +128,28 @@ func TestScrubKeepsProseAboutTokens(t *testing.T) {
 		t.Errorf("Scrub(%q) = %q", in, got)
 	}
 }
+
+// TestScrubLongText: past scanLimit the text is cut before the pattern
+// scans, but what was sent is removed from the whole text first, and a
+// key-like run cut in two by the limit is dropped rather than quoted in
+// part.
+func TestScrubLongText(t *testing.T) {
+	key := "Zq8XvB3nLp0RtY7uWc2KdF5hJm9Gs4Ae1Ni6Ok" // key-like, 38 chars: alone it is below the run length
+	pad := strings.Repeat("x ", (scanLimit-20)/2)
+	in := pad + key + key + " tail " + secret
+	got := Scrub(in, secret)
+	if strings.Contains(got, secret) {
+		t.Fatal("a sent value past the limit was quoted")
+	}
+	if strings.Contains(got, key[:10]) {
+		t.Fatalf("part of a run cut by the limit was quoted: %q", got[len(got)-80:])
+	}
+	if !strings.HasSuffix(got, " ...") {
+		t.Fatalf("a cut text ends with ' ...': %q", got[len(got)-40:])
+	}
+	// A sent value straddling the limit is removed whole before the cut.
+	in = strings.Repeat("y ", (scanLimit-10)/2) + secret
+	if got := Scrub(in, secret); strings.Contains(got, secret[:8]) {
+		t.Fatalf("part of a sent value straddling the limit was quoted: %q", got[len(got)-40:])
+	}
+}
