@@ -4,17 +4,14 @@ package confluentkafka_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -34,30 +31,15 @@ import (
 func TestConfluentFirstErrorCarriesTheCause(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
-	for _, tc := range []struct {
-		name  string
-		src   func(t *testing.T) oauthbearer.TokenSource
-		check func(t *testing.T, err error)
-	}{
-		{"unreachable IMDS", func(t *testing.T) oauthbearer.TokenSource { return kafkatest.UnreachableManagedIdentity(t) },
-			func(t *testing.T, err error) { assert.ErrorContains(t, err, kafkatest.CauseUnreachable) }},
-		{"silent IdP", func(t *testing.T) oauthbearer.TokenSource { return kafkatest.SilentIdP(t) },
-			func(t *testing.T, err error) { assert.ErrorContains(t, err, kafkatest.CauseSilent) }},
-		{"rejected token", func(t *testing.T) oauthbearer.TokenSource {
-			return &kafkatest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: time.Hour}
-		}, func(t *testing.T, err error) {
-			var rej *oauthbearer.RejectedError
-			assert.True(t, errors.As(err, &rej), "got %v", err)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range kafkatest.FirstErrorCases(iss) {
+		t.Run(tc.Name, func(t *testing.T) {
 			p, err := kafka.NewProducer(config(broker.Addrs(), kafka.ConfigMap{
 				"go.logs.channel.enable": true, "message.timeout.ms": 4000,
 				"reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 500,
 			}))
 			require.NoError(t, err)
 			defer p.Close()
-			r, err := confluentkafka.NewRefresher(p, tc.src(t), &confluentkafka.Options{
+			r, err := confluentkafka.NewRefresher(p, tc.Source(t), &confluentkafka.Options{
 				FetchTimeout: 2 * time.Second, Logs: p.Logs(), ReadyTimeout: 3 * time.Second,
 			})
 			require.NoError(t, err)
@@ -72,12 +54,12 @@ func TestConfluentFirstErrorCarriesTheCause(t *testing.T) {
 			err = r.Ready(rctx)
 			rcancel()
 			require.Error(t, err, "Ready must not report success while no authentication succeeds")
-			tc.check(t, err)
+			tc.Check(t, err)
 
 			err = produce(ctx, p, "orders", []byte("x"))
 			require.Error(t, err)
 			require.NoError(t, ctx.Err(), "the test's deadline ended first: %v", err)
-			tc.check(t, r.Explain(err))
+			tc.Check(t, r.Explain(err))
 		})
 	}
 }

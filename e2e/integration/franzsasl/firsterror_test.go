@@ -2,7 +2,6 @@ package franzsasl_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -30,24 +28,9 @@ import (
 func TestFranzGoFirstErrorCarriesTheCause(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
-	for _, tc := range []struct {
-		name  string
-		src   func(t *testing.T) oauthbearer.TokenSource
-		check func(t *testing.T, err error)
-	}{
-		{"unreachable IMDS", func(t *testing.T) oauthbearer.TokenSource { return kafkatest.UnreachableManagedIdentity(t) },
-			func(t *testing.T, err error) { assert.ErrorContains(t, err, kafkatest.CauseUnreachable) }},
-		{"silent IdP", func(t *testing.T) oauthbearer.TokenSource { return kafkatest.SilentIdP(t) },
-			func(t *testing.T, err error) { assert.ErrorContains(t, err, kafkatest.CauseSilent) }},
-		{"rejected token", func(t *testing.T) oauthbearer.TokenSource {
-			return &kafkatest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: time.Hour}
-		}, func(t *testing.T, err error) {
-			var rej *oauthbearer.RejectedError
-			assert.True(t, errors.As(err, &rej), "got %v", err)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			mech := must(franzsasl.Mechanism(tc.src(t), &franzsasl.Options{FetchTimeout: 2 * time.Second}))
+	for _, tc := range kafkatest.FirstErrorCases(iss) {
+		t.Run(tc.Name, func(t *testing.T) {
+			mech := must(franzsasl.Mechanism(tc.Source(t), &franzsasl.Options{FetchTimeout: 2 * time.Second}))
 			cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(mech),
 				kgo.DefaultProduceTopic("orders"), kgo.RecordDeliveryTimeout(5*time.Second), kgo.RetryTimeout(5*time.Second))
 			require.NoError(t, err)
@@ -60,12 +43,12 @@ func TestFranzGoFirstErrorCarriesTheCause(t *testing.T) {
 			err = cl.Ping(ctx)
 			require.Error(t, err)
 			assert.NoError(t, ctx.Err(), "the test's deadline ended first: %v", err)
-			tc.check(t, err)
+			tc.Check(t, err)
 
 			err = cl.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr()
 			require.Error(t, err)
 			assert.NoError(t, ctx.Err(), "the test's deadline ended first: %v", err)
-			tc.check(t, err)
+			tc.Check(t, err)
 		})
 	}
 }

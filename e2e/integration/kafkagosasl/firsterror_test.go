@@ -2,7 +2,6 @@ package kafkagosasl_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -28,24 +26,9 @@ import (
 func TestKafkaGoFirstErrorCarriesTheCause(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
-	for _, tc := range []struct {
-		name  string
-		src   func(t *testing.T) oauthbearer.TokenSource
-		check func(t *testing.T, err error)
-	}{
-		{"unreachable IMDS", func(t *testing.T) oauthbearer.TokenSource { return kafkatest.UnreachableManagedIdentity(t) },
-			func(t *testing.T, err error) { assert.ErrorContains(t, err, kafkatest.CauseUnreachable) }},
-		{"silent IdP", func(t *testing.T) oauthbearer.TokenSource { return kafkatest.SilentIdP(t) },
-			func(t *testing.T, err error) { assert.ErrorContains(t, err, kafkatest.CauseSilent) }},
-		{"rejected token", func(t *testing.T) oauthbearer.TokenSource {
-			return &kafkatest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: time.Hour}
-		}, func(t *testing.T, err error) {
-			var rej *oauthbearer.RejectedError
-			assert.True(t, errors.As(err, &rej), "got %v", err)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			mech := must(kafkagosasl.Mechanism(tc.src(t), &kafkagosasl.Options{FetchTimeout: 2 * time.Second}))
+	for _, tc := range kafkatest.FirstErrorCases(iss) {
+		t.Run(tc.Name, func(t *testing.T) {
+			mech := must(kafkagosasl.Mechanism(tc.Source(t), &kafkagosasl.Options{FetchTimeout: 2 * time.Second}))
 			// A generous deadline: the error must come from the adapter,
 			// not from this context ending.
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -58,7 +41,7 @@ func TestKafkaGoFirstErrorCarriesTheCause(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.NoError(t, ctx.Err(), "the test's deadline ended first: %v", err)
-			tc.check(t, err)
+			tc.Check(t, err)
 
 			transport := &kafka.Transport{SASL: mech}
 			defer transport.CloseIdleConnections()
@@ -66,7 +49,7 @@ func TestKafkaGoFirstErrorCarriesTheCause(t *testing.T) {
 			err = w.WriteMessages(ctx, kafka.Message{Value: []byte("x")})
 			require.Error(t, err)
 			assert.NoError(t, ctx.Err(), "the test's deadline ended first: %v", err)
-			tc.check(t, err)
+			tc.Check(t, err)
 			require.NoError(t, w.Close())
 		})
 	}

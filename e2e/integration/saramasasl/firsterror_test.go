@@ -1,17 +1,14 @@
 package saramasasl_test
 
 import (
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 )
@@ -30,34 +27,19 @@ import (
 func TestSaramaFirstErrorCarriesTheCause(t *testing.T) {
 	iss := emu.NewIssuer(t, nil)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
-	for _, tc := range []struct {
-		name  string
-		src   func(t *testing.T) oauthbearer.TokenSource
-		check func(t *testing.T, err error)
-	}{
-		{"unreachable IMDS", func(t *testing.T) oauthbearer.TokenSource { return kafkatest.UnreachableManagedIdentity(t) },
-			func(t *testing.T, err error) { assert.ErrorContains(t, err, kafkatest.CauseUnreachable) }},
-		{"silent IdP", func(t *testing.T) oauthbearer.TokenSource { return kafkatest.SilentIdP(t) },
-			func(t *testing.T, err error) { assert.ErrorContains(t, err, kafkatest.CauseSilent) }},
-		{"rejected token", func(t *testing.T) oauthbearer.TokenSource {
-			return &kafkatest.MintingSource{Issuer: iss, Audience: "not-kafka", TTL: time.Hour}
-		}, func(t *testing.T, err error) {
-			var rej *oauthbearer.RejectedError
-			assert.True(t, errors.As(err, &rej), "got %v", err)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range kafkatest.FirstErrorCases(iss) {
+		t.Run(tc.Name, func(t *testing.T) {
 			cfg := sarama.NewConfig()
 			cfg.Version = sarama.V3_6_0_0
 			cfg.Metadata.Retry.Max = 0
-			_, err := saramasasl.Configure(cfg, tc.src(t), &saramasasl.Options{FetchTimeout: 2 * time.Second})
+			_, err := saramasasl.Configure(cfg, tc.Source(t), &saramasasl.Options{FetchTimeout: 2 * time.Second})
 			require.NoError(t, err)
 			client, err := saramasasl.NewClient(broker.Addrs(), cfg)
 			if client != nil {
 				_ = client.Close()
 			}
 			require.Error(t, err)
-			tc.check(t, err)
+			tc.Check(t, err)
 		})
 	}
 }

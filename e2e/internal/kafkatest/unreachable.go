@@ -2,12 +2,15 @@ package kafkatest
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/stretchr/testify/assert"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -64,3 +67,29 @@ const (
 	CauseUnreachable = "no managed identity reachable at 169.254.169.254: not running on Azure, or no identity assigned to this VM/pod"
 	CauseSilent      = "the first fetch has been running for"
 )
+
+// FirstErrorCase is one row of the per-client "first error" tables: a
+// source, and what the Kafka client's first returned error must say.
+type FirstErrorCase struct {
+	Name   string
+	Source func(t *testing.T) oauthbearer.TokenSource
+	Check  func(t *testing.T, err error)
+}
+
+// FirstErrorCases are the rows every client's table runs: an unreachable
+// IMDS, a silent identity provider, and a token (signed by iss for
+// another audience) that a broker expecting "kafka" rejects.
+func FirstErrorCases(iss Minter) []FirstErrorCase {
+	return []FirstErrorCase{
+		{"unreachable IMDS", func(t *testing.T) oauthbearer.TokenSource { return UnreachableManagedIdentity(t) },
+			func(t *testing.T, err error) { assert.ErrorContains(t, err, CauseUnreachable) }},
+		{"silent IdP", func(t *testing.T) oauthbearer.TokenSource { return SilentIdP(t) },
+			func(t *testing.T, err error) { assert.ErrorContains(t, err, CauseSilent) }},
+		{"rejected token", func(t *testing.T) oauthbearer.TokenSource {
+			return &MintingSource{Issuer: iss, Audience: "not-kafka", TTL: time.Hour}
+		}, func(t *testing.T, err error) {
+			var rej *oauthbearer.RejectedError
+			assert.True(t, errors.As(err, &rej), "got %v", err)
+		}},
+	}
+}
