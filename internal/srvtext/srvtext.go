@@ -131,6 +131,9 @@ func encodings(v string) []string {
 // either case is under a fifth of the letters is an identifier or a path
 // in CamelCase ("/tmp/TestFiles1174675381/token"), not a key.
 func secretLike(run string) bool {
+	if absPath(run) {
+		return false
+	}
 	var upper, lower, digit bool
 	var nUpper, nLower int
 	longest, cur := 0, 0
@@ -155,6 +158,26 @@ func secretLike(run string) bool {
 	}
 	letters := nUpper + nLower
 	return upper && lower && digit && longest >= 20 && 5*nUpper >= letters && 5*nLower >= letters
+}
+
+// absPath reports a run that reads as an absolute path quoted by the
+// module ("/tmp/TestX1234/001/token", "/var/run/secrets/..."): a '/',
+// a first directory of lower-case letters or digits, and another '/'.
+// Random base64 starts that way about once in ten million runs.
+func absPath(run string) bool {
+	if len(run) < 3 || run[0] != '/' {
+		return false
+	}
+	seg, _, ok := strings.Cut(run[1:], "/")
+	if !ok || seg == "" || len(seg) > 16 {
+		return false
+	}
+	for i := 0; i < len(seg); i++ {
+		if c := seg[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // Clip cuts s to at most n bytes of valid UTF-8, marking a cut with "...".

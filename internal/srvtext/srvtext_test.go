@@ -161,7 +161,8 @@ func TestScrubLongText(t *testing.T) {
 // paths as the user wrote them.
 func TestScrubKeepsCamelCasePaths(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{"/tmp/TestWorkloadIdentityBlankTokenFile2235026441/001/token", "/home/u/MyProjectCredentialsDirectory2024/key.json"} {
+	for _, p := range []string{"/tmp/TestWorkloadIdentityBlankTokenFile2235026441/001/token", "/home/u/MyProjectCredentialsDirectory2024/key.json",
+		"/tmp/TestWorkloadIdentityFIFOSwappedInDoesNotPinTheCache3503522379/001/token"} {
 		assert.Equal(t, p, Scrub(p))
 	}
 	key := "Zm9vYmFyYmF6cXV4UXVVeFo1Nzg5MEFCQ0RFRkdISUpLTE1O"
