@@ -93,7 +93,9 @@ type endpoints struct {
 func (c *creds) checkEndpoints() error {
 	var e endpoints
 	_ = json.Unmarshal(c.json, &e)
-	field := func(name string) string { return fmt.Sprintf("%s in the %q credentials from %s", name, c.typ, c.setting) }
+	field := func(name string) string {
+		return fmt.Sprintf("%s in the %q credentials from %s", name, c.typ, c.setting)
+	}
 	for name, u := range map[string]string{"token_uri": e.TokenURI, "token_url": e.TokenURL, "token_info_url": e.TokenInfoURL, "service_account_impersonation_url": e.ImpersonationURL} {
 		if u == "" {
 			continue
