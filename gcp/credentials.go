@@ -38,8 +38,8 @@ type creds struct {
 	md      *metadata.Client
 	mdHost  string
 	setting string // the option or variable the credentials came from
-	// subjectFile is an external account's credential_source.file,
-	// checked before each fetch.
+	// subjectFile is an external account's credential_source.file, read
+	// by us at each fetch (externalFileSource).
 	subjectFile string
 }
 
@@ -137,8 +137,8 @@ func contextWithClient(ctx context.Context, c *creds) context.Context {
 }
 
 func (c *creds) fromJSON(ctx context.Context, scopes []string) (oauth2.TokenSource, error) {
-	if err := c.checkSubjectFile(); err != nil {
-		return nil, err
+	if ts, ok, err := c.externalFileSource(ctx, scopes); ok {
+		return ts, err
 	}
 	octx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
 	gc, err := google.CredentialsFromJSONWithTypeAndParams(octx, c.json, google.CredentialsType(c.typ), google.CredentialsParams{Scopes: scopes})

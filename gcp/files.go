@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,16 +11,21 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google/externalaccount"
+
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // credentialsLimit bounds a Google credentials file: a service-account
 // key is about 2.4 KB, an external account's configuration less.
 const credentialsLimit = 64 << 10
 
-// subjectTokenLimit is x/oauth2's own limit on an external account's
-// credential_source.file, which it reads itself.
+// subjectTokenLimit bounds an external account's credential_source.file,
+// as x/oauth2 bounds it.
 const subjectTokenLimit = 1 << 20
 
 // adcFile reads the file Application Default Credentials would read,
@@ -123,22 +129,83 @@ func (c *creds) checkEndpoints() error {
 	return nil
 }
 
-// checkSubjectFile refuses, at each fetch and before the library opens
-// it, an external account's credential_source.file that is not a regular
-// file of at most the library's limit: the library opens it with a
-// blocking open and no context, so a FIFO would block its goroutine for
-// good, past the fetch and past Close.
-func (c *creds) checkSubjectFile() error {
-	if c.subjectFile == "" {
-		return nil
+// externalFileSource is golang.org/x/oauth2's external account token
+// source for a configuration whose credential_source is a file, with the
+// file read by us: at each fetch, through the bounded reader under the
+// fetch's context (x/oauth2 would open it with a blocking open and no
+// context, so a FIFO would block its goroutine for good, past the fetch
+// and past Close). The configuration's fields map to
+// externalaccount.Config exactly as x/oauth2/google maps them. ok is false
+// for every other kind of credentials.
+func (c *creds) externalFileSource(ctx context.Context, scopes []string) (ts oauth2.TokenSource, ok bool, err error) {
+	if c.typ != "external_account" || c.subjectFile == "" {
+		return nil, false, nil
 	}
-	size, err := boundedfile.Check(c.subjectFile)
-	if err == nil && size > subjectTokenLimit {
-		err = fmt.Errorf("%w: %d bytes, more than the limit of %d bytes", boundedfile.ErrTooLarge, size, subjectTokenLimit)
+	var f struct {
+		Audience                 string `json:"audience"`
+		SubjectTokenType         string `json:"subject_token_type"`
+		TokenURL                 string `json:"token_url"`
+		TokenInfoURL             string `json:"token_info_url"`
+		ImpersonationURL         string `json:"service_account_impersonation_url"`
+		ClientSecret             string `json:"client_secret"`
+		ClientID                 string `json:"client_id"`
+		QuotaProjectID           string `json:"quota_project_id"`
+		WorkforcePoolUserProject string `json:"workforce_pool_user_project"`
+		Impersonation            struct {
+			TokenLifetimeSeconds int `json:"token_lifetime_seconds"`
+		} `json:"service_account_impersonation"`
+		CredentialSource externalaccount.CredentialSource `json:"credential_source"`
 	}
+	if err := json.Unmarshal(c.json, &f); err != nil {
+		return nil, true, fmt.Errorf("gcp: the %q credentials from %s do not parse; check the file; %s", c.typ, c.setting, see("gcp-no-adc"))
+	}
+	cfg := externalaccount.Config{
+		Audience: f.Audience, SubjectTokenType: f.SubjectTokenType, TokenURL: f.TokenURL, TokenInfoURL: f.TokenInfoURL,
+		ServiceAccountImpersonationURL: f.ImpersonationURL, ServiceAccountImpersonationLifetimeSeconds: f.Impersonation.TokenLifetimeSeconds,
+		ClientSecret: f.ClientSecret, ClientID: f.ClientID, QuotaProjectID: f.QuotaProjectID, Scopes: scopes,
+		WorkforcePoolUserProject: f.WorkforcePoolUserProject,
+		SubjectTokenSupplier:     subjectFile{c: c, format: f.CredentialSource.Format},
+	}
+	ts, err = externalaccount.NewTokenSource(context.WithValue(ctx, oauth2.HTTPClient, c.hc), cfg)
 	if err != nil {
-		return fmt.Errorf("gcp: cannot read the subject token file %q (credential_source.file in the %q credentials from %s): %w; point it at the token file itself, a regular file; %s",
-			c.subjectFile, c.typ, c.setting, err, see("gcp-no-adc"))
+		return nil, true, fmt.Errorf("gcp: the %q credentials from %s are not usable (%s); check the file; %s", c.typ, c.setting, srvtext.Clip(srvtext.Field(err.Error()), 300), see("gcp-no-adc"))
 	}
-	return nil
+	return ts, true, nil
+}
+
+// subjectFile supplies an external account's subject token from its
+// credential_source.file, read through the bounded reader, in the format
+// the configuration names (text, or a JSON object's field).
+type subjectFile struct {
+	c      *creds
+	format externalaccount.Format
+}
+
+func (s subjectFile) SubjectToken(ctx context.Context, _ externalaccount.SupplierOptions) (string, error) {
+	b, err := boundedfile.Read(ctx, s.c.subjectFile, subjectTokenLimit)
+	if err != nil {
+		return "", fmt.Errorf("gcp: cannot read the subject token file %q (credential_source.file in the %q credentials from %s): %w; point it at the token file itself, a regular file; %s",
+			s.c.subjectFile, s.c.typ, s.c.setting, err, see("gcp-no-adc"))
+	}
+	b = bytes.TrimSpace(b)
+	tok := string(b)
+	switch s.format.Type {
+	case "", "text":
+	case "json":
+		var m map[string]any
+		if json.Unmarshal(b, &m) != nil {
+			return "", fmt.Errorf("gcp: the subject token file %q is not JSON, as credential_source.format.type says", s.c.subjectFile)
+		}
+		v, ok := m[s.format.SubjectTokenFieldName].(string)
+		if !ok {
+			return "", fmt.Errorf("gcp: the subject token file %q has no string field %q (credential_source.format.subject_token_field_name)", s.c.subjectFile, s.format.SubjectTokenFieldName)
+		}
+		tok = v
+	default:
+		return "", fmt.Errorf("gcp: credential_source.format.type is %q in the %q credentials from %s; use \"text\" or \"json\"", s.format.Type, s.c.typ, s.c.setting)
+	}
+	// The token is sent in the exchange's form, where the gate records
+	// it too; recorded here as well, for the library's own messages.
+	fetchrec.Record(ctx, tok)
+	return tok, nil
 }

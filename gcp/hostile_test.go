@@ -205,3 +205,47 @@ func TestSubjectTokenFileFIFODoesNotOutliveClose(t *testing.T) {
 	assert.Empty(t, net.sent())
 	leakcheck.VerifyNone(t, snap)
 }
+
+// TestExternalAccountSubjectFileFormats: the subject token file read by
+// the module (text, or a JSON object's field) reaches Google's STS as
+// x/oauth2 would have sent it.
+func TestExternalAccountSubjectFileFormats(t *testing.T) {
+	t.Parallel()
+	var got []string
+	var mu sync.Mutex
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		got = append(got, r.PostForm.Get("subject_token"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "ya29.access", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer", "expires_in": 3600})
+	}))
+	t.Cleanup(sts.Close)
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		content string
+		format  map[string]any
+	}{
+		"text": {"  subject-from-text\n", nil},
+		"json": {`{"id_token":"subject-from-json","other":1}`, map[string]any{"type": "json", "subject_token_field_name": "id_token"}},
+	} {
+		f := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(f, []byte(tc.content), 0o600))
+		cs := map[string]any{"file": f}
+		if tc.format != nil {
+			cs["format"] = tc.format
+		}
+		cfg, err := json.Marshal(map[string]any{"type": "external_account", "audience": "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/x",
+			"subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": sts.URL + "/v1/token", "credential_source": cs})
+		require.NoError(t, err)
+		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: cfg, Principal: "sa@p.iam.gserviceaccount.com"})
+		require.NoError(t, err)
+		tok, err := src.Token(t.Context())
+		require.NoError(t, err, name)
+		_, _, access := decodeWrapper(t, tok.Value)
+		assert.Equal(t, "ya29.access", access)
+		require.NoError(t, src.Close())
+	}
+	assert.ElementsMatch(t, []string{"subject-from-text", "subject-from-json"}, got)
+}
