@@ -135,6 +135,14 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// CloseIdleConnections passes http.Client.CloseIdleConnections on to the
+// transport under the gate.
+func (g *gate) CloseIdleConnections() {
+	if c, ok := g.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 type cancelBody struct {
 	io.ReadCloser
 	cancel context.CancelFunc

@@ -259,3 +259,17 @@ func TestGuardGatesForeignDoers(t *testing.T) {
 	assert.ErrorAs(t, err, &le)
 	assert.ElementsMatch(t, []string{"web-identity-token-1", "session-token-2345"}, rec.Values())
 }
+
+type idleSpy struct {
+	recordingRT
+	closed bool
+}
+
+func (s *idleSpy) CloseIdleConnections() { s.closed = true }
+
+func TestGatePassesCloseIdleConnections(t *testing.T) {
+	t.Parallel()
+	spy := &idleSpy{}
+	Client(&http.Client{Transport: spy}, "src").CloseIdleConnections()
+	assert.True(t, spy.closed)
+}
