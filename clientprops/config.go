@@ -212,7 +212,13 @@ func (e *PropertyError) Unwrap() error { return e.Err }
 // extension_identityPoolID) is an error suggesting the right spelling,
 // and so is a file without bootstrap.servers (Kafka's command-line tools
 // take it as --bootstrap-server; a client built from the file needs it).
-// The file may be at most 1 MiB.
+// The file may be at most 1 MiB, which also bounds its sasl.jaas.config
+// (Kafka sets no limit of its own: java.util.Properties.load reads a file
+// of any size). Parsing, the JAAS value and the did-you-mean included,
+// takes time and memory linear in the file's size, so a hostile file
+// cannot make it spin or allocate without bound. Errors quote what the
+// file wrote through one quoting function: escaped, clipped, with URLs'
+// user info, query and fragment and every secret of the file removed.
 func Parse(r io.Reader) (*Config, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
