@@ -115,7 +115,9 @@ func FuzzQuote(f *testing.F) {
 		}
 		// A URL ends at white space, a quote or a control character: a
 		// password or query holding one is not one URL any more.
-		ends := func(v string) bool { return strings.ContainsFunc(v, func(r rune) bool { return r < 0x80 && isURLEnd(byte(r)) }) }
+		ends := func(v string) bool {
+			return strings.ContainsFunc(v, func(r rune) bool { return r < 0x80 && isURLEnd(byte(r)) })
+		}
 		if url != "" && !ends(s) && !ends(pass) && !ends(query) {
 			for _, v := range []string{pass, query} {
 				if clean(v) && !strings.Contains(s, v) && !strings.Contains("https://user:@idp.example.com/token?", v) {
