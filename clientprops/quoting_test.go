@@ -125,3 +125,22 @@ func TestParsedConfigPrintsNoURLSecrets(t *testing.T) {
 	assert.Contains(t, all, "psrc-1.us-east-2.aws.confluent.cloud")
 	assert.Contains(t, all, "https://idp.example.com/oauth2/token")
 }
+
+// TestKeyWithControlsIsEscaped: a key is named as written, except that a
+// key holding control characters (written with \uXXXX escapes) is quoted
+// escaped, so it cannot forge a log line.
+//
+// Fails on main: the key went into the error with its raw line break
+// and escape sequence.
+func TestKeyWithControlsIsEscaped(t *testing.T) {
+	t.Parallel()
+	_, err := Parse(strings.NewReader(quotingHead + `sasl.x\u001b[31m\u000aFORGED\ level=ERROR=1` + "\n"))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "\n")
+	assert.NotContains(t, err.Error(), "\x1b")
+	assert.Contains(t, err.Error(), `line 6: "sasl.x\x1b[31m\nFORGED level": this authentication setting cannot be honoured`)
+
+	_, err = Parse(strings.NewReader(quotingHead + "sasl.kerberos.service.name=kafka\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "line 6: sasl.kerberos.service.name: ", "an ordinary key as written")
+}
