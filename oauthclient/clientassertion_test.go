@@ -47,8 +47,8 @@ func TestClientCredentialsAssertionPrecedence(t *testing.T) {
 		wantWarn bool
 		errCode  string
 	}{
-		"file": {o: ClientCredentialsOptions{AssertionFile: file}},
-		"file beside a secret": {o: ClientCredentialsOptions{ClientID: "svc-rsa", AssertionFile: file, ClientSecret: "hunter2"}},
+		"file":                   {o: ClientCredentialsOptions{AssertionFile: file}},
+		"file beside a secret":   {o: ClientCredentialsOptions{ClientID: "svc-rsa", AssertionFile: file, ClientSecret: "hunter2"}},
 		"signed from a key file": {o: ClientCredentialsOptions{ClientID: "svc-rsa", Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8, Algorithm: "RS256"}}},
 		"signed, encrypted key, secret ignored": {o: ClientCredentialsOptions{ClientID: "svc-rsa", ClientSecret: "hunter2",
 			Assertion: &AssertionOptions{PrivateKeyFile: f.enc, PrivateKeyPassphrase: testPassphrase}}},
