@@ -210,7 +210,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	require.NoError(t, err)
 	c.value(cfg)
 	c.value(cfg.Source)
-	es, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}})
+	es, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}, AllowedFiles: []string{encFile}})
 	require.NoError(t, err)
 	tok, err := es.Token(tctx(t))
 	require.NoError(t, err)
@@ -225,7 +225,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		cfg, err := clientprops.Parse(strings.NewReader(bad))
 		if err == nil {
 			c.value(cfg)
-			_, err = cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}})
+			_, err = cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}, AllowedFiles: []string{encFile}})
 		}
 		require.Error(t, err)
 		c.err(err)
