@@ -2,9 +2,9 @@ package emu
 
 import (
 	"crypto"
+	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"mime"

@@ -120,7 +120,9 @@ func TestTLSClientCertificate(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	var reply struct{ AccessToken string `json:"access_token"` }
+	var reply struct {
+		AccessToken string `json:"access_token"`
+	}
 	require.NoError(t, json.Unmarshal(body, &reply))
 	parts := strings.Split(reply.AccessToken, ".")
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
