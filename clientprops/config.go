@@ -101,9 +101,14 @@ type SourceSpec struct {
 
 	// TokenFile is the path of a file: token endpoint (token-file kind).
 	TokenFile string
-	// Assertion holds the jwt-bearer settings (jwt-bearer kind; TokenURL
-	// and Scope apply too).
+	// Assertion holds the sasl.oauthbearer.assertion.* settings: the
+	// jwt-bearer kind's (TokenURL and Scope apply too), or the
+	// client-credentials kind's client assertion (KIP-1258; zero when the
+	// client secret authenticates).
 	Assertion AssertionSettings
+	// TLS holds the token endpoint's TLS settings (client credentials and
+	// jwt-bearer kinds), or nil for the system defaults.
+	TLS *TLSSettings
 }
 
 // SchemaRegistrySettings are the Schema Registry settings of the file.
@@ -159,6 +164,9 @@ type Config struct {
 	// files are the properties naming files that Kafka reads only when
 	// org.apache.kafka.sasl.oauthbearer.allowed.files lists them.
 	files []Property
+	// httpsCAProp is librdkafka's https.ca.location or https.ca.pem, if
+	// the file sets one.
+	httpsCAProp Property
 }
 
 // PropertyError reports a property that cannot be honoured. It names the
@@ -285,6 +293,10 @@ func parse(data []byte) (*Config, error) {
 			retriever = p
 		case strings.HasPrefix(p.Key, assertionPrefix):
 			assertion[p.Key] = p
+		case p.Key == "https.ca.location" || p.Key == "https.ca.pem":
+			if err := c.httpsCA(p); err != nil {
+				return nil, err
+			}
 		case p.Key == "sasl.oauthbearer.header.urlencode":
 			b, err := strconv.ParseBool(strings.TrimSpace(p.Value))
 			if err != nil {
@@ -426,6 +438,9 @@ func parse(data []byte) (*Config, error) {
 			return nil, perr(jaas, "option useWorkloadIdentity is %q; use 'true' or 'false'", wi)
 		}
 	case kafkaHandlerClass, kafkaSecuredHandlerClass:
+		if err := c.jaasTLS(jaas, opts); err != nil {
+			return nil, err
+		}
 		if done, err := c.kafkaRetriever(endpoint, retriever, assertion, &ccScope); err != nil {
 			return nil, err
 		} else if done {
@@ -459,6 +474,9 @@ func parse(data []byte) (*Config, error) {
 		return nil, perr(handler, "handler %q cannot be honoured; use %s or %s", handler.Value, azureHandlerClass, kafkaHandlerClass)
 	}
 	c.TokenEndpoint = endpoint
+	if err := c.checkTLSKind(); err != nil {
+		return nil, err
+	}
 	if c.Source.Kind != SourceClientCredentials && c.Source.Kind != SourceTokenFile && c.Source.Kind != SourceJWTBearer {
 		for _, p := range append([]Property{retriever}, assertion[sortedByLineFirst(assertion)]) {
 			if p.Key != "" {
@@ -813,6 +831,13 @@ func (c *Config) NewSource(opts *BuildOptions) (*oauthbearer.ExtensionSource, er
 	}
 	if err := c.checkAllowedFiles(&o); err != nil {
 		return nil, err
+	}
+	if c.Source.Kind == SourceClientCredentials || c.Source.Kind == SourceJWTBearer {
+		hc, err := c.httpClient(&o)
+		if err != nil {
+			return nil, err
+		}
+		o.HTTPClient = hc
 	}
 	switch c.Source.Kind {
 	case SourceClientCredentials:

@@ -39,7 +39,9 @@ type OAuthClient struct {
 	// tls_client_auth: the client certificate of the TLS connection,
 	// verified against ClientCredentialsServerOptions.ClientCAs, must have
 	// this subject (as x509's Name.String writes it), and the request
-	// carries client_id and no other client authentication.
+	// carries client_id and no other client authentication, or Basic
+	// credentials whose password is ignored (Kafka's handler always
+	// sends a secret; Keycloak's X509 client authenticator ignores it).
 	CertSubject string
 	// Subjects lists the "sub" values that RFC 7523 jwt-bearer
 	// assertions issued by this client (iss = the client ID, signed with
@@ -260,6 +262,12 @@ func (s *ClientCredentialsServer) authenticate(r *http.Request) (id string, stat
 	switch {
 	case n == 0 && s.clients[f.Get("client_id")].CertSubject != "":
 		return s.checkCert(r, f.Get("client_id"))
+	case hasBasic && n == 1 && s.clients[basicUser].CertSubject != "":
+		// Kafka's handler always sends a client secret; a server that
+		// authenticates the client by certificate (Keycloak's X509
+		// client authenticator) takes the client ID from it and ignores
+		// the secret.
+		return s.checkCert(r, basicUser)
 	case n == 0:
 		return "", http.StatusUnauthorized, "invalid_client", "no client authentication; use client_secret_basic, client_secret_post, private_key_jwt or tls_client_auth"
 	case n > 1:

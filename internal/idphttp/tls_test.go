@@ -1,19 +1,13 @@
 package idphttp
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,38 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 )
-
-// testCA issues client certificates.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	c, _ := x509.ParseCertificate(der)
-	return &testCA{cert: c, key: key}
-}
-
-// issue returns a client certificate and key in PEM.
-func (ca *testCA) issue(t *testing.T, cn string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	require.NoError(t, err)
-	k, _ := x509.MarshalPKCS8PrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k})
-}
 
 func write(t *testing.T, dir, name string, data []byte) string {
 	t.Helper()
@@ -81,7 +45,7 @@ func TestTLSRootCAFile(t *testing.T) {
 	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
 		Clients: map[string]emu.OAuthClient{"c": {Secret: "s"}}})
 	dir := t.TempDir()
-	wrong := write(t, dir, "ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: newTestCA(t).cert.Raw}))
+	wrong := write(t, dir, "ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testpki.NewCA(t).Cert.Raw}))
 	rt, err := NewTLSTransport(&TLSOptions{RootCAFile: wrong, ReplaceRoots: true, Setting: "sasl.jaas.config option ssl.truststore.location"}, nil)
 	require.NoError(t, err)
 	_, err = postToken(t, rt, srv.TokenURL(), "c")
@@ -103,13 +67,11 @@ func TestTLSRootCAFile(t *testing.T) {
 // is bound to it (cnf.x5t#S256), and it is presented only to CertHosts.
 func TestTLSClientCertificate(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), ClientCAs: pool,
+	ca := testpki.NewCA(t)
+	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), ClientCAs: ca.Pool(),
 		Clients: map[string]emu.OAuthClient{"orders": {CertSubject: "CN=orders"}}})
 	dir := t.TempDir()
-	certPEM, keyPEM := ca.issue(t, "orders")
+	certPEM, keyPEM := ca.IssueClient(t, "orders")
 	caFile := write(t, dir, "server-ca.pem", srv.CertificatePEM())
 	both := write(t, dir, "client.pem", append(append([]byte{}, certPEM...), keyPEM...))
 
@@ -146,10 +108,10 @@ func TestTLSClientCertificate(t *testing.T) {
 
 func TestTLSOptionsRefused(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
-	certPEM, _ := ca.issue(t, "a")
-	_, otherKey := ca.issue(t, "b")
+	certPEM, _ := ca.IssueClient(t, "a")
+	_, otherKey := ca.IssueClient(t, "b")
 	tests := map[string]struct {
 		o    TLSOptions
 		want string

@@ -23,6 +23,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -114,4 +115,78 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			checkAuths(t, broker, "orders-svc")
 		})
 	}
+}
+
+// Token-endpoint TLS from client.properties as a Java user on Kafka 4.4
+// writes it: the JAAS ssl.truststore.* options (PEM) for a private CA,
+// ssl.keystore.* (PEM, encrypted key with ssl.key.password) for mutual TLS
+// (RFC 8705 tls_client_auth: no secret, the certificate authenticates the
+// client and the token is bound to it), and librdkafka's
+// https.ca.location. Each parses, builds without an HTTPClient of the
+// test's, and produces and consumes through the in-process broker.
+func TestTokenEndpointTLSPropertiesReachBroker(t *testing.T) {
+	iss := emu.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
+	ca := testpki.NewCA(t)
+	idp := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+		Issuer: iss, Audience: "kafka", TLS: true, ClientCAs: ca.Pool(),
+		Clients: map[string]emu.OAuthClient{"orders-svc": {Secret: "s3cr3t-value"}, "orders-mtls": {CertSubject: "CN=orders-mtls"}},
+	})
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "idp-ca.pem")
+	require.NoError(t, os.WriteFile(caFile, idp.CertificatePEM(), 0o600))
+	keystore := filepath.Join(dir, "client.pem")
+	require.NoError(t, os.WriteFile(keystore, ca.IssueClientEncrypted(t, "orders-mtls", "k3y-pass"), 0o600))
+	head := `bootstrap.servers=kafka:9093
+security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + "\n"
+	tests := map[string]struct{ props, principal string }{
+		"JAAS PEM truststore": {head + `sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+  clientId='orders-svc' clientSecret='s3cr3t-value' \
+  ssl.truststore.type='PEM' ssl.truststore.location='` + caFile + `';
+`, "orders-svc"},
+		"JAAS PEM keystore, mutual TLS": {head + `sasl.oauthbearer.client.credentials.client.id=orders-mtls
+sasl.oauthbearer.client.credentials.client.secret=unused-by-tls-client-auth
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+  ssl.truststore.type='PEM' ssl.truststore.location='` + caFile + `' \
+  ssl.keystore.type='PEM' ssl.keystore.location='` + keystore + `' ssl.key.password='k3y-pass' \
+  ssl.enabled.protocols='TLSv1.3,TLSv1.2' ssl.endpoint.identification.algorithm='https';
+`, "orders-mtls"},
+		"librdkafka https.ca.location": {head + `https.ca.location=` + caFile + `
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId='orders-svc' clientSecret='s3cr3t-value';
+`, "orders-svc"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c, err := clientprops.Parse(strings.NewReader(tc.props))
+			require.NoError(t, err)
+			require.NotNil(t, c.Source.TLS)
+			src, err := c.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{idp.TokenURL()}})
+			require.NoError(t, err)
+			defer src.Close()
+			cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(src, nil))),
+				kgo.ConsumeTopics("orders"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+			require.NoError(t, err)
+			defer cl.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte(name)}).FirstErr())
+			fs := cl.PollFetches(ctx)
+			require.NoError(t, fs.Err())
+			assert.NotZero(t, fs.NumRecords())
+			checkAuths(t, broker, tc.principal)
+		})
+	}
+	// The system roots do not trust the bench's CA: without the
+	// truststore the error names the host.
+	c, err := clientprops.Parse(strings.NewReader(head + "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId='orders-svc' clientSecret='s3cr3t-value';\n"))
+	require.NoError(t, err)
+	src, err := c.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{idp.TokenURL()}})
+	require.NoError(t, err)
+	defer src.Close()
+	_, err = src.Token(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "certificate")
 }
