@@ -3,8 +3,10 @@ package clientprops
 import (
 	"crypto"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -231,3 +233,39 @@ func (c *Config) httpClient(o *BuildOptions) (*http.Client, error) {
 	}
 	return &http.Client{Transport: rt, Timeout: idphttp.DefaultTimeout}, nil
 }
+
+// redacted returns t with its secrets replaced, for encoders.
+func (t TLSSettings) redacted() tlsShown {
+	return tlsShown{TrustStoreFile: t.TrustStoreFile, TrustStorePEM: t.TrustStorePEM != "", TrustSetting: t.TrustSetting,
+		KeyStoreFile: t.KeyStoreFile, CertificateChainPEM: t.CertificateChainPEM != "", KeyPEM: t.KeyPEM.String(),
+		KeyPassword: t.KeyPassword.String(), KeySetting: t.KeySetting, MinVersion: t.MinVersion}
+}
+
+// tlsShown is what encoders see of a TLSSettings.
+type tlsShown struct {
+	TrustStoreFile      string
+	TrustStorePEM       bool
+	TrustSetting        string
+	KeyStoreFile        string
+	CertificateChainPEM bool
+	KeyPEM              string
+	KeyPassword         string
+	KeySetting          string
+	MinVersion          uint16
+}
+
+// Format prints the settings with the key and its password redacted,
+// whatever the verb (fmt prints fields of a value it cannot format with
+// a verb without calling their methods, so the redaction is here).
+func (t TLSSettings) Format(f fmt.State, _ rune) { _, _ = fmt.Fprintf(f, "%+v", t.redacted()) }
+
+// MarshalJSON encodes the settings with the key and its password
+// redacted.
+func (t TLSSettings) MarshalJSON() ([]byte, error) { return json.Marshal(t.redacted()) }
+
+// MarshalText encodes the settings with the key and its password
+// redacted (YAML, XML and map keys use it).
+func (t TLSSettings) MarshalText() ([]byte, error) { return fmt.Appendf(nil, "%+v", t.redacted()), nil }
+
+// LogValue keeps the key and its password out of log/slog output.
+func (t TLSSettings) LogValue() slog.Value { return slog.AnyValue(t.redacted()) }
