@@ -17,6 +17,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -176,11 +177,14 @@ func (s *credSource) token(at azcore.AccessToken) (oauthbearer.Token, error) {
 	return tok, nil
 }
 
+// loggerOr is the source's logger: the cache's (l), through the same
+// scrubbing handler the cache logs through (internal/fetchrec), or a
+// discarding one.
 func loggerOr(l *slog.Logger) *slog.Logger {
 	if l == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return l
+	return fetchrec.Logger(l)
 }
 
 // clientOptions returns co with the module's identity-provider HTTP

@@ -3,7 +3,9 @@ package fetchrec_test
 import (
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -50,4 +52,41 @@ func printable(s string) bool {
 		}
 	}
 	return true
+}
+
+// FuzzSecrets checks what the gate records of any request: it never
+// panics, and a value sent under a credential key (form body or query)
+// is always recorded.
+func FuzzSecrets(f *testing.F) {
+	f.Add("application/x-www-form-urlencoded", "client_secret=abcd1234&scope=x", "Basic Y2xpZW50OnBAc3M=", "client_secret")
+	f.Add("application/json", `{"assertion":"abcdefgh","n":1}`, "Bearer x", "assertion")
+	f.Add("text/plain", "%%%", "", "k")
+	f.Fuzz(func(t *testing.T, ct, body, auth, key string) {
+		req, err := http.NewRequest(http.MethodPost, "https://idp.example/token", strings.NewReader(body))
+		if err != nil {
+			t.Skip()
+		}
+		req.Header.Set("Content-Type", ct)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		got := fetchrec.Secrets(req, []byte(body))
+		if !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+			return
+		}
+		form, err := url.ParseQuery(body)
+		if err != nil {
+			return
+		}
+		for k, vs := range form {
+			if k != key || !strings.Contains(strings.ToLower(k), "secret") {
+				continue
+			}
+			for _, v := range vs {
+				if !slices.Contains(got, v) {
+					t.Fatalf("%s=%q not recorded: %q", k, v, got)
+				}
+			}
+		}
+	})
 }

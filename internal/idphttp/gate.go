@@ -135,6 +135,14 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// CloseIdleConnections passes http.Client.CloseIdleConnections on to the
+// transport under the gate.
+func (g *gate) CloseIdleConnections() {
+	if c, ok := g.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 type cancelBody struct {
 	io.ReadCloser
 	cancel context.CancelFunc
@@ -280,3 +288,18 @@ func (e *InsecureEndpointError) Error() string {
 
 // NonRetriable tells azcore's retry policy not to retry the request.
 func (e *InsecureEndpointError) NonRetriable() {}
+
+// CheckMetadataEndpoint is [CheckEndpoint] for a URL that a metadata
+// source may reach over plain http: https, or http to a loopback or
+// link-local address (an external account's credential_source.url on
+// Azure or AWS).
+func CheckMetadataEndpoint(source, field, raw string) error {
+	u, err := url.Parse(raw)
+	if err == nil && u.Host != "" && (policy{source: source, metadata: true}).admit(u) == nil {
+		return nil
+	}
+	if err := CheckEndpoint(source, field, raw); err != nil {
+		return fmt.Errorf("%w (or link-local metadata servers)", err)
+	}
+	return nil
+}

@@ -224,3 +224,52 @@ func TestCheckMetadataHost(t *testing.T) {
 		assert.Contains(t, err.Error(), "gcp: GCE_METADATA_HOST is ")
 	}
 }
+
+type doerFunc func(*http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestGuardGatesForeignDoers: a caller's own SDK client (an
+// aws.HTTPClient that is not an *http.Client) gets the gate's checks
+// from Guard: the target is admitted and the secrets recorded before it
+// sees the request, and its reply is bounded.
+func TestGuardGatesForeignDoers(t *testing.T) {
+	t.Parallel()
+	var calls int
+	d := Guard(doerFunc(func(r *http.Request) (*http.Response, error) {
+		calls++
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(strings.Repeat("x", bodylimit.Default+1))), Request: r}, nil
+	}), "aws")
+	req, err := http.NewRequest(http.MethodPost, "http://sts.example.test/", nil)
+	require.NoError(t, err)
+	_, err = d.Do(req)
+	var ie *InsecureEndpointError
+	require.ErrorAs(t, err, &ie)
+	assert.Zero(t, calls)
+
+	rec := fetchrec.New()
+	req, err = http.NewRequestWithContext(fetchrec.With(context.Background(), rec), http.MethodPost, "https://sts.example.test/", strings.NewReader("Action=X&Token=web-identity-token-1"))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Amz-Security-Token", "session-token-2345")
+	resp, err := d.Do(req)
+	require.NoError(t, err)
+	_, err = io.ReadAll(resp.Body)
+	var le *bodylimit.Error
+	assert.ErrorAs(t, err, &le)
+	assert.ElementsMatch(t, []string{"web-identity-token-1", "session-token-2345"}, rec.Values())
+}
+
+type idleSpy struct {
+	recordingRT
+	closed bool
+}
+
+func (s *idleSpy) CloseIdleConnections() { s.closed = true }
+
+func TestGatePassesCloseIdleConnections(t *testing.T) {
+	t.Parallel()
+	spy := &idleSpy{}
+	Client(&http.Client{Transport: spy}, "src").CloseIdleConnections()
+	assert.True(t, spy.closed)
+}
