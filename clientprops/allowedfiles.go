@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // AllowedFilesEnv is the environment variable holding the files a
@@ -47,8 +48,8 @@ func (c *Config) checkAllowedFiles(b *BuildOptions) error {
 			why = fmt.Sprintf("it is not in %s (%d entries, each compared with the whole absolute path exactly, as Kafka does)", list.source, len(list.urls))
 		}
 		return &PropertyError{Key: p.Key, Line: p.Line, Err: ErrFileNotAllowed,
-			Reason: fmt.Sprintf("the file %q may not be read: %s; to allow it, add %q to BuildOptions.AllowedFiles or to the environment variable %s (comma-separated, like Kafka's system property of that name, which a Java client needs too); %s",
-				abs, why, abs, AllowedFilesEnv, guide.See("oidc-client-properties"))}
+			Reason: fmt.Sprintf("the file %s may not be read: %s; to allow it, add %s to BuildOptions.AllowedFiles or to the environment variable %s (comma-separated, like Kafka's system property of that name, which a Java client needs too); %s",
+				srvtext.Quote(abs, 0), why, srvtext.Quote(abs, 0), AllowedFilesEnv, guide.See("oidc-client-properties"))}
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 // claim.iss is present (second), else the client secret, in which case
 // Kafka ignores the other assertion settings and so does this package
 // (listing them in Config.Ignored).
-func (c *Config) clientAssertion(assertion map[string]Property) error {
+func (c *Config) clientAssertion(assertion []Property) error {
 	if len(assertion) == 0 {
 		return nil
 	}
@@ -24,7 +24,7 @@ func (c *Config) clientAssertion(assertion map[string]Property) error {
 	if err != nil {
 		return err
 	}
-	iss, hasIss := assertion[assertionPrefix+"claim.iss"]
+	iss, hasIss := findProperty(assertion, assertionPrefix+"claim.iss")
 	switch {
 	case a.File != "":
 		if hasIss {
@@ -39,8 +39,7 @@ func (c *Config) clientAssertion(assertion map[string]Property) error {
 			return oidcPropertyError(iss.Key, iss.Line, "a locally signed client assertion (KIP-1258) needs "+assertionPrefix+"private.key.file, the PEM private key to sign it with; add it, or remove the assertion settings to authenticate with the client secret")
 		}
 	default:
-		for _, k := range sortedByLine(assertion) {
-			p := assertion[k]
+		for _, p := range assertion {
 			c.Ignored = append(c.Ignored, fmt.Sprintf("%s (line %d): ignored by Kafka 4.4's client credentials grant without %sfile or %sclaim.iss (the client secret is used)",
 				p.Key, p.Line, assertionPrefix, assertionPrefix))
 		}
@@ -55,16 +54,26 @@ func (c *Config) clientAssertion(assertion map[string]Property) error {
 // (those it checks against org.apache.kafka.sasl.oauthbearer.allowed.files):
 // the assertion file alone when set, else the private key file and the
 // template file.
-func (c *Config) readFiles(a AssertionSettings, assertion map[string]Property) {
+func (c *Config) readFiles(a AssertionSettings, assertion []Property) {
 	keys := []string{"private.key.file", "template.file"}
 	if a.File != "" {
 		keys = []string{"file"}
 	}
 	for _, k := range keys {
-		if p, ok := assertion[assertionPrefix+k]; ok && strings.TrimSpace(p.Value) != "" {
+		if p, ok := findProperty(assertion, assertionPrefix+k); ok && strings.TrimSpace(p.Value) != "" {
 			c.files = append(c.files, p)
 		}
 	}
+}
+
+// findProperty returns the property with key.
+func findProperty(props []Property, key string) (Property, bool) {
+	for _, p := range props {
+		if p.Key == key {
+			return p, true
+		}
+	}
+	return Property{}, false
 }
 
 // signing returns the settings of a locally signed assertion as

@@ -141,6 +141,9 @@ func FuzzParseJAAS(f *testing.F) {
 			}
 			return
 		}
+		for i := range e.Options {
+			e.Options[i].glued = false // written back with spaces below
+		}
 		var b strings.Builder
 		b.WriteString(quoteJAAS(e.LoginModule) + " " + e.ControlFlag)
 		for _, o := range e.Options {

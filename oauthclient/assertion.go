@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // AssertionOptions configures an assertion this package signs locally
@@ -171,7 +172,7 @@ func (s *signer) sign(ctx context.Context) (string, error) {
 	}
 	for _, c := range []string{"iss", "sub", "aud"} {
 		if claims[c] == nil || claims[c] == "" {
-			return "", fmt.Errorf("oauthclient: the assertion has no %s claim; set it in %s or in the template file %q", c, s.field[:len(s.field)-1], s.o.TemplateFile)
+			return "", fmt.Errorf("oauthclient: the assertion has no %s claim; set it in %s or in the template file %s", c, s.field[:len(s.field)-1], srvtext.Quote(s.o.TemplateFile, 0))
 		}
 	}
 	t := &jwt.Token{Header: hdr, Claims: claims, Method: m}
@@ -189,11 +190,11 @@ func (s *signer) key(ctx context.Context) (crypto.Signer, error) {
 	}
 	data, err := boundedfile.Read(ctx, s.o.PrivateKeyFile, keyLimit)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: %sPrivateKeyFile %q cannot be read: %w; %s", s.field, s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: %sPrivateKeyFile %s cannot be read: %w; %s", s.field, srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
 	}
 	k, err := ParsePrivateKeyPEM(data, s.o.PrivateKeyPassphrase)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: %sPrivateKeyFile %q: %w; %s", s.field, s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: %sPrivateKeyFile %s: %w; %s", s.field, srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
 	}
 	return k, nil
 }
@@ -205,7 +206,7 @@ func (s *signer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 		return nil, errors.New("oauthclient: the assertion's private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + guide.See("jwt-bearer-key"))
 	}
 	if s.o.Algorithm != "" && s.o.Algorithm != m.Alg() {
-		return nil, fmt.Errorf("oauthclient: %sAlgorithm is %q but the key signs %s; set the algorithm that matches the key; %s", s.field, s.o.Algorithm, m.Alg(), guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: %sAlgorithm is %s but the key signs %s; set the algorithm that matches the key; %s", s.field, srvtext.Quote(s.o.Algorithm, 0), m.Alg(), guide.See("jwt-bearer-key"))
 	}
 	return m, nil
 }
@@ -214,14 +215,14 @@ func (s *signer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 func (s *signer) template(ctx context.Context) (hdr, payload map[string]any, err error) {
 	data, err := boundedfile.Read(ctx, s.o.TemplateFile, keyLimit)
 	if err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: %sTemplateFile %q cannot be read: %w", s.field, s.o.TemplateFile, err)
+		return nil, nil, fmt.Errorf("oauthclient: %sTemplateFile %s cannot be read: %w", s.field, srvtext.Quote(s.o.TemplateFile, 0), err)
 	}
 	var t struct {
 		Header  map[string]any `json:"header"`
 		Payload map[string]any `json:"payload"`
 	}
 	if err := json.Unmarshal(data, &t); err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: %sTemplateFile %q is not a JSON object with header and payload objects: %v", s.field, s.o.TemplateFile, jsonErr(err))
+		return nil, nil, fmt.Errorf("oauthclient: %sTemplateFile %s is not a JSON object with header and payload objects: %v", s.field, srvtext.Quote(s.o.TemplateFile, 0), jsonErr(err))
 	}
 	return t.Header, t.Payload, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -128,7 +129,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 			logger(c).Warn("oauthclient: both ClientCredentialsOptions.AssertionFile (sasl.oauthbearer.assertion.file) and a locally signed assertion are configured; using the file (first preference), the signing settings are ignored")
 		}
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
-			return nil, fmt.Errorf("oauthclient: ClientCredentialsOptions.AssertionFile %q: %w; point it at the assertion file itself", o.AssertionFile, err)
+			return nil, fmt.Errorf("oauthclient: ClientCredentialsOptions.AssertionFile %s: %w; point it at the assertion file itself", srvtext.Quote(o.AssertionFile, 0), err)
 		}
 		cc.mode = fileAssertion
 		cc.o.PrivateKey, cc.o.Assertion = nil, nil

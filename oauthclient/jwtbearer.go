@@ -14,6 +14,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -162,7 +163,7 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	}
 	if o.AssertionFile != "" {
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
-			return nil, fmt.Errorf("oauthclient: JWTBearerOptions.AssertionFile %q: %w; point it at the assertion file itself", o.AssertionFile, err)
+			return nil, fmt.Errorf("oauthclient: JWTBearerOptions.AssertionFile %s: %w; point it at the assertion file itself", srvtext.Quote(o.AssertionFile, 0), err)
 		}
 	} else {
 		sg, err := newSigner(AssertionOptions{
