@@ -127,6 +127,8 @@ func TestClientCredentialsAssertionValidation(t *testing.T) {
 		"algorithm mismatch":        {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8, Algorithm: "ES256"}}, "Assertion.Algorithm"},
 		"no issuer":                 {ClientCredentialsOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8}}, "needs Issuer and Subject"},
 		"assertion file is a dir":   {ClientCredentialsOptions{AssertionFile: f.dir}, "ClientCredentialsOptions.AssertionFile"},
+		"tls auth with a secret":    {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true, ClientSecret: "hunter2"}, "the certificate is the credential"},
+		"tls auth without client":   {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true}, "needs an HTTPClient"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

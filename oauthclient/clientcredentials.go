@@ -82,6 +82,16 @@ type ClientCredentialsOptions struct {
 	// default to ClientID.
 	Assertion *AssertionOptions
 
+	// TLSClientAuth authenticates the client by the certificate of the
+	// TLS connection alone (RFC 8705 tls_client_auth or
+	// self_signed_tls_client_auth): the request carries client_id and no
+	// secret or assertion, and servers bind the token to the certificate
+	// (cnf.x5t#S256). HTTPClient must present the certificate
+	// (idpclient.New with CertFile). Not combined with the other
+	// authentication fields. Kafka's handler has no such mode: it always
+	// sends a secret.
+	TLSClientAuth bool
+
 	// Scope is the space-separated scope to request. Default: none.
 	Scope string
 
@@ -123,6 +133,17 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	c := cacheopts.WithName(o.Cache, "oauth client credentials")
 	cc := &clientCredentials{o: o}
 	switch {
+	case o.TLSClientAuth:
+		if o.ClientSecret != "" || o.PrivateKey != nil || o.Assertion != nil || o.AssertionFile != "" {
+			return nil, errors.New("oauthclient: ClientCredentialsOptions.TLSClientAuth is set with a secret, key or assertion; the certificate is the credential: set only one way to authenticate")
+		}
+		if o.ClientID == "" {
+			return nil, errors.New("oauthclient: ClientCredentialsOptions.ClientID is empty; tls_client_auth sends it beside the certificate")
+		}
+		if o.HTTPClient == nil {
+			return nil, errors.New("oauthclient: ClientCredentialsOptions.TLSClientAuth needs an HTTPClient that presents the client certificate (idpclient.New with CertFile)")
+		}
+		cc.mode = tlsClientAuth
 	case o.AssertionFile != "":
 		if o.Assertion != nil || o.PrivateKey != nil {
 			// Kafka's ClientCredentialsRequestFormatterFactory warns so.
@@ -182,6 +203,7 @@ const (
 	privateKeyJWT          // PrivateKey: iss = sub = client ID
 	fileAssertion          // AssertionFile (KIP-1258 first preference)
 	signedAssertion        // Assertion (KIP-1258 second preference)
+	tlsClientAuth          // the TLS client certificate (RFC 8705)
 )
 
 // logger returns the cache's logger, or one that discards.
@@ -214,7 +236,10 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 		form.Set("scope", c.o.Scope)
 	}
 	var setAuth func(*http.Request)
-	if c.mode != clientSecret {
+	switch {
+	case c.mode == tlsClientAuth:
+		form.Set("client_id", c.o.ClientID)
+	case c.mode != clientSecret:
 		var a string
 		var err error
 		switch c.mode {
@@ -237,7 +262,7 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 		}
 		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
 		form.Set("client_assertion", a)
-	} else {
+	default:
 		setAuth = func(r *http.Request) {
 			if c.o.RawBasicAuth {
 				r.SetBasicAuth(c.o.ClientID, string(c.o.ClientSecret))

@@ -49,13 +49,19 @@ func bypassForMetadata(proxy func(*http.Request) (*url.URL, error), hosts map[st
 // requests: a copy when base is an *http.Transport (the caller's is not
 // modified).
 func metadataBase(base http.RoundTripper, hosts map[string]bool) http.RoundTripper {
-	t, ok := base.(*http.Transport)
-	if !ok || t.Proxy == nil {
-		return base
+	switch t := base.(type) {
+	case *http.Transport:
+		if t.Proxy != nil {
+			c := t.Clone()
+			c.Proxy = bypassForMetadata(t.Proxy, hosts)
+			return c
+		}
+	case *tlsTransport:
+		if t.proxy != nil {
+			return &tlsTransport{o: t.o, proxy: bypassForMetadata(t.proxy, hosts)}
+		}
 	}
-	c := t.Clone()
-	c.Proxy = bypassForMetadata(t.Proxy, hosts)
-	return c
+	return base
 }
 
 // ProxyError reports a request that the proxy refused (an answer other
