@@ -23,8 +23,11 @@ package idpclient
 import (
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -109,3 +112,46 @@ func New(o *Options) (*http.Client, error) {
 	return &http.Client{Transport: rt, Timeout: idphttp.DefaultTimeout}, nil
 }
 
+// shown is what printers and encoders see of Options: the proxy without
+// its password, the passphrase redacted, the pools summarised.
+type shown struct {
+	RootCAFile         string
+	RootCAPEM          int // bytes
+	ReplaceSystemRoots bool
+	RootCAs            bool
+	CertFile, KeyFile  string
+	KeyPassphrase      string
+	CertHosts          []string
+	MinVersion         uint16
+	Proxy              string
+}
+
+func (o Options) shown() shown {
+	p := o.Proxy
+	if u, err := url.Parse(p); err == nil {
+		p = u.Redacted()
+	} else if p != "" {
+		p = "<unparsable proxy URL>"
+	}
+	return shown{o.RootCAFile, len(o.RootCAPEM), o.ReplaceSystemRoots, o.RootCAs != nil, o.CertFile, o.KeyFile,
+		o.KeyPassphrase.String(), o.CertHosts, o.MinVersion, p}
+}
+
+// Format prints the options with the proxy password and the key
+// passphrase redacted, for every verb.
+func (o Options) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "idpclient.Options%+v", o.shown())
+}
+
+// MarshalText encodes the options with the secrets redacted (YAML, XML
+// and map keys use it).
+func (o Options) MarshalText() ([]byte, error) { return fmt.Appendf(nil, "%v", o), nil }
+
+// MarshalJSON encodes the options with the secrets redacted.
+func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(o.shown()) }
+
+// LogValue keeps the secrets out of log/slog output.
+func (o Options) LogValue() slog.Value { return slog.AnyValue(o.shown()) }
+
+// GobEncode encodes the redacted form.
+func (o Options) GobEncode() ([]byte, error) { return o.MarshalText() }
