@@ -31,7 +31,10 @@ import (
 // (FileJwtRetriever: a projected service-account token minted by the
 // issuer the listener trusts) and the RFC 7523 jwt-bearer grant
 // (JwtBearerJwtRetriever: an RS256 assertion signed with a PEM key file,
-// exchanged at the OAuth emulator, whose tokens the listener trusts).
+// exchanged at the OAuth emulator, whose tokens the listener trusts), and
+// the client-credentials grant authenticated with a KIP-1258 client
+// assertion (signed, or a pre-generated file) or with a secret against a
+// token endpoint behind a private CA (the JAAS PEM truststore).
 // Kafka's validator checks signature, iss, aud and exp of each token and
 // takes the principal from sub. It starts its own broker (one JVM) so it
 // can run alone: go test -tags e2e -run TestRealBrokerOIDCSources ./e2e/
@@ -62,6 +65,14 @@ sasl.mechanism=OAUTHBEARER
 sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
 `, b.Addr)
+	// A token endpoint behind a private CA, trusted through the JAAS
+	// truststore as Kafka 4.4's handler reads it.
+	privIdP := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+		Issuer: tr.root, Audience: sourceAudience, TLS: true,
+		Clients: map[string]emu.OAuthClient{"orders-sec": {Secret: "s3cr3t-value", Scopes: []string{"kafka"}}},
+	})
+	caPath := filepath.Join(dir, "idp-ca.pem")
+	require.NoError(t, os.WriteFile(caPath, privIdP.CertificatePEM(), 0o600))
 	assertionPath := filepath.Join(dir, "client-assertion.jwt")
 	writeAssertion := func(t *testing.T) {
 		// A pre-generated client assertion, as a sidecar writes one; each
@@ -112,6 +123,13 @@ sasl.oauthbearer.client.credentials.client.id=` + svc + `
 sasl.oauthbearer.scope=kafka
 sasl.oauthbearer.assertion.file=` + assertionPath + `
 `, []string{assertionPath}, writeAssertion},
+		{"ClientSecretPrivateCA", "orders-sec", privIdP.TokenURL(), strings.Replace(head, "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+			"sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ssl.truststore.type='PEM' ssl.truststore.location='"+caPath+"';", 1) + `# client credentials against a token endpoint behind a private CA (JAAS truststore)
+sasl.oauthbearer.token.endpoint.url=` + privIdP.TokenURL() + `
+sasl.oauthbearer.client.credentials.client.id=orders-sec
+sasl.oauthbearer.client.credentials.client.secret=s3cr3t-value
+sasl.oauthbearer.scope=kafka
+`, nil, nil},
 	}
 	clients := []struct {
 		name string
