@@ -77,7 +77,7 @@ func (c *Config) jaasTLS(jaas Property, opts map[string]string) error {
 			typ = "JKS" // Kafka's default
 		}
 		if !strings.EqualFold(typ, "PEM") {
-			return bad("ssl.truststore.type", fmt.Sprintf("is %s (Kafka's default when unset is JKS); only PEM truststores can be read here (Go has no JKS reader in the standard library, and this module takes no dependency for it): export the CA certificates with keytool -exportcert -rfc -keystore <truststore> -alias <ca> (or openssl pkcs12 -in <truststore.p12> -nokeys) and set ssl.truststore.type='PEM', which Kafka 4.4 accepts too", quoteSetting(typ)))
+			return bad("ssl.truststore.type", fmt.Sprintf("is %s (Kafka's default when unset is JKS); only PEM truststores can be read here (Go's standard library reads neither JKS nor PKCS#12 stores, and this module adds no dependency for them to every user's build): export the CA certificates with keytool -exportcert -rfc -keystore <truststore> -alias <ca> (or openssl pkcs12 -in <truststore.p12> -nokeys) and set ssl.truststore.type='PEM', which Kafka 4.4 accepts too", quoteSetting(typ)))
 		}
 		if hasTrustPass {
 			// Kafka's PEM store refuses a password too.
