@@ -154,6 +154,11 @@ type Config struct {
 	// are not about authentication (ssl.*, client.id, acks, ...), for the
 	// caller to apply or reject.
 	Other []Property
+
+	// settingOf names, for the jwt-bearer kind, the line that set each
+	// oauthclient.JWTBearerOptions field, so that the source's errors
+	// name the file's key and line.
+	settingOf map[string]string
 }
 
 // PropertyError reports a property that cannot be honoured. It names the
@@ -619,11 +624,13 @@ func (c *Config) loginTuning(p Property) error {
 	return nil
 }
 
-// quoteSetting quotes a non-secret value as written, clipped so that a
-// pasted blob does not become a huge error; %q escapes control characters.
+// quoteSetting quotes a non-secret value as written, whole up to 256
+// bytes (every class name, URL and number a file holds); a longer pasted
+// blob keeps its start and its end, where a typo in a class name or a
+// suffix sits, so the error stays short. %q escapes control characters.
 func quoteSetting(v string) string {
-	if len(v) > 64 {
-		return fmt.Sprintf("%q...", strings.ToValidUTF8(v[:64], ""))
+	if len(v) > 256 {
+		return fmt.Sprintf("%q...(%d bytes)...%q", strings.ToValidUTF8(v[:160], ""), len(v)-224, strings.ToValidUTF8(v[len(v)-64:], ""))
 	}
 	return fmt.Sprintf("%q", v)
 }

@@ -1,12 +1,14 @@
 package clientprops
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/oauthlink"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
@@ -116,6 +118,18 @@ func (c *Config) jwtBearer(endpoint Property, assertion map[string]Property, sco
 	}
 	s := &c.Source
 	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
+	c.settingOf = map[string]string{"TokenURL": settingName(endpoint)}
+	for field, key := range map[string]string{
+		"PrivateKeyFile": "private.key.file", "PrivateKeyPassphrase": "private.key.passphrase", "AssertionFile": "file",
+		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
+		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
+	} {
+		p, ok := assertion[assertionPrefix+key]
+		if !ok {
+			p = Property{Key: assertionPrefix + key}
+		}
+		c.settingOf[field] = settingName(p)
+	}
 	*scope = Property{} // used here, not a client-credentials leftover
 	a := AssertionSettings{Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60}
 	for _, k := range sortedByLine(assertion) {
@@ -179,7 +193,7 @@ func (c *Config) jwtBearer(endpoint Property, assertion map[string]Property, sco
 // newKafkaRetrieverSource builds the token-file and jwt-bearer kinds.
 func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, error) {
 	if c.Source.Kind == SourceTokenFile {
-		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: "sasl.oauthbearer.token.endpoint.url", Cache: c.Cache})
+		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: settingName(c.TokenEndpoint), Cache: c.Cache})
 	}
 	a := c.Source.Assertion
 	jo := &oauthclient.JWTBearerOptions{
@@ -194,7 +208,21 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, e
 			jo.NotBefore = -1 // 0 means the default in JWTBearerOptions
 		}
 	}
-	return oauthclient.NewJWTBearer(jo)
+	return oauthlink.NewJWTBearer(jo, func(field string) string {
+		if n, ok := c.settingOf[field]; ok {
+			return n
+		}
+		return "sasl.oauthbearer.assertion." + field // not reached: every field clientprops sets is named
+	})
+}
+
+// settingName names a setting in an error as the file has it: its key and
+// line, or only the key when the file lacks it (a setting to add).
+func settingName(p Property) string {
+	if p.Line == 0 {
+		return p.Key
+	}
+	return fmt.Sprintf("%s (client.properties line %d)", p.Key, p.Line)
 }
 
 // oidcPropertyError is a [PropertyError] of the token-file and jwt-bearer

@@ -114,7 +114,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		o.AssertionAudience = o.TokenURL
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
-	return oauthbearer.NewCache(&clientCredentials{o: o}, cacheopts.WithName(o.Cache, "oauth client credentials"))
+	return oauthbearer.NewCache(&clientCredentials{o: o}, cacheopts.WithName(o.Cache, "oauth client credentials at "+oauthpost.RedactURL(o.TokenURL)))
 }
 
 func signingMethod(k crypto.Signer) (jwt.SigningMethod, error) {

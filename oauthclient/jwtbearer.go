@@ -21,6 +21,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/oauthlink"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -127,8 +128,18 @@ func (o JWTBearerOptions) MarshalText() ([]byte, error) {
 }
 
 type jwtBearer struct {
-	o   JWTBearerOptions
-	now func() time.Time
+	o    JWTBearerOptions
+	now  func() time.Time
+	name func(field string) string // how errors name an option field
+}
+
+// optionName names a JWTBearerOptions field in errors for a Go caller.
+func optionName(field string) string { return "JWTBearerOptions." + field }
+
+func init() {
+	oauthlink.NewJWTBearer = func(opts any, name func(string) string) (*oauthbearer.Cache, error) {
+		return newJWTBearer(opts.(*JWTBearerOptions), name)
+	}
 }
 
 // keyLimit bounds key and template files: a 4096-bit RSA key in PEM is
@@ -143,14 +154,18 @@ const keyLimit = boundedfile.TokenLimit
 // and their principal from its sub. Errors never contain the key, the
 // passphrase or the assertion.
 func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
+	return newJWTBearer(opts, optionName)
+}
+
+func newJWTBearer(opts *JWTBearerOptions, name func(string) string) (*oauthbearer.Cache, error) {
 	var o JWTBearerOptions
 	if opts != nil {
 		o = *opts
 	}
 	if o.TokenURL == "" {
-		return nil, errors.New("oauthclient: JWTBearerOptions.TokenURL is empty; set the identity provider's token endpoint")
+		return nil, errors.New("oauthclient: " + name("TokenURL") + " is empty; set the identity provider's token endpoint")
 	}
-	if err := idphttp.CheckEndpoint("oauthclient", "JWTBearerOptions.TokenURL", o.TokenURL); err != nil {
+	if err := idphttp.CheckEndpoint("oauthclient", name("TokenURL"), o.TokenURL); err != nil {
 		return nil, err
 	}
 	n := 0
@@ -160,10 +175,10 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 		}
 	}
 	if n != 1 {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions sets %d of PrivateKey, PrivateKeyFile and AssertionFile; set exactly one: a key to build assertions with, or a file holding one", n)
+		return nil, fmt.Errorf("oauthclient: %d of %s, %s and %s are set; set exactly one: a key to build assertions with, or a file holding one", n, name("PrivateKey"), name("PrivateKeyFile"), name("AssertionFile"))
 	}
 	if o.Lifetime < 0 {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.Lifetime is %s; it must be positive (0 means the default 5m)", o.Lifetime)
+		return nil, fmt.Errorf("oauthclient: %s is %s; it must be positive (0 means the default 5m)", name("Lifetime"), o.Lifetime)
 	}
 	o.Lifetime = cmp.Or(o.Lifetime, 5*time.Minute)
 	if o.NotBefore == 0 {
@@ -171,10 +186,10 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	}
 	o.NotBefore = max(o.NotBefore, 0)
 	o.Audience = cmp.Or(o.Audience, o.TokenURL)
-	s := &jwtBearer{o: o, now: time.Now}
+	s := &jwtBearer{o: o, now: time.Now, name: name}
 	if o.AssertionFile != "" {
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
-			return nil, fmt.Errorf("oauthclient: JWTBearerOptions.AssertionFile %q: %w; point it at the assertion file itself", o.AssertionFile, err)
+			return nil, fmt.Errorf("oauthclient: %s %q: %w; point it at the assertion file itself", name("AssertionFile"), o.AssertionFile, err)
 		}
 	} else {
 		key, err := s.key(context.Background())
@@ -185,7 +200,7 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 			return nil, err
 		}
 		if o.TemplateFile == "" && (o.Issuer == "" || o.Subject == "") {
-			return nil, errors.New("oauthclient: JWTBearerOptions needs Issuer and Subject (or a TemplateFile that sets iss and sub): RFC 7523 requires both in the assertion")
+			return nil, fmt.Errorf("oauthclient: %s and %s must both be set (or %s, a template that sets iss and sub): RFC 7523 requires both claims in the assertion", name("Issuer"), name("Subject"), name("TemplateFile"))
 		}
 		if o.TemplateFile != "" {
 			if _, _, err := s.template(context.Background()); err != nil {
@@ -195,7 +210,7 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
 	s.o.HTTPClient = o.HTTPClient
-	c := cacheopts.WithName(o.Cache, "oauth jwt-bearer")
+	c := cacheopts.WithName(o.Cache, "oauth jwt-bearer at "+oauthpost.RedactURL(o.TokenURL))
 	if c.Clock != nil {
 		s.now = c.Clock.Now
 	}
@@ -222,7 +237,7 @@ func (s *jwtBearer) Token(ctx context.Context) (oauthbearer.Token, error) {
 
 func (s *jwtBearer) assertion(ctx context.Context) (string, error) {
 	if s.o.AssertionFile != "" {
-		t, err := jwtfile.Read(ctx, "oauthclient", "JWTBearerOptions.AssertionFile", s.o.AssertionFile, s.now())
+		t, err := jwtfile.Read(ctx, "oauthclient", s.name("AssertionFile"), s.o.AssertionFile, s.now())
 		if err != nil {
 			return "", err
 		}
@@ -266,13 +281,13 @@ func (s *jwtBearer) assertion(ctx context.Context) (string, error) {
 	}
 	for _, c := range []string{"iss", "sub", "aud"} {
 		if claims[c] == nil || claims[c] == "" {
-			return "", fmt.Errorf("oauthclient: the assertion has no %s claim; set it in JWTBearerOptions or in the template file %q", c, s.o.TemplateFile)
+			return "", fmt.Errorf("oauthclient: the assertion has no %s claim; set %s, or set it in the template file %q", c, s.name(map[string]string{"iss": "Issuer", "sub": "Subject", "aud": "Audience"}[c]), s.o.TemplateFile)
 		}
 	}
 	t := &jwt.Token{Header: hdr, Claims: claims, Method: m}
 	a, err := t.SignedString(key)
 	if err != nil {
-		return "", fmt.Errorf("oauthclient: signing the jwt-bearer assertion failed (%T); check JWTBearerOptions.PrivateKey", key)
+		return "", fmt.Errorf("oauthclient: signing the jwt-bearer assertion failed (%T); check %s", key, s.name("PrivateKey"))
 	}
 	return a, nil
 }
@@ -284,11 +299,11 @@ func (s *jwtBearer) key(ctx context.Context) (crypto.Signer, error) {
 	}
 	data, err := boundedfile.Read(ctx, s.o.PrivateKeyFile, keyLimit)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %q cannot be read: %w; %s", s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: %s %q cannot be read: %w; %s", s.name("PrivateKeyFile"), s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
 	}
 	k, err := ParsePrivateKeyPEM(data, s.o.PrivateKeyPassphrase)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %q: %w; %s", s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: %s %q: %w; %s", s.name("PrivateKeyFile"), s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
 	}
 	return k, nil
 }
@@ -300,7 +315,7 @@ func (s *jwtBearer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 		return nil, errors.New("oauthclient: the jwt-bearer private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + guide.See("jwt-bearer-key"))
 	}
 	if s.o.Algorithm != "" && s.o.Algorithm != m.Alg() {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.Algorithm is %q but the key signs %s; set the algorithm that matches the key; %s", s.o.Algorithm, m.Alg(), guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: %s is %q but the key signs %s; set the algorithm that matches the key; %s", s.name("Algorithm"), s.o.Algorithm, m.Alg(), guide.See("jwt-bearer-key"))
 	}
 	return m, nil
 }
@@ -309,14 +324,14 @@ func (s *jwtBearer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 func (s *jwtBearer) template(ctx context.Context) (hdr, payload map[string]any, err error) {
 	data, err := boundedfile.Read(ctx, s.o.TemplateFile, keyLimit)
 	if err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: JWTBearerOptions.TemplateFile %q cannot be read: %w", s.o.TemplateFile, err)
+		return nil, nil, fmt.Errorf("oauthclient: %s %q cannot be read: %w", s.name("TemplateFile"), s.o.TemplateFile, err)
 	}
 	var t struct {
 		Header  map[string]any `json:"header"`
 		Payload map[string]any `json:"payload"`
 	}
 	if err := json.Unmarshal(data, &t); err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: JWTBearerOptions.TemplateFile %q is not a JSON object with header and payload objects: %v", s.o.TemplateFile, jsonErr(err))
+		return nil, nil, fmt.Errorf("oauthclient: %s %q is not a JSON object with header and payload objects: %v", s.name("TemplateFile"), s.o.TemplateFile, jsonErr(err))
 	}
 	return t.Header, t.Payload, nil
 }

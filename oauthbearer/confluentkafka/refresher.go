@@ -341,6 +341,10 @@ func (r *Refresher) lastErrLockedOr(err error) error {
 	return err
 }
 
+// readySlice bounds each metadata request of Ready's round trip, so that
+// a rejection learnt meanwhile ends the wait.
+const readySlice = 250 * time.Millisecond
+
 // roundTrip checks, with a metadata request, that the broker accepts the
 // token; see Ready.
 func (r *Refresher) roundTrip(ctx context.Context) error {
@@ -355,7 +359,22 @@ func (r *Refresher) roundTrip(ctx context.Context) error {
 	if timeout <= 0 {
 		return fmt.Errorf("confluentkafka: a token is set, but no time is left to check that the broker accepts it: %w", ctx.Err())
 	}
-	_, err := mc.GetMetadata(nil, false, int(timeout.Milliseconds()))
+	// librdkafka's metadata request waits out its whole timeout when every
+	// authentication fails, though the rejection may be known (from the
+	// log or Handle) within milliseconds; asking in short slices lets
+	// Ready return as soon as one is.
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		slice := min(time.Until(deadline), readySlice)
+		_, err = mc.GetMetadata(nil, false, max(int(slice.Milliseconds()), 1))
+		r.mu.Lock()
+		known := r.rejected != nil
+		r.mu.Unlock()
+		if err == nil || known || time.Until(deadline) <= 0 || ctx.Err() != nil {
+			break
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err == nil {
