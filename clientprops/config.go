@@ -234,7 +234,7 @@ func parse(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	last := map[string]Property{}
+	last := make(map[string]Property, len(props))
 	for _, p := range props {
 		last[p.Key] = p
 	}
@@ -245,9 +245,13 @@ func parse(data []byte) (*Config, error) {
 	var handler, endpoint, jaas Property
 	var ccID, ccSecret, ccScope Property
 	var retriever Property
-	assertion := map[string]Property{}
-	for _, key := range sortedByLine(last) {
-		p := last[key]
+	var assertion []Property // in file order
+	// The last of each key (Java's rule), in file order, so that the
+	// first problem in the file is the one reported.
+	for _, p := range props {
+		if last[p.Key].Line != p.Line {
+			continue
+		}
 		if strings.Contains(p.Value, "${") && !secretKey(p.Key) {
 			return nil, perr(p, "the value %q holds an unexpanded variable; Kafka does not expand ${...}: write the value itself (the guides' heredocs expand it in the shell)", p.Value)
 		}
@@ -284,7 +288,7 @@ func parse(data []byte) (*Config, error) {
 		case p.Key == "sasl.oauthbearer.jwt.retriever.class":
 			retriever = p
 		case strings.HasPrefix(p.Key, assertionPrefix):
-			assertion[p.Key] = p
+			assertion = append(assertion, p)
 		case p.Key == "sasl.oauthbearer.header.urlencode":
 			b, err := strconv.ParseBool(strings.TrimSpace(p.Value))
 			if err != nil {
@@ -457,7 +461,7 @@ func parse(data []byte) (*Config, error) {
 	}
 	c.TokenEndpoint = endpoint
 	if c.Source.Kind != SourceClientCredentials && c.Source.Kind != SourceTokenFile && c.Source.Kind != SourceJWTBearer {
-		for _, p := range append([]Property{retriever}, assertion[sortedByLineFirst(assertion)]) {
+		for _, p := range append([]Property{retriever}, assertion...) {
 			if p.Key != "" {
 				return nil, perr(p, "only Kafka's own handler ("+kafkaHandlerClass+") uses this setting; remove it")
 			}
@@ -692,20 +696,6 @@ func parseDuration(s string, unit time.Duration, unitName string) (time.Duration
 // secretKey reports whether a property's value must never be quoted.
 func secretKey(k string) bool {
 	return isSecretKey(k)
-}
-
-func sortedByLine(m map[string]Property) []string {
-	keys := make([]string, 0, len(m))
-	for k := range maps.Keys(m) {
-		keys = append(keys, k)
-	}
-	// Report the first problem in file order.
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && m[keys[j]].Line < m[keys[j-1]].Line; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 // BuildOptions configure [Config.NewSource] and the builders of the
