@@ -124,9 +124,11 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
 		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
 	} {
-		p, ok := assertion[assertionPrefix+key]
-		if !ok {
-			p = Property{Key: assertionPrefix + key}
+		p := Property{Key: assertionPrefix + key}
+		for _, a := range assertion { // the last duplicate wins, as in Parse
+			if a.Key == p.Key {
+				p = a
+			}
 		}
 		c.settingOf[field] = settingName(p)
 	}
