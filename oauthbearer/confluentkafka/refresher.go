@@ -228,10 +228,8 @@ func (r *Refresher) Err() error {
 // errors.As). A rejection in err itself is explained as by [Explain].
 // Other errors, and errors while no cause is known, are returned unchanged.
 //
-//	ev := <-deliveryChan
-//	if err := ev.(*kafka.Message).TopicPartition.Error; err != nil {
-//		return r.Explain(err)
-//	}
+// For example, with a delivery report m (a *kafka.Message):
+// return r.Explain(m.TopicPartition.Error).
 func (r *Refresher) Explain(err error) error {
 	if x := Explain(err); x != err {
 		return x

@@ -44,9 +44,6 @@ func brokerTestFranz(t *testing.T, b *Broker, mint func() string, ext map[string
 	return cl
 }
 
-
-
-
 func TestBrokerFranzGoProduceConsume(t *testing.T) {
 	t.Parallel()
 	iss := emu.NewIssuer(t, nil)
@@ -91,7 +88,6 @@ func TestBrokerFranzGoProduceConsume(t *testing.T) {
 		assert.Equal(t, brokerTestExt, a.Extensions)
 	}
 }
-
 
 // TestBrokerRejectsInvalidTokens drives franz-go with bad tokens (sarama:
 // e2e/integration/oauthbearertest) and

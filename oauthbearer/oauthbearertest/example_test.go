@@ -46,8 +46,6 @@ func ExampleNewBroker() {
 	// Output: true svc-orders
 }
 
-
-
 // The IMDS emulator speaks Azure's instance metadata protocol; its
 // Client sends IMDS's fixed address to the emulator. An azure source takes
 // it as ManagedIdentityOptions.HTTPClient (see the e2e tests); here the
