@@ -201,7 +201,7 @@ func (r *Refresher) rejectedBy(rej error) {
 	tok := r.last
 	r.mu.Unlock()
 	if !tok.IsZero() && oauthbearer.Invalidate(r.src, tok) {
-		r.log.Warn("confluentkafka: broker rejected the token; setting a fresh one", "error", rej, "token", tok)
+		r.log.Warn("confluentkafka: the broker rejected the token; setting a fresh one", "error", rej, "token", tok)
 		r.setNow()
 	}
 }

@@ -238,7 +238,7 @@ func publish(dir, version, proxy string) error {
 	if err != nil {
 		return err
 	}
-	f, err := modfile.ParseLax("go.mod", data, nil)
+	f, err := modfile.Parse(filepath.Join(dir, "go.mod"), data, nil)
 	if err != nil {
 		return err
 	}
