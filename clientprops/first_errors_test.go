@@ -87,3 +87,18 @@ func TestRetrieverTypoQuotedWhole(t *testing.T) {
 	assert.Contains(t, err.Error(), "line 6: sasl.oauthbearer.jwt.retriever.class")
 	assert.Contains(t, err.Error(), `"`+typo+`"`)
 }
+
+// A resource or scope holding several values is refused at its line, not
+// later by the azure module as "Target ... holds more than one value".
+func TestAzureAudienceWithSeveralValues(t *testing.T) {
+	t.Parallel()
+	head := "bootstrap.servers=kafka:9093\nsecurity.protocol=SASL_SSL\nsasl.mechanism=OAUTHBEARER\nsasl.login.callback.handler.class=" + azureHandlerClass + "\n"
+	_, err := Parse(strings.NewReader(head + "sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=a%20b\n" +
+		"sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `line 5: sasl.oauthbearer.token.endpoint.url: the resource parameter "a b" holds more than one value`)
+	_, err = Parse(strings.NewReader(head + "sasl.oauthbearer.token.endpoint.url=https://login.microsoftonline.com/t1/oauth2/v2.0/token\n" +
+		"sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required useWorkloadIdentity='true' scope='api://a/.default,api://b/.default';\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `line 6: sasl.jaas.config: option scope "api://a/.default,api://b/.default" holds more than one value`)
+}
