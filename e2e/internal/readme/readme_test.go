@@ -169,37 +169,46 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-// TestREADMEGoBlocksCompile extracts every ```go block of README.md, wraps
-// it as README.md's "Snippets" note says, and vets (so compiles) the lot
-// in a package of this module, which requires every module of the
-// repository. Fails naming the block's line when one does not compile.
-func TestREADMEGoBlocksCompile(t *testing.T) {
-	readme, err := os.ReadFile("../../../README.md")
-	require.NoError(t, err)
-	blocks := goBlock.FindAllSubmatchIndex(readme, -1)
-	require.GreaterOrEqual(t, len(blocks), 10, "README.md has fewer Go blocks than expected; is the pattern right?")
+// docs are the documents whose Go blocks must compile, relative to the
+// repository root.
+var docs = []string{"README.md", "docs/troubleshooting.md"}
 
+// TestREADMEGoBlocksCompile extracts every ```go block of README.md (and
+// of the troubleshooting guide), wraps it as README.md's "Snippets
+// compile" note says, and vets (so compiles) the lot in a package of this
+// module, which requires every module of the repository. Fails naming the
+// document and line of a block that does not compile.
+func TestREADMEGoBlocksCompile(t *testing.T) {
 	dir, err := os.MkdirTemp(".", "snippets")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "prelude.go"), []byte(prelude), 0o644))
-	lineOf := map[string]int{}
-	for i, b := range blocks {
-		line := 1 + strings.Count(string(readme[:b[0]]), "\n")
-		file := fmt.Sprintf("block%02d.go", i+1)
-		lineOf[file] = line
-		src := wrap(t, i+1, string(readme[b[2]:b[3]]))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, file), []byte(src), 0o644))
+	where := map[string]string{}
+	n := 0
+	for _, doc := range docs {
+		text, err := os.ReadFile(filepath.Join("../../..", doc))
+		require.NoError(t, err)
+		blocks := goBlock.FindAllSubmatchIndex(text, -1)
+		if doc == "README.md" {
+			require.GreaterOrEqual(t, len(blocks), 10, "README.md has fewer Go blocks than expected; is the pattern right?")
+		}
+		for _, b := range blocks {
+			n++
+			file := fmt.Sprintf("block%02d.go", n)
+			where[file] = fmt.Sprintf("%s block at line %d", doc, 1+strings.Count(string(text[:b[0]]), "\n"))
+			src := wrap(t, n, string(text[b[2]:b[3]]))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, file), []byte(src), 0o644))
+		}
 	}
 	cmd := exec.Command("go", "vet", "./"+filepath.Base(dir))
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1") // confluent-kafka-go's blocks need cgo
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		msg := string(out)
-		for file, line := range lineOf {
-			msg = strings.ReplaceAll(msg, file+":", fmt.Sprintf("%s (README.md block at line %d):", file, line))
+		for file, w := range where {
+			msg = strings.ReplaceAll(msg, file+":", fmt.Sprintf("%s (%s):", file, w))
 		}
-		t.Fatalf("README.md's Go blocks do not compile:\n%s", msg)
+		t.Fatalf("Go blocks of the documentation do not compile:\n%s", msg)
 	}
-	t.Logf("%d README.md Go blocks compile and vet clean", len(blocks))
+	t.Logf("%d Go blocks (%s) compile and vet clean", n, strings.Join(docs, ", "))
 }
