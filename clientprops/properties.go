@@ -194,7 +194,7 @@ func splitProperty(l []byte, line int) (Property, error) {
 	}
 	val, err := unescapeProp(l[min(valueStart, len(l)):])
 	if err != nil {
-		return Property{}, fmt.Errorf("clientprops: properties line %d: value of %s: %w", line, key, err)
+		return Property{}, fmt.Errorf("clientprops: properties line %d: value of %s: %w", line, shownKey(key), err)
 	}
 	return Property{Key: key, Value: val, Line: line}, nil
 }

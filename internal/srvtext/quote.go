@@ -225,3 +225,11 @@ func clipAround(s string, at int, front, back bool) string {
 	}
 	return q
 }
+
+// WithoutURLSecrets returns s with the user info, query and fragment of
+// every URL in it removed as [Quote] removes them, but neither quoted nor
+// clipped: for encoders that print a configuration holding URLs.
+func WithoutURLSecrets(s string) string {
+	t, _ := apply(s, 0, urlSpans(s, nil))
+	return t
+}
