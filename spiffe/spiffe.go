@@ -156,7 +156,12 @@ func (s *source) fetchError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
 		// Not a gRPC status: go-spiffe's parsing of the agent's reply
-		// (the SVID does not name the audience, has no exp, ...).
+		// (the SVID does not name the audience, has no exp, ...). An
+		// expired SVID is an agent clock or cache problem that the next
+		// signing may heal; the others repeat.
+		if strings.Contains(err.Error(), "token has expired") {
+			return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s returned an expired JWT-SVID for audience %q (%s): is the agent's or this machine's clock wrong?; %s", s.where(), s.audience, srvtext.Field(err.Error()), guide.See("spiffe-audience")), 0)
+		}
 		return fmt.Errorf("spiffe: the JWT-SVID from the Workload API at %s for audience %q is unusable: %s; %s", s.where(), s.audience, srvtext.Field(err.Error()), guide.See("spiffe-audience"))
 	}
 	msg := srvtext.Field(st.Message())
