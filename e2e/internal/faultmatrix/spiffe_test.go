@@ -53,13 +53,21 @@ func TestSPIFFEFaults(t *testing.T) {
 		{"InvalidArgument", func(a *spiffetest.WorkloadAPI) {
 			a.FailNext(faultCount, spiffetest.Fault{Code: codes.InvalidArgument, Message: "audience must be specified"})
 		}, permanent, nil, "refused the request as invalid"},
-		{"Internal", func(a *spiffetest.WorkloadAPI) { a.FailNext(faultCount, spiffetest.Fault{Code: codes.Internal, Message: "boom"}) }, transient, nil, "Internal"},
+		{"Internal", func(a *spiffetest.WorkloadAPI) {
+			a.FailNext(faultCount, spiffetest.Fault{Code: codes.Internal, Message: "boom"})
+		}, transient, nil, "Internal"},
 		{"SVID for another audience", func(a *spiffetest.WorkloadAPI) {
 			a.FailNext(faultCount, spiffetest.Fault{Claims: map[string]any{"aud": []string{"other"}}})
 		}, permanent, nil, "expected audience"},
-		{"token without exp", func(a *spiffetest.WorkloadAPI) { a.FailNext(faultCount, spiffetest.Fault{Claims: map[string]any{"exp": nil}}) }, permanent, nil, "missing exp"},
-		{"token already expired", func(a *spiffetest.WorkloadAPI) { a.FailNext(faultCount, spiffetest.Fault{Claims: map[string]any{"exp": past}}) }, transient, nil, "expired"},
-		{"exp 10 years away", func(a *spiffetest.WorkloadAPI) { a.FailNext(faultCount, spiffetest.Fault{Claims: map[string]any{"exp": far}}) }, accepted, nil, ""},
+		{"token without exp", func(a *spiffetest.WorkloadAPI) {
+			a.FailNext(faultCount, spiffetest.Fault{Claims: map[string]any{"exp": nil}})
+		}, permanent, nil, "missing exp"},
+		{"token already expired", func(a *spiffetest.WorkloadAPI) {
+			a.FailNext(faultCount, spiffetest.Fault{Claims: map[string]any{"exp": past}})
+		}, transient, nil, "expired"},
+		{"exp 10 years away", func(a *spiffetest.WorkloadAPI) {
+			a.FailNext(faultCount, spiffetest.Fault{Claims: map[string]any{"exp": far}})
+		}, accepted, nil, ""},
 	}
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
