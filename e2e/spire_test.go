@@ -55,7 +55,11 @@ const (
 // made from SPIRE's bundle (`bundle show -format spiffe`, keys marked
 // "use":"jwt-svid", which Kafka ignores, so the mark is dropped), its iss,
 // aud and exp, and re-authenticates every connection within 10 s, so
-// rotated SVIDs must be presented and accepted for the run to pass.
+// rotated SVIDs must be presented and accepted for the run to pass. Then
+// the agent restarts (re-attested with a new join token) and the source,
+// without being rebuilt, gets an SVID from the new agent that the broker
+// accepts. With the bundle's "use":"jwt-svid" kept, the broker refuses
+// every SVID (invalid_token): checked once by hand.
 //
 //	bash .ci/spire.sh && go test -tags e2e -run TestRealSPIRE ./e2e/
 func TestRealSPIRE(t *testing.T) {
@@ -126,8 +130,27 @@ func TestRealSPIRE(t *testing.T) {
 		n++
 		time.Sleep(2 * time.Second)
 	}
-	t.Logf("spire: %d records produced and consumed over %v with %d distinct SVIDs (ttl %v); whole test %v",
-		n, time.Since(first.Expiry.Add(-spireSVIDTTL)).Round(time.Second), distinct(&mu, seen), spireSVIDTTL, time.Since(began).Round(time.Second))
+	t.Logf("spire: %d records produced and consumed over %v with %d distinct SVIDs (ttl %v)",
+		n, time.Since(first.Expiry.Add(-spireSVIDTTL)).Round(time.Second), distinct(&mu, seen), spireSVIDTTL)
+
+	// The agent restarts (a new process on the same socket, re-attested):
+	// the source's gRPC connection reconnects by itself, and the next
+	// fetch (forced here) gets an SVID from the new agent that the broker
+	// accepts.
+	restarted := time.Now()
+	held, err := src.Token(ctx)
+	require.NoError(t, err)
+	sp.stopAgent()
+	sp.startAgent(t)
+	src.Invalidate(held)
+	var fresh oauthbearer.Token
+	require.Eventually(t, func() bool {
+		fresh, err = src.Token(ctx)
+		return err == nil && fresh.Value != held.Value
+	}, 60*time.Second, 200*time.Millisecond, "no SVID from the restarted agent: %v\n%s", err, sp.logs())
+	require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Value: []byte("after restart")}).FirstErr())
+	require.Equal(t, "after restart", pollOne(ctx, t, cl))
+	t.Logf("spire: agent restarted and a fresh SVID served in %v; whole test %v", time.Since(restarted).Round(time.Millisecond), time.Since(began).Round(time.Second))
 }
 
 func distinct(mu *sync.Mutex, m map[string]time.Time) int {
@@ -178,6 +201,8 @@ type spire struct {
 	serverLog    *bytes.Buffer
 	agentLog     *bytes.Buffer
 	mu           *sync.Mutex
+	agentConf    string
+	stopAgent    func()
 }
 
 func (s *spire) logs() string {
@@ -277,10 +302,6 @@ plugins {
 	s.run(t, "spire-server", lockedBuffer{mu, s.serverLog}, "run", "-config", serverConf)
 	s.waitHealthy(t, "spire-server", "-socketPath", s.serverSock)
 
-	out := s.cli(t, "spire-server", "token", "generate", "-socketPath", s.serverSock, "-spiffeID", "spiffe://"+spireTrustDomain+"/agent", "-ttl", "600")
-	m := regexp.MustCompile(`Token: (\S+)`).FindStringSubmatch(out)
-	require.NotNil(t, m, "spire-server token generate printed %q", out)
-	joinToken := m[1]
 	s.cli(t, "spire-server", "entry", "create", "-socketPath", s.serverSock,
 		"-parentID", "spiffe://"+spireTrustDomain+"/agent", "-spiffeID", spireWorkloadID,
 		"-selector", "unix:uid:"+strconv.Itoa(os.Getuid()))
@@ -307,9 +328,21 @@ plugins {
     }
 }
 `, filepath.Join(dir, "agent", "data"), port, strings.TrimPrefix(s.workloadAddr, "unix://"), spireTrustDomain), 0o600))
-	s.run(t, "spire-agent", lockedBuffer{mu, s.agentLog}, "run", "-config", agentConf, "-joinToken", joinToken)
-	s.waitHealthy(t, "spire-agent", "-socketPath", strings.TrimPrefix(s.workloadAddr, "unix://"))
+	s.agentConf = agentConf
+	s.startAgent(t)
 	return s
+}
+
+// startAgent attests a new agent with a fresh join token (a join token
+// is single-use, and the memory KeyManager forgets the agent's key when
+// it stops) as spiffe://<td>/agent, the parent of the workload's entry.
+func (s *spire) startAgent(t *testing.T) {
+	t.Helper()
+	out := s.cli(t, "spire-server", "token", "generate", "-socketPath", s.serverSock, "-spiffeID", "spiffe://"+spireTrustDomain+"/agent", "-ttl", "600")
+	m := regexp.MustCompile(`Token: (\S+)`).FindStringSubmatch(out)
+	require.NotNil(t, m, "spire-server token generate printed %q", out)
+	s.stopAgent = s.run(t, "spire-agent", lockedBuffer{s.mu, s.agentLog}, "run", "-config", s.agentConf, "-joinToken", m[1])
+	s.waitHealthy(t, "spire-agent", "-socketPath", strings.TrimPrefix(s.workloadAddr, "unix://"))
 }
 
 func freePort(t *testing.T) int {
@@ -323,7 +356,7 @@ func freePort(t *testing.T) int {
 
 // run starts a long-running SPIRE process, stopped (SIGTERM, then
 // SIGKILL) when the test ends.
-func (s *spire) run(t *testing.T, name string, log lockedBuffer, args ...string) {
+func (s *spire) run(t *testing.T, name string, log lockedBuffer, args ...string) (stop func()) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(s.bin, name), args...)
 	cmd.Dir = s.dir
@@ -331,18 +364,25 @@ func (s *spire) run(t *testing.T, name string, log lockedBuffer, args ...string)
 	require.NoError(t, cmd.Start(), "start %s", name)
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+		})
+	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		stop()
 		if t.Failed() {
 			t.Logf("%s", s.logs())
 		}
 	})
+	return stop
 }
 
 // cli runs a SPIRE command to completion and returns its output.
