@@ -91,13 +91,13 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 		return nil, fmt.Errorf("spiffe: Options.Audience is empty; set it to the audience the Kafka cluster expects (its expected.audience); %s", guide.See("spiffe-options"))
 	}
 	if strings.TrimSpace(o.Audience) != o.Audience || strings.ContainsAny(o.Audience, "\x00\r\n") {
-		return nil, fmt.Errorf("spiffe: Options.Audience %q has spaces or control characters around or in it; use the exact audience; %s", o.Audience, guide.See("spiffe-options"))
+		return nil, fmt.Errorf("spiffe: Options.Audience %q has spaces or control characters around or in it; use the exact audience; %s", quote(o.Audience), guide.See("spiffe-options"))
 	}
 	s := &source{audience: o.Audience, addr: o.Address, setting: "Options.Address"}
 	if o.SPIFFEID != "" {
 		id, err := spiffeid.FromString(o.SPIFFEID)
 		if err != nil {
-			return nil, fmt.Errorf("spiffe: Options.SPIFFEID %q is not a SPIFFE ID (%v); write it as spiffe://<trust-domain>/<path>; %s", o.SPIFFEID, err, guide.See("spiffe-options"))
+			return nil, fmt.Errorf("spiffe: Options.SPIFFEID %q is not a SPIFFE ID (%v); write it as spiffe://<trust-domain>/<path>; %s", quote(o.SPIFFEID), err, guide.See("spiffe-options"))
 		}
 		s.id = id
 	}
@@ -118,7 +118,7 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	client, err := workloadapi.New(context.Background(), workloadapi.WithAddr(s.addr),
 		workloadapi.WithDialOptions(grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: 5 * time.Second})))
 	if err != nil {
-		return nil, fmt.Errorf("spiffe: %s %q: %w", s.setting, s.addr, err)
+		return nil, fmt.Errorf("spiffe: %s %q: %w", s.setting, quote(s.addr), err)
 	}
 	s.client = client
 	c, err := oauthbearer.NewCache(s, cacheopts.WithName(o.Cache, "spiffe jwt-svid"))
@@ -128,6 +128,10 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	}
 	return c, nil
 }
+
+// quote clips a value the user wrote before it is quoted (%q) in an
+// error, so a pasted blob cannot flood a log line.
+func quote(v string) string { return srvtext.Clip(v, 256) }
 
 // Token fetches one JWT-SVID. It is the raw source under the cache.
 func (s *source) Token(ctx context.Context) (oauthbearer.Token, error) {
@@ -160,9 +164,9 @@ func (s *source) fetchError(err error) error {
 		// expired SVID is an agent clock or cache problem that the next
 		// signing may heal; the others repeat.
 		if strings.Contains(err.Error(), "token has expired") {
-			return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s returned an expired JWT-SVID for audience %q (%s): is the agent's or this machine's clock wrong?; %s", s.where(), s.audience, srvtext.Field(err.Error()), guide.See("spiffe-audience")), 0)
+			return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s returned an expired JWT-SVID for audience %q (%s): is the agent's or this machine's clock wrong?; %s", s.where(), quote(s.audience), srvtext.Field(err.Error()), guide.See("spiffe-audience")), 0)
 		}
-		return fmt.Errorf("spiffe: the JWT-SVID from the Workload API at %s for audience %q is unusable: %s; %s", s.where(), s.audience, srvtext.Field(err.Error()), guide.See("spiffe-audience"))
+		return fmt.Errorf("spiffe: the JWT-SVID from the Workload API at %s for audience %q is unusable: %s; %s", s.where(), quote(s.audience), srvtext.Field(err.Error()), guide.See("spiffe-audience"))
 	}
 	msg := srvtext.Field(st.Message())
 	switch st.Code() {
