@@ -60,8 +60,12 @@ start=$(date +%s)
   tail -n 40 "$WORK/build.log" >&2
   die "could not build SPIRE $SPIRE_VERSION (see the log above); check that the Go module proxy serves github.com/spiffe/spire@$SPIRE_VERSION and that gcc works"
 }
-"$WORK/bin/spire-server" --version >/dev/null 2>&1 || "$WORK/bin/spire-server" 2>&1 | grep -q . ||
-  die "the built spire-server does not run"
+# A build from the module proxy reports "<version>-dev-unk" (SPIRE stamps
+# release builds through its Makefile's ldflags).
+for b in spire-server spire-agent; do
+  "$WORK/bin/$b" --version 2>&1 | grep -q "^${SPIRE_VERSION#v}" ||
+    die "the built $b does not run or is not $SPIRE_VERSION: $("$WORK/bin/$b" --version 2>&1 | head -1)"
+done
 
 # Swap the finished build in whole so an interrupted run never leaves a bin
 # that looks complete.
