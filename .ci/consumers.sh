@@ -6,6 +6,7 @@
 #
 #   (a) franz-go adapter + azure source    vs  kgo + sasl/oauth + azidentity
 #   (b) sarama adapter   + aws source      vs  sarama + aws-sdk-go-v2 sts
+#   (c) franz-go adapter + spiffe source   vs  kgo + sasl/oauth + go-spiffe
 #
 # For each it prints `go list -m all` modules and go.sum lines for ours and
 # for the baseline, lists modules a user of that pair must not get, and
@@ -32,15 +33,18 @@ FRANZ_ADAPTER=${FRANZ_ADAPTER:-$MODULE/oauthbearer/franzsasl}
 AZURE_SOURCE=${AZURE_SOURCE:-$MODULE/azure}
 SARAMA_ADAPTER=${SARAMA_ADAPTER:-$MODULE/oauthbearer/saramasasl}
 AWS_SOURCE=${AWS_SOURCE:-$MODULE/aws}
+SPIFFE_SOURCE=${SPIFFE_SOURCE:-$MODULE/spiffe}
 
 MAX_EXTRA_MODULES=${MAX_EXTRA_MODULES:-5}
 MAX_EXTRA_SUM=${MAX_EXTRA_SUM:-15}
 OWN_SUM_LINES_PER_MODULE=${OWN_SUM_LINES_PER_MODULE:-2}
 
 # Forbidden module path patterns (extended regular expressions, anchored).
-FORBIDDEN_COMMON='^github\.com/(IBM/sarama|confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/)|^github\.com/twmb/franz-go/pkg/kfake( |$)'
+# The spiffe module brings gRPC (through go-spiffe): only its users pay.
+FORBIDDEN_SPIFFE='^github\.com/streamidentity/kafka-workload-identity/spiffe( |$)|^github\.com/spiffe/|^google\.golang\.org/grpc( |$)'
+FORBIDDEN_COMMON='^github\.com/(IBM/sarama|confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/)|^github\.com/twmb/franz-go/pkg/kfake( |$)|'"$FORBIDDEN_SPIFFE"
 FORBIDDEN_A="$FORBIDDEN_COMMON"'|^github\.com/aws/'
-FORBIDDEN_B='^github\.com/(confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/|twmb/franz-go|Azure/|AzureAD/)'
+FORBIDDEN_B='^github\.com/(confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/|twmb/franz-go|Azure/|AzureAD/)|'"$FORBIDDEN_SPIFFE"
 # (c) kafka-go + gcp and (d) confluent-kafka-go + clientprops, measured by
 # .ci/release-rehearsal.sh; and the test bench added to (a)'s tests: it may
 # bring its own needs (kfake), never another client or cloud.
@@ -153,6 +157,12 @@ check franz-azure "$FORBIDDEN_A" \
 
 check sarama-aws "$FORBIDDEN_B" \
   github.com/IBM/sarama "$SARAMA_ADAPTER" "$AWS_SOURCE" -- $BASELINE_B
+
+# (c) franz-go adapter + spiffe source  vs  kgo + sasl/oauth + go-spiffe's workloadapi
+FORBIDDEN_E='^github\.com/(IBM/sarama|confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/|Azure/|AzureAD/|aws/)|^github\.com/twmb/franz-go/pkg/kfake( |$)'
+check franz-spiffe "$FORBIDDEN_E" \
+  github.com/twmb/franz-go/pkg/kgo "$FRANZ_ADAPTER" "$SPIFFE_SOURCE" -- \
+  github.com/twmb/franz-go/pkg/kgo github.com/twmb/franz-go/pkg/sasl/oauth github.com/spiffe/go-spiffe/v2/workloadapi
 
 echo
 if [ "$fail" != 0 ]; then

@@ -3,6 +3,7 @@
 // because they need Java and take seconds to minutes:
 //
 //	.ci/kafka-jars.sh                       # once: fetch the broker jars
+//	.ci/spire.sh                            # once: build SPIRE (10-15 min cold)
 //	go test -race -tags e2e ./e2e/...
 //
 // The e2e module also holds what drives several clients or clouds at once
@@ -21,5 +22,7 @@
 // across many token refreshes and re-authentications, with a 20 s
 // identity-provider outage halfway; its length is the
 // KWI_SOAK_DURATION environment variable (a Go duration, default 1m;
-// .ci/run sets 5m).
+// .ci/run sets 5m). TestRealSPIRE runs a real SPIRE server and agent
+// issuing JWT-SVIDs to the test process, across rotations and an agent
+// restart, validated by the broker through a JWKS made from SPIRE's bundle.
 package e2e

@@ -19,7 +19,8 @@ import (
 
 // IssuerOptions configures an [Issuer]. The zero value is valid.
 type IssuerOptions struct {
-	// Algorithm is "RS256" (default) or "ES384".
+	// Algorithm is "RS256" (default), "ES256" (SPIRE's JWT-SVIDs) or
+	// "ES384".
 	Algorithm string
 	// IssuerURL overrides the "iss" claim and the discovery document's
 	// issuer. Default: the server's URL.
@@ -66,8 +67,8 @@ func StartIssuer(opts *IssuerOptions) (*Issuer, error) {
 	if o.Algorithm == "" {
 		o.Algorithm = "RS256"
 	}
-	if o.Algorithm != "RS256" && o.Algorithm != "ES384" {
-		return nil, fmt.Errorf("IssuerOptions.Algorithm is %q; use RS256 or ES384", o.Algorithm)
+	if o.Algorithm != "RS256" && o.Algorithm != "ES256" && o.Algorithm != "ES384" {
+		return nil, fmt.Errorf("IssuerOptions.Algorithm is %q; use RS256, ES256 or ES384", o.Algorithm)
 	}
 	iss := &Issuer{alg: o.Algorithm}
 	if _, err := iss.addKey(o.Algorithm); err != nil {
@@ -114,10 +115,12 @@ func (i *Issuer) addKey(alg string) (*signingKey, error) {
 	switch alg {
 	case "RS256":
 		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	case "ES256":
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	case "ES384":
 		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	default:
-		return nil, fmt.Errorf("unsupported algorithm %q; use RS256 or ES384", alg)
+		return nil, fmt.Errorf("unsupported algorithm %q; use RS256, ES256 or ES384", alg)
 	}
 	if err != nil {
 		return nil, err
@@ -211,7 +214,10 @@ func (i *Issuer) SignUnknownKid(claims Claims) string {
 
 func signWith(k *signingKey, claims Claims) string {
 	var m jwt.SigningMethod = jwt.SigningMethodRS256
-	if k.alg == "ES384" {
+	switch k.alg {
+	case "ES256":
+		m = jwt.SigningMethodES256
+	case "ES384":
 		m = jwt.SigningMethodES384
 	}
 	tok := jwt.NewWithClaims(m, jwt.MapClaims(claims))
@@ -270,7 +276,7 @@ func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                i.issuer,
 		"jwks_uri":                              i.JWKSURL(),
-		"id_token_signing_alg_values_supported": []string{"RS256", "ES384"},
+		"id_token_signing_alg_values_supported": []string{"RS256", "ES256", "ES384"},
 		"response_types_supported":              []string{"id_token"},
 		"subject_types_supported":               []string{"public"},
 	})

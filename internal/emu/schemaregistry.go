@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
@@ -17,6 +18,10 @@ type SchemaRegistryOptions struct {
 	// Issuer signs the bearer tokens the registry accepts; required.
 	// Tokens are verified against its JWKS.
 	Issuer *Issuer
+	// JWKSURL, instead of Issuer, is the key set of a token issuer that
+	// is not an [Issuer] (the SPIFFE Workload API emulator's); then
+	// ExpectedIssuer is required.
+	JWKSURL string
 	// ExpectedIssuer is the required "iss". Default: Issuer.IssuerURL().
 	ExpectedIssuer string
 	// Audience, if set, must be among the token's "aud".
@@ -92,15 +97,21 @@ func StartSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Issuer == nil {
-		return nil, errors.New("schema registry: SchemaRegistryOptions.Issuer is nil; set the issuer whose tokens the registry trusts")
-	}
-	if o.ExpectedIssuer == "" {
-		o.ExpectedIssuer = o.Issuer.IssuerURL()
+	var verifier *jwtverify.Verifier
+	switch {
+	case o.Issuer != nil:
+		if o.ExpectedIssuer == "" {
+			o.ExpectedIssuer = o.Issuer.IssuerURL()
+		}
+		verifier = jwtverify.New(o.Issuer.JWKSURL(), o.Issuer.Client())
+	case o.JWKSURL != "" && o.ExpectedIssuer != "":
+		verifier = jwtverify.New(o.JWKSURL, &http.Client{Timeout: 10 * time.Second})
+	default:
+		return nil, errors.New("schema registry: SchemaRegistryOptions.Issuer is nil; set the issuer whose tokens the registry trusts (or JWKSURL and ExpectedIssuer)")
 	}
 	s := &SchemaRegistry{
 		registry: newRegistry(),
-		verifier: jwtverify.New(o.Issuer.JWKSURL(), o.Issuer.Client()),
+		verifier: verifier,
 		expect:   jwtverify.Expect{Issuer: o.ExpectedIssuer, Audience: o.Audience},
 		lsrc:     o.LogicalCluster,
 		pool:     o.IdentityPoolID,

@@ -8,7 +8,7 @@ import (
 
 // IssuerOptions configures an [Issuer]. The zero value is valid.
 type IssuerOptions struct {
-	// Algorithm is "RS256" (default) or "ES384".
+	// Algorithm is "RS256" (default), "ES256" or "ES384".
 	Algorithm string
 	// IssuerURL overrides the "iss" claim and the discovery document's
 	// issuer. Default: the server's URL.

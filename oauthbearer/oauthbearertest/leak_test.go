@@ -59,7 +59,7 @@ func TestEveryServerBindsLoopbackAndLeaksNothing(t *testing.T) { // not parallel
 // does, with a message naming the setting (no testing.TB to fail).
 func TestNewPanicsOnBadOptions(t *testing.T) {
 	t.Parallel()
-	assert.PanicsWithValue(t, `oauthbearertest: IssuerOptions.Algorithm is "HS256"; use RS256 or ES384`, func() {
+	assert.PanicsWithValue(t, `oauthbearertest: IssuerOptions.Algorithm is "HS256"; use RS256, ES256 or ES384`, func() {
 		oauthbearertest.NewIssuer(&oauthbearertest.IssuerOptions{Algorithm: "HS256"})
 	})
 	assert.Panics(t, func() { oauthbearertest.NewBroker(nil) })

@@ -1,0 +1,57 @@
+package offline
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/spiffe/spiffetest"
+)
+
+// SPIFFEEnv is a SPIFFE Workload API (a SPIRE agent's, emulated) and brokers
+// that trust its JWT-SVIDs (issuer SPIFFEIssuer, audience "kafka").
+type SPIFFEEnv struct {
+	// Address is the Workload API, what SPIFFE_ENDPOINT_SOCKET holds.
+	Address string
+	// Bootstrap is the brokers' address (plaintext).
+	Bootstrap string
+	// Audience is what the brokers expect.
+	Audience string
+
+	agent  *spiffetest.WorkloadAPI
+	broker *oauthbearertest.Broker
+}
+
+// SPIFFEIssuer is the SVIDs' iss, the SPIRE server's jwt_issuer.
+const SPIFFEIssuer = "https://spire.example.org"
+
+// StartSPIFFE starts the agent emulator (this process registered as
+// spiffe://example.org/workload) and two brokers with topic.
+func StartSPIFFE(topic string) (*SPIFFEEnv, error) {
+	agent := spiffetest.NewWorkloadAPI(&spiffetest.Options{Issuer: SPIFFEIssuer})
+	b := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{Issuer: agent, ExpectedAudience: "kafka", Topics: []string{topic}, NumBrokers: 2})
+	return &SPIFFEEnv{Address: agent.Addr(), Bootstrap: strings.Join(b.Addrs(), ","), Audience: "kafka", agent: agent, broker: b}, nil
+}
+
+// Summary says what the agent and the brokers saw (never a token).
+func (e *SPIFFEEnv) Summary() string {
+	auths := e.broker.Authentications()
+	accepted := 0
+	for _, a := range auths {
+		if a.Accepted {
+			accepted++
+		}
+	}
+	s := fmt.Sprintf("the SPIFFE agent issued %s\nthe brokers accepted %d of %s on %s", Plural(e.agent.Issued(), "JWT-SVID"),
+		accepted, Plural(len(auths), "authentication"), Plural(e.broker.Connections(), "connection"))
+	if len(auths) > 0 {
+		s += ", as principal " + auths[len(auths)-1].Principal
+	}
+	return s + "\n"
+}
+
+// Close stops the brokers and the agent.
+func (e *SPIFFEEnv) Close() {
+	e.broker.Close()
+	e.agent.Close()
+}

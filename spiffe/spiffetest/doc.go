@@ -1,0 +1,14 @@
+// Package spiffetest is a test bench for the spiffe package, in the manner
+// of net/http/httptest: [NewWorkloadAPI] starts an emulator of a SPIRE
+// agent's Workload API on a unix socket, speaking the real gRPC protocol,
+// issuing ES256 JWT-SVIDs and serving their keys as a JWKS over HTTP for a
+// broker (such as oauthbearertest's in-process broker) to validate them.
+//
+//	agent := spiffetest.NewWorkloadAPI(&spiffetest.Options{Issuer: "https://spire.example.org"})
+//	defer agent.Close()
+//	src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Addr()})
+//
+// It lives in the spiffe module, not in oauthbearertest, so that users of
+// the other emulators never download gRPC; users of spiffe have it
+// already. How it matches SPIRE: docs/conformance.md.
+package spiffetest

@@ -1,0 +1,475 @@
+package spiffetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
+	"github.com/spiffe/go-spiffe/v2/proto/spiffe/workload"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+)
+
+// DefaultTTL is the life of the emulator's JWT-SVIDs unless
+// [Options.TTL] says otherwise: SPIRE's default_jwt_svid_ttl.
+const DefaultTTL = 5 * time.Minute
+
+// DefaultSPIFFEID is the identity of the default registration entry.
+const DefaultSPIFFEID = "spiffe://example.org/workload"
+
+// Entry is a registration entry: callers whose process runs as user UID
+// (SPIRE's unix workload attestor selector unix:uid:<UID>) are issued
+// SVIDs for SPIFFEID.
+type Entry struct {
+	// SPIFFEID is the identity, such as "spiffe://example.org/orders".
+	// Every entry's ID must be in the same trust domain. Required.
+	SPIFFEID string
+	// UID is the user the caller's process must run as, read from the
+	// socket's peer credentials as SPIRE's agent reads it.
+	UID int
+}
+
+// Options configures a [WorkloadAPI]. The zero value is valid.
+type Options struct {
+	// Entries are the registration entries. Default: one entry for
+	// [DefaultSPIFFEID] and the current process's user.
+	Entries []Entry
+	// Issuer is the SVIDs' "iss" claim, SPIRE server's jwt_issuer.
+	// Default: no "iss" claim, as SPIRE without jwt_issuer.
+	Issuer string
+	// TTL is the SVIDs' life (exp - iat). Default [DefaultTTL].
+	TTL time.Duration
+}
+
+// Fault changes the answer to one FetchJWTSVID call; see
+// [WorkloadAPI.FailNext].
+type Fault struct {
+	// Code, if not codes.OK, fails the call with this gRPC status and
+	// Message.
+	Code    codes.Code
+	Message string
+	// Claims, if set, are merged into the SVID's claims before it is
+	// signed; a nil value removes a claim (for example "exp"). The SVID
+	// is not kept in the agent's cache.
+	Claims map[string]any
+	// Hang holds the call until the caller gives up.
+	Hang bool
+}
+
+// WorkloadAPI is an emulator of a SPIRE agent's Workload API: the real
+// gRPC service (SpiffeWorkloadAPI, the protocol go-spiffe and every SPIFFE
+// library speak) on a unix socket in a temporary directory, issuing
+// JWT-SVIDs signed with an ES256 key that has a kid. It is as strict as
+// SPIRE v1.13's agent where a client can tell:
+//
+//   - every call must carry the metadata workload.spiffe.io: true, or it
+//     fails with InvalidArgument "security header missing from request";
+//   - the caller is attested from the socket's peer credentials (its
+//     user ID, on Linux); no matching entry, or none with the requested
+//     SPIFFE ID, is PermissionDenied "no identity issued";
+//   - an empty audience is InvalidArgument "audience must be specified",
+//     a malformed requested SPIFFE ID InvalidArgument too;
+//   - an SVID's claims are sub (the SPIFFE ID), aud (an array), exp, iat
+//     and, only with [Options.Issuer], iss; the header has alg ES256, kid
+//     and typ JWT;
+//   - the same SVID is returned for the same identity and audience until
+//     half its life has passed, as the agent caches them; a restarted
+//     agent ([WorkloadAPI.Start]) has forgotten them.
+//
+// FetchJWTBundles streams the trust domain's JWKS (keys marked "use":
+// "jwt-svid", as SPIRE marks them) and ValidateJWTSVID validates tokens
+// against it. The X.509 calls are Unimplemented. The same keys are served
+// over HTTP at [WorkloadAPI.JWKSURL] marked "use":"sig", the form a Kafka
+// broker accepts (see docs/conformance.md).
+type WorkloadAPI struct {
+	dir, sock string
+	iss       *emu.Issuer
+	issuer    string
+	ttl       time.Duration
+	td        spiffeid.TrustDomain
+
+	mu      sync.Mutex
+	entries []Entry
+	srv     *grpc.Server
+	done    chan struct{} // closed when the running server stops
+	cache   map[string]cached
+	faults  []Fault
+	issued  int
+	closed  bool
+	streams sync.WaitGroup
+}
+
+type cached struct {
+	token    string
+	iat, exp time.Time
+}
+
+// NewWorkloadAPI starts a Workload API; the caller must Close it. It panics
+// if the options are invalid or it cannot listen. opts may be nil.
+func NewWorkloadAPI(opts *Options) *WorkloadAPI {
+	w, err := start(opts)
+	if err != nil {
+		panic("spiffetest: " + err.Error())
+	}
+	return w
+}
+
+func start(opts *Options) (*WorkloadAPI, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.TTL < 0 {
+		return nil, fmt.Errorf("Options.TTL is %s; it must not be negative", o.TTL)
+	}
+	if o.TTL == 0 {
+		o.TTL = DefaultTTL
+	}
+	entries := slices.Clone(o.Entries)
+	if len(entries) == 0 {
+		entries = []Entry{{SPIFFEID: DefaultSPIFFEID, UID: os.Getuid()}}
+	}
+	var td spiffeid.TrustDomain
+	for i, e := range entries {
+		id, err := spiffeid.FromString(e.SPIFFEID)
+		if err != nil {
+			return nil, fmt.Errorf("Options.Entries[%d].SPIFFEID %q: %v", i, e.SPIFFEID, err)
+		}
+		if i > 0 && id.TrustDomain() != td {
+			return nil, fmt.Errorf("Options.Entries[%d].SPIFFEID %q is not in trust domain %s", i, e.SPIFFEID, td)
+		}
+		td = id.TrustDomain()
+	}
+	iss, err := emu.StartIssuer(&emu.IssuerOptions{Algorithm: "ES256", IssuerURL: o.Issuer})
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "spiffetest-")
+	if err != nil {
+		iss.Close()
+		return nil, err
+	}
+	w := &WorkloadAPI{dir: dir, sock: filepath.Join(dir, "agent.sock"), iss: iss, issuer: o.Issuer, ttl: o.TTL, td: td, entries: entries}
+	if err := w.listen(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Addr is the Workload API's address, "unix:///.../agent.sock": what
+// SPIFFE_ENDPOINT_SOCKET holds for a workload.
+func (w *WorkloadAPI) Addr() string { return "unix://" + w.sock }
+
+// JWKSURL serves the keys that sign the SVIDs as a JWKS (over plain HTTP
+// on 127.0.0.1), for a broker to validate them.
+func (w *WorkloadAPI) JWKSURL() string { return w.iss.JWKSURL() }
+
+// IssuerURL is the SVIDs' "iss" claim, [Options.Issuer] ("" if none).
+func (w *WorkloadAPI) IssuerURL() string { return w.issuer }
+
+// TrustDomain is the trust domain of the entries, such as "example.org".
+func (w *WorkloadAPI) TrustDomain() string { return w.td.Name() }
+
+// Issued is how many SVIDs the emulator has signed; SVIDs served again
+// from the agent's cache do not count.
+func (w *WorkloadAPI) Issued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.issued
+}
+
+// SetEntries replaces the registration entries, as a registration
+// created or deleted on the SPIRE server reaches the agent at its next
+// sync.
+func (w *WorkloadAPI) SetEntries(entries ...Entry) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.entries = slices.Clone(entries)
+	w.cache = nil
+}
+
+// FailNext makes the next n FetchJWTSVID calls answer with f.
+func (w *WorkloadAPI) FailNext(n int, f Fault) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for range n {
+		w.faults = append(w.faults, f)
+	}
+}
+
+// RotateKey signs from now on with a new key; the old one stays published
+// unless dropOld (a SPIRE server's JWT key rotation).
+func (w *WorkloadAPI) RotateKey(dropOld bool) {
+	if err := w.iss.Rotate(dropOld); err != nil {
+		panic("spiffetest: " + err.Error())
+	}
+}
+
+// Stop stops the agent: open connections are closed and the socket is
+// removed, so calls fail with Unavailable until [WorkloadAPI.Start].
+func (w *WorkloadAPI) Stop() {
+	w.mu.Lock()
+	srv, done := w.srv, w.done
+	w.srv = nil
+	w.mu.Unlock()
+	if srv != nil {
+		srv.Stop()
+		<-done
+	}
+	_ = os.Remove(w.sock)
+}
+
+// Start starts a stopped agent again on the same socket, with the same
+// keys and entries and an empty SVID cache, as a restarted SPIRE agent.
+func (w *WorkloadAPI) Start() {
+	if err := w.listen(); err != nil {
+		panic("spiffetest: " + err.Error())
+	}
+}
+
+// Close stops the agent and the JWKS server and removes the socket's
+// directory. It is idempotent.
+func (w *WorkloadAPI) Close() {
+	w.mu.Lock()
+	already := w.closed
+	w.closed = true
+	w.mu.Unlock()
+	if already {
+		return
+	}
+	w.Stop()
+	w.streams.Wait()
+	w.iss.Close()
+	_ = os.RemoveAll(w.dir)
+}
+
+func (w *WorkloadAPI) listen() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return fmt.Errorf("the emulator is closed")
+	}
+	if w.srv != nil {
+		return fmt.Errorf("the agent is already running")
+	}
+	ln, err := net.Listen("unix", w.sock)
+	if err != nil {
+		return err
+	}
+	srv := grpc.NewServer(grpc.Creds(peerCreds{}),
+		grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if err := securityHeader(ctx); err != nil {
+				return nil, err
+			}
+			return h(ctx, req)
+		}),
+		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			if err := securityHeader(ss.Context()); err != nil {
+				return err
+			}
+			return h(srv, ss)
+		}))
+	workload.RegisterSpiffeWorkloadAPIServer(srv, &handler{w: w})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	w.srv, w.done, w.cache = srv, done, nil
+	return nil
+}
+
+// securityHeader is SPIRE's check (pkg/agent/endpoints/middleware.go).
+func securityHeader(ctx context.Context) error {
+	md, ok := metadata.FromIncomingContext(ctx)
+	if !ok || len(md["workload.spiffe.io"]) != 1 || md["workload.spiffe.io"][0] != "true" {
+		return status.Error(codes.InvalidArgument, "security header missing from request")
+	}
+	return nil
+}
+
+type handler struct {
+	workload.UnimplementedSpiffeWorkloadAPIServer
+	w *WorkloadAPI
+}
+
+// attest returns the SPIFFE IDs the caller is entitled to.
+func (h *handler) attest(ctx context.Context) ([]string, error) {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil, status.Error(codes.Internal, "could not get caller information")
+	}
+	ai, ok := p.AuthInfo.(authInfo)
+	if !ok || ai.err != nil {
+		return nil, status.Error(codes.Internal, "could not get caller information: the peer's credentials are unknown")
+	}
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	var ids []string
+	for _, e := range h.w.entries {
+		if e.UID == ai.uid {
+			ids = append(ids, e.SPIFFEID)
+		}
+	}
+	return ids, nil
+}
+
+func (h *handler) FetchJWTSVID(ctx context.Context, req *workload.JWTSVIDRequest) (*workload.JWTSVIDResponse, error) {
+	if len(req.Audience) == 0 {
+		return nil, status.Error(codes.InvalidArgument, "audience must be specified")
+	}
+	if req.SpiffeId != "" {
+		if _, err := spiffeid.FromString(req.SpiffeId); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "invalid requested SPIFFE ID: %v", err)
+		}
+	}
+	ids, err := h.attest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var f *Fault
+	h.w.mu.Lock()
+	if len(h.w.faults) > 0 {
+		f = &h.w.faults[0]
+		h.w.faults = h.w.faults[1:]
+	}
+	h.w.mu.Unlock()
+	if f != nil && f.Hang {
+		<-ctx.Done()
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	if f != nil && f.Code != codes.OK {
+		return nil, status.Error(f.Code, f.Message)
+	}
+	// SPIRE drops empty audience values before signing.
+	aud := slices.DeleteFunc(slices.Clone(req.Audience), func(a string) bool { return a == "" })
+	resp := &workload.JWTSVIDResponse{}
+	for _, id := range ids {
+		if req.SpiffeId != "" && id != req.SpiffeId {
+			continue
+		}
+		var extra map[string]any
+		if f != nil {
+			extra = f.Claims
+		}
+		resp.Svids = append(resp.Svids, &workload.JWTSVID{SpiffeId: id, Svid: h.w.svid(id, aud, extra)})
+	}
+	if len(resp.Svids) == 0 {
+		return nil, status.Error(codes.PermissionDenied, "no identity issued")
+	}
+	return resp, nil
+}
+
+// svid returns the cached SVID for id and aud while more than half its
+// life is left, else signs a new one (SPIRE's rotationutil).
+func (w *WorkloadAPI) svid(id string, aud []string, extra map[string]any) string {
+	key := id + "\x00" + strings.Join(aud, "\x00")
+	now := time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c, ok := w.cache[key]; ok && extra == nil && now.Before(c.exp) && c.exp.Sub(now) > c.exp.Sub(c.iat)/2 {
+		return c.token
+	}
+	exp := now.Add(w.ttl)
+	claims := map[string]any{"sub": id, "aud": aud, "exp": exp.Unix(), "iat": now.Unix()}
+	if w.issuer != "" {
+		claims["iss"] = w.issuer
+	}
+	for k, v := range extra {
+		if v == nil {
+			delete(claims, k)
+		} else {
+			claims[k] = v
+		}
+	}
+	tok := w.iss.Sign(claims)
+	w.issued++
+	if extra == nil {
+		if w.cache == nil {
+			w.cache = map[string]cached{}
+		}
+		w.cache[key] = cached{token: tok, iat: time.Unix(now.Unix(), 0), exp: time.Unix(exp.Unix(), 0)}
+	}
+	return tok
+}
+
+// bundle is the trust domain's JWKS as SPIRE's Workload API sends it.
+func (w *WorkloadAPI) bundle() []byte {
+	var keys []map[string]string
+	for _, k := range w.iss.JWKS() {
+		keys = append(keys, map[string]string{"kty": k.Kty, "kid": k.Kid, "crv": k.Crv, "x": k.X, "y": k.Y, "use": "jwt-svid"})
+	}
+	b, err := json.Marshal(map[string]any{"keys": keys})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func (h *handler) FetchJWTBundles(_ *workload.JWTBundlesRequest, stream grpc.ServerStreamingServer[workload.JWTBundlesResponse]) error {
+	if _, err := h.attest(stream.Context()); err != nil {
+		return err
+	}
+	h.w.streams.Add(1)
+	defer h.w.streams.Done()
+	if err := stream.Send(&workload.JWTBundlesResponse{Bundles: map[string][]byte{h.w.td.IDString(): h.w.bundle()}}); err != nil {
+		return err
+	}
+	<-stream.Context().Done()
+	return nil
+}
+
+func (h *handler) ValidateJWTSVID(ctx context.Context, req *workload.ValidateJWTSVIDRequest) (*workload.ValidateJWTSVIDResponse, error) {
+	if req.Audience == "" {
+		return nil, status.Error(codes.InvalidArgument, "audience must be specified")
+	}
+	if req.Svid == "" {
+		return nil, status.Error(codes.InvalidArgument, "svid must be specified")
+	}
+	if _, err := h.attest(ctx); err != nil {
+		return nil, err
+	}
+	b, err := jwtbundle.Parse(h.w.td, h.w.bundle())
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	s, err := jwtsvid.ParseAndValidate(req.Svid, b, []string{req.Audience})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	claims := s.Claims
+	if a, ok := claims["aud"].(string); ok {
+		claims["aud"] = []any{a}
+	}
+	if a, ok := claims["aud"].([]string); ok {
+		claims["aud"] = slices.Collect(func(yield func(any) bool) {
+			for _, v := range a {
+				if !yield(v) {
+					return
+				}
+			}
+		})
+	}
+	st, err := structpb.NewStruct(claims)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &workload.ValidateJWTSVIDResponse{SpiffeId: s.ID.String(), Claims: st}, nil
+}

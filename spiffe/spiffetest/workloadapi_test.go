@@ -1,0 +1,120 @@
+package spiffetest_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/proto/spiffe/workload"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
+	"github.com/streamidentity/kafka-workload-identity/spiffe/spiffetest"
+)
+
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
+
+func client(t *testing.T, w *spiffetest.WorkloadAPI) *workloadapi.Client {
+	t.Helper()
+	c, err := workloadapi.New(context.Background(), workloadapi.WithAddr(w.Addr()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// A call without the workload.spiffe.io security header is refused as
+// SPIRE's agent refuses it, before anything else is checked.
+func TestSecurityHeaderRequired(t *testing.T) {
+	t.Parallel()
+	w := spiffetest.NewWorkloadAPI(nil)
+	t.Cleanup(w.Close)
+	conn, err := grpc.NewClient(w.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	api := workload.NewSpiffeWorkloadAPIClient(conn)
+	_, err = api.FetchJWTSVID(context.Background(), &workload.JWTSVIDRequest{Audience: []string{"kafka"}})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	assert.Equal(t, "security header missing from request", status.Convert(err).Message())
+
+	ctx := metadata.NewOutgoingContext(context.Background(), metadata.Pairs("workload.spiffe.io", "false"))
+	_, err = api.FetchJWTSVID(ctx, &workload.JWTSVIDRequest{Audience: []string{"kafka"}})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+
+	ctx = metadata.NewOutgoingContext(context.Background(), metadata.Pairs("workload.spiffe.io", "true"))
+	_, err = api.FetchJWTSVID(ctx, &workload.JWTSVIDRequest{})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	assert.Equal(t, "audience must be specified", status.Convert(err).Message())
+	_, err = api.FetchJWTSVID(ctx, &workload.JWTSVIDRequest{Audience: []string{"kafka"}, SpiffeId: "not-an-id"})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	resp, err := api.FetchJWTSVID(ctx, &workload.JWTSVIDRequest{Audience: []string{"kafka"}})
+	require.NoError(t, err)
+	assert.Len(t, resp.Svids, 1)
+}
+
+// The caller is attested by its user ID: entries for another user give
+// PermissionDenied "no identity issued", SPIRE's answer.
+func TestUnregisteredCaller(t *testing.T) {
+	t.Parallel()
+	w := spiffetest.NewWorkloadAPI(&spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://example.org/x", UID: os.Getuid() + 1}}})
+	t.Cleanup(w.Close)
+	_, err := client(t, w).FetchJWTSVID(context.Background(), jwtsvid.Params{Audience: "kafka"})
+	assert.Equal(t, codes.PermissionDenied, status.Code(err))
+	assert.Equal(t, "no identity issued", status.Convert(err).Message())
+}
+
+// SVIDs validate against the bundle the emulator streams (keys marked
+// "use":"jwt-svid") and through ValidateJWTSVID; the agent cache returns
+// the same SVID for the same audience until half its life.
+func TestBundleValidatesSVIDs(t *testing.T) {
+	t.Parallel()
+	w := spiffetest.NewWorkloadAPI(&spiffetest.Options{Issuer: "https://spire.example.org"})
+	t.Cleanup(w.Close)
+	c := client(t, w)
+	svid, err := c.FetchJWTSVID(context.Background(), jwtsvid.Params{Audience: "kafka"})
+	require.NoError(t, err)
+	again, err := c.FetchJWTSVID(context.Background(), jwtsvid.Params{Audience: "kafka"})
+	require.NoError(t, err)
+	assert.Equal(t, svid.Marshal(), again.Marshal(), "cached by the agent")
+	assert.Equal(t, 1, w.Issued())
+	_, err = c.FetchJWTSVID(context.Background(), jwtsvid.Params{Audience: "schema-registry"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, w.Issued(), "another audience is another SVID")
+
+	bundles, err := c.FetchJWTBundles(context.Background())
+	require.NoError(t, err)
+	td := spiffeid.RequireTrustDomainFromString("example.org")
+	parsed, err := jwtsvid.ParseAndValidate(svid.Marshal(), bundles, []string{"kafka"})
+	require.NoError(t, err)
+	assert.Equal(t, spiffetest.DefaultSPIFFEID, parsed.ID.String())
+	b, err := bundles.GetJWTBundleForTrustDomain(td)
+	require.NoError(t, err)
+	assert.Len(t, b.JWTAuthorities(), 1)
+
+	v, err := c.ValidateJWTSVID(context.Background(), svid.Marshal(), "kafka")
+	require.NoError(t, err)
+	assert.Equal(t, spiffetest.DefaultSPIFFEID, v.ID.String())
+	_, err = c.ValidateJWTSVID(context.Background(), svid.Marshal(), "other")
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	assert.Equal(t, "https://spire.example.org", w.IssuerURL())
+	assert.InDelta(t, time.Until(svid.Expiry).Seconds(), spiffetest.DefaultTTL.Seconds(), 2)
+}
+
+// Bad options panic with the option named, as the test bench does.
+func TestBadOptions(t *testing.T) {
+	assert.PanicsWithValue(t, `spiffetest: Options.Entries[0].SPIFFEID "x": scheme is missing or invalid`, func() {
+		spiffetest.NewWorkloadAPI(&spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "x"}}})
+	})
+	assert.Panics(t, func() {
+		spiffetest.NewWorkloadAPI(&spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://a.org/x"}, {SPIFFEID: "spiffe://b.org/y"}}})
+	})
+}
