@@ -73,6 +73,13 @@ type CacheOptions struct {
 	// goroutine that ran it. It must not block for long.
 	OnRefresh func(RefreshEvent)
 
+	// Observer, if set, is told of every fetch, invalidation and
+	// rejection, for metrics and traces (see [Observer]); never per
+	// token handed out.
+	Observer Observer
+	// kind is the source kind set by this module's constructors.
+	kind string
+
 	// Clock is the time source. Default: the system clock.
 	Clock Clock
 }
@@ -102,6 +109,8 @@ type Cache struct {
 	clock   Clock
 	log     *slog.Logger
 	onEvent func(RefreshEvent)
+	obs     Observer
+	kind    string
 
 	refreshFraction, jitter float64
 	margin, maxLifetime     time.Duration
@@ -154,6 +163,9 @@ type flight struct {
 	// started is when the fetch called the source (zero while the flight
 	// waits out a backoff); guarded by Cache.mu.
 	started time.Time
+	// probe and octx are set, with started, when an observer is.
+	probe *fetchProbe
+	octx  context.Context
 }
 
 // NewCache returns a Cache around src. A nil opts means the defaults. If
@@ -180,6 +192,10 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 		margin: o.SafetyMargin, maxLifetime: o.MaxLifetime, fetchTimeout: o.FetchTimeout,
 		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
 		ctx: ctx, cancel: cancel,
+		obs: o.Observer, kind: cmpOr(o.kind, "custom"),
+	}
+	if c.obs != nil {
+		c.obs.CacheOpened(c)
 	}
 	return c, nil
 }
@@ -275,6 +291,9 @@ func (c *Cache) wait(ctx context.Context) (Token, error) {
 
 	select {
 	case <-f.done:
+		if c.obs != nil && f.octx != nil {
+			c.obs.Waited(ctx, f.octx)
+		}
 		return f.tok, f.err
 	case <-ctx.Done():
 		return Token{}, c.gaveUp(ctx, f)
@@ -329,10 +348,14 @@ func (c *Cache) run(f *flight, delay time.Duration) {
 		}
 	}
 	start := c.now()
+	octx := c.observeStart(f, start)
 	c.mu.Lock()
 	f.started = start
+	if c.obs != nil {
+		f.octx = octx
+	}
 	c.mu.Unlock()
-	tok, err := c.fetch()
+	tok, err := c.fetch(octx)
 	c.finish(f, start, tok, err)
 }
 
@@ -349,8 +372,8 @@ const abandonGrace = time.Second
 // the cache: once the timeout (or Close) has ended the context and a short
 // grace has passed, the call is abandoned. Its goroutine is not waited for
 // by Close, and its result, if it ever returns, is discarded.
-func (c *Cache) fetch() (tok Token, err error) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.fetchTimeout)
+func (c *Cache) fetch(parent context.Context) (tok Token, err error) {
+	ctx, cancel := context.WithTimeout(parent, c.fetchTimeout)
 	defer cancel()
 	type result struct {
 		tok Token
@@ -441,7 +464,9 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 	now := c.now()
 	if err == nil {
 		tok = clampToJWTExp(tok)
-		err = c.check(tok, start, now)
+		if err = c.check(tok, start, now); err != nil {
+			err = &unusableTokenError{err}
+		}
 	}
 	ev := RefreshEvent{Source: c.name, Start: start, Duration: now.Sub(start), Err: err}
 
@@ -475,10 +500,11 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 	close(f.done)
 	c.mu.Unlock()
 
-	c.report(ev, prev)
+	c.report(f, ev, prev)
 }
 
-func (c *Cache) report(ev RefreshEvent, prev *entry) {
+func (c *Cache) report(f *flight, ev RefreshEvent, prev *entry) {
+	c.observeEnd(f, &ev)
 	switch {
 	case ev.Err == nil:
 		c.log.Debug("oauthbearer: token refreshed", "source", c.name, "expiry", ev.Expiry, "took", ev.Duration, "background", ev.Background)
@@ -563,6 +589,9 @@ func (c *Cache) Invalidate(rejected Token) {
 	}
 	n := c.rejections
 	c.mu.Unlock()
+	if c.obs != nil {
+		c.obs.Invalidated(InvalidationEvent{Source: c.name, Kind: c.kind, Rejections: n, NextFetchDelay: delay})
+	}
 	c.log.Info("oauthbearer: token invalidated after a server rejected it; the next use fetches a new one",
 		"source", c.name, "expiry", e.tok.Expiry, "consecutive_rejections", n, "next_fetch_delay", delay)
 	// The wrapped source may cache too (azidentity's managed-identity
@@ -588,6 +617,9 @@ func (c *Cache) Close() error {
 	c.cancel()
 	c.mu.Unlock()
 	c.wg.Wait()
+	if c.obs != nil {
+		c.obs.CacheClosed(c)
+	}
 	if closer, ok := c.src.(io.Closer); ok {
 		return closer.Close()
 	}

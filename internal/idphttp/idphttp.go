@@ -72,6 +72,7 @@ func Client(c *http.Client, source string) *http.Client {
 		cp = http.Client{Transport: Transport(), Timeout: DefaultTimeout}
 	}
 	cp.CheckRedirect = refuse(source)
+	cp.Transport = observed(cp.Transport)
 	return &cp
 }
 

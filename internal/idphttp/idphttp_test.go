@@ -16,7 +16,7 @@ func TestDefaultClient(t *testing.T) {
 	t.Parallel()
 	c := Client(nil, "x")
 	assert.Equal(t, DefaultTimeout, c.Timeout)
-	tr, ok := c.Transport.(*http.Transport)
+	tr, ok := c.Transport.(observedTransport).base.(*http.Transport)
 	require.True(t, ok)
 	assert.True(t, tr.DisableKeepAlives, "no idle connection outlives a source")
 	assert.NotNil(t, c.CheckRedirect)
