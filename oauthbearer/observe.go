@@ -147,6 +147,10 @@ type CacheStatus struct {
 	// next attempt may start after them (zero after a success).
 	Failures  int
 	NextRetry time.Time
+	// Remaining is how long the held token stays valid (0 when none is
+	// held), and RetryIn how long until NextRetry (0 when it passed or
+	// none is pending), both by the cache's clock when Status was called.
+	Remaining, RetryIn time.Duration
 }
 
 // Status returns the cache's state. It takes the cache's lock, so call it
@@ -159,16 +163,14 @@ func (c *Cache) Status() CacheStatus {
 	c.mu.Lock()
 	s.Failures, s.NextRetry = c.failures, c.retryAt
 	c.mu.Unlock()
-	return s
-}
-
-// Remaining returns how long the held token remains valid at now, or 0
-// when none is held.
-func (s CacheStatus) Remaining(now time.Time) time.Duration {
-	if !s.Held {
-		return 0
+	now := c.now()
+	if s.Held {
+		s.Remaining = max(s.Expiry.Sub(now), 0)
 	}
-	return max(s.Expiry.Sub(now), 0)
+	if !s.NextRetry.IsZero() {
+		s.RetryIn = max(s.NextRetry.Sub(now), 0)
+	}
+	return s
 }
 
 // ReportRejection tells the [Observer] of src's cache that a server

@@ -119,7 +119,8 @@ func TestObserverSeesEveryEvent(t *testing.T) {
 	assert.True(t, st.Held)
 	assert.Equal(t, tok.Expiry, st.Expiry)
 	assert.Equal(t, 0, st.Failures)
-	assert.Equal(t, obstest.TTL, st.Remaining(env.Clock.Now()))
+	assert.Equal(t, obstest.TTL, st.Remaining)
+	assert.Zero(t, st.RetryIn)
 	assert.Equal(t, "custom", mustCache(t).Status().Kind, "a cache built around another source")
 
 	rec.mu.Unlock()

@@ -75,7 +75,7 @@ func New(t *testing.T, obs oauthbearer.Observer) *Env {
 		return oauthbearer.Token{Value: r.AccessToken, Expiry: e.Clock.Now().Add(TTL)}, nil
 	})
 	o := cacheopts.WithName(&oauthbearer.CacheOptions{
-		Name: "orders", Clock: e.Clock, Observer: obs, Jitter: 0.000001,
+		Name: "orders", Clock: e.Clock, Observer: obs, Jitter: 1e-9, // the refresh point moves by microseconds only
 		OnRefresh: func(ev oauthbearer.RefreshEvent) { e.Events <- ev },
 	}, Kind)
 	c, err := oauthbearer.NewCache(src, o)
@@ -105,6 +105,23 @@ func (e *Env) serve(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(map[string]string{"AccessToken": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln" + string(rune('a'+n%26))})
+}
+
+// AdvanceToRefresh moves the clock just past the refresh point (80% of
+// the lifetime), letting the background refresh the timer starts end
+// before time moves on, and returns its event.
+func (e *Env) AdvanceToRefresh() oauthbearer.RefreshEvent {
+	e.t.Helper()
+	var ev oauthbearer.RefreshEvent
+	fired := false
+	e.Clock.AdvanceSettled(TTL*8/10+time.Millisecond, func() {
+		if !fired {
+			fired = true
+			ev = e.Next()
+		}
+	})
+	require.True(e.t, fired, "no refresh timer fired")
+	return ev
 }
 
 // FailNext makes the next replies answer with these HTTP statuses.
@@ -150,8 +167,7 @@ func (e *Env) Script() oauthbearer.Token {
 	require.NoError(e.t, e.Next().Err)
 
 	e.FailNext(http.StatusServiceUnavailable, http.StatusUnauthorized)
-	e.Clock.Advance(TTL * 81 / 100) // past the refresh point (80%, jitter negligible)
-	ev := e.Next()
+	ev := e.AdvanceToRefresh()
 	require.Equal(e.t, oauthbearer.ErrorTypeHTTP5xx, ev.ErrorType)
 	require.True(e.t, ev.Background)
 	e.Clock.Advance(ev.NextRetry.Sub(e.Clock.Now()))
