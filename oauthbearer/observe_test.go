@@ -86,7 +86,7 @@ func TestObserverSeesEveryEvent(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	env := obstest.New(t, rec)
-	tok := env.Script()
+	tok := env.Script(context.Background())
 	for range 100 {
 		_, err := env.Token() // the fast path: no event
 		require.NoError(t, err)

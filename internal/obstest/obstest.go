@@ -151,7 +151,7 @@ func (e *Env) Next() oauthbearer.RefreshEvent {
 }
 
 // Script runs the sequence every plugin test asserts, and returns the
-// token served at its end:
+// token served at its end (ctx is the first caller's):
 //  1. a first fetch that a caller waits for (success);
 //  2. at 80% of the lifetime, a background refresh that fails with 503
 //     (http_5xx), then its retry after the backoff, which fails with 401
@@ -160,9 +160,9 @@ func (e *Env) Next() oauthbearer.RefreshEvent {
 //  4. a broker rejects the token (ReportRejection by "franzsasl" with
 //     "invalid_token"), which is invalidated; the next call waits for a
 //     fetch that succeeds.
-func (e *Env) Script() oauthbearer.Token {
+func (e *Env) Script(ctx context.Context) oauthbearer.Token {
 	e.t.Helper()
-	_, err := e.Token()
+	_, err := e.Cache.Token(ctx)
 	require.NoError(e.t, err)
 	require.NoError(e.t, e.Next().Err)
 

@@ -44,11 +44,11 @@ package kwiprom
 import (
 	"context"
 	"net/http"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/obsagg"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -68,8 +68,7 @@ type Metrics struct {
 	failuresDesc  *prometheus.Desc
 	retryDesc     *prometheus.Desc
 
-	mu     sync.Mutex
-	caches map[*oauthbearer.Cache]struct{}
+	caches obsagg.Set
 }
 
 var _ oauthbearer.Observer = (*Metrics)(nil)
@@ -144,7 +143,6 @@ func NewMetrics(namespace string, opts ...Opt) *Metrics {
 			"Consecutive failed fetches (the largest among caches of the same labels).", src, nil),
 		retryDesc: prometheus.NewDesc(prometheus.BuildFQName(namespace, "token", "next_retry_seconds"),
 			"Time until the next fetch attempt after failures; 0 when none is pending.", src, nil),
-		caches: map[*oauthbearer.Cache]struct{}{},
 	}
 	o.reg.MustRegister(m.fetches, m.duration, m.invalidations, m.rejections, m.waits, gauges{m})
 	return m
@@ -159,9 +157,7 @@ func (m *Metrics) Handler() http.Handler {
 // CacheOpened implements [oauthbearer.Observer]: the cache's gauges are
 // collected from now on, and its series start at zero.
 func (m *Metrics) CacheOpened(c *oauthbearer.Cache) {
-	m.mu.Lock()
-	m.caches[c] = struct{}{}
-	m.mu.Unlock()
+	m.caches.Add(c)
 	s := c.Status()
 	m.invalidations.WithLabelValues(s.Name, s.Kind)
 	m.waits.WithLabelValues(s.Name, s.Kind)
@@ -170,9 +166,7 @@ func (m *Metrics) CacheOpened(c *oauthbearer.Cache) {
 // CacheClosed implements [oauthbearer.Observer]: the cache's gauges are
 // no longer collected.
 func (m *Metrics) CacheClosed(c *oauthbearer.Cache) {
-	m.mu.Lock()
-	delete(m.caches, c)
-	m.mu.Unlock()
+	m.caches.Remove(c)
 }
 
 // FetchStarted implements [oauthbearer.Observer].
@@ -223,33 +217,9 @@ func (g gauges) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (g gauges) Collect(ch chan<- prometheus.Metric) {
-	g.m.mu.Lock()
-	caches := make([]*oauthbearer.Cache, 0, len(g.m.caches))
-	for c := range g.m.caches {
-		caches = append(caches, c)
-	}
-	g.m.mu.Unlock()
-	type key struct{ name, kind string }
-	type agg struct {
-		remaining, retry float64
-		failures         int
-	}
-	byKey := map[key]*agg{}
-	for _, c := range caches {
-		s := c.Status()
-		k := key{s.Name, s.Kind}
-		a, ok := byKey[k]
-		if !ok {
-			a = &agg{remaining: s.Remaining.Seconds()}
-			byKey[k] = a
-		}
-		a.remaining = min(a.remaining, s.Remaining.Seconds())
-		a.failures = max(a.failures, s.Failures)
-		a.retry = max(a.retry, s.RetryIn.Seconds())
-	}
-	for k, a := range byKey {
-		ch <- prometheus.MustNewConstMetric(g.m.remainingDesc, prometheus.GaugeValue, a.remaining, k.name, k.kind)
-		ch <- prometheus.MustNewConstMetric(g.m.failuresDesc, prometheus.GaugeValue, float64(a.failures), k.name, k.kind)
-		ch <- prometheus.MustNewConstMetric(g.m.retryDesc, prometheus.GaugeValue, a.retry, k.name, k.kind)
+	for _, a := range g.m.caches.Collect() {
+		ch <- prometheus.MustNewConstMetric(g.m.remainingDesc, prometheus.GaugeValue, a.Remaining, a.Name, a.Kind)
+		ch <- prometheus.MustNewConstMetric(g.m.failuresDesc, prometheus.GaugeValue, float64(a.Failures), a.Name, a.Kind)
+		ch <- prometheus.MustNewConstMetric(g.m.retryDesc, prometheus.GaugeValue, a.Retry, a.Name, a.Kind)
 	}
 }

@@ -1,6 +1,7 @@
 package kwiprom_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ func TestMetricsOfTheScript(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := kwiprom.NewMetrics("kwi", kwiprom.Registerer(reg))
 	env := obstest.New(t, m)
-	env.Script()
+	env.Script(context.Background())
 	for range 100 {
 		_, err := env.Token() // the fast path records nothing
 		require.NoError(t, err)
