@@ -30,7 +30,16 @@ require (
 
 require (
 	cloud.google.com/go/compute/metadata v0.10.0 // indirect
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_golang v1.23.2 // indirect
+	github.com/prometheus/client_model v0.6.2 // indirect
+	github.com/prometheus/common v0.66.1 // indirect
+	github.com/prometheus/procfs v0.16.1 // indirect
+	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	golang.org/x/oauth2 v0.38.0 // indirect
+	google.golang.org/protobuf v1.36.8 // indirect
 )
 
 require (
@@ -67,6 +76,7 @@ require (
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c // indirect
 	github.com/rcrowley/go-metrics v0.0.0-20250401214520-65e299d6c5c9 // indirect
 	github.com/streamidentity/kafka-workload-identity/gcp v0.0.0-00010101000000-000000000000
+	github.com/streamidentity/kafka-workload-identity/plugin/kwiprom v0.0.0-00010101000000-000000000000
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.15.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
@@ -78,3 +88,7 @@ require (
 )
 
 replace github.com/streamidentity/kafka-workload-identity/gcp => ../gcp
+
+replace github.com/streamidentity/kafka-workload-identity/plugin/kwiotel => ../plugin/kwiotel
+
+replace github.com/streamidentity/kafka-workload-identity/plugin/kwiprom => ../plugin/kwiprom
