@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,22 +17,22 @@ import (
 
 // startExample runs the program in-process on a loopback port and
 // returns its address and the channel its result arrives on.
-func startExample(t *testing.T, cfg config) (string, <-chan error, *bytes.Buffer) {
+func startExample(t *testing.T, cfg config) (string, <-chan error, *syncBuffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	done := make(chan error, 1)
-	var out bytes.Buffer
+	out := &syncBuffer{}
 	result := make(chan error, 1)
 	go func() {
-		err := run(ctx, &out, ln, cfg)
+		err := run(ctx, out, ln, cfg)
 		result <- err
 		done <- err
 	}()
 	t.Cleanup(func() { cancel(); <-result })
-	return ln.Addr().String(), done, &out
+	return ln.Addr().String(), done, out
 }
 
 func scrape(t *testing.T, addr string) string {
@@ -71,4 +72,23 @@ func TestExampleServesMetrics(t *testing.T) {
 	}
 	assert.Regexp(t, `kwi_token_remaining_lifetime_seconds\{kind="azure managed identity",source="orders"\} \d{3,}`, body)
 	assert.NotContains(t, body, "eyJ", "no token in the metrics")
+}
+
+// syncBuffer is the program's output, written by its goroutine while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
