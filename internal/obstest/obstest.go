@@ -188,3 +188,44 @@ func (e *Env) Script(ctx context.Context) oauthbearer.Token {
 	require.NoError(e.t, e.Next().Err)
 	return tok
 }
+
+// Rejections is an [oauthbearer.Observer] that keeps the rejections and
+// invalidations it is told of and ignores the rest: for the tests of the
+// packages that report them.
+type Rejections struct {
+	mu          sync.Mutex
+	rejected    []oauthbearer.RejectionEvent
+	invalidated int
+}
+
+// Rejections returns the rejections so far.
+func (r *Rejections) Rejections() []oauthbearer.RejectionEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]oauthbearer.RejectionEvent(nil), r.rejected...)
+}
+
+// Invalidations returns how many invalidations were reported.
+func (r *Rejections) Invalidations() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.invalidated
+}
+
+func (r *Rejections) CacheOpened(*oauthbearer.Cache) {}
+func (r *Rejections) CacheClosed(*oauthbearer.Cache) {}
+func (r *Rejections) FetchStarted(ctx context.Context, _ oauthbearer.FetchEvent) context.Context {
+	return ctx
+}
+func (r *Rejections) FetchEnded(context.Context, oauthbearer.RefreshEvent) {}
+func (r *Rejections) Waited(_, _ context.Context)                         {}
+func (r *Rejections) Invalidated(oauthbearer.InvalidationEvent) {
+	r.mu.Lock()
+	r.invalidated++
+	r.mu.Unlock()
+}
+func (r *Rejections) Rejected(ev oauthbearer.RejectionEvent) {
+	r.mu.Lock()
+	r.rejected = append(r.rejected, ev)
+	r.mu.Unlock()
+}
