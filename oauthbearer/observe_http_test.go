@@ -29,7 +29,7 @@ func TestErrorTypesOfRealRequests(t *testing.T) {
 	require.NoError(t, ln.Close())
 	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
-	tlsSrv.StartTLS()                                    // a certificate nobody trusts
+	tlsSrv.StartTLS()                                   // a certificate nobody trusts
 	defer tlsSrv.Close()
 	hang := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

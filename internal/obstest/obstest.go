@@ -218,7 +218,7 @@ func (r *Rejections) FetchStarted(ctx context.Context, _ oauthbearer.FetchEvent)
 	return ctx
 }
 func (r *Rejections) FetchEnded(context.Context, oauthbearer.RefreshEvent) {}
-func (r *Rejections) Waited(_, _ context.Context)                         {}
+func (r *Rejections) Waited(_, _ context.Context)                          {}
 func (r *Rejections) Invalidated(oauthbearer.InvalidationEvent) {
 	r.mu.Lock()
 	r.invalidated++
