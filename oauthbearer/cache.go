@@ -497,14 +497,16 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 		ev.Failures, ev.NextRetry = c.failures, next
 	}
 	c.flight = nil
-	close(f.done)
 	c.mu.Unlock()
+	// The observer records the fetch before its waiters are released, so
+	// that a caller who got the token then reads the metrics sees it.
+	c.observeEnd(f, &ev)
+	close(f.done)
 
-	c.report(f, ev, prev)
+	c.report(ev, prev)
 }
 
-func (c *Cache) report(f *flight, ev RefreshEvent, prev *entry) {
-	c.observeEnd(f, &ev)
+func (c *Cache) report(ev RefreshEvent, prev *entry) {
 	switch {
 	case ev.Err == nil:
 		c.log.Debug("oauthbearer: token refreshed", "source", c.name, "expiry", ev.Expiry, "took", ev.Duration, "background", ev.Background)

@@ -264,8 +264,22 @@ func (c *Cache) observeStart(f *flight, start time.Time) context.Context {
 	ro, _ := c.obs.(RequestObserver)
 	f.probe = newFetchProbe(ro)
 	ctx := c.obs.FetchStarted(c.ctx, ev)
-	return obsctx.With(ctx, f.probe)
+	if ctx == nil {
+		ctx = c.ctx
+	}
+	// The fetch's cancellation stays the cache's (Close, and the timeout
+	// added by fetch) whatever context the observer returned; its values
+	// (a span) come from the observer's.
+	return obsctx.With(valuesOf{Context: c.ctx, values: ctx}, f.probe)
 }
+
+// valuesOf is ctx's deadline and cancellation with values' values.
+type valuesOf struct {
+	context.Context
+	values context.Context
+}
+
+func (v valuesOf) Value(key any) any { return v.values.Value(key) }
 
 // observeEnd completes ev for observers and tells them.
 func (c *Cache) observeEnd(f *flight, ev *RefreshEvent) {
