@@ -195,3 +195,36 @@ func TestUnusableTokenIsInvalidResponse(t *testing.T) {
 	require.Len(t, rec.ends, 1)
 	assert.Equal(t, oauthbearer.ErrorTypeResponse, rec.ends[0].ErrorType)
 }
+
+// detachingObserver returns a context that is not derived from the one
+// it got: the cache must still be able to cancel the fetch.
+type detachingObserver struct{ recorder }
+
+func (d *detachingObserver) FetchStarted(context.Context, oauthbearer.FetchEvent) context.Context {
+	return context.Background()
+}
+
+// TestCloseCancelsFetchWhateverTheObserverReturns: Close ends a running
+// fetch even when the observer's FetchStarted dropped the cancellation.
+func TestCloseCancelsFetchWhateverTheObserverReturns(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	src := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return oauthbearer.Token{}, ctx.Err()
+	})
+	c, err := oauthbearer.NewCache(src, &oauthbearer.CacheOptions{Observer: &detachingObserver{}})
+	require.NoError(t, err)
+	go func() { _, _ = c.Token(context.Background()) }()
+	<-started
+	require.NoError(t, c.Close())
+	select {
+	case err := <-ended:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fetch was not cancelled by Close")
+	}
+}

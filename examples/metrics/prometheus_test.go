@@ -115,6 +115,29 @@ func TestRealPrometheusScrapesTheExample(t *testing.T) {
 	dur := eventually(`sum(kwi_token_fetch_duration_seconds_sum{source="orders"}) / sum(kwi_token_fetch_duration_seconds_count{source="orders"})`)
 	assert.Greater(t, dur[0], 0.0)
 	assert.Less(t, dur[0], 30.0)
+	// Every dashboard query is valid PromQL that this Prometheus answers.
+	b, err := os.ReadFile(filepath.Join(opsDir, "dashboard.json"))
+	require.NoError(t, err)
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(b, &dash))
+	require.NotEmpty(t, dash.Panels)
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			q := strings.ReplaceAll(tg.Expr, "$__rate_interval", "1m")
+			resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(q))
+			require.NoError(t, err)
+			var r struct{ Status, Error string }
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+			_ = resp.Body.Close()
+			assert.Equal(t, "success", r.Status, "panel %q: %s: %s", p.Title, q, r.Error)
+		}
+	}
+
 	// The rules loaded and evaluate without error.
 	resp, err := http.Get("http://" + promAddr + "/api/v1/rules")
 	require.NoError(t, err)

@@ -151,6 +151,11 @@ func NewMetrics(namespace string, opts ...Opt) *Metrics {
 // Handler serves the metrics in the Prometheus exposition format, from
 // the registry NewMetrics created or the Gatherer option's.
 func (m *Metrics) Handler() http.Handler {
+	if m.gatherer == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "kwiprom: the Registerer option's registry is not a Gatherer; pass the Gatherer option to serve it", http.StatusInternalServerError)
+		})
+	}
 	return promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
 }
 
