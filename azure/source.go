@@ -19,6 +19,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/obsctx"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -57,6 +58,7 @@ func NewFromCredential(cred azcore.TokenCredential, target string, opts *Credent
 		o.Name = "credential"
 	}
 	cacheOpts := cacheopts.WithName(o.Cache, "azure "+o.Name)
+	obsctx.SetKind(cacheOpts, "azure credential") // Name is the caller's: the kind stays fixed
 	src := &credSource{
 		hint:      hintContext{source: o.Name, scope: scope},
 		scope:     scope,

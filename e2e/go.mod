@@ -28,6 +28,7 @@ require (
 	github.com/aws/smithy-go v1.28.8
 	github.com/confluentinc/confluent-kafka-go/v2 v2.11.1
 	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/prometheus/client_golang v1.23.2
 	github.com/segmentio/kafka-go v0.4.51
 	github.com/streamidentity/kafka-workload-identity v0.0.0-00010101000000-000000000000
 	github.com/streamidentity/kafka-workload-identity/aws v0.0.0-00010101000000-000000000000
@@ -41,6 +42,8 @@ require (
 	github.com/twmb/franz-go v1.22.2
 	github.com/twmb/franz-go/pkg/kmsg v1.15.0
 	github.com/twmb/franz-go/pkg/sr v1.8.0
+	go.opentelemetry.io/otel/sdk v1.39.0
+	go.opentelemetry.io/otel/sdk/metric v1.39.0
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.5
 	golang.org/x/mod v0.41.0
@@ -51,8 +54,21 @@ require (
 require (
 	cloud.google.com/go/compute/metadata v0.10.0 // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.5 // indirect
+	github.com/go-logr/logr v1.4.3 // indirect
+	github.com/go-logr/stdr v1.2.2 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.2 // indirect
+	github.com/prometheus/common v0.66.1 // indirect
+	github.com/prometheus/procfs v0.16.1 // indirect
 	github.com/spiffe/go-spiffe/v2 v2.9.0 // indirect
+	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
+	go.opentelemetry.io/otel v1.39.0 // indirect
+	go.opentelemetry.io/otel/metric v1.39.0 // indirect
+	go.opentelemetry.io/otel/trace v1.39.0 // indirect
+	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20251202230838-ff82c1b0f217 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
@@ -85,6 +101,8 @@ require (
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c // indirect
 	github.com/rcrowley/go-metrics v0.0.0-20250401214520-65e299d6c5c9 // indirect
 	github.com/streamidentity/kafka-workload-identity/gcp v0.0.0-00010101000000-000000000000
+	github.com/streamidentity/kafka-workload-identity/plugin/kwiotel v0.0.0-00010101000000-000000000000
+	github.com/streamidentity/kafka-workload-identity/plugin/kwiprom v0.0.0-00010101000000-000000000000
 	github.com/streamidentity/kafka-workload-identity/spiffe v0.0.0-00010101000000-000000000000
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c // indirect
 	golang.org/x/crypto v0.57.0 // indirect
@@ -97,3 +115,7 @@ require (
 replace github.com/streamidentity/kafka-workload-identity/gcp => ../gcp
 
 replace github.com/streamidentity/kafka-workload-identity/spiffe => ../spiffe
+
+replace github.com/streamidentity/kafka-workload-identity/plugin/kwiotel => ../plugin/kwiotel
+
+replace github.com/streamidentity/kafka-workload-identity/plugin/kwiprom => ../plugin/kwiprom

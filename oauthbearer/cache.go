@@ -73,6 +73,13 @@ type CacheOptions struct {
 	// goroutine that ran it. It must not block for long.
 	OnRefresh func(RefreshEvent)
 
+	// Observer, if set, is told of every fetch, invalidation and
+	// rejection, for metrics and traces (see [Observer]); never per
+	// token handed out.
+	Observer Observer
+	// kind is the source kind set by this module's constructors.
+	kind string
+
 	// Clock is the time source. Default: the system clock.
 	Clock Clock
 }
@@ -102,6 +109,8 @@ type Cache struct {
 	clock   Clock
 	log     *slog.Logger
 	onEvent func(RefreshEvent)
+	obs     Observer
+	kind    string
 
 	refreshFraction, jitter float64
 	margin, maxLifetime     time.Duration
@@ -157,6 +166,9 @@ type flight struct {
 	// started is when the fetch called the source (zero while the flight
 	// waits out a backoff); guarded by Cache.mu.
 	started time.Time
+	// probe and octx are set, with started, when an observer is.
+	probe *fetchProbe
+	octx  context.Context
 }
 
 // NewCache returns a Cache around src. A nil opts means the defaults. If
@@ -183,6 +195,10 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 		margin: o.SafetyMargin, maxLifetime: o.MaxLifetime, fetchTimeout: o.FetchTimeout,
 		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
 		ctx: ctx, cancel: cancel,
+		obs: o.Observer, kind: cmpOr(o.kind, "custom"),
+	}
+	if c.obs != nil {
+		c.obs.CacheOpened(c)
 	}
 	return c, nil
 }
@@ -278,6 +294,9 @@ func (c *Cache) wait(ctx context.Context) (Token, error) {
 
 	select {
 	case <-f.done:
+		if c.obs != nil && f.octx != nil {
+			c.obs.Waited(ctx, f.octx)
+		}
 		return f.tok, f.err
 	case <-ctx.Done():
 		return Token{}, c.gaveUp(ctx, f)
@@ -332,10 +351,14 @@ func (c *Cache) run(f *flight, delay time.Duration) {
 		}
 	}
 	start := c.now()
+	octx := c.observeStart(f, start)
 	c.mu.Lock()
 	f.started = start
+	if c.obs != nil {
+		f.octx = octx
+	}
 	c.mu.Unlock()
-	tok, err := c.fetch()
+	tok, err := c.fetch(octx)
 	c.finish(f, start, tok, err)
 }
 
@@ -352,8 +375,8 @@ const abandonGrace = time.Second
 // the cache: once the timeout (or Close) has ended the context and a short
 // grace has passed, the call is abandoned. Its goroutine is not waited for
 // by Close, and its result, if it ever returns, is discarded.
-func (c *Cache) fetch() (tok Token, err error) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.fetchTimeout)
+func (c *Cache) fetch(parent context.Context) (tok Token, err error) {
+	ctx, cancel := context.WithTimeout(parent, c.fetchTimeout)
 	defer cancel()
 	ctx, rec := withRecorder(ctx)
 	type result struct {
@@ -445,7 +468,9 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 	now := c.now()
 	if err == nil {
 		tok = clampToJWTExp(tok)
-		err = c.check(tok, start, now)
+		if err = c.check(tok, start, now); err != nil {
+			err = &unusableTokenError{err}
+		}
 	}
 	ev := RefreshEvent{Source: c.name, Start: start, Duration: now.Sub(start), Err: err}
 
@@ -477,8 +502,11 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 		ev.Failures, ev.NextRetry = c.failures, next
 	}
 	c.flight = nil
-	close(f.done)
 	c.mu.Unlock()
+	// The observer records the fetch before its waiters are released, so
+	// that a caller who got the token then reads the metrics sees it.
+	c.observeEnd(f, &ev)
+	close(f.done)
 
 	c.report(ev, prev)
 }
@@ -568,6 +596,9 @@ func (c *Cache) Invalidate(rejected Token) {
 	}
 	n := c.rejections
 	c.mu.Unlock()
+	if c.obs != nil {
+		c.obs.Invalidated(InvalidationEvent{Source: c.name, Kind: c.kind, Rejections: n, NextFetchDelay: delay})
+	}
 	c.log.Info("oauthbearer: token invalidated after a server rejected it; the next use fetches a new one",
 		"source", c.name, "expiry", e.tok.Expiry, "consecutive_rejections", n, "next_fetch_delay", delay)
 	// The wrapped source may cache too (azidentity's managed-identity
@@ -594,6 +625,9 @@ func (c *Cache) Close() error {
 	c.cancel()
 	c.mu.Unlock()
 	c.wg.Wait()
+	if c.obs != nil {
+		c.obs.CacheClosed(c)
+	}
 	if closer, ok := c.src.(io.Closer); ok {
 		return closer.Close()
 	}

@@ -152,6 +152,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	// Rejected: drop the token so everyone gets a fresh one.
+	oauthbearer.ReportRejection(t.src, "schemaregistry", "401")
 	oauthbearer.Invalidate(t.src, tok)
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return resp, nil // cannot replay the body

@@ -4,7 +4,10 @@
 // it. Defaults and validation stay in oauthbearer.CacheOptions itself.
 package cacheopts
 
-import "github.com/streamidentity/kafka-workload-identity/oauthbearer"
+import (
+	"github.com/streamidentity/kafka-workload-identity/internal/obsctx"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
 
 // WithName returns a copy of o (nil: the zero options, which mean the
 // defaults) whose Name is name unless o already has one.
@@ -16,5 +19,8 @@ func WithName(o *oauthbearer.CacheOptions, name string) *oauthbearer.CacheOption
 	if c.Name == "" {
 		c.Name = name
 	}
+	// name is also the source kind observers label metrics with: a fixed
+	// string per constructor, whatever Name the caller chose.
+	obsctx.SetKind(&c, name)
 	return &c
 }

@@ -120,7 +120,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		req = req.WithContext(ctx)
 	}
-	resp, err := g.base.RoundTrip(req)
+	// observe.go: a fetch with an observer sees each request that
+	// passed the gate.
+	resp, err := observedTransport{g.base}.RoundTrip(req)
 	if err != nil {
 		cancel()
 		return nil, explainProxy(g.base, req, err)

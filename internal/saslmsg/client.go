@@ -86,6 +86,7 @@ func (e *Exchange) Reply(resp []byte) (done bool, err error) {
 		return true, nil
 	}
 	rej := ParseChallenge(e.server, resp, e.tok.Value)
+	oauthbearer.ReportRejection(e.c.src, e.c.pkg, rej.Status)
 	oauthbearer.Invalidate(e.c.src, e.tok)
 	e.c.log.Warn(e.c.pkg+": broker rejected the token", "server", e.server, "status", rej.Status, "expiry", e.tok.Expiry)
 	return false, rej

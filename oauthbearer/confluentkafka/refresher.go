@@ -205,6 +205,11 @@ func (r *Refresher) rejectedBy(rej error) {
 	r.rejected = rej
 	tok := r.last
 	r.mu.Unlock()
+	status := "other"
+	if re, ok := errors.AsType[*oauthbearer.RejectedError](rej); ok {
+		status = re.Status
+	}
+	oauthbearer.ReportRejection(r.src, "confluentkafka", status)
 	if !tok.IsZero() && oauthbearer.Invalidate(r.src, tok) {
 		r.log.Warn("confluentkafka: the broker rejected the token; setting a fresh one", "error", rej, "token", tok)
 		r.setNow()

@@ -114,6 +114,7 @@ func (p *TokenProvider) Explain(err error) error {
 	var rej *oauthbearer.RejectedError
 	if errors.As(err, &rej) {
 		if tok := p.last.Load(); tok != nil {
+			oauthbearer.ReportRejection(p.src, "saramasasl", rej.Status)
 			oauthbearer.Invalidate(p.src, *tok)
 		}
 	}

@@ -1,0 +1,231 @@
+// Package obstest drives a [oauthbearer.Cache] with an observer through
+// the events the observability plugins record, on a fake clock, against
+// a local identity provider reached through the module's own HTTP client
+// (internal/idphttp), so that request hooks run as they do for the real
+// sources. The plugins' tests use it and assert what they recorded.
+package obstest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
+
+// Epoch is the fake clock's start.
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TTL is the lifetime of the tokens the identity provider issues.
+const TTL = time.Hour
+
+// Kind is the source kind of the cache Env builds.
+const Kind = "obstest idp"
+
+// Env is a cache named "orders" (kind [Kind]) around a source that asks a
+// local HTTP identity provider for each token.
+type Env struct {
+	t      *testing.T
+	Clock  *fakeclock.Clock
+	Cache  *oauthbearer.Cache
+	Server *httptest.Server
+	Events chan oauthbearer.RefreshEvent
+
+	mu     sync.Mutex
+	status []int // queued reply statuses; empty: 200 with a token
+	n      int
+}
+
+// New starts the provider and the cache observed by obs.
+func New(t *testing.T, obs oauthbearer.Observer) *Env {
+	t.Helper()
+	e := &Env{t: t, Clock: fakeclock.New(Epoch), Events: make(chan oauthbearer.RefreshEvent, 64)}
+	e.Server = httptest.NewServer(http.HandlerFunc(e.serve))
+	hc := idphttp.Client(nil, "obstest")
+	src := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.Server.URL+"/token", nil)
+		if err != nil {
+			return oauthbearer.Token{}, err
+		}
+		resp, err := idphttp.Do(hc, "obstest", req)
+		if err != nil {
+			return oauthbearer.Token{}, oauthbearer.Transient(err, 0)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			err := &statusError{resp.StatusCode}
+			if resp.StatusCode >= 500 {
+				return oauthbearer.Token{}, oauthbearer.Transient(err, 0)
+			}
+			return oauthbearer.Token{}, err
+		}
+		var r struct{ AccessToken string }
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			return oauthbearer.Token{}, err
+		}
+		return oauthbearer.Token{Value: r.AccessToken, Expiry: e.Clock.Now().Add(TTL)}, nil
+	})
+	o := cacheopts.WithName(&oauthbearer.CacheOptions{
+		Name: "orders", Clock: e.Clock, Observer: obs, Jitter: 1e-9, // the refresh point moves by microseconds only
+		OnRefresh: func(ev oauthbearer.RefreshEvent) { e.Events <- ev },
+	}, Kind)
+	c, err := oauthbearer.NewCache(src, o)
+	require.NoError(t, err)
+	e.Cache = c
+	t.Cleanup(func() { _ = c.Close(); e.Server.Close() })
+	return e
+}
+
+type statusError struct{ code int }
+
+func (e *statusError) Error() string {
+	return "the identity provider answered " + http.StatusText(e.code)
+}
+
+func (e *Env) serve(w http.ResponseWriter, _ *http.Request) {
+	e.mu.Lock()
+	e.n++
+	n := e.n
+	status := http.StatusOK
+	if len(e.status) > 0 {
+		status, e.status = e.status[0], e.status[1:]
+	}
+	e.mu.Unlock()
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]string{"AccessToken": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln" + string(rune('a'+n%26))})
+}
+
+// AdvanceToRefresh moves the clock just past the refresh point (80% of
+// the lifetime), letting the background refresh the timer starts end
+// before time moves on, and returns its event.
+func (e *Env) AdvanceToRefresh() oauthbearer.RefreshEvent {
+	e.t.Helper()
+	var ev oauthbearer.RefreshEvent
+	fired := false
+	e.Clock.AdvanceSettled(TTL*8/10+time.Millisecond, func() {
+		if !fired {
+			fired = true
+			ev = e.Next()
+		}
+	})
+	require.True(e.t, fired, "no refresh timer fired")
+	return ev
+}
+
+// FailNext makes the next replies answer with these HTTP statuses.
+func (e *Env) FailNext(status ...int) {
+	e.mu.Lock()
+	e.status = append(e.status, status...)
+	e.mu.Unlock()
+}
+
+// Token gets a token; the first call waits for a fetch.
+func (e *Env) Token() (oauthbearer.Token, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return e.Cache.Token(ctx)
+}
+
+// Next waits for the next fetch to end and returns its event.
+func (e *Env) Next() oauthbearer.RefreshEvent {
+	e.t.Helper()
+	select {
+	case ev := <-e.Events:
+		return ev
+	case <-time.After(10 * time.Second):
+		e.t.Fatal("no fetch ended")
+		return oauthbearer.RefreshEvent{}
+	}
+}
+
+// Script runs the sequence every plugin test asserts, and returns the
+// token served at its end (ctx is the first caller's):
+//  1. a first fetch that a caller waits for (success);
+//  2. at 80% of the lifetime, a background refresh that fails with 503
+//     (http_5xx), then its retry after the backoff, which fails with 401
+//     (refused);
+//  3. the next retry succeeds in the background;
+//  4. a broker rejects the token (ReportRejection by "franzsasl" with
+//     "invalid_token"), which is invalidated; the next call waits for a
+//     fetch that succeeds.
+func (e *Env) Script(ctx context.Context) oauthbearer.Token {
+	e.t.Helper()
+	_, err := e.Cache.Token(ctx)
+	require.NoError(e.t, err)
+	require.NoError(e.t, e.Next().Err)
+
+	e.FailNext(http.StatusServiceUnavailable, http.StatusUnauthorized)
+	ev := e.AdvanceToRefresh()
+	require.Equal(e.t, oauthbearer.ErrorTypeHTTP5xx, ev.ErrorType)
+	require.True(e.t, ev.Background)
+	e.Clock.Advance(ev.NextRetry.Sub(e.Clock.Now()))
+	ev = e.Next()
+	require.Equal(e.t, oauthbearer.ErrorTypeRefused, ev.ErrorType)
+	require.Equal(e.t, 2, ev.Failures)
+	e.Clock.Advance(ev.NextRetry.Sub(e.Clock.Now()))
+	ev = e.Next()
+	require.NoError(e.t, ev.Err)
+	require.True(e.t, ev.Background)
+
+	tok, err := e.Token()
+	require.NoError(e.t, err)
+	oauthbearer.ReportRejection(e.Cache, "franzsasl", "invalid_token")
+	e.Cache.Invalidate(tok)
+	tok, err = e.Token()
+	require.NoError(e.t, err)
+	require.NoError(e.t, e.Next().Err)
+	return tok
+}
+
+// Rejections is an [oauthbearer.Observer] that keeps the rejections and
+// invalidations it is told of and ignores the rest: for the tests of the
+// packages that report them.
+type Rejections struct {
+	mu          sync.Mutex
+	rejected    []oauthbearer.RejectionEvent
+	invalidated int
+}
+
+// Rejections returns the rejections so far.
+func (r *Rejections) Rejections() []oauthbearer.RejectionEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]oauthbearer.RejectionEvent(nil), r.rejected...)
+}
+
+// Invalidations returns how many invalidations were reported.
+func (r *Rejections) Invalidations() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.invalidated
+}
+
+func (r *Rejections) CacheOpened(*oauthbearer.Cache) {}
+func (r *Rejections) CacheClosed(*oauthbearer.Cache) {}
+func (r *Rejections) FetchStarted(ctx context.Context, _ oauthbearer.FetchEvent) context.Context {
+	return ctx
+}
+func (r *Rejections) FetchEnded(context.Context, oauthbearer.RefreshEvent) {}
+func (r *Rejections) Waited(_, _ context.Context)                          {}
+func (r *Rejections) Invalidated(oauthbearer.InvalidationEvent) {
+	r.mu.Lock()
+	r.invalidated++
+	r.mu.Unlock()
+}
+func (r *Rejections) Rejected(ev oauthbearer.RejectionEvent) {
+	r.mu.Lock()
+	r.rejected = append(r.rejected, ev)
+	r.mu.Unlock()
+}
