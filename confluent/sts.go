@@ -85,8 +85,8 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if o.IdentityPoolID == "" {
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for")
 	}
-	if !ccloud.ValidID(o.IdentityPoolID, "pool-") {
-		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %q; use one identity pool ID such as pool-7yzk", o.IdentityPoolID)
+	if err := ccloud.CheckID(ccloud.IdentityPool, o.IdentityPoolID); err != nil {
+		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %q, %w", o.IdentityPoolID, err)
 	}
 	if o.Endpoint == "" {
 		o.Endpoint = DefaultSTSEndpoint

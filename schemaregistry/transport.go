@@ -217,14 +217,14 @@ func closeBody(req *http.Request) {
 
 // checkIDs validates the Confluent IDs' shape so that typos fail early.
 func checkIDs(lsrc, pool, where string) error {
-	if lsrc != "" && !ccloud.ValidID(lsrc, "lsrc-") {
-		return fmt.Errorf("schemaregistry: %s.LogicalCluster is %q; use the Schema Registry cluster ID, such as lsrc-kjn9nv", where, lsrc)
+	if lsrc != "" {
+		if err := ccloud.CheckID(ccloud.RegistryCluster, lsrc); err != nil {
+			return fmt.Errorf("schemaregistry: %s.LogicalCluster is %q, %w", where, lsrc, err)
+		}
 	}
 	if pool != "" {
-		for p := range strings.SplitSeq(pool, ",") {
-			if !ccloud.ValidID(p, "pool-") {
-				return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %q; use an identity pool ID such as pool-7yzk, or several separated by commas", where, pool)
-			}
+		if err := ccloud.CheckID(ccloud.IdentityPools, pool); err != nil {
+			return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %q, %w", where, pool, err)
 		}
 	}
 	return nil
