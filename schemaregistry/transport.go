@@ -99,11 +99,9 @@ func NewTransport(src oauthbearer.TokenSource, opts *TransportOptions) (*Transpo
 	if o.Base == nil {
 		o.Base = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	if o.FetchTimeout < 0 {
-		return nil, fmt.Errorf("schemaregistry: TransportOptions.FetchTimeout is %s; use a positive duration or 0 for 30s", o.FetchTimeout)
-	}
-	if o.FetchTimeout == 0 {
-		o.FetchTimeout = oauthbearer.DefaultFetchTimeout
+	var err error
+	if o.FetchTimeout, err = oauthbearer.ResolveFetchTimeout("schemaregistry.TransportOptions", o.FetchTimeout); err != nil {
+		return nil, err
 	}
 	return &Transport{src: src, base: o.Base, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, insecure: o.AllowInsecureHTTP, tokenTimeout: o.FetchTimeout}, nil
 }
