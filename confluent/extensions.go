@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -37,12 +38,12 @@ type Extensions struct {
 func (e Extensions) Validate() error {
 	if e.LogicalCluster != "" {
 		if err := ccloud.CheckID(ccloud.KafkaCluster, e.LogicalCluster); err != nil {
-			return fmt.Errorf("confluent: Extensions.LogicalCluster is %q, %w", e.LogicalCluster, err)
+			return fmt.Errorf("confluent: Extensions.LogicalCluster is %s, %w", srvtext.Quote(e.LogicalCluster, ccloud.At(err)), err)
 		}
 	}
 	if e.IdentityPoolID != "" {
 		if err := ccloud.CheckID(ccloud.IdentityPools, e.IdentityPoolID); err != nil {
-			return fmt.Errorf("confluent: Extensions.IdentityPoolID is %q, %w", e.IdentityPoolID, err)
+			return fmt.Errorf("confluent: Extensions.IdentityPoolID is %s, %w", srvtext.Quote(e.IdentityPoolID, ccloud.At(err)), err)
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -217,12 +218,12 @@ func closeBody(req *http.Request) {
 func checkIDs(lsrc, pool, where string) error {
 	if lsrc != "" {
 		if err := ccloud.CheckID(ccloud.RegistryCluster, lsrc); err != nil {
-			return fmt.Errorf("schemaregistry: %s.LogicalCluster is %q, %w", where, lsrc, err)
+			return fmt.Errorf("schemaregistry: %s.LogicalCluster is %s, %w", where, srvtext.Quote(lsrc, 0), err)
 		}
 	}
 	if pool != "" {
 		if err := ccloud.CheckID(ccloud.IdentityPools, pool); err != nil {
-			return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %q, %w", where, pool, err)
+			return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %s, %w", where, srvtext.Quote(pool, ccloud.At(err)), err)
 		}
 	}
 	return nil

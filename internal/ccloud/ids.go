@@ -33,19 +33,41 @@ var kinds = [...]struct{ prefix, reason string }{
 // so that a typo ("pol-7yzk", "lkc w25n5g") fails at start-up rather than
 // as an opaque broker rejection. It returns nil, or an error reading
 // "not a ... ID; use ...", which the caller prefixes with the setting as
-// the user wrote it and its value: "Extensions.LogicalCluster is %q, %w".
+// the user wrote it and its value, quoted around [At]:
+// "Extensions.LogicalCluster is %s, %w".
 func CheckID(k Kind, s string) error {
 	kind := kinds[k]
-	ids := []string{s}
-	if k == IdentityPools {
-		ids = strings.Split(s, ",")
-	}
-	for _, id := range ids {
-		if !validID(id, kind.prefix) {
-			return errors.New(kind.reason)
+	if k != IdentityPools {
+		if !validID(s, kind.prefix) {
+			return &idError{reason: kind.reason}
 		}
+		return nil
+	}
+	at := 0
+	for id := range strings.SplitSeq(s, ",") {
+		if !validID(id, kind.prefix) {
+			return &idError{reason: kind.reason, at: at}
+		}
+		at += len(id) + 1
 	}
 	return nil
+}
+
+type idError struct {
+	reason string
+	at     int
+}
+
+func (e *idError) Error() string { return e.reason }
+
+// At is the byte offset, in the value CheckID refused with err, of the
+// first ID that is wrong: the point to quote the value around
+// (srvtext.Quote's at).
+func At(err error) int {
+	if e, ok := errors.AsType[*idError](err); ok {
+		return e.at
+	}
+	return 0
 }
 
 // validID reports whether s is prefix followed by one or more ASCII
