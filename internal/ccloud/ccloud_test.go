@@ -31,3 +31,10 @@ func TestIsLoopback(t *testing.T) {
 		assert.Equal(t, want, IsLoopback(host), host)
 	}
 }
+
+func TestAtPointsAtTheFirstWrongID(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, 7, At(CheckID(IdentityPools, "pool-a,pol-b,pool-c")))
+	assert.Equal(t, 0, At(CheckID(KafkaCluster, "lkc w25n5g")))
+	assert.Equal(t, 0, At(nil))
+}

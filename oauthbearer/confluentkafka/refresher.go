@@ -132,9 +132,14 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 	log := slog.New(slog.DiscardHandler)
 	if opts != nil {
 		o.FetchTimeout = opts.FetchTimeout
-		if opts.MinBackoff < 0 || opts.MaxBackoff < 0 {
-			return nil, fmt.Errorf("confluentkafka: Options has a negative backoff (MinBackoff %v, MaxBackoff %v); use 0 for the defaults",
-				opts.MinBackoff, opts.MaxBackoff)
+		// The refresher retries as the cache does, so its backoffs
+		// follow the cache's one rule for them.
+		if err := (oauthbearer.CacheOptions{MinBackoff: opts.MinBackoff, MaxBackoff: opts.MaxBackoff}).Validate(); err != nil {
+			field := "backoff"
+			if oe, ok := errors.AsType[*oauthbearer.OptionError](err); ok {
+				field = oe.Field
+			}
+			return nil, fmt.Errorf("confluentkafka: Options.%s, as the cache's: %w", field, err)
 		}
 		if opts.MinBackoff > 0 {
 			o.MinBackoff = opts.MinBackoff
@@ -156,9 +161,6 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 	}
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 10 * time.Second
-	}
-	if o.MaxBackoff < o.MinBackoff {
-		return nil, fmt.Errorf("confluentkafka: Options.MaxBackoff %v is below MinBackoff %v; raise MaxBackoff", o.MaxBackoff, o.MinBackoff)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Refresher{

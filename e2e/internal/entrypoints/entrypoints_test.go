@@ -210,3 +210,52 @@ func TestEveryEntryPointAppliesTheSameFetchTimeout(t *testing.T) {
 		}
 	}
 }
+
+// Every entry point that takes retry backoffs (the cache's options,
+// client.properties' sasl.login.retry.backoff*.ms, confluentkafka's
+// refresher, which retries as the cache does) refuses the same values
+// with an *oauthbearer.OptionError for the same field. Fails before: the
+// refresher had its own check and plain errors.
+func TestEveryEntryPointRefusesTheSameBackoffs(t *testing.T) {
+	t.Parallel()
+	entries := map[string]func(minB, maxB time.Duration) error{
+		"code: oauthbearer.CacheOptions": func(minB, maxB time.Duration) error {
+			c, err := oauthbearer.NewCache(newRecorder(), &oauthbearer.CacheOptions{MinBackoff: minB, MaxBackoff: maxB})
+			if err == nil {
+				_ = c.Close()
+			}
+			return err
+		},
+		"client.properties": func(minB, maxB time.Duration) error {
+			text := fmt.Sprintf(properties, "") + fmt.Sprintf("sasl.login.retry.backoff.ms=%d\nsasl.login.retry.backoff.max.ms=%d\n", minB.Milliseconds(), maxB.Milliseconds())
+			_, err := clientprops.Parse(strings.NewReader(text))
+			return err
+		},
+		"adapter: confluentkafka": func(minB, maxB time.Duration) error {
+			r, err := confluentkafka.NewRefresher(nopClient{}, newRecorder(), &confluentkafka.Options{MinBackoff: minB, MaxBackoff: maxB})
+			if err == nil {
+				r.Close()
+			}
+			return err
+		},
+	}
+	for name, build := range entries {
+		for _, tc := range []struct {
+			name       string
+			minB, maxB time.Duration
+			field      string
+		}{
+			{"negative min", -time.Millisecond, time.Second, "MinBackoff"},
+			{"negative max", time.Millisecond, -time.Millisecond, "MaxBackoff"},
+			{"max below min", time.Minute, time.Second, "MaxBackoff"},
+		} {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				err := build(tc.minB, tc.maxB)
+				var oe *oauthbearer.OptionError
+				require.ErrorAs(t, err, &oe)
+				assert.Equal(t, tc.field, oe.Field)
+			})
+		}
+		t.Run(name+"/valid", func(t *testing.T) { require.NoError(t, build(time.Second, time.Minute)) })
+	}
+}
