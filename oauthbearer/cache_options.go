@@ -15,7 +15,7 @@ import (
 const DefaultFetchTimeout = 30 * time.Second
 
 // OptionError reports a [CacheOptions] field whose value a [Cache] cannot
-// use. Field names the field, so that code translating settings from
+// use, or another package's FetchTimeout refused by [ResolveFetchTimeout]. Field names the field, so that code translating settings from
 // elsewhere (the confluent package's client.properties parser) can map it
 // back to the setting the user wrote.
 type OptionError struct {
