@@ -45,20 +45,27 @@ type allowList struct {
 // environment variable is split at commas, as Kafka splits the system
 // property.
 func (b *BuildOptions) allowed() allowList {
-	if b.AllowedURLs != nil {
+	return b.list(b.AllowedURLs, "BuildOptions.AllowedURLs", AllowedURLsEnv)
+}
+
+// list returns the allow-list in force for one kind of resource: opt if
+// not nil (optName names it in messages), else the environment variable
+// env if not blank, else none (nil urls).
+func (b *BuildOptions) list(opt []string, optName, env string) allowList {
+	if opt != nil {
 		urls := []string{}
-		for _, u := range b.AllowedURLs {
+		for _, u := range opt {
 			if u = strings.TrimSpace(u); u != "" {
 				urls = append(urls, u)
 			}
 		}
-		return allowList{urls: urls, source: "BuildOptions.AllowedURLs"}
+		return allowList{urls: urls, source: optName}
 	}
 	getenv := b.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	v := getenv(AllowedURLsEnv)
+	v := getenv(env)
 	if strings.TrimSpace(v) == "" {
 		return allowList{}
 	}
@@ -68,7 +75,7 @@ func (b *BuildOptions) allowed() allowList {
 			urls = append(urls, u)
 		}
 	}
-	return allowList{urls: urls, source: "the environment variable " + AllowedURLsEnv}
+	return allowList{urls: urls, source: "the environment variable " + env}
 }
 
 // builtinAllowed is the allow-list in force when none is set: the Azure

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"math"
 	"net/http"
@@ -101,9 +102,14 @@ type SourceSpec struct {
 
 	// TokenFile is the path of a file: token endpoint (token-file kind).
 	TokenFile string
-	// Assertion holds the jwt-bearer settings (jwt-bearer kind; TokenURL
-	// and Scope apply too).
+	// Assertion holds the sasl.oauthbearer.assertion.* settings: the
+	// jwt-bearer kind's (TokenURL and Scope apply too), or the
+	// client-credentials kind's client assertion (KIP-1258; zero when the
+	// client secret authenticates).
 	Assertion AssertionSettings
+	// TLS holds the token endpoint's TLS settings (client credentials and
+	// jwt-bearer kinds), or nil for the system defaults.
+	TLS *TLSSettings
 }
 
 // SchemaRegistrySettings are the Schema Registry settings of the file.
@@ -155,6 +161,13 @@ type Config struct {
 	// are not about authentication (ssl.*, client.id, acks, ...), for the
 	// caller to apply or reject.
 	Other []Property
+
+	// files are the properties naming files that Kafka reads only when
+	// org.apache.kafka.sasl.oauthbearer.allowed.files lists them.
+	files []Property
+	// httpsCAProp is librdkafka's https.ca.location or https.ca.pem, if
+	// the file sets one.
+	httpsCAProp Property
 }
 
 // PropertyError reports a property that cannot be honoured. It names the
@@ -313,6 +326,10 @@ func parse(data []byte) (*Config, error) {
 			retriever = p
 		case strings.HasPrefix(p.Key, assertionPrefix):
 			assertion = append(assertion, p)
+		case p.Key == "https.ca.location" || p.Key == "https.ca.pem":
+			if err := c.httpsCA(p); err != nil {
+				return nil, err
+			}
 		case p.Key == "sasl.oauthbearer.header.urlencode":
 			b, err := strconv.ParseBool(strings.TrimSpace(p.Value))
 			if err != nil {
@@ -467,6 +484,9 @@ func parse(data []byte) (*Config, error) {
 			return nil, perr(jaas, "option useWorkloadIdentity is %s; use 'true' or 'false'", q(wi))
 		}
 	case kafkaHandlerClass, kafkaSecuredHandlerClass:
+		if err := c.jaasTLS(jaas, opts); err != nil {
+			return nil, err
+		}
 		if done, err := c.kafkaRetriever(endpoint, retriever, assertion, &ccScope); err != nil {
 			return nil, err
 		} else if done {
@@ -485,10 +505,13 @@ func parse(data []byte) (*Config, error) {
 		secret, _ := take("clientSecret")
 		scope, _ := take("scope")
 		s.ClientID, s.ClientSecret, s.Scope = cmp.Or(id, ccID.Value), oauthclient.Secret(cmp.Or(secret, ccSecret.Value)), cmp.Or(scope, ccScope.Value)
-		if s.ClientID == "" {
+		// KIP-1258: a client assertion replaces the secret, and the
+		// client ID is then optional, as in Kafka 4.4.
+		assertionAuth := s.Assertion.File != "" || s.Assertion.Issuer != ""
+		if s.ClientID == "" && !assertionAuth {
 			return nil, perr(jaas, "Kafka's client credentials handler needs the clientId option (or sasl.oauthbearer.client.credentials.client.id)")
 		}
-		if s.ClientSecret == "" {
+		if s.ClientSecret == "" && !assertionAuth {
 			return nil, perr(jaas, "Kafka's client credentials handler needs the clientSecret option (or sasl.oauthbearer.client.credentials.client.secret)")
 		}
 	case "":
@@ -497,6 +520,9 @@ func parse(data []byte) (*Config, error) {
 		return nil, perr(handler, "handler %s cannot be honoured; use %s or %s", q(handler.Value), azureHandlerClass, kafkaHandlerClass)
 	}
 	c.TokenEndpoint = endpoint
+	if err := c.checkTLSKind(); err != nil {
+		return nil, err
+	}
 	if c.Source.Kind != SourceClientCredentials && c.Source.Kind != SourceTokenFile && c.Source.Kind != SourceJWTBearer {
 		for _, p := range append([]Property{retriever}, assertion...) {
 			if p.Key != "" {
@@ -768,7 +794,26 @@ type BuildOptions struct {
 	// for those forms never required the property, and the guides' files
 	// keep working unchanged.
 	AllowedURLs []string
-	// Getenv reads the environment: [AllowedURLsEnv], and for workload
+	// AllowedFiles are the files the file may name for Kafka 4.4's
+	// assertion settings (sasl.oauthbearer.assertion.file,
+	// .private.key.file, .template.file), as Kafka's
+	// org.apache.kafka.sasl.oauthbearer.allowed.files system property
+	// restricts them: building refuses a file not listed, before reading
+	// it. Entries are trimmed and compared exactly with the file's
+	// absolute path (a relative path is joined to the working directory,
+	// with no cleaning of . or .., and links are not followed), as Kafka
+	// compares java.io.File.getAbsolutePath.
+	//
+	// Nil means unset: the environment variable [AllowedFilesEnv] applies
+	// (comma-separated). When neither is set no such file may be read,
+	// which is Kafka 4.4's default. A non-nil empty slice allows nothing.
+	AllowedFiles []string
+	// Logger receives the built source's records, among them the warning
+	// Kafka 4.4 also logs when a file sets both an assertion file and the
+	// settings of a locally signed assertion. Default: none (quiet). It
+	// applies where the file's sasl.login.* tuning sets no logger.
+	Logger *slog.Logger
+	// Getenv reads the environment: [AllowedURLsEnv], [AllowedFilesEnv], and for workload
 	// identity AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE, as the Java
 	// handler does. Default os.Getenv.
 	Getenv func(string) string
@@ -820,12 +865,19 @@ func (c *Config) NewSource(opts *BuildOptions) (*oauthbearer.ExtensionSource, er
 	if err := c.checkAllowed(&o); err != nil {
 		return nil, err
 	}
+	if err := c.checkAllowedFiles(&o); err != nil {
+		return nil, err
+	}
+	if c.Source.Kind == SourceClientCredentials || c.Source.Kind == SourceJWTBearer {
+		hc, err := c.httpClient(&o)
+		if err != nil {
+			return nil, err
+		}
+		o.HTTPClient = hc
+	}
 	switch c.Source.Kind {
 	case SourceClientCredentials:
-		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
-			TokenURL: c.Source.TokenURL, ClientID: c.Source.ClientID, ClientSecret: c.Source.ClientSecret,
-			Scope: c.Source.Scope, RawBasicAuth: !c.Source.URLEncodeBasicAuth, HTTPClient: o.HTTPClient, Cache: c.Cache,
-		})
+		src, err := oauthclient.NewClientCredentials(c.clientCredentialsOptions(&o))
 		if err != nil {
 			return nil, err
 		}

@@ -12,7 +12,12 @@
 // credentials); azure.FromClientProperties builds every kind, the Azure
 // ones included. Both contact only token endpoints on an allow-list
 // ([BuildOptions.AllowedURLs] or the environment variable
-// [AllowedURLsEnv], as Kafka's system property).
+// [AllowedURLsEnv], as Kafka's system property), and read the assertion,
+// key and template files a file names only if they are on Kafka 4.4's
+// allow-list of files ([BuildOptions.AllowedFiles] or [AllowedFilesEnv]).
+// The token endpoint's TLS comes from the JAAS ssl.* options Kafka 4.4
+// applies to it (PEM stores) or librdkafka's https.ca.location
+// ([TLSSettings]).
 //
 //	cfg, err := clientprops.ParseFile("client.properties")
 //	...

@@ -31,6 +31,8 @@ var knownKeys = []string{
 	"sasl.login.read.timeout.ms",
 	"sasl.login.retry.backoff.ms",
 	"sasl.login.retry.backoff.max.ms",
+	"https.ca.location",
+	"https.ca.pem",
 	"schema.registry.url",
 	"bearer.auth.credentials.source",
 	"bearer.auth.logical.cluster",

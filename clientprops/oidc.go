@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -71,13 +70,13 @@ func (c *Config) kafkaRetriever(endpoint, retriever Property, assertion []Proper
 	switch class {
 	case "", defaultRetrieverClass:
 		if !isFile {
-			return false, rejectAssertion(assertion, "only "+jwtBearerRetrieverClass+" uses this setting; set sasl.oauthbearer.jwt.retriever.class to it, or remove the line")
+			return false, c.clientAssertion(assertion)
 		}
 	case clientCredsRetriever:
 		if isFile {
 			return false, perr(endpoint, "ClientCredentialsJwtRetriever needs an https token endpoint, not a file: URL")
 		}
-		return false, rejectAssertion(assertion, "only "+jwtBearerRetrieverClass+" uses this setting; remove the line")
+		return false, c.clientAssertion(assertion)
 	case fileRetrieverClass:
 		if !isFile {
 			return false, perr(endpoint, "FileJwtRetriever reads the token from a file: URL (file:/path/to/token); this is not one")
@@ -117,6 +116,22 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 	s := &c.Source
 	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
 	*scope = Property{} // used here, not a client-credentials leftover
+	a, err := parseAssertion(assertion)
+	if err != nil {
+		return err
+	}
+	if a.File == "" && a.PrivateKeyFile == "" {
+		return oidcPropertyError("sasl.oauthbearer.jwt.retriever.class", 0,
+			"JwtBearerJwtRetriever needs sasl.oauthbearer.assertion.private.key.file (to build assertions) or sasl.oauthbearer.assertion.file (a pre-generated one)")
+	}
+	c.readFiles(a, assertion)
+	s.Assertion = a
+	return nil
+}
+
+// parseAssertion reads the sasl.oauthbearer.assertion.* settings with
+// Kafka 4.4's names, defaults and ranges (SaslConfigs), for either grant.
+func parseAssertion(assertion []Property) (AssertionSettings, error) {
 	a := AssertionSettings{Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60}
 	for _, p := range assertion {
 		v := strings.TrimSpace(p.Value)
@@ -133,7 +148,7 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 		case "algorithm":
 			a.Algorithm = strings.ToUpper(v)
 			if a.Algorithm != "RS256" && a.Algorithm != "ES256" {
-				return bad(quoteSetting(p.Value) + " is not supported; Kafka accepts RS256 (default) or ES256")
+				return AssertionSettings{}, bad(quoteSetting(p.Value) + " is not supported; Kafka accepts RS256 (default) or ES256")
 			}
 		case "claim.aud":
 			a.Audience = v
@@ -161,18 +176,13 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 		case "template.file":
 			a.TemplateFile = v
 		default:
-			return bad("Kafka 4.4 has no such assertion setting; use algorithm, claim.aud, claim.exp.seconds, claim.iss, claim.jti.include, claim.nbf.seconds, claim.sub, file, private.key.file, private.key.passphrase or template.file")
+			return AssertionSettings{}, bad("Kafka 4.4 has no such assertion setting; use algorithm, claim.aud, claim.exp.seconds, claim.iss, claim.jti.include, claim.nbf.seconds, claim.sub, file, private.key.file, private.key.passphrase or template.file")
 		}
 		if err != nil {
-			return err
+			return AssertionSettings{}, err
 		}
 	}
-	if a.File == "" && a.PrivateKeyFile == "" {
-		return oidcPropertyError("sasl.oauthbearer.jwt.retriever.class", 0,
-			"JwtBearerJwtRetriever needs sasl.oauthbearer.assertion.private.key.file (to build assertions) or sasl.oauthbearer.assertion.file (a pre-generated one)")
-	}
-	s.Assertion = a
-	return nil
+	return a, nil
 }
 
 // newKafkaRetrieverSource builds the token-file and jwt-bearer kinds.
@@ -182,16 +192,14 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, e
 	}
 	a := c.Source.Assertion
 	jo := &oauthclient.JWTBearerOptions{
-		TokenURL: c.Source.TokenURL, Scope: c.Source.Scope, HTTPClient: o.HTTPClient, Cache: c.Cache,
+		TokenURL: c.Source.TokenURL, Scope: c.Source.Scope, HTTPClient: o.HTTPClient, Cache: c.cacheOptions(o),
 		AssertionFile: a.File,
 	}
 	if a.File == "" {
-		jo.PrivateKeyFile, jo.PrivateKeyPassphrase, jo.Algorithm = a.PrivateKeyFile, a.PrivateKeyPassphrase, a.Algorithm
-		jo.Issuer, jo.Subject, jo.Audience, jo.TemplateFile = a.Issuer, a.Subject, a.Audience, a.TemplateFile
-		jo.Lifetime, jo.NotBefore, jo.OmitJTI = time.Duration(a.ExpSeconds)*time.Second, time.Duration(a.NbfSeconds)*time.Second, !a.IncludeJTI
-		if a.NbfSeconds == 0 {
-			jo.NotBefore = -1 // 0 means the default in JWTBearerOptions
-		}
+		g := a.signing()
+		jo.PrivateKeyFile, jo.PrivateKeyPassphrase, jo.Algorithm = g.PrivateKeyFile, g.PrivateKeyPassphrase, g.Algorithm
+		jo.Issuer, jo.Subject, jo.Audience, jo.TemplateFile = g.Issuer, g.Subject, g.Audience, g.TemplateFile
+		jo.Lifetime, jo.NotBefore, jo.OmitJTI = g.Lifetime, g.NotBefore, g.OmitJTI
 	}
 	return oauthclient.NewJWTBearer(jo)
 }

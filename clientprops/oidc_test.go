@@ -91,7 +91,15 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	assert.Equal(t, AssertionSettings{PrivateKeyFile: keyPath, Algorithm: "RS256", Issuer: "orders-svc", Subject: "orders-svc",
 		Audience: srv.TokenURL(), ExpSeconds: 300, NbfSeconds: 60, IncludeJTI: true}, c.Source.Assertion)
 	assert.Equal(t, "kafka", c.Source.Scope)
-	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}})
+	// Kafka 4.4 reads the key only if it is on the allow-list of files.
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: func(string) string { return "" }})
+	require.ErrorIs(t, err, ErrFileNotAllowed)
+	var pe *PropertyError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "sasl.oauthbearer.assertion.private.key.file", pe.Key)
+	assert.Equal(t, 10, pe.Line)
+	assert.Contains(t, err.Error(), keyPath)
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, AllowedFiles: []string{keyPath}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	got, err := src.Token(context.Background())
@@ -119,7 +127,8 @@ func TestPropertiesRetrieverErrors(t *testing.T) {
 		"exp out of range":      {jb + "sasl.oauthbearer.assertion.claim.exp.seconds=90000\nsasl.oauthbearer.assertion.private.key.file=/k\n", "sasl.oauthbearer.assertion.claim.exp.seconds", 7},
 		"nbf not a number":      {jb + "sasl.oauthbearer.assertion.claim.nbf.seconds=1m\nsasl.oauthbearer.assertion.private.key.file=/k\n", "sasl.oauthbearer.assertion.claim.nbf.seconds", 7},
 		"unknown assertion key": {jb + "sasl.oauthbearer.assertion.private.key.pem=x\n", "sasl.oauthbearer.assertion.private.key.pem", 7},
-		"assertion w/o bearer":  {"sasl.oauthbearer.token.endpoint.url=https://idp/t\nsasl.oauthbearer.assertion.private.key.passphrase=hunter2\n", "sasl.oauthbearer.assertion.private.key.passphrase", 6},
+		"signed without key":    {"sasl.oauthbearer.token.endpoint.url=https://idp/t\nsasl.oauthbearer.assertion.claim.iss=svc\nsasl.oauthbearer.assertion.private.key.passphrase=hunter2\n", "sasl.oauthbearer.assertion.claim.iss", 6},
+		"blank issuer":          {"sasl.oauthbearer.token.endpoint.url=https://idp/t\nsasl.oauthbearer.assertion.claim.iss= \nsasl.oauthbearer.assertion.private.key.file=/k\n", "sasl.oauthbearer.assertion.claim.iss", 6},
 		"jti not bool":          {jb + "sasl.oauthbearer.assertion.claim.jti.include=yes please\nsasl.oauthbearer.assertion.private.key.file=/k\n", "sasl.oauthbearer.assertion.claim.jti.include", 7},
 	}
 	for name, tc := range tests {

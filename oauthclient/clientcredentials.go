@@ -1,6 +1,7 @@
 package oauthclient
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -16,16 +17,21 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
 // ClientCredentialsOptions configures [NewClientCredentials], the OAuth 2.0
 // client credentials grant that Kafka's own OAuthBearerLoginCallbackHandler
-// performs. Set exactly one of ClientSecret and PrivateKey. Fields have no
-// environment fallback.
+// performs. The client authenticates with, in Kafka 4.4's order of
+// preference (KIP-1258): AssertionFile, else a locally signed Assertion
+// (or PrivateKey), else ClientSecret. Fields have no environment
+// fallback.
 type ClientCredentialsOptions struct {
 	// TokenURL is the identity provider's token endpoint
 	// (sasl.oauthbearer.token.endpoint.url). Required; https, or http to
@@ -61,6 +67,31 @@ type ClientCredentialsOptions struct {
 	// as RFC 7523 recommends.
 	AssertionAudience string
 
+	// AssertionFile is a file holding a pre-generated client assertion
+	// (sasl.oauthbearer.assertion.file), read on every refresh so that
+	// whatever writes it can rotate it, and sent as client_assertion
+	// (RFC 7523 section 2.2). Kafka's first preference: when it is set,
+	// Assertion is ignored (with a warning on Cache.Logger, as Kafka
+	// logs one) and so is ClientSecret.
+	AssertionFile string
+
+	// Assertion builds and signs a client assertion for every request
+	// (the sasl.oauthbearer.assertion.* settings with claim.iss set,
+	// Kafka's second preference). When set, ClientSecret is ignored, as
+	// in Kafka; PrivateKey must not be set too. Issuer and Subject
+	// default to ClientID.
+	Assertion *AssertionOptions
+
+	// TLSClientAuth authenticates the client by the certificate of the
+	// TLS connection alone (RFC 8705 tls_client_auth or
+	// self_signed_tls_client_auth): the request carries client_id and no
+	// secret or assertion, and servers bind the token to the certificate
+	// (cnf.x5t#S256). HTTPClient must present the certificate
+	// (idpclient.New with CertFile). Not combined with the other
+	// authentication fields. Kafka's handler has no such mode: it always
+	// sends a secret.
+	TLSClientAuth bool
+
 	// Scope is the space-separated scope to request. Default: none.
 	Scope string
 
@@ -78,7 +109,10 @@ type ClientCredentialsOptions struct {
 }
 
 type clientCredentials struct {
-	o ClientCredentialsOptions
+	o    ClientCredentialsOptions
+	mode int
+	sign *signer // signedAssertion
+	now  func() time.Time
 }
 
 // NewClientCredentials returns a cached source of access tokens obtained
@@ -96,25 +130,88 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	if err := idphttp.CheckEndpoint("oauthclient", "ClientCredentialsOptions.TokenURL", o.TokenURL); err != nil {
 		return nil, err
 	}
-	if o.ClientID == "" {
-		return nil, errors.New("oauthclient: ClientCredentialsOptions.ClientID is empty; set the OAuth client ID")
-	}
+	c := cacheopts.WithName(o.Cache, "oauth client credentials")
+	cc := &clientCredentials{o: o}
 	switch {
-	case o.ClientSecret == "" && o.PrivateKey == nil:
-		return nil, errors.New("oauthclient: ClientCredentialsOptions has neither ClientSecret nor PrivateKey; set one to authenticate the client")
-	case o.ClientSecret != "" && o.PrivateKey != nil:
-		return nil, errors.New("oauthclient: ClientCredentialsOptions has both ClientSecret and PrivateKey; set only one (servers refuse two authentication methods)")
-	}
-	if o.PrivateKey != nil {
-		if _, err := signingMethod(o.PrivateKey); err != nil {
+	case o.TLSClientAuth:
+		if o.ClientSecret != "" || o.PrivateKey != nil || o.Assertion != nil || o.AssertionFile != "" {
+			return nil, errors.New("oauthclient: ClientCredentialsOptions.TLSClientAuth is set with a secret, key or assertion; the certificate is the credential: set only one way to authenticate")
+		}
+		if o.ClientID == "" {
+			return nil, errors.New("oauthclient: ClientCredentialsOptions.ClientID is empty; tls_client_auth sends it beside the certificate")
+		}
+		if o.HTTPClient == nil {
+			return nil, errors.New("oauthclient: ClientCredentialsOptions.TLSClientAuth needs an HTTPClient that presents the client certificate (idpclient.New with CertFile)")
+		}
+		cc.mode = tlsClientAuth
+	case o.AssertionFile != "":
+		if o.Assertion != nil || o.PrivateKey != nil {
+			// Kafka's ClientCredentialsRequestFormatterFactory warns so.
+			logger(c).Warn("oauthclient: both ClientCredentialsOptions.AssertionFile (sasl.oauthbearer.assertion.file) and a locally signed assertion are configured; using the file (first preference), the signing settings are ignored")
+		}
+		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
+			return nil, fmt.Errorf("oauthclient: ClientCredentialsOptions.AssertionFile %s: %w; point it at the assertion file itself", srvtext.Quote(o.AssertionFile, 0), err)
+		}
+		cc.mode = fileAssertion
+		cc.o.PrivateKey, cc.o.Assertion = nil, nil
+	case o.Assertion != nil:
+		if o.PrivateKey != nil {
+			return nil, errors.New("oauthclient: ClientCredentialsOptions has both Assertion and PrivateKey; set only Assertion (Assertion.PrivateKey takes the key)")
+		}
+		a := *o.Assertion
+		a.Issuer, a.Subject = cmp.Or(a.Issuer, o.ClientID), cmp.Or(a.Subject, o.ClientID)
+		now := time.Now
+		if c.Clock != nil {
+			now = c.Clock.Now
+		}
+		sg, err := newSigner(a, "ClientCredentialsOptions.Assertion.", o.TokenURL, now)
+		if err != nil {
 			return nil, err
 		}
+		cc.mode, cc.sign = signedAssertion, sg
+	default:
+		if o.ClientID == "" {
+			return nil, errors.New("oauthclient: ClientCredentialsOptions.ClientID is empty; set the OAuth client ID")
+		}
+		switch {
+		case o.ClientSecret == "" && o.PrivateKey == nil:
+			return nil, errors.New("oauthclient: ClientCredentialsOptions has none of AssertionFile, Assertion, PrivateKey and ClientSecret; set one to authenticate the client")
+		case o.ClientSecret != "" && o.PrivateKey != nil:
+			return nil, errors.New("oauthclient: ClientCredentialsOptions has both ClientSecret and PrivateKey; set only one (servers refuse two authentication methods)")
+		}
+		if o.PrivateKey != nil {
+			if _, err := signingMethod(o.PrivateKey); err != nil {
+				return nil, err
+			}
+			cc.mode = privateKeyJWT
+		}
 	}
-	if o.AssertionAudience == "" {
-		o.AssertionAudience = o.TokenURL
+	if cc.o.AssertionAudience == "" {
+		cc.o.AssertionAudience = o.TokenURL
 	}
-	o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
-	return oauthbearer.NewCache(&clientCredentials{o: o}, cacheopts.WithName(o.Cache, "oauth client credentials"))
+	cc.o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
+	cc.now = time.Now
+	if c.Clock != nil {
+		cc.now = c.Clock.Now
+	}
+	return oauthbearer.NewCache(cc, c)
+}
+
+// How a clientCredentials source authenticates the client.
+const (
+	clientSecret    = iota // client_secret_basic
+	privateKeyJWT          // PrivateKey: iss = sub = client ID
+	fileAssertion          // AssertionFile (KIP-1258 first preference)
+	signedAssertion        // Assertion (KIP-1258 second preference)
+	tlsClientAuth          // the TLS client certificate (RFC 8705)
+)
+
+// logger returns the cache's logger, or one that discards.
+func logger(c *oauthbearer.CacheOptions) *slog.Logger {
+	if c != nil && c.Logger != nil {
+		return c.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 func signingMethod(k crypto.Signer) (jwt.SigningMethod, error) {
@@ -139,15 +236,33 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 		form.Set("scope", c.o.Scope)
 	}
 	var setAuth func(*http.Request)
-	if c.o.PrivateKey != nil {
-		a, err := c.assertion()
+	switch {
+	case c.mode == tlsClientAuth:
+		form.Set("client_id", c.o.ClientID)
+	case c.mode != clientSecret:
+		var a string
+		var err error
+		switch c.mode {
+		case privateKeyJWT:
+			a, err = c.assertion()
+		case fileAssertion:
+			var t jwtfile.Token
+			t, err = jwtfile.Read(ctx, "oauthclient", "ClientCredentialsOptions.AssertionFile", c.o.AssertionFile, c.now())
+			a = t.Value
+		default:
+			a, err = c.sign.sign(ctx)
+		}
 		if err != nil {
 			return oauthbearer.Token{}, err
 		}
-		form.Set("client_id", c.o.ClientID)
+		// As Kafka's ClientAssertionRequestFormatter: client_id only when
+		// set.
+		if c.o.ClientID != "" {
+			form.Set("client_id", c.o.ClientID)
+		}
 		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
 		form.Set("client_assertion", a)
-	} else {
+	default:
 		setAuth = func(r *http.Request) {
 			if c.o.RawBasicAuth {
 				r.SetBasicAuth(c.o.ClientID, string(c.o.ClientSecret))
@@ -232,6 +347,11 @@ func (o ClientCredentialsOptions) MarshalText() ([]byte, error) {
 	if o.PrivateKey != nil {
 		key = fmt.Sprintf("<redacted %T>", o.PrivateKey)
 	}
-	return fmt.Appendf(nil, "oauthclient.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, PrivateKey:%s, KeyID:%q, Scope:%q}",
-		oauthpost.RedactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.Scope), nil
+	assertion := "<nil>"
+	if o.Assertion != nil {
+		b, _ := o.Assertion.MarshalText()
+		assertion = string(b)
+	}
+	return fmt.Appendf(nil, "oauthclient.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, PrivateKey:%s, KeyID:%q, AssertionFile:%q, Assertion:%s, Scope:%q}",
+		oauthpost.RedactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.AssertionFile, assertion, o.Scope), nil
 }

@@ -100,7 +100,7 @@ func TestClientCredentialsOptionsValidation(t *testing.T) {
 	}{
 		"nil":          {nil, "TokenURL is empty"},
 		"no client":    {&ClientCredentialsOptions{TokenURL: "https://idp/t"}, "ClientID is empty"},
-		"no auth":      {&ClientCredentialsOptions{TokenURL: "https://idp/t", ClientID: "a"}, "neither ClientSecret nor PrivateKey"},
+		"no auth":      {&ClientCredentialsOptions{TokenURL: "https://idp/t", ClientID: "a"}, "none of AssertionFile, Assertion, PrivateKey and ClientSecret"},
 		"both":         {&ClientCredentialsOptions{TokenURL: "https://idp/t", ClientID: "a", ClientSecret: "hunter2", PrivateKey: k}, "both"},
 		"p521":         {&ClientCredentialsOptions{TokenURL: "https://idp/t", ClientID: "a", PrivateKey: k}, "P-256 or P-384"},
 		"http remote":  {&ClientCredentialsOptions{TokenURL: "http://idp/t", ClientID: "a", ClientSecret: "hunter2"}, "https"},

@@ -1,8 +1,11 @@
 // Package oauthclient gets access tokens from an OAuth 2.0 token endpoint
 // with the client credentials grant (RFC 6749 section 4.4), authenticating
-// the client with a secret (client_secret_basic) or a signed assertion
-// (private_key_jwt, RFC 7523): what Kafka's own
-// OAuthBearerLoginCallbackHandler does.
+// the client with a secret (client_secret_basic), a client assertion
+// (RFC 7523: a pre-generated file, or one signed here, in Kafka 4.4's
+// KIP-1258 order of preference) or its TLS client certificate (RFC 8705,
+// with an HTTPClient from idpclient): what Kafka's own
+// OAuthBearerLoginCallbackHandler does. It also performs the RFC 7523
+// jwt-bearer grant ([NewJWTBearer]).
 //
 //	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
 //		TokenURL:     "https://idp.example.com/oauth2/token",

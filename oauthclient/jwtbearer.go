@@ -1,24 +1,16 @@
 package oauthclient
 
 import (
-	"cmp"
 	"context"
 	"crypto"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
@@ -128,8 +120,9 @@ func (o JWTBearerOptions) MarshalText() ([]byte, error) {
 }
 
 type jwtBearer struct {
-	o   JWTBearerOptions
-	now func() time.Time
+	o    JWTBearerOptions
+	now  func() time.Time
+	sign *signer // nil with AssertionFile
 }
 
 // keyLimit bounds key and template files: a 4096-bit RSA key in PEM is
@@ -163,43 +156,27 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	if n != 1 {
 		return nil, fmt.Errorf("oauthclient: JWTBearerOptions sets %d of PrivateKey, PrivateKeyFile and AssertionFile; set exactly one: a key to build assertions with, or a file holding one", n)
 	}
-	if o.Lifetime < 0 {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.Lifetime is %s; it must be positive (0 means the default 5m)", o.Lifetime)
-	}
-	o.Lifetime = cmp.Or(o.Lifetime, 5*time.Minute)
-	if o.NotBefore == 0 {
-		o.NotBefore = time.Minute
-	}
-	o.NotBefore = max(o.NotBefore, 0)
-	o.Audience = cmp.Or(o.Audience, o.TokenURL)
+	c := cacheopts.WithName(o.Cache, "oauth jwt-bearer")
 	s := &jwtBearer{o: o, now: time.Now}
+	if c.Clock != nil {
+		s.now = c.Clock.Now
+	}
 	if o.AssertionFile != "" {
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
 			return nil, fmt.Errorf("oauthclient: JWTBearerOptions.AssertionFile %s: %w; point it at the assertion file itself", srvtext.Quote(o.AssertionFile, 0), err)
 		}
 	} else {
-		key, err := s.key(context.Background())
+		sg, err := newSigner(AssertionOptions{
+			PrivateKey: o.PrivateKey, PrivateKeyFile: o.PrivateKeyFile, PrivateKeyPassphrase: o.PrivateKeyPassphrase,
+			Algorithm: o.Algorithm, KeyID: o.KeyID, Issuer: o.Issuer, Subject: o.Subject, Audience: o.Audience,
+			Lifetime: o.Lifetime, NotBefore: o.NotBefore, OmitJTI: o.OmitJTI, TemplateFile: o.TemplateFile,
+		}, "JWTBearerOptions.", o.TokenURL, func() time.Time { return s.now() })
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.method(key); err != nil {
-			return nil, err
-		}
-		if o.TemplateFile == "" && (o.Issuer == "" || o.Subject == "") {
-			return nil, errors.New("oauthclient: JWTBearerOptions needs Issuer and Subject (or a TemplateFile that sets iss and sub): RFC 7523 requires both in the assertion")
-		}
-		if o.TemplateFile != "" {
-			if _, _, err := s.template(context.Background()); err != nil {
-				return nil, err
-			}
-		}
+		s.sign = sg
 	}
-	o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
-	s.o.HTTPClient = o.HTTPClient
-	c := cacheopts.WithName(o.Cache, "oauth jwt-bearer")
-	if c.Clock != nil {
-		s.now = c.Clock.Now
-	}
+	s.o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
 	return oauthbearer.NewCache(s, c)
 }
 
@@ -222,112 +199,12 @@ func (s *jwtBearer) Token(ctx context.Context) (oauthbearer.Token, error) {
 }
 
 func (s *jwtBearer) assertion(ctx context.Context) (string, error) {
-	if s.o.AssertionFile != "" {
+	if s.sign == nil {
 		t, err := jwtfile.Read(ctx, "oauthclient", "JWTBearerOptions.AssertionFile", s.o.AssertionFile, s.now())
 		if err != nil {
 			return "", err
 		}
 		return t.Value, nil
 	}
-	key, err := s.key(ctx)
-	if err != nil {
-		return "", err
-	}
-	m, err := s.method(key)
-	if err != nil {
-		return "", err
-	}
-	// Layers as Kafka's LayeredAssertionJwtTemplate: options, then the
-	// template file, then the dynamic values.
-	hdr := map[string]any{}
-	claims := jwt.MapClaims{}
-	if s.o.KeyID != "" {
-		hdr["kid"] = s.o.KeyID
-	}
-	for k, v := range map[string]string{"iss": s.o.Issuer, "sub": s.o.Subject, "aud": s.o.Audience} {
-		if v != "" {
-			claims[k] = v
-		}
-	}
-	if s.o.TemplateFile != "" {
-		th, tp, err := s.template(ctx)
-		if err != nil {
-			return "", err
-		}
-		maps.Copy(hdr, th)
-		maps.Copy(claims, tp)
-	}
-	now := s.now()
-	hdr["alg"], hdr["typ"] = m.Alg(), "JWT"
-	claims["iat"], claims["exp"], claims["nbf"] = now.Unix(), now.Add(s.o.Lifetime).Unix(), now.Add(-s.o.NotBefore).Unix()
-	if !s.o.OmitJTI {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		claims["jti"] = base64.RawURLEncoding.EncodeToString(b)
-	}
-	for _, c := range []string{"iss", "sub", "aud"} {
-		if claims[c] == nil || claims[c] == "" {
-			return "", fmt.Errorf("oauthclient: the assertion has no %s claim; set it in JWTBearerOptions or in the template file %s", c, srvtext.Quote(s.o.TemplateFile, 0))
-		}
-	}
-	t := &jwt.Token{Header: hdr, Claims: claims, Method: m}
-	a, err := t.SignedString(key)
-	if err != nil {
-		return "", fmt.Errorf("oauthclient: signing the jwt-bearer assertion failed (%T); check JWTBearerOptions.PrivateKey", key)
-	}
-	return a, nil
-}
-
-// key returns PrivateKey, or reads and parses PrivateKeyFile.
-func (s *jwtBearer) key(ctx context.Context) (crypto.Signer, error) {
-	if s.o.PrivateKey != nil {
-		return s.o.PrivateKey, nil
-	}
-	data, err := boundedfile.Read(ctx, s.o.PrivateKeyFile, keyLimit)
-	if err != nil {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %s cannot be read: %w; %s", srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
-	}
-	k, err := ParsePrivateKeyPEM(data, s.o.PrivateKeyPassphrase)
-	if err != nil {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %s: %w; %s", srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
-	}
-	return k, nil
-}
-
-// method checks Algorithm against the key.
-func (s *jwtBearer) method(k crypto.Signer) (jwt.SigningMethod, error) {
-	m, err := signingMethod(k)
-	if err != nil {
-		return nil, errors.New("oauthclient: the jwt-bearer private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + guide.See("jwt-bearer-key"))
-	}
-	if s.o.Algorithm != "" && s.o.Algorithm != m.Alg() {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.Algorithm is %s but the key signs %s; set the algorithm that matches the key; %s", srvtext.Quote(s.o.Algorithm, 0), m.Alg(), guide.See("jwt-bearer-key"))
-	}
-	return m, nil
-}
-
-// template reads TemplateFile.
-func (s *jwtBearer) template(ctx context.Context) (hdr, payload map[string]any, err error) {
-	data, err := boundedfile.Read(ctx, s.o.TemplateFile, keyLimit)
-	if err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: JWTBearerOptions.TemplateFile %s cannot be read: %w", srvtext.Quote(s.o.TemplateFile, 0), err)
-	}
-	var t struct {
-		Header  map[string]any `json:"header"`
-		Payload map[string]any `json:"payload"`
-	}
-	if err := json.Unmarshal(data, &t); err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: JWTBearerOptions.TemplateFile %s is not a JSON object with header and payload objects: %v", srvtext.Quote(s.o.TemplateFile, 0), jsonErr(err))
-	}
-	return t.Header, t.Payload, nil
-}
-
-// jsonErr keeps the position of a syntax error but not the quoted value
-// of a type error (a template is not secret, but stay terse).
-func jsonErr(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("syntax error at byte %d", se.Offset)
-	}
-	return "wrong types"
+	return s.sign.sign(ctx)
 }

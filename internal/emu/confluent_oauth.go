@@ -3,6 +3,8 @@ package emu
 import (
 	"crypto"
 	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"mime"
@@ -33,6 +35,14 @@ type OAuthClient struct {
 	PublicKey crypto.PublicKey
 	// Scopes lists the scopes the client may request; empty allows any.
 	Scopes []string
+	// CertSubject authenticates the client with RFC 8705
+	// tls_client_auth: the client certificate of the TLS connection,
+	// verified against ClientCredentialsServerOptions.ClientCAs, must have
+	// this subject (as x509's Name.String writes it), and the request
+	// carries client_id and no other client authentication, or Basic
+	// credentials whose password is ignored (Kafka's handler always
+	// sends a secret; Keycloak's X509 client authenticator ignores it).
+	CertSubject string
 	// Subjects lists the "sub" values that RFC 7523 jwt-bearer
 	// assertions issued by this client (iss = the client ID, signed with
 	// PublicKey) may name; empty allows only the client ID itself.
@@ -50,9 +60,15 @@ type ClientCredentialsServerOptions struct {
 	Audience string
 	// TTL is the lifetime of issued tokens. Default 1h.
 	TTL time.Duration
-	// TLS serves HTTPS (use [Server.Client] to trust it). Default plain
-	// HTTP.
+	// TLS serves HTTPS (use [Server.Client] or [Server.CertificatePEM]
+	// to trust it). Default plain HTTP.
 	TLS bool
+	// ClientCAs verify client certificates (RFC 8705): with it the TLS
+	// server asks for a certificate (optional at the TLS layer; a client
+	// registered with CertSubject needs one), and tokens issued to a
+	// client authenticated by certificate are certificate-bound: they
+	// carry cnf.x5t#S256, the certificate's SHA-256 thumbprint.
+	ClientCAs *x509.CertPool
 }
 
 // ClientCredentialsServer is a strict OAuth 2.0 token endpoint for the
@@ -110,7 +126,12 @@ func StartClientCredentialsServer(opts *ClientCredentialsServerOptions) (*Client
 	mux := http.NewServeMux()
 	mux.HandleFunc(ClientCredentialsPath, s.serveToken)
 	tlsOn := o.TLS
-	srv, err := startServer("client credentials server", mux, &tlsOn)
+	var cfg *tls.Config
+	if o.ClientCAs != nil {
+		tlsOn = true
+		cfg = &tls.Config{ClientCAs: o.ClientCAs, ClientAuth: tls.VerifyClientCertIfGiven}
+	}
+	srv, err := startServerTLS("client credentials server", mux, &tlsOn, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -196,12 +217,21 @@ func (s *ClientCredentialsServer) serveToken(w http.ResponseWriter, r *http.Requ
 			}
 		}
 	}
-	s.grant(w, clientID, clientID, scope)
+	s.grantBound(w, clientID, clientID, scope, boundCert(r, s.clients[clientID]))
 }
 
 // grant issues a token for sub, requested by client, and records it.
 func (s *ClientCredentialsServer) grant(w http.ResponseWriter, client, sub, scope string) {
+	s.grantBound(w, client, sub, scope, nil)
+}
+
+// grantBound is grant with the certificate the token is bound to (nil:
+// none).
+func (s *ClientCredentialsServer) grantBound(w http.ResponseWriter, client, sub, scope string, cert *x509.Certificate) {
 	claims := Claims{"azp": client}
+	if cert != nil {
+		claims["cnf"] = map[string]string{"x5t#S256": thumbprint(cert)}
+	}
 	if scope != "" {
 		claims["scope"] = scope
 	}
@@ -230,8 +260,16 @@ func (s *ClientCredentialsServer) authenticate(r *http.Request) (id string, stat
 		}
 	}
 	switch {
+	case n == 0 && s.clients[f.Get("client_id")].CertSubject != "":
+		return s.checkCert(r, f.Get("client_id"))
+	case hasBasic && n == 1 && s.clients[basicUser].CertSubject != "":
+		// Kafka's handler always sends a client secret; a server that
+		// authenticates the client by certificate (Keycloak's X509
+		// client authenticator) takes the client ID from it and ignores
+		// the secret.
+		return s.checkCert(r, basicUser)
 	case n == 0:
-		return "", http.StatusUnauthorized, "invalid_client", "no client authentication; use client_secret_basic, client_secret_post or private_key_jwt"
+		return "", http.StatusUnauthorized, "invalid_client", "no client authentication; use client_secret_basic, client_secret_post, private_key_jwt or tls_client_auth"
 	case n > 1:
 		return "", http.StatusBadRequest, "invalid_request", "more than one client authentication method (RFC 6749 section 2.3)"
 	case hasBasic:

@@ -3,7 +3,9 @@ package emu
 import (
 	"bytes"
 	"cmp"
+	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -131,8 +133,16 @@ type Fault struct {
 }
 
 func startServer(name string, h http.Handler, tlsOn *bool) (*Server, error) {
+	return startServerTLS(name, h, tlsOn, nil)
+}
+
+// startServerTLS is startServer with the TLS configuration the server
+// starts with (client certificate verification); httptest adds its
+// certificate.
+func startServerTLS(name string, h http.Handler, tlsOn *bool, cfg *tls.Config) (*Server, error) {
 	s := &Server{name: name, closing: make(chan struct{}), paths: map[string]int{}}
 	s.hs = httptest.NewUnstartedServer(s.wrap(h))
+	s.hs.TLS = cfg
 	if tlsOn != nil && *tlsOn {
 		s.hs.StartTLS()
 	} else {
@@ -144,6 +154,17 @@ func startServer(name string, h http.Handler, tlsOn *bool) (*Server, error) {
 	}
 	s.URL = s.hs.URL
 	return s, nil
+}
+
+// CertificatePEM returns the PEM of the certificate a TLS server presents
+// (self-signed: it is its own CA), for a truststore or CA file; nil for a
+// plain HTTP server.
+func (s *Server) CertificatePEM() []byte {
+	c := s.hs.Certificate()
+	if c == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
 // Client returns an HTTP client that trusts the server's certificate

@@ -79,6 +79,9 @@ func client(c *http.Client, p policy) *http.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	if p.metadata {
+		base = metadataBase(base, p.hosts) // proxy.go: metadata is never proxied
+	}
 	cp.Transport = &gate{base: base, p: p}
 	return &cp
 }
@@ -120,7 +123,7 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := g.base.RoundTrip(req)
 	if err != nil {
 		cancel()
-		return nil, err
+		return nil, explainProxy(g.base, req, err)
 	}
 	if isRedirect(resp.StatusCode) && resp.Header.Get("Location") != "" {
 		e := &RedirectError{Source: g.p.source, Endpoint: srvtext.URL(req.URL.String()), StatusCode: resp.StatusCode}

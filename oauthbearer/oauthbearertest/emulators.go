@@ -2,6 +2,7 @@ package oauthbearertest
 
 import (
 	"crypto"
+	"crypto/x509"
 	"net/http"
 	"time"
 
@@ -311,6 +312,12 @@ type OAuthClient struct {
 	PublicKey crypto.PublicKey
 	// Scopes lists the scopes the client may request; empty allows any.
 	Scopes []string
+	// CertSubject authenticates the client with RFC 8705
+	// tls_client_auth: the TLS client certificate, verified against
+	// OAuthServerOptions.ClientCAs, must have this subject ("CN=orders");
+	// its tokens carry cnf.x5t#S256. A client secret sent beside the
+	// certificate (Kafka's handler always sends one) is ignored.
+	CertSubject string
 	// Subjects lists the "sub" values that RFC 7523 jwt-bearer assertions
 	// issued by this client (iss = the client ID, signed with PublicKey)
 	// may name; empty allows only the client ID itself.
@@ -327,8 +334,12 @@ type OAuthServerOptions struct {
 	Audience string
 	// TTL is the lifetime of issued tokens. Default 1h.
 	TTL time.Duration
-	// TLS serves HTTPS (trust it with [Server.Client]).
+	// TLS serves HTTPS (trust it with [Server.Client], or write
+	// [Server.CertificatePEM] to a CA file).
 	TLS bool
+	// ClientCAs verify client certificates (RFC 8705 mutual TLS); set,
+	// the server speaks TLS.
+	ClientCAs *x509.CertPool
 }
 
 // OAuthServer is a generic OAuth 2.0 token endpoint for the client
@@ -348,7 +359,7 @@ type OAuthServer struct {
 func NewOAuthServer(opts *OAuthServerOptions) *OAuthServer {
 	var o emu.ClientCredentialsServerOptions
 	if opts != nil {
-		o = emu.ClientCredentialsServerOptions{Issuer: signer(opts.Issuer), Audience: opts.Audience, TTL: opts.TTL, TLS: opts.TLS}
+		o = emu.ClientCredentialsServerOptions{Issuer: signer(opts.Issuer), Audience: opts.Audience, TTL: opts.TTL, TLS: opts.TLS, ClientCAs: opts.ClientCAs}
 		if opts.Clients != nil {
 			o.Clients = map[string]emu.OAuthClient{}
 			for id, c := range opts.Clients {

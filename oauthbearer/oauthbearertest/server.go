@@ -29,6 +29,10 @@ func newServer(srv *emu.Server, closeFn func()) *Server {
 // TLS servers) and talks to it directly.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
+// CertificatePEM returns the PEM certificate a TLS server presents (its
+// own CA), for a truststore or CA file; nil for plain HTTP.
+func (s *Server) CertificatePEM() []byte { return s.srv.CertificatePEM() }
+
 // Close shuts the server down, releasing hung requests, and waits for
 // in-flight requests to finish. It is idempotent.
 func (s *Server) Close() { s.close() }

@@ -38,12 +38,12 @@ sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.O
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
 `
 
-// build parses props and builds its source, allowing endpoint.
-func build(t *testing.T, props, endpoint string) *oauthbearer.ExtensionSource {
+// build parses props and builds its source, allowing endpoint and files.
+func build(t *testing.T, props, endpoint string, files ...string) *oauthbearer.ExtensionSource {
 	t.Helper()
 	c, err := clientprops.Parse(strings.NewReader(props))
 	require.NoError(t, err)
-	src, err := c.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{endpoint}})
+	src, err := c.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{endpoint}, AllowedFiles: files})
 	require.NoError(t, err)
 	return src
 }
@@ -82,7 +82,7 @@ sasl.oauthbearer.assertion.claim.iss=orders-svc
 sasl.oauthbearer.assertion.claim.sub=orders-svc
 sasl.oauthbearer.assertion.claim.aud=`+idp.TokenURL()+`
 sasl.oauthbearer.assertion.claim.jti.include=true
-`+head, idp.TokenURL())
+`+head, idp.TokenURL(), keyPath)
 		},
 	}
 }

@@ -2,14 +2,10 @@ package secrethygiene
 
 import (
 	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -26,6 +22,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
@@ -124,7 +121,7 @@ func jwtBearerHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	require.NoError(t, err)
 	plainPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	encPEM := encryptPKCS8(t, der, keyPassphrase)
+	encPEM := testpki.EncryptPKCS8(t, der, keyPassphrase)
 	c.secret("private key (PKCS#8, base64)", base64.StdEncoding.EncodeToString(der))
 	c.secret("private key (PKCS#1, base64)", base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PrivateKey(key)))
 	c.secret("private key D (decimal)", key.D.String())
@@ -210,7 +207,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	require.NoError(t, err)
 	c.value(cfg)
 	c.value(cfg.Source)
-	es, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}})
+	es, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}, AllowedFiles: []string{encFile}})
 	require.NoError(t, err)
 	tok, err := es.Token(tctx(t))
 	require.NoError(t, err)
@@ -225,7 +222,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		cfg, err := clientprops.Parse(strings.NewReader(bad))
 		if err == nil {
 			c.value(cfg)
-			_, err = cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}})
+			_, err = cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}, AllowedFiles: []string{encFile}})
 		}
 		require.Error(t, err)
 		c.err(err)
@@ -274,44 +271,4 @@ func recordingAssertions(c *collector, hc *http.Client) *http.Client {
 		return base.RoundTrip(r)
 	})
 	return &cp
-}
-
-// encryptPKCS8 writes an "ENCRYPTED PRIVATE KEY" block the way openssl
-// pkcs8 -topk8 -v2 aes256 -v2prf hmacWithSHA256 does (Go cannot).
-func encryptPKCS8(t *testing.T, der []byte, pass string) []byte {
-	t.Helper()
-	type algo struct {
-		Algorithm  asn1.ObjectIdentifier
-		Parameters asn1.RawValue `asn1:"optional"`
-	}
-	salt, iv := make([]byte, 16), make([]byte, 16)
-	_, _ = rand.Read(salt)
-	_, _ = rand.Read(iv)
-	key, err := pbkdf2.Key(sha256.New, pass, salt, 2048, 32)
-	require.NoError(t, err)
-	n := aes.BlockSize - len(der)%aes.BlockSize
-	pt := append(append([]byte{}, der...), make([]byte, n)...)
-	for i := len(der); i < len(pt); i++ {
-		pt[i] = byte(n)
-	}
-	blk, err := aes.NewCipher(key)
-	require.NoError(t, err)
-	ct := make([]byte, len(pt))
-	cipher.NewCBCEncrypter(blk, iv).CryptBlocks(ct, pt)
-	kdf, _ := asn1.Marshal(struct {
-		Salt []byte
-		Iter int
-		PRF  algo
-	}{salt, 2048, algo{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 9}, Parameters: asn1.NullRawValue}})
-	ivDER, _ := asn1.Marshal(iv)
-	params, _ := asn1.Marshal(struct{ KDF, Scheme algo }{
-		algo{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}, Parameters: asn1.RawValue{FullBytes: kdf}},
-		algo{Algorithm: asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}, Parameters: asn1.RawValue{FullBytes: ivDER}},
-	})
-	out, err := asn1.Marshal(struct {
-		Algo algo
-		Data []byte
-	}{algo{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}, Parameters: asn1.RawValue{FullBytes: params}}, ct})
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: out})
 }

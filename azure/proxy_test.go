@@ -1,0 +1,36 @@
+package azure_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/idpclient"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+)
+
+// Workload identity reaches Entra ID through the proxy an idpclient
+// client names (observed at the bench's CONNECT proxy), trusting Entra's
+// certificate through the client's CA option.
+func TestWorkloadIdentityThroughProxy(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	proxy := emu.NewProxy(t, nil)
+	hc, err := idpclient.New(&idpclient.Options{RootCAPEM: b.entra.CertificatePEM(), ReplaceSystemRoots: true, Proxy: proxy.URL})
+	require.NoError(t, err)
+	o := b.options(b.env())
+	o.HTTPClient = hc
+	src, err := azure.NewWorkloadIdentity(o)
+	require.NoError(t, err)
+	closeCache(t, src)
+	tok, err := src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, wiObject, tok.Principal)
+	require.NotEmpty(t, proxy.Passed())
+	for _, h := range proxy.Passed() {
+		assert.Equal(t, strings.TrimPrefix(b.entra.URL, "https://"), h)
+	}
+}

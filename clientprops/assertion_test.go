@@ -1,0 +1,139 @@
+package clientprops
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+)
+
+const ccHead = `bootstrap.servers=kafka:9093
+security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+`
+
+// KIP-1258 as Kafka 4.4's ClientCredentialsRequestFormatterFactory
+// chooses: the file, else a signed assertion when claim.iss is present,
+// else the secret; what Kafka ignores is listed in Config.Ignored.
+func TestPropertiesClientAssertionChoice(t *testing.T) {
+	t.Parallel()
+	ep := "sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n"
+	tests := map[string]struct {
+		body        string
+		want        AssertionSettings
+		ignored     []string
+		secret      bool
+		filesLinked []string
+	}{
+		"file, client ID optional": {body: ep + "sasl.oauthbearer.assertion.file=/run/a.jwt\n",
+			want: AssertionSettings{File: "/run/a.jwt", Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60}, filesLinked: []string{"sasl.oauthbearer.assertion.file"}},
+		"signed": {body: ep + "sasl.oauthbearer.assertion.claim.iss=svc\nsasl.oauthbearer.assertion.private.key.file=/k.pem\nsasl.oauthbearer.assertion.template.file=/t.json\n",
+			want:        AssertionSettings{Issuer: "svc", PrivateKeyFile: "/k.pem", TemplateFile: "/t.json", Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60},
+			filesLinked: []string{"sasl.oauthbearer.assertion.private.key.file", "sasl.oauthbearer.assertion.template.file"}},
+		"both: file wins": {body: ep + "sasl.oauthbearer.assertion.claim.iss=svc\nsasl.oauthbearer.assertion.private.key.file=/k.pem\nsasl.oauthbearer.assertion.file=/run/a.jwt\n",
+			want:        AssertionSettings{File: "/run/a.jwt", Issuer: "svc", PrivateKeyFile: "/k.pem", Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60},
+			ignored:     []string{"sasl.oauthbearer.assertion.claim.iss (line 7)"},
+			filesLinked: []string{"sasl.oauthbearer.assertion.file"}},
+		"no iss: secret used": {body: ep + "sasl.oauthbearer.client.credentials.client.id=c\nsasl.oauthbearer.client.credentials.client.secret=hunter2\nsasl.oauthbearer.assertion.private.key.file=/k.pem\n",
+			secret: true, ignored: []string{"sasl.oauthbearer.assertion.private.key.file (line 9)"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(ccHead + tc.body))
+			require.NoError(t, err)
+			assert.Equal(t, SourceClientCredentials, c.Source.Kind)
+			assert.Equal(t, tc.want, c.Source.Assertion)
+			assert.Equal(t, tc.secret, c.Source.ClientSecret != "")
+			require.Len(t, c.Ignored, len(tc.ignored))
+			for i, ig := range tc.ignored {
+				assert.Contains(t, c.Ignored[i], ig)
+			}
+			var keys []string
+			for _, f := range c.files {
+				keys = append(keys, f.Key)
+			}
+			assert.Equal(t, tc.filesLinked, keys)
+		})
+	}
+}
+
+// A KIP-1258 file builds: the assertion files are refused until the
+// allow-list of files (option or environment variable, as Kafka's system
+// property) lists them, and the built source authenticates with the
+// signed assertion and warns, like Kafka, when a file is given too.
+func TestPropertiesClientAssertionBuild(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	dir := t.TempDir()
+	keyPath := filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+		Issuer: emu.NewIssuer(t, nil), Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+	})
+	props := ccHead + "sasl.oauthbearer.token.endpoint.url=" + srv.TokenURL() + `
+sasl.oauthbearer.client.credentials.client.id=orders-svc
+sasl.oauthbearer.client.credentials.client.secret=hunter2
+sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
+sasl.oauthbearer.assertion.claim.iss=orders-svc
+sasl.oauthbearer.assertion.claim.sub=orders-svc
+sasl.oauthbearer.assertion.claim.aud=` + srv.TokenURL() + `
+sasl.oauthbearer.assertion.claim.jti.include=true
+`
+	c, err := Parse(strings.NewReader(props))
+	require.NoError(t, err)
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: getenv})
+	require.ErrorIs(t, err, ErrFileNotAllowed)
+	assert.Contains(t, err.Error(), "line 9: sasl.oauthbearer.assertion.private.key.file")
+	assert.Contains(t, err.Error(), AllowedFilesEnv)
+	assert.NotContains(t, err.Error(), "hunter2")
+	env[AllowedFilesEnv] = " /elsewhere , " + keyPath + " "
+	var logs bytes.Buffer
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: getenv, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "orders-svc", tok.Principal)
+	assert.NotContains(t, logs.String(), "level=WARN")
+	// The option overrides the environment, and a non-nil empty list
+	// allows nothing.
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: getenv, AllowedFiles: []string{}})
+	require.ErrorIs(t, err, ErrFileNotAllowed)
+	assert.Contains(t, err.Error(), "BuildOptions.AllowedFiles (0 entries")
+}
+
+// Paths are compared as Kafka compares java.io.File.getAbsolutePath:
+// relative paths joined to the working directory, repeated and trailing
+// slashes dropped, . and .. kept.
+func TestJavaAbsolutePath(t *testing.T) {
+	t.Parallel()
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	for in, want := range map[string]string{
+		"/a//b/":    "/a/b",
+		"/a/../b":   "/a/../b",
+		"key.pem":   wd + "/key.pem",
+		"./key.pem": wd + "/./key.pem",
+		"/":         "/",
+	} {
+		assert.Equal(t, want, javaAbsolutePath(in), in)
+	}
+}

@@ -1,0 +1,249 @@
+package oauthclient
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+)
+
+// AssertionOptions configures an assertion this package signs locally
+// (RFC 7523), as Kafka's AssertionSupplierFactory builds one from the
+// sasl.oauthbearer.assertion.* settings: for the client-credentials grant
+// ([ClientCredentialsOptions.Assertion], KIP-1258) the assertion
+// authenticates the client; for the jwt-bearer grant it is the grant
+// itself. Set exactly one of PrivateKey and PrivateKeyFile.
+type AssertionOptions struct {
+	// PrivateKey signs the assertions: *rsa.PrivateKey (RS256) or
+	// *ecdsa.PrivateKey on P-256 (ES256) or P-384 (ES384).
+	PrivateKey crypto.Signer
+
+	// PrivateKeyFile is a PEM file with the private key
+	// (sasl.oauthbearer.assertion.private.key.file), as
+	// [ParsePrivateKeyPEM] reads it. It is read at construction, to fail
+	// early, and again on every refresh, so a rotated key is used without
+	// a restart.
+	PrivateKeyFile string
+
+	// PrivateKeyPassphrase decrypts an encrypted PrivateKeyFile
+	// (sasl.oauthbearer.assertion.private.key.passphrase). It never
+	// prints.
+	PrivateKeyPassphrase Secret
+
+	// Algorithm is the assertion's "alg": "RS256", "ES256" or "ES384"
+	// (sasl.oauthbearer.assertion.algorithm). Default: the one the key's
+	// type and curve give. A mismatch with the key is an error.
+	Algorithm string
+
+	// KeyID is the assertion's "kid" header. Default: none (a template's
+	// header may set one).
+	KeyID string
+
+	// Issuer, Subject and Audience are the assertion's iss, sub and aud
+	// (sasl.oauthbearer.assertion.claim.iss, .sub, .aud). A TemplateFile
+	// may give them instead. Audience defaults to the token URL; for the
+	// client-credentials grant Issuer and Subject default to the client
+	// ID, as RFC 7523 section 3 requires of a client assertion (Kafka
+	// leaves unset claims out).
+	Issuer, Subject, Audience string
+
+	// Lifetime sets exp = now + Lifetime
+	// (sasl.oauthbearer.assertion.claim.exp.seconds). Default 5m, as
+	// Kafka.
+	Lifetime time.Duration
+
+	// NotBefore sets nbf = now - NotBefore
+	// (sasl.oauthbearer.assertion.claim.nbf.seconds), to absorb clock
+	// skew. Default 60s, as Kafka; negative means 0.
+	NotBefore time.Duration
+
+	// OmitJTI leaves out the random "jti" claim that every assertion
+	// otherwise carries so that servers can refuse a replay. Kafka's
+	// sasl.oauthbearer.assertion.claim.jti.include defaults to false;
+	// this package defaults to including it.
+	OmitJTI bool
+
+	// TemplateFile is a JSON file {"header": {...}, "payload": {...}} of
+	// static header values and claims
+	// (sasl.oauthbearer.assertion.template.file), read on every refresh.
+	// As in Kafka, its claims override Issuer, Subject and Audience, and
+	// alg, typ, iat, exp, nbf and jti override its values.
+	TemplateFile string
+}
+
+// signer builds and signs assertions: the one implementation behind both
+// grants.
+type signer struct {
+	o AssertionOptions
+	// field prefixes option names in errors: "JWTBearerOptions." or
+	// "ClientCredentialsOptions.Assertion.".
+	field string
+	now   func() time.Time
+}
+
+// newSigner applies the defaults and checks what can be checked at
+// construction: the key (read from its file), the algorithm, the claims
+// RFC 7523 requires and the template.
+func newSigner(o AssertionOptions, field, tokenURL string, now func() time.Time) (*signer, error) {
+	if (o.PrivateKey != nil) == (o.PrivateKeyFile != "") {
+		return nil, fmt.Errorf("oauthclient: %s sets %s of PrivateKey and PrivateKeyFile; set exactly one to sign assertions with",
+			field[:len(field)-1], map[bool]string{true: "both", false: "neither"}[o.PrivateKey != nil])
+	}
+	if o.Lifetime < 0 {
+		return nil, fmt.Errorf("oauthclient: %sLifetime is %s; it must be positive (0 means the default 5m)", field, o.Lifetime)
+	}
+	if o.Lifetime == 0 {
+		o.Lifetime = 5 * time.Minute
+	}
+	if o.NotBefore == 0 {
+		o.NotBefore = time.Minute
+	}
+	o.NotBefore = max(o.NotBefore, 0)
+	if o.Audience == "" {
+		o.Audience = tokenURL
+	}
+	s := &signer{o: o, field: field, now: now}
+	key, err := s.key(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.method(key); err != nil {
+		return nil, err
+	}
+	if o.TemplateFile == "" && (o.Issuer == "" || o.Subject == "") {
+		return nil, fmt.Errorf("oauthclient: %s needs Issuer and Subject (or a TemplateFile that sets iss and sub): RFC 7523 requires both in the assertion", field[:len(field)-1])
+	}
+	if o.TemplateFile != "" {
+		if _, _, err := s.template(context.Background()); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// sign returns a new signed assertion.
+func (s *signer) sign(ctx context.Context) (string, error) {
+	key, err := s.key(ctx)
+	if err != nil {
+		return "", err
+	}
+	m, err := s.method(key)
+	if err != nil {
+		return "", err
+	}
+	// Layers as Kafka's LayeredAssertionJwtTemplate: options, then the
+	// template file, then the dynamic values.
+	hdr := map[string]any{}
+	claims := jwt.MapClaims{}
+	if s.o.KeyID != "" {
+		hdr["kid"] = s.o.KeyID
+	}
+	for k, v := range map[string]string{"iss": s.o.Issuer, "sub": s.o.Subject, "aud": s.o.Audience} {
+		if v != "" {
+			claims[k] = v
+		}
+	}
+	if s.o.TemplateFile != "" {
+		th, tp, err := s.template(ctx)
+		if err != nil {
+			return "", err
+		}
+		maps.Copy(hdr, th)
+		maps.Copy(claims, tp)
+	}
+	now := s.now()
+	hdr["alg"], hdr["typ"] = m.Alg(), "JWT"
+	claims["iat"], claims["exp"], claims["nbf"] = now.Unix(), now.Add(s.o.Lifetime).Unix(), now.Add(-s.o.NotBefore).Unix()
+	if !s.o.OmitJTI {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		claims["jti"] = base64.RawURLEncoding.EncodeToString(b)
+	}
+	for _, c := range []string{"iss", "sub", "aud"} {
+		if claims[c] == nil || claims[c] == "" {
+			return "", fmt.Errorf("oauthclient: the assertion has no %s claim; set it in %s or in the template file %s", c, s.field[:len(s.field)-1], srvtext.Quote(s.o.TemplateFile, 0))
+		}
+	}
+	t := &jwt.Token{Header: hdr, Claims: claims, Method: m}
+	a, err := t.SignedString(key)
+	if err != nil {
+		return "", fmt.Errorf("oauthclient: signing the assertion failed (%T); check %sPrivateKey", key, s.field)
+	}
+	return a, nil
+}
+
+// key returns PrivateKey, or reads and parses PrivateKeyFile.
+func (s *signer) key(ctx context.Context) (crypto.Signer, error) {
+	if s.o.PrivateKey != nil {
+		return s.o.PrivateKey, nil
+	}
+	data, err := boundedfile.Read(ctx, s.o.PrivateKeyFile, keyLimit)
+	if err != nil {
+		return nil, fmt.Errorf("oauthclient: %sPrivateKeyFile %s cannot be read: %w; %s", s.field, srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
+	}
+	k, err := ParsePrivateKeyPEM(data, s.o.PrivateKeyPassphrase)
+	if err != nil {
+		return nil, fmt.Errorf("oauthclient: %sPrivateKeyFile %s: %w; %s", s.field, srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
+	}
+	return k, nil
+}
+
+// method checks Algorithm against the key.
+func (s *signer) method(k crypto.Signer) (jwt.SigningMethod, error) {
+	m, err := signingMethod(k)
+	if err != nil {
+		return nil, errors.New("oauthclient: the assertion's private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + guide.See("jwt-bearer-key"))
+	}
+	if s.o.Algorithm != "" && s.o.Algorithm != m.Alg() {
+		return nil, fmt.Errorf("oauthclient: %sAlgorithm is %s but the key signs %s; set the algorithm that matches the key; %s", s.field, srvtext.Quote(s.o.Algorithm, 0), m.Alg(), guide.See("jwt-bearer-key"))
+	}
+	return m, nil
+}
+
+// template reads TemplateFile.
+func (s *signer) template(ctx context.Context) (hdr, payload map[string]any, err error) {
+	data, err := boundedfile.Read(ctx, s.o.TemplateFile, keyLimit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("oauthclient: %sTemplateFile %s cannot be read: %w", s.field, srvtext.Quote(s.o.TemplateFile, 0), err)
+	}
+	var t struct {
+		Header  map[string]any `json:"header"`
+		Payload map[string]any `json:"payload"`
+	}
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, nil, fmt.Errorf("oauthclient: %sTemplateFile %s is not a JSON object with header and payload objects: %v", s.field, srvtext.Quote(s.o.TemplateFile, 0), jsonErr(err))
+	}
+	return t.Header, t.Payload, nil
+}
+
+// jsonErr keeps the position of a syntax error but not the quoted value
+// of a type error (a template is not secret, but stay terse).
+func jsonErr(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	}
+	return "wrong types"
+}
+
+// MarshalText encodes the options with the private key and passphrase
+// redacted, so that no encoder walks into the key.
+func (o AssertionOptions) MarshalText() ([]byte, error) {
+	key := ""
+	if o.PrivateKey != nil {
+		key = fmt.Sprintf("<redacted %T>", o.PrivateKey)
+	}
+	return fmt.Appendf(nil, "oauthclient.AssertionOptions{PrivateKey:%s, PrivateKeyFile:%q, PrivateKeyPassphrase:%s, Algorithm:%q, Issuer:%q, Subject:%q, Audience:%q, TemplateFile:%q}",
+		key, o.PrivateKeyFile, o.PrivateKeyPassphrase, o.Algorithm, o.Issuer, o.Subject, o.Audience, o.TemplateFile), nil
+}
