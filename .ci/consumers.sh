@@ -19,7 +19,11 @@
 # they are added before comparing (OWN_SUM_LINES_PER_MODULE).
 #
 # Usage: .ci/consumers.sh [repo-root]     (needs the module proxy)
-set -euo pipefail
+#
+# Sourced (`. .ci/consumers.sh`), it only defines the settings and the
+# function `measure` (one consumer module against its baseline), which
+# .ci/release-rehearsal.sh calls on modules built from the rehearsal's
+# module proxy instead of replace directives.
 
 # --- what a user imports; adjust here when packages move -------------------
 # (each may be overridden from the environment)
@@ -37,24 +41,61 @@ OWN_SUM_LINES_PER_MODULE=${OWN_SUM_LINES_PER_MODULE:-2}
 FORBIDDEN_COMMON='^github\.com/(IBM/sarama|confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/)|^github\.com/twmb/franz-go/pkg/kfake( |$)'
 FORBIDDEN_A="$FORBIDDEN_COMMON"'|^github\.com/aws/'
 FORBIDDEN_B='^github\.com/(confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/|twmb/franz-go|Azure/|AzureAD/)'
+# (c) kafka-go + gcp and (d) confluent-kafka-go + clientprops, measured by
+# .ci/release-rehearsal.sh; and the test bench added to (a)'s tests: it may
+# bring its own needs (kfake), never another client or cloud.
+FORBIDDEN_C='^github\.com/(IBM/sarama|confluentinc/confluent-kafka-go|testcontainers/|twmb/franz-go|Azure/|AzureAD/|aws/)'
+FORBIDDEN_D='^github\.com/(IBM/sarama|segmentio/kafka-go|testcontainers/|twmb/franz-go|Azure/|AzureAD/|aws/)|^cloud\.google\.com/|^golang\.org/x/oauth2 '
+FORBIDDEN_BENCH_A='^github\.com/(IBM/sarama|confluentinc/confluent-kafka-go|segmentio/kafka-go|testcontainers/|aws/)|^cloud\.google\.com/'
+
+# The hand-rolled baselines: the same service on the client library and
+# the cloud SDK alone.
+BASELINE_A="github.com/twmb/franz-go/pkg/kgo github.com/twmb/franz-go/pkg/sasl/oauth github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+BASELINE_B="github.com/IBM/sarama github.com/aws/aws-sdk-go-v2/config github.com/aws/aws-sdk-go-v2/service/sts"
+BASELINE_C="github.com/segmentio/kafka-go github.com/segmentio/kafka-go/sasl golang.org/x/oauth2/google"
+BASELINE_D="github.com/confluentinc/confluent-kafka-go/v2/kafka"
 # ----------------------------------------------------------------------------
 
-root=$(cd "${1:-$(git rev-parse --show-toplevel)}" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export GOWORK=off GOFLAGS=-mod=mod
+fail=0
 
-# replace directives for every module of the repository
-replaces=()
-while IFS= read -r gomod; do
-  dir=$root/$(dirname "$gomod")
-  path=$(cd "$dir" && go mod edit -json | sed -n 's/^[[:space:]]*"Path": "\(.*\)".*/\1/p' | head -1)
-  [ -n "$path" ] && replaces+=("-replace=$path=$dir")
-done < <(git -C "$root" ls-files '*go.mod')
-[ ${#replaces[@]} -gt 0 ] || { echo "consumers.sh: no go.mod tracked under $root" >&2; exit 2; }
-echo "repository modules: ${#replaces[@]}"
+# measure LABEL FORBIDDEN OURS_DIR BASELINE_DIR: prints modules and go.sum
+# lines of the two (tidy) modules and sets fail=1 if ours gets a forbidden
+# module the baseline does not have, or exceeds the limits.
+measure() {
+  local label=$1 forbidden=$2 o=$3 b=$4
+  local om bm os bs own
+  om=$(cd "$o" && go list -m all | wc -l)
+  bm=$(cd "$b" && go list -m all | wc -l)
+  own=$(cd "$o" && go list -m all | grep -c "^$MODULE\( \|/\)" || true)
+  os=$(( $(wc -l <"$o/go.sum") + own * OWN_SUM_LINES_PER_MODULE ))
+  bs=$(wc -l <"$b/go.sum")
+  printf '   %-10s %8s %8s %8s\n' "" ours baseline delta
+  printf '   %-10s %8d %8d %+8d   (limit +%d)\n' "modules" "$om" "$bm" $((om - bm)) "$MAX_EXTRA_MODULES"
+  printf '   %-10s %8d %8d %+8d   (limit +%d; ours includes %d x %d lines for our %d module(s))\n' \
+    "go.sum" "$os" "$bs" $((os - bs)) "$MAX_EXTRA_SUM" "$own" "$OWN_SUM_LINES_PER_MODULE" "$own"
+  local bad
+  # forbidden, unless the baseline has it too (confluent-kafka-go's own
+  # go.mod requires cloud SDKs for its examples and tests)
+  bad=$(comm -23 <(cd "$o" && go list -m all | grep -E "$forbidden" | awk '{print $1}' | sort) \
+    <(cd "$b" && go list -m all | awk '{print $1}' | sort))
+  if [ -n "$bad" ]; then
+    echo "   FORBIDDEN modules in ours:"
+    sed 's/^/     /' <<<"$bad"
+    fail=1
+  else
+    echo "   forbidden modules: none"
+  fi
+  if [ $((om - bm)) -gt "$MAX_EXTRA_MODULES" ]; then echo "   FAIL: $label: $((om - bm)) more modules than the baseline"; fail=1; fi
+  if [ $((os - bs)) -gt "$MAX_EXTRA_SUM" ]; then echo "   FAIL: $label: $((os - bs)) more go.sum lines than the baseline"; fail=1; fi
+  if [ -n "${CONSUMERS_VERBOSE:-}" ]; then
+    echo "   modules only in ours:"
+    comm -23 <(cd "$o" && go list -m all | awk 'NR>1{print $1}' | sort) <(cd "$b" && go list -m all | awk 'NR>1{print $1}' | sort) | sed 's/^/     /'
+  fi
+}
 
-# mkmod NAME WITH_REPLACES IMPORT... : a module whose main imports IMPORT...
+# mkmod NAME WITH_REPLACES IMPORT... : $work/NAME, a tidy module whose main
+# imports IMPORT... (WITH_REPLACES=1: every module of the repository wired
+# in by a replace directive)
 mkmod() {
   local name=$1 withrep=$2; shift 2
   local d=$work/$name
@@ -73,7 +114,25 @@ mkmod() {
   (cd "$d" && go mod tidy >"$d/tidy.log" 2>&1) || { echo "go mod tidy failed in $name:"; cat "$d/tidy.log"; return 1; }
 }
 
-fail=0
+# Sourced: definitions only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
+set -euo pipefail
+root=$(cd "${1:-$(git rev-parse --show-toplevel)}" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export GOWORK=off GOFLAGS=-mod=mod
+
+# replace directives for every module of the repository
+replaces=()
+while IFS= read -r gomod; do
+  dir=$root/$(dirname "$gomod")
+  path=$(cd "$dir" && go mod edit -json | sed -n 's/^[[:space:]]*"Path": "\(.*\)".*/\1/p' | head -1)
+  [ -n "$path" ] && replaces+=("-replace=$path=$dir")
+done < <(git -C "$root" ls-files '*go.mod')
+[ ${#replaces[@]} -gt 0 ] || { echo "consumers.sh: no go.mod tracked under $root" >&2; exit 2; }
+echo "repository modules: ${#replaces[@]}"
+
 # check LABEL FORBIDDEN OURS_IMPORTS -- BASELINE_IMPORTS
 check() {
   local label=$1 forbidden=$2; shift 2
@@ -82,45 +141,18 @@ check() {
   base=("$@")
   mkmod "$label-ours" 1 "${ours[@]}"
   mkmod "$label-baseline" 0 "${base[@]}"
-  local o=$work/$label-ours b=$work/$label-baseline
-  local om bm os bs own
-  om=$(cd "$o" && go list -m all | wc -l)
-  bm=$(cd "$b" && go list -m all | wc -l)
-  own=$(cd "$o" && go list -m all | grep -c "^$MODULE\( \|/\)" || true)
-  os=$(( $(wc -l <"$o/go.sum") + own * OWN_SUM_LINES_PER_MODULE ))
-  bs=$(wc -l <"$b/go.sum")
   echo
   echo "== $label"
   echo "   ours imports:     ${ours[*]}"
   echo "   baseline imports: ${base[*]}"
-  printf '   %-10s %8s %8s %8s\n' "" ours baseline delta
-  printf '   %-10s %8d %8d %+8d   (limit +%d)\n' "modules" "$om" "$bm" $((om - bm)) "$MAX_EXTRA_MODULES"
-  printf '   %-10s %8d %8d %+8d   (limit +%d; ours includes %d x %d lines for our %d module(s))\n' \
-    "go.sum" "$os" "$bs" $((os - bs)) "$MAX_EXTRA_SUM" "$own" "$OWN_SUM_LINES_PER_MODULE" "$own"
-  local bad
-  bad=$(cd "$o" && go list -m all | grep -E "$forbidden" || true)
-  if [ -n "$bad" ]; then
-    echo "   FORBIDDEN modules in ours:"
-    sed 's/^/     /' <<<"$bad"
-    fail=1
-  else
-    echo "   forbidden modules: none"
-  fi
-  if [ $((om - bm)) -gt "$MAX_EXTRA_MODULES" ]; then echo "   FAIL: $((om - bm)) more modules than the baseline"; fail=1; fi
-  if [ $((os - bs)) -gt "$MAX_EXTRA_SUM" ]; then echo "   FAIL: $((os - bs)) more go.sum lines than the baseline"; fail=1; fi
-  if [ -n "${CONSUMERS_VERBOSE:-}" ]; then
-    echo "   modules only in ours:"
-    comm -23 <(cd "$o" && go list -m all | awk 'NR>1{print $1}' | sort) <(cd "$b" && go list -m all | awk 'NR>1{print $1}' | sort) | sed 's/^/     /'
-  fi
+  measure "$label" "$forbidden" "$work/$label-ours" "$work/$label-baseline"
 }
 
 check franz-azure "$FORBIDDEN_A" \
-  github.com/twmb/franz-go/pkg/kgo "$FRANZ_ADAPTER" "$AZURE_SOURCE" -- \
-  github.com/twmb/franz-go/pkg/kgo github.com/twmb/franz-go/pkg/sasl/oauth github.com/Azure/azure-sdk-for-go/sdk/azidentity
+  github.com/twmb/franz-go/pkg/kgo "$FRANZ_ADAPTER" "$AZURE_SOURCE" -- $BASELINE_A
 
 check sarama-aws "$FORBIDDEN_B" \
-  github.com/IBM/sarama "$SARAMA_ADAPTER" "$AWS_SOURCE" -- \
-  github.com/IBM/sarama github.com/aws/aws-sdk-go-v2/config github.com/aws/aws-sdk-go-v2/service/sts
+  github.com/IBM/sarama "$SARAMA_ADAPTER" "$AWS_SOURCE" -- $BASELINE_B
 
 echo
 if [ "$fail" != 0 ]; then

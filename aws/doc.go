@@ -24,15 +24,7 @@
 //
 //	import awsid "github.com/streamidentity/kafka-workload-identity/aws"
 //
-//	src, err := awsid.NewWebIdentity(ctx, &awsid.WebIdentityOptions{
-//		Audiences: []string{"kafka.example.com"}, // the cluster's expected audience
-//	})
-//	if err != nil { ... }
-//	defer src.Close()
-//	client, err := kgo.NewClient(
-//		kgo.SeedBrokers(brokers...),
-//		kgo.SASL(franzsasl.Mechanism(src, nil)),
-//	)
+// (see the examples of [NewWebIdentity] and [NewMSK]).
 //
 // Credentials and region come from the SDK's default configuration
 // (config.LoadDefaultConfig) unless Config is set. A region is required:

@@ -26,7 +26,7 @@ func ExampleNewWebIdentity() {
 
 // With an explicit SDK configuration. Both packages are named aws, so
 // this one is imported as awsid. To run it offline, set BaseEndpoint to the
-// URL of oauthbearertest.NewSTS (see that package's ExampleNewSTS).
+// URL of oauthbearertest.NewSTS (as e2e/integration/oauthbearertest does).
 func ExampleNewWebIdentity_config() {
 	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
 		Audiences:        []string{"kafka.example.com"},

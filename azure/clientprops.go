@@ -3,11 +3,13 @@ package azure
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
+	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -53,6 +55,28 @@ func FromClientProperties(cfg *clientprops.Config, opts *clientprops.BuildOption
 			Target: propsScope(spec), ID: propsManagedID(spec), HTTPClient: o.HTTPClient, Cache: cfg.Cache,
 		})
 	case clientprops.SourceAzureWorkloadIdentity:
+		// The file cannot set these (the Java handler reads them from the
+		// environment too), so name the file's line and the variable, not
+		// WorkloadIdentityOptions fields the user never sees.
+		getenv := o.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		var missing []string
+		for _, env := range []string{EnvClientID, EnvFederatedTokenFile} {
+			if strings.TrimSpace(getenv(env)) == "" {
+				missing = append(missing, env)
+			}
+		}
+		if len(missing) > 0 {
+			verb := "is"
+			if len(missing) > 1 {
+				verb = "are"
+			}
+			return nil, fmt.Errorf("azure: client.properties line %d: %s: useWorkloadIdentity='true' reads the workload's identity from the environment, but %s %s not set; "+
+				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id; %s",
+				cfg.TokenEndpoint.Line, cfg.TokenEndpoint.Key, strings.Join(missing, " and "), verb, guide.See("azure-workload-identity-settings"))
+		}
 		src, err = NewWorkloadIdentity(&WorkloadIdentityOptions{
 			Target: propsScope(spec), TenantID: spec.TenantID, AuthorityHost: spec.AuthorityHost,
 			Getenv: o.Getenv, HTTPClient: o.HTTPClient, Cache: cfg.Cache,

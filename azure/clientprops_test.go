@@ -124,3 +124,27 @@ bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 	_, err = azure.FromClientProperties(m, &clientprops.BuildOptions{AllowedURLs: []string{m.TokenEndpoint.Value}})
 	require.ErrorContains(t, err, "127.0.0.1:8080")
 }
+
+// A workload identity file in a pod without the webhook's variables: the
+// error names the file's line and the variables, not
+// WorkloadIdentityOptions fields the file cannot set.
+//
+// Fails before: "AZURE_CLIENT_ID is not set and
+// WorkloadIdentityOptions.ClientID is empty; ... or set ClientID".
+func TestFromClientPropertiesWorkloadIdentityEnvMissing(t *testing.T) {
+	t.Parallel()
+	cc, err := clientprops.Parse(strings.NewReader(`security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.token.endpoint.url=https://login.microsoftonline.com/b52245db-4800-4792-975a-1d9ed49512f2/oauth2/v2.0/token
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required useWorkloadIdentity='true' scope='api://kafka/.default';
+bootstrap.servers=kafka:9093
+`))
+	require.NoError(t, err)
+	_, err = azure.FromClientProperties(cc, &clientprops.BuildOptions{Getenv: func(k string) string {
+		return map[string]string{azure.EnvClientID: "da4ec9ae-b5c9-46be-96a2-077a500ad963"}[k]
+	}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "client.properties line 4: sasl.oauthbearer.token.endpoint.url: useWorkloadIdentity='true' reads the workload's identity from the environment, but AZURE_FEDERATED_TOKEN_FILE is not set")
+	assert.NotContains(t, err.Error(), "Options")
+}

@@ -7,12 +7,8 @@
 // the cache refreshes in the background and hands the token to every
 // connection without a network call.
 //
-//	src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
-//		Target: "api://kafka-prod", // or the App Registration's app ID
-//	})
-//	if err != nil { ... }
-//	defer src.Close()
-//	// give src to the franz-go or sarama adapter in package oauthbearer
+// The example of [NewManagedIdentity] builds a source; give it to a Kafka
+// client adapter (franzsasl, saramasasl, kafkagosasl, confluentkafka).
 //
 // Targets are normalised by [NormalizeTarget]: an application ID, an
 // api:// application ID URI or a <resource>/.default scope.

@@ -168,6 +168,10 @@ type Config struct {
 	// httpsCAProp is librdkafka's https.ca.location or https.ca.pem, if
 	// the file sets one.
 	httpsCAProp Property
+	// settingOf names, for the jwt-bearer kind, the line that set each
+	// oauthclient.JWTBearerOptions field, so that the source's errors
+	// name the file's key and line.
+	settingOf map[string]string
 }
 
 // PropertyError reports a property that cannot be honoured. It names the
@@ -470,6 +474,9 @@ func parse(data []byte) (*Config, error) {
 			if !hasScope || scope == "" {
 				return nil, perr(jaas, "useWorkloadIdentity='true' needs scope='<app-id>/.default'")
 			}
+			if strings.ContainsAny(strings.TrimSpace(scope), " \t,") {
+				return nil, perr(jaas, "option scope %s holds more than one value; Entra ID issues a token for one resource: use scope='<app-id>/.default'", quoteSetting(scope))
+			}
 			if err := c.Source.workload(endpoint, scope); err != nil {
 				return nil, err
 			}
@@ -593,6 +600,9 @@ func (s *SourceSpec) imds(p Property) error {
 	}
 	if s.Resource == "" {
 		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "the IMDS URL has no resource parameter; add resource=<application ID of the App Registration>"}
+	}
+	if strings.ContainsAny(strings.TrimSpace(s.Resource), " \t,") {
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "the resource parameter " + quoteSetting(s.Resource) + " holds more than one value; IMDS issues a token for one resource: use the App Registration's application ID"}
 	}
 	if ids > 1 {
 		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "give only one of client_id, msi_res_id and object_id"}

@@ -19,9 +19,8 @@
 // applies to it (PEM stores) or librdkafka's https.ca.location
 // ([TLSSettings]).
 //
-//	cfg, err := clientprops.ParseFile("client.properties")
-//	...
-//	src, err := azure.FromClientProperties(cfg, nil) // any kind
+// See the examples of [Parse]; azure.FromClientProperties takes the
+// parsed [Config] and builds any kind.
 //
 // Errors start with "clientprops:", name the key and line, and never
 // contain a secret; secret values print as "<redacted>" in every encoder.

@@ -1,11 +1,13 @@
 package clientprops
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/oauthlink"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
@@ -115,6 +117,20 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 	}
 	s := &c.Source
 	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
+	c.settingOf = map[string]string{"TokenURL": settingName(endpoint)}
+	for field, key := range map[string]string{
+		"PrivateKeyFile": "private.key.file", "PrivateKeyPassphrase": "private.key.passphrase", "AssertionFile": "file",
+		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
+		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
+	} {
+		p := Property{Key: assertionPrefix + key}
+		for _, a := range assertion { // the last duplicate wins, as in Parse
+			if a.Key == p.Key {
+				p = a
+			}
+		}
+		c.settingOf[field] = settingName(p)
+	}
 	*scope = Property{} // used here, not a client-credentials leftover
 	a, err := parseAssertion(assertion)
 	if err != nil {
@@ -188,7 +204,7 @@ func parseAssertion(assertion []Property) (AssertionSettings, error) {
 // newKafkaRetrieverSource builds the token-file and jwt-bearer kinds.
 func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, error) {
 	if c.Source.Kind == SourceTokenFile {
-		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: "sasl.oauthbearer.token.endpoint.url", Cache: c.Cache})
+		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: settingName(c.TokenEndpoint), Cache: c.Cache})
 	}
 	a := c.Source.Assertion
 	jo := &oauthclient.JWTBearerOptions{
@@ -201,7 +217,21 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, e
 		jo.Issuer, jo.Subject, jo.Audience, jo.TemplateFile = g.Issuer, g.Subject, g.Audience, g.TemplateFile
 		jo.Lifetime, jo.NotBefore, jo.OmitJTI = g.Lifetime, g.NotBefore, g.OmitJTI
 	}
-	return oauthclient.NewJWTBearer(jo)
+	return oauthlink.NewJWTBearer(jo, func(field string) string {
+		if n, ok := c.settingOf[field]; ok {
+			return n
+		}
+		return "sasl.oauthbearer.assertion." + field // not reached: every field clientprops sets is named
+	})
+}
+
+// settingName names a setting in an error as the file has it: its key and
+// line, or only the key when the file lacks it (a setting to add).
+func settingName(p Property) string {
+	if p.Line == 0 {
+		return p.Key
+	}
+	return fmt.Sprintf("%s (client.properties line %d)", p.Key, p.Line)
 }
 
 // oidcPropertyError is a [PropertyError] of the token-file and jwt-bearer

@@ -15,14 +15,6 @@
 // "confluent:", name the setting, end with the fix and never contain a
 // token or secret.
 //
-// Usage with a token source from the azure package:
-//
-//	src, err := confluent.WithExtensions(entraSource, confluent.Extensions{
-//		LogicalCluster: "lkc-w25n5g",
-//		IdentityPoolID: "pool-7yzk",
-//	})
-//
-// and for the Confluent Cloud REST APIs:
-//
-//	ccloud, err := confluent.NewSTS(entraSource, &confluent.STSOptions{IdentityPoolID: "pool-7yzk"})
+// The examples of [WithExtensions] and [NewSTS] show both, with a token
+// source from the azure package or any other.
 package confluent

@@ -34,3 +34,23 @@ func ExampleWithExtensions() {
 	fmt.Println(tok.Extensions[confluent.ExtensionLogicalCluster], tok.Extensions[confluent.ExtensionIdentityPoolID])
 	// Output: lkc-w25n5g pool-7yzk
 }
+
+// NewSTS exchanges the workload's token (here a placeholder for a source
+// from the azure package) at Confluent's STS for a token the Confluent
+// Cloud APIs accept, cached and refreshed. (Compiled, not run: it needs
+// Confluent Cloud.)
+func ExampleNewSTS() {
+	var workload oauthbearer.TokenSource // for example from azure.NewManagedIdentity
+	ccloud, err := confluent.NewSTS(workload, &confluent.STSOptions{IdentityPoolID: "pool-7yzk"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer ccloud.Close()
+	tok, err := ccloud.Token(context.Background())
+	if err != nil {
+		fmt.Println(err) // names the endpoint, the pool and the fix; never a token
+		return
+	}
+	fmt.Println(tok.Expiry)
+}

@@ -100,7 +100,7 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "confluent")
 	return oauthbearer.NewCache(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.ExpiresIn, client: o.HTTPClient},
-		cacheopts.WithName(o.Cache, "confluent sts"))
+		cacheopts.WithName(o.Cache, "confluent sts at "+oauthpost.RedactURL(o.Endpoint)))
 }
 
 // Token performs one exchange.

@@ -235,7 +235,7 @@ func (c *creds) metadataGet(ctx context.Context, what, suffix string) (string, e
 	}
 	var nd metadata.NotDefinedError
 	if errors.As(err, &nd) {
-		return "", kindf(ErrPermission, nil, "gcp: the metadata server at %s has no %s (HTTP 404): no service account is attached to this VM, node pool or Cloud Run service, or GKE workload identity is not enabled for the pod's Kubernetes service account; %s", c.mdHost, what, see("gcp-permission"))
+		return "", kindf(ErrPermission, nil, "gcp: the metadata server at %s answered HTTP 404 to the request for %s: no service account is attached to this VM, node pool or Cloud Run service, or GKE workload identity is not enabled for the pod's Kubernetes service account; %s", c.mdHost, what, see("gcp-permission"))
 	}
 	var me *metadata.Error
 	if errors.As(err, &me) {

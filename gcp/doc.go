@@ -28,9 +28,7 @@
 // HTTPClient and context; GCE_METADATA_HOST redirects it (tests, local
 // emulators).
 //
-//	src, err := gcp.NewManagedKafka(ctx, nil)
-//	if err != nil { ... }
-//	defer src.Close()
-//	// franz-go: kgo.SASL(franzsasl.Mechanism(src)), with TLS, seed
-//	// bootstrap.<cluster>.<region>.managedkafka.<project>.cloud.goog:9092
+// The example of [NewManagedKafka] builds a source; give it to a Kafka
+// client adapter with TLS on and the cluster's bootstrap address,
+// bootstrap.<cluster>.<region>.managedkafka.<project>.cloud.goog:9092.
 package gcp

@@ -236,6 +236,16 @@ func TestErrors(t *testing.T) {
 		assert.ErrorIs(t, err, ErrPermission)
 		assert.Contains(t, err.Error(), "no service account is attached")
 	})
+	// Fails before: "the metadata server at ... has no the service
+	// account's email (HTTP 404)".
+	t.Run("no service account, managed kafka", func(t *testing.T) {
+		t.Parallel()
+		g := emu.NewGCE(t, &emu.GCEOptions{NoServiceAccount: true})
+		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
+		err = fetchErr(t, src, err)
+		assert.ErrorIs(t, err, ErrPermission)
+		assert.Contains(t, err.Error(), "answered HTTP 404 to the request for the service account's email: no service account is attached")
+	})
 	t.Run("audience not allowed", func(t *testing.T) {
 		t.Parallel()
 		g := emu.NewGCE(t, &emu.GCEOptions{Audiences: []string{"only-this"}})

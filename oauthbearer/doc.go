@@ -10,12 +10,7 @@
 // valid token through identity-provider outages, and backs off honouring
 // Retry-After:
 //
-//	raw := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
-//		// ask the identity provider
-//	})
-//	src, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "my idp", Logger: logger})
-//	if err != nil { ... }
-//	defer src.Close()
+// See the examples of [NewCache] and [TokenSourceFunc].
 //
 // The sources in this module's azure, aws and confluent packages come
 // already cached. Connect a source to a Kafka client with the adapters in

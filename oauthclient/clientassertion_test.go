@@ -122,10 +122,10 @@ func TestClientCredentialsAssertionValidation(t *testing.T) {
 		want string
 	}{
 		"assertion and private key": {ClientCredentialsOptions{ClientID: "a", PrivateKey: f.ecKey, Assertion: &AssertionOptions{PrivateKey: f.ecKey}}, "both Assertion and PrivateKey"},
-		"no key":                    {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{}}, "neither of PrivateKey and PrivateKeyFile"},
+		"no key":                    {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{}}, "neither ClientCredentialsOptions.Assertion.PrivateKey nor ClientCredentialsOptions.Assertion.PrivateKeyFile is set"},
 		"wrong passphrase":          {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{PrivateKeyFile: f.enc, PrivateKeyPassphrase: "hunter2"}}, "ClientCredentialsOptions.Assertion.PrivateKeyFile"},
 		"algorithm mismatch":        {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8, Algorithm: "ES256"}}, "Assertion.Algorithm"},
-		"no issuer":                 {ClientCredentialsOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8}}, "needs Issuer and Subject"},
+		"no issuer":                 {ClientCredentialsOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8}}, "Issuer and ClientCredentialsOptions.Assertion.Subject must both be set"},
 		"assertion file is a dir":   {ClientCredentialsOptions{AssertionFile: f.dir}, "ClientCredentialsOptions.AssertionFile"},
 		"tls auth with a secret":    {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true, ClientSecret: "hunter2"}, "the certificate is the credential"},
 		"tls auth without client":   {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true}, "needs an HTTPClient"},

@@ -130,7 +130,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	if err := idphttp.CheckEndpoint("oauthclient", "ClientCredentialsOptions.TokenURL", o.TokenURL); err != nil {
 		return nil, err
 	}
-	c := cacheopts.WithName(o.Cache, "oauth client credentials")
+	c := cacheopts.WithName(o.Cache, "oauth client credentials at "+oauthpost.RedactURL(o.TokenURL))
 	cc := &clientCredentials{o: o}
 	switch {
 	case o.TLSClientAuth:
@@ -164,7 +164,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		if c.Clock != nil {
 			now = c.Clock.Now
 		}
-		sg, err := newSigner(a, "ClientCredentialsOptions.Assertion.", o.TokenURL, now)
+		sg, err := newSigner(a, func(f string) string { return "ClientCredentialsOptions.Assertion." + f }, o.TokenURL, now)
 		if err != nil {
 			return nil, err
 		}

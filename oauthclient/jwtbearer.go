@@ -13,6 +13,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/oauthlink"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -122,7 +123,17 @@ func (o JWTBearerOptions) MarshalText() ([]byte, error) {
 type jwtBearer struct {
 	o    JWTBearerOptions
 	now  func() time.Time
-	sign *signer // nil with AssertionFile
+	sign *signer                   // nil with AssertionFile
+	name func(field string) string // how errors name an option field
+}
+
+// optionName names a JWTBearerOptions field in errors for a Go caller.
+func optionName(field string) string { return "JWTBearerOptions." + field }
+
+func init() {
+	oauthlink.NewJWTBearer = func(opts any, name func(string) string) (*oauthbearer.Cache, error) {
+		return newJWTBearer(opts.(*JWTBearerOptions), name)
+	}
 }
 
 // keyLimit bounds key and template files: a 4096-bit RSA key in PEM is
@@ -137,14 +148,18 @@ const keyLimit = boundedfile.TokenLimit
 // and their principal from its sub. Errors never contain the key, the
 // passphrase or the assertion.
 func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
+	return newJWTBearer(opts, optionName)
+}
+
+func newJWTBearer(opts *JWTBearerOptions, name func(string) string) (*oauthbearer.Cache, error) {
 	var o JWTBearerOptions
 	if opts != nil {
 		o = *opts
 	}
 	if o.TokenURL == "" {
-		return nil, errors.New("oauthclient: JWTBearerOptions.TokenURL is empty; set the identity provider's token endpoint")
+		return nil, errors.New("oauthclient: " + name("TokenURL") + " is empty; set the identity provider's token endpoint")
 	}
-	if err := idphttp.CheckEndpoint("oauthclient", "JWTBearerOptions.TokenURL", o.TokenURL); err != nil {
+	if err := idphttp.CheckEndpoint("oauthclient", name("TokenURL"), o.TokenURL); err != nil {
 		return nil, err
 	}
 	n := 0
@@ -154,23 +169,23 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 		}
 	}
 	if n != 1 {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions sets %d of PrivateKey, PrivateKeyFile and AssertionFile; set exactly one: a key to build assertions with, or a file holding one", n)
+		return nil, fmt.Errorf("oauthclient: %d of %s, %s and %s are set; set exactly one: a key to build assertions with, or a file holding one", n, name("PrivateKey"), name("PrivateKeyFile"), name("AssertionFile"))
 	}
-	c := cacheopts.WithName(o.Cache, "oauth jwt-bearer")
-	s := &jwtBearer{o: o, now: time.Now}
+	c := cacheopts.WithName(o.Cache, "oauth jwt-bearer at "+oauthpost.RedactURL(o.TokenURL))
+	s := &jwtBearer{o: o, now: time.Now, name: name}
 	if c.Clock != nil {
 		s.now = c.Clock.Now
 	}
 	if o.AssertionFile != "" {
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
-			return nil, fmt.Errorf("oauthclient: JWTBearerOptions.AssertionFile %s: %w; point it at the assertion file itself", srvtext.Quote(o.AssertionFile, 0), err)
+			return nil, fmt.Errorf("oauthclient: %s %s: %w; point it at the assertion file itself", name("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
 		}
 	} else {
 		sg, err := newSigner(AssertionOptions{
 			PrivateKey: o.PrivateKey, PrivateKeyFile: o.PrivateKeyFile, PrivateKeyPassphrase: o.PrivateKeyPassphrase,
 			Algorithm: o.Algorithm, KeyID: o.KeyID, Issuer: o.Issuer, Subject: o.Subject, Audience: o.Audience,
 			Lifetime: o.Lifetime, NotBefore: o.NotBefore, OmitJTI: o.OmitJTI, TemplateFile: o.TemplateFile,
-		}, "JWTBearerOptions.", o.TokenURL, func() time.Time { return s.now() })
+		}, name, o.TokenURL, func() time.Time { return s.now() })
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +215,7 @@ func (s *jwtBearer) Token(ctx context.Context) (oauthbearer.Token, error) {
 
 func (s *jwtBearer) assertion(ctx context.Context) (string, error) {
 	if s.sign == nil {
-		t, err := jwtfile.Read(ctx, "oauthclient", "JWTBearerOptions.AssertionFile", s.o.AssertionFile, s.now())
+		t, err := jwtfile.Read(ctx, "oauthclient", s.name("AssertionFile"), s.o.AssertionFile, s.now())
 		if err != nil {
 			return "", err
 		}

@@ -233,7 +233,7 @@ func TestJWTBearerOptionsValidation(t *testing.T) {
 		"alg mismatch":     {o: JWTBearerOptions{TokenURL: u, PrivateKeyFile: f.sec1, Algorithm: "RS256", Issuer: "a", Subject: "a"}, want: "Algorithm is \"RS256\""},
 		"none":             {o: JWTBearerOptions{TokenURL: u}, want: "exactly one"},
 		"two":              {o: JWTBearerOptions{TokenURL: u, PrivateKey: f.ecKey, AssertionFile: f.pkcs8}, want: "exactly one"},
-		"no iss":           {o: JWTBearerOptions{TokenURL: u, PrivateKey: f.ecKey}, want: "Issuer and Subject"},
+		"no iss":           {o: JWTBearerOptions{TokenURL: u, PrivateKey: f.ecKey}, want: "JWTBearerOptions.Issuer and JWTBearerOptions.Subject must both be set"},
 		"http remote":      {o: JWTBearerOptions{TokenURL: "http://idp.example/token", PrivateKey: f.ecKey}, want: "https"},
 		"not pem":          {o: JWTBearerOptions{TokenURL: u, PrivateKeyFile: f.template, Issuer: "a", Subject: "a"}, want: "no PEM private key"},
 	}

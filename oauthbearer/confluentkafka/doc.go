@@ -2,16 +2,8 @@
 // consumer or admin client supplied with SASL/OAUTHBEARER tokens from an
 // [oauthbearer.TokenSource], whether or not the application ever polls:
 //
-//	p, err := kafka.NewProducer(&kafka.ConfigMap{
-//		"bootstrap.servers": "broker:9093",
-//		"security.protocol": "SASL_SSL",
-//		"sasl.mechanism":    "OAUTHBEARER",
-//	})
-//	if err != nil { ... }
-//	defer p.Close()          // runs second
-//	r, err := confluentkafka.NewRefresher(p, src, nil)
-//	if err != nil { ... }
-//	defer r.Close()          // runs first: stop the refresher, then close the client
+// see the example of [NewRefresher] (close the refresher first, then the
+// client).
 //
 // # Why a refresher
 //
@@ -59,11 +51,8 @@
 // (a metadata request), so it fails with that cause when every
 // authentication fails:
 //
-//	p, err := kafka.NewProducer(&kafka.ConfigMap{ ..., "go.logs.channel.enable": true})
-//	r, err := confluentkafka.NewRefresher(p, src, &confluentkafka.Options{Logs: p.Logs(), Logger: logger})
-//	if err := r.Ready(ctx); err != nil { ... } // *oauthbearer.RejectedError, or the source's failure
-//	...
-//	if err := m.TopicPartition.Error; err != nil { return r.Explain(err) }
+// The example of [NewRefresher] shows Options.Logs, Ready and Explain
+// together.
 //
 // # Order of Close
 //

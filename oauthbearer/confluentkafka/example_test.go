@@ -20,15 +20,16 @@ func ExampleNewRefresher() {
 	var src oauthbearer.TokenSource // for example from azure.NewManagedIdentity
 
 	p, err := kafka.NewProducer(&kafka.ConfigMap{
-		"bootstrap.servers": "broker:9093",
-		"security.protocol": "SASL_SSL",
-		"sasl.mechanism":    "OAUTHBEARER",
+		"bootstrap.servers":      "broker:9093",
+		"security.protocol":      "SASL_SSL",
+		"sasl.mechanism":         "OAUTHBEARER",
+		"go.logs.channel.enable": true, // the refresher learns of rejections from the log
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer p.Close() // runs second
-	r, err := confluentkafka.NewRefresher(p, src, nil)
+	r, err := confluentkafka.NewRefresher(p, src, &confluentkafka.Options{Logs: p.Logs()})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func ExampleNewRefresher() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := r.Ready(ctx); err != nil {
-		log.Fatal(err) // names why no token could be had
+		log.Fatal(err) // an *oauthbearer.RejectedError, or why no token could be had
 	}
 	topic := "orders"
 	dr := make(chan kafka.Event, 1)
@@ -45,7 +46,7 @@ func ExampleNewRefresher() {
 		log.Fatal(err)
 	}
 	if m := (<-dr).(*kafka.Message); m.TopicPartition.Error != nil {
-		log.Fatal(confluentkafka.Explain(m.TopicPartition.Error))
+		log.Fatal(r.Explain(m.TopicPartition.Error)) // with the cause: a broker's rejection or the source's failure
 	}
 }
 

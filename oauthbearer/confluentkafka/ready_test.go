@@ -88,3 +88,35 @@ func TestRefresherReadyReturnsPermanentFailureAtOnce(t *testing.T) {
 	require.ErrorIs(t, err, cause)
 	assert.NoError(t, ctx.Err(), "answered before the context ended")
 }
+
+// slowMetadataClient answers a metadata request as librdkafka does when
+// every authentication fails: after waiting out the request's timeout.
+type slowMetadataClient struct{ *fakeClient }
+
+func (c slowMetadataClient) GetMetadata(_ *string, _ bool, timeoutMs int) (*kafka.Metadata, error) {
+	time.Sleep(time.Duration(timeoutMs) * time.Millisecond)
+	return nil, kafka.NewError(kafka.ErrTimedOut, "Local: Timed out", false)
+}
+
+// Ready returns the broker's rejection as soon as librdkafka's log reports
+// it, not when the round trip's timeout ends.
+//
+// Fails before: Ready waited out ReadyTimeout (bounded by ctx) in one
+// metadata request, so ctx had ended when it returned.
+func TestRefresherReadyReturnsRejectionAtOnce(t *testing.T) {
+	t.Parallel()
+	tok := oauthbearer.Token{Value: "h.p.s", Expiry: time.Now().Add(time.Hour)}
+	logs := make(chan kafka.LogEvent, 1)
+	r, err := confluentkafka.NewRefresher(slowMetadataClient{newFakeClient()}, oauthbearer.StaticTokenSource(tok),
+		&confluentkafka.Options{Logs: logs, ReadyTimeout: time.Hour})
+	require.NoError(t, err)
+	defer r.Close()
+	logs <- kafka.LogEvent{Name: "rdkafka#producer-1", Tag: "FAIL", Level: 3,
+		Message: `sasl_ssl://b0:9092/bootstrap: SASL authentication error: {"status":"invalid_token"} (after 1ms in state AUTH_REQ)`}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var rej *oauthbearer.RejectedError
+	require.ErrorAs(t, r.Ready(ctx), &rej)
+	assert.Equal(t, "invalid_token", rej.Status)
+	assert.NoError(t, ctx.Err(), "answered before the context ended")
+}

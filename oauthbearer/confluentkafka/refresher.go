@@ -211,7 +211,7 @@ func (r *Refresher) rejectedBy(rej error) {
 	tok := r.last
 	r.mu.Unlock()
 	if !tok.IsZero() && oauthbearer.Invalidate(r.src, tok) {
-		r.log.Warn("confluentkafka: broker rejected the token; setting a fresh one", "error", rej, "token", tok)
+		r.log.Warn("confluentkafka: the broker rejected the token; setting a fresh one", "error", rej, "token", tok)
 		r.setNow()
 	}
 }
@@ -238,10 +238,8 @@ func (r *Refresher) Err() error {
 // errors.As). A rejection in err itself is explained as by [Explain].
 // Other errors, and errors while no cause is known, are returned unchanged.
 //
-//	ev := <-deliveryChan
-//	if err := ev.(*kafka.Message).TopicPartition.Error; err != nil {
-//		return r.Explain(err)
-//	}
+// For example, with a delivery report m (a *kafka.Message):
+// return r.Explain(m.TopicPartition.Error).
 func (r *Refresher) Explain(err error) error {
 	if x := explain(err, r.sent()...); x != err {
 		return x
@@ -351,6 +349,10 @@ func (r *Refresher) lastErrLockedOr(err error) error {
 	return err
 }
 
+// readySlice bounds each metadata request of Ready's round trip, so that
+// a rejection learnt meanwhile ends the wait.
+const readySlice = 250 * time.Millisecond
+
 // roundTrip checks, with a metadata request, that the broker accepts the
 // token; see Ready.
 func (r *Refresher) roundTrip(ctx context.Context) error {
@@ -365,7 +367,22 @@ func (r *Refresher) roundTrip(ctx context.Context) error {
 	if timeout <= 0 {
 		return fmt.Errorf("confluentkafka: a token is set, but no time is left to check that the broker accepts it: %w", ctx.Err())
 	}
-	_, err := mc.GetMetadata(nil, false, int(timeout.Milliseconds()))
+	// librdkafka's metadata request waits out its whole timeout when every
+	// authentication fails, though the rejection may be known (from the
+	// log or Handle) within milliseconds; asking in short slices lets
+	// Ready return as soon as one is.
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		slice := min(time.Until(deadline), readySlice)
+		_, err = mc.GetMetadata(nil, false, max(int(slice.Milliseconds()), 1))
+		r.mu.Lock()
+		known := r.rejected != nil
+		r.mu.Unlock()
+		if err == nil || known || time.Until(deadline) <= 0 || ctx.Err() != nil {
+			break
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err == nil {

@@ -1,12 +1,7 @@
 // Package franzsasl connects a [oauthbearer.TokenSource] to franz-go as a
 // SASL/OAUTHBEARER mechanism:
 //
-//	src, _ := azure.NewManagedIdentity(...) // any oauthbearer.TokenSource
-//	cl, err := kgo.NewClient(
-//		kgo.SeedBrokers("broker:9093"),
-//		kgo.DialTLS(),
-//		kgo.SASL(franzsasl.Mechanism(src, nil)),
-//	)
+// see the example of [Mechanism].
 //
 // franz-go asks for a token on every new connection (up to five per broker)
 // and on every re-authentication, with a context that has no deadline; the

@@ -2,17 +2,7 @@
 // segmentio/kafka-go as a SASL/OAUTHBEARER mechanism, which kafka-go does
 // not have built in:
 //
-//	mech := kafkagosasl.Mechanism(src, nil) // src: any oauthbearer.TokenSource
-//	w := &kafka.Writer{
-//		Addr:      kafka.TCP("broker:9093"),
-//		Topic:     "orders",
-//		Transport: &kafka.Transport{SASL: mech, TLS: &tls.Config{}},
-//	}
-//	r := kafka.NewReader(kafka.ReaderConfig{
-//		Brokers: []string{"broker:9093"},
-//		Topic:   "orders",
-//		Dialer:  &kafka.Dialer{SASLMechanism: mech, TLS: &tls.Config{}, Timeout: 10 * time.Second},
-//	})
+// see the example of [Mechanism] (a Writer and a Reader).
 //
 // kafka-go asks for a token on every new connection (it does not
 // re-authenticate connections, KIP-368, so a broker closes a connection

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,29 +42,6 @@ func brokerTestFranz(t *testing.T, b *Broker, mint func() string, ext map[string
 	require.NoError(t, err)
 	t.Cleanup(cl.Close)
 	return cl
-}
-
-// brokerTestTokens is a sarama.AccessTokenProvider over an Issuer.
-type brokerTestTokens struct {
-	mint func() string
-	ext  map[string]string
-}
-
-func (p brokerTestTokens) Token() (*sarama.AccessToken, error) {
-	return &sarama.AccessToken{Token: p.mint(), Extensions: p.ext}, nil
-}
-
-func brokerTestSaramaConfig(mint func() string, ext map[string]string) *sarama.Config {
-	cfg := sarama.NewConfig()
-	cfg.Net.SASL.Enable = true
-	cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
-	cfg.Net.SASL.TokenProvider = brokerTestTokens{mint: mint, ext: ext}
-	cfg.Net.DialTimeout = 3 * time.Second
-	cfg.Metadata.Retry.Max = 0
-	cfg.Producer.Return.Successes = true
-	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
-	return cfg
 }
 
 func TestBrokerFranzGoProduceConsume(t *testing.T) {
@@ -113,51 +89,8 @@ func TestBrokerFranzGoProduceConsume(t *testing.T) {
 	}
 }
 
-func TestBrokerSaramaProduceConsume(t *testing.T) {
-	t.Parallel()
-	iss := emu.NewIssuer(t, &emu.IssuerOptions{Algorithm: "ES384"})
-	b := newTestBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, Topics: []string{"payments"}})
-	mint := func() string { return iss.Mint("svc-payments", brokerTestAud, 10*time.Minute, nil) }
-	cfg := brokerTestSaramaConfig(mint, brokerTestExt)
-
-	client, err := sarama.NewClient(b.Addrs(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = client.Close() })
-	producer, err := sarama.NewSyncProducerFromClient(client)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = producer.Close() })
-	for i := range 3 {
-		_, _, err := producer.SendMessage(&sarama.ProducerMessage{Topic: "payments", Value: sarama.StringEncoder(fmt.Sprint("p", i))})
-		require.NoError(t, err)
-	}
-	consumer, err := sarama.NewConsumerFromClient(client)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = consumer.Close() })
-	pc, err := consumer.ConsumePartition("payments", 0, sarama.OffsetOldest)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = pc.Close() })
-	for i := range 3 {
-		select {
-		case m := <-pc.Messages():
-			assert.Equal(t, fmt.Sprint("p", i), string(m.Value))
-		case err := <-pc.Errors():
-			require.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("timed out consuming")
-		}
-	}
-
-	auths := b.Authentications()
-	require.NotEmpty(t, auths)
-	for _, a := range auths {
-		assert.True(t, a.Accepted, "reason %s: %s", a.Reason, a.Detail)
-		assert.Equal(t, "svc-payments", a.Principal)
-		assert.Equal(t, brokerTestExt, a.Extensions)
-	}
-	assert.Zero(t, rejections(b))
-}
-
-// TestBrokerRejectsInvalidTokens drives real clients with bad tokens and
+// TestBrokerRejectsInvalidTokens drives franz-go with bad tokens (sarama:
+// e2e/integration/oauthbearertest) and
 // checks both what the client sees and what the broker recorded.
 func TestBrokerRejectsInvalidTokens(t *testing.T) {
 	t.Parallel()
@@ -212,14 +145,6 @@ func TestBrokerRejectsInvalidTokens(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "unexpected data in oauth response")
 			brokerTestAssertRejected(t, fb, tc.reason)
-
-			// sarama answers the challenge with the four characters
-			// `\x01`, which Kafka parses as a (malformed) new message.
-			sb := newTestBroker(t, opts)
-			_, err = sarama.NewClient(sb.Addrs(), brokerTestSaramaConfig(tc.token, nil))
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), "Authentication failed during authentication due to invalid credentials with SASL mechanism OAUTHBEARER")
-			brokerTestAssertRejected(t, sb, tc.reason)
 		})
 	}
 }
@@ -270,20 +195,6 @@ func TestBrokerReauthentication(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr())
 			cancel()
-			time.Sleep(100 * time.Millisecond)
-		}
-		check(t, b)
-	})
-	t.Run("sarama", func(t *testing.T) {
-		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, MaxReauth: lifetime, Topics: []string{"r"}})
-		producer, err := sarama.NewSyncProducer(b.Addrs(), brokerTestSaramaConfig(mint, brokerTestExt))
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = producer.Close() })
-		deadline := time.Now().Add(run)
-		for time.Now().Before(deadline) {
-			_, _, err := producer.SendMessage(&sarama.ProducerMessage{Topic: "r", Value: sarama.StringEncoder("x")})
-			require.NoError(t, err)
 			time.Sleep(100 * time.Millisecond)
 		}
 		check(t, b)

@@ -6,13 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 
-	awsid "github.com/streamidentity/kafka-workload-identity/aws"
-	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -50,58 +46,31 @@ func ExampleNewBroker() {
 	// Output: true svc-orders
 }
 
-// Azure managed identity against the IMDS emulator: the source's
-// HTTPClient is the emulator's client, which sends IMDS's fixed address to
-// the emulator.
+// The IMDS emulator speaks Azure's instance metadata protocol; its
+// Client sends IMDS's fixed address to the emulator. An azure source takes
+// it as ManagedIdentityOptions.HTTPClient (see the e2e tests); here the
+// raw request.
 func ExampleNewIMDS() {
 	imds := oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{
 		SystemAssigned: oauthbearertest.ManagedIdentity{ObjectID: "4f1e2d3c-0000-4000-8000-00000000cafe"},
 	})
 	defer imds.Close()
 
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target:     "api://kafka-example",
-		HTTPClient: imds.Client(),
-	})
+	req, err := http.NewRequest(http.MethodGet, "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=api://kafka-example", nil)
 	if err != nil {
 		panic(err)
 	}
-	defer src.Close()
-	tok, err := src.Token(context.Background())
+	req.Header.Set("Metadata", "true")
+	resp, err := imds.Client().Do(req)
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(tok.Principal)
+	defer resp.Body.Close()
+	fmt.Println(resp.StatusCode)
 	fmt.Println(imds.Requests()[0].Query.Get("resource"))
 	// Output:
-	// 4f1e2d3c-0000-4000-8000-00000000cafe
+	// 200
 	// api://kafka-example
-}
-
-// AWS outbound identity federation against the STS emulator: the AWS
-// SDK's BaseEndpoint is the emulator's URL.
-func ExampleNewSTS() {
-	sts := oauthbearertest.NewSTS(&oauthbearertest.STSOptions{Region: "eu-west-1"})
-	defer sts.Close()
-
-	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
-		Audiences: []string{"kafka.example.com"},
-		Config: &sdkaws.Config{
-			Region:       "eu-west-1",
-			Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-			BaseEndpoint: sdkaws.String(sts.URL),
-		},
-	})
-	if err != nil {
-		panic(err)
-	}
-	defer src.Close()
-	tok, err := src.Token(context.Background())
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(tok.Principal)
-	// Output: arn:aws:iam::123456789012:role/kafka-workload
 }
 
 // Confluent Cloud token exchange: a workload's OIDC token (here minted by

@@ -11,7 +11,7 @@
 //
 // Usage:
 //
-//	go run ./internal/cmd/apidump [-root dir] [-out api] [-count]
+//	go run ./internal/cmd/apidump [-root dir] [-out api] [-count] [-internal]
 //
 // A public package is a directory with non-test Go files of a package other
 // than main, with no path element named internal, testdata, examples, e2e,
@@ -53,9 +53,17 @@ func main() {
 	root := flag.String("root", ".", "repository root")
 	out := flag.String("out", "api", "directory to write one <dir with / as .>.txt per package into (relative to -root unless absolute)")
 	count := flag.Bool("count", false, "print a table of exported names per package and kind instead of writing files")
+	internal := flag.Bool("internal", false, "dump the root module's internal packages that released nested modules import (default -out api/internal)")
 	flag.Parse()
 
-	pkgs, err := load(*root)
+	loader := load
+	if *internal {
+		loader = loadInternal
+		if *out == "api" {
+			*out = "api/internal"
+		}
+	}
+	pkgs, err := loader(*root)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "apidump:", err)
 		os.Exit(1)
