@@ -357,14 +357,14 @@ func parse(data []byte) (*Config, error) {
 			c.SchemaRegistry.URL = strings.TrimSpace(p.Value)
 		case p.Key == "bearer.auth.logical.cluster":
 			v := strings.TrimSpace(p.Value)
-			if !ccloud.ValidID(v, "lsrc-") {
-				return nil, perr(p, "%s is not a Schema Registry cluster ID; use lsrc-...", q(p.Value))
+			if err := ccloud.CheckID(ccloud.RegistryCluster, v); err != nil {
+				return nil, perr(p, "%s is %v", q(p.Value), err)
 			}
 			c.SchemaRegistry.LogicalCluster = v
 		case p.Key == "bearer.auth.identity.pool.id":
 			v := strings.TrimSpace(p.Value)
-			if (confluent.Extensions{IdentityPoolID: v}).Validate() != nil {
-				return nil, perr(p, "%s is not an identity pool ID list; use pool-... (comma-separated for several)", q(p.Value))
+			if err := ccloud.CheckID(ccloud.IdentityPools, v); err != nil {
+				return nil, perr(p, "%s is %v", q(p.Value), err)
 			}
 			c.SchemaRegistry.IdentityPoolID = v
 		case p.Key == "bearer.auth.credentials.source":
@@ -436,13 +436,16 @@ func parse(data []byte) (*Config, error) {
 	c.Extensions = confluent.Extensions{LogicalCluster: ext[confluent.ExtensionLogicalCluster], IdentityPoolID: ext[confluent.ExtensionIdentityPoolID]}
 	delete(ext, confluent.ExtensionLogicalCluster)
 	delete(ext, confluent.ExtensionIdentityPoolID)
-	if err := (confluent.Extensions{LogicalCluster: c.Extensions.LogicalCluster}).Validate(); err != nil {
-		return nil, perr(jaas, "option %s is %s; use the Kafka cluster ID, such as lkc-w25n5g (see the cluster's settings in Confluent Cloud); %s",
-			confluentKeys[0], q(c.Extensions.LogicalCluster), guide.See("sasl-extension-errors"))
-	}
-	if err := (confluent.Extensions{IdentityPoolID: c.Extensions.IdentityPoolID}).Validate(); err != nil {
-		return nil, perr(jaas, "option %s is %s; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces; %s",
-			confluentKeys[1], q(c.Extensions.IdentityPoolID), guide.See("sasl-extension-errors"))
+	for i, id := range []struct {
+		kind ccloud.Kind
+		v    string
+	}{{ccloud.KafkaCluster, c.Extensions.LogicalCluster}, {ccloud.IdentityPools, c.Extensions.IdentityPoolID}} {
+		if id.v == "" {
+			continue
+		}
+		if err := ccloud.CheckID(id.kind, id.v); err != nil {
+			return nil, perr(jaas, "option %s is %s, %v; %s", confluentKeys[i], srvtext.Quote(id.v, ccloud.At(err), secrets...), err, guide.See("sasl-extension-errors"))
+		}
 	}
 	if err := oauthbearer.ValidateExtensions(ext); err != nil {
 		return nil, perr(jaas, "%v", err)

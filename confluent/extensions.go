@@ -2,7 +2,6 @@ package confluent
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
@@ -33,16 +32,18 @@ type Extensions struct {
 
 // Validate checks the IDs' shape (lkc-<alphanumerics>,
 // pool-<alphanumerics>), so that a typo fails at start-up with the field
-// named rather than as an opaque broker rejection.
+// named rather than as an opaque broker rejection. It is the same check
+// client.properties' extension_logicalCluster and extension_identityPoolId
+// get.
 func (e Extensions) Validate() error {
-	if e.LogicalCluster != "" && !ccloud.ValidID(e.LogicalCluster, "lkc-") {
-		return fmt.Errorf("confluent: Extensions.LogicalCluster is %s; use the Kafka cluster ID, such as lkc-w25n5g (see the cluster's settings in Confluent Cloud)", srvtext.Quote(e.LogicalCluster, 0))
+	if e.LogicalCluster != "" {
+		if err := ccloud.CheckID(ccloud.KafkaCluster, e.LogicalCluster); err != nil {
+			return fmt.Errorf("confluent: Extensions.LogicalCluster is %s, %w", srvtext.Quote(e.LogicalCluster, ccloud.At(err)), err)
+		}
 	}
 	if e.IdentityPoolID != "" {
-		for p := range strings.SplitSeq(e.IdentityPoolID, ",") {
-			if !ccloud.ValidID(p, "pool-") {
-				return fmt.Errorf("confluent: Extensions.IdentityPoolID is %s; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces", srvtext.Quote(e.IdentityPoolID, strings.Index(e.IdentityPoolID, p)))
-			}
+		if err := ccloud.CheckID(ccloud.IdentityPools, e.IdentityPoolID); err != nil {
+			return fmt.Errorf("confluent: Extensions.IdentityPoolID is %s, %w", srvtext.Quote(e.IdentityPoolID, ccloud.At(err)), err)
 		}
 	}
 	return nil
@@ -61,9 +62,11 @@ func (e Extensions) Map() map[string]string {
 	return m
 }
 
-// WithExtensions validates ext and returns a source whose tokens carry
-// them, built on [oauthbearer.WithExtensions] (so it forwards Invalidate
-// and Close to src).
+// WithExtensions validates ext (RFC 7628's syntax and Confluent Cloud's
+// ID shapes) and returns a source whose tokens carry them, built on
+// [oauthbearer.WithExtensions] (so it forwards Invalidate and Close to
+// src). Use it, not oauthbearer.WithExtensions, for Confluent Cloud: the
+// core checks only the syntax every broker shares.
 func WithExtensions(src oauthbearer.TokenSource, ext Extensions) (*oauthbearer.ExtensionSource, error) {
 	if src == nil {
 		return nil, fmt.Errorf("confluent: WithExtensions: the token source is nil; pass the source whose tokens carry the extensions")

@@ -86,8 +86,8 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if o.IdentityPoolID == "" {
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for")
 	}
-	if !ccloud.ValidID(o.IdentityPoolID, "pool-") {
-		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %s; use one identity pool ID such as pool-7yzk", srvtext.Quote(o.IdentityPoolID, 0))
+	if err := ccloud.CheckID(ccloud.IdentityPool, o.IdentityPoolID); err != nil {
+		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %s, %w", srvtext.Quote(o.IdentityPoolID, 0), err)
 	}
 	if o.Endpoint == "" {
 		o.Endpoint = DefaultSTSEndpoint

@@ -178,6 +178,8 @@ func TestExtensionsValidate(t *testing.T) {
 		"bad cluster":    {Extensions{"lsrc-1", ""}, "LogicalCluster"},
 		"bare prefix":    {Extensions{"lkc-", ""}, "LogicalCluster"},
 		"bad pool":       {Extensions{"", "pool_1"}, "IdentityPoolID"},
+		"pool typo":      {Extensions{"", "pol-7yzk"}, "IdentityPoolID"},
+		"cluster space":  {Extensions{"lkc w25n5g", ""}, "LogicalCluster"},
 		"space in list":  {Extensions{"", "pool-a, pool-b"}, "IdentityPoolID"},
 		"trailing comma": {Extensions{"", "pool-a,"}, "IdentityPoolID"},
 	}

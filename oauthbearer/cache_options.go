@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
 )
 
 // DefaultFetchTimeout is the one default bound on getting a token, used
@@ -13,17 +15,25 @@ import (
 const DefaultFetchTimeout = 30 * time.Second
 
 // OptionError reports a [CacheOptions] field whose value a [Cache] cannot
-// use. Field names the field, so that code translating settings from
+// use, or another package's FetchTimeout refused by [ResolveFetchTimeout]. Field names the field, so that code translating settings from
 // elsewhere (the confluent package's client.properties parser) can map it
 // back to the setting the user wrote.
 type OptionError struct {
-	// Field is the CacheOptions field, such as "Jitter".
+	// Field is the CacheOptions field, such as "Jitter", or the
+	// FetchTimeout of another package's options ([ResolveFetchTimeout]).
 	Field string
+	pkg   string // the options' package; "" is oauthbearer
 	msg   string
 }
 
-// Error reads "oauthbearer: CacheOptions.<Field> is <value>; <what to use>".
-func (e *OptionError) Error() string { return "oauthbearer: " + e.msg }
+// Error reads "oauthbearer: CacheOptions.<Field> is <value>; <what to use>"
+// (another package's options: "<pkg>: <Type>.<Field> is ...").
+func (e *OptionError) Error() string {
+	if e.pkg != "" {
+		return e.pkg + ": " + e.msg
+	}
+	return "oauthbearer: " + e.msg
+}
 
 // Detail is the message without the package prefix, for callers that
 // quote it inside their own error.
@@ -66,8 +76,8 @@ func (o *CacheOptions) cacheDurations() []struct {
 		{"SafetyMargin", &o.SafetyMargin, time.Minute},
 		{"MaxLifetime", &o.MaxLifetime, 24 * time.Hour},
 		{"FetchTimeout", &o.FetchTimeout, DefaultFetchTimeout},
-		{"MinBackoff", &o.MinBackoff, 500 * time.Millisecond},
-		{"MaxBackoff", &o.MaxBackoff, time.Minute},
+		{"MinBackoff", &o.MinBackoff, backoff.DefaultMin},
+		{"MaxBackoff", &o.MaxBackoff, backoff.DefaultMax},
 	}
 }
 
@@ -104,8 +114,8 @@ func (o *CacheOptions) checkRanges() error {
 		return optionErr("Jitter", "CacheOptions.Jitter is %v; use a value from 0 to 0.1 (default 0.02)", o.Jitter)
 	}
 	for _, d := range o.cacheDurations() {
-		if *d.v < 0 {
-			return optionErr(d.name, "CacheOptions.%s is %s; it must not be negative (0 means the default %s)", d.name, *d.v, d.def)
+		if err := checkDuration("oauthbearer.CacheOptions", d.name, *d.v, d.def); err != nil {
+			return err
 		}
 	}
 	if o.MaxBackoff < o.MinBackoff {

@@ -7,9 +7,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strings"
-
-	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
 )
 
 // ExtensionSource attaches SASL/OAUTHBEARER extensions to every token of
@@ -24,11 +21,11 @@ var _ Invalidator = (*ExtensionSource)(nil)
 
 // WithExtensions returns a source whose tokens carry ext in addition to
 // any extensions src already sets (ext wins on a clash). The extensions
-// are validated once, here, with [ValidateExtensions], and Confluent
-// Cloud's two extensions, logicalCluster and identityPoolId, for
-// Confluent's ID shapes (lkc-..., pool-...), as confluent.WithExtensions,
-// the typed way to attach them, does. Attaching them does not allocate
-// when src's tokens carry none.
+// are validated once, here, with [ValidateExtensions]: RFC 7628's syntax,
+// which every broker shares, and nothing vendor-specific. For Confluent
+// Cloud use confluent.WithExtensions, which also checks the shape of its
+// cluster and identity pool IDs. Attaching them does not allocate when
+// src's tokens carry none.
 func WithExtensions(src TokenSource, ext map[string]string) (*ExtensionSource, error) {
 	if src == nil {
 		return nil, errors.New("oauthbearer: WithExtensions: the token source is nil; pass the source whose tokens carry the extensions")
@@ -36,31 +33,7 @@ func WithExtensions(src TokenSource, ext map[string]string) (*ExtensionSource, e
 	if err := ValidateExtensions(ext); err != nil {
 		return nil, err
 	}
-	if err := checkConfluentShapes(ext); err != nil {
-		return nil, err
-	}
 	return &ExtensionSource{src: src, ext: maps.Clone(ext)}, nil
-}
-
-// checkConfluentShapes checks the two extensions only Confluent Cloud
-// reads for Confluent's ID shapes: a typo there ("pol-7yzk", "lkc w25n5g")
-// passes RFC 7628's syntax and would fail later as an opaque broker
-// rejection. The check is confluent.Extensions.Validate's, repeated here
-// because this package cannot import confluent.
-func checkConfluentShapes(ext map[string]string) error {
-	if v, ok := ext["logicalCluster"]; ok && !ccloud.ValidID(v, "lkc-") {
-		return &ExtensionError{Key: "logicalCluster", Value: v,
-			Reason: "not a Confluent Cloud Kafka cluster ID; use the cluster's ID, such as lkc-w25n5g (confluent.WithExtensions checks both Confluent extensions)"}
-	}
-	if v, ok := ext["identityPoolId"]; ok {
-		for p := range strings.SplitSeq(v, ",") {
-			if !ccloud.ValidID(p, "pool-") {
-				return &ExtensionError{Key: "identityPoolId", Value: v,
-					Reason: "not a Confluent Cloud identity pool ID list; use pool-7yzk, or several separated by commas without spaces (confluent.WithExtensions checks both Confluent extensions)"}
-			}
-		}
-	}
-	return nil
 }
 
 // Token returns src's token with the extensions attached.

@@ -51,11 +51,9 @@ func NewHeaderProvider(src oauthbearer.TokenSource, opts *HeaderProviderOptions)
 	if err := checkIDs(o.LogicalCluster, o.IdentityPoolID, "HeaderProviderOptions"); err != nil {
 		return nil, err
 	}
-	if o.FetchTimeout < 0 {
-		return nil, fmt.Errorf("schemaregistry: HeaderProviderOptions.FetchTimeout is %s; use a positive duration or 0 for 30s", o.FetchTimeout)
-	}
-	if o.FetchTimeout == 0 {
-		o.FetchTimeout = oauthbearer.DefaultFetchTimeout
+	var err error
+	if o.FetchTimeout, err = oauthbearer.ResolveFetchTimeout("schemaregistry.HeaderProviderOptions", o.FetchTimeout); err != nil {
+		return nil, err
 	}
 	return &HeaderProvider{src: src, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, timeout: o.FetchTimeout}, nil
 }

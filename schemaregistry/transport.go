@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -99,11 +100,9 @@ func NewTransport(src oauthbearer.TokenSource, opts *TransportOptions) (*Transpo
 	if o.Base == nil {
 		o.Base = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	if o.FetchTimeout < 0 {
-		return nil, fmt.Errorf("schemaregistry: TransportOptions.FetchTimeout is %s; use a positive duration or 0 for 30s", o.FetchTimeout)
-	}
-	if o.FetchTimeout == 0 {
-		o.FetchTimeout = oauthbearer.DefaultFetchTimeout
+	var err error
+	if o.FetchTimeout, err = oauthbearer.ResolveFetchTimeout("schemaregistry.TransportOptions", o.FetchTimeout); err != nil {
+		return nil, err
 	}
 	return &Transport{src: src, base: o.Base, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, insecure: o.AllowInsecureHTTP, tokenTimeout: o.FetchTimeout}, nil
 }
@@ -218,14 +217,14 @@ func closeBody(req *http.Request) {
 
 // checkIDs validates the Confluent IDs' shape so that typos fail early.
 func checkIDs(lsrc, pool, where string) error {
-	if lsrc != "" && !ccloud.ValidID(lsrc, "lsrc-") {
-		return fmt.Errorf("schemaregistry: %s.LogicalCluster is %q; use the Schema Registry cluster ID, such as lsrc-kjn9nv", where, lsrc)
+	if lsrc != "" {
+		if err := ccloud.CheckID(ccloud.RegistryCluster, lsrc); err != nil {
+			return fmt.Errorf("schemaregistry: %s.LogicalCluster is %s, %w", where, srvtext.Quote(lsrc, 0), err)
+		}
 	}
 	if pool != "" {
-		for p := range strings.SplitSeq(pool, ",") {
-			if !ccloud.ValidID(p, "pool-") {
-				return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %q; use an identity pool ID such as pool-7yzk, or several separated by commas", where, pool)
-			}
+		if err := ccloud.CheckID(ccloud.IdentityPools, pool); err != nil {
+			return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %s, %w", where, srvtext.Quote(pool, ccloud.At(err)), err)
 		}
 	}
 	return nil

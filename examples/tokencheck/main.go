@@ -127,15 +127,8 @@ func run(ctx context.Context, out io.Writer, c config) error {
 		return err
 	}
 	defer closeSrc()
-	ext := map[string]string{}
-	if c.logicalCluster != "" {
-		ext["logicalCluster"] = c.logicalCluster
-	}
-	if c.identityPool != "" {
-		ext["identityPoolId"] = c.identityPool
-	}
-	if len(ext) > 0 {
-		if src, err = oauthbearer.WithExtensions(src, ext); err != nil {
+	if c.logicalCluster != "" || c.identityPool != "" {
+		if src, err = confluent.WithExtensions(src, confluent.Extensions{LogicalCluster: c.logicalCluster, IdentityPoolID: c.identityPool}); err != nil {
 			return err
 		}
 	}

@@ -6,12 +6,23 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestValidID(t *testing.T) {
+func TestCheckID(t *testing.T) {
 	t.Parallel()
-	for s, want := range map[string]bool{"lkc-abc123": true, "lkc-": false, "lkc-a_b": false, "pool-XyZ": false, "": false} {
-		assert.Equal(t, want, ValidID(s, "lkc-"), s)
+	for _, tc := range []struct {
+		k    Kind
+		s    string
+		want bool
+	}{
+		{KafkaCluster, "lkc-abc123", true}, {KafkaCluster, "lkc-", false}, {KafkaCluster, "lkc-a_b", false},
+		{KafkaCluster, "lkc w25n5g", false}, {KafkaCluster, "", false}, {KafkaCluster, "pool-XyZ", false},
+		{RegistryCluster, "lsrc-kjn9nv", true}, {RegistryCluster, "lkc-kjn9nv", false},
+		{IdentityPool, "pool-XyZ", true}, {IdentityPool, "pool-a,pool-b", false}, {IdentityPool, "pol-7yzk", false},
+		{IdentityPools, "pool-a,pool-B2", true}, {IdentityPools, "pool-a, pool-b", false}, {IdentityPools, "pool-a,", false},
+	} {
+		err := CheckID(tc.k, tc.s)
+		assert.Equal(t, tc.want, err == nil, "%d %q: %v", tc.k, tc.s, err)
 	}
-	assert.True(t, ValidID("pool-XyZ", "pool-"))
+	assert.EqualError(t, CheckID(IdentityPools, "pol-1"), "not an identity pool ID list; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces")
 }
 
 func TestIsLoopback(t *testing.T) {
@@ -19,4 +30,11 @@ func TestIsLoopback(t *testing.T) {
 	for host, want := range map[string]bool{"localhost": true, "LocalHost": true, "127.0.0.1": true, "127.9.9.9": true, "::1": true, "10.0.0.1": false, "example.com": false} {
 		assert.Equal(t, want, IsLoopback(host), host)
 	}
+}
+
+func TestAtPointsAtTheFirstWrongID(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, 7, At(CheckID(IdentityPools, "pool-a,pol-b,pool-c")))
+	assert.Equal(t, 0, At(CheckID(KafkaCluster, "lkc w25n5g")))
+	assert.Equal(t, 0, At(nil))
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-// DefaultTimeout bounds a token fetch when the adapter's options do not:
-// Kafka clients call mechanisms with contexts that have no deadline.
+// DefaultTimeout is kept for adapters built against an earlier root
+// module (internal packages other modules import change additively only);
+// NewClient resolves the timeout with oauthbearer.ResolveFetchTimeout.
 const DefaultTimeout = oauthbearer.DefaultFetchTimeout
 
 // Client is the client side of an OAUTHBEARER exchange, shared by the
@@ -26,15 +27,19 @@ type Client struct {
 	log     *slog.Logger
 }
 
-// NewClient returns a Client for the adapter named pkg. A zero timeout
-// means [DefaultTimeout]; a nil logger discards. A nil src is an error
-// naming pkg's Mechanism.
+// NewClient returns a Client for the adapter named pkg. timeout is the
+// adapter's Options.FetchTimeout, resolved by
+// [oauthbearer.ResolveFetchTimeout] (zero: the default; negative: an
+// *oauthbearer.OptionError), since Kafka clients call mechanisms with
+// contexts that have no deadline. A nil logger discards. A nil src is an
+// error naming pkg's Mechanism.
 func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, authzid string, log *slog.Logger) (*Client, error) {
 	if src == nil {
 		return nil, fmt.Errorf("%s: Mechanism: the token source is nil; pass the source of the workload's tokens, such as an *oauthbearer.Cache", pkg)
 	}
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+	timeout, err := oauthbearer.ResolveFetchTimeout(pkg+".Options", timeout)
+	if err != nil {
+		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

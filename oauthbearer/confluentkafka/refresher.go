@@ -44,7 +44,8 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the delay before retrying after the
 	// source failed: it doubles from MinBackoff up to MaxBackoff, with
 	// jitter, and is never shorter than a [oauthbearer.TransientError]'s
-	// RetryAfter. Defaults 1s and 30s. (librdkafka itself would ask again
+	// RetryAfter. Defaults: the same as [oauthbearer.CacheOptions]'
+	// MinBackoff and MaxBackoff. (librdkafka itself would ask again
 	// after 10s.)
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
@@ -127,15 +128,18 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 	if src == nil {
 		return nil, errors.New("confluentkafka: NewRefresher got a nil token source; pass one such as azure.NewManagedIdentity's")
 	}
-	o := Options{FetchTimeout: oauthbearer.DefaultFetchTimeout, MinBackoff: time.Second, MaxBackoff: 30 * time.Second}
+	o := Options{MinBackoff: backoff.DefaultMin, MaxBackoff: backoff.DefaultMax}
 	log := slog.New(slog.DiscardHandler)
 	if opts != nil {
-		if opts.FetchTimeout < 0 || opts.MinBackoff < 0 || opts.MaxBackoff < 0 {
-			return nil, fmt.Errorf("confluentkafka: Options has a negative duration (FetchTimeout %v, MinBackoff %v, MaxBackoff %v); use 0 for the defaults",
-				opts.FetchTimeout, opts.MinBackoff, opts.MaxBackoff)
-		}
-		if opts.FetchTimeout > 0 {
-			o.FetchTimeout = opts.FetchTimeout
+		o.FetchTimeout = opts.FetchTimeout
+		// The refresher retries as the cache does, so its backoffs
+		// follow the cache's one rule for them.
+		if err := (oauthbearer.CacheOptions{MinBackoff: opts.MinBackoff, MaxBackoff: opts.MaxBackoff}).Validate(); err != nil {
+			field := "backoff"
+			if oe, ok := errors.AsType[*oauthbearer.OptionError](err); ok {
+				field = oe.Field
+			}
+			return nil, fmt.Errorf("confluentkafka: Options.%s, as the cache's: %w", field, err)
 		}
 		if opts.MinBackoff > 0 {
 			o.MinBackoff = opts.MinBackoff
@@ -151,11 +155,12 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 		}
 		o.Logs, o.ReadyTimeout = opts.Logs, opts.ReadyTimeout
 	}
+	var err error
+	if o.FetchTimeout, err = oauthbearer.ResolveFetchTimeout("confluentkafka.Options", o.FetchTimeout); err != nil {
+		return nil, err
+	}
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 10 * time.Second
-	}
-	if o.MaxBackoff < o.MinBackoff {
-		return nil, fmt.Errorf("confluentkafka: Options.MaxBackoff %v is below MinBackoff %v; raise MaxBackoff", o.MaxBackoff, o.MinBackoff)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Refresher{

@@ -235,8 +235,8 @@ func TestNewRefresherRejectsBadArguments(t *testing.T) {
 	}{
 		"nil client":       {src: src, wantMsg: "nil client"},
 		"nil source":       {client: newFakeClient(), wantMsg: "nil token source"},
-		"negative timeout": {client: newFakeClient(), src: src, opts: &confluentkafka.Options{FetchTimeout: -time.Second}, wantMsg: "FetchTimeout -1s"},
-		"max below min":    {client: newFakeClient(), src: src, opts: &confluentkafka.Options{MinBackoff: time.Minute, MaxBackoff: time.Second}, wantMsg: "MaxBackoff 1s is below MinBackoff 1m0s"},
+		"negative timeout": {client: newFakeClient(), src: src, opts: &confluentkafka.Options{FetchTimeout: -time.Second}, wantMsg: "Options.FetchTimeout is -1s"},
+		"max below min":    {client: newFakeClient(), src: src, opts: &confluentkafka.Options{MinBackoff: time.Minute, MaxBackoff: time.Second}, wantMsg: "Options.MaxBackoff, as the cache's: oauthbearer: CacheOptions.MaxBackoff (1s) is less than MinBackoff (1m0s)"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -69,11 +69,15 @@ func NewTokenProvider(src oauthbearer.TokenSource, opts *Options) (*TokenProvide
 	if src == nil {
 		return nil, errors.New("saramasasl: NewTokenProvider: the token source is nil; pass the source of the workload's tokens, such as an *oauthbearer.Cache")
 	}
-	p := &TokenProvider{src: src, timeout: oauthbearer.DefaultFetchTimeout}
-	if opts != nil && opts.FetchTimeout > 0 {
-		p.timeout = opts.FetchTimeout
+	var o Options
+	if opts != nil {
+		o = *opts
 	}
-	return p, nil
+	timeout, err := oauthbearer.ResolveFetchTimeout("saramasasl.Options", o.FetchTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return &TokenProvider{src: src, timeout: timeout}, nil
 }
 
 // Token returns the current token and its validated SASL extensions.

@@ -1,0 +1,261 @@
+package entrypoints
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/clientprops"
+	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
+	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
+)
+
+// recorder is a token source that records how long each Token call's
+// context had left: the fetch timeout the entry point applied.
+type recorder struct{ left chan time.Duration }
+
+func newRecorder() *recorder { return &recorder{left: make(chan time.Duration, 16)} }
+
+func (r *recorder) Token(ctx context.Context) (oauthbearer.Token, error) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		r.left <- -1
+	} else {
+		r.left <- time.Until(dl)
+	}
+	return oauthbearer.Token{Value: "a.b.c", Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+type nopClient struct{}
+
+func (nopClient) SetOAuthBearerToken(kafka.OAuthBearerToken) error { return nil }
+func (nopClient) SetOAuthBearerTokenFailure(string) error          { return nil }
+
+type okTransport struct{}
+
+func (okTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader("{}")), Header: http.Header{}}, nil
+}
+
+const properties = `bootstrap.servers=broker.example.test:9092
+security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+sasl.oauthbearer.token.endpoint.url=https://login.example.test/token
+sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId='app' clientSecret='s3cr3t-value' %s;
+`
+
+// fetchTimeoutEntry is one way to set a FetchTimeout. build sets it to d
+// (0: leave it unset) around src and returns a function making one token
+// fetch through the entry point, or the construction error.
+type fetchTimeoutEntry struct {
+	name    string
+	setting string // as the error must name it
+	build   func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (fetch func(), err error)
+	// constructOnly entries are sources whose fetch goes to a real
+	// service: only their construction is checked (the cache row covers
+	// the default, which they apply through oauthbearer.NewCache).
+	constructOnly bool
+}
+
+func fetchTimeoutEntries() []fetchTimeoutEntry {
+	cache := func(t *testing.T, src oauthbearer.TokenSource, o *oauthbearer.CacheOptions) (func(), error) {
+		c, err := oauthbearer.NewCache(src, o)
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return func() { _, err := c.Token(context.Background()); require.NoError(t, err) }, nil
+	}
+	return []fetchTimeoutEntry{
+		{"code: oauthbearer.CacheOptions", "CacheOptions.FetchTimeout", func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			return cache(t, src, &oauthbearer.CacheOptions{FetchTimeout: d})
+		}, false},
+		{"client.properties: sasl.login.connect.timeout.ms", "sasl.login.connect.timeout.ms", func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			text := fmt.Sprintf(properties, "")
+			if d != 0 {
+				text += fmt.Sprintf("sasl.login.connect.timeout.ms=%d\n", d.Milliseconds())
+			}
+			cfg, err := clientprops.Parse(strings.NewReader(text))
+			if err != nil {
+				return nil, err
+			}
+			return cache(t, src, cfg.Cache)
+		}, false},
+		{"source: oauthclient.ClientCredentialsOptions.Cache", "CacheOptions.FetchTimeout", func(t *testing.T, _ oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			_, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
+				TokenURL: "https://login.example.test/token", ClientID: "app", ClientSecret: "s3cr3t-value",
+				Cache: &oauthbearer.CacheOptions{FetchTimeout: d}})
+			return nil, err
+		}, true},
+		{"source: confluent.STSOptions.Cache", "CacheOptions.FetchTimeout", func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			_, err := confluent.NewSTS(src, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Cache: &oauthbearer.CacheOptions{FetchTimeout: d}})
+			return nil, err
+		}, true},
+		{"adapter: franzsasl", "franzsasl: Options.FetchTimeout", func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			m, err := franzsasl.Mechanism(src, &franzsasl.Options{FetchTimeout: d})
+			if err != nil {
+				return nil, err
+			}
+			return func() { _, _, err := m.Authenticate(context.Background(), "broker:9092"); require.NoError(t, err) }, nil
+		}, false},
+		{"adapter: kafkagosasl", "kafkagosasl: Options.FetchTimeout", func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			m, err := kafkagosasl.Mechanism(src, &kafkagosasl.Options{FetchTimeout: d})
+			if err != nil {
+				return nil, err
+			}
+			return func() { _, _, err := m.Start(context.Background()); require.NoError(t, err) }, nil
+		}, false},
+		{"adapter: saramasasl", "saramasasl: Options.FetchTimeout", func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			p, err := saramasasl.NewTokenProvider(src, &saramasasl.Options{FetchTimeout: d})
+			if err != nil {
+				return nil, err
+			}
+			return func() { _, err := p.Token(); require.NoError(t, err) }, nil
+		}, false},
+		{"adapter: confluentkafka", "confluentkafka: Options.FetchTimeout", func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			r, err := confluentkafka.NewRefresher(nopClient{}, src, &confluentkafka.Options{FetchTimeout: d})
+			if err != nil {
+				return nil, err
+			}
+			t.Cleanup(r.Close)
+			// The refresher fetches at once, in the background.
+			return synctest.Wait, nil
+		}, false},
+		{"adapter: schemaregistry.TransportOptions", "schemaregistry: TransportOptions.FetchTimeout", func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			tr, err := schemaregistry.NewTransport(src, &schemaregistry.TransportOptions{Base: okTransport{}, FetchTimeout: d})
+			if err != nil {
+				return nil, err
+			}
+			return func() {
+				req, err := http.NewRequest(http.MethodGet, "https://psrc.example.test/subjects", nil)
+				require.NoError(t, err)
+				resp, err := tr.RoundTrip(req)
+				require.NoError(t, err)
+				require.NoError(t, resp.Body.Close())
+			}, nil
+		}, false},
+		{"adapter: schemaregistry.HeaderProviderOptions", "schemaregistry: HeaderProviderOptions.FetchTimeout", func(t *testing.T, src oauthbearer.TokenSource, d time.Duration) (func(), error) {
+			p, err := schemaregistry.NewHeaderProvider(src, &schemaregistry.HeaderProviderOptions{FetchTimeout: d})
+			if err != nil {
+				return nil, err
+			}
+			return func() { _, err := p.GetAuthenticationHeader(); require.NoError(t, err) }, nil
+		}, false},
+	}
+}
+
+// A negative FetchTimeout is refused by every entry point with an
+// *oauthbearer.OptionError for the field FetchTimeout, naming the setting
+// as its user wrote it. Fails before ResolveFetchTimeout: franzsasl,
+// kafkagosasl and saramasasl read it silently as the default, and
+// confluentkafka and schemaregistry returned plain errors.
+func TestEveryEntryPointRefusesANegativeFetchTimeout(t *testing.T) {
+	t.Parallel()
+	for _, e := range fetchTimeoutEntries() {
+		t.Run(e.name, func(t *testing.T) {
+			_, err := e.build(t, newRecorder(), -time.Millisecond)
+			var oe *oauthbearer.OptionError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, "FetchTimeout", oe.Field)
+			assert.Contains(t, err.Error(), e.setting)
+			assert.Contains(t, err.Error(), "must not be negative (0 means the default 30s)")
+		})
+	}
+}
+
+// Unset, every entry point bounds a fetch by oauthbearer.DefaultFetchTimeout;
+// set, by the value given. synctest's clock does not move while the fetch
+// runs, so the time left on the context is exactly the timeout.
+func TestEveryEntryPointAppliesTheSameFetchTimeout(t *testing.T) {
+	t.Parallel()
+	for _, e := range fetchTimeoutEntries() {
+		if e.constructOnly {
+			continue
+		}
+		for _, set := range []time.Duration{0, 7 * time.Second} {
+			t.Run(fmt.Sprintf("%s/%v", e.name, set), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					rec := newRecorder()
+					fetch, err := e.build(t, rec, set)
+					require.NoError(t, err)
+					fetch()
+					want := set
+					if want == 0 {
+						want = oauthbearer.DefaultFetchTimeout
+					}
+					select {
+					case got := <-rec.left:
+						assert.Equal(t, want, got)
+					default:
+						t.Fatal("the entry point made no fetch")
+					}
+				})
+			})
+		}
+	}
+}
+
+// Every entry point that takes retry backoffs (the cache's options,
+// client.properties' sasl.login.retry.backoff*.ms, confluentkafka's
+// refresher, which retries as the cache does) refuses the same values
+// with an *oauthbearer.OptionError for the same field. Fails before: the
+// refresher had its own check and plain errors.
+func TestEveryEntryPointRefusesTheSameBackoffs(t *testing.T) {
+	t.Parallel()
+	entries := map[string]func(minB, maxB time.Duration) error{
+		"code: oauthbearer.CacheOptions": func(minB, maxB time.Duration) error {
+			c, err := oauthbearer.NewCache(newRecorder(), &oauthbearer.CacheOptions{MinBackoff: minB, MaxBackoff: maxB})
+			if err == nil {
+				_ = c.Close()
+			}
+			return err
+		},
+		"client.properties": func(minB, maxB time.Duration) error {
+			text := fmt.Sprintf(properties, "") + fmt.Sprintf("sasl.login.retry.backoff.ms=%d\nsasl.login.retry.backoff.max.ms=%d\n", minB.Milliseconds(), maxB.Milliseconds())
+			_, err := clientprops.Parse(strings.NewReader(text))
+			return err
+		},
+		"adapter: confluentkafka": func(minB, maxB time.Duration) error {
+			r, err := confluentkafka.NewRefresher(nopClient{}, newRecorder(), &confluentkafka.Options{MinBackoff: minB, MaxBackoff: maxB})
+			if err == nil {
+				r.Close()
+			}
+			return err
+		},
+	}
+	for name, build := range entries {
+		for _, tc := range []struct {
+			name       string
+			minB, maxB time.Duration
+			field      string
+		}{
+			{"negative min", -time.Millisecond, time.Second, "MinBackoff"},
+			{"negative max", time.Millisecond, -time.Millisecond, "MaxBackoff"},
+			{"max below min", time.Minute, time.Second, "MaxBackoff"},
+		} {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				err := build(tc.minB, tc.maxB)
+				var oe *oauthbearer.OptionError
+				require.ErrorAs(t, err, &oe)
+				assert.Equal(t, tc.field, oe.Field)
+			})
+		}
+		t.Run(name+"/valid", func(t *testing.T) { require.NoError(t, build(time.Second, time.Minute)) })
+	}
+}

@@ -1,0 +1,87 @@
+package ccloud
+
+import (
+	"errors"
+	"strings"
+)
+
+// Kind is a kind of Confluent Cloud resource ID that a setting holds.
+type Kind int
+
+// The kinds of ID the library's settings hold.
+const (
+	// KafkaCluster is a Kafka cluster ID, lkc-...
+	KafkaCluster Kind = iota
+	// RegistryCluster is a Schema Registry cluster ID, lsrc-...
+	RegistryCluster
+	// IdentityPool is exactly one identity pool ID, pool-...
+	IdentityPool
+	// IdentityPools is one or more identity pool IDs separated by commas
+	// without spaces, as the identityPoolId extension carries them.
+	IdentityPools
+)
+
+var kinds = [...]struct{ prefix, reason string }{
+	KafkaCluster:    {"lkc-", "not a Kafka cluster ID; use the cluster's ID, such as lkc-w25n5g (see the cluster's settings in Confluent Cloud)"},
+	RegistryCluster: {"lsrc-", "not a Schema Registry cluster ID; use the cluster's ID, such as lsrc-kjn9nv"},
+	IdentityPool:    {"pool-", "not an identity pool ID; use one identity pool ID, such as pool-7yzk"},
+	IdentityPools:   {"pool-", "not an identity pool ID list; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces"},
+}
+
+// CheckID is the one place Confluent Cloud's ID shapes are checked: an ID
+// is its kind's prefix followed by one or more ASCII letters or digits,
+// so that a typo ("pol-7yzk", "lkc w25n5g") fails at start-up rather than
+// as an opaque broker rejection. It returns nil, or an error reading
+// "not a ... ID; use ...", which the caller prefixes with the setting as
+// the user wrote it and its value, quoted around [At]:
+// "Extensions.LogicalCluster is %s, %w".
+func CheckID(k Kind, s string) error {
+	kind := kinds[k]
+	if k != IdentityPools {
+		if !validID(s, kind.prefix) {
+			return &idError{reason: kind.reason}
+		}
+		return nil
+	}
+	at := 0
+	for id := range strings.SplitSeq(s, ",") {
+		if !validID(id, kind.prefix) {
+			return &idError{reason: kind.reason, at: at}
+		}
+		at += len(id) + 1
+	}
+	return nil
+}
+
+type idError struct {
+	reason string
+	at     int
+}
+
+func (e *idError) Error() string { return e.reason }
+
+// At is the byte offset, in the value CheckID refused with err, of the
+// first ID that is wrong: the point to quote the value around
+// (srvtext.Quote's at).
+func At(err error) int {
+	if e, ok := errors.AsType[*idError](err); ok {
+		return e.at
+	}
+	return 0
+}
+
+// validID reports whether s is prefix followed by one or more ASCII
+// letters or digits.
+func validID(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
