@@ -213,6 +213,7 @@ func TestBattery(t *testing.T) {
 						e := newEnv(t, nc.mode)
 						err := fetch(t, e, func() (source, error) { return en.net(t, e) }, nil)
 						require.Error(t, err, "a hostile reply gave a token")
+						require.NotZero(t, e.h.reqs.Load(), "the source never reached the hostile endpoint, so the cell proves nothing: %.300v", err)
 						assert.True(t, e.h.abandoned(abandonWait), "a request of the fetch still runs %v after the fetch returned", abandonWait)
 						if nc.check != nil {
 							nc.check(t, e.h)
@@ -264,6 +265,7 @@ func plainHTTPCell(t *testing.T, s setting) {
 	before := defaultDials.Load()
 	err := fetch(t, e, func() (source, error) { return s.build(t, e, "http://"+offMachine) }, nil)
 	require.Error(t, err, "a plain-http endpoint on %s gave a token", offMachine)
+	t.Logf("error: %.240v", err)
 	assert.Zero(t, e.h.dials.Load(), "the source dialled %s through the caller's client", offMachine)
 	assert.Equal(t, before, defaultDials.Load(), "the source dialled a non-loopback address through http.DefaultTransport")
 	assert.Zero(t, e.h.reqs.Load(), "a request reached the identity endpoint")
@@ -289,6 +291,7 @@ func fileCell(t *testing.T, s setting, mk func(*testing.T) (string, func())) {
 	alloc := ms.TotalAlloc
 	err := fetch(t, e, func() (source, error) { return s.build(t, e, p) }, unblock)
 	require.Error(t, err, "a hostile file gave a token")
+	t.Logf("error: %.240v", err)
 	runtime.ReadMemStats(&ms)
 	assert.Less(t, ms.TotalAlloc-alloc, uint64(maxAlloc), "the source read the file whole")
 	unblock()

@@ -2,6 +2,7 @@ package battery
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -61,8 +62,14 @@ func newHost(t *testing.T, c *saidcheck.Collector, m mode) *host {
 	for _, a := range []string{"169.254.169.254:80", "metadata.google.internal:80", "metadata.google.internal.:80"} {
 		h.b.Route(a, h.plain)
 	}
+	// Entra's instance discovery, which MSAL asks before using an
+	// authority host it does not know.
+	h.b.Route(entraDiscovery+":443", h.tls)
 	return h
 }
+
+// entraDiscovery is the host MSAL asks for instance discovery.
+const entraDiscovery = "login.microsoftonline.com"
 
 // URL is the hostile endpoint's https base URL, https://idp.test:port.
 func (h *host) URL() string { return redirecttest.URLAt(h.tls, redirecttest.IdPHost) }
@@ -73,12 +80,29 @@ func (h *host) Client() *http.Client {
 	tr := h.b.Transport()
 	dial := tr.DialContext
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if hst, _, err := net.SplitHostPort(addr); err == nil && hst != "127.0.0.1" && !strings.HasSuffix(hst, ".test") &&
+		if hst, _, err := net.SplitHostPort(addr); err == nil && hst != "127.0.0.1" && !strings.HasSuffix(hst, ".test") && hst != entraDiscovery &&
 			!strings.HasPrefix(hst, "169.254.169.254") && !strings.HasPrefix(hst, "metadata.google.internal") {
 			h.dials.Add(1)
 			return nil, errors.New("battery: refusing to dial " + addr)
 		}
 		return dial(ctx, network, addr)
+	}
+	roots := tr.TLSClientConfig.RootCAs
+	tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := tr.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		name, _, _ := net.SplitHostPort(addr)
+		if name == entraDiscovery {
+			name = redirecttest.IdPHost // the host stands in for it, with its own certificate
+		}
+		tc := tls.Client(conn, &tls.Config{RootCAs: roots, ServerName: name, MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+		return tc, nil
 	}
 	return &http.Client{Transport: tr}
 }
@@ -94,6 +118,13 @@ func (h *host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		base := "https://" + r.Host + "/" + tenant
 		_ = json.NewEncoder(w).Encode(map[string]string{"token_endpoint": base + "/oauth2/v2.0/token",
 			"authorization_endpoint": base + "/oauth2/v2.0/authorize", "issuer": base + "/v2.0"})
+		return
+	}
+	if r.URL.Path == "/common/discovery/instance" {
+		auth := r.URL.Query().Get("authorization_endpoint")
+		writeJSON(w, http.StatusOK, map[string]any{"api-version": "1.1",
+			"tenant_discovery_endpoint": strings.Replace(auth, "/oauth2/v2.0/authorize", "/v2.0/.well-known/openid-configuration", 1),
+			"metadata": []map[string]any{{"preferred_network": r.Host, "preferred_cache": r.Host, "aliases": []string{r.Host}}}})
 		return
 	}
 	h.reqs.Add(1)

@@ -53,7 +53,7 @@ type env struct {
 type setting struct {
 	name string
 	// osEnv: the builder sets a process environment variable (t.Setenv),
-	// so the cell cannot run in parallel.
+	// so the cell runs alone (a file cell: in its own child process).
 	osEnv bool
 	build func(t *testing.T, e *env, value string) (source, error)
 }
@@ -184,8 +184,10 @@ func gcpExternal(t *testing.T, tokenURL, impersonation string, source map[string
 }
 
 // gcpEntry is the table entry of a gcp constructor; build makes it from
-// a credentials file's content (nil: the metadata server).
-func gcpEntry(name string, build func(e *env, creds []byte) (source, error)) entry {
+// a credentials file's content (nil: Application Default Credentials,
+// "metadata": the metadata server). external: it takes external_account
+// configurations.
+func gcpEntry(name string, external bool, build func(e *env, creds []byte) (source, error)) entry {
 	viaJSON := func(mk func(t *testing.T, e *env, u string) []byte) func(t *testing.T, e *env, v string) (source, error) {
 		return func(t *testing.T, e *env, v string) (source, error) { return build(e, mk(t, e, v)) }
 	}
@@ -207,15 +209,12 @@ func gcpEntry(name string, build func(e *env, creds []byte) (source, error)) ent
 		t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", v)
 		return build(e, nil)
 	}
-	return entry{name: name,
+	en := entry{name: name,
 		net: func(t *testing.T, e *env) (source, error) {
 			return build(e, gcpServiceAccount(t, e, e.h.URL()+"/token"))
 		},
 		endpoints: []setting{
 			{name: "service_account token_uri", build: viaJSON(func(t *testing.T, e *env, u string) []byte { return gcpServiceAccount(t, e, u+"/token") })},
-			{name: "external_account token_url", build: viaJSON(ext("token_url"))},
-			{name: "external_account service_account_impersonation_url", build: viaJSON(ext("service_account_impersonation_url"))},
-			{name: "external_account credential_source.url", build: viaJSON(ext("credential_source.url"))},
 			{name: "GCE_METADATA_HOST", osEnv: true, build: func(t *testing.T, e *env, u string) (source, error) {
 				t.Setenv("GCE_METADATA_HOST", strings.TrimPrefix(u, "http://"))
 				return build(e, []byte("metadata"))
@@ -224,13 +223,18 @@ func gcpEntry(name string, build func(e *env, creds []byte) (source, error)) ent
 				return adc(t, e, writeFile(t, "adc.json", string(gcpServiceAccount(t, e, u+"/token"))))
 			}},
 		},
-		files: []setting{
-			{name: "GOOGLE_APPLICATION_CREDENTIALS", osEnv: true, build: adc},
-			{name: "external_account credential_source.file", build: func(t *testing.T, e *env, p string) (source, error) {
-				return build(e, gcpExternal(t, e.h.URL()+"/v1/token", "", map[string]any{"file": p}))
-			}},
-		},
+		files: []setting{{name: "GOOGLE_APPLICATION_CREDENTIALS", osEnv: true, build: adc}},
 	}
+	if external {
+		en.endpoints = append(en.endpoints,
+			setting{name: "external_account token_url", build: viaJSON(ext("token_url"))},
+			setting{name: "external_account service_account_impersonation_url", build: viaJSON(ext("service_account_impersonation_url"))},
+			setting{name: "external_account credential_source.url", build: viaJSON(ext("credential_source.url"))})
+		en.files = append(en.files, setting{name: "external_account credential_source.file", build: func(t *testing.T, e *env, p string) (source, error) {
+			return build(e, gcpExternal(t, e.h.URL()+"/v1/token", "", map[string]any{"file": p}))
+		}})
+	}
+	return en
 }
 
 // gcpBuild maps the creds argument of gcpEntry's build to the options:
@@ -513,11 +517,11 @@ var table = []entry{
 			return es, arrived, err
 		},
 		none: map[string]string{famNet: wrapperNet, famEndpoints: wrapperNet, famFiles: wrapperNet}},
-	gcpEntry("gcp.NewIDToken", func(e *env, creds []byte) (source, error) {
+	gcpEntry("gcp.NewIDToken", false, func(e *env, creds []byte) (source, error) {
 		js, md := gcpOpts(creds)
 		return gcp.NewIDToken(e.ctx, &gcp.IDTokenOptions{Audience: "kafka", CredentialsJSON: js, MetadataServer: md, HTTPClient: e.h.Client(), Cache: e.co})
 	}),
-	gcpEntry("gcp.NewManagedKafka", func(e *env, creds []byte) (source, error) {
+	gcpEntry("gcp.NewManagedKafka", true, func(e *env, creds []byte) (source, error) {
 		js, md := gcpOpts(creds)
 		return gcp.NewManagedKafka(e.ctx, &gcp.ManagedKafkaOptions{CredentialsJSON: js, MetadataServer: md, HTTPClient: e.h.Client(),
 			Principal: "battery@battery.iam.gserviceaccount.com", Cache: e.co})
