@@ -3,6 +3,7 @@ package battery
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -51,6 +53,12 @@ const (
 var defaultDials atomic.Int64
 
 func TestMain(m *testing.M) {
+	// Cells mostly wait (on servers, deadlines and child processes): run
+	// more of them at once than GOMAXPROCS, unless -parallel says.
+	flag.Parse()
+	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(runtime.GOMAXPROCS(0)) {
+		_ = flag.Set("test.parallel", "8")
+	}
 	var d net.Dialer
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -204,12 +212,11 @@ func fetch(t *testing.T, e *env, build func() (source, error), unblock func()) e
 func TestBattery(t *testing.T) {
 	for _, en := range table {
 		t.Run(en.name, func(t *testing.T) {
-			if os.Getenv(childEnv) == "" {
-				t.Parallel() // a file cell's child runs one cell, and may t.Setenv
-			}
+			parallel(t)
 			if en.net != nil {
 				for _, nc := range netCases() {
 					t.Run(nc.name, func(t *testing.T) {
+						parallel(t)
 						e := newEnv(t, nc.mode)
 						err := fetch(t, e, func() (source, error) { return en.net(t, e) }, nil)
 						require.Error(t, err, "a hostile reply gave a token")
@@ -224,13 +231,17 @@ func TestBattery(t *testing.T) {
 			}
 			for _, s := range en.endpoints {
 				if !s.osEnv {
-					t.Run("plain http from "+s.name, func(t *testing.T) { plainHTTPCell(t, s) })
+					t.Run("plain http from "+s.name, func(t *testing.T) {
+						parallel(t)
+						plainHTTPCell(t, s)
+					})
 				}
 			}
 			for _, s := range en.files {
-				for _, k := range fileKinds {
-					t.Run(s.name+" is a "+k.name, func(t *testing.T) { fileCell(t, s, k.make) })
-				}
+				t.Run(s.name, func(t *testing.T) {
+					parallel(t)
+					fileCells(t, s)
+				})
 			}
 			if en.value != nil {
 				t.Run("encoders", func(t *testing.T) {
@@ -272,18 +283,41 @@ func plainHTTPCell(t *testing.T, s setting) {
 	e.c.Check(t)
 }
 
-// fileCell points file option s at a hostile file: the constructor or
-// the fetch must fail within the fetch's deadline, having read little.
-// The cell runs in a child process (the test binary, running only this
-// cell), so that a source that reads /dev/zero without bound or blocks on
-// a FIFO forever takes down the child, not the battery: the child exits
-// as soon as its heap passes maxHeap.
-func fileCell(t *testing.T, s setting, mk func(*testing.T) (string, func())) {
+// parallel marks t parallel, except in a file cells' child process,
+// which runs the cells of one setting, which may t.Setenv.
+func parallel(t *testing.T) {
 	if os.Getenv(childEnv) == "" {
-		runChild(t)
+		t.Parallel()
+	}
+}
+
+// fileCells points file option s at every hostile file. The cells run in
+// a child process (the test binary, running only this setting's cells),
+// so that a source that reads /dev/zero without bound or blocks on a FIFO
+// forever takes down the child, not the battery: the child exits as soon
+// as its heap passes maxHeap. The parent reports each cell by the
+// child's verdict.
+func fileCells(t *testing.T, s setting) {
+	if os.Getenv(childEnv) != "" {
+		go watchHeap(t.Name())
+		for _, k := range fileKinds {
+			t.Run(k.name, func(t *testing.T) { fileCell(t, s, k.make) })
+		}
 		return
 	}
-	go watchHeap(t.Name())
+	out := runChild(t)
+	for _, k := range fileKinds {
+		t.Run(k.name, func(t *testing.T) {
+			if !strings.Contains(out, "--- PASS: "+t.Name()+" ") {
+				t.Errorf("the cell failed or did not run in the child process:\n%s", childFailure(out, t.Name()))
+			}
+		})
+	}
+}
+
+// fileCell points file option s at a hostile file: the constructor or
+// the fetch must fail within the fetch's deadline, having read little.
+func fileCell(t *testing.T, s setting, mk func(*testing.T) (string, func())) {
 	e := newEnv(t, echoJSONError)
 	p, unblock := mk(t)
 	var ms runtime.MemStats
@@ -305,9 +339,9 @@ const childEnv = "BATTERY_FILE_CELL_CHILD"
 // source reading a device or huge file without bound gets there.
 const maxHeap = 1 << 30
 
-// runChild runs the current cell alone in a child process and fails t
-// with the child's output if the child fails.
-func runChild(t *testing.T) {
+// runChild runs the current test alone in a child process and returns
+// its output.
+func runChild(t *testing.T) string {
 	t.Helper()
 	var pat []string
 	for _, el := range strings.Split(t.Name(), "/") {
@@ -318,19 +352,32 @@ func runChild(t *testing.T) {
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+strings.Join(pat, "/"), "-test.count=1", "-test.v", "-test.timeout=2m")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Errorf("the cell failed in its child process (%v):\n%s", err, childFailure(string(out)))
+	if err != nil {
+		out = append(out, fmt.Sprintf("\n(the child process: %v)", err)...)
 	}
+	return string(out)
 }
 
-// childFailure is the part of a child's output that says why it failed.
-func childFailure(out string) string {
+// childFailure is the part of a child's output about cell: from its
+// first line to the next cell's, and the child's last lines.
+func childFailure(out, cell string) string {
 	var keep []string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), "=== ") || strings.HasPrefix(strings.TrimSpace(l), "--- PASS") || strings.Contains(l, "checked ") {
+	in := false
+	lines := strings.Split(out, "\n")
+	for _, l := range lines {
+		tl := strings.TrimSpace(l)
+		if strings.HasPrefix(tl, "=== RUN") || strings.HasPrefix(tl, "=== NAME") || strings.HasPrefix(tl, "=== CONT") {
+			in = strings.HasSuffix(tl, " "+cell)
 			continue
 		}
-		keep = append(keep, l)
+		if in && !strings.Contains(l, "checked ") {
+			keep = append(keep, l)
+		}
+	}
+	for _, l := range lines[max(0, len(lines)-6):] {
+		if !strings.HasPrefix(strings.TrimSpace(l), "---") && !strings.HasPrefix(strings.TrimSpace(l), "===") {
+			keep = append(keep, l)
+		}
 	}
 	if len(keep) > 40 {
 		keep = append(keep[:40], "...")

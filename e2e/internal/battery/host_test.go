@@ -124,7 +124,7 @@ func (h *host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		auth := r.URL.Query().Get("authorization_endpoint")
 		writeJSON(w, http.StatusOK, map[string]any{"api-version": "1.1",
 			"tenant_discovery_endpoint": strings.Replace(auth, "/oauth2/v2.0/authorize", "/v2.0/.well-known/openid-configuration", 1),
-			"metadata": []map[string]any{{"preferred_network": r.Host, "preferred_cache": r.Host, "aliases": []string{r.Host}}}})
+			"metadata":                  []map[string]any{{"preferred_network": r.Host, "preferred_cache": r.Host, "aliases": []string{r.Host}}}})
 		return
 	}
 	h.reqs.Add(1)
