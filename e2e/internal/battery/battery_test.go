@@ -347,7 +347,7 @@ func runChild(t *testing.T) string {
 	for _, el := range strings.Split(t.Name(), "/") {
 		pat = append(pat, "^"+regexp.QuoteMeta(el)+"$")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout+2*grace)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(len(fileKinds))*(fetchTimeout+grace)+10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+strings.Join(pat, "/"), "-test.count=1", "-test.v", "-test.timeout=2m")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
