@@ -35,7 +35,8 @@ func loadConfig(ctx context.Context, cfg *sdkaws.Config, region, field string) (
 		// policy (307 and 308 only, and Go follows neither for a request
 		// whose body it cannot replay, as the SDK's are).
 		opts := []func(*config.LoadOptions) error{config.WithHTTPClient(awshttp.NewBuildableClient().
-			WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true }).WithTimeout(idphttp.DefaultTimeout))}
+			WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true }).WithTimeout(idphttp.DefaultTimeout)),
+			boundedWebIdentityToken()}
 		if region != "" {
 			opts = append(opts, config.WithRegion(region))
 		}

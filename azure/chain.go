@@ -108,7 +108,7 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 	if host == "" {
 		host = cloud.AzurePublic.ActiveDirectoryAuthorityHost
 	}
-	co, err := clientOptions("DefaultChainOptions", o.HTTPClient, o.ClientOptions)
+	co, err := clientOptions("DefaultChainOptions", o.HTTPClient, o.ClientOptions, true)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 	if err != nil {
 		return nil, err
 	}
-	co, err := clientOptions("ManagedIdentityOptions", o.HTTPClient, o.ClientOptions)
+	co, err := clientOptions("ManagedIdentityOptions", o.HTTPClient, o.ClientOptions, true)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -137,6 +138,10 @@ func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 		if re := slot.get(); re != nil {
 			err = re
 		}
+		if ie := slot.getRefused(); ie != nil {
+			// Permanent: the endpoint setting is not https.
+			return oauthbearer.Token{}, fmt.Errorf("azure: %s: %w", s.hint.source, ie)
+		}
 		if forced {
 			s.invalidated.Store(true) // still owed a fresh token
 		}
@@ -172,11 +177,14 @@ func (s *credSource) token(at azcore.AccessToken) (oauthbearer.Token, error) {
 	return tok, nil
 }
 
+// loggerOr is the source's logger: the cache's (l), through the same
+// scrubbing handler the cache logs through (internal/fetchrec), or a
+// discarding one.
 func loggerOr(l *slog.Logger) *slog.Logger {
 	if l == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return l
+	return fetchrec.Logger(l)
 }
 
 // clientOptions returns co with the module's identity-provider HTTP
@@ -190,14 +198,22 @@ func loggerOr(l *slog.Logger) *slog.Logger {
 // secret, App Service's identity header) that must not reach the
 // Location. A caller's *http.Client gets the redirect policy on a shallow
 // copy.
-func clientOptions(options string, c *http.Client, co azcore.ClientOptions) (azcore.ClientOptions, error) {
+//
+// metadata lets the client use plain http to link-local addresses (IMDS
+// at 169.254.169.254), for sources that include managed identity; every
+// other source gets https or loopback only (idphttp's credential gate).
+func clientOptions(options string, c *http.Client, co azcore.ClientOptions, metadata bool) (azcore.ClientOptions, error) {
 	if co.Transport != nil {
 		return co, fmt.Errorf("azure: %s.ClientOptions.Transport is set; set %s.HTTPClient instead (the module applies its redirect and size policy to it)", options, options)
 	}
 	if c == nil {
 		c = defaultHTTPClient()
 	}
-	co.Transport = limitedTransport{next: idphttp.Client(c, "azure")}
+	hc := idphttp.Client(c, "azure")
+	if metadata {
+		hc = idphttp.MetadataClient(c, "azure")
+	}
+	co.Transport = limitedTransport{next: hc}
 	return co, nil
 }
 
@@ -206,10 +222,16 @@ type limitedTransport struct{ next policy.Transporter }
 func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
 	resp, err := idphttp.Do(l.next, "azure", req)
 	var re *idphttp.RedirectError
+	var ie *idphttp.InsecureEndpointError
 	if errors.As(err, &re) {
 		if slot, ok := req.Context().Value(redirectKey{}).(*redirectSlot); ok {
 			slot.set(re)
 		}
+	} else if errors.As(err, &ie) {
+		if slot, ok := req.Context().Value(redirectKey{}).(*redirectSlot); ok {
+			slot.setRefused(ie)
+		}
+		return nil, ie
 	}
 	if u := asUnreachable(req, err); u != nil {
 		if slot, ok := req.Context().Value(redirectKey{}).(*redirectSlot); ok {
@@ -228,6 +250,21 @@ type redirectSlot struct {
 	mu          sync.Mutex
 	err         *idphttp.RedirectError
 	unreachable *unreachableError
+	refused     *idphttp.InsecureEndpointError
+}
+
+func (s *redirectSlot) setRefused(err *idphttp.InsecureEndpointError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused == nil {
+		s.refused = err
+	}
+}
+
+func (s *redirectSlot) getRefused() *idphttp.InsecureEndpointError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
 }
 
 func (s *redirectSlot) setUnreachable(err *unreachableError) {

@@ -128,7 +128,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions, log *slog.Logger) (*credSo
 	if err := checkTokenFile(o.TokenFilePath); err != nil {
 		return nil, err
 	}
-	co, err := clientOptions("WorkloadIdentityOptions", o.HTTPClient, o.ClientOptions)
+	co, err := clientOptions("WorkloadIdentityOptions", o.HTTPClient, o.ClientOptions, false)
 	if err != nil {
 		return nil, err
 	}

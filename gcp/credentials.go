@@ -38,40 +38,47 @@ type creds struct {
 	md      *metadata.Client
 	mdHost  string
 	setting string // the option or variable the credentials came from
+	// subjectFile is an external account's credential_source.file, read
+	// by us at each fetch (externalFileSource).
+	subjectFile string
 }
 
 // resolve picks the credentials: explicit JSON, the metadata server, or
-// ADC discovery (golang.org/x/oauth2/google), which it never re-implements.
+// ADC discovery. The ADC files are read here, bounded and under ctx
+// (adcFile); only the choice of the metadata server is left to
+// golang.org/x/oauth2/google, which it never re-implements. Every
+// request goes through the module's credential gate (idphttp): a
+// metadata-server source may use plain http to a link-local address or
+// to the GCE_METADATA_HOST checked here; a credentials file only https
+// or loopback, and its endpoints are checked before anything is sent.
 func resolve(ctx context.Context, prefix string, jsonOpt []byte, metadataServer bool, hc *http.Client) (*creds, error) {
-	c := &creds{hc: limitClient(hc)}
-	c.md = metadata.NewWithOptions(&metadata.Options{Client: c.hc})
-	c.mdHost = os.Getenv("GCE_METADATA_HOST")
-	if c.mdHost == "" {
-		c.mdHost = "169.254.169.254"
-	}
+	c := &creds{}
 	switch {
 	case len(jsonOpt) > 0 && metadataServer:
 		return nil, fmt.Errorf("gcp: %s.CredentialsJSON and %s.MetadataServer are both set; set one (or neither, for Application Default Credentials)", prefix, prefix)
 	case metadataServer:
 		c.setting = prefix + ".MetadataServer"
-		return c, nil
+		return c, c.useMetadata(ctx, hc)
 	case len(jsonOpt) > 0:
 		c.json, c.setting = jsonOpt, prefix+".CredentialsJSON"
 	default:
-		dctx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
-		found, err := google.FindDefaultCredentialsWithParams(dctx, google.CredentialsParams{Scopes: []string{CloudPlatformScope}})
+		b, setting, err := adcFile(ctx)
 		if err != nil {
-			return nil, adcError(err)
+			return nil, err
 		}
-		if len(found.JSON) == 0 {
+		c.json, c.setting = b, setting
+		if b == nil {
+			found, err := google.FindDefaultCredentialsWithParams(context.WithValue(ctx, oauth2.HTTPClient, limitClient(idphttp.Client(hc, "gcp"))), google.CredentialsParams{Scopes: []string{CloudPlatformScope}})
+			if err != nil {
+				return nil, adcError(err)
+			}
+			if len(found.JSON) != 0 {
+				// A file appeared meanwhile: read it the bounded way.
+				return resolve(ctx, prefix, nil, false, hc)
+			}
 			// ADC found no file and decided it runs on Google Cloud.
 			c.setting = "Application Default Credentials (metadata server)"
-			return c, nil
-		}
-		c.json = found.JSON
-		c.setting = "Application Default Credentials"
-		if f := os.Getenv("GOOGLE_APPLICATION_CREDENTIALS"); f != "" {
-			c.setting = "GOOGLE_APPLICATION_CREDENTIALS"
+			return c, c.useMetadata(ctx, hc)
 		}
 	}
 	var f struct {
@@ -82,7 +89,32 @@ func resolve(ctx context.Context, prefix string, jsonOpt []byte, metadataServer 
 		return nil, fmt.Errorf("gcp: the credentials from %s are not a Google credentials file (a JSON object with a \"type\"); check the file's content; %s", c.setting, see("gcp-no-adc"))
 	}
 	c.typ = f.Type
+	if err := c.checkEndpoints(); err != nil {
+		return nil, err
+	}
+	if c.typ == "external_account" {
+		// Its credential_source.url may be a link-local metadata server
+		// (workload identity federation from Azure or AWS).
+		c.hc = limitClient(idphttp.MetadataClient(hc, "gcp"))
+	} else {
+		c.hc = limitClient(idphttp.Client(hc, "gcp"))
+	}
 	return c, nil
+}
+
+// useMetadata sets c up for the metadata server, at GCE_METADATA_HOST if
+// set (checked: a loopback or link-local address, or a name resolving
+// only to such), else 169.254.169.254.
+func (c *creds) useMetadata(ctx context.Context, hc *http.Client) error {
+	c.mdHost = os.Getenv("GCE_METADATA_HOST")
+	if c.mdHost == "" {
+		c.mdHost = "169.254.169.254"
+	} else if err := idphttp.CheckMetadataHost(ctx, "gcp", "GCE_METADATA_HOST", c.mdHost); err != nil {
+		return err
+	}
+	c.hc = limitClient(idphttp.MetadataClient(hc, "gcp", c.mdHost))
+	c.md = metadata.NewWithOptions(&metadata.Options{Client: c.hc})
+	return nil
 }
 
 // adcError explains ADC discovery's errors, which the library returns as
@@ -105,6 +137,9 @@ func contextWithClient(ctx context.Context, c *creds) context.Context {
 }
 
 func (c *creds) fromJSON(ctx context.Context, scopes []string) (oauth2.TokenSource, error) {
+	if ts, ok, err := c.externalFileSource(ctx, scopes); ok {
+		return ts, err
+	}
 	octx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
 	gc, err := google.CredentialsFromJSONWithTypeAndParams(octx, c.json, google.CredentialsType(c.typ), google.CredentialsParams{Scopes: scopes})
 	if err != nil {
@@ -243,12 +278,10 @@ func (m *memo) get(ctx context.Context, fetch func(context.Context) (string, err
 	return v, nil
 }
 
-// limitClient is hc (default: the module's identity-provider client) with
-// redirects refused and reply bodies read through bodylimit: the metadata
-// library reads whole bodies. Metadata replies the library would retry
-// become a [*statusError].
-func limitClient(hc *http.Client) *http.Client {
-	c := idphttp.Client(hc, "gcp")
+// limitClient wraps the transport of c (a client from idphttp, behind the
+// credential gate, which refuses redirects and bounds reply bodies) so
+// that metadata replies the library would retry become a [*statusError].
+func limitClient(c *http.Client) *http.Client {
 	base := c.Transport
 	if base == nil {
 		base = http.DefaultTransport

@@ -111,6 +111,9 @@ type Cache struct {
 	// The lock-free read path uses only cur (nil when no token is held)
 	// and the wall clock: see [Cache.Token].
 	cur atomic.Pointer[entry]
+	// presented is the last token fetched, even once dropped, so that
+	// the scrub (scrub.go) removes it from later errors.
+	presented atomic.Pointer[entry]
 
 	ctx    context.Context // cancelled by Close; parent of every fetch
 	cancel context.CancelFunc
@@ -175,7 +178,7 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Cache{
-		src: src, name: o.Name, clock: o.Clock, log: o.Logger, onEvent: o.OnRefresh,
+		src: src, name: o.Name, clock: o.Clock, log: scrubbingLogger(o.Logger), onEvent: o.OnRefresh,
 		refreshFraction: o.RefreshFraction, jitter: o.Jitter,
 		margin: o.SafetyMargin, maxLifetime: o.MaxLifetime, fetchTimeout: o.FetchTimeout,
 		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
@@ -352,6 +355,7 @@ const abandonGrace = time.Second
 func (c *Cache) fetch() (tok Token, err error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.fetchTimeout)
 	defer cancel()
+	ctx, rec := withRecorder(ctx)
 	type result struct {
 		tok Token
 		err error
@@ -386,7 +390,7 @@ func (c *Cache) fetch() (tok Token, err error) {
 		// Our own timeout ended the fetch: worth retrying.
 		err = Transient(fmt.Errorf("oauthbearer: %s did not answer within %s: %w", c.name, c.fetchTimeout, err), 0)
 	}
-	return tok, err
+	return tok, c.scrub(err, rec, tok)
 }
 
 // check rejects tokens the cache cannot schedule or must not hand out.
@@ -454,6 +458,7 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 		c.retryAt = time.Time{}
 		if !c.closed {
 			c.cur.Store(e)
+			c.presented.Store(e)
 			c.armLocked(time.Duration(e.refreshAt - unixNano(now)))
 		}
 		f.tok = tok
@@ -585,6 +590,7 @@ func (c *Cache) Close() error {
 	c.closed = true
 	c.stopTimerLocked()
 	c.cur.Store(nil)
+	c.presented.Store(nil)
 	c.cancel()
 	c.mu.Unlock()
 	c.wg.Wait()

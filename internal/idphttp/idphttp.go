@@ -14,10 +14,15 @@
 //     few times an hour, so a kept connection saves nothing, and without
 //     one no connection goroutine outlives the source's Close;
 //   - endpoints are https, or plain http only to a loopback host
-//     ([CheckEndpoint]).
+//     ([CheckEndpoint]), or for metadata servers to a link-local address
+//     ([MetadataClient]);
+//   - every request passes the credential gate (gate.go), which enforces
+//     the above per request, records the secrets it carries for the
+//     fetch's scrub (internal/fetchrec), bounds it by the fetch's
+//     deadline and reads replies through a size limit.
 //
-// Caller-supplied clients get the same redirect policy on a shallow copy;
-// theirs is never modified.
+// Caller-supplied clients get the same policy on a shallow copy; theirs is
+// never modified.
 package idphttp
 
 import (
@@ -29,7 +34,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -62,17 +67,13 @@ func Transport() *http.Transport {
 
 // Client returns a shallow copy of c whose CheckRedirect refuses every
 // redirect with a [*RedirectError] whose message starts with source ("confluent",
-// "aws", "azure"). A nil c gets the default client: [Transport] with a
-// [DefaultTimeout] overall timeout. c is not modified.
+// "aws", "azure"), and whose transport is c's behind the credential gate
+// (gate.go): https or loopback targets only, secrets recorded for the
+// fetch, the fetch's deadline, bounded replies, no redirect. A nil c gets
+// the default client: [Transport] with a [DefaultTimeout] overall
+// timeout. c is not modified.
 func Client(c *http.Client, source string) *http.Client {
-	var cp http.Client
-	if c != nil {
-		cp = *c
-	} else {
-		cp = http.Client{Transport: Transport(), Timeout: DefaultTimeout}
-	}
-	cp.CheckRedirect = refuse(source)
-	return &cp
+	return client(c, policy{source: source})
 }
 
 // refuse is a CheckRedirect that refuses every redirect. It runs before
@@ -142,7 +143,11 @@ func isRedirect(status int) bool {
 }
 
 // Guard wraps d so that its Do is [Do]. Use it where an SDK takes a
-// [Doer] and would quote the *url.Error or read the 3xx reply.
+// [Doer] and would quote the *url.Error or read the 3xx reply. When d is
+// not a client from [Client] (a caller's own aws.HTTPClient), Guard
+// applies the gate's checks itself: the target is admitted and the
+// request's secrets recorded before d sees it, and the reply is read
+// through the size limit.
 func Guard(d Doer, source string) Doer { return guarded{d, source} }
 
 type guarded struct {
@@ -150,7 +155,20 @@ type guarded struct {
 	source string
 }
 
-func (g guarded) Do(req *http.Request) (*http.Response, error) { return Do(g.d, g.source, req) }
+func (g guarded) Do(req *http.Request) (*http.Response, error) {
+	if c, ok := g.d.(*http.Client); ok && Gated(c) {
+		return Do(g.d, g.source, req)
+	}
+	if err := (policy{source: g.source}).admit(req.URL); err != nil {
+		return nil, err
+	}
+	req, err := record(req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := Do(g.d, g.source, req)
+	return bodylimit.Response(resp, bodylimit.Default), err
+}
 
 // RedirectError reports a token endpoint that answered with a redirect,
 // which was not followed: the credential in the request was not sent to
@@ -204,13 +222,8 @@ func CheckEndpoint(source, field, raw string) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%s: %s is %q, not an absolute URL; use https://host/path", source, field, srvtext.URL(raw))
 	}
-	switch u.Scheme {
-	case "https":
+	if (policy{source: source}).admit(u) == nil {
 		return nil
-	case "http":
-		if ccloud.IsLoopback(u.Hostname()) {
-			return nil
-		}
 	}
 	return fmt.Errorf("%s: %s is %q; tokens and credentials are sent only over https (plain http is allowed for loopback test servers)", source, field, srvtext.URL(raw))
 }

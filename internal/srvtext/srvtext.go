@@ -126,17 +126,26 @@ func encodings(v string) []string {
 // secretLike reports whether a base64-alphabet run looks like key
 // material rather than text: mixed case and digits, and a long stretch
 // without '/' or '-' (paths and GUID lists have short segments; random
-// base64 has a separator only once in 32 characters on average).
+// base64 has a separator only once in 32 characters on average). Random
+// base64 has about as many upper- as lower-case letters; a run where
+// either case is under a fifth of the letters is an identifier or a path
+// in CamelCase ("/tmp/TestFiles1174675381/token"), not a key.
 func secretLike(run string) bool {
+	if absPath(run) {
+		return false
+	}
 	var upper, lower, digit bool
+	var nUpper, nLower int
 	longest, cur := 0, 0
 	for i := 0; i < len(run); i++ {
 		c := run[i]
 		switch {
 		case 'A' <= c && c <= 'Z':
 			upper = true
+			nUpper++
 		case 'a' <= c && c <= 'z':
 			lower = true
+			nLower++
 		case '0' <= c && c <= '9':
 			digit = true
 		}
@@ -147,7 +156,28 @@ func secretLike(run string) bool {
 		cur++
 		longest = max(longest, cur)
 	}
-	return upper && lower && digit && longest >= 20
+	letters := nUpper + nLower
+	return upper && lower && digit && longest >= 20 && 5*nUpper >= letters && 5*nLower >= letters
+}
+
+// absPath reports a run that reads as an absolute path quoted by the
+// module ("/tmp/TestX1234/001/token", "/var/run/secrets/..."): a '/',
+// a first directory of lower-case letters or digits, and another '/'.
+// Random base64 starts that way about once in ten million runs.
+func absPath(run string) bool {
+	if len(run) < 3 || run[0] != '/' {
+		return false
+	}
+	seg, _, ok := strings.Cut(run[1:], "/")
+	if !ok || seg == "" || len(seg) > 16 {
+		return false
+	}
+	for i := 0; i < len(seg); i++ {
+		if c := seg[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // Clip cuts s to at most n bytes of valid UTF-8, marking a cut with "...".

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -152,4 +153,18 @@ func TestScrubLongText(t *testing.T) {
 	if got := Scrub(in, secret); strings.Contains(got, secret[:8]) {
 		t.Fatalf("part of a sent value straddling the limit was quoted: %q", got[len(got)-40:])
 	}
+}
+
+// TestScrubKeepsCamelCasePaths: a path or identifier in CamelCase with
+// digits (Go's test temp dirs, a project directory) is not key material;
+// the boundary scrub runs over the module's own messages, which quote
+// paths as the user wrote them.
+func TestScrubKeepsCamelCasePaths(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"/tmp/TestWorkloadIdentityBlankTokenFile2235026441/001/token", "/home/u/MyProjectCredentialsDirectory2024/key.json",
+		"/tmp/TestWorkloadIdentityFIFOSwappedInDoesNotPinTheCache3503522379/001/token"} {
+		assert.Equal(t, p, Scrub(p))
+	}
+	key := "Zm9vYmFyYmF6cXV4UXVVeFo1Nzg5MEFCQ0RFRkdISUpLTE1O"
+	assert.Equal(t, Redacted, Scrub(key))
 }
