@@ -8,6 +8,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -46,7 +47,7 @@ func FromClientProperties(cfg *clientprops.Config, opts *clientprops.BuildOption
 	case clientprops.SourceAzureManagedIdentity:
 		if spec.IMDSEndpoint != "" {
 			return nil, fmt.Errorf("azure: client.properties line %d: the IMDS URL's host %s is not 169.254.169.254, which cannot be honoured (azidentity picks the managed-identity endpoint from the environment); use the standard IMDS URL",
-				cfg.TokenEndpoint.Line, spec.IMDSEndpoint)
+				cfg.TokenEndpoint.Line, srvtext.Quote(spec.IMDSEndpoint, 0))
 		}
 		src, err = NewManagedIdentity(&ManagedIdentityOptions{
 			Target: propsScope(spec), ID: propsManagedID(spec), HTTPClient: o.HTTPClient, Cache: cfg.Cache,

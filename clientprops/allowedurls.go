@@ -121,5 +121,5 @@ func (c *Config) checkAllowed(b *BuildOptions) error {
 		}
 	}
 	return &PropertyError{Key: p.Key, Line: p.Line, Err: ErrURLNotAllowed,
-		Reason: fmt.Sprintf("the token endpoint %s is not allowed: %s; %s; %s", srvtext.URL(raw), why, fix, guide.See("token-endpoint-not-allowed"))}
+		Reason: fmt.Sprintf("the token endpoint %s is not allowed: %s; %s; %s", srvtext.Quote(raw, 0), why, fix, guide.See("token-endpoint-not-allowed"))}
 }

@@ -88,7 +88,7 @@ func TestAllowedURLsRefusalQuotesNoUserInfoOrQuery(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.NewSource(&BuildOptions{Getenv: noEnv})
 	requireRefused(t, err, 4)
-	assert.Contains(t, err.Error(), "https://idp.example.com/oauth2/token is not allowed")
+	assert.Contains(t, err.Error(), `"https://idp.example.com/oauth2/token" is not allowed`)
 	assert.NotContains(t, err.Error(), "pa55word")
 	assert.NotContains(t, err.Error(), "qu3ry")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -168,9 +169,21 @@ type PropertyError struct {
 	Err error
 }
 
-// Error reads "clientprops: client.properties line N: key: reason".
+// Error reads "clientprops: client.properties line N: key: reason". The
+// key is shown as the file wrote it, unless it holds characters that
+// could forge a log line or is very long: then it is quoted through the
+// one quoting function (escaped and clipped).
 func (e *PropertyError) Error() string {
-	return fmt.Sprintf("clientprops: client.properties line %d: %s: %s", e.Line, e.Key, e.Reason)
+	return fmt.Sprintf("clientprops: client.properties line %d: %s: %s", e.Line, shownKey(e.Key), e.Reason)
+}
+
+// shownKey returns a key as errors show it: as written when it is short
+// printable ASCII without spaces (every real key), else quoted.
+func shownKey(k string) string {
+	if len(k) <= 128 && !strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+		return k
+	}
+	return srvtext.Quote(k, 0)
 }
 
 // Unwrap returns Err.
@@ -199,7 +212,13 @@ func (e *PropertyError) Unwrap() error { return e.Err }
 // extension_identityPoolID) is an error suggesting the right spelling,
 // and so is a file without bootstrap.servers (Kafka's command-line tools
 // take it as --bootstrap-server; a client built from the file needs it).
-// The file may be at most 1 MiB.
+// The file may be at most 1 MiB, which also bounds its sasl.jaas.config
+// (Kafka sets no limit of its own: java.util.Properties.load reads a file
+// of any size). Parsing, the JAAS value and the did-you-mean included,
+// takes time and memory linear in the file's size, so a hostile file
+// cannot make it spin or allocate without bound. Errors quote what the
+// file wrote through one quoting function: escaped, clipped, with URLs'
+// user info, query and fragment and every secret of the file removed.
 func Parse(r io.Reader) (*Config, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
@@ -229,7 +248,7 @@ func parse(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	last := map[string]Property{}
+	last := make(map[string]Property, len(props))
 	for _, p := range props {
 		last[p.Key] = p
 	}
@@ -237,14 +256,28 @@ func parse(data []byte) (*Config, error) {
 	perr := func(p Property, format string, a ...any) error {
 		return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf(format, a...)}
 	}
+	// Every value an error quotes goes through srvtext.Quote, with every
+	// secret of the file removed (in case one was pasted elsewhere too).
+	var secrets []string
+	for _, p := range props {
+		if isSecret(p.Key, p.Value) {
+			secrets = append(secrets, p.Value)
+		}
+	}
+	q := func(v string) string { return srvtext.Quote(v, 0, secrets...) }
 	var handler, endpoint, jaas Property
 	var ccID, ccSecret, ccScope Property
 	var retriever Property
-	assertion := map[string]Property{}
-	for _, key := range sortedByLine(last) {
-		p := last[key]
-		if strings.Contains(p.Value, "${") && !secretKey(p.Key) {
-			return nil, perr(p, "the value %q holds an unexpanded variable; Kafka does not expand ${...}: write the value itself (the guides' heredocs expand it in the shell)", p.Value)
+	var assertion []Property // in file order
+	// The last of each key (Java's rule), in file order, so that the
+	// first problem in the file is the one reported.
+	for _, p := range props {
+		if last[p.Key].Line != p.Line {
+			continue
+		}
+		if i := strings.Index(p.Value, "${"); i >= 0 && !secretKey(p.Key) {
+			return nil, perr(p, "the value %s holds the unexpanded variable %s; Kafka does not expand ${...}: write the value itself (the guides' heredocs expand it in the shell)",
+				srvtext.Quote(p.Value, i, secrets...), srvtext.Quote(variable(p.Value[i:]), 0, secrets...))
 		}
 		switch {
 		case p.Key == "bootstrap.servers":
@@ -256,12 +289,12 @@ func parse(data []byte) (*Config, error) {
 		case p.Key == "security.protocol":
 			v := strings.ToUpper(strings.TrimSpace(p.Value))
 			if v != "SASL_SSL" && v != "SASL_PLAINTEXT" {
-				return nil, perr(p, "%q does not use SASL, so no OAUTHBEARER token is sent; use SASL_SSL", p.Value)
+				return nil, perr(p, "%s does not use SASL, so no OAUTHBEARER token is sent; use SASL_SSL", q(p.Value))
 			}
 			c.SecurityProtocol = v
 		case p.Key == "sasl.mechanism":
 			if strings.TrimSpace(p.Value) != "OAUTHBEARER" {
-				return nil, perr(p, "%q is not supported; this module provides OAUTHBEARER tokens: set sasl.mechanism=OAUTHBEARER", p.Value)
+				return nil, perr(p, "%s is not supported; this module provides OAUTHBEARER tokens: set sasl.mechanism=OAUTHBEARER", q(p.Value))
 			}
 			c.SASLMechanism = "OAUTHBEARER"
 		case p.Key == "sasl.login.callback.handler.class":
@@ -279,17 +312,17 @@ func parse(data []byte) (*Config, error) {
 		case p.Key == "sasl.oauthbearer.jwt.retriever.class":
 			retriever = p
 		case strings.HasPrefix(p.Key, assertionPrefix):
-			assertion[p.Key] = p
+			assertion = append(assertion, p)
 		case p.Key == "sasl.oauthbearer.header.urlencode":
 			b, err := strconv.ParseBool(strings.TrimSpace(p.Value))
 			if err != nil {
-				return nil, perr(p, "%q is not a boolean; use true or false", p.Value)
+				return nil, perr(p, "%s is not a boolean; use true or false", q(p.Value))
 			}
 			c.Source.URLEncodeBasicAuth = b
 		case p.Key == "sasl.oauthbearer.sub.claim.name" || p.Key == "sasl.oauthbearer.scope.claim.name":
 			def := map[string]string{"sasl.oauthbearer.sub.claim.name": "sub", "sasl.oauthbearer.scope.claim.name": "scope"}[p.Key]
 			if strings.TrimSpace(p.Value) != def {
-				return nil, perr(p, "%q cannot be honoured: the token's principal is read from the %q claim; remove the setting", p.Value, def)
+				return nil, perr(p, "%s cannot be honoured: the token's principal is read from the %q claim; remove the setting", q(p.Value), def)
 			}
 		case !isKnownKey(p.Key) && nearest(p.Key, knownKeys) != "":
 			// A misspelling: "cannot be honoured" would be the wrong
@@ -304,23 +337,23 @@ func parse(data []byte) (*Config, error) {
 		case p.Key == "bearer.auth.logical.cluster":
 			v := strings.TrimSpace(p.Value)
 			if !ccloud.ValidID(v, "lsrc-") {
-				return nil, perr(p, "%q is not a Schema Registry cluster ID; use lsrc-...", p.Value)
+				return nil, perr(p, "%s is not a Schema Registry cluster ID; use lsrc-...", q(p.Value))
 			}
 			c.SchemaRegistry.LogicalCluster = v
 		case p.Key == "bearer.auth.identity.pool.id":
 			v := strings.TrimSpace(p.Value)
 			if (confluent.Extensions{IdentityPoolID: v}).Validate() != nil {
-				return nil, perr(p, "%q is not an identity pool ID list; use pool-... (comma-separated for several)", p.Value)
+				return nil, perr(p, "%s is not an identity pool ID list; use pool-... (comma-separated for several)", q(p.Value))
 			}
 			c.SchemaRegistry.IdentityPoolID = v
 		case p.Key == "bearer.auth.credentials.source":
 			v := strings.ToUpper(strings.TrimSpace(p.Value))
 			if v != "CUSTOM" && v != "SASL_OAUTHBEARER_INHERIT" {
-				return nil, perr(p, "%q cannot be honoured; the Schema Registry uses the Kafka token source here: use CUSTOM or SASL_OAUTHBEARER_INHERIT", p.Value)
+				return nil, perr(p, "%s cannot be honoured; the Schema Registry uses the Kafka token source here: use CUSTOM or SASL_OAUTHBEARER_INHERIT", q(p.Value))
 			}
 		case p.Key == "bearer.auth.custom.provider.class":
 			if strings.TrimSpace(p.Value) != azureRegistryProviderClass {
-				return nil, perr(p, "%q cannot be honoured; only %s (which reuses the Kafka token source) is understood", p.Value, azureRegistryProviderClass)
+				return nil, perr(p, "%s cannot be honoured; only %s (which reuses the Kafka token source) is understood", q(p.Value), azureRegistryProviderClass)
 			}
 		case strings.HasPrefix(p.Key, "basic.auth.") || p.Key == "bearer.auth.token" || strings.HasPrefix(p.Key, "bearer.auth.") ||
 			strings.HasPrefix(p.Key, "sasl.") || strings.HasPrefix(p.Key, "schema.registry.") || strings.HasPrefix(p.Key, "security."):
@@ -342,21 +375,31 @@ func parse(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, perr(jaas, "%v", err)
 	}
+	for _, o := range entry.Options {
+		if isSecret(o.Key, o.Value) {
+			secrets = append(secrets, o.Value)
+		}
+	}
+	// name names option i of the entry in an error; see jaasName.
+	name := func(i int) string { return jaasName(entry.Options[i], i, false, secrets...) }
 	if entry.LoginModule != oauthLoginModule {
-		return nil, perr(jaas, "login module %s cannot be honoured; use %s", entry.LoginModule, oauthLoginModule)
+		return nil, perr(jaas, "login module %s cannot be honoured; use %s", q(entry.LoginModule), oauthLoginModule)
 	}
 	opts := map[string]string{}
-	for _, o := range entry.Options {
-		if strings.Contains(o.Value, "${") && !secretKey(strings.ToLower(o.Key)) {
-			return nil, perr(jaas, "option %s is %q, an unexpanded variable; Kafka does not expand ${...}: write the value itself (the guides' heredocs expand it in the shell)", o.Key, o.Value)
+	index := map[string]int{}
+	for i, o := range entry.Options {
+		if at := strings.Index(o.Value, "${"); at >= 0 && !secretKey(strings.ToLower(o.Key)) {
+			return nil, perr(jaas, "option %s is %s, which holds the unexpanded variable %s; Kafka does not expand ${...}: write the value itself (the guides' heredocs expand it in the shell)",
+				name(i), srvtext.Quote(o.Value, at, secrets...), srvtext.Quote(variable(o.Value[at:]), 0, secrets...))
 		}
 		opts[o.Key] = o.Value
+		index[o.Key] = i
 	}
 	ext := map[string]string{}
 	confluentKeys := []string{"extension_" + confluent.ExtensionLogicalCluster, "extension_" + confluent.ExtensionIdentityPoolID}
-	for _, o := range entry.Options {
+	for i, o := range entry.Options {
 		k := o.Key
-		name, ok := strings.CutPrefix(k, "extension_")
+		extName, ok := strings.CutPrefix(k, "extension_")
 		if !ok {
 			continue
 		}
@@ -364,21 +407,21 @@ func parse(data []byte) (*Config, error) {
 			// Sent as is, a misspelled Confluent extension is an unknown
 			// extension the broker ignores, and the token is rejected
 			// for a missing pool or cluster with no word about why.
-			return nil, perr(jaas, "option %s is not a Confluent extension; did you mean %s? (the names are case-sensitive) %s", k, near, guide.See("client-properties-extension-near-miss"))
+			return nil, perr(jaas, "option %s is not a Confluent extension; did you mean %s? (the names are case-sensitive) %s", name(i), near, guide.See("client-properties-extension-near-miss"))
 		}
-		ext[name] = o.Value
+		ext[extName] = o.Value
 		delete(opts, k)
 	}
 	c.Extensions = confluent.Extensions{LogicalCluster: ext[confluent.ExtensionLogicalCluster], IdentityPoolID: ext[confluent.ExtensionIdentityPoolID]}
 	delete(ext, confluent.ExtensionLogicalCluster)
 	delete(ext, confluent.ExtensionIdentityPoolID)
 	if err := (confluent.Extensions{LogicalCluster: c.Extensions.LogicalCluster}).Validate(); err != nil {
-		return nil, perr(jaas, "option %s is %q; use the Kafka cluster ID, such as lkc-w25n5g (see the cluster's settings in Confluent Cloud); %s",
-			confluentKeys[0], c.Extensions.LogicalCluster, guide.See("sasl-extension-errors"))
+		return nil, perr(jaas, "option %s is %s; use the Kafka cluster ID, such as lkc-w25n5g (see the cluster's settings in Confluent Cloud); %s",
+			confluentKeys[0], q(c.Extensions.LogicalCluster), guide.See("sasl-extension-errors"))
 	}
 	if err := (confluent.Extensions{IdentityPoolID: c.Extensions.IdentityPoolID}).Validate(); err != nil {
-		return nil, perr(jaas, "option %s is %q; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces; %s",
-			confluentKeys[1], c.Extensions.IdentityPoolID, guide.See("sasl-extension-errors"))
+		return nil, perr(jaas, "option %s is %s; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces; %s",
+			confluentKeys[1], q(c.Extensions.IdentityPoolID), guide.See("sasl-extension-errors"))
 	}
 	if err := oauthbearer.ValidateExtensions(ext); err != nil {
 		return nil, perr(jaas, "%v", err)
@@ -418,7 +461,7 @@ func parse(data []byte) (*Config, error) {
 				return nil, err
 			}
 		default:
-			return nil, perr(jaas, "option useWorkloadIdentity is %q; use 'true' or 'false'", wi)
+			return nil, perr(jaas, "option useWorkloadIdentity is %s; use 'true' or 'false'", q(wi))
 		}
 	case kafkaHandlerClass, kafkaSecuredHandlerClass:
 		if done, err := c.kafkaRetriever(endpoint, retriever, assertion, &ccScope); err != nil {
@@ -448,11 +491,11 @@ func parse(data []byte) (*Config, error) {
 	case "":
 		return nil, errors.New("clientprops: client.properties has no sasl.login.callback.handler.class; without it Kafka uses the unsecured test handler. Set " + azureHandlerClass + " or " + kafkaHandlerClass)
 	default:
-		return nil, perr(handler, "handler %q cannot be honoured; use %s or %s", handler.Value, azureHandlerClass, kafkaHandlerClass)
+		return nil, perr(handler, "handler %s cannot be honoured; use %s or %s", q(handler.Value), azureHandlerClass, kafkaHandlerClass)
 	}
 	c.TokenEndpoint = endpoint
 	if c.Source.Kind != SourceClientCredentials && c.Source.Kind != SourceTokenFile && c.Source.Kind != SourceJWTBearer {
-		for _, p := range append([]Property{retriever}, assertion[sortedByLineFirst(assertion)]) {
+		for _, p := range append([]Property{retriever}, assertion...) {
 			if p.Key != "" {
 				return nil, perr(p, "only Kafka's own handler ("+kafkaHandlerClass+") uses this setting; remove it")
 			}
@@ -465,14 +508,14 @@ func parse(data []byte) (*Config, error) {
 			}
 		}
 	}
-	for _, o := range entry.Options {
-		if _, left := opts[o.Key]; !left {
+	for i, o := range entry.Options {
+		if _, left := opts[o.Key]; !left || index[o.Key] != i {
 			continue
 		}
 		if near := nearest(o.Key, knownJAASOptions); near != "" {
-			return nil, perr(jaas, "option %s is not an option of %s; did you mean %s? %s", o.Key, handler.Value, near, guide.See("client-properties-unknown-key"))
+			return nil, perr(jaas, "option %s is not an option of %s; did you mean %s? %s", name(i), strings.TrimSpace(handler.Value), near, guide.See("client-properties-unknown-key"))
 		}
-		return nil, perr(jaas, "option %s cannot be honoured by %s; remove it", o.Key, handler.Value)
+		return nil, perr(jaas, "option %s cannot be honoured by %s; remove it", name(i), strings.TrimSpace(handler.Value))
 	}
 	// Checked last, so that the authentication settings, the usual
 	// trouble, are reported first.
@@ -493,7 +536,7 @@ func (s *SourceSpec) imds(p Property) error {
 		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "not a URL; use the IMDS URL http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=<app-id>"}
 	}
 	if u.Path != imdsPath {
-		return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("path %q is not the IMDS token path %s; for AKS workload identity set useWorkloadIdentity='true'", u.Path, imdsPath)}
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("path %s is not the IMDS token path %s; for AKS workload identity set useWorkloadIdentity='true'", srvtext.Quote(u.Path, 0), imdsPath)}
 	}
 	s.Kind = SourceAzureManagedIdentity
 	if u.Host != imdsHost {
@@ -503,7 +546,7 @@ func (s *SourceSpec) imds(p Property) error {
 	ids := 0
 	for k, v := range q {
 		if len(v) != 1 {
-			return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("query parameter %s is repeated", k)}
+			return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("query parameter %s is repeated", srvtext.Quote(k, 0))}
 		}
 		switch k {
 		case "api-version":
@@ -516,7 +559,7 @@ func (s *SourceSpec) imds(p Property) error {
 		case "object_id":
 			s.ObjectID, ids = v[0], ids+1
 		default:
-			return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("query parameter %s cannot be honoured; IMDS takes resource and one of client_id, msi_res_id, object_id", k)}
+			return &PropertyError{Key: p.Key, Line: p.Line, Reason: fmt.Sprintf("query parameter %s cannot be honoured; IMDS takes resource and one of client_id, msi_res_id, object_id", srvtext.Quote(k, 0))}
 		}
 	}
 	if s.Resource == "" {
@@ -619,13 +662,17 @@ func (c *Config) loginTuning(p Property) error {
 	return nil
 }
 
-// quoteSetting quotes a non-secret value as written, clipped so that a
-// pasted blob does not become a huge error; %q escapes control characters.
-func quoteSetting(v string) string {
-	if len(v) > 64 {
-		return fmt.Sprintf("%q...", strings.ToValidUTF8(v[:64], ""))
+// quoteSetting quotes a non-secret value through the one quoting
+// function (clipped, escaped, URL secrets and token-shaped runs dropped).
+func quoteSetting(v string) string { return srvtext.Quote(v, 0) }
+
+// variable returns the ${...} reference at the start of s, at most 64
+// bytes of it, for an error to name.
+func variable(s string) string {
+	if end := strings.IndexByte(s, '}'); end >= 0 && end < 64 {
+		return s[:end+1]
 	}
-	return fmt.Sprintf("%q", v)
+	return s[:min(len(s), 64)]
 }
 
 // errNumber is the reason for a value that is not a plain decimal number.
@@ -685,20 +732,6 @@ func parseDuration(s string, unit time.Duration, unitName string) (time.Duration
 // secretKey reports whether a property's value must never be quoted.
 func secretKey(k string) bool {
 	return isSecretKey(k)
-}
-
-func sortedByLine(m map[string]Property) []string {
-	keys := make([]string, 0, len(m))
-	for k := range maps.Keys(m) {
-		keys = append(keys, k)
-	}
-	// Report the first problem in file order.
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && m[keys[j]].Line < m[keys[j-1]].Line; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 // BuildOptions configure [Config.NewSource] and the builders of the
@@ -803,7 +836,7 @@ func (c *Config) NewSource(opts *BuildOptions) (*oauthbearer.ExtensionSource, er
 	case SourceAzureManagedIdentity, SourceAzureWorkloadIdentity:
 		return nil, &KindError{Kind: c.Source.Kind, Line: c.TokenEndpoint.Line}
 	}
-	return nil, fmt.Errorf("clientprops: Config.Source.Kind %q is unknown; read the file with Parse or ParseFile", c.Source.Kind)
+	return nil, fmt.Errorf("clientprops: Config.Source.Kind %s is unknown; read the file with Parse or ParseFile", srvtext.Quote(string(c.Source.Kind), 0))
 }
 
 // AllExtensions returns the SASL extensions the file sets: the Confluent

@@ -156,7 +156,7 @@ func TestParseClientPropertiesErrors(t *testing.T) {
 		"plain mechanism":     {"security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n", "sasl.mechanism", 2, "OAUTHBEARER"},
 		"plaintext protocol":  {"security.protocol=PLAINTEXT\n", "security.protocol", 1, "does not use SASL"},
 		"unknown handler":     {head + "sasl.login.callback.handler.class=com.example.H\n" + mod + ";\n", "sasl.login.callback.handler.class", 3, "cannot be honoured"},
-		"unknown jaas option": {head + kafka + mod + " clientId='a' clientSecret='topsecret' foo='bar';\n", "sasl.jaas.config", 5, "option foo"},
+		"unknown jaas option": {head + kafka + mod + " clientId='a' clientSecret='topsecret' foo='bar';\n", "sasl.jaas.config", 5, `option "foo"`},
 		"imds extra param":    {head + azure + "sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?resource=a&bogus=1\n" + mod + ";\n", "sasl.oauthbearer.token.endpoint.url", 4, "bogus"},
 		"imds no resource":    {head + azure + "sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?api-version=1\n" + mod + ";\n", "sasl.oauthbearer.token.endpoint.url", 4, "resource"},
 		"imds two ids":        {head + azure + "sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?resource=a&client_id=b&object_id=c\n" + mod + ";\n", "sasl.oauthbearer.token.endpoint.url", 4, "only one"},

@@ -3,6 +3,8 @@ package clientprops
 import (
 	"fmt"
 	"strings"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // jaasEntry is the single login module entry of a sasl.jaas.config value.
@@ -18,6 +20,12 @@ type jaasEntry struct {
 // jaasOption is one option of a JAAS entry.
 type jaasOption struct {
 	Key, Value string
+	// glued: the name was written right after the previous token, with
+	// no white space between (clientSecret="ab"cd=...). That is what a
+	// quote or a semicolon inside an unquoted or badly quoted secret
+	// leaves behind, so the name may be the tail of a secret and is never
+	// quoted.
+	glued bool
 }
 
 // Option returns the last value given for key (as Java's map does).
@@ -39,28 +47,27 @@ func (e jaasEntry) Option(key string) (string, bool) {
 // Kafka (they must be quoted), so they are rejected here too.
 //
 // Errors never quote option values, which may be secrets.
+//
+// Kafka clients accept exactly one login module, so nothing after the
+// first entry's semicolon is parsed or quoted: what follows it is as
+// likely the rest of a secret that held a semicolon as a second entry.
+//
+// It runs in time and memory linear in len(s).
 func parseJAAS(s string) (jaasEntry, error) {
 	t := &jaasTokenizer{s: []rune(s)}
-	var entries []jaasEntry
-	for {
-		tok := t.next()
-		if tok.kind == jaasEOF {
-			break
-		}
-		e, err := parseJAASEntry(t, tok)
-		if err != nil {
-			return jaasEntry{}, err
-		}
-		entries = append(entries, e)
-	}
-	switch len(entries) {
-	case 0:
+	tok := t.next()
+	if tok.kind == jaasEOF {
 		return jaasEntry{}, fmt.Errorf("login module not specified; write <LoginModule> required <options>;")
-	case 1:
-		return entries[0], nil
-	default:
-		return jaasEntry{}, fmt.Errorf("%d login modules given; Kafka clients accept exactly one", len(entries))
 	}
+	e, err := parseJAASEntry(t, tok)
+	if err != nil {
+		return jaasEntry{}, err
+	}
+	if t.next().kind != jaasEOF {
+		return jaasEntry{}, fmt.Errorf("text follows the semicolon that ends the login module entry (not quoted here: it may be the rest of a secret); " +
+			"Kafka clients accept exactly one login module, and a value holding a ';' must be quoted")
+	}
+	return e, nil
 }
 
 func parseJAASEntry(t *jaasTokenizer, first jaasToken) (jaasEntry, error) {
@@ -70,7 +77,7 @@ func parseJAASEntry(t *jaasTokenizer, first jaasToken) (jaasEntry, error) {
 	e := jaasEntry{LoginModule: first.text}
 	flag := t.next()
 	if flag.kind == jaasEOF {
-		return jaasEntry{}, fmt.Errorf("login module control flag not specified after %s; add required", e.LoginModule)
+		return jaasEntry{}, fmt.Errorf("login module control flag not specified after %s; add required", srvtext.Quote(e.LoginModule, 0))
 	}
 	switch strings.ToLower(flag.text) {
 	case "required", "requisite", "sufficient", "optional":
@@ -78,6 +85,7 @@ func parseJAASEntry(t *jaasTokenizer, first jaasToken) (jaasEntry, error) {
 	default:
 		return jaasEntry{}, fmt.Errorf("invalid login module control flag %s; use required", flag.describe())
 	}
+	prevEnd := -1
 	for {
 		k := t.next()
 		if k.kind == jaasEOF {
@@ -89,8 +97,9 @@ func parseJAASEntry(t *jaasTokenizer, first jaasToken) (jaasEntry, error) {
 		if k.kind != jaasWord && k.kind != jaasQuoted {
 			return jaasEntry{}, fmt.Errorf("expected an option name, found %s", k.describe())
 		}
+		glued := k.start == prevEnd
 		if eq := t.next(); eq.kind != jaasChar || eq.char != '=' {
-			return jaasEntry{}, fmt.Errorf("value not specified for option %s; write name='value' and check the quotes", jaasName(k.text, len(e.Options)))
+			return jaasEntry{}, fmt.Errorf("value not specified for option %s; write name='value' and check the quotes", jaasName(jaasOption{Key: k.text, glued: glued}, len(e.Options), true))
 		}
 		v := t.next()
 		if v.kind != jaasWord && v.kind != jaasQuoted {
@@ -98,9 +107,10 @@ func parseJAASEntry(t *jaasTokenizer, first jaasToken) (jaasEntry, error) {
 			if v.kind == jaasNumber {
 				hint = " (Kafka does not accept a bare number: quote it)"
 			}
-			return jaasEntry{}, fmt.Errorf("value not specified for option %s%s", jaasName(k.text, len(e.Options)), hint)
+			return jaasEntry{}, fmt.Errorf("value not specified for option %s%s", jaasName(jaasOption{Key: k.text, glued: glued}, len(e.Options), true), hint)
 		}
-		e.Options = append(e.Options, jaasOption{Key: k.text, Value: v.text})
+		e.Options = append(e.Options, jaasOption{Key: k.text, Value: v.text, glued: glued})
+		prevEnd = t.i
 	}
 }
 
@@ -118,6 +128,8 @@ type jaasToken struct {
 	kind jaasKind
 	text string
 	char rune
+	// start is the index of the token's first rune in the value.
+	start int
 }
 
 func (t jaasToken) describe() string {
@@ -125,13 +137,13 @@ func (t jaasToken) describe() string {
 	case jaasEOF:
 		return "the end of the value"
 	case jaasWord:
-		return fmt.Sprintf("%q", t.text)
+		return srvtext.Quote(t.text, 0)
 	case jaasQuoted:
 		return "a quoted string"
 	case jaasNumber:
 		return "a number"
 	default:
-		return fmt.Sprintf("%q", t.char)
+		return srvtext.Quote(string(t.char), 0)
 	}
 }
 
@@ -164,49 +176,59 @@ func (t *jaasTokenizer) next() jaasToken {
 			t.i++
 		}
 		if t.i >= len(t.s) {
-			return jaasToken{kind: jaasEOF}
+			return jaasToken{kind: jaasEOF, start: t.i}
 		}
-		c := t.s[t.i]
-		switch {
-		case jaasIsDigit(c):
-			// StreamTokenizer checks numbers before words: a leading '-'
-			// not followed by a digit or '.' is an ordinary character.
-			if c == '-' && !('0' <= t.peek(1) && t.peek(1) <= '9' || t.peek(1) == '.') {
-				t.i++
-				return jaasToken{kind: jaasChar, char: '-'}
-			}
-			t.i++
-			for t.i < len(t.s) && ('0' <= t.s[t.i] && t.s[t.i] <= '9' || t.s[t.i] == '.') {
-				t.i++
-			}
-			return jaasToken{kind: jaasNumber}
-		case jaasIsAlpha(c):
-			start := t.i
-			for t.i < len(t.s) && (jaasIsAlpha(t.s[t.i]) || jaasIsDigit(t.s[t.i])) {
-				t.i++
-			}
-			return jaasToken{kind: jaasWord, text: string(t.s[start:t.i])}
-		case c == '"' || c == '\'':
-			return t.quoted(c)
-		case c == '/':
-			if t.peek(1) == '*' {
-				t.i += 2
-				for t.i < len(t.s) && !(t.s[t.i] == '*' && t.peek(1) == '/') {
-					t.i++
-				}
-				t.i += 2
-				continue
-			}
-			// "//" and a lone "/" (the default comment character) both
-			// comment out the rest of the line.
-			for t.i < len(t.s) && t.s[t.i] != '\n' && t.s[t.i] != '\r' {
-				t.i++
-			}
-			continue
-		default:
-			t.i++
-			return jaasToken{kind: jaasChar, char: c}
+		start := t.i
+		if tok, ok := t.token(); ok {
+			tok.start = start
+			return tok
 		}
+	}
+}
+
+// token reads the token at t.i, which is not white space; ok is false
+// for a comment, which it skips.
+func (t *jaasTokenizer) token() (tok jaasToken, ok bool) {
+	c := t.s[t.i]
+	switch {
+	case jaasIsDigit(c):
+		// StreamTokenizer checks numbers before words: a leading '-'
+		// not followed by a digit or '.' is an ordinary character.
+		if c == '-' && !('0' <= t.peek(1) && t.peek(1) <= '9' || t.peek(1) == '.') {
+			t.i++
+			return jaasToken{kind: jaasChar, char: '-'}, true
+		}
+		t.i++
+		for t.i < len(t.s) && ('0' <= t.s[t.i] && t.s[t.i] <= '9' || t.s[t.i] == '.') {
+			t.i++
+		}
+		return jaasToken{kind: jaasNumber}, true
+	case jaasIsAlpha(c):
+		start := t.i
+		for t.i < len(t.s) && (jaasIsAlpha(t.s[t.i]) || jaasIsDigit(t.s[t.i])) {
+			t.i++
+		}
+		return jaasToken{kind: jaasWord, text: string(t.s[start:t.i])}, true
+	case c == '"' || c == '\'':
+		return t.quoted(c), true
+	case c == '/':
+		if t.peek(1) == '*' {
+			t.i += 2
+			for t.i < len(t.s) && !(t.s[t.i] == '*' && t.peek(1) == '/') {
+				t.i++
+			}
+			t.i = min(t.i+2, len(t.s))
+			return jaasToken{}, false
+		}
+		// "//" and a lone "/" (the default comment character) both
+		// comment out the rest of the line.
+		for t.i < len(t.s) && t.s[t.i] != '\n' && t.s[t.i] != '\r' {
+			t.i++
+		}
+		return jaasToken{}, false
+	default:
+		t.i++
+		return jaasToken{kind: jaasChar, char: c}, true
 	}
 }
 
@@ -264,15 +286,18 @@ func (t *jaasTokenizer) quoted(q rune) jaasToken {
 	return jaasToken{kind: jaasQuoted, text: sb.String()}
 }
 
-// jaasName names an option in an error. A broken quote can turn part of a
-// secret into a "name", so only well-known names are quoted.
-func jaasName(k string, n int) string {
-	switch k {
-	case "clientId", "clientSecret", "scope", "useWorkloadIdentity":
+// jaasName names an option in an error. Well-known names are quoted. A
+// name written right after the previous value (see jaasOption.glued) is
+// never quoted; nor, when strict (a parse error, where a broken quote is
+// the likely cause), is any other name. Otherwise the name is quoted
+// through srvtext.Quote with the entry's secrets removed.
+func jaasName(o jaasOption, n int, strict bool, secrets ...string) string {
+	switch k := o.Key; {
+	case k == "clientId", k == "clientSecret", k == "scope", k == "useWorkloadIdentity",
+		strings.HasPrefix(k, "extension_") && len(k) < 64 && !o.glued:
 		return fmt.Sprintf("%q", k)
-	}
-	if strings.HasPrefix(k, "extension_") && len(k) < 64 {
-		return fmt.Sprintf("%q", k)
+	case !strict && !o.glued:
+		return srvtext.Quote(k, 0, secrets...)
 	}
 	return fmt.Sprintf("#%d (name withheld: it may be part of a secret)", n+1)
 }

@@ -2,7 +2,6 @@ package clientprops
 
 import (
 	"strings"
-	"unicode/utf8"
 )
 
 // knownKeys are the client.properties keys a misspelling is compared
@@ -103,49 +102,92 @@ func isKnownKey(k string) bool {
 	return false
 }
 
+// maxNearKey is the longest name [nearest] compares: longer than any
+// key or option a did-you-mean can suggest (the longest known is 49
+// characters) plus the three edits it allows. A longer name is no typing
+// slip of a known one, so it costs nothing however long it is.
+const maxNearKey = 64
+
 // nearest returns the candidate closest to s when it is a likely
 // misspelling of it: a different case, or at most one edit (insertion,
 // deletion, substitution or swap of neighbours) per six characters, up to
 // three. It returns "" when s is one of the candidates or none is close.
+// Its work is bounded whatever s: names longer than maxNearKey are not
+// compared, candidates whose length differs by more than the allowed
+// edits are skipped, and each distance stops as soon as it exceeds them.
 func nearest(s string, candidates []string) string {
-	best, bestD := "", -1
 	for _, c := range candidates {
 		if c == s {
 			return ""
 		}
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
-		limit := min(3, max(1, utf8.RuneCountInString(c)/6))
-		if d <= limit && (bestD < 0 || d < bestD) {
+	}
+	if len(s) > maxNearKey {
+		return ""
+	}
+	x := []rune(strings.ToLower(s))
+	best, bestD := "", -1
+	for _, c := range candidates {
+		n := len(c) // the tables are ASCII
+		limit := min(3, max(1, n/6))
+		if abs(len(x)-n) > limit {
+			continue
+		}
+		y := []rune(strings.ToLower(c))
+		if d := editDistanceWithin(x, y, limit); d <= limit && (bestD < 0 || d < bestD) {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
-// editDistance is the optimal-string-alignment distance between a and b:
-// the edits of Levenshtein's plus swapping two neighbours, the commonest
-// typing slip ("mechansim").
-func editDistance(a, b string) int {
-	x, y := []rune(a), []rune(b)
-	d := make([][]int, len(x)+1)
-	for i := range d {
-		d[i] = make([]int, len(y)+1)
-		d[i][0] = i
+func abs(n int) int { return max(n, -n) }
+
+// editDistanceWithin is the optimal-string-alignment distance between x
+// and y (the edits of Levenshtein's plus swapping two neighbours, the
+// commonest typing slip: "mechansim") when it is at most limit, and
+// limit+1 otherwise. Only the cells within limit of the diagonal are
+// computed (the others exceed limit), and it stops as soon as two rows
+// are over limit, after which no cell can come back under it; it keeps
+// three rows of len(y)+2 cells.
+func editDistanceWithin(x, y []rune, limit int) int {
+	over := limit + 1
+	n := len(y)
+	rows := make([]int, 3*(n+2))
+	prev2, prev, cur := rows[:n+2], rows[n+2:2*(n+2)], rows[2*(n+2):]
+	for j := range prev {
+		prev[j], prev2[j] = min(j, over), over
 	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
+	prevMin := 0
 	for i := 1; i <= len(x); i++ {
-		for j := 1; j <= len(y); j++ {
+		lo, hi := max(1, i-limit), min(n, i+limit)
+		cur[lo-1] = over
+		if lo == 1 {
+			cur[0] = min(i, over)
+		}
+		cur[hi+1] = over
+		rowMin := cur[lo-1]
+		for j := lo; j <= hi; j++ {
 			cost := 1
 			if x[i-1] == y[j-1] {
 				cost = 0
 			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			d := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+				d = min(d, prev2[j-2]+1)
 			}
+			cur[j] = min(d, over)
+			rowMin = min(rowMin, cur[j])
 		}
+		// A row's minimum is at least the smaller of the previous row's
+		// and one more than the one before (a swap spans two rows).
+		if rowMin > limit && prevMin >= limit {
+			return over
+		}
+		prevMin = rowMin
+		prev2, prev, cur = prev, cur, prev2
 	}
-	return d[len(x)][len(y)]
+	if n > len(x)+limit {
+		return over
+	}
+	return prev[n]
 }

@@ -64,7 +64,7 @@ type AssertionSettings struct {
 // picks with sasl.oauthbearer.jwt.retriever.class and a file: token
 // endpoint. It reports false when the file asks for client credentials,
 // which the caller handles as before.
-func (c *Config) kafkaRetriever(endpoint, retriever Property, assertion map[string]Property, scope *Property) (bool, error) {
+func (c *Config) kafkaRetriever(endpoint, retriever Property, assertion []Property, scope *Property) (bool, error) {
 	perr := func(p Property, reason string) error { return oidcPropertyError(p.Key, p.Line, reason) }
 	class := strings.TrimSpace(retriever.Value)
 	isFile := strings.HasPrefix(strings.TrimSpace(endpoint.Value), "file:")
@@ -100,17 +100,17 @@ func (c *Config) kafkaRetriever(endpoint, retriever Property, assertion map[stri
 	return true, nil
 }
 
-func rejectAssertion(assertion map[string]Property, reason string) error {
-	for _, k := range sortedByLine(assertion) {
-		p := assertion[k]
-		return oidcPropertyError(p.Key, p.Line, reason)
+// rejectAssertion refuses the first assertion setting in the file, if any.
+func rejectAssertion(assertion []Property, reason string) error {
+	if len(assertion) == 0 {
+		return nil
 	}
-	return nil
+	return oidcPropertyError(assertion[0].Key, assertion[0].Line, reason)
 }
 
 // jwtBearer reads the assertion settings with Kafka 4.4's names, defaults
 // and ranges (SaslConfigs).
-func (c *Config) jwtBearer(endpoint Property, assertion map[string]Property, scope *Property) error {
+func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Property) error {
 	if endpoint.Key == "" {
 		return oidcPropertyError("sasl.oauthbearer.jwt.retriever.class", 0, "JwtBearerJwtRetriever needs sasl.oauthbearer.token.endpoint.url, the identity provider's token endpoint")
 	}
@@ -118,8 +118,7 @@ func (c *Config) jwtBearer(endpoint Property, assertion map[string]Property, sco
 	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
 	*scope = Property{} // used here, not a client-credentials leftover
 	a := AssertionSettings{Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60}
-	for _, k := range sortedByLine(assertion) {
-		p := assertion[k]
+	for _, p := range assertion {
 		v := strings.TrimSpace(p.Value)
 		bad := func(reason string) error { return oidcPropertyError(p.Key, p.Line, reason) }
 		intIn := func(lo, hi int) (int, error) {
@@ -201,13 +200,4 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, e
 // settings, linked to their section of the troubleshooting guide.
 func oidcPropertyError(key string, line int, reason string) error {
 	return &PropertyError{Key: key, Line: line, Reason: reason + "; " + guide.See("oidc-client-properties")}
-}
-
-// sortedByLineFirst returns the key of the first property in file order,
-// or "" for none.
-func sortedByLineFirst(m map[string]Property) string {
-	if k := sortedByLine(m); len(k) > 0 {
-		return k[0]
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package clientprops
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode/utf16"
@@ -30,23 +31,27 @@ type Property struct {
 //
 // Properties are returned in file order, duplicates included (the last
 // one wins in Java).
+//
+// It runs in time and memory linear in len(data) (see
+// TestParsePropertiesBoundedWork).
 func parseProperties(data []byte) ([]Property, error) {
-	// ISO-8859-1: every byte is the code point of the same value.
-	var sb strings.Builder
-	sb.Grow(len(data))
-	for _, b := range data {
-		sb.WriteRune(rune(b))
-	}
-	r := &propReader{s: []rune(sb.String()), line: 1}
+	props, _, err := parsePropertiesCounted(data)
+	return props, err
+}
+
+// parsePropertiesCounted is parseProperties that also returns how many
+// byte inspections the line reader made, for the test that bounds them.
+func parsePropertiesCounted(data []byte) ([]Property, int, error) {
+	r := &propReader{s: data, line: 1}
 	var out []Property
 	for {
 		logical, line, ok := r.readLine()
 		if !ok {
-			return out, nil
+			return out, r.steps, nil
 		}
 		p, err := splitProperty(logical, line)
 		if err != nil {
-			return nil, err
+			return nil, r.steps, err
 		}
 		out = append(out, p)
 	}
@@ -54,19 +59,23 @@ func parseProperties(data []byte) ([]Property, error) {
 
 // propReader implements Properties.LineReader: it returns logical lines
 // with comments and blank lines removed and continuations joined, escapes
-// still in place.
+// still in place. Bytes are ISO-8859-1 characters, converted to UTF-8
+// only when a key or value is unescaped.
 type propReader struct {
-	s    []rune
-	i    int
-	line int // line number of s[i]
+	s     []byte
+	i     int
+	line  int // line number of s[i]
+	buf   []byte
+	steps int // bytes inspected: linear in len(s)
 }
 
-func isPropSpace(c rune) bool { return c == ' ' || c == '\t' || c == '\f' }
+func isPropSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\f' }
 
-func (r *propReader) readLine() (logical []rune, startLine int, ok bool) {
+func (r *propReader) readLine() (logical []byte, startLine int, ok bool) {
 	for r.i < len(r.s) {
 		// Skip leading white space and empty lines of a new logical line.
 		for r.i < len(r.s) && (isPropSpace(r.s[r.i]) || r.s[r.i] == '\n' || r.s[r.i] == '\r') {
+			r.steps++
 			r.newlineAt()
 		}
 		if r.i >= len(r.s) {
@@ -76,42 +85,60 @@ func (r *propReader) readLine() (logical []rune, startLine int, ok bool) {
 		if c := r.s[r.i]; c == '#' || c == '!' {
 			// Comment: skip to the end of the natural line; a trailing
 			// backslash does not continue it.
-			for r.i < len(r.s) && r.s[r.i] != '\n' && r.s[r.i] != '\r' {
-				r.i++
-			}
+			r.i += r.lineEnd()
 			continue
 		}
-		var buf []rune
+		// Lines without a continuation are returned without copying.
+		r.buf = r.buf[:0]
+		joined := false
 		for {
 			// Read one natural line.
-			for r.i < len(r.s) && r.s[r.i] != '\n' && r.s[r.i] != '\r' {
-				buf = append(buf, r.s[r.i])
-				r.i++
+			n := r.lineEnd()
+			seg := r.s[r.i : r.i+n]
+			r.i += n
+			// Count its trailing backslashes (Java's LineReader counts
+			// within the natural line only).
+			k := 0
+			for k < len(seg) && seg[len(seg)-1-k] == '\\' {
+				r.steps++
+				k++
 			}
-			// Count trailing backslashes.
-			n := 0
-			for j := len(buf) - 1; j >= 0 && buf[j] == '\\'; j-- {
-				n++
-			}
-			if n%2 == 0 {
+			if k%2 == 0 {
 				if r.i < len(r.s) {
 					r.newlineAt()
 				}
-				return buf, startLine, true
+				if !joined {
+					return seg, startLine, true
+				}
+				r.buf = append(r.buf, seg...)
+				return r.buf, startLine, true
 			}
-			buf = buf[:len(buf)-1] // drop the continuation backslash
+			r.buf = append(r.buf, seg[:len(seg)-1]...) // drop the continuation backslash
+			joined = true
 			if r.i >= len(r.s) {
 				// A continuation at end of input: Java drops the backslash.
-				return buf, startLine, true
+				return r.buf, startLine, true
 			}
 			r.newlineAt()
 			// Leading white space of a continuation line is dropped.
 			for r.i < len(r.s) && isPropSpace(r.s[r.i]) {
+				r.steps++
 				r.i++
 			}
 		}
 	}
 	return nil, 0, false
+}
+
+// lineEnd returns the length of the natural line at s[i], without its
+// line break.
+func (r *propReader) lineEnd() int {
+	n := bytes.IndexAny(r.s[r.i:], "\r\n")
+	if n < 0 {
+		n = len(r.s) - r.i
+	}
+	r.steps += n
+	return n
 }
 
 // newlineAt consumes s[i], counting lines for \n, \r and \r\n.
@@ -130,7 +157,7 @@ func (r *propReader) newlineAt() {
 
 // splitProperty splits a logical line into key and value as
 // Properties.load0 does, then unescapes both.
-func splitProperty(l []rune, line int) (Property, error) {
+func splitProperty(l []byte, line int) (Property, error) {
 	keyLen, valueStart := 0, len(l)
 	hasSep, backslash := false, false
 	for keyLen < len(l) {
@@ -167,18 +194,19 @@ func splitProperty(l []rune, line int) (Property, error) {
 	}
 	val, err := unescapeProp(l[min(valueStart, len(l)):])
 	if err != nil {
-		return Property{}, fmt.Errorf("clientprops: properties line %d: value of %s: %w", line, key, err)
+		return Property{}, fmt.Errorf("clientprops: properties line %d: value of %s: %w", line, shownKey(key), err)
 	}
 	return Property{Key: key, Value: val, Line: line}, nil
 }
 
 // unescapeProp is Properties.loadConvert.
-func unescapeProp(in []rune) (string, error) {
+func unescapeProp(in []byte) (string, error) {
 	var sb strings.Builder
+	sb.Grow(len(in))
 	for i := 0; i < len(in); i++ {
 		c := in[i]
 		if c != '\\' {
-			sb.WriteRune(c)
+			sb.WriteRune(rune(c)) // ISO-8859-1
 			continue
 		}
 		i++
@@ -219,15 +247,16 @@ func unescapeProp(in []rune) (string, error) {
 		case 'f':
 			sb.WriteByte('\f')
 		default:
-			sb.WriteRune(c)
+			sb.WriteRune(rune(c))
 		}
 	}
 	return sb.String(), nil
 }
 
-func hex4(h []rune) (rune, bool) {
+func hex4(h []byte) (rune, bool) {
 	var v rune
-	for _, c := range h {
+	for _, b := range h {
+		c := rune(b)
 		switch {
 		case '0' <= c && c <= '9':
 			v = v<<4 | (c - '0')

@@ -65,13 +65,13 @@ func TestParseJAAS(t *testing.T) {
 		want []jaasOption
 	}{
 		"no options":    {mod + " required;", nil},
-		"single quotes": {mod + " required clientId='a' extension_logicalCluster='lkc-1';", []jaasOption{{"clientId", "a"}, {"extension_logicalCluster", "lkc-1"}}},
-		"double quotes": {mod + ` required scope="api://x/.default";`, []jaasOption{{"scope", "api://x/.default"}}},
-		"bare words":    {mod + " REQUIRED useWorkloadIdentity=true pool=pool-7yzk;", []jaasOption{{"useWorkloadIdentity", "true"}, {"pool", "pool-7yzk"}}},
-		"escapes":       {mod + ` required a="x\"y\\z\n" b='it''s';`, []jaasOption{{"a", "x\"y\\z\n"}, {"b", "it"}, {"s", ""}}},
-		"comments":      {mod + " /* c */ required // rest\n a='b';", []jaasOption{{"a", "b"}}},
-		"spaces":        {"  " + mod + "   required   a = 'b'   ;  ", []jaasOption{{"a", "b"}}},
-		"octal":         {mod + ` required a="\101\7";`, []jaasOption{{"a", "A\a"}}},
+		"single quotes": {mod + " required clientId='a' extension_logicalCluster='lkc-1';", []jaasOption{{Key: "clientId", Value: "a"}, {Key: "extension_logicalCluster", Value: "lkc-1"}}},
+		"double quotes": {mod + ` required scope="api://x/.default";`, []jaasOption{{Key: "scope", Value: "api://x/.default"}}},
+		"bare words":    {mod + " REQUIRED useWorkloadIdentity=true pool=pool-7yzk;", []jaasOption{{Key: "useWorkloadIdentity", Value: "true"}, {Key: "pool", Value: "pool-7yzk"}}},
+		"escapes":       {mod + ` required a="x\"y\\z\n" b='it''s';`, []jaasOption{{Key: "a", Value: "x\"y\\z\n"}, {Key: "b", Value: "it"}, {Key: "s", Value: ""}}},
+		"comments":      {mod + " /* c */ required // rest\n a='b';", []jaasOption{{Key: "a", Value: "b"}}},
+		"spaces":        {"  " + mod + "   required   a = 'b'   ;  ", []jaasOption{{Key: "a", Value: "b"}}},
+		"octal":         {mod + ` required a="\101\7";`, []jaasOption{{Key: "a", Value: "A\a"}}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

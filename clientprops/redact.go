@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // redactedValue replaces a secret value in every encoder's output.
@@ -40,12 +42,13 @@ func isSecret(key, value string) bool {
 	return isSecretKey(key) || strings.Contains(value, "-----BEGIN")
 }
 
-// shown returns p's value as encoders may show it.
+// shown returns p's value as encoders may show it: a secret redacted,
+// and every URL without its user info, query and fragment.
 func (p Property) shown() string {
 	if p.Value != "" && isSecret(p.Key, p.Value) {
 		return redactedValue
 	}
-	return p.Value
+	return srvtext.WithoutURLSecrets(p.Value)
 }
 
 // String returns "key=value (line n)" with a secret value redacted.
@@ -173,6 +176,6 @@ func (o *jaasOption) GobDecode(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
 		return err
 	}
-	*o = jaasOption(f)
+	*o = jaasOption{Key: f.Key, Value: f.Value}
 	return nil
 }

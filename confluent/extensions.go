@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -35,12 +36,12 @@ type Extensions struct {
 // named rather than as an opaque broker rejection.
 func (e Extensions) Validate() error {
 	if e.LogicalCluster != "" && !ccloud.ValidID(e.LogicalCluster, "lkc-") {
-		return fmt.Errorf("confluent: Extensions.LogicalCluster is %q; use the Kafka cluster ID, such as lkc-w25n5g (see the cluster's settings in Confluent Cloud)", e.LogicalCluster)
+		return fmt.Errorf("confluent: Extensions.LogicalCluster is %s; use the Kafka cluster ID, such as lkc-w25n5g (see the cluster's settings in Confluent Cloud)", srvtext.Quote(e.LogicalCluster, 0))
 	}
 	if e.IdentityPoolID != "" {
 		for p := range strings.SplitSeq(e.IdentityPoolID, ",") {
 			if !ccloud.ValidID(p, "pool-") {
-				return fmt.Errorf("confluent: Extensions.IdentityPoolID is %q; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces", e.IdentityPoolID)
+				return fmt.Errorf("confluent: Extensions.IdentityPoolID is %s; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces", srvtext.Quote(e.IdentityPoolID, strings.Index(e.IdentityPoolID, p)))
 			}
 		}
 	}

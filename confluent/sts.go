@@ -14,6 +14,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -86,7 +87,7 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for")
 	}
 	if !ccloud.ValidID(o.IdentityPoolID, "pool-") {
-		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %q; use one identity pool ID such as pool-7yzk", o.IdentityPoolID)
+		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %s; use one identity pool ID such as pool-7yzk", srvtext.Quote(o.IdentityPoolID, 0))
 	}
 	if o.Endpoint == "" {
 		o.Endpoint = DefaultSTSEndpoint

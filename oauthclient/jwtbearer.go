@@ -22,6 +22,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -174,7 +175,7 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	s := &jwtBearer{o: o, now: time.Now}
 	if o.AssertionFile != "" {
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
-			return nil, fmt.Errorf("oauthclient: JWTBearerOptions.AssertionFile %q: %w; point it at the assertion file itself", o.AssertionFile, err)
+			return nil, fmt.Errorf("oauthclient: JWTBearerOptions.AssertionFile %s: %w; point it at the assertion file itself", srvtext.Quote(o.AssertionFile, 0), err)
 		}
 	} else {
 		key, err := s.key(context.Background())
@@ -266,7 +267,7 @@ func (s *jwtBearer) assertion(ctx context.Context) (string, error) {
 	}
 	for _, c := range []string{"iss", "sub", "aud"} {
 		if claims[c] == nil || claims[c] == "" {
-			return "", fmt.Errorf("oauthclient: the assertion has no %s claim; set it in JWTBearerOptions or in the template file %q", c, s.o.TemplateFile)
+			return "", fmt.Errorf("oauthclient: the assertion has no %s claim; set it in JWTBearerOptions or in the template file %s", c, srvtext.Quote(s.o.TemplateFile, 0))
 		}
 	}
 	t := &jwt.Token{Header: hdr, Claims: claims, Method: m}
@@ -284,11 +285,11 @@ func (s *jwtBearer) key(ctx context.Context) (crypto.Signer, error) {
 	}
 	data, err := boundedfile.Read(ctx, s.o.PrivateKeyFile, keyLimit)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %q cannot be read: %w; %s", s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %s cannot be read: %w; %s", srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
 	}
 	k, err := ParsePrivateKeyPEM(data, s.o.PrivateKeyPassphrase)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %q: %w; %s", s.o.PrivateKeyFile, err, guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.PrivateKeyFile %s: %w; %s", srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
 	}
 	return k, nil
 }
@@ -300,7 +301,7 @@ func (s *jwtBearer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 		return nil, errors.New("oauthclient: the jwt-bearer private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + guide.See("jwt-bearer-key"))
 	}
 	if s.o.Algorithm != "" && s.o.Algorithm != m.Alg() {
-		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.Algorithm is %q but the key signs %s; set the algorithm that matches the key; %s", s.o.Algorithm, m.Alg(), guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: JWTBearerOptions.Algorithm is %s but the key signs %s; set the algorithm that matches the key; %s", srvtext.Quote(s.o.Algorithm, 0), m.Alg(), guide.See("jwt-bearer-key"))
 	}
 	return m, nil
 }
@@ -309,14 +310,14 @@ func (s *jwtBearer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 func (s *jwtBearer) template(ctx context.Context) (hdr, payload map[string]any, err error) {
 	data, err := boundedfile.Read(ctx, s.o.TemplateFile, keyLimit)
 	if err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: JWTBearerOptions.TemplateFile %q cannot be read: %w", s.o.TemplateFile, err)
+		return nil, nil, fmt.Errorf("oauthclient: JWTBearerOptions.TemplateFile %s cannot be read: %w", srvtext.Quote(s.o.TemplateFile, 0), err)
 	}
 	var t struct {
 		Header  map[string]any `json:"header"`
 		Payload map[string]any `json:"payload"`
 	}
 	if err := json.Unmarshal(data, &t); err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: JWTBearerOptions.TemplateFile %q is not a JSON object with header and payload objects: %v", s.o.TemplateFile, jsonErr(err))
+		return nil, nil, fmt.Errorf("oauthclient: JWTBearerOptions.TemplateFile %s is not a JSON object with header and payload objects: %v", srvtext.Quote(s.o.TemplateFile, 0), jsonErr(err))
 	}
 	return t.Header, t.Payload, nil
 }

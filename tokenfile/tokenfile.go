@@ -32,6 +32,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -99,7 +100,7 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 		return nil, fmt.Errorf("tokenfile: Options.PollInterval is %s; it must not be negative (0 means the default %s)", o.PollInterval, DefaultPollInterval)
 	}
 	if _, err := boundedfile.Check(o.Path); errors.Is(err, boundedfile.ErrNotRegular) {
-		return nil, fmt.Errorf("tokenfile: %s %q: %w; point the setting at the token file itself", o.Setting, o.Path, err)
+		return nil, fmt.Errorf("tokenfile: %s %s: %w; point the setting at the token file itself", o.Setting, srvtext.Quote(o.Path, 0), err)
 	}
 	c := cacheopts.WithName(o.Cache, "token file")
 	if c.MaxLifetime == 0 {

@@ -9,6 +9,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/saslmsg"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // saslError is what librdkafka puts between the broker's name and the
@@ -24,12 +25,20 @@ const saslError = ": SASL authentication error: "
 // Other errors, including librdkafka's report that this package could not
 // get a token ("Failed to acquire SASL OAUTHBEARER token: ..."), are
 // returned unchanged.
-func Explain(err error) error {
+//
+// The broker's name and status are scrubbed (see scrub) of anything
+// token- or key-shaped and of control characters: a broker or a proxy in
+// front of it may echo the token. [Refresher.Explain] also removes the
+// tokens the refresher set.
+func Explain(err error) error { return explain(err) }
+
+// explain is Explain, removing the tokens in sent from what it quotes.
+func explain(err error, sent ...string) error {
 	var ke kafka.Error
 	if err == nil || !errors.As(err, &ke) || ke.Code() != kafka.ErrAuthentication {
 		return err
 	}
-	if rej := explainMessage(ke.Error()); rej != nil {
+	if rej := explainMessage(ke.Error(), sent...); rej != nil {
 		return rej
 	}
 	return err
@@ -37,8 +46,9 @@ func Explain(err error) error {
 
 // explainMessage parses librdkafka's text of a broker's rejection (the
 // ERR__AUTHENTICATION error's, or the same line in librdkafka's log) into
-// an *oauthbearer.RejectedError, or returns nil.
-func explainMessage(msg string) error {
+// an *oauthbearer.RejectedError, or returns nil. The server's name and
+// the challenge's fields are scrubbed of sent and of token-shaped text.
+func explainMessage(msg string, sent ...string) error {
 	i := strings.Index(msg, saslError)
 	if i < 0 {
 		return nil
@@ -52,5 +62,5 @@ func explainMessage(msg string) error {
 	if !strings.HasPrefix(rest, "{") {
 		return nil
 	}
-	return saslmsg.ParseChallenge("broker "+server, []byte(rest))
+	return saslmsg.ParseChallenge("broker "+srvtext.Field(server, sent...), []byte(rest), sent...)
 }

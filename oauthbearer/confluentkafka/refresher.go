@@ -101,6 +101,9 @@ type Refresher struct {
 	// rejected is the broker's most recent rejection of a token this
 	// refresher set, cleared when a round trip succeeds.
 	rejected error
+	// setTokens are the last tokens set, removed from every text the
+	// refresher passes on (see scrub).
+	setTokens []string
 }
 
 // MetadataClient is the method [Refresher.Ready] uses for its round trip
@@ -182,12 +185,14 @@ func (r *Refresher) readLogs(ctx context.Context, logs <-chan kafka.LogEvent) {
 			if !ok {
 				return
 			}
+			sent := r.sent()
+			msg, tag, name := scrub(ev.Message, sent...), scrub(ev.Tag, sent...), scrub(ev.Name, sent...)
 			if ev.Level <= 4 {
-				r.log.Warn("librdkafka: "+ev.Message, "facility", ev.Tag, "client", ev.Name)
+				r.log.Warn("librdkafka: "+msg, "facility", tag, "client", name)
 			} else {
-				r.log.Debug("librdkafka: "+ev.Message, "facility", ev.Tag, "client", ev.Name)
+				r.log.Debug("librdkafka: "+msg, "facility", tag, "client", name)
 			}
-			if rej := explainMessage(ev.Message); rej != nil {
+			if rej := explainMessage(ev.Message, sent...); rej != nil {
 				r.rejectedBy(rej)
 			}
 		}
@@ -233,7 +238,7 @@ func (r *Refresher) Err() error {
 //		return r.Explain(err)
 //	}
 func (r *Refresher) Explain(err error) error {
-	if x := Explain(err); x != err {
+	if x := explain(err, r.sent()...); x != err {
 		return x
 	}
 	var ke kafka.Error
@@ -249,7 +254,7 @@ func (r *Refresher) Explain(err error) error {
 	if cause == nil {
 		return err
 	}
-	return fmt.Errorf("confluentkafka: %w; the cause: %w", err, cause)
+	return fmt.Errorf("confluentkafka: %w; the cause: %w", scrubErr(err, r.sent()...), cause)
 }
 
 // Handle answers ev if it is a kafka.OAuthBearerTokenRefresh, by making
@@ -267,7 +272,7 @@ func (r *Refresher) Handle(ev kafka.Event) bool {
 		return true
 	case kafka.Error:
 		var rej *oauthbearer.RejectedError
-		if errors.As(Explain(e), &rej) {
+		if errors.As(explain(e, r.sent()...), &rej) {
 			r.rejectedBy(rej)
 		}
 	}
@@ -362,6 +367,7 @@ func (r *Refresher) roundTrip(ctx context.Context) error {
 		r.rejected = nil
 		return nil
 	}
+	err = scrubErr(err, r.setTokens...)
 	if cause := r.lastErrLockedOr(nil); cause != nil {
 		return fmt.Errorf("confluentkafka: a token is set, but the broker round trip failed (%w): %w", err, cause)
 	}
@@ -402,6 +408,7 @@ func (r *Refresher) run(ctx context.Context) {
 			return
 		}
 		if err != nil {
+			err = scrubErr(err, r.sent()...)
 			failures++
 			next = r.backoff(failures, err)
 			r.fail(err)
@@ -447,6 +454,11 @@ func (r *Refresher) setToken(ctx context.Context) (time.Duration, error) {
 	if ctx.Err() != nil { // Close raced the fetch: do not touch the client.
 		return 0, ctx.Err()
 	}
+	// Recorded before librdkafka has it, so that whatever it logs with
+	// the token is scrubbed of it.
+	r.mu.Lock()
+	r.rememberLocked(tok.Value)
+	r.mu.Unlock()
 	err = r.client.SetOAuthBearerToken(kafka.OAuthBearerToken{
 		TokenValue: tok.Value, Expiration: tok.Expiry, Principal: tok.Principal, Extensions: tok.Extensions,
 	})
@@ -479,7 +491,7 @@ func (r *Refresher) fail(err error) {
 		return
 	}
 	if ferr := r.client.SetOAuthBearerTokenFailure(err.Error()); ferr != nil {
-		r.log.Warn("confluentkafka: librdkafka did not take the failure report", "error", ferr)
+		r.log.Warn("confluentkafka: librdkafka did not take the failure report", "error", scrubErr(ferr, r.sent()...))
 	}
 }
 

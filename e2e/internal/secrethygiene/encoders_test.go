@@ -30,15 +30,20 @@ import (
 // oauthbearer's Token implemented the YAML, XML, text and gob encoders:
 // ClientConfig.Other printed ssl.keystore.password, ssl.key.password and
 // the PEM key, and a Token's value went out through YAML, XML and gob.
+// The URL cases fail before SourceSpec, SchemaRegistrySettings and
+// Property printed URLs without user info and query (#21): the token
+// endpoint's query secret and the registry URL's password were printed.
 func TestEncodersRedact(t *testing.T) {
 	c := newCollector()
 	const keystorePass, keyPass, jaasSecret = "keystore-pass-0123456789abcdef", "key-pass-0123456789abcdefghij", "jaas-client-secret-0123456789"
+	const urlPass, urlQuery = "registry-url-password-0123456789", "endpoint-query-secret-0123456789"
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	require.NoError(t, err)
 	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	for label, v := range map[string]string{"keystore password": keystorePass, "key password": keyPass, "JAAS client secret": jaasSecret} {
+	for label, v := range map[string]string{"keystore password": keystorePass, "key password": keyPass, "JAAS client secret": jaasSecret,
+		"password in a URL's user info": urlPass, "secret in a URL's query": urlQuery} {
 		c.secret(label, v)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(pemKey), "\n") {
@@ -54,8 +59,9 @@ ssl.key.password=` + keyPass + `
 ssl.keystore.key=` + strings.ReplaceAll(pemKey, "\n", `\n`) + `
 ssl.keystore.certificate.chain=` + strings.ReplaceAll(pemKey, "\n", `\n`) + `
 sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.token.endpoint.url=https://idp.example.com/token
+sasl.oauthbearer.token.endpoint.url=https://idp.example.com/token?client_secret=` + urlQuery + `
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="app-1" clientSecret="` + jaasSecret + `";
+schema.registry.url=https://sr-user:` + urlPass + `@psrc-1.us-east-2.aws.confluent.cloud
 `
 	cfg, err := clientprops.Parse(strings.NewReader(props))
 	require.NoError(t, err)
@@ -68,6 +74,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	}
 	c.value(cfg.TokenEndpoint)
 	c.value(cfg.Source)
+	c.value(cfg.SchemaRegistry)
 	c.value(cfg.Source.ClientSecret)
 
 	iss := emu.NewIssuer(t, nil)
