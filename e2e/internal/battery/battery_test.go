@@ -105,12 +105,15 @@ func netCases() []netCase {
 	return cs
 }
 
-// fileKinds are the hostile files every file option meets; each returns
-// the path, and a function that unblocks a reader stuck on it.
-var fileKinds = []struct {
+// fileKind is a hostile file: make returns its path, and a function that
+// unblocks a reader stuck on it.
+type fileKind struct {
 	name string
 	make func(t *testing.T) (path string, unblock func())
-}{
+}
+
+// fileKinds are the hostile files every file option meets.
+var fileKinds = []fileKind{
 	{"FIFO", func(t *testing.T) (string, func()) { return fifo(t) }},
 	{"/dev/zero", func(t *testing.T) (string, func()) { return "/dev/zero", func() {} }},
 	{"symlink to a FIFO", func(t *testing.T) (string, func()) {
@@ -299,25 +302,57 @@ func parallel(t *testing.T) {
 // child's verdict.
 func fileCells(t *testing.T, s setting) {
 	if os.Getenv(childEnv) != "" {
-		go watchHeap(t.Name())
+		go watchHeap()
 		for _, k := range fileKinds {
 			t.Run(k.name, func(t *testing.T) { fileCell(t, s, k.make) })
 		}
 		return
 	}
-	out := runChild(t)
+	// A child that dies (a heap past maxHeap) leaves the later cells
+	// unrun: run those again in a new child, until every cell has run.
+	outs := map[string]string{}
+	left := fileKinds
+	for len(left) > 0 {
+		var names []string
+		for _, k := range left {
+			names = append(names, "^"+regexp.QuoteMeta(strings.ReplaceAll(k.name, " ", "_"))+"$")
+		}
+		out := runChild(t, strings.Join(names, "|"))
+		var next []fileKind
+		for _, k := range left {
+			cell := t.Name() + "/" + strings.ReplaceAll(k.name, " ", "_")
+			if ran(out, cell) {
+				outs[k.name] = out
+			} else {
+				next = append(next, k)
+			}
+		}
+		if len(next) == len(left) {
+			for _, k := range left {
+				outs[k.name] = out
+			}
+			break
+		}
+		left = next
+	}
 	for _, k := range fileKinds {
 		t.Run(k.name, func(t *testing.T) {
-			if !strings.Contains(out, "--- PASS: "+t.Name()+" ") {
-				t.Errorf("the cell failed or did not run in the child process:\n%s", childFailure(out, t.Name()))
+			if out := outs[k.name]; !strings.Contains(out, "--- PASS: "+t.Name()+" ") {
+				t.Errorf("the cell failed in its child process:\n%s", childFailure(out, t.Name()))
 			}
 		})
 	}
 }
 
+// ran reports whether the child whose output is out started cell.
+func ran(out, cell string) bool {
+	return strings.Contains(out, "=== RUN   "+cell+"\n")
+}
+
 // fileCell points file option s at a hostile file: the constructor or
 // the fetch must fail within the fetch's deadline, having read little.
 func fileCell(t *testing.T, s setting, mk func(*testing.T) (string, func())) {
+	currentCell.Store(t.Name())
 	e := newEnv(t, echoJSONError)
 	p, unblock := mk(t)
 	var ms runtime.MemStats
@@ -339,14 +374,15 @@ const childEnv = "BATTERY_FILE_CELL_CHILD"
 // source reading a device or huge file without bound gets there.
 const maxHeap = 1 << 30
 
-// runChild runs the current test alone in a child process and returns
-// its output.
-func runChild(t *testing.T) string {
+// runChild runs the current test alone in a child process, its subtests
+// matching sub, and returns the child's output.
+func runChild(t *testing.T, sub string) string {
 	t.Helper()
 	var pat []string
 	for _, el := range strings.Split(t.Name(), "/") {
 		pat = append(pat, "^"+regexp.QuoteMeta(el)+"$")
 	}
+	pat = append(pat, sub)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(len(fileKinds))*(fetchTimeout+grace)+10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+strings.Join(pat, "/"), "-test.count=1", "-test.v", "-test.timeout=2m")
@@ -358,40 +394,53 @@ func runChild(t *testing.T) string {
 	return string(out)
 }
 
-// childFailure is the part of a child's output about cell: from its
-// first line to the next cell's, and the child's last lines.
+// childFailure says why cell failed in the child whose output is out:
+// its own log lines, the heap watch's verdict, or that it never ran
+// (the child died at an earlier cell).
 func childFailure(out, cell string) string {
 	var keep []string
-	in := false
-	lines := strings.Split(out, "\n")
-	for _, l := range lines {
+	in, ran := false, false
+	for _, l := range strings.Split(out, "\n") {
 		tl := strings.TrimSpace(l)
-		if strings.HasPrefix(tl, "=== RUN") || strings.HasPrefix(tl, "=== NAME") || strings.HasPrefix(tl, "=== CONT") {
-			in = strings.HasSuffix(tl, " "+cell)
+		if strings.HasPrefix(tl, "=== HEAP  "+cell+":") {
+			keep = append(keep, strings.TrimPrefix(tl, "=== HEAP  "))
 			continue
 		}
-		if in && !strings.Contains(l, "checked ") {
+		if strings.HasPrefix(tl, "(the child process:") {
+			continue
+		}
+		if strings.HasPrefix(tl, "=== ") {
+			in = strings.HasSuffix(tl, " "+cell)
+			ran = ran || in
+			continue
+		}
+		if strings.HasPrefix(tl, "--- ") && strings.Contains(tl, " "+cell+" (") {
+			ran = true
+			continue
+		}
+		if in && tl != "" && !strings.Contains(l, "checked ") && !strings.HasPrefix(tl, "--- ") && tl != "FAIL" {
 			keep = append(keep, l)
 		}
 	}
-	for _, l := range lines[max(0, len(lines)-6):] {
-		if !strings.HasPrefix(strings.TrimSpace(l), "---") && !strings.HasPrefix(strings.TrimSpace(l), "===") {
-			keep = append(keep, l)
-		}
+	if !ran {
+		keep = append(keep, "the cell never ran: the child process ended at an earlier cell")
 	}
-	if len(keep) > 40 {
-		keep = append(keep[:40], "...")
+	if i := strings.LastIndex(out, "(the child process:"); i >= 0 {
+		keep = append(keep, out[i:])
 	}
 	return strings.Join(keep, "\n")
 }
 
+// currentCell is the file cell a child process runs now.
+var currentCell atomic.Value
+
 // watchHeap ends the child process when its heap passes maxHeap.
-func watchHeap(cell string) {
+func watchHeap() {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	for {
 		metrics.Read(s)
 		if s[0].Value.Uint64() > maxHeap {
-			fmt.Fprintf(os.Stderr, "%s: the heap passed %d MiB: the source reads the file without bound\n", cell, maxHeap>>20)
+			fmt.Fprintf(os.Stderr, "\n=== HEAP  %s: the heap passed %d MiB: the source reads the file without bound\n", currentCell.Load(), maxHeap>>20)
 			os.Exit(3)
 		}
 		time.Sleep(5 * time.Millisecond)
