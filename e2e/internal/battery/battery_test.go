@@ -34,7 +34,7 @@ import (
 // the caller's context; a cell that has not returned grace after it hung.
 const (
 	fetchTimeout = 2 * time.Second
-	grace        = 8 * time.Second
+	grace        = 5 * time.Second
 	// maxServed bounds what an endless body may have made the server
 	// write: the client's read limit plus socket buffers, far below it.
 	maxServed = 64 << 20

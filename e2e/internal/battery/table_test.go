@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"os"
@@ -157,7 +158,9 @@ func keys(t *testing.T, e *env) {
 		}
 	}
 	e.c.Secret("private key scalar", rsaKey.D.Text(16))
-	e.c.Secret("private key scalar", ecKey.D.Text(16))
+	if b, err := ecKey.Bytes(); err == nil {
+		e.c.Secret("private key scalar", hex.EncodeToString(b))
+	}
 }
 
 // gcpServiceAccount is a service-account key file whose token_uri is uri.
