@@ -382,7 +382,9 @@ var table = []entry{
 		endpoints: []setting{
 			azureMIEnv("IDENTITY_ENDPOINT", map[string]string{"IDENTITY_HEADER": "battery-identity-header-0123456789"}),
 			azureMIEnv("MSI_ENDPOINT", nil),
-			azureMIEnv("AZURE_POD_IDENTITY_AUTHORITY_HOST", nil),
+			azureMIEnv("IDENTITY_ENDPOINT (Azure Arc, with IMDS_ENDPOINT)", map[string]string{"IMDS_ENDPOINT": "http://" + offMachine}),
+			azureMIEnv("IDENTITY_ENDPOINT (Service Fabric)", map[string]string{"IDENTITY_HEADER": "battery-identity-header-0123456789",
+				"IDENTITY_SERVER_THUMBPRINT": "0123456789abcdef0123456789abcdef01234567"}),
 		},
 		none: map[string]string{famFiles: "reads no file (Azure Arc's key file is read by azidentity only from its fixed directory)"}},
 	{name: "azure.NewWorkloadIdentity",
@@ -636,9 +638,12 @@ func awsFiles(build func(e *env) (source, error)) []setting {
 	return out
 }
 
+// azureMIEnv names the managed-identity endpoint with the variable the
+// setting's name starts with, beside extra (which selects the platform).
 func azureMIEnv(name string, extra map[string]string) setting {
 	return setting{name: name, osEnv: true, build: func(t *testing.T, e *env, u string) (source, error) {
-		t.Setenv(name, u+"/msi/token")
+		variable, _, _ := strings.Cut(name, " ")
+		t.Setenv(variable, u+"/msi/token")
 		for k, v := range extra {
 			t.Setenv(k, v)
 		}
