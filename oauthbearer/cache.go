@@ -58,10 +58,17 @@ type CacheOptions struct {
 	FetchTimeout time.Duration
 
 	// MinBackoff and MaxBackoff bound the delay after consecutive failed
-	// fetches: it doubles from MinBackoff up to MaxBackoff, with jitter,
-	// and is never shorter than a server's Retry-After. The same delays
-	// space out fetches after repeated rejections of fresh tokens (see
-	// [Cache.Invalidate]). Defaults 500ms and 1m.
+	// fetches. The step doubles from MinBackoff up to MaxBackoff; below
+	// MaxBackoff the delay is a server's Retry-After (a lower bound) plus
+	// a random part of the step, so caches throttled together come back
+	// spread out; at the cap it is at least MaxBackoff, spread up to a
+	// quarter above it. While no valid token is held and the failure is
+	// transient, the cache keeps retrying on its own at this pace, so a
+	// cache sends at most one request per MaxBackoff during an outage and
+	// gets a token within about MaxBackoff of the provider's return. The
+	// same steps (with a floor of half the step) space out fetches after
+	// repeated rejections of fresh tokens (see [Cache.Invalidate]).
+	// Defaults 500ms and 10s (Kafka's sasl.login.retry.backoff.max.ms).
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 
@@ -75,6 +82,12 @@ type CacheOptions struct {
 
 	// Clock is the time source. Default: the system clock.
 	Clock Clock
+
+	// Rand is the source of the randomness in refresh points and
+	// backoff delays; with Clock, it makes a simulation reproducible.
+	// The cache uses it under its lock; a source shared by several
+	// caches must be safe for concurrent use. Default: a random seed.
+	Rand rand.Source
 }
 
 // Cache wraps a [TokenSource] and hands out its token until shortly before
@@ -107,6 +120,7 @@ type Cache struct {
 	margin, maxLifetime     time.Duration
 	fetchTimeout            time.Duration
 	minBackoff, maxBackoff  time.Duration
+	rnd                     *rand.Rand // guarded by mu
 
 	// The lock-free read path uses only cur (nil when no token is held)
 	// and the wall clock: see [Cache.Token].
@@ -178,7 +192,7 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 		src: src, name: o.Name, clock: o.Clock, log: o.Logger, onEvent: o.OnRefresh,
 		refreshFraction: o.RefreshFraction, jitter: o.Jitter,
 		margin: o.SafetyMargin, maxLifetime: o.MaxLifetime, fetchTimeout: o.FetchTimeout,
-		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
+		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff, rnd: rand.New(o.Rand),
 		ctx: ctx, cancel: cancel,
 	}
 	return c, nil
@@ -418,7 +432,7 @@ func (c *Cache) newEntry(tok Token, start time.Time) *entry {
 	sched := min(lifetime, c.maxLifetime)
 	// The refresh point never passes 90% of the lifetime, which is where
 	// the largest safety margin begins.
-	refresh := time.Duration(float64(sched) * min(c.refreshFraction+c.jitter*(2*rand.Float64()-1), 0.9))
+	refresh := time.Duration(float64(sched) * min(c.refreshFraction+c.jitter*(2*c.rnd.Float64()-1), 0.9))
 	e := &entry{
 		tok:         tok,
 		fetched:     unixNano(start),
@@ -430,11 +444,12 @@ func (c *Cache) newEntry(tok Token, start time.Time) *entry {
 	return e
 }
 
-// backoff returns the delay after the n-th consecutive failure: doubling
-// from minBackoff, capped at maxBackoff, with "equal jitter" (half fixed,
-// half random), and never less than the server's Retry-After.
+// backoff returns the delay after the n-th consecutive failure: the step
+// doubles from minBackoff up to maxBackoff, spread above the server's
+// Retry-After, and at the cap never below it (internal/backoff). c.mu
+// must be held (c.rnd).
 func (c *Cache) backoff(n int, retryAfter time.Duration) time.Duration {
-	return backoff.Delay(n, c.minBackoff, c.maxBackoff, retryAfter)
+	return backoff.Delay(c.rnd, n, c.minBackoff, c.maxBackoff, retryAfter)
 }
 
 func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
@@ -463,9 +478,7 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 		c.lastErr = err
 		next := now.Add(c.backoff(c.failures, retryAfter(err)))
 		c.retryAt = next
-		// Retry in the background only while a valid token remains: an
-		// idle client must not poll a failing identity provider forever.
-		if prev != nil && unixNano(next) < prev.usableUntil && !c.closed {
+		if c.probeLocked(prev, next, err) {
 			c.armLocked(next.Sub(now))
 		}
 		f.err = fmt.Errorf("oauthbearer: %s: %w", c.name, err)
@@ -556,7 +569,7 @@ func (c *Cache) Invalidate(rejected Token) {
 	}
 	var delay time.Duration
 	if c.rejections > 1 {
-		delay = c.backoff(c.rejections-1, 0)
+		delay = backoff.Spaced(c.rnd, c.rejections-1, c.minBackoff, c.maxBackoff)
 		if next := now.Add(delay); next.After(c.retryAt) {
 			c.retryAt = next
 		}

@@ -3,6 +3,7 @@ package oauthbearer
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 )
 
@@ -67,7 +68,7 @@ func (o *CacheOptions) cacheDurations() []struct {
 		{"MaxLifetime", &o.MaxLifetime, 24 * time.Hour},
 		{"FetchTimeout", &o.FetchTimeout, DefaultFetchTimeout},
 		{"MinBackoff", &o.MinBackoff, 500 * time.Millisecond},
-		{"MaxBackoff", &o.MaxBackoff, time.Minute},
+		{"MaxBackoff", &o.MaxBackoff, 10 * time.Second},
 	}
 }
 
@@ -91,6 +92,9 @@ func (o *CacheOptions) fillDefaults() {
 	}
 	if o.Clock == nil {
 		o.Clock = systemClock{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.NewPCG(rand.Uint64(), rand.Uint64())
 	}
 }
 

@@ -20,4 +20,8 @@ func (c *Cache) Held() (Token, bool) {
 }
 
 // Backoff exposes the delay after the n-th consecutive failure.
-func (c *Cache) Backoff(n int) time.Duration { return c.backoff(n, 0) }
+func (c *Cache) Backoff(n int) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.backoff(n, 0)
+}
