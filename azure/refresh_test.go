@@ -15,9 +15,9 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-// TestManagedIdentityRefreshReachesIMDS: at the cache's refresh point
-// (80% of the life, ±2%) IMDS receives a request and the cache holds the
-// new token, at a 1-hour and a 24-hour lifetime. testing/synctest's fake
+// TestManagedIdentityRefreshReachesIMDS: at the cache's refresh points
+// IMDS receives a request and the cache holds the new token, at a 1-hour
+// and a 24-hour lifetime. testing/synctest's fake
 // clock drives the cache, azcore, MSAL and the emulator alike.
 //
 // Fails on main before the claims bypass: MSAL writes the token to its
@@ -42,23 +42,32 @@ func TestManagedIdentityRefreshReachesIMDS(t *testing.T) {
 	}
 }
 
-// assertRefreshReachesProvider runs inside a synctest bubble: one token at
-// start, then, just past the latest refresh point (82% of life), a second
-// request at the provider and a new token in the cache; none before the
-// earliest (78%).
+// assertRefreshReachesProvider runs inside a synctest bubble. The first
+// token's refresh point is spread over [20%, 82%] of its life; by 83% the
+// provider has had a second request and the cache holds its token. That
+// token refreshes at 80% ±2% of its life: no request before 77%, the
+// third by 83%, and the cache holds a newly issued token each time.
 func assertRefreshReachesProvider(t *testing.T, src *oauthbearer.Cache, life time.Duration, requests func() int) {
 	t.Helper()
 	first, err := src.Token(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 1, requests())
-	time.Sleep(life * 77 / 100)
+	time.Sleep(life * 83 / 100)
 	synctest.Wait()
-	assert.Equal(t, 1, requests(), "no request before the refresh point")
+	require.Equal(t, 2, requests(), "the first refresh (spread) reached the provider")
+	second, err := src.Token(context.Background())
+	require.NoError(t, err)
+	require.NotEqual(t, first.Value, second.Value, "the cache holds a newly issued token")
+	fetched := second.Expiry.Add(-life)
+
+	time.Sleep(fetched.Add(life * 77 / 100).Sub(time.Now()))
+	synctest.Wait()
+	assert.Equal(t, 2, requests(), "no request before the refresh point")
 	time.Sleep(life * 6 / 100) // 83%
 	synctest.Wait()
-	assert.Equal(t, 2, requests(), "the refresh at 80%% of a %s life reached the provider", life)
-	tok, err := src.Token(context.Background())
+	assert.Equal(t, 3, requests(), "the refresh at 80%% of a %s life reached the provider", life)
+	third, err := src.Token(context.Background())
 	require.NoError(t, err)
-	assert.NotEqual(t, first.Value, tok.Value, "the cache holds a newly issued token")
-	assert.True(t, tok.Expiry.After(first.Expiry))
+	assert.NotEqual(t, second.Value, third.Value, "the cache holds a newly issued token")
+	assert.True(t, third.Expiry.After(second.Expiry))
 }

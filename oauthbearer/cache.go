@@ -31,11 +31,13 @@ type CacheOptions struct {
 	RefreshFraction float64
 
 	// Jitter is the largest fraction of the lifetime by which the refresh
-	// point randomly moves either way, so that many processes started
-	// together do not refresh together. It is symmetric so that the mean
+	// point randomly moves either way. It is symmetric so that the mean
 	// refresh interval stays at RefreshFraction: with 1-hour tokens and
 	// the defaults a process makes at most 31 requests a day. Default
-	// 0.02; allowed 0 to 0.1.
+	// 0.02; allowed 0 to 0.1. So that processes started together do not
+	// refresh together forever after, a token fetched while no valid one
+	// was held (the first, or the first after an outage) refreshes at a
+	// uniform point between a quarter of that point and the point itself.
 	Jitter float64
 
 	// SafetyMargin is how long before expiry a token stops being handed
@@ -427,12 +429,17 @@ func (c *Cache) marginFor(lifetime time.Duration) time.Duration {
 
 // newEntry schedules a fresh token. Lifetime is measured from the fetch's
 // start, which errs on the early side.
-func (c *Cache) newEntry(tok Token, start time.Time) *entry {
+// spread is set for a token fetched while no valid one was held (see
+// spreadRefresh). c.mu must be held (c.rnd).
+func (c *Cache) newEntry(tok Token, start time.Time, spread bool) *entry {
 	lifetime := tok.Expiry.Sub(start)
 	sched := min(lifetime, c.maxLifetime)
 	// The refresh point never passes 90% of the lifetime, which is where
 	// the largest safety margin begins.
 	refresh := time.Duration(float64(sched) * min(c.refreshFraction+c.jitter*(2*c.rnd.Float64()-1), 0.9))
+	if spread {
+		refresh = c.spreadRefresh(refresh)
+	}
 	e := &entry{
 		tok:         tok,
 		fetched:     unixNano(start),
@@ -464,7 +471,7 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 	prev := c.cur.Load()
 	ev.Background = prev != nil && unixNano(start) < prev.usableUntil
 	if err == nil {
-		e := c.newEntry(tok, start)
+		e := c.newEntry(tok, start, !ev.Background)
 		c.failures, c.lastErr = 0, nil
 		c.retryAt = time.Time{}
 		if !c.closed {

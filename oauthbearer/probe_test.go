@@ -23,16 +23,19 @@ func TestCacheProbesWithoutTokenAtMostOncePerMaxBackoff(t *testing.T) {
 	t.Parallel()
 	down := oauthbearer.Transient(errors.New("idp down"), 0)
 	c, idp, clock, events := newTestCache(t, time.Hour, nil)
-	first, err := c.Token(context.Background())
+	_, err := c.Token(context.Background())
 	require.NoError(t, err)
 	nextEvent(t, events)
+	pastFirstRefresh(t, c, clock, events, time.Hour)
+	first, err := c.Token(context.Background())
+	require.NoError(t, err)
 
 	idp.failAlways(down)
 	settle := func() { quiesce(t, c) }
 	// Two hours of outage: the token runs out after about 59 minutes.
 	var last time.Time
 	lastFailures := 0
-	for clock.Now().Before(epoch.Add(3 * time.Hour)) {
+	for clock.Now().Before(epoch.Add(4 * time.Hour)) {
 		clock.AdvanceSettled(time.Second, settle)
 		for {
 			select {
@@ -50,8 +53,9 @@ func TestCacheProbesWithoutTokenAtMostOncePerMaxBackoff(t *testing.T) {
 	}
 	require.True(t, clock.Now().After(first.Expiry), "the token ran out during the outage")
 	fetches := idp.fetches.Load()
-	assert.LessOrEqual(t, fetches, int64(2*3600/10+10), "about one probe per 10s over the outage, no more")
-	assert.Greater(t, fetches, int64(2*3600/13), "probing went on without any caller")
+	outage := clock.Now().Sub(first.Expiry.Add(-time.Hour * 2 / 10)) // from the refresh point on
+	assert.LessOrEqual(t, fetches, int64(outage/(10*time.Second))+10, "about one probe per 10s over the outage, no more")
+	assert.Greater(t, fetches, int64(outage/(13*time.Second)), "probing went on without any caller")
 
 	idp.failAlways(nil)
 	back := clock.Now()
