@@ -270,7 +270,7 @@ type fleetResult struct {
 	coldRequests              int           // cold: requests until every process held a token
 	t99, t100                 time.Duration // cold: from start; outage: from the provider's return
 	perCacheLife              float64       // steady state: requests per cache per lifetime
-	peakToMean                float64       // steady state, per-minute buckets
+	peakToMean                float64       // steady state, five-minute buckets
 	outagePer10s              float64       // requests per cache per 10s during the outage
 	expired                   int
 }
@@ -343,19 +343,21 @@ func runFleet(c contender, scenario string, n, rate int) fleetResult {
 		times = fresh
 		r.outagePer10s = float64(p.inOutage) / float64(n) / (outageLen.Seconds() / 10)
 	} else {
+		// Five-minute buckets over the three lifetimes after the first:
+		// at N=100 a minute holds about two refreshes, too few for a peak.
 		var total, peak float64
-		minutes := map[int64]float64{}
+		buckets := map[int64]float64{}
 		for s, v := range p.perSecond {
 			if s >= int64(fleetLife/time.Second) {
-				minutes[s/60] += float64(v)
+				buckets[s/300] += float64(v)
 				total += float64(v)
 			}
 		}
-		for _, v := range minutes {
+		for _, v := range buckets {
 			peak = max(peak, v)
 		}
 		r.perCacheLife = total / float64(n) / 3
-		r.peakToMean = peak / (total / (3 * 60))
+		r.peakToMean = peak / (total / (3 * 12))
 	}
 	r.t99, r.t100 = quantiles(times)
 	if scenario == "cold" && r.t100 >= 0 {
