@@ -346,8 +346,16 @@ func (s *Server) InProcess() *http.Client {
 type inProcess struct{ h http.Handler }
 
 func (p inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	// What a server sees of a client's request: the Host, the request
+	// URI and a peer address (a SigV4 signature covers the Host).
+	in := req.Clone(req.Context())
+	if in.Host == "" {
+		in.Host = req.URL.Host
+	}
+	in.RequestURI = req.URL.RequestURI()
+	in.RemoteAddr = "127.0.0.1:1"
 	rec := httptest.NewRecorder()
-	p.h.ServeHTTP(rec, req)
+	p.h.ServeHTTP(rec, in)
 	resp := rec.Result()
 	resp.Request = req
 	return resp, nil
