@@ -60,7 +60,7 @@ func assertRefreshReachesProvider(t *testing.T, src *oauthbearer.Cache, life tim
 	require.NotEqual(t, first.Value, second.Value, "the cache holds a newly issued token")
 	fetched := second.Expiry.Add(-life)
 
-	time.Sleep(fetched.Add(life * 77 / 100).Sub(time.Now()))
+	time.Sleep(time.Until(fetched.Add(life * 77 / 100)))
 	synctest.Wait()
 	assert.Equal(t, 2, requests(), "no request before the refresh point")
 	time.Sleep(life * 6 / 100) // 83%

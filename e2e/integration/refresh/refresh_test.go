@@ -275,7 +275,7 @@ func assertRefreshes(t *testing.T, src *oauthbearer.Cache, life time.Duration, c
 	require.NotEqual(t, first.Value, second.Value, "the cache holds a newly issued token")
 	fetched := second.Expiry.Add(-life)
 
-	time.Sleep(fetched.Add(life * 77 / 100).Sub(time.Now()))
+	time.Sleep(time.Until(fetched.Add(life * 77 / 100)))
 	synctest.Wait()
 	assert.Equal(t, 2, count(), "no request before the refresh point")
 	next()
