@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -112,6 +113,15 @@ var sources = []source{
 			return src
 		}, count
 	}},
+	{"azure default chain (managed identity)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
+		m := emu.NewIMDS(t, &emu.IMDSOptions{TokenLifetime: life})
+		return func(t *testing.T) *oauthbearer.Cache {
+			src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: target(life), DisableAzureCLI: true,
+				Getenv: func(string) string { return "" }, HTTPClient: m.InProcess()})
+			require.NoError(t, err)
+			return src
+		}, func() int { return len(m.Issued()) }
+	}},
 	{"aws web identity", []time.Duration{time.Hour}, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"})
 		return func(t *testing.T) *oauthbearer.Cache {
@@ -121,6 +131,21 @@ var sources = []source{
 			require.NoError(t, err)
 			return src
 		}, func() int { return len(s.Calls()) }
+	}},
+	{"aws msk iam (signed locally)", []time.Duration{15 * time.Minute}, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
+		// MSK's token is signed in process: its "provider" is the AWS
+		// credentials provider, asked once per fetch (the default chain
+		// caches credentials, not tokens). Tokens live at most 15 minutes.
+		var retrieved atomic.Int64
+		creds := sdkaws.CredentialsProviderFunc(func(context.Context) (sdkaws.Credentials, error) {
+			retrieved.Add(1)
+			return sdkaws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}, nil
+		})
+		return func(t *testing.T) *oauthbearer.Cache {
+			src, err := awsid.NewMSK(context.Background(), &awsid.MSKOptions{Duration: life, Config: &sdkaws.Config{Region: "eu-west-1", Credentials: creds}})
+			require.NoError(t, err)
+			return src
+		}, func() int { return int(retrieved.Load()) }
 	}},
 	{"gcp managed kafka (metadata server)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		g := emu.NewGCE(t, &emu.GCEOptions{TokenLifetime: life})
