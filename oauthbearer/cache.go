@@ -107,8 +107,10 @@ type CacheOptions struct {
 // wait for.
 //
 // A failed refresh never discards a token that is still valid: failures
-// back off exponentially (honouring a [TransientError]'s RetryAfter) and
-// are retried in the background while the current token lasts. Call
+// back off exponentially, spread above a [TransientError]'s RetryAfter,
+// and are retried in the background while the current token lasts, and
+// after transient failures also once it is gone (at most once per
+// [CacheOptions.MaxBackoff]). Call
 // [Cache.Invalidate] when a server rejects a token, and [Cache.Close] when
 // done.
 type Cache struct {
