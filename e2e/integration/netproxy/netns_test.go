@@ -55,8 +55,14 @@ const (
 	confluentHost = "api.example.com"
 )
 
-// metadataIP is where Azure IMDS and the GCE metadata server answer.
-const metadataIP = "169.254.169.254"
+// metadataIP is where Azure IMDS and the GCE metadata server answer;
+// the namespace's /etc/hosts maps metadata.google.internal to
+// gkeMetadataIP, another link-local address (GKE's metadata server
+// listens on it).
+const (
+	metadataIP    = "169.254.169.254"
+	gkeMetadataIP = "169.254.169.252"
+)
 
 // TestMetadataNeverProxied proves, at the bench's CONNECT proxy, that
 // with HTTPS_PROXY and HTTP_PROXY set, Azure managed identity and the GCP
@@ -75,7 +81,7 @@ func TestMetadataNeverProxied(t *testing.T) {
 	for _, scenario := range []string{"azure", "gcp"} {
 		t.Run(scenario, func(t *testing.T) {
 			hosts := filepath.Join(t.TempDir(), "hosts")
-			require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost "+strings.Join([]string{entraHost, oauthHost, stsHost, confluentHost}, " ")+"\n::1 localhost\n"), 0o644))
+			require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost "+strings.Join([]string{entraHost, oauthHost, stsHost, confluentHost}, " ")+"\n::1 localhost\n"+gkeMetadataIP+" metadata.google.internal\n"), 0o644))
 			cmd := exec.Command(os.Args[0], "-test.run=^TestMetadataNeverProxied$", "-test.v", "-test.count=1", "-test.timeout=3m")
 			cmd.Env = append(childEnvironment(), childEnv+"="+scenario, hostsEnv+"="+hosts)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS}
@@ -143,8 +149,14 @@ func inNamespace(t *testing.T, scenario string) {
 	case "gcp":
 		gce := emu.NewGCE(t, nil)
 		direct := forward(t, metadataIP+":80", gce.URL)
+		named := forward(t, gkeMetadataIP+":80", gce.URL)
 		hc := privateCAClient(t)
 		for name, c := range map[string]*http.Client{"default client": nil, "idpclient client": hc} {
+			// The default address, then GCE_METADATA_HOST naming the
+			// server (a name resolving to another link-local address).
+			if name == "idpclient client" {
+				t.Setenv("GCE_METADATA_HOST", "metadata.google.internal")
+			}
 			mk, err := gcp.NewManagedKafka(ctx(t), &gcp.ManagedKafkaOptions{MetadataServer: true, HTTPClient: c})
 			require.NoError(t, err, name)
 			t.Cleanup(func() { _ = mk.Close() })
@@ -158,7 +170,8 @@ func inNamespace(t *testing.T, scenario string) {
 			require.NoError(t, err, "gcp.NewIDToken with the %s", name)
 		}
 		assert.Len(t, gce.Issued(), 4, "the metadata server issued two access and two ID tokens")
-		assert.GreaterOrEqual(t, direct.Load(), int64(4), "the requests reached %s directly", metadataIP)
+		assert.GreaterOrEqual(t, direct.Load(), int64(2), "the requests reached %s directly", metadataIP)
+		assert.GreaterOrEqual(t, named.Load(), int64(2), "the requests reached metadata.google.internal (%s) directly", gkeMetadataIP)
 		requireUntouched(t, proxy, "gcp metadata-server sources")
 		remote(t, proxy, hc)
 	default:
@@ -249,7 +262,7 @@ func named(host, rawURL string) string {
 
 // setUpNamespace makes the child's mounts private (so nothing it mounts
 // reaches the host), puts the scenario's hosts file on /etc/hosts, brings
-// the namespace's loopback up and adds the metadata address to it.
+// the namespace's loopback up and adds the metadata addresses to it.
 func setUpNamespace(t *testing.T) {
 	ifs, err := net.Interfaces()
 	require.NoError(t, err)
@@ -261,7 +274,7 @@ func setUpNamespace(t *testing.T) {
 	if err := syscall.Mount(os.Getenv(hostsEnv), "/etc/hosts", "", syscall.MS_BIND, ""); err != nil {
 		t.Fatalf("mounting the namespace's /etc/hosts: %v", err)
 	}
-	for _, args := range [][]string{{"link", "set", "lo", "up"}, {"addr", "add", metadataIP + "/32", "dev", "lo"}} {
+	for _, args := range [][]string{{"link", "set", "lo", "up"}, {"addr", "add", metadataIP + "/32", "dev", "lo"}, {"addr", "add", gkeMetadataIP + "/32", "dev", "lo"}} {
 		out, err := exec.Command("ip", args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("ip %s: %v: %s (the test needs iproute2's ip command)", strings.Join(args, " "), err, out)
