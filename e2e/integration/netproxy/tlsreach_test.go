@@ -2,6 +2,9 @@ package netproxy
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -98,6 +101,16 @@ var reaches = []reach{
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: origin + emu.ClientCredentialsPath,
 				ClientID: "orders", ClientSecret: "orders-secret", HTTPClient: hc})
+		}
+	}},
+	{"oauthclient.NewJWTBearer", func(t *testing.T) (string, builder) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
+			Clients: map[string]emu.OAuthClient{"orders": {PublicKey: &key.PublicKey}}})
+		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
+			return oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: origin + emu.ClientCredentialsPath,
+				Issuer: "orders", Subject: "orders", PrivateKey: key, HTTPClient: hc})
 		}
 	}},
 	{"confluent.NewSTS", func(t *testing.T) (string, builder) {
