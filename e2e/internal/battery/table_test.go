@@ -21,6 +21,7 @@ import (
 	azpolicy "github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
@@ -623,9 +624,28 @@ func awsFiles(build func(e *env) (source, error)) []setting {
 		}
 		t.Setenv("AWS_REGION", "us-east-1")
 		t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+		t.Setenv("AWS_CA_BUNDLE", "")
+		t.Setenv("HOME", t.TempDir()) // no ~/.aws of the machine's
 	}
 	var out []setting
-	for _, k := range []string{"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+	// The default files: the hostile file is put at ~/.aws/<name> (moved
+	// there, or linked when it cannot move, as /dev/zero).
+	for _, name := range []string{"config", "credentials"} {
+		out = append(out, setting{name: "~/.aws/" + name, osEnv: true, build: func(t *testing.T, e *env, p string) (source, error) {
+			clean(t)
+			at := filepath.Join(os.Getenv("HOME"), ".aws", name)
+			require.NoError(t, os.MkdirAll(filepath.Dir(at), 0o700))
+			if os.Rename(p, at) != nil {
+				require.NoError(t, os.Symlink(p, at))
+			}
+			src, err := build(e)
+			// The refusal names the file: the cell reached it (the SDK
+			// alone reads the home directory of its start).
+			assert.ErrorContains(t, err, filepath.Join(".aws", name))
+			return src, err
+		}})
+	}
+	for _, k := range []string{"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CA_BUNDLE"} {
 		out = append(out, setting{name: k, osEnv: true, build: func(t *testing.T, e *env, p string) (source, error) {
 			clean(t)
 			t.Setenv(k, p)
