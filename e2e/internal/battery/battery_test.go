@@ -121,6 +121,7 @@ var fileKinds = []fileKind{
 		return symlink(t, p), unblock
 	}},
 	{"symlink to /dev/zero", func(t *testing.T) (string, func()) { return symlink(t, "/dev/zero"), func() {} }},
+	{"socket nobody listens on", func(t *testing.T) (string, func()) { return spiffeUnlistened(t), func() {} }},
 	{"huge sparse file", func(t *testing.T) (string, func()) {
 		p := filepath.Join(t.TempDir(), "huge")
 		f, err := os.Create(p)
@@ -244,6 +245,16 @@ func TestBattery(t *testing.T) {
 				t.Run(s.name, func(t *testing.T) {
 					parallel(t)
 					fileCells(t, s)
+				})
+			}
+			for _, ac := range en.agent {
+				t.Run(ac.name, func(t *testing.T) {
+					parallel(t)
+					e := newEnv(t, nil)
+					err := fetch(t, e, func() (source, error) { return ac.build(t, e) }, nil)
+					require.Error(t, err, "a hostile agent gave a token")
+					t.Logf("error: %.240v", err)
+					e.c.Check(t)
 				})
 			}
 			if en.value != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/gcp"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
+	"github.com/streamidentity/kafka-workload-identity/spiffe"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
 )
 
@@ -86,8 +87,18 @@ type entry struct {
 	// value builds a source holding a secret, for a constructor that does
 	// no I/O: only what it prints is checked.
 	value func(t *testing.T, e *env) source
+	// agent are cells for a source that speaks to a local agent in a
+	// protocol the hostile host does not speak (gRPC): each must fail
+	// and say nothing secret.
+	agent []agentCase
 	// none says, per family, why it does not apply to this constructor.
 	none map[string]string
+}
+
+// agentCase is one hostile answer of a local agent.
+type agentCase struct {
+	name  string
+	build func(t *testing.T, e *env) (source, error)
 }
 
 const (
@@ -563,6 +574,27 @@ var table = []entry{
 				keys(t, e)
 				return jwtBearer(e, e.h.URL()+"/token", oauthclient.JWTBearerOptions{PrivateKey: ecKey, TemplateFile: p})
 			}},
+		}},
+	{name: "spiffe.New",
+		blocked: spiffeBlocked,
+		files: []setting{
+			{name: "Options.Address", build: func(t *testing.T, e *env, p string) (source, error) { return spiffeNew(e, "unix://"+p) }},
+			{name: "SPIFFE_ENDPOINT_SOCKET", osEnv: true, build: func(t *testing.T, e *env, p string) (source, error) {
+				t.Setenv(spiffe.SocketEnv, "unix://"+p)
+				return spiffeNew(e, "")
+			}},
+		},
+		agent: func() (cs []agentCase) {
+			for _, c := range spiffeEchoCodes {
+				cs = append(cs, spiffeEcho(c))
+			}
+			return cs
+		}(),
+		none: map[string]string{
+			famNet: "speaks gRPC to a local Workload API socket, not HTTP: no redirect to follow, no body to bound, and nothing secret is sent " +
+				"(the request holds the audience and SPIFFE ID); the agent cells check that an agent's error quoting an SVID is scrubbed",
+			famEndpoints: "names a local socket, never an HTTP endpoint; the socket settings run the hostile-file cells " +
+				"(a path nobody listens on, FIFOs, devices, regular files)",
 		}},
 	{name: "tokenfile.New",
 		files: []setting{{name: "Options.Path", build: func(t *testing.T, e *env, p string) (source, error) {
