@@ -250,10 +250,14 @@ func TestBattery(t *testing.T) {
 			for _, ac := range en.agent {
 				t.Run(ac.name, func(t *testing.T) {
 					parallel(t)
-					e := newEnv(t, nil)
+					e := newEnv(t, echoJSONError)
 					err := fetch(t, e, func() (source, error) { return ac.build(t, e) }, nil)
 					require.Error(t, err, "a hostile agent gave a token")
 					t.Logf("error: %.240v", err)
+					if ac.reaches {
+						require.NotZero(t, e.h.reqs.Load(), "the source never reached the hostile host, so the cell proves nothing: %.300v", err)
+						assert.True(t, e.h.abandoned(abandonWait), "a request of the fetch still runs %v after the fetch returned", abandonWait)
+					}
 					e.c.Check(t)
 				})
 			}

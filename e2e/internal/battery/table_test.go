@@ -87,18 +87,20 @@ type entry struct {
 	// value builds a source holding a secret, for a constructor that does
 	// no I/O: only what it prints is checked.
 	value func(t *testing.T, e *env) source
-	// agent are cells for a source that speaks to a local agent in a
-	// protocol the hostile host does not speak (gRPC): each must fail
-	// and say nothing secret.
+	// agent are cells for what the families cannot reach: a local agent
+	// in a protocol the hostile host does not speak (gRPC), a proxy. Each
+	// must fail and say nothing secret.
 	agent []agentCase
 	// none says, per family, why it does not apply to this constructor.
 	none map[string]string
 }
 
-// agentCase is one hostile answer of a local agent.
+// agentCase is one hostile answer of a local agent (or of a proxy).
 type agentCase struct {
 	name  string
 	build func(t *testing.T, e *env) (source, error)
+	// reaches: the cell's source must reach the hostile host.
+	reaches bool
 }
 
 const (
@@ -310,6 +312,13 @@ func fromProps(e *env, text string, allowed string, hcEnv map[string]string,
 	}
 	cfg.Cache = &co
 	o := &clientprops.BuildOptions{AllowedURLs: []string{allowed}, Getenv: getenv(hcEnv)}
+	// The assertion files the text names are allowed (Kafka's
+	// allowed.files), so that the cells reach them.
+	for _, l := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && strings.HasPrefix(k, "sasl.oauthbearer.assertion.") && strings.HasSuffix(k, ".file") {
+			o.AllowedFiles = append(o.AllowedFiles, strings.TrimSpace(v))
+		}
+	}
 	if e.h != nil {
 		o.HTTPClient = e.h.Client()
 	}
@@ -495,7 +504,7 @@ var table = []entry{
 				return fromProps(e, jwtBearerProps(u, "sasl.oauthbearer.assertion.private.key.file="+writeFile(t, "key.pem", rsaPEM)+"\n"), u, nil, (*clientprops.Config).NewSource)
 			}},
 		},
-		files: []setting{
+		files: append([]setting{
 			{name: "sasl.oauthbearer.token.endpoint.url=file:", build: func(t *testing.T, e *env, p string) (source, error) {
 				return fromProps(e, strings.Replace(clientCredentialsProps("file:"+p), `clientId="app-1" clientSecret="`+clientSecret+`" `, "", 1)+
 					"sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever\n", "file:"+p, nil, (*clientprops.Config).NewSource)
@@ -514,7 +523,7 @@ var table = []entry{
 				return fromProps(e, jwtBearerProps(u, "sasl.oauthbearer.assertion.private.key.file="+writeFile(t, "key.pem", rsaPEM)+
 					"\nsasl.oauthbearer.assertion.template.file="+p+"\n"), u, nil, (*clientprops.Config).NewSource)
 			}},
-		}},
+		}, propsFiles()...)},
 	{name: "confluent.NewSTS",
 		net: func(t *testing.T, e *env) (source, error) {
 			return confluentSTS(e, e.h.URL()+"/sts/v1/oauth2/token")
@@ -553,7 +562,8 @@ var table = []entry{
 			return oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: u + "/token", ClientID: "app-1",
 				ClientSecret: clientSecret, HTTPClient: e.h.Client(), Cache: e.co})
 		}}},
-		none: map[string]string{famFiles: "names no file: the secret and the key are values"}},
+		files: ccFiles(),
+		agent: []agentCase{ccProxyEcho}},
 	{name: "oauthclient.NewJWTBearer",
 		net: func(t *testing.T, e *env) (source, error) {
 			keys(t, e)
