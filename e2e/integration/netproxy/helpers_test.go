@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/streamidentity/kafka-workload-identity/idpclient"
 )
 
 // benchCAPEM is the certificate every TLS emulator presents (httptest's,
@@ -28,29 +26,10 @@ func benchCAPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
 }
 
-// privateCAClient is the idpclient client that trusts the emulators'
-// certificate (httptest's, which every TLS emulator presents) and takes
-// the proxy from the environment.
-func privateCAClient(t *testing.T) *http.Client {
-	hc, err := idpclient.New(&idpclient.Options{RootCAPEM: benchCAPEM()})
-	require.NoError(t, err)
-	return hc
-}
-
 func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c
-}
-
-// forward accepts connections on addr and relays each to target's host,
-// as if the emulator listened on addr; it counts the connections.
-func forward(t *testing.T, addr, target string) *atomic.Int64 {
-	u, err := url.Parse(target)
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", addr)
-	require.NoError(t, err)
-	return relay(t, ln, u.Host)
 }
 
 // tlsFront serves TLS (httptest's certificate) on 127.0.0.1 and relays
