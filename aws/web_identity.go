@@ -21,9 +21,9 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -382,7 +382,7 @@ func (w *webIdentity) mapError(ctx context.Context, err error, sent ...string) e
 	}
 	var disabled *types.OutboundWebIdentityFederationDisabledException
 	if errors.As(err, &disabled) {
-		return fmt.Errorf("aws: outbound web identity federation is disabled for this AWS account (%w); enable it once per account with `aws iam enable-outbound-web-identity-federation` or in the IAM console (Account settings, Outbound identity federation); %s", err, guide.See("aws-outbound-federation-disabled"))
+		return fmt.Errorf("aws: outbound web identity federation is disabled for this AWS account (%w); enable it once per account with `aws iam enable-outbound-web-identity-federation` or in the IAM console (Account settings, Outbound identity federation); %s", err, troubleshooting.See("aws-outbound-federation-disabled"))
 	}
 	var escalation *types.SessionDurationEscalationException
 	if errors.As(err, &escalation) {
@@ -411,14 +411,14 @@ func (w *webIdentity) mapError(ctx context.Context, err error, sent ...string) e
 		return oauthbearer.Transient(fmt.Errorf("aws: GetWebIdentityToken at %s was throttled or failed on the server side: %w", w.endpoint, err), retryAfterOf(err))
 	case code == "AccessDenied" || code == "AccessDeniedException":
 		return fmt.Errorf("aws: the IAM principal may not get web identity tokens for audiences %q (%w); allow the action sts:GetWebIdentityToken in its IAM policy with the condition \"ForAllValues:StringEquals\": {\"sts:IdentityTokenAudience\": <your audiences>}; if the policy also limits sts:DurationSeconds, it must allow %d; %s",
-			w.audiences, err, w.duration, guide.See("aws-access-denied"))
+			w.audiences, err, w.duration, troubleshooting.See("aws-access-denied"))
 	case code == "ExpiredToken" || code == "ExpiredTokenException":
 		if cc, ok := w.creds.(*sdkaws.CredentialsCache); ok {
 			cc.Invalidate()
 		}
 		return oauthbearer.Transient(fmt.Errorf("aws: the AWS session credentials have expired (%w); retrying with renewed credentials", err), 0)
 	case code == "InvalidAction":
-		return fmt.Errorf("aws: STS at %s does not serve GetWebIdentityToken (%w); the global endpoint sts.amazonaws.com does not: use a regional endpoint (set WebIdentityOptions.Region, and Endpoint or AWS_ENDPOINT_URL_STS if set); %s", w.endpoint, err, guide.See("aws-global-endpoint"))
+		return fmt.Errorf("aws: STS at %s does not serve GetWebIdentityToken (%w); the global endpoint sts.amazonaws.com does not: use a regional endpoint (set WebIdentityOptions.Region, and Endpoint or AWS_ENDPOINT_URL_STS if set); %s", w.endpoint, err, troubleshooting.See("aws-global-endpoint"))
 	case code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch" || code == "IncompleteSignature" ||
 		code == "MissingAuthenticationToken" || code == "UnrecognizedClientException":
 		return fmt.Errorf("aws: STS at %s rejected the request's AWS credentials or signature (%w); check the credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID, the workload's role), the region and this machine's clock", w.endpoint, err)

@@ -18,7 +18,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -212,7 +212,7 @@ const certLimit = 1 << 20
 // the file and the setting, never the content.
 func certFileErr(path string, err error) error {
 	return fmt.Errorf("azure: environment: cannot read the client certificate file %q (AZURE_CLIENT_CERTIFICATE_PATH): %w; "+
-		"point it at a PEM or PKCS#12 file of at most 1 MiB; %s", path, pathErr(err), guide.See("azure-certificate-file"))
+		"point it at a PEM or PKCS#12 file of at most 1 MiB; %s", path, pathErr(err), troubleshooting.See("azure-certificate-file"))
 }
 
 // checkCertFile fails on a certificate file that is missing, not a regular

@@ -9,8 +9,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -75,7 +75,7 @@ func FromClientProperties(cfg *clientprops.Config, opts *clientprops.BuildOption
 			}
 			return nil, fmt.Errorf("azure: client.properties line %d: %s: useWorkloadIdentity='true' reads the workload's identity from the environment, but %s %s not set; "+
 				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id; %s",
-				cfg.TokenEndpoint.Line, cfg.TokenEndpoint.Key, strings.Join(missing, " and "), verb, guide.See("azure-workload-identity-settings"))
+				cfg.TokenEndpoint.Line, cfg.TokenEndpoint.Key, strings.Join(missing, " and "), verb, troubleshooting.See("azure-workload-identity-settings"))
 		}
 		src, err = NewWorkloadIdentity(&WorkloadIdentityOptions{
 			Target: propsScope(spec), TenantID: spec.TenantID, AuthorityHost: spec.AuthorityHost,

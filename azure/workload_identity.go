@@ -16,8 +16,8 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -114,7 +114,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions, log *slog.Logger) (*credSo
 		}
 		if *v == "" {
 			return fmt.Errorf("azure: workload identity: %s is not set and WorkloadIdentityOptions.%s is empty; "+
-				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id, or set %s; %s", env, field, field, guide.See("azure-workload-identity-settings"))
+				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id, or set %s; %s", env, field, field, troubleshooting.See("azure-workload-identity-settings"))
 		}
 		return nil
 	}
@@ -192,7 +192,7 @@ func tokenFileErr(path string, err error) error {
 		fix = "point it at the projected service-account token, a JWT of a few kilobytes"
 	}
 	return fmt.Errorf("azure: workload identity: cannot read the federated token file %q (TokenFilePath / %s): %w; %s; %s",
-		path, EnvFederatedTokenFile, pathErr(err), fix, guide.See("azure-federated-token-file"))
+		path, EnvFederatedTokenFile, pathErr(err), fix, troubleshooting.See("azure-federated-token-file"))
 }
 
 // checkTokenFile fails on a federated token file that is missing or not
@@ -227,5 +227,5 @@ func readAssertion(ctx context.Context, path string) (string, error) {
 
 func emptyTokenFileErr(path string) error {
 	return fmt.Errorf("azure: workload identity: the federated token file %q (TokenFilePath / %s) is empty; "+
-		"check the pod's projected service-account token volume; %s", path, EnvFederatedTokenFile, guide.See("azure-federated-token-file"))
+		"check the pod's projected service-account token volume; %s", path, EnvFederatedTokenFile, troubleshooting.See("azure-federated-token-file"))
 }

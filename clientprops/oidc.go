@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthlink"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
@@ -237,5 +237,5 @@ func settingName(p Property) string {
 // oidcPropertyError is a [PropertyError] of the token-file and jwt-bearer
 // settings, linked to their section of the troubleshooting guide.
 func oidcPropertyError(key string, line int, reason string) error {
-	return &PropertyError{Key: key, Line: line, Reason: reason + "; " + guide.See("oidc-client-properties")}
+	return &PropertyError{Key: key, Line: line, Reason: reason + "; " + troubleshooting.See("oidc-client-properties")}
 }

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/confluentid"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -86,7 +86,7 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if o.IdentityPoolID == "" {
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for")
 	}
-	if err := ccloud.CheckID(ccloud.IdentityPool, o.IdentityPoolID); err != nil {
+	if err := confluentid.CheckID(confluentid.IdentityPool, o.IdentityPoolID); err != nil {
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %s, %w", srvtext.Quote(o.IdentityPoolID, 0), err)
 	}
 	if o.Endpoint == "" {
@@ -125,7 +125,7 @@ func (s *stsSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 		oe := &oauthclient.Error{Endpoint: r.Endpoint, StatusCode: r.StatusCode, Code: r.Code, Description: r.Description}
 		if oe.Code == "invalid_grant" || oe.StatusCode == http.StatusUnauthorized {
 			oauthbearer.Invalidate(s.subject, subj)
-			return oauthbearer.Token{}, fmt.Errorf("confluent: the STS refused the subject token; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired; %s: %w", guide.See("confluent-invalid-grant"), oe)
+			return oauthbearer.Token{}, fmt.Errorf("confluent: the STS refused the subject token; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired; %s: %w", troubleshooting.See("confluent-invalid-grant"), oe)
 		}
 		return oauthbearer.Token{}, fmt.Errorf("confluent: the STS exchange for %s was refused: %w", s.pool, oe)
 	}

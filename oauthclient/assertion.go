@@ -14,8 +14,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // AssertionOptions configures an assertion this package signs locally
@@ -193,11 +193,11 @@ func (s *signer) key(ctx context.Context) (crypto.Signer, error) {
 	}
 	data, err := boundedfile.Read(ctx, s.o.PrivateKeyFile, keyLimit)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: %s %s cannot be read: %w; %s", s.name("PrivateKeyFile"), srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: %s %s cannot be read: %w; %s", s.name("PrivateKeyFile"), srvtext.Quote(s.o.PrivateKeyFile, 0), err, troubleshooting.See("jwt-bearer-key"))
 	}
 	k, err := ParsePrivateKeyPEM(data, s.o.PrivateKeyPassphrase)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: %s %s: %w; %s", s.name("PrivateKeyFile"), srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: %s %s: %w; %s", s.name("PrivateKeyFile"), srvtext.Quote(s.o.PrivateKeyFile, 0), err, troubleshooting.See("jwt-bearer-key"))
 	}
 	return k, nil
 }
@@ -206,10 +206,10 @@ func (s *signer) key(ctx context.Context) (crypto.Signer, error) {
 func (s *signer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 	m, err := signingMethod(k)
 	if err != nil {
-		return nil, errors.New("oauthclient: the assertion's private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + guide.See("jwt-bearer-key"))
+		return nil, errors.New("oauthclient: the assertion's private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + troubleshooting.See("jwt-bearer-key"))
 	}
 	if s.o.Algorithm != "" && s.o.Algorithm != m.Alg() {
-		return nil, fmt.Errorf("oauthclient: %s is %s but the key signs %s; set the algorithm that matches the key; %s", s.name("Algorithm"), srvtext.Quote(s.o.Algorithm, 0), m.Alg(), guide.See("jwt-bearer-key"))
+		return nil, fmt.Errorf("oauthclient: %s is %s but the key signs %s; set the algorithm that matches the key; %s", s.name("Algorithm"), srvtext.Quote(s.o.Algorithm, 0), m.Alg(), troubleshooting.See("jwt-bearer-key"))
 	}
 	return m, nil
 }
