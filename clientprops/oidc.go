@@ -1,12 +1,14 @@
 package clientprops
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/oauthlink"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -202,7 +204,7 @@ func parseAssertion(assertion []Property) (AssertionSettings, error) {
 }
 
 // newKafkaRetrieverSource builds the token-file and jwt-bearer kinds.
-func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, error) {
+func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (oauthbearer.TokenSource, error) {
 	if c.Source.Kind == SourceTokenFile {
 		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: settingName(c.TokenEndpoint), Cache: c.Cache})
 	}
@@ -217,13 +219,63 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, e
 		jo.Issuer, jo.Subject, jo.Audience, jo.TemplateFile = g.Issuer, g.Subject, g.Audience, g.TemplateFile
 		jo.Lifetime, jo.NotBefore, jo.OmitJTI = g.Lifetime, g.NotBefore, g.OmitJTI
 	}
-	return oauthlink.NewJWTBearer(jo, func(field string) string {
-		if n, ok := c.settingOf[field]; ok {
-			return n
-		}
-		return "sasl.oauthbearer.assertion." + field // not reached: every field clientprops sets is named
-	})
+	src, err := oauthclient.NewJWTBearer(jo)
+	if err != nil {
+		return nil, c.nameSettings(err)
+	}
+	return settingNamed{Cache: src, c: c}, nil
 }
+
+// settingNamed is the jwt-bearer source, whose errors at a fetch (a key,
+// assertion or template file read on every refresh) name the
+// client.properties settings too.
+type settingNamed struct {
+	*oauthbearer.Cache
+	c *Config
+}
+
+// Token returns the cache's token, or its error with the settings named.
+func (s settingNamed) Token(ctx context.Context) (oauthbearer.Token, error) {
+	tok, err := s.Cache.Token(ctx)
+	if err != nil {
+		return tok, s.c.nameSettings(err)
+	}
+	return tok, nil
+}
+
+// nameSettings rewrites an error of a jwt-bearer source built from the
+// file so that it names the settings (key and line) that the file used,
+// instead of the Go option fields: each JWTBearerOptions.<Field> that the
+// [*oauthclient.OptionError] lists becomes the setting recorded for that
+// field in settingOf.
+func (c *Config) nameSettings(err error) error {
+	oe, ok := errors.AsType[*oauthclient.OptionError](err)
+	if !ok || oe.Options != "JWTBearerOptions" {
+		return err
+	}
+	// Longest first: JWTBearerOptions.PrivateKey is a prefix of
+	// JWTBearerOptions.PrivateKeyFile.
+	fields := slices.SortedFunc(slices.Values(oe.Fields), func(a, b string) int { return len(b) - len(a) })
+	msg := err.Error()
+	for _, f := range fields {
+		setting, ok := c.settingOf[f]
+		if !ok {
+			setting = "sasl.oauthbearer.assertion." + f // not reached: every field clientprops sets is named
+		}
+		msg = strings.ReplaceAll(msg, oe.Options+"."+f, setting)
+	}
+	return &namedError{msg: msg, err: err}
+}
+
+// namedError is an error whose message names the file's settings; it
+// wraps the source's error, for errors.Is and errors.As.
+type namedError struct {
+	msg string
+	err error
+}
+
+func (e *namedError) Error() string { return e.msg }
+func (e *namedError) Unwrap() error { return e.err }
 
 // settingName names a setting in an error as the file has it: its key and
 // line, or only the key when the file lacks it (a setting to add).

@@ -164,7 +164,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		if c.Clock != nil {
 			now = c.Clock.Now
 		}
-		sg, err := newSigner(a, func(f string) string { return "ClientCredentialsOptions.Assertion." + f }, o.TokenURL, now)
+		sg, err := newSigner(a, options{typ: "ClientCredentialsOptions", prefix: "Assertion."}, o.TokenURL, now)
 		if err != nil {
 			return nil, err
 		}
