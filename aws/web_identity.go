@@ -40,28 +40,31 @@ const (
 	defaultDuration = 5 * time.Minute
 )
 
-// WebIdentityOptions configures [NewWebIdentity]. Only Audiences is
+// WebIdentityOptions configures [NewWebIdentity]. Only Audience is
 // required; a region must also be known, from Region, Config or the
 // environment.
 type WebIdentityOptions struct {
-	// Audiences become the token's "aud" claim: what the Kafka cluster
+	// Audience becomes the token's "aud" claim: what the Kafka cluster
 	// expects (its expected.audience, often its host name). Required: 1
-	// to 10 values of 1 to 1000 characters. The IAM policy that allows
-	// sts:GetWebIdentityToken should restrict them with the
-	// sts:IdentityTokenAudience condition. No environment fallback.
-	Audiences []string
+	// to 10 values of 1 to 1000 characters, as STS's Audience parameter
+	// (a list: each value is one audience of the same token). The IAM
+	// policy that allows sts:GetWebIdentityToken should restrict them
+	// with the sts:IdentityTokenAudience condition. No environment
+	// fallback.
+	Audience []string
 
 	// SigningAlgorithm is "RS256" (default: RSASSA-PKCS1-v1_5 with
 	// SHA-256, which every Kafka broker and OIDC validator supports) or
 	// "ES384" (ECDSA with P-384 and SHA-384). No environment fallback.
 	SigningAlgorithm string
 
-	// Duration is the token lifetime to request, in whole seconds from
+	// Lifetime is the token lifetime to request (STS's DurationSeconds),
+	// in whole seconds from
 	// 1 minute to 1 hour. Default 5 minutes, as STS's own default. It is
 	// shortened when the AWS credentials expire sooner, because STS does
 	// not issue a token that outlives the session that asked for it. No
 	// environment fallback.
-	Duration time.Duration
+	Lifetime time.Duration
 
 	// Tags are added to the token as custom claims (request tags) for the
 	// receiving service's authorization. Up to 50; keys of 1 to 128 and
@@ -212,17 +215,17 @@ func endpointSetting(o WebIdentityOptions, ep string) string {
 
 func (w *webIdentity) validate(o *WebIdentityOptions) error {
 	switch {
-	case len(o.Audiences) == 0:
-		return errors.New("aws: WebIdentityOptions.Audiences is empty; set the audience the Kafka cluster expects (its expected.audience)")
-	case len(o.Audiences) > 10:
-		return fmt.Errorf("aws: WebIdentityOptions.Audiences has %d values; STS accepts at most 10", len(o.Audiences))
+	case len(o.Audience) == 0:
+		return errors.New("aws: WebIdentityOptions.Audience is empty; set the audience the Kafka cluster expects (its expected.audience)")
+	case len(o.Audience) > 10:
+		return fmt.Errorf("aws: WebIdentityOptions.Audience has %d values; STS accepts at most 10", len(o.Audience))
 	}
-	for i, a := range o.Audiences {
+	for i, a := range o.Audience {
 		if a == "" || len(a) > 1000 {
-			return fmt.Errorf("aws: WebIdentityOptions.Audiences[%d] is %q; each audience must be 1 to 1000 characters", i, a)
+			return fmt.Errorf("aws: WebIdentityOptions.Audience[%d] is %q; each audience must be 1 to 1000 characters", i, a)
 		}
 	}
-	w.audiences = slices.Clone(o.Audiences)
+	w.audiences = slices.Clone(o.Audience)
 
 	switch o.SigningAlgorithm {
 	case "":
@@ -233,12 +236,12 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 		return fmt.Errorf("aws: WebIdentityOptions.SigningAlgorithm is %q; use %q (default) or %q", o.SigningAlgorithm, rs256, es384)
 	}
 
-	d := o.Duration
+	d := o.Lifetime
 	if d == 0 {
 		d = defaultDuration
 	}
 	if d < minDuration || d > maxDuration || d%time.Second != 0 {
-		return fmt.Errorf("aws: WebIdentityOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, minDuration, maxDuration, defaultDuration)
+		return fmt.Errorf("aws: WebIdentityOptions.Lifetime is %s; use whole seconds from %s to %s (default %s)", o.Lifetime, minDuration, maxDuration, defaultDuration)
 	}
 	w.duration = int32(d / time.Second)
 

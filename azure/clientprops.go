@@ -52,7 +52,7 @@ func FromClientProperties(cfg *clientprops.Config, opts *clientprops.BuildOption
 				cfg.TokenEndpoint.Line, srvtext.Quote(spec.IMDSEndpoint, 0))
 		}
 		src, err = NewManagedIdentity(&ManagedIdentityOptions{
-			Target: propsScope(spec), ID: propsManagedID(spec), HTTPClient: o.HTTPClient, Cache: cfg.Cache,
+			Audience: propsScope(spec), ID: propsManagedID(spec), HTTPClient: o.HTTPClient, Cache: cfg.Cache,
 		})
 	case clientprops.SourceAzureWorkloadIdentity:
 		// The file cannot set these (the Java handler reads them from the
@@ -78,7 +78,7 @@ func FromClientProperties(cfg *clientprops.Config, opts *clientprops.BuildOption
 				cfg.TokenEndpoint.Line, cfg.TokenEndpoint.Key, strings.Join(missing, " and "), verb, troubleshooting.See("azure-workload-identity-settings"))
 		}
 		src, err = NewWorkloadIdentity(&WorkloadIdentityOptions{
-			Target: propsScope(spec), TenantID: spec.TenantID, AuthorityHost: spec.AuthorityHost,
+			Audience: propsScope(spec), TenantID: spec.TenantID, AuthorityHost: spec.AuthorityHost,
 			Getenv: o.Getenv, HTTPClient: o.HTTPClient, Cache: cfg.Cache,
 		})
 	default:

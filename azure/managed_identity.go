@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
@@ -15,11 +16,13 @@ import (
 
 // ManagedIdentityOptions configures [NewManagedIdentity].
 type ManagedIdentityOptions struct {
-	// Target is the audience of the tokens: the Kafka App Registration's
-	// application ID (what the Java client's IMDS URL passes as resource),
-	// its api:// application ID URI, or a <resource>/.default scope.
-	// Required. No environment fallback.
-	Target string
+	// Audience is the audience of the tokens (their aud claim), in one of
+	// the forms [NormalizeAudience] accepts: the Kafka App Registration's
+	// application (client) ID (what the Java client's IMDS URL passes as
+	// resource), its application ID URI
+	// ("api://..."), or a scope ending in "/.default" (such as
+	// [EventHubsScope]'s). Required. No environment fallback.
+	Audience string
 	// ID selects a user-assigned identity: azidentity.ClientID("..."),
 	// azidentity.ResourceID("/subscriptions/...") or
 	// azidentity.ObjectID("..."). Default nil: the system-assigned
@@ -36,9 +39,9 @@ type ManagedIdentityOptions struct {
 	// endpoint from the process environment (IDENTITY_ENDPOINT,
 	// MSI_ENDPOINT, ...; default IMDS).
 	HTTPClient *http.Client
-	// ClientOptions tunes azidentity's pipeline other than its transport
-	// (Retry, Cloud, PerCallPolicies ...); its Transport must be nil: set
-	// HTTPClient. Zero Retry fields get IMDS's recommended policy: 6
+	// Retry is azcore's retry policy for the requests of one fetch, the
+	// one part of azidentity's client options this source honours (HTTP
+	// goes through HTTPClient). Zero fields get IMDS's recommended policy: 6
 	// retries from 2s up to 25s apart on 404, 410, 429 and 5xx, and on
 	// network failures other than an unreachable endpoint (connection
 	// refused, no route, unknown host), which fails the fetch at once with
@@ -46,7 +49,7 @@ type ManagedIdentityOptions struct {
 	// fetch is bounded by Cache.FetchTimeout (default 30s); a longer IMDS
 	// outage (its ~70s of 410 answers while it upgrades) is ridden out by
 	// the cache's early refresh and backoff, not by one fetch.
-	ClientOptions azcore.ClientOptions
+	Retry policy.RetryOptions
 	// Cache tunes the refreshing cache; its Logger receives this source's
 	// warnings too. Default: its defaults, named "azure managed identity".
 	Cache *oauthbearer.CacheOptions
@@ -65,14 +68,11 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 	if opts != nil {
 		o = *opts
 	}
-	scope, err := NormalizeTarget(o.Target)
+	scope, err := NormalizeAudience(o.Audience)
 	if err != nil {
 		return nil, err
 	}
-	co, err := clientOptions("ManagedIdentityOptions", o.HTTPClient, o.ClientOptions, true)
-	if err != nil {
-		return nil, err
-	}
+	co := clientOptions(o.HTTPClient, o.Retry, true)
 	cred, err := newManagedIdentityCredential(o.ID, co)
 	if err != nil {
 		return nil, err

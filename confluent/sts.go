@@ -39,9 +39,9 @@ type STSOptions struct {
 	// It must be https, except for loopback hosts (local emulators).
 	Endpoint string
 
-	// ExpiresIn asks for a token lifetime, in whole seconds. Default 0:
-	// the STS's default (900 s).
-	ExpiresIn time.Duration
+	// Lifetime is the token lifetime to request (the exchange's
+	// expires_in), in whole seconds. Default 0: the STS's default (900 s).
+	Lifetime time.Duration
 
 	// HTTPClient sends the requests. Its redirect policy is replaced (on
 	// a shallow copy; yours is not modified): a redirect is never
@@ -95,11 +95,11 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if err := idphttp.CheckEndpoint("confluent", "STSOptions.Endpoint", o.Endpoint); err != nil {
 		return nil, err
 	}
-	if o.ExpiresIn < 0 || o.ExpiresIn%time.Second != 0 {
-		return nil, fmt.Errorf("confluent: STSOptions.ExpiresIn is %s; use whole seconds, or 0 for the STS default", o.ExpiresIn)
+	if o.Lifetime < 0 || o.Lifetime%time.Second != 0 {
+		return nil, fmt.Errorf("confluent: STSOptions.Lifetime is %s; use whole seconds, or 0 for the STS default", o.Lifetime)
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "confluent")
-	return oauthbearer.NewCache(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.ExpiresIn, client: o.HTTPClient},
+	return oauthbearer.NewCache(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient},
 		cacheopts.WithName(o.Cache, "confluent sts at "+oauthpost.RedactURL(o.Endpoint)))
 }
 

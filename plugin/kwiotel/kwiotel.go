@@ -5,7 +5,7 @@
 //
 //	obs, err := kwiotel.New(kwiotel.WithMeterProvider(mp), kwiotel.WithTracerProvider(tp))
 //	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-//		Target: target,
+//		Audience: target,
 //		Cache:  &oauthbearer.CacheOptions{Name: "orders", Observer: obs},
 //	})
 //

@@ -5,7 +5,7 @@
 //
 //	m := kwiprom.NewMetrics("kwi")
 //	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-//		Target: target,
+//		Audience: target,
 //		Cache:  &oauthbearer.CacheOptions{Name: "orders", Observer: m},
 //	})
 //	http.Handle("/metrics", m.Handler())
