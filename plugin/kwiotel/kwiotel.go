@@ -6,7 +6,7 @@
 //	obs, err := kwiotel.New(kwiotel.WithMeterProvider(mp), kwiotel.WithTracerProvider(tp))
 //	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 //		Audience: target,
-//		Cache:  &oauthbearer.CacheOptions{Name: "orders", Observer: obs},
+//		Cache:    &oauthbearer.CacheOptions{Name: "orders", Observer: obs},
 //	})
 //
 // Counting happens on the refresh path and the gauges are observed from

@@ -6,7 +6,7 @@
 //	m := kwiprom.NewMetrics("kwi")
 //	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 //		Audience: target,
-//		Cache:  &oauthbearer.CacheOptions{Name: "orders", Observer: m},
+//		Cache:    &oauthbearer.CacheOptions{Name: "orders", Observer: m},
 //	})
 //	http.Handle("/metrics", m.Handler())
 //
