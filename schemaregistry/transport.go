@@ -37,8 +37,10 @@ type TransportOptions struct {
 	// not sent (auto pool mapping).
 	IdentityPoolID string
 
-	// Base carries the requests; configure TLS (custom CAs, client
-	// certificates) on it. Default: a clone of http.DefaultTransport
+	// Base carries the Schema Registry requests, as x/oauth2's
+	// Transport.Base (the token source's requests to its identity
+	// provider go through that source's own HTTPClient); configure TLS
+	// (custom CAs, client certificates) on it. Default: a clone of http.DefaultTransport
 	// (system roots).
 	Base http.RoundTripper
 
