@@ -168,9 +168,11 @@ type Config struct {
 	// httpsCAProp is librdkafka's https.ca.location or https.ca.pem, if
 	// the file sets one.
 	httpsCAProp Property
-	// settingOf names, for the jwt-bearer kind, the line that set each
-	// oauthclient.JWTBearerOptions field, so that the source's errors
-	// name the file's key and line.
+	// settingOf names, for the jwt-bearer kind and the client-credentials
+	// kind's assertion, the line that set each oauthclient option field
+	// ("JWTBearerOptions.Issuer", "ClientCredentialsOptions.Assertion.Issuer"),
+	// so that the source's errors name the file's key and line
+	// ([Config.nameSettings]).
 	settingOf map[string]string
 }
 
@@ -889,9 +891,9 @@ func (c *Config) NewSource(opts *BuildOptions) (*oauthbearer.ExtensionSource, er
 	case SourceClientCredentials:
 		src, err := oauthclient.NewClientCredentials(c.clientCredentialsOptions(&o))
 		if err != nil {
-			return nil, err
+			return nil, c.nameSettings(err)
 		}
-		return oauthbearer.WithExtensions(src, c.AllExtensions())
+		return oauthbearer.WithExtensions(settingNamed{Cache: src, c: c}, c.AllExtensions())
 	case SourceTokenFile, SourceJWTBearer:
 		src, err := c.newKafkaRetrieverSource(&o)
 		if err != nil {

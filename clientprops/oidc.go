@@ -119,20 +119,8 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 	}
 	s := &c.Source
 	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
-	c.settingOf = map[string]string{"TokenURL": settingName(endpoint)}
-	for field, key := range map[string]string{
-		"PrivateKeyFile": "private.key.file", "PrivateKeyPassphrase": "private.key.passphrase", "AssertionFile": "file",
-		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
-		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
-	} {
-		p := Property{Key: assertionPrefix + key}
-		for _, a := range assertion { // the last duplicate wins, as in Parse
-			if a.Key == p.Key {
-				p = a
-			}
-		}
-		c.settingOf[field] = settingName(p)
-	}
+	c.settingOf = map[string]string{"JWTBearerOptions.TokenURL": settingName(endpoint)}
+	c.recordSettings(assertion, "JWTBearerOptions.", "JWTBearerOptions.")
 	*scope = Property{} // used here, not a client-credentials leftover
 	a, err := parseAssertion(assertion)
 	if err != nil {
@@ -226,9 +214,9 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (oauthbearer.TokenSour
 	return settingNamed{Cache: src, c: c}, nil
 }
 
-// settingNamed is the jwt-bearer source, whose errors at a fetch (a key,
-// assertion or template file read on every refresh) name the
-// client.properties settings too.
+// settingNamed is an oauthclient source built from the file, whose errors
+// at a fetch (a key, assertion or template file read on every refresh)
+// name the client.properties settings too.
 type settingNamed struct {
 	*oauthbearer.Cache
 	c *Config
@@ -243,14 +231,14 @@ func (s settingNamed) Token(ctx context.Context) (oauthbearer.Token, error) {
 	return tok, nil
 }
 
-// nameSettings rewrites an error of a jwt-bearer source built from the
+// nameSettings rewrites an error of an oauthclient source built from the
 // file so that it names the settings (key and line) that the file used,
-// instead of the Go option fields: each JWTBearerOptions.<Field> that the
-// [*oauthclient.OptionError] lists becomes the setting recorded for that
-// field in settingOf.
+// instead of the Go option fields: each <Options>.<Field> that the
+// [*oauthclient.OptionError] lists becomes the setting recorded for it in
+// settingOf.
 func (c *Config) nameSettings(err error) error {
 	oe, ok := errors.AsType[*oauthclient.OptionError](err)
-	if !ok || oe.Options != "JWTBearerOptions" {
+	if !ok {
 		return err
 	}
 	// Longest first: JWTBearerOptions.PrivateKey is a prefix of
@@ -258,11 +246,10 @@ func (c *Config) nameSettings(err error) error {
 	fields := slices.SortedFunc(slices.Values(oe.Fields), func(a, b string) int { return len(b) - len(a) })
 	msg := err.Error()
 	for _, f := range fields {
-		setting, ok := c.settingOf[f]
-		if !ok {
-			setting = "sasl.oauthbearer.assertion." + f // not reached: every field clientprops sets is named
+		name := oe.Options + "." + f
+		if setting, ok := c.settingOf[name]; ok {
+			msg = strings.ReplaceAll(msg, name, setting)
 		}
-		msg = strings.ReplaceAll(msg, oe.Options+"."+f, setting)
 	}
 	return &namedError{msg: msg, err: err}
 }
@@ -276,6 +263,36 @@ type namedError struct {
 
 func (e *namedError) Error() string { return e.msg }
 func (e *namedError) Unwrap() error { return e.err }
+
+// recordSettings records in settingOf the line of each assertion setting,
+// under the oauthclient option field it becomes: the signing fields under
+// signing ("JWTBearerOptions." or "ClientCredentialsOptions.Assertion.")
+// and the assertion file under file + "AssertionFile".
+func (c *Config) recordSettings(assertion []Property, signing, file string) {
+	if c.settingOf == nil {
+		c.settingOf = map[string]string{}
+	}
+	for field, key := range map[string]string{
+		"PrivateKeyFile": "private.key.file", "PrivateKeyPassphrase": "private.key.passphrase",
+		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
+		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
+	} {
+		c.settingOf[signing+field] = settingName(lastProperty(assertion, assertionPrefix+key))
+	}
+	c.settingOf[file+"AssertionFile"] = settingName(lastProperty(assertion, assertionPrefix+"file"))
+}
+
+// lastProperty returns the last property with key (the last duplicate
+// wins, as in Parse), or one with the key alone when the file lacks it.
+func lastProperty(props []Property, key string) Property {
+	p := Property{Key: key}
+	for _, a := range props {
+		if a.Key == key {
+			p = a
+		}
+	}
+	return p
+}
 
 // settingName names a setting in an error as the file has it: its key and
 // line, or only the key when the file lacks it (a setting to add).

@@ -33,6 +33,9 @@ type field string
 // path of the fields within it ("" or "Assertion.").
 type options struct{ typ, prefix string }
 
+// ccOptions names ClientCredentialsOptions fields in errors.
+func ccOptions() options { return options{typ: "ClientCredentialsOptions"} }
+
 // name is how a message names f: "JWTBearerOptions.TokenURL".
 func (n options) name(f field) string { return n.typ + "." + n.prefix + string(f) }
 
