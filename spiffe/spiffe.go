@@ -114,7 +114,7 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 		return nil, fmt.Errorf("spiffe: %s %q: %v; write it as unix:///path/to/agent.sock or tcp://<ip>:<port>; %s", s.setting, srvtext.URL(s.addr), err, troubleshooting.See("spiffe-options"))
 	}
 	if err := checkLoopback(s.addr); err != nil {
-		return nil, fmt.Errorf("spiffe: %s %q: %v; %s", s.setting, srvtext.URL(s.addr), err, guide.See("spiffe-options"))
+		return nil, fmt.Errorf("spiffe: %s %q: %v; %s", s.setting, srvtext.URL(s.addr), err, troubleshooting.See("spiffe-options"))
 	}
 	// The agent is local: reconnect quickly after it restarts instead of
 	// after gRPC's default backoff, which grows to two minutes while the
