@@ -14,9 +14,9 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -55,7 +55,7 @@ func loadConfig(ctx context.Context, cfg *sdkaws.Config, region, field string) (
 		c.Region = region
 	}
 	if c.Region == "" {
-		return sdkaws.Config{}, fmt.Errorf("aws: no AWS region is set; set %s, or AWS_REGION (or region in the shared config profile); %s", field, guide.See("aws-no-region"))
+		return sdkaws.Config{}, fmt.Errorf("aws: no AWS region is set; set %s, or AWS_REGION (or region in the shared config profile); %s", field, troubleshooting.See("aws-no-region"))
 	}
 	if c.Credentials == nil {
 		return sdkaws.Config{}, fmt.Errorf("aws: no AWS credentials provider is configured; set %s.Config.Credentials, or leave %s.Config nil to use the default credential chain",

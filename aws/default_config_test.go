@@ -33,7 +33,7 @@ func setAWSEnv(t *testing.T, env map[string]string) {
 func TestWebIdentityDefaultConfigFromEnvironment(t *testing.T) {
 	e := newSTS(t, nil)
 	setAWSEnv(t, map[string]string{"AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL_STS": e.URL})
-	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}})
+	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}})
 	require.NoError(t, err)
 	defer src.Close()
 	tok, err := src.Token(context.Background())
@@ -45,7 +45,7 @@ func TestWebIdentityDefaultConfigFromEnvironment(t *testing.T) {
 func TestDefaultConfigWithoutRegion(t *testing.T) {
 	e := newSTS(t, nil)
 	setAWSEnv(t, map[string]string{"AWS_ENDPOINT_URL_STS": e.URL})
-	_, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}})
+	_, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "aws: no AWS region is set; set WebIdentityOptions.Region, or AWS_REGION")
 	_, err = awsid.NewMSK(context.Background(), nil)
@@ -56,7 +56,7 @@ func TestDefaultConfigWithoutRegion(t *testing.T) {
 
 func TestWebIdentityRefusesGlobalEndpointFromEnvironment(t *testing.T) {
 	setAWSEnv(t, map[string]string{"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_STS": "https://sts.amazonaws.com"})
-	_, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}})
+	_, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"https://sts.amazonaws.com" is the global endpoint`)
 	assert.Contains(t, err.Error(), "https://sts.us-east-1.amazonaws.com")

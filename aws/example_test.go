@@ -15,7 +15,7 @@ import (
 func ExampleNewWebIdentity() {
 	ctx := context.Background()
 	src, err := awsid.NewWebIdentity(ctx, &awsid.WebIdentityOptions{
-		Audiences: []string{"kafka.example.com"},
+		Audience: []string{"kafka.example.com"},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -29,7 +29,7 @@ func ExampleNewWebIdentity() {
 // URL of oauthbearertest.NewSTS (as e2e/integration/oauthbearertest does).
 func ExampleNewWebIdentity_config() {
 	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
-		Audiences:        []string{"kafka.example.com"},
+		Audience:         []string{"kafka.example.com"},
 		SigningAlgorithm: "ES384",
 		Config: &sdkaws.Config{
 			Region:      "eu-west-1",

@@ -107,7 +107,7 @@ func FuzzSTSReply(f *testing.F) {
 			Credentials: credentials.NewStaticCredentialsProvider("AKIAFUZZ", fuzzSecretKey, fuzzSessionToken),
 			HTTPClient:  &stsReply{status: status, retryAfter: retryAfter, body: body},
 		}
-		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Config: &cfg})
+		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Config: &cfg})
 		require.NoError(t, err)
 		defer src.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

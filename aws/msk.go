@@ -50,11 +50,11 @@ type MSKOptions struct {
 	// AWS_DEFAULT_REGION or the shared config profile.
 	Region string
 
-	// Duration is how long a token stays valid (X-Amz-Expires), from 1 to
-	// 15 minutes in whole seconds. Default 15 minutes, as AWS's MSK IAM
+	// Lifetime is how long a token stays valid (X-Amz-Expires), from 1
+	// to 15 minutes in whole seconds. Default 15 minutes, as AWS's MSK IAM
 	// signers. The token's Expiry is earlier when the AWS credentials
 	// expire sooner. No environment fallback.
-	Duration time.Duration
+	Lifetime time.Duration
 
 	// Config is the AWS SDK configuration whose credentials sign the
 	// token. It is copied, not modified. Default: config.LoadDefaultConfig,
@@ -90,12 +90,12 @@ func NewMSK(ctx context.Context, opts *MSKOptions) (*oauthbearer.Cache, error) {
 	if opts != nil {
 		o = *opts
 	}
-	d := o.Duration
+	d := o.Lifetime
 	if d == 0 {
 		d = mskDefaultDuration
 	}
 	if d < mskMinDuration || d > mskMaxDuration || d%time.Second != 0 {
-		return nil, fmt.Errorf("aws: MSKOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, mskMinDuration, mskMaxDuration, mskDefaultDuration)
+		return nil, fmt.Errorf("aws: MSKOptions.Lifetime is %s; use whole seconds from %s to %s (default %s)", o.Lifetime, mskMinDuration, mskMaxDuration, mskDefaultDuration)
 	}
 	cfg, err := loadConfig(ctx, o.Config, o.Region, "MSKOptions.Region")
 	if err != nil {

@@ -181,7 +181,7 @@ func TestMSKTokenDoesNotOutliveCredentials(t *testing.T) {
 	clock := fakeclock.New(mskStart)
 	credsExp := mskStart.Add(5 * time.Minute)
 	src := newMSK(t, &countingCreds{session: "s", expires: credsExp}, clock, func(o *awsid.MSKOptions) {
-		o.Duration = 10 * time.Minute
+		o.Lifetime = 10 * time.Minute
 	})
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
@@ -195,8 +195,8 @@ func TestMSKValidatesOptions(t *testing.T) {
 		mutate func(*awsid.MSKOptions)
 		want   string
 	}{
-		"duration too short": {func(o *awsid.MSKOptions) { o.Duration = 30 * time.Second }, "MSKOptions.Duration is 30s"},
-		"duration too long":  {func(o *awsid.MSKOptions) { o.Duration = 16 * time.Minute }, "MSKOptions.Duration is 16m0s"},
+		"duration too short": {func(o *awsid.MSKOptions) { o.Lifetime = 30 * time.Second }, "MSKOptions.Lifetime is 30s"},
+		"duration too long":  {func(o *awsid.MSKOptions) { o.Lifetime = 16 * time.Minute }, "MSKOptions.Lifetime is 16m0s"},
 		"no region":          {func(o *awsid.MSKOptions) { o.Config.Region = "" }, "no AWS region is set; set MSKOptions.Region, or AWS_REGION"},
 		"no credentials":     {func(o *awsid.MSKOptions) { o.Config.Credentials = nil }, "no AWS credentials provider"},
 	} {

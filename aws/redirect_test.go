@@ -44,7 +44,7 @@ func TestWebIdentityRefusesRedirects(t *testing.T) {
 				sts := b.Serve(t, redirecttest.Redirect(status, b.TrapURL(to.scheme, to.host), nil, nil), true)
 				endpoint := redirecttest.URLAt(sts, redirecttest.IdPHost)
 				client := b.Client()
-				src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Endpoint: endpoint,
+				src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: endpoint,
 					Config: &sdkaws.Config{Region: "us-west-2", HTTPClient: client,
 						Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, redirectSessionToken)},
 					Cache: redirectCache()})
@@ -70,7 +70,7 @@ func TestWebIdentityDefaultClientRefusesRedirects(t *testing.T) {
 	b := redirecttest.New(t)
 	sts := b.Serve(t, redirecttest.Redirect(http.StatusTemporaryRedirect, b.LoopbackTrapURL(), nil, nil), false)
 	endpoint := strings.Replace(sts.URL, "127.0.0.1", "localhost", 1)
-	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Endpoint: endpoint,
+	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: endpoint,
 		Config: &sdkaws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, redirectSessionToken)},
 		Cache:  redirectCache()})
 	require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestWebIdentityEndpointMustBeHTTPSOrLoopback(t *testing.T) {
 			if tc.configEndpoint != "" {
 				cfg.BaseEndpoint = sdkaws.String(tc.configEndpoint)
 			}
-			src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Endpoint: tc.endpoint, Config: cfg, Cache: redirectCache()})
+			src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: tc.endpoint, Config: cfg, Cache: redirectCache()})
 			if tc.wantErr == "" {
 				require.NoError(t, err)
 				require.NoError(t, src.Close())
@@ -134,12 +134,12 @@ func TestWebIdentityEndpointMustBeHTTPSOrLoopback(t *testing.T) {
 // http to a remote host was accepted.
 func TestWebIdentityEndpointFromEnvironmentMustBeHTTPSOrLoopback(t *testing.T) {
 	setAWSEnv(t, map[string]string{"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_STS": "http://sts.internal.test:8080"})
-	_, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}})
+	_, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `aws: AWS_ENDPOINT_URL_STS is "http://sts.internal.test:8080"`)
 
 	setAWSEnv(t, map[string]string{"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": "http://aws.internal.test"})
-	_, err = awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}})
+	_, err = awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `aws: AWS_ENDPOINT_URL is "http://aws.internal.test"`)
 }
@@ -156,7 +156,7 @@ func TestWebIdentityDefaultClientLeavesNoGoroutine(t *testing.T) {
 	before := leakcheck.Current()
 	cfg := sdkConfig(e, "us-west-2", nil)
 	cfg.HTTPClient = nil
-	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Config: cfg})
+	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Config: cfg})
 	require.NoError(t, err)
 	_, err = src.Token(context.Background())
 	require.NoError(t, err)

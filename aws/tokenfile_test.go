@@ -34,7 +34,7 @@ func TestDefaultChainWebIdentityTokenFileIsBounded(t *testing.T) {
 		snap := leakcheck.Current()
 		setAWSEnv(t, map[string]string{"AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL_STS": e.URL, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
 			"AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/r", "AWS_WEB_IDENTITY_TOKEN_FILE": path})
-		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"},
+		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"},
 			Cache: &oauthbearer.CacheOptions{FetchTimeout: 2 * time.Second}})
 		require.NoError(t, err)
 		done := make(chan error, 1)

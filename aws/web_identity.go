@@ -21,9 +21,9 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -40,28 +40,31 @@ const (
 	defaultDuration = 5 * time.Minute
 )
 
-// WebIdentityOptions configures [NewWebIdentity]. Only Audiences is
+// WebIdentityOptions configures [NewWebIdentity]. Only Audience is
 // required; a region must also be known, from Region, Config or the
 // environment.
 type WebIdentityOptions struct {
-	// Audiences become the token's "aud" claim: what the Kafka cluster
+	// Audience becomes the token's "aud" claim: what the Kafka cluster
 	// expects (its expected.audience, often its host name). Required: 1
-	// to 10 values of 1 to 1000 characters. The IAM policy that allows
-	// sts:GetWebIdentityToken should restrict them with the
-	// sts:IdentityTokenAudience condition. No environment fallback.
-	Audiences []string
+	// to 10 values of 1 to 1000 characters, as STS's Audience parameter
+	// (a list: each value is one audience of the same token). The IAM
+	// policy that allows sts:GetWebIdentityToken should restrict them
+	// with the sts:IdentityTokenAudience condition. No environment
+	// fallback.
+	Audience []string
 
 	// SigningAlgorithm is "RS256" (default: RSASSA-PKCS1-v1_5 with
 	// SHA-256, which every Kafka broker and OIDC validator supports) or
 	// "ES384" (ECDSA with P-384 and SHA-384). No environment fallback.
 	SigningAlgorithm string
 
-	// Duration is the token lifetime to request, in whole seconds from
+	// Lifetime is the token lifetime to request (STS's DurationSeconds),
+	// in whole seconds from
 	// 1 minute to 1 hour. Default 5 minutes, as STS's own default. It is
 	// shortened when the AWS credentials expire sooner, because STS does
 	// not issue a token that outlives the session that asked for it. No
 	// environment fallback.
-	Duration time.Duration
+	Lifetime time.Duration
 
 	// Tags are added to the token as custom claims (request tags) for the
 	// receiving service's authorization. Up to 50; keys of 1 to 128 and
@@ -212,17 +215,17 @@ func endpointSetting(o WebIdentityOptions, ep string) string {
 
 func (w *webIdentity) validate(o *WebIdentityOptions) error {
 	switch {
-	case len(o.Audiences) == 0:
-		return errors.New("aws: WebIdentityOptions.Audiences is empty; set the audience the Kafka cluster expects (its expected.audience)")
-	case len(o.Audiences) > 10:
-		return fmt.Errorf("aws: WebIdentityOptions.Audiences has %d values; STS accepts at most 10", len(o.Audiences))
+	case len(o.Audience) == 0:
+		return errors.New("aws: WebIdentityOptions.Audience is empty; set the audience the Kafka cluster expects (its expected.audience)")
+	case len(o.Audience) > 10:
+		return fmt.Errorf("aws: WebIdentityOptions.Audience has %d values; STS accepts at most 10", len(o.Audience))
 	}
-	for i, a := range o.Audiences {
+	for i, a := range o.Audience {
 		if a == "" || len(a) > 1000 {
-			return fmt.Errorf("aws: WebIdentityOptions.Audiences[%d] is %q; each audience must be 1 to 1000 characters", i, a)
+			return fmt.Errorf("aws: WebIdentityOptions.Audience[%d] is %q; each audience must be 1 to 1000 characters", i, a)
 		}
 	}
-	w.audiences = slices.Clone(o.Audiences)
+	w.audiences = slices.Clone(o.Audience)
 
 	switch o.SigningAlgorithm {
 	case "":
@@ -233,12 +236,12 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 		return fmt.Errorf("aws: WebIdentityOptions.SigningAlgorithm is %q; use %q (default) or %q", o.SigningAlgorithm, rs256, es384)
 	}
 
-	d := o.Duration
+	d := o.Lifetime
 	if d == 0 {
 		d = defaultDuration
 	}
 	if d < minDuration || d > maxDuration || d%time.Second != 0 {
-		return fmt.Errorf("aws: WebIdentityOptions.Duration is %s; use whole seconds from %s to %s (default %s)", o.Duration, minDuration, maxDuration, defaultDuration)
+		return fmt.Errorf("aws: WebIdentityOptions.Lifetime is %s; use whole seconds from %s to %s (default %s)", o.Lifetime, minDuration, maxDuration, defaultDuration)
 	}
 	w.duration = int32(d / time.Second)
 
@@ -382,7 +385,7 @@ func (w *webIdentity) mapError(ctx context.Context, err error, sent ...string) e
 	}
 	var disabled *types.OutboundWebIdentityFederationDisabledException
 	if errors.As(err, &disabled) {
-		return fmt.Errorf("aws: outbound web identity federation is disabled for this AWS account (%w); enable it once per account with `aws iam enable-outbound-web-identity-federation` or in the IAM console (Account settings, Outbound identity federation); %s", err, guide.See("aws-outbound-federation-disabled"))
+		return fmt.Errorf("aws: outbound web identity federation is disabled for this AWS account (%w); enable it once per account with `aws iam enable-outbound-web-identity-federation` or in the IAM console (Account settings, Outbound identity federation); %s", err, troubleshooting.See("aws-outbound-federation-disabled"))
 	}
 	var escalation *types.SessionDurationEscalationException
 	if errors.As(err, &escalation) {
@@ -411,14 +414,14 @@ func (w *webIdentity) mapError(ctx context.Context, err error, sent ...string) e
 		return oauthbearer.Transient(fmt.Errorf("aws: GetWebIdentityToken at %s was throttled or failed on the server side: %w", w.endpoint, err), retryAfterOf(err))
 	case code == "AccessDenied" || code == "AccessDeniedException":
 		return fmt.Errorf("aws: the IAM principal may not get web identity tokens for audiences %q (%w); allow the action sts:GetWebIdentityToken in its IAM policy with the condition \"ForAllValues:StringEquals\": {\"sts:IdentityTokenAudience\": <your audiences>}; if the policy also limits sts:DurationSeconds, it must allow %d; %s",
-			w.audiences, err, w.duration, guide.See("aws-access-denied"))
+			w.audiences, err, w.duration, troubleshooting.See("aws-access-denied"))
 	case code == "ExpiredToken" || code == "ExpiredTokenException":
 		if cc, ok := w.creds.(*sdkaws.CredentialsCache); ok {
 			cc.Invalidate()
 		}
 		return oauthbearer.Transient(fmt.Errorf("aws: the AWS session credentials have expired (%w); retrying with renewed credentials", err), 0)
 	case code == "InvalidAction":
-		return fmt.Errorf("aws: STS at %s does not serve GetWebIdentityToken (%w); the global endpoint sts.amazonaws.com does not: use a regional endpoint (set WebIdentityOptions.Region, and Endpoint or AWS_ENDPOINT_URL_STS if set); %s", w.endpoint, err, guide.See("aws-global-endpoint"))
+		return fmt.Errorf("aws: STS at %s does not serve GetWebIdentityToken (%w); the global endpoint sts.amazonaws.com does not: use a regional endpoint (set WebIdentityOptions.Region, and Endpoint or AWS_ENDPOINT_URL_STS if set); %s", w.endpoint, err, troubleshooting.See("aws-global-endpoint"))
 	case code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch" || code == "IncompleteSignature" ||
 		code == "MissingAuthenticationToken" || code == "UnrecognizedClientException":
 		return fmt.Errorf("aws: STS at %s rejected the request's AWS credentials or signature (%w); check the credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID, the workload's role), the region and this machine's clock", w.endpoint, err)

@@ -60,8 +60,8 @@ func sdkConfig(e *emu.STS, region string, creds sdkaws.CredentialsProvider) *sdk
 func newWebIdentity(t *testing.T, e *emu.STS, mutate func(*awsid.WebIdentityOptions)) *oauthbearer.Cache {
 	t.Helper()
 	o := &awsid.WebIdentityOptions{
-		Audiences: []string{"kafka.example.com"},
-		Config:    sdkConfig(e, "us-west-2", nil),
+		Audience: []string{"kafka.example.com"},
+		Config:   sdkConfig(e, "us-west-2", nil),
 	}
 	if mutate != nil {
 		mutate(o)
@@ -87,9 +87,9 @@ func TestWebIdentityGetsVerifiableTokens(t *testing.T) {
 			t.Parallel()
 			e := newSTS(t, nil)
 			src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
-				o.Audiences = []string{"kafka.example.com", "sr.example.com"}
+				o.Audience = []string{"kafka.example.com", "sr.example.com"}
 				o.SigningAlgorithm = tc.alg
-				o.Duration = tc.duration
+				o.Lifetime = tc.duration
 				o.Tags = map[string]string{"team": "payments", "env": "prod"}
 			})
 			before := time.Now()
@@ -145,15 +145,15 @@ func TestWebIdentityValidatesOptions(t *testing.T) {
 		mutate func(*awsid.WebIdentityOptions)
 		want   string
 	}{
-		"no audience":        {func(o *awsid.WebIdentityOptions) { o.Audiences = nil }, "WebIdentityOptions.Audiences is empty"},
-		"eleven audiences":   {func(o *awsid.WebIdentityOptions) { o.Audiences = many(11) }, "WebIdentityOptions.Audiences has 11 values"},
-		"empty audience":     {func(o *awsid.WebIdentityOptions) { o.Audiences = []string{"a", ""} }, "WebIdentityOptions.Audiences[1]"},
-		"long audience":      {func(o *awsid.WebIdentityOptions) { o.Audiences = []string{strings.Repeat("a", 1001)} }, "WebIdentityOptions.Audiences[0]"},
+		"no audience":        {func(o *awsid.WebIdentityOptions) { o.Audience = nil }, "WebIdentityOptions.Audience is empty"},
+		"eleven audiences":   {func(o *awsid.WebIdentityOptions) { o.Audience = many(11) }, "WebIdentityOptions.Audience has 11 values"},
+		"empty audience":     {func(o *awsid.WebIdentityOptions) { o.Audience = []string{"a", ""} }, "WebIdentityOptions.Audience[1]"},
+		"long audience":      {func(o *awsid.WebIdentityOptions) { o.Audience = []string{strings.Repeat("a", 1001)} }, "WebIdentityOptions.Audience[0]"},
 		"unknown algorithm":  {func(o *awsid.WebIdentityOptions) { o.SigningAlgorithm = "HS256" }, `WebIdentityOptions.SigningAlgorithm is "HS256"`},
-		"duration too short": {func(o *awsid.WebIdentityOptions) { o.Duration = 59 * time.Second }, "WebIdentityOptions.Duration is 59s"},
-		"duration too long":  {func(o *awsid.WebIdentityOptions) { o.Duration = time.Hour + time.Second }, "WebIdentityOptions.Duration is 1h0m1s"},
-		"negative duration":  {func(o *awsid.WebIdentityOptions) { o.Duration = -time.Minute }, "WebIdentityOptions.Duration is -1m0s"},
-		"fractional seconds": {func(o *awsid.WebIdentityOptions) { o.Duration = 90*time.Second + time.Millisecond }, "WebIdentityOptions.Duration is 1m30.001s"},
+		"duration too short": {func(o *awsid.WebIdentityOptions) { o.Lifetime = 59 * time.Second }, "WebIdentityOptions.Lifetime is 59s"},
+		"duration too long":  {func(o *awsid.WebIdentityOptions) { o.Lifetime = time.Hour + time.Second }, "WebIdentityOptions.Lifetime is 1h0m1s"},
+		"negative duration":  {func(o *awsid.WebIdentityOptions) { o.Lifetime = -time.Minute }, "WebIdentityOptions.Lifetime is -1m0s"},
+		"fractional seconds": {func(o *awsid.WebIdentityOptions) { o.Lifetime = 90*time.Second + time.Millisecond }, "WebIdentityOptions.Lifetime is 1m30.001s"},
 		"bad tag key":        {func(o *awsid.WebIdentityOptions) { o.Tags = map[string]string{"a*b": "v"} }, `WebIdentityOptions.Tags key "a*b"`},
 		"bad tag value":      {func(o *awsid.WebIdentityOptions) { o.Tags = map[string]string{"k": "a\nb"} }, `WebIdentityOptions.Tags["k"]`},
 		"too many tags":      {func(o *awsid.WebIdentityOptions) { o.Tags = tags }, "WebIdentityOptions.Tags has 51 tags"},
@@ -168,7 +168,7 @@ func TestWebIdentityValidatesOptions(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			o := &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Config: sdkConfig(e, "us-west-2", nil)}
+			o := &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Config: sdkConfig(e, "us-west-2", nil)}
 			tc.mutate(o)
 			src, err := awsid.NewWebIdentity(context.Background(), o)
 			require.Error(t, err)
@@ -359,7 +359,7 @@ func TestWebIdentityTokenDoesNotOutliveCredentials(t *testing.T) {
 			e := newSTS(t, &emu.STSOptions{SessionExpiry: exp})
 			creds := &expiringCreds{exp: exp}
 			src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
-				o.Duration = tc.duration
+				o.Lifetime = tc.duration
 				o.Config = sdkConfig(e, "us-west-2", creds)
 			})
 			tok, err := src.Token(context.Background())
@@ -421,7 +421,7 @@ func TestWebIdentityNilOptions(t *testing.T) {
 	t.Parallel()
 	_, err := awsid.NewWebIdentity(context.Background(), nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "WebIdentityOptions.Audiences is empty")
+	assert.Contains(t, err.Error(), "WebIdentityOptions.Audience is empty")
 }
 
 func TestWebIdentityCredentialProviderFailure(t *testing.T) {

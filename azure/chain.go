@@ -18,15 +18,18 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
 // DefaultChainOptions configures [NewDefaultChain].
 type DefaultChainOptions struct {
-	// Target is the audience of the tokens (see [NormalizeTarget]).
-	// Required. No environment fallback.
-	Target string
+	// Audience is the audience of the tokens (their aud claim), in one of
+	// the forms [NormalizeAudience] accepts: the Kafka App Registration's
+	// application (client) ID, its application ID URI
+	// ("api://..."), or a scope ending in "/.default" (such as
+	// [EventHubsScope]'s). Required. No environment fallback.
+	Audience string
 	// TenantID is used by the environment and workload identity steps.
 	// Default: $AZURE_TENANT_ID.
 	TenantID string
@@ -57,11 +60,12 @@ type DefaultChainOptions struct {
 	// every reply read through a 1 MiB limit. Default: a client with a 30s
 	// timeout that keeps no idle connections.
 	HTTPClient *http.Client
-	// ClientOptions tunes azidentity's pipelines other than their
-	// transport (Retry, Cloud ...); its Transport must be nil: set
-	// HTTPClient. Default: azidentity's defaults (IMDS's retry policy for
-	// the managed identity step).
-	ClientOptions azcore.ClientOptions
+	// Retry is azcore's retry policy for the requests of one fetch, the
+	// one part of azidentity's client options this source honours (HTTP
+	// goes through HTTPClient, the authority through AuthorityHost).
+	// Default: azcore's defaults (IMDS's retry policy for the managed
+	// identity step, as [ManagedIdentityOptions.Retry]).
+	Retry policy.RetryOptions
 	// Cache tunes the refreshing cache; its Logger receives which step
 	// was chosen and this source's warnings too. Default: its defaults,
 	// named "azure default chain".
@@ -90,7 +94,7 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
-	scope, err := NormalizeTarget(o.Target)
+	scope, err := NormalizeAudience(o.Audience)
 	if err != nil {
 		return nil, err
 	}
@@ -103,15 +107,9 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 	tenant, client := env(o.TenantID, EnvTenantID), env(o.ClientID, EnvClientID)
 	host := env(o.AuthorityHost, EnvAuthorityHost)
 	if host == "" {
-		host = o.ClientOptions.Cloud.ActiveDirectoryAuthorityHost
-	}
-	if host == "" {
 		host = cloud.AzurePublic.ActiveDirectoryAuthorityHost
 	}
-	co, err := clientOptions("DefaultChainOptions", o.HTTPClient, o.ClientOptions, true)
-	if err != nil {
-		return nil, err
-	}
+	co := clientOptions(o.HTTPClient, o.Retry, true)
 	cacheOpts := cacheopts.WithName(o.Cache, "azure default chain")
 	log := loggerOr(cacheOpts.Logger)
 	base := &credSource{scope: scope, requireV2: o.RequireV2, log: log}
@@ -120,9 +118,9 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 	c.add(envStep(base, o, co, tenant, client, host))
 
 	wlSrc, werr := newWorkloadSource(&WorkloadIdentityOptions{
-		Target: o.Target, ClientID: client, TenantID: tenant, AuthorityHost: host,
+		Audience: o.Audience, ClientID: client, TenantID: tenant, AuthorityHost: host,
 		DisableInstanceDiscovery: o.DisableInstanceDiscovery, RequireV2: o.RequireV2,
-		Getenv: o.Getenv, HTTPClient: o.HTTPClient, ClientOptions: o.ClientOptions,
+		Getenv: o.Getenv, HTTPClient: o.HTTPClient, Retry: o.Retry,
 	}, log)
 	c.add(chainStep{name: "workload identity", src: wlSrc, unavailable: werr})
 
@@ -219,7 +217,7 @@ const certLimit = 1 << 20
 // the file and the setting, never the content.
 func certFileErr(path string, err error) error {
 	return fmt.Errorf("azure: environment: cannot read the client certificate file %q (AZURE_CLIENT_CERTIFICATE_PATH): %w; "+
-		"point it at a PEM or PKCS#12 file of at most 1 MiB; %s", path, pathErr(err), guide.See("azure-certificate-file"))
+		"point it at a PEM or PKCS#12 file of at most 1 MiB; %s", path, pathErr(err), troubleshooting.See("azure-certificate-file"))
 }
 
 // checkCertFile fails on a certificate file that is missing, not a regular

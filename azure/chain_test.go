@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,8 +38,8 @@ func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
 	b := newWIBench(t, nil)
 	log, buf := newLogger()
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
-		Target: "api://kafka", Getenv: getenv(b.env()), DisableInstanceDiscovery: true, DisableAzureCLI: true, Cache: &oauthbearer.CacheOptions{Logger: log},
-		HTTPClient: withoutIMDS(b.entra.Client()), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
+		Audience: "api://kafka", Getenv: getenv(b.env()), DisableInstanceDiscovery: true, DisableAzureCLI: true, Cache: &oauthbearer.CacheOptions{Logger: log},
+		HTTPClient: withoutIMDS(b.entra.Client()), Retry: policy.RetryOptions{MaxRetries: -1},
 	})
 	require.NoError(t, err)
 	closeCache(t, src)
@@ -60,8 +59,8 @@ func TestDefaultChainFallsBackToManagedIdentity(t *testing.T) {
 	t.Parallel()
 	m := emu.NewIMDS(t, nil)
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
-		Target: uniqueTarget(t), Getenv: getenv(nil), DisableAzureCLI: true,
-		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry},
+		Audience: uniqueTarget(t), Getenv: getenv(nil), DisableAzureCLI: true,
+		HTTPClient: m.Client(), Retry: fastRetry,
 	})
 	require.NoError(t, err)
 	closeCache(t, src)
@@ -84,8 +83,8 @@ func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
 	user := emu.ManagedIdentity{ClientID: "7a7a0000-0000-4000-8000-0000000000c1", ObjectID: "7a7a0000-0000-4000-8000-0000000000b1"}
 	m := emu.NewIMDS(t, &emu.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []emu.ManagedIdentity{user}})
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
-		Target: uniqueTarget(t), Getenv: getenv(map[string]string{azure.EnvClientID: user.ClientID}), DisableAzureCLI: true,
-		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry},
+		Audience: uniqueTarget(t), Getenv: getenv(map[string]string{azure.EnvClientID: user.ClientID}), DisableAzureCLI: true,
+		HTTPClient: m.Client(), Retry: fastRetry,
 	})
 	require.NoError(t, err)
 	closeCache(t, src)
@@ -97,7 +96,7 @@ func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
 func TestDefaultChainListsEveryStep(t *testing.T) {
 	t.Parallel()
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
-		Target: "api://kafka", Getenv: getenv(nil), DisableAzureCLI: true,
+		Audience: "api://kafka", Getenv: getenv(nil), DisableAzureCLI: true,
 		HTTPClient: withoutIMDS(http.DefaultClient),
 	})
 	require.NoError(t, err)
@@ -120,8 +119,8 @@ func TestDefaultChainStopsAtAConfiguredStepThatFails(t *testing.T) {
 	env := b.env()
 	env["AZURE_CLIENT_SECRET"] = "very-secret-value"
 	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
-		Target: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true, DisableAzureCLI: true,
-		HTTPClient: b.entra.Client(), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
+		Audience: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true, DisableAzureCLI: true,
+		HTTPClient: b.entra.Client(), Retry: policy.RetryOptions{MaxRetries: -1},
 	})
 	require.NoError(t, err)
 	closeCache(t, src)

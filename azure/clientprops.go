@@ -9,8 +9,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -52,7 +52,7 @@ func FromClientProperties(cfg *clientprops.Config, opts *clientprops.BuildOption
 				cfg.TokenEndpoint.Line, srvtext.Quote(spec.IMDSEndpoint, 0))
 		}
 		src, err = NewManagedIdentity(&ManagedIdentityOptions{
-			Target: propsScope(spec), ID: propsManagedID(spec), HTTPClient: o.HTTPClient, Cache: cfg.Cache,
+			Audience: propsScope(spec), ID: propsManagedID(spec), HTTPClient: o.HTTPClient, Cache: cfg.Cache,
 		})
 	case clientprops.SourceAzureWorkloadIdentity:
 		// The file cannot set these (the Java handler reads them from the
@@ -75,10 +75,10 @@ func FromClientProperties(cfg *clientprops.Config, opts *clientprops.BuildOption
 			}
 			return nil, fmt.Errorf("azure: client.properties line %d: %s: useWorkloadIdentity='true' reads the workload's identity from the environment, but %s %s not set; "+
 				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id; %s",
-				cfg.TokenEndpoint.Line, cfg.TokenEndpoint.Key, strings.Join(missing, " and "), verb, guide.See("azure-workload-identity-settings"))
+				cfg.TokenEndpoint.Line, cfg.TokenEndpoint.Key, strings.Join(missing, " and "), verb, troubleshooting.See("azure-workload-identity-settings"))
 		}
 		src, err = NewWorkloadIdentity(&WorkloadIdentityOptions{
-			Target: propsScope(spec), TenantID: spec.TenantID, AuthorityHost: spec.AuthorityHost,
+			Audience: propsScope(spec), TenantID: spec.TenantID, AuthorityHost: spec.AuthorityHost,
 			Getenv: o.Getenv, HTTPClient: o.HTTPClient, Cache: cfg.Cache,
 		})
 	default:

@@ -47,7 +47,7 @@ func Diagnose(token string) (Report, error) {
 		if errors.Is(err, jwt.ErrTokenMalformed) {
 			why = "it is not a compact JWT (three base64url parts with JSON header and claims)"
 		}
-		return Report{}, fmt.Errorf("azure: cannot diagnose the %d-byte access token: %s; Entra access tokens for Kafka must be JWTs, so check the Target", len(token), why)
+		return Report{}, fmt.Errorf("azure: cannot diagnose the %d-byte access token: %s; Entra access tokens for Kafka must be JWTs, so check the Audience", len(token), why)
 	}
 	str := func(k string) string { s, _ := claims[k].(string); return s }
 	r := Report{
@@ -97,7 +97,7 @@ func (r Report) Problems() []string {
 		p = append(p, "the token expired at "+r.Expiry.UTC().Format(time.RFC3339)+"; check the identity provider and this machine's clock")
 	}
 	if r.Audience == "" {
-		p = append(p, "the token has no aud claim; check the Target")
+		p = append(p, "the token has no aud claim; check the Audience")
 	}
 	if r.ObjectID == "" && r.Subject == "" {
 		p = append(p, "the token has neither oid nor sub; brokers need a subject claim")

@@ -10,7 +10,7 @@
 // The example of [NewManagedIdentity] builds a source; give it to a Kafka
 // client adapter (franzsasl, saramasasl, kafkagosasl, confluentkafka).
 //
-// Targets are normalised by [NormalizeTarget]: an application ID, an
+// Audiences are normalised by [NormalizeAudience]: an application ID, an
 // api:// application ID URI or a <resource>/.default scope.
 // [EventHubsScope] builds the scope for Azure Event Hubs' Kafka endpoint.
 //

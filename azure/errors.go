@@ -214,14 +214,14 @@ func (h hintContext) hint(e *Error) string {
 	case 700027:
 		return "Entra could not verify the service-account token's signature with the keys published by the cluster's OIDC issuer; the issuer URL in the federated credential may point at another cluster"
 	case 1002012, 500011, 70011:
-		return fmt.Sprintf("the scope %q is not valid for this tenant: set Target to the Kafka App Registration's application ID, api://<app-id-uri>, or <resource>/.default, and check the App Registration exists in tenant %q", h.scope, h.tenantID)
+		return fmt.Sprintf("the scope %q is not valid for this tenant: set Audience to the Kafka App Registration's application ID, api://<app-id-uri>, or <resource>/.default, and check the App Registration exists in tenant %q", h.scope, h.tenantID)
 	}
 	switch e.StatusCode {
 	case http.StatusBadRequest:
 		if strings.Contains(e.Description, "Identity not found") {
 			return "IMDS has no " + h.identity + " for this machine: attach it to the VM, scale set or node pool, or set the right ClientID, ResourceID or ObjectID"
 		}
-		return "the request was refused: check the client ID, tenant ID and Target (audience)"
+		return "the request was refused: check the client ID, tenant ID and Audience"
 	case http.StatusUnauthorized:
 		return "the credential was refused: check the client ID and tenant ID, and for workload identity the federated identity credential"
 	case http.StatusForbidden:

@@ -11,7 +11,7 @@ import (
 // package's ExampleNewIMDS).
 func ExampleNewManagedIdentity() {
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target:    "api://kafka-example", // the Kafka App Registration
+		Audience:  "api://kafka-example", // the Kafka App Registration
 		RequireV2: true,
 	})
 	if err != nil {

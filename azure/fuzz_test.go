@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/require"
 
@@ -195,10 +194,10 @@ func FuzzManagedIdentityReply(f *testing.F) {
 		}
 		var logs bytes.Buffer
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-			Target:        uniqueTarget(t),
-			HTTPClient:    &http.Client{Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body}},
-			ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
-			Cache:         &oauthbearer.CacheOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
+			Audience:   uniqueTarget(t),
+			HTTPClient: &http.Client{Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body}},
+			Retry:      policy.RetryOptions{MaxRetries: -1},
+			Cache:      &oauthbearer.CacheOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
 		})
 		require.NoError(t, err)
 		defer src.Close()
@@ -223,14 +222,14 @@ func FuzzWorkloadIdentityReply(f *testing.F) {
 		}
 		var logs bytes.Buffer
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
-			Target: "api://kafka",
+			Audience: "api://kafka",
 			Getenv: getenv(map[string]string{
 				azure.EnvClientID: wiClient, azure.EnvTenantID: wiTenant,
 				azure.EnvFederatedTokenFile: file, azure.EnvAuthorityHost: "https://login.fuzz.invalid/",
 			}),
 			DisableInstanceDiscovery: true,
 			HTTPClient:               &http.Client{Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body}},
-			ClientOptions:            azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
+			Retry:                    policy.RetryOptions{MaxRetries: -1},
 			Cache:                    &oauthbearer.CacheOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
 		})
 		require.NoError(t, err)

@@ -35,7 +35,7 @@ func TestManagedIdentityInsecureEndpointRefused(t *testing.T) {
 		t.Setenv(v, "")
 	}
 	net := &countingNet{}
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://kafka", HTTPClient: &http.Client{Transport: net},
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: "api://kafka", HTTPClient: &http.Client{Transport: net},
 		Cache: &oauthbearer.CacheOptions{FetchTimeout: 5 * time.Second}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
@@ -15,11 +16,13 @@ import (
 
 // ManagedIdentityOptions configures [NewManagedIdentity].
 type ManagedIdentityOptions struct {
-	// Target is the audience of the tokens: the Kafka App Registration's
-	// application ID (what the Java client's IMDS URL passes as resource),
-	// its api:// application ID URI, or a <resource>/.default scope.
-	// Required. No environment fallback.
-	Target string
+	// Audience is the audience of the tokens (their aud claim), in one of
+	// the forms [NormalizeAudience] accepts: the Kafka App Registration's
+	// application (client) ID (what the Java client's IMDS URL passes as
+	// resource), its application ID URI
+	// ("api://..."), or a scope ending in "/.default" (such as
+	// [EventHubsScope]'s). Required. No environment fallback.
+	Audience string
 	// ID selects a user-assigned identity: azidentity.ClientID("..."),
 	// azidentity.ResourceID("/subscriptions/...") or
 	// azidentity.ObjectID("..."). Default nil: the system-assigned
@@ -36,9 +39,9 @@ type ManagedIdentityOptions struct {
 	// endpoint from the process environment (IDENTITY_ENDPOINT,
 	// MSI_ENDPOINT, ...; default IMDS).
 	HTTPClient *http.Client
-	// ClientOptions tunes azidentity's pipeline other than its transport
-	// (Retry, Cloud, PerCallPolicies ...); its Transport must be nil: set
-	// HTTPClient. Zero Retry fields get IMDS's start-up policy: 6
+	// Retry is azcore's retry policy for the requests of one fetch, the
+	// one part of azidentity's client options this source honours (HTTP
+	// goes through HTTPClient). Zero fields get IMDS's start-up policy: 6
 	// retries from 2s up to 25s apart on 404 and 410, and on
 	// network failures other than an unreachable endpoint (connection
 	// refused, no route, unknown host), which fails the fetch at once with
@@ -51,7 +54,7 @@ type ManagedIdentityOptions struct {
 	// in the same second and an outage costs at most one request per
 	// CacheOptions.MaxBackoff (azcore's retries honour Retry-After
 	// without jitter and would multiply each fetch's requests).
-	ClientOptions azcore.ClientOptions
+	Retry policy.RetryOptions
 	// Cache tunes the refreshing cache; its Logger receives this source's
 	// warnings too. Default: its defaults, named "azure managed identity".
 	Cache *oauthbearer.CacheOptions
@@ -70,14 +73,11 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 	if opts != nil {
 		o = *opts
 	}
-	scope, err := NormalizeTarget(o.Target)
+	scope, err := NormalizeAudience(o.Audience)
 	if err != nil {
 		return nil, err
 	}
-	co, err := clientOptions("ManagedIdentityOptions", o.HTTPClient, o.ClientOptions, true)
-	if err != nil {
-		return nil, err
-	}
+	co := clientOptions(o.HTTPClient, o.Retry, true)
 	cred, err := newManagedIdentityCredential(o.ID, co)
 	if err != nil {
 		return nil, err

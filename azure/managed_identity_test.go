@@ -104,8 +104,8 @@ func TestManagedIdentitySelectors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			o := tc.opts
-			o.Target = uniqueTarget(t)
-			o.HTTPClient, o.ClientOptions = m.Client(), azcore.ClientOptions{Retry: fastRetry}
+			o.Audience = uniqueTarget(t)
+			o.HTTPClient, o.Retry = m.Client(), fastRetry
 			src, err := azure.NewManagedIdentity(&o)
 			require.NoError(t, err)
 			closeCache(t, src)
@@ -117,8 +117,8 @@ func TestManagedIdentitySelectors(t *testing.T) {
 			require.NoError(t, err)
 			// A v2 token carries the API's application ID, resolved from
 			// the resource as sent (the /.default suffix is not part of it).
-			assert.Equal(t, m.AppID(o.Target), rep.Audience)
-			assert.True(t, slices.ContainsFunc(m.Issued(), func(i emu.IMDSIssue) bool { return i.Resource == o.Target }),
+			assert.Equal(t, m.AppID(o.Audience), rep.Audience)
+			assert.True(t, slices.ContainsFunc(m.Issued(), func(i emu.IMDSIssue) bool { return i.Resource == o.Audience }),
 				"the /.default suffix is not part of the IMDS resource")
 			assert.Equal(t, tc.want.ClientID, rep.AppID)
 		})
@@ -128,8 +128,8 @@ func TestManagedIdentitySelectors(t *testing.T) {
 func TestManagedIdentityUnknownIdentityIsPermanent(t *testing.T) {
 	t.Parallel()
 	m := emu.NewIMDS(t, nil)
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), ID: azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000"),
-		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), ID: azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000"),
+		HTTPClient: m.Client(), Retry: fastRetry})
 	require.NoError(t, err)
 	closeCache(t, src)
 	_, err = src.Token(ctx(t))
@@ -149,9 +149,8 @@ func TestManagedIdentityOptionErrors(t *testing.T) {
 		opts *azure.ManagedIdentityOptions
 		want []string
 	}{
-		"nil options":   {nil, []string{"Target", "empty"}},
-		"bad target":    {&azure.ManagedIdentityOptions{Target: "kafka"}, []string{`Target "kafka"`, "api://"}},
-		"transport set": {&azure.ManagedIdentityOptions{Target: "api://k", ClientOptions: azcore.ClientOptions{Transport: http.DefaultClient}}, []string{"ClientOptions.Transport", "HTTPClient"}},
+		"nil options": {nil, []string{"Audience", "empty"}},
+		"bad target":  {&azure.ManagedIdentityOptions{Audience: "kafka"}, []string{`Audience "kafka"`, "api://"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -172,8 +171,8 @@ func TestManagedIdentityRidesOutIMDSUpgrade(t *testing.T) {
 	// IMDS answers 410 while it upgrades; azidentity's retries (here with
 	// millisecond delays) ride it out inside one fetch.
 	m.FailNext(5, emu.Fault{Status: http.StatusGone})
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
+		HTTPClient: m.Client(), Retry: fastRetry})
 	require.NoError(t, err)
 	closeCache(t, src)
 	tok, err := src.Token(ctx(t))
@@ -186,8 +185,8 @@ func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
 	t.Parallel()
 	m := emu.NewIMDS(t, nil)
 	m.FailNext(3, emu.Fault{Status: http.StatusGone})
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}},
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
+		HTTPClient: m.Client(), Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond},
 		Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
 	require.NoError(t, err)
 	closeCache(t, src)
@@ -209,8 +208,8 @@ func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
 	m.FailNext(1, emu.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
 	// Retry-After above MaxRetryDelay makes azidentity give up at once and
 	// leave the wait to the cache.
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
+		HTTPClient: m.Client(), Retry: fastRetry})
 	require.NoError(t, err)
 	closeCache(t, src)
 	_, err = src.Token(ctx(t))
@@ -230,8 +229,8 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 	t.Run("required v2 fails with the fix", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), RequireV2: true, Cache: &oauthbearer.CacheOptions{Logger: log},
-			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), RequireV2: true, Cache: &oauthbearer.CacheOptions{Logger: log},
+			HTTPClient: m.Client(), Retry: fastRetry})
 		require.NoError(t, err)
 		closeCache(t, src)
 		_, err = src.Token(ctx(t))
@@ -246,8 +245,8 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 	t.Run("otherwise a warning", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
-			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
+			HTTPClient: m.Client(), Retry: fastRetry})
 		require.NoError(t, err)
 		closeCache(t, src)
 		tok, err := src.Token(ctx(t))
@@ -264,8 +263,8 @@ func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 	m := emu.NewIMDS(t, nil)
 	m.FailNext(1, emu.Fault{Latency: 50 * time.Millisecond})
 	log, buf := newLogger()
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
-		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
+		HTTPClient: m.Client(), Retry: fastRetry})
 	require.NoError(t, err)
 	closeCache(t, src)
 	var wg sync.WaitGroup
@@ -288,8 +287,8 @@ func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 func TestManagedIdentityInvalidateFetchesAFreshToken(t *testing.T) {
 	t.Parallel()
 	m := emu.NewIMDS(t, nil)
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-		HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
+		HTTPClient: m.Client(), Retry: fastRetry})
 	require.NoError(t, err)
 	closeCache(t, src)
 

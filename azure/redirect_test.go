@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,9 +70,9 @@ func TestWorkloadIdentityRefusesRedirects(t *testing.T) {
 				file := filepath.Join(t.TempDir(), "token")
 				require.NoError(t, os.WriteFile(file, []byte(federatedToken), 0o600))
 				client := b.Client()
-				src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: redirectClient, TenantID: redirectTenant,
+				src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: redirectClient, TenantID: redirectTenant,
 					TokenFilePath: file, AuthorityHost: base + "/", DisableInstanceDiscovery: true, Getenv: func(string) string { return "" },
-					HTTPClient: client, ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
+					HTTPClient: client, Retry: policy.RetryOptions{MaxRetries: -1},
 					Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
 				require.NoError(t, err)
 				t.Cleanup(func() { _ = src.Close() })
@@ -103,8 +102,8 @@ func TestManagedIdentityRefusesRedirects(t *testing.T) {
 				imds := b.Serve(t, redirecttest.Redirect(status, b.TrapURL(to.scheme, to.host), nil, nil), false)
 				b.Route("169.254.169.254:80", imds)
 				client := b.Client()
-				src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniqueTarget(t),
-					HTTPClient: client, ClientOptions: azcore.ClientOptions{Retry: fastRetry},
+				src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
+					HTTPClient: client, Retry: fastRetry,
 					Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
 				require.NoError(t, err)
 				t.Cleanup(func() { _ = src.Close() })

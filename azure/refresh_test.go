@@ -31,7 +31,7 @@ func TestManagedIdentityRefreshReachesIMDS(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 					// A scope of its own: MSAL's cache is process-wide.
-					Target:     fmt.Sprintf("api://refresh-%s-%d", life, time.Now().UnixNano()),
+					Audience:   fmt.Sprintf("api://refresh-%s-%d", life, time.Now().UnixNano()),
 					HTTPClient: m.InProcess(),
 				})
 				require.NoError(t, err)

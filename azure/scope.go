@@ -10,7 +10,8 @@ const defaultSuffix = "/.default"
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// NormalizeTarget turns the audience of the tokens to request into the
+// NormalizeAudience turns the audience of the tokens to request (the
+// Audience of every options struct of this package) into the
 // Microsoft Entra scope azidentity wants. It accepts the three forms users
 // copy from the Azure portal and Java client.properties files:
 //
@@ -22,13 +23,13 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 //
 // Anything else is an error: client-credentials and managed-identity
 // tokens can only be requested for a whole resource.
-func NormalizeTarget(target string) (string, error) {
-	t := strings.TrimSpace(target)
+func NormalizeAudience(audience string) (string, error) {
+	t := strings.TrimSpace(audience)
 	switch {
 	case t == "":
-		return "", fmt.Errorf("azure: the Target (audience) is empty; set it to the Kafka App Registration's application ID, its application ID URI (api://...) or a <resource>/.default scope")
+		return "", fmt.Errorf("azure: the Audience is empty; set it to the Kafka App Registration's application ID, its application ID URI (api://...) or a <resource>/.default scope")
 	case strings.ContainsAny(t, " \t\r\n"):
-		return "", fmt.Errorf("azure: Target %q holds more than one value; tokens are issued for one resource: set Target to one application ID, api:// URI or <resource>/.default scope", t)
+		return "", fmt.Errorf("azure: Audience %q holds more than one value; tokens are issued for one resource: set Audience to one application ID, api:// URI or <resource>/.default scope", t)
 	case strings.HasSuffix(t, defaultSuffix) && len(t) > len(defaultSuffix):
 		return t, nil
 	case strings.HasPrefix(t, "api://") && len(strings.TrimSuffix(t, "/")) > len("api://"):
@@ -36,7 +37,7 @@ func NormalizeTarget(target string) (string, error) {
 	case guidRE.MatchString(t):
 		return t + defaultSuffix, nil
 	}
-	return "", fmt.Errorf("azure: Target %q is not an application ID, an api:// application ID URI or a <resource>/.default scope; "+
+	return "", fmt.Errorf("azure: Audience %q is not an application ID, an api:// application ID URI or a <resource>/.default scope; "+
 		"use the App Registration's application (client) ID, api://<app-id-uri>, or append /.default to the resource", t)
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/azure"
 )
 
-func TestNormalizeTarget(t *testing.T) {
+func TestNormalizeAudience(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct{ in, want, err string }{
 		"app ID":         {in: "0b1c2d3e-0000-4000-8000-00000000abcd", want: "0b1c2d3e-0000-4000-8000-00000000abcd/.default"},
@@ -31,7 +31,7 @@ func TestNormalizeTarget(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			got, err := azure.NormalizeTarget(tc.in)
+			got, err := azure.NormalizeAudience(tc.in)
 			if tc.err != "" {
 				require.Error(t, err)
 				assert.True(t, strings.HasPrefix(err.Error(), "azure: "))
@@ -48,7 +48,7 @@ func TestEventHubsScope(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "https://prod-ns.servicebus.windows.net/.default", azure.EventHubsScope("prod-ns"))
 	assert.Equal(t, "https://prod-ns.servicebus.windows.net/.default", azure.EventHubsScope("prod-ns.servicebus.windows.net"))
-	got, err := azure.NormalizeTarget(azure.EventHubsScope("x"))
+	got, err := azure.NormalizeAudience(azure.EventHubsScope("x"))
 	require.NoError(t, err)
 	assert.Equal(t, azure.EventHubsScope("x"), got)
 }

@@ -40,8 +40,8 @@ type CredentialOptions struct {
 
 // NewFromCredential returns a refreshing token source for any azidentity
 // credential (or other azcore.TokenCredential), requesting tokens for
-// target (see [NormalizeTarget] for the accepted forms).
-func NewFromCredential(cred azcore.TokenCredential, target string, opts *CredentialOptions) (*oauthbearer.Cache, error) {
+// audience (see [NormalizeAudience] for the accepted forms).
+func NewFromCredential(cred azcore.TokenCredential, audience string, opts *CredentialOptions) (*oauthbearer.Cache, error) {
 	var o CredentialOptions
 	if opts != nil {
 		o = *opts
@@ -49,7 +49,7 @@ func NewFromCredential(cred azcore.TokenCredential, target string, opts *Credent
 	if cred == nil {
 		return nil, errors.New("azure: NewFromCredential: the credential is nil; pass an azidentity credential")
 	}
-	scope, err := NormalizeTarget(target)
+	scope, err := NormalizeAudience(audience)
 	if err != nil {
 		return nil, err
 	}
@@ -175,10 +175,9 @@ func loggerOr(l *slog.Logger) *slog.Logger {
 	return fetchrec.Logger(l)
 }
 
-// clientOptions returns co with the module's identity-provider HTTP
-// policy as azidentity's transport, built on c (nil: the default client).
-// A Transport in co is refused: HTTP is configured one way, HTTPClient.
-// The policy: every reply is read through a size limit
+// clientOptions returns azidentity's client options: retry, and the
+// module's identity-provider HTTP policy as the transport, built on c
+// (nil: the default client). The policy: every reply is read through a size limit
 // (wrapping the transport itself, because azcore's body-download policy
 // and MSAL read replies with io.ReadAll before any other policy sees
 // them), and redirects are never followed, because a token request
@@ -190,10 +189,8 @@ func loggerOr(l *slog.Logger) *slog.Logger {
 // metadata lets the client use plain http to link-local addresses (IMDS
 // at 169.254.169.254), for sources that include managed identity; every
 // other source gets https or loopback only (idphttp's credential gate).
-func clientOptions(options string, c *http.Client, co azcore.ClientOptions, metadata bool) (azcore.ClientOptions, error) {
-	if co.Transport != nil {
-		return co, fmt.Errorf("azure: %s.ClientOptions.Transport is set; set %s.HTTPClient instead (the module applies its redirect and size policy to it)", options, options)
-	}
+func clientOptions(c *http.Client, retry policy.RetryOptions, metadata bool) azcore.ClientOptions {
+	co := azcore.ClientOptions{Retry: retry}
 	if c == nil {
 		c = defaultHTTPClient()
 	}
@@ -202,7 +199,7 @@ func clientOptions(options string, c *http.Client, co azcore.ClientOptions, meta
 		hc = idphttp.MetadataClient(c, "azure")
 	}
 	co.Transport = limitedTransport{next: hc}
-	return co, nil
+	return co
 }
 
 type limitedTransport struct{ next policy.Transporter }

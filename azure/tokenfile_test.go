@@ -141,7 +141,7 @@ func TestDefaultChainCertificateFileIsBounded(t *testing.T) {
 			t.Parallel()
 			env := map[string]string{azure.EnvTenantID: wiTenant, azure.EnvClientID: wiClient, "AZURE_CLIENT_CERTIFICATE_PATH": tc.path}
 			src := returns(t, "NewDefaultChain", func() *oauthbearer.Cache {
-				src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: "api://kafka", Getenv: getenv(env), DisableAzureCLI: true})
+				src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: "api://kafka", Getenv: getenv(env), DisableAzureCLI: true})
 				require.NoError(t, err)
 				return src
 			})

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,10 +52,10 @@ func TestManagedIdentityUnreachableFailsFast(t *testing.T) {
 	t.Parallel()
 	var dials atomic.Int64
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target:     uniqueTarget(t),
+		Audience:   uniqueTarget(t),
 		HTTPClient: refusingClient(t, &dials),
 		// Millisecond delays, so the old behaviour ends quickly too.
-		ClientOptions: azcore.ClientOptions{Retry: fastRetry},
+		Retry: fastRetry,
 	})
 	require.NoError(t, err)
 	closeCache(t, src)
@@ -96,8 +95,8 @@ func TestManagedIdentityTimeoutIsNotFailFast(t *testing.T) {
 		},
 	}}
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target: uniqueTarget(t), HTTPClient: hc,
-		ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}},
+		Audience: uniqueTarget(t), HTTPClient: hc,
+		Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond},
 	})
 	require.NoError(t, err)
 	closeCache(t, src)

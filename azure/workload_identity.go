@@ -12,12 +12,13 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -31,13 +32,15 @@ const (
 )
 
 // WorkloadIdentityOptions configures [NewWorkloadIdentity]. Every field
-// but Target falls back to the environment the AKS workload identity
+// but Audience falls back to the environment the AKS workload identity
 // webhook sets up.
 type WorkloadIdentityOptions struct {
-	// Target is the audience of the tokens: an application ID, an api://
-	// application ID URI, or a <resource>/.default scope. Required. No
-	// environment fallback.
-	Target string
+	// Audience is the audience of the tokens (their aud claim), in one of
+	// the forms [NormalizeAudience] accepts: the Kafka App Registration's
+	// application (client) ID, its application ID URI
+	// ("api://..."), or a scope ending in "/.default" (such as
+	// [EventHubsScope]'s). Required. No environment fallback.
+	Audience string
 	// ClientID is the client ID of the App Registration or user-assigned
 	// identity that trusts the service account. Default: $AZURE_CLIENT_ID.
 	ClientID string
@@ -50,7 +53,7 @@ type WorkloadIdentityOptions struct {
 	// one, without reading it. Default: $AZURE_FEDERATED_TOKEN_FILE.
 	TokenFilePath string
 	// AuthorityHost is Microsoft Entra's https URL. Default:
-	// $AZURE_AUTHORITY_HOST, else ClientOptions.Cloud's host, else
+	// $AZURE_AUTHORITY_HOST, else
 	// https://login.microsoftonline.com/.
 	AuthorityHost string
 	// DisableInstanceDiscovery skips MSAL's instance-metadata request to
@@ -67,10 +70,11 @@ type WorkloadIdentityOptions struct {
 	// through a 1 MiB limit. Default: a client with a 30s timeout that
 	// keeps no idle connections.
 	HTTPClient *http.Client
-	// ClientOptions tunes azidentity's pipeline other than its transport
-	// (Retry, Cloud ...); its Transport must be nil: set HTTPClient.
-	// Default: azidentity's defaults.
-	ClientOptions azcore.ClientOptions
+	// Retry is azcore's retry policy for the requests of one fetch, the
+	// one part of azidentity's client options this source honours (HTTP
+	// goes through HTTPClient, the authority through AuthorityHost).
+	// Default: azcore's defaults.
+	Retry policy.RetryOptions
 	// Cache tunes the refreshing cache; its Logger receives this source's
 	// warnings too. Default: its defaults, named "azure workload identity".
 	Cache *oauthbearer.CacheOptions
@@ -104,7 +108,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions, log *slog.Logger) (*credSo
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	scope, err := NormalizeTarget(o.Target)
+	scope, err := NormalizeAudience(o.Audience)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +118,7 @@ func newWorkloadSource(opts *WorkloadIdentityOptions, log *slog.Logger) (*credSo
 		}
 		if *v == "" {
 			return fmt.Errorf("azure: workload identity: %s is not set and WorkloadIdentityOptions.%s is empty; "+
-				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id, or set %s; %s", env, field, field, guide.See("azure-workload-identity-settings"))
+				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id, or set %s; %s", env, field, field, troubleshooting.See("azure-workload-identity-settings"))
 		}
 		return nil
 	}
@@ -128,16 +132,10 @@ func newWorkloadSource(opts *WorkloadIdentityOptions, log *slog.Logger) (*credSo
 	if err := checkTokenFile(o.TokenFilePath); err != nil {
 		return nil, err
 	}
-	co, err := clientOptions("WorkloadIdentityOptions", o.HTTPClient, o.ClientOptions, false)
-	if err != nil {
-		return nil, err
-	}
+	co := clientOptions(o.HTTPClient, o.Retry, false)
 	host := o.AuthorityHost
 	if host == "" {
 		host = getenv(EnvAuthorityHost)
-	}
-	if host == "" {
-		host = co.Cloud.ActiveDirectoryAuthorityHost
 	}
 	if host == "" {
 		host = cloud.AzurePublic.ActiveDirectoryAuthorityHost
@@ -192,7 +190,7 @@ func tokenFileErr(path string, err error) error {
 		fix = "point it at the projected service-account token, a JWT of a few kilobytes"
 	}
 	return fmt.Errorf("azure: workload identity: cannot read the federated token file %q (TokenFilePath / %s): %w; %s; %s",
-		path, EnvFederatedTokenFile, pathErr(err), fix, guide.See("azure-federated-token-file"))
+		path, EnvFederatedTokenFile, pathErr(err), fix, troubleshooting.See("azure-federated-token-file"))
 }
 
 // checkTokenFile fails on a federated token file that is missing or not
@@ -227,5 +225,5 @@ func readAssertion(ctx context.Context, path string) (string, error) {
 
 func emptyTokenFileErr(path string) error {
 	return fmt.Errorf("azure: workload identity: the federated token file %q (TokenFilePath / %s) is empty; "+
-		"check the pod's projected service-account token volume; %s", path, EnvFederatedTokenFile, guide.See("azure-federated-token-file"))
+		"check the pod's projected service-account token volume; %s", path, EnvFederatedTokenFile, troubleshooting.See("azure-federated-token-file"))
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,8 +65,8 @@ func getenv(m map[string]string) func(string) string { return func(k string) str
 
 func (b *wiBench) options(env map[string]string) *azure.WorkloadIdentityOptions {
 	return &azure.WorkloadIdentityOptions{
-		Target: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true,
-		HTTPClient: b.entra.Client(), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
+		Audience: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true,
+		HTTPClient: b.entra.Client(), Retry: policy.RetryOptions{MaxRetries: -1},
 	}
 }
 
@@ -127,7 +126,7 @@ func TestWorkloadIdentityConfigurationErrors(t *testing.T) {
 		}, []string{`"/nonexistent/token"`, "no such file"}},
 		"empty file":     {func(e map[string]string, _ *azure.WorkloadIdentityOptions) { e[azure.EnvFederatedTokenFile] = empty }, []string{empty, "is empty"}},
 		"http authority": {func(e map[string]string, _ *azure.WorkloadIdentityOptions) { e[azure.EnvAuthorityHost] = "http://x" }, []string{`"http://x"`, "https"}},
-		"no target":      {func(_ map[string]string, o *azure.WorkloadIdentityOptions) { o.Target = "" }, []string{"Target"}},
+		"no target":      {func(_ map[string]string, o *azure.WorkloadIdentityOptions) { o.Audience = "" }, []string{"Audience"}},
 		"all missing": {func(e map[string]string, _ *azure.WorkloadIdentityOptions) { clear(e) }, []string{
 			"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"}},
 	}

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // AllowedFilesEnv is the environment variable holding the files a
@@ -49,7 +49,7 @@ func (c *Config) checkAllowedFiles(b *BuildOptions) error {
 		}
 		return &PropertyError{Key: p.Key, Line: p.Line, Err: ErrFileNotAllowed,
 			Reason: fmt.Sprintf("the file %s may not be read: %s; to allow it, add %s to BuildOptions.AllowedFiles or to the environment variable %s (comma-separated, like Kafka's system property of that name, which a Java client needs too); %s",
-				srvtext.Quote(abs, 0), why, srvtext.Quote(abs, 0), AllowedFilesEnv, guide.See("oidc-client-properties"))}
+				srvtext.Quote(abs, 0), why, srvtext.Quote(abs, 0), AllowedFilesEnv, troubleshooting.See("oidc-client-properties"))}
 	}
 	return nil
 }

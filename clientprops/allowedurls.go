@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // AllowedURLsEnv is the environment variable holding the token endpoints
@@ -128,5 +128,5 @@ func (c *Config) checkAllowed(b *BuildOptions) error {
 		}
 	}
 	return &PropertyError{Key: p.Key, Line: p.Line, Err: ErrURLNotAllowed,
-		Reason: fmt.Sprintf("the token endpoint %s is not allowed: %s; %s; %s", srvtext.Quote(raw, 0), why, fix, guide.See("token-endpoint-not-allowed"))}
+		Reason: fmt.Sprintf("the token endpoint %s is not allowed: %s; %s; %s", srvtext.Quote(raw, 0), why, fix, troubleshooting.See("token-endpoint-not-allowed"))}
 }

@@ -46,6 +46,7 @@ func (c *Config) clientAssertion(assertion []Property) error {
 		return nil
 	}
 	c.readFiles(a, assertion)
+	c.recordSettings(assertion, "ClientCredentialsOptions.Assertion.", "ClientCredentialsOptions.")
 	c.Source.Assertion = a
 	return nil
 }

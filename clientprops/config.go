@@ -17,10 +17,10 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
-	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/confluentid"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -168,9 +168,11 @@ type Config struct {
 	// httpsCAProp is librdkafka's https.ca.location or https.ca.pem, if
 	// the file sets one.
 	httpsCAProp Property
-	// settingOf names, for the jwt-bearer kind, the line that set each
-	// oauthclient.JWTBearerOptions field, so that the source's errors
-	// name the file's key and line.
+	// settingOf names, for the jwt-bearer kind and the client-credentials
+	// kind's assertion, the line that set each oauthclient option field
+	// ("JWTBearerOptions.Issuer", "ClientCredentialsOptions.Assertion.Issuer"),
+	// so that the source's errors name the file's key and line
+	// ([Config.nameSettings]).
 	settingOf map[string]string
 }
 
@@ -348,7 +350,7 @@ func parse(data []byte) (*Config, error) {
 		case !isKnownKey(p.Key) && nearest(p.Key, knownKeys) != "":
 			// A misspelling: "cannot be honoured" would be the wrong
 			// advice, and passing it on would drop the setting silently.
-			return nil, perr(p, "unknown setting; did you mean %s? %s", nearest(p.Key, knownKeys), guide.See("client-properties-unknown-key"))
+			return nil, perr(p, "unknown setting; did you mean %s? %s", nearest(p.Key, knownKeys), troubleshooting.See("client-properties-unknown-key"))
 		case strings.HasPrefix(p.Key, "sasl.login."):
 			if err := c.loginTuning(p); err != nil {
 				return nil, err
@@ -357,13 +359,13 @@ func parse(data []byte) (*Config, error) {
 			c.SchemaRegistry.URL = strings.TrimSpace(p.Value)
 		case p.Key == "bearer.auth.logical.cluster":
 			v := strings.TrimSpace(p.Value)
-			if err := ccloud.CheckID(ccloud.RegistryCluster, v); err != nil {
+			if err := confluentid.CheckID(confluentid.RegistryCluster, v); err != nil {
 				return nil, perr(p, "%s is %v", q(p.Value), err)
 			}
 			c.SchemaRegistry.LogicalCluster = v
 		case p.Key == "bearer.auth.identity.pool.id":
 			v := strings.TrimSpace(p.Value)
-			if err := ccloud.CheckID(ccloud.IdentityPools, v); err != nil {
+			if err := confluentid.CheckID(confluentid.IdentityPools, v); err != nil {
 				return nil, perr(p, "%s is %v", q(p.Value), err)
 			}
 			c.SchemaRegistry.IdentityPoolID = v
@@ -428,7 +430,7 @@ func parse(data []byte) (*Config, error) {
 			// Sent as is, a misspelled Confluent extension is an unknown
 			// extension the broker ignores, and the token is rejected
 			// for a missing pool or cluster with no word about why.
-			return nil, perr(jaas, "option %s is not a Confluent extension; did you mean %s? (the names are case-sensitive) %s", name(i), near, guide.See("client-properties-extension-near-miss"))
+			return nil, perr(jaas, "option %s is not a Confluent extension; did you mean %s? (the names are case-sensitive) %s", name(i), near, troubleshooting.See("client-properties-extension-near-miss"))
 		}
 		ext[extName] = o.Value
 		delete(opts, k)
@@ -437,14 +439,14 @@ func parse(data []byte) (*Config, error) {
 	delete(ext, confluent.ExtensionLogicalCluster)
 	delete(ext, confluent.ExtensionIdentityPoolID)
 	for i, id := range []struct {
-		kind ccloud.Kind
+		kind confluentid.Kind
 		v    string
-	}{{ccloud.KafkaCluster, c.Extensions.LogicalCluster}, {ccloud.IdentityPools, c.Extensions.IdentityPoolID}} {
+	}{{confluentid.KafkaCluster, c.Extensions.LogicalCluster}, {confluentid.IdentityPools, c.Extensions.IdentityPoolID}} {
 		if id.v == "" {
 			continue
 		}
-		if err := ccloud.CheckID(id.kind, id.v); err != nil {
-			return nil, perr(jaas, "option %s is %s, %v; %s", confluentKeys[i], srvtext.Quote(id.v, ccloud.At(err), secrets...), err, guide.See("sasl-extension-errors"))
+		if err := confluentid.CheckID(id.kind, id.v); err != nil {
+			return nil, perr(jaas, "option %s is %s, %v; %s", confluentKeys[i], srvtext.Quote(id.v, confluentid.At(err), secrets...), err, troubleshooting.See("sasl-extension-errors"))
 		}
 	}
 	if err := oauthbearer.ValidateExtensions(ext); err != nil {
@@ -549,7 +551,7 @@ func parse(data []byte) (*Config, error) {
 			continue
 		}
 		if near := nearest(o.Key, knownJAASOptions); near != "" {
-			return nil, perr(jaas, "option %s is not an option of %s; did you mean %s? %s", name(i), strings.TrimSpace(handler.Value), near, guide.See("client-properties-unknown-key"))
+			return nil, perr(jaas, "option %s is not an option of %s; did you mean %s? %s", name(i), strings.TrimSpace(handler.Value), near, troubleshooting.See("client-properties-unknown-key"))
 		}
 		return nil, perr(jaas, "option %s cannot be honoured by %s; remove it", name(i), strings.TrimSpace(handler.Value))
 	}
@@ -560,7 +562,7 @@ func parse(data []byte) (*Config, error) {
 			return nil, perr(p, "names no broker; list the brokers as host:port, separated by commas, such as bootstrap.servers=pkc-xxxxx.westeurope.azure.confluent.cloud:9092")
 		}
 		return nil, errors.New("clientprops: client.properties has no bootstrap.servers; add bootstrap.servers=<host:port>[,<host:port>...] " +
-			"(the cluster's bootstrap endpoint, such as pkc-xxxxx.westeurope.azure.confluent.cloud:9092); " + guide.See("client-properties-no-bootstrap"))
+			"(the cluster's bootstrap endpoint, such as pkc-xxxxx.westeurope.azure.confluent.cloud:9092); " + troubleshooting.See("client-properties-no-bootstrap"))
 	}
 	return c, nil
 }
@@ -636,7 +638,7 @@ func (s *SourceSpec) workload(p Property, scope string) error {
 func (c *Config) loginTuning(p Property) error {
 	v := strings.TrimSpace(p.Value)
 	bad := func(format string, a ...any) error {
-		return &PropertyError{Key: p.Key, Line: p.Line, Reason: quoteSetting(p.Value) + " " + fmt.Sprintf(format, a...) + "; " + guide.See("bad-numeric-setting")}
+		return &PropertyError{Key: p.Key, Line: p.Line, Reason: quoteSetting(p.Value) + " " + fmt.Sprintf(format, a...) + "; " + troubleshooting.See("bad-numeric-setting")}
 	}
 	var next oauthbearer.CacheOptions
 	if c.Cache != nil {
@@ -693,7 +695,7 @@ func (c *Config) loginTuning(p Property) error {
 		var oe *oauthbearer.OptionError
 		if errors.As(err, &oe) {
 			return &PropertyError{Key: p.Key, Line: p.Line, Err: err,
-				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), oe.Detail(), guide.See("bad-numeric-setting"))}
+				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), oe.Detail(), troubleshooting.See("bad-numeric-setting"))}
 		}
 		return &PropertyError{Key: p.Key, Line: p.Line, Err: err, Reason: fmt.Sprintf("%s cannot be honoured: %v", quoteSetting(p.Value), err)}
 	}
@@ -889,9 +891,9 @@ func (c *Config) NewSource(opts *BuildOptions) (*oauthbearer.ExtensionSource, er
 	case SourceClientCredentials:
 		src, err := oauthclient.NewClientCredentials(c.clientCredentialsOptions(&o))
 		if err != nil {
-			return nil, err
+			return nil, c.nameSettings(err)
 		}
-		return oauthbearer.WithExtensions(src, c.AllExtensions())
+		return oauthbearer.WithExtensions(settingNamed{Cache: src, c: c}, c.AllExtensions())
 	case SourceTokenFile, SourceJWTBearer:
 		src, err := c.newKafkaRetrieverSource(&o)
 		if err != nil {

@@ -92,7 +92,7 @@ func TestRetrieverTypoQuotedWhole(t *testing.T) {
 }
 
 // A resource or scope holding several values is refused at its line, not
-// later by the azure module as "Target ... holds more than one value".
+// later by the azure module as "Audience ... holds more than one value".
 func TestAzureAudienceWithSeveralValues(t *testing.T) {
 	t.Parallel()
 	head := "bootstrap.servers=kafka:9093\nsecurity.protocol=SASL_SSL\nsasl.mechanism=OAUTHBEARER\nsasl.login.callback.handler.class=" + azureHandlerClass + "\n"

@@ -1,13 +1,15 @@
 package clientprops
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
-	"github.com/streamidentity/kafka-workload-identity/internal/oauthlink"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
@@ -117,20 +119,8 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 	}
 	s := &c.Source
 	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
-	c.settingOf = map[string]string{"TokenURL": settingName(endpoint)}
-	for field, key := range map[string]string{
-		"PrivateKeyFile": "private.key.file", "PrivateKeyPassphrase": "private.key.passphrase", "AssertionFile": "file",
-		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
-		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
-	} {
-		p := Property{Key: assertionPrefix + key}
-		for _, a := range assertion { // the last duplicate wins, as in Parse
-			if a.Key == p.Key {
-				p = a
-			}
-		}
-		c.settingOf[field] = settingName(p)
-	}
+	c.settingOf = map[string]string{"JWTBearerOptions.TokenURL": settingName(endpoint)}
+	c.recordSettings(assertion, "JWTBearerOptions.", "JWTBearerOptions.")
 	*scope = Property{} // used here, not a client-credentials leftover
 	a, err := parseAssertion(assertion)
 	if err != nil {
@@ -202,7 +192,7 @@ func parseAssertion(assertion []Property) (AssertionSettings, error) {
 }
 
 // newKafkaRetrieverSource builds the token-file and jwt-bearer kinds.
-func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, error) {
+func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (oauthbearer.TokenSource, error) {
 	if c.Source.Kind == SourceTokenFile {
 		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: settingName(c.TokenEndpoint), Cache: c.Cache})
 	}
@@ -217,12 +207,91 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (*oauthbearer.Cache, e
 		jo.Issuer, jo.Subject, jo.Audience, jo.TemplateFile = g.Issuer, g.Subject, g.Audience, g.TemplateFile
 		jo.Lifetime, jo.NotBefore, jo.OmitJTI = g.Lifetime, g.NotBefore, g.OmitJTI
 	}
-	return oauthlink.NewJWTBearer(jo, func(field string) string {
-		if n, ok := c.settingOf[field]; ok {
-			return n
+	src, err := oauthclient.NewJWTBearer(jo)
+	if err != nil {
+		return nil, c.nameSettings(err)
+	}
+	return settingNamed{Cache: src, c: c}, nil
+}
+
+// settingNamed is an oauthclient source built from the file, whose errors
+// at a fetch (a key, assertion or template file read on every refresh)
+// name the client.properties settings too.
+type settingNamed struct {
+	*oauthbearer.Cache
+	c *Config
+}
+
+// Token returns the cache's token, or its error with the settings named.
+func (s settingNamed) Token(ctx context.Context) (oauthbearer.Token, error) {
+	tok, err := s.Cache.Token(ctx)
+	if err != nil {
+		return tok, s.c.nameSettings(err)
+	}
+	return tok, nil
+}
+
+// nameSettings rewrites an error of an oauthclient source built from the
+// file so that it names the settings (key and line) that the file used,
+// instead of the Go option fields: each <Options>.<Field> that the
+// [*oauthclient.OptionError] lists becomes the setting recorded for it in
+// settingOf.
+func (c *Config) nameSettings(err error) error {
+	oe, ok := errors.AsType[*oauthclient.OptionError](err)
+	if !ok {
+		return err
+	}
+	// Longest first: JWTBearerOptions.PrivateKey is a prefix of
+	// JWTBearerOptions.PrivateKeyFile.
+	fields := slices.SortedFunc(slices.Values(oe.Fields), func(a, b string) int { return len(b) - len(a) })
+	msg := err.Error()
+	for _, f := range fields {
+		name := oe.Options + "." + f
+		if setting, ok := c.settingOf[name]; ok {
+			msg = strings.ReplaceAll(msg, name, setting)
 		}
-		return "sasl.oauthbearer.assertion." + field // not reached: every field clientprops sets is named
-	})
+	}
+	return &namedError{msg: msg, err: err}
+}
+
+// namedError is an error whose message names the file's settings; it
+// wraps the source's error, for errors.Is and errors.As.
+type namedError struct {
+	msg string
+	err error
+}
+
+func (e *namedError) Error() string { return e.msg }
+func (e *namedError) Unwrap() error { return e.err }
+
+// recordSettings records in settingOf the line of each assertion setting,
+// under the oauthclient option field it becomes: the signing fields under
+// signing ("JWTBearerOptions." or "ClientCredentialsOptions.Assertion.")
+// and the assertion file under file + "AssertionFile".
+func (c *Config) recordSettings(assertion []Property, signing, file string) {
+	if c.settingOf == nil {
+		c.settingOf = map[string]string{}
+	}
+	for field, key := range map[string]string{
+		"PrivateKeyFile": "private.key.file", "PrivateKeyPassphrase": "private.key.passphrase",
+		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
+		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
+	} {
+		c.settingOf[signing+field] = settingName(lastProperty(assertion, assertionPrefix+key))
+	}
+	c.settingOf[file+"AssertionFile"] = settingName(lastProperty(assertion, assertionPrefix+"file"))
+}
+
+// lastProperty returns the last property with key (the last duplicate
+// wins, as in Parse), or one with the key alone when the file lacks it.
+func lastProperty(props []Property, key string) Property {
+	p := Property{Key: key}
+	for _, a := range props {
+		if a.Key == key {
+			p = a
+		}
+	}
+	return p
 }
 
 // settingName names a setting in an error as the file has it: its key and
@@ -237,5 +306,5 @@ func settingName(p Property) string {
 // oidcPropertyError is a [PropertyError] of the token-file and jwt-bearer
 // settings, linked to their section of the troubleshooting guide.
 func oidcPropertyError(key string, line int, reason string) error {
-	return &PropertyError{Key: key, Line: line, Reason: reason + "; " + guide.See("oidc-client-properties")}
+	return &PropertyError{Key: key, Line: line, Reason: reason + "; " + troubleshooting.See("oidc-client-properties")}
 }

@@ -11,8 +11,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
@@ -60,7 +60,7 @@ func (t *TLSSettings) isZero() bool { return t == nil || *t == TLSSettings{} }
 // honour.
 func (c *Config) jaasTLS(jaas Property, opts map[string]string) error {
 	bad := func(key, reason string) error {
-		return &PropertyError{Key: jaas.Key, Line: jaas.Line, Reason: "option " + key + " " + reason + "; " + guide.See("token-endpoint-tls")}
+		return &PropertyError{Key: jaas.Key, Line: jaas.Line, Reason: "option " + key + " " + reason + "; " + troubleshooting.See("token-endpoint-tls")}
 	}
 	get := func(k string) (string, bool) {
 		v, ok := opts[k]

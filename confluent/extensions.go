@@ -3,7 +3,7 @@ package confluent
 import (
 	"fmt"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/confluentid"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -37,13 +37,13 @@ type Extensions struct {
 // get.
 func (e Extensions) Validate() error {
 	if e.LogicalCluster != "" {
-		if err := ccloud.CheckID(ccloud.KafkaCluster, e.LogicalCluster); err != nil {
-			return fmt.Errorf("confluent: Extensions.LogicalCluster is %s, %w", srvtext.Quote(e.LogicalCluster, ccloud.At(err)), err)
+		if err := confluentid.CheckID(confluentid.KafkaCluster, e.LogicalCluster); err != nil {
+			return fmt.Errorf("confluent: Extensions.LogicalCluster is %s, %w", srvtext.Quote(e.LogicalCluster, confluentid.At(err)), err)
 		}
 	}
 	if e.IdentityPoolID != "" {
-		if err := ccloud.CheckID(ccloud.IdentityPools, e.IdentityPoolID); err != nil {
-			return fmt.Errorf("confluent: Extensions.IdentityPoolID is %s, %w", srvtext.Quote(e.IdentityPoolID, ccloud.At(err)), err)
+		if err := confluentid.CheckID(confluentid.IdentityPools, e.IdentityPoolID); err != nil {
+			return fmt.Errorf("confluent: Extensions.IdentityPoolID is %s, %w", srvtext.Quote(e.IdentityPoolID, confluentid.At(err)), err)
 		}
 	}
 	return nil

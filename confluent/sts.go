@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/confluentid"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -39,9 +39,9 @@ type STSOptions struct {
 	// It must be https, except for loopback hosts (local emulators).
 	Endpoint string
 
-	// ExpiresIn asks for a token lifetime, in whole seconds. Default 0:
-	// the STS's default (900 s).
-	ExpiresIn time.Duration
+	// Lifetime is the token lifetime to request (the exchange's
+	// expires_in), in whole seconds. Default 0: the STS's default (900 s).
+	Lifetime time.Duration
 
 	// HTTPClient sends the requests. Its redirect policy is replaced (on
 	// a shallow copy; yours is not modified): a redirect is never
@@ -86,7 +86,7 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if o.IdentityPoolID == "" {
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for")
 	}
-	if err := ccloud.CheckID(ccloud.IdentityPool, o.IdentityPoolID); err != nil {
+	if err := confluentid.CheckID(confluentid.IdentityPool, o.IdentityPoolID); err != nil {
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %s, %w", srvtext.Quote(o.IdentityPoolID, 0), err)
 	}
 	if o.Endpoint == "" {
@@ -95,11 +95,11 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if err := idphttp.CheckEndpoint("confluent", "STSOptions.Endpoint", o.Endpoint); err != nil {
 		return nil, err
 	}
-	if o.ExpiresIn < 0 || o.ExpiresIn%time.Second != 0 {
-		return nil, fmt.Errorf("confluent: STSOptions.ExpiresIn is %s; use whole seconds, or 0 for the STS default", o.ExpiresIn)
+	if o.Lifetime < 0 || o.Lifetime%time.Second != 0 {
+		return nil, fmt.Errorf("confluent: STSOptions.Lifetime is %s; use whole seconds, or 0 for the STS default", o.Lifetime)
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "confluent")
-	return oauthbearer.NewCache(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.ExpiresIn, client: o.HTTPClient},
+	return oauthbearer.NewCache(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient},
 		cacheopts.WithName(o.Cache, "confluent sts at "+oauthpost.RedactURL(o.Endpoint)))
 }
 
@@ -125,7 +125,7 @@ func (s *stsSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 		oe := &oauthclient.Error{Endpoint: r.Endpoint, StatusCode: r.StatusCode, Code: r.Code, Description: r.Description}
 		if oe.Code == "invalid_grant" || oe.StatusCode == http.StatusUnauthorized {
 			oauthbearer.Invalidate(s.subject, subj)
-			return oauthbearer.Token{}, fmt.Errorf("confluent: the STS refused the subject token; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired; %s: %w", guide.See("confluent-invalid-grant"), oe)
+			return oauthbearer.Token{}, fmt.Errorf("confluent: the STS refused the subject token; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired; %s: %w", troubleshooting.See("confluent-invalid-grant"), oe)
 		}
 		return oauthbearer.Token{}, fmt.Errorf("confluent: the STS exchange for %s was refused: %w", s.pool, oe)
 	}

@@ -45,7 +45,7 @@ func TestSTSExchange(t *testing.T) {
 	t.Parallel()
 	sts, idp := newSTS(t)
 	subj := &subjectSource{iss: idp, aud: "app-1"}
-	src, err := NewSTS(subj, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL(), ExpiresIn: 600 * time.Second})
+	src, err := NewSTS(subj, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL(), Lifetime: 600 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 
@@ -142,7 +142,7 @@ func TestSTSOptionsValidation(t *testing.T) {
 		"bad pool":     {subj, &STSOptions{IdentityPoolID: "pool-1,pool-2"}, "IdentityPoolID"},
 		"plain http":   {subj, &STSOptions{IdentityPoolID: "pool-1", Endpoint: "http://api.confluent.cloud/sts/v1/oauth2/token"}, "https"},
 		"relative":     {subj, &STSOptions{IdentityPoolID: "pool-1", Endpoint: "/sts"}, "absolute URL"},
-		"bad lifetime": {subj, &STSOptions{IdentityPoolID: "pool-1", ExpiresIn: 1500 * time.Millisecond}, "ExpiresIn"},
+		"bad lifetime": {subj, &STSOptions{IdentityPoolID: "pool-1", Lifetime: 1500 * time.Millisecond}, "STSOptions.Lifetime"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

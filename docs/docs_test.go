@@ -17,7 +17,7 @@ const guideURL = "https://github.com/streamidentity/kafka-workload-identity/blob
 var (
 	// see("anchor") and troubleshootingURL + "#anchor" in the packages,
 	// and the full URL with an anchor anywhere (examples, tests).
-	seeCall   = regexp.MustCompile(`\b(?:see|guide\.See)\("([^"]+)"\)`)
+	seeCall   = regexp.MustCompile(`\b(?:see|troubleshooting\.See)\("([^"]+)"\)`)
 	urlConcat = regexp.MustCompile(`troubleshootingURL \+ "#([^"]+)"`)
 	fullURL   = regexp.MustCompile(regexp.QuoteMeta(guideURL) + `#([A-Za-z0-9_-]+)`)
 	urlConst  = regexp.MustCompile(`const troubleshootingURL = "([^"]+)"`)

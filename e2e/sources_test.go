@@ -34,7 +34,7 @@ import (
 const (
 	// sourceAudience is the "aud" of every token in TestRealBrokerSources:
 	// an api:// application ID URI, which the Azure sources take as a
-	// Target as is and AWS STS accepts as an audience.
+	// Audience as is and AWS STS accepts as an audience.
 	sourceAudience = "api://kafka-e2e"
 	// sourceAppID is the application (client) ID of the API whose App ID
 	// URI is sourceAudience: Entra v2 tokens requested for the URI carry
@@ -89,8 +89,8 @@ func (r trustRoot) startBroker(t *testing.T, opts kafkatest.Options) *kafkatest.
 func (r trustRoot) awsWebIdentity(t *testing.T, duration time.Duration, cache *oauthbearer.CacheOptions) *oauthbearer.Cache {
 	t.Helper()
 	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
-		Audiences: []string{sourceAudience},
-		Duration:  duration,
+		Audience: []string{sourceAudience},
+		Lifetime: duration,
 		Config: &sdkaws.Config{
 			Region:       r.sts.Region(),
 			Credentials:  credentials.NewStaticCredentialsProvider(awsKey, awsSecret, ""),
@@ -165,7 +165,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	}{
 		{"AzureManagedIdentity", imds.SystemAssigned().ObjectID, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-				Target:     sourceAudience,
+				Audience:   sourceAudience,
 				HTTPClient: imds.Client(),
 			})
 			require.NoError(t, err)
@@ -174,7 +174,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		}, nil, false},
 		{"AzureWorkloadIdentity", wiObject, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
-				Target: sourceAudience, ClientID: wiClient, TenantID: wiTenant, TokenFilePath: tokenFile,
+				Audience: sourceAudience, ClientID: wiClient, TenantID: wiTenant, TokenFilePath: tokenFile,
 				AuthorityHost: entra.URL, DisableInstanceDiscovery: true,
 				Getenv:     func(string) string { return "" },
 				HTTPClient: entra.Client(),

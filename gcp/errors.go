@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
-func see(anchor string) string { return guide.See(anchor) }
+func see(anchor string) string { return troubleshooting.See(anchor) }
 
 // ErrNoCredentials is matched (errors.Is) by the error for a process where
 // Application Default Credentials found nothing: no

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // CacheOptions tunes a [Cache]. The zero value (or a nil pointer) gives the
@@ -340,7 +340,7 @@ func (c *Cache) gaveUp(ctx context.Context, f *flight) error {
 	case !started.IsZero():
 		return fmt.Errorf("oauthbearer: %s: gave up waiting for a token (%w): the first fetch has been running for %s without an answer "+
 			"(the source may be retrying an unreachable or slow identity provider; each fetch is bounded by CacheOptions.FetchTimeout, %s); %s",
-			c.name, ctx.Err(), now.Sub(started).Round(time.Millisecond), c.fetchTimeout, guide.See("gave-up-waiting-for-a-token"))
+			c.name, ctx.Err(), now.Sub(started).Round(time.Millisecond), c.fetchTimeout, troubleshooting.See("gave-up-waiting-for-a-token"))
 	}
 	return fmt.Errorf("oauthbearer: %s: gave up waiting for a token: %w", c.name, ctx.Err())
 }

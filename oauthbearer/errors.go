@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
-	"github.com/streamidentity/kafka-workload-identity/internal/rejecthint"
+	"github.com/streamidentity/kafka-workload-identity/internal/brokerstatus"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // ErrClosed is returned by [Cache.Token] after [Cache.Close].
@@ -85,7 +85,7 @@ type ExtensionError struct {
 
 // Error names the key, the value and what is wrong with it.
 func (e *ExtensionError) Error() string {
-	return fmt.Sprintf("oauthbearer: SASL extension %q=%q: %s; %s", e.Key, e.Value, e.Reason, guide.See("sasl-extension-errors"))
+	return fmt.Sprintf("oauthbearer: SASL extension %q=%q: %s; %s", e.Key, e.Value, e.Reason, troubleshooting.See("sasl-extension-errors"))
 }
 
 // RejectedError reports that a server (a Kafka broker, Schema Registry)
@@ -123,7 +123,7 @@ func (e *RejectedError) Error() string {
 	if e.OpenIDConfiguration != "" {
 		msg += fmt.Sprintf(" (openid-configuration %q)", e.OpenIDConfiguration)
 	}
-	msg += ": " + rejecthint.Hint(e.Status)
+	msg += ": " + brokerstatus.Hint(e.Status)
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // ErrTokenSyntax is matched (errors.Is) by the error for a token value that
@@ -33,7 +33,7 @@ type TokenSyntaxError struct {
 func (e *TokenSyntaxError) Error() string {
 	return fmt.Sprintf("oauthbearer: %s returned a token that is not an RFC 6750 b64token (byte %d of %d is %s; allowed are A-Z a-z 0-9 - . _ ~ + / and trailing =); "+
 		"it would break SASL/OAUTHBEARER or HTTP bearer framing, so it is not sent; check that the source returns the access token itself, not a JSON reply or a header; %s",
-		e.Source, e.Offset, e.Len, e.Found, guide.See("token-syntax"))
+		e.Source, e.Offset, e.Len, e.Found, troubleshooting.See("token-syntax"))
 }
 
 // Is makes errors.Is(err, [ErrTokenSyntax]) true.

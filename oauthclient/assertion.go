@@ -14,8 +14,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // AssertionOptions configures an assertion this package signs locally
@@ -86,25 +86,24 @@ type AssertionOptions struct {
 // grants.
 type signer struct {
 	o AssertionOptions
-	// name names an option field in errors: "JWTBearerOptions.Issuer",
-	// "ClientCredentialsOptions.Assertion.Issuer", or the client.properties
-	// key and line that set it.
-	name func(field string) string
+	// opts names an option field in errors: "JWTBearerOptions.Issuer",
+	// "ClientCredentialsOptions.Assertion.Issuer".
+	opts options
 	now  func() time.Time
 }
 
 // newSigner applies the defaults and checks what can be checked at
 // construction: the key (read from its file), the algorithm, the claims
 // RFC 7523 requires and the template.
-func newSigner(o AssertionOptions, name func(string) string, tokenURL string, now func() time.Time) (*signer, error) {
+func newSigner(o AssertionOptions, n options, tokenURL string, now func() time.Time) (*signer, error) {
 	if (o.PrivateKey != nil) == (o.PrivateKeyFile != "") {
 		if o.PrivateKey != nil {
-			return nil, fmt.Errorf("oauthclient: both %s and %s are set; set only one to sign assertions with", name("PrivateKey"), name("PrivateKeyFile"))
+			return nil, n.errorf("oauthclient: both %s and %s are set; set only one to sign assertions with", field("PrivateKey"), field("PrivateKeyFile"))
 		}
-		return nil, fmt.Errorf("oauthclient: neither %s nor %s is set; set one to sign assertions with", name("PrivateKey"), name("PrivateKeyFile"))
+		return nil, n.errorf("oauthclient: neither %s nor %s is set; set one to sign assertions with", field("PrivateKey"), field("PrivateKeyFile"))
 	}
 	if o.Lifetime < 0 {
-		return nil, fmt.Errorf("oauthclient: %s is %s; it must be positive (0 means the default 5m)", name("Lifetime"), o.Lifetime)
+		return nil, n.errorf("oauthclient: %s is %s; it must be positive (0 means the default 5m)", field("Lifetime"), o.Lifetime)
 	}
 	if o.Lifetime == 0 {
 		o.Lifetime = 5 * time.Minute
@@ -116,7 +115,7 @@ func newSigner(o AssertionOptions, name func(string) string, tokenURL string, no
 	if o.Audience == "" {
 		o.Audience = tokenURL
 	}
-	s := &signer{o: o, name: name, now: now}
+	s := &signer{o: o, opts: n, now: now}
 	key, err := s.key(context.Background())
 	if err != nil {
 		return nil, err
@@ -125,7 +124,7 @@ func newSigner(o AssertionOptions, name func(string) string, tokenURL string, no
 		return nil, err
 	}
 	if o.TemplateFile == "" && (o.Issuer == "" || o.Subject == "") {
-		return nil, fmt.Errorf("oauthclient: %s and %s must both be set (or %s, a template that sets iss and sub): RFC 7523 requires both claims in the assertion", name("Issuer"), name("Subject"), name("TemplateFile"))
+		return nil, n.errorf("oauthclient: %s and %s must both be set (or %s, a template that sets iss and sub): RFC 7523 requires both claims in the assertion", field("Issuer"), field("Subject"), field("TemplateFile"))
 	}
 	if o.TemplateFile != "" {
 		if _, _, err := s.template(context.Background()); err != nil {
@@ -175,13 +174,13 @@ func (s *signer) sign(ctx context.Context) (string, error) {
 	}
 	for _, c := range []string{"iss", "sub", "aud"} {
 		if claims[c] == nil || claims[c] == "" {
-			return "", fmt.Errorf("oauthclient: the assertion has no %s claim; set %s, or set it in the template file %s", c, s.name(map[string]string{"iss": "Issuer", "sub": "Subject", "aud": "Audience"}[c]), srvtext.Quote(s.o.TemplateFile, 0))
+			return "", s.opts.errorf("oauthclient: the assertion has no %s claim; set %s, or set it in the template file %s", c, field(map[string]string{"iss": "Issuer", "sub": "Subject", "aud": "Audience"}[c]), srvtext.Quote(s.o.TemplateFile, 0))
 		}
 	}
 	t := &jwt.Token{Header: hdr, Claims: claims, Method: m}
 	a, err := t.SignedString(key)
 	if err != nil {
-		return "", fmt.Errorf("oauthclient: signing the assertion failed (%T); check %s", key, s.name("PrivateKey"))
+		return "", s.opts.errorf("oauthclient: signing the assertion failed (%T); check %s", key, field("PrivateKey"))
 	}
 	return a, nil
 }
@@ -193,11 +192,11 @@ func (s *signer) key(ctx context.Context) (crypto.Signer, error) {
 	}
 	data, err := boundedfile.Read(ctx, s.o.PrivateKeyFile, keyLimit)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: %s %s cannot be read: %w; %s", s.name("PrivateKeyFile"), srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
+		return nil, s.opts.errorf("oauthclient: %s %s cannot be read: %w; %s", field("PrivateKeyFile"), srvtext.Quote(s.o.PrivateKeyFile, 0), err, troubleshooting.See("jwt-bearer-key"))
 	}
 	k, err := ParsePrivateKeyPEM(data, s.o.PrivateKeyPassphrase)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: %s %s: %w; %s", s.name("PrivateKeyFile"), srvtext.Quote(s.o.PrivateKeyFile, 0), err, guide.See("jwt-bearer-key"))
+		return nil, s.opts.errorf("oauthclient: %s %s: %w; %s", field("PrivateKeyFile"), srvtext.Quote(s.o.PrivateKeyFile, 0), err, troubleshooting.See("jwt-bearer-key"))
 	}
 	return k, nil
 }
@@ -206,10 +205,10 @@ func (s *signer) key(ctx context.Context) (crypto.Signer, error) {
 func (s *signer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 	m, err := signingMethod(k)
 	if err != nil {
-		return nil, errors.New("oauthclient: the assertion's private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + guide.See("jwt-bearer-key"))
+		return nil, errors.New("oauthclient: the assertion's private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + troubleshooting.See("jwt-bearer-key"))
 	}
 	if s.o.Algorithm != "" && s.o.Algorithm != m.Alg() {
-		return nil, fmt.Errorf("oauthclient: %s is %s but the key signs %s; set the algorithm that matches the key; %s", s.name("Algorithm"), srvtext.Quote(s.o.Algorithm, 0), m.Alg(), guide.See("jwt-bearer-key"))
+		return nil, s.opts.errorf("oauthclient: %s is %s but the key signs %s; set the algorithm that matches the key; %s", field("Algorithm"), srvtext.Quote(s.o.Algorithm, 0), m.Alg(), troubleshooting.See("jwt-bearer-key"))
 	}
 	return m, nil
 }
@@ -218,14 +217,14 @@ func (s *signer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 func (s *signer) template(ctx context.Context) (hdr, payload map[string]any, err error) {
 	data, err := boundedfile.Read(ctx, s.o.TemplateFile, keyLimit)
 	if err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: %s %s cannot be read: %w", s.name("TemplateFile"), srvtext.Quote(s.o.TemplateFile, 0), err)
+		return nil, nil, s.opts.errorf("oauthclient: %s %s cannot be read: %w", field("TemplateFile"), srvtext.Quote(s.o.TemplateFile, 0), err)
 	}
 	var t struct {
 		Header  map[string]any `json:"header"`
 		Payload map[string]any `json:"payload"`
 	}
 	if err := json.Unmarshal(data, &t); err != nil {
-		return nil, nil, fmt.Errorf("oauthclient: %s %s is not a JSON object with header and payload objects: %v", s.name("TemplateFile"), srvtext.Quote(s.o.TemplateFile, 0), jsonErr(err))
+		return nil, nil, s.opts.errorf("oauthclient: %s %s is not a JSON object with header and payload objects: %v", field("TemplateFile"), srvtext.Quote(s.o.TemplateFile, 0), jsonErr(err))
 	}
 	return t.Header, t.Payload, nil
 }

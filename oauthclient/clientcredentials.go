@@ -125,10 +125,10 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		o = *opts
 	}
 	if o.TokenURL == "" {
-		return nil, errors.New("oauthclient: ClientCredentialsOptions.TokenURL is empty; set the identity provider's token endpoint")
+		return nil, ccOptions().errorf("oauthclient: %s is empty; set the identity provider's token endpoint", field("TokenURL"))
 	}
-	if err := idphttp.CheckEndpoint("oauthclient", "ClientCredentialsOptions.TokenURL", o.TokenURL); err != nil {
-		return nil, err
+	if err := idphttp.CheckEndpoint("oauthclient", ccOptions().name("TokenURL"), o.TokenURL); err != nil {
+		return nil, ccOptions().wrap(err, "TokenURL")
 	}
 	c := cacheopts.WithName(o.Cache, "oauth client credentials at "+oauthpost.RedactURL(o.TokenURL))
 	cc := &clientCredentials{o: o}
@@ -150,7 +150,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 			logger(c).Warn("oauthclient: both ClientCredentialsOptions.AssertionFile (sasl.oauthbearer.assertion.file) and a locally signed assertion are configured; using the file (first preference), the signing settings are ignored")
 		}
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
-			return nil, fmt.Errorf("oauthclient: ClientCredentialsOptions.AssertionFile %s: %w; point it at the assertion file itself", srvtext.Quote(o.AssertionFile, 0), err)
+			return nil, ccOptions().errorf("oauthclient: %s %s: %w; point it at the assertion file itself", field("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
 		}
 		cc.mode = fileAssertion
 		cc.o.PrivateKey, cc.o.Assertion = nil, nil
@@ -164,7 +164,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		if c.Clock != nil {
 			now = c.Clock.Now
 		}
-		sg, err := newSigner(a, func(f string) string { return "ClientCredentialsOptions.Assertion." + f }, o.TokenURL, now)
+		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, now)
 		if err != nil {
 			return nil, err
 		}
@@ -247,8 +247,8 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 			a, err = c.assertion()
 		case fileAssertion:
 			var t jwtfile.Token
-			t, err = jwtfile.Read(ctx, "oauthclient", "ClientCredentialsOptions.AssertionFile", c.o.AssertionFile, c.now())
-			a = t.Value
+			t, err = jwtfile.Read(ctx, "oauthclient", ccOptions().name("AssertionFile"), c.o.AssertionFile, c.now())
+			a, err = t.Value, ccOptions().wrap(err, "AssertionFile")
 		default:
 			a, err = c.sign.sign(ctx)
 		}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // Error is an error reply from an OAuth 2.0 token endpoint (RFC 6749
@@ -42,9 +42,9 @@ func (e *Error) Error() string {
 func hint(status int, code string) string {
 	switch code {
 	case "invalid_grant":
-		return "the grant was refused; check the credentials or the subject token and that it is not expired; " + guide.See("oauth-invalid-grant")
+		return "the grant was refused; check the credentials or the subject token and that it is not expired; " + troubleshooting.See("oauth-invalid-grant")
 	case "invalid_client", "unauthorized_client":
-		return "client authentication failed; check the client ID and its secret or private key; " + guide.See("oauth-invalid-client")
+		return "client authentication failed; check the client ID and its secret or private key; " + troubleshooting.See("oauth-invalid-client")
 	case "invalid_scope":
 		return "the scope is not allowed for this client; check the scope setting"
 	case "unsupported_grant_type":

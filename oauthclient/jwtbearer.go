@@ -13,7 +13,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
-	"github.com/streamidentity/kafka-workload-identity/internal/oauthlink"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -123,17 +122,8 @@ func (o JWTBearerOptions) MarshalText() ([]byte, error) {
 type jwtBearer struct {
 	o    JWTBearerOptions
 	now  func() time.Time
-	sign *signer                   // nil with AssertionFile
-	name func(field string) string // how errors name an option field
-}
-
-// optionName names a JWTBearerOptions field in errors for a Go caller.
-func optionName(field string) string { return "JWTBearerOptions." + field }
-
-func init() {
-	oauthlink.NewJWTBearer = func(opts any, name func(string) string) (*oauthbearer.Cache, error) {
-		return newJWTBearer(opts.(*JWTBearerOptions), name)
-	}
+	sign *signer // nil with AssertionFile
+	opts options // names JWTBearerOptions fields in errors
 }
 
 // keyLimit bounds key and template files: a 4096-bit RSA key in PEM is
@@ -148,44 +138,41 @@ const keyLimit = boundedfile.TokenLimit
 // and their principal from its sub. Errors never contain the key, the
 // passphrase or the assertion.
 func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
-	return newJWTBearer(opts, optionName)
-}
-
-func newJWTBearer(opts *JWTBearerOptions, name func(string) string) (*oauthbearer.Cache, error) {
 	var o JWTBearerOptions
 	if opts != nil {
 		o = *opts
 	}
+	n := options{typ: "JWTBearerOptions"}
 	if o.TokenURL == "" {
-		return nil, errors.New("oauthclient: " + name("TokenURL") + " is empty; set the identity provider's token endpoint")
+		return nil, n.errorf("oauthclient: %s is empty; set the identity provider's token endpoint", field("TokenURL"))
 	}
-	if err := idphttp.CheckEndpoint("oauthclient", name("TokenURL"), o.TokenURL); err != nil {
-		return nil, err
+	if err := idphttp.CheckEndpoint("oauthclient", n.name("TokenURL"), o.TokenURL); err != nil {
+		return nil, n.wrap(err, "TokenURL")
 	}
-	n := 0
-	for _, set := range []bool{o.PrivateKey != nil, o.PrivateKeyFile != "", o.AssertionFile != ""} {
-		if set {
-			n++
+	set := 0
+	for _, isSet := range []bool{o.PrivateKey != nil, o.PrivateKeyFile != "", o.AssertionFile != ""} {
+		if isSet {
+			set++
 		}
 	}
-	if n != 1 {
-		return nil, fmt.Errorf("oauthclient: %d of %s, %s and %s are set; set exactly one: a key to build assertions with, or a file holding one", n, name("PrivateKey"), name("PrivateKeyFile"), name("AssertionFile"))
+	if set != 1 {
+		return nil, n.errorf("oauthclient: %d of %s, %s and %s are set; set exactly one: a key to build assertions with, or a file holding one", set, field("PrivateKey"), field("PrivateKeyFile"), field("AssertionFile"))
 	}
 	c := cacheopts.WithName(o.Cache, "oauth jwt-bearer at "+oauthpost.RedactURL(o.TokenURL))
-	s := &jwtBearer{o: o, now: time.Now, name: name}
+	s := &jwtBearer{o: o, now: time.Now, opts: n}
 	if c.Clock != nil {
 		s.now = c.Clock.Now
 	}
 	if o.AssertionFile != "" {
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
-			return nil, fmt.Errorf("oauthclient: %s %s: %w; point it at the assertion file itself", name("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
+			return nil, n.errorf("oauthclient: %s %s: %w; point it at the assertion file itself", field("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
 		}
 	} else {
 		sg, err := newSigner(AssertionOptions{
 			PrivateKey: o.PrivateKey, PrivateKeyFile: o.PrivateKeyFile, PrivateKeyPassphrase: o.PrivateKeyPassphrase,
 			Algorithm: o.Algorithm, KeyID: o.KeyID, Issuer: o.Issuer, Subject: o.Subject, Audience: o.Audience,
 			Lifetime: o.Lifetime, NotBefore: o.NotBefore, OmitJTI: o.OmitJTI, TemplateFile: o.TemplateFile,
-		}, name, o.TokenURL, func() time.Time { return s.now() })
+		}, n, o.TokenURL, func() time.Time { return s.now() })
 		if err != nil {
 			return nil, err
 		}
@@ -215,9 +202,9 @@ func (s *jwtBearer) Token(ctx context.Context) (oauthbearer.Token, error) {
 
 func (s *jwtBearer) assertion(ctx context.Context) (string, error) {
 	if s.sign == nil {
-		t, err := jwtfile.Read(ctx, "oauthclient", s.name("AssertionFile"), s.o.AssertionFile, s.now())
+		t, err := jwtfile.Read(ctx, "oauthclient", s.opts.name("AssertionFile"), s.o.AssertionFile, s.now())
 		if err != nil {
-			return "", err
+			return "", s.opts.wrap(err, "AssertionFile")
 		}
 		return t.Value, nil
 	}

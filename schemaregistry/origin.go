@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // maxRedirects is http.Client's default limit, kept by [NewHTTPClient]'s
@@ -64,7 +64,7 @@ type RedirectError struct {
 // Error names both origins and the fix.
 func (e *RedirectError) Error() string {
 	return fmt.Sprintf("schemaregistry: %s answered %d, a redirect to another origin %q, which was not followed: the bearer token is sent only to the origin of the request; set the Schema Registry URL to the address that serves it; %s",
-		e.From, e.StatusCode, e.To, guide.See("schema-registry-redirect"))
+		e.From, e.StatusCode, e.To, troubleshooting.See("schema-registry-redirect"))
 }
 
 // refuseCrossOrigin is [NewHTTPClient]'s CheckRedirect: same-origin

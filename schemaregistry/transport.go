@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/confluentid"
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -36,8 +37,10 @@ type TransportOptions struct {
 	// not sent (auto pool mapping).
 	IdentityPoolID string
 
-	// Base carries the requests; configure TLS (custom CAs, client
-	// certificates) on it. Default: a clone of http.DefaultTransport
+	// Base carries the Schema Registry requests, as x/oauth2's
+	// Transport.Base (the token source's requests to its identity
+	// provider go through that source's own HTTPClient); configure TLS
+	// (custom CAs, client certificates) on it. Default: a clone of http.DefaultTransport
 	// (system roots).
 	Base http.RoundTripper
 
@@ -132,7 +135,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// for it, and so do we.
 		return t.base.RoundTrip(req)
 	}
-	if strings.EqualFold(req.URL.Scheme, "http") && !t.insecure && !ccloud.IsLoopback(req.URL.Hostname()) {
+	if strings.EqualFold(req.URL.Scheme, "http") && !t.insecure && !idphttp.IsLoopback(req.URL.Hostname()) {
 		closeBody(req)
 		return nil, fmt.Errorf("schemaregistry: refusing to send a bearer token over plain http to %s; use https, or set TransportOptions.AllowInsecureHTTP for a trusted network", req.URL.Host)
 	}
@@ -218,13 +221,13 @@ func closeBody(req *http.Request) {
 // checkIDs validates the Confluent IDs' shape so that typos fail early.
 func checkIDs(lsrc, pool, where string) error {
 	if lsrc != "" {
-		if err := ccloud.CheckID(ccloud.RegistryCluster, lsrc); err != nil {
+		if err := confluentid.CheckID(confluentid.RegistryCluster, lsrc); err != nil {
 			return fmt.Errorf("schemaregistry: %s.LogicalCluster is %s, %w", where, srvtext.Quote(lsrc, 0), err)
 		}
 	}
 	if pool != "" {
-		if err := ccloud.CheckID(ccloud.IdentityPools, pool); err != nil {
-			return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %s, %w", where, srvtext.Quote(pool, ccloud.At(err)), err)
+		if err := confluentid.CheckID(confluentid.IdentityPools, pool); err != nil {
+			return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %s, %w", where, srvtext.Quote(pool, confluentid.At(err)), err)
 		}
 	}
 	return nil

@@ -19,8 +19,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -91,16 +91,16 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 		o = *opts
 	}
 	if o.Audience == "" {
-		return nil, fmt.Errorf("spiffe: Options.Audience is empty; set it to the audience the Kafka cluster expects (its expected.audience); %s", guide.See("spiffe-options"))
+		return nil, fmt.Errorf("spiffe: Options.Audience is empty; set it to the audience the Kafka cluster expects (its expected.audience); %s", troubleshooting.See("spiffe-options"))
 	}
 	if strings.TrimSpace(o.Audience) != o.Audience || strings.ContainsAny(o.Audience, "\x00\r\n") {
-		return nil, fmt.Errorf("spiffe: Options.Audience %q has spaces or control characters around or in it; use the exact audience; %s", quote(o.Audience), guide.See("spiffe-options"))
+		return nil, fmt.Errorf("spiffe: Options.Audience %q has spaces or control characters around or in it; use the exact audience; %s", quote(o.Audience), troubleshooting.See("spiffe-options"))
 	}
 	s := &source{audience: o.Audience, addr: o.Address, setting: "Options.Address"}
 	if o.SPIFFEID != "" {
 		id, err := spiffeid.FromString(o.SPIFFEID)
 		if err != nil {
-			return nil, fmt.Errorf("spiffe: Options.SPIFFEID %q is not a SPIFFE ID (%v); write it as spiffe://<trust-domain>/<path>; %s", quote(o.SPIFFEID), err, guide.See("spiffe-options"))
+			return nil, fmt.Errorf("spiffe: Options.SPIFFEID %q is not a SPIFFE ID (%v); write it as spiffe://<trust-domain>/<path>; %s", quote(o.SPIFFEID), err, troubleshooting.See("spiffe-options"))
 		}
 		s.id = id
 	}
@@ -108,13 +108,13 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 		s.addr, s.setting = os.Getenv(SocketEnv), SocketEnv
 	}
 	if s.addr == "" {
-		return nil, fmt.Errorf("spiffe: no Workload API address: set Options.Address or %s (for example unix:///run/spire/agent-sockets/spire-agent.sock); %s", SocketEnv, guide.See("spiffe-unreachable"))
+		return nil, fmt.Errorf("spiffe: no Workload API address: set Options.Address or %s (for example unix:///run/spire/agent-sockets/spire-agent.sock); %s", SocketEnv, troubleshooting.See("spiffe-unreachable"))
 	}
 	if err := workloadapi.ValidateAddress(s.addr); err != nil {
-		return nil, fmt.Errorf("spiffe: %s %q: %v; write it as unix:///path/to/agent.sock or tcp://<ip>:<port>; %s", s.setting, srvtext.URL(s.addr), err, guide.See("spiffe-options"))
+		return nil, fmt.Errorf("spiffe: %s %q: %v; write it as unix:///path/to/agent.sock or tcp://<ip>:<port>; %s", s.setting, srvtext.URL(s.addr), err, troubleshooting.See("spiffe-options"))
 	}
 	if err := checkLoopback(s.addr); err != nil {
-		return nil, fmt.Errorf("spiffe: %s %q: %v; %s", s.setting, srvtext.URL(s.addr), err, guide.See("spiffe-options"))
+		return nil, fmt.Errorf("spiffe: %s %q: %v; %s", s.setting, srvtext.URL(s.addr), err, troubleshooting.See("spiffe-options"))
 	}
 	// The agent is local: reconnect quickly after it restarts instead of
 	// after gRPC's default backoff, which grows to two minutes while the
@@ -146,7 +146,7 @@ func (s *source) Token(ctx context.Context) (oauthbearer.Token, error) {
 		return oauthbearer.Token{}, s.fetchError(err)
 	}
 	if !s.id.IsZero() && svid.ID != s.id {
-		return oauthbearer.Token{}, fmt.Errorf("spiffe: asked the Workload API at %s for %s and got an SVID for %s; %s", s.where(), s.id, svid.ID, guide.See("spiffe-no-identity"))
+		return oauthbearer.Token{}, fmt.Errorf("spiffe: asked the Workload API at %s for %s and got an SVID for %s; %s", s.where(), s.id, svid.ID, troubleshooting.See("spiffe-no-identity"))
 	}
 	return oauthbearer.Token{Value: svid.Marshal(), Expiry: svid.Expiry, Principal: svid.ID.String()}, nil
 }
@@ -170,9 +170,9 @@ func (s *source) fetchError(err error) error {
 		// expired SVID is an agent clock or cache problem that the next
 		// signing may heal; the others repeat.
 		if strings.Contains(err.Error(), "token has expired") {
-			return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s returned an expired JWT-SVID for audience %q (%s): is the agent's or this machine's clock wrong?; %s", s.where(), quote(s.audience), srvtext.Field(err.Error()), guide.See("spiffe-audience")), 0)
+			return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s returned an expired JWT-SVID for audience %q (%s): is the agent's or this machine's clock wrong?; %s", s.where(), quote(s.audience), srvtext.Field(err.Error()), troubleshooting.See("spiffe-audience")), 0)
 		}
-		return fmt.Errorf("spiffe: the JWT-SVID from the Workload API at %s for audience %q is unusable: %s; %s", s.where(), quote(s.audience), srvtext.Field(err.Error()), guide.See("spiffe-audience"))
+		return fmt.Errorf("spiffe: the JWT-SVID from the Workload API at %s for audience %q is unusable: %s; %s", s.where(), quote(s.audience), srvtext.Field(err.Error()), troubleshooting.See("spiffe-audience"))
 	}
 	msg := srvtext.Field(st.Message())
 	switch st.Code() {
@@ -184,20 +184,20 @@ func (s *source) fetchError(err error) error {
 		case strings.Contains(msg, "connection refused"):
 			hint = "nothing is listening there: the SPIFFE agent is not running"
 		}
-		return oauthbearer.Transient(fmt.Errorf("spiffe: %w at %s: %s (%s); %s", ErrAgentUnavailable, s.where(), hint, msg, guide.See("spiffe-unreachable")), 0)
+		return oauthbearer.Transient(fmt.Errorf("spiffe: %w at %s: %s (%s); %s", ErrAgentUnavailable, s.where(), hint, msg, troubleshooting.See("spiffe-unreachable")), 0)
 	case codes.PermissionDenied:
 		want := "this process"
 		if !s.id.IsZero() {
 			want = fmt.Sprintf("this process with SPIFFE ID %s (Options.SPIFFEID)", s.id)
 		}
 		return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s refused: %w (%s): no registration entry matches %s; register the workload (for SPIRE: spire-server entry create with selectors that match it, such as unix:uid:%d) or fix its selectors; %s",
-			s.where(), ErrNoIdentity, msg, want, os.Getuid(), guide.See("spiffe-no-identity")), 0)
+			s.where(), ErrNoIdentity, msg, want, os.Getuid(), troubleshooting.See("spiffe-no-identity")), 0)
 	case codes.Canceled, codes.DeadlineExceeded:
 		return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s did not answer in time: %w", s.where(), err), 0)
 	case codes.InvalidArgument:
-		return fmt.Errorf("spiffe: the Workload API at %s refused the request as invalid (%s); check Options.Audience and Options.SPIFFEID; %s", s.where(), msg, guide.See("spiffe-options"))
+		return fmt.Errorf("spiffe: the Workload API at %s refused the request as invalid (%s); check Options.Audience and Options.SPIFFEID; %s", s.where(), msg, troubleshooting.See("spiffe-options"))
 	case codes.Unimplemented:
-		return fmt.Errorf("spiffe: the endpoint at %s does not implement the SPIFFE Workload API's FetchJWTSVID (%s); point %s at a SPIFFE agent's Workload API socket; %s", s.where(), msg, s.setting, guide.See("spiffe-unreachable"))
+		return fmt.Errorf("spiffe: the endpoint at %s does not implement the SPIFFE Workload API's FetchJWTSVID (%s); point %s at a SPIFFE agent's Workload API socket; %s", s.where(), msg, s.setting, troubleshooting.See("spiffe-unreachable"))
 	}
 	return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s failed: %s: %s", s.where(), st.Code(), msg), 0)
 }

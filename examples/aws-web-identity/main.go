@@ -76,7 +76,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	// One source per process: it calls STS once and again in the
 	// background before the token expires. An hour is the longest
 	// lifetime STS grants; the role's policy may cap it.
-	src, err := awsid.NewWebIdentity(ctx, &awsid.WebIdentityOptions{Audiences: []string{cfg.audience}, Duration: time.Hour})
+	src, err := awsid.NewWebIdentity(ctx, &awsid.WebIdentityOptions{Audience: []string{cfg.audience}, Lifetime: time.Hour})
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		id = azidentity.ClientID(cfg.clientID)
 	}
 	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target: cfg.target, ID: id, HTTPClient: cfg.imds,
+		Audience: cfg.target, ID: id, HTTPClient: cfg.imds,
 		// Confluent Cloud rejects Entra v1 tokens with an opaque
 		// JWT_PROCESSING_FAILED; fail here instead, with the fix.
 		RequireV2: true,

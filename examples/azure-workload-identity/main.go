@@ -82,7 +82,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	// variables. The file is re-read on every refresh because the kubelet
 	// rotates it.
 	wi, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
-		Target: cfg.target, RequireV2: true,
+		Audience: cfg.target, RequireV2: true,
 		HTTPClient: cfg.entra, DisableInstanceDiscovery: cfg.offline, // the emulator serves no instance discovery
 	})
 	if err != nil {

@@ -75,7 +75,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if cfg.clientID != "" {
 		id = azidentity.ClientID(cfg.clientID)
 	}
-	subject, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: cfg.target, ID: id, HTTPClient: cfg.imds})
+	subject, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: cfg.target, ID: id, HTTPClient: cfg.imds})
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,7 @@ func run(ctx context.Context, out io.Writer, ln net.Listener, cfg config) error 
 	// The one change for metrics: CacheOptions.Observer. Name labels the
 	// series; the source kind ("azure managed identity") is added.
 	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target: env.Target, HTTPClient: env.HTTPClient,
+		Audience: env.Target, HTTPClient: env.HTTPClient,
 		Cache: &oauthbearer.CacheOptions{Name: "orders", Observer: m},
 	})
 	if err != nil {
@@ -178,7 +178,7 @@ func rejected(ctx context.Context, m *kwiprom.Metrics) error {
 	}
 	defer env.Close()
 	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target: env.Target, HTTPClient: env.HTTPClient,
+		Audience: env.Target, HTTPClient: env.HTTPClient,
 		Cache: &oauthbearer.CacheOptions{Name: "billing", Observer: m},
 	})
 	if err != nil {

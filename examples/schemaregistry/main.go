@@ -88,7 +88,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 
 	// One identity, one cached token, for Kafka and the registry.
-	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: cfg.target, HTTPClient: cfg.imds})
+	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: cfg.target, HTTPClient: cfg.imds})
 	if err != nil {
 		return err
 	}

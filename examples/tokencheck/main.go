@@ -229,19 +229,19 @@ func handshake(ctx context.Context, c config, src oauthbearer.TokenSource) strin
 func newSource(ctx context.Context, c config, azHTTP *http.Client) (oauthbearer.TokenSource, func() error, error) {
 	switch c.source {
 	case srcAzureMI:
-		s, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: c.target, ID: managedID(c.clientID), HTTPClient: azHTTP})
+		s, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: c.target, ID: managedID(c.clientID), HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}
 		return s, s.Close, nil
 	case srcAzureWI:
-		s, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: c.target, HTTPClient: azHTTP, DisableInstanceDiscovery: c.offline})
+		s, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: c.target, HTTPClient: azHTTP, DisableInstanceDiscovery: c.offline})
 		if err != nil {
 			return nil, nil, err
 		}
 		return s, s.Close, nil
 	case srcAzureDefault:
-		s, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: c.target, HTTPClient: azHTTP})
+		s, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: c.target, HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -250,7 +250,7 @@ func newSource(ctx context.Context, c config, azHTTP *http.Client) (oauthbearer.
 		o := &awsid.WebIdentityOptions{Region: c.region}
 		for _, a := range strings.Split(c.audience, ",") {
 			if a = strings.TrimSpace(a); a != "" {
-				o.Audiences = append(o.Audiences, a)
+				o.Audience = append(o.Audience, a)
 			}
 		}
 		s, err := awsid.NewWebIdentity(ctx, o)
@@ -259,7 +259,7 @@ func newSource(ctx context.Context, c config, azHTTP *http.Client) (oauthbearer.
 		}
 		return s, s.Close, nil
 	case srcConfluentSTS:
-		subj, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: c.target, ID: managedID(c.clientID), HTTPClient: azHTTP})
+		subj, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: c.target, ID: managedID(c.clientID), HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
-	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
 	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
@@ -203,7 +202,7 @@ func (p policy) admit(u *url.URL) error {
 		return nil
 	case "http":
 		host := normHost(u.Hostname())
-		if ccloud.IsLoopback(host) {
+		if IsLoopback(host) {
 			return nil
 		}
 		if p.metadata && (IsLinkLocal(host) || p.hosts[host]) {
@@ -218,6 +217,16 @@ func normHost(h string) string {
 		h = host
 	}
 	return strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+}
+
+// IsLoopback reports whether host is localhost or a loopback IP: the only
+// hosts a bearer token may be sent to over plain http by default.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // IsLinkLocal reports whether host is an IP address where cloud metadata
@@ -249,7 +258,7 @@ func CheckMetadataHost(ctx context.Context, source, field, hostport string) erro
 	switch {
 	case host == "":
 		return bad("not a host")
-	case ccloud.IsLoopback(host) || IsLinkLocal(host):
+	case IsLoopback(host) || IsLinkLocal(host):
 		return nil
 	case net.ParseIP(host) != nil:
 		return bad("neither a loopback nor a link-local address")

@@ -273,3 +273,10 @@ func TestGatePassesCloseIdleConnections(t *testing.T) {
 	Client(&http.Client{Transport: spy}, "src").CloseIdleConnections()
 	assert.True(t, spy.closed)
 }
+
+func TestIsLoopback(t *testing.T) {
+	t.Parallel()
+	for host, want := range map[string]bool{"localhost": true, "LocalHost": true, "127.0.0.1": true, "127.9.9.9": true, "::1": true, "10.0.0.1": false, "example.com": false} {
+		assert.Equal(t, want, IsLoopback(host), host)
+	}
+}

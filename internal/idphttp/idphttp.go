@@ -35,8 +35,8 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -194,7 +194,7 @@ type RedirectError struct {
 // what to do.
 func (e *RedirectError) Error() string {
 	return fmt.Sprintf("%s: the token endpoint %s answered %d, a redirect to %q, which was not followed: a token request carries a credential and is never redirected; set the endpoint to the URL that issues tokens, or find out what redirects it (a proxy, a captive portal, a moved service); %s",
-		e.Source, e.Endpoint, e.StatusCode, e.Location, guide.See("token-endpoint-redirect"))
+		e.Source, e.Endpoint, e.StatusCode, e.Location, troubleshooting.See("token-endpoint-redirect"))
 }
 
 // Is reports whether target is [oauthbearer.ErrRedirectRefused].

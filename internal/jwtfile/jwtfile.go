@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
 // ErrEmpty reports a file that holds nothing but white space.
@@ -55,7 +55,7 @@ type Token struct {
 // path. A JWT whose exp is not after now is [ErrExpired].
 func Read(ctx context.Context, pkg, setting, path string, now time.Time) (Token, error) {
 	fail := func(err error, fix string) error {
-		return fmt.Errorf("%s: %s %q: %w; %s; %s", pkg, setting, path, err, fix, guide.See("token-file"))
+		return fmt.Errorf("%s: %s %q: %w; %s; %s", pkg, setting, path, err, fix, troubleshooting.See("token-file"))
 	}
 	data, err := boundedfile.Read(ctx, path, boundedfile.TokenLimit)
 	switch {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/rejecthint"
+	"github.com/streamidentity/kafka-workload-identity/internal/brokerstatus"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -57,7 +57,7 @@ func FuzzParseChallenge(f *testing.F) {
 		require.LessOrEqual(t, len(msg), maxRejectionMessage, "the challenge blew the message up to %d bytes", len(msg))
 		require.False(t, strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || r == 0x7f }),
 			"message %q has control characters (log injection)", msg)
-		require.Contains(t, msg, rejecthint.Hint(rej.Status))
+		require.Contains(t, msg, brokerstatus.Hint(rej.Status))
 
 		var body struct {
 			Status string `json:"status"`

@@ -14,7 +14,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
-	"github.com/streamidentity/kafka-workload-identity/internal/guide"
+	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -399,7 +399,7 @@ func (r *Refresher) roundTrip(ctx context.Context) error {
 		return fmt.Errorf("confluentkafka: a token is set, but the broker round trip failed (%w): %w", err, cause)
 	}
 	return fmt.Errorf("confluentkafka: a token is set, but the broker round trip (a metadata request) failed: %w; "+
-		"if the broker rejected the token, pass the client's Logs() as Options.Logs (with go.logs.channel.enable) to see why; %s", err, guide.See("confluent-kafka-go-message-timed-out"))
+		"if the broker rejected the token, pass the client's Logs() as Options.Logs (with go.logs.channel.enable) to see why; %s", err, troubleshooting.See("confluent-kafka-go-message-timed-out"))
 }
 
 // Close stops the refresher and waits for its goroutine to return, so

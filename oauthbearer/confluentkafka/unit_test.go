@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/rejecthint"
+	"github.com/streamidentity/kafka-workload-identity/internal/brokerstatus"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 )
@@ -290,7 +290,7 @@ func TestExplain(t *testing.T) {
 			require.True(t, errors.As(got, &rej), "got %v", got)
 			assert.Equal(t, tc.wantStatus, rej.Status)
 			assert.Equal(t, tc.wantServer, rej.Server)
-			assert.Contains(t, got.Error(), rejecthint.Hint(tc.wantStatus))
+			assert.Contains(t, got.Error(), brokerstatus.Hint(tc.wantStatus))
 		})
 	}
 }

@@ -5,8 +5,8 @@
 //
 //	obs, err := kwiotel.New(kwiotel.WithMeterProvider(mp), kwiotel.WithTracerProvider(tp))
 //	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-//		Target: target,
-//		Cache:  &oauthbearer.CacheOptions{Name: "orders", Observer: obs},
+//		Audience: target,
+//		Cache:    &oauthbearer.CacheOptions{Name: "orders", Observer: obs},
 //	})
 //
 // Counting happens on the refresh path and the gauges are observed from

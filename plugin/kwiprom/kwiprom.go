@@ -5,8 +5,8 @@
 //
 //	m := kwiprom.NewMetrics("kwi")
 //	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-//		Target: target,
-//		Cache:  &oauthbearer.CacheOptions{Name: "orders", Observer: m},
+//		Audience: target,
+//		Cache:    &oauthbearer.CacheOptions{Name: "orders", Observer: m},
 //	})
 //	http.Handle("/metrics", m.Handler())
 //

@@ -19,7 +19,7 @@ import (
 // machine's managed identity for target (IMDS reached through hc; nil: the
 // default client).
 func produce(ctx context.Context, brokers []string, tls bool, target, topic string, hc *http.Client) error {
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: target, HTTPClient: hc})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: target, HTTPClient: hc})
 	if err != nil {
 		return err
 	}

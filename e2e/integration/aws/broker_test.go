@@ -40,9 +40,9 @@ func TestWebIdentityThroughBroker(t *testing.T) {
 					NumBrokers:       2,
 				})
 				src := newWebIdentity(t, sts, func(o *awsid.WebIdentityOptions) {
-					o.Audiences = []string{aivenAudience}
+					o.Audience = []string{aivenAudience}
 					o.SigningAlgorithm = alg
-					o.Duration = time.Hour // the guide's --duration-seconds 3600
+					o.Lifetime = time.Hour // the guide's --duration-seconds 3600
 				})
 
 				roundTrip(t, broker.Addrs(), "my-topic", src, "a", "b", "c")

@@ -50,8 +50,8 @@ func sdkConfig(e *emu.STS, region string, creds sdkaws.CredentialsProvider) *sdk
 func newWebIdentity(t *testing.T, e *emu.STS, mutate func(*awsid.WebIdentityOptions)) *oauthbearer.Cache {
 	t.Helper()
 	o := &awsid.WebIdentityOptions{
-		Audiences: []string{"kafka.example.com"},
-		Config:    sdkConfig(e, "us-west-2", nil),
+		Audience: []string{"kafka.example.com"},
+		Config:   sdkConfig(e, "us-west-2", nil),
 	}
 	if mutate != nil {
 		mutate(o)

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -40,8 +39,8 @@ func azureSources() map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity
 			// coming from this test's IMDS.
 			target := uniqueTarget(t)
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-				Target: target, RequireV2: true,
-				HTTPClient: imds.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry},
+				Audience: target, RequireV2: true,
+				HTTPClient: imds.Client(), Retry: fastRetry,
 			})
 			require.NoError(t, err)
 			closeCache(t, src)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
@@ -82,7 +81,7 @@ func getenv(m map[string]string) func(string) string { return func(k string) str
 
 func (b *wiBench) options(env map[string]string) *azure.WorkloadIdentityOptions {
 	return &azure.WorkloadIdentityOptions{
-		Target: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true,
-		HTTPClient: b.entra.Client(), ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
+		Audience: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true,
+		HTTPClient: b.entra.Client(), Retry: policy.RetryOptions{MaxRetries: -1},
 	}
 }

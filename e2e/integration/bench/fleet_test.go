@@ -188,7 +188,7 @@ var fleetContenders = []contender{
 	}},
 	{"azure-mi", func(p *fleetProvider, i int) getter {
 		c, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-			Target:     fmt.Sprintf("api://fleet-%d-%d", time.Now().UnixNano(), i), // MSAL's cache is per process: one scope per simulated process
+			Audience:   fmt.Sprintf("api://fleet-%d-%d", time.Now().UnixNano(), i), // MSAL's cache is per process: one scope per simulated process
 			HTTPClient: p.client(),
 			Cache:      &oauthbearer.CacheOptions{Rand: rand.NewPCG(uint64(i), 2)},
 		})

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -135,8 +134,8 @@ func inNamespace(t *testing.T, scenario string) {
 		direct := forward(t, metadataIP+":80", imds.URL)
 		hc := privateCAClient(t)
 		for name, c := range map[string]*http.Client{"default client": nil, "idpclient client": hc} {
-			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://kafka-" + strings.ReplaceAll(name, " ", "-"), HTTPClient: c,
-				ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}})
+			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: "api://kafka-" + strings.ReplaceAll(name, " ", "-"), HTTPClient: c,
+				Retry: policy.RetryOptions{MaxRetries: -1}})
 			require.NoError(t, err, name)
 			t.Cleanup(func() { _ = src.Close() })
 			_, err = src.Token(ctx(t))
@@ -189,9 +188,9 @@ func remote(t *testing.T, proxy *emu.Proxy, hc *http.Client) {
 		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: sa}}}}})
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(sa, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
-	wi, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: tokenFile,
+	wi, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: tokenFile,
 		AuthorityHost: "https://" + named(entraHost, entra.URL), DisableInstanceDiscovery: true, HTTPClient: hc,
-		ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}})
+		Retry: policy.RetryOptions{MaxRetries: -1}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = wi.Close() })
 	_, err = wi.Token(ctx(t))
@@ -213,7 +212,7 @@ func remote(t *testing.T, proxy *emu.Proxy, hc *http.Client) {
 	// front plays the regional endpoint's https).
 	sts := emu.NewSTS(t, &emu.STSOptions{Region: "us-east-1"})
 	front := tlsFront(t, sts.URL)
-	aw, err := awsid.NewWebIdentity(ctx(t), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Endpoint: "https://" + named(stsHost, front), HTTPClient: hc,
+	aw, err := awsid.NewWebIdentity(ctx(t), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: "https://" + named(stsHost, front), HTTPClient: hc,
 		Config: &sdkaws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLE", "aws-secret", "")}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = aw.Close() })

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -68,16 +67,16 @@ var reaches = []reach{
 		file := filepath.Join(t.TempDir(), "token")
 		require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(sa, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
 		return e.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
-			return azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant,
+			return azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant,
 				TokenFilePath: file, AuthorityHost: origin, DisableInstanceDiscovery: true, HTTPClient: hc,
-				ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}})
+				Retry: policy.RetryOptions{MaxRetries: -1}})
 		}
 	}},
 	{"aws.NewWebIdentity", func(t *testing.T) (string, builder) {
 		// The STS emulator speaks plain http; a TLS front plays the
 		// regional endpoint's https.
 		return "https://" + tlsFront(t, emu.NewSTS(t, &emu.STSOptions{Region: "us-east-1"}).URL), func(t *testing.T, origin string, hc *http.Client) (source, error) {
-			return awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Endpoint: origin, HTTPClient: hc,
+			return awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: origin, HTTPClient: hc,
 				Config: &sdkaws.Config{Region: "us-east-1", RetryMaxAttempts: 1, Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLE", "aws-secret", "")}})
 		}
 	}},

@@ -26,7 +26,7 @@ func TestIMDSWithAzureManagedIdentity(t *testing.T) {
 		SystemAssigned: oauthbearertest.ManagedIdentity{ObjectID: "4f1e2d3c-0000-4000-8000-00000000cafe"},
 	})
 	t.Cleanup(imds.Close)
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://kafka-example", HTTPClient: imds.Client()})
+	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: "api://kafka-example", HTTPClient: imds.Client()})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
@@ -42,7 +42,7 @@ func TestSTSWithAWSWebIdentity(t *testing.T) {
 	sts := oauthbearertest.NewSTS(&oauthbearertest.STSOptions{Region: "eu-west-1"})
 	t.Cleanup(sts.Close)
 	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
-		Audiences: []string{"kafka.example.com"},
+		Audience: []string{"kafka.example.com"},
 		Config: &sdkaws.Config{
 			Region:       "eu-west-1",
 			Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
@@ -75,7 +75,7 @@ func TestEntraWithAzureWorkloadIdentity(t *testing.T) {
 	sa := k8s.Mint("system:serviceaccount:shop:orders", "api://AzureADTokenExchange", time.Hour, nil)
 	require.NoError(t, os.WriteFile(tokenFile, []byte(sa), 0o600))
 	src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
-		Target: "api://kafka-example", TenantID: tenant, ClientID: client, TokenFilePath: tokenFile,
+		Audience: "api://kafka-example", TenantID: tenant, ClientID: client, TokenFilePath: tokenFile,
 		AuthorityHost: entra.URL, HTTPClient: entra.Client(), DisableInstanceDiscovery: true,
 	})
 	require.NoError(t, err)

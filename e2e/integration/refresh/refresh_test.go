@@ -67,7 +67,7 @@ func entra(t *testing.T, life time.Duration) (e *emu.Entra, iss *emu.Issuer, fil
 		Federated: []emu.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: sa}}}}})
 	file = filepath.Join(t.TempDir(), "token")
 	writeFederated(t, iss, file)
-	warm, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: target(life), ClientID: client, TenantID: tenant,
+	warm, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: target(life), ClientID: client, TenantID: tenant,
 		TokenFilePath: file, AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" },
 		HTTPClient: e.Client()})
 	require.NoError(t, err)
@@ -86,7 +86,7 @@ var sources = []source{
 	{"azure managed identity", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		m := emu.NewIMDS(t, &emu.IMDSOptions{TokenLifetime: life})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: target(life), HTTPClient: m.InProcess()})
+			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: target(life), HTTPClient: m.InProcess()})
 			require.NoError(t, err)
 			return src
 		}, func() int { return len(m.Issued()) }
@@ -95,7 +95,7 @@ var sources = []source{
 		e, iss, file, count := entra(t, life)
 		return func(t *testing.T) *oauthbearer.Cache {
 			writeFederated(t, iss, file)
-			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: target(life), ClientID: client, TenantID: tenant,
+			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: target(life), ClientID: client, TenantID: tenant,
 				TokenFilePath: file, AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" },
 				HTTPClient: e.InProcess()})
 			require.NoError(t, err)
@@ -107,7 +107,7 @@ var sources = []source{
 		env := map[string]string{azure.EnvClientID: client, azure.EnvTenantID: tenant, azure.EnvFederatedTokenFile: file, azure.EnvAuthorityHost: e.URL}
 		return func(t *testing.T) *oauthbearer.Cache {
 			writeFederated(t, iss, file)
-			src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: target(life), DisableInstanceDiscovery: true, DisableAzureCLI: true,
+			src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: target(life), DisableInstanceDiscovery: true, DisableAzureCLI: true,
 				Getenv: func(k string) string { return env[k] }, HTTPClient: e.InProcess()})
 			require.NoError(t, err)
 			return src
@@ -116,7 +116,7 @@ var sources = []source{
 	{"azure default chain (managed identity)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		m := emu.NewIMDS(t, &emu.IMDSOptions{TokenLifetime: life})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: target(life), DisableAzureCLI: true,
+			src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: target(life), DisableAzureCLI: true,
 				Getenv: func(string) string { return "" }, HTTPClient: m.InProcess()})
 			require.NoError(t, err)
 			return src
@@ -125,7 +125,7 @@ var sources = []source{
 	{"aws web identity", []time.Duration{time.Hour}, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Duration: life,
+			src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Lifetime: life,
 				Config: &sdkaws.Config{Region: s.Region(), Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""),
 					BaseEndpoint: sdkaws.String(s.URL), HTTPClient: s.InProcess()}})
 			require.NoError(t, err)
@@ -142,7 +142,7 @@ var sources = []source{
 			return sdkaws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}, nil
 		})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := awsid.NewMSK(context.Background(), &awsid.MSKOptions{Duration: life, Config: &sdkaws.Config{Region: "eu-west-1", Credentials: creds}})
+			src, err := awsid.NewMSK(context.Background(), &awsid.MSKOptions{Lifetime: life, Config: &sdkaws.Config{Region: "eu-west-1", Credentials: creds}})
 			require.NoError(t, err)
 			return src
 		}, func() int { return int(retrieved.Load()) }
@@ -218,7 +218,7 @@ var sources = []source{
 		base := len(s.Exchanges())
 		return func(t *testing.T) *oauthbearer.Cache {
 			src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL(),
-				ExpiresIn: life, HTTPClient: s.InProcess()})
+				Lifetime: life, HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src
 		}, func() int { return len(s.Exchanges()) - base }

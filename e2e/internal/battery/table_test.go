@@ -364,22 +364,22 @@ var table = []entry{
 		net: func(t *testing.T, e *env) (source, error) {
 			cfg := staticAWS(e)
 			cfg.HTTPClient = e.h.Client()
-			return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Endpoint: e.h.URL(), Config: cfg, Cache: e.co})
+			return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: e.h.URL(), Config: cfg, Cache: e.co})
 		},
 		endpoints: []setting{
 			{name: "WebIdentityOptions.Endpoint", build: func(t *testing.T, e *env, u string) (source, error) {
-				return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Endpoint: u, Config: staticAWS(e), HTTPClient: e.h.Client(), Cache: e.co})
+				return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: u, Config: staticAWS(e), HTTPClient: e.h.Client(), Cache: e.co})
 			}},
 			{name: "WebIdentityOptions.Config.BaseEndpoint", build: func(t *testing.T, e *env, u string) (source, error) {
 				cfg := staticAWS(e)
 				cfg.BaseEndpoint = sdkaws.String(u)
-				return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Config: cfg, HTTPClient: e.h.Client(), Cache: e.co})
+				return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Config: cfg, HTTPClient: e.h.Client(), Cache: e.co})
 			}},
 			awsEnvEndpoint("AWS_ENDPOINT_URL_STS"),
 			awsEnvEndpoint("AWS_ENDPOINT_URL"),
 		},
 		files: awsFiles(func(e *env) (source, error) {
-			return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, HTTPClient: e.h.Client(), Cache: e.co})
+			return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audience: []string{"kafka"}, HTTPClient: e.h.Client(), Cache: e.co})
 		}),
 	},
 	{name: "aws.NewMSK",
@@ -397,8 +397,8 @@ var table = []entry{
 		}},
 	{name: "azure.NewManagedIdentity",
 		net: func(t *testing.T, e *env) (source, error) {
-			return azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniq(t), HTTPClient: e.h.Client(),
-				ClientOptions: azcore.ClientOptions{Retry: noRetry}, Cache: e.co})
+			return azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniq(t), HTTPClient: e.h.Client(),
+				Retry: noRetry, Cache: e.co})
 		},
 		endpoints: []setting{
 			azureMIEnv("IDENTITY_ENDPOINT", map[string]string{"IDENTITY_HEADER": "battery-identity-header-0123456789"}),
@@ -652,7 +652,7 @@ func awsEnvEndpoint(name string) setting {
 		t.Setenv("AWS_SESSION_TOKEN", awsSession)
 		t.Setenv("AWS_REGION", "us-east-1")
 		staticAWS(e)
-		return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, HTTPClient: e.h.Client(), Cache: e.co})
+		return awsid.NewWebIdentity(e.ctx, &awsid.WebIdentityOptions{Audience: []string{"kafka"}, HTTPClient: e.h.Client(), Cache: e.co})
 	}}
 }
 
@@ -709,21 +709,21 @@ func azureMIEnv(name string, extra map[string]string) setting {
 		for k, v := range extra {
 			t.Setenv(k, v)
 		}
-		return azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: uniq(t), HTTPClient: e.h.Client(),
-			ClientOptions: azcore.ClientOptions{Retry: noRetry}, Cache: e.co})
+		return azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniq(t), HTTPClient: e.h.Client(),
+			Retry: noRetry, Cache: e.co})
 	}}
 }
 
 func azureWI(t *testing.T, e *env, authority, file string, vars map[string]string) (source, error) {
-	return azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: clientID, TenantID: tenant,
+	return azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: clientID, TenantID: tenant,
 		TokenFilePath: file, AuthorityHost: authority, DisableInstanceDiscovery: true, Getenv: getenv(vars), Cache: e.co,
-		HTTPClient: e.h.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
+		HTTPClient: e.h.Client(), Retry: noRetry})
 }
 
 func azureChain(t *testing.T, e *env, authority string, vars map[string]string) (source, error) {
-	return azure.NewDefaultChain(&azure.DefaultChainOptions{Target: uniq(t), TenantID: tenant, ClientID: clientID, AuthorityHost: authority,
+	return azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: uniq(t), TenantID: tenant, ClientID: clientID, AuthorityHost: authority,
 		DisableInstanceDiscovery: true, DisableAzureCLI: true, Getenv: getenv(vars), Cache: e.co,
-		HTTPClient: e.h.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
+		HTTPClient: e.h.Client(), Retry: noRetry})
 }
 
 func confluentSTS(e *env, endpoint string) (source, error) {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
-	"github.com/streamidentity/kafka-workload-identity/internal/ccloud"
+	"github.com/streamidentity/kafka-workload-identity/internal/confluentid"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
@@ -24,7 +24,7 @@ import (
 type idEntry struct {
 	name    string
 	setting string // as the error must name it
-	kind    ccloud.Kind
+	kind    confluentid.Kind
 	set     func(v string) error
 }
 
@@ -41,38 +41,38 @@ func idEntries() []idEntry {
 		}
 	}
 	return []idEntry{
-		{"code: confluent.WithExtensions", "Extensions.LogicalCluster", ccloud.KafkaCluster, func(v string) error {
+		{"code: confluent.WithExtensions", "Extensions.LogicalCluster", confluentid.KafkaCluster, func(v string) error {
 			_, err := confluent.WithExtensions(src, confluent.Extensions{LogicalCluster: v})
 			return err
 		}},
-		{"code: confluent.WithExtensions", "Extensions.IdentityPoolID", ccloud.IdentityPools, func(v string) error {
+		{"code: confluent.WithExtensions", "Extensions.IdentityPoolID", confluentid.IdentityPools, func(v string) error {
 			_, err := confluent.WithExtensions(src, confluent.Extensions{IdentityPoolID: v})
 			return err
 		}},
-		{"code: confluent.NewSTS", "STSOptions.IdentityPoolID", ccloud.IdentityPool, func(v string) error {
+		{"code: confluent.NewSTS", "STSOptions.IdentityPoolID", confluentid.IdentityPool, func(v string) error {
 			c, err := confluent.NewSTS(src, &confluent.STSOptions{IdentityPoolID: v})
 			if err == nil {
 				_ = c.Close()
 			}
 			return err
 		}},
-		{"client.properties", "extension_logicalCluster", ccloud.KafkaCluster, props("extension_logicalCluster='%v'", "")},
-		{"client.properties", "extension_identityPoolId", ccloud.IdentityPools, props("extension_identityPoolId='%v'", "")},
-		{"client.properties", "bearer.auth.identity.pool.id", ccloud.IdentityPools, props("", "bearer.auth.identity.pool.id")},
-		{"client.properties", "bearer.auth.logical.cluster", ccloud.RegistryCluster, props("", "bearer.auth.logical.cluster")},
-		{"adapter: schemaregistry.NewTransport", "TransportOptions.LogicalCluster", ccloud.RegistryCluster, func(v string) error {
+		{"client.properties", "extension_logicalCluster", confluentid.KafkaCluster, props("extension_logicalCluster='%v'", "")},
+		{"client.properties", "extension_identityPoolId", confluentid.IdentityPools, props("extension_identityPoolId='%v'", "")},
+		{"client.properties", "bearer.auth.identity.pool.id", confluentid.IdentityPools, props("", "bearer.auth.identity.pool.id")},
+		{"client.properties", "bearer.auth.logical.cluster", confluentid.RegistryCluster, props("", "bearer.auth.logical.cluster")},
+		{"adapter: schemaregistry.NewTransport", "TransportOptions.LogicalCluster", confluentid.RegistryCluster, func(v string) error {
 			_, err := schemaregistry.NewTransport(src, &schemaregistry.TransportOptions{LogicalCluster: v})
 			return err
 		}},
-		{"adapter: schemaregistry.NewTransport", "TransportOptions.IdentityPoolID", ccloud.IdentityPools, func(v string) error {
+		{"adapter: schemaregistry.NewTransport", "TransportOptions.IdentityPoolID", confluentid.IdentityPools, func(v string) error {
 			_, err := schemaregistry.NewTransport(src, &schemaregistry.TransportOptions{IdentityPoolID: v})
 			return err
 		}},
-		{"adapter: schemaregistry.NewHeaderProvider", "HeaderProviderOptions.LogicalCluster", ccloud.RegistryCluster, func(v string) error {
+		{"adapter: schemaregistry.NewHeaderProvider", "HeaderProviderOptions.LogicalCluster", confluentid.RegistryCluster, func(v string) error {
 			_, err := schemaregistry.NewHeaderProvider(src, &schemaregistry.HeaderProviderOptions{LogicalCluster: v})
 			return err
 		}},
-		{"adapter: schemaregistry.NewHeaderProvider", "HeaderProviderOptions.IdentityPoolID", ccloud.IdentityPools, func(v string) error {
+		{"adapter: schemaregistry.NewHeaderProvider", "HeaderProviderOptions.IdentityPoolID", confluentid.IdentityPools, func(v string) error {
 			_, err := schemaregistry.NewHeaderProvider(src, &schemaregistry.HeaderProviderOptions{IdentityPoolID: v})
 			return err
 		}},
@@ -80,23 +80,23 @@ func idEntries() []idEntry {
 }
 
 // Every setting holding a Confluent Cloud ID accepts the same IDs and
-// refuses the same typos with the same words, those of ccloud.CheckID,
+// refuses the same typos with the same words, those of confluentid.CheckID,
 // naming the setting as its user wrote it. Before, four packages each
 // had their own copy of the rule and their own wording.
 func TestEveryEntryPointChecksConfluentIDsTheSameWay(t *testing.T) {
 	t.Parallel()
-	valid := map[ccloud.Kind]string{ccloud.KafkaCluster: "lkc-w25n5g", ccloud.RegistryCluster: "lsrc-kjn9nv", ccloud.IdentityPool: "pool-7yzk", ccloud.IdentityPools: "pool-a1,pool-B2"}
-	invalid := map[ccloud.Kind][]string{
-		ccloud.KafkaCluster:    {"lkc w25n5g", "lkc-", "lsrc-kjn9nv", "lkc-a_b"},
-		ccloud.RegistryCluster: {"lsrc kjn9nv", "lsrc-", "lkc-w25n5g"},
-		ccloud.IdentityPool:    {"pol-7yzk", "pool-a1,pool-b2", "pool-"},
-		ccloud.IdentityPools:   {"pol-7yzk", "pool-a1, pool-b2", "pool-a1,", "pool_1"},
+	valid := map[confluentid.Kind]string{confluentid.KafkaCluster: "lkc-w25n5g", confluentid.RegistryCluster: "lsrc-kjn9nv", confluentid.IdentityPool: "pool-7yzk", confluentid.IdentityPools: "pool-a1,pool-B2"}
+	invalid := map[confluentid.Kind][]string{
+		confluentid.KafkaCluster:    {"lkc w25n5g", "lkc-", "lsrc-kjn9nv", "lkc-a_b"},
+		confluentid.RegistryCluster: {"lsrc kjn9nv", "lsrc-", "lkc-w25n5g"},
+		confluentid.IdentityPool:    {"pol-7yzk", "pool-a1,pool-b2", "pool-"},
+		confluentid.IdentityPools:   {"pol-7yzk", "pool-a1, pool-b2", "pool-a1,", "pool_1"},
 	}
 	for _, e := range idEntries() {
 		t.Run(e.name+"/"+e.setting, func(t *testing.T) {
 			require.NoError(t, e.set(valid[e.kind]), valid[e.kind])
 			for _, v := range invalid[e.kind] {
-				rule := ccloud.CheckID(e.kind, v)
+				rule := confluentid.CheckID(e.kind, v)
 				require.Error(t, rule, v)
 				err := e.set(v)
 				require.Error(t, err, v)

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -126,8 +125,8 @@ func imdsKit() kit {
 	return kit{name: "azure managed identity", imds: true, start: func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
 		m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss, TokenLifetime: imdsLife})
 		target := uniqueTarget()
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: target, Cache: co,
-			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: target, Cache: co,
+			HTTPClient: m.Client(), Retry: fastRetry})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return &bench{src: src, idp: m.Server, closeIdP: m.Close,
@@ -164,10 +163,10 @@ func workloadKit() kit {
 		file := filepath.Join(t.TempDir(), "token")
 		require.NoError(t, os.WriteFile(file, []byte(iss.Mint(wiSA, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
 		target := uniqueTarget()
-		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: target, ClientID: wiClient, TenantID: wiTenant,
+		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: target, ClientID: wiClient, TenantID: wiTenant,
 			TokenFilePath: file, AuthorityHost: e.URL, DisableInstanceDiscovery: true, Cache: co,
 			Getenv:     func(string) string { return "" },
-			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: fastRetry}})
+			HTTPClient: e.Client(), Retry: fastRetry})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return &bench{src: src, idp: e.Server, path: e.TokenPath(wiTenant), closeIdP: e.Close,
@@ -202,7 +201,7 @@ func awsKit() kit {
 	return kit{name: "aws web identity", start: func(t *testing.T, _ *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
 		s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret})
 		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
-			Audiences: []string{"kafka"}, Duration: stsLife, Cache: co,
+			Audience: []string{"kafka"}, Lifetime: stsLife, Cache: co,
 			Config: &sdkaws.Config{Region: s.Region(), Credentials: credentials.NewStaticCredentialsProvider(awsKey, awsSecret, ""),
 				BaseEndpoint: sdkaws.String(s.URL), HTTPClient: s.Client()}})
 		require.NoError(t, err)
@@ -261,7 +260,7 @@ func confluentSTSKit() kit {
 			return oauthbearer.Token{Value: iss.Mint("workload-1", "app-1", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
 		})
 		src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL(),
-			ExpiresIn: otherLife, HTTPClient: s.Client(), Cache: co})
+			Lifetime: otherLife, HTTPClient: s.Client(), Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return &bench{src: src, idp: s.Server, closeIdP: s.Close, status: oauthStatus, shaped: confluentShaped(iss, "pool-7yzk", otherLife)}

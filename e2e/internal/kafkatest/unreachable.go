@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/assert"
 
@@ -35,8 +34,8 @@ func UnreachableManagedIdentity(t testing.TB) *oauthbearer.Cache {
 		},
 	}}
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Target: "api://kafka-unreachable", HTTPClient: hc,
-		ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{}},
+		Audience: "api://kafka-unreachable", HTTPClient: hc,
+		Retry: policy.RetryOptions{},
 	})
 	if err != nil {
 		t.Fatal(err)

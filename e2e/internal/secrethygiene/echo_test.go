@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/require"
 
@@ -101,9 +100,9 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		c.secret("echoed federated token", fed)
 		p := filepath.Join(t.TempDir(), "token")
 		require.NoError(t, os.WriteFile(p, []byte(fed), 0o600))
-		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: p,
+		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: p,
 			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Cache: fastCache(c),
-			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
+			HTTPClient: e.Client(), Retry: noRetry})
 		require.NoError(t, err)
 		e.FailNext(1, emu.Fault{Echo: true, Path: e.TokenPath(tenant)})
 		err = echoErr(t, c, "entra echo", src)
@@ -120,17 +119,17 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		c.secret("echoed azure client secret", secret)
 		e := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client}}})
 		env := map[string]string{"AZURE_CLIENT_SECRET": secret}
-		src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Target: "api://kafka", TenantID: tenant, ClientID: client, AuthorityHost: e.URL,
+		src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: "api://kafka", TenantID: tenant, ClientID: client, AuthorityHost: e.URL,
 			DisableInstanceDiscovery: true, DisableAzureCLI: true, Getenv: func(k string) string { return env[k] }, Cache: fastCache(c),
-			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
+			HTTPClient: e.Client(), Retry: noRetry})
 		require.NoError(t, err)
 		e.FailNext(1, emu.Fault{Echo: true, Path: e.TokenPath(tenant)})
 		echoErr(t, c, "entra client secret echo", src)
 	})
 	t.Run("azure managed identity", func(t *testing.T) {
 		m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss})
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://echo", Cache: fastCache(c),
-			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: "api://echo", Cache: fastCache(c),
+			HTTPClient: m.Client(), Retry: noRetry})
 		require.NoError(t, err)
 		m.FailNext(1, emu.Fault{Echo: true})
 		echoErr(t, c, "imds echo", src)
@@ -138,7 +137,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 	t.Run("aws web identity", func(t *testing.T) {
 		c.secret("echoed aws session token", sessionToken)
 		s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
-		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"},
+		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"},
 			Config: awsConfig(s, credentials.NewStaticCredentialsProvider(awsKey, awsSecret, sessionToken)), Cache: fastCache(c)})
 		require.NoError(t, err)
 		s.FailNext(1, emu.Fault{Echo: true})

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/IBM/sarama"
@@ -109,8 +108,8 @@ func azureMI(t *testing.T, c *collector, iss *emu.Issuer) {
 	n := 0
 	mi := func(m *emu.IMDS, mut func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
 		n++
-		o := &azure.ManagedIdentityOptions{Target: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Cache: fastCache(c),
-			HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}}
+		o := &azure.ManagedIdentityOptions{Audience: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Cache: fastCache(c),
+			HTTPClient: m.Client(), Retry: noRetry}
 		if mut != nil {
 			mut(o)
 		}
@@ -149,9 +148,9 @@ func azureWI(t *testing.T, c *collector, iss *emu.Issuer) {
 		return p
 	}
 	wi := func(path string, mut func(*azure.WorkloadIdentityOptions)) *oauthbearer.Cache {
-		o := &azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: path,
+		o := &azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: path,
 			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Cache: fastCache(c),
-			HTTPClient: e.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}}
+			HTTPClient: e.Client(), Retry: noRetry}
 		if mut != nil {
 			mut(o)
 		}
@@ -183,7 +182,7 @@ func awsWebIdentity(t *testing.T, c *collector) {
 	c.secret("aws session token", "session-token-0123456789abcdef")
 	s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
 	wi := func(aud string, creds sdkaws.CredentialsProvider) *oauthbearer.Cache {
-		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{aud}, Config: awsConfig(s, creds), Cache: fastCache(c)})
+		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{aud}, Config: awsConfig(s, creds), Cache: fastCache(c)})
 		require.NoError(t, err)
 		return src
 	}

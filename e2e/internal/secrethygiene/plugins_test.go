@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -51,8 +50,8 @@ func TestPluginsSayNoSecret(t *testing.T) {
 		m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss})
 		mi := func() *oauthbearer.Cache {
 			n++ // a target of its own: MSAL's token cache is process-wide
-			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: fmt.Sprintf("api://hygiene-plugins-%d-%d", time.Now().UnixNano(), n), Cache: opts(),
-				HTTPClient: m.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}})
+			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: fmt.Sprintf("api://hygiene-plugins-%d-%d", time.Now().UnixNano(), n), Cache: opts(),
+				HTTPClient: m.Client(), Retry: noRetry})
 			require.NoError(t, err)
 			return src
 		}

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/assert"
@@ -85,17 +84,17 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 				"authorization_endpoint": tb + "/oauth2/v2.0/authorize", "issuer": tb + "/v2.0"})
 		})
 		base.Store(redirect(func(r *http.Request) bool { return r.Method == http.MethodPost }, discovery))
-		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant,
+		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant,
 			TokenFilePath: file, AuthorityHost: base.Load().(string) + "/", DisableInstanceDiscovery: true, Getenv: func(string) string { return "" },
-			HTTPClient: b.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}, Cache: fastCache(c)})
+			HTTPClient: b.Client(), Retry: noRetry, Cache: fastCache(c)})
 		require.NoError(t, err)
 		useErr(t, c, "redirected azure workload identity", src)
 	})
 	t.Run("azure managed identity", func(t *testing.T) {
 		imds := b.Serve(t, redirecttest.Redirect(http.StatusTemporaryRedirect, b.TrapURL("http", redirecttest.TrapHost), nil, nil), false)
 		b.Route("169.254.169.254:80", imds)
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://hygiene-redirect-" + time.Now().Format(time.RFC3339Nano),
-			HTTPClient: b.Client(), ClientOptions: azcore.ClientOptions{Retry: noRetry}, Cache: fastCache(c)})
+		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: "api://hygiene-redirect-" + time.Now().Format(time.RFC3339Nano),
+			HTTPClient: b.Client(), Retry: noRetry, Cache: fastCache(c)})
 		require.NoError(t, err)
 		useErr(t, c, "redirected azure managed identity", src)
 	})
@@ -105,7 +104,7 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		c.secret("redirected aws session token", session)
 		for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect} {
 			s := b.Serve(t, redirecttest.Redirect(status, b.TrapURL("http", redirecttest.IdPHost), nil, nil), true)
-			src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audiences: []string{"kafka"},
+			src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"},
 				Endpoint: redirecttest.URLAt(s, redirecttest.IdPHost), Cache: fastCache(c),
 				Config: &sdkaws.Config{Region: "us-east-1", HTTPClient: b.Client(), Credentials: credentials.NewStaticCredentialsProvider(awsKey, awsSecret, session)}})
 			require.NoError(t, err)

@@ -1,4 +1,7 @@
-package ccloud
+// Package confluentid holds the one check of Confluent Cloud's resource ID
+// shapes (lkc-..., lsrc-..., pool-...), shared by the confluent,
+// schemaregistry and clientprops packages.
+package confluentid
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package ccloud
+package confluentid
 
 import (
 	"testing"
@@ -23,13 +23,6 @@ func TestCheckID(t *testing.T) {
 		assert.Equal(t, tc.want, err == nil, "%d %q: %v", tc.k, tc.s, err)
 	}
 	assert.EqualError(t, CheckID(IdentityPools, "pol-1"), "not an identity pool ID list; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces")
-}
-
-func TestIsLoopback(t *testing.T) {
-	t.Parallel()
-	for host, want := range map[string]bool{"localhost": true, "LocalHost": true, "127.0.0.1": true, "127.9.9.9": true, "::1": true, "10.0.0.1": false, "example.com": false} {
-		assert.Equal(t, want, IsLoopback(host), host)
-	}
 }
 
 func TestAtPointsAtTheFirstWrongID(t *testing.T) {
