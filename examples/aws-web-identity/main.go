@@ -20,19 +20,18 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 )
 
@@ -43,18 +42,13 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "bootstrap server, host:port (env KAFKA_BOOTSTRAP)")
-	flag.StringVar(&cfg.audience, "audience", os.Getenv("KAFKA_OAUTH_AUDIENCE"), "the audience the cluster expects, often its host name (env KAFKA_OAUTH_AUDIENCE)")
-	flag.StringVar(&cfg.caFile, "ca-file", os.Getenv("KAFKA_CA_FILE"), "PEM file of the CA of the brokers' certificates, such as Aiven's project CA (env KAFKA_CA_FILE); empty: system roots")
-	flag.StringVar(&cfg.topic, "topic", "my-topic", "topic; the role's ARN needs Write and Read ACLs on it")
-	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of AWS and a real cluster")
+	cli.Bootstrap(&cfg.bootstrap)
+	cli.String(&cfg.audience, "audience", "KAFKA_OAUTH_AUDIENCE", "", "the audience the cluster expects, often its host name")
+	cli.String(&cfg.caFile, "ca-file", "KAFKA_CA_FILE", "", "PEM file of the CA of the brokers' certificates, such as Aiven's project CA; empty: system roots")
+	cli.Topic(&cfg.topic, "my-topic")
+	cli.Offline(&cfg.offline, "AWS and a real cluster")
 	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "aws-web-identity:", err)
-		os.Exit(1)
-	}
+	cli.Main("aws-web-identity", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
@@ -65,8 +59,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
+		defer env.Report(out)
 		cfg.bootstrap, cfg.audience = env.Bootstrap, env.Audience
 	}
 	if cfg.bootstrap == "" || cfg.audience == "" {
@@ -93,34 +86,19 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech)}
-	if !cfg.offline { // the local brokers speak plain TCP
-		tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if cfg.caFile != "" {
-			pem, err := os.ReadFile(cfg.caFile)
-			if err != nil {
-				return fmt.Errorf("-ca-file: %w", err)
-			}
-			if tlsCfg.RootCAs = x509.NewCertPool(); !tlsCfg.RootCAs.AppendCertsFromPEM(pem) {
-				return fmt.Errorf("-ca-file %s holds no PEM certificate; download the CA certificate from the cluster's console", cfg.caFile)
-			}
-		}
-		opts = append(opts, kgo.DialTLSConfig(tlsCfg))
+	tlsOpt, err := roundtrip.TLS(cfg.offline, cfg.caFile) // the local brokers speak plain TCP
+	if err != nil {
+		return err
 	}
-	cl, err := kgo.NewClient(opts...)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), tlsOpt)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	rec := &kgo.Record{Topic: cfg.topic, Value: []byte("hello from " + tok.Principal)}
-	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("producing to %s: %w", cfg.topic, err)
+	rec, err := roundtrip.Record(ctx, cl, cfg.topic, []byte("hello from "+tok.Principal))
+	if err != nil {
+		return err
 	}
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})
-	fs := cl.PollFetches(ctx)
-	if err := fs.Err0(); err != nil {
-		return fmt.Errorf("consuming from %s: %w", cfg.topic, err)
-	}
-	fmt.Fprintf(out, "produced and consumed %q as %s; no secret configured\n", fs.Records()[0].Value, tok.Principal)
+	fmt.Fprintf(out, "produced and consumed %q as %s; no secret configured\n", rec.Value, tok.Principal)
 	return nil
 }

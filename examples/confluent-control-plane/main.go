@@ -22,13 +22,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
@@ -41,19 +41,14 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.target, "target", os.Getenv("CONFLUENT_TOKEN_TARGET"), "the audience your Confluent identity provider expects: the App Registration's application ID (env CONFLUENT_TOKEN_TARGET)")
-	flag.StringVar(&cfg.clientID, "client-id", os.Getenv("AZURE_CLIENT_ID"), "a user-assigned managed identity's client ID (env AZURE_CLIENT_ID); empty: system-assigned")
-	flag.StringVar(&cfg.identityPool, "identity-pool", os.Getenv("CONFLUENT_IDENTITY_POOL_ID"), "identity pool, pool-... (env CONFLUENT_IDENTITY_POOL_ID)")
+	cli.String(&cfg.target, "target", "CONFLUENT_TOKEN_TARGET", "", "the audience your Confluent identity provider expects: the App Registration's application ID")
+	cli.AzureClientID(&cfg.clientID)
+	cli.String(&cfg.identityPool, "identity-pool", "CONFLUENT_IDENTITY_POOL_ID", "", "identity pool, pool-...")
 	flag.StringVar(&cfg.api, "api", "https://api.confluent.cloud", "Confluent Cloud API base URL")
 	flag.StringVar(&cfg.sts, "sts-endpoint", confluent.DefaultSTSEndpoint, "Confluent STS token exchange URL")
-	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of Azure and Confluent Cloud")
+	cli.Offline(&cfg.offline, "Azure and Confluent Cloud")
 	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "confluent-control-plane:", err)
-		os.Exit(1)
-	}
+	cli.Main("confluent-control-plane", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
@@ -62,8 +57,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
+		defer env.Report(out)
 		cfg.target, cfg.clientID, cfg.identityPool, cfg.imds = env.Target, env.ClientID, offline.IdentityPool, env.HTTPClient
 		cfg.api, cfg.sts = env.APIURL, env.STSEndpoint
 	}

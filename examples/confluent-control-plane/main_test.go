@@ -1,13 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"io"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
 
 // TestControlPlaneRunsOffline runs the example against the emulators: the
@@ -15,16 +16,10 @@ import (
 // the environments endpoint (the stand-in refuses the Azure token itself:
 // see examples/internal/offline's tests).
 func TestControlPlaneRunsOffline(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, &out, config{offline: true}), out.String())
-	s := out.String()
-	t.Log("\n" + s)
+	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error { return run(ctx, out, config{offline: true}) })
 	assert.Contains(t, s, "identity pool pool-Offl1 sees 2 environments:\n  env-offl1  production\n  env-offl2  staging\n")
 	assert.Contains(t, s, "the IMDS emulator issued 1 token\n")
 	assert.Contains(t, s, "the Confluent Cloud API stand-in accepted 1 of 1 request\n")
-	assert.NotContains(t, s, "eyJ", "no token is printed")
 }
 
 // TestControlPlaneConfigErrors checks the real-cloud mode refuses an
@@ -41,7 +36,7 @@ func TestControlPlaneConfigErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			require.ErrorContains(t, run(context.Background(), &bytes.Buffer{}, tc.cfg), tc.want)
+			require.ErrorContains(t, run(context.Background(), io.Discard, tc.cfg), tc.want)
 		})
 	}
 }

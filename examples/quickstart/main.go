@@ -18,13 +18,11 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -33,7 +31,9 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
@@ -49,22 +49,15 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "bootstrap server (env KAFKA_BOOTSTRAP); empty: run offline")
-	flag.StringVar(&cfg.target, "target", os.Getenv("KAFKA_TOKEN_TARGET"), "the Kafka App Registration's application ID (env KAFKA_TOKEN_TARGET)")
-	flag.StringVar(&cfg.clientID, "client-id", os.Getenv("AZURE_CLIENT_ID"), "a user-assigned managed identity's client ID (env AZURE_CLIENT_ID); empty: system-assigned")
-	flag.StringVar(&cfg.ext.LogicalCluster, "logical-cluster", "", "Confluent Cloud cluster ID, lkc-...")
-	flag.StringVar(&cfg.ext.IdentityPoolID, "identity-pool", "", "Confluent Cloud identity pool ID, pool-...")
-	flag.StringVar(&cfg.srURL, "sr-url", os.Getenv("SCHEMA_REGISTRY_URL"), "Schema Registry URL (env SCHEMA_REGISTRY_URL); empty: skip the schema step")
-	flag.StringVar(&cfg.srCluster, "sr-cluster", os.Getenv("SCHEMA_REGISTRY_CLUSTER"), "Schema Registry cluster ID, lsrc-... (env SCHEMA_REGISTRY_CLUSTER)")
+	cli.String(&cfg.bootstrap, "bootstrap", "KAFKA_BOOTSTRAP", "", "bootstrap server; empty: run offline")
+	cli.AzureTarget(&cfg.target)
+	cli.AzureClientID(&cfg.clientID)
+	cli.ConfluentExtensions(&cfg.ext)
+	cli.SchemaRegistry(&cfg.srURL, &cfg.srCluster) // empty: skip the schema step
 	flag.StringVar(&cfg.topic, "topic", "quickstart", "topic to produce to and consume from")
 	flag.IntVar(&cfg.records, "records", 3, "how many records")
 	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
+	cli.Main("quickstart", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
@@ -76,8 +69,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		defer env.Close()
 		defer report(out, env)
 		fmt.Fprintf(out, "offline: started %s\n", env.Described)
-		cfg.bootstrap, cfg.target, cfg.imds, cfg.plaintext = env.Bootstrap, env.Target, env.HTTPClient, true
-		cfg.ext = confluent.Extensions{LogicalCluster: offline.LogicalCluster, IdentityPoolID: offline.IdentityPool}
+		cfg.bootstrap, cfg.target, cfg.imds, cfg.plaintext, cfg.ext = env.Bootstrap, env.Target, env.HTTPClient, true, env.Extensions()
 		cfg.srURL, cfg.srCluster = env.RegistryURL, offline.RegistryCluster
 	} else if cfg.target == "" {
 		return errors.New("-target (or KAFKA_TOKEN_TARGET) is required with -bootstrap: set it to the Kafka App Registration's application ID")
@@ -122,11 +114,12 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), kgo.ConsumeTopics(cfg.topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}
-	if !cfg.plaintext {
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+	tlsOpt, err := roundtrip.TLS(cfg.plaintext, "")
+	if err != nil {
+		return err
 	}
-	cl, err := kgo.NewClient(opts...)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), tlsOpt,
+		kgo.ConsumeTopics(cfg.topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		return err
 	}

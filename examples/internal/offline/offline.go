@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -437,4 +439,17 @@ func guid() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Report prints [Env.Summary] to out, then closes e: defer it in an
+// example's run so that the summary follows the example's own output.
+func (e *Env) Report(out io.Writer) {
+	fmt.Fprint(out, e.Summary())
+	e.Close()
+}
+
+// Extensions returns the Confluent Cloud extensions the offline brokers
+// expect: [LogicalCluster] and [IdentityPool].
+func (e *Env) Extensions() confluent.Extensions {
+	return confluent.Extensions{LogicalCluster: LogicalCluster, IdentityPoolID: IdentityPool}
 }
