@@ -21,12 +21,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
@@ -42,16 +39,13 @@ type config struct {
 
 func main() {
 	var cfg config
-	cli.Bootstrap(&cfg.bootstrap)
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "my-topic", "AWS and a real cluster")
 	cli.String(&cfg.audience, "audience", "KAFKA_OAUTH_AUDIENCE", "", "the audience the cluster expects, often its host name")
 	cli.String(&cfg.caFile, "ca-file", "KAFKA_CA_FILE", "", "PEM file of the CA of the brokers' certificates, such as Aiven's project CA; empty: system roots")
-	cli.Topic(&cfg.topic, "my-topic")
-	cli.Offline(&cfg.offline, "AWS and a real cluster")
-	flag.Parse()
-	cli.Main("aws-web-identity", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
+	cli.Main("aws-web-identity", cfg.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		// Sets AWS_REGION, AWS_ENDPOINT_URL_STS and test credentials, as
 		// the platform would set the role's.
@@ -86,16 +80,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	tlsOpt, err := roundtrip.TLS(cfg.offline, cfg.caFile) // the local brokers speak plain TCP
-	if err != nil {
-		return err
+	tlsOpt := roundtrip.TLS(cfg.offline) // the local brokers speak plain TCP
+	if cfg.caFile != "" {
+		if tlsOpt, err = roundtrip.CAFile(cfg.caFile); err != nil {
+			return err
+		}
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), tlsOpt)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec, err := roundtrip.Record(ctx, cl, cfg.topic, []byte("hello from "+tok.Principal))
+	rec, err := roundtrip.Franz(ctx, cfg.bootstrap, mech, cfg.topic, []byte("hello from "+tok.Principal), tlsOpt)
 	if err != nil {
 		return err
 	}

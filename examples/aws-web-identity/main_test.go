@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
-	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
@@ -17,9 +14,7 @@ const offlineRole = "arn:aws:iam::123456789012:role/kafka-workload"
 // emulator signs a web identity token for the role, brokers configured
 // like Aiven's validate it, franz-go produces and consumes.
 func TestRunsOffline(t *testing.T) {
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{offline: true, topic: "my-topic"})
-	})
+	s := offlinetest.Run(t, config{offline: true, topic: "my-topic"}.run)
 	assert.Contains(t, s, "STS signed a token for "+offlineRole+" (audience kafka-orders-acme.a.aivencloud.com), valid for 1h0m0s")
 	assert.Contains(t, s, `produced and consumed "hello from `+offlineRole+`" as `+offlineRole)
 	assert.Contains(t, s, "the STS emulator issued 1 token\n")
@@ -31,6 +26,5 @@ func TestRunsOffline(t *testing.T) {
 // TestRequiresClusterAndAudience checks the real-cloud mode names its
 // missing flags instead of dialling nowhere.
 func TestRequiresClusterAndAudience(t *testing.T) {
-	err := run(context.Background(), io.Discard, config{topic: "t"})
-	require.ErrorContains(t, err, "-bootstrap and -audience are required")
+	offlinetest.Refuses(t, config{topic: "t"}.run, "-bootstrap and -audience are required")
 }

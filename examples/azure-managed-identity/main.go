@@ -17,15 +17,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
@@ -43,17 +40,14 @@ type config struct {
 
 func main() {
 	var cfg config
-	cli.Bootstrap(&cfg.bootstrap)
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "test", "Azure and Confluent Cloud")
 	cli.AzureTarget(&cfg.target)
 	cli.AzureClientID(&cfg.clientID)
 	cli.ConfluentExtensions(&cfg.ext)
-	cli.Topic(&cfg.topic, "test")
-	cli.Offline(&cfg.offline, "Azure and Confluent Cloud")
-	flag.Parse()
-	cli.Main("azure-managed-identity", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
+	cli.Main("azure-managed-identity", cfg.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: cfg.topic})
 		if err != nil {
@@ -101,16 +95,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	tlsOpt, err := roundtrip.TLS(cfg.offline, "") // the local brokers speak plain TCP
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), tlsOpt)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec, err := roundtrip.Record(ctx, cl, cfg.topic, []byte("hello from "+tok.Principal))
+	rec, err := roundtrip.Franz(ctx, cfg.bootstrap, mech, cfg.topic, []byte("hello from "+tok.Principal), roundtrip.TLS(cfg.offline))
 	if err != nil {
 		return err
 	}

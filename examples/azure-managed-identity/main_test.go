@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
-	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
@@ -15,9 +12,7 @@ import (
 // emulator with a user-assigned identity, brokers validating every token,
 // franz-go producing and consuming with Confluent Cloud's extensions.
 func TestRunsOffline(t *testing.T) {
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{offline: true, topic: "test"})
-	})
+	s := offlinetest.Run(t, config{offline: true, topic: "test"}.run)
 	assert.Regexp(t, `got an Entra v2.0 token for \S+ \(audience [0-9a-f-]{36}\), valid for 1h0m0s`, s)
 	assert.Regexp(t, `produced and consumed "hello from \S+" \(partition \d, offset 0\)`, s)
 	assert.Contains(t, s, "the IMDS emulator issued 1 token\n")
@@ -28,5 +23,5 @@ func TestRunsOffline(t *testing.T) {
 // TestRequiresClusterAndTarget checks the real-cloud mode names its
 // missing flags instead of dialling nowhere.
 func TestRequiresClusterAndTarget(t *testing.T) {
-	require.ErrorContains(t, run(context.Background(), io.Discard, config{topic: "test"}), "-bootstrap and -target are required")
+	offlinetest.Refuses(t, config{topic: "test"}.run, "-bootstrap and -target are required")
 }

@@ -22,11 +22,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/IBM/sarama"
 
@@ -46,16 +44,13 @@ type config struct {
 
 func main() {
 	var cfg config
-	cli.Bootstrap(&cfg.bootstrap)
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "test", "AKS and Confluent Cloud")
 	cli.AzureTarget(&cfg.target)
 	cli.ConfluentExtensions(&cfg.ext)
-	cli.Topic(&cfg.topic, "test")
-	cli.Offline(&cfg.offline, "AKS and Confluent Cloud")
-	flag.Parse()
-	cli.Main("azure-workload-identity", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
+	cli.Main("azure-workload-identity", cfg.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		// Writes a projected token file and sets the AZURE_* variables,
 		// as the kubelet and the webhook would.

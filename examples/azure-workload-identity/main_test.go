@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
-	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
@@ -16,9 +13,7 @@ import (
 // validating every token, sarama producing and consuming with Confluent
 // Cloud's extensions.
 func TestRunsOffline(t *testing.T) {
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{offline: true, topic: "test"})
-	})
+	s := offlinetest.Run(t, config{offline: true, topic: "test"}.run)
 	assert.Regexp(t, `produced and consumed "hello from AKS" \(partition \d, offset 0\) with sarama`, s)
 	assert.Contains(t, s, "the Entra ID emulator issued 1 token\n")
 	_, ext := offlinetest.AllAccepted(t, s)
@@ -28,5 +23,5 @@ func TestRunsOffline(t *testing.T) {
 // TestRequiresClusterAndTarget checks the real-cloud mode names its
 // missing flags instead of dialling nowhere.
 func TestRequiresClusterAndTarget(t *testing.T) {
-	require.ErrorContains(t, run(context.Background(), io.Discard, config{topic: "test"}), "-bootstrap and -target are required")
+	offlinetest.Refuses(t, config{topic: "test"}.run, "-bootstrap and -target are required")
 }

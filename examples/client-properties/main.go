@@ -24,7 +24,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -47,14 +46,13 @@ func main() {
 	var cfg config
 	cli.String(&cfg.file, "config", "KAFKA_CLIENT_PROPERTIES", "", "Java client.properties file")
 	cli.String(&cfg.bootstrap, "bootstrap", "KAFKA_BOOTSTRAP", "", "bootstrap servers, like --bootstrap-server; default: the file's bootstrap.servers")
-	cli.Topic(&cfg.topic, "properties-demo")
+	flag.StringVar(&cfg.topic, "topic", "properties-demo", "topic to produce to and consume from")
 	flag.StringVar(&cfg.allowedURLs, "allowed-urls", "", "token endpoints the file may name, comma-separated, as Kafka's -D"+clientprops.AllowedURLsEnv+"; default: that environment variable, else only the Azure identity endpoints")
 	flag.BoolVar(&cfg.offline, "offline", false, "write a client.properties for local emulators (IMDS, Kafka) and use it")
-	flag.Parse()
-	cli.Main("client-properties", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
+	cli.Main("client-properties", cfg.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: cfg.topic})
 		if err != nil {
@@ -78,9 +76,8 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		fmt.Fprintf(out, "  note: %s\n", ig)
 	}
 
-	seeds := cc.BootstrapServers
-	if cfg.bootstrap != "" {
-		seeds = strings.Split(cfg.bootstrap, ",")
+	if cfg.bootstrap == "" {
+		cfg.bootstrap = strings.Join(cc.BootstrapServers, ",")
 	}
 	opts, err := kafkaOptions(cc)
 	if err != nil {
@@ -99,12 +96,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(seeds...), kgo.SASL(mech))...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec, err := roundtrip.Record(ctx, cl, cfg.topic, []byte("configured by "+cfg.file))
+	rec, err := roundtrip.Franz(ctx, cfg.bootstrap, mech, cfg.topic, []byte("configured by "+cfg.file), opts...)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,9 +17,7 @@ import (
 // IMDS-form file drives a user-assigned managed identity, and the brokers
 // see its token with the file's extensions.
 func TestClientPropertiesRunsOffline(t *testing.T) {
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{offline: true, topic: "props"})
-	})
+	s := offlinetest.Run(t, config{offline: true, topic: "props"}.run)
 	assert.Contains(t, s, "client.properties: azure-managed-identity token source, OAUTHBEARER over SASL_PLAINTEXT, extensions identityPoolId=pool-Offl1, logicalCluster=lkc-offln1")
 	assert.Contains(t, s, "note: sasl.jaas.config option clientSecret")
 	assert.Regexp(t, `produced and consumed a record at partition \d offset 0`, s)
@@ -47,9 +43,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 acks=1
 `, env.Bootstrap, env.TokenURL, env.ClientID, env.ClientSecret))
 
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{file: file, topic: "orders", allowedURLs: env.TokenURL})
-	})
+	s := offlinetest.Run(t, config{file: file, topic: "orders", allowedURLs: env.TokenURL}.run)
 	assert.Contains(t, s, "client-credentials token source")
 	assert.Contains(t, s, "produced and consumed a record")
 	assert.NotContains(t, s, env.ClientSecret)
@@ -81,17 +75,12 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			file := writeFile(t, fmt.Sprintf(base, tc.jaas, tc.extra))
-			err := run(context.Background(), io.Discard, config{file: file, topic: "t"})
-			require.Error(t, err)
-			for _, w := range tc.want {
-				assert.Contains(t, err.Error(), w)
-			}
+			err := offlinetest.Refuses(t, config{file: file, topic: "t"}.run, tc.want...)
 			assert.NotContains(t, err.Error(), "hunter2")
 			assert.NotContains(t, err.Error(), "topsecret")
 		})
 	}
-	err := run(context.Background(), io.Discard, config{topic: "t"})
-	require.ErrorContains(t, err, "-config")
+	offlinetest.Refuses(t, config{topic: "t"}.run, "-config")
 }
 
 func writeFile(t *testing.T, text string) string {

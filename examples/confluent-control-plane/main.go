@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
@@ -46,12 +45,11 @@ func main() {
 	cli.String(&cfg.identityPool, "identity-pool", "CONFLUENT_IDENTITY_POOL_ID", "", "identity pool, pool-...")
 	flag.StringVar(&cfg.api, "api", "https://api.confluent.cloud", "Confluent Cloud API base URL")
 	flag.StringVar(&cfg.sts, "sts-endpoint", confluent.DefaultSTSEndpoint, "Confluent STS token exchange URL")
-	cli.Offline(&cfg.offline, "Azure and Confluent Cloud")
-	flag.Parse()
-	cli.Main("confluent-control-plane", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
+	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of Azure and Confluent Cloud")
+	cli.Main("confluent-control-plane", cfg.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		env, err := offline.Start(offline.ConfluentControlPlane, nil)
 		if err != nil {

@@ -27,8 +27,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
@@ -44,16 +42,13 @@ type config struct {
 
 func main() {
 	var cfg config
-	cli.Bootstrap(&cfg.bootstrap)
-	cli.Topic(&cfg.topic, "my-topic")
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "my-topic", "Google Cloud and a real cluster")
 	flag.BoolVar(&cfg.idToken, "id-token", false, "send a Google-signed ID token (for an OIDC-validating cluster) instead of Managed Kafka's wrapped access token")
 	cli.String(&cfg.audience, "audience", "KAFKA_OAUTH_AUDIENCE", "", "with -id-token: the audience the cluster expects")
-	cli.Offline(&cfg.offline, "Google Cloud and a real cluster")
-	flag.Parse()
-	cli.Main("gcp-managed-kafka", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
+	cli.Main("gcp-managed-kafka", cfg.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		// Sets GCE_METADATA_HOST, as a GKE node's metadata server would
 		// answer at its fixed address.
@@ -98,16 +93,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	// Managed Kafka is TLS only; the local brokers speak plain TCP.
-	tlsOpt, err := roundtrip.TLS(cfg.offline, "")
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), tlsOpt)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec, err := roundtrip.Record(ctx, cl, cfg.topic, []byte("hello from "+tok.Principal))
+	rec, err := roundtrip.Franz(ctx, cfg.bootstrap, mech, cfg.topic, []byte("hello from "+tok.Principal), roundtrip.TLS(cfg.offline))
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
-	"io"
 	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
@@ -18,9 +15,7 @@ const offlineEmail = "orders@acme-prod.iam.gserviceaccount.com"
 // the emulated metadata server, the brokers in Google Managed Kafka mode
 // check the wrapped access token and see the service account's email.
 func TestRunsOffline(t *testing.T) {
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{offline: true, topic: "my-topic"})
-	})
+	s := offlinetest.Run(t, config{offline: true, topic: "my-topic"}.run)
 	assert.Contains(t, s, "got a token for "+offlineEmail)
 	assert.Contains(t, s, `produced and consumed "hello from `+offlineEmail+`"`)
 	assert.Contains(t, s, "the GCE metadata server emulator issued 1 token\n")
@@ -33,14 +28,12 @@ func TestRunsOffline(t *testing.T) {
 // ID token against the emulated Google issuer's JWKS; the principal is
 // the numeric service account ID.
 func TestRunsOfflineIDToken(t *testing.T) {
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{offline: true, idToken: true, topic: "my-topic"})
-	})
+	s := offlinetest.Run(t, config{offline: true, idToken: true, topic: "my-topic"}.run)
 	principal, _ := offlinetest.AllAccepted(t, s)
 	assert.Regexp(t, regexp.MustCompile(`^\d+$`), principal, "the principal is the numeric service account ID")
 }
 
 // TestRequiresCluster checks the real-cloud mode names its missing flags.
 func TestRequiresCluster(t *testing.T) {
-	require.ErrorContains(t, run(context.Background(), io.Discard, config{topic: "t"}), "-bootstrap")
+	offlinetest.Refuses(t, config{topic: "t"}.run, "-bootstrap")
 }

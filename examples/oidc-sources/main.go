@@ -25,9 +25,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
@@ -50,20 +47,17 @@ type config struct {
 func main() {
 	var c config
 	flag.StringVar(&c.source, "source", "token-file", "token-file or jwt-bearer")
-	cli.Bootstrap(&c.bootstrap)
-	cli.Topic(&c.topic, "oidc-demo")
+	cli.Kafka(&c.bootstrap, &c.topic, &c.offline, "oidc-demo", "an identity provider and a real cluster")
 	flag.StringVar(&c.tokenFile, "token-file", "/var/run/secrets/tokens/kafka-token", "projected token file (token-file)")
 	cli.String(&c.tokenURL, "token-url", "OAUTH_TOKEN_URL", "", "identity provider's token endpoint (jwt-bearer)")
 	cli.String(&c.clientID, "client-id", "OAUTH_CLIENT_ID", "", "the assertion's iss and sub (jwt-bearer)")
 	cli.String(&c.keyFile, "key-file", "OAUTH_PRIVATE_KEY_FILE", "", "PEM private key (jwt-bearer)")
 	flag.StringVar(&c.scope, "scope", "", "scope to request (jwt-bearer)")
-	cli.Offline(&c.offline, "an identity provider and a real cluster")
-	flag.Parse()
 	c.passphrase = oauthclient.Secret(os.Getenv("OAUTH_PRIVATE_KEY_PASSPHRASE")) // never a flag: it would show in ps
-	cli.Main("oidc-sources", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, c) })
+	cli.Main("oidc-sources", c.run)
 }
 
-func run(ctx context.Context, out io.Writer, c config) error {
+func (c config) run(ctx context.Context, out io.Writer) error {
 	if c.offline {
 		env, err := offline.Start(offline.Kind(c.source), &offline.Options{Topic: c.topic})
 		if err != nil {
@@ -93,16 +87,7 @@ func run(ctx context.Context, out io.Writer, c config) error {
 	if err != nil {
 		return err
 	}
-	tlsOpt, err := roundtrip.TLS(c.plaintext, "")
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.bootstrap), kgo.SASL(mech), tlsOpt)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec, err := roundtrip.Record(ctx, cl, c.topic, []byte("authenticated by "+c.source))
+	rec, err := roundtrip.Franz(ctx, c.bootstrap, mech, c.topic, []byte("authenticated by "+c.source), roundtrip.TLS(c.plaintext))
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
-	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
@@ -22,9 +19,7 @@ func TestOIDCSourcesRunOffline(t *testing.T) {
 		"jwt-bearer": {"orders-svc", "the OAuth server issued 1 token\n"},
 	} {
 		t.Run(source, func(t *testing.T) {
-			s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-				return run(ctx, out, config{source: source, offline: true, topic: "orders"})
-			})
+			s := offlinetest.Run(t, config{source: source, offline: true, topic: "orders"}.run)
 			assert.Regexp(t, source+`: produced and consumed a record at partition \d offset 0`, s)
 			principal, _ := offlinetest.AllAccepted(t, s)
 			assert.Equal(t, want.principal, principal)
@@ -39,8 +34,6 @@ func TestOIDCSourcesRunOffline(t *testing.T) {
 // TestOIDCSourcesErrors: a wrong -source and a missing token file are
 // errors that name the setting.
 func TestOIDCSourcesErrors(t *testing.T) {
-	err := run(context.Background(), io.Discard, config{source: "kerberos"})
-	require.ErrorContains(t, err, `-source is "kerberos"`)
-	err = run(context.Background(), io.Discard, config{source: "token-file"})
-	require.ErrorContains(t, err, "tokenfile: tokenfile.Options.Path is empty")
+	offlinetest.Refuses(t, config{source: "kerberos"}.run, `-source is "kerberos"`)
+	offlinetest.Refuses(t, config{source: "token-file"}.run, "tokenfile: tokenfile.Options.Path is empty")
 }

@@ -56,11 +56,10 @@ func main() {
 	cli.SchemaRegistry(&cfg.srURL, &cfg.srCluster) // empty: skip the schema step
 	flag.StringVar(&cfg.topic, "topic", "quickstart", "topic to produce to and consume from")
 	flag.IntVar(&cfg.records, "records", 3, "how many records")
-	flag.Parse()
-	cli.Main("quickstart", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
+	cli.Main("quickstart", cfg.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.bootstrap == "" {
 		env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: cfg.topic, SchemaRegistry: true})
 		if err != nil {
@@ -114,11 +113,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	tlsOpt, err := roundtrip.TLS(cfg.plaintext, "")
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), tlsOpt,
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), roundtrip.TLS(cfg.plaintext),
 		kgo.ConsumeTopics(cfg.topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		return err

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
@@ -16,9 +13,7 @@ import (
 // IMDS, brokers and a Schema Registry validating tokens, schema
 // registration, produce and consume, and the report of what was saved.
 func TestQuickstartRunsOffline(t *testing.T) {
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{topic: "quickstart", records: 3})
-	})
+	s := offlinetest.Run(t, config{topic: "quickstart", records: 3}.run)
 	assert.Contains(t, s, "registered schema 1 (version 1) for subject quickstart-value")
 	assert.Equal(t, 3, strings.Count(s, `consumed "record`))
 	assert.Contains(t, s, "produced and consumed 3 records")
@@ -33,6 +28,5 @@ func TestQuickstartRunsOffline(t *testing.T) {
 
 // TestQuickstartNeedsTarget checks the real mode names its missing flag.
 func TestQuickstartNeedsTarget(t *testing.T) {
-	err := run(context.Background(), io.Discard, config{bootstrap: "pkc-1.example:9092", topic: "t", records: 1})
-	require.ErrorContains(t, err, "-target")
+	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", topic: "t", records: 1}.run, "-target")
 }

@@ -19,13 +19,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
@@ -54,17 +51,14 @@ const carSchema = `{"title":"Car","type":"object","properties":{"make":{"type":"
 
 func main() {
 	var cfg config
-	cli.Bootstrap(&cfg.bootstrap)
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "cars", "Azure and Confluent Cloud") // the value subject is <topic>-value
 	cli.AzureTarget(&cfg.target)
 	cli.ConfluentExtensions(&cfg.ext)
 	cli.SchemaRegistry(&cfg.srURL, &cfg.srCluster)
-	flag.StringVar(&cfg.topic, "topic", "cars", "topic; the value subject is <topic>-value")
-	cli.Offline(&cfg.offline, "Azure and Confluent Cloud")
-	flag.Parse()
-	cli.Main("schemaregistry", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, cfg) })
+	cli.Main("schemaregistry", cfg.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: cfg.topic, SchemaRegistry: true})
 		if err != nil {
@@ -106,15 +100,6 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	tlsOpt, err := roundtrip.TLS(cfg.offline, "") // the local brokers speak plain TCP
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), tlsOpt)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
 
 	var producer sr.Serde
 	producer.Register(ss.ID, Car{}, sr.EncodeFn(json.Marshal))
@@ -122,7 +107,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	rec, err := roundtrip.Record(ctx, cl, cfg.topic, value)
+	rec, err := roundtrip.Franz(ctx, cfg.bootstrap, mech, cfg.topic, value, roundtrip.TLS(cfg.offline)) // the local brokers speak plain TCP
 	if err != nil {
 		return err
 	}

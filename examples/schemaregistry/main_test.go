@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
-	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
@@ -16,9 +13,7 @@ import (
 // both Confluent headers (the registry emulator refuses requests without
 // them), and the record round-trips through sr.Serde.
 func TestSchemaRegistryRunsOffline(t *testing.T) {
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{offline: true, topic: "cars"})
-	})
+	s := offlinetest.Run(t, config{offline: true, topic: "cars"}.run)
 	assert.Contains(t, s, "registered schema 1 for subject cars-value\n")
 	assert.Contains(t, s, "consumed a Volvo EX30 encoded with schema 1")
 	offlinetest.RegistryAuthorizedAll(t, s)
@@ -30,18 +25,7 @@ func TestSchemaRegistryRunsOffline(t *testing.T) {
 // TestSchemaRegistryConfigErrors checks the real-cloud mode refuses an
 // incomplete configuration before contacting anything.
 func TestSchemaRegistryConfigErrors(t *testing.T) {
-	t.Parallel()
-	for name, tc := range map[string]struct {
-		cfg  config
-		want string
-	}{
-		"no target":   {config{bootstrap: "pkc-1.example:9092", srURL: "https://psrc-1.example"}, "-target"},
-		"no registry": {config{bootstrap: "pkc-1.example:9092", target: "api://kafka"}, "-sr-url"},
-		"bad pool":    {config{bootstrap: "pkc-1.example:9092", target: "api://kafka", srURL: "https://psrc-1.example", srCluster: "lsrc 1"}, "LogicalCluster"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			require.ErrorContains(t, run(context.Background(), io.Discard, tc.cfg), tc.want)
-		})
-	}
+	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", srURL: "https://psrc-1.example"}.run, "-target")                                                    // no target
+	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", target: "api://kafka"}.run, "-sr-url")                                                              // no registry
+	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", target: "api://kafka", srURL: "https://psrc-1.example", srCluster: "lsrc 1"}.run, "LogicalCluster") // bad pool
 }

@@ -15,10 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
-	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
@@ -34,17 +30,14 @@ type config struct {
 
 func main() {
 	var c config
-	cli.Bootstrap(&c.bootstrap)
-	cli.Topic(&c.topic, "spiffe-demo")
+	cli.Kafka(&c.bootstrap, &c.topic, &c.offline, "spiffe-demo", "a SPIFFE agent and real brokers")
 	flag.StringVar(&c.audience, "audience", "kafka", "the JWT-SVID's audience: the listener's expected.audience")
 	flag.StringVar(&c.spiffeID, "spiffe-id", "", "one of the workload's SPIFFE IDs, if it has several")
 	flag.StringVar(&c.address, "address", "", "Workload API address (default: SPIFFE_ENDPOINT_SOCKET)")
-	cli.Offline(&c.offline, "a SPIFFE agent and real brokers")
-	flag.Parse()
-	cli.Main("spiffe", time.Minute, func(ctx context.Context, out io.Writer) error { return run(ctx, out, c) })
+	cli.Main("spiffe", c.run)
 }
 
-func run(ctx context.Context, out io.Writer, c config) error {
+func (c config) run(ctx context.Context, out io.Writer) error {
 	if c.offline {
 		env, err := offline.StartSPIFFE(c.topic)
 		if err != nil {
@@ -63,19 +56,7 @@ func run(ctx context.Context, out io.Writer, c config) error {
 	if err != nil {
 		return err
 	}
-	tlsOpt, err := roundtrip.TLS(c.plaintext, "")
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(c.bootstrap, ",")...), kgo.SASL(mech), tlsOpt)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	if err := cl.Ping(ctx); err != nil { // fail fast on a refused SVID
-		return err
-	}
-	rec, err := roundtrip.Record(ctx, cl, c.topic, []byte("authenticated by a JWT-SVID"))
+	rec, err := roundtrip.Franz(ctx, c.bootstrap, mech, c.topic, []byte("authenticated by a JWT-SVID"), roundtrip.TLS(c.plaintext))
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,9 +12,7 @@ import (
 // one JWT-SVID serves every connection, every authentication is accepted
 // as the workload's SPIFFE ID, and no token is printed.
 func TestSPIFFERunsOffline(t *testing.T) {
-	s := offlinetest.Run(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, out, config{offline: true, topic: "orders"})
-	})
+	s := offlinetest.Run(t, config{offline: true, topic: "orders"}.run)
 	assert.Regexp(t, `produced and consumed a record at partition \d offset 0`, s)
 	assert.Contains(t, s, "the SPIFFE agent issued 1 JWT-SVID\n")
 	principal, _ := offlinetest.AllAccepted(t, s)

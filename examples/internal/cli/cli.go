@@ -17,12 +17,13 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 )
 
-// Main runs run with standard output and a context that ends after
-// timeout or on Ctrl-C. On error it prints "name: error" to standard error
-// and exits with status 1. Call it after flag.Parse.
-func Main(name string, timeout time.Duration, run func(ctx context.Context, out io.Writer) error) {
+// Main parses the command line, then runs run with standard output and
+// a context that ends after two minutes or on Ctrl-C. On error it prints
+// "name: error" to standard error and exits with status 1.
+func Main(name string, run func(ctx context.Context, out io.Writer) error) {
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	err := run(ctx, os.Stdout)
 	cancel()
 	stop()
@@ -44,20 +45,14 @@ func String(p *string, name, env, def, usage string) {
 	flag.StringVar(p, name, def, usage)
 }
 
-// Bootstrap defines -bootstrap (env KAFKA_BOOTSTRAP).
-func Bootstrap(p *string) {
-	String(p, "bootstrap", "KAFKA_BOOTSTRAP", "", "bootstrap servers, host:port, comma-separated")
-}
-
-// Topic defines -topic.
-func Topic(p *string, def string) {
-	flag.StringVar(p, "topic", def, "topic to produce to and consume from; the principal needs Write and Read on it")
-}
-
-// Offline defines -offline: run against local emulators instead of the
-// services named in instead.
-func Offline(p *bool, instead string) {
-	flag.BoolVar(p, "offline", false, "run against local emulators instead of "+instead)
+// Kafka defines the flags of the cluster every example talks to:
+// -bootstrap (env KAFKA_BOOTSTRAP), -topic (default topic) and -offline,
+// which runs against local emulators instead of the services named in
+// instead.
+func Kafka(bootstrap, topic *string, offline *bool, defaultTopic, instead string) {
+	String(bootstrap, "bootstrap", "KAFKA_BOOTSTRAP", "", "bootstrap servers, host:port, comma-separated")
+	flag.StringVar(topic, "topic", defaultTopic, "topic to produce to and consume from; the principal needs Write and Read on it")
+	flag.BoolVar(offline, "offline", false, "run against local emulators instead of "+instead)
 }
 
 // AzureTarget defines -target (env KAFKA_TOKEN_TARGET): the audience of

@@ -53,3 +53,15 @@ func RegistryAuthorizedAll(t *testing.T, out string) {
 	require.NotNil(t, m, "the registry's summary is printed")
 	assert.Equal(t, m[2], m[1], "no registry request was refused")
 }
+
+// Refuses calls run as in the real mode (no deadline, output discarded)
+// and requires an error that contains each of want; it returns the error.
+func Refuses(t *testing.T, run func(ctx context.Context, out io.Writer) error, want ...string) error {
+	t.Helper()
+	err := run(context.Background(), io.Discard)
+	require.Error(t, err)
+	for _, w := range want {
+		assert.ErrorContains(t, err, w)
+	}
+	return err
+}

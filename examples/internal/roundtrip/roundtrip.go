@@ -1,7 +1,7 @@
 // Package roundtrip holds the last step the example programs share once
-// they have a Kafka client authenticated by a token source: produce one
-// record and read that record back (no consumer group, so no group ACL),
-// and the TLS option for the cluster's listener.
+// they have a SASL mechanism from this library's adapter: connect with
+// franz-go, produce one record and read that record back (no consumer
+// group, so no group ACL); and the TLS option for the cluster's listener.
 package roundtrip
 
 import (
@@ -10,33 +10,49 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
 )
 
 // TLS returns the franz-go option for the listener: TLS 1.2 or later with
-// the system roots, or with the CA certificates of the PEM file caFile
-// when it is not empty; plain TCP when plaintext (the offline brokers).
-func TLS(plaintext bool, caFile string) (kgo.Opt, error) {
+// the system roots, or plain TCP when plaintext (the offline brokers).
+func TLS(plaintext bool) kgo.Opt {
 	if plaintext {
-		return kgo.DialTLSConfig(nil), nil // nil: no TLS
+		return kgo.DialTLSConfig(nil) // nil: no TLS
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("-ca-file: %w", err)
-		}
-		if cfg.RootCAs = x509.NewCertPool(); !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("-ca-file %s holds no PEM certificate; download the CA certificate from the cluster's console", caFile)
-		}
+	return kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12})
+}
+
+// CAFile returns the franz-go option for a listener whose certificates
+// are signed by the CA certificates in the PEM file path.
+func CAFile(path string) (kgo.Opt, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("-ca-file: %w", err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: x509.NewCertPool()}
+	if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("-ca-file %s holds no PEM certificate; download the CA certificate from the cluster's console", path)
 	}
 	return kgo.DialTLSConfig(cfg), nil
 }
 
-// Record produces value to topic with cl and reads that record back. It
-// returns the record as consumed.
-func Record(ctx context.Context, cl *kgo.Client, topic string, value []byte) (*kgo.Record, error) {
+// Franz connects to bootstrap (comma-separated host:port) with a franz-go
+// client that authenticates with mech (kgo.SASL(mech)) and the further
+// opts (such as [TLS]), pings the cluster so that a refused token fails
+// first and as itself, produces value to topic and reads that record back.
+// It returns the record as consumed and closes the client.
+func Franz(ctx context.Context, bootstrap string, mech sasl.Mechanism, topic string, value []byte, opts ...kgo.Opt) (*kgo.Record, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.SASL(mech)}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	if err := cl.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", bootstrap, err)
+	}
 	rec := &kgo.Record{Topic: topic, Value: value}
 	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		return nil, fmt.Errorf("producing to %s: %w", topic, err)
@@ -46,9 +62,8 @@ func Record(ctx context.Context, cl *kgo.Client, topic string, value []byte) (*k
 	if err := fs.Err0(); err != nil {
 		return nil, fmt.Errorf("consuming from %s: %w", topic, err)
 	}
-	recs := fs.Records()
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("consuming from %s: no record", topic)
+	if recs := fs.Records(); len(recs) > 0 {
+		return recs[0], nil
 	}
-	return recs[0], nil
+	return nil, fmt.Errorf("consuming from %s: no record", topic)
 }
