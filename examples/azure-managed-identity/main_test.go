@@ -14,7 +14,7 @@ import (
 func TestRunsOffline(t *testing.T) {
 	s := offlinetest.Run(t, config{offline: true, topic: "test"}.run)
 	assert.Regexp(t, `got an Entra v2.0 token for \S+ \(audience [0-9a-f-]{36}\), valid for 1h0m0s`, s)
-	assert.Regexp(t, `produced and consumed "hello from \S+" \(partition \d, offset 0\)`, s)
+	assert.Regexp(t, `produced and consumed "hello from \S+" at partition \d offset 0`, s)
 	assert.Contains(t, s, "the IMDS emulator issued 1 token\n")
 	_, ext := offlinetest.AllAccepted(t, s)
 	assert.Equal(t, "identityPoolId=pool-Offl1, logicalCluster=lkc-offln1", ext)

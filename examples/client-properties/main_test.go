@@ -20,7 +20,7 @@ func TestClientPropertiesRunsOffline(t *testing.T) {
 	s := offlinetest.Run(t, config{offline: true, topic: "props"}.run)
 	assert.Contains(t, s, "client.properties: azure-managed-identity token source, OAUTHBEARER over SASL_PLAINTEXT, extensions identityPoolId=pool-Offl1, logicalCluster=lkc-offln1")
 	assert.Contains(t, s, "note: sasl.jaas.config option clientSecret")
-	assert.Regexp(t, `produced and consumed a record at partition \d offset 0`, s)
+	assert.Regexp(t, `produced and consumed "configured by \S+client.properties" at partition \d offset 0`, s)
 	assert.Contains(t, s, "the IMDS emulator issued 1 token\n")
 	_, ext := offlinetest.AllAccepted(t, s)
 	assert.Equal(t, "identityPoolId=pool-Offl1, logicalCluster=lkc-offln1", ext)
@@ -45,7 +45,7 @@ acks=1
 
 	s := offlinetest.Run(t, config{file: file, topic: "orders", allowedURLs: env.TokenURL}.run)
 	assert.Contains(t, s, "client-credentials token source")
-	assert.Contains(t, s, "produced and consumed a record")
+	assert.Contains(t, s, `produced and consumed "configured by `)
 	assert.NotContains(t, s, env.ClientSecret)
 	principal, ext := offlinetest.AllAccepted(t, env.Summary())
 	assert.Equal(t, "orders-svc", principal)

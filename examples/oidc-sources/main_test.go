@@ -20,7 +20,7 @@ func TestOIDCSourcesRunOffline(t *testing.T) {
 	} {
 		t.Run(source, func(t *testing.T) {
 			s := offlinetest.Run(t, config{source: source, offline: true, topic: "orders"}.run)
-			assert.Regexp(t, source+`: produced and consumed a record at partition \d offset 0`, s)
+			assert.Regexp(t, `produced and consumed "authenticated by `+source+`" at partition \d offset 0`, s)
 			principal, _ := offlinetest.AllAccepted(t, s)
 			assert.Equal(t, want.principal, principal)
 			if want.issued != "" {

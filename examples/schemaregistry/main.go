@@ -107,7 +107,7 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rec, err := roundtrip.Franz(ctx, cfg.bootstrap, mech, cfg.topic, value, roundtrip.TLS(cfg.offline)) // the local brokers speak plain TCP
+	rec, err := roundtrip.Record(ctx, cfg.bootstrap, mech, cfg.topic, value, roundtrip.TLS(cfg.offline)) // the local brokers speak plain TCP
 	if err != nil {
 		return err
 	}

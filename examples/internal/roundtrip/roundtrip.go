@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -42,9 +43,19 @@ func CAFile(path string) (kgo.Opt, error) {
 // Franz connects to bootstrap (comma-separated host:port) with a franz-go
 // client that authenticates with mech (kgo.SASL(mech)) and the further
 // opts (such as [TLS]), pings the cluster so that a refused token fails
-// first and as itself, produces value to topic and reads that record back.
-// It returns the record as consumed and closes the client.
-func Franz(ctx context.Context, bootstrap string, mech sasl.Mechanism, topic string, value []byte, opts ...kgo.Opt) (*kgo.Record, error) {
+// first and as itself, produces value to topic, reads that record back and
+// says so on out. It closes the client.
+func Franz(ctx context.Context, out io.Writer, bootstrap string, mech sasl.Mechanism, topic string, value []byte, opts ...kgo.Opt) error {
+	rec, err := Record(ctx, bootstrap, mech, topic, value, opts...)
+	if err == nil {
+		fmt.Fprintf(out, "produced and consumed %q at partition %d offset %d\n", rec.Value, rec.Partition, rec.Offset)
+	}
+	return err
+}
+
+// Record is [Franz] without the sentence: it returns the record as
+// consumed.
+func Record(ctx context.Context, bootstrap string, mech sasl.Mechanism, topic string, value []byte, opts ...kgo.Opt) (*kgo.Record, error) {
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.SASL(mech)}, opts...)...)
 	if err != nil {
 		return nil, err
