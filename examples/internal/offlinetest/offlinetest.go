@@ -15,9 +15,9 @@ import (
 )
 
 // Run calls run as the example's main does, with a 30-second deadline,
-// requires it to succeed and returns what it printed, which must hold no
-// token (a JWT starts "eyJ").
-func Run(t *testing.T, run func(ctx context.Context, out io.Writer) error) string {
+// requires it to succeed and returns what it printed, which must contain
+// each of want and hold no token (a JWT starts "eyJ").
+func Run(t *testing.T, run func(ctx context.Context, out io.Writer) error, want ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -26,20 +26,30 @@ func Run(t *testing.T, run func(ctx context.Context, out io.Writer) error) strin
 	s := out.String()
 	t.Log("\n" + s)
 	assert.NotContains(t, s, "eyJ", "no token or assertion is printed")
+	for _, w := range want {
+		assert.Contains(t, s, w)
+	}
 	return s
 }
 
 var brokerSummary = regexp.MustCompile(`the brokers accepted (\d+) of (\d+) authentications? on [^\n]*?(?:, as principal (\S+))?(?: with extensions ([^\n]*))?\n`)
 
 // AllAccepted requires the offline brokers' summary line in out, checks
-// that every authentication it counts was accepted, and returns the
-// principal of the last one and its extensions ("k=v, k=v").
-func AllAccepted(t *testing.T, out string) (principal, extensions string) {
+// that every authentication it counts was accepted, and that the last one
+// was as principal with extensions ("k=v, k=v") where these are not "".
+// It returns the principal and extensions the line names.
+func AllAccepted(t *testing.T, out, principal, extensions string) (string, string) {
 	t.Helper()
 	m := brokerSummary.FindStringSubmatch(out)
 	require.NotNil(t, m, "the brokers' summary is printed")
 	assert.Equal(t, m[2], m[1], "every authentication was accepted")
 	assert.NotEqual(t, "0", m[2], "the brokers saw an authentication")
+	if principal != "" {
+		assert.Equal(t, principal, m[3], "the brokers' principal")
+	}
+	if extensions != "" {
+		assert.Equal(t, extensions, m[4], "the extensions the brokers saw")
+	}
 	return m[3], m[4]
 }
 
