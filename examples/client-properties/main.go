@@ -17,7 +17,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -105,7 +104,7 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 func kafkaOptions(cc *clientprops.Config) ([]kgo.Opt, error) {
 	var opts []kgo.Opt
 	if cc.SecurityProtocol == "SASL_SSL" {
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+		opts = append(opts, roundtrip.TLS(false))
 	}
 	for _, p := range cc.Other {
 		switch {

@@ -20,7 +20,6 @@ func TestRunsOffline(t *testing.T) {
 		`produced and consumed "hello from `+offlineEmail+`"`,
 		"the GCE metadata server emulator issued 1 token\n")
 	offlinetest.AllAccepted(t, s, offlineEmail, "")
-	assert.NotContains(t, s, "ya29.", "no token is printed")
 }
 
 // TestRunsOfflineIDToken is the -id-token mode: the brokers validate the

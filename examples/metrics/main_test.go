@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"net"
+	"net/http"
+	"sync"
 )
 
 // startExample runs the program in-process on a loopback port and

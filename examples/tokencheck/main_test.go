@@ -3,8 +3,6 @@ package main
 import (
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
 
@@ -30,9 +28,8 @@ func TestTokenCheckOffline(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			// offlinetest.Run also checks that no JWT ("eyJ") is printed.
-			s := offlinetest.Run(t, config{source: tc.source, offline: true, offlineReject: tc.reject}.run,
+			offlinetest.Run(t, config{source: tc.source, offline: true, offlineReject: tc.reject}.run,
 				append(tc.want, tc.verdict, "answered by:", "remaining:")...)
-			assert.NotContains(t, s, "offline-client-secret-not-real", "the output contains the client secret")
 		})
 	}
 }

@@ -12,11 +12,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 )
 
 // Run calls run as the example's main does, with a 30-second deadline,
 // requires it to succeed and returns what it printed, which must contain
-// each of want and hold no token (a JWT starts "eyJ").
+// each of want and hold no token (a JWT starts "eyJ") and none of
+// [offline.Secrets].
 func Run(t *testing.T, run func(ctx context.Context, out io.Writer) error, want ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -26,6 +29,9 @@ func Run(t *testing.T, run func(ctx context.Context, out io.Writer) error, want 
 	s := out.String()
 	t.Log("\n" + s)
 	assert.NotContains(t, s, "eyJ", "no token or assertion is printed")
+	for _, secret := range offline.Secrets {
+		assert.NotContains(t, s, secret, "no secret or token is printed")
+	}
 	for _, w := range want {
 		assert.Contains(t, s, w)
 	}
