@@ -73,16 +73,16 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 	}
 	defer subject.Close()
 	// The exchange: a Confluent token for the pool, cached and refreshed.
-	ccloud, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: cfg.identityPool, Endpoint: cfg.sts})
+	exchange, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: cfg.identityPool, Endpoint: cfg.sts})
 	if err != nil {
 		return err
 	}
-	defer ccloud.Close()
+	defer exchange.Close()
 
 	// The bearer transport of package schemaregistry suits every Confluent
 	// Cloud REST API: it adds Authorization, refuses plain http to remote
 	// hosts, and refreshes and retries once on 401.
-	hc, err := schemaregistry.NewHTTPClient(ccloud, nil)
+	hc, err := schemaregistry.NewHTTPClient(exchange, nil)
 	if err != nil {
 		return err
 	}
