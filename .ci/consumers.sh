@@ -131,7 +131,7 @@ export GOWORK=off GOFLAGS=-mod=mod
 replaces=()
 while IFS= read -r gomod; do
   dir=$root/$(dirname "$gomod")
-  path=$(cd "$dir" && go mod edit -json | sed -n 's/^[[:space:]]*"Path": "\(.*\)".*/\1/p' | head -1)
+  path=$(cd "$dir" && go mod edit -print | awk '$1 == "module" {print $2}')
   [ -n "$path" ] && replaces+=("-replace=$path=$dir")
 done < <(git -C "$root" ls-files '*go.mod')
 [ ${#replaces[@]} -gt 0 ] || { echo "consumers.sh: no go.mod tracked under $root" >&2; exit 2; }

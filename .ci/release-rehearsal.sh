@@ -72,7 +72,7 @@ release() {
 release "$PREV"
 release "$VERSION"
 # What a proxy serves for the root, as a user's go command sees it.
-(cd "$work" && go mod download -json "$MODULE@$VERSION" | grep -q '"Zip"') || die "the root module at $VERSION does not download"
+(cd "$work" && go mod download -json "$MODULE@$VERSION" | grep '"Zip"' >/dev/null) || die "the root module at $VERSION does not download"
 
 # consumer NAME MODULE...: a fresh module with .ci/rehearsal/NAME's code,
 # `go get` of our MODULEs at $VERSION, tidy, build.

@@ -63,7 +63,7 @@ start=$(date +%s)
 # A build from the module proxy reports "<version>-dev-unk" (SPIRE stamps
 # release builds through its Makefile's ldflags).
 for b in spire-server spire-agent; do
-  "$WORK/bin/$b" --version 2>&1 | grep -q "^${SPIRE_VERSION#v}" ||
+  "$WORK/bin/$b" --version 2>&1 | grep "^${SPIRE_VERSION#v}" >/dev/null ||
     die "the built $b does not run or is not $SPIRE_VERSION: $("$WORK/bin/$b" --version 2>&1 | head -1)"
 done
 

@@ -298,16 +298,18 @@ func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
 	assert.Contains(t, err.Error(), "Throttling")
 	assert.Equal(t, 1, e.RequestsTo("/"))
 
-	// Once the Retry-After has passed, the scheduled retry runs and meets
-	// the 503.
-	clock.Advance(3 * time.Second)
+	// The retry comes after the Retry-After, spread above it by up to
+	// the first step (MinBackoff): it runs and meets the 503.
+	clock.Advance(4*time.Second + time.Millisecond)
 	ev := recv(t, refreshed)
 	require.Error(t, ev.Err)
 	assert.True(t, oauthbearer.IsTransient(ev.Err), "5xx is transient: %v", ev.Err)
 	assert.Equal(t, 2, ev.Failures)
 	assert.Equal(t, 2, e.RequestsTo("/"))
 
-	clock.Advance(2 * time.Second)
+	// At the cap (2s) the delay is 2s to 2.5s; the cache retries on its
+	// own, without a token held.
+	clock.Advance(2500*time.Millisecond + time.Millisecond)
 	tok, err := src.Token(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, testRole, tok.Principal)

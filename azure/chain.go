@@ -137,7 +137,7 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 		}
 		desc, idClient := describeID(id)
 		s := base.derive(hintContext{source: "managed identity", scope: scope, identity: desc, clientID: idClient}, cred)
-		s.bypassCacheOnInvalidate = true // MSAL's managed-identity cache is process-wide
+		s.bypassCache = true // MSAL's managed-identity cache is process-wide
 		return s, nil
 	}()
 	c.add(chainStep{name: "managed identity", src: miSrc, unavailable: mierr, probe: imdsProbe(co.Transport, o.Getenv)})
@@ -166,10 +166,10 @@ func envStep(base *credSource, o DefaultChainOptions, co azcore.ClientOptions, t
 		return st
 	}
 	co.Cloud.ActiveDirectoryAuthorityHost = host
-	var cred azcore.TokenCredential
 	var err error
 	if secret != "" {
-		cred, err = azidentity.NewClientSecretCredential(tenant, client, secret, &azidentity.ClientSecretCredentialOptions{
+		// Built here only to check the settings; see below.
+		_, err = azidentity.NewClientSecretCredential(tenant, client, secret, &azidentity.ClientSecretCredentialOptions{
 			ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery})
 	} else {
 		// Checked here without reading; read, parsed and used inside each
@@ -200,7 +200,14 @@ func envStep(base *credSource, o DefaultChainOptions, co azcore.ClientOptions, t
 		st.broken = fmt.Errorf("azure: environment: %w", err)
 		return st
 	}
-	st.src = base.derive(hintContext{source: "environment service principal", scope: base.scope, clientID: client, tenantID: tenant, sent: []string{secret}}, cred)
+	// A new credential per fetch, as for the certificate: its MSAL cache
+	// starts empty, so a refresh reaches Entra ID (a reused credential
+	// returns its cached token until five minutes before expiry).
+	secretOpts := &azidentity.ClientSecretCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: o.DisableInstanceDiscovery}
+	st.src = base.deriveFunc(hintContext{source: "environment service principal", scope: base.scope, clientID: client, tenantID: tenant, sent: []string{secret}},
+		func(context.Context) (azcore.TokenCredential, error) {
+			return azidentity.NewClientSecretCredential(tenant, client, secret, secretOpts)
+		})
 	return st
 }
 

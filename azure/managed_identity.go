@@ -38,14 +38,19 @@ type ManagedIdentityOptions struct {
 	HTTPClient *http.Client
 	// ClientOptions tunes azidentity's pipeline other than its transport
 	// (Retry, Cloud, PerCallPolicies ...); its Transport must be nil: set
-	// HTTPClient. Zero Retry fields get IMDS's recommended policy: 6
-	// retries from 2s up to 25s apart on 404, 410, 429 and 5xx, and on
+	// HTTPClient. Zero Retry fields get IMDS's start-up policy: 6
+	// retries from 2s up to 25s apart on 404 and 410, and on
 	// network failures other than an unreachable endpoint (connection
 	// refused, no route, unknown host), which fails the fetch at once with
 	// "no managed identity reachable" (see the troubleshooting guide). Each
 	// fetch is bounded by Cache.FetchTimeout (default 30s); a longer IMDS
 	// outage (its ~70s of 410 answers while it upgrades) is ridden out by
-	// the cache's early refresh and backoff, not by one fetch.
+	// the cache's early refresh and backoff, not by one fetch. 429 and
+	// 5xx are not retried inside a fetch: the cache retries them, spread
+	// above the Retry-After, so that throttled processes do not come back
+	// in the same second and an outage costs at most one request per
+	// CacheOptions.MaxBackoff (azcore's retries honour Retry-After
+	// without jitter and would multiply each fetch's requests).
 	ClientOptions azcore.ClientOptions
 	// Cache tunes the refreshing cache; its Logger receives this source's
 	// warnings too. Default: its defaults, named "azure managed identity".
@@ -56,10 +61,10 @@ type ManagedIdentityOptions struct {
 // managed identity (VM, scale set, AKS node pool, App Service, ...),
 // through azidentity's ManagedIdentityCredential.
 //
-// azidentity keeps managed-identity tokens in a process-wide cache and
-// IMDS caches them too, so a refresh may return the same token until it
-// nears expiry (IMDS tokens live about 24 hours; MSAL renews them after
-// half their life).
+// Every fetch, and so every refresh of the cache, reaches the identity
+// endpoint: MSAL's process-wide managed-identity cache is skipped (see
+// the package doc). The endpoint itself (IMDS) may still answer with a
+// token it cached; IMDS tokens live about 24 hours.
 func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error) {
 	var o ManagedIdentityOptions
 	if opts != nil {
@@ -86,7 +91,7 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 		log:       loggerOr(cacheOpts.Logger),
 		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
 
-		bypassCacheOnInvalidate: true,
+		bypassCache: true,
 	}
 	return oauthbearer.NewCache(src, cacheOpts)
 }
@@ -121,9 +126,8 @@ func newManagedIdentityCredential(id azidentity.ManagedIDKind, co azcore.ClientO
 		r.MaxRetryDelay = 25 * time.Second
 	}
 	if r.StatusCodes == nil {
-		r.StatusCodes = []int{http.StatusNotFound, http.StatusGone, http.StatusTooManyRequests,
-			http.StatusInternalServerError, http.StatusNotImplemented, http.StatusBadGateway,
-			http.StatusServiceUnavailable, http.StatusGatewayTimeout}
+		// Not 429 and 5xx: the cache retries those, with jitter.
+		r.StatusCodes = []int{http.StatusNotFound, http.StatusGone}
 	}
 	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: id, ClientOptions: co})
 	if err != nil {

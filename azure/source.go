@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -79,17 +78,14 @@ type credSource struct {
 	requireV2 bool
 	log       *slog.Logger
 	cred      func(context.Context) (azcore.TokenCredential, error)
-	// bypassCacheOnInvalidate is set for credentials whose MSAL cache
-	// outlives this source (managed identity's is process-wide): after a
-	// server rejected a token, the next request carries a claims
-	// challenge, the documented way to make MSAL skip its cache. Not set
-	// for arbitrary credentials, some of which (Azure CLI) refuse claims.
-	bypassCacheOnInvalidate bool
-	// invalidated is set by Invalidate and consumed by the next fetch.
-	invalidated atomic.Bool
+	// bypassCache is set for credentials whose MSAL cache outlives this
+	// source (managed identity's is process-wide): every request carries
+	// a claims challenge, the documented way to make MSAL skip its cache,
+	// so that a refresh reaches the identity endpoint (see the package
+	// doc). Not set for arbitrary credentials, some of which (Azure CLI)
+	// refuse claims.
+	bypassCache bool
 }
-
-var _ oauthbearer.Invalidator = (*credSource)(nil)
 
 // derive returns a source with s's settings over another credential.
 func (s *credSource) derive(hint hintContext, cred azcore.TokenCredential) *credSource {
@@ -109,17 +105,11 @@ func (s *credSource) deriveFunc(hint hintContext, cred func(context.Context) (az
 	return d
 }
 
-// Invalidate makes the next fetch skip azidentity's cache where that
-// cache would otherwise return the rejected token again.
-func (s *credSource) Invalidate(oauthbearer.Token) {
-	if s.bypassCacheOnInvalidate {
-		s.invalidated.Store(true)
-	}
-}
-
 // freshTokenClaims is a claims challenge asking for a token issued no
-// earlier than now; MSAL ignores its cache when any claims are given, and
-// IMDS is not sent them.
+// earlier than now. MSAL (v1.10.1, apps/managedidentity) skips its cache
+// when any claims are given and sends none of them to the identity
+// endpoint (IMDS, App Service, Arc, Cloud Shell, Service Fabric, Azure ML
+// requests carry only the resource and the identity).
 func freshTokenClaims(now time.Time) string {
 	return `{"access_token":{"nbf":{"essential":true,"value":"` + strconv.FormatInt(now.Unix(), 10) + `"}}}`
 }
@@ -130,8 +120,7 @@ func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 		return oauthbearer.Token{}, err
 	}
 	tro := policy.TokenRequestOptions{Scopes: []string{s.scope}}
-	forced := s.invalidated.Swap(false)
-	if forced {
+	if s.bypassCache {
 		tro.Claims = freshTokenClaims(time.Now())
 	}
 	slot := &redirectSlot{}
@@ -143,9 +132,6 @@ func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 		if ie := slot.getRefused(); ie != nil {
 			// Permanent: the endpoint setting is not https.
 			return oauthbearer.Token{}, fmt.Errorf("azure: %s: %w", s.hint.source, ie)
-		}
-		if forced {
-			s.invalidated.Store(true) // still owed a fresh token
 		}
 		if u := slot.getUnreachable(); u != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			// Permanent for this fetch (see unreachableError): returned

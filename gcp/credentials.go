@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/compute/metadata"
@@ -210,6 +211,9 @@ func (c *creds) tokenError(what string, err error) error {
 			return fmt.Errorf("gcp: Google refused %s for the %q credentials from %s (HTTP %d: %s); check the credentials file; %s", what, c.typ, c.setting, code, detail, see("gcp-no-adc"))
 		}
 	}
+	if ge := c.gateError(what); ge != nil {
+		return ge
+	}
 	// Network errors: the library does not say more, and its text has no
 	// credential.
 	return oauthbearer.Transient(fmt.Errorf("gcp: getting %s for the %q credentials from %s failed: %s", what, c.typ, c.setting, srvtext.Clip(srvtext.Field(err.Error()), 300)), 0)
@@ -305,10 +309,14 @@ type statusError struct {
 
 func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d", e.code) }
 
-type limitTransport struct{ base http.RoundTripper }
+type limitTransport struct {
+	base http.RoundTripper
+	last atomic.Pointer[error] // gateerr.go
+}
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
+	t.note(err)
 	if err != nil {
 		return nil, err
 	}

@@ -31,11 +31,13 @@ type CacheOptions struct {
 	RefreshFraction float64
 
 	// Jitter is the largest fraction of the lifetime by which the refresh
-	// point randomly moves either way, so that many processes started
-	// together do not refresh together. It is symmetric so that the mean
+	// point randomly moves either way. It is symmetric so that the mean
 	// refresh interval stays at RefreshFraction: with 1-hour tokens and
 	// the defaults a process makes at most 31 requests a day. Default
-	// 0.02; allowed 0 to 0.1.
+	// 0.02; allowed 0 to 0.1. So that processes started together do not
+	// refresh together forever after, a token fetched while no valid one
+	// was held (the first, or the first after an outage) refreshes at a
+	// uniform point between a quarter of that point and the point itself.
 	Jitter float64
 
 	// SafetyMargin is how long before expiry a token stops being handed
@@ -58,10 +60,17 @@ type CacheOptions struct {
 	FetchTimeout time.Duration
 
 	// MinBackoff and MaxBackoff bound the delay after consecutive failed
-	// fetches: it doubles from MinBackoff up to MaxBackoff, with jitter,
-	// and is never shorter than a server's Retry-After. The same delays
-	// space out fetches after repeated rejections of fresh tokens (see
-	// [Cache.Invalidate]). Defaults 500ms and 1m.
+	// fetches. The step doubles from MinBackoff up to MaxBackoff; below
+	// MaxBackoff the delay is a server's Retry-After (a lower bound) plus
+	// a random part of the step, so caches throttled together come back
+	// spread out; at the cap it is at least MaxBackoff, spread up to a
+	// quarter above it. While no valid token is held and the failure is
+	// transient, the cache keeps retrying on its own at this pace, so a
+	// cache sends at most one request per MaxBackoff during an outage and
+	// gets a token within about MaxBackoff of the provider's return. The
+	// same steps (with a floor of half the step) space out fetches after
+	// repeated rejections of fresh tokens (see [Cache.Invalidate]).
+	// Defaults 500ms and 10s (Kafka's sasl.login.retry.backoff.max.ms).
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 
@@ -82,6 +91,12 @@ type CacheOptions struct {
 
 	// Clock is the time source. Default: the system clock.
 	Clock Clock
+
+	// Rand is the source of the randomness in refresh points and
+	// backoff delays; with Clock, it makes a simulation reproducible.
+	// The cache uses it under its lock; a source shared by several
+	// caches must be safe for concurrent use. Default: a random seed.
+	Rand rand.Source
 }
 
 // Cache wraps a [TokenSource] and hands out its token until shortly before
@@ -99,8 +114,10 @@ type CacheOptions struct {
 // wait for.
 //
 // A failed refresh never discards a token that is still valid: failures
-// back off exponentially (honouring a [TransientError]'s RetryAfter) and
-// are retried in the background while the current token lasts. Call
+// back off exponentially, spread above a [TransientError]'s RetryAfter,
+// and are retried in the background while the current token lasts, and
+// after transient failures also once it is gone (at most once per
+// [CacheOptions.MaxBackoff]). Call
 // [Cache.Invalidate] when a server rejects a token, and [Cache.Close] when
 // done.
 type Cache struct {
@@ -116,6 +133,7 @@ type Cache struct {
 	margin, maxLifetime     time.Duration
 	fetchTimeout            time.Duration
 	minBackoff, maxBackoff  time.Duration
+	rnd                     *rand.Rand // guarded by mu
 
 	// The lock-free read path uses only cur (nil when no token is held)
 	// and the wall clock: see [Cache.Token].
@@ -193,7 +211,7 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 		src: src, name: o.Name, clock: o.Clock, log: scrubbingLogger(o.Logger), onEvent: o.OnRefresh,
 		refreshFraction: o.RefreshFraction, jitter: o.Jitter,
 		margin: o.SafetyMargin, maxLifetime: o.MaxLifetime, fetchTimeout: o.FetchTimeout,
-		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
+		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff, rnd: rand.New(o.Rand),
 		ctx: ctx, cancel: cancel,
 		obs: o.Observer, kind: cmpOr(o.kind, "custom"),
 	}
@@ -440,12 +458,17 @@ func (c *Cache) marginFor(lifetime time.Duration) time.Duration {
 
 // newEntry schedules a fresh token. Lifetime is measured from the fetch's
 // start, which errs on the early side.
-func (c *Cache) newEntry(tok Token, start time.Time) *entry {
+// spread is set for a token fetched while no valid one was held (see
+// spreadRefresh). c.mu must be held (c.rnd).
+func (c *Cache) newEntry(tok Token, start time.Time, spread bool) *entry {
 	lifetime := tok.Expiry.Sub(start)
 	sched := min(lifetime, c.maxLifetime)
 	// The refresh point never passes 90% of the lifetime, which is where
 	// the largest safety margin begins.
-	refresh := time.Duration(float64(sched) * min(c.refreshFraction+c.jitter*(2*rand.Float64()-1), 0.9))
+	refresh := time.Duration(float64(sched) * min(c.refreshFraction+c.jitter*(2*c.rnd.Float64()-1), 0.9))
+	if spread {
+		refresh = c.spreadRefresh(refresh)
+	}
 	e := &entry{
 		tok:         tok,
 		fetched:     unixNano(start),
@@ -457,11 +480,12 @@ func (c *Cache) newEntry(tok Token, start time.Time) *entry {
 	return e
 }
 
-// backoff returns the delay after the n-th consecutive failure: doubling
-// from minBackoff, capped at maxBackoff, with "equal jitter" (half fixed,
-// half random), and never less than the server's Retry-After.
+// backoff returns the delay after the n-th consecutive failure: the step
+// doubles from minBackoff up to maxBackoff, spread above the server's
+// Retry-After, and at the cap never below it (internal/backoff). c.mu
+// must be held (c.rnd).
 func (c *Cache) backoff(n int, retryAfter time.Duration) time.Duration {
-	return backoff.Delay(n, c.minBackoff, c.maxBackoff, retryAfter)
+	return backoff.Delay(c.rnd, n, c.minBackoff, c.maxBackoff, retryAfter)
 }
 
 func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
@@ -478,7 +502,7 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 	prev := c.cur.Load()
 	ev.Background = prev != nil && unixNano(start) < prev.usableUntil
 	if err == nil {
-		e := c.newEntry(tok, start)
+		e := c.newEntry(tok, start, !ev.Background)
 		c.failures, c.lastErr = 0, nil
 		c.retryAt = time.Time{}
 		if !c.closed {
@@ -493,9 +517,7 @@ func (c *Cache) finish(f *flight, start time.Time, tok Token, err error) {
 		c.lastErr = err
 		next := now.Add(c.backoff(c.failures, retryAfter(err)))
 		c.retryAt = next
-		// Retry in the background only while a valid token remains: an
-		// idle client must not poll a failing identity provider forever.
-		if prev != nil && unixNano(next) < prev.usableUntil && !c.closed {
+		if c.probeLocked(prev, next, err) {
 			c.armLocked(next.Sub(now))
 		}
 		f.err = fmt.Errorf("oauthbearer: %s: %w", c.name, err)
@@ -563,12 +585,14 @@ func (c *Cache) onTimer() {
 // identity provider) would otherwise turn each of its rejections into an
 // identity-provider request: each retry gets a fresh token, which is
 // rejected again. So the cache counts consecutive rejections of tokens
-// younger than [CacheOptions.MaxBackoff]: the first still refreshes at
-// once (a key rotated just after the fetch), and each further one makes
-// the next fetch wait as a failure does, doubling from MinBackoff up to
-// MaxBackoff with jitter. Callers without a token wait for that fetch or
-// until their context ends. A rejection of a token held for at least
-// MaxBackoff resets the count and refreshes at once, so the common case,
+// younger than a minute (or [CacheOptions.MaxBackoff], if longer): the
+// first still refreshes at once (a key rotated just after the fetch), and
+// each further one makes the next fetch wait as a failure does, doubling
+// from MinBackoff up to that minute with jitter, so a fleet whose brokers
+// refuse every token asks its identity provider about once a minute per
+// cache. Callers without a token wait for that fetch or until their
+// context ends. A rejection of a token held for at least that minute
+// resets the count and refreshes at once, so the common case,
 // a long-held token refused after the broker rotated its keys, is never
 // delayed.
 func (c *Cache) Invalidate(rejected Token) {
@@ -582,14 +606,15 @@ func (c *Cache) Invalidate(rejected Token) {
 		return
 	}
 	now := c.now()
-	if unixNano(now)-e.fetched < int64(c.maxBackoff) {
+	window := max(c.maxBackoff, backoff.RejectionMax)
+	if unixNano(now)-e.fetched < int64(window) {
 		c.rejections++
 	} else {
 		c.rejections = 1
 	}
 	var delay time.Duration
 	if c.rejections > 1 {
-		delay = c.backoff(c.rejections-1, 0)
+		delay = backoff.Spaced(c.rnd, c.rejections-1, c.minBackoff, window)
 		if next := now.Add(delay); next.After(c.retryAt) {
 			c.retryAt = next
 		}

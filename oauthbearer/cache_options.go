@@ -3,6 +3,7 @@ package oauthbearer
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
@@ -101,6 +102,9 @@ func (o *CacheOptions) fillDefaults() {
 	}
 	if o.Clock == nil {
 		o.Clock = systemClock{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.NewPCG(rand.Uint64(), rand.Uint64())
 	}
 }
 

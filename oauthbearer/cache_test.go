@@ -47,20 +47,24 @@ func TestCacheSingleFlightThousandCallers(t *testing.T) {
 func TestCacheRefreshesInBackgroundWhileServingValidToken(t *testing.T) {
 	t.Parallel()
 	c, idp, clock, events := newTestCache(t, time.Hour, nil)
-	first, err := c.Token(context.Background())
+	_, err := c.Token(context.Background())
 	require.NoError(t, err)
 	nextEvent(t, events)
+	fetched := pastFirstRefresh(t, c, clock, events, time.Hour)
+	first, err := c.Token(context.Background())
+	require.NoError(t, err)
 
 	// Before the refresh point (>= 80% - 2% jitter = 46m48s): no fetch.
-	clock.Advance(44 * time.Minute)
-	assert.EqualValues(t, 1, idp.fetches.Load())
+	clock.Advance(fetched.Add(44 * time.Minute).Sub(clock.Now()))
+	assert.EqualValues(t, 2, idp.fetches.Load())
 
 	// Past it, the timer starts a refresh; it is held at the IdP while
 	// callers keep getting the current token without waiting.
 	idp.hold()
 	clock.Advance(6 * time.Minute) // past the latest refresh point, 49m12s
 	waitStarted(t, idp)
-	waitStarted(t, idp) // the first fetch's signal
+	waitStarted(t, idp) // the first two fetches' signals
+	waitStarted(t, idp)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // a cancelled context proves the caller did not wait
 	for range 100 {
@@ -76,7 +80,7 @@ func TestCacheRefreshesInBackgroundWhileServingValidToken(t *testing.T) {
 	second, err := c.Token(ctx)
 	require.NoError(t, err)
 	assert.NotEqual(t, first.Value, second.Value)
-	assert.EqualValues(t, 2, idp.fetches.Load())
+	assert.EqualValues(t, 3, idp.fetches.Load())
 }
 
 func TestCacheNeverHandsOutTokenInsideSafetyMargin(t *testing.T) {
@@ -119,12 +123,15 @@ func TestCacheFailedRefreshKeepsValidToken(t *testing.T) {
 		Jitter: 0.0001, MinBackoff: 10 * time.Second, MaxBackoff: 20 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
-	first, err := c.Token(context.Background())
+	_, err := c.Token(context.Background())
 	require.NoError(t, err)
 	nextEvent(t, events)
+	fetched := pastFirstRefresh(t, c, clock, events, time.Hour)
+	first, err := c.Token(context.Background())
+	require.NoError(t, err)
 
 	idp.failNext(errIdPDown, errIdPDown, errIdPDown)
-	clock.AdvanceSettled(48*time.Minute+time.Second, func() { quiesce(t, c) })
+	clock.AdvanceSettled(fetched.Add(48*time.Minute+time.Second).Sub(clock.Now()), func() { quiesce(t, c) })
 	for range 3 {
 		ev := nextEvent(t, events)
 		require.ErrorIs(t, ev.Err, errIdPDown)
@@ -159,8 +166,12 @@ func TestCacheBackoffGrowsAndIsCapped(t *testing.T) {
 		require.ErrorIs(t, ev.Err, errIdPDown)
 		require.Equal(t, i+1, ev.Failures)
 		delay := ev.NextRetry.Sub(ev.Start.Add(ev.Duration))
-		assert.GreaterOrEqual(t, delay, want/2, "failure %d", i+1)
-		assert.LessOrEqual(t, delay, want, "failure %d", i+1)
+		if want < maxB { // below the cap: a random part of the step
+			assert.LessOrEqual(t, delay, want, "failure %d", i+1)
+		} else { // at the cap: never below it, at most a quarter above
+			assert.GreaterOrEqual(t, delay, maxB, "failure %d", i+1)
+			assert.LessOrEqual(t, delay, maxB*5/4, "failure %d", i+1)
+		}
 		t.Logf("failure %d: backoff %s (bound %s)", i+1, delay, want)
 		want = min(want*2, maxB)
 		clock.AdvanceSettled(ev.NextRetry.Sub(clock.Now()), settle)
@@ -173,9 +184,10 @@ func TestCacheHonoursRetryAfter(t *testing.T) {
 	_, err := c.Token(context.Background())
 	require.NoError(t, err)
 	nextEvent(t, events)
+	fetched := pastFirstRefresh(t, c, clock, events, time.Hour)
 
 	idp.failNext(oauthbearer.Transient(errors.New("idp: 429 too many requests"), 30*time.Second))
-	clock.AdvanceSettled(48*time.Minute+time.Second, func() { quiesce(t, c) })
+	clock.AdvanceSettled(fetched.Add(48*time.Minute+time.Second).Sub(clock.Now()), func() { quiesce(t, c) })
 	ev := nextEvent(t, events)
 	require.Error(t, ev.Err)
 	assert.GreaterOrEqual(t, ev.NextRetry.Sub(ev.Start), 30*time.Second)

@@ -20,7 +20,11 @@ func (c *Cache) Held() (Token, bool) {
 }
 
 // Backoff exposes the delay after the n-th consecutive failure.
-func (c *Cache) Backoff(n int) time.Duration { return c.backoff(n, 0) }
+func (c *Cache) Backoff(n int) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.backoff(n, 0)
+}
 
 // ErrorTypeOf classifies err as a failed fetch without any HTTP request.
 func ErrorTypeOf(err error) string { return errorType(err, 0, nil) }

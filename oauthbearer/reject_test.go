@@ -72,3 +72,33 @@ func TestCacheRateLimitsRejectionsOfFreshTokens(t *testing.T) {
 	assert.NotEqual(t, held.Value, tok.Value)
 	assert.Equal(t, before+1, idp.fetches.Load())
 }
+
+// A broker that refuses every token for ten minutes (an audience changed
+// at the broker across a fleet) costs each cache about one
+// identity-provider request a minute, not one per MaxBackoff: rejections
+// are paced on their own one-minute window and cap.
+//
+// Fails with the pacing tied to MaxBackoff (10s since the failure cap
+// follows Kafka's sasl.login.retry.backoff.max.ms): about 100 requests.
+func TestCacheSustainedRejectionsCostAboutOneFetchAMinute(t *testing.T) {
+	t.Parallel()
+	c, idp, clock, _ := newTestCache(t, time.Hour, &oauthbearer.CacheOptions{MaxBackoff: 10 * time.Second})
+	_, err := c.Token(context.Background())
+	require.NoError(t, err)
+	retry, cancel := context.WithCancel(context.Background())
+	cancel()
+	settle := func() { settleFetch(t, c, clock) }
+	for range 10 * 60 * 10 { // every 100ms for ten minutes of fake time
+		if tok, ok := c.Held(); ok {
+			c.Invalidate(tok)
+		}
+		_, _ = c.Token(retry)
+		settle()
+		clock.AdvanceSettled(100*time.Millisecond, settle)
+	}
+	fetches := idp.fetches.Load()
+	t.Logf("ten minutes of rejections: %d identity-provider requests", fetches)
+	// Doubling from 500ms to the one-minute cap takes about 2 minutes and
+	// 8 requests; then one every 30-60s: at most about 8 + 16.
+	assert.LessOrEqual(t, fetches, int64(25))
+}

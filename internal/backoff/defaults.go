@@ -8,6 +8,14 @@ import "time"
 const (
 	// DefaultMin is the first delay after a failure.
 	DefaultMin = 500 * time.Millisecond
-	// DefaultMax caps the doubling delay.
-	DefaultMax = time.Minute
+	// DefaultMax caps the doubling delay: Kafka's
+	// sasl.login.retry.backoff.max.ms default (docs/fleet.md).
+	DefaultMax = 10 * time.Second
+	// RejectionMax is the window and the cap of the pacing of rejected
+	// fresh tokens (oauthbearer.Cache.Invalidate), never less than the
+	// failure cap: a broker that refuses every token (a wrong audience
+	// across a fleet) costs each cache about one identity-provider
+	// request a minute, not one per DefaultMax, while a token held
+	// longer and then refused (a key rotation) is replaced at once.
+	RejectionMax = time.Minute
 )

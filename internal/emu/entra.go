@@ -282,17 +282,22 @@ func (e *Entra) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		e.unknownTenant(w, t)
 		return
 	}
-	base := e.URL + "/" + e.canonicalTenant(t)
+	// The document names the host the client asked for, as Entra's names
+	// login.microsoftonline.com: a client that reaches the emulator under
+	// another name (through a proxy) stays on it, and MSAL finds the
+	// issuer on its authority's host.
+	origin := "https://" + r.Host
+	base := origin + "/" + e.canonicalTenant(t)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
-		"jwks_uri":                              e.JWKSURL(t),
+		"jwks_uri":                              strings.Replace(e.JWKSURL(t), e.URL, origin, 1),
 		"response_modes_supported":              []string{"query", "fragment", "form_post"},
 		"subject_types_supported":               []string{"pairwise"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
-		"issuer":                                e.IssuerURL(t),
+		"issuer":                                strings.Replace(e.IssuerURL(t), e.URL, origin, 1),
 		"request_uri_parameter_supported":       false,
 		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
 		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",

@@ -435,7 +435,10 @@ func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := jwt.MapClaims{}
-	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(g.URL+GCETokenURIPath), jwt.WithExpirationRequired()).
+	// The assertion's aud is the token URI the key file names: this
+	// emulator's, or the same endpoint under the https host a client
+	// reached it at (a TLS front or proxy, as oauth2.googleapis.com).
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(g.URL+GCETokenURIPath, "https://"+r.Host+GCETokenURIPath), jwt.WithExpirationRequired()).
 		ParseWithClaims(r.PostForm.Get("assertion"), claims, func(*jwt.Token) (any, error) { return &key.PublicKey, nil })
 	if err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")

@@ -125,7 +125,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := observedTransport{g.base}.RoundTrip(req)
 	if err != nil {
 		cancel()
-		return nil, explainProxy(g.base, req, err)
+		// tls.go: a certificate the roots refuse names the host and
+		// where the roots come from, whatever the transport.
+		return nil, explainProxy(g.base, req, explainTLS(req, "", err))
 	}
 	if isRedirect(resp.StatusCode) && resp.Header.Get("Location") != "" {
 		e := &RedirectError{Source: g.p.source, Endpoint: srvtext.URL(req.URL.String()), StatusCode: resp.StatusCode}

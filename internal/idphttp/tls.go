@@ -328,13 +328,23 @@ func containsFold(list []string, s string) bool {
 
 // TLSError reports a TLS handshake with an identity provider that failed
 // verification, naming the host and the setting that gave the roots.
+// The gate returns it for every client, so a source given no CA option
+// says where one goes.
 type TLSError struct {
-	Host, Setting string
-	Err           error
+	// Host is the endpoint's host (and port).
+	Host string
+	// Setting names where the trusted roots came from; empty: the
+	// system roots.
+	Setting string
+	// Err is the verification error.
+	Err error
 }
 
 // Error names the host and the setting and says what to check.
 func (e *TLSError) Error() string {
+	if e.Setting == "" {
+		return fmt.Sprintf("the TLS certificate of %s is not trusted (%v); the trusted roots are the system roots: for an identity provider behind a private CA, give the source an HTTPClient from idpclient.New with idpclient.Options.RootCAFile (in client.properties: ssl.truststore.location in sasl.jaas.config, or https.ca.location), or check that the endpoint is the right one", e.Host, e.Err)
+	}
 	return fmt.Sprintf("the TLS certificate of %s is not trusted (%v); the trusted roots come from %s: add the CA that issued the server's certificate there (PEM), or check that the endpoint is the right one", e.Host, e.Err, e.Setting)
 }
 
@@ -342,11 +352,22 @@ func (e *TLSError) Error() string {
 func (e *TLSError) Unwrap() error { return e.Err }
 
 func (t *tlsTransport) explain(req *http.Request, err error) error {
+	return explainTLS(req, t.o.Setting, err)
+}
+
+// explainTLS turns a certificate verification failure of req into a
+// [*TLSError] naming its host and setting (empty: the system roots);
+// other errors, and a *TLSError already made, are returned as they are.
+func explainTLS(req *http.Request, setting string, err error) error {
+	var te *TLSError
+	if errors.As(err, &te) {
+		return err
+	}
 	var ve *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	if errors.As(err, &ve) || errors.As(err, &ua) || errors.As(err, &hn) {
-		return &TLSError{Host: req.URL.Host, Setting: or(t.o.Setting, "the system roots"), Err: unwrapVerify(err)}
+		return &TLSError{Host: req.URL.Host, Setting: setting, Err: unwrapVerify(err)}
 	}
 	return err
 }

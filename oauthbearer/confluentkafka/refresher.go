@@ -523,14 +523,14 @@ func (r *Refresher) fail(err error) {
 }
 
 // backoff is the delay before the next attempt after n consecutive
-// failures: the cache's own (MinBackoff doubling up to MaxBackoff, equal
-// jitter), never below a server's Retry-After.
+// failures: the cache's own (MinBackoff doubling up to MaxBackoff, spread
+// above a server's Retry-After; see internal/backoff).
 func (r *Refresher) backoff(n int, err error) time.Duration {
 	var retryAfter time.Duration
 	if te, ok := errors.AsType[*oauthbearer.TransientError](err); ok {
 		retryAfter = te.RetryAfter
 	}
-	return backoff.Delay(n, r.opts.MinBackoff, r.opts.MaxBackoff, retryAfter)
+	return backoff.Delay(nil, n, r.opts.MinBackoff, r.opts.MaxBackoff, retryAfter)
 }
 
 // closed reports whether c says it is closed.

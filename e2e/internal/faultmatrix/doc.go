@@ -10,8 +10,8 @@
 // and records the outcome: whether the reply was accepted or the failure
 // is transient (retried) or permanent (surfaced), the error's class, the
 // requests the identity provider saw, that the cached token kept being
-// served until its safety margin, and that background retries stop when it
-// does. Expected outcomes are asserted per cell and the whole matrix is
+// served until its safety margin, and that after it transient failures are
+// probed at the backoff's pace (permanent ones not at all). Expected outcomes are asserted per cell and the whole matrix is
 // printed with t.Log:
 //
 //	go test -v -run TestFaultMatrix ./internal/faultmatrix

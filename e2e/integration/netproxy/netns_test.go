@@ -1,0 +1,283 @@
+//go:build e2e && linux
+
+package netproxy
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	awsid "github.com/streamidentity/kafka-workload-identity/aws"
+	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/gcp"
+	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthclient"
+)
+
+// Go's http.ProxyFromEnvironment never proxies a loopback host, so a
+// metadata emulator on 127.0.0.1 cannot show that metadata requests
+// bypass a proxy. TestMetadataNeverProxied therefore runs its checks in a
+// child process (this test binary again) in a new network namespace,
+// whose only interface is its own loopback, with the metadata address
+// 169.254.169.254 on it, and in a new mount namespace whose /etc/hosts
+// names the remote identity providers (login.example.com, ...). Nothing
+// in the namespace can reach another machine.
+
+// childEnv selects the child's scenario; hostsEnv is its /etc/hosts.
+const (
+	childEnv = "KWI_NETNS_SCENARIO"
+	hostsEnv = "KWI_NETNS_HOSTS"
+)
+
+// The remote identity providers' names. httptest's certificate, which
+// every TLS emulator presents, is valid for *.example.com.
+const (
+	entraHost     = "login.example.com"
+	oauthHost     = "idp.example.com"
+	stsHost       = "sts.example.com"
+	confluentHost = "api.example.com"
+)
+
+// metadataIP is where Azure IMDS and the GCE metadata server answer;
+// the namespace's /etc/hosts maps metadata.google.internal to
+// gkeMetadataIP, another link-local address (GKE's metadata server
+// listens on it).
+const (
+	metadataIP    = "169.254.169.254"
+	gkeMetadataIP = "169.254.169.252"
+)
+
+// TestMetadataNeverProxied proves, at the bench's CONNECT proxy, that
+// with HTTPS_PROXY and HTTP_PROXY set, Azure managed identity and the GCP
+// metadata-server sources reach 169.254.169.254 directly (the proxy sees
+// nothing of them), while Entra workload identity, OAuth client
+// credentials, AWS STS and Confluent STS requests made in the same
+// process go through the proxy. Each scenario runs in its own network
+// namespace, because Azure IMDS and the GCE metadata server both answer
+// on 169.254.169.254:80. It needs root (CI runs it as root) and fails,
+// rather than skips, when a namespace cannot be created.
+func TestMetadataNeverProxied(t *testing.T) {
+	if scenario := os.Getenv(childEnv); scenario != "" {
+		inNamespace(t, scenario)
+		return
+	}
+	for _, scenario := range []string{"azure", "gcp"} {
+		t.Run(scenario, func(t *testing.T) {
+			hosts := filepath.Join(t.TempDir(), "hosts")
+			require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost "+strings.Join([]string{entraHost, oauthHost, stsHost, confluentHost}, " ")+"\n::1 localhost\n"+gkeMetadataIP+" metadata.google.internal\n"), 0o644))
+			cmd := exec.Command(os.Args[0], "-test.run=^TestMetadataNeverProxied$", "-test.v", "-test.count=1", "-test.timeout=3m")
+			cmd.Env = append(childEnvironment(), childEnv+"="+scenario, hostsEnv+"="+hosts)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatalf("cannot start the test in a new network and mount namespace (%v): this test needs root (CAP_SYS_ADMIN), as CI runs it; it proves that metadata requests bypass a proxy, which needs a non-loopback metadata address", err)
+			}
+			err := cmd.Wait()
+			require.NoError(t, err, "the child in the namespace failed:\n%s", out.String())
+			require.Contains(t, out.String(), "--- PASS: TestMetadataNeverProxied", "the child ran no test:\n%s", out.String())
+			t.Logf("child in the namespace:\n%s", out.String())
+		})
+	}
+}
+
+// childEnvironment is the test's environment without anything that
+// would choose another endpoint or proxy for a source.
+func childEnvironment() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch u := strings.ToUpper(k); {
+		case strings.HasSuffix(u, "_PROXY"), u == "REQUEST_METHOD",
+			strings.HasPrefix(u, "AZURE_"), strings.HasPrefix(u, "AWS_"), strings.HasPrefix(u, "IDENTITY_"),
+			u == "MSI_ENDPOINT", u == "MSI_SECRET", u == "IMDS_ENDPOINT", u == "GCE_METADATA_HOST", u == "GCE_METADATA_IP",
+			u == "GOOGLE_APPLICATION_CREDENTIALS", u == childEnv, u == hostsEnv:
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// inNamespace runs in the child: it sets the namespace up, starts the
+// proxy and the emulators, and checks where each request went.
+func inNamespace(t *testing.T, scenario string) {
+	setUpNamespace(t)
+	proxy := emu.NewProxy(t, nil)
+	// Set before any client of this process reads the environment
+	// (http.ProxyFromEnvironment reads it once per process).
+	t.Setenv("HTTPS_PROXY", proxy.URL)
+	t.Setenv("HTTP_PROXY", proxy.URL)
+	pu, err := http.ProxyFromEnvironment(&http.Request{URL: &url.URL{Scheme: "https", Host: entraHost}})
+	require.NoError(t, err)
+	require.NotNil(t, pu, "http.ProxyFromEnvironment ignores HTTPS_PROXY: it read the environment before the test set it")
+
+	switch scenario {
+	case "azure":
+		imds := emu.NewIMDS(t, nil)
+		direct := forward(t, metadataIP+":80", imds.URL)
+		hc := privateCAClient(t)
+		for name, c := range map[string]*http.Client{"default client": nil, "idpclient client": hc} {
+			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Target: "api://kafka-" + strings.ReplaceAll(name, " ", "-"), HTTPClient: c,
+				ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}})
+			require.NoError(t, err, name)
+			t.Cleanup(func() { _ = src.Close() })
+			_, err = src.Token(ctx(t))
+			require.NoError(t, err, "azure.NewManagedIdentity with the %s", name)
+		}
+		assert.Len(t, imds.Issued(), 2, "IMDS issued a token to each managed-identity source")
+		assert.GreaterOrEqual(t, direct.Load(), int64(2), "the requests reached %s directly", metadataIP)
+		requireUntouched(t, proxy, "azure.NewManagedIdentity")
+		remote(t, proxy, hc)
+	case "gcp":
+		gce := emu.NewGCE(t, nil)
+		direct := forward(t, metadataIP+":80", gce.URL)
+		named := forward(t, gkeMetadataIP+":80", gce.URL)
+		hc := privateCAClient(t)
+		for name, c := range map[string]*http.Client{"default client": nil, "idpclient client": hc} {
+			// The default address, then GCE_METADATA_HOST naming the
+			// server (a name resolving to another link-local address).
+			if name == "idpclient client" {
+				t.Setenv("GCE_METADATA_HOST", "metadata.google.internal")
+			}
+			mk, err := gcp.NewManagedKafka(ctx(t), &gcp.ManagedKafkaOptions{MetadataServer: true, HTTPClient: c})
+			require.NoError(t, err, name)
+			t.Cleanup(func() { _ = mk.Close() })
+			tok, err := mk.Token(ctx(t))
+			require.NoError(t, err, "gcp.NewManagedKafka with the %s", name)
+			assert.Equal(t, gce.Email(), tok.Principal)
+			id, err := gcp.NewIDToken(ctx(t), &gcp.IDTokenOptions{Audience: "kafka", MetadataServer: true, HTTPClient: c})
+			require.NoError(t, err, name)
+			t.Cleanup(func() { _ = id.Close() })
+			_, err = id.Token(ctx(t))
+			require.NoError(t, err, "gcp.NewIDToken with the %s", name)
+		}
+		assert.Len(t, gce.Issued(), 4, "the metadata server issued two access and two ID tokens")
+		assert.GreaterOrEqual(t, direct.Load(), int64(2), "the requests reached %s directly", metadataIP)
+		assert.GreaterOrEqual(t, named.Load(), int64(2), "the requests reached metadata.google.internal (%s) directly", gkeMetadataIP)
+		requireUntouched(t, proxy, "gcp metadata-server sources")
+		remote(t, proxy, hc)
+	default:
+		t.Fatalf("unknown scenario %q", scenario)
+	}
+}
+
+// remote checks that the sources calling remote identity providers, in
+// the same process and environment, go through the proxy.
+func remote(t *testing.T, proxy *emu.Proxy, hc *http.Client) {
+	// Microsoft Entra workload identity.
+	k8s := emu.NewIssuer(t, nil)
+	const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
+	entra := emu.NewEntra(t, &emu.EntraOptions{Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client, ObjectID: "9d2f0000-0000-4000-8000-0000000000b1",
+		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: sa}}}}})
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(sa, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+	wi, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Target: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: tokenFile,
+		AuthorityHost: "https://" + named(entraHost, entra.URL), DisableInstanceDiscovery: true, HTTPClient: hc,
+		ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = wi.Close() })
+	_, err = wi.Token(ctx(t))
+	require.NoError(t, err, "azure.NewWorkloadIdentity")
+	requireThrough(t, proxy, named(entraHost, entra.URL), "azure.NewWorkloadIdentity")
+
+	// OAuth client credentials.
+	cc := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
+		Clients: map[string]emu.OAuthClient{"orders": {Secret: "orders-secret"}}})
+	occ, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: "https://" + named(oauthHost, cc.URL) + emu.ClientCredentialsPath,
+		ClientID: "orders", ClientSecret: "orders-secret", HTTPClient: hc})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = occ.Close() })
+	_, err = occ.Token(ctx(t))
+	require.NoError(t, err, "oauthclient.NewClientCredentials")
+	requireThrough(t, proxy, named(oauthHost, cc.URL), "oauthclient.NewClientCredentials")
+
+	// AWS STS GetWebIdentityToken (the emulator speaks plain http: a TLS
+	// front plays the regional endpoint's https).
+	sts := emu.NewSTS(t, &emu.STSOptions{Region: "us-east-1"})
+	front := tlsFront(t, sts.URL)
+	aw, err := awsid.NewWebIdentity(ctx(t), &awsid.WebIdentityOptions{Audiences: []string{"kafka"}, Endpoint: "https://" + named(stsHost, front), HTTPClient: hc,
+		Config: &sdkaws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLE", "aws-secret", "")}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = aw.Close() })
+	_, err = aw.Token(ctx(t))
+	require.NoError(t, err, "aws.NewWebIdentity")
+	requireThrough(t, proxy, named(stsHost, front), "aws.NewWebIdentity")
+
+	// Confluent Cloud STS token exchange.
+	subj := emu.NewIssuer(t, nil)
+	cs := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{TLS: true, Providers: []emu.ConfluentIdentityProvider{{Issuer: subj, Pools: []string{"pool-a1b2"}}}})
+	ex, err := confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subj.Mint("workload", "kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}),
+		&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: "https://" + named(confluentHost, cs.URL) + emu.ConfluentSTSPath, HTTPClient: hc})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ex.Close() })
+	_, err = ex.Token(ctx(t))
+	require.NoError(t, err, "confluent.NewSTS")
+	requireThrough(t, proxy, named(confluentHost, cs.URL), "confluent.NewSTS")
+	assert.Empty(t, proxy.Refused())
+	t.Logf("through the proxy: %v", proxy.Passed())
+}
+
+func requireUntouched(t *testing.T, p *emu.Proxy, what string) {
+	t.Helper()
+	require.Empty(t, p.Passed(), "%s: requests went through the proxy", what)
+	require.Empty(t, p.Refused(), "%s: requests were sent to the proxy (plain-HTTP proxy requests)", what)
+}
+
+func requireThrough(t *testing.T, p *emu.Proxy, hostport, what string) {
+	t.Helper()
+	require.Contains(t, p.Passed(), hostport, "%s: the request did not go through the proxy", what)
+}
+
+// named is the emulator at rawURL (or host:port) under host, which
+// /etc/hosts maps to 127.0.0.1: host:port.
+func named(host, rawURL string) string {
+	hostport := rawURL
+	if u, err := url.Parse(rawURL); err == nil && u.Host != "" {
+		hostport = u.Host
+	}
+	_, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		panic(err)
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// setUpNamespace makes the child's mounts private (so nothing it mounts
+// reaches the host), puts the scenario's hosts file on /etc/hosts, brings
+// the namespace's loopback up and adds the metadata addresses to it.
+func setUpNamespace(t *testing.T) {
+	ifs, err := net.Interfaces()
+	require.NoError(t, err)
+	require.Len(t, ifs, 1, "the child is not in a fresh network namespace: %v", ifs)
+	require.NotZero(t, ifs[0].Flags&net.FlagLoopback, "the child is not in a fresh network namespace: %v", ifs)
+	if err := syscall.Mount("none", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+		t.Fatalf("making the mount namespace private: %v", err)
+	}
+	if err := syscall.Mount(os.Getenv(hostsEnv), "/etc/hosts", "", syscall.MS_BIND, ""); err != nil {
+		t.Fatalf("mounting the namespace's /etc/hosts: %v", err)
+	}
+	for _, args := range [][]string{{"link", "set", "lo", "up"}, {"addr", "add", metadataIP + "/32", "dev", "lo"}, {"addr", "add", gkeMetadataIP + "/32", "dev", "lo"}} {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip %s: %v: %s (the test needs iproute2's ip command)", strings.Join(args, " "), err, out)
+		}
+	}
+}
