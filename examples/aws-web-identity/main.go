@@ -42,7 +42,7 @@ func main() {
 	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "my-topic", "AWS and a real cluster")
 	cli.String(&cfg.audience, "audience", "KAFKA_OAUTH_AUDIENCE", "", "the audience the cluster expects, often its host name")
 	cli.String(&cfg.caFile, "ca-file", "KAFKA_CA_FILE", "", "PEM file of the CA of the brokers' certificates, such as Aiven's project CA; empty: system roots")
-	cli.Main("aws-web-identity", cfg.run)
+	cli.Main("aws-web-identity", &cfg, config.run)
 }
 
 func (cfg config) run(ctx context.Context, out io.Writer) error {

@@ -44,7 +44,7 @@ func main() {
 	cli.AzureTarget(&cfg.target)
 	cli.AzureClientID(&cfg.clientID)
 	cli.ConfluentExtensions(&cfg.ext)
-	cli.Main("azure-managed-identity", cfg.run)
+	cli.Main("azure-managed-identity", &cfg, config.run)
 }
 
 func (cfg config) run(ctx context.Context, out io.Writer) error {

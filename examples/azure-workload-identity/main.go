@@ -47,7 +47,7 @@ func main() {
 	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "test", "AKS and Confluent Cloud")
 	cli.AzureTarget(&cfg.target)
 	cli.ConfluentExtensions(&cfg.ext)
-	cli.Main("azure-workload-identity", cfg.run)
+	cli.Main("azure-workload-identity", &cfg, config.run)
 }
 
 func (cfg config) run(ctx context.Context, out io.Writer) error {

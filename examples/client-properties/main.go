@@ -48,7 +48,7 @@ func main() {
 	flag.StringVar(&cfg.topic, "topic", "properties-demo", "topic to produce to and consume from")
 	flag.StringVar(&cfg.allowedURLs, "allowed-urls", "", "token endpoints the file may name, comma-separated, as Kafka's -D"+clientprops.AllowedURLsEnv+"; default: that environment variable, else only the Azure identity endpoints")
 	flag.BoolVar(&cfg.offline, "offline", false, "write a client.properties for local emulators (IMDS, Kafka) and use it")
-	cli.Main("client-properties", cfg.run)
+	cli.Main("client-properties", &cfg, config.run)
 }
 
 func (cfg config) run(ctx context.Context, out io.Writer) error {

@@ -46,7 +46,7 @@ func main() {
 	flag.StringVar(&cfg.api, "api", "https://api.confluent.cloud", "Confluent Cloud API base URL")
 	flag.StringVar(&cfg.sts, "sts-endpoint", confluent.DefaultSTSEndpoint, "Confluent STS token exchange URL")
 	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of Azure and Confluent Cloud")
-	cli.Main("confluent-control-plane", cfg.run)
+	cli.Main("confluent-control-plane", &cfg, config.run)
 }
 
 func (cfg config) run(ctx context.Context, out io.Writer) error {

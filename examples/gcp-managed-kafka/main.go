@@ -45,7 +45,7 @@ func main() {
 	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "my-topic", "Google Cloud and a real cluster")
 	flag.BoolVar(&cfg.idToken, "id-token", false, "send a Google-signed ID token (for an OIDC-validating cluster) instead of Managed Kafka's wrapped access token")
 	cli.String(&cfg.audience, "audience", "KAFKA_OAUTH_AUDIENCE", "", "with -id-token: the audience the cluster expects")
-	cli.Main("gcp-managed-kafka", cfg.run)
+	cli.Main("gcp-managed-kafka", &cfg, config.run)
 }
 
 func (cfg config) run(ctx context.Context, out io.Writer) error {

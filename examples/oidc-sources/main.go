@@ -54,7 +54,7 @@ func main() {
 	cli.String(&c.keyFile, "key-file", "OAUTH_PRIVATE_KEY_FILE", "", "PEM private key (jwt-bearer)")
 	flag.StringVar(&c.scope, "scope", "", "scope to request (jwt-bearer)")
 	c.passphrase = oauthclient.Secret(os.Getenv("OAUTH_PRIVATE_KEY_PASSPHRASE")) // never a flag: it would show in ps
-	cli.Main("oidc-sources", c.run)
+	cli.Main("oidc-sources", &c, config.run)
 }
 
 func (c config) run(ctx context.Context, out io.Writer) error {

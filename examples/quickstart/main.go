@@ -56,7 +56,7 @@ func main() {
 	cli.SchemaRegistry(&cfg.srURL, &cfg.srCluster) // empty: skip the schema step
 	flag.StringVar(&cfg.topic, "topic", "quickstart", "topic to produce to and consume from")
 	flag.IntVar(&cfg.records, "records", 3, "how many records")
-	cli.Main("quickstart", cfg.run)
+	cli.Main("quickstart", &cfg, config.run)
 }
 
 func (cfg config) run(ctx context.Context, out io.Writer) error {

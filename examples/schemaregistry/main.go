@@ -55,7 +55,7 @@ func main() {
 	cli.AzureTarget(&cfg.target)
 	cli.ConfluentExtensions(&cfg.ext)
 	cli.SchemaRegistry(&cfg.srURL, &cfg.srCluster)
-	cli.Main("schemaregistry", cfg.run)
+	cli.Main("schemaregistry", &cfg, config.run)
 }
 
 func (cfg config) run(ctx context.Context, out io.Writer) error {

@@ -34,7 +34,7 @@ func main() {
 	flag.StringVar(&c.audience, "audience", "kafka", "the JWT-SVID's audience: the listener's expected.audience")
 	flag.StringVar(&c.spiffeID, "spiffe-id", "", "one of the workload's SPIFFE IDs, if it has several")
 	flag.StringVar(&c.address, "address", "", "Workload API address (default: SPIFFE_ENDPOINT_SOCKET)")
-	cli.Main("spiffe", c.run)
+	cli.Main("spiffe", &c, config.run)
 }
 
 func (c config) run(ctx context.Context, out io.Writer) error {

@@ -90,7 +90,7 @@ func main() {
 	flag.BoolVar(&c.offline, "offline", false, "start local emulators and an in-process broker and check against them")
 	flag.BoolVar(&c.offlineReject, "offline-reject", false, "with -offline: the broker expects another audience, so it rejects the token")
 	c.clientSecret = os.Getenv("OAUTH_CLIENT_SECRET") // never a flag: it would show in ps
-	cli.Main("tokencheck", c.run)
+	cli.Main("tokencheck", &c, config.run)
 }
 
 // run fetches one token, reports on it and optionally tries the broker.

@@ -17,14 +17,16 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 )
 
-// Main parses the command line, then runs run with standard output and
-// a context that ends after two minutes or on Ctrl-C. On error it prints
-// "name: error" to standard error and exits with status 1.
-func Main(name string, run func(ctx context.Context, out io.Writer) error) {
+// Main parses the command line into the flags defined on *cfg's fields,
+// then calls run with *cfg as parsed, standard output and a context that
+// ends after two minutes or on Ctrl-C. On error it prints "name: error"
+// to standard error and exits with status 1. Taking cfg and run apart
+// keeps run from seeing the flags' values from before parsing.
+func Main[C any](name string, cfg *C, run func(cfg C, ctx context.Context, out io.Writer) error) {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	err := run(ctx, os.Stdout)
+	err := run(*cfg, ctx, os.Stdout)
 	cancel()
 	stop()
 	if err != nil {
