@@ -40,8 +40,13 @@ func loadConfig(ctx context.Context, cfg *sdkaws.Config, region, field string) (
 		if region != "" {
 			opts = append(opts, config.WithRegion(region))
 		}
-		var err error
-		c, err = config.LoadDefaultConfig(ctx, opts...)
+		// sharedfiles.go: the shared config and credentials files and
+		// the CA bundle, checked within ctx before the SDK reads them.
+		shared, err := boundedSharedFiles(ctx)
+		if err != nil {
+			return sdkaws.Config{}, err
+		}
+		c, err = config.LoadDefaultConfig(ctx, append(opts, shared...)...)
 		if err != nil {
 			return sdkaws.Config{}, fmt.Errorf("aws: loading the default AWS configuration failed: %w; check AWS_PROFILE, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE, or pass %s.Config", err, strings.Split(field, ".")[0])
 		}

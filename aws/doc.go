@@ -30,7 +30,13 @@
 // (config.LoadDefaultConfig) unless Config is set. A region is required:
 // GetWebIdentityToken is served only by regional STS endpoints
 // (sts.<region>.amazonaws.com), never by the global sts.amazonaws.com,
-// which this package refuses before making a request.
+// which this package refuses before making a request. The files the
+// default configuration reads (AWS_CONFIG_FILE or ~/.aws/config,
+// AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, AWS_CA_BUNDLE or the
+// profile's ca_bundle, AWS_WEB_IDENTITY_TOKEN_FILE) must be regular files
+// of at most 1 MiB (64 KiB for the token file): a FIFO, a device or a
+// larger file is refused, naming its setting, within the constructor's
+// context.
 //
 // Before the first token, once per account: enable outbound identity
 // federation (`aws iam enable-outbound-web-identity-federation`, or the IAM

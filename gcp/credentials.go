@@ -134,14 +134,14 @@ func adcError(err error) error {
 // before expiry, which would hand the refreshing cache the same token
 // again at its refresh point.
 func contextWithClient(ctx context.Context, c *creds) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, c.hc)
+	return context.WithValue(ctx, oauth2.HTTPClient, c.fetchClient(ctx))
 }
 
 func (c *creds) fromJSON(ctx context.Context, scopes []string) (oauth2.TokenSource, error) {
 	if ts, ok, err := c.externalFileSource(ctx, scopes); ok {
 		return ts, err
 	}
-	octx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
+	octx := contextWithClient(ctx, c)
 	gc, err := google.CredentialsFromJSONWithTypeAndParams(octx, c.json, google.CredentialsType(c.typ), google.CredentialsParams{Scopes: scopes})
 	if err != nil {
 		return nil, fmt.Errorf("gcp: the %q credentials from %s are not usable (%s); check the file; %s", c.typ, c.setting, srvtext.Clip(srvtext.Field(err.Error()), 300), see("gcp-no-adc"))
@@ -173,8 +173,8 @@ func (c *creds) fileEmail() (string, bool) {
 }
 
 // oauthToken runs ts.Token, which takes no context, so that ctx still
-// bounds the caller: the library's request keeps running until the HTTP
-// client's timeout if ctx ends first.
+// bounds the caller; the library's requests end with ctx too, as they go
+// through fetchClient.
 func oauthToken(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, error) {
 	type res struct {
 		t   *oauth2.Token

@@ -166,7 +166,7 @@ func (c *creds) externalFileSource(ctx context.Context, scopes []string) (ts oau
 		WorkforcePoolUserProject: f.WorkforcePoolUserProject,
 		SubjectTokenSupplier:     subjectFile{c: c, format: f.CredentialSource.Format},
 	}
-	ts, err = externalaccount.NewTokenSource(context.WithValue(ctx, oauth2.HTTPClient, c.hc), cfg)
+	ts, err = externalaccount.NewTokenSource(contextWithClient(ctx, c), cfg)
 	if err != nil {
 		return nil, true, fmt.Errorf("gcp: the %q credentials from %s are not usable (%s); check the file; %s", c.typ, c.setting, srvtext.Clip(srvtext.Field(err.Error()), 300), see("gcp-no-adc"))
 	}

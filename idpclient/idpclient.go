@@ -101,6 +101,9 @@ func New(o *Options) (*http.Client, error) {
 		CertFile: v.CertFile, KeyFile: v.KeyFile, CertHosts: v.CertHosts, MinVersion: v.MinVersion,
 		Setting: "idpclient.Options.RootCAFile", CertSetting: "idpclient.Options.CertFile",
 	}
+	if v.KeyFile != "" {
+		to.KeySetting = "idpclient.Options.KeyFile"
+	}
 	if v.CertFile != "" {
 		pass := v.KeyPassphrase
 		to.ParseKey = func(b []byte) (crypto.Signer, error) { return oauthclient.ParsePrivateKeyPEM(b, pass) }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -54,7 +56,8 @@ type Options struct {
 	SPIFFEID string
 
 	// Address is the Workload API endpoint: "unix:///path/to/agent.sock"
-	// or "tcp://127.0.0.1:8081". Default: the SPIFFE_ENDPOINT_SOCKET
+	// or "tcp://127.0.0.1:8081" (loopback only: the Workload API is
+	// plaintext gRPC). Default: the SPIFFE_ENDPOINT_SOCKET
 	// environment variable; one of the two is required.
 	Address string
 
@@ -109,6 +112,9 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	}
 	if err := workloadapi.ValidateAddress(s.addr); err != nil {
 		return nil, fmt.Errorf("spiffe: %s %q: %v; write it as unix:///path/to/agent.sock or tcp://<ip>:<port>; %s", s.setting, srvtext.URL(s.addr), err, guide.See("spiffe-options"))
+	}
+	if err := checkLoopback(s.addr); err != nil {
+		return nil, fmt.Errorf("spiffe: %s %q: %v; %s", s.setting, srvtext.URL(s.addr), err, guide.See("spiffe-options"))
 	}
 	// The agent is local: reconnect quickly after it restarts instead of
 	// after gRPC's default backoff, which grows to two minutes while the
@@ -194,4 +200,21 @@ func (s *source) fetchError(err error) error {
 		return fmt.Errorf("spiffe: the endpoint at %s does not implement the SPIFFE Workload API's FetchJWTSVID (%s); point %s at a SPIFFE agent's Workload API socket; %s", s.where(), msg, s.setting, guide.See("spiffe-unreachable"))
 	}
 	return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s failed: %s: %s", s.where(), st.Code(), msg), 0)
+}
+
+// checkLoopback refuses a tcp:// Workload API address that is not a
+// loopback IP: the Workload API is plaintext gRPC (the agent attests the
+// caller by its local peer), so an SVID fetched over the network would
+// cross it in clear, and any host on the path could present it. A unix
+// socket or a loopback port keeps it on the machine.
+func checkLoopback(addr string) error {
+	u, err := url.Parse(addr)
+	if err != nil || u.Scheme != "tcp" {
+		return nil // unix sockets are local; ValidateAddress checked the form
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil || !ip.IsLoopback() {
+		return errors.New("a tcp Workload API address must be a loopback IP (127.0.0.1 or [::1]): the Workload API is plaintext gRPC, so an SVID fetched from another host would cross the network in clear; run the agent on this host and use its unix socket")
+	}
+	return nil
 }

@@ -288,6 +288,10 @@ func TestOptionErrors(t *testing.T) {
 		"bad scheme":     {&spiffe.Options{Audience: "kafka", Address: "http://127.0.0.1:8081"}, `Options.Address "http://127.0.0.1:8081"`},
 		"tcp with host":  {&spiffe.Options{Audience: "kafka", Address: "tcp://localhost:8081"}, "IP:port"},
 		"relative unix ": {&spiffe.Options{Audience: "kafka", Address: "unix:agent.sock"}, "must not be opaque"},
+		// An SVID over a non-loopback TCP address would cross the network
+		// in clear (plaintext gRPC). Fails before the loopback check:
+		// go-spiffe accepts any tcp://IP:port.
+		"tcp remote": {&spiffe.Options{Audience: "kafka", Address: "tcp://192.0.2.1:8081"}, "must be a loopback IP"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -66,8 +66,10 @@ type TLSOptions struct {
 
 	// Setting names the option or property the roots came from, and
 	// CertSetting the one the client certificate came from, for errors
-	// ("sasl.jaas.config option ssl.truststore.location").
-	Setting, CertSetting string
+	// ("sasl.jaas.config option ssl.truststore.location"). KeySetting
+	// names KeyFile when it is a setting of its own (default
+	// CertSetting).
+	Setting, CertSetting, KeySetting string
 }
 
 // certLimit bounds certificate and key files: a large CA bundle (all of
@@ -244,7 +246,7 @@ func (t *tlsTransport) clientCert(ctx context.Context) (tls.Certificate, error) 
 		certPEM = b
 		if keyPEM == nil {
 			if keyPEM, err = boundedfile.Read(ctx, t.o.KeyFile, certLimit); err != nil {
-				return tls.Certificate{}, fmt.Errorf("%w: %s %q cannot be read: %v", ErrTLSOption, setting, t.o.KeyFile, err)
+				return tls.Certificate{}, fmt.Errorf("%w: %s %q cannot be read: %v", ErrTLSOption, or(t.o.KeySetting, setting), t.o.KeyFile, err)
 			}
 		}
 	}

@@ -121,6 +121,7 @@ var fileKinds = []fileKind{
 		return symlink(t, p), unblock
 	}},
 	{"symlink to /dev/zero", func(t *testing.T) (string, func()) { return symlink(t, "/dev/zero"), func() {} }},
+	{"socket nobody listens on", func(t *testing.T) (string, func()) { return spiffeUnlistened(t), func() {} }},
 	{"huge sparse file", func(t *testing.T) (string, func()) {
 		p := filepath.Join(t.TempDir(), "huge")
 		f, err := os.Create(p)
@@ -244,6 +245,20 @@ func TestBattery(t *testing.T) {
 				t.Run(s.name, func(t *testing.T) {
 					parallel(t)
 					fileCells(t, s)
+				})
+			}
+			for _, ac := range en.agent {
+				t.Run(ac.name, func(t *testing.T) {
+					parallel(t)
+					e := newEnv(t, echoJSONError)
+					err := fetch(t, e, func() (source, error) { return ac.build(t, e) }, nil)
+					require.Error(t, err, "a hostile agent gave a token")
+					t.Logf("error: %.240v", err)
+					if ac.reaches {
+						require.NotZero(t, e.h.reqs.Load(), "the source never reached the hostile host, so the cell proves nothing: %.300v", err)
+						assert.True(t, e.h.abandoned(abandonWait), "a request of the fetch still runs %v after the fetch returned", abandonWait)
+					}
+					e.c.Check(t)
 				})
 			}
 			if en.value != nil {

@@ -21,6 +21,7 @@ import (
 	azpolicy "github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
@@ -31,6 +32,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/gcp"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
+	"github.com/streamidentity/kafka-workload-identity/spiffe"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
 )
 
@@ -85,8 +87,20 @@ type entry struct {
 	// value builds a source holding a secret, for a constructor that does
 	// no I/O: only what it prints is checked.
 	value func(t *testing.T, e *env) source
+	// agent are cells for what the families cannot reach: a local agent
+	// in a protocol the hostile host does not speak (gRPC), a proxy. Each
+	// must fail and say nothing secret.
+	agent []agentCase
 	// none says, per family, why it does not apply to this constructor.
 	none map[string]string
+}
+
+// agentCase is one hostile answer of a local agent (or of a proxy).
+type agentCase struct {
+	name  string
+	build func(t *testing.T, e *env) (source, error)
+	// reaches: the cell's source must reach the hostile host.
+	reaches bool
 }
 
 const (
@@ -298,6 +312,13 @@ func fromProps(e *env, text string, allowed string, hcEnv map[string]string,
 	}
 	cfg.Cache = &co
 	o := &clientprops.BuildOptions{AllowedURLs: []string{allowed}, Getenv: getenv(hcEnv)}
+	// The assertion files the text names are allowed (Kafka's
+	// allowed.files), so that the cells reach them.
+	for _, l := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && strings.HasPrefix(k, "sasl.oauthbearer.assertion.") && strings.HasSuffix(k, ".file") {
+			o.AllowedFiles = append(o.AllowedFiles, strings.TrimSpace(v))
+		}
+	}
 	if e.h != nil {
 		o.HTTPClient = e.h.Client()
 	}
@@ -483,7 +504,7 @@ var table = []entry{
 				return fromProps(e, jwtBearerProps(u, "sasl.oauthbearer.assertion.private.key.file="+writeFile(t, "key.pem", rsaPEM)+"\n"), u, nil, (*clientprops.Config).NewSource)
 			}},
 		},
-		files: []setting{
+		files: append([]setting{
 			{name: "sasl.oauthbearer.token.endpoint.url=file:", build: func(t *testing.T, e *env, p string) (source, error) {
 				return fromProps(e, strings.Replace(clientCredentialsProps("file:"+p), `clientId="app-1" clientSecret="`+clientSecret+`" `, "", 1)+
 					"sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever\n", "file:"+p, nil, (*clientprops.Config).NewSource)
@@ -502,7 +523,7 @@ var table = []entry{
 				return fromProps(e, jwtBearerProps(u, "sasl.oauthbearer.assertion.private.key.file="+writeFile(t, "key.pem", rsaPEM)+
 					"\nsasl.oauthbearer.assertion.template.file="+p+"\n"), u, nil, (*clientprops.Config).NewSource)
 			}},
-		}},
+		}, propsFiles()...)},
 	{name: "confluent.NewSTS",
 		net: func(t *testing.T, e *env) (source, error) {
 			return confluentSTS(e, e.h.URL()+"/sts/v1/oauth2/token")
@@ -541,7 +562,8 @@ var table = []entry{
 			return oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: u + "/token", ClientID: "app-1",
 				ClientSecret: clientSecret, HTTPClient: e.h.Client(), Cache: e.co})
 		}}},
-		none: map[string]string{famFiles: "names no file: the secret and the key are values"}},
+		files: ccFiles(),
+		agent: []agentCase{ccProxyEcho}},
 	{name: "oauthclient.NewJWTBearer",
 		net: func(t *testing.T, e *env) (source, error) {
 			keys(t, e)
@@ -562,6 +584,27 @@ var table = []entry{
 				keys(t, e)
 				return jwtBearer(e, e.h.URL()+"/token", oauthclient.JWTBearerOptions{PrivateKey: ecKey, TemplateFile: p})
 			}},
+		}},
+	{name: "spiffe.New",
+		blocked: spiffeBlocked,
+		files: []setting{
+			{name: "Options.Address", build: func(t *testing.T, e *env, p string) (source, error) { return spiffeNew(e, "unix://"+p) }},
+			{name: "SPIFFE_ENDPOINT_SOCKET", osEnv: true, build: func(t *testing.T, e *env, p string) (source, error) {
+				t.Setenv(spiffe.SocketEnv, "unix://"+p)
+				return spiffeNew(e, "")
+			}},
+		},
+		agent: func() (cs []agentCase) {
+			for _, c := range spiffeEchoCodes {
+				cs = append(cs, spiffeEcho(c))
+			}
+			return cs
+		}(),
+		none: map[string]string{
+			famNet: "speaks gRPC to a local Workload API socket, not HTTP: no redirect to follow, no body to bound, and nothing secret is sent " +
+				"(the request holds the audience and SPIFFE ID); the agent cells check that an agent's error quoting an SVID is scrubbed",
+			famEndpoints: "names a local socket, never an HTTP endpoint; the socket settings run the hostile-file cells " +
+				"(a path nobody listens on, FIFOs, devices, regular files)",
 		}},
 	{name: "tokenfile.New",
 		files: []setting{{name: "Options.Path", build: func(t *testing.T, e *env, p string) (source, error) {
@@ -623,9 +666,28 @@ func awsFiles(build func(e *env) (source, error)) []setting {
 		}
 		t.Setenv("AWS_REGION", "us-east-1")
 		t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+		t.Setenv("AWS_CA_BUNDLE", "")
+		t.Setenv("HOME", t.TempDir()) // no ~/.aws of the machine's
 	}
 	var out []setting
-	for _, k := range []string{"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+	// The default files: the hostile file is put at ~/.aws/<name> (moved
+	// there, or linked when it cannot move, as /dev/zero).
+	for _, name := range []string{"config", "credentials"} {
+		out = append(out, setting{name: "~/.aws/" + name, osEnv: true, build: func(t *testing.T, e *env, p string) (source, error) {
+			clean(t)
+			at := filepath.Join(os.Getenv("HOME"), ".aws", name)
+			require.NoError(t, os.MkdirAll(filepath.Dir(at), 0o700))
+			if os.Rename(p, at) != nil {
+				require.NoError(t, os.Symlink(p, at))
+			}
+			src, err := build(e)
+			// The refusal names the file: the cell reached it (the SDK
+			// alone reads the home directory of its start).
+			assert.ErrorContains(t, err, filepath.Join(".aws", name))
+			return src, err
+		}})
+	}
+	for _, k := range []string{"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CA_BUNDLE"} {
 		out = append(out, setting{name: k, osEnv: true, build: func(t *testing.T, e *env, p string) (source, error) {
 			clean(t)
 			t.Setenv(k, p)

@@ -1,3 +1,8 @@
+//go:build cgo
+
+// The table includes confluent-kafka-go (librdkafka, cgo); tests run with cgo
+// (-race needs it too).
+
 package entrypoints
 
 import (
