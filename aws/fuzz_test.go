@@ -87,7 +87,7 @@ func FuzzSTSReply(f *testing.F) {
 		{200, "", `not xml`},
 		{403, "", fail("Sender", "OutboundWebIdentityFederationDisabledException", "Outbound web identity federation is disabled for this account")},
 		{403, "", fail("Sender", "AccessDenied", "User is not authorized to perform: sts:GetWebIdentityToken")},
-		{400, "", fail("Sender", "SessionDurationEscalationException", "too long")},
+		{403, "", fail("Sender", "SessionDurationEscalationException", "too long")},
 		{400, "", fail("Sender", "InvalidAction", "Could not find operation GetWebIdentityToken")},
 		{403, "", fail("Sender", "SignatureDoesNotMatch", "signature")},
 		{400, "", fail("Sender", "ExpiredToken", "The security token included in the request is expired")},

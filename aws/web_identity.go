@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -221,7 +222,7 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 		return fmt.Errorf("aws: WebIdentityOptions.Audience has %d values; STS accepts at most 10", len(o.Audience))
 	}
 	for i, a := range o.Audience {
-		if a == "" || len(a) > 1000 {
+		if n := utf8.RuneCountInString(a); n < 1 || n > 1000 { // characters, as the service model counts
 			return fmt.Errorf("aws: WebIdentityOptions.Audience[%d] is %q; each audience must be 1 to 1000 characters", i, a)
 		}
 	}

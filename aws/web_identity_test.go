@@ -180,6 +180,19 @@ func TestWebIdentityValidatesOptions(t *testing.T) {
 	assert.Zero(t, e.Requests(), "invalid options must fail before any request")
 }
 
+// TestWebIdentityAudienceLengthInCharacters: the service model bounds an
+// audience at 1000 characters, not bytes. Failed before the change (an
+// audience of 1000 two-byte characters was refused before any request).
+func TestWebIdentityAudienceLengthInCharacters(t *testing.T) {
+	t.Parallel()
+	e := newSTS(t, nil)
+	aud := strings.Repeat("é", 1000)
+	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) { o.Audience = []string{aud} })
+	_, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{aud}, e.Calls()[0].Audiences)
+}
+
 func TestWebIdentityRegionOverridesConfig(t *testing.T) {
 	t.Parallel()
 	e := newSTS(t, &emu.STSOptions{Region: "eu-central-1"})

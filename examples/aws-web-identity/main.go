@@ -20,19 +20,15 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 )
 
@@ -43,21 +39,13 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "bootstrap server, host:port (env KAFKA_BOOTSTRAP)")
-	flag.StringVar(&cfg.audience, "audience", os.Getenv("KAFKA_OAUTH_AUDIENCE"), "the audience the cluster expects, often its host name (env KAFKA_OAUTH_AUDIENCE)")
-	flag.StringVar(&cfg.caFile, "ca-file", os.Getenv("KAFKA_CA_FILE"), "PEM file of the CA of the brokers' certificates, such as Aiven's project CA (env KAFKA_CA_FILE); empty: system roots")
-	flag.StringVar(&cfg.topic, "topic", "my-topic", "topic; the role's ARN needs Write and Read ACLs on it")
-	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of AWS and a real cluster")
-	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "aws-web-identity:", err)
-		os.Exit(1)
-	}
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "my-topic", "AWS and a real cluster")
+	cli.String(&cfg.audience, "audience", "KAFKA_OAUTH_AUDIENCE", "", "the audience the cluster expects, often its host name")
+	cli.String(&cfg.caFile, "ca-file", "KAFKA_CA_FILE", "", "PEM file of the CA of the brokers' certificates, such as Aiven's project CA; empty: system roots")
+	cli.Main("aws-web-identity", &cfg, config.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		// Sets AWS_REGION, AWS_ENDPOINT_URL_STS and test credentials, as
 		// the platform would set the role's.
@@ -65,8 +53,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
+		defer env.Report(out)
 		cfg.bootstrap, cfg.audience = env.Bootstrap, env.Audience
 	}
 	if cfg.bootstrap == "" || cfg.audience == "" {
@@ -93,34 +80,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech)}
-	if !cfg.offline { // the local brokers speak plain TCP
-		tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if cfg.caFile != "" {
-			pem, err := os.ReadFile(cfg.caFile)
-			if err != nil {
-				return fmt.Errorf("-ca-file: %w", err)
-			}
-			if tlsCfg.RootCAs = x509.NewCertPool(); !tlsCfg.RootCAs.AppendCertsFromPEM(pem) {
-				return fmt.Errorf("-ca-file %s holds no PEM certificate; download the CA certificate from the cluster's console", cfg.caFile)
-			}
+	tlsOpt := roundtrip.TLS(cfg.offline) // the local brokers speak plain TCP
+	if cfg.caFile != "" {
+		if tlsOpt, err = roundtrip.CAFile(cfg.caFile); err != nil {
+			return err
 		}
-		opts = append(opts, kgo.DialTLSConfig(tlsCfg))
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec := &kgo.Record{Topic: cfg.topic, Value: []byte("hello from " + tok.Principal)}
-	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("producing to %s: %w", cfg.topic, err)
-	}
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})
-	fs := cl.PollFetches(ctx)
-	if err := fs.Err0(); err != nil {
-		return fmt.Errorf("consuming from %s: %w", cfg.topic, err)
-	}
-	fmt.Fprintf(out, "produced and consumed %q as %s; no secret configured\n", fs.Records()[0].Value, tok.Principal)
-	return nil
+	return roundtrip.Franz(ctx, out, cfg.bootstrap, mech, cfg.topic, []byte("hello from "+tok.Principal), tlsOpt)
 }

@@ -16,21 +16,18 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 )
 
@@ -43,32 +40,21 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "Confluent Cloud bootstrap server, host:9092 (env KAFKA_BOOTSTRAP)")
-	flag.StringVar(&cfg.target, "target", os.Getenv("KAFKA_TOKEN_TARGET"), "application ID, api:// URI or .default scope of the App Registration Confluent Cloud trusts (env KAFKA_TOKEN_TARGET)")
-	flag.StringVar(&cfg.clientID, "client-id", os.Getenv("AZURE_CLIENT_ID"), "a user-assigned managed identity's client ID (env AZURE_CLIENT_ID); empty: system-assigned")
-	flag.StringVar(&cfg.ext.LogicalCluster, "logical-cluster", os.Getenv("CONFLUENT_LOGICAL_CLUSTER"), "Kafka cluster ID, lkc-... (env CONFLUENT_LOGICAL_CLUSTER)")
-	flag.StringVar(&cfg.ext.IdentityPoolID, "identity-pool", os.Getenv("CONFLUENT_IDENTITY_POOL_ID"), "identity pool ID, pool-... (env CONFLUENT_IDENTITY_POOL_ID); empty: auto pool mapping")
-	flag.StringVar(&cfg.topic, "topic", "test", "topic; the identity pool needs Write and Read on it")
-	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of Azure and Confluent Cloud")
-	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "azure-managed-identity:", err)
-		os.Exit(1)
-	}
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "test", "Azure and Confluent Cloud")
+	cli.AzureTarget(&cfg.target)
+	cli.AzureClientID(&cfg.clientID)
+	cli.ConfluentExtensions(&cfg.ext)
+	cli.Main("azure-managed-identity", &cfg, config.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: cfg.topic})
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
-		cfg.bootstrap, cfg.target, cfg.clientID, cfg.imds = env.Bootstrap, env.Target, env.ClientID, env.HTTPClient
-		cfg.ext = confluent.Extensions{LogicalCluster: offline.LogicalCluster, IdentityPoolID: offline.IdentityPool}
+		defer env.Report(out)
+		cfg.bootstrap, cfg.target, cfg.clientID, cfg.imds, cfg.ext = env.Bootstrap, env.Target, env.ClientID, env.HTTPClient, env.Extensions()
 	}
 	if cfg.bootstrap == "" || cfg.target == "" {
 		return errors.New("-bootstrap and -target are required (or -offline): set them to the cluster's bootstrap server and the Kafka App Registration's application ID")
@@ -109,25 +95,5 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech)}
-	if !cfg.offline { // the local brokers speak plain TCP
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec := &kgo.Record{Topic: cfg.topic, Value: []byte("hello from " + tok.Principal)}
-	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("producing to %s: %w", cfg.topic, err)
-	}
-	// Read exactly that record back: no consumer group, so no group ACL.
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})
-	fs := cl.PollFetches(ctx)
-	if err := fs.Err0(); err != nil {
-		return fmt.Errorf("consuming from %s: %w", cfg.topic, err)
-	}
-	fmt.Fprintf(out, "produced and consumed %q (partition %d, offset %d); no secret configured\n", fs.Records()[0].Value, rec.Partition, rec.Offset)
-	return nil
+	return roundtrip.Franz(ctx, out, cfg.bootstrap, mech, cfg.topic, []byte("hello from "+tok.Principal), roundtrip.TLS(cfg.offline))
 }

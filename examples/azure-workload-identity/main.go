@@ -22,17 +22,15 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"time"
 
 	"github.com/IBM/sarama"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 )
@@ -46,22 +44,13 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "Confluent Cloud bootstrap server, host:9092 (env KAFKA_BOOTSTRAP)")
-	flag.StringVar(&cfg.target, "target", os.Getenv("KAFKA_TOKEN_TARGET"), "application ID, api:// URI or .default scope of the App Registration Confluent Cloud trusts (env KAFKA_TOKEN_TARGET)")
-	flag.StringVar(&cfg.ext.LogicalCluster, "logical-cluster", os.Getenv("CONFLUENT_LOGICAL_CLUSTER"), "Kafka cluster ID, lkc-... (env CONFLUENT_LOGICAL_CLUSTER)")
-	flag.StringVar(&cfg.ext.IdentityPoolID, "identity-pool", os.Getenv("CONFLUENT_IDENTITY_POOL_ID"), "identity pool ID, pool-... (env CONFLUENT_IDENTITY_POOL_ID); empty: auto pool mapping")
-	flag.StringVar(&cfg.topic, "topic", "test", "topic; the identity pool needs Write and Read on it")
-	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of AKS and Confluent Cloud")
-	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "azure-workload-identity:", err)
-		os.Exit(1)
-	}
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "test", "AKS and Confluent Cloud")
+	cli.AzureTarget(&cfg.target)
+	cli.ConfluentExtensions(&cfg.ext)
+	cli.Main("azure-workload-identity", &cfg, config.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		// Writes a projected token file and sets the AZURE_* variables,
 		// as the kubelet and the webhook would.
@@ -69,10 +58,8 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
-		cfg.bootstrap, cfg.target, cfg.entra = env.Bootstrap, env.Target, env.HTTPClient
-		cfg.ext = confluent.Extensions{LogicalCluster: offline.LogicalCluster, IdentityPoolID: offline.IdentityPool}
+		defer env.Report(out)
+		cfg.bootstrap, cfg.target, cfg.entra, cfg.ext = env.Bootstrap, env.Target, env.HTTPClient, env.Extensions()
 	}
 	if cfg.bootstrap == "" || cfg.target == "" {
 		return errors.New("-bootstrap and -target are required (or -offline): set them to the cluster's bootstrap server and the Kafka App Registration's application ID or api:// URI")

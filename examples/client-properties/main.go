@@ -17,21 +17,20 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 )
 
@@ -44,28 +43,21 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.file, "config", os.Getenv("KAFKA_CLIENT_PROPERTIES"), "Java client.properties file (env KAFKA_CLIENT_PROPERTIES)")
-	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "bootstrap servers, like --bootstrap-server; default: the file's bootstrap.servers")
+	cli.String(&cfg.file, "config", "KAFKA_CLIENT_PROPERTIES", "", "Java client.properties file")
+	cli.String(&cfg.bootstrap, "bootstrap", "KAFKA_BOOTSTRAP", "", "bootstrap servers, like --bootstrap-server; default: the file's bootstrap.servers")
 	flag.StringVar(&cfg.topic, "topic", "properties-demo", "topic to produce to and consume from")
 	flag.StringVar(&cfg.allowedURLs, "allowed-urls", "", "token endpoints the file may name, comma-separated, as Kafka's -D"+clientprops.AllowedURLsEnv+"; default: that environment variable, else only the Azure identity endpoints")
 	flag.BoolVar(&cfg.offline, "offline", false, "write a client.properties for local emulators (IMDS, Kafka) and use it")
-	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "client-properties:", err)
-		os.Exit(1)
-	}
+	cli.Main("client-properties", &cfg, config.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: cfg.topic})
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
+		defer env.Report(out)
 		if cfg.file, err = env.ClientProperties(); err != nil {
 			return err
 		}
@@ -83,9 +75,8 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		fmt.Fprintf(out, "  note: %s\n", ig)
 	}
 
-	seeds := cc.BootstrapServers
-	if cfg.bootstrap != "" {
-		seeds = strings.Split(cfg.bootstrap, ",")
+	if cfg.bootstrap == "" {
+		cfg.bootstrap = strings.Join(cc.BootstrapServers, ",")
 	}
 	opts, err := kafkaOptions(cc)
 	if err != nil {
@@ -104,21 +95,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(seeds...), kgo.SASL(mech))...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec := &kgo.Record{Topic: cfg.topic, Value: []byte("configured by " + cfg.file)}
-	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("producing to %s: %w", cfg.topic, err)
-	}
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})
-	if fs := cl.PollFetches(ctx); fs.Err0() != nil {
-		return fmt.Errorf("consuming from %s: %w", cfg.topic, fs.Err0())
-	}
-	fmt.Fprintf(out, "produced and consumed a record at partition %d offset %d: the Java client.properties drove a Go client\n", rec.Partition, rec.Offset)
-	return nil
+	return roundtrip.Franz(ctx, out, cfg.bootstrap, mech, cfg.topic, []byte("configured by "+cfg.file), opts...)
 }
 
 // kafkaOptions applies the file's security protocol and the non-auth
@@ -127,7 +104,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 func kafkaOptions(cc *clientprops.Config) ([]kgo.Opt, error) {
 	var opts []kgo.Opt
 	if cc.SecurityProtocol == "SASL_SSL" {
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+		opts = append(opts, roundtrip.TLS(false))
 	}
 	for _, p := range cc.Other {
 		switch {

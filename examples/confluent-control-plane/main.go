@@ -22,13 +22,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
@@ -41,29 +40,22 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.target, "target", os.Getenv("CONFLUENT_TOKEN_TARGET"), "the audience your Confluent identity provider expects: the App Registration's application ID (env CONFLUENT_TOKEN_TARGET)")
-	flag.StringVar(&cfg.clientID, "client-id", os.Getenv("AZURE_CLIENT_ID"), "a user-assigned managed identity's client ID (env AZURE_CLIENT_ID); empty: system-assigned")
-	flag.StringVar(&cfg.identityPool, "identity-pool", os.Getenv("CONFLUENT_IDENTITY_POOL_ID"), "identity pool, pool-... (env CONFLUENT_IDENTITY_POOL_ID)")
+	cli.String(&cfg.target, "target", "CONFLUENT_TOKEN_TARGET", "", "the audience your Confluent identity provider expects: the App Registration's application ID")
+	cli.AzureClientID(&cfg.clientID)
+	cli.String(&cfg.identityPool, "identity-pool", "CONFLUENT_IDENTITY_POOL_ID", "", "identity pool, pool-...")
 	flag.StringVar(&cfg.api, "api", "https://api.confluent.cloud", "Confluent Cloud API base URL")
 	flag.StringVar(&cfg.sts, "sts-endpoint", confluent.DefaultSTSEndpoint, "Confluent STS token exchange URL")
 	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of Azure and Confluent Cloud")
-	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "confluent-control-plane:", err)
-		os.Exit(1)
-	}
+	cli.Main("confluent-control-plane", &cfg, config.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		env, err := offline.Start(offline.ConfluentControlPlane, nil)
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
+		defer env.Report(out)
 		cfg.target, cfg.clientID, cfg.identityPool, cfg.imds = env.Target, env.ClientID, offline.IdentityPool, env.HTTPClient
 		cfg.api, cfg.sts = env.APIURL, env.STSEndpoint
 	}
@@ -81,16 +73,16 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	defer subject.Close()
 	// The exchange: a Confluent token for the pool, cached and refreshed.
-	ccloud, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: cfg.identityPool, Endpoint: cfg.sts})
+	exchange, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: cfg.identityPool, Endpoint: cfg.sts})
 	if err != nil {
 		return err
 	}
-	defer ccloud.Close()
+	defer exchange.Close()
 
 	// The bearer transport of package schemaregistry suits every Confluent
 	// Cloud REST API: it adds Authorization, refuses plain http to remote
 	// hosts, and refreshes and retries once on 401.
-	hc, err := schemaregistry.NewHTTPClient(ccloud, nil)
+	hc, err := schemaregistry.NewHTTPClient(exchange, nil)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
 
 // TestControlPlaneRunsOffline runs the example against the emulators: the
@@ -15,33 +11,16 @@ import (
 // the environments endpoint (the stand-in refuses the Azure token itself:
 // see examples/internal/offline's tests).
 func TestControlPlaneRunsOffline(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, &out, config{offline: true}), out.String())
-	s := out.String()
-	t.Log("\n" + s)
-	assert.Contains(t, s, "identity pool pool-Offl1 sees 2 environments:\n  env-offl1  production\n  env-offl2  staging\n")
-	assert.Contains(t, s, "the IMDS emulator issued 1 token\n")
-	assert.Contains(t, s, "the Confluent Cloud API stand-in accepted 1 of 1 request\n")
-	assert.NotContains(t, s, "eyJ", "no token is printed")
+	offlinetest.Run(t, config{offline: true}.run,
+		"identity pool pool-Offl1 sees 2 environments:\n  env-offl1  production\n  env-offl2  staging\n",
+		"the IMDS emulator issued 1 token\n",
+		"the Confluent Cloud API stand-in accepted 1 of 1 request\n")
 }
 
 // TestControlPlaneConfigErrors checks the real-cloud mode refuses an
 // incomplete configuration before contacting anything.
 func TestControlPlaneConfigErrors(t *testing.T) {
-	t.Parallel()
-	for name, tc := range map[string]struct {
-		cfg  config
-		want string
-	}{
-		"no target": {config{identityPool: "pool-a1"}, "-target and -identity-pool are required"},
-		"no pool":   {config{target: "api://ccloud"}, "-target and -identity-pool are required"},
-		"bad pool":  {config{target: "api://ccloud", identityPool: "lkc-1"}, "IdentityPoolID"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			require.ErrorContains(t, run(context.Background(), &bytes.Buffer{}, tc.cfg), tc.want)
-		})
-	}
+	offlinetest.Refuses(t, config{identityPool: "pool-a1"}.run, "-target and -identity-pool are required") // no target
+	offlinetest.Refuses(t, config{target: "api://ccloud"}.run, "-target and -identity-pool are required")  // no pool
+	offlinetest.Refuses(t, config{target: "api://ccloud", identityPool: "lkc-1"}.run, "IdentityPoolID")    // bad pool
 }

@@ -21,17 +21,15 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
 	"github.com/streamidentity/kafka-workload-identity/gcp"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
@@ -44,21 +42,13 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "bootstrap server, host:port (env KAFKA_BOOTSTRAP)")
-	flag.StringVar(&cfg.topic, "topic", "my-topic", "topic")
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "my-topic", "Google Cloud and a real cluster")
 	flag.BoolVar(&cfg.idToken, "id-token", false, "send a Google-signed ID token (for an OIDC-validating cluster) instead of Managed Kafka's wrapped access token")
-	flag.StringVar(&cfg.audience, "audience", os.Getenv("KAFKA_OAUTH_AUDIENCE"), "with -id-token: the audience the cluster expects (env KAFKA_OAUTH_AUDIENCE)")
-	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of Google Cloud and a real cluster")
-	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "gcp-managed-kafka:", err)
-		os.Exit(1)
-	}
+	cli.String(&cfg.audience, "audience", "KAFKA_OAUTH_AUDIENCE", "", "with -id-token: the audience the cluster expects")
+	cli.Main("gcp-managed-kafka", &cfg, config.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		// Sets GCE_METADATA_HOST, as a GKE node's metadata server would
 		// answer at its fixed address.
@@ -70,8 +60,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
+		defer env.Report(out)
 		cfg.bootstrap, cfg.audience = env.Bootstrap, env.Audience
 	}
 	if cfg.bootstrap == "" || (cfg.idToken && cfg.audience == "") {
@@ -103,24 +92,6 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech)}
-	if !cfg.offline { // Managed Kafka is TLS only; the local brokers speak plain TCP
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec := &kgo.Record{Topic: cfg.topic, Value: []byte("hello from " + tok.Principal)}
-	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("producing to %s: %w", cfg.topic, err)
-	}
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})
-	fs := cl.PollFetches(ctx)
-	if err := fs.Err0(); err != nil {
-		return fmt.Errorf("consuming from %s: %w", cfg.topic, err)
-	}
-	fmt.Fprintf(out, "produced and consumed %q as %s; no key file, no sidecar\n", fs.Records()[0].Value, tok.Principal)
-	return nil
+	// Managed Kafka is TLS only; the local brokers speak plain TCP.
+	return roundtrip.Franz(ctx, out, cfg.bootstrap, mech, cfg.topic, []byte("hello from "+tok.Principal), roundtrip.TLS(cfg.offline))
 }

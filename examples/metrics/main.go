@@ -76,21 +76,11 @@ func run(ctx context.Context, out io.Writer, ln net.Listener, cfg config) error 
 	defer srv.Close()
 	fmt.Fprintf(out, "serving metrics at http://%s/metrics\n", ln.Addr())
 
-	env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: "metrics", SchemaRegistry: true})
+	env, mi, err := observedSource(&offline.Options{Topic: "metrics", SchemaRegistry: true}, "orders", m)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-
-	// The one change for metrics: CacheOptions.Observer. Name labels the
-	// series; the source kind ("azure managed identity") is added.
-	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Audience: env.Target, HTTPClient: env.HTTPClient,
-		Cache: &oauthbearer.CacheOptions{Name: "orders", Observer: m},
-	})
-	if err != nil {
-		return err
-	}
 	defer mi.Close()
 
 	hc, err := schemaregistry.NewHTTPClient(mi, &schemaregistry.TransportOptions{LogicalCluster: offline.RegistryCluster, IdentityPoolID: offline.IdentityPool})
@@ -105,7 +95,7 @@ func run(ctx context.Context, out io.Writer, ln net.Listener, cfg config) error 
 		return fmt.Errorf("registering a schema: %w", err)
 	}
 
-	src, err := confluent.WithExtensions(mi, confluent.Extensions{LogicalCluster: offline.LogicalCluster, IdentityPoolID: offline.IdentityPool})
+	src, err := confluent.WithExtensions(mi, env.Extensions())
 	if err != nil {
 		return err
 	}
@@ -172,18 +162,11 @@ func produceConsume(ctx context.Context, cl *kgo.Client, round, n int) error {
 // another audience: the broker's invalid_token is counted as a rejection
 // and the token invalidated.
 func rejected(ctx context.Context, m *kwiprom.Metrics) error {
-	env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: "metrics", WrongAudience: true})
+	env, mi, err := observedSource(&offline.Options{Topic: "metrics", WrongAudience: true}, "billing", m)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Audience: env.Target, HTTPClient: env.HTTPClient,
-		Cache: &oauthbearer.CacheOptions{Name: "billing", Observer: m},
-	})
-	if err != nil {
-		return err
-	}
 	defer mi.Close()
 	mech, err := franzsasl.Mechanism(mi, nil)
 	if err != nil {
@@ -201,4 +184,24 @@ func rejected(ctx context.Context, m *kwiprom.Metrics) error {
 		return fmt.Errorf("expected a rejection from brokers expecting another audience, got %v", err)
 	}
 	return nil
+}
+
+// observedSource starts the emulators opts describes and an Azure managed
+// identity source for them. The one change for metrics is
+// CacheOptions.Observer: Name labels the series, and the source kind
+// ("azure managed identity") is added.
+func observedSource(opts *offline.Options, name string, m *kwiprom.Metrics) (*offline.Env, *oauthbearer.Cache, error) {
+	env, err := offline.Start(offline.AzureManagedIdentity, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
+		Audience: env.Target, HTTPClient: env.HTTPClient,
+		Cache: &oauthbearer.CacheOptions{Name: name, Observer: m},
+	})
+	if err != nil {
+		env.Close()
+		return nil, nil, err
+	}
+	return env, mi, nil
 }

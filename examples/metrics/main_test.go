@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"net"
+	"net/http"
+	"sync"
 )
 
 // startExample runs the program in-process on a loopback port and
@@ -49,16 +49,7 @@ func scrape(t *testing.T, addr string) string {
 // client) and reads its /metrics while it lingers.
 func TestExampleServesMetrics(t *testing.T) {
 	addr, done, out := startExample(t, config{records: 2, rounds: 2, every: time.Millisecond, linger: time.Minute, reject: true})
-	deadline := time.Now().Add(90 * time.Second)
-	for !strings.Contains(out.String(), "serving metrics for") {
-		select {
-		case err := <-done:
-			t.Fatalf("the example ended: %v\n%s", err, out)
-		default:
-		}
-		require.True(t, time.Now().Before(deadline), out.String())
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, done, out, "serving metrics for")
 	body := scrape(t, addr)
 	t.Log(body)
 	for _, want := range []string{
@@ -91,4 +82,18 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func waitFor(t *testing.T, done <-chan error, out interface{ String() string }, s string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(out.String(), s) {
+		select {
+		case err := <-done:
+			t.Fatalf("the example ended: %v\n%s", err, out)
+		default:
+		}
+		require.True(t, time.Now().Before(deadline), out.String())
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -156,17 +156,3 @@ func TestRealPrometheusScrapesTheExample(t *testing.T) {
 		assert.NotEqual(t, "err", r.Health, r.Name)
 	}
 }
-
-func waitFor(t *testing.T, done <-chan error, out interface{ String() string }, s string) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !strings.Contains(out.String(), s) {
-		select {
-		case err := <-done:
-			t.Fatalf("the example ended: %v\n%s", err, out)
-		default:
-		}
-		require.True(t, time.Now().Before(deadline), out.String())
-		time.Sleep(20 * time.Millisecond)
-	}
-}

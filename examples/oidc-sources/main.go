@@ -21,16 +21,14 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -49,32 +47,23 @@ type config struct {
 func main() {
 	var c config
 	flag.StringVar(&c.source, "source", "token-file", "token-file or jwt-bearer")
-	flag.StringVar(&c.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "bootstrap server (env KAFKA_BOOTSTRAP)")
-	flag.StringVar(&c.topic, "topic", "oidc-demo", "topic to produce to and consume from")
+	cli.Kafka(&c.bootstrap, &c.topic, &c.offline, "oidc-demo", "an identity provider and a real cluster")
 	flag.StringVar(&c.tokenFile, "token-file", "/var/run/secrets/tokens/kafka-token", "projected token file (token-file)")
-	flag.StringVar(&c.tokenURL, "token-url", os.Getenv("OAUTH_TOKEN_URL"), "identity provider's token endpoint (jwt-bearer; env OAUTH_TOKEN_URL)")
-	flag.StringVar(&c.clientID, "client-id", os.Getenv("OAUTH_CLIENT_ID"), "the assertion's iss and sub (jwt-bearer; env OAUTH_CLIENT_ID)")
-	flag.StringVar(&c.keyFile, "key-file", os.Getenv("OAUTH_PRIVATE_KEY_FILE"), "PEM private key (jwt-bearer; env OAUTH_PRIVATE_KEY_FILE)")
+	cli.String(&c.tokenURL, "token-url", "OAUTH_TOKEN_URL", "", "identity provider's token endpoint (jwt-bearer)")
+	cli.String(&c.clientID, "client-id", "OAUTH_CLIENT_ID", "", "the assertion's iss and sub (jwt-bearer)")
+	cli.String(&c.keyFile, "key-file", "OAUTH_PRIVATE_KEY_FILE", "", "PEM private key (jwt-bearer)")
 	flag.StringVar(&c.scope, "scope", "", "scope to request (jwt-bearer)")
-	flag.BoolVar(&c.offline, "offline", false, "run against local emulators")
-	flag.Parse()
 	c.passphrase = oauthclient.Secret(os.Getenv("OAUTH_PRIVATE_KEY_PASSPHRASE")) // never a flag: it would show in ps
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, c); err != nil {
-		fmt.Fprintln(os.Stderr, "oidc-sources:", err)
-		os.Exit(1)
-	}
+	cli.Main("oidc-sources", &c, config.run)
 }
 
-func run(ctx context.Context, out io.Writer, c config) error {
+func (c config) run(ctx context.Context, out io.Writer) error {
 	if c.offline {
 		env, err := offline.Start(offline.Kind(c.source), &offline.Options{Topic: c.topic})
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
+		defer env.Report(out)
 		fmt.Fprintln(out, "offline:", env.Described)
 		c.bootstrap, c.plaintext, c.tokenFile, c.tokenURL, c.clientID, c.keyFile, c.scope =
 			env.Bootstrap, true, env.TokenFile, env.TokenURL, env.ClientID, env.PrivateKeyFile, "kafka"
@@ -98,23 +87,5 @@ func run(ctx context.Context, out io.Writer, c config) error {
 	if err != nil {
 		return err
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(c.bootstrap), kgo.SASL(mech)}
-	if !c.plaintext {
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	rec := &kgo.Record{Topic: c.topic, Value: []byte("authenticated by " + c.source)}
-	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("producing to %s: %w", c.topic, err)
-	}
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})
-	if fs := cl.PollFetches(ctx); fs.Err0() != nil {
-		return fmt.Errorf("consuming from %s: %w", c.topic, fs.Err0())
-	}
-	fmt.Fprintf(out, "%s: produced and consumed a record at partition %d offset %d\n", c.source, rec.Partition, rec.Offset)
-	return nil
+	return roundtrip.Franz(ctx, out, c.bootstrap, mech, c.topic, []byte("authenticated by "+c.source), roundtrip.TLS(c.plaintext))
 }

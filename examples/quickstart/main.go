@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -33,6 +32,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
@@ -49,25 +49,17 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "bootstrap server (env KAFKA_BOOTSTRAP); empty: run offline")
-	flag.StringVar(&cfg.target, "target", os.Getenv("KAFKA_TOKEN_TARGET"), "the Kafka App Registration's application ID (env KAFKA_TOKEN_TARGET)")
-	flag.StringVar(&cfg.clientID, "client-id", os.Getenv("AZURE_CLIENT_ID"), "a user-assigned managed identity's client ID (env AZURE_CLIENT_ID); empty: system-assigned")
-	flag.StringVar(&cfg.ext.LogicalCluster, "logical-cluster", "", "Confluent Cloud cluster ID, lkc-...")
-	flag.StringVar(&cfg.ext.IdentityPoolID, "identity-pool", "", "Confluent Cloud identity pool ID, pool-...")
-	flag.StringVar(&cfg.srURL, "sr-url", os.Getenv("SCHEMA_REGISTRY_URL"), "Schema Registry URL (env SCHEMA_REGISTRY_URL); empty: skip the schema step")
-	flag.StringVar(&cfg.srCluster, "sr-cluster", os.Getenv("SCHEMA_REGISTRY_CLUSTER"), "Schema Registry cluster ID, lsrc-... (env SCHEMA_REGISTRY_CLUSTER)")
+	cli.String(&cfg.bootstrap, "bootstrap", "KAFKA_BOOTSTRAP", "", "bootstrap server; empty: run offline")
+	cli.AzureTarget(&cfg.target)
+	cli.AzureClientID(&cfg.clientID)
+	cli.ConfluentExtensions(&cfg.ext)
+	cli.SchemaRegistry(&cfg.srURL, &cfg.srCluster) // empty: skip the schema step
 	flag.StringVar(&cfg.topic, "topic", "quickstart", "topic to produce to and consume from")
 	flag.IntVar(&cfg.records, "records", 3, "how many records")
-	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
+	cli.Main("quickstart", &cfg, config.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.bootstrap == "" {
 		env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: cfg.topic, SchemaRegistry: true})
 		if err != nil {
@@ -76,8 +68,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		defer env.Close()
 		defer report(out, env)
 		fmt.Fprintf(out, "offline: started %s\n", env.Described)
-		cfg.bootstrap, cfg.target, cfg.imds, cfg.plaintext = env.Bootstrap, env.Target, env.HTTPClient, true
-		cfg.ext = confluent.Extensions{LogicalCluster: offline.LogicalCluster, IdentityPoolID: offline.IdentityPool}
+		cfg.bootstrap, cfg.target, cfg.imds, cfg.plaintext, cfg.ext = env.Bootstrap, env.Target, env.HTTPClient, true, env.Extensions()
 		cfg.srURL, cfg.srCluster = env.RegistryURL, offline.RegistryCluster
 	} else if cfg.target == "" {
 		return errors.New("-target (or KAFKA_TOKEN_TARGET) is required with -bootstrap: set it to the Kafka App Registration's application ID")

@@ -17,22 +17,19 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
@@ -54,34 +51,22 @@ const carSchema = `{"title":"Car","type":"object","properties":{"make":{"type":"
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "Kafka bootstrap server (env KAFKA_BOOTSTRAP)")
-	flag.StringVar(&cfg.target, "target", os.Getenv("KAFKA_TOKEN_TARGET"), "the Kafka App Registration's application ID (env KAFKA_TOKEN_TARGET)")
-	flag.StringVar(&cfg.ext.LogicalCluster, "logical-cluster", os.Getenv("CONFLUENT_LOGICAL_CLUSTER"), "Kafka cluster ID, lkc-... (env CONFLUENT_LOGICAL_CLUSTER)")
-	flag.StringVar(&cfg.ext.IdentityPoolID, "identity-pool", os.Getenv("CONFLUENT_IDENTITY_POOL_ID"), "identity pool, pool-... (env CONFLUENT_IDENTITY_POOL_ID)")
-	flag.StringVar(&cfg.srURL, "sr-url", os.Getenv("SCHEMA_REGISTRY_URL"), "Schema Registry URL (env SCHEMA_REGISTRY_URL)")
-	flag.StringVar(&cfg.srCluster, "sr-cluster", os.Getenv("SCHEMA_REGISTRY_CLUSTER"), "Schema Registry cluster ID, lsrc-... (env SCHEMA_REGISTRY_CLUSTER)")
-	flag.StringVar(&cfg.topic, "topic", "cars", "topic; the value subject is <topic>-value")
-	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of Azure and Confluent Cloud")
-	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "schemaregistry:", err)
-		os.Exit(1)
-	}
+	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "cars", "Azure and Confluent Cloud") // the value subject is <topic>-value
+	cli.AzureTarget(&cfg.target)
+	cli.ConfluentExtensions(&cfg.ext)
+	cli.SchemaRegistry(&cfg.srURL, &cfg.srCluster)
+	cli.Main("schemaregistry", &cfg, config.run)
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.offline {
 		env, err := offline.Start(offline.AzureManagedIdentity, &offline.Options{Topic: cfg.topic, SchemaRegistry: true})
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		defer func() { fmt.Fprint(out, env.Summary()) }()
-		cfg.bootstrap, cfg.target, cfg.imds = env.Bootstrap, env.Target, env.HTTPClient
+		defer env.Report(out)
+		cfg.bootstrap, cfg.target, cfg.imds, cfg.ext = env.Bootstrap, env.Target, env.HTTPClient, env.Extensions()
 		cfg.srURL, cfg.srCluster = env.RegistryURL, offline.RegistryCluster
-		cfg.ext = confluent.Extensions{LogicalCluster: offline.LogicalCluster, IdentityPoolID: offline.IdentityPool}
 	}
 	if cfg.bootstrap == "" || cfg.target == "" || cfg.srURL == "" {
 		return errors.New("-bootstrap, -target and -sr-url are required (or -offline)")
@@ -115,15 +100,6 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech)}
-	if !cfg.offline { // the local brokers speak plain TCP
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
 
 	var producer sr.Serde
 	producer.Register(ss.ID, Car{}, sr.EncodeFn(json.Marshal))
@@ -131,19 +107,14 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	rec := &kgo.Record{Topic: cfg.topic, Value: value}
-	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("producing to %s: %w", cfg.topic, err)
-	}
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})
-	fs := cl.PollFetches(ctx)
-	if err := fs.Err0(); err != nil {
-		return fmt.Errorf("consuming from %s: %w", cfg.topic, err)
+	rec, err := roundtrip.Record(ctx, cfg.bootstrap, mech, cfg.topic, value, roundtrip.TLS(cfg.offline)) // the local brokers speak plain TCP
+	if err != nil {
+		return err
 	}
 
 	// The consumer is not told the ID: it reads it from the record and
 	// fetches the schema from the registry.
-	got := fs.Records()[0].Value
+	got := rec.Value
 	var consumer sr.Serde
 	id, _, err := consumer.DecodeID(got)
 	if err != nil {

@@ -38,6 +38,7 @@ import (
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
@@ -72,44 +73,30 @@ type config struct {
 	offlineReject  bool
 }
 
-func env(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
 func main() {
 	var c config
-	flag.StringVar(&c.source, "source", env("TOKENCHECK_SOURCE", srcAzureMI), "token source: azure-mi, azure-wi, azure-default, aws, confluent-sts or client-credentials (env TOKENCHECK_SOURCE)")
-	flag.StringVar(&c.target, "target", os.Getenv("KAFKA_TOKEN_TARGET"), "Azure: the Kafka App Registration's application ID, api:// URI or .default scope (env KAFKA_TOKEN_TARGET)")
-	flag.StringVar(&c.clientID, "client-id", os.Getenv("AZURE_CLIENT_ID"), "azure-mi: user-assigned identity's client ID; client-credentials: the OAuth client ID (env AZURE_CLIENT_ID)")
-	flag.StringVar(&c.audience, "audience", os.Getenv("KAFKA_TOKEN_AUDIENCE"), "aws: audiences, comma-separated (env KAFKA_TOKEN_AUDIENCE)")
+	cli.String(&c.source, "source", "TOKENCHECK_SOURCE", srcAzureMI, "token source: azure-mi, azure-wi, azure-default, aws, confluent-sts or client-credentials")
+	cli.String(&c.target, "target", "KAFKA_TOKEN_TARGET", "", "Azure: the Kafka App Registration's application ID, api:// URI or .default scope")
+	cli.String(&c.clientID, "client-id", "AZURE_CLIENT_ID", "", "azure-mi: user-assigned identity's client ID; client-credentials: the OAuth client ID")
+	cli.String(&c.audience, "audience", "KAFKA_TOKEN_AUDIENCE", "", "aws: audiences, comma-separated")
 	flag.StringVar(&c.region, "region", "", "aws: region (default AWS_REGION or the shared config)")
 	flag.StringVar(&c.identityPool, "identity-pool", "", "confluent-sts: identity pool (pool-...); also sent as the identityPoolId extension")
 	flag.StringVar(&c.logicalCluster, "logical-cluster", "", "Confluent Cloud logicalCluster extension (lkc-...)")
 	flag.StringVar(&c.stsEndpoint, "sts-endpoint", "", "confluent-sts: endpoint (default "+confluent.DefaultSTSEndpoint+")")
-	flag.StringVar(&c.tokenURL, "token-url", os.Getenv("OAUTH_TOKEN_URL"), "client-credentials: token endpoint (env OAUTH_TOKEN_URL)")
-	flag.StringVar(&c.scope, "scope", os.Getenv("OAUTH_SCOPE"), "client-credentials: scope (env OAUTH_SCOPE)")
-	flag.StringVar(&c.bootstrap, "bootstrap", os.Getenv("KAFKA_BOOTSTRAP"), "host:port of a broker to try a SASL/OAUTHBEARER handshake with (env KAFKA_BOOTSTRAP)")
+	cli.String(&c.tokenURL, "token-url", "OAUTH_TOKEN_URL", "", "client-credentials: token endpoint")
+	cli.String(&c.scope, "scope", "OAUTH_SCOPE", "", "client-credentials: scope")
+	cli.String(&c.bootstrap, "bootstrap", "KAFKA_BOOTSTRAP", "", "host:port of a broker to try a SASL/OAUTHBEARER handshake with")
 	flag.BoolVar(&c.tls, "tls", true, "use TLS to the broker")
 	flag.BoolVar(&c.offline, "offline", false, "start local emulators and an in-process broker and check against them")
 	flag.BoolVar(&c.offlineReject, "offline-reject", false, "with -offline: the broker expects another audience, so it rejects the token")
-	flag.Parse()
 	c.clientSecret = os.Getenv("OAUTH_CLIENT_SECRET") // never a flag: it would show in ps
-
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Stdout, c); err != nil {
-		fmt.Fprintln(os.Stderr, "tokencheck:", err)
-		os.Exit(1)
-	}
+	cli.Main("tokencheck", &c, config.run)
 }
 
 // run fetches one token, reports on it and optionally tries the broker.
 // It returns an error when no token could be fetched; a broker rejection
 // is a verdict, printed, not an error.
-func run(ctx context.Context, out io.Writer, c config) error {
+func (c config) run(ctx context.Context, out io.Writer) error {
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	var azHTTP *http.Client
 	if c.offline {

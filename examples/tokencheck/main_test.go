@@ -1,14 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/streamidentity/kafka-workload-identity/examples/internal/offlinetest"
 )
 
 // TestTokenCheckOffline runs the tool against the test bench for four
@@ -32,23 +27,9 @@ func TestTokenCheckOffline(t *testing.T) {
 		"client-credentials rejected": {source: srcClientCredentials, reject: true, verdict: "REJECTED: ", want: []string{`status "invalid_token"`}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			var out bytes.Buffer
-			c := config{source: tc.source, offline: true, offlineReject: tc.reject}
-			require.NoError(t, run(ctx, &out, c), out.String())
-			s := out.String()
-			t.Log("\n" + s)
-			assert.Contains(t, s, tc.verdict)
-			for _, w := range tc.want {
-				assert.Contains(t, s, w)
-			}
-			assert.Contains(t, s, "answered by:")
-			assert.Contains(t, s, "remaining:")
-			// The token is a JWT: its header and any base64url run of
-			// token length would show up as "eyJ".
-			assert.NotContains(t, s, "eyJ", "the output contains a token")
-			assert.NotContains(t, s, "offline-client-secret-not-real", "the output contains the client secret")
+			// offlinetest.Run also checks that no JWT ("eyJ") is printed.
+			offlinetest.Run(t, config{source: tc.source, offline: true, offlineReject: tc.reject}.run,
+				append(tc.want, tc.verdict, "answered by:", "remaining:")...)
 		})
 	}
 }
@@ -56,7 +37,5 @@ func TestTokenCheckOffline(t *testing.T) {
 // TestTokenCheckRefusesUnknownSource checks the flag validation message.
 func TestTokenCheckRefusesUnknownSource(t *testing.T) {
 	t.Parallel()
-	err := run(context.Background(), &bytes.Buffer{}, config{source: "gcp"})
-	require.Error(t, err)
-	assert.True(t, strings.Contains(err.Error(), `-source is "gcp"`), err.Error())
+	offlinetest.Refuses(t, config{source: "gcp"}.run, `-source is "gcp"`)
 }

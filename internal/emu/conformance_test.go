@@ -92,8 +92,11 @@ func TestConfluentSTSTokenShape(t *testing.T) {
 
 // TestSTSTokenClaimsMatchIAM: GetWebIdentityToken's JWT carries the claims
 // of IAM's published sample (iss, aud, sub, iat, exp, jti and the
-// https://sts.amazonaws.com/ namespace), no nbf and no principal_id. Fails
-// before the audit: the emulator added both.
+// https://sts.amazonaws.com/ namespace), no nbf; the namespace holds
+// principal_id, the role's ARN, as the service model's documentation of
+// GetWebIdentityToken says (newer than IAM's sample). Failed before the
+// audit: the emulator added nbf; failed before the model re-check: the
+// namespace lacked principal_id.
 func TestSTSTokenClaimsMatchIAM(t *testing.T) {
 	t.Parallel()
 	s := NewSTS(t, nil)
@@ -105,7 +108,8 @@ func TestSTSTokenClaimsMatchIAM(t *testing.T) {
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"iss", "aud", "sub", "iat", "exp", "jti", "https://sts.amazonaws.com/"}, slices.Collect(maps.Keys(c)))
 	ns, _ := c["https://sts.amazonaws.com/"].(map[string]any)
-	assert.ElementsMatch(t, []string{"aws_account", "source_region", "request_tags"}, slices.Collect(maps.Keys(ns)))
+	assert.ElementsMatch(t, []string{"aws_account", "source_region", "principal_id", "request_tags"}, slices.Collect(maps.Keys(ns)))
+	assert.Equal(t, s.RoleARN(), ns["principal_id"])
 	assert.Equal(t, "kafka", c["aud"], "one audience is a string")
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // STSOptions configures an [STS] emulator. The zero value is valid: a
@@ -56,7 +57,7 @@ type STSOptions struct {
 	// FederationDisabled starts the emulator with outbound web identity
 	// federation disabled for the account, as before
 	// `aws iam enable-outbound-web-identity-federation`: every call gets
-	// 400 OutboundWebIdentityFederationDisabledException. See
+	// 403 OutboundWebIdentityFederationDisabledException. See
 	// [STS.SetFederationEnabled].
 	FederationDisabled bool
 
@@ -72,7 +73,7 @@ type STSOptions struct {
 	MaxDurationSeconds int
 
 	// SessionExpiry, when set, is when the caller's credentials expire. A
-	// token that would outlive them is refused with 400
+	// token that would outlive them is refused with 403
 	// SessionDurationEscalationException, as the real service refuses to
 	// extend a session. Default: the credentials never expire.
 	SessionExpiry time.Time
@@ -260,7 +261,28 @@ var (
 	stsTagKey      = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
 	stsTagValue    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	stsMemberIndex = regexp.MustCompile(`^(Audience|Tags)\.member\.([1-9][0-9]*)(\.Key|\.Value)?$`)
+	// stsScope is webIdentityTokenScopeType's pattern: space-separated
+	// printable ASCII values without '"', ',' or '\'.
+	stsScope = regexp.MustCompile(`^[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]+( [\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]+)*$`)
 )
+
+// The errors AWS's service model lists for GetWebIdentityToken, with the
+// HTTP status it gives each (botocore data/sts/2011-06-15/service-2.json;
+// internal/emu/testdata holds the operation's part of it, which
+// TestSTSErrorsMatchTheServiceModel compares with this table).
+var stsModelledErrors = map[string]int{
+	"SessionDurationEscalationException":             http.StatusForbidden,
+	"OutboundWebIdentityFederationDisabledException": http.StatusForbidden,
+	"JWTPayloadSizeExceededException":                http.StatusBadRequest,
+	"SignerNotConfiguredException":                   http.StatusNotFound,
+	"RegionalSignerUnavailableException":             http.StatusNotFound,
+}
+
+// stsWriteModelled answers with one of [stsModelledErrors], at its
+// modelled status.
+func stsWriteModelled(w http.ResponseWriter, code, message string) {
+	stsWriteError(w, stsModelledErrors[code], code, message)
+}
 
 func (s *STS) serveQuery(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -302,6 +324,19 @@ func (s *STS) serveQuery(w http.ResponseWriter, r *http.Request) {
 		stsWriteError(w, http.StatusBadRequest, "ValidationError", stsValidationMessage(errs))
 		return
 	}
+	// Both are valid requests that the emulated caller cannot be served:
+	// it is a role session without a trusted identity propagation context
+	// and without a workload identity.
+	if form.Get("SubjectMode") == "OriginIdentity" {
+		stsWriteError(w, http.StatusBadRequest, "ValidationError",
+			"SubjectMode OriginIdentity requires the aws:OriginIdentity/Subject key and the aws:OriginIdentity/Issuer or aws:OriginIdentity/FederatedProviderArn key in the calling session's trusted identity propagation context")
+		return
+	}
+	if form.Get("TokenType") == "JWT_SVID" {
+		stsWriteModelled(w, "SignerNotConfiguredException",
+			"The calling session has no workload identity whose provider has a JWT signer; a JWT_SVID cannot be issued")
+		return
+	}
 	req.AccessKeyID, req.Region = akid, region
 	req.SessionToken = r.Header.Get("X-Amz-Security-Token") != ""
 
@@ -309,7 +344,7 @@ func (s *STS) serveQuery(w http.ResponseWriter, r *http.Request) {
 	fedOff := s.fedOff
 	s.mu.Unlock()
 	if fedOff {
-		stsWriteError(w, http.StatusBadRequest, "OutboundWebIdentityFederationDisabledException",
+		stsWriteModelled(w, "OutboundWebIdentityFederationDisabledException",
 			"Outbound web identity federation is disabled for this account. Enable it with the IAM EnableOutboundWebIdentityFederation API or in the IAM console.")
 		return
 	}
@@ -322,7 +357,7 @@ func (s *STS) serveQuery(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC().Truncate(time.Second)
 	exp := now.Add(time.Duration(req.DurationSeconds) * time.Second)
 	if !s.sessionExpiry.IsZero() && exp.After(s.sessionExpiry) {
-		stsWriteError(w, http.StatusBadRequest, "SessionDurationEscalationException", fmt.Sprintf(
+		stsWriteModelled(w, "SessionDurationEscalationException", fmt.Sprintf(
 			"The requested token duration of %d seconds would extend the session beyond its expiration at %s",
 			req.DurationSeconds, s.sessionExpiry.UTC().Format(time.RFC3339)))
 		return
@@ -520,14 +555,18 @@ func stsParse(form url.Values) (STSRequest, []string) {
 		errs = append(errs, fmt.Sprintf("Value '%v' at 'audience' failed to satisfy constraint: Member must have length less than or equal to 10", req.Audiences))
 	}
 	for i, a := range req.Audiences {
-		if a == "" || len(a) > 1000 {
+		if n := utf8.RuneCountInString(a); n < 1 || n > 1000 {
 			errs = append(errs, fmt.Sprintf("Value '%s' at 'audience.%d.member' failed to satisfy constraint: Member must have length between 1 and 1000", a, i+1))
 		}
 	}
+	// The model constrains jwtAlgorithmType to 5 characters only; its
+	// documentation names the two values STS accepts.
 	alg, algSet := form["SigningAlgorithm"]
 	switch {
 	case !algSet:
 		errs = append(errs, "Value null at 'signingAlgorithm' failed to satisfy constraint: Member must not be null")
+	case utf8.RuneCountInString(alg[0]) != 5:
+		errs = append(errs, fmt.Sprintf("Value '%s' at 'signingAlgorithm' failed to satisfy constraint: Member must have length between 5 and 5", alg[0]))
 	case alg[0] != "RS256" && alg[0] != "ES384":
 		errs = append(errs, fmt.Sprintf("Value '%s' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RS256, ES384]", alg[0]))
 	default:
@@ -558,13 +597,13 @@ func stsParse(form url.Values) (STSRequest, []string) {
 		switch {
 		case kv[0] == nil:
 			errs = append(errs, fmt.Sprintf("Value null at 'tags.%d.member.key' failed to satisfy constraint: Member must not be null", i))
-		case len(*kv[0]) == 0 || len(*kv[0]) > 128 || !stsTagKey.MatchString(*kv[0]):
+		case utf8.RuneCountInString(*kv[0]) > 128 || !stsTagKey.MatchString(*kv[0]):
 			errs = append(errs, fmt.Sprintf("Value '%s' at 'tags.%d.member.key' failed to satisfy constraint: Member must have length between 1 and 128 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+", *kv[0], i))
 		}
 		switch {
 		case kv[1] == nil:
 			errs = append(errs, fmt.Sprintf("Value null at 'tags.%d.member.value' failed to satisfy constraint: Member must not be null", i))
-		case len(*kv[1]) > 256 || !stsTagValue.MatchString(*kv[1]):
+		case utf8.RuneCountInString(*kv[1]) > 256 || !stsTagValue.MatchString(*kv[1]):
 			errs = append(errs, fmt.Sprintf("Value '%s' at 'tags.%d.member.value' failed to satisfy constraint: Member must have length less than or equal to 256 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", *kv[1], i))
 		}
 		if kv[0] != nil && kv[1] != nil {
@@ -577,7 +616,54 @@ func stsParse(form url.Values) (STSRequest, []string) {
 			req.Tags[*kv[0]] = *kv[1]
 		}
 	}
-	return req, errs
+	return req, append(errs, stsParseModes(form, len(req.Audiences), len(tags))...)
+}
+
+// stsParseModes checks SubjectMode, TokenType and Scope: their value sets
+// and pattern, and the rules between them the model's documentation
+// states (TokenType excludes SubjectMode and Scope; a JWT_SVID has exactly
+// one audience and no tags; Scope needs SubjectMode OriginIdentity and
+// exactly one audience, and repeats no value).
+func stsParseModes(form url.Values, audiences, tags int) []string {
+	var errs []string
+	enum := func(member, field string, values ...string) (string, bool) {
+		v, ok := form[member]
+		if ok && !slices.Contains(values, v[0]) {
+			errs = append(errs, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", v[0], field, strings.Join(values, ", ")))
+		}
+		if !ok {
+			return "", false
+		}
+		return v[0], true
+	}
+	mode, modeSet := enum("SubjectMode", "subjectMode", "AWSIdentity", "OriginIdentity")
+	typ, typeSet := enum("TokenType", "tokenType", "AWSIdentity", "JWT_SVID")
+	scope, scopeSet := form["Scope"]
+	if scopeSet {
+		switch n := utf8.RuneCountInString(scope[0]); {
+		case n < 1 || n > 256 || !stsScope.MatchString(scope[0]):
+			errs = append(errs, fmt.Sprintf("Value '%s' at 'scope' failed to satisfy constraint: Member must have length between 1 and 256 and satisfy regular expression pattern: %s", scope[0], strings.Trim(stsScope.String(), "^$")))
+		default:
+			values := strings.Split(scope[0], " ")
+			slices.Sort(values)
+			if len(slices.Compact(values)) != len(strings.Split(scope[0], " ")) {
+				errs = append(errs, fmt.Sprintf("Scope '%s' repeats a value", scope[0]))
+			}
+		}
+	}
+	if typeSet && (modeSet || scopeSet) {
+		errs = append(errs, "TokenType cannot be specified with SubjectMode or Scope")
+	}
+	if typ == "JWT_SVID" && audiences != 1 {
+		errs = append(errs, "TokenType JWT_SVID requires exactly one Audience")
+	}
+	if typ == "JWT_SVID" && tags > 0 {
+		errs = append(errs, "TokenType JWT_SVID cannot be specified with Tags")
+	}
+	if scopeSet && !typeSet && (mode != "OriginIdentity" || audiences != 1) {
+		errs = append(errs, "Scope requires SubjectMode OriginIdentity and exactly one Audience")
+	}
+	return errs
 }
 
 func stsValidationMessage(errs []string) string {
@@ -614,7 +700,9 @@ func (s *STS) sessionARN() string {
 // the claims of IAM's published sample token (id_roles_providers_outbound_
 // token_claims): iss, aud (a string for one), sub (the role ARN), iat, exp,
 // jti, and AWS context under "https://sts.amazonaws.com/" (aws_account,
-// source_region, request_tags). No nbf: AWS's tokens carry none.
+// source_region, principal_id, request_tags; the service model documents
+// principal_id as the requesting role's ARN). No nbf: AWS's tokens carry
+// none.
 func (s *STS) mint(req STSRequest, now, exp time.Time) string {
 	var aud any = req.Audiences
 	if len(req.Audiences) == 1 {
@@ -623,6 +711,7 @@ func (s *STS) mint(req STSRequest, now, exp time.Time) string {
 	ctx := map[string]any{
 		"aws_account":   stsRoleARN.FindStringSubmatch(s.roleARN)[1],
 		"source_region": req.Region,
+		"principal_id":  s.roleARN,
 	}
 	if len(req.Tags) > 0 {
 		ctx["request_tags"] = req.Tags

@@ -127,7 +127,7 @@ func TestSTSErrorsWithTheRealSDK(t *testing.T) {
 	}{
 		"federation disabled": {
 			opts: emu.STSOptions{FederationDisabled: true},
-			code: "OutboundWebIdentityFederationDisabledException", status: 400,
+			code: "OutboundWebIdentityFederationDisabledException", status: 403,
 			typed: new(*types.OutboundWebIdentityFederationDisabledException),
 		},
 		"audience not allowed by policy": {
@@ -140,7 +140,7 @@ func TestSTSErrorsWithTheRealSDK(t *testing.T) {
 		},
 		"token would outlive the session": {
 			opts: emu.STSOptions{SessionExpiry: time.Now().Add(5 * time.Minute)},
-			code: "SessionDurationEscalationException", status: 400,
+			code: "SessionDurationEscalationException", status: 403,
 			typed: new(*types.SessionDurationEscalationException),
 		},
 		"wrong secret": {

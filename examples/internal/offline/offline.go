@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -166,7 +168,7 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 		// On AWS the SDK's default chain finds the role's credentials;
 		// here any access key will do, and STS is the emulator.
 		e.setenv(map[string]string{
-			"AWS_ACCESS_KEY_ID": "AKIAOFFLINEEXAMPLE", "AWS_SECRET_ACCESS_KEY": "offline-example-not-a-secret",
+			"AWS_ACCESS_KEY_ID": "AKIAOFFLINEEXAMPLE", "AWS_SECRET_ACCESS_KEY": Secrets[0],
 			"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_REGION": region, "AWS_ENDPOINT_URL_STS": sts.URL,
 		})
 		// Configured as Aiven's guide configures its cluster: the
@@ -196,7 +198,7 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 			e.Described = "a GCE metadata server emulator for " + gce.Email() + " and 3 local Kafka brokers validating its ID tokens for audience " + e.Audience
 		}
 	case ClientCredentials:
-		e.Audience, e.ClientID, e.ClientSecret = "kafka", "orders-svc", "offline-client-secret-not-real"
+		e.Audience, e.ClientID, e.ClientSecret = "kafka", "orders-svc", Secrets[1]
 		idp := oauthbearertest.NewOAuthServer(&oauthbearertest.OAuthServerOptions{
 			Issuer: issuer, Audience: e.Audience,
 			Clients: map[string]oauthbearertest.OAuthClient{e.ClientID: {Secret: e.ClientSecret, Scopes: []string{"kafka"}}},
@@ -438,3 +440,21 @@ func guid() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// Report prints [Env.Summary] to out, then closes e: defer it in an
+// example's run so that the summary follows the example's own output.
+func (e *Env) Report(out io.Writer) {
+	fmt.Fprint(out, e.Summary())
+	e.Close()
+}
+
+// Extensions returns the Confluent Cloud extensions the offline brokers
+// expect: [LogicalCluster] and [IdentityPool].
+func (e *Env) Extensions() confluent.Extensions {
+	return confluent.Extensions{LogicalCluster: LogicalCluster, IdentityPoolID: IdentityPool}
+}
+
+// Secrets are the credentials the emulators are given (the AWS secret
+// access key, the OAuth client secret) and the prefix of the GCE
+// metadata emulator's access tokens: an example's output must hold none.
+var Secrets = []string{"offline-example-not-a-secret", "offline-client-secret-not-real", "ya29."}

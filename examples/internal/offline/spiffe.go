@@ -2,6 +2,7 @@ package offline
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -54,4 +55,10 @@ func (e *SPIFFEEnv) Summary() string {
 func (e *SPIFFEEnv) Close() {
 	e.broker.Close()
 	e.agent.Close()
+}
+
+// Report prints [SPIFFEEnv.Summary] to out, then closes e.
+func (e *SPIFFEEnv) Report(out io.Writer) {
+	fmt.Fprint(out, e.Summary())
+	e.Close()
 }
