@@ -78,9 +78,10 @@ func retrieveCredentials(ctx context.Context, p sdkaws.CredentialsProvider) (sdk
 	// The SDK's credential errors never include the secret key, but they
 	// quote replies (AssumeRoleWithWebIdentity's, which may echo the web
 	// identity token): scrub them like every quoted SDK message.
-	err = fmt.Errorf("aws: retrieving AWS credentials failed: %w; check the credential chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, the ECS or EC2 role)", clippedError{err: err})
-	if ctx.Err() == nil && isTransientTransport(err) {
-		return creds, oauthbearer.Transient(err, retryAfterOf(err))
+	raw := err
+	err = fmt.Errorf("aws: retrieving AWS credentials failed: %w; check the credential chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, the ECS or EC2 role)", clipped(raw, nil))
+	if ctx.Err() == nil && isTransientTransport(raw) {
+		return creds, oauthbearer.Transient(err, retryAfterOf(raw))
 	}
 	return creds, err
 }

@@ -137,13 +137,13 @@ func (m *mskIAM) Token(ctx context.Context) (oauthbearer.Token, error) {
 	if err != nil {
 		// The signer's errors do not include the secret key; scrub them
 		// anyway, as every quoted SDK message is.
-		return oauthbearer.Token{}, fmt.Errorf("aws: signing the MSK IAM token failed: %w; check the AWS credentials", clippedError{err, []string{creds.SessionToken, creds.SecretAccessKey}})
+		return oauthbearer.Token{}, fmt.Errorf("aws: signing the MSK IAM token failed: %w; check the AWS credentials", clipped(err, []string{creds.SessionToken, creds.SecretAccessKey}))
 	}
 	su, err := url.Parse(signed)
 	if err != nil {
 		// url.Error quotes the URL, which holds the signature and the
 		// session token.
-		return oauthbearer.Token{}, fmt.Errorf("aws: the signed MSK IAM URL does not parse: %w", clippedError{err, []string{signed, creds.SessionToken, creds.SecretAccessKey}})
+		return oauthbearer.Token{}, fmt.Errorf("aws: the signed MSK IAM URL does not parse: %w", clipped(err, []string{signed, creds.SessionToken, creds.SecretAccessKey}))
 	}
 	// Like the official signers, add the User-Agent after signing: MSK
 	// reads it for its logs and leaves it out of the signature.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
@@ -348,24 +349,19 @@ func jwtClaims(tok string) (jwtPayload, error) {
 	return p, nil
 }
 
-// clippedError quotes an SDK error, whose message quotes the server's
-// reply, scrubbed of the credentials the request carried (an endpoint
-// that echoes the request would otherwise put the session token in our
-// error) and of control characters, and cut to maxSDKMessage bytes, so
-// that a broken endpoint cannot blow up error messages and logs;
-// errors.As and errors.Is still reach the SDK's error.
-type clippedError struct {
-	err  error
-	sent []string
+// clipped returns an SDK error, whose message quotes the server's reply,
+// sealed (internal/fetchrec.Seal): its text scrubbed of the credentials
+// the request carried (an endpoint that echoes the request would
+// otherwise put the session token in our error) and of control
+// characters, and cut to maxSDKMessage bytes, so that a broken endpoint
+// cannot blow up error messages and logs. errors.Is still matches through
+// it (context.DeadlineExceeded); the SDK's error itself, whose fields
+// quote the reply, is not reachable.
+func clipped(err error, sent []string) error {
+	return fetchrec.Seal(err, func(s string) string { return srvtext.Clip(srvtext.Scrub(s, sent...), maxSDKMessage) })
 }
 
 const maxSDKMessage = 1024
-
-func (c clippedError) Error() string {
-	return srvtext.Clip(srvtext.Scrub(c.err.Error(), c.sent...), maxSDKMessage)
-}
-
-func (c clippedError) Unwrap() error { return c.err }
 
 // mapError turns an STS failure into an error that says what to do:
 // permanent for configuration and permission problems, transient for
@@ -375,44 +371,45 @@ func (w *webIdentity) mapError(ctx context.Context, err error, sent ...string) e
 	if errors.As(err, &refused) {
 		return refused // permanent: the endpoint setting is wrong
 	}
-	err = clippedError{err, sent}
+	raw := err // classified here; callers get it sealed (clipped)
+	err = clipped(raw, sent)
 	if ctx.Err() != nil {
 		return fmt.Errorf("aws: GetWebIdentityToken at %s: %w", w.endpoint, err)
 	}
 	var status int
 	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
+	if errors.As(raw, &re) {
 		status = re.HTTPStatusCode()
 	}
 	var disabled *types.OutboundWebIdentityFederationDisabledException
-	if errors.As(err, &disabled) {
+	if errors.As(raw, &disabled) {
 		return fmt.Errorf("aws: outbound web identity federation is disabled for this AWS account (%w); enable it once per account with `aws iam enable-outbound-web-identity-federation` or in the IAM console (Account settings, Outbound identity federation); %s", err, troubleshooting.See("aws-outbound-federation-disabled"))
 	}
 	var escalation *types.SessionDurationEscalationException
-	if errors.As(err, &escalation) {
+	if errors.As(raw, &escalation) {
 		if cc, ok := w.creds.(*sdkaws.CredentialsCache); ok {
 			cc.Invalidate()
 		}
 		return oauthbearer.Transient(fmt.Errorf("aws: STS refused a token that would outlive the AWS credentials (%w); retrying with renewed credentials (check this machine's clock if it persists)", err), 0)
 	}
 	var tooBig *types.JWTPayloadSizeExceededException
-	if errors.As(err, &tooBig) {
+	if errors.As(raw, &tooBig) {
 		return fmt.Errorf("aws: the web identity token would be too large (%w); use fewer or shorter WebIdentityOptions.Tags", err)
 	}
 	var regionOff *types.RegionDisabledException
-	if errors.As(err, &regionOff) {
+	if errors.As(raw, &regionOff) {
 		return fmt.Errorf("aws: STS is not activated in this region (%w); activate the region in the IAM console (Account settings, Security Token Service) or set WebIdentityOptions.Region to another", err)
 	}
 	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
+	if !errors.As(raw, &apiErr) {
 		// No answer from STS, or an answer that could not be read.
-		return oauthbearer.Transient(fmt.Errorf("aws: GetWebIdentityToken at %s failed: %w", w.endpoint, err), retryAfterOf(err))
+		return oauthbearer.Transient(fmt.Errorf("aws: GetWebIdentityToken at %s failed: %w", w.endpoint, err), retryAfterOf(raw))
 	}
 	switch code := apiErr.ErrorCode(); {
 	case code == "Throttling" || code == "ThrottlingException" || code == "RequestLimitExceeded" ||
 		code == "TooManyRequestsException" || code == "ServiceUnavailable" || code == "InternalFailure" ||
 		code == "IDPCommunicationError" || status == http.StatusTooManyRequests || status >= 500:
-		return oauthbearer.Transient(fmt.Errorf("aws: GetWebIdentityToken at %s was throttled or failed on the server side: %w", w.endpoint, err), retryAfterOf(err))
+		return oauthbearer.Transient(fmt.Errorf("aws: GetWebIdentityToken at %s was throttled or failed on the server side: %w", w.endpoint, err), retryAfterOf(raw))
 	case code == "AccessDenied" || code == "AccessDeniedException":
 		return fmt.Errorf("aws: the IAM principal may not get web identity tokens for audiences %q (%w); allow the action sts:GetWebIdentityToken in its IAM policy with the condition \"ForAllValues:StringEquals\": {\"sts:IdentityTokenAudience\": <your audiences>}; if the policy also limits sts:DurationSeconds, it must allow %d; %s",
 			w.audiences, err, w.duration, troubleshooting.See("aws-access-denied"))

@@ -49,8 +49,10 @@ type Error struct {
 	// Hint explains the usual cause and the fix.
 	Hint string
 	// Err is azidentity's error. Its message, which quotes the service's
-	// whole reply, is scrubbed like Description; errors.As still reaches
-	// azidentity's types.
+	// whole reply, is scrubbed like Description. In an error a source
+	// returns, Err is sealed: errors.Is matches through it
+	// (context.DeadlineExceeded), but errors.As reaches only this
+	// module's types, never azidentity's, whose fields hold the raw reply.
 	Err error
 }
 

@@ -2,36 +2,25 @@ package fetchrec
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 )
 
-// Error returns err with its message scrubbed ([Recorder.Scrub]) of what
-// r recorded and of extra (the token the fetch presented or got), of
-// anything token- or key-shaped and of control characters. errors.Is and
-// errors.As still reach err: the scrub changes the text, not the chain.
-// nil stays nil; an error already scrubbed is scrubbed again with the new
-// values (its text, not its cause's).
+// Error returns err sealed ([Seal]) behind its message scrubbed
+// ([Recorder.Scrub]) of what r recorded and of extra (the token the fetch
+// presented or got), of anything token- or key-shaped and of control
+// characters. errors.Is still matches what err matches; errors.As reaches
+// only the module's own error types, as scrubbed copies; nothing else of
+// err is reachable. nil stays nil; an error already scrubbed is scrubbed
+// again with the new values.
 func Error(err error, r *Recorder, extra ...string) error {
-	if err == nil {
-		return nil
-	}
-	return &scrubbedError{msg: r.Scrub(err.Error(), extra...), err: err}
+	return Seal(err, func(s string) string { return r.Scrub(s, extra...) })
 }
-
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
 
 // IsScrubbed reports whether err's outermost message went through [Error].
 func IsScrubbed(err error) bool {
-	var s *scrubbedError
-	return errors.As(err, &s) && s == err
+	_, ok := err.(*sealed)
+	return ok
 }
 
 // Handler wraps h so that every record's message and attribute values are
