@@ -323,7 +323,7 @@ func (c *chainSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 			c.mu.Lock()
 			c.chosen = st
 			c.mu.Unlock()
-			c.log.Info("azure: default chain chose a credential", "step", st.name, "skipped", strings.Join(said, "; "))
+			c.log.InfoContext(ctx, "azure: default chain chose a credential", "step", st.name, "skipped", strings.Join(said, "; "))
 			return tok, nil
 		}
 		said = append(said, st.name+": "+err.Error())

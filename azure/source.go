@@ -141,17 +141,17 @@ func (s *credSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 		}
 		return oauthbearer.Token{}, classify(s.hint, err)
 	}
-	return s.token(at)
+	return s.token(ctx, at)
 }
 
-func (s *credSource) token(at azcore.AccessToken) (oauthbearer.Token, error) {
+func (s *credSource) token(ctx context.Context, at azcore.AccessToken) (oauthbearer.Token, error) {
 	tok := oauthbearer.Token{Value: at.Token, Expiry: at.ExpiresOn}
 	rep, err := Diagnose(at.Token)
 	if err != nil {
 		if s.requireV2 {
 			return oauthbearer.Token{}, fmt.Errorf("azure: %s: RequireV2 is set but %w", s.hint.source, err)
 		}
-		s.log.Warn("azure: the access token is not a JWT; brokers validating JWTs will reject it", "source", s.hint.source, "error", err)
+		s.log.WarnContext(ctx, "azure: the access token is not a JWT; brokers validating JWTs will reject it", "source", s.hint.source, "error", err)
 		return tok, nil
 	}
 	tok.Principal = rep.principal()
@@ -159,7 +159,7 @@ func (s *credSource) token(at azcore.AccessToken) (oauthbearer.Token, error) {
 		if s.requireV2 {
 			return oauthbearer.Token{}, fmt.Errorf("%w for %s (%s): %s; to fix it, %s", ErrV1Token, s.hint.source, s.scope, rep, v1Fix)
 		}
-		s.log.Warn("azure: Microsoft Entra issued a v1 access token; Confluent Cloud and most OIDC validators reject it (JWT_PROCESSING_FAILED); to fix it, "+v1Fix,
+		s.log.WarnContext(ctx, "azure: Microsoft Entra issued a v1 access token; Confluent Cloud and most OIDC validators reject it (JWT_PROCESSING_FAILED); to fix it, "+v1Fix,
 			"source", s.hint.source, "scope", s.scope, "report", rep.String())
 	}
 	return tok, nil
