@@ -134,18 +134,9 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 		o.FetchTimeout = opts.FetchTimeout
 		// The refresher retries as the cache does, so its backoffs
 		// follow the cache's one rule for them.
-		if err := (oauthbearer.CacheOptions{MinBackoff: opts.MinBackoff, MaxBackoff: opts.MaxBackoff}).Validate(); err != nil {
-			field := "backoff"
-			if oe, ok := errors.AsType[*oauthbearer.OptionError](err); ok {
-				field = oe.Field
-			}
-			return nil, fmt.Errorf("confluentkafka: Options.%s, as the cache's: %w", field, err)
-		}
-		if opts.MinBackoff > 0 {
-			o.MinBackoff = opts.MinBackoff
-		}
-		if opts.MaxBackoff > 0 {
-			o.MaxBackoff = opts.MaxBackoff
+		var err error
+		if o.MinBackoff, o.MaxBackoff, err = oauthbearer.ResolveBackoff("confluentkafka.Options", opts.MinBackoff, opts.MaxBackoff); err != nil {
+			return nil, err
 		}
 		if opts.Logger != nil {
 			log = opts.Logger

@@ -236,7 +236,13 @@ func TestNewRefresherRejectsBadArguments(t *testing.T) {
 		"nil client":       {src: src, wantMsg: "nil client"},
 		"nil source":       {client: newFakeClient(), wantMsg: "nil token source"},
 		"negative timeout": {client: newFakeClient(), src: src, opts: &confluentkafka.Options{FetchTimeout: -time.Second}, wantMsg: "Options.FetchTimeout is -1s"},
-		"max below min":    {client: newFakeClient(), src: src, opts: &confluentkafka.Options{MinBackoff: time.Minute, MaxBackoff: time.Second}, wantMsg: "Options.MaxBackoff, as the cache's: oauthbearer: CacheOptions.MaxBackoff (1s) is less than MinBackoff (1m0s)"},
+		"max below min":    {client: newFakeClient(), src: src, opts: &confluentkafka.Options{MinBackoff: time.Minute, MaxBackoff: time.Second}, wantMsg: "confluentkafka: Options.MaxBackoff (1s) is less than Options.MinBackoff (1m0s); raise MaxBackoff"},
+		// fails before ResolveBackoff: the message named the cache's
+		// option ("as the cache's: oauthbearer: CacheOptions.MaxBackoff
+		// (100ms) is less than MinBackoff (500ms)") and hid that 500ms
+		// was the default.
+		"max below default min": {client: newFakeClient(), src: src, opts: &confluentkafka.Options{MaxBackoff: 100 * time.Millisecond}, wantMsg: "confluentkafka: Options.MaxBackoff (100ms) is less than Options.MinBackoff (default 500ms); raise MaxBackoff"},
+		"negative min":          {client: newFakeClient(), src: src, opts: &confluentkafka.Options{MinBackoff: -time.Second}, wantMsg: "confluentkafka: Options.MinBackoff is -1s"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -246,6 +252,10 @@ func TestNewRefresherRejectsBadArguments(t *testing.T) {
 			assert.Nil(t, r)
 			assert.Contains(t, err.Error(), tc.wantMsg)
 			assert.True(t, strings.HasPrefix(err.Error(), "confluentkafka: "))
+			if tc.opts != nil {
+				var oe *oauthbearer.OptionError
+				assert.ErrorAs(t, err, &oe, "option errors are the cache's type")
+			}
 		})
 	}
 }
