@@ -109,7 +109,7 @@ func NewMSK(ctx context.Context, opts *MSKOptions) (*oauthbearer.Cache, error) {
 		signer:   v4.NewSigner(),
 		hostname: fmt.Sprintf("kafka.%s.amazonaws.com", cfg.Region),
 	}
-	return oauthbearer.NewCache(m, cacheopts.WithName(o.Cache, "aws msk iam"))
+	return oauthbearer.NewCache(cacheopts.Kind(m, "aws msk iam"), cacheopts.WithName(o.Cache, "aws msk iam"))
 }
 
 var emptyPayloadHash = func() string {

@@ -196,7 +196,7 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 	} else {
 		w.endpoint = "https://sts." + cfg.Region + ".amazonaws.com"
 	}
-	return oauthbearer.NewCache(w, cacheopts.WithName(o.Cache, "aws sts web identity"))
+	return oauthbearer.NewCache(cacheopts.Kind(w, "aws sts web identity"), cacheopts.WithName(o.Cache, "aws sts web identity"))
 }
 
 // endpointSetting names where the STS endpoint ep came from, as the user

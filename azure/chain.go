@@ -148,7 +148,7 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 		}
 		c.add(chainStep{name: "Azure CLI", src: s, unavailable: cerr})
 	}
-	return oauthbearer.NewCache(c, cacheOpts)
+	return oauthbearer.NewCache(cacheopts.Kind(c, "azure default chain"), cacheOpts)
 }
 
 func envStep(base *credSource, o DefaultChainOptions, co azcore.ClientOptions, tenant, client, host string) chainStep {

@@ -93,7 +93,7 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 
 		bypassCache: true,
 	}
-	return oauthbearer.NewCache(src, cacheOpts)
+	return oauthbearer.NewCache(cacheopts.Kind(src, "azure managed identity"), cacheOpts)
 }
 
 // describeID names a managed identity for messages, and returns its

@@ -18,7 +18,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
-	"github.com/streamidentity/kafka-workload-identity/internal/obsctx"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -57,7 +56,6 @@ func NewFromCredential(cred azcore.TokenCredential, audience string, opts *Crede
 		o.Name = "credential"
 	}
 	cacheOpts := cacheopts.WithName(o.Cache, "azure "+o.Name)
-	obsctx.SetKind(cacheOpts, "azure credential") // Name is the caller's: the kind stays fixed
 	src := &credSource{
 		hint:      hintContext{source: o.Name, scope: scope},
 		scope:     scope,
@@ -65,7 +63,7 @@ func NewFromCredential(cred azcore.TokenCredential, audience string, opts *Crede
 		log:       loggerOr(cacheOpts.Logger),
 		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
 	}
-	return oauthbearer.NewCache(src, cacheOpts)
+	return oauthbearer.NewCache(cacheopts.Kind(src, "azure credential"), cacheOpts) // Name is the caller's: the kind stays fixed
 }
 
 // credSource is a raw (uncached) token source over an azidentity

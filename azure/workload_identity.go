@@ -99,7 +99,7 @@ func NewWorkloadIdentity(opts *WorkloadIdentityOptions) (*oauthbearer.Cache, err
 	if err != nil {
 		return nil, err
 	}
-	return oauthbearer.NewCache(src, cacheOpts)
+	return oauthbearer.NewCache(cacheopts.Kind(src, "azure workload identity"), cacheOpts)
 }
 
 func newWorkloadSource(opts *WorkloadIdentityOptions, log *slog.Logger) (*credSource, error) {

@@ -99,8 +99,9 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 		return nil, fmt.Errorf("confluent: STSOptions.Lifetime is %s; use whole seconds, or 0 for the STS default", o.Lifetime)
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "confluent")
-	return oauthbearer.NewCache(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient},
-		cacheopts.WithName(o.Cache, "confluent sts at "+oauthpost.RedactURL(o.Endpoint)))
+	kind := "confluent sts at " + oauthpost.RedactURL(o.Endpoint)
+	return oauthbearer.NewCache(cacheopts.Kind(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient}, kind),
+		cacheopts.WithName(o.Cache, kind))
 }
 
 // Token performs one exchange.

@@ -97,7 +97,7 @@ func NewIDToken(ctx context.Context, opts *IDTokenOptions) (*oauthbearer.Cache, 
 		cfg.Scopes = nil
 		s.key = cfg
 	}
-	return oauthbearer.NewCache(s, cacheopts.WithName(o.Cache, "gcp id token"))
+	return oauthbearer.NewCache(cacheopts.Kind(s, "gcp id token"), cacheopts.WithName(o.Cache, "gcp id token"))
 }
 
 // Token gets one ID token. It is the raw source under the cache.

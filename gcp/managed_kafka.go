@@ -103,7 +103,7 @@ func NewManagedKafka(ctx context.Context, opts *ManagedKafkaOptions) (*oauthbear
 		}
 		m.principal = e
 	}
-	return oauthbearer.NewCache(m, cacheopts.WithName(o.Cache, "gcp managed kafka"))
+	return oauthbearer.NewCache(cacheopts.Kind(m, "gcp managed kafka"), cacheopts.WithName(o.Cache, "gcp managed kafka"))
 }
 
 // Token gets one access token and wraps it. It is the raw source under

@@ -86,8 +86,6 @@ type CacheOptions struct {
 	// rejection, for metrics and traces (see [Observer]); never per
 	// token handed out.
 	Observer Observer
-	// kind is the source kind set by this module's constructors.
-	kind string
 
 	// Clock is the time source. Default: the system clock.
 	Clock Clock
@@ -213,7 +211,7 @@ func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 		margin: o.SafetyMargin, maxLifetime: o.MaxLifetime, fetchTimeout: o.FetchTimeout,
 		minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff, rnd: rand.New(o.Rand),
 		ctx: ctx, cancel: cancel,
-		obs: o.Observer, kind: cmpOr(o.kind, "custom"),
+		obs: o.Observer, kind: sourceKind(src),
 	}
 	if c.obs != nil {
 		c.obs.CacheOpened(c)

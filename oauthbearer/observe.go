@@ -209,12 +209,14 @@ func rejectionStatus(s string) string {
 	return "other"
 }
 
-func init() {
-	obsctx.InstallKindSetter(func(opts any, kind string) {
-		if o, ok := opts.(*CacheOptions); ok {
-			o.kind = kind
-		}
-	})
+// sourceKind is the label observers see next to the cache's Name: the
+// fixed kind a source of this module declares through a TokenSourceKind
+// method, or "custom".
+func sourceKind(src TokenSource) string {
+	if k, ok := src.(interface{ TokenSourceKind() string }); ok && k.TokenSourceKind() != "" {
+		return k.TokenSourceKind()
+	}
+	return "custom"
 }
 
 // fetchProbe rides in a fetch's context: internal/idphttp calls it for
@@ -346,9 +348,3 @@ type unusableTokenError struct{ err error }
 func (e *unusableTokenError) Error() string { return e.err.Error() }
 func (e *unusableTokenError) Unwrap() error { return e.err }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}

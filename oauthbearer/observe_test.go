@@ -228,3 +228,23 @@ func TestCloseCancelsFetchWhateverTheObserverReturns(t *testing.T) {
 		t.Fatal("the fetch was not cancelled by Close")
 	}
 }
+
+type kindedSource struct{ oauthbearer.TokenSource }
+
+func (kindedSource) TokenSourceKind() string { return "test kind" }
+
+// TestKindComesFromTheSource: the cache reads the kind a source declares,
+// whatever Name the caller chose. fails before the kind was read from the
+// source: it was set in CacheOptions by a function that oauthbearer's init
+// installed in internal/obsctx (global state), so a source declaring it
+// got "custom".
+func TestKindComesFromTheSource(t *testing.T) {
+	t.Parallel()
+	c, err := oauthbearer.NewCache(kindedSource{oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "v", Expiry: time.Now().Add(time.Hour)})},
+		&oauthbearer.CacheOptions{Name: "mine"})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, c.Close()) }()
+	st := c.Status()
+	assert.Equal(t, "test kind", st.Kind)
+	assert.Equal(t, "mine", st.Name)
+}

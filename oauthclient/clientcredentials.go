@@ -130,7 +130,8 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	if err := idphttp.CheckEndpoint("oauthclient", ccOptions().name("TokenURL"), o.TokenURL); err != nil {
 		return nil, ccOptions().wrap(err, "TokenURL")
 	}
-	c := cacheopts.WithName(o.Cache, "oauth client credentials at "+oauthpost.RedactURL(o.TokenURL))
+	kind := "oauth client credentials at " + oauthpost.RedactURL(o.TokenURL)
+	c := cacheopts.WithName(o.Cache, kind)
 	cc := &clientCredentials{o: o}
 	switch {
 	case o.TLSClientAuth:
@@ -194,7 +195,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	if c.Clock != nil {
 		cc.now = c.Clock.Now
 	}
-	return oauthbearer.NewCache(cc, c)
+	return oauthbearer.NewCache(cacheopts.Kind(cc, kind), c)
 }
 
 // How a clientCredentials source authenticates the client.

@@ -158,7 +158,8 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	if set != 1 {
 		return nil, n.errorf("oauthclient: %d of %s, %s and %s are set; set exactly one: a key to build assertions with, or a file holding one", set, field("PrivateKey"), field("PrivateKeyFile"), field("AssertionFile"))
 	}
-	c := cacheopts.WithName(o.Cache, "oauth jwt-bearer at "+oauthpost.RedactURL(o.TokenURL))
+	kind := "oauth jwt-bearer at " + oauthpost.RedactURL(o.TokenURL)
+	c := cacheopts.WithName(o.Cache, kind)
 	s := &jwtBearer{o: o, now: time.Now, opts: n}
 	if c.Clock != nil {
 		s.now = c.Clock.Now
@@ -179,7 +180,7 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 		s.sign = sg
 	}
 	s.o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
-	return oauthbearer.NewCache(s, c)
+	return oauthbearer.NewCache(cacheopts.Kind(s, kind), c)
 }
 
 // Token performs one jwt-bearer request.

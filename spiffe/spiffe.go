@@ -127,7 +127,7 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 		return nil, fmt.Errorf("spiffe: %s %q: %w", s.setting, quote(s.addr), err)
 	}
 	s.client = client
-	c, err := oauthbearer.NewCache(s, cacheopts.WithName(o.Cache, "spiffe jwt-svid"))
+	c, err := oauthbearer.NewCache(cacheopts.Kind(s, "spiffe jwt-svid"), cacheopts.WithName(o.Cache, "spiffe jwt-svid"))
 	if err != nil {
 		_ = client.Close()
 		return nil, err

@@ -111,7 +111,7 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	if clock != nil {
 		s.now = clock.Now
 	}
-	return oauthbearer.NewCache(s, c)
+	return oauthbearer.NewCache(cacheopts.Kind(s, "token file"), c)
 }
 
 // Token reads the file once.

@@ -1,11 +1,13 @@
 // Package cacheopts holds the one rule every source applies to the cache
 // options its caller passes: copy them (the caller's value is never
 // modified) and name the cache after the source unless the caller named
-// it. Defaults and validation stay in oauthbearer.CacheOptions itself.
+// it; and the label that tells the cache which kind of source it holds.
+// Defaults and validation stay in oauthbearer.CacheOptions itself.
 package cacheopts
 
 import (
-	"github.com/streamidentity/kafka-workload-identity/internal/obsctx"
+	"io"
+
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -19,8 +21,31 @@ func WithName(o *oauthbearer.CacheOptions, name string) *oauthbearer.CacheOption
 	if c.Name == "" {
 		c.Name = name
 	}
-	// name is also the source kind observers label metrics with: a fixed
-	// string per constructor, whatever Name the caller chose.
-	obsctx.SetKind(&c, name)
 	return &c
+}
+
+// Kind returns src labelled with kind, the fixed string per constructor
+// that observers label metrics with next to the caller's Name:
+// oauthbearer.NewCache reads it from the source's TokenSourceKind method.
+// Invalidate and Close reach src when it has them.
+func Kind(src oauthbearer.TokenSource, kind string) oauthbearer.TokenSource {
+	return &kinded{TokenSource: src, kind: kind}
+}
+
+type kinded struct {
+	oauthbearer.TokenSource
+	kind string
+}
+
+func (k *kinded) TokenSourceKind() string { return k.kind }
+
+func (k *kinded) Invalidate(rejected oauthbearer.Token) {
+	oauthbearer.Invalidate(k.TokenSource, rejected)
+}
+
+func (k *kinded) Close() error {
+	if c, ok := k.TokenSource.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }

@@ -37,19 +37,3 @@ func From(ctx context.Context) Hook {
 	h, _ := ctx.Value(key{}).(Hook)
 	return h
 }
-
-// kindSetter is installed by package oauthbearer; see SetKind.
-var kindSetter func(opts any, kind string)
-
-// InstallKindSetter is called once, by package oauthbearer's init, with
-// the function that records a source kind in a *oauthbearer.CacheOptions.
-func InstallKindSetter(f func(opts any, kind string)) { kindSetter = f }
-
-// SetKind records kind (one of this module's fixed source kinds, such as
-// "azure managed identity") in opts, a *oauthbearer.CacheOptions. It is
-// the label observers use next to the user-chosen CacheOptions.Name.
-func SetKind(opts any, kind string) {
-	if kindSetter != nil {
-		kindSetter(opts, kind)
-	}
-}

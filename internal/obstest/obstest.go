@@ -78,7 +78,7 @@ func New(t *testing.T, obs oauthbearer.Observer) *Env {
 		Name: "orders", Clock: e.Clock, Observer: obs, Jitter: 1e-9, // the refresh point moves by microseconds only
 		OnRefresh: func(ev oauthbearer.RefreshEvent) { e.Events <- ev },
 	}, Kind)
-	c, err := oauthbearer.NewCache(src, o)
+	c, err := oauthbearer.NewCache(cacheopts.Kind(src, Kind), o)
 	require.NoError(t, err)
 	e.Cache = c
 	t.Cleanup(func() { _ = c.Close(); e.Server.Close() })

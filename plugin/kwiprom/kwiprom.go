@@ -95,8 +95,11 @@ func Gatherer(g prometheus.Gatherer) Opt { return func(o *options) { o.gatherer 
 // FetchTimeout, 30 s by default).
 func Buckets(b []float64) Opt { return func(o *options) { o.buckets = b } }
 
-// DefaultBuckets are the fetch duration histogram's default buckets.
-var DefaultBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+// DefaultBuckets returns the fetch duration histogram's default buckets,
+// in seconds, as a new slice each call (to extend with [Buckets]).
+func DefaultBuckets() []float64 {
+	return []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+}
 
 // NewMetrics returns metrics named namespace_token_... ("kwi" if empty),
 // registered with the Registerer option's registry or a new one. It
@@ -106,7 +109,7 @@ func NewMetrics(namespace string, opts ...Opt) *Metrics {
 	if namespace == "" {
 		namespace = "kwi"
 	}
-	o := options{buckets: DefaultBuckets}
+	o := options{buckets: DefaultBuckets()}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -130,3 +130,15 @@ func TestClosedCachesLeaveTheGauges(t *testing.T) {
 	require.NoError(t, env.Cache.Close())
 	require.Equal(t, 0, testutil.CollectAndCount(reg, "kwi_token_remaining_lifetime_seconds"))
 }
+
+// TestDefaultBucketsAreFresh: a caller changing the defaults it got
+// changes nothing for the next caller. fails before DefaultBuckets was a
+// function: it was an exported slice variable, shared by every
+// NewMetrics of the process.
+func TestDefaultBucketsAreFresh(t *testing.T) {
+	t.Parallel()
+	b := kwiprom.DefaultBuckets()
+	want := append([]float64(nil), b...)
+	b[0] = 99
+	require.Equal(t, want, kwiprom.DefaultBuckets())
+}
