@@ -347,4 +347,3 @@ type unusableTokenError struct{ err error }
 
 func (e *unusableTokenError) Error() string { return e.err.Error() }
 func (e *unusableTokenError) Unwrap() error { return e.err }
-
