@@ -1,16 +1,9 @@
 // Package idpclient builds the *http.Client that every source of this
 // module takes as its HTTPClient option (oauthclient, confluent, the
 // azure, aws and gcp modules, clientprops.BuildOptions), for identity
-// providers behind a private CA, mutual TLS or a proxy:
-//
-//	hc, err := idpclient.New(&idpclient.Options{
-//		RootCAFile: "/etc/pki/corp-ca.pem",            // added to the system roots, re-read when it changes
-//		CertFile:   "/var/run/secrets/client.pem",     // mutual TLS (RFC 8705), certificate and key
-//		CertHosts:  []string{"idp.corp.example"},      // the certificate goes to this host only
-//	})
-//	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
-//		TokenURL: "https://idp.corp.example/oauth2/token", ClientID: "orders", HTTPClient: hc,
-//	})
+// providers behind a private CA, mutual TLS or a proxy (see the
+// package's examples: a private CA added to the system roots, a client
+// certificate sent to the identity provider's host only).
 //
 // Every source puts the client behind the module's credential gate
 // (https only, no redirects, bounded replies), which also keeps metadata

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,7 +85,9 @@ type CacheOptions struct {
 
 	// Observer, if set, is told of every fetch, invalidation and
 	// rejection, for metrics and traces (see [Observer]); never per
-	// token handed out.
+	// token handed out. Set it where the cache is built (a source
+	// constructor's Cache option): NewCache given a *Cache refuses
+	// options rather than drop them.
 	Observer Observer
 
 	// Clock is the time source. Default: the system clock.
@@ -189,9 +192,15 @@ type flight struct {
 
 // NewCache returns a Cache around src. A nil opts means the defaults. If
 // src is already a *Cache it is returned unchanged, because caching a cache
-// only delays refreshes.
+// only delays refreshes; the cache keeps the options it was built with, so
+// options with any field set (an Observer, a Name, ...) are then an
+// [*OptionError] naming them rather than silently dropped: set them where
+// that cache was built (the source constructor's Cache option).
 func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 	if c, ok := src.(*Cache); ok {
+		if set := setFields(opts); len(set) > 0 {
+			return nil, &OptionError{Field: set[0], msg: fmt.Sprintf("NewCache got a *Cache, which keeps the options it was built with, and CacheOptions with %s set, which it would ignore; pass nil options, or set them in the options of the call that built that cache (a source constructor's Cache option)", strings.Join(set, ", "))}
+		}
 		return c, nil
 	}
 	if src == nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
@@ -126,4 +127,20 @@ func (o *CacheOptions) checkRanges() error {
 		return optionErr("MaxBackoff", "CacheOptions.MaxBackoff (%s) is less than MinBackoff (%s); raise MaxBackoff", o.MaxBackoff, o.MinBackoff)
 	}
 	return nil
+}
+
+// setFields lists the fields of o that are set (non-zero), as
+// "CacheOptions.<Field>".
+func setFields(o *CacheOptions) []string {
+	if o == nil {
+		return nil
+	}
+	v := reflect.ValueOf(*o)
+	var set []string
+	for i := range v.NumField() {
+		if f := v.Type().Field(i); f.IsExported() && !v.Field(i).IsZero() {
+			set = append(set, "CacheOptions."+f.Name)
+		}
+	}
+	return set
 }

@@ -339,8 +339,20 @@ func TestCacheOptionsValidation(t *testing.T) {
 	again, err := oauthbearer.NewCache(c, nil)
 	require.NoError(t, err)
 	assert.Same(t, c, again, "a cache never wraps a cache")
+	again, err = oauthbearer.NewCache(c, &oauthbearer.CacheOptions{})
+	require.NoError(t, err, "zero options are no options")
+	assert.Same(t, c, again)
+	// fails before NewCache checked them: the Observer was dropped
+	// without a word and the cache returned unchanged.
+	_, err = oauthbearer.NewCache(c, &oauthbearer.CacheOptions{Observer: nopObserver{}, Name: "orders"})
+	var oe *oauthbearer.OptionError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "CacheOptions.Name", oe.Field)
+	assert.ErrorContains(t, err, "CacheOptions.Name, CacheOptions.Observer set")
 	require.NoError(t, c.Close())
 }
+
+type nopObserver struct{ oauthbearer.Observer }
 
 func TestCacheErrorsKeepTransience(t *testing.T) {
 	t.Parallel()

@@ -1,13 +1,10 @@
 // Package kwiotel records the token caches, adapters and Schema Registry
 // transport of kafka-workload-identity with the OpenTelemetry metric and
 // trace APIs, in the manner of franz-go's plugin/kotel: a separate module
-// on the APIs only, so the program brings (and configures) the SDK.
-//
-//	obs, err := kwiotel.New(kwiotel.WithMeterProvider(mp), kwiotel.WithTracerProvider(tp))
-//	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-//		Audience: target,
-//		Cache:    &oauthbearer.CacheOptions{Name: "orders", Observer: obs},
-//	})
+// on the APIs only, so the program brings (and configures) the SDK. Build
+// an [Observer] with [New] from the program's meter and tracer providers
+// and pass it as the Observer of a source's cache options (every source
+// constructor's Cache option); the package's examples show both.
 //
 // Counting happens on the refresh path and the gauges are observed from
 // [oauthbearer.Cache.Status] at collection time, so handing out a held

@@ -1,14 +1,9 @@
 // Package kwiprom records the token caches, adapters and Schema Registry
 // transport of kafka-workload-identity as Prometheus metrics, in the
 // manner of franz-go's plugin/kprom: a separate module, so only programs
-// that want Prometheus compile client_golang.
-//
-//	m := kwiprom.NewMetrics("kwi")
-//	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-//		Audience: target,
-//		Cache:    &oauthbearer.CacheOptions{Name: "orders", Observer: m},
-//	})
-//	http.Handle("/metrics", m.Handler())
+// that want Prometheus compile client_golang. Pass a [Metrics] as the
+// Observer of a source's cache options (every source constructor's Cache
+// option) and serve [Metrics.Handler]; the package's examples show both.
 //
 // Everything is counted on the refresh path (a fetch, an invalidation, a
 // rejection) and the gauges are read from [oauthbearer.Cache.Status] at
