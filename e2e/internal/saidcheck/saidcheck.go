@@ -59,12 +59,14 @@ func (c *Collector) Secret(label, v string) {
 	c.secrets[v] = label
 }
 
-// Err records err in every fmt form and as a log attribute.
+// Err records err in every fmt form, as a log attribute, and all that
+// its Unwrap chain and errors.As reach ([Reachable]).
 func (c *Collector) Err(err error) {
 	if err == nil {
 		return
 	}
 	c.Say(fmt.Sprintf("%v\n%+v\n%#v\n%s\n%q\n", err, err, err, err.Error(), err))
+	c.Say(Reachable(err)) // what Unwrap and errors.As reach (error reporters walk them)
 	c.Log.Debug("error seen by the caller", "err", err)
 }
 
