@@ -150,12 +150,20 @@ func inNamespace(t *testing.T, scenario string) {
 		direct := forward(t, metadataIP+":80", gce.URL)
 		named := forward(t, gkeMetadataIP+":80", gce.URL)
 		hc := privateCAClient(t)
-		for name, c := range map[string]*http.Client{"default client": nil, "idpclient client": hc} {
-			// The default address, then GCE_METADATA_HOST naming the
-			// server (a name resolving to another link-local address).
-			if name == "idpclient client" {
-				t.Setenv("GCE_METADATA_HOST", "metadata.google.internal")
-			}
+		// In this order: the default address first, then
+		// GCE_METADATA_HOST naming the server (a name resolving to
+		// another link-local address). t.Setenv lasts to the test's
+		// end and the sources read the variable at construction, so
+		// when this was a map and Go's random iteration took the
+		// idpclient client first, both clients used the name and none
+		// reached 169.254.169.254 ("reached ... directly: 0", seen in
+		// about 2 runs of 11).
+		for _, tc := range []struct {
+			name, host string
+			c          *http.Client
+		}{{"default client", "", nil}, {"idpclient client", "metadata.google.internal", hc}} {
+			name, c := tc.name, tc.c
+			t.Setenv("GCE_METADATA_HOST", tc.host)
 			mk, err := gcp.NewManagedKafka(ctx(t), &gcp.ManagedKafkaOptions{MetadataServer: true, HTTPClient: c})
 			require.NoError(t, err, name)
 			t.Cleanup(func() { _ = mk.Close() })
