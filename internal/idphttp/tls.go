@@ -117,7 +117,7 @@ func (t *tlsTransport) hasCert() bool {
 // stampOf identifies the files' current versions.
 func (t *tlsTransport) stampOf() (string, error) {
 	var b strings.Builder
-	for _, f := range []struct{ path, setting string }{{t.o.RootCAFile, t.o.Setting}, {t.o.CertFile, t.o.CertSetting}, {t.o.KeyFile, t.o.CertSetting}} {
+	for _, f := range []struct{ path, setting string }{{t.o.RootCAFile, t.o.Setting}, {t.o.CertFile, t.o.CertSetting}, {t.o.KeyFile, or(t.o.KeySetting, t.o.CertSetting)}} {
 		if f.path == "" {
 			continue
 		}
