@@ -109,6 +109,7 @@ func New(o *Options) (*http.Client, error) {
 		RootCAFile: v.RootCAFile, RootCAPEM: v.RootCAPEM, ReplaceRoots: v.ReplaceSystemRoots, Roots: v.RootCAs,
 		CertFile: v.CertFile, KeyFile: v.KeyFile, CertHosts: v.CertHosts, MinVersion: v.MinVersion,
 		Setting: "idpclient.Options.RootCAFile", CertSetting: "idpclient.Options.CertFile",
+		MinVersionSetting: "idpclient.Options.MinVersion",
 	}
 	if v.KeyFile != "" {
 		to.KeySetting = "idpclient.Options.KeyFile"
