@@ -17,6 +17,10 @@ import (
 // noIMDS is a transport on a machine without IMDS.
 type noIMDS struct{ next http.RoundTripper }
 
+// NoMetadataProxy tells the credential gate that this fake network
+// sends metadata requests without a proxy, so the gate keeps it for them.
+func (n noIMDS) NoMetadataProxy() {}
+
 func (n noIMDS) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.URL.Hostname() == emu.IMDSAddress {
 		return nil, errors.New("dial tcp 169.254.169.254:80: connect: no route to host")

@@ -91,6 +91,10 @@ type replyTransport struct {
 	body       []byte
 }
 
+// NoMetadataProxy tells the credential gate that this fake network
+// sends metadata requests without a proxy, so the gate keeps it for them.
+func (rt *replyTransport) NoMetadataProxy() {}
+
 func (rt *replyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)

@@ -18,6 +18,10 @@ import (
 
 type countingNet struct{ n atomic.Int64 }
 
+// NoMetadataProxy tells the credential gate that this fake network
+// sends metadata requests without a proxy, so the gate keeps it for them.
+func (c *countingNet) NoMetadataProxy() {}
+
 func (c *countingNet) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return &http.Response{StatusCode: 500, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: req}, nil

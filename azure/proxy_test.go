@@ -21,7 +21,11 @@ func TestWorkloadIdentityThroughProxy(t *testing.T) {
 	proxy := emu.NewProxy(t, nil)
 	hc, err := idpclient.New(&idpclient.Options{RootCAPEM: b.entra.CertificatePEM(), ReplaceSystemRoots: true, Proxy: proxy.URL})
 	require.NoError(t, err)
-	o := b.options(b.env())
+	// The gate never proxies a loopback host: Entra is reached under
+	// the name the proxy dials at 127.0.0.1.
+	env := b.env()
+	env[azure.EnvAuthorityHost] = emu.ThroughProxy(b.entra.URL)
+	o := b.options(env)
 	o.HTTPClient = hc
 	src, err := azure.NewWorkloadIdentity(o)
 	require.NoError(t, err)
@@ -31,6 +35,6 @@ func TestWorkloadIdentityThroughProxy(t *testing.T) {
 	assert.Equal(t, wiObject, tok.Principal)
 	require.NotEmpty(t, proxy.Passed())
 	for _, h := range proxy.Passed() {
-		assert.Equal(t, strings.TrimPrefix(b.entra.URL, "https://"), h)
+		assert.Equal(t, strings.TrimPrefix(emu.ThroughProxy(b.entra.URL), "https://"), h)
 	}
 }

@@ -227,7 +227,7 @@ func (c *Config) httpClient(o *BuildOptions) (*http.Client, error) {
 			io.CertHosts = []string{u.Hostname()}
 		}
 	}
-	rt, err := idphttp.NewTLSTransport(io, http.ProxyFromEnvironment)
+	rt, err := idphttp.NewTLSTransport(io, idphttp.EnvironmentProxy)
 	if err != nil {
 		return nil, fmt.Errorf("clientprops: %w", err)
 	}

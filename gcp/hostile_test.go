@@ -31,6 +31,10 @@ type network struct {
 	reqs []string
 }
 
+// NoMetadataProxy tells the credential gate that this fake network
+// sends metadata requests without a proxy, so the gate keeps it for them.
+func (n *network) NoMetadataProxy() {}
+
 func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 	n.mu.Lock()
 	n.reqs = append(n.reqs, req.URL.String())

@@ -63,14 +63,23 @@ type Options struct {
 	// lower versions are refused.
 	MinVersion uint16
 
-	// Proxy is an explicit proxy URL (http://host:port, optionally with
-	// user:password@ for Basic proxy authentication), used for every
-	// request except metadata servers'. Default: HTTPS_PROXY, HTTP_PROXY
-	// and NO_PROXY from the environment. A proxy that answers 407 or
-	// cannot be reached gives an error naming it, without its
-	// credentials.
+	// Proxy is an explicit proxy URL (http://host:port or
+	// https://host:port, optionally with user:password@ for Basic proxy
+	// authentication, which is refused over http:// unless the proxy is
+	// on this host), used for every https request except those to
+	// loopback hosts and metadata servers; plain-http requests (loopback
+	// test servers, metadata servers) are never proxied. Default:
+	// HTTPS_PROXY and NO_PROXY from the environment, with the same rules.
+	// A proxy that answers 407 or cannot be reached gives an error naming
+	// it, without its credentials.
 	Proxy string
 }
+
+// ErrInvalidProxy is matched with errors.Is by the error [New] returns
+// for an Options.Proxy that is not a proxy URL or that would send proxy
+// credentials in clear text, and by the error of a request whose
+// HTTPS_PROXY from the environment would.
+var ErrInvalidProxy = idphttp.ErrInvalidProxy
 
 // New returns an HTTP client configured as o says; nil o is the default.
 // Files are read now, so a missing or malformed file is an error here,
@@ -81,11 +90,11 @@ func New(o *Options) (*http.Client, error) {
 	if o != nil {
 		v = *o
 	}
-	proxy := http.ProxyFromEnvironment
+	proxy := idphttp.EnvironmentProxy
 	if v.Proxy != "" {
-		p, err := idphttp.ProxyURL("idpclient: Options.Proxy", v.Proxy)
+		p, err := idphttp.ProxyURL("idpclient.Options.Proxy", v.Proxy)
 		if err != nil {
-			return nil, fmt.Errorf("idpclient: %w", err)
+			return nil, err // names idpclient.Options.Proxy, matches ErrInvalidProxy
 		}
 		proxy = p
 	}
@@ -93,6 +102,7 @@ func New(o *Options) (*http.Client, error) {
 		RootCAFile: v.RootCAFile, RootCAPEM: v.RootCAPEM, ReplaceRoots: v.ReplaceSystemRoots, Roots: v.RootCAs,
 		CertFile: v.CertFile, KeyFile: v.KeyFile, CertHosts: v.CertHosts, MinVersion: v.MinVersion,
 		Setting: "idpclient.Options.RootCAFile", CertSetting: "idpclient.Options.CertFile",
+		MinVersionSetting: "idpclient.Options.MinVersion",
 	}
 	if v.KeyFile != "" {
 		to.KeySetting = "idpclient.Options.KeyFile"

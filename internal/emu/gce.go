@@ -232,6 +232,11 @@ type gceRewrite struct {
 	base   http.RoundTripper
 }
 
+// NoMetadataProxy declares to the credential gate (internal/idphttp)
+// that this transport, which stands for the network, sends metadata
+// requests without a proxy.
+func (r *gceRewrite) NoMetadataProxy() {}
+
 func (r *gceRewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 	if h := req.URL.Hostname(); h == GCEMetadataIP || h == GCEMetadataHostname {
 		req = req.Clone(req.Context())

@@ -207,6 +207,11 @@ type imdsRewrite struct {
 	base   http.RoundTripper
 }
 
+// NoMetadataProxy declares to the credential gate (internal/idphttp)
+// that this transport, which stands for the network, sends metadata
+// requests without a proxy.
+func (r *imdsRewrite) NoMetadataProxy() {}
+
 func (r *imdsRewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Hostname() == IMDSAddress {
 		req = req.Clone(req.Context())

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -22,6 +23,12 @@ type ProxyOptions struct {
 // an HTTPS client sends through HTTPS_PROXY) and records the targets that
 // passed and those it refused. Plain-HTTP proxy requests are answered 405:
 // identity endpoints are https. It listens on 127.0.0.1.
+//
+// The credential gate never proxies a loopback host (as
+// http.ProxyFromEnvironment does not), so a test reaches a loopback
+// emulator through the proxy under the name [ProxyHost], which httptest's
+// certificates carry and which the proxy dials at 127.0.0.1: use
+// [ThroughProxy] on the emulator's URL.
 type Proxy struct {
 	// URL is the proxy's URL, http://127.0.0.1:port.
 	URL string
@@ -36,6 +43,19 @@ type Proxy struct {
 	wg       sync.WaitGroup
 	closed   bool
 	closeOne sync.Once
+}
+
+// ProxyHost is the name under which a [Proxy] reaches a loopback
+// emulator: the name httptest's certificates carry besides the loopback
+// addresses, dialled at 127.0.0.1 by the proxy and never resolved by the
+// client (a proxied request's target is resolved by the proxy).
+const ProxyHost = "example.com"
+
+// ThroughProxy returns raw (an emulator's URL on 127.0.0.1) with its
+// host replaced by [ProxyHost], so that the gate sends it through a
+// [Proxy] rather than directly.
+func ThroughProxy(raw string) string {
+	return strings.Replace(raw, "//127.0.0.1:", "//"+ProxyHost+":", 1)
 }
 
 // NewProxy starts a proxy closed when t's test ends.
@@ -92,7 +112,11 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "proxy authentication required", http.StatusProxyAuthRequired)
 		return
 	}
-	up, err := net.DialTimeout("tcp", r.Host, 5*time.Second)
+	target := r.Host
+	if h, port, err := net.SplitHostPort(r.Host); err == nil && strings.EqualFold(h, ProxyHost) {
+		target = net.JoinHostPort("127.0.0.1", port)
+	}
+	up, err := net.DialTimeout("tcp", target, 5*time.Second)
 	if err != nil {
 		http.Error(w, "cannot reach "+r.Host, http.StatusBadGateway)
 		return

@@ -366,6 +366,11 @@ func (s *Server) InProcess() *http.Client {
 
 type inProcess struct{ h http.Handler }
 
+// NoMetadataProxy declares to the credential gate (internal/idphttp)
+// that this transport, which stands for the network, sends metadata
+// requests without a proxy.
+func (p inProcess) NoMetadataProxy() {}
+
 func (p inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	// What a server sees of a client's request: the Host, the request
 	// URI and a peer address (a SigV4 signature covers the Host).

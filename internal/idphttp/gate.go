@@ -78,9 +78,7 @@ func client(c *http.Client, p policy) *http.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	if p.metadata {
-		base = metadataBase(base, p.hosts) // proxy.go: metadata is never proxied
-	}
+	base = gateBase(base, p) // proxy.go: only https to remote hosts is proxied; metadata never is
 	cp.Transport = &gate{base: base, p: p}
 	return &cp
 }

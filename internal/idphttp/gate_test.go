@@ -28,6 +28,10 @@ type recordingRT struct {
 	resp func(*http.Request) *http.Response
 }
 
+// NoMetadataProxy tells the credential gate that this fake network
+// sends metadata requests without a proxy, so the gate keeps it for them.
+func (r *recordingRT) NoMetadataProxy() {}
+
 func (r *recordingRT) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Lock()
 	r.reqs = append(r.reqs, req)

@@ -51,11 +51,11 @@ type Doer interface {
 }
 
 // Transport returns the default client's transport: http.DefaultTransport's
-// settings (proxy from the environment, dial and TLS handshake timeouts,
+// settings (proxy from the environment through [EnvironmentProxy], dial and TLS handshake timeouts,
 // HTTP/2), TLS 1.2 at least, and no keep-alives.
 func Transport() *http.Transport {
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 EnvironmentProxy,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
 		DisableKeepAlives:     true,

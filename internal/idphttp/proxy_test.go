@@ -44,10 +44,10 @@ func TestProxyCarriesTokenRequestsNotMetadata(t *testing.T) {
 	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
 		Clients: map[string]emu.OAuthClient{"c": {Secret: "s"}}})
 	proxy := emu.NewProxy(t, nil)
-	resp, err := post(proxied(t, srv, proxy.URL, false), srv.TokenURL())
+	resp, err := post(proxied(t, srv, proxy.URL, false), emu.ThroughProxy(srv.TokenURL()))
 	require.NoError(t, err)
 	_ = resp.Body.Close()
-	assert.Equal(t, []string{strings.TrimPrefix(srv.URL, "https://")}, proxy.Passed())
+	assert.Equal(t, []string{strings.TrimPrefix(emu.ThroughProxy(srv.URL), "https://")}, proxy.Passed())
 
 	md := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
 	t.Cleanup(md.Close)
@@ -81,7 +81,7 @@ func TestProxyFailuresExplained(t *testing.T) {
 	pu := must(url.Parse(proxy.URL))
 
 	pu.User = url.UserPassword("svc", "hunter2-wrong")
-	_, err := post(proxied(t, srv, pu.String(), false), srv.TokenURL())
+	_, err := post(proxied(t, srv, pu.String(), false), emu.ThroughProxy(srv.TokenURL()))
 	var pe *ProxyError
 	require.ErrorAs(t, err, &pe, "%v", err)
 	assert.Equal(t, "407 Proxy Authentication Required", pe.Status)
@@ -91,7 +91,7 @@ func TestProxyFailuresExplained(t *testing.T) {
 	assert.NotContains(t, err.Error(), "svc:")
 
 	pu.User = url.UserPassword("svc", "right-pass")
-	resp, err := post(proxied(t, srv, pu.String(), false), srv.TokenURL())
+	resp, err := post(proxied(t, srv, pu.String(), false), emu.ThroughProxy(srv.TokenURL()))
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 
@@ -99,7 +99,7 @@ func TestProxyFailuresExplained(t *testing.T) {
 	require.NoError(t, err)
 	dead := "http://svc:hunter2@" + ln.Addr().String()
 	require.NoError(t, ln.Close())
-	_, err = post(proxied(t, srv, dead, false), srv.TokenURL())
+	_, err = post(proxied(t, srv, dead, false), emu.ThroughProxy(srv.TokenURL()))
 	require.ErrorAs(t, err, &pe, "%v", err)
 	assert.Contains(t, err.Error(), "cannot be reached")
 	assert.Contains(t, err.Error(), ln.Addr().String())

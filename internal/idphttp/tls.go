@@ -68,8 +68,9 @@ type TLSOptions struct {
 	// CertSetting the one the client certificate came from, for errors
 	// ("sasl.jaas.config option ssl.truststore.location"). KeySetting
 	// names KeyFile when it is a setting of its own (default
-	// CertSetting).
-	Setting, CertSetting, KeySetting string
+	// CertSetting). MinVersionSetting names MinVersion (default
+	// "TLSOptions.MinVersion").
+	Setting, CertSetting, KeySetting, MinVersionSetting string
 }
 
 // certLimit bounds certificate and key files: a large CA bundle (all of
@@ -77,7 +78,7 @@ type TLSOptions struct {
 const certLimit = 1 << 20
 
 // ErrTLSOption is matched with errors.Is by errors about TLSOptions.
-var ErrTLSOption = errors.New("idphttp: invalid TLS option")
+var ErrTLSOption = errors.New("invalid token-endpoint TLS setting")
 
 // NewTLSTransport returns a transport that sends through a fresh
 // [Transport] whose TLS is configured as o says (and whose proxy is
@@ -90,7 +91,7 @@ func NewTLSTransport(o *TLSOptions, proxy func(*http.Request) (*url.URL, error))
 		t.o.MinVersion = tls.VersionTLS12
 	}
 	if t.o.MinVersion < tls.VersionTLS12 {
-		return nil, fmt.Errorf("%w: %s asks for a TLS version below 1.2, which is weaker than the default and not supported; use TLS 1.2 or 1.3", ErrTLSOption, or(t.o.Setting, "TLSOptions.MinVersion"))
+		return nil, fmt.Errorf("%w: %s asks for a TLS version below 1.2, which is weaker than the default and not supported; use TLS 1.2 or 1.3", ErrTLSOption, or(t.o.MinVersionSetting, "TLSOptions.MinVersion"))
 	}
 	if t.o.KeyFile == "" {
 		t.o.KeyFile = t.o.CertFile // one file with both
@@ -117,7 +118,7 @@ func (t *tlsTransport) hasCert() bool {
 // stampOf identifies the files' current versions.
 func (t *tlsTransport) stampOf() (string, error) {
 	var b strings.Builder
-	for _, f := range []struct{ path, setting string }{{t.o.RootCAFile, t.o.Setting}, {t.o.CertFile, t.o.CertSetting}, {t.o.KeyFile, t.o.CertSetting}} {
+	for _, f := range []struct{ path, setting string }{{t.o.RootCAFile, t.o.Setting}, {t.o.CertFile, t.o.CertSetting}, {t.o.KeyFile, or(t.o.KeySetting, t.o.CertSetting)}} {
 		if f.path == "" {
 			continue
 		}

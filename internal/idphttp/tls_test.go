@@ -116,7 +116,7 @@ func TestTLSOptionsRefused(t *testing.T) {
 		o    TLSOptions
 		want string
 	}{
-		"TLS 1.1":          {TLSOptions{MinVersion: tls.VersionTLS11, Setting: "ssl.protocol"}, "ssl.protocol asks for a TLS version below 1.2"},
+		"TLS 1.1":          {TLSOptions{MinVersion: tls.VersionTLS11, MinVersionSetting: "ssl.protocol"}, "ssl.protocol asks for a TLS version below 1.2"},
 		"missing CA file":  {TLSOptions{RootCAFile: filepath.Join(dir, "nope.pem"), Setting: "https.ca.location"}, "https.ca.location"},
 		"no certificates":  {TLSOptions{RootCAPEM: []byte("hello"), Setting: "https.ca.pem"}, "holds no PEM certificate"},
 		"key of another":   {TLSOptions{CertPEM: certPEM, KeyPEM: otherKey, CertSetting: "ssl.keystore.location"}, "does not match"},

@@ -161,6 +161,10 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
+// NoMetadataProxy tells the credential gate that this in-process network
+// sends metadata requests without a proxy, so the gate keeps it for them.
+func (f roundTripFunc) NoMetadataProxy() {}
+
 // getter is one process's way to get a token.
 type getter struct {
 	get   func(ctx context.Context) (string, error)

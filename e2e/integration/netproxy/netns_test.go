@@ -133,7 +133,13 @@ func inNamespace(t *testing.T, scenario string) {
 		imds := emu.NewIMDS(t, nil)
 		direct := forward(t, metadataIP+":80", imds.URL)
 		hc := privateCAClient(t)
-		for name, c := range map[string]*http.Client{"default client": nil, "idpclient client": hc} {
+		// The third client wraps its transport, which names the proxy
+		// explicitly, in a type the gate does not recognise (as
+		// otelhttp does): the gate cannot reach its proxy setting, and
+		// sends IMDS requests around it. Before the fix this client's
+		// IMDS request went to the proxy (which answered 405).
+		wrapped := &http.Client{Transport: opaqueRT{&http.Transport{Proxy: http.ProxyURL(must(url.Parse(proxy.URL)))}}}
+		for name, c := range map[string]*http.Client{"default client": nil, "idpclient client": hc, "wrapped client": wrapped} {
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: "api://kafka-" + strings.ReplaceAll(name, " ", "-"), HTTPClient: c,
 				Retry: policy.RetryOptions{MaxRetries: -1}})
 			require.NoError(t, err, name)
@@ -141,8 +147,8 @@ func inNamespace(t *testing.T, scenario string) {
 			_, err = src.Token(ctx(t))
 			require.NoError(t, err, "azure.NewManagedIdentity with the %s", name)
 		}
-		assert.Len(t, imds.Issued(), 2, "IMDS issued a token to each managed-identity source")
-		assert.GreaterOrEqual(t, direct.Load(), int64(2), "the requests reached %s directly", metadataIP)
+		assert.Len(t, imds.Issued(), 3, "IMDS issued a token to each managed-identity source")
+		assert.GreaterOrEqual(t, direct.Load(), int64(3), "the requests reached %s directly", metadataIP)
 		requireUntouched(t, proxy, "azure.NewManagedIdentity")
 		remote(t, proxy, hc)
 	case "gcp":
@@ -150,12 +156,20 @@ func inNamespace(t *testing.T, scenario string) {
 		direct := forward(t, metadataIP+":80", gce.URL)
 		named := forward(t, gkeMetadataIP+":80", gce.URL)
 		hc := privateCAClient(t)
-		for name, c := range map[string]*http.Client{"default client": nil, "idpclient client": hc} {
-			// The default address, then GCE_METADATA_HOST naming the
-			// server (a name resolving to another link-local address).
-			if name == "idpclient client" {
-				t.Setenv("GCE_METADATA_HOST", "metadata.google.internal")
-			}
+		// In this order: the default address first, then
+		// GCE_METADATA_HOST naming the server (a name resolving to
+		// another link-local address). t.Setenv lasts to the test's
+		// end and the sources read the variable at construction, so
+		// when this was a map and Go's random iteration took the
+		// idpclient client first, both clients used the name and none
+		// reached 169.254.169.254 ("reached ... directly: 0", seen in
+		// about 2 runs of 11).
+		for _, tc := range []struct {
+			name, host string
+			c          *http.Client
+		}{{"default client", "", nil}, {"idpclient client", "metadata.google.internal", hc}} {
+			name, c := tc.name, tc.c
+			t.Setenv("GCE_METADATA_HOST", tc.host)
 			mk, err := gcp.NewManagedKafka(ctx(t), &gcp.ManagedKafkaOptions{MetadataServer: true, HTTPClient: c})
 			require.NoError(t, err, name)
 			t.Cleanup(func() { _ = mk.Close() })
@@ -232,6 +246,18 @@ func remote(t *testing.T, proxy *emu.Proxy, hc *http.Client) {
 	requireThrough(t, proxy, named(confluentHost, cs.URL), "confluent.NewSTS")
 	assert.Empty(t, proxy.Refused())
 	t.Logf("through the proxy: %v", proxy.Passed())
+}
+
+// opaqueRT is a caller's transport wrapper the gate does not recognise.
+type opaqueRT struct{ rt http.RoundTripper }
+
+func (o opaqueRT) RoundTrip(r *http.Request) (*http.Response, error) { return o.rt.RoundTrip(r) }
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func requireUntouched(t *testing.T, p *emu.Proxy, what string) {

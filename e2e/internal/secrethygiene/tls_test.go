@@ -87,13 +87,15 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	}
 
 	// idpclient with a passphrase and a proxy with credentials (refused:
-	// the bench proxy wants others), and a client-credentials source.
+	// the bench proxy wants others), and a client-credentials source
+	// reaching the loopback emulator through it (emu.ThroughProxy: the
+	// gate never proxies a loopback host).
 	proxy := emu.NewProxy(t, &emu.ProxyOptions{BasicAuth: "svc:other"})
 	o := idpclient.Options{RootCAFile: caFile, CertFile: ks, KeyPassphrase: keyPass, Proxy: strings.Replace(proxy.URL, "http://", "http://svc:"+proxyPass+"@", 1)}
 	c.value(o)
 	hc, err := idpclient.New(&o)
 	require.NoError(t, err)
-	cco := oauthclient.ClientCredentialsOptions{TokenURL: srv.TokenURL(), ClientID: "orders-mtls", TLSClientAuth: true, HTTPClient: hc, Cache: fastCache(c)}
+	cco := oauthclient.ClientCredentialsOptions{TokenURL: emu.ThroughProxy(srv.TokenURL()), ClientID: "orders-mtls", TLSClientAuth: true, HTTPClient: hc, Cache: fastCache(c)}
 	src, err := oauthclient.NewClientCredentials(&cco)
 	require.NoError(t, err)
 	useErr(t, c, "mtls through a refusing proxy", src)
