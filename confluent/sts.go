@@ -99,9 +99,9 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 		return nil, fmt.Errorf("confluent: STSOptions.Lifetime is %s; use whole seconds, or 0 for the STS default", o.Lifetime)
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "confluent")
-	kind := "confluent sts at " + oauthpost.RedactURL(o.Endpoint)
+	const kind = "confluent sts" // fixed: it labels metrics; the default name adds the endpoint's origin
 	return oauthbearer.NewCache(cacheopts.Kind(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient}, kind),
-		cacheopts.WithName(o.Cache, kind))
+		cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.Endpoint)))
 }
 
 // Token performs one exchange.

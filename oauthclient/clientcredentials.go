@@ -130,8 +130,10 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	if err := idphttp.CheckEndpoint("oauthclient", ccOptions().name("TokenURL"), o.TokenURL); err != nil {
 		return nil, ccOptions().wrap(err, "TokenURL")
 	}
-	kind := "oauth client credentials at " + oauthpost.RedactURL(o.TokenURL)
-	c := cacheopts.WithName(o.Cache, kind)
+	// The kind labels metrics: a fixed value. The default name adds the
+	// endpoint's origin, so that a silent endpoint's error names it.
+	const kind = "oauth client credentials"
+	c := cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL))
 	cc := &clientCredentials{o: o}
 	switch {
 	case o.TLSClientAuth:

@@ -158,8 +158,8 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	if set != 1 {
 		return nil, n.errorf("oauthclient: %d of %s, %s and %s are set; set exactly one: a key to build assertions with, or a file holding one", set, field("PrivateKey"), field("PrivateKeyFile"), field("AssertionFile"))
 	}
-	kind := "oauth jwt-bearer at " + oauthpost.RedactURL(o.TokenURL)
-	c := cacheopts.WithName(o.Cache, kind)
+	const kind = "oauth jwt-bearer" // fixed: it labels metrics
+	c := cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL))
 	s := &jwtBearer{o: o, now: time.Now, opts: n}
 	if c.Clock != nil {
 		s.now = c.Clock.Now

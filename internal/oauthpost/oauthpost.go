@@ -233,6 +233,18 @@ func sentValues(form url.Values, req *http.Request) []string {
 // do not need in messages, or (user info) secrets.
 func RedactURL(s string) string { return srvtext.URL(s) }
 
+// Origin is the scheme and host of the URL s ("https://idp.example.com"),
+// for a cache's default name: it names the endpoint in errors and logs and
+// labels metrics, so it carries no path, query or user info (bounded
+// cardinality: one value per configured endpoint).
+func Origin(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return srvtext.URL(s)
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -8,6 +8,7 @@ package obstest
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -76,6 +77,7 @@ func New(t *testing.T, obs oauthbearer.Observer) *Env {
 	})
 	o := cacheopts.WithName(&oauthbearer.CacheOptions{
 		Name: "orders", Clock: e.Clock, Observer: obs, Jitter: 1e-9, // the refresh point moves by microseconds only
+		Rand:      topDraw{}, // the first token's refresh at 80% too, not spread below it
 		OnRefresh: func(ev oauthbearer.RefreshEvent) { e.Events <- ev },
 	}, Kind)
 	c, err := oauthbearer.NewCache(cacheopts.Kind(src, Kind), o)
@@ -229,3 +231,11 @@ func (r *Rejections) Rejected(ev oauthbearer.RejectionEvent) {
 	r.rejected = append(r.rejected, ev)
 	r.mu.Unlock()
 }
+
+// topDraw is a rand.Source whose every draw is the largest: it pins the
+// first token's refresh, which the cache spreads below 80% for a token
+// fetched while none was held, to 80% of its life, where the script
+// injects its faults; backoff delays take the top of their range.
+type topDraw struct{}
+
+func (topDraw) Uint64() uint64 { return math.MaxUint64 }
