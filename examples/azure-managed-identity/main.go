@@ -7,7 +7,7 @@
 //
 //	go run ./examples/azure-managed-identity \
 //		-bootstrap pkc-xxxxx.westeurope.azure.confluent.cloud:9092 \
-//		-target <kafka-app-registration-id> -client-id <managed-identity-client-id> \
+//		-audience <kafka-app-registration-id> -client-id <managed-identity-client-id> \
 //		-logical-cluster lkc-xxxxx -identity-pool pool-xxxx -topic test
 //
 // Leave -client-id empty for the system-assigned identity. -offline runs
@@ -32,16 +32,16 @@ import (
 )
 
 type config struct {
-	bootstrap, target, clientID, topic string
-	ext                                confluent.Extensions
-	offline                            bool
-	imds                               *http.Client // offline: the IMDS emulator
+	bootstrap, audience, clientID, topic string
+	ext                                  confluent.Extensions
+	offline                              bool
+	imds                                 *http.Client // offline: the IMDS emulator
 }
 
 func main() {
 	var cfg config
 	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "test", "Azure and Confluent Cloud")
-	cli.AzureTarget(&cfg.target)
+	cli.AzureAudience(&cfg.audience)
 	cli.AzureClientID(&cfg.clientID)
 	cli.ConfluentExtensions(&cfg.ext)
 	cli.Main("azure-managed-identity", &cfg, config.run)
@@ -54,10 +54,10 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 			return err
 		}
 		defer env.Report(out)
-		cfg.bootstrap, cfg.target, cfg.clientID, cfg.imds, cfg.ext = env.Bootstrap, env.Target, env.ClientID, env.HTTPClient, env.Extensions()
+		cfg.bootstrap, cfg.audience, cfg.clientID, cfg.imds, cfg.ext = env.Bootstrap, env.Audience, env.ClientID, env.HTTPClient, env.Extensions()
 	}
-	if cfg.bootstrap == "" || cfg.target == "" {
-		return errors.New("-bootstrap and -target are required (or -offline): set them to the cluster's bootstrap server and the Kafka App Registration's application ID")
+	if cfg.bootstrap == "" || cfg.audience == "" {
+		return errors.New("-bootstrap and -audience are required (or -offline): set them to the cluster's bootstrap server and the Kafka App Registration's application ID")
 	}
 
 	var id azidentity.ManagedIDKind // nil: system-assigned
@@ -65,7 +65,7 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 		id = azidentity.ClientID(cfg.clientID)
 	}
 	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Audience: cfg.target, ID: id, HTTPClient: cfg.imds,
+		Audience: cfg.audience, ID: id, HTTPClient: cfg.imds,
 		// Confluent Cloud rejects Entra v1 tokens with an opaque
 		// JWT_PROCESSING_FAILED; fail here instead, with the fix.
 		RequireV2: true,

@@ -22,5 +22,5 @@ func TestRunsOffline(t *testing.T) {
 // TestRequiresClusterAndTarget checks the real-cloud mode names its
 // missing flags instead of dialling nowhere.
 func TestRequiresClusterAndTarget(t *testing.T) {
-	offlinetest.Refuses(t, config{topic: "test"}.run, "-bootstrap and -target are required")
+	offlinetest.Refuses(t, config{topic: "test"}.run, "-bootstrap and -audience are required")
 }

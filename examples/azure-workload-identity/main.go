@@ -11,7 +11,7 @@
 //
 //	go run ./examples/azure-workload-identity \
 //		-bootstrap pkc-xxxxx.westeurope.azure.confluent.cloud:9092 \
-//		-target api://<kafka-app-registration> \
+//		-audience api://<kafka-app-registration> \
 //		-logical-cluster lkc-xxxxx -identity-pool pool-xxxx -topic test
 //
 // -offline runs the same code against a Kubernetes token issuer, an Entra
@@ -36,16 +36,16 @@ import (
 )
 
 type config struct {
-	bootstrap, target, topic string
-	ext                      confluent.Extensions
-	offline                  bool
-	entra                    *http.Client // offline: the Entra ID emulator (TLS)
+	bootstrap, audience, topic string
+	ext                        confluent.Extensions
+	offline                    bool
+	entra                      *http.Client // offline: the Entra ID emulator (TLS)
 }
 
 func main() {
 	var cfg config
 	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "test", "AKS and Confluent Cloud")
-	cli.AzureTarget(&cfg.target)
+	cli.AzureAudience(&cfg.audience)
 	cli.ConfluentExtensions(&cfg.ext)
 	cli.Main("azure-workload-identity", &cfg, config.run)
 }
@@ -59,17 +59,17 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 			return err
 		}
 		defer env.Report(out)
-		cfg.bootstrap, cfg.target, cfg.entra, cfg.ext = env.Bootstrap, env.Target, env.HTTPClient, env.Extensions()
+		cfg.bootstrap, cfg.audience, cfg.entra, cfg.ext = env.Bootstrap, env.Audience, env.HTTPClient, env.Extensions()
 	}
-	if cfg.bootstrap == "" || cfg.target == "" {
-		return errors.New("-bootstrap and -target are required (or -offline): set them to the cluster's bootstrap server and the Kafka App Registration's application ID or api:// URI")
+	if cfg.bootstrap == "" || cfg.audience == "" {
+		return errors.New("-bootstrap and -audience are required (or -offline): set them to the cluster's bootstrap server and the Kafka App Registration's application ID or api:// URI")
 	}
 
 	// Client, tenant, token file and authority come from the AZURE_*
 	// variables. The file is re-read on every refresh because the kubelet
 	// rotates it.
 	wi, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
-		Audience: cfg.target, RequireV2: true,
+		Audience: cfg.audience, RequireV2: true,
 		HTTPClient: cfg.entra, DisableInstanceDiscovery: cfg.offline, // the emulator serves no instance discovery
 	})
 	if err != nil {

@@ -8,7 +8,7 @@
 // From an Azure VM or AKS node, with an identity pool that has an
 // OrganizationAdmin or EnvironmentAdmin role binding:
 //
-//	go run ./examples/confluent-control-plane -target <app-registration-id> -identity-pool pool-xxxx
+//	go run ./examples/confluent-control-plane -audience <app-registration-id> -identity-pool pool-xxxx
 //
 // -offline runs the same code against an IMDS emulator, the Confluent STS
 // emulator and a stand-in for the API that accepts only the STS's tokens.
@@ -33,14 +33,14 @@ import (
 )
 
 type config struct {
-	target, clientID, identityPool, api, sts string
-	offline                                  bool
-	imds                                     *http.Client // offline: the IMDS emulator
+	audience, clientID, identityPool, api, sts string
+	offline                                    bool
+	imds                                       *http.Client // offline: the IMDS emulator
 }
 
 func main() {
 	var cfg config
-	cli.String(&cfg.target, "target", "CONFLUENT_TOKEN_TARGET", "", "the audience your Confluent identity provider expects: the App Registration's application ID")
+	cli.String(&cfg.audience, "audience", "KAFKA_OAUTH_AUDIENCE", "", "the audience your Confluent identity provider expects: the App Registration's application ID")
 	cli.AzureClientID(&cfg.clientID)
 	cli.String(&cfg.identityPool, "identity-pool", "CONFLUENT_IDENTITY_POOL_ID", "", "identity pool, pool-...")
 	flag.StringVar(&cfg.api, "api", "https://api.confluent.cloud", "Confluent Cloud API base URL")
@@ -56,18 +56,18 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 			return err
 		}
 		defer env.Report(out)
-		cfg.target, cfg.clientID, cfg.identityPool, cfg.imds = env.Target, env.ClientID, offline.IdentityPool, env.HTTPClient
+		cfg.audience, cfg.clientID, cfg.identityPool, cfg.imds = env.Audience, env.ClientID, offline.IdentityPool, env.HTTPClient
 		cfg.api, cfg.sts = env.APIURL, env.STSEndpoint
 	}
-	if cfg.target == "" || cfg.identityPool == "" {
-		return errors.New("-target and -identity-pool are required (or -offline): the audience your Confluent identity provider expects, and the pool (pool-...) to get a token for")
+	if cfg.audience == "" || cfg.identityPool == "" {
+		return errors.New("-audience and -identity-pool are required (or -offline): the audience your Confluent identity provider expects, and the pool (pool-...) to get a token for")
 	}
 
 	var id azidentity.ManagedIDKind // nil: system-assigned
 	if cfg.clientID != "" {
 		id = azidentity.ClientID(cfg.clientID)
 	}
-	subject, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: cfg.target, ID: id, HTTPClient: cfg.imds})
+	subject, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: cfg.audience, ID: id, HTTPClient: cfg.imds})
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func TestControlPlaneRunsOffline(t *testing.T) {
 // TestControlPlaneConfigErrors checks the real-cloud mode refuses an
 // incomplete configuration before contacting anything.
 func TestControlPlaneConfigErrors(t *testing.T) {
-	offlinetest.Refuses(t, config{identityPool: "pool-a1"}.run, "-target and -identity-pool are required") // no target
-	offlinetest.Refuses(t, config{target: "api://ccloud"}.run, "-target and -identity-pool are required")  // no pool
-	offlinetest.Refuses(t, config{target: "api://ccloud", identityPool: "lkc-1"}.run, "IdentityPoolID")    // bad pool
+	offlinetest.Refuses(t, config{identityPool: "pool-a1"}.run, "-audience and -identity-pool are required")  // no target
+	offlinetest.Refuses(t, config{audience: "api://ccloud"}.run, "-audience and -identity-pool are required") // no pool
+	offlinetest.Refuses(t, config{audience: "api://ccloud", identityPool: "lkc-1"}.run, "IdentityPoolID")     // bad pool
 }

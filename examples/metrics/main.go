@@ -196,7 +196,7 @@ func observedSource(opts *offline.Options, name string, m *kwiprom.Metrics) (*of
 		return nil, nil, err
 	}
 	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-		Audience: env.Target, HTTPClient: env.HTTPClient,
+		Audience: env.Audience, HTTPClient: env.HTTPClient,
 		Cache: &oauthbearer.CacheOptions{Name: name, Observer: m},
 	})
 	if err != nil {

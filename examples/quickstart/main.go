@@ -12,7 +12,7 @@
 // Cloud (without -sr-url the schema step is skipped):
 //
 //	go run ./examples/quickstart -bootstrap pkc-xxxx.westeurope.azure.confluent.cloud:9092 \
-//		-target <kafka-app-registration-id> -logical-cluster lkc-xxxx -identity-pool pool-xxxx \
+//		-audience <kafka-app-registration-id> -logical-cluster lkc-xxxx -identity-pool pool-xxxx \
 //		-sr-url https://psrc-xxxx.westeurope.azure.confluent.cloud -sr-cluster lsrc-xxxx -topic test
 package main
 
@@ -39,18 +39,18 @@ import (
 )
 
 type config struct {
-	bootstrap, target, clientID, topic string
-	ext                                confluent.Extensions
-	srURL, srCluster                   string
-	records                            int
-	imds                               *http.Client // nil: the real IMDS
-	plaintext                          bool         // offline: the local brokers speak plain TCP
+	bootstrap, audience, clientID, topic string
+	ext                                  confluent.Extensions
+	srURL, srCluster                     string
+	records                              int
+	imds                                 *http.Client // nil: the real IMDS
+	plaintext                            bool         // offline: the local brokers speak plain TCP
 }
 
 func main() {
 	var cfg config
 	cli.String(&cfg.bootstrap, "bootstrap", "KAFKA_BOOTSTRAP", "", "bootstrap server; empty: run offline")
-	cli.AzureTarget(&cfg.target)
+	cli.AzureAudience(&cfg.audience)
 	cli.AzureClientID(&cfg.clientID)
 	cli.ConfluentExtensions(&cfg.ext)
 	cli.SchemaRegistry(&cfg.srURL, &cfg.srCluster) // empty: skip the schema step
@@ -68,10 +68,10 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 		defer env.Close()
 		defer report(out, env)
 		fmt.Fprintf(out, "offline: started %s\n", env.Described)
-		cfg.bootstrap, cfg.target, cfg.imds, cfg.plaintext, cfg.ext = env.Bootstrap, env.Target, env.HTTPClient, true, env.Extensions()
+		cfg.bootstrap, cfg.audience, cfg.imds, cfg.plaintext, cfg.ext = env.Bootstrap, env.Audience, env.HTTPClient, true, env.Extensions()
 		cfg.srURL, cfg.srCluster = env.RegistryURL, offline.RegistryCluster
-	} else if cfg.target == "" {
-		return errors.New("-target (or KAFKA_TOKEN_TARGET) is required with -bootstrap: set it to the Kafka App Registration's application ID")
+	} else if cfg.audience == "" {
+		return errors.New("-audience (or KAFKA_OAUTH_AUDIENCE) is required with -bootstrap: set it to the Kafka App Registration's application ID")
 	}
 
 	// One token source per process: it fetches a token once and refreshes
@@ -80,7 +80,7 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if cfg.clientID != "" {
 		id = azidentity.ClientID(cfg.clientID)
 	}
-	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: cfg.target, ID: id, HTTPClient: cfg.imds})
+	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: cfg.audience, ID: id, HTTPClient: cfg.imds})
 	if err != nil {
 		return err
 	}
@@ -152,5 +152,5 @@ func report(out io.Writer, env *offline.Env) {
 	_, auths := env.Authentications()
 	fmt.Fprintf(out, "saved: %s to the identity provider for %s and the Schema Registry calls\n",
 		offline.Plural(env.TokenRequests(), "request"), offline.Plural(auths, "Kafka authentication"))
-	fmt.Fprintln(out, "next: run with -bootstrap and -target on an Azure VM or AKS node, or see the other programs in examples/ (README.md lists them)")
+	fmt.Fprintln(out, "next: run with -bootstrap and -audience on an Azure VM or AKS node, or see the other programs in examples/ (README.md lists them)")
 }

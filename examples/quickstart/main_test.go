@@ -27,5 +27,5 @@ func TestQuickstartRunsOffline(t *testing.T) {
 
 // TestQuickstartNeedsTarget checks the real mode names its missing flag.
 func TestQuickstartNeedsTarget(t *testing.T) {
-	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", topic: "t", records: 1}.run, "-target")
+	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", topic: "t", records: 1}.run, "-audience")
 }

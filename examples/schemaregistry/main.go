@@ -8,7 +8,7 @@
 //
 //	go run ./examples/schemaregistry \
 //		-bootstrap pkc-xxxx.westeurope.azure.confluent.cloud:9092 \
-//		-target <kafka-app-registration-id> -logical-cluster lkc-xxxx -identity-pool pool-xxxx \
+//		-audience <kafka-app-registration-id> -logical-cluster lkc-xxxx -identity-pool pool-xxxx \
 //		-sr-url https://psrc-xxxx.westeurope.azure.confluent.cloud -sr-cluster lsrc-xxxx -topic cars
 //
 // -offline runs the same code against an IMDS emulator, local brokers and a
@@ -35,10 +35,10 @@ import (
 )
 
 type config struct {
-	bootstrap, target, srURL, srCluster, topic string
-	ext                                        confluent.Extensions
-	offline                                    bool
-	imds                                       *http.Client // offline: the IMDS emulator
+	bootstrap, audience, srURL, srCluster, topic string
+	ext                                          confluent.Extensions
+	offline                                      bool
+	imds                                         *http.Client // offline: the IMDS emulator
 }
 
 // Car is the record value; carSchema its JSON Schema.
@@ -52,7 +52,7 @@ const carSchema = `{"title":"Car","type":"object","properties":{"make":{"type":"
 func main() {
 	var cfg config
 	cli.Kafka(&cfg.bootstrap, &cfg.topic, &cfg.offline, "cars", "Azure and Confluent Cloud") // the value subject is <topic>-value
-	cli.AzureTarget(&cfg.target)
+	cli.AzureAudience(&cfg.audience)
 	cli.ConfluentExtensions(&cfg.ext)
 	cli.SchemaRegistry(&cfg.srURL, &cfg.srCluster)
 	cli.Main("schemaregistry", &cfg, config.run)
@@ -65,15 +65,15 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 			return err
 		}
 		defer env.Report(out)
-		cfg.bootstrap, cfg.target, cfg.imds, cfg.ext = env.Bootstrap, env.Target, env.HTTPClient, env.Extensions()
+		cfg.bootstrap, cfg.audience, cfg.imds, cfg.ext = env.Bootstrap, env.Audience, env.HTTPClient, env.Extensions()
 		cfg.srURL, cfg.srCluster = env.RegistryURL, offline.RegistryCluster
 	}
-	if cfg.bootstrap == "" || cfg.target == "" || cfg.srURL == "" {
-		return errors.New("-bootstrap, -target and -sr-url are required (or -offline)")
+	if cfg.bootstrap == "" || cfg.audience == "" || cfg.srURL == "" {
+		return errors.New("-bootstrap, -audience and -sr-url are required (or -offline)")
 	}
 
 	// One identity, one cached token, for Kafka and the registry.
-	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: cfg.target, HTTPClient: cfg.imds})
+	mi, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: cfg.audience, HTTPClient: cfg.imds})
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func TestSchemaRegistryRunsOffline(t *testing.T) {
 // TestSchemaRegistryConfigErrors checks the real-cloud mode refuses an
 // incomplete configuration before contacting anything.
 func TestSchemaRegistryConfigErrors(t *testing.T) {
-	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", srURL: "https://psrc-1.example"}.run, "-target")                                                    // no target
-	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", target: "api://kafka"}.run, "-sr-url")                                                              // no registry
-	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", target: "api://kafka", srURL: "https://psrc-1.example", srCluster: "lsrc 1"}.run, "LogicalCluster") // bad pool
+	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", srURL: "https://psrc-1.example"}.run, "-audience")                                                    // no target
+	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", audience: "api://kafka"}.run, "-sr-url")                                                              // no registry
+	offlinetest.Refuses(t, config{bootstrap: "pkc-1.example:9092", audience: "api://kafka", srURL: "https://psrc-1.example", srCluster: "lsrc 1"}.run, "LogicalCluster") // bad pool
 }

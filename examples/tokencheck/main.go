@@ -5,10 +5,10 @@
 // a SASL/OAUTHBEARER handshake with franz-go and prints the broker's
 // verdict: accepted, or the rejection with its usual causes.
 //
-//	go run ./examples/tokencheck -source azure-mi -target <kafka-app-id>
-//	go run ./examples/tokencheck -source azure-wi -target api://kafka -bootstrap pkc-xxxx:9092
+//	go run ./examples/tokencheck -source azure-mi -audience <kafka-app-id>
+//	go run ./examples/tokencheck -source azure-wi -audience api://kafka -bootstrap pkc-xxxx:9092
 //	go run ./examples/tokencheck -source aws -audience kafka.example.com -region us-east-1
-//	go run ./examples/tokencheck -source confluent-sts -target <app-id> -identity-pool pool-xxxx
+//	go run ./examples/tokencheck -source confluent-sts -audience <app-id> -identity-pool pool-xxxx
 //	go run ./examples/tokencheck -source client-credentials -token-url https://idp/token -client-id x  # secret from OAUTH_CLIENT_SECRET
 //
 // -offline starts the test bench (an identity provider emulator for the
@@ -57,9 +57,8 @@ const (
 
 type config struct {
 	source         string
-	target         string // Azure: app ID, api:// URI or .default scope
 	clientID       string // Azure user-assigned identity / OAuth client ID
-	audience       string // AWS: comma-separated audiences
+	audience       string // Azure: app ID, api:// URI or .default scope; AWS: comma-separated audiences
 	region         string // AWS
 	identityPool   string // Confluent STS pool, and identityPoolId extension
 	logicalCluster string // logicalCluster extension
@@ -76,9 +75,8 @@ type config struct {
 func main() {
 	var c config
 	cli.String(&c.source, "source", "TOKENCHECK_SOURCE", srcAzureMI, "token source: azure-mi, azure-wi, azure-default, aws, confluent-sts or client-credentials")
-	cli.String(&c.target, "target", "KAFKA_TOKEN_TARGET", "", "Azure: the Kafka App Registration's application ID, api:// URI or .default scope")
 	cli.String(&c.clientID, "client-id", "AZURE_CLIENT_ID", "", "azure-mi: user-assigned identity's client ID; client-credentials: the OAuth client ID")
-	cli.String(&c.audience, "audience", "KAFKA_TOKEN_AUDIENCE", "", "aws: audiences, comma-separated")
+	cli.String(&c.audience, "audience", "KAFKA_OAUTH_AUDIENCE", "", "Azure and confluent-sts: the Kafka App Registration's application ID, api:// URI or .default scope; aws: audiences, comma-separated")
 	flag.StringVar(&c.region, "region", "", "aws: region (default AWS_REGION or the shared config)")
 	flag.StringVar(&c.identityPool, "identity-pool", "", "confluent-sts: identity pool (pool-...); also sent as the identityPoolId extension")
 	flag.StringVar(&c.logicalCluster, "logical-cluster", "", "Confluent Cloud logicalCluster extension (lkc-...)")
@@ -216,19 +214,19 @@ func handshake(ctx context.Context, c config, src oauthbearer.TokenSource) strin
 func newSource(ctx context.Context, c config, azHTTP *http.Client) (oauthbearer.TokenSource, func() error, error) {
 	switch c.source {
 	case srcAzureMI:
-		s, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: c.target, ID: managedID(c.clientID), HTTPClient: azHTTP})
+		s, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: c.audience, ID: managedID(c.clientID), HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}
 		return s, s.Close, nil
 	case srcAzureWI:
-		s, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: c.target, HTTPClient: azHTTP, DisableInstanceDiscovery: c.offline})
+		s, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: c.audience, HTTPClient: azHTTP, DisableInstanceDiscovery: c.offline})
 		if err != nil {
 			return nil, nil, err
 		}
 		return s, s.Close, nil
 	case srcAzureDefault:
-		s, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: c.target, HTTPClient: azHTTP})
+		s, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: c.audience, HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -246,7 +244,7 @@ func newSource(ctx context.Context, c config, azHTTP *http.Client) (oauthbearer.
 		}
 		return s, s.Close, nil
 	case srcConfluentSTS:
-		subj, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: c.target, ID: managedID(c.clientID), HTTPClient: azHTTP})
+		subj, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: c.audience, ID: managedID(c.clientID), HTTPClient: azHTTP})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -282,7 +280,7 @@ func startOffline(c *config) (*offline.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.bootstrap, c.tls, c.target, c.audience = env.Bootstrap, false, env.Target, env.Audience
+	c.bootstrap, c.tls, c.audience = env.Bootstrap, false, env.Audience
 	if kind == offline.ClientCredentials {
 		c.tokenURL, c.clientID, c.clientSecret = env.TokenURL, env.ClientID, env.ClientSecret
 	}

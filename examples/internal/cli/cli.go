@@ -57,10 +57,10 @@ func Kafka(bootstrap, topic *string, offline *bool, defaultTopic, instead string
 	flag.BoolVar(offline, "offline", false, "run against local emulators instead of "+instead)
 }
 
-// AzureTarget defines -target (env KAFKA_TOKEN_TARGET): the audience of
-// an Entra token for Kafka.
-func AzureTarget(p *string) {
-	String(p, "target", "KAFKA_TOKEN_TARGET", "", "application ID, api:// URI or .default scope of the Kafka App Registration the cluster trusts")
+// AzureAudience defines -audience (env KAFKA_OAUTH_AUDIENCE): the
+// audience of an Entra token for Kafka.
+func AzureAudience(p *string) {
+	String(p, "audience", "KAFKA_OAUTH_AUDIENCE", "", "application ID, api:// URI or .default scope of the Kafka App Registration the cluster trusts")
 }
 
 // AzureClientID defines -client-id (env AZURE_CLIENT_ID).

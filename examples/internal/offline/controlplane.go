@@ -19,14 +19,14 @@ import (
 )
 
 // startControlPlane starts, behind the IMDS emulator, the Confluent STS
-// emulator trusting issuer's tokens for e.Target and IdentityPool, and a
+// emulator trusting issuer's tokens for e.Audience and IdentityPool, and a
 // stand-in for the Confluent Cloud API that accepts only the STS's tokens.
 func (e *Env) startControlPlane(issuer *oauthbearertest.Issuer) error {
 	signer := oauthbearertest.NewIssuer(&oauthbearertest.IssuerOptions{IssuerURL: "Confluent"}) // "iss" of real Confluent tokens
 	e.closers = append(e.closers, signer.Close)
 	sts := oauthbearertest.NewConfluentSTS(&oauthbearertest.ConfluentSTSOptions{
 		Signer:    signer,
-		Providers: []oauthbearertest.ConfluentIdentityProvider{{Issuer: issuer, Audience: e.Target, Pools: []string{IdentityPool}}},
+		Providers: []oauthbearertest.ConfluentIdentityProvider{{Issuer: issuer, Audience: e.Audience, Pools: []string{IdentityPool}}},
 	})
 	e.closers = append(e.closers, sts.Close)
 	e.STSEndpoint = sts.TokenURL()

@@ -1,7 +1,7 @@
 // Package offline is the examples' -offline mode: it starts the public test
 // bench's emulators (package oauthbearertest) in place of a cloud and a
 // Kafka cluster, and returns the settings a program would otherwise get
-// from its platform: bootstrap servers, the token target, the identity
+// from its platform: bootstrap servers, the token audience, the identity
 // endpoint's HTTP client, the environment variables a pod or VM has. The
 // examples then run their production code unchanged with those settings.
 //
@@ -85,11 +85,9 @@ type Options struct {
 type Env struct {
 	// Bootstrap is the seed broker, host:port (plain TCP, no TLS).
 	Bootstrap string
-	// Target is the token target (an App Registration's application ID)
-	// the brokers expect for Azure kinds.
-	Target string
-	// Audience is the audience the brokers expect (AWS, client
-	// credentials).
+	// Audience is the audience the brokers expect: an App Registration's
+	// application ID for the Azure kinds and ConfluentControlPlane, the
+	// cluster's audience for the others.
 	Audience string
 	// ClientID is a user-assigned managed identity's client ID (Azure
 	// managed identity), or the OAuth client's ID (client credentials).
@@ -140,8 +138,8 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 	// Azure IDs are fresh per run: azidentity caches tokens process-wide
 	// by client and scope, and a token from an earlier run's emulator
 	// would not verify against this one.
-	e.Target = guid()
-	broker := &oauthbearertest.BrokerOptions{Issuer: issuer, ExpectedAudience: e.Target}
+	e.Audience = guid()
+	broker := &oauthbearertest.BrokerOptions{Issuer: issuer, ExpectedAudience: e.Audience}
 
 	switch kind {
 	case AzureManagedIdentity, ConfluentControlPlane:
@@ -190,6 +188,7 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 		e.closers = append(e.closers, func() { _ = os.RemoveAll(home) })
 		e.setenv(map[string]string{"GCE_METADATA_HOST": gce.Host(), "GOOGLE_APPLICATION_CREDENTIALS": "", "HOME": home})
 		if kind == GCPManagedKafka {
+			e.Audience = "" // Google access tokens carry no audience the brokers check
 			broker = &oauthbearertest.BrokerOptions{GoogleAccessTokens: gce}
 			e.Described = "a GCE metadata server emulator for " + gce.Email() + " and 3 local Kafka brokers in Google Managed Kafka mode"
 		} else {
@@ -232,7 +231,7 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 	if o.SchemaRegistry {
 		e.reg = oauthbearertest.NewSchemaRegistry(&oauthbearertest.SchemaRegistryOptions{
 			Issuer: issuer, ExpectedIssuer: broker.ExpectedIssuer, // Entra's tenant issuer for workload identity
-			Audience: e.Target, LogicalCluster: RegistryCluster, IdentityPoolID: IdentityPool,
+			Audience: e.Audience, LogicalCluster: RegistryCluster, IdentityPoolID: IdentityPool,
 		})
 		e.closers = append(e.closers, e.reg.Close)
 		e.RegistryURL = e.reg.URL
@@ -319,7 +318,7 @@ extension_logicalCluster='%s' \
 extension_identityPoolId='%s';
 client.id=client-properties-example
 acks=all
-`, e.Bootstrap, e.Target, e.ClientID, LogicalCluster, IdentityPool)
+`, e.Bootstrap, e.Audience, e.ClientID, LogicalCluster, IdentityPool)
 	return path, os.WriteFile(path, []byte(text), 0o600)
 }
 
