@@ -61,6 +61,8 @@ const (
 // SourceSpec describes the token source a client.properties file asks for,
 // without building it. Only the fields of its Kind are set.
 type SourceSpec struct {
+	// Kind is the kind of token source; it decides which of the other
+	// fields are set.
 	Kind SourceKind
 
 	// Resource is the IMDS "resource" (the App Registration's application
@@ -179,8 +181,13 @@ type Config struct {
 // PropertyError reports a property that cannot be honoured. It names the
 // key and the line, and quotes the value only when it is not secret.
 type PropertyError struct {
-	Key    string
-	Line   int
+	// Key is the property's key as the file has it (or as it should
+	// have it, for a missing setting).
+	Key string
+	// Line is the 1-based line on which the property starts, or 0 when
+	// the file does not have the key.
+	Line int
+	// Reason says what is wrong and, where there is one, the fix.
 	Reason string
 	// Err, when set, is the underlying error, such as the
 	// [*oauthbearer.OptionError] of a numeric setting the cache refuses

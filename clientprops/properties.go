@@ -10,6 +10,9 @@ import (
 
 // Property is one key/value pair of a Java properties file.
 type Property struct {
+	// Key and Value are as java.util.Properties reads them: escapes
+	// decoded, continuations joined, the separator and the white space
+	// around it removed.
 	Key, Value string
 	// Line is the 1-based line on which the property starts.
 	Line int

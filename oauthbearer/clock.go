@@ -6,6 +6,7 @@ import "time"
 // [CacheOptions]; nil means the system clock. It is per instance, never
 // package state, so tests with different clocks run in parallel.
 type Clock interface {
+	// Now returns the current time.
 	Now() time.Time
 	// AfterFunc calls f in its own goroutine once d has elapsed.
 	AfterFunc(d time.Duration, f func()) Timer

@@ -78,8 +78,12 @@ func retryAfter(err error) time.Duration {
 // rules. Extension values are identifiers, not secrets, so the message
 // quotes them.
 type ExtensionError struct {
-	Key    string
-	Value  string
+	// Key and Value are the extension as the caller set it.
+	Key   string
+	Value string
+	// Reason says what is wrong and how to fix it: an empty key or
+	// value, the reserved key "auth", or a character RFC 7628 does not
+	// allow.
 	Reason string
 }
 

@@ -59,17 +59,26 @@ type Observer interface {
 // caller-supplied SDK client that bypasses this module's HTTP client are
 // not seen.
 type RequestObserver interface {
+	// RequestStarted is called before the request is sent, with the
+	// fetch's context; the context it returns is the request's.
 	RequestStarted(ctx context.Context, r RequestInfo) context.Context
+	// RequestEnded is called once the reply's headers arrived or the
+	// request failed, with the context RequestStarted returned.
 	RequestEnded(ctx context.Context, r RequestInfo, res RequestResult)
 }
 
 // RequestInfo describes an identity-provider HTTP request by what is safe
 // to record and bounded: no path, query or header.
 type RequestInfo struct {
-	Method        string
-	Scheme        string
+	// Method is the HTTP method, such as "GET" or "POST".
+	Method string
+	// Scheme is the URL's scheme, "http" or "https".
+	Scheme string
+	// ServerAddress is the URL's host name or IP address, without port.
 	ServerAddress string
-	ServerPort    int
+	// ServerPort is the URL's port, or 80 or 443 from the scheme when the
+	// URL has none.
+	ServerPort int
 }
 
 // RequestResult is how a request ended.
@@ -88,7 +97,8 @@ type FetchEvent struct {
 	// Source is [CacheOptions.Name]; Kind is the source kind (see
 	// [CacheStatus.Kind]).
 	Source, Kind string
-	Start        time.Time
+	// Start is when the fetch started, by the cache's [Clock].
+	Start time.Time
 	// Background is true when a usable token is being served meanwhile,
 	// so no caller waits for this fetch.
 	Background bool
@@ -96,6 +106,8 @@ type FetchEvent struct {
 
 // InvalidationEvent describes a token dropped by [Cache.Invalidate].
 type InvalidationEvent struct {
+	// Source is [CacheOptions.Name]; Kind is the source kind (see
+	// [CacheStatus.Kind]).
 	Source, Kind string
 	// Rejections counts consecutive rejections of young tokens,
 	// including this one; NextFetchDelay is the backoff they impose.
@@ -106,6 +118,8 @@ type InvalidationEvent struct {
 // RejectionEvent describes a server's rejection of a token, reported by
 // an adapter.
 type RejectionEvent struct {
+	// Source is [CacheOptions.Name] of the rejected token's cache; Kind
+	// is the source kind (see [CacheStatus.Kind]).
 	Source, Kind string
 	// Adapter is the reporting package: "franzsasl", "saramasasl",
 	// "confluentkafka", "kafkagosasl" or "schemaregistry".
