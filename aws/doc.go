@@ -20,11 +20,8 @@
 //
 // This package's name collides with the SDK's
 // github.com/aws/aws-sdk-go-v2/aws. The common case needs no SDK import;
-// when you need both (to pass an aws.Config), alias this one:
-//
-//	import awsid "github.com/streamidentity/kafka-workload-identity/aws"
-//
-// (see the examples of [NewWebIdentity] and [NewMSK]).
+// when you need both (to pass an aws.Config), alias this one, as awsid in
+// the examples of [NewWebIdentity] and [NewMSK].
 //
 // Credentials and region come from the SDK's default configuration
 // (config.LoadDefaultConfig) unless Config is set. A region is required:

@@ -5,14 +5,8 @@
 // KIP-1258 order of preference) or its TLS client certificate (RFC 8705,
 // with an HTTPClient from idpclient): what Kafka's own
 // OAuthBearerLoginCallbackHandler does. It also performs the RFC 7523
-// jwt-bearer grant ([NewJWTBearer]).
-//
-//	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
-//		TokenURL:     "https://idp.example.com/oauth2/token",
-//		ClientID:     "kafka-client",
-//		ClientSecret: oauthclient.Secret(os.Getenv("CLIENT_SECRET")),
-//		Scope:        "kafka",
-//	})
+// jwt-bearer grant ([NewJWTBearer]). The example of
+// [NewClientCredentials] shows a source against a local token endpoint.
 //
 // The source is an [oauthbearer.Cache]. Requests never follow a redirect,
 // endpoints must be https (or http to a loopback host), replies are read

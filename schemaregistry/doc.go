@@ -5,13 +5,9 @@
 // <token>, target-sr-cluster and Confluent-Identity-Pool-Id to each
 // request (on a clone: the caller's request is never modified), refreshes
 // and retries once on 401, and refuses to send a token over plain http
-// to a non-loopback host. [NewHTTPClient] wraps it for franz-go:
-//
-//	hc, err := schemaregistry.NewHTTPClient(src, &schemaregistry.TransportOptions{
-//		LogicalCluster: "lsrc-kjn9nv",
-//		IdentityPoolID: "pool-7yzk",
-//	})
-//	cl, err := sr.NewClient(sr.URLs("https://psrc-1wydj.us-east-2.aws.confluent.cloud"), sr.HTTPClient(hc))
+// to a non-loopback host. [NewHTTPClient] wraps it in an *http.Client for
+// franz-go's sr.NewClient (sr.HTTPClient option) or any other client; see
+// its example.
 //
 // [HeaderProvider] fits confluent-kafka-go's schemaregistry client
 // (BearerAuthCredentialsSource "CUSTOM") without importing it.

@@ -5,13 +5,11 @@
 // `spire-server bundle show -format spiffe`, or SPIRE's OIDC discovery
 // provider), the issuer set as the server's jwt_issuer, and the audience.
 //
-//	src, err := spiffe.New(&spiffe.Options{
-//		Audience: "kafka", // the cluster's expected.audience
-//		// Address: "unix:///run/spire/agent-sockets/spire-agent.sock", // default: SPIFFE_ENDPOINT_SOCKET
-//	})
-//	if err != nil { ... }
-//	defer src.Close() // after the Kafka client; closes the gRPC connection
-//	mech, err := franzsasl.Mechanism(src, nil)
+// [New] takes the cluster's expected audience and the Workload API's
+// address (default: SPIFFE_ENDPOINT_SOCKET), and returns a token source for
+// any of this module's Kafka adapters (such as franzsasl.Mechanism). Close
+// it after the Kafka client: that closes the gRPC connection. See the
+// example of [New].
 //
 // JWT-SVIDs live minutes (SPIRE's default is 5), so the [oauthbearer.Cache]
 // that New returns refreshes at about 80% of each one's life and stops

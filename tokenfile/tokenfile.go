@@ -4,10 +4,7 @@
 // cluster's OIDC issuer), a SPIFFE JWT-SVID or a Vault agent token written
 // by a sidecar. It is what Kafka's Java client does with
 // sasl.oauthbearer.token.endpoint.url=file:... (KIP-768, FileJwtRetriever).
-//
-//	src, err := tokenfile.New(&tokenfile.Options{
-//		Path: "/var/run/secrets/tokens/kafka-token",
-//	})
+// See the example of [New].
 //
 // The file is read again on every refresh of the [oauthbearer.Cache] it
 // returns: at 80% of the token's life, and at least every PollInterval

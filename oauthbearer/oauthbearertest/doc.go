@@ -47,11 +47,6 @@
 //
 // The Examples show each pairing. The in-process broker is franz-go's
 // kfake behind an authenticator that checks tokens as Apache Kafka does;
-// no kfake type is part of this package's API.
-//
-//	iss := oauthbearertest.NewIssuer(nil)
-//	defer iss.Close()
-//	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
-//	defer broker.Close()
-//	tok := iss.Mint("workload-1", "kafka", time.Hour, nil)
+// no kfake type is part of this package's API; the example of [NewBroker]
+// shows it with an [Issuer] and a franz-go client.
 package oauthbearertest

@@ -1,10 +1,6 @@
 // Package saramasasl connects a [oauthbearer.TokenSource] to IBM/sarama as
-// a sarama.AccessTokenProvider:
-//
-//	cfg := sarama.NewConfig()
-//	cfg.Net.SASL.Enable = true
-//	cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
-//	cfg.Net.SASL.TokenProvider = saramasasl.NewTokenProvider(src, nil)
+// a sarama.AccessTokenProvider ([NewTokenProvider]); [Configure] sets a
+// sarama config's SASL section to use one.
 //
 // sarama offers no hook through which a token provider learns that the
 // broker rejected its token: sarama handles the broker's reply itself and
@@ -16,13 +12,7 @@
 // and consumers on that client (sarama.NewSyncProducerFromClient,
 // sarama.NewConsumerGroupFromClient ...). Errors sarama returns later
 // (from a producer, on a reconnection) still need [TokenProvider.Explain].
-// [Configure] fills the config's SASL section:
-//
-//	cfg := sarama.NewConfig()
-//	if _, err := saramasasl.Configure(cfg, src, nil); err != nil { ... }
-//	client, err := saramasasl.NewClient([]string{"broker:9093"}, cfg)
-//	if err != nil { ... } // an *oauthbearer.RejectedError if the broker refused the token
-//	producer, err := sarama.NewSyncProducerFromClient(client)
+// The example of [Configure] shows the whole setup.
 //
 // sarama calls Token on every broker connection and re-authentication,
 // without a context; the provider bounds each call with

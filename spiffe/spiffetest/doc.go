@@ -3,10 +3,8 @@
 // agent's Workload API on a unix socket, speaking the real gRPC protocol,
 // issuing ES256 JWT-SVIDs and serving their keys as a JWKS over HTTP for a
 // broker (such as oauthbearertest's in-process broker) to validate them.
-//
-//	agent := spiffetest.NewWorkloadAPI(&spiffetest.Options{Issuer: "https://spire.example.org"})
-//	defer agent.Close()
-//	src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Addr()})
+// Point spiffe.Options.Address at [WorkloadAPI.Addr]; see the example of
+// [NewWorkloadAPI].
 //
 // It lives in the spiffe module, not in oauthbearertest, so that users of
 // the other emulators never download gRPC; users of spiffe have it
