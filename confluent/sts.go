@@ -51,7 +51,8 @@ type STSOptions struct {
 	HTTPClient *http.Client
 
 	// Cache tunes the refreshing cache around the exchange. Default: the
-	// [oauthbearer.CacheOptions] defaults, named "confluent sts".
+	// [oauthbearer.CacheOptions] defaults, named "confluent sts at <the endpoint's origin>" (scheme and host: the name
+	// names the endpoint in errors and labels metrics, so no path).
 	Cache *oauthbearer.CacheOptions
 }
 

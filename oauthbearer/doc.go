@@ -8,14 +8,15 @@
 // fetches from the identity provider once per token lifetime however many
 // connections ask, refreshes in the background before expiry, keeps a
 // valid token through identity-provider outages, and backs off honouring
-// Retry-After:
+// Retry-After.
 //
 // See the examples of [NewCache] and [TokenSourceFunc].
 //
-// The sources in this module's azure, aws and confluent packages come
-// already cached. Connect a source to a Kafka client with the adapters in
-// the subpackages, each its own module, which keep each client's
-// dependencies apart:
+// Every constructor of this repository (confluent, oauthclient and
+// tokenfile in this module; the azure, aws, gcp and spiffe modules)
+// returns an already cached source. Connect a source to a Kafka client
+// with the adapters in the subpackages, each its own module, which keep
+// each client's dependencies apart:
 //   - [github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl]
 //     for franz-go,
 //   - [github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl]

@@ -104,7 +104,9 @@ type ClientCredentialsOptions struct {
 	HTTPClient *http.Client
 
 	// Cache tunes the refreshing cache. Default: the
-	// [oauthbearer.CacheOptions] defaults, named "oauth client credentials".
+	// [oauthbearer.CacheOptions] defaults, named "oauth client credentials at <the TokenURL's origin>"
+	// (scheme and host: the name names the endpoint in errors and labels
+	// metrics, so no path).
 	Cache *oauthbearer.CacheOptions
 }
 

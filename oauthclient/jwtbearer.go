@@ -104,7 +104,9 @@ type JWTBearerOptions struct {
 	HTTPClient *http.Client
 
 	// Cache tunes the refreshing cache. Default: the
-	// [oauthbearer.CacheOptions] defaults, named "oauth jwt-bearer".
+	// [oauthbearer.CacheOptions] defaults, named "oauth jwt-bearer at <the TokenURL's origin>" (scheme and
+	// host: the name names the endpoint in errors and labels metrics, so no
+	// path).
 	Cache *oauthbearer.CacheOptions
 }
 

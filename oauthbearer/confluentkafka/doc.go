@@ -49,7 +49,7 @@
 // [*oauthbearer.RejectedError], or the token source's failure) to a
 // delivery report's error. [Refresher.Ready] checks a broker round trip
 // (a metadata request), so it fails with that cause when every
-// authentication fails:
+// authentication fails.
 //
 // The example of [NewRefresher] shows Options.Logs, Ready and Explain
 // together.
@@ -60,8 +60,8 @@
 // goroutine and waits for any call into the client to return, after which
 // the client may be closed. The reverse order risks a call into a client
 // that is being destroyed (confluent-kafka-go's closed check is not atomic
-// with its use of the librdkafka handle). With defers, declare the
-// client's first, as above. An AdminClient derived from a producer or
+// with its use of the librdkafka handle). With defers, defer the
+// client's Close before the refresher's, so that it runs last. An AdminClient derived from a producer or
 // consumer shares its token and needs no refresher of its own.
 //
 // # cgo

@@ -9,7 +9,8 @@
 // rejection) and the gauges are read from [oauthbearer.Cache.Status] at
 // scrape time: handing out a held token costs nothing more. Labels come
 // from fixed sets and the names the program chose ([oauthbearer.CacheOptions]
-// Name): never from a token, a claim, a URL or an error's text.
+// Name, whose defaults name at most an endpoint's origin): never from a
+// token, a claim, a URL path or an error's text.
 //
 // # Metrics
 //
@@ -32,7 +33,7 @@
 // a token was being served meanwhile. adapter is the reporting package
 // (franzsasl, saramasasl, confluentkafka, kafkagosasl, schemaregistry:
 // the latter counts the 401s that made the transport refresh) and status
-// the server's status from a fixed set. README.md's "Metrics" table maps
+// the server's status from a fixed set. README.md's "Metrics and traces" table maps
 // these to the OpenTelemetry names of plugin/kwiotel.
 package kwiprom
 
