@@ -65,10 +65,6 @@ release() {
         { cat "$work/tidy.log" >&2; die "$m: pinning to the root at $v and tidying failed"; }
       if grep -q '^replace\|=> \.' "$tree/$m/go.mod"; then die "$m/go.mod keeps a replace directive after pinning"; fi
     fi
-    # DELIBERATELY BROKEN (reverted in the next commit): azure is published
-    # requiring a root version that is never published; the rehearsal
-    # must fail when a consumer resolves it.
-    if [ "$m" = azure ]; then (cd "$tree/$m" && go mod edit -require="$MODULE@v0.1.0-rc.99"); fi
     "$tool" publish -root "$tree" -version "$v" -proxy "$work/proxy" "$tree/$m" || die "publishing $m at $v failed"
   done
   echo "published ${#modules[@]} modules at $v"
