@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"bytes"
@@ -268,7 +268,7 @@ var (
 
 // The errors AWS's service model lists for GetWebIdentityToken, with the
 // HTTP status it gives each (botocore data/sts/2011-06-15/service-2.json;
-// internal/emu/testdata holds the operation's part of it, which
+// idptest/testdata holds the operation's part of it, which
 // TestSTSErrorsMatchTheServiceModel compares with this table).
 var stsModelledErrors = map[string]int{
 	"SessionDurationEscalationException":             http.StatusForbidden,

@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 // TB is the part of testing.TB the NewX constructors use. It is an
 // interface of this package, not testing.TB, so that emu (and the public

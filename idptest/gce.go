@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"crypto/rand"
@@ -377,19 +377,6 @@ func randomDigits(n int) string {
 	}
 	return sb.String()
 }
-
-// Reasons the bench's broker records when its Google Managed Kafka mode
-// refuses a wrapped access token (besides malformed, expired, no_subject
-// and bad_scope).
-const (
-	// RejectUnknownAccessToken: the wrapper's third segment is not an
-	// access token the configured metadata server issued.
-	RejectUnknownAccessToken = "unknown_access_token"
-	// RejectSubjectMismatch: the wrapper's sub is not the email of the
-	// service account the access token belongs to, or its exp is later
-	// than the access token's expiry.
-	RejectSubjectMismatch = "subject_mismatch"
-)
 
 // ServiceAccountKeyJSON returns a service-account key file for the
 // emulator's service account (type service_account, client_email Email,
