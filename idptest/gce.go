@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -19,29 +18,28 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// GCEMetadataIP and GCEMetadataHostname are the fixed addresses of the
-// Google Compute Engine metadata server, which [GCE.Client] routes to the
-// emulator.
+// The fixed addresses of the Google Compute Engine metadata server,
+// which the GCE emulator's [Server.Client] routes to the emulator.
 const (
-	GCEMetadataIP       = "169.254.169.254"
-	GCEMetadataHostname = "metadata.google.internal"
+	gceMetadataIP       = "169.254.169.254"
+	gceMetadataHostname = "metadata.google.internal"
 )
 
 // Paths of the metadata server that the emulator serves.
 const (
-	GCETokenPath    = "/computeMetadata/v1/instance/service-accounts/default/token"
-	GCEIdentityPath = "/computeMetadata/v1/instance/service-accounts/default/identity"
-	GCEEmailPath    = "/computeMetadata/v1/instance/service-accounts/default/email"
+	gceTokenPath    = "/computeMetadata/v1/instance/service-accounts/default/token"
+	gceIdentityPath = "/computeMetadata/v1/instance/service-accounts/default/identity"
+	gceEmailPath    = "/computeMetadata/v1/instance/service-accounts/default/email"
 )
 
-// GCETokenURIPath is the path of the emulator's stand-in for Google's
+// gceTokenURIPath is the path of the emulator's stand-in for Google's
 // OAuth2 token endpoint (https://oauth2.googleapis.com/token), which a
 // service-account key's token_uri names.
-const GCETokenURIPath = "/token"
+const gceTokenURIPath = "/token"
 
-// GCECloudPlatformScope is the OAuth scope Google's Managed Kafka clients
+// gceCloudPlatformScope is the OAuth scope Google's Managed Kafka clients
 // request, and the emulator's default grant.
-const GCECloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+const gceCloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
 
 // GCEOptions configures a [GCE] emulator. The zero value is valid: a VM
 // with one attached service account holding the cloud-platform scope,
@@ -63,14 +61,14 @@ type GCEOptions struct {
 	// request for a scope outside them is refused as on a VM whose access
 	// scopes are too narrow. Default: cloud-platform only.
 	Scopes []string
-	// TokenLifetime is the lifetime of access and ID tokens. Default 1h
+	// Lifetime is the lifetime of access and ID tokens. Default 1h
 	// (access tokens report expires_in 3599, as the real server does); a
 	// negative value issues already expired tokens.
-	TokenLifetime time.Duration
-	// Audiences, if non-empty, lists the only audiences the identity
-	// endpoint signs for; others get 400, standing in for an organisation
-	// policy that restricts audiences. Default: any audience.
-	Audiences []string
+	Lifetime time.Duration
+	// AllowedAudiences, if non-empty, lists the only audiences the
+	// identity endpoint signs for; others get 400, standing in for an
+	// organisation policy that restricts audiences. Default: any audience.
+	AllowedAudiences []string
 	// NoServiceAccount emulates a VM without an attached service account:
 	// every service-accounts request gets 404.
 	NoServiceAccount bool
@@ -85,59 +83,57 @@ type GCEOptions struct {
 // "Metadata-Flavor: Google" on every reply (which is how Google's
 // libraries recognise it).
 //
-// Point Google's Go libraries at it with GCE_METADATA_HOST=<Host()>, or
-// route requests with [GCE.Client].
+// Point Google's Go libraries at it with GCE_METADATA_HOST=<Host>, or
+// route requests with [Server.Client].
 type GCE struct {
 	*Server
-	signer    *Issuer
-	ownSigner bool
-	opts      GCEOptions
+	// Email is the attached service account's email.
+	Email string
+	// UniqueID is the service account's numeric ID, the ID tokens' sub.
+	UniqueID string
+	// Host is the emulator's host:port, the value for GCE_METADATA_HOST.
+	Host string
+	// ServiceAccountKeyJSON is a service-account key file for the
+	// emulator's service account (type service_account, client_email
+	// Email, a fresh RSA key) whose token_uri is the emulator's token
+	// endpoint: what GOOGLE_APPLICATION_CREDENTIALS names off Google
+	// Cloud. The endpoint accepts the jwt-bearer grant signed with this
+	// key and answers with an access token (scope claim) or, for a
+	// target_audience claim, an ID token. A credential.
+	ServiceAccountKeyJSON []byte
+	// Signer is the issuer whose keys sign the ID tokens (GCEOptions.Signer,
+	// or one the emulator started and closes); validate them against its
+	// JWKSURL and IssuerURL.
+	Signer *Issuer
 
-	keyMu sync.Mutex
-	key   *rsa.PrivateKey
-	keyID string
+	opts GCEOptions
+	key  *rsa.PrivateKey
 
 	mu     sync.Mutex
-	tokens map[string]GCEAccessToken
-	issued []GCEIssue
+	tokens map[string]gceAccessToken
 }
 
-// GCEAccessToken describes an access token the emulator issued, for a
-// resource server (the bench's broker) that checks it.
-type GCEAccessToken struct {
-	// Email is the service account the token stands for.
-	Email string
-	// Scopes are the token's scopes.
-	Scopes []string
-	// Expiry is when the token expires.
-	Expiry time.Time
-}
-
-// GCEIssue records one token the emulator issued.
-type GCEIssue struct {
-	// Kind is "access" or "id".
-	Kind string
-	// Audience is the requested audience of an ID token.
-	Audience string
-	// Token is the issued token.
-	Token string
+// gceAccessToken describes an access token the emulator issued.
+type gceAccessToken struct {
+	email  string
+	expiry time.Time
 }
 
 // NewGCE starts a GCE metadata server emulator that is closed when t's
 // test ends.
 func NewGCE(t TB, opts *GCEOptions) *GCE {
 	t.Helper()
-	g, err := StartGCE(opts)
+	g, err := startGCE(opts)
 	if err != nil {
-		t.Fatalf("emu: %v", err)
+		t.Fatalf("idptest: %v", err)
+		return nil
 	}
 	t.Cleanup(g.Close)
 	return g
 }
 
-// StartGCE starts a GCE metadata server emulator; the caller must Close it.
-func StartGCE(opts *GCEOptions) (*GCE, error) {
-	g := &GCE{tokens: map[string]GCEAccessToken{}}
+func startGCE(opts *GCEOptions) (*GCE, error) {
+	g := &GCE{tokens: map[string]gceAccessToken{}}
 	if opts != nil {
 		g.opts = *opts
 	}
@@ -152,102 +148,50 @@ func StartGCE(opts *GCEOptions) (*GCE, error) {
 		o.ProjectID = "emu-project"
 	}
 	if len(o.Scopes) == 0 {
-		o.Scopes = []string{GCECloudPlatformScope}
+		o.Scopes = []string{gceCloudPlatformScope}
 	}
 	o.Scopes = slices.Clone(o.Scopes)
-	o.Audiences = slices.Clone(o.Audiences)
-	if o.TokenLifetime == 0 {
-		o.TokenLifetime = time.Hour
+	o.AllowedAudiences = slices.Clone(o.AllowedAudiences)
+	if o.Lifetime == 0 {
+		o.Lifetime = time.Hour
 	}
-	g.signer = o.Signer
-	if g.signer == nil {
-		iss, err := StartIssuer(nil)
-		if err != nil {
-			return nil, err
-		}
-		g.signer, g.ownSigner = iss, true
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", g.serve)
-	mux.HandleFunc("POST "+GCETokenURIPath, g.serveOAuthToken)
-	srv, err := startServer("gce metadata", mux, nil)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		if g.ownSigner {
-			g.signer.Close()
-		}
 		return nil, err
 	}
-	g.Server = srv
+	g.key = key
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", g.serve)
+	mux.HandleFunc("POST "+gceTokenURIPath, g.serveOAuthToken)
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatGCE, reroute: []string{gceMetadataIP, gceMetadataHostname}}, o.Signer, nil)
+	if err != nil {
+		return nil, err
+	}
+	g.Server, g.Signer = srv, signer
+	g.Email, g.UniqueID = o.Email, o.UniqueID
+	g.Host = strings.TrimPrefix(srv.URL, "http://")
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	g.ServiceAccountKeyJSON, _ = json.Marshal(map[string]string{
+		"type": "service_account", "project_id": o.ProjectID, "private_key_id": randomB64URL(40),
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": o.Email, "client_id": o.UniqueID,
+		"token_uri": srv.URL + gceTokenURIPath, "universe_domain": "googleapis.com",
+	})
 	return g, nil
 }
 
-// Close stops the emulator (and the signer it started, if any).
-func (g *GCE) Close() {
-	g.Server.Close()
-	if g.ownSigner {
-		g.signer.Close()
-	}
-}
-
-// Host is the emulator's host:port, the value for GCE_METADATA_HOST.
-func (g *GCE) Host() string { return strings.TrimPrefix(g.URL, "http://") }
-
-// Signer is the issuer whose keys sign the ID tokens; validate them
-// against its JWKSURL and IssuerURL.
-func (g *GCE) Signer() *Issuer { return g.signer }
-
-// Email is the attached service account's email.
-func (g *GCE) Email() string { return g.opts.Email }
-
-// UniqueID is the service account's numeric ID, the ID tokens' sub.
-func (g *GCE) UniqueID() string { return g.opts.UniqueID }
-
-// Issued returns the tokens issued so far, oldest first.
-func (g *GCE) Issued() []GCEIssue {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return slices.Clone(g.issued)
-}
-
 // AccessToken looks up an access token the emulator issued, as Google's
-// tokeninfo endpoint would; ok is false for a token it never issued.
-func (g *GCE) AccessToken(tok string) (info GCEAccessToken, ok bool) {
+// tokeninfo endpoint would: the service account it stands for and when
+// it expires; ok is false for a token it never issued.
+func (g *GCE) AccessToken(token string) (email string, expiry time.Time, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	info, ok = g.tokens[tok]
-	info.Scopes = slices.Clone(info.Scopes)
-	return info, ok
-}
-
-// Client returns an HTTP client whose requests to 169.254.169.254 or
-// metadata.google.internal (any port) go to the emulator; other hosts
-// are reached normally.
-func (g *GCE) Client() *http.Client {
-	target, _ := url.Parse(g.URL)
-	return &http.Client{Transport: &gceRewrite{target: target, base: g.Server.Client().Transport}}
-}
-
-type gceRewrite struct {
-	target *url.URL
-	base   http.RoundTripper
-}
-
-// NoMetadataProxy declares to the credential gate (internal/idphttp)
-// that this transport, which stands for the network, sends metadata
-// requests without a proxy.
-func (r *gceRewrite) NoMetadataProxy() {}
-
-func (r *gceRewrite) RoundTrip(req *http.Request) (*http.Response, error) {
-	if h := req.URL.Hostname(); h == GCEMetadataIP || h == GCEMetadataHostname {
-		req = req.Clone(req.Context())
-		req.URL.Scheme, req.URL.Host = r.target.Scheme, r.target.Host
-		req.Host = r.target.Host
-	}
-	base := r.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return base.RoundTrip(req)
+	info, ok := g.tokens[token]
+	return info.email, info.expiry, ok
 }
 
 // gceText answers as the metadata server does: text/html for errors,
@@ -286,11 +230,11 @@ func (g *GCE) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
-	case GCETokenPath, "/computeMetadata/v1/instance/service-accounts/" + g.opts.Email + "/token":
+	case gceTokenPath, "/computeMetadata/v1/instance/service-accounts/" + g.opts.Email + "/token":
 		g.serveToken(w, r)
-	case GCEIdentityPath, "/computeMetadata/v1/instance/service-accounts/" + g.opts.Email + "/identity":
+	case gceIdentityPath, "/computeMetadata/v1/instance/service-accounts/" + g.opts.Email + "/identity":
 		g.serveIdentity(w, r)
-	case GCEEmailPath, "/computeMetadata/v1/instance/service-accounts/" + g.opts.Email + "/email":
+	case gceEmailPath, "/computeMetadata/v1/instance/service-accounts/" + g.opts.Email + "/email":
 		gceText(w, http.StatusOK, g.opts.Email)
 	case "/computeMetadata/v1/project/project-id":
 		gceText(w, http.StatusOK, g.opts.ProjectID)
@@ -302,10 +246,11 @@ func (g *GCE) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *GCE) serveToken(w http.ResponseWriter, r *http.Request) {
-	scopes := []string{GCECloudPlatformScope}
+	scopes := []string{gceCloudPlatformScope}
 	if s := r.URL.Query().Get("scopes"); s != "" {
 		scopes = strings.Split(s, ",")
 	}
+	note(w, func(q *Request) { q.Kind, q.Scope = "access", strings.Join(scopes, ",") })
 	for _, s := range scopes {
 		if !slices.Contains(g.opts.Scopes, s) {
 			// What a VM whose access scopes do not include the requested
@@ -315,14 +260,14 @@ func (g *GCE) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	tok := "ya29.c." + randomB64URL(120)
-	exp := time.Now().Add(g.opts.TokenLifetime)
+	exp := time.Now().Add(g.opts.Lifetime)
 	g.mu.Lock()
-	g.tokens[tok] = GCEAccessToken{Email: g.opts.Email, Scopes: scopes, Expiry: exp}
-	g.issued = append(g.issued, GCEIssue{Kind: "access", Token: tok})
+	g.tokens[tok] = gceAccessToken{email: g.opts.Email, expiry: exp}
 	g.mu.Unlock()
+	note(w, func(q *Request) { q.Token = tok })
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": tok,
-		"expires_in":   int64(g.opts.TokenLifetime/time.Second) - 1,
+		"expires_in":   int64(g.opts.Lifetime/time.Second) - 1,
 		"token_type":   "Bearer",
 	})
 }
@@ -330,18 +275,19 @@ func (g *GCE) serveToken(w http.ResponseWriter, r *http.Request) {
 func (g *GCE) serveIdentity(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	aud := q.Get("audience")
+	note(w, func(q *Request) { q.Kind, q.Audience = "identity", []string{aud} })
 	if aud == "" {
 		gceText(w, http.StatusBadRequest, "non-empty audience parameter required\n")
 		return
 	}
-	if len(g.opts.Audiences) > 0 && !slices.Contains(g.opts.Audiences, aud) {
+	if len(g.opts.AllowedAudiences) > 0 && !slices.Contains(g.opts.AllowedAudiences, aud) {
 		gceText(w, http.StatusBadRequest, fmt.Sprintf("audience %q is not allowed for this service account\n", aud))
 		return
 	}
 	now := time.Now()
-	c := Claims{
-		"iss": g.signer.IssuerURL(), "aud": aud, "azp": g.opts.UniqueID, "sub": g.opts.UniqueID,
-		"iat": now.Unix(), "exp": now.Add(g.opts.TokenLifetime).Unix(),
+	c := map[string]any{
+		"iss": g.Signer.IssuerURL, "aud": aud, "azp": g.opts.UniqueID, "sub": g.opts.UniqueID,
+		"iat": now.Unix(), "exp": now.Add(g.opts.Lifetime).Unix(),
 	}
 	if q.Get("format") == "full" {
 		c["email"] = g.opts.Email
@@ -350,10 +296,8 @@ func (g *GCE) serveIdentity(w http.ResponseWriter, r *http.Request) {
 			"project_id": g.opts.ProjectID, "zone": "emu-zone-a", "instance_name": "emu-instance",
 		}}
 	}
-	tok := g.signer.Sign(c)
-	g.mu.Lock()
-	g.issued = append(g.issued, GCEIssue{Kind: "id", Audience: aud, Token: tok})
-	g.mu.Unlock()
+	tok := g.Signer.Sign(c)
+	note(w, func(q *Request) { q.Token = tok })
 	gceText(w, http.StatusOK, tok)
 }
 
@@ -378,36 +322,6 @@ func randomDigits(n int) string {
 	return sb.String()
 }
 
-// ServiceAccountKeyJSON returns a service-account key file for the
-// emulator's service account (type service_account, client_email Email,
-// a fresh RSA key) whose token_uri is the emulator's token endpoint: what
-// GOOGLE_APPLICATION_CREDENTIALS names off Google Cloud. The endpoint
-// accepts the jwt-bearer grant signed with this key and answers with an
-// access token (scope claim) or, for a target_audience claim, an ID token.
-func (g *GCE) ServiceAccountKeyJSON() []byte {
-	g.keyMu.Lock()
-	defer g.keyMu.Unlock()
-	if g.key == nil {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		g.key, g.keyID = k, randomB64URL(40)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(g.key)
-	b, _ := json.Marshal(map[string]string{
-		"type": "service_account", "project_id": g.opts.ProjectID, "private_key_id": g.keyID,
-		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"client_email": g.opts.Email, "client_id": g.opts.UniqueID,
-		"token_uri": g.URL + GCETokenURIPath, "universe_domain": "googleapis.com",
-	})
-	return b
-}
-
-func oauthError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
-}
-
 // serveOAuthToken plays Google's token endpoint for the jwt-bearer grant
 // of a service-account key.
 func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
@@ -419,18 +333,13 @@ func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type")
 		return
 	}
-	g.keyMu.Lock()
 	key := g.key
-	g.keyMu.Unlock()
-	if key == nil {
-		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")
-		return
-	}
+	note(w, func(q *Request) { q.Assertion = r.PostForm.Get("assertion") })
 	claims := jwt.MapClaims{}
 	// The assertion's aud is the token URI the key file names: this
 	// emulator's, or the same endpoint under the https host a client
 	// reached it at (a TLS front or proxy, as oauth2.googleapis.com).
-	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(g.URL+GCETokenURIPath, "https://"+r.Host+GCETokenURIPath), jwt.WithExpirationRequired()).
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(g.URL+gceTokenURIPath, "https://"+r.Host+gceTokenURIPath), jwt.WithExpirationRequired()).
 		ParseWithClaims(r.PostForm.Get("assertion"), claims, func(*jwt.Token) (any, error) { return &key.PublicKey, nil })
 	if err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")
@@ -441,30 +350,29 @@ func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if aud, _ := claims["target_audience"].(string); aud != "" {
-		if len(g.opts.Audiences) > 0 && !slices.Contains(g.opts.Audiences, aud) {
+		if len(g.opts.AllowedAudiences) > 0 && !slices.Contains(g.opts.AllowedAudiences, aud) {
 			oauthError(w, http.StatusBadRequest, "invalid_request", "audience is not allowed")
 			return
 		}
 		now := time.Now()
-		tok := g.signer.Sign(Claims{"iss": g.signer.IssuerURL(), "aud": aud, "azp": g.opts.Email, "sub": g.opts.UniqueID,
-			"email": g.opts.Email, "email_verified": true, "iat": now.Unix(), "exp": now.Add(g.opts.TokenLifetime).Unix()})
-		g.mu.Lock()
-		g.issued = append(g.issued, GCEIssue{Kind: "id", Audience: aud, Token: tok})
-		g.mu.Unlock()
+		tok := g.Signer.Sign(map[string]any{"iss": g.Signer.IssuerURL, "aud": aud, "azp": g.opts.Email, "sub": g.opts.UniqueID,
+			"email": g.opts.Email, "email_verified": true, "iat": now.Unix(), "exp": now.Add(g.opts.Lifetime).Unix()})
+		note(w, func(q *Request) { q.Kind, q.Audience, q.Token = "identity", []string{aud}, tok })
 		writeJSON(w, http.StatusOK, map[string]any{"id_token": tok})
 		return
 	}
 	scope, _ := claims["scope"].(string)
+	note(w, func(q *Request) { q.Kind, q.Scope = "access", scope })
 	scopes := strings.Fields(scope)
 	if len(scopes) == 0 {
 		oauthError(w, http.StatusBadRequest, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
 		return
 	}
 	tok := "ya29.c." + randomB64URL(120)
-	exp := time.Now().Add(g.opts.TokenLifetime)
+	exp := time.Now().Add(g.opts.Lifetime)
 	g.mu.Lock()
-	g.tokens[tok] = GCEAccessToken{Email: g.opts.Email, Scopes: scopes, Expiry: exp}
-	g.issued = append(g.issued, GCEIssue{Kind: "access", Token: tok})
+	g.tokens[tok] = gceAccessToken{email: g.opts.Email, expiry: exp}
 	g.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": int64(g.opts.TokenLifetime/time.Second) - 1, "token_type": "Bearer"})
+	note(w, func(q *Request) { q.Token = tok })
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": int64(g.opts.Lifetime/time.Second) - 1, "token_type": "Bearer"})
 }

@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
@@ -22,7 +19,7 @@ type SchemaRegistryOptions struct {
 	// is not an [Issuer] (the SPIFFE Workload API emulator's); then
 	// ExpectedIssuer is required.
 	JWKSURL string
-	// ExpectedIssuer is the required "iss". Default: Issuer.IssuerURL().
+	// ExpectedIssuer is the required "iss". Default: Issuer.IssuerURL.
 	ExpectedIssuer string
 	// Audience, if set, must be among the token's "aud".
 	Audience string
@@ -45,8 +42,11 @@ type SchemaRegistryOptions struct {
 // Issuer (issuer, audience, expiry and subject checked), plus the
 // target-sr-cluster and Confluent-Identity-Pool-Id headers when
 // configured; otherwise it answers 401 with Confluent's error body
-// {"error_code":401,"message":"Unauthorized"}. The reason is kept in
-// [SchemaRegistry.Log], as the real service keeps it in its own log.
+// {"error_code":401,"message":"Unauthorized"}. The reason is kept in the
+// request's [Request].Error, as the real service keeps it in its own log.
+// To answer 401 to requests with a valid token, as Confluent Cloud does
+// when it has revoked a token early, queue
+// Fault{Status: 401, Code: "401", Message: "Unauthorized"} with FailNext.
 type SchemaRegistry struct {
 	*Server
 	// registry is the in-memory registry behind the authentication.
@@ -56,43 +56,23 @@ type SchemaRegistry struct {
 	expect   jwtverify.Expect
 	lsrc     string
 	pool     string
-
-	rejectNext   atomic.Int64
-	authorized   atomic.Int64
-	unauthorized atomic.Int64
-
-	mu  sync.Mutex
-	log []SchemaRegistryRequest
-}
-
-// SchemaRegistryRequest records one request the registry authenticated
-// (or refused). It holds no token.
-type SchemaRegistryRequest struct {
-	Method, Path string
-	// LogicalCluster and IdentityPoolID are the headers received.
-	LogicalCluster, IdentityPoolID string
-	// Subject is the token's "sub" when it verified.
-	Subject string
-	// Status is 401 for a refused request, 0 for one passed to the
-	// registry.
-	Status int
-	// Reason says why a request was refused.
-	Reason string
 }
 
 // NewSchemaRegistry starts a SchemaRegistry closed when t's test ends.
+// It calls t.Fatalf when opts sets neither Issuer nor JWKSURL and
+// ExpectedIssuer.
 func NewSchemaRegistry(t TB, opts *SchemaRegistryOptions) *SchemaRegistry {
 	t.Helper()
-	s, err := StartSchemaRegistry(opts)
+	s, err := startSchemaRegistry(opts)
 	if err != nil {
-		t.Fatalf("emu: %v", err)
+		t.Fatalf("idptest: %v", err)
+		return nil
 	}
 	t.Cleanup(s.Close)
 	return s
 }
 
-// StartSchemaRegistry starts a SchemaRegistry; the caller must Close it.
-func StartSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {
+func startSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {
 	var o SchemaRegistryOptions
 	if opts != nil {
 		o = *opts
@@ -101,9 +81,9 @@ func StartSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {
 	switch {
 	case o.Issuer != nil:
 		if o.ExpectedIssuer == "" {
-			o.ExpectedIssuer = o.Issuer.IssuerURL()
+			o.ExpectedIssuer = o.Issuer.IssuerURL
 		}
-		verifier = jwtverify.New(o.Issuer.JWKSURL(), o.Issuer.Client())
+		verifier = jwtverify.New(o.Issuer.JWKSURL, o.Issuer.Client())
 	case o.JWKSURL != "" && o.ExpectedIssuer != "":
 		verifier = jwtverify.New(o.JWKSURL, &http.Client{Timeout: 10 * time.Second})
 	default:
@@ -116,8 +96,7 @@ func StartSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {
 		lsrc:     o.LogicalCluster,
 		pool:     o.IdentityPoolID,
 	}
-	tlsOn := o.TLS
-	srv, err := startServer("schema registry", http.HandlerFunc(s.serve), &tlsOn)
+	srv, err := startServer(http.HandlerFunc(s.serve), serverConfig{format: formatSchemaRegistry, tls: o.TLS})
 	if err != nil {
 		return nil, err
 	}
@@ -125,96 +104,50 @@ func StartSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {
 	return s, nil
 }
 
-// RejectNext makes the registry answer 401 to the next n requests that
-// carry a valid token, as Confluent Cloud does when it has revoked a token
-// early, to test refresh-on-401.
-func (s *SchemaRegistry) RejectNext(n int) { s.rejectNext.Add(int64(n)) }
-
-// Authorized counts requests that passed authentication.
-func (s *SchemaRegistry) Authorized() int { return int(s.authorized.Load()) }
-
-// Unauthorized counts requests answered with 401.
-func (s *SchemaRegistry) Unauthorized() int { return int(s.unauthorized.Load()) }
-
-// Log returns every authenticated or refused request so far.
-func (s *SchemaRegistry) Log() []SchemaRegistryRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
-
 func (s *SchemaRegistry) serve(w http.ResponseWriter, r *http.Request) {
-	rec := SchemaRegistryRequest{
-		Method: r.Method, Path: r.URL.Path,
-		LogicalCluster: r.Header.Get("target-sr-cluster"),
-		IdentityPoolID: r.Header.Get("Confluent-Identity-Pool-Id"),
-	}
-	reason := s.authenticate(r, &rec)
-	if reason == "" && s.takeReject() {
-		reason = "token rejected by RejectNext"
-	}
+	lsrc, pool := r.Header.Get("target-sr-cluster"), r.Header.Get("Confluent-Identity-Pool-Id")
+	note(w, func(q *Request) { q.LogicalCluster, q.IdentityPoolID = lsrc, pool })
+	sub, reason := s.authenticate(r, lsrc, pool)
 	if reason != "" {
-		rec.Status, rec.Reason = http.StatusUnauthorized, reason
-		s.append(rec)
-		s.unauthorized.Add(1)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="schema-registry"`)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		_ = json.NewEncoder(w).Encode(map[string]any{"error_code": 401, "message": "Unauthorized"})
+		noteError(w, reason)
 		return
 	}
-	s.append(rec)
-	s.authorized.Add(1)
+	note(w, func(q *Request) { q.Subject = sub })
 	s.registry.mux.ServeHTTP(w, r)
 }
 
-func (s *SchemaRegistry) takeReject() bool {
-	for {
-		n := s.rejectNext.Load()
-		if n <= 0 {
-			return false
-		}
-		if s.rejectNext.CompareAndSwap(n, n-1) {
-			return true
-		}
-	}
-}
-
-func (s *SchemaRegistry) append(rec SchemaRegistryRequest) {
-	s.mu.Lock()
-	s.log = append(s.log, rec)
-	s.mu.Unlock()
-}
-
-// authenticate returns why r is refused, or "".
-func (s *SchemaRegistry) authenticate(r *http.Request, rec *SchemaRegistryRequest) string {
+// authenticate returns the token's subject, or why r is refused.
+func (s *SchemaRegistry) authenticate(r *http.Request, lsrc, pool string) (sub, reason string) {
 	h := r.Header.Values("Authorization")
 	if len(h) == 0 {
-		return "no Authorization header"
+		return "", "no Authorization header"
 	}
 	if len(h) > 1 {
-		return "more than one Authorization header"
+		return "", "more than one Authorization header"
 	}
 	scheme, tok, ok := strings.Cut(h[0], " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return "the Authorization header is not a Bearer token"
+		return "", "the Authorization header is not a Bearer token"
 	}
-	if s.lsrc != "" && rec.LogicalCluster != s.lsrc {
-		if rec.LogicalCluster == "" {
-			return "no target-sr-cluster header"
+	if s.lsrc != "" && lsrc != s.lsrc {
+		if lsrc == "" {
+			return "", "no target-sr-cluster header"
 		}
-		return "target-sr-cluster " + rec.LogicalCluster + " is not this registry (" + s.lsrc + ")"
+		return "", "target-sr-cluster " + lsrc + " is not this registry (" + s.lsrc + ")"
 	}
-	if s.pool != "" && !confluentHasPool(rec.IdentityPoolID, s.pool) {
-		if rec.IdentityPoolID == "" {
-			return "no Confluent-Identity-Pool-Id header"
+	if s.pool != "" && !confluentHasPool(pool, s.pool) {
+		if pool == "" {
+			return "", "no Confluent-Identity-Pool-Id header"
 		}
-		return "Confluent-Identity-Pool-Id " + rec.IdentityPoolID + " does not include " + s.pool
+		return "", "Confluent-Identity-Pool-Id " + pool + " does not include " + s.pool
 	}
 	_, sub, err := s.verifier.Verify(tok, s.expect)
 	if err != nil {
-		return err.Error()
+		return "", err.Error()
 	}
-	rec.Subject = sub
-	return ""
+	return sub, ""
 }
