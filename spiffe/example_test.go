@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/faketb"
 	"github.com/streamidentity/kafka-workload-identity/spiffe"
 	"github.com/streamidentity/kafka-workload-identity/spiffe/spiffetest"
 )
@@ -12,8 +13,8 @@ import (
 // the emulator; in production the SPIRE agent's socket, usually through
 // SPIFFE_ENDPOINT_SOCKET).
 func ExampleNew() {
-	t := &exampleTB{} // in a test: the test's *testing.T
-	defer t.cleanup()
+	t := &faketb.Example{} // in a test: the test's *testing.T
+	defer t.Close()
 	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
 
 	src, err := spiffe.New(&spiffe.Options{
@@ -33,21 +34,4 @@ func ExampleNew() {
 	}
 	fmt.Println(tok.Principal)
 	// Output: spiffe://example.org/workload
-}
-
-// exampleTB is the idptest.TB of an Example, which has no *testing.T:
-// Fatalf panics with the message, and cleanup runs what was registered,
-// last first, as a test's end does.
-type exampleTB struct{ cleanups []func() }
-
-func (*exampleTB) Helper() {}
-
-func (*exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
-
-func (e *exampleTB) Cleanup(f func()) { e.cleanups = append(e.cleanups, f) }
-
-func (e *exampleTB) cleanup() {
-	for i := len(e.cleanups) - 1; i >= 0; i-- {
-		e.cleanups[i]()
-	}
 }

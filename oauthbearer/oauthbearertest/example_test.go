@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/faketb"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -16,8 +17,8 @@ import (
 // a franz-go client with a token minted for the broker's audience. In a
 // test, pass the test's *testing.T where this passes t.
 func ExampleNewBroker() {
-	t := &exampleTB{}
-	defer t.cleanup()
+	t := &faketb.Example{} // in a test: the test's *testing.T
+	defer t.Close()
 	iss := idptest.NewIssuer(t, nil)
 	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"},
@@ -47,8 +48,8 @@ func ExampleNewBroker() {
 // here Confluent Cloud's, for a client that sends no logicalCluster
 // extension.
 func ExampleBrokerOptions_verdict() {
-	t := &exampleTB{}
-	defer t.cleanup()
+	t := &faketb.Example{} // in a test: the test's *testing.T
+	defer t.Close()
 	iss := idptest.NewIssuer(t, nil)
 	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka",
@@ -75,21 +76,4 @@ func ExampleBrokerOptions_verdict() {
 	a := broker.Authentications()[0]
 	fmt.Println(a.Accepted, a.Reason)
 	// Output: false no_logical_cluster
-}
-
-// exampleTB is the idptest.TB of an Example, which has no *testing.T:
-// Fatalf panics with the message, and cleanup runs what was registered,
-// last first, as a test's end does.
-type exampleTB struct{ cleanups []func() }
-
-func (*exampleTB) Helper() {}
-
-func (*exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
-
-func (e *exampleTB) Cleanup(f func()) { e.cleanups = append(e.cleanups, f) }
-
-func (e *exampleTB) cleanup() {
-	for i := len(e.cleanups) - 1; i >= 0; i-- {
-		e.cleanups[i]()
-	}
 }

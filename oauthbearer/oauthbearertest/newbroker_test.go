@@ -1,7 +1,6 @@
 package oauthbearertest_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/faketb"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -18,16 +18,16 @@ import (
 func TestNewBrokerBindsLoopbackAndClosesAtCleanup(t *testing.T) {
 	t.Parallel()
 	iss := idptest.NewIssuer(t, nil)
-	tb := &recordingTB{}
+	tb := &faketb.Recorder{}
 	b := oauthbearertest.NewBroker(tb, &oauthbearertest.BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, NumBrokers: 2})
 	require.NotNil(t, b)
-	require.Empty(t, tb.fatal)
+	require.Empty(t, tb.Fatal)
 	require.Len(t, b.Addrs(), 2)
 	for _, a := range b.Addrs() {
 		assert.True(t, strings.HasPrefix(a, "127.0.0.1:"), a)
 	}
-	require.Len(t, tb.cleanups, 1, "NewBroker registers Close")
-	tb.cleanups[0]()
+	require.Len(t, tb.Cleanups, 1, "NewBroker registers Close")
+	tb.Cleanups[0]()
 	b.Close() // idempotent after the cleanup
 }
 
@@ -47,23 +47,10 @@ func TestNewBrokerFailsOnBadOptions(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			tb := &recordingTB{}
+			tb := &faketb.Recorder{}
 			assert.Nil(t, oauthbearertest.NewBroker(tb, tc.opts))
-			assert.Contains(t, tb.fatal, tc.want)
-			assert.Empty(t, tb.cleanups)
+			assert.Contains(t, tb.Fatal, tc.want)
+			assert.Empty(t, tb.Cleanups)
 		})
 	}
 }
-
-// recordingTB is an idptest.TB whose Fatalf records the message and
-// returns, as a program's TB may.
-type recordingTB struct {
-	fatal    string
-	cleanups []func()
-}
-
-func (*recordingTB) Helper() {}
-
-func (r *recordingTB) Fatalf(format string, args ...any) { r.fatal = fmt.Sprintf(format, args...) }
-
-func (r *recordingTB) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }

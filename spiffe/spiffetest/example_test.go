@@ -8,6 +8,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/faketb"
 	"github.com/streamidentity/kafka-workload-identity/spiffe/spiffetest"
 )
 
@@ -16,8 +17,8 @@ import (
 // source does the same; see its example). A broker validating the SVIDs
 // takes their keys from JWKSURL and their issuer from IssuerURL.
 func ExampleNewWorkloadAPI() {
-	t := &exampleTB{} // in a test: the test's *testing.T
-	defer t.cleanup()
+	t := &faketb.Example{} // in a test: the test's *testing.T
+	defer t.Close()
 	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
 
 	ctx := context.Background()
@@ -34,21 +35,4 @@ func ExampleNewWorkloadAPI() {
 	}
 	fmt.Println(svid.ID, svid.Audience, strings.HasPrefix(agent.JWKSURL(), "http://127.0.0.1:"), agent.IssuerURL())
 	// Output: spiffe://example.org/workload [kafka] true https://spire.example.org
-}
-
-// exampleTB is the idptest.TB of an Example, which has no *testing.T:
-// Fatalf panics with the message, and cleanup runs what was registered,
-// last first, as a test's end does.
-type exampleTB struct{ cleanups []func() }
-
-func (*exampleTB) Helper() {}
-
-func (*exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
-
-func (e *exampleTB) Cleanup(f func()) { e.cleanups = append(e.cleanups, f) }
-
-func (e *exampleTB) cleanup() {
-	for i := len(e.cleanups) - 1; i >= 0; i-- {
-		e.cleanups[i]()
-	}
 }

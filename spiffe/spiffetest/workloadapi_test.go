@@ -2,7 +2,6 @@ package spiffetest_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/faketb"
 	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/streamidentity/kafka-workload-identity/spiffe/spiffetest"
 )
@@ -116,22 +116,9 @@ func TestBadOptions(t *testing.T) {
 		{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://a.org/x"}, {SPIFFEID: "spiffe://b.org/y"}}}: `spiffetest: Options.Entries[1].SPIFFEID "spiffe://b.org/y" is not in trust domain a.org`,
 		{TTL: -time.Second}: `spiffetest: Options.TTL is -1s; it must not be negative`,
 	} {
-		tb := &recordingTB{}
+		tb := &faketb.Recorder{}
 		assert.Nil(t, spiffetest.NewWorkloadAPI(tb, opts))
-		assert.Equal(t, want, tb.fatal)
-		assert.Empty(t, tb.cleanups)
+		assert.Equal(t, want, tb.Fatal)
+		assert.Empty(t, tb.Cleanups)
 	}
 }
-
-// recordingTB is an idptest.TB whose Fatalf records the message and
-// returns, as a program's TB may.
-type recordingTB struct {
-	fatal    string
-	cleanups []func()
-}
-
-func (*recordingTB) Helper() {}
-
-func (r *recordingTB) Fatalf(format string, args ...any) { r.fatal = fmt.Sprintf(format, args...) }
-
-func (r *recordingTB) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
