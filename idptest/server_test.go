@@ -189,16 +189,28 @@ func TestRequestsAreDeepCopies(t *testing.T) {
 	assert.Empty(t, again.Query)
 }
 
-// TestFaultsRecordTheStatusSent: a malformed reply records the 200 it
-// sent, not the status the handler wrote into the buffer.
-func TestFaultsRecordTheStatusSent(t *testing.T) {
+// TestBufferedFaultsRecordWhatTheHandlerUnderstood: with a Trickle or
+// Malformed fault the handler writes into a buffer; the request still
+// records what the handler understood, and the status actually sent.
+func TestBufferedFaultsRecordWhatTheHandlerUnderstood(t *testing.T) {
 	t.Parallel()
-	iss := NewIssuer(t, nil)
-	iss.FailNext(1, Fault{Malformed: true})
-	resp, err := iss.Client().Get(iss.JWKSURL)
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	assert.Equal(t, http.StatusOK, iss.Requests()[0].Status)
+	s := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil), Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"c"}, "client_secret": {"wrong"}}
+	s.FailNext(1, Fault{Trickle: time.Microsecond})
+	s.FailNext(1, Fault{Malformed: true})
+	for range 2 {
+		resp, err := s.Client().PostForm(s.TokenURL, form)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+	reqs := s.Requests()
+	require.Len(t, reqs, 2)
+	for i, status := range []int{http.StatusUnauthorized, http.StatusOK} {
+		assert.Equal(t, status, reqs[i].Status)
+		assert.Equal(t, "c", reqs[i].ClientID)
+		assert.Equal(t, "invalid_client", reqs[i].Error)
+	}
 }
 
 // TestCloseClosesTheEmulatorsOwnSigner: an emulator closes the Issuer it
