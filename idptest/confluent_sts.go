@@ -93,13 +93,7 @@ const confluentEmuOrg = "00000000-0000-4000-8000-00000000c0f1"
 // Pools, a pool listed twice, or a negative Lifetime.
 func NewConfluentSTS(t TB, opts *ConfluentSTSOptions) *ConfluentSTS {
 	t.Helper()
-	s, err := startConfluentSTS(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startConfluentSTS)
 }
 
 func startConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {

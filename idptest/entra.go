@@ -111,13 +111,7 @@ type Entra struct {
 // It calls t.Fatalf on an app without TenantID or ClientID.
 func NewEntra(t TB, opts *EntraOptions) *Entra {
 	t.Helper()
-	e, err := startEntra(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(e.Close)
-	return e
+	return newEmulator(t, opts, startEntra)
 }
 
 func startEntra(opts *EntraOptions) (*Entra, error) {

@@ -99,13 +99,7 @@ type IMDS struct {
 // NewIMDS starts an IMDS emulator that is closed when t's test ends.
 func NewIMDS(t TB, opts *IMDSOptions) *IMDS {
 	t.Helper()
-	m, err := startIMDS(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(m.Close)
-	return m
+	return newEmulator(t, opts, startIMDS)
 }
 
 func startIMDS(opts *IMDSOptions) (*IMDS, error) {

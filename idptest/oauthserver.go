@@ -101,13 +101,7 @@ type OAuthServer struct {
 // t.Fatalf when opts has no Issuer or no Clients.
 func NewOAuthServer(t TB, opts *OAuthServerOptions) *OAuthServer {
 	t.Helper()
-	s, err := startOAuthServer(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startOAuthServer)
 }
 
 func startOAuthServer(opts *OAuthServerOptions) (*OAuthServer, error) {

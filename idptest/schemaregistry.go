@@ -63,13 +63,7 @@ type SchemaRegistry struct {
 // ExpectedIssuer.
 func NewSchemaRegistry(t TB, opts *SchemaRegistryOptions) *SchemaRegistry {
 	t.Helper()
-	s, err := startSchemaRegistry(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startSchemaRegistry)
 }
 
 func startSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {

@@ -132,13 +132,7 @@ type stsRequest struct {
 // calls t.Fatalf when RoleARN is not an IAM role ARN.
 func NewSTS(t TB, opts *STSOptions) *STS {
 	t.Helper()
-	s, err := startSTS(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startSTS)
 }
 
 func startSTS(opts *STSOptions) (*STS, error) {
