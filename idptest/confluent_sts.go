@@ -96,11 +96,7 @@ func NewConfluentSTS(t TB, opts *ConfluentSTSOptions) *ConfluentSTS {
 	return newEmulator(t, opts, startConfluentSTS)
 }
 
-func startConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {
-	var o ConfluentSTSOptions
-	if opts != nil {
-		o = *opts
-	}
+func startConfluentSTS(o ConfluentSTSOptions) (*ConfluentSTS, error) {
 	if len(o.Providers) == 0 {
 		return nil, errors.New("confluent sts: ConfluentSTSOptions.Providers is empty; register at least one identity provider with its pools")
 	}
@@ -128,7 +124,7 @@ func startConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(confluentSTSPath, s.serveToken)
-	srv, signer, err := startWithSigner(mux, serverConfig{format: formatOAuth, tls: o.TLS}, o.Signer, &IssuerOptions{IssuerURL: "Confluent"})
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatOAuth, tls: o.TLS}, o.Signer, IssuerOptions{IssuerURL: "Confluent"})
 	if err != nil {
 		return nil, err
 	}

@@ -126,11 +126,9 @@ func NewGCE(t TB, opts *GCEOptions) *GCE {
 	return newEmulator(t, opts, startGCE)
 }
 
-func startGCE(opts *GCEOptions) (*GCE, error) {
+func startGCE(opts GCEOptions) (*GCE, error) {
 	g := &GCE{tokens: map[string]gceAccessToken{}}
-	if opts != nil {
-		g.opts = *opts
-	}
+	g.opts = opts
 	o := &g.opts
 	if o.Email == "" {
 		o.Email = "kafka-client@emu-project.iam.gserviceaccount.com"
@@ -157,7 +155,7 @@ func startGCE(opts *GCEOptions) (*GCE, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", g.serve)
 	mux.HandleFunc("POST "+gceTokenURIPath, g.serveOAuthToken)
-	srv, signer, err := startWithSigner(mux, serverConfig{format: formatGCE, reroute: []string{gceMetadataIP, gceMetadataHostname}}, o.Signer, nil)
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatGCE, reroute: []string{gceMetadataIP, gceMetadataHostname}}, o.Signer, IssuerOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -63,11 +63,7 @@ func NewIssuer(t TB, opts *IssuerOptions) *Issuer {
 }
 
 // startIssuer starts an Issuer; the caller must Close it.
-func startIssuer(opts *IssuerOptions) (*Issuer, error) {
-	var o IssuerOptions
-	if opts != nil {
-		o = *opts
-	}
+func startIssuer(o IssuerOptions) (*Issuer, error) {
 	if o.Algorithm == "" {
 		o.Algorithm = "RS256"
 	}

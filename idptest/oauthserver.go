@@ -104,11 +104,7 @@ func NewOAuthServer(t TB, opts *OAuthServerOptions) *OAuthServer {
 	return newEmulator(t, opts, startOAuthServer)
 }
 
-func startOAuthServer(opts *OAuthServerOptions) (*OAuthServer, error) {
-	var o OAuthServerOptions
-	if opts != nil {
-		o = *opts
-	}
+func startOAuthServer(o OAuthServerOptions) (*OAuthServer, error) {
 	if o.Issuer == nil {
 		return nil, errors.New("oauth server: OAuthServerOptions.Issuer is nil; set the issuer that signs access tokens")
 	}

@@ -66,11 +66,7 @@ func NewSchemaRegistry(t TB, opts *SchemaRegistryOptions) *SchemaRegistry {
 	return newEmulator(t, opts, startSchemaRegistry)
 }
 
-func startSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {
-	var o SchemaRegistryOptions
-	if opts != nil {
-		o = *opts
-	}
+func startSchemaRegistry(o SchemaRegistryOptions) (*SchemaRegistry, error) {
 	var verifier *jwtverify.Verifier
 	switch {
 	case o.Issuer != nil:

@@ -14,11 +14,15 @@ type TB interface {
 }
 
 // newEmulator is what every NewX constructor does: it starts the
-// emulator with opts, reports a failure with t.Fatalf (returning nil,
+// emulator with a copy of opts (nil: the zero options), reports a failure with t.Fatalf (returning nil,
 // should Fatalf return) and closes the emulator when t's test ends.
-func newEmulator[O any, E interface{ Close() }](t TB, opts *O, start func(*O) (E, error)) E {
+func newEmulator[O any, E interface{ Close() }](t TB, opts *O, start func(O) (E, error)) E {
 	t.Helper()
-	e, err := start(opts)
+	var o O
+	if opts != nil {
+		o = *opts
+	}
+	e, err := start(o)
 	if err != nil {
 		t.Fatalf("idptest: %v", err)
 		var none E
