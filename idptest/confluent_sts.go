@@ -3,7 +3,6 @@ package idptest
 import (
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -134,19 +133,7 @@ func startConfluentSTS(o ConfluentSTSOptions) (*ConfluentSTS, error) {
 }
 
 func (s *ConfluentSTS) serveToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		noStoreError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
-		return
-	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/x-www-form-urlencoded" {
-		noStoreError(w, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		noStoreError(w, http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
+	if !parseTokenForm(w, r) {
 		return
 	}
 	f := r.PostForm
