@@ -3,7 +3,6 @@ package idptest
 import (
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -93,20 +92,10 @@ const confluentEmuOrg = "00000000-0000-4000-8000-00000000c0f1"
 // Pools, a pool listed twice, or a negative Lifetime.
 func NewConfluentSTS(t TB, opts *ConfluentSTSOptions) *ConfluentSTS {
 	t.Helper()
-	s, err := startConfluentSTS(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startConfluentSTS)
 }
 
-func startConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {
-	var o ConfluentSTSOptions
-	if opts != nil {
-		o = *opts
-	}
+func startConfluentSTS(o ConfluentSTSOptions) (*ConfluentSTS, error) {
 	if len(o.Providers) == 0 {
 		return nil, errors.New("confluent sts: ConfluentSTSOptions.Providers is empty; register at least one identity provider with its pools")
 	}
@@ -134,7 +123,7 @@ func startConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(confluentSTSPath, s.serveToken)
-	srv, signer, err := startWithSigner(mux, serverConfig{format: formatOAuth, tls: o.TLS}, o.Signer, &IssuerOptions{IssuerURL: "Confluent"})
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatOAuth, tls: o.TLS}, o.Signer, IssuerOptions{IssuerURL: "Confluent"})
 	if err != nil {
 		return nil, err
 	}
@@ -144,19 +133,7 @@ func startConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {
 }
 
 func (s *ConfluentSTS) serveToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		noStoreError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
-		return
-	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/x-www-form-urlencoded" {
-		noStoreError(w, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		noStoreError(w, http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
+	if !parseTokenForm(w, r) {
 		return
 	}
 	f := r.PostForm

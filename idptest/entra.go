@@ -111,20 +111,12 @@ type Entra struct {
 // It calls t.Fatalf on an app without TenantID or ClientID.
 func NewEntra(t TB, opts *EntraOptions) *Entra {
 	t.Helper()
-	e, err := startEntra(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(e.Close)
-	return e
+	return newEmulator(t, opts, startEntra)
 }
 
-func startEntra(opts *EntraOptions) (*Entra, error) {
+func startEntra(opts EntraOptions) (*Entra, error) {
 	e := &Entra{verifiers: map[string]*jwtverify.Verifier{}}
-	if opts != nil {
-		e.opts = *opts
-	}
+	e.opts = opts
 	if e.opts.Lifetime == 0 {
 		e.opts.Lifetime = time.Hour
 	}
@@ -142,7 +134,7 @@ func startEntra(opts *EntraOptions) (*Entra, error) {
 	mux.HandleFunc("/{tenant}/v2.0/.well-known/openid-configuration", e.serveDiscovery)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", e.serveToken)
 	mux.HandleFunc("/{tenant}/discovery/v2.0/keys", e.serveKeys)
-	srv, signer, err := startWithSigner(mux, serverConfig{format: formatEntra, tls: true}, e.opts.Signer, nil)
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatEntra, tls: true}, e.opts.Signer, IssuerOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -123,20 +123,12 @@ type gceAccessToken struct {
 // test ends.
 func NewGCE(t TB, opts *GCEOptions) *GCE {
 	t.Helper()
-	g, err := startGCE(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(g.Close)
-	return g
+	return newEmulator(t, opts, startGCE)
 }
 
-func startGCE(opts *GCEOptions) (*GCE, error) {
+func startGCE(opts GCEOptions) (*GCE, error) {
 	g := &GCE{tokens: map[string]gceAccessToken{}}
-	if opts != nil {
-		g.opts = *opts
-	}
+	g.opts = opts
 	o := &g.opts
 	if o.Email == "" {
 		o.Email = "kafka-client@emu-project.iam.gserviceaccount.com"
@@ -163,7 +155,7 @@ func startGCE(opts *GCEOptions) (*GCE, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", g.serve)
 	mux.HandleFunc("POST "+gceTokenURIPath, g.serveOAuthToken)
-	srv, signer, err := startWithSigner(mux, serverConfig{format: formatGCE, reroute: []string{gceMetadataIP, gceMetadataHostname}}, o.Signer, nil)
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatGCE, reroute: []string{gceMetadataIP, gceMetadataHostname}}, o.Signer, IssuerOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -259,6 +251,12 @@ func (g *GCE) serveToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	g.issueAccessToken(w)
+}
+
+// issueAccessToken answers with a new access token, as the metadata
+// server and Google's token endpoint do, and keeps it for AccessToken.
+func (g *GCE) issueAccessToken(w http.ResponseWriter) {
 	tok := "ya29.c." + randomB64URL(120)
 	exp := time.Now().Add(g.opts.Lifetime)
 	g.mu.Lock()
@@ -368,11 +366,5 @@ func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
 		return
 	}
-	tok := "ya29.c." + randomB64URL(120)
-	exp := time.Now().Add(g.opts.Lifetime)
-	g.mu.Lock()
-	g.tokens[tok] = gceAccessToken{email: g.opts.Email, expiry: exp}
-	g.mu.Unlock()
-	note(w, func(q *Request) { q.Token = tok })
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": int64(g.opts.Lifetime/time.Second) - 1, "token_type": "Bearer"})
+	g.issueAccessToken(w)
 }

@@ -99,20 +99,12 @@ type IMDS struct {
 // NewIMDS starts an IMDS emulator that is closed when t's test ends.
 func NewIMDS(t TB, opts *IMDSOptions) *IMDS {
 	t.Helper()
-	m, err := startIMDS(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(m.Close)
-	return m
+	return newEmulator(t, opts, startIMDS)
 }
 
-func startIMDS(opts *IMDSOptions) (*IMDS, error) {
+func startIMDS(opts IMDSOptions) (*IMDS, error) {
 	m := &IMDS{}
-	if opts != nil {
-		m.opts = *opts
-	}
+	m.opts = opts
 	m.TenantID = cmp.Or(m.opts.TenantID, "00000000-0000-4000-8000-0000000000aa")
 	if m.opts.Lifetime == 0 {
 		m.opts.Lifetime = 24 * time.Hour
@@ -126,7 +118,7 @@ func startIMDS(opts *IMDSOptions) (*IMDS, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(imdsTokenPath, m.serveToken)
-	srv, signer, err := startWithSigner(mux, serverConfig{format: formatIMDS, reroute: []string{imdsAddress}}, m.opts.Signer, nil)
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatIMDS, reroute: []string{imdsAddress}}, m.opts.Signer, IssuerOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -59,21 +59,11 @@ type signingKey struct {
 // t.Fatalf on an unknown Algorithm.
 func NewIssuer(t TB, opts *IssuerOptions) *Issuer {
 	t.Helper()
-	iss, err := startIssuer(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(iss.Close)
-	return iss
+	return newEmulator(t, opts, startIssuer)
 }
 
 // startIssuer starts an Issuer; the caller must Close it.
-func startIssuer(opts *IssuerOptions) (*Issuer, error) {
-	var o IssuerOptions
-	if opts != nil {
-		o = *opts
-	}
+func startIssuer(o IssuerOptions) (*Issuer, error) {
 	if o.Algorithm == "" {
 		o.Algorithm = "RS256"
 	}

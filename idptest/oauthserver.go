@@ -101,20 +101,10 @@ type OAuthServer struct {
 // t.Fatalf when opts has no Issuer or no Clients.
 func NewOAuthServer(t TB, opts *OAuthServerOptions) *OAuthServer {
 	t.Helper()
-	s, err := startOAuthServer(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startOAuthServer)
 }
 
-func startOAuthServer(opts *OAuthServerOptions) (*OAuthServer, error) {
-	var o OAuthServerOptions
-	if opts != nil {
-		o = *opts
-	}
+func startOAuthServer(o OAuthServerOptions) (*OAuthServer, error) {
 	if o.Issuer == nil {
 		return nil, errors.New("oauth server: OAuthServerOptions.Issuer is nil; set the issuer that signs access tokens")
 	}
@@ -150,6 +140,27 @@ func oauthNoStore(w http.ResponseWriter) {
 	w.Header().Set("Pragma", "no-cache")
 }
 
+// parseTokenForm parses the form of a token request, which must be a
+// POST of application/x-www-form-urlencoded up to 64 KiB, or answers the
+// OAuth error and returns false.
+func parseTokenForm(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		noStoreError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
+		return false
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		noStoreError(w, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		noStoreError(w, http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
+		return false
+	}
+	return true
+}
+
 // noStoreError writes an OAuth error with the headers of oauthNoStore.
 func noStoreError(w http.ResponseWriter, status int, code, desc string) {
 	oauthNoStore(w)
@@ -157,18 +168,7 @@ func noStoreError(w http.ResponseWriter, status int, code, desc string) {
 }
 
 func (s *OAuthServer) serveToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		noStoreError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
-		return
-	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		noStoreError(w, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		noStoreError(w, http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
+	if !parseTokenForm(w, r) {
 		return
 	}
 	if len(r.URL.Query()) > 0 {

@@ -63,20 +63,10 @@ type SchemaRegistry struct {
 // ExpectedIssuer.
 func NewSchemaRegistry(t TB, opts *SchemaRegistryOptions) *SchemaRegistry {
 	t.Helper()
-	s, err := startSchemaRegistry(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startSchemaRegistry)
 }
 
-func startSchemaRegistry(opts *SchemaRegistryOptions) (*SchemaRegistry, error) {
-	var o SchemaRegistryOptions
-	if opts != nil {
-		o = *opts
-	}
+func startSchemaRegistry(o SchemaRegistryOptions) (*SchemaRegistry, error) {
 	var verifier *jwtverify.Verifier
 	switch {
 	case o.Issuer != nil:

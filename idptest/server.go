@@ -265,7 +265,7 @@ func startServer(h http.Handler, c serverConfig) (*Server, error) {
 // startWithSigner starts h (see startServer) with signer, or when it is
 // nil with an Issuer of its own (configured by ownOpts) that the server
 // closes.
-func startWithSigner(h http.Handler, c serverConfig, signer *Issuer, ownOpts *IssuerOptions) (*Server, *Issuer, error) {
+func startWithSigner(h http.Handler, c serverConfig, signer *Issuer, ownOpts IssuerOptions) (*Server, *Issuer, error) {
 	own := signer == nil
 	if own {
 		var err error

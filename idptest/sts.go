@@ -132,20 +132,10 @@ type stsRequest struct {
 // calls t.Fatalf when RoleARN is not an IAM role ARN.
 func NewSTS(t TB, opts *STSOptions) *STS {
 	t.Helper()
-	s, err := startSTS(opts)
-	if err != nil {
-		t.Fatalf("idptest: %v", err)
-		return nil
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startSTS)
 }
 
-func startSTS(opts *STSOptions) (*STS, error) {
-	var o STSOptions
-	if opts != nil {
-		o = *opts
-	}
+func startSTS(o STSOptions) (*STS, error) {
 	if o.Region == "" {
 		o.Region = "us-west-2"
 	}
@@ -176,12 +166,12 @@ func startSTS(opts *STSOptions) (*STS, error) {
 	}
 	// The issuers are created once the URL is known, because the issuer
 	// URL is the emulator's own (it serves the combined JWKS).
-	rs, err := startIssuer(&IssuerOptions{Algorithm: "RS256", IssuerURL: srv.URL})
+	rs, err := startIssuer(IssuerOptions{Algorithm: "RS256", IssuerURL: srv.URL})
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
-	es, err := startIssuer(&IssuerOptions{Algorithm: "ES384", IssuerURL: srv.URL})
+	es, err := startIssuer(IssuerOptions{Algorithm: "ES384", IssuerURL: srv.URL})
 	if err != nil {
 		rs.Close()
 		srv.Close()

@@ -12,3 +12,22 @@ type TB interface {
 	Fatalf(format string, args ...any)
 	Cleanup(func())
 }
+
+// newEmulator is what every NewX constructor does: it starts the
+// emulator with a copy of opts (nil: the zero options), reports a failure with t.Fatalf (returning nil,
+// should Fatalf return) and closes the emulator when t's test ends.
+func newEmulator[O any, E interface{ Close() }](t TB, opts *O, start func(O) (E, error)) E {
+	t.Helper()
+	var o O
+	if opts != nil {
+		o = *opts
+	}
+	e, err := start(o)
+	if err != nil {
+		t.Fatalf("idptest: %v", err)
+		var none E
+		return none
+	}
+	t.Cleanup(e.Close)
+	return e
+}
