@@ -41,12 +41,10 @@ func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
 	log, buf := newLogger()
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: "api://kafka", Getenv: getenv(b.env()), DisableInstanceDiscovery: true, DisableAzureCLI: true, Cache: &oauthbearer.CacheOptions{Logger: log},
 		HTTPClient: withoutIMDS(b.entra.Client()), Retry: policy.RetryOptions{MaxRetries: -1},
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
+	}))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, wiObject, tok.Principal)
@@ -62,12 +60,10 @@ func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
 func TestDefaultChainFallsBackToManagedIdentity(t *testing.T) {
 	t.Parallel()
 	m := emu.NewIMDS(t, nil)
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: uniqueTarget(t), Getenv: getenv(nil), DisableAzureCLI: true,
 		HTTPClient: m.Client(), Retry: fastRetry,
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
+	}))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
@@ -86,12 +82,10 @@ func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
 	t.Parallel()
 	user := emu.ManagedIdentity{ClientID: "7a7a0000-0000-4000-8000-0000000000c1", ObjectID: "7a7a0000-0000-4000-8000-0000000000b1"}
 	m := emu.NewIMDS(t, &emu.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []emu.ManagedIdentity{user}})
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: uniqueTarget(t), Getenv: getenv(map[string]string{azure.EnvClientID: user.ClientID}), DisableAzureCLI: true,
 		HTTPClient: m.Client(), Retry: fastRetry,
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
+	}))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, user.ObjectID, tok.Principal)
@@ -99,13 +93,11 @@ func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
 
 func TestDefaultChainListsEveryStep(t *testing.T) {
 	t.Parallel()
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: "api://kafka", Getenv: getenv(nil), DisableAzureCLI: true,
 		HTTPClient: withoutIMDS(http.DefaultClient),
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	}))
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	for _, w := range []string{
 		"azure: default chain",
@@ -122,13 +114,11 @@ func TestDefaultChainStopsAtAConfiguredStepThatFails(t *testing.T) {
 	b := newWIBench(t, nil)
 	env := b.env()
 	env["AZURE_CLIENT_SECRET"] = "very-secret-value"
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true, DisableAzureCLI: true,
 		HTTPClient: b.entra.Client(), Retry: policy.RetryOptions{MaxRetries: -1},
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	}))
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.False(t, oauthbearer.IsTransient(err))
 	var ae *azure.Error

@@ -1,16 +1,12 @@
 package azure_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,59 +20,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
-
-var targetSeq atomic.Int64
-
-// uniqueTarget returns an audience no other test uses, because
-// azidentity's managed-identity token cache is process-global.
-func uniqueTarget(t *testing.T) string {
-	return fmt.Sprintf("api://kafka-%d-%d", time.Now().UnixNano(), targetSeq.Add(1))
-}
-
-// fastRetry keeps azidentity's retries but with millisecond delays.
-var fastRetry = policy.RetryOptions{MaxRetries: 6, RetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond}
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
-// logBuffer is a concurrency-safe sink for a test's slog records.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
-}
-
-// assertNoSecrets fails if any secret appears in s.
-func assertNoSecrets(t *testing.T, s string, secrets ...string) {
-	t.Helper()
-	for _, sec := range secrets {
-		require.NotEmpty(t, sec)
-		assert.NotContains(t, s, sec, "a token or assertion leaked")
-	}
-}
-
-func closeCache(t *testing.T, c *oauthbearer.Cache) {
-	t.Cleanup(func() { _ = c.Close() })
-}
 
 func issuedTokens(m *emu.IMDS) []string {
 	var out []string
@@ -92,23 +35,19 @@ func TestManagedIdentitySelectors(t *testing.T) {
 		ResourceID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kafka"}
 	m := emu.NewIMDS(t, &emu.IMDSOptions{UserAssigned: []emu.ManagedIdentity{user}})
 	tests := map[string]struct {
-		opts azure.ManagedIdentityOptions
+		id   azidentity.ManagedIDKind
 		want emu.ManagedIdentity
 	}{
 		"system assigned": {want: m.SystemAssigned()},
-		"by client ID":    {opts: azure.ManagedIdentityOptions{ID: azidentity.ClientID(user.ClientID)}, want: user},
-		"by resource ID":  {opts: azure.ManagedIdentityOptions{ID: azidentity.ResourceID(user.ResourceID)}, want: user},
-		"by object ID":    {opts: azure.ManagedIdentityOptions{ID: azidentity.ObjectID(user.ObjectID)}, want: user},
+		"by client ID":    {id: azidentity.ClientID(user.ClientID), want: user},
+		"by resource ID":  {id: azidentity.ResourceID(user.ResourceID), want: user},
+		"by object ID":    {id: azidentity.ObjectID(user.ObjectID), want: user},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			o := tc.opts
-			o.Audience = uniqueTarget(t)
-			o.HTTPClient, o.Retry = m.Client(), fastRetry
-			src, err := azure.NewManagedIdentity(&o)
-			require.NoError(t, err)
-			closeCache(t, src)
+			var audience string
+			src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) { o.ID, audience = tc.id, o.Audience })
 			tok, err := src.Token(ctx(t))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want.ObjectID, tok.Principal)
@@ -117,8 +56,8 @@ func TestManagedIdentitySelectors(t *testing.T) {
 			require.NoError(t, err)
 			// A v2 token carries the API's application ID, resolved from
 			// the resource as sent (the /.default suffix is not part of it).
-			assert.Equal(t, m.AppID(o.Audience), rep.Audience)
-			assert.True(t, slices.ContainsFunc(m.Issued(), func(i emu.IMDSIssue) bool { return i.Resource == o.Audience }),
+			assert.Equal(t, m.AppID(audience), rep.Audience)
+			assert.True(t, slices.ContainsFunc(m.Issued(), func(i emu.IMDSIssue) bool { return i.Resource == audience }),
 				"the /.default suffix is not part of the IMDS resource")
 			assert.Equal(t, tc.want.ClientID, rep.AppID)
 		})
@@ -127,12 +66,10 @@ func TestManagedIdentitySelectors(t *testing.T) {
 
 func TestManagedIdentityUnknownIdentityIsPermanent(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), ID: azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000"),
-		HTTPClient: m.Client(), Retry: fastRetry})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	src := newManagedIdentity(t, emu.NewIMDS(t, nil), func(o *azure.ManagedIdentityOptions) {
+		o.ID = azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000")
+	})
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.False(t, oauthbearer.IsTransient(err))
 	var ae *azure.Error
@@ -171,11 +108,7 @@ func TestManagedIdentityRidesOutIMDSUpgrade(t *testing.T) {
 	// IMDS answers 410 while it upgrades; azidentity's retries (here with
 	// millisecond delays) ride it out inside one fetch.
 	m.FailNext(5, emu.Fault{Status: http.StatusGone})
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
-		HTTPClient: m.Client(), Retry: fastRetry})
-	require.NoError(t, err)
-	closeCache(t, src)
-	tok, err := src.Token(ctx(t))
+	tok, err := newManagedIdentity(t, m, nil).Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
 	assert.Equal(t, 6, m.RequestsTo(emu.IMDSTokenPath))
@@ -185,12 +118,11 @@ func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
 	t.Parallel()
 	m := emu.NewIMDS(t, nil)
 	m.FailNext(3, emu.Fault{Status: http.StatusGone})
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
-		HTTPClient: m.Client(), Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond},
-		Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) {
+		o.Retry = policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}
+		o.Cache = &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
+	})
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.True(t, oauthbearer.IsTransient(err), "410 past azidentity's retries must be transient: %v", err)
 	var ae *azure.Error
@@ -208,11 +140,7 @@ func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
 	m.FailNext(1, emu.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
 	// Retry-After above MaxRetryDelay makes azidentity give up at once and
 	// leave the wait to the cache.
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
-		HTTPClient: m.Client(), Retry: fastRetry})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	_, err := newManagedIdentity(t, m, nil).Token(ctx(t))
 	require.Error(t, err)
 	var te *oauthbearer.TransientError
 	require.ErrorAs(t, err, &te)
@@ -229,11 +157,10 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 	t.Run("required v2 fails with the fix", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), RequireV2: true, Cache: &oauthbearer.CacheOptions{Logger: log},
-			HTTPClient: m.Client(), Retry: fastRetry})
-		require.NoError(t, err)
-		closeCache(t, src)
-		_, err = src.Token(ctx(t))
+		src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) {
+			o.RequireV2, o.Cache = true, &oauthbearer.CacheOptions{Logger: log}
+		})
+		_, err := src.Token(ctx(t))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, azure.ErrV1Token)
 		assert.False(t, oauthbearer.IsTransient(err))
@@ -245,10 +172,7 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 	t.Run("otherwise a warning", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
-			HTTPClient: m.Client(), Retry: fastRetry})
-		require.NoError(t, err)
-		closeCache(t, src)
+		src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) { o.Cache = &oauthbearer.CacheOptions{Logger: log} })
 		tok, err := src.Token(ctx(t))
 		require.NoError(t, err)
 		assert.NotEmpty(t, tok.Value)
@@ -263,23 +187,10 @@ func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 	m := emu.NewIMDS(t, nil)
 	m.FailNext(1, emu.Fault{Latency: 50 * time.Millisecond})
 	log, buf := newLogger()
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
-		HTTPClient: m.Client(), Retry: fastRetry})
-	require.NoError(t, err)
-	closeCache(t, src)
-	var wg sync.WaitGroup
-	toks := make([]oauthbearer.Token, 200)
-	errs := make([]error, 200)
-	for i := range 200 {
-		wg.Go(func() { toks[i], errs[i] = src.Token(ctx(t)) })
-	}
-	wg.Wait()
-	for i := range 200 {
-		require.NoError(t, errs[i])
-		assert.Equal(t, toks[0].Value, toks[i].Value)
-	}
+	src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) { o.Cache = &oauthbearer.CacheOptions{Logger: log} })
+	tok := sameTokenForAll(t, src)
 	assert.Equal(t, 1, m.RequestsTo(emu.IMDSTokenPath))
-	assertNoSecrets(t, buf.String(), toks[0].Value)
+	assertNoSecrets(t, buf.String(), tok.Value)
 }
 
 // azidentity's managed-identity cache is process-wide and would hand the
@@ -287,11 +198,7 @@ func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 func TestManagedIdentityInvalidateFetchesAFreshToken(t *testing.T) {
 	t.Parallel()
 	m := emu.NewIMDS(t, nil)
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
-		HTTPClient: m.Client(), Retry: fastRetry})
-	require.NoError(t, err)
-	closeCache(t, src)
-
+	src := newManagedIdentity(t, m, nil)
 	first, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	require.True(t, oauthbearer.Invalidate(src, first))
@@ -321,14 +228,12 @@ func TestNewFromCredential(t *testing.T) {
 	jwt := iss.Mint("sub-1", "api://kafka", time.Hour, emu.Claims{"ver": "2.0", "oid": "oid-1"})
 	var scopes []string
 	var mu sync.Mutex
-	src, err := azure.NewFromCredential(credFunc(func(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	src := opened(t)(azure.NewFromCredential(credFunc(func(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
 		mu.Lock()
 		scopes = append(scopes, o.Scopes...)
 		mu.Unlock()
 		return azcore.AccessToken{Token: jwt, ExpiresOn: time.Now().Add(time.Hour)}, nil
-	}), "api://kafka", nil)
-	require.NoError(t, err)
-	closeCache(t, src)
+	}), "api://kafka", nil))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, "oid-1", tok.Principal)
@@ -339,11 +244,9 @@ func TestNewFromCredential(t *testing.T) {
 	_, err = azure.NewFromCredential(credFunc(nil), "https://x", nil)
 	assert.Error(t, err)
 
-	failing, err := azure.NewFromCredential(credFunc(func(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	failing := opened(t)(azure.NewFromCredential(credFunc(func(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
 		return azcore.AccessToken{}, errors.New("boom")
-	}), "api://kafka", &azure.CredentialOptions{Name: "custom"})
-	require.NoError(t, err)
-	closeCache(t, failing)
+	}), "api://kafka", &azure.CredentialOptions{Name: "custom"}))
 	_, err = failing.Token(ctx(t))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "azure: custom")

@@ -27,9 +27,7 @@ func TestWorkloadIdentityThroughProxy(t *testing.T) {
 	env[azure.EnvAuthorityHost] = emu.ThroughProxy(b.entra.URL)
 	o := b.options(env)
 	o.HTTPClient = hc
-	src, err := azure.NewWorkloadIdentity(o)
-	require.NoError(t, err)
-	closeCache(t, src)
+	src := opened(t)(azure.NewWorkloadIdentity(o))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, wiObject, tok.Principal)

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,8 +60,6 @@ func (b *wiBench) env() map[string]string {
 	}
 }
 
-func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
 func (b *wiBench) options(env map[string]string) *azure.WorkloadIdentityOptions {
 	return &azure.WorkloadIdentityOptions{
 		Audience: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true,
@@ -78,9 +75,7 @@ func TestWorkloadIdentityFromEnvironment(t *testing.T) {
 	log, buf := newLogger()
 	o := b.options(b.env())
 	o.Cache = &oauthbearer.CacheOptions{Logger: log}
-	src, err := azure.NewWorkloadIdentity(o)
-	require.NoError(t, err)
-	closeCache(t, src)
+	src := opened(t)(azure.NewWorkloadIdentity(o))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, wiObject, tok.Principal)
@@ -101,9 +96,7 @@ func TestWorkloadIdentityExplicitOptionsOverrideEnvironment(t *testing.T) {
 	}
 	o := b.options(wrong)
 	o.ClientID, o.TenantID, o.TokenFilePath, o.AuthorityHost = wiClient, wiTenant, b.file, b.entra.URL
-	src, err := azure.NewWorkloadIdentity(o)
-	require.NoError(t, err)
-	closeCache(t, src)
+	src := opened(t)(azure.NewWorkloadIdentity(o))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, wiObject, tok.Principal)
@@ -150,9 +143,7 @@ func TestWorkloadIdentityRereadsRotatedTokenFile(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
 	first := b.write(t, time.Hour)
-	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
-	require.NoError(t, err)
-	closeCache(t, src)
+	src := opened(t)(azure.NewWorkloadIdentity(b.options(b.env())))
 	tok1, err := src.Token(ctx(t))
 	require.NoError(t, err)
 
@@ -173,10 +164,8 @@ func TestWorkloadIdentityStaleTokenFile(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
 	stale := b.write(t, -10*time.Minute)
-	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	src := opened(t)(azure.NewWorkloadIdentity(b.options(b.env())))
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.False(t, oauthbearer.IsTransient(err), "an expired assertion is not fixed by retrying at once")
 	var ae *azure.Error
@@ -215,10 +204,8 @@ func TestWorkloadIdentityEntraErrorsExplained(t *testing.T) {
 			env := b.env()
 			o := b.options(env)
 			tc.change(b, env, o)
-			src, err := azure.NewWorkloadIdentity(o)
-			require.NoError(t, err)
-			closeCache(t, src)
-			_, err = src.Token(ctx(t))
+			src := opened(t)(azure.NewWorkloadIdentity(o))
+			_, err := src.Token(ctx(t))
 			require.Error(t, err)
 			assert.False(t, oauthbearer.IsTransient(err), "%v", err)
 			assert.Contains(t, err.Error(), tc.want)
@@ -239,22 +226,10 @@ func TestWorkloadIdentityOneRequestPerRefresh(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
 	b.entra.FailNext(1, emu.Fault{Latency: 50 * time.Millisecond})
-	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
-	require.NoError(t, err)
-	closeCache(t, src)
+	src := opened(t)(azure.NewWorkloadIdentity(b.options(b.env())))
 	for round := 1; round <= 2; round++ {
-		var wg sync.WaitGroup
-		toks := make([]oauthbearer.Token, 200)
-		errs := make([]error, 200)
-		for i := range 200 {
-			wg.Go(func() { toks[i], errs[i] = src.Token(ctx(t)) })
-		}
-		wg.Wait()
-		for i := range 200 {
-			require.NoError(t, errs[i])
-			assert.Equal(t, toks[0].Value, toks[i].Value)
-		}
+		tok := sameTokenForAll(t, src)
 		assert.Equal(t, round, b.tokenRequests())
-		src.Invalidate(toks[0])
+		src.Invalidate(tok)
 	}
 }
