@@ -347,18 +347,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// expiringCreds returns credentials that expire at exp, counting calls.
-type expiringCreds struct {
-	exp   time.Time
-	calls atomic.Int32
-}
-
-func (c *expiringCreds) Retrieve(context.Context) (sdkaws.Credentials, error) {
-	c.calls.Add(1)
-	return sdkaws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret, SessionToken: "session",
-		CanExpire: true, Expires: c.exp, Source: "test"}, nil
-}
-
 func TestWebIdentityTokenDoesNotOutliveCredentials(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct {
@@ -373,7 +361,7 @@ func TestWebIdentityTokenDoesNotOutliveCredentials(t *testing.T) {
 			exp := time.Now().Add(tc.credsLeft).Truncate(time.Second)
 			// The emulator refuses tokens that outlive the session, as STS does.
 			e := newSTS(t, &emu.STSOptions{SessionExpiry: exp})
-			creds := &expiringCreds{exp: exp}
+			creds := &countingCreds{session: "session", expires: exp}
 			src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
 				o.Lifetime = tc.duration
 				o.Config = sdkConfig(e, "us-west-2", creds)
@@ -394,7 +382,7 @@ func TestWebIdentityCredentialsAboutToExpire(t *testing.T) {
 	t.Parallel()
 	e := newSTS(t, nil)
 	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
-		o.Config = sdkConfig(e, "us-west-2", &expiringCreds{exp: time.Now().Add(45 * time.Second)})
+		o.Config = sdkConfig(e, "us-west-2", &countingCreds{session: "session", expires: time.Now().Add(45 * time.Second)})
 	})
 	_, err := src.Token(context.Background())
 	require.Error(t, err)

@@ -2,6 +2,9 @@ package azure_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +30,20 @@ type azureIdentity struct {
 	fetches   func() int // tokens the identity provider issued
 }
 
+// The AKS workload identity: an App Registration trusting a Kubernetes
+// service account.
+const (
+	wiTenant = "9d2f0000-0000-4000-8000-0000000000a1"
+	wiClient = "9d2f0000-0000-4000-8000-0000000000c1"
+	wiObject = "9d2f0000-0000-4000-8000-0000000000b1"
+	wiSA     = "system:serviceaccount:kafka:producer"
+)
+
+// targetSeq numbers the managed identity's audiences: azidentity caches
+// managed-identity tokens process-wide by resource, so each test asks for
+// an audience of its own to get its tokens from its own IMDS.
+var targetSeq atomic.Int64
+
 // azureSources start each identity the issue names: managed identity
 // through the IMDS emulator and AKS workload identity through the Entra
 // emulator with a federated token file.
@@ -34,28 +51,29 @@ func azureSources() map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity
 	return map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity{
 		"managed identity": func(t *testing.T, iss *emu.Issuer) azureIdentity {
 			imds := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss, TokenLifetime: time.Hour})
-			// azidentity caches managed-identity tokens process-wide by
-			// resource: a target of its own keeps this test's tokens
-			// coming from this test's IMDS.
-			target := uniqueTarget(t)
+			target := fmt.Sprintf("api://kafka-%d", targetSeq.Add(1))
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-				Audience: target, RequireV2: true,
-				HTTPClient: imds.Client(), Retry: fastRetry,
+				Audience: target, RequireV2: true, HTTPClient: imds.Client(),
 			})
 			require.NoError(t, err)
-			closeCache(t, src)
+			t.Cleanup(func() { _ = src.Close() })
 			return azureIdentity{src: src, audience: imds.AppID(target), issuer: iss.IssuerURL(), principal: imds.SystemAssigned().ObjectID,
 				fetches: func() int { return len(imds.Issued()) }}
 		},
 		"workload identity": func(t *testing.T, iss *emu.Issuer) azureIdentity {
-			b := newWIBench(t, &emu.EntraOptions{Signer: iss})
-			o := b.options(b.env())
-			o.RequireV2 = true
-			src, err := azure.NewWorkloadIdentity(o)
+			k8s := emu.NewIssuer(t, nil)
+			entra := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
+				Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}}}}})
+			file := filepath.Join(t.TempDir(), "token")
+			require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(wiSA, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
+				Audience: "api://kafka", ClientID: wiClient, TenantID: wiTenant, TokenFilePath: file, AuthorityHost: entra.URL,
+				DisableInstanceDiscovery: true, RequireV2: true, HTTPClient: entra.Client(),
+			})
 			require.NoError(t, err)
-			closeCache(t, src)
-			return azureIdentity{src: src, audience: b.entra.AppID(wiTenant, "api://kafka"), issuer: b.entra.IssuerURL(wiTenant), principal: wiObject,
-				fetches: func() int { return len(b.entra.Issued()) }}
+			t.Cleanup(func() { _ = src.Close() })
+			return azureIdentity{src: src, audience: entra.AppID(wiTenant, "api://kafka"), issuer: entra.IssuerURL(wiTenant), principal: wiObject,
+				fetches: func() int { return len(entra.Issued()) }}
 		},
 	}
 }
