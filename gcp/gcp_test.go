@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,13 +64,9 @@ func decodeWrapper(t *testing.T, tok string) (header, claims, access string) {
 func TestManagedKafkaFormat(t *testing.T) {
 	g := emu.NewGCE(t, nil)
 	onGCE(t, g)
-	src, err := NewManagedKafka(t.Context(), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src.Close() })
-
 	before := time.Now().Unix()
-	tok, err := src.Token(t.Context())
-	require.NoError(t, err)
+	src, err := NewManagedKafka(t.Context(), nil)
+	tok := fetchToken(t, src, err)
 	after := time.Now().Unix()
 
 	header, claims, access := decodeWrapper(t, tok.Value)
@@ -112,10 +109,7 @@ func TestManagedKafkaServiceAccountKey(t *testing.T) {
 	t.Setenv("GCE_METADATA_HOST", "")
 
 	src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{HTTPClient: g.Client()})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src.Close() })
-	tok, err := src.Token(t.Context())
-	require.NoError(t, err)
+	tok := fetchToken(t, src, err)
 	_, claims, access := decodeWrapper(t, tok.Value)
 	assert.Contains(t, claims, `"sub":"key-sa@proj.iam.gserviceaccount.com"`)
 	assert.Equal(t, lastIssued(t, g, "access"), access)
@@ -123,10 +117,7 @@ func TestManagedKafkaServiceAccountKey(t *testing.T) {
 
 	// Principal overrides the discovered email.
 	src2, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: g.ServiceAccountKeyJSON(), HTTPClient: g.Client(), Principal: "other@proj.iam.gserviceaccount.com"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src2.Close() })
-	tok, err = src2.Token(t.Context())
-	require.NoError(t, err)
+	tok = fetchToken(t, src2, err)
 	assert.Equal(t, "other@proj.iam.gserviceaccount.com", tok.Principal)
 }
 
@@ -163,10 +154,7 @@ func TestIDTokenMetadata(t *testing.T) {
 	g := emu.NewGCE(t, nil)
 	onGCE(t, g)
 	src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "kafka.example.com"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src.Close() })
-	tok, err := src.Token(t.Context())
-	require.NoError(t, err)
+	tok := fetchToken(t, src, err)
 	assert.Equal(t, lastIssued(t, g, "id"), tok.Value)
 	assert.Equal(t, g.UniqueID(), tok.Principal)
 	assert.Equal(t, "kafka.example.com", g.Issued()[len(g.Issued())-1].Audience)
@@ -178,12 +166,20 @@ func TestIDTokenServiceAccountKey(t *testing.T) {
 	t.Parallel()
 	g := emu.NewGCE(t, nil)
 	src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "aud-1", CredentialsJSON: g.ServiceAccountKeyJSON(), HTTPClient: g.Client()})
+	tok := fetchToken(t, src, err)
+	assert.Equal(t, lastIssued(t, g, "id"), tok.Value)
+	assert.Equal(t, g.UniqueID(), tok.Principal)
+}
+
+// fetchToken fails t unless the constructor's src fetches a token, and
+// closes src when t ends.
+func fetchToken(t *testing.T, src *oauthbearer.Cache, err error) oauthbearer.Token {
+	t.Helper()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, lastIssued(t, g, "id"), tok.Value)
-	assert.Equal(t, g.UniqueID(), tok.Principal)
+	return tok
 }
 
 func fetchErr(t *testing.T, src *oauthbearer.Cache, err error) error {
@@ -205,82 +201,81 @@ func fetchErr(t *testing.T, src *oauthbearer.Cache, err error) error {
 func TestErrors(t *testing.T) {
 	t.Parallel()
 	fast := &oauthbearer.CacheOptions{FetchTimeout: 3 * time.Second}
-	t.Run("not on GCP", func(t *testing.T) {
-		t.Parallel()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		addr := ln.Addr().String()
-		require.NoError(t, ln.Close())
-		// The HTTP client dials the closed port for the metadata address.
-		hc := emu.NewGCE(t, nil).Client()
-		hc.Transport = &redirectTo{addr: addr}
-		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: hc, Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrNotOnGCP)
-		assert.True(t, oauthbearer.IsTransient(err))
-		assert.Contains(t, err.Error(), "not on GCE, GKE or Cloud Run")
-	})
-	t.Run("scope missing", func(t *testing.T) {
-		t.Parallel()
-		g := emu.NewGCE(t, &emu.GCEOptions{Scopes: []string{"https://www.googleapis.com/auth/devstorage.read_only"}})
-		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrPermission)
-		assert.Contains(t, err.Error(), "access scopes")
-	})
-	t.Run("no service account", func(t *testing.T) {
-		t.Parallel()
-		g := emu.NewGCE(t, &emu.GCEOptions{NoServiceAccount: true})
-		src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "a", MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrPermission)
-		assert.Contains(t, err.Error(), "no service account is attached")
-	})
-	// Fails before: "the metadata server at ... has no the service
-	// account's email (HTTP 404)".
-	t.Run("no service account, managed kafka", func(t *testing.T) {
-		t.Parallel()
-		g := emu.NewGCE(t, &emu.GCEOptions{NoServiceAccount: true})
-		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrPermission)
-		assert.Contains(t, err.Error(), "answered HTTP 404 to the request for the service account's email: no service account is attached")
-	})
-	t.Run("audience not allowed", func(t *testing.T) {
-		t.Parallel()
-		g := emu.NewGCE(t, &emu.GCEOptions{Audiences: []string{"only-this"}})
-		src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "other", MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrAudience)
-		assert.Contains(t, err.Error(), "IDTokenOptions.Audience")
-	})
-	t.Run("no audience", func(t *testing.T) {
-		t.Parallel()
-		_, err := NewIDToken(t.Context(), &IDTokenOptions{MetadataServer: true})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "IDTokenOptions.Audience is empty")
-	})
-	t.Run("both credential settings", func(t *testing.T) {
-		t.Parallel()
-		_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, CredentialsJSON: []byte(`{}`)})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "both set")
-	})
-	t.Run("not a credentials file", func(t *testing.T) {
-		t.Parallel()
-		const secret = "-----BEGIN PRIVATE KEY-----MIIEsecret"
-		_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: []byte(`{"private_key":"` + secret + `"`)})
-		require.Error(t, err)
-		assert.NotContains(t, err.Error(), "MIIE")
-		assert.Contains(t, err.Error(), "not a Google credentials file")
-	})
-	t.Run("id token from user credentials", func(t *testing.T) {
-		t.Parallel()
-		_, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "a", CredentialsJSON: []byte(`{"type":"authorized_user","refresh_token":"rt-secret"}`)})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "service-account keys")
-		assert.NotContains(t, err.Error(), "rt-secret")
-	})
+	managedKafka := func(hc *http.Client) (*oauthbearer.Cache, error) {
+		return NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: hc, Cache: fast})
+	}
+	idToken := func(audience string) func(*http.Client) (*oauthbearer.Cache, error) {
+		return func(hc *http.Client) (*oauthbearer.Cache, error) {
+			return NewIDToken(t.Context(), &IDTokenOptions{Audience: audience, MetadataServer: true, HTTPClient: hc, Cache: fast})
+		}
+	}
+	// The first fetch from the metadata server fails.
+	for name, tc := range map[string]struct {
+		gce       *emu.GCEOptions
+		closed    bool // nothing listens at the metadata address
+		start     func(*http.Client) (*oauthbearer.Cache, error)
+		sentinel  error
+		transient bool
+		want      string
+	}{
+		"not on GCP": {closed: true, start: managedKafka, sentinel: ErrNotOnGCP, transient: true, want: "not on GCE, GKE or Cloud Run"},
+		"scope missing": {gce: &emu.GCEOptions{Scopes: []string{"https://www.googleapis.com/auth/devstorage.read_only"}},
+			start: managedKafka, sentinel: ErrPermission, want: "access scopes"},
+		"no service account": {gce: &emu.GCEOptions{NoServiceAccount: true}, start: idToken("a"),
+			sentinel: ErrPermission, want: "no service account is attached"},
+		// Fails before: "the metadata server at ... has no the service
+		// account's email (HTTP 404)".
+		"no service account, managed kafka": {gce: &emu.GCEOptions{NoServiceAccount: true}, start: managedKafka,
+			sentinel: ErrPermission, want: "answered HTTP 404 to the request for the service account's email: no service account is attached"},
+		"audience not allowed": {gce: &emu.GCEOptions{Audiences: []string{"only-this"}}, start: idToken("other"),
+			sentinel: ErrAudience, want: "IDTokenOptions.Audience"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			hc := emu.NewGCE(t, tc.gce).Client()
+			if tc.closed {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				hc.Transport = &redirectTo{addr: ln.Addr().String()}
+				require.NoError(t, ln.Close())
+			}
+			src, err := tc.start(hc)
+			err = fetchErr(t, src, err)
+			assert.ErrorIs(t, err, tc.sentinel)
+			if tc.transient {
+				assert.True(t, oauthbearer.IsTransient(err), "%v", err)
+			}
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	// The options are refused; the message names no secret of theirs.
+	for name, tc := range map[string]struct {
+		start           func() (*oauthbearer.Cache, error)
+		want, notSecret string
+	}{
+		"no audience": {func() (*oauthbearer.Cache, error) {
+			return NewIDToken(t.Context(), &IDTokenOptions{MetadataServer: true})
+		}, "IDTokenOptions.Audience is empty", ""},
+		"both credential settings": {func() (*oauthbearer.Cache, error) {
+			return NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, CredentialsJSON: []byte(`{}`)})
+		}, "both set", ""},
+		"not a credentials file": {func() (*oauthbearer.Cache, error) {
+			return NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: []byte(`{"private_key":"-----BEGIN PRIVATE KEY-----MIIEsecret"`)})
+		}, "not a Google credentials file", "MIIE"},
+		"id token from user credentials": {func() (*oauthbearer.Cache, error) {
+			return NewIDToken(t.Context(), &IDTokenOptions{Audience: "a", CredentialsJSON: []byte(`{"type":"authorized_user","refresh_token":"rt-secret"}`)})
+		}, "service-account keys", "rt-secret"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tc.start()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			if tc.notSecret != "" {
+				assert.NotContains(t, err.Error(), tc.notSecret)
+			}
+		})
+	}
 	t.Run("no ADC", func(t *testing.T) {
 		t.Parallel()
 		// ADC's own error, as golang.org/x/oauth2/google words it off
