@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -22,7 +22,7 @@ type noIMDS struct{ next http.RoundTripper }
 func (n noIMDS) NoMetadataProxy() {}
 
 func (n noIMDS) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Hostname() == emu.IMDSAddress {
+	if r.URL.Hostname() == "169.254.169.254" {
 		return nil, errors.New("dial tcp 169.254.169.254:80: connect: no route to host")
 	}
 	return n.next.RoundTrip(r)
@@ -59,29 +59,29 @@ func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
 
 func TestDefaultChainFallsBackToManagedIdentity(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
+	m := idptest.NewIMDS(t, nil)
 	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: uniqueTarget(t), Getenv: getenv(nil), DisableAzureCLI: true,
 		HTTPClient: m.Client(), Retry: fastRetry,
 	}))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
-	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
+	assert.Equal(t, m.SystemAssigned.ObjectID, tok.Principal)
 
 	// A rejected token reaches the managed-identity step, whose
 	// process-wide azidentity cache would otherwise hand it back.
-	before := m.RequestsTo(emu.IMDSTokenPath) // the probe and the fetch
+	before := len(m.Requests()) // the probe and the fetch
 	src.Invalidate(tok)
 	fresh, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEqual(t, tok.Value, fresh.Value)
-	assert.Equal(t, before+1, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, before+1, len(m.Requests()))
 }
 
 func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
 	t.Parallel()
-	user := emu.ManagedIdentity{ClientID: "7a7a0000-0000-4000-8000-0000000000c1", ObjectID: "7a7a0000-0000-4000-8000-0000000000b1"}
-	m := emu.NewIMDS(t, &emu.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []emu.ManagedIdentity{user}})
+	user := idptest.ManagedIdentity{ClientID: "7a7a0000-0000-4000-8000-0000000000c1", ObjectID: "7a7a0000-0000-4000-8000-0000000000b1"}
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []idptest.ManagedIdentity{user}})
 	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: uniqueTarget(t), Getenv: getenv(map[string]string{azure.EnvClientID: user.ClientID}), DisableAzureCLI: true,
 		HTTPClient: m.Client(), Retry: fastRetry,
@@ -126,5 +126,5 @@ func TestDefaultChainStopsAtAConfiguredStepThatFails(t *testing.T) {
 	assert.Equal(t, 7000215, ae.Code)
 	assert.Contains(t, err.Error(), "environment service principal")
 	assertNoSecrets(t, err.Error(), "very-secret-value")
-	assert.Empty(t, b.entra.Issued(), "the chain must not fall through to workload identity")
+	assert.Empty(t, issued(b.entra.Server), "the chain must not fall through to workload identity")
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -83,13 +84,18 @@ func opened(t *testing.T) func(*oauthbearer.Cache, error) *oauthbearer.Cache {
 
 // newManagedIdentity is a managed identity source on m, for an audience
 // of its own, with fastRetry, after change (if not nil) edits its options.
-func newManagedIdentity(t *testing.T, m *emu.IMDS, change func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
+func newManagedIdentity(t *testing.T, m *idptest.IMDS, change func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
 	t.Helper()
 	o := &azure.ManagedIdentityOptions{Audience: uniqueTarget(t), HTTPClient: m.Client(), Retry: fastRetry}
 	if change != nil {
 		change(o)
 	}
 	return opened(t)(azure.NewManagedIdentity(o))
+}
+
+// issued lists the requests in which s issued a token, oldest first.
+func issued(s *idptest.Server) []idptest.Request {
+	return slices.DeleteFunc(s.Requests(), func(r idptest.Request) bool { return r.Token == "" })
 }
 
 // sameTokenForAll has 200 goroutines ask src at once, checks that they

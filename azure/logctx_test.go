@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -68,7 +68,7 @@ func TestLogsCarryTheFetchContext(t *testing.T) {
 	})
 	t.Run("v1 warning", func(t *testing.T) {
 		t.Parallel()
-		m := emu.NewIMDS(t, &emu.IMDSOptions{V1Tokens: true})
+		m := idptest.NewIMDS(t, &idptest.IMDSOptions{V1Tokens: true})
 		h := &ctxHandler{seen: map[string]bool{}}
 		src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) { o.Cache = &oauthbearer.CacheOptions{Logger: slog.New(h)} })
 		_, err := src.Token(ctx(t))

@@ -17,28 +17,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-func issuedTokens(m *emu.IMDS) []string {
-	var out []string
-	for _, i := range m.Issued() {
-		out = append(out, i.Token)
-	}
-	return out
-}
-
 func TestManagedIdentitySelectors(t *testing.T) {
 	t.Parallel()
-	user := emu.ManagedIdentity{ClientID: "6f1c0000-0000-4000-8000-0000000000c1", ObjectID: "6f1c0000-0000-4000-8000-0000000000b1",
+	user := idptest.ManagedIdentity{ClientID: "6f1c0000-0000-4000-8000-0000000000c1", ObjectID: "6f1c0000-0000-4000-8000-0000000000b1",
 		ResourceID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kafka"}
-	m := emu.NewIMDS(t, &emu.IMDSOptions{UserAssigned: []emu.ManagedIdentity{user}})
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{UserAssigned: []idptest.ManagedIdentity{user}})
 	tests := map[string]struct {
 		id   azidentity.ManagedIDKind
-		want emu.ManagedIdentity
+		want idptest.ManagedIdentity
 	}{
-		"system assigned": {want: m.SystemAssigned()},
+		"system assigned": {want: m.SystemAssigned},
 		"by client ID":    {id: azidentity.ClientID(user.ClientID), want: user},
 		"by resource ID":  {id: azidentity.ResourceID(user.ResourceID), want: user},
 		"by object ID":    {id: azidentity.ObjectID(user.ObjectID), want: user},
@@ -57,7 +49,7 @@ func TestManagedIdentitySelectors(t *testing.T) {
 			// A v2 token carries the API's application ID, resolved from
 			// the resource as sent (the /.default suffix is not part of it).
 			assert.Equal(t, m.AppID(audience), rep.Audience)
-			assert.True(t, slices.ContainsFunc(m.Issued(), func(i emu.IMDSIssue) bool { return i.Resource == audience }),
+			assert.True(t, slices.ContainsFunc(issued(m.Server), func(r idptest.Request) bool { return r.Resource == audience }),
 				"the /.default suffix is not part of the IMDS resource")
 			assert.Equal(t, tc.want.ClientID, rep.AppID)
 		})
@@ -66,7 +58,7 @@ func TestManagedIdentitySelectors(t *testing.T) {
 
 func TestManagedIdentityUnknownIdentityIsPermanent(t *testing.T) {
 	t.Parallel()
-	src := newManagedIdentity(t, emu.NewIMDS(t, nil), func(o *azure.ManagedIdentityOptions) {
+	src := newManagedIdentity(t, idptest.NewIMDS(t, nil), func(o *azure.ManagedIdentityOptions) {
 		o.ID = azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000")
 	})
 	_, err := src.Token(ctx(t))
@@ -104,20 +96,20 @@ func TestManagedIdentityOptionErrors(t *testing.T) {
 
 func TestManagedIdentityRidesOutIMDSUpgrade(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
+	m := idptest.NewIMDS(t, nil)
 	// IMDS answers 410 while it upgrades; azidentity's retries (here with
 	// millisecond delays) ride it out inside one fetch.
-	m.FailNext(5, emu.Fault{Status: http.StatusGone})
+	m.FailNext(5, idptest.Fault{Status: http.StatusGone})
 	tok, err := newManagedIdentity(t, m, nil).Token(ctx(t))
 	require.NoError(t, err)
-	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
-	assert.Equal(t, 6, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, m.SystemAssigned.ObjectID, tok.Principal)
+	assert.Equal(t, 6, len(m.Requests()))
 }
 
 func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	m.FailNext(3, emu.Fault{Status: http.StatusGone})
+	m := idptest.NewIMDS(t, nil)
+	m.FailNext(3, idptest.Fault{Status: http.StatusGone})
 	src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) {
 		o.Retry = policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}
 		o.Cache = &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
@@ -131,13 +123,13 @@ func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEmpty(t, tok.Principal)
-	assert.Equal(t, 4, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, 4, len(m.Requests()))
 }
 
 func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	m.FailNext(1, emu.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
+	m := idptest.NewIMDS(t, nil)
+	m.FailNext(1, idptest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
 	// Retry-After above MaxRetryDelay makes azidentity give up at once and
 	// leave the wait to the cache.
 	_, err := newManagedIdentity(t, m, nil).Token(ctx(t))
@@ -148,12 +140,12 @@ func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
 	var ae *azure.Error
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusTooManyRequests, ae.StatusCode)
-	assert.Equal(t, 1, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, 1, len(m.Requests()))
 }
 
 func TestManagedIdentityV1Tokens(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, &emu.IMDSOptions{V1Tokens: true})
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{V1Tokens: true})
 	t.Run("required v2 fails with the fix", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
@@ -167,7 +159,9 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 		assert.Contains(t, err.Error(), `ver="1.0"`)
 		assert.Contains(t, err.Error(), "accessTokenAcceptedVersion")
 		assert.Contains(t, err.Error(), "https://sts.windows.net/")
-		assertNoSecrets(t, err.Error()+buf.String(), issuedTokens(m)...)
+		for _, r := range issued(m.Server) {
+			assertNoSecrets(t, err.Error()+buf.String(), r.Token)
+		}
 	})
 	t.Run("otherwise a warning", func(t *testing.T) {
 		t.Parallel()
@@ -184,12 +178,12 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 
 func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	m.FailNext(1, emu.Fault{Latency: 50 * time.Millisecond})
+	m := idptest.NewIMDS(t, nil)
+	m.FailNext(1, idptest.Fault{Latency: 50 * time.Millisecond})
 	log, buf := newLogger()
 	src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) { o.Cache = &oauthbearer.CacheOptions{Logger: log} })
 	tok := sameTokenForAll(t, src)
-	assert.Equal(t, 1, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, 1, len(m.Requests()))
 	assertNoSecrets(t, buf.String(), tok.Value)
 }
 
@@ -197,7 +191,7 @@ func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 // rejected token back; Invalidate must make the next fetch reach IMDS.
 func TestManagedIdentityInvalidateFetchesAFreshToken(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
+	m := idptest.NewIMDS(t, nil)
 	src := newManagedIdentity(t, m, nil)
 	first, err := src.Token(ctx(t))
 	require.NoError(t, err)
@@ -205,14 +199,14 @@ func TestManagedIdentityInvalidateFetchesAFreshToken(t *testing.T) {
 	second, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEqual(t, first.Value, second.Value, "the rejected token came back from azidentity's cache")
-	assert.Equal(t, 2, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, 2, len(m.Requests()))
 
 	// Without an invalidation, the next fetch may use azidentity's cache
 	// again: the bypass is one-shot.
 	third, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, second.Value, third.Value)
-	assert.Equal(t, 2, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, 2, len(m.Requests()))
 }
 
 // credFunc adapts a function to azcore.TokenCredential.
@@ -224,8 +218,8 @@ func (f credFunc) GetToken(ctx context.Context, o policy.TokenRequestOptions) (a
 
 func TestNewFromCredential(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	jwt := iss.Mint("sub-1", "api://kafka", time.Hour, emu.Claims{"ver": "2.0", "oid": "oid-1"})
+	iss := idptest.NewIssuer(t, nil)
+	jwt := iss.Mint("sub-1", "api://kafka", time.Hour, map[string]any{"ver": "2.0", "oid": "oid-1"})
 	var scopes []string
 	var mu sync.Mutex
 	src := opened(t)(azure.NewFromCredential(credFunc(func(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
