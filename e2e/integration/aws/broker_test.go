@@ -13,7 +13,7 @@ import (
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -38,11 +38,11 @@ func TestWebIdentityThroughBroker(t *testing.T) {
 		for _, alg := range []string{"RS256", "ES384"} {
 			t.Run(fmt.Sprintf("%s/%s", clientName, alg), func(t *testing.T) {
 				t.Parallel()
-				sts := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: accessKey, SecretAccessKey: secretKey,
+				sts := idptest.NewSTS(t, &idptest.STSOptions{AccessKeyID: accessKey, SecretAccessKey: secretKey,
 					AllowedAudiences: []string{aivenAudience}, MaxDurationSeconds: 3600})
 				broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-					JWKSURL:          sts.JWKSURL(),
-					ExpectedIssuer:   sts.IssuerURL(),
+					JWKSURL:          sts.JWKSURL,
+					ExpectedIssuer:   sts.IssuerURL,
 					ExpectedAudience: aivenAudience,
 					SubClaimName:     "sub",
 					Topics:           []string{"my-topic"},
@@ -52,7 +52,7 @@ func TestWebIdentityThroughBroker(t *testing.T) {
 					Audience:         []string{aivenAudience},
 					SigningAlgorithm: alg,
 					Lifetime:         time.Hour, // the guide's --duration-seconds 3600
-					Config: &sdkaws.Config{Region: sts.Region(), BaseEndpoint: sdkaws.String(sts.URL), HTTPClient: sts.Client(),
+					Config: &sdkaws.Config{Region: sts.Region, BaseEndpoint: sdkaws.String(sts.URL), HTTPClient: sts.Client(),
 						Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, "")},
 				})
 				require.NoError(t, err)
@@ -64,8 +64,8 @@ func TestWebIdentityThroughBroker(t *testing.T) {
 				require.NotEmpty(t, auths)
 				for _, a := range auths {
 					require.True(t, a.Accepted, "broker refused: %s: %s", a.Reason, a.Detail)
-					assert.Equal(t, sts.RoleARN(), a.Principal, "the Kafka principal is the role ARN (User:<arn> in ACLs)")
-					assert.Equal(t, sts.IssuerURL(), a.Claims["iss"])
+					assert.Equal(t, sts.RoleARN, a.Principal, "the Kafka principal is the role ARN (User:<arn> in ACLs)")
+					assert.Equal(t, sts.IssuerURL, a.Claims["iss"])
 					assert.Empty(t, a.Extensions)
 				}
 				calls := sts.Calls()

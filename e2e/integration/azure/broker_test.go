@@ -15,7 +15,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -47,25 +47,25 @@ var targetSeq atomic.Int64
 // azureSources start each identity the issue names: managed identity
 // through the IMDS emulator and AKS workload identity through the Entra
 // emulator with a federated token file.
-func azureSources() map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity {
-	return map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity{
-		"managed identity": func(t *testing.T, iss *emu.Issuer) azureIdentity {
-			imds := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss, TokenLifetime: time.Hour})
+func azureSources() map[string]func(t *testing.T, iss *idptest.Issuer) azureIdentity {
+	return map[string]func(t *testing.T, iss *idptest.Issuer) azureIdentity{
+		"managed identity": func(t *testing.T, iss *idptest.Issuer) azureIdentity {
+			imds := idptest.NewIMDS(t, &idptest.IMDSOptions{Signer: iss, Lifetime: time.Hour})
 			target := fmt.Sprintf("api://kafka-%d", targetSeq.Add(1))
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 				Audience: target, RequireV2: true, HTTPClient: imds.Client(),
 			})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
-			return azureIdentity{src: src, audience: imds.AppID(target), issuer: iss.IssuerURL(), principal: imds.SystemAssigned().ObjectID,
+			return azureIdentity{src: src, audience: imds.AppID(target), issuer: iss.IssuerURL, principal: imds.SystemAssigned.ObjectID,
 				fetches: func() int { return len(imds.Issued()) }}
 		},
-		"workload identity": func(t *testing.T, iss *emu.Issuer) azureIdentity {
-			k8s := emu.NewIssuer(t, nil)
-			entra := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
-				Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}}}}})
+		"workload identity": func(t *testing.T, iss *idptest.Issuer) azureIdentity {
+			k8s := idptest.NewIssuer(t, nil)
+			entra := idptest.NewEntra(t, &idptest.EntraOptions{Signer: iss, Apps: []idptest.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
+				Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: wiSA}}}}})
 			file := filepath.Join(t.TempDir(), "token")
-			require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(wiSA, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+			require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(wiSA, idptest.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
 			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
 				Audience: "api://kafka", ClientID: wiClient, TenantID: wiTenant, TokenFilePath: file, AuthorityHost: entra.URL,
 				DisableInstanceDiscovery: true, RequireV2: true, HTTPClient: entra.Client(),
@@ -93,10 +93,10 @@ func TestAzureSourcesThroughBroker(t *testing.T) {
 			for extName, ext := range extensionCases {
 				t.Run(fmt.Sprintf("%s/%s/%s", srcName, clientName, extName), func(t *testing.T) {
 					t.Parallel()
-					iss := emu.NewIssuer(t, nil)
+					iss := idptest.NewIssuer(t, nil)
 					id := start(t, iss)
 					broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-						JWKSURL: iss.JWKSURL(), ExpectedIssuer: id.issuer, ExpectedAudience: id.audience,
+						JWKSURL: iss.JWKSURL, ExpectedIssuer: id.issuer, ExpectedAudience: id.audience,
 						Topics: []string{"orders"}, NumBrokers: 2,
 					})
 
