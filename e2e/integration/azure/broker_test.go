@@ -58,14 +58,14 @@ func azureSources() map[string]func(t *testing.T, iss *idptest.Issuer) azureIden
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return azureIdentity{src: src, audience: imds.AppID(target), issuer: iss.IssuerURL, principal: imds.SystemAssigned.ObjectID,
-				fetches: func() int { return len(imds.Issued()) }}
+				fetches: func() int { return issued(imds.Server) }}
 		},
 		"workload identity": func(t *testing.T, iss *idptest.Issuer) azureIdentity {
 			k8s := idptest.NewIssuer(t, nil)
 			entra := idptest.NewEntra(t, &idptest.EntraOptions{Signer: iss, Apps: []idptest.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
 				Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: wiSA}}}}})
 			file := filepath.Join(t.TempDir(), "token")
-			require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(wiSA, idptest.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+			require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(wiSA, "api://AzureADTokenExchange", time.Hour, nil)), 0o600))
 			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
 				Audience: "api://kafka", ClientID: wiClient, TenantID: wiTenant, TokenFilePath: file, AuthorityHost: entra.URL,
 				DisableInstanceDiscovery: true, RequireV2: true, HTTPClient: entra.Client(),
@@ -73,9 +73,20 @@ func azureSources() map[string]func(t *testing.T, iss *idptest.Issuer) azureIden
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return azureIdentity{src: src, audience: entra.AppID(wiTenant, "api://kafka"), issuer: entra.IssuerURL(wiTenant), principal: wiObject,
-				fetches: func() int { return len(entra.Issued()) }}
+				fetches: func() int { return issued(entra.Server) }}
 		},
 	}
+}
+
+// issued counts the tokens s issued.
+func issued(s *idptest.Server) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Token != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // TestAzureSourcesThroughBroker has franz-go and sarama produce and consume
