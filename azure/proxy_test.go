@@ -13,7 +13,7 @@ import (
 )
 
 // Workload identity reaches Entra ID through the proxy an idpclient
-// client names (observed at the bench's CONNECT proxy), trusting Entra's
+// client names (observed at proxytest's CONNECT proxy), trusting Entra's
 // certificate through the client's CA option.
 func TestWorkloadIdentityThroughProxy(t *testing.T) {
 	t.Parallel()

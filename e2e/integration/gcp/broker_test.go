@@ -1,6 +1,6 @@
 // Package gcp_test runs the gcp module's sources through real Kafka
 // clients (franz-go, sarama) against the bench's in-process broker, with
-// the bench's GCE metadata server emulator as the workload's identity.
+// idptest's GCE metadata server emulator as the workload's identity.
 package gcp_test
 
 import (
