@@ -39,7 +39,7 @@ func TestWebIdentityDefaultConfigFromEnvironment(t *testing.T) {
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, testRole, tok.Principal)
-	assert.Equal(t, "us-west-2", e.Calls()[0].Region)
+	assert.Equal(t, "us-west-2", e.Requests()[0].Region)
 }
 
 func TestDefaultConfigWithoutRegion(t *testing.T) {
@@ -51,7 +51,7 @@ func TestDefaultConfigWithoutRegion(t *testing.T) {
 	_, err = awsid.NewMSK(context.Background(), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "aws: no AWS region is set; set MSKOptions.Region, or AWS_REGION")
-	assert.Zero(t, e.Requests())
+	assert.Empty(t, e.Requests())
 }
 
 func TestWebIdentityRefusesGlobalEndpointFromEnvironment(t *testing.T) {

@@ -26,7 +26,8 @@ func ExampleNewWebIdentity() {
 
 // With an explicit SDK configuration. Both packages are named aws, so
 // this one is imported as awsid. To run it offline, set BaseEndpoint to the
-// URL of oauthbearertest.NewSTS (as e2e/integration/oauthbearertest does).
+// URL of an idptest.NewSTS emulator and HTTPClient to its Client (as
+// e2e/integration/aws does).
 func ExampleNewWebIdentity_config() {
 	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
 		Audience:         []string{"kafka.example.com"},

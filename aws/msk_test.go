@@ -24,8 +24,9 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-// countingCreds counts retrievals: one per signing, because NewMSK calls
-// the provider once per fetch.
+// countingCreds returns testKey's credentials, with session and expires
+// if set, and counts retrievals (NewMSK calls the provider once per
+// fetch, so once per signing).
 type countingCreds struct {
 	calls   atomic.Int32
 	session string

@@ -47,7 +47,7 @@ func TestDefaultChainWebIdentityTokenFileIsBounded(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), want)
 		require.NoError(t, src.Close())
-		assert.Zero(t, e.Requests(), "nothing was sent")
+		assert.Empty(t, e.Requests(), "nothing was sent")
 		leakcheck.VerifyNone(t, snap)
 	}
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -34,18 +34,18 @@ const (
 )
 
 // newSTS starts an emulator that verifies signatures with testSecret.
-func newSTS(t *testing.T, opts *emu.STSOptions) *emu.STS {
-	var o emu.STSOptions
+func newSTS(t *testing.T, opts *idptest.STSOptions) *idptest.STS {
+	var o idptest.STSOptions
 	if opts != nil {
 		o = *opts
 	}
 	o.AccessKeyID, o.SecretAccessKey, o.RoleARN = testKey, testSecret, testRole
-	return emu.NewSTS(t, &o)
+	return idptest.NewSTS(t, &o)
 }
 
 // sdkConfig is what a caller passes to reach the emulator with static
 // credentials.
-func sdkConfig(e *emu.STS, region string, creds sdkaws.CredentialsProvider) *sdkaws.Config {
+func sdkConfig(e *idptest.STS, region string, creds sdkaws.CredentialsProvider) *sdkaws.Config {
 	if creds == nil {
 		creds = credentials.NewStaticCredentialsProvider(testKey, testSecret, "")
 	}
@@ -57,7 +57,7 @@ func sdkConfig(e *emu.STS, region string, creds sdkaws.CredentialsProvider) *sdk
 	}
 }
 
-func newWebIdentity(t *testing.T, e *emu.STS, mutate func(*awsid.WebIdentityOptions)) *oauthbearer.Cache {
+func newWebIdentity(t *testing.T, e *idptest.STS, mutate func(*awsid.WebIdentityOptions)) *oauthbearer.Cache {
 	t.Helper()
 	o := &awsid.WebIdentityOptions{
 		Audience: []string{"kafka.example.com"},
@@ -97,9 +97,20 @@ func TestWebIdentityGetsVerifiableTokens(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, testRole, tok.Principal)
 			assert.WithinDuration(t, before.Add(time.Duration(tc.want)*time.Second), tok.Expiry, 2*time.Second)
+			calls := e.Requests()
+			require.Len(t, calls, 1)
+			assert.Equal(t, tc.want, calls[0].DurationSeconds)
+			assert.Equal(t, []string{"kafka.example.com", "sr.example.com"}, calls[0].Audience)
+			assert.Equal(t, "us-west-2", calls[0].Region)
 
-			claims, sub, err := jwtverify.New(e.JWKSURL(), e.Client()).Verify(tok.Value,
-				jwtverify.Expect{Issuer: e.IssuerURL(), Audience: "sr.example.com"})
+			// Cached: the second call does not reach STS.
+			again, err := src.Token(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tok.Value, again.Value)
+			assert.Len(t, e.Requests(), 1)
+
+			claims, sub, err := jwtverify.New(e.JWKSURL, e.Client()).Verify(tok.Value,
+				jwtverify.Expect{Issuer: e.IssuerURL, Audience: "sr.example.com"})
 			require.NoError(t, err)
 			assert.Equal(t, testRole, sub)
 			assert.Equal(t, map[string]any{"team": "payments", "env": "prod"},
@@ -112,17 +123,6 @@ func TestWebIdentityGetsVerifiableTokens(t *testing.T) {
 			}
 			assert.Equal(t, wantAlg, parsed.Header["alg"])
 
-			calls := e.Calls()
-			require.Len(t, calls, 1)
-			assert.Equal(t, tc.want, calls[0].DurationSeconds)
-			assert.Equal(t, []string{"kafka.example.com", "sr.example.com"}, calls[0].Audiences)
-			assert.Equal(t, "us-west-2", calls[0].Region)
-
-			// Cached: the second call does not reach STS.
-			again, err := src.Token(context.Background())
-			require.NoError(t, err)
-			assert.Equal(t, tok.Value, again.Value)
-			assert.Equal(t, 1, e.RequestsTo("/"))
 		})
 	}
 }
@@ -177,7 +177,7 @@ func TestWebIdentityValidatesOptions(t *testing.T) {
 			assert.True(t, strings.HasPrefix(err.Error(), "aws: "), err.Error())
 		})
 	}
-	assert.Zero(t, e.Requests(), "invalid options must fail before any request")
+	assert.Empty(t, e.Requests(), "invalid options must fail before any request")
 }
 
 // TestWebIdentityAudienceLengthInCharacters: the service model bounds an
@@ -190,25 +190,25 @@ func TestWebIdentityAudienceLengthInCharacters(t *testing.T) {
 	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) { o.Audience = []string{aud} })
 	_, err := src.Token(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, []string{aud}, e.Calls()[0].Audiences)
+	assert.Equal(t, []string{aud}, e.Requests()[0].Audience)
 }
 
 func TestWebIdentityRegionOverridesConfig(t *testing.T) {
 	t.Parallel()
-	e := newSTS(t, &emu.STSOptions{Region: "eu-central-1"})
+	e := newSTS(t, &idptest.STSOptions{Region: "eu-central-1"})
 	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
 		o.Config.Region = ""
 		o.Region = "eu-central-1"
 	})
 	_, err := src.Token(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, "eu-central-1", e.Calls()[0].Region)
+	assert.Equal(t, "eu-central-1", e.Requests()[0].Region)
 }
 
 func TestWebIdentityMapsSTSErrors(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct {
-		opts      emu.STSOptions
+		opts      idptest.STSOptions
 		region    string
 		secret    string
 		want      []string
@@ -216,16 +216,16 @@ func TestWebIdentityMapsSTSErrors(t *testing.T) {
 		typed     any
 	}{
 		"federation disabled": {
-			opts:  emu.STSOptions{FederationDisabled: true},
+			opts:  idptest.STSOptions{FederationDisabled: true},
 			want:  []string{"outbound web identity federation is disabled", "aws iam enable-outbound-web-identity-federation", "IAM console"},
 			typed: new(*types.OutboundWebIdentityFederationDisabledException),
 		},
 		"access denied": {
-			opts: emu.STSOptions{AllowedAudiences: []string{"someone-else"}},
+			opts: idptest.STSOptions{AllowedAudiences: []string{"someone-else"}},
 			want: []string{"may not get web identity tokens", "sts:GetWebIdentityToken", "sts:IdentityTokenAudience", "AccessDenied"},
 		},
 		"global endpoint": {
-			opts:   emu.STSOptions{Global: true},
+			opts:   idptest.STSOptions{Global: true},
 			region: "us-east-1",
 			want:   []string{"does not serve GetWebIdentityToken", "regional endpoint", "InvalidAction"},
 		},
@@ -265,7 +265,7 @@ func TestWebIdentityMapsSTSErrors(t *testing.T) {
 				assert.False(t, errors.As(err, tc.typed), "the SDK's error is sealed away")
 			}
 			assert.NotContains(t, err.Error(), testSecret)
-			assert.Equal(t, 1, e.RequestsTo("/"), "the SDK must not retry on its own")
+			assert.Len(t, e.Requests(), 1, "the SDK must not retry on its own")
 		})
 	}
 }
@@ -273,8 +273,8 @@ func TestWebIdentityMapsSTSErrors(t *testing.T) {
 func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
 	t.Parallel()
 	e := newSTS(t, nil)
-	e.ThrottleNext(1, 3*time.Second)
-	e.FailNext(1, emu.STSErrorFault(503, "ServiceUnavailable", "Service is unable to handle request."))
+	e.FailNext(1, idptest.Fault{Status: 400, Code: "Throttling", Message: "Rate exceeded", RetryAfter: 3 * time.Second})
+	e.FailNext(1, idptest.Fault{Status: 503, Code: "ServiceUnavailable", Message: "Service is unable to handle request."})
 	clock := fakeclock.New(time.Now())
 	refreshed := make(chan oauthbearer.RefreshEvent, 8)
 	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
@@ -290,7 +290,7 @@ func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 3*time.Second, te.RetryAfter, "the server's Retry-After is carried")
 	assert.Contains(t, err.Error(), "Throttling")
-	assert.Equal(t, 1, e.RequestsTo("/"), "one request per fetch: the SDK retryer is off")
+	assert.Len(t, e.Requests(), 1, "one request per fetch: the SDK retryer is off")
 
 	// The cache does not call STS again before the Retry-After: a caller
 	// that cannot wait gives up with the last failure.
@@ -299,7 +299,7 @@ func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
 	_, err = src.Token(short)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), "Throttling")
-	assert.Equal(t, 1, e.RequestsTo("/"))
+	assert.Len(t, e.Requests(), 1)
 
 	// The retry comes after the Retry-After, spread above it by up to
 	// the first step (MinBackoff): it runs and meets the 503.
@@ -308,7 +308,7 @@ func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
 	require.Error(t, ev.Err)
 	assert.True(t, oauthbearer.IsTransient(ev.Err), "5xx is transient: %v", ev.Err)
 	assert.Equal(t, 2, ev.Failures)
-	assert.Equal(t, 2, e.RequestsTo("/"))
+	assert.Len(t, e.Requests(), 2)
 
 	// At the cap (2s) the delay is 2s to 2.5s; the cache retries on its
 	// own, without a token held.
@@ -316,7 +316,7 @@ func TestWebIdentityRetriesThrottlingWithBackoff(t *testing.T) {
 	tok, err := src.Token(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, testRole, tok.Principal)
-	assert.Equal(t, 3, e.RequestsTo("/"))
+	assert.Len(t, e.Requests(), 3)
 }
 
 func TestWebIdentityUnreachableSTSIsTransient(t *testing.T) {
@@ -347,18 +347,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// expiringCreds returns credentials that expire at exp, counting calls.
-type expiringCreds struct {
-	exp   time.Time
-	calls atomic.Int32
-}
-
-func (c *expiringCreds) Retrieve(context.Context) (sdkaws.Credentials, error) {
-	c.calls.Add(1)
-	return sdkaws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret, SessionToken: "session",
-		CanExpire: true, Expires: c.exp, Source: "test"}, nil
-}
-
 func TestWebIdentityTokenDoesNotOutliveCredentials(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct {
@@ -372,8 +360,8 @@ func TestWebIdentityTokenDoesNotOutliveCredentials(t *testing.T) {
 			t.Parallel()
 			exp := time.Now().Add(tc.credsLeft).Truncate(time.Second)
 			// The emulator refuses tokens that outlive the session, as STS does.
-			e := newSTS(t, &emu.STSOptions{SessionExpiry: exp})
-			creds := &expiringCreds{exp: exp}
+			e := newSTS(t, &idptest.STSOptions{SessionExpiry: exp})
+			creds := &countingCreds{session: "session", expires: exp}
 			src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
 				o.Lifetime = tc.duration
 				o.Config = sdkConfig(e, "us-west-2", creds)
@@ -381,7 +369,7 @@ func TestWebIdentityTokenDoesNotOutliveCredentials(t *testing.T) {
 			tok, err := src.Token(context.Background())
 			require.NoError(t, err)
 			assert.False(t, tok.Expiry.After(exp), "token expiry %s after credentials expiry %s", tok.Expiry, exp)
-			calls := e.Calls()
+			calls := e.Requests()
 			require.Len(t, calls, 1)
 			assert.LessOrEqual(t, calls[0].DurationSeconds, int(tc.credsLeft/time.Second)-30)
 			assert.Greater(t, calls[0].DurationSeconds, int(tc.credsLeft/time.Second)-35)
@@ -394,18 +382,18 @@ func TestWebIdentityCredentialsAboutToExpire(t *testing.T) {
 	t.Parallel()
 	e := newSTS(t, nil)
 	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {
-		o.Config = sdkConfig(e, "us-west-2", &expiringCreds{exp: time.Now().Add(45 * time.Second)})
+		o.Config = sdkConfig(e, "us-west-2", &countingCreds{session: "session", expires: time.Now().Add(45 * time.Second)})
 	})
 	_, err := src.Token(context.Background())
 	require.Error(t, err)
 	assert.True(t, oauthbearer.IsTransient(err))
 	assert.Contains(t, err.Error(), "AWS credentials expire at")
-	assert.Zero(t, e.Requests(), "no request STS would refuse")
+	assert.Empty(t, e.Requests(), "no request STS would refuse")
 }
 
 func TestWebIdentityNeverLogsSecrets(t *testing.T) {
 	t.Parallel()
-	e := newSTS(t, &emu.STSOptions{FederationDisabled: true})
+	e := newSTS(t, &idptest.STSOptions{FederationDisabled: true})
 	var logs syncBuffer
 	events := make(chan oauthbearer.RefreshEvent, 8)
 	clock := fakeclock.New(time.Now())
@@ -453,7 +441,7 @@ func TestWebIdentityCredentialProviderFailure(t *testing.T) {
 	assert.Contains(t, err.Error(), "aws: retrieving AWS credentials failed")
 	assert.Contains(t, err.Error(), "no EC2 IMDS role found")
 	assert.False(t, oauthbearer.IsTransient(err))
-	assert.Zero(t, e.Requests())
+	assert.Empty(t, e.Requests())
 }
 
 // TestWebIdentityHTTPClientOption: WebIdentityOptions.HTTPClient carries

@@ -25,10 +25,8 @@ import (
 // DefaultChainOptions configures [NewDefaultChain].
 type DefaultChainOptions struct {
 	// Audience is the audience of the tokens (their aud claim), in one of
-	// the forms [NormalizeAudience] accepts: the Kafka App Registration's
-	// application (client) ID, its application ID URI
-	// ("api://..."), or a scope ending in "/.default" (such as
-	// [EventHubsScope]'s). Required. No environment fallback.
+	// the forms [NormalizeAudience] accepts. Required. No environment
+	// fallback.
 	Audience string
 	// TenantID is used by the environment and workload identity steps.
 	// Default: $AZURE_TENANT_ID.
@@ -42,29 +40,23 @@ type DefaultChainOptions struct {
 	// the system-assigned identity, as DefaultAzureCredential does.
 	ManagedIdentityID azidentity.ManagedIDKind
 	// AuthorityHost is Microsoft Entra's https URL for the environment and
-	// workload identity steps. Default: $AZURE_AUTHORITY_HOST, else
-	// https://login.microsoftonline.com/.
+	// workload identity steps, as [WorkloadIdentityOptions.AuthorityHost].
 	AuthorityHost string
-	// DisableInstanceDiscovery skips MSAL's instance discovery (private
-	// clouds, emulators). Default false.
+	// DisableInstanceDiscovery is [WorkloadIdentityOptions.DisableInstanceDiscovery]
+	// for the environment and workload identity steps.
 	DisableInstanceDiscovery bool
 	// DisableAzureCLI leaves out the Azure CLI step. Default false.
 	DisableAzureCLI bool
-	// RequireV2 makes a v1 token an error instead of a logged warning.
-	// Default false.
+	// RequireV2 is [WorkloadIdentityOptions.RequireV2], for every step.
 	RequireV2 bool
 	// Getenv reads the environment. Default os.Getenv.
 	Getenv func(string) string
-	// HTTPClient sends every step's requests (azidentity's transport) and
-	// the IMDS probe, on a shallow copy that never follows redirects, with
-	// every reply read through a 1 MiB limit. Default: a client with a 30s
-	// timeout that keeps no idle connections.
+	// HTTPClient sends every step's requests and the IMDS probe, handled
+	// and defaulted as [WorkloadIdentityOptions.HTTPClient].
 	HTTPClient *http.Client
-	// Retry is azcore's retry policy for the requests of one fetch, the
-	// one part of azidentity's client options this source honours (HTTP
-	// goes through HTTPClient, the authority through AuthorityHost).
-	// Default: azcore's defaults (IMDS's retry policy for the managed
-	// identity step, as [ManagedIdentityOptions.Retry]).
+	// Retry is azcore's retry policy for the requests of one fetch, as
+	// [WorkloadIdentityOptions.Retry]; the managed identity step fills
+	// its zero fields as [ManagedIdentityOptions.Retry] says.
 	Retry policy.RetryOptions
 	// Cache tunes the refreshing cache; its Logger receives which step
 	// was chosen and this source's warnings too. Default: its defaults,
@@ -124,20 +116,11 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 	}, log)
 	c.add(chainStep{name: "workload identity", src: wlSrc, unavailable: werr})
 
-	miSrc, mierr := func() (*credSource, error) {
-		id := o.ManagedIdentityID
-		if id == nil && client != "" {
-			id = azidentity.ClientID(client)
-		}
-		cred, err := newManagedIdentityCredential(id, co)
-		if err != nil {
-			return nil, err
-		}
-		desc, idClient := describeID(id)
-		s := base.derive(hintContext{source: "managed identity", scope: scope, identity: desc, clientID: idClient}, cred)
-		s.bypassCache = true // MSAL's managed-identity cache is process-wide
-		return s, nil
-	}()
+	miID := o.ManagedIdentityID
+	if miID == nil && client != "" {
+		miID = azidentity.ClientID(client)
+	}
+	miSrc, mierr := newManagedIdentitySource(base, miID, co)
 	c.add(chainStep{name: "managed identity", src: miSrc, unavailable: mierr, probe: imdsProbe(co.Transport, o.Getenv)})
 
 	if !o.DisableAzureCLI {

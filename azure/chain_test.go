@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -22,7 +22,7 @@ type noIMDS struct{ next http.RoundTripper }
 func (n noIMDS) NoMetadataProxy() {}
 
 func (n noIMDS) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Hostname() == emu.IMDSAddress {
+	if r.URL.Hostname() == "169.254.169.254" {
 		return nil, errors.New("dial tcp 169.254.169.254:80: connect: no route to host")
 	}
 	return n.next.RoundTrip(r)
@@ -41,12 +41,10 @@ func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
 	log, buf := newLogger()
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: "api://kafka", Getenv: getenv(b.env()), DisableInstanceDiscovery: true, DisableAzureCLI: true, Cache: &oauthbearer.CacheOptions{Logger: log},
 		HTTPClient: withoutIMDS(b.entra.Client()), Retry: policy.RetryOptions{MaxRetries: -1},
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
+	}))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, wiObject, tok.Principal)
@@ -61,37 +59,33 @@ func TestDefaultChainPicksWorkloadIdentity(t *testing.T) {
 
 func TestDefaultChainFallsBackToManagedIdentity(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	m := idptest.NewIMDS(t, nil)
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: uniqueTarget(t), Getenv: getenv(nil), DisableAzureCLI: true,
 		HTTPClient: m.Client(), Retry: fastRetry,
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
+	}))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
-	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
+	assert.Equal(t, m.SystemAssigned.ObjectID, tok.Principal)
 
 	// A rejected token reaches the managed-identity step, whose
 	// process-wide azidentity cache would otherwise hand it back.
-	before := m.RequestsTo(emu.IMDSTokenPath) // the probe and the fetch
+	before := len(m.Requests()) // the probe and the fetch
 	src.Invalidate(tok)
 	fresh, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEqual(t, tok.Value, fresh.Value)
-	assert.Equal(t, before+1, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, before+1, len(m.Requests()))
 }
 
 func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
 	t.Parallel()
-	user := emu.ManagedIdentity{ClientID: "7a7a0000-0000-4000-8000-0000000000c1", ObjectID: "7a7a0000-0000-4000-8000-0000000000b1"}
-	m := emu.NewIMDS(t, &emu.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []emu.ManagedIdentity{user}})
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	user := idptest.ManagedIdentity{ClientID: "7a7a0000-0000-4000-8000-0000000000c1", ObjectID: "7a7a0000-0000-4000-8000-0000000000b1"}
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{DisableSystemAssigned: true, UserAssigned: []idptest.ManagedIdentity{user}})
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: uniqueTarget(t), Getenv: getenv(map[string]string{azure.EnvClientID: user.ClientID}), DisableAzureCLI: true,
 		HTTPClient: m.Client(), Retry: fastRetry,
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
+	}))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, user.ObjectID, tok.Principal)
@@ -99,13 +93,11 @@ func TestDefaultChainUserAssignedFromClientID(t *testing.T) {
 
 func TestDefaultChainListsEveryStep(t *testing.T) {
 	t.Parallel()
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: "api://kafka", Getenv: getenv(nil), DisableAzureCLI: true,
 		HTTPClient: withoutIMDS(http.DefaultClient),
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	}))
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	for _, w := range []string{
 		"azure: default chain",
@@ -122,13 +114,11 @@ func TestDefaultChainStopsAtAConfiguredStepThatFails(t *testing.T) {
 	b := newWIBench(t, nil)
 	env := b.env()
 	env["AZURE_CLIENT_SECRET"] = "very-secret-value"
-	src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+	src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 		Audience: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true, DisableAzureCLI: true,
 		HTTPClient: b.entra.Client(), Retry: policy.RetryOptions{MaxRetries: -1},
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	}))
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.False(t, oauthbearer.IsTransient(err))
 	var ae *azure.Error
@@ -136,5 +126,5 @@ func TestDefaultChainStopsAtAConfiguredStepThatFails(t *testing.T) {
 	assert.Equal(t, 7000215, ae.Code)
 	assert.Contains(t, err.Error(), "environment service principal")
 	assertNoSecrets(t, err.Error(), "very-secret-value")
-	assert.Empty(t, b.entra.Issued(), "the chain must not fall through to workload identity")
+	assert.Empty(t, issued(b.entra.Server), "the chain must not fall through to workload identity")
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // imdsFile is a confluent-oauth-extensions managed identity file whose
@@ -36,13 +36,13 @@ bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 // msi_res_id and object_id: those cases got the system-assigned identity).
 func TestFromClientPropertiesKeepsTheIdentity(t *testing.T) {
 	t.Parallel()
-	user := emu.ManagedIdentity{ClientID: "8e1c0000-0000-4000-8000-0000000000c1", ObjectID: "8e1c0000-0000-4000-8000-0000000000b1",
+	user := idptest.ManagedIdentity{ClientID: "8e1c0000-0000-4000-8000-0000000000c1", ObjectID: "8e1c0000-0000-4000-8000-0000000000b1",
 		ResourceID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kafka-props"}
-	m := emu.NewIMDS(t, &emu.IMDSOptions{UserAssigned: []emu.ManagedIdentity{user}})
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{UserAssigned: []idptest.ManagedIdentity{user}})
 	for name, tc := range map[string]struct {
 		key, value, want string
 	}{
-		"system assigned": {want: m.SystemAssigned().ObjectID},
+		"system assigned": {want: m.SystemAssigned.ObjectID},
 		"client_id":       {"client_id", user.ClientID, user.ObjectID},
 		"msi_res_id":      {"msi_res_id", user.ResourceID, user.ObjectID},
 		"object_id":       {"object_id", user.ObjectID, user.ObjectID},
@@ -71,9 +71,9 @@ func TestFromClientPropertiesKeepsTheIdentity(t *testing.T) {
 func TestFromClientPropertiesEveryKind(t *testing.T) {
 	t.Parallel()
 	// Client credentials: delegated to clientprops.
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
-		Issuer:  emu.NewIssuer(t, nil),
-		Clients: map[string]emu.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer:  idptest.NewIssuer(t, nil),
+		Clients: map[string]idptest.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
 	})
 	cc, err := clientprops.Parse(strings.NewReader(fmt.Sprintf(`security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER
@@ -81,11 +81,11 @@ sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.O
 sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId='app-1' clientSecret='s3cret' scope='kafka';
 bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
-`, srv.TokenURL())))
+`, srv.TokenURL)))
 	require.NoError(t, err)
 	_, err = azure.FromClientProperties(cc, nil)
 	require.ErrorIs(t, err, clientprops.ErrURLNotAllowed, "an unlisted client-credentials endpoint is refused on the azure path too")
-	src, err := azure.FromClientProperties(cc, &clientprops.BuildOptions{AllowedURLs: []string{srv.TokenURL()}})
+	src, err := azure.FromClientProperties(cc, &clientprops.BuildOptions{AllowedURLs: []string{srv.TokenURL}})
 	require.NoError(t, err)
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)

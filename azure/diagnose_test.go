@@ -8,20 +8,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 func TestDiagnose(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	tests := map[string]struct {
 		ttl      time.Duration
-		claims   emu.Claims
+		claims   map[string]any
 		v1       bool
 		problems []string
 		check    func(t *testing.T, r azure.Report)
 	}{
-		"v2": {ttl: time.Hour, claims: emu.Claims{"ver": "2.0", "iss": "https://login.microsoftonline.com/t/v2.0", "tid": "t", "oid": "o", "azp": "app"},
+		"v2": {ttl: time.Hour, claims: map[string]any{"ver": "2.0", "iss": "https://login.microsoftonline.com/t/v2.0", "tid": "t", "oid": "o", "azp": "app"},
 			check: func(t *testing.T, r azure.Report) {
 				assert.Equal(t, "2.0", r.Version)
 				assert.Equal(t, "t", r.TenantID)
@@ -31,13 +31,13 @@ func TestDiagnose(t *testing.T) {
 				assert.InDelta(t, time.Hour.Seconds(), r.Remaining.Seconds(), 60)
 				assert.False(t, r.IssuedAt.IsZero())
 			}},
-		"v1": {ttl: time.Hour, claims: emu.Claims{"ver": "1.0", "iss": "https://sts.windows.net/t/", "appid": "app"}, v1: true,
+		"v1": {ttl: time.Hour, claims: map[string]any{"ver": "1.0", "iss": "https://sts.windows.net/t/", "appid": "app"}, v1: true,
 			problems: []string{"v1 token", "accessTokenAcceptedVersion"},
 			check:    func(t *testing.T, r azure.Report) { assert.Equal(t, "app", r.AppID) }},
-		"v1 by issuer only": {ttl: time.Hour, claims: emu.Claims{"iss": "https://sts.windows.net/t/"}, v1: true, problems: []string{"accessTokenAcceptedVersion"}},
-		"expired":           {ttl: -time.Minute, claims: emu.Claims{"ver": "2.0"}, problems: []string{"expired at"}},
-		"no exp":            {ttl: time.Hour, claims: emu.Claims{"ver": "2.0", "exp": nil}, problems: []string{"no exp claim"}},
-		"no subject":        {ttl: time.Hour, claims: emu.Claims{"ver": "2.0", "sub": nil}, problems: []string{"neither oid nor sub"}},
+		"v1 by issuer only": {ttl: time.Hour, claims: map[string]any{"iss": "https://sts.windows.net/t/"}, v1: true, problems: []string{"accessTokenAcceptedVersion"}},
+		"expired":           {ttl: -time.Minute, claims: map[string]any{"ver": "2.0"}, problems: []string{"expired at"}},
+		"no exp":            {ttl: time.Hour, claims: map[string]any{"ver": "2.0", "exp": nil}, problems: []string{"no exp claim"}},
+		"no subject":        {ttl: time.Hour, claims: map[string]any{"ver": "2.0", "sub": nil}, problems: []string{"neither oid nor sub"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -49,5 +49,5 @@
 // when RequireV2 is set. Token.Principal is the token's oid (else sub).
 //
 // Tests can run all of this offline against the IMDS and Entra emulators
-// in package oauthbearertest; see the example.
+// of package idptest; see the example.
 package azure

@@ -7,8 +7,7 @@ import (
 )
 
 // A managed identity on an Azure VM or AKS node. To run it offline, give
-// HTTPClient the client of oauthbearertest.NewIMDS (see that
-// package's ExampleNewIMDS).
+// HTTPClient the Client of an idptest.NewIMDS emulator.
 func ExampleNewManagedIdentity() {
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 		Audience:  "api://kafka-example", // the Kafka App Registration

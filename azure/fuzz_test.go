@@ -152,6 +152,24 @@ func fuzzReplySeeds(f *testing.F) {
 	}
 }
 
+// fetchReply builds a source with newSource on a transport that answers
+// status, retryAfter and body, fetches one token and closes the source.
+// It returns the token, the source's log and the error.
+func fetchReply(t *testing.T, status int, retryAfter string, body []byte,
+	newSource func(*http.Client, *oauthbearer.CacheOptions) (*oauthbearer.Cache, error),
+) (oauthbearer.Token, string, error) {
+	var logs bytes.Buffer
+	src, err := newSource(&http.Client{Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body}},
+		&oauthbearer.CacheOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, err)
+	defer src.Close()
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tok, err := src.Token(c)
+	src.Close()
+	return tok, logs.String(), err
+}
+
 // checkReply holds the invariants shared by the IMDS and Entra targets.
 func checkReply(t *testing.T, status int, body []byte, tok oauthbearer.Token, err error, logs string) {
 	t.Helper()
@@ -196,20 +214,11 @@ func FuzzManagedIdentityReply(f *testing.F) {
 		if status < 100 || status > 599 {
 			return
 		}
-		var logs bytes.Buffer
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-			Audience:   uniqueTarget(t),
-			HTTPClient: &http.Client{Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body}},
-			Retry:      policy.RetryOptions{MaxRetries: -1},
-			Cache:      &oauthbearer.CacheOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
+		tok, logs, err := fetchReply(t, status, retryAfter, body, func(hc *http.Client, cache *oauthbearer.CacheOptions) (*oauthbearer.Cache, error) {
+			return azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
+				HTTPClient: hc, Retry: policy.RetryOptions{MaxRetries: -1}, Cache: cache})
 		})
-		require.NoError(t, err)
-		defer src.Close()
-		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		tok, err := src.Token(c)
-		src.Close()
-		checkReply(t, status, body, tok, err, logs.String())
+		checkReply(t, status, body, tok, err, logs)
 	})
 }
 
@@ -224,29 +233,17 @@ func FuzzWorkloadIdentityReply(f *testing.F) {
 		if status < 100 || status > 599 {
 			return
 		}
-		var logs bytes.Buffer
-		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
-			Audience: "api://kafka",
-			Getenv: getenv(map[string]string{
-				azure.EnvClientID: wiClient, azure.EnvTenantID: wiTenant,
-				azure.EnvFederatedTokenFile: file, azure.EnvAuthorityHost: "https://login.fuzz.invalid/",
-			}),
-			DisableInstanceDiscovery: true,
-			HTTPClient:               &http.Client{Transport: &replyTransport{status: status, retryAfter: retryAfter, body: body}},
-			Retry:                    policy.RetryOptions{MaxRetries: -1},
-			Cache:                    &oauthbearer.CacheOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
+		tok, logs, err := fetchReply(t, status, retryAfter, body, func(hc *http.Client, cache *oauthbearer.CacheOptions) (*oauthbearer.Cache, error) {
+			return azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka",
+				ClientID: wiClient, TenantID: wiTenant, TokenFilePath: file, AuthorityHost: "https://login.fuzz.invalid/",
+				Getenv: getenv(nil), DisableInstanceDiscovery: true,
+				HTTPClient: hc, Retry: policy.RetryOptions{MaxRetries: -1}, Cache: cache})
 		})
-		require.NoError(t, err)
-		defer src.Close()
-		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		tok, err := src.Token(c)
-		src.Close()
 		if err != nil {
 			require.NotContains(t, err.Error(), fuzzAssertion, "the error quotes the federated token")
 			require.NotContains(t, err.Error(), "fuzz-assertion-canary")
 		}
-		require.NotContains(t, logs.String(), fuzzAssertion, "a log record contains the federated token")
-		checkReply(t, status, body, tok, err, logs.String())
+		require.NotContains(t, logs, fuzzAssertion, "a log record contains the federated token")
+		checkReply(t, status, body, tok, err, logs)
 	})
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -56,13 +56,11 @@ func TestLogsCarryTheFetchContext(t *testing.T) {
 		t.Parallel()
 		b := newWIBench(t, nil)
 		h := &ctxHandler{seen: map[string]bool{}}
-		src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{
+		src := opened(t)(azure.NewDefaultChain(&azure.DefaultChainOptions{
 			Audience: "api://kafka", Getenv: getenv(b.env()), DisableInstanceDiscovery: true, DisableAzureCLI: true, Cache: &oauthbearer.CacheOptions{Logger: slog.New(h)},
 			HTTPClient: withoutIMDS(b.entra.Client()), Retry: policy.RetryOptions{MaxRetries: -1},
-		})
-		require.NoError(t, err)
-		closeCache(t, src)
-		_, err = src.Token(ctx(t))
+		}))
+		_, err := src.Token(ctx(t))
 		require.NoError(t, err)
 		found, withCtx := h.withFetch("azure: default chain chose")
 		require.True(t, found)
@@ -70,13 +68,10 @@ func TestLogsCarryTheFetchContext(t *testing.T) {
 	})
 	t.Run("v1 warning", func(t *testing.T) {
 		t.Parallel()
-		m := emu.NewIMDS(t, &emu.IMDSOptions{V1Tokens: true})
+		m := idptest.NewIMDS(t, &idptest.IMDSOptions{V1Tokens: true})
 		h := &ctxHandler{seen: map[string]bool{}}
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: slog.New(h)},
-			HTTPClient: m.Client(), Retry: fastRetry})
-		require.NoError(t, err)
-		closeCache(t, src)
-		_, err = src.Token(ctx(t))
+		src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) { o.Cache = &oauthbearer.CacheOptions{Logger: slog.New(h)} })
+		_, err := src.Token(ctx(t))
 		require.NoError(t, err)
 		found, withCtx := h.withFetch("azure: Microsoft Entra issued a v1")
 		require.True(t, found)

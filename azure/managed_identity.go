@@ -1,7 +1,6 @@
 package azure
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -17,11 +16,9 @@ import (
 // ManagedIdentityOptions configures [NewManagedIdentity].
 type ManagedIdentityOptions struct {
 	// Audience is the audience of the tokens (their aud claim), in one of
-	// the forms [NormalizeAudience] accepts: the Kafka App Registration's
-	// application (client) ID (what the Java client's IMDS URL passes as
-	// resource), its application ID URI
-	// ("api://..."), or a scope ending in "/.default" (such as
-	// [EventHubsScope]'s). Required. No environment fallback.
+	// the forms [NormalizeAudience] accepts (the application ID is what the
+	// Java client's IMDS URL passes as resource). Required. No environment
+	// fallback.
 	Audience string
 	// ID selects a user-assigned identity: azidentity.ClientID("..."),
 	// azidentity.ResourceID("/subscriptions/...") or
@@ -29,15 +26,12 @@ type ManagedIdentityOptions struct {
 	// identity. No environment fallback (the default chain reads
 	// AZURE_CLIENT_ID).
 	ID azidentity.ManagedIDKind
-	// RequireV2 makes a v1 token an error (matching [ErrV1Token], with the
-	// fix) instead of a logged warning. Default false.
+	// RequireV2 is [WorkloadIdentityOptions.RequireV2].
 	RequireV2 bool
-	// HTTPClient sends the requests (azidentity's transport), on a
-	// shallow copy that never follows redirects, with every reply read
-	// through a 1 MiB limit. Default: a client with a 30s timeout that
-	// keeps no idle connections. azidentity chooses the managed-identity
-	// endpoint from the process environment (IDENTITY_ENDPOINT,
-	// MSI_ENDPOINT, ...; default IMDS).
+	// HTTPClient sends the requests, handled and defaulted as
+	// [WorkloadIdentityOptions.HTTPClient]. azidentity chooses the
+	// managed-identity endpoint from the process environment
+	// (IDENTITY_ENDPOINT, MSI_ENDPOINT, ...; default IMDS).
 	HTTPClient *http.Client
 	// Retry is azcore's retry policy for the requests of one fetch, the
 	// one part of azidentity's client options this source honours (HTTP
@@ -77,23 +71,28 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 	if err != nil {
 		return nil, err
 	}
-	co := clientOptions(o.HTTPClient, o.Retry, true)
-	cred, err := newManagedIdentityCredential(o.ID, co)
+	cacheOpts := cacheopts.WithName(o.Cache, "azure managed identity")
+	base := &credSource{scope: scope, requireV2: o.RequireV2, log: loggerOr(cacheOpts.Logger)}
+	src, err := newManagedIdentitySource(base, o.ID, clientOptions(o.HTTPClient, o.Retry, true))
 	if err != nil {
 		return nil, err
 	}
-	desc, clientID := describeID(o.ID)
-	cacheOpts := cacheopts.WithName(o.Cache, "azure managed identity")
-	src := &credSource{
-		hint:      hintContext{source: "managed identity", scope: scope, identity: desc, clientID: clientID},
-		scope:     scope,
-		requireV2: o.RequireV2,
-		log:       loggerOr(cacheOpts.Logger),
-		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
-
-		bypassCache: true,
-	}
 	return oauthbearer.NewCache(cacheopts.Kind(src, "azure managed identity"), cacheOpts)
+}
+
+// newManagedIdentitySource is the managed identity id as a source derived
+// from base (scope, RequireV2, logger), for [NewManagedIdentity] and the
+// default chain's managed identity step. Every fetch skips MSAL's
+// process-wide managed-identity cache.
+func newManagedIdentitySource(base *credSource, id azidentity.ManagedIDKind, co azcore.ClientOptions) (*credSource, error) {
+	cred, err := newManagedIdentityCredential(id, co)
+	if err != nil {
+		return nil, err
+	}
+	desc, clientID := describeID(id)
+	s := base.derive(hintContext{source: "managed identity", scope: base.scope, identity: desc, clientID: clientID}, cred)
+	s.bypassCache = true
+	return s, nil
 }
 
 // describeID names a managed identity for messages, and returns its

@@ -1,16 +1,12 @@
 package azure_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,94 +17,29 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-var targetSeq atomic.Int64
-
-// uniqueTarget returns an audience no other test uses, because
-// azidentity's managed-identity token cache is process-global.
-func uniqueTarget(t *testing.T) string {
-	return fmt.Sprintf("api://kafka-%d-%d", time.Now().UnixNano(), targetSeq.Add(1))
-}
-
-// fastRetry keeps azidentity's retries but with millisecond delays.
-var fastRetry = policy.RetryOptions{MaxRetries: 6, RetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond}
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
-// logBuffer is a concurrency-safe sink for a test's slog records.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
-}
-
-// assertNoSecrets fails if any secret appears in s.
-func assertNoSecrets(t *testing.T, s string, secrets ...string) {
-	t.Helper()
-	for _, sec := range secrets {
-		require.NotEmpty(t, sec)
-		assert.NotContains(t, s, sec, "a token or assertion leaked")
-	}
-}
-
-func closeCache(t *testing.T, c *oauthbearer.Cache) {
-	t.Cleanup(func() { _ = c.Close() })
-}
-
-func issuedTokens(m *emu.IMDS) []string {
-	var out []string
-	for _, i := range m.Issued() {
-		out = append(out, i.Token)
-	}
-	return out
-}
-
 func TestManagedIdentitySelectors(t *testing.T) {
 	t.Parallel()
-	user := emu.ManagedIdentity{ClientID: "6f1c0000-0000-4000-8000-0000000000c1", ObjectID: "6f1c0000-0000-4000-8000-0000000000b1",
+	user := idptest.ManagedIdentity{ClientID: "6f1c0000-0000-4000-8000-0000000000c1", ObjectID: "6f1c0000-0000-4000-8000-0000000000b1",
 		ResourceID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kafka"}
-	m := emu.NewIMDS(t, &emu.IMDSOptions{UserAssigned: []emu.ManagedIdentity{user}})
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{UserAssigned: []idptest.ManagedIdentity{user}})
 	tests := map[string]struct {
-		opts azure.ManagedIdentityOptions
-		want emu.ManagedIdentity
+		id   azidentity.ManagedIDKind
+		want idptest.ManagedIdentity
 	}{
-		"system assigned": {want: m.SystemAssigned()},
-		"by client ID":    {opts: azure.ManagedIdentityOptions{ID: azidentity.ClientID(user.ClientID)}, want: user},
-		"by resource ID":  {opts: azure.ManagedIdentityOptions{ID: azidentity.ResourceID(user.ResourceID)}, want: user},
-		"by object ID":    {opts: azure.ManagedIdentityOptions{ID: azidentity.ObjectID(user.ObjectID)}, want: user},
+		"system assigned": {want: m.SystemAssigned},
+		"by client ID":    {id: azidentity.ClientID(user.ClientID), want: user},
+		"by resource ID":  {id: azidentity.ResourceID(user.ResourceID), want: user},
+		"by object ID":    {id: azidentity.ObjectID(user.ObjectID), want: user},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			o := tc.opts
-			o.Audience = uniqueTarget(t)
-			o.HTTPClient, o.Retry = m.Client(), fastRetry
-			src, err := azure.NewManagedIdentity(&o)
-			require.NoError(t, err)
-			closeCache(t, src)
+			var audience string
+			src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) { o.ID, audience = tc.id, o.Audience })
 			tok, err := src.Token(ctx(t))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want.ObjectID, tok.Principal)
@@ -117,8 +48,8 @@ func TestManagedIdentitySelectors(t *testing.T) {
 			require.NoError(t, err)
 			// A v2 token carries the API's application ID, resolved from
 			// the resource as sent (the /.default suffix is not part of it).
-			assert.Equal(t, m.AppID(o.Audience), rep.Audience)
-			assert.True(t, slices.ContainsFunc(m.Issued(), func(i emu.IMDSIssue) bool { return i.Resource == o.Audience }),
+			assert.Equal(t, m.AppID(audience), rep.Audience)
+			assert.True(t, slices.ContainsFunc(issued(m.Server), func(r idptest.Request) bool { return r.Resource == audience }),
 				"the /.default suffix is not part of the IMDS resource")
 			assert.Equal(t, tc.want.ClientID, rep.AppID)
 		})
@@ -127,12 +58,10 @@ func TestManagedIdentitySelectors(t *testing.T) {
 
 func TestManagedIdentityUnknownIdentityIsPermanent(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), ID: azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000"),
-		HTTPClient: m.Client(), Retry: fastRetry})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	src := newManagedIdentity(t, idptest.NewIMDS(t, nil), func(o *azure.ManagedIdentityOptions) {
+		o.ID = azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000")
+	})
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.False(t, oauthbearer.IsTransient(err))
 	var ae *azure.Error
@@ -167,30 +96,25 @@ func TestManagedIdentityOptionErrors(t *testing.T) {
 
 func TestManagedIdentityRidesOutIMDSUpgrade(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
+	m := idptest.NewIMDS(t, nil)
 	// IMDS answers 410 while it upgrades; azidentity's retries (here with
 	// millisecond delays) ride it out inside one fetch.
-	m.FailNext(5, emu.Fault{Status: http.StatusGone})
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
-		HTTPClient: m.Client(), Retry: fastRetry})
+	m.FailNext(5, idptest.Fault{Status: http.StatusGone})
+	tok, err := newManagedIdentity(t, m, nil).Token(ctx(t))
 	require.NoError(t, err)
-	closeCache(t, src)
-	tok, err := src.Token(ctx(t))
-	require.NoError(t, err)
-	assert.Equal(t, m.SystemAssigned().ObjectID, tok.Principal)
-	assert.Equal(t, 6, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, m.SystemAssigned.ObjectID, tok.Principal)
+	assert.Equal(t, 6, len(m.Requests()))
 }
 
 func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	m.FailNext(3, emu.Fault{Status: http.StatusGone})
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
-		HTTPClient: m.Client(), Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond},
-		Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	m := idptest.NewIMDS(t, nil)
+	m.FailNext(3, idptest.Fault{Status: http.StatusGone})
+	src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) {
+		o.Retry = policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}
+		o.Cache = &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
+	})
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.True(t, oauthbearer.IsTransient(err), "410 past azidentity's retries must be transient: %v", err)
 	var ae *azure.Error
@@ -199,20 +123,16 @@ func TestManagedIdentityLongOutageIsTransientThenRecovers(t *testing.T) {
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEmpty(t, tok.Principal)
-	assert.Equal(t, 4, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, 4, len(m.Requests()))
 }
 
 func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	m.FailNext(1, emu.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
+	m := idptest.NewIMDS(t, nil)
+	m.FailNext(1, idptest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
 	// Retry-After above MaxRetryDelay makes azidentity give up at once and
 	// leave the wait to the cache.
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
-		HTTPClient: m.Client(), Retry: fastRetry})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	_, err := newManagedIdentity(t, m, nil).Token(ctx(t))
 	require.Error(t, err)
 	var te *oauthbearer.TransientError
 	require.ErrorAs(t, err, &te)
@@ -220,35 +140,33 @@ func TestManagedIdentityThrottledWithRetryAfter(t *testing.T) {
 	var ae *azure.Error
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusTooManyRequests, ae.StatusCode)
-	assert.Equal(t, 1, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, 1, len(m.Requests()))
 }
 
 func TestManagedIdentityV1Tokens(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, &emu.IMDSOptions{V1Tokens: true})
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{V1Tokens: true})
 	t.Run("required v2 fails with the fix", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), RequireV2: true, Cache: &oauthbearer.CacheOptions{Logger: log},
-			HTTPClient: m.Client(), Retry: fastRetry})
-		require.NoError(t, err)
-		closeCache(t, src)
-		_, err = src.Token(ctx(t))
+		src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) {
+			o.RequireV2, o.Cache = true, &oauthbearer.CacheOptions{Logger: log}
+		})
+		_, err := src.Token(ctx(t))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, azure.ErrV1Token)
 		assert.False(t, oauthbearer.IsTransient(err))
 		assert.Contains(t, err.Error(), `ver="1.0"`)
 		assert.Contains(t, err.Error(), "accessTokenAcceptedVersion")
 		assert.Contains(t, err.Error(), "https://sts.windows.net/")
-		assertNoSecrets(t, err.Error()+buf.String(), issuedTokens(m)...)
+		for _, r := range issued(m.Server) {
+			assertNoSecrets(t, err.Error()+buf.String(), r.Token)
+		}
 	})
 	t.Run("otherwise a warning", func(t *testing.T) {
 		t.Parallel()
 		log, buf := newLogger()
-		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
-			HTTPClient: m.Client(), Retry: fastRetry})
-		require.NoError(t, err)
-		closeCache(t, src)
+		src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) { o.Cache = &oauthbearer.CacheOptions{Logger: log} })
 		tok, err := src.Token(ctx(t))
 		require.NoError(t, err)
 		assert.NotEmpty(t, tok.Value)
@@ -260,52 +178,35 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 
 func TestManagedIdentityOneRequestPerRefresh(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	m.FailNext(1, emu.Fault{Latency: 50 * time.Millisecond})
+	m := idptest.NewIMDS(t, nil)
+	m.FailNext(1, idptest.Fault{Latency: 50 * time.Millisecond})
 	log, buf := newLogger()
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t), Cache: &oauthbearer.CacheOptions{Logger: log},
-		HTTPClient: m.Client(), Retry: fastRetry})
-	require.NoError(t, err)
-	closeCache(t, src)
-	var wg sync.WaitGroup
-	toks := make([]oauthbearer.Token, 200)
-	errs := make([]error, 200)
-	for i := range 200 {
-		wg.Go(func() { toks[i], errs[i] = src.Token(ctx(t)) })
-	}
-	wg.Wait()
-	for i := range 200 {
-		require.NoError(t, errs[i])
-		assert.Equal(t, toks[0].Value, toks[i].Value)
-	}
-	assert.Equal(t, 1, m.RequestsTo(emu.IMDSTokenPath))
-	assertNoSecrets(t, buf.String(), toks[0].Value)
+	src := newManagedIdentity(t, m, func(o *azure.ManagedIdentityOptions) { o.Cache = &oauthbearer.CacheOptions{Logger: log} })
+	tok := sameTokenForAll(t, src)
+	assert.Equal(t, 1, len(m.Requests()))
+	assertNoSecrets(t, buf.String(), tok.Value)
 }
 
 // azidentity's managed-identity cache is process-wide and would hand the
 // rejected token back; Invalidate must make the next fetch reach IMDS.
 func TestManagedIdentityInvalidateFetchesAFreshToken(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: uniqueTarget(t),
-		HTTPClient: m.Client(), Retry: fastRetry})
-	require.NoError(t, err)
-	closeCache(t, src)
-
+	m := idptest.NewIMDS(t, nil)
+	src := newManagedIdentity(t, m, nil)
 	first, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	require.True(t, oauthbearer.Invalidate(src, first))
 	second, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEqual(t, first.Value, second.Value, "the rejected token came back from azidentity's cache")
-	assert.Equal(t, 2, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, 2, len(m.Requests()))
 
 	// Without an invalidation, the next fetch may use azidentity's cache
 	// again: the bypass is one-shot.
 	third, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, second.Value, third.Value)
-	assert.Equal(t, 2, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Equal(t, 2, len(m.Requests()))
 }
 
 // credFunc adapts a function to azcore.TokenCredential.
@@ -317,18 +218,16 @@ func (f credFunc) GetToken(ctx context.Context, o policy.TokenRequestOptions) (a
 
 func TestNewFromCredential(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	jwt := iss.Mint("sub-1", "api://kafka", time.Hour, emu.Claims{"ver": "2.0", "oid": "oid-1"})
+	iss := idptest.NewIssuer(t, nil)
+	jwt := iss.Mint("sub-1", "api://kafka", time.Hour, map[string]any{"ver": "2.0", "oid": "oid-1"})
 	var scopes []string
 	var mu sync.Mutex
-	src, err := azure.NewFromCredential(credFunc(func(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	src := opened(t)(azure.NewFromCredential(credFunc(func(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
 		mu.Lock()
 		scopes = append(scopes, o.Scopes...)
 		mu.Unlock()
 		return azcore.AccessToken{Token: jwt, ExpiresOn: time.Now().Add(time.Hour)}, nil
-	}), "api://kafka", nil)
-	require.NoError(t, err)
-	closeCache(t, src)
+	}), "api://kafka", nil))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, "oid-1", tok.Principal)
@@ -339,11 +238,9 @@ func TestNewFromCredential(t *testing.T) {
 	_, err = azure.NewFromCredential(credFunc(nil), "https://x", nil)
 	assert.Error(t, err)
 
-	failing, err := azure.NewFromCredential(credFunc(func(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	failing := opened(t)(azure.NewFromCredential(credFunc(func(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
 		return azcore.AccessToken{}, errors.New("boom")
-	}), "api://kafka", &azure.CredentialOptions{Name: "custom"})
-	require.NoError(t, err)
-	closeCache(t, failing)
+	}), "api://kafka", &azure.CredentialOptions{Name: "custom"}))
 	_, err = failing.Token(ctx(t))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "azure: custom")

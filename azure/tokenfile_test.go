@@ -100,9 +100,7 @@ func TestWorkloadIdentityRefusesHugeTokenFile(t *testing.T) {
 	assertTokenFileError(t, err, huge, "67108864 bytes, more than the limit of 65536 bytes")
 
 	// Swapped in after construction: refused by the fetch, not sent.
-	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
-	require.NoError(t, err)
-	closeCache(t, src)
+	src := opened(t)(azure.NewWorkloadIdentity(b.options(b.env())))
 	require.NoError(t, os.Truncate(b.file, 64<<20))
 	_, err = src.Token(ctx(t))
 	assertTokenFileError(t, err, b.file, "67108864 bytes, more than the limit of 65536 bytes")
@@ -115,10 +113,8 @@ func TestWorkloadIdentityBlankTokenFile(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
 	require.NoError(t, os.WriteFile(b.file, []byte(" \n"), 0o600))
-	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	src := opened(t)(azure.NewWorkloadIdentity(b.options(b.env())))
+	_, err := src.Token(ctx(t))
 	assertTokenFileError(t, err, b.file, "is empty")
 }
 
@@ -145,7 +141,7 @@ func TestDefaultChainCertificateFileIsBounded(t *testing.T) {
 				require.NoError(t, err)
 				return src
 			})
-			closeCache(t, src)
+			t.Cleanup(func() { _ = src.Close() })
 			_, err := src.Token(ctx(t))
 			require.Error(t, err)
 			for _, w := range []string{tc.path, "AZURE_CLIENT_CERTIFICATE_PATH", tc.want, "#azure-certificate-file"} {

@@ -51,16 +51,14 @@ func refusingClient(t *testing.T, dials *atomic.Int64) *http.Client {
 func TestManagedIdentityUnreachableFailsFast(t *testing.T) {
 	t.Parallel()
 	var dials atomic.Int64
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
+	src := opened(t)(azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 		Audience:   uniqueTarget(t),
 		HTTPClient: refusingClient(t, &dials),
 		// Millisecond delays, so the old behaviour ends quickly too.
 		Retry: fastRetry,
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
+	}))
 
-	_, err = src.Token(ctx(t))
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.Equal(t, int64(1), dials.Load(), "one request, no retries inside the fetch")
 	assert.False(t, oauthbearer.IsTransient(err), "waiting will not heal it: %v", err)
@@ -94,13 +92,11 @@ func TestManagedIdentityTimeoutIsNotFailFast(t *testing.T) {
 			return nil, &net.OpError{Op: "dial", Net: network, Err: timeoutErr{}}
 		},
 	}}
-	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
+	src := opened(t)(azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 		Audience: uniqueTarget(t), HTTPClient: hc,
 		Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond},
-	})
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	}))
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.True(t, oauthbearer.IsTransient(err), "%v", err)
 	assert.Equal(t, int64(3), dials.Load(), "retried inside the fetch")

@@ -36,10 +36,8 @@ const (
 // webhook sets up.
 type WorkloadIdentityOptions struct {
 	// Audience is the audience of the tokens (their aud claim), in one of
-	// the forms [NormalizeAudience] accepts: the Kafka App Registration's
-	// application (client) ID, its application ID URI
-	// ("api://..."), or a scope ending in "/.default" (such as
-	// [EventHubsScope]'s). Required. No environment fallback.
+	// the forms [NormalizeAudience] accepts. Required. No environment
+	// fallback.
 	Audience string
 	// ClientID is the client ID of the App Registration or user-assigned
 	// identity that trusts the service account. Default: $AZURE_CLIENT_ID.

@@ -3,8 +3,8 @@ package azure_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,9 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
+
+// entraExchangeAudience is the audience Entra requires of a federated
+// credential's assertion.
+const entraExchangeAudience = "api://AzureADTokenExchange"
 
 const (
 	wiTenant = "9d2f0000-0000-4000-8000-0000000000a1"
@@ -27,21 +31,21 @@ const (
 // wiBench is a Kubernetes OIDC issuer, an Entra emulator trusting it for
 // wiClient, and a federated token file.
 type wiBench struct {
-	k8s   *emu.Issuer
-	entra *emu.Entra
+	k8s   *idptest.Issuer
+	entra *idptest.Entra
 	file  string
 }
 
-func newWIBench(t *testing.T, opts *emu.EntraOptions) *wiBench {
+func newWIBench(t *testing.T, opts *idptest.EntraOptions) *wiBench {
 	t.Helper()
-	k8s := emu.NewIssuer(t, nil)
-	var o emu.EntraOptions
+	k8s := idptest.NewIssuer(t, nil)
+	var o idptest.EntraOptions
 	if opts != nil {
 		o = *opts
 	}
-	o.Apps = []emu.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
-		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}}}}
-	b := &wiBench{k8s: k8s, entra: emu.NewEntra(t, &o), file: filepath.Join(t.TempDir(), "token")}
+	o.Apps = []idptest.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
+		Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: wiSA}}}}
+	b := &wiBench{k8s: k8s, entra: idptest.NewEntra(t, &o), file: filepath.Join(t.TempDir(), "token")}
 	b.write(t, time.Hour)
 	return b
 }
@@ -49,7 +53,7 @@ func newWIBench(t *testing.T, opts *emu.EntraOptions) *wiBench {
 // write puts a fresh service-account token in the file and returns it.
 func (b *wiBench) write(t *testing.T, ttl time.Duration) string {
 	t.Helper()
-	tok := b.k8s.Mint(wiSA, emu.EntraTokenExchangeAudience, ttl, nil)
+	tok := b.k8s.Mint(wiSA, entraExchangeAudience, ttl, nil)
 	require.NoError(t, os.WriteFile(b.file, []byte(tok+"\n"), 0o600))
 	return tok
 }
@@ -61,8 +65,6 @@ func (b *wiBench) env() map[string]string {
 	}
 }
 
-func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
 func (b *wiBench) options(env map[string]string) *azure.WorkloadIdentityOptions {
 	return &azure.WorkloadIdentityOptions{
 		Audience: "api://kafka", Getenv: getenv(env), DisableInstanceDiscovery: true,
@@ -70,7 +72,12 @@ func (b *wiBench) options(env map[string]string) *azure.WorkloadIdentityOptions 
 	}
 }
 
-func (b *wiBench) tokenRequests() int { return b.entra.RequestsTo(b.entra.TokenPath(wiTenant)) }
+// tokenRequests counts the requests to the tenant's token endpoint,
+// failed or not.
+func (b *wiBench) tokenRequests() int {
+	path := strings.TrimPrefix(b.entra.TokenURL(wiTenant), b.entra.URL)
+	return len(slices.DeleteFunc(b.entra.Requests(), func(r idptest.Request) bool { return r.Path != path }))
+}
 
 func TestWorkloadIdentityFromEnvironment(t *testing.T) {
 	t.Parallel()
@@ -78,18 +85,16 @@ func TestWorkloadIdentityFromEnvironment(t *testing.T) {
 	log, buf := newLogger()
 	o := b.options(b.env())
 	o.Cache = &oauthbearer.CacheOptions{Logger: log}
-	src, err := azure.NewWorkloadIdentity(o)
-	require.NoError(t, err)
-	closeCache(t, src)
+	src := opened(t)(azure.NewWorkloadIdentity(o))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, wiObject, tok.Principal)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
-	issued := b.entra.Issued()
-	require.Len(t, issued, 1)
-	assert.Equal(t, "api://kafka/.default openid offline_access profile", issued[0].Scope, "MSAL adds the OIDC scopes")
-	assert.Equal(t, tok.Value, issued[0].Token)
-	assertNoSecrets(t, buf.String(), tok.Value, issued[0].Assertion)
+	got := issued(b.entra.Server)
+	require.Len(t, got, 1)
+	assert.Equal(t, "api://kafka/.default openid offline_access profile", got[0].Scope, "MSAL adds the OIDC scopes")
+	assert.Equal(t, tok.Value, got[0].Token)
+	assertNoSecrets(t, buf.String(), tok.Value, got[0].Assertion)
 }
 
 func TestWorkloadIdentityExplicitOptionsOverrideEnvironment(t *testing.T) {
@@ -101,9 +106,7 @@ func TestWorkloadIdentityExplicitOptionsOverrideEnvironment(t *testing.T) {
 	}
 	o := b.options(wrong)
 	o.ClientID, o.TenantID, o.TokenFilePath, o.AuthorityHost = wiClient, wiTenant, b.file, b.entra.URL
-	src, err := azure.NewWorkloadIdentity(o)
-	require.NoError(t, err)
-	closeCache(t, src)
+	src := opened(t)(azure.NewWorkloadIdentity(o))
 	tok, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, wiObject, tok.Principal)
@@ -150,9 +153,7 @@ func TestWorkloadIdentityRereadsRotatedTokenFile(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
 	first := b.write(t, time.Hour)
-	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
-	require.NoError(t, err)
-	closeCache(t, src)
+	src := opened(t)(azure.NewWorkloadIdentity(b.options(b.env())))
 	tok1, err := src.Token(ctx(t))
 	require.NoError(t, err)
 
@@ -165,7 +166,13 @@ func TestWorkloadIdentityRereadsRotatedTokenFile(t *testing.T) {
 	tok2, err := src.Token(ctx(t))
 	require.NoError(t, err)
 	assert.NotEqual(t, tok1.Value, tok2.Value)
-	assert.Equal(t, []string{first, second}, b.entra.Assertions())
+	var assertions []string
+	for _, r := range b.entra.Requests() {
+		if r.Assertion != "" {
+			assertions = append(assertions, r.Assertion)
+		}
+	}
+	assert.Equal(t, []string{first, second}, assertions)
 	assert.Equal(t, 2, b.tokenRequests())
 }
 
@@ -173,10 +180,8 @@ func TestWorkloadIdentityStaleTokenFile(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
 	stale := b.write(t, -10*time.Minute)
-	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
-	require.NoError(t, err)
-	closeCache(t, src)
-	_, err = src.Token(ctx(t))
+	src := opened(t)(azure.NewWorkloadIdentity(b.options(b.env())))
+	_, err := src.Token(ctx(t))
 	require.Error(t, err)
 	assert.False(t, oauthbearer.IsTransient(err), "an expired assertion is not fixed by retrying at once")
 	var ae *azure.Error
@@ -205,7 +210,7 @@ func TestWorkloadIdentityEntraErrorsExplained(t *testing.T) {
 			e[azure.EnvTenantID] = "00000000-0000-4000-8000-00000000beef"
 		}, 90002, "AZURE_TENANT_ID"},
 		"wrong service account": {func(b *wiBench, _ map[string]string, _ *azure.WorkloadIdentityOptions) {
-			require.NoError(t, os.WriteFile(b.file, []byte(b.k8s.Mint("system:serviceaccount:kafka:other", emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+			require.NoError(t, os.WriteFile(b.file, []byte(b.k8s.Mint("system:serviceaccount:kafka:other", entraExchangeAudience, time.Hour, nil)), 0o600))
 		}, 700213, "federated identity credential"},
 	}
 	for name, tc := range tests {
@@ -215,10 +220,8 @@ func TestWorkloadIdentityEntraErrorsExplained(t *testing.T) {
 			env := b.env()
 			o := b.options(env)
 			tc.change(b, env, o)
-			src, err := azure.NewWorkloadIdentity(o)
-			require.NoError(t, err)
-			closeCache(t, src)
-			_, err = src.Token(ctx(t))
+			src := opened(t)(azure.NewWorkloadIdentity(o))
+			_, err := src.Token(ctx(t))
 			require.Error(t, err)
 			assert.False(t, oauthbearer.IsTransient(err), "%v", err)
 			assert.Contains(t, err.Error(), tc.want)
@@ -238,23 +241,11 @@ func TestWorkloadIdentityEntraErrorsExplained(t *testing.T) {
 func TestWorkloadIdentityOneRequestPerRefresh(t *testing.T) {
 	t.Parallel()
 	b := newWIBench(t, nil)
-	b.entra.FailNext(1, emu.Fault{Latency: 50 * time.Millisecond})
-	src, err := azure.NewWorkloadIdentity(b.options(b.env()))
-	require.NoError(t, err)
-	closeCache(t, src)
+	b.entra.FailNext(1, idptest.Fault{Latency: 50 * time.Millisecond})
+	src := opened(t)(azure.NewWorkloadIdentity(b.options(b.env())))
 	for round := 1; round <= 2; round++ {
-		var wg sync.WaitGroup
-		toks := make([]oauthbearer.Token, 200)
-		errs := make([]error, 200)
-		for i := range 200 {
-			wg.Go(func() { toks[i], errs[i] = src.Token(ctx(t)) })
-		}
-		wg.Wait()
-		for i := range 200 {
-			require.NoError(t, errs[i])
-			assert.Equal(t, toks[0].Value, toks[i].Value)
-		}
+		tok := sameTokenForAll(t, src)
 		assert.Equal(t, round, b.tokenRequests())
-		src.Invalidate(toks[0])
+		src.Invalidate(tok)
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -46,7 +46,7 @@ func TestKeyTokenRequestEndsWithClose(t *testing.T) {
 			defer srv.Close()
 			defer close(stop)
 			var key map[string]any
-			require.NoError(t, json.Unmarshal(emu.NewGCE(t, nil).ServiceAccountKeyJSON(), &key))
+			require.NoError(t, json.Unmarshal(idptest.NewGCE(t, nil).ServiceAccountKeyJSON, &key))
 			key["token_uri"] = srv.URL + "/token"
 			b, err := json.Marshal(key)
 			require.NoError(t, err)

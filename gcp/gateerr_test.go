@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -29,7 +29,7 @@ func TestKeyTokenEndpointKeepsGateErrors(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	var key map[string]any
-	require.NoError(t, json.Unmarshal(emu.NewGCE(t, nil).ServiceAccountKeyJSON(), &key))
+	require.NoError(t, json.Unmarshal(idptest.NewGCE(t, nil).ServiceAccountKeyJSON, &key))
 	key["token_uri"] = srv.URL + "/token"
 	js, err := json.Marshal(key)
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -21,23 +22,25 @@ import (
 // credentials file, a metadata server at GCE_METADATA_HOST. HOME moves to
 // an empty directory so that a developer's gcloud ADC file is not found.
 // Tests that call it must not run in parallel (t.Setenv).
-func onGCE(t *testing.T, g *emu.GCE) {
-	t.Setenv("GCE_METADATA_HOST", g.Host())
+func onGCE(t *testing.T, g *idptest.GCE) {
+	t.Setenv("GCE_METADATA_HOST", g.Host)
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("CLOUDSDK_CONFIG", t.TempDir())
 }
 
-func lastIssued(t *testing.T, g *emu.GCE, kind string) string {
+// lastIssued is the last request in which g issued a token of kind
+// ("access" or "identity").
+func lastIssued(t *testing.T, g *idptest.GCE, kind string) idptest.Request {
 	t.Helper()
-	is := g.Issued()
-	for i := len(is) - 1; i >= 0; i-- {
-		if is[i].Kind == kind {
-			return is[i].Token
+	rs := g.Requests()
+	for i := len(rs) - 1; i >= 0; i-- {
+		if rs[i].Kind == kind && rs[i].Token != "" {
+			return rs[i]
 		}
 	}
 	t.Fatalf("the emulator issued no %s token", kind)
-	return ""
+	return idptest.Request{}
 }
 
 // decodeWrapper splits a Managed Kafka token into its three decoded
@@ -61,36 +64,32 @@ func decodeWrapper(t *testing.T, tok string) (header, claims, access string) {
 // GcpLoginCallbackHandler: header, claims in its order, and the access
 // token the metadata server issued as third segment.
 func TestManagedKafkaFormat(t *testing.T) {
-	g := emu.NewGCE(t, nil)
+	g := idptest.NewGCE(t, nil)
 	onGCE(t, g)
-	src, err := NewManagedKafka(t.Context(), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src.Close() })
-
 	before := time.Now().Unix()
-	tok, err := src.Token(t.Context())
-	require.NoError(t, err)
+	src, err := NewManagedKafka(t.Context(), nil)
+	tok := fetchToken(t, src, err)
 	after := time.Now().Unix()
 
 	header, claims, access := decodeWrapper(t, tok.Value)
 	assert.Equal(t, `{"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN"}`, header)
 	issued := lastIssued(t, g, "access")
-	assert.Equal(t, issued, access, "the third segment is the access token itself")
-	info, ok := g.AccessToken(access)
+	assert.Equal(t, issued.Token, access, "the third segment is the access token itself")
+	assert.Equal(t, CloudPlatformScope, issued.Scope, "scope cloud-platform")
+	_, expiry, ok := g.AccessToken(access)
 	require.True(t, ok)
-	assert.Equal(t, []string{CloudPlatformScope}, info.Scopes, "scope cloud-platform")
 
 	// The claims, in Gson's order over Google's ImmutableMap.
 	exp := tok.Expiry.Unix()
 	var iat int64
 	for i := before; i <= after; i++ {
-		if claims == `{"exp":`+itoa(exp)+`,"iat":`+itoa(i)+`,"scope":"kafka","sub":"`+g.Email()+`"}` {
+		if claims == `{"exp":`+itoa(exp)+`,"iat":`+itoa(i)+`,"scope":"kafka","sub":"`+g.Email+`"}` {
 			iat = i
 		}
 	}
 	assert.NotZero(t, iat, "claims %s", claims)
-	assert.InDelta(t, info.Expiry.Unix(), exp, 2, "exp is the access token's expiry")
-	assert.Equal(t, g.Email(), tok.Principal)
+	assert.InDelta(t, expiry.Unix(), exp, 2, "exp is the access token's expiry")
+	assert.Equal(t, g.Email, tok.Principal)
 
 	// A Google access token is a valid RFC 6750 b64token, so the bare
 	// token (the Schema Registry's bearer) passes the library's framing
@@ -105,28 +104,22 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // GOOGLE_APPLICATION_CREDENTIALS: the principal is its client_email and
 // the access token comes from the key's token_uri.
 func TestManagedKafkaServiceAccountKey(t *testing.T) {
-	g := emu.NewGCE(t, &emu.GCEOptions{Email: "key-sa@proj.iam.gserviceaccount.com"})
+	g := idptest.NewGCE(t, &idptest.GCEOptions{Email: "key-sa@proj.iam.gserviceaccount.com"})
 	f := t.TempDir() + "/key.json"
-	require.NoError(t, writeFile(f, g.ServiceAccountKeyJSON()))
+	require.NoError(t, writeFile(f, g.ServiceAccountKeyJSON))
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", f)
 	t.Setenv("GCE_METADATA_HOST", "")
 
 	src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{HTTPClient: g.Client()})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src.Close() })
-	tok, err := src.Token(t.Context())
-	require.NoError(t, err)
+	tok := fetchToken(t, src, err)
 	_, claims, access := decodeWrapper(t, tok.Value)
 	assert.Contains(t, claims, `"sub":"key-sa@proj.iam.gserviceaccount.com"`)
-	assert.Equal(t, lastIssued(t, g, "access"), access)
+	assert.Equal(t, lastIssued(t, g, "access").Token, access)
 	assert.Equal(t, "key-sa@proj.iam.gserviceaccount.com", tok.Principal)
 
 	// Principal overrides the discovered email.
-	src2, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: g.ServiceAccountKeyJSON(), HTTPClient: g.Client(), Principal: "other@proj.iam.gserviceaccount.com"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src2.Close() })
-	tok, err = src2.Token(t.Context())
-	require.NoError(t, err)
+	src2, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: g.ServiceAccountKeyJSON, HTTPClient: g.Client(), Principal: "other@proj.iam.gserviceaccount.com"})
+	tok = fetchToken(t, src2, err)
 	assert.Equal(t, "other@proj.iam.gserviceaccount.com", tok.Principal)
 }
 
@@ -160,30 +153,36 @@ func TestPrincipalFromCredentialFiles(t *testing.T) {
 // TestIDTokenMetadata gets an ID token from the metadata server for the
 // configured audience; its principal is the service account's unique ID.
 func TestIDTokenMetadata(t *testing.T) {
-	g := emu.NewGCE(t, nil)
+	g := idptest.NewGCE(t, nil)
 	onGCE(t, g)
 	src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "kafka.example.com"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src.Close() })
-	tok, err := src.Token(t.Context())
-	require.NoError(t, err)
-	assert.Equal(t, lastIssued(t, g, "id"), tok.Value)
-	assert.Equal(t, g.UniqueID(), tok.Principal)
-	assert.Equal(t, "kafka.example.com", g.Issued()[len(g.Issued())-1].Audience)
+	tok := fetchToken(t, src, err)
+	issued := lastIssued(t, g, "identity")
+	assert.Equal(t, issued.Token, tok.Value)
+	assert.Equal(t, g.UniqueID, tok.Principal)
+	assert.Equal(t, []string{"kafka.example.com"}, issued.Audience)
 }
 
 // TestIDTokenServiceAccountKey signs an ID token request with a key file:
 // the jwt-bearer grant with target_audience.
 func TestIDTokenServiceAccountKey(t *testing.T) {
 	t.Parallel()
-	g := emu.NewGCE(t, nil)
-	src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "aud-1", CredentialsJSON: g.ServiceAccountKeyJSON(), HTTPClient: g.Client()})
+	g := idptest.NewGCE(t, nil)
+	src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "aud-1", CredentialsJSON: g.ServiceAccountKeyJSON, HTTPClient: g.Client()})
+	tok := fetchToken(t, src, err)
+	assert.Equal(t, lastIssued(t, g, "identity").Token, tok.Value)
+	assert.Equal(t, g.UniqueID, tok.Principal)
+}
+
+// fetchToken fails t unless the constructor's src fetches a token, and
+// closes src when t ends.
+func fetchToken(t *testing.T, src *oauthbearer.Cache, err error) oauthbearer.Token {
+	t.Helper()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, lastIssued(t, g, "id"), tok.Value)
-	assert.Equal(t, g.UniqueID(), tok.Principal)
+	return tok
 }
 
 func fetchErr(t *testing.T, src *oauthbearer.Cache, err error) error {
@@ -205,82 +204,81 @@ func fetchErr(t *testing.T, src *oauthbearer.Cache, err error) error {
 func TestErrors(t *testing.T) {
 	t.Parallel()
 	fast := &oauthbearer.CacheOptions{FetchTimeout: 3 * time.Second}
-	t.Run("not on GCP", func(t *testing.T) {
-		t.Parallel()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		addr := ln.Addr().String()
-		require.NoError(t, ln.Close())
-		// The HTTP client dials the closed port for the metadata address.
-		hc := emu.NewGCE(t, nil).Client()
-		hc.Transport = &redirectTo{addr: addr}
-		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: hc, Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrNotOnGCP)
-		assert.True(t, oauthbearer.IsTransient(err))
-		assert.Contains(t, err.Error(), "not on GCE, GKE or Cloud Run")
-	})
-	t.Run("scope missing", func(t *testing.T) {
-		t.Parallel()
-		g := emu.NewGCE(t, &emu.GCEOptions{Scopes: []string{"https://www.googleapis.com/auth/devstorage.read_only"}})
-		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrPermission)
-		assert.Contains(t, err.Error(), "access scopes")
-	})
-	t.Run("no service account", func(t *testing.T) {
-		t.Parallel()
-		g := emu.NewGCE(t, &emu.GCEOptions{NoServiceAccount: true})
-		src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "a", MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrPermission)
-		assert.Contains(t, err.Error(), "no service account is attached")
-	})
-	// Fails before: "the metadata server at ... has no the service
-	// account's email (HTTP 404)".
-	t.Run("no service account, managed kafka", func(t *testing.T) {
-		t.Parallel()
-		g := emu.NewGCE(t, &emu.GCEOptions{NoServiceAccount: true})
-		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrPermission)
-		assert.Contains(t, err.Error(), "answered HTTP 404 to the request for the service account's email: no service account is attached")
-	})
-	t.Run("audience not allowed", func(t *testing.T) {
-		t.Parallel()
-		g := emu.NewGCE(t, &emu.GCEOptions{Audiences: []string{"only-this"}})
-		src, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "other", MetadataServer: true, HTTPClient: g.Client(), Cache: fast})
-		err = fetchErr(t, src, err)
-		assert.ErrorIs(t, err, ErrAudience)
-		assert.Contains(t, err.Error(), "IDTokenOptions.Audience")
-	})
-	t.Run("no audience", func(t *testing.T) {
-		t.Parallel()
-		_, err := NewIDToken(t.Context(), &IDTokenOptions{MetadataServer: true})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "IDTokenOptions.Audience is empty")
-	})
-	t.Run("both credential settings", func(t *testing.T) {
-		t.Parallel()
-		_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, CredentialsJSON: []byte(`{}`)})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "both set")
-	})
-	t.Run("not a credentials file", func(t *testing.T) {
-		t.Parallel()
-		const secret = "-----BEGIN PRIVATE KEY-----MIIEsecret"
-		_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: []byte(`{"private_key":"` + secret + `"`)})
-		require.Error(t, err)
-		assert.NotContains(t, err.Error(), "MIIE")
-		assert.Contains(t, err.Error(), "not a Google credentials file")
-	})
-	t.Run("id token from user credentials", func(t *testing.T) {
-		t.Parallel()
-		_, err := NewIDToken(t.Context(), &IDTokenOptions{Audience: "a", CredentialsJSON: []byte(`{"type":"authorized_user","refresh_token":"rt-secret"}`)})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "service-account keys")
-		assert.NotContains(t, err.Error(), "rt-secret")
-	})
+	managedKafka := func(hc *http.Client) (*oauthbearer.Cache, error) {
+		return NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, HTTPClient: hc, Cache: fast})
+	}
+	idToken := func(audience string) func(*http.Client) (*oauthbearer.Cache, error) {
+		return func(hc *http.Client) (*oauthbearer.Cache, error) {
+			return NewIDToken(t.Context(), &IDTokenOptions{Audience: audience, MetadataServer: true, HTTPClient: hc, Cache: fast})
+		}
+	}
+	// The first fetch from the metadata server fails.
+	for name, tc := range map[string]struct {
+		gce       *idptest.GCEOptions
+		closed    bool // nothing listens at the metadata address
+		start     func(*http.Client) (*oauthbearer.Cache, error)
+		sentinel  error
+		transient bool
+		want      string
+	}{
+		"not on GCP": {closed: true, start: managedKafka, sentinel: ErrNotOnGCP, transient: true, want: "not on GCE, GKE or Cloud Run"},
+		"scope missing": {gce: &idptest.GCEOptions{Scopes: []string{"https://www.googleapis.com/auth/devstorage.read_only"}},
+			start: managedKafka, sentinel: ErrPermission, want: "access scopes"},
+		"no service account": {gce: &idptest.GCEOptions{NoServiceAccount: true}, start: idToken("a"),
+			sentinel: ErrPermission, want: "no service account is attached"},
+		// Fails before: "the metadata server at ... has no the service
+		// account's email (HTTP 404)".
+		"no service account, managed kafka": {gce: &idptest.GCEOptions{NoServiceAccount: true}, start: managedKafka,
+			sentinel: ErrPermission, want: "answered HTTP 404 to the request for the service account's email: no service account is attached"},
+		"audience not allowed": {gce: &idptest.GCEOptions{AllowedAudiences: []string{"only-this"}}, start: idToken("other"),
+			sentinel: ErrAudience, want: "IDTokenOptions.Audience"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			hc := idptest.NewGCE(t, tc.gce).Client()
+			if tc.closed {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				hc.Transport = &redirectTo{addr: ln.Addr().String()}
+				require.NoError(t, ln.Close())
+			}
+			src, err := tc.start(hc)
+			err = fetchErr(t, src, err)
+			assert.ErrorIs(t, err, tc.sentinel)
+			if tc.transient {
+				assert.True(t, oauthbearer.IsTransient(err), "%v", err)
+			}
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	// The options are refused; the message names no secret of theirs.
+	for name, tc := range map[string]struct {
+		start           func() (*oauthbearer.Cache, error)
+		want, notSecret string
+	}{
+		"no audience": {func() (*oauthbearer.Cache, error) {
+			return NewIDToken(t.Context(), &IDTokenOptions{MetadataServer: true})
+		}, "IDTokenOptions.Audience is empty", ""},
+		"both credential settings": {func() (*oauthbearer.Cache, error) {
+			return NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, CredentialsJSON: []byte(`{}`)})
+		}, "both set", ""},
+		"not a credentials file": {func() (*oauthbearer.Cache, error) {
+			return NewManagedKafka(t.Context(), &ManagedKafkaOptions{CredentialsJSON: []byte(`{"private_key":"-----BEGIN PRIVATE KEY-----MIIEsecret"`)})
+		}, "not a Google credentials file", "MIIE"},
+		"id token from user credentials": {func() (*oauthbearer.Cache, error) {
+			return NewIDToken(t.Context(), &IDTokenOptions{Audience: "a", CredentialsJSON: []byte(`{"type":"authorized_user","refresh_token":"rt-secret"}`)})
+		}, "service-account keys", "rt-secret"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tc.start()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			if tc.notSecret != "" {
+				assert.NotContains(t, err.Error(), tc.notSecret)
+			}
+		})
+	}
 	t.Run("no ADC", func(t *testing.T) {
 		t.Parallel()
 		// ADC's own error, as golang.org/x/oauth2/google words it off

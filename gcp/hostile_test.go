@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -105,9 +105,9 @@ func TestExternalAccountEchoIsScrubbed(t *testing.T) {
 // host received the signed assertion in clear text at the first fetch.
 func TestServiceAccountKeyPlainHTTPTokenURIRefused(t *testing.T) {
 	t.Parallel()
-	g := emu.NewGCE(t, nil)
+	g := idptest.NewGCE(t, nil)
 	var key map[string]any
-	require.NoError(t, json.Unmarshal(g.ServiceAccountKeyJSON(), &key))
+	require.NoError(t, json.Unmarshal(g.ServiceAccountKeyJSON, &key))
 	key["token_uri"] = "http://oauth2.example.test/token"
 	b, err := json.Marshal(key)
 	require.NoError(t, err)
@@ -149,7 +149,7 @@ func TestMetadataHostMustBeLocal(t *testing.T) {
 		assert.Empty(t, net.sent(), "nothing was sent to %s", host)
 	}
 	// A loopback emulator stays usable.
-	g := emu.NewGCE(t, nil)
+	g := idptest.NewGCE(t, nil)
 	onGCE(t, g)
 	src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true})
 	require.NoError(t, err)

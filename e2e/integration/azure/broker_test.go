@@ -2,6 +2,9 @@ package azure_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,7 +15,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -27,37 +30,63 @@ type azureIdentity struct {
 	fetches   func() int // tokens the identity provider issued
 }
 
+// The AKS workload identity: an App Registration trusting a Kubernetes
+// service account.
+const (
+	wiTenant = "9d2f0000-0000-4000-8000-0000000000a1"
+	wiClient = "9d2f0000-0000-4000-8000-0000000000c1"
+	wiObject = "9d2f0000-0000-4000-8000-0000000000b1"
+	wiSA     = "system:serviceaccount:kafka:producer"
+)
+
+// targetSeq numbers the managed identity's audiences: azidentity caches
+// managed-identity tokens process-wide by resource, so each test asks for
+// an audience of its own to get its tokens from its own IMDS.
+var targetSeq atomic.Int64
+
 // azureSources start each identity the issue names: managed identity
 // through the IMDS emulator and AKS workload identity through the Entra
 // emulator with a federated token file.
-func azureSources() map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity {
-	return map[string]func(t *testing.T, iss *emu.Issuer) azureIdentity{
-		"managed identity": func(t *testing.T, iss *emu.Issuer) azureIdentity {
-			imds := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss, TokenLifetime: time.Hour})
-			// azidentity caches managed-identity tokens process-wide by
-			// resource: a target of its own keeps this test's tokens
-			// coming from this test's IMDS.
-			target := uniqueTarget(t)
+func azureSources() map[string]func(t *testing.T, iss *idptest.Issuer) azureIdentity {
+	return map[string]func(t *testing.T, iss *idptest.Issuer) azureIdentity{
+		"managed identity": func(t *testing.T, iss *idptest.Issuer) azureIdentity {
+			imds := idptest.NewIMDS(t, &idptest.IMDSOptions{Signer: iss, Lifetime: time.Hour})
+			target := fmt.Sprintf("api://kafka-%d", targetSeq.Add(1))
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
-				Audience: target, RequireV2: true,
-				HTTPClient: imds.Client(), Retry: fastRetry,
+				Audience: target, RequireV2: true, HTTPClient: imds.Client(),
 			})
 			require.NoError(t, err)
-			closeCache(t, src)
-			return azureIdentity{src: src, audience: imds.AppID(target), issuer: iss.IssuerURL(), principal: imds.SystemAssigned().ObjectID,
-				fetches: func() int { return len(imds.Issued()) }}
+			t.Cleanup(func() { _ = src.Close() })
+			return azureIdentity{src: src, audience: imds.AppID(target), issuer: iss.IssuerURL, principal: imds.SystemAssigned.ObjectID,
+				fetches: func() int { return issued(imds.Server) }}
 		},
-		"workload identity": func(t *testing.T, iss *emu.Issuer) azureIdentity {
-			b := newWIBench(t, &emu.EntraOptions{Signer: iss})
-			o := b.options(b.env())
-			o.RequireV2 = true
-			src, err := azure.NewWorkloadIdentity(o)
+		"workload identity": func(t *testing.T, iss *idptest.Issuer) azureIdentity {
+			k8s := idptest.NewIssuer(t, nil)
+			entra := idptest.NewEntra(t, &idptest.EntraOptions{Signer: iss, Apps: []idptest.EntraApp{{TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
+				Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: wiSA}}}}})
+			file := filepath.Join(t.TempDir(), "token")
+			require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(wiSA, "api://AzureADTokenExchange", time.Hour, nil)), 0o600))
+			src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{
+				Audience: "api://kafka", ClientID: wiClient, TenantID: wiTenant, TokenFilePath: file, AuthorityHost: entra.URL,
+				DisableInstanceDiscovery: true, RequireV2: true, HTTPClient: entra.Client(),
+			})
 			require.NoError(t, err)
-			closeCache(t, src)
-			return azureIdentity{src: src, audience: b.entra.AppID(wiTenant, "api://kafka"), issuer: b.entra.IssuerURL(wiTenant), principal: wiObject,
-				fetches: func() int { return len(b.entra.Issued()) }}
+			t.Cleanup(func() { _ = src.Close() })
+			return azureIdentity{src: src, audience: entra.AppID(wiTenant, "api://kafka"), issuer: entra.IssuerURL(wiTenant), principal: wiObject,
+				fetches: func() int { return issued(entra.Server) }}
 		},
 	}
+}
+
+// issued counts the tokens s issued.
+func issued(s *idptest.Server) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Token != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // TestAzureSourcesThroughBroker has franz-go and sarama produce and consume
@@ -75,10 +104,10 @@ func TestAzureSourcesThroughBroker(t *testing.T) {
 			for extName, ext := range extensionCases {
 				t.Run(fmt.Sprintf("%s/%s/%s", srcName, clientName, extName), func(t *testing.T) {
 					t.Parallel()
-					iss := emu.NewIssuer(t, nil)
+					iss := idptest.NewIssuer(t, nil)
 					id := start(t, iss)
 					broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-						JWKSURL: iss.JWKSURL(), ExpectedIssuer: id.issuer, ExpectedAudience: id.audience,
+						JWKSURL: iss.JWKSURL, ExpectedIssuer: id.issuer, ExpectedAudience: id.audience,
 						Topics: []string{"orders"}, NumBrokers: 2,
 					})
 

@@ -1,6 +1,6 @@
 // Package gcp_test runs the gcp module's sources through real Kafka
 // clients (franz-go, sarama) against the bench's in-process broker, with
-// the bench's GCE metadata server emulator as the workload's identity.
+// idptest's GCE metadata server emulator as the workload's identity.
 package gcp_test
 
 import (
@@ -13,6 +13,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/gcp"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -27,8 +28,7 @@ func TestManagedKafkaThroughBroker(t *testing.T) {
 	for clientName, roundTrip := range clienttest.Clients() {
 		t.Run(clientName, func(t *testing.T) {
 			t.Parallel()
-			g := oauthbearertest.NewGCE(&oauthbearertest.GCEOptions{Email: "orders@acme-prod.iam.gserviceaccount.com"})
-			t.Cleanup(g.Close)
+			g := idptest.NewGCE(t, &idptest.GCEOptions{Email: "orders@acme-prod.iam.gserviceaccount.com"})
 			broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
 				GoogleAccessTokens: g,
 				Topics:             []string{"orders"},
@@ -44,7 +44,7 @@ func TestManagedKafkaThroughBroker(t *testing.T) {
 			require.NotEmpty(t, auths)
 			for _, a := range auths {
 				require.True(t, a.Accepted, "broker refused: %s: %s", a.Reason, a.Detail)
-				assert.Equal(t, g.Email(), a.Principal, "Managed Kafka's principal is the service account's email")
+				assert.Equal(t, g.Email, a.Principal, "Managed Kafka's principal is the service account's email")
 				assert.Equal(t, "kafka", a.Claims["scope"])
 			}
 		})
@@ -61,10 +61,9 @@ func TestIDTokenThroughBroker(t *testing.T) {
 	for clientName, roundTrip := range clienttest.Clients() {
 		t.Run(clientName, func(t *testing.T) {
 			t.Parallel()
-			g := oauthbearertest.NewGCE(nil)
-			t.Cleanup(g.Close)
+			g := idptest.NewGCE(t, nil)
 			broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-				Issuer:                  g,
+				Issuer:                  g.Signer,
 				ExpectedAudience:        audience,
 				RejectAudienceWhenUnset: true,
 				Topics:                  []string{"orders"},
@@ -79,8 +78,8 @@ func TestIDTokenThroughBroker(t *testing.T) {
 			require.NotEmpty(t, auths)
 			for _, a := range auths {
 				require.True(t, a.Accepted, "broker refused: %s: %s", a.Reason, a.Detail)
-				assert.Equal(t, g.UniqueID(), a.Principal, "the principal is the service account's unique ID (sub)")
-				assert.Equal(t, g.Email(), a.Claims["email"])
+				assert.Equal(t, g.UniqueID, a.Principal, "the principal is the service account's unique ID (sub)")
+				assert.Equal(t, g.Email, a.Claims["email"])
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package emu_test
+package idptest_test
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
 
@@ -35,7 +35,7 @@ const (
 
 // stsClient is the real aws-sdk-go-v2 STS client pointed at the emulator,
 // with the SDK's retries off so every error reaches the test.
-func stsClient(e *emu.STS, region, secret, sessionToken string) *sts.Client {
+func stsClient(e *idptest.STS, region, secret, sessionToken string) *sts.Client {
 	return sts.New(sts.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(e.URL),
@@ -47,11 +47,11 @@ func stsClient(e *emu.STS, region, secret, sessionToken string) *sts.Client {
 
 func TestSTSGetWebIdentityTokenWithTheRealSDK(t *testing.T) {
 	t.Parallel()
-	e := emu.NewSTS(t, &emu.STSOptions{
+	e := idptest.NewSTS(t, &idptest.STSOptions{
 		AccessKeyID: stsTestKey, SecretAccessKey: stsTestSecret,
 		RoleARN: "arn:aws:iam::111122223333:role/orders",
 	})
-	verifier := jwtverify.New(e.JWKSURL(), e.Client())
+	verifier := jwtverify.New(e.JWKSURL, e.Client())
 	for _, tc := range []struct {
 		alg, session string
 		duration     *int32
@@ -77,7 +77,7 @@ func TestSTSGetWebIdentityTokenWithTheRealSDK(t *testing.T) {
 			assert.WithinDuration(t, before.Add(tc.wantTTL), *out.Expiration, 2*time.Second)
 
 			for _, aud := range tc.audiences {
-				claims, sub, err := verifier.Verify(*out.WebIdentityToken, jwtverify.Expect{Issuer: e.IssuerURL(), Audience: aud})
+				claims, sub, err := verifier.Verify(*out.WebIdentityToken, jwtverify.Expect{Issuer: e.IssuerURL, Audience: aud})
 				require.NoError(t, err)
 				assert.Equal(t, "arn:aws:iam::111122223333:role/orders", sub)
 				exp, err := claims.GetExpirationTime()
@@ -97,16 +97,19 @@ func TestSTSGetWebIdentityTokenWithTheRealSDK(t *testing.T) {
 
 func TestSTSRecordsAcceptedCalls(t *testing.T) {
 	t.Parallel()
-	e := emu.NewSTS(t, nil)
+	e := idptest.NewSTS(t, nil)
 	_, err := stsClient(e, "us-west-2", "any-secret", "session").GetWebIdentityToken(context.Background(), &sts.GetWebIdentityTokenInput{
 		Audience: []string{"x", "y"}, SigningAlgorithm: aws.String("ES384"), DurationSeconds: aws.Int32(900),
 	})
 	require.NoError(t, err)
-	assert.Equal(t, []emu.STSRequest{{
-		AccessKeyID: stsTestKey, Region: "us-west-2", Audiences: []string{"x", "y"},
-		SigningAlgorithm: "ES384", DurationSeconds: 900, SessionToken: true,
-	}}, e.Calls())
-	assert.Equal(t, 1, e.RequestsTo("/"))
+	rs := e.Requests()
+	require.Len(t, rs, 1)
+	r := rs[0]
+	assert.NotEmpty(t, r.Token)
+	assert.Equal(t, idptest.Request{Method: http.MethodPost, Path: "/", Query: r.Query, Status: http.StatusOK,
+		AccessKeyID: stsTestKey, Region: "us-west-2", Audience: []string{"x", "y"},
+		SigningAlgorithm: "ES384", DurationSeconds: 900, SessionToken: true, Token: r.Token,
+	}, r)
 }
 
 func TestSTSErrorsWithTheRealSDK(t *testing.T) {
@@ -115,41 +118,41 @@ func TestSTSErrorsWithTheRealSDK(t *testing.T) {
 		return &sts.GetWebIdentityTokenInput{Audience: []string{"kafka"}, SigningAlgorithm: aws.String("RS256"), DurationSeconds: aws.Int32(600)}
 	}
 	for name, tc := range map[string]struct {
-		opts     emu.STSOptions
+		opts     idptest.STSOptions
 		region   string
 		secret   string
 		input    func() *sts.GetWebIdentityTokenInput
-		prepare  func(*emu.STS)
+		prepare  func(*idptest.STS)
 		code     string
 		status   int
 		typed    any
 		contains string
 	}{
 		"federation disabled": {
-			opts: emu.STSOptions{FederationDisabled: true},
+			opts: idptest.STSOptions{FederationDisabled: true},
 			code: "OutboundWebIdentityFederationDisabledException", status: 403,
 			typed: new(*types.OutboundWebIdentityFederationDisabledException),
 		},
 		"audience not allowed by policy": {
-			opts: emu.STSOptions{AllowedAudiences: []string{"other"}},
+			opts: idptest.STSOptions{AllowedAudiences: []string{"other"}},
 			code: "AccessDenied", status: 403, contains: "sts:GetWebIdentityToken",
 		},
 		"duration not allowed by policy": {
-			opts: emu.STSOptions{MaxDurationSeconds: 300},
+			opts: idptest.STSOptions{MaxDurationSeconds: 300},
 			code: "AccessDenied", status: 403, contains: "sts:DurationSeconds",
 		},
 		"token would outlive the session": {
-			opts: emu.STSOptions{SessionExpiry: time.Now().Add(5 * time.Minute)},
+			opts: idptest.STSOptions{SessionExpiry: time.Now().Add(5 * time.Minute)},
 			code: "SessionDurationEscalationException", status: 403,
 			typed: new(*types.SessionDurationEscalationException),
 		},
 		"wrong secret": {
-			opts:   emu.STSOptions{SecretAccessKey: stsTestSecret},
+			opts:   idptest.STSOptions{SecretAccessKey: stsTestSecret},
 			secret: "not-the-secret",
 			code:   "SignatureDoesNotMatch", status: 403, contains: "signature we calculated",
 		},
 		"unknown access key": {
-			opts: emu.STSOptions{AccessKeyID: "AKIDOTHER"},
+			opts: idptest.STSOptions{AccessKeyID: "AKIDOTHER"},
 			code: "InvalidClientTokenId", status: 403,
 		},
 		"signed for another region": {
@@ -157,7 +160,7 @@ func TestSTSErrorsWithTheRealSDK(t *testing.T) {
 			code:   "SignatureDoesNotMatch", status: 403, contains: "not 'eu-west-1'",
 		},
 		"global endpoint": {
-			opts: emu.STSOptions{Global: true}, region: "us-east-1",
+			opts: idptest.STSOptions{Global: true}, region: "us-east-1",
 			code: "InvalidAction", status: 400, contains: "global endpoint",
 		},
 		"duration too short": {
@@ -189,19 +192,21 @@ func TestSTSErrorsWithTheRealSDK(t *testing.T) {
 			code: "ValidationError", status: 400, contains: "tags.1.member.key",
 		},
 		"throttled": {
-			prepare: func(e *emu.STS) { e.ThrottleNext(1, 3*time.Second) },
-			code:    "Throttling", status: 400, contains: "Rate exceeded",
+			prepare: func(e *idptest.STS) {
+				e.FailNext(1, idptest.Fault{Status: 400, Code: "Throttling", Message: "Rate exceeded", RetryAfter: 3 * time.Second})
+			},
+			code: "Throttling", status: 400, contains: "Rate exceeded",
 		},
 		"injected server error": {
-			prepare: func(e *emu.STS) {
-				e.FailNext(1, emu.STSErrorFault(503, "ServiceUnavailable", "Service is unable to handle request."))
+			prepare: func(e *idptest.STS) {
+				e.FailNext(1, idptest.Fault{Status: 503, Code: "ServiceUnavailable", Message: "Service is unable to handle request."})
 			},
 			code: "ServiceUnavailable", status: 503,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := emu.NewSTS(t, &tc.opts)
+			e := idptest.NewSTS(t, &tc.opts)
 			if tc.prepare != nil {
 				tc.prepare(e)
 			}
@@ -229,7 +234,7 @@ func TestSTSErrorsWithTheRealSDK(t *testing.T) {
 			if tc.typed != nil {
 				assert.ErrorAs(t, err, tc.typed)
 			}
-			assert.Empty(t, e.Calls())
+			noTokenIssued(t, e.Server)
 		})
 	}
 }
@@ -248,7 +253,7 @@ type stsErrorDoc struct {
 // signedPost sends body to the emulator signed with SigV4 (unless sign is
 // false), then changed by mutate, and returns the status, headers and
 // decoded error.
-func signedPost(t *testing.T, e *emu.STS, body, contentType string, sign bool, mutate func(*http.Request)) (int, http.Header, stsErrorDoc) {
+func signedPost(t *testing.T, e *idptest.STS, body, contentType string, sign bool, mutate func(*http.Request)) (int, http.Header, stsErrorDoc) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.URL+"/", strings.NewReader(body))
 	require.NoError(t, err)
@@ -278,7 +283,7 @@ func signedPost(t *testing.T, e *emu.STS, body, contentType string, sign bool, m
 
 func TestSTSMalformedRequestsGetTheRealErrorShape(t *testing.T) {
 	t.Parallel()
-	e := emu.NewSTS(t, &emu.STSOptions{SecretAccessKey: stsTestSecret})
+	e := idptest.NewSTS(t, &idptest.STSOptions{SecretAccessKey: stsTestSecret})
 	good := url.Values{"Action": {"GetWebIdentityToken"}, "Version": {"2011-06-15"},
 		"Audience.member.1": {"kafka"}, "SigningAlgorithm": {"RS256"}}
 	with := func(change func(url.Values)) string {
@@ -353,31 +358,32 @@ func TestSTSMalformedRequestsGetTheRealErrorShape(t *testing.T) {
 			assert.Equal(t, doc.RequestID, hdr.Get("x-amzn-RequestId"))
 		})
 	}
-	assert.Empty(t, e.Calls())
+	noTokenIssued(t, e.Server)
 }
 
 func TestSTSServesTheIssuerDocuments(t *testing.T) {
 	t.Parallel()
-	e := emu.NewSTS(t, nil)
+	e := idptest.NewSTS(t, nil)
 	resp, err := e.Client().Get(e.URL + "/.well-known/openid-configuration")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	raw, _ := io.ReadAll(resp.Body)
-	assert.Contains(t, string(raw), `"jwks_uri":"`+e.JWKSURL()+`"`)
+	assert.Contains(t, string(raw), `"jwks_uri":"`+e.JWKSURL+`"`)
 
-	resp2, err := e.Client().Get(e.JWKSURL())
+	resp2, err := e.Client().Get(e.JWKSURL)
 	require.NoError(t, err)
 	defer resp2.Body.Close()
 	raw, _ = io.ReadAll(resp2.Body)
-	assert.Contains(t, string(raw), e.Issuer("RS256").KeyID())
-	assert.Contains(t, string(raw), e.Issuer("ES384").KeyID())
+	for _, alg := range []string{"RS256", "ES384"} {
+		assert.Contains(t, string(raw), `"kid":"`+kidOf(t, e.Issuer(alg).Mint("s", "a", time.Minute, nil))+`"`)
+	}
 	assert.Nil(t, e.Issuer("HS256"))
 }
 
 func TestSTSFederationCanBeEnabledWhileRunning(t *testing.T) {
 	t.Parallel()
-	e := emu.NewSTS(t, &emu.STSOptions{FederationDisabled: true})
+	e := idptest.NewSTS(t, &idptest.STSOptions{FederationDisabled: true})
 	c := stsClient(e, "us-west-2", stsTestSecret, "")
 	in := &sts.GetWebIdentityTokenInput{Audience: []string{"k"}, SigningAlgorithm: aws.String("RS256")}
 	_, err := c.GetWebIdentityToken(context.Background(), in)

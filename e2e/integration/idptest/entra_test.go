@@ -1,4 +1,4 @@
-package emu_test
+package idptest_test
 
 import (
 	"context"
@@ -20,9 +20,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
+
+// entraExchangeAudience is the audience Entra requires of a federated
+// credential's assertion.
+const entraExchangeAudience = "api://AzureADTokenExchange"
 
 const (
 	entraTestTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -31,23 +35,23 @@ const (
 )
 
 type entraBench struct {
-	k8s   *emu.Issuer
-	entra *emu.Entra
+	k8s   *idptest.Issuer
+	entra *idptest.Entra
 	file  string
 }
 
-func newEntraBench(t *testing.T, opts *emu.EntraOptions) *entraBench {
+func newEntraBench(t *testing.T, opts *idptest.EntraOptions) *entraBench {
 	t.Helper()
-	k8s := emu.NewIssuer(t, nil)
-	var o emu.EntraOptions
+	k8s := idptest.NewIssuer(t, nil)
+	var o idptest.EntraOptions
 	if opts != nil {
 		o = *opts
 	}
-	o.Apps = append(o.Apps, emu.EntraApp{
+	o.Apps = append(o.Apps, idptest.EntraApp{
 		TenantID: entraTestTenant, ClientID: entraTestClient, ObjectID: "5e1f0000-0000-4000-8000-0000000000b1",
-		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: entraTestSA}},
+		Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: entraTestSA}},
 	})
-	return &entraBench{k8s: k8s, entra: emu.NewEntra(t, &o), file: filepath.Join(t.TempDir(), "azure-identity-token")}
+	return &entraBench{k8s: k8s, entra: idptest.NewEntra(t, &o), file: filepath.Join(t.TempDir(), "azure-identity-token")}
 }
 
 // writeAssertion writes a service-account token to the federated token
@@ -73,25 +77,34 @@ func (b *entraBench) credential(t *testing.T, tenant, client string) *azidentity
 	return cred
 }
 
+// tokenPath is the URL path of tenant's token endpoint.
+func (b *entraBench) tokenPath(tenant string) string {
+	return strings.TrimPrefix(b.entra.TokenURL(tenant), b.entra.URL)
+}
+
 func TestEntraServesWorkloadIdentityCredential(t *testing.T) {
 	t.Parallel()
 	b := newEntraBench(t, nil)
-	assertion := b.writeAssertion(t, entraTestSA, emu.EntraTokenExchangeAudience, time.Hour)
+	assertion := b.writeAssertion(t, entraTestSA, entraExchangeAudience, time.Hour)
 	tok, err := b.credential(t, entraTestTenant, entraTestClient).GetToken(context.Background(),
 		policy.TokenRequestOptions{Scopes: []string{"api://kafka/.default"}})
 	require.NoError(t, err)
 	// v2: iss is the tenant's discovery issuer, aud the API's application ID.
-	claims, sub, err := jwtverify.New(b.entra.Signer().JWKSURL(), nil).Verify(tok.Token, jwtverify.Expect{
+	claims, sub, err := jwtverify.New(b.entra.Signer.JWKSURL, nil).Verify(tok.Token, jwtverify.Expect{
 		Issuer: b.entra.IssuerURL(entraTestTenant), Audience: b.entra.AppID(entraTestTenant, "api://kafka")})
 	require.NoError(t, err)
 	assert.Equal(t, "5e1f0000-0000-4000-8000-0000000000b1", sub)
 	assert.Equal(t, "2.0", claims["ver"])
 	assert.Equal(t, entraTestClient, claims["azp"])
 	assert.Equal(t, entraTestTenant, claims["tid"])
-	assert.Equal(t, []string{assertion}, b.entra.Assertions())
-	require.Len(t, b.entra.Issued(), 1)
-	assert.Equal(t, 1, b.entra.RequestsTo(b.entra.TokenPath(entraTestTenant)))
-	assert.Equal(t, 1, b.entra.RequestsTo("/"+entraTestTenant+"/v2.0/.well-known/openid-configuration"))
+	var paths []string
+	for _, r := range b.entra.Requests() {
+		paths = append(paths, r.Path)
+	}
+	assert.Equal(t, []string{"/" + entraTestTenant + "/v2.0/.well-known/openid-configuration", b.tokenPath(entraTestTenant)}, paths)
+	token := b.entra.Requests()[1]
+	assert.Equal(t, assertion, token.Assertion)
+	assert.Equal(t, tok.Token, token.Token)
 }
 
 // entraErrorOf extracts Entra's JSON error body from an azidentity error.
@@ -131,7 +144,7 @@ func TestEntraRejectsBadAssertionsAndClients(t *testing.T) {
 			b := newEntraBench(t, nil)
 			aud := tc.aud
 			if aud == "" {
-				aud = emu.EntraTokenExchangeAudience
+				aud = entraExchangeAudience
 			}
 			ttl := tc.ttl
 			if ttl == 0 {
@@ -139,10 +152,13 @@ func TestEntraRejectsBadAssertionsAndClients(t *testing.T) {
 			}
 			switch {
 			case tc.forged:
-				tok := b.k8s.SignForged(emu.Claims{"iss": b.k8s.IssuerURL(), "sub": tc.sub, "aud": aud, "exp": time.Now().Add(ttl).Unix()})
+				// A second issuer signing under the first one's key ID: a
+				// signature the first one's JWKS names but does not verify.
+				forger := idptest.NewIssuer(t, &idptest.IssuerOptions{KeyID: kidOf(t, b.k8s.Mint(tc.sub, aud, ttl, nil))})
+				tok := forger.Sign(map[string]any{"iss": b.k8s.IssuerURL, "sub": tc.sub, "aud": aud, "exp": time.Now().Add(ttl).Unix()})
 				require.NoError(t, os.WriteFile(b.file, []byte(tok), 0o600))
 			case tc.otherIssuer:
-				other := emu.NewIssuer(t, nil)
+				other := idptest.NewIssuer(t, nil)
 				require.NoError(t, os.WriteFile(b.file, []byte(other.Mint(tc.sub, aud, ttl, nil)), 0o600))
 			default:
 				b.writeAssertion(t, tc.sub, aud, ttl)
@@ -165,7 +181,7 @@ func TestEntraRejectsBadAssertionsAndClients(t *testing.T) {
 			for _, k := range []string{"timestamp", "trace_id", "correlation_id"} {
 				assert.NotEmpty(t, body[k], k)
 			}
-			assert.Empty(t, b.entra.Issued())
+			noTokenIssued(t, b.entra.Server)
 		})
 	}
 }
@@ -173,12 +189,12 @@ func TestEntraRejectsBadAssertionsAndClients(t *testing.T) {
 func TestEntraUnknownTenant(t *testing.T) {
 	t.Parallel()
 	b := newEntraBench(t, nil)
-	b.writeAssertion(t, entraTestSA, emu.EntraTokenExchangeAudience, time.Hour)
+	b.writeAssertion(t, entraTestSA, entraExchangeAudience, time.Hour)
 	_, err := b.credential(t, "00000000-dead-4000-8000-000000000000", entraTestClient).GetToken(context.Background(),
 		policy.TokenRequestOptions{Scopes: []string{"api://kafka/.default"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "AADSTS90002")
-	assert.Empty(t, b.entra.Issued())
+	noTokenIssued(t, b.entra.Server)
 }
 
 func TestEntraRejectsMalformedTokenRequests(t *testing.T) {
@@ -188,8 +204,8 @@ func TestEntraRejectsMalformedTokenRequests(t *testing.T) {
 		"grant_type":            {"client_credentials"},
 		"client_id":             {entraTestClient},
 		"scope":                 {"api://kafka/.default"},
-		"client_assertion_type": {emu.EntraClientAssertionType},
-		"client_assertion":      {b.k8s.Mint(entraTestSA, emu.EntraTokenExchangeAudience, time.Hour, nil)},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+		"client_assertion":      {b.k8s.Mint(entraTestSA, entraExchangeAudience, time.Hour, nil)},
 	}
 	with := func(k, v string) url.Values {
 		f := url.Values{}
@@ -228,7 +244,7 @@ func TestEntraRejectsMalformedTokenRequests(t *testing.T) {
 			if method == "" {
 				method = "POST"
 			}
-			req, err := http.NewRequest(method, b.entra.URL+b.entra.TokenPath(entraTestTenant), strings.NewReader(tc.form.Encode()))
+			req, err := http.NewRequest(method, b.entra.TokenURL(entraTestTenant), strings.NewReader(tc.form.Encode()))
 			require.NoError(t, err)
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			resp, err := b.entra.Client().Do(req)
@@ -251,12 +267,12 @@ func TestEntraRejectsMalformedTokenRequests(t *testing.T) {
 
 func TestEntraV1Tokens(t *testing.T) {
 	t.Parallel()
-	b := newEntraBench(t, &emu.EntraOptions{V1Tokens: true, TokenLifetime: 10 * time.Minute})
-	b.writeAssertion(t, entraTestSA, emu.EntraTokenExchangeAudience, time.Hour)
+	b := newEntraBench(t, &idptest.EntraOptions{V1Tokens: true, Lifetime: 10 * time.Minute})
+	b.writeAssertion(t, entraTestSA, entraExchangeAudience, time.Hour)
 	tok, err := b.credential(t, entraTestTenant, entraTestClient).GetToken(context.Background(),
 		policy.TokenRequestOptions{Scopes: []string{"api://kafka/.default"}})
 	require.NoError(t, err)
-	claims, _, err := jwtverify.New(b.entra.Signer().JWKSURL(), nil).Verify(tok.Token, jwtverify.Expect{
+	claims, _, err := jwtverify.New(b.entra.Signer.JWKSURL, nil).Verify(tok.Token, jwtverify.Expect{
 		Issuer: "https://sts.windows.net/" + entraTestTenant + "/", Audience: "api://kafka"})
 	require.NoError(t, err)
 	assert.Equal(t, "1.0", claims["ver"])

@@ -1,4 +1,4 @@
-package emu_test
+package idptest_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
 
@@ -28,7 +28,7 @@ func imdsTestResource(t *testing.T) string {
 	return "api://imds-test-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + t.Name()
 }
 
-func imdsCredential(t *testing.T, m *emu.IMDS, id azidentity.ManagedIDKind) *azidentity.ManagedIdentityCredential {
+func imdsCredential(t *testing.T, m *idptest.IMDS, id azidentity.ManagedIDKind) *azidentity.ManagedIdentityCredential {
 	t.Helper()
 	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{
 		ID: id,
@@ -43,16 +43,16 @@ func imdsCredential(t *testing.T, m *emu.IMDS, id azidentity.ManagedIDKind) *azi
 
 func TestIMDSServesManagedIdentityCredential(t *testing.T) {
 	t.Parallel()
-	user := emu.ManagedIdentity{
+	user := idptest.ManagedIdentity{
 		ClientID:   "11111111-1111-4111-8111-111111111111",
 		ObjectID:   "22222222-2222-4222-8222-222222222222",
 		ResourceID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kafka",
 	}
-	m := emu.NewIMDS(t, &emu.IMDSOptions{UserAssigned: []emu.ManagedIdentity{user}})
-	sys := m.SystemAssigned()
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{UserAssigned: []idptest.ManagedIdentity{user}})
+	sys := m.SystemAssigned
 	tests := map[string]struct {
 		id   azidentity.ManagedIDKind
-		want emu.ManagedIdentity
+		want idptest.ManagedIdentity
 	}{
 		"system assigned":        {nil, sys},
 		"user by client ID":      {azidentity.ClientID(user.ClientID), user},
@@ -66,13 +66,13 @@ func TestIMDSServesManagedIdentityCredential(t *testing.T) {
 			resource := imdsTestResource(t)
 			tok, err := imdsCredential(t, m, tc.id).GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{resource + "/.default"}})
 			require.NoError(t, err)
-			claims, sub, err := jwtverify.New(m.Signer().JWKSURL(), nil).Verify(tok.Token, jwtverify.Expect{
-				Issuer: m.Signer().IssuerURL(), Audience: m.AppID(resource)}) // v2: the API's application ID
+			claims, sub, err := jwtverify.New(m.Signer.JWKSURL, nil).Verify(tok.Token, jwtverify.Expect{
+				Issuer: m.Signer.IssuerURL, Audience: m.AppID(resource)}) // v2: the API's application ID
 			require.NoError(t, err)
 			assert.Equal(t, tc.want.ObjectID, sub)
 			assert.Equal(t, "2.0", claims["ver"])
 			assert.Equal(t, tc.want.ClientID, claims["azp"])
-			assert.Equal(t, m.TenantID(), claims["tid"])
+			assert.Equal(t, m.TenantID, claims["tid"])
 			assert.WithinDuration(t, time.Now().Add(24*time.Hour), tok.ExpiresOn, time.Minute)
 		})
 	}
@@ -80,7 +80,7 @@ func TestIMDSServesManagedIdentityCredential(t *testing.T) {
 
 func TestIMDSUnknownIdentity(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, &emu.IMDSOptions{DisableSystemAssigned: true})
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{DisableSystemAssigned: true})
 	for name, id := range map[string]azidentity.ManagedIDKind{
 		"unknown client ID":  azidentity.ClientID("33333333-3333-4333-8333-333333333333"),
 		"no system identity": nil,
@@ -92,12 +92,12 @@ func TestIMDSUnknownIdentity(t *testing.T) {
 			assert.Contains(t, err.Error(), "Identity not found")
 		})
 	}
-	assert.Empty(t, m.Issued())
+	noTokenIssued(t, m.Server)
 }
 
 func TestIMDSRejectsMalformedRequests(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, &emu.IMDSOptions{UserAssigned: []emu.ManagedIdentity{{ClientID: "c1", ObjectID: "o1"}}})
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{UserAssigned: []idptest.ManagedIdentity{{ClientID: "c1", ObjectID: "o1"}}})
 	tests := map[string]struct {
 		method, query string
 		header        map[string]string
@@ -131,10 +131,10 @@ func TestIMDSRejectsMalformedRequests(t *testing.T) {
 			assert.Equal(t, map[string]string{"error": "invalid_request", "error_description": tc.desc}, body)
 		})
 	}
-	assert.Empty(t, m.Issued())
+	noTokenIssued(t, m.Server)
 }
 
-func imdsGet(t *testing.T, m *emu.IMDS, query string) map[string]string {
+func imdsGet(t *testing.T, m *idptest.IMDS, query string) map[string]string {
 	t.Helper()
 	req, err := http.NewRequest("GET", "http://169.254.169.254/metadata/identity/oauth2/token?"+query, nil)
 	require.NoError(t, err)
@@ -153,34 +153,34 @@ func imdsGet(t *testing.T, m *emu.IMDS, query string) map[string]string {
 func TestIMDSTokenShapes(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
-		opts   emu.IMDSOptions
-		check  func(t *testing.T, m *emu.IMDS, c jwt.MapClaims)
+		opts   idptest.IMDSOptions
+		check  func(t *testing.T, m *idptest.IMDS, c jwt.MapClaims)
 		expSec string
 	}{
-		"v2 default": {check: func(t *testing.T, m *emu.IMDS, c jwt.MapClaims) {
+		"v2 default": {check: func(t *testing.T, m *idptest.IMDS, c jwt.MapClaims) {
 			assert.Equal(t, "2.0", c["ver"])
-			assert.Equal(t, m.Signer().IssuerURL(), c["iss"])
+			assert.Equal(t, m.Signer.IssuerURL, c["iss"])
 			assert.NotContains(t, c, "appid")
 		}, expSec: "86400"},
-		"v1": {opts: emu.IMDSOptions{V1Tokens: true, TenantID: "tid-1"}, check: func(t *testing.T, m *emu.IMDS, c jwt.MapClaims) {
+		"v1": {opts: idptest.IMDSOptions{V1Tokens: true, TenantID: "tid-1"}, check: func(t *testing.T, m *idptest.IMDS, c jwt.MapClaims) {
 			assert.Equal(t, "1.0", c["ver"])
 			assert.Equal(t, "https://sts.windows.net/tid-1/", c["iss"])
-			assert.Equal(t, m.SystemAssigned().ClientID, c["appid"])
+			assert.Equal(t, m.SystemAssigned.ClientID, c["appid"])
 			assert.NotContains(t, c, "azp")
 		}, expSec: "86400"},
-		"expired": {opts: emu.IMDSOptions{TokenLifetime: -time.Hour}, check: func(t *testing.T, _ *emu.IMDS, c jwt.MapClaims) {
+		"expired": {opts: idptest.IMDSOptions{Lifetime: -time.Hour}, check: func(t *testing.T, _ *idptest.IMDS, c jwt.MapClaims) {
 			exp, err := c.GetExpirationTime()
 			require.NoError(t, err)
 			assert.True(t, exp.Before(time.Now()))
 		}, expSec: "-3600"},
-		"no exp": {opts: emu.IMDSOptions{OmitExpiry: true, TokenLifetime: time.Hour}, check: func(t *testing.T, _ *emu.IMDS, c jwt.MapClaims) {
+		"no exp": {opts: idptest.IMDSOptions{OmitExpiry: true, Lifetime: time.Hour}, check: func(t *testing.T, _ *idptest.IMDS, c jwt.MapClaims) {
 			assert.NotContains(t, c, "exp")
 		}, expSec: "3600"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			m := emu.NewIMDS(t, &tc.opts)
+			m := idptest.NewIMDS(t, &tc.opts)
 			out := imdsGet(t, m, "api-version=2018-02-01&resource=api%3A%2F%2Fkafka")
 			for _, k := range []string{"access_token", "expires_in", "expires_on", "ext_expires_in", "not_before", "resource", "token_type", "client_id"} {
 				assert.NotEmpty(t, out[k], k)
@@ -188,7 +188,7 @@ func TestIMDSTokenShapes(t *testing.T) {
 			assert.Equal(t, tc.expSec, out["expires_in"])
 			assert.Equal(t, "api://kafka", out["resource"])
 			assert.Equal(t, "Bearer", out["token_type"])
-			assert.Equal(t, m.SystemAssigned().ClientID, out["client_id"])
+			assert.Equal(t, m.SystemAssigned.ClientID, out["client_id"])
 			c := jwt.MapClaims{}
 			_, _, err := jwt.NewParser().ParseUnverified(out["access_token"], c)
 			require.NoError(t, err)
@@ -209,16 +209,16 @@ func TestIMDSTokenShapes(t *testing.T) {
 
 func TestIMDSRetriedFaultsThenSuccess(t *testing.T) {
 	t.Parallel()
-	m := emu.NewIMDS(t, nil)
-	m.FailNext(2, emu.Fault{Status: http.StatusGone})
-	m.FailNext(1, emu.Fault{Status: http.StatusTooManyRequests})
+	m := idptest.NewIMDS(t, nil)
+	m.FailNext(2, idptest.Fault{Status: http.StatusGone})
+	m.FailNext(1, idptest.Fault{Status: http.StatusTooManyRequests})
 	tok, err := imdsCredential(t, m, nil).GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{imdsTestResource(t)}})
 	require.NoError(t, err)
 	assert.NotEmpty(t, tok.Token)
-	assert.Equal(t, 4, m.RequestsTo(emu.IMDSTokenPath))
+	assert.Len(t, m.Requests(), 4)
 
 	// Past azidentity's retries the error carries IMDS's status.
-	m.FailNext(10, emu.Fault{Status: http.StatusGone})
+	m.FailNext(10, idptest.Fault{Status: http.StatusGone})
 	_, err = imdsCredential(t, m, nil).GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{imdsTestResource(t) + "-2"}})
 	var afe *azidentity.AuthenticationFailedError
 	require.True(t, errors.As(err, &afe), "%v", err)
