@@ -3,13 +3,8 @@ package clientprops
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,13 +13,6 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 )
-
-const ccHead = `bootstrap.servers=kafka:9093
-security.protocol=SASL_SSL
-sasl.mechanism=OAUTHBEARER
-sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
-`
 
 // KIP-1258 as Kafka 4.4's ClientCredentialsRequestFormatterFactory
 // chooses: the file, else a signed assertion when claim.iss is present,
@@ -77,12 +65,8 @@ func TestPropertiesClientAssertionChoice(t *testing.T) {
 // signed assertion and warns, like Kafka, when a file is given too.
 func TestPropertiesClientAssertionBuild(t *testing.T) {
 	t.Parallel()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	key, keyPath := rsaKeyFile(t, dir)
 	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
 		Issuer: emu.NewIssuer(t, nil), Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})

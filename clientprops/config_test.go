@@ -2,10 +2,13 @@ package clientprops
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
@@ -50,6 +54,28 @@ extension_logicalCluster='lkc-68v788' \
 extension_identityPoolId='pool-7yzk';
 bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `
+
+// kafkaHead starts a client.properties for Kafka's own login callback
+// handler (four lines); ccHead adds an empty JAAS entry, tlsHead a token
+// endpoint (five lines each).
+const (
+	kafkaHead = `bootstrap.servers=kafka:9093
+security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+`
+	ccHead  = kafkaHead + "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;\n"
+	tlsHead = kafkaHead + "sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n"
+)
+
+// rsaKeyFile returns a new RSA key and the path of its PKCS#8 PEM file,
+// key.pem in dir.
+func rsaKeyFile(t *testing.T, dir string) (*rsa.PrivateKey, string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	return key, testpki.KeyFile(t, filepath.Join(dir, "key.pem"), key)
+}
 
 func TestParseClientPropertiesSeedIMDS(t *testing.T) {
 	t.Parallel()

@@ -2,10 +2,6 @@ package clientprops
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -31,11 +27,7 @@ func TestPropertiesTokenFile(t *testing.T) {
 	props := `# Kafka 4.4: OAuthBearerLoginCallbackHandler with
 # org.apache.kafka.common.security.oauthbearer.FileJwtRetriever reads the
 # projected service-account token the kubelet rotates.
-bootstrap.servers=kafka:9093
-security.protocol=SASL_SSL
-sasl.mechanism=OAUTHBEARER
-sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever
+` + kafkaHead + `sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever
 sasl.oauthbearer.token.endpoint.url=file:` + path + `
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
 `
@@ -60,21 +52,13 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 // emulator's strict RFC 7523 endpoint accepts.
 func TestPropertiesJWTBearer(t *testing.T) {
 	t.Parallel()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	keyPath := filepath.Join(t.TempDir(), "key.pem")
-	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	key, keyPath := rsaKeyFile(t, t.TempDir())
 	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
 		Issuer: emu.NewIssuer(t, nil), Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
 	props := `# Kafka 4.4: org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
 # signs an assertion with our private key (RFC 7523 jwt-bearer grant).
-bootstrap.servers=kafka:9093
-security.protocol=SASL_SSL
-sasl.mechanism=OAUTHBEARER
-sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
+` + kafkaHead + `sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
 sasl.oauthbearer.token.endpoint.url=` + srv.TokenURL() + `
 sasl.oauthbearer.assertion.algorithm=rs256
 sasl.oauthbearer.assertion.private.key.file=` + keyPath + `

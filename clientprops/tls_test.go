@@ -18,13 +18,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 )
 
-const tlsHead = `bootstrap.servers=kafka:9093
-security.protocol=SASL_SSL
-sasl.mechanism=OAUTHBEARER
-sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.token.endpoint.url=https://idp.example/token
-`
-
 // The JAAS ssl.* options Kafka 4.4 applies to the token endpoint map to
 // TLSSettings; an encrypted PEM keystore key is decrypted with
 // ssl.key.password, the certificate authenticates the client (RFC 8705),

@@ -6,6 +6,9 @@
 // listed in that module's go.mod and so reaches every user's module graph
 // (go list -m all), and the library modules take no dependency that their
 // users do not need.
+//
+// [Allocated] measures the other resource a bounded-work test watches:
+// the bytes a call allocates.
 package leakcheck
 
 import (
@@ -147,4 +150,14 @@ func goroutines() []goroutine {
 		out = append(out, g)
 	}
 	return out
+}
+
+// Allocated returns the bytes f allocates (counted process-wide: the test
+// must not run in parallel with others).
+func Allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }
