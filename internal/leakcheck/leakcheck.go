@@ -7,8 +7,9 @@
 // (go list -m all), and the library modules take no dependency that their
 // users do not need.
 //
-// [Allocated] measures the other resource a bounded-work test watches:
-// the bytes a call allocates.
+// [Returns] guards a test against a call that never returns, and
+// [Allocated] measures the bytes a call allocates, for the bounded-work
+// tests.
 package leakcheck
 
 import (
@@ -150,6 +151,23 @@ func goroutines() []goroutine {
 		out = append(out, g)
 	}
 	return out
+}
+
+// Returns runs f and returns its result, failing t if f is still blocked
+// after a generous bound (10 seconds): a guard against a hang, not a
+// timing assertion. what names the call in the failure.
+func Returns[T any](t testing.TB, what string, f func() T) T {
+	t.Helper()
+	ch := make(chan T, 1)
+	go func() { ch <- f() }()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: still blocked after 10s", what)
+		var zero T
+		return zero
+	}
 }
 
 // Allocated returns the bytes f allocates (counted process-wide: the test

@@ -214,6 +214,20 @@ func (r *Rejections) Invalidations() int {
 	return r.invalidated
 }
 
+// NewRejectionsCache returns a cache named name whose source always
+// serves a token valid for an hour, observed by a new [Rejections]; the
+// cache is closed when t ends.
+func NewRejectionsCache(t *testing.T, name string) (*oauthbearer.Cache, *Rejections) {
+	t.Helper()
+	obs := &Rejections{}
+	c, err := oauthbearer.NewCache(oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
+		return oauthbearer.Token{Value: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", Expiry: time.Now().Add(time.Hour)}, nil
+	}), &oauthbearer.CacheOptions{Name: name, Observer: obs})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c, obs
+}
+
 func (r *Rejections) CacheOpened(*oauthbearer.Cache) {}
 func (r *Rejections) CacheClosed(*oauthbearer.Cache) {}
 func (r *Rejections) FetchStarted(ctx context.Context, _ oauthbearer.FetchEvent) context.Context {
