@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,13 +16,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -70,9 +67,7 @@ func newJavaBench(t *testing.T) *javaBench {
 		},
 	})
 	dir := t.TempDir()
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	keyPath := filepath.Join(dir, "orders-svc.pem")
-	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	keyPath := testpki.KeyFile(t, filepath.Join(dir, "orders-svc.pem"), key)
 	caFile := filepath.Join(dir, "idp-ca.pem")
 	require.NoError(t, os.WriteFile(caFile, idp.CertificatePEM(), 0o600))
 	keystore := filepath.Join(dir, "client.pem")
@@ -143,8 +138,13 @@ sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + "\n"
 // server) and produces and consumes through the in-process broker.
 func TestJavaPropertiesReachBroker(t *testing.T) {
 	b := newJavaBench(t)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: b.iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
-	for _, tc := range b.cases {
+	topic := func(i int) string { return fmt.Sprintf("orders-%d", i) }
+	var topics []string
+	for i := range b.cases {
+		topics = append(topics, topic(i))
+	}
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: b.iss, ExpectedAudience: "kafka", Topics: topics})
+	for i, tc := range b.cases {
 		t.Run(tc.name, func(t *testing.T) {
 			props, files := tc.props(t)
 			c, err := clientprops.Parse(strings.NewReader(props))
@@ -156,16 +156,7 @@ func TestJavaPropertiesReachBroker(t *testing.T) {
 			require.NoError(t, err)
 			defer src.Close()
 			assert.Equal(t, tc.wantWarn, strings.Contains(logs.String(), "level=WARN"), logs.String())
-			cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(src, nil))),
-				kgo.ConsumeTopics("orders"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-			require.NoError(t, err)
-			defer cl.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte(tc.name)}).FirstErr())
-			fs := cl.PollFetches(ctx)
-			require.NoError(t, fs.Err())
-			assert.NotZero(t, fs.NumRecords())
+			clienttest.Franz(t, broker.Addrs(), topic(i), src, tc.name)
 			checkAuths(t, broker, tc.principal)
 		})
 	}
