@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // KIP-1258 as Kafka 4.4's ClientCredentialsRequestFormatterFactory
@@ -67,30 +67,30 @@ func TestPropertiesClientAssertionBuild(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	key, keyPath := rsaKeyFile(t, dir)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
-		Issuer: emu.NewIssuer(t, nil), Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer: idptest.NewIssuer(t, nil), Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
-	props := ccHead + "sasl.oauthbearer.token.endpoint.url=" + srv.TokenURL() + `
+	props := ccHead + "sasl.oauthbearer.token.endpoint.url=" + srv.TokenURL + `
 sasl.oauthbearer.client.credentials.client.id=orders-svc
 sasl.oauthbearer.client.credentials.client.secret=hunter2
 sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
 sasl.oauthbearer.assertion.claim.iss=orders-svc
 sasl.oauthbearer.assertion.claim.sub=orders-svc
-sasl.oauthbearer.assertion.claim.aud=` + srv.TokenURL() + `
+sasl.oauthbearer.assertion.claim.aud=` + srv.TokenURL + `
 sasl.oauthbearer.assertion.claim.jti.include=true
 `
 	c, err := Parse(strings.NewReader(props))
 	require.NoError(t, err)
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: getenv})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: getenv})
 	require.ErrorIs(t, err, ErrFileNotAllowed)
 	assert.Contains(t, err.Error(), "line 9: sasl.oauthbearer.assertion.private.key.file")
 	assert.Contains(t, err.Error(), AllowedFilesEnv)
 	assert.NotContains(t, err.Error(), "hunter2")
 	env[AllowedFilesEnv] = " /elsewhere , " + keyPath + " "
 	var logs bytes.Buffer
-	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: getenv, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: getenv, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
@@ -99,7 +99,7 @@ sasl.oauthbearer.assertion.claim.jti.include=true
 	assert.NotContains(t, logs.String(), "level=WARN")
 	// The option overrides the environment, and a non-nil empty list
 	// allows nothing.
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: getenv, AllowedFiles: []string{}})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: getenv, AllowedFiles: []string{}})
 	require.ErrorIs(t, err, ErrFileNotAllowed)
 	assert.Contains(t, err.Error(), "BuildOptions.AllowedFiles (0 entries")
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/confluent"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -258,10 +258,10 @@ func TestNewSourceAzureKindsNeedAzure(t *testing.T) {
 
 func TestBuildClientCredentialsAgainstEmulator(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+	iss := idptest.NewIssuer(t, nil)
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
 		Issuer:  iss,
-		Clients: map[string]emu.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
+		Clients: map[string]idptest.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
 	})
 	in := fmt.Sprintf(`security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER
@@ -270,10 +270,10 @@ sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
     clientId='app-1' clientSecret='s3cret' scope='kafka' extension_logicalCluster='lkc-abc1';
 bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
-`, kafkaHandlerClass, srv.TokenURL())
+`, kafkaHandlerClass, srv.TokenURL)
 	c, err := parse([]byte(in))
 	require.NoError(t, err)
-	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
@@ -281,7 +281,10 @@ bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 	assert.Equal(t, "app-1", tok.Principal)
 	assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc1"}, tok.Extensions)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
-	assert.Equal(t, []string{"app-1"}, srv.Granted())
+	reqs := srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "app-1", reqs[0].ClientID)
+	assert.Equal(t, tok.Value, reqs[0].Token)
 }
 
 func TestSecretNeverPrints(t *testing.T) {

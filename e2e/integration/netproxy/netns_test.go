@@ -25,7 +25,8 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/gcp"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/proxytest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -119,7 +120,7 @@ func childEnvironment() []string {
 // proxy and the emulators, and checks where each request went.
 func inNamespace(t *testing.T, scenario string) {
 	setUpNamespace(t)
-	proxy := emu.NewProxy(t, nil)
+	proxy := proxytest.NewProxy(t, nil)
 	// Set before any client of this process reads the environment
 	// (http.ProxyFromEnvironment reads it once per process).
 	t.Setenv("HTTPS_PROXY", proxy.URL)
@@ -130,7 +131,7 @@ func inNamespace(t *testing.T, scenario string) {
 
 	switch scenario {
 	case "azure":
-		imds := emu.NewIMDS(t, nil)
+		imds := idptest.NewIMDS(t, nil)
 		direct := forward(t, metadataIP+":80", imds.URL)
 		hc := privateCAClient(t)
 		// The third client wraps its transport, which names the proxy
@@ -152,7 +153,7 @@ func inNamespace(t *testing.T, scenario string) {
 		requireUntouched(t, proxy, "azure.NewManagedIdentity")
 		remote(t, proxy, hc)
 	case "gcp":
-		gce := emu.NewGCE(t, nil)
+		gce := idptest.NewGCE(t, nil)
 		direct := forward(t, metadataIP+":80", gce.URL)
 		named := forward(t, gkeMetadataIP+":80", gce.URL)
 		hc := privateCAClient(t)
@@ -175,7 +176,7 @@ func inNamespace(t *testing.T, scenario string) {
 			t.Cleanup(func() { _ = mk.Close() })
 			tok, err := mk.Token(ctx(t))
 			require.NoError(t, err, "gcp.NewManagedKafka with the %s", name)
-			assert.Equal(t, gce.Email(), tok.Principal)
+			assert.Equal(t, gce.Email, tok.Principal)
 			id, err := gcp.NewIDToken(ctx(t), &gcp.IDTokenOptions{Audience: "kafka", MetadataServer: true, HTTPClient: c})
 			require.NoError(t, err, name)
 			t.Cleanup(func() { _ = id.Close() })
@@ -194,14 +195,14 @@ func inNamespace(t *testing.T, scenario string) {
 
 // remote checks that the sources calling remote identity providers, in
 // the same process and environment, go through the proxy.
-func remote(t *testing.T, proxy *emu.Proxy, hc *http.Client) {
+func remote(t *testing.T, proxy *proxytest.Proxy, hc *http.Client) {
 	// Microsoft Entra workload identity.
-	k8s := emu.NewIssuer(t, nil)
+	k8s := idptest.NewIssuer(t, nil)
 	const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
-	entra := emu.NewEntra(t, &emu.EntraOptions{Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client, ObjectID: "9d2f0000-0000-4000-8000-0000000000b1",
-		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: sa}}}}})
+	entra := idptest.NewEntra(t, &idptest.EntraOptions{Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: client, ObjectID: "9d2f0000-0000-4000-8000-0000000000b1",
+		Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: sa}}}}})
 	tokenFile := filepath.Join(t.TempDir(), "token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(sa, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(sa, idptest.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
 	wi, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: tokenFile,
 		AuthorityHost: "https://" + named(entraHost, entra.URL), DisableInstanceDiscovery: true, HTTPClient: hc,
 		Retry: policy.RetryOptions{MaxRetries: -1}})
@@ -212,9 +213,9 @@ func remote(t *testing.T, proxy *emu.Proxy, hc *http.Client) {
 	requireThrough(t, proxy, named(entraHost, entra.URL), "azure.NewWorkloadIdentity")
 
 	// OAuth client credentials.
-	cc := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
-		Clients: map[string]emu.OAuthClient{"orders": {Secret: "orders-secret"}}})
-	occ, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: "https://" + named(oauthHost, cc.URL) + emu.ClientCredentialsPath,
+	cc := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+		Clients: map[string]idptest.OAuthClient{"orders": {Secret: "orders-secret"}}})
+	occ, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: "https://" + named(oauthHost, cc.URL) + idptest.ClientCredentialsPath,
 		ClientID: "orders", ClientSecret: "orders-secret", HTTPClient: hc})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = occ.Close() })
@@ -224,7 +225,7 @@ func remote(t *testing.T, proxy *emu.Proxy, hc *http.Client) {
 
 	// AWS STS GetWebIdentityToken (the emulator speaks plain http: a TLS
 	// front plays the regional endpoint's https).
-	sts := emu.NewSTS(t, &emu.STSOptions{Region: "us-east-1"})
+	sts := idptest.NewSTS(t, &idptest.STSOptions{Region: "us-east-1"})
 	front := tlsFront(t, sts.URL)
 	aw, err := awsid.NewWebIdentity(ctx(t), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: "https://" + named(stsHost, front), HTTPClient: hc,
 		Config: &sdkaws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLE", "aws-secret", "")}})
@@ -235,10 +236,10 @@ func remote(t *testing.T, proxy *emu.Proxy, hc *http.Client) {
 	requireThrough(t, proxy, named(stsHost, front), "aws.NewWebIdentity")
 
 	// Confluent Cloud STS token exchange.
-	subj := emu.NewIssuer(t, nil)
-	cs := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{TLS: true, Providers: []emu.ConfluentIdentityProvider{{Issuer: subj, Pools: []string{"pool-a1b2"}}}})
+	subj := idptest.NewIssuer(t, nil)
+	cs := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{TLS: true, Providers: []idptest.ConfluentIdentityProvider{{Issuer: subj, Pools: []string{"pool-a1b2"}}}})
 	ex, err := confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subj.Mint("workload", "kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}),
-		&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: "https://" + named(confluentHost, cs.URL) + emu.ConfluentSTSPath, HTTPClient: hc})
+		&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: "https://" + named(confluentHost, cs.URL) + idptest.ConfluentSTSPath, HTTPClient: hc})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ex.Close() })
 	_, err = ex.Token(ctx(t))
@@ -260,13 +261,13 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-func requireUntouched(t *testing.T, p *emu.Proxy, what string) {
+func requireUntouched(t *testing.T, p *proxytest.Proxy, what string) {
 	t.Helper()
 	require.Empty(t, p.Passed(), "%s: requests went through the proxy", what)
 	require.Empty(t, p.Refused(), "%s: requests were sent to the proxy (plain-HTTP proxy requests)", what)
 }
 
-func requireThrough(t *testing.T, p *emu.Proxy, hostport, what string) {
+func requireThrough(t *testing.T, p *proxytest.Proxy, hostport, what string) {
 	t.Helper()
 	require.Contains(t, p.Passed(), hostport, "%s: the request did not go through the proxy", what)
 }

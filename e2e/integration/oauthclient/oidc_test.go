@@ -21,7 +21,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
@@ -49,7 +49,7 @@ func build(t *testing.T, props, endpoint string, files ...string) *oauthbearer.E
 // fixtures returns a broker trusting iss, with a topic named after each
 // properties file, and the two files' sources.
 func fixtures(t *testing.T) (*oauthbearertest.Broker, map[string]func() *oauthbearer.ExtensionSource) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"token-file", "jwt-bearer"}})
 	dir := t.TempDir()
 	tokenPath := filepath.Join(dir, "token")
@@ -58,8 +58,8 @@ func fixtures(t *testing.T) (*oauthbearertest.Broker, map[string]func() *oauthbe
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	keyPath := testpki.KeyFile(t, filepath.Join(dir, "key.pem"), key)
-	idp := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
-		Issuer: iss, Audience: "kafka", Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer: iss, Audience: "kafka", Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
 	return broker, map[string]func() *oauthbearer.ExtensionSource{
 		"token-file": func() *oauthbearer.ExtensionSource {
@@ -72,14 +72,14 @@ sasl.oauthbearer.token.endpoint.url=file:`+tokenPath+"\n"+head, "file:"+tokenPat
 			return build(t, `# Kafka 4.4: org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
 # (KIP-1139) signs an RFC 7523 assertion with the service's key.
 sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
-sasl.oauthbearer.token.endpoint.url=`+idp.TokenURL()+`
+sasl.oauthbearer.token.endpoint.url=`+idp.TokenURL+`
 sasl.oauthbearer.assertion.algorithm=ES256
 sasl.oauthbearer.assertion.private.key.file=`+keyPath+`
 sasl.oauthbearer.assertion.claim.iss=orders-svc
 sasl.oauthbearer.assertion.claim.sub=orders-svc
-sasl.oauthbearer.assertion.claim.aud=`+idp.TokenURL()+`
+sasl.oauthbearer.assertion.claim.aud=`+idp.TokenURL+`
 sasl.oauthbearer.assertion.claim.jti.include=true
-`+head, idp.TokenURL(), keyPath)
+`+head, idp.TokenURL, keyPath)
 		},
 	}
 }
@@ -108,7 +108,7 @@ func TestClients(t *testing.T) {
 // Fails if the source stops re-reading the file (the cache would keep the
 // first one-hour token).
 func TestTokenFileRotationReachesBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
 	path := filepath.Join(t.TempDir(), "token")
 	require.NoError(t, os.WriteFile(path, []byte(iss.Mint("before", "kafka", time.Hour, nil)), 0o600))

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
@@ -31,7 +31,7 @@ const (
 
 // mintingSource returns a cached source of fresh tokens from iss and the
 // number of fetches it made.
-func mintingSource(t *testing.T, iss *emu.Issuer) (*oauthbearer.Cache, *atomic.Int32) {
+func mintingSource(t *testing.T, iss *idptest.Issuer) (*oauthbearer.Cache, *atomic.Int32) {
 	t.Helper()
 	var n atomic.Int32
 	c, err := oauthbearer.NewCache(oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
@@ -43,10 +43,10 @@ func mintingSource(t *testing.T, iss *emu.Issuer) (*oauthbearer.Cache, *atomic.I
 	return c, &n
 }
 
-func newRegistry(t *testing.T, tlsOn bool) (*emu.SchemaRegistry, *emu.Issuer) {
+func newRegistry(t *testing.T, tlsOn bool) (*idptest.SchemaRegistry, *idptest.Issuer) {
 	t.Helper()
-	iss := emu.NewIssuer(t, nil)
-	reg := emu.NewSchemaRegistry(t, &emu.SchemaRegistryOptions{
+	iss := idptest.NewIssuer(t, nil)
+	reg := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{
 		Issuer: iss, Audience: testAud, LogicalCluster: testLSRC, IdentityPoolID: testPool, TLS: tlsOn,
 	})
 	return reg, iss
@@ -108,7 +108,7 @@ func TestFranzSRConcurrentWithRefreshOn401(t *testing.T) {
 func TestRegistryRejectsMissingHeadersAndBadTokens(t *testing.T) {
 	t.Parallel()
 	reg, iss := newRegistry(t, false)
-	other := emu.NewIssuer(t, nil)
+	other := idptest.NewIssuer(t, nil)
 	tests := map[string]struct {
 		src  oauthbearer.TokenSource
 		opts schemaregistry.TransportOptions
