@@ -148,7 +148,7 @@ func inNamespace(t *testing.T, scenario string) {
 			_, err = src.Token(ctx(t))
 			require.NoError(t, err, "azure.NewManagedIdentity with the %s", name)
 		}
-		assert.Len(t, imds.Issued(), 3, "IMDS issued a token to each managed-identity source")
+		assert.Equal(t, 3, tokensIssued(imds.Server), "IMDS issued a token to each managed-identity source")
 		assert.GreaterOrEqual(t, direct.Load(), int64(3), "the requests reached %s directly", metadataIP)
 		requireUntouched(t, proxy, "azure.NewManagedIdentity")
 		remote(t, proxy, hc)
@@ -183,7 +183,7 @@ func inNamespace(t *testing.T, scenario string) {
 			_, err = id.Token(ctx(t))
 			require.NoError(t, err, "gcp.NewIDToken with the %s", name)
 		}
-		assert.Len(t, gce.Issued(), 4, "the metadata server issued two access and two ID tokens")
+		assert.Equal(t, 4, tokensIssued(gce.Server), "the metadata server issued two access and two ID tokens")
 		assert.GreaterOrEqual(t, direct.Load(), int64(2), "the requests reached %s directly", metadataIP)
 		assert.GreaterOrEqual(t, named.Load(), int64(2), "the requests reached metadata.google.internal (%s) directly", gkeMetadataIP)
 		requireUntouched(t, proxy, "gcp metadata-server sources")
@@ -202,7 +202,7 @@ func remote(t *testing.T, proxy *proxytest.Proxy, hc *http.Client) {
 	entra := idptest.NewEntra(t, &idptest.EntraOptions{Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: client, ObjectID: "9d2f0000-0000-4000-8000-0000000000b1",
 		Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: sa}}}}})
 	tokenFile := filepath.Join(t.TempDir(), "token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(sa, idptest.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(sa, "api://AzureADTokenExchange", time.Hour, nil)), 0o600))
 	wi, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: tokenFile,
 		AuthorityHost: "https://" + named(entraHost, entra.URL), DisableInstanceDiscovery: true, HTTPClient: hc,
 		Retry: policy.RetryOptions{MaxRetries: -1}})
@@ -215,7 +215,7 @@ func remote(t *testing.T, proxy *proxytest.Proxy, hc *http.Client) {
 	// OAuth client credentials.
 	cc := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
 		Clients: map[string]idptest.OAuthClient{"orders": {Secret: "orders-secret"}}})
-	occ, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: "https://" + named(oauthHost, cc.URL) + idptest.ClientCredentialsPath,
+	occ, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: "https://" + named(oauthHost, cc.URL) + strings.TrimPrefix(cc.TokenURL, cc.URL),
 		ClientID: "orders", ClientSecret: "orders-secret", HTTPClient: hc})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = occ.Close() })
@@ -239,7 +239,7 @@ func remote(t *testing.T, proxy *proxytest.Proxy, hc *http.Client) {
 	subj := idptest.NewIssuer(t, nil)
 	cs := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{TLS: true, Providers: []idptest.ConfluentIdentityProvider{{Issuer: subj, Pools: []string{"pool-a1b2"}}}})
 	ex, err := confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subj.Mint("workload", "kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}),
-		&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: "https://" + named(confluentHost, cs.URL) + idptest.ConfluentSTSPath, HTTPClient: hc})
+		&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: "https://" + named(confluentHost, cs.URL) + strings.TrimPrefix(cs.TokenURL, cs.URL), HTTPClient: hc})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ex.Close() })
 	_, err = ex.Token(ctx(t))

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,7 +66,7 @@ var reaches = []reach{
 		e := idptest.NewEntra(t, &idptest.EntraOptions{Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: client, ObjectID: "9d2f0000-0000-4000-8000-0000000000b1",
 			Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: sa}}}}})
 		file := filepath.Join(t.TempDir(), "token")
-		require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(sa, idptest.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+		require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(sa, "api://AzureADTokenExchange", time.Hour, nil)), 0o600))
 		return e.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant,
 				TokenFilePath: file, AuthorityHost: origin, DisableInstanceDiscovery: true, HTTPClient: hc,
@@ -98,7 +99,7 @@ var reaches = []reach{
 		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
 			Clients: map[string]idptest.OAuthClient{"orders": {Secret: "orders-secret"}}})
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
-			return oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: origin + idptest.ClientCredentialsPath,
+			return oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: origin + strings.TrimPrefix(s.TokenURL, s.URL),
 				ClientID: "orders", ClientSecret: "orders-secret", HTTPClient: hc})
 		}
 	}},
@@ -108,7 +109,7 @@ var reaches = []reach{
 		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
 			Clients: map[string]idptest.OAuthClient{"orders": {PublicKey: &key.PublicKey}}})
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
-			return oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: origin + idptest.ClientCredentialsPath,
+			return oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: origin + strings.TrimPrefix(s.TokenURL, s.URL),
 				Issuer: "orders", Subject: "orders", PrivateKey: key, HTTPClient: hc})
 		}
 	}},
@@ -118,7 +119,7 @@ var reaches = []reach{
 		tok := subj.Mint("workload", "kafka", time.Hour, nil)
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}),
-				&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: origin + idptest.ConfluentSTSPath, HTTPClient: hc})
+				&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: origin + strings.TrimPrefix(s.TokenURL, s.URL), HTTPClient: hc})
 		}
 	}},
 }
@@ -184,7 +185,9 @@ func TestPrivateCAReachesEverySource(t *testing.T) {
 func tokenURI(t *testing.T, key []byte, origin string) []byte {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(key, &m))
-	m["token_uri"] = origin + idptest.GCETokenURIPath
+	u, err := url.Parse(m["token_uri"].(string))
+	require.NoError(t, err)
+	m["token_uri"] = origin + u.Path
 	b, err := json.Marshal(m)
 	require.NoError(t, err)
 	return b
