@@ -45,9 +45,13 @@ type builder func(t *testing.T, origin string, hc *http.Client) (source, error)
 
 // reach is one source that calls an identity provider over https: setup
 // starts the provider behind the bench's private CA and returns its
-// origin and the source's builder.
+// origin and the source's builder. host is a name for the provider
+// (httptest's certificate, which every TLS emulator presents, is valid
+// for *.example.com), "" where the provider accepts only its own
+// address (a jwt-bearer assertion names the token endpoint as built).
 type reach struct {
 	name  string
+	host  string
 	setup func(t *testing.T) (string, builder)
 }
 
@@ -60,7 +64,7 @@ type reach struct {
 // socket; and clientprops, whose JAAS ssl.* and https.ca.* settings build
 // the same idpclient transport (e2e/integration/oauthclient tests them).
 var reaches = []reach{
-	{"azure.NewWorkloadIdentity", func(t *testing.T) (string, builder) {
+	{"azure.NewWorkloadIdentity", "login.example.com", func(t *testing.T) (string, builder) {
 		const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
 		k8s := idptest.NewIssuer(t, nil)
 		e := idptest.NewEntra(t, &idptest.EntraOptions{Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: client, ObjectID: "9d2f0000-0000-4000-8000-0000000000b1",
@@ -73,7 +77,7 @@ var reaches = []reach{
 				Retry: policy.RetryOptions{MaxRetries: -1}})
 		}
 	}},
-	{"aws.NewWebIdentity", func(t *testing.T) (string, builder) {
+	{"aws.NewWebIdentity", "sts.example.com", func(t *testing.T) (string, builder) {
 		// The STS emulator speaks plain http; a TLS front plays the
 		// regional endpoint's https.
 		return "https://" + tlsFront(t, idptest.NewSTS(t, &idptest.STSOptions{Region: "us-east-1"}).URL), func(t *testing.T, origin string, hc *http.Client) (source, error) {
@@ -81,21 +85,21 @@ var reaches = []reach{
 				Config: &sdkaws.Config{Region: "us-east-1", RetryMaxAttempts: 1, Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLE", "aws-secret", "")}})
 		}
 	}},
-	{"gcp.NewManagedKafka (service-account key)", func(t *testing.T) (string, builder) {
+	{"gcp.NewManagedKafka (service-account key)", "oauth2.example.com", func(t *testing.T) (string, builder) {
 		g := idptest.NewGCE(t, nil)
 		key := g.ServiceAccountKeyJSON
 		return "https://" + tlsFront(t, g.URL), func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return gcp.NewManagedKafka(context.Background(), &gcp.ManagedKafkaOptions{CredentialsJSON: tokenURI(t, key, origin), HTTPClient: hc})
 		}
 	}},
-	{"gcp.NewIDToken (service-account key)", func(t *testing.T) (string, builder) {
+	{"gcp.NewIDToken (service-account key)", "oauth2.example.com", func(t *testing.T) (string, builder) {
 		g := idptest.NewGCE(t, nil)
 		key := g.ServiceAccountKeyJSON
 		return "https://" + tlsFront(t, g.URL), func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: "kafka", CredentialsJSON: tokenURI(t, key, origin), HTTPClient: hc})
 		}
 	}},
-	{"oauthclient.NewClientCredentials", func(t *testing.T) (string, builder) {
+	{"oauthclient.NewClientCredentials", "idp.example.com", func(t *testing.T) (string, builder) {
 		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
 			Clients: map[string]idptest.OAuthClient{"orders": {Secret: "orders-secret"}}})
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
@@ -103,7 +107,7 @@ var reaches = []reach{
 				ClientID: "orders", ClientSecret: "orders-secret", HTTPClient: hc})
 		}
 	}},
-	{"oauthclient.NewJWTBearer", func(t *testing.T) (string, builder) {
+	{"oauthclient.NewJWTBearer", "", func(t *testing.T) (string, builder) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
 		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
@@ -113,7 +117,7 @@ var reaches = []reach{
 				Issuer: "orders", Subject: "orders", PrivateKey: key, HTTPClient: hc})
 		}
 	}},
-	{"confluent.NewSTS", func(t *testing.T) (string, builder) {
+	{"confluent.NewSTS", "api.example.com", func(t *testing.T) (string, builder) {
 		subj := idptest.NewIssuer(t, nil)
 		s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{TLS: true, Providers: []idptest.ConfluentIdentityProvider{{Issuer: subj, Pools: []string{"pool-a1b2"}}}})
 		tok := subj.Mint("workload", "kafka", time.Hour, nil)
