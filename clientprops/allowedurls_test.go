@@ -1,7 +1,6 @@
 package clientprops
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -101,13 +100,7 @@ func TestAllowedURLsOptionAllows(t *testing.T) {
 	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{"https://idp.example.com/token", " " + srv.TokenURL + " "}, Getenv: noEnv})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
-	tok, err := src.Token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, "app-1", tok.Principal)
-	reqs := srv.Requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, "app-1", reqs[0].ClientID)
-	assert.Equal(t, tok.Value, reqs[0].Token)
+	fetchApp1(t, src, srv)
 }
 
 func TestAllowedURLsEnvHonoured(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
@@ -75,6 +76,20 @@ func rsaKeyFile(t *testing.T, dir string) (*rsa.PrivateKey, string) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	return key, testpki.KeyFile(t, filepath.Join(dir, "key.pem"), key)
+}
+
+// fetchApp1 fetches src's token and checks that srv issued it to the
+// client app-1, in srv's only request.
+func fetchApp1(t *testing.T, src oauthbearer.TokenSource, srv *idptest.OAuthServer) oauthbearer.Token {
+	t.Helper()
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "app-1", tok.Principal)
+	reqs := srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "app-1", reqs[0].ClientID)
+	assert.Equal(t, tok.Value, reqs[0].Token)
+	return tok
 }
 
 func TestParseClientPropertiesSeedIMDS(t *testing.T) {
@@ -276,15 +291,9 @@ bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
-	tok, err := src.Token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, "app-1", tok.Principal)
+	tok := fetchApp1(t, src, srv)
 	assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc1"}, tok.Extensions)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
-	reqs := srv.Requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, "app-1", reqs[0].ClientID)
-	assert.Equal(t, tok.Value, reqs[0].Token)
 }
 
 func TestSecretNeverPrints(t *testing.T) {
