@@ -1,7 +1,6 @@
 package clientprops
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // The tests in this file fail before the allow-list (verified by making
@@ -42,10 +41,10 @@ func envWith(v string) func(string) string {
 	}
 }
 
-func ccServer(t *testing.T) *emu.ClientCredentialsServer {
-	return emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
-		Issuer:  emu.NewIssuer(t, nil),
-		Clients: map[string]emu.OAuthClient{"app-1": {Secret: "s3cret-value", Scopes: []string{"kafka"}}},
+func ccServer(t *testing.T) *idptest.OAuthServer {
+	return idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer:  idptest.NewIssuer(t, nil),
+		Clients: map[string]idptest.OAuthClient{"app-1": {Secret: "s3cret-value", Scopes: []string{"kafka"}}},
 	})
 }
 
@@ -70,7 +69,7 @@ func requireRefused(t *testing.T, err error, line int) {
 func TestAllowedURLsRefusedByDefault(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c, err := parse([]byte(ccProperties(srv.TokenURL())))
+	c, err := parse([]byte(ccProperties(srv.TokenURL)))
 	require.NoError(t, err)
 	src, err := c.NewSource(&BuildOptions{Getenv: noEnv})
 	if src != nil {
@@ -78,8 +77,8 @@ func TestAllowedURLsRefusedByDefault(t *testing.T) {
 	}
 	requireRefused(t, err, 4)
 	assert.Contains(t, err.Error(), AllowedURLsEnv, "the default's fix names both settings")
-	assert.Contains(t, err.Error(), srv.TokenURL())
-	assert.Empty(t, srv.Granted(), "nothing was sent")
+	assert.Contains(t, err.Error(), srv.TokenURL)
+	assert.Empty(t, srv.Requests(), "nothing was sent")
 }
 
 func TestAllowedURLsRefusalQuotesNoUserInfoOrQuery(t *testing.T) {
@@ -96,24 +95,21 @@ func TestAllowedURLsRefusalQuotesNoUserInfoOrQuery(t *testing.T) {
 func TestAllowedURLsOptionAllows(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c, err := parse([]byte(ccProperties(srv.TokenURL())))
+	c, err := parse([]byte(ccProperties(srv.TokenURL)))
 	require.NoError(t, err)
-	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{"https://idp.example.com/token", " " + srv.TokenURL() + " "}, Getenv: noEnv})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{"https://idp.example.com/token", " " + srv.TokenURL + " "}, Getenv: noEnv})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
-	tok, err := src.Token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, "app-1", tok.Principal)
-	assert.Equal(t, []string{"app-1"}, srv.Granted())
+	fetchApp1(t, src, srv)
 }
 
 func TestAllowedURLsEnvHonoured(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c, err := parse([]byte(ccProperties(srv.TokenURL())))
+	c, err := parse([]byte(ccProperties(srv.TokenURL)))
 	require.NoError(t, err)
 
-	src, err := c.NewSource(&BuildOptions{Getenv: envWith("https://idp.example.com/token, " + srv.TokenURL() + " ,")})
+	src, err := c.NewSource(&BuildOptions{Getenv: envWith("https://idp.example.com/token, " + srv.TokenURL + " ,")})
 	require.NoError(t, err, "the environment variable, comma-separated and trimmed as Kafka's property")
 	_ = src.Close()
 
@@ -125,22 +121,22 @@ func TestAllowedURLsEnvHonoured(t *testing.T) {
 func TestAllowedURLsOptionOverridesEnv(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c, err := parse([]byte(ccProperties(srv.TokenURL())))
+	c, err := parse([]byte(ccProperties(srv.TokenURL)))
 	require.NoError(t, err)
 
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{"https://idp.example.com/token"}, Getenv: envWith(srv.TokenURL())})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{"https://idp.example.com/token"}, Getenv: envWith(srv.TokenURL)})
 	requireRefused(t, err, 4)
 	assert.Contains(t, err.Error(), "it is not in BuildOptions.AllowedURLs (1 entries")
 	assert.Contains(t, err.Error(), "which overrides the environment variable")
 
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{}, Getenv: envWith(srv.TokenURL())})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{}, Getenv: envWith(srv.TokenURL)})
 	requireRefused(t, err, 4) // a non-nil empty list allows nothing
 
-	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: envWith("https://idp.example.com/token")})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: envWith("https://idp.example.com/token")})
 	require.NoError(t, err)
 	_ = src.Close()
 
-	src, err = c.NewSource(&BuildOptions{AllowedURLs: nil, Getenv: envWith(srv.TokenURL())})
+	src, err = c.NewSource(&BuildOptions{AllowedURLs: nil, Getenv: envWith(srv.TokenURL)})
 	require.NoError(t, err, "nil is unset: the environment applies")
 	_ = src.Close()
 }
@@ -240,7 +236,7 @@ func TestAllowedURLsDefaultAzure(t *testing.T) {
 func TestAllowedURLsHandMadeConfig(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)
-	c := &Config{Source: SourceSpec{Kind: SourceClientCredentials, TokenURL: srv.TokenURL(), ClientID: "app-1", ClientSecret: "s3cret-value", Scope: "kafka"}}
+	c := &Config{Source: SourceSpec{Kind: SourceClientCredentials, TokenURL: srv.TokenURL, ClientID: "app-1", ClientSecret: "s3cret-value", Scope: "kafka"}}
 	src, err := c.NewSource(&BuildOptions{Getenv: noEnv})
 	require.NoError(t, err)
 	_ = src.Close()

@@ -3,28 +3,16 @@ package clientprops
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
-
-const ccHead = `bootstrap.servers=kafka:9093
-security.protocol=SASL_SSL
-sasl.mechanism=OAUTHBEARER
-sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
-`
 
 // KIP-1258 as Kafka 4.4's ClientCredentialsRequestFormatterFactory
 // chooses: the file, else a signed assertion when claim.iss is present,
@@ -77,36 +65,32 @@ func TestPropertiesClientAssertionChoice(t *testing.T) {
 // signed assertion and warns, like Kafka, when a file is given too.
 func TestPropertiesClientAssertionBuild(t *testing.T) {
 	t.Parallel()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
-		Issuer: emu.NewIssuer(t, nil), Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+	key, keyPath := rsaKeyFile(t, dir)
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer: idptest.NewIssuer(t, nil), Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
-	props := ccHead + "sasl.oauthbearer.token.endpoint.url=" + srv.TokenURL() + `
+	props := ccHead + "sasl.oauthbearer.token.endpoint.url=" + srv.TokenURL + `
 sasl.oauthbearer.client.credentials.client.id=orders-svc
 sasl.oauthbearer.client.credentials.client.secret=hunter2
 sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
 sasl.oauthbearer.assertion.claim.iss=orders-svc
 sasl.oauthbearer.assertion.claim.sub=orders-svc
-sasl.oauthbearer.assertion.claim.aud=` + srv.TokenURL() + `
+sasl.oauthbearer.assertion.claim.aud=` + srv.TokenURL + `
 sasl.oauthbearer.assertion.claim.jti.include=true
 `
 	c, err := Parse(strings.NewReader(props))
 	require.NoError(t, err)
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: getenv})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: getenv})
 	require.ErrorIs(t, err, ErrFileNotAllowed)
 	assert.Contains(t, err.Error(), "line 9: sasl.oauthbearer.assertion.private.key.file")
 	assert.Contains(t, err.Error(), AllowedFilesEnv)
 	assert.NotContains(t, err.Error(), "hunter2")
 	env[AllowedFilesEnv] = " /elsewhere , " + keyPath + " "
 	var logs bytes.Buffer
-	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: getenv, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: getenv, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
@@ -115,7 +99,7 @@ sasl.oauthbearer.assertion.claim.jti.include=true
 	assert.NotContains(t, logs.String(), "level=WARN")
 	// The option overrides the environment, and a non-nil empty list
 	// allows nothing.
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: getenv, AllowedFiles: []string{}})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: getenv, AllowedFiles: []string{}})
 	require.ErrorIs(t, err, ErrFileNotAllowed)
 	assert.Contains(t, err.Error(), "BuildOptions.AllowedFiles (0 entries")
 }

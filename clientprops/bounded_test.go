@@ -3,12 +3,13 @@ package clientprops
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 )
 
 // hostileFiles are client.properties files of about size bytes built to
@@ -66,22 +67,13 @@ func TestParseBoundedWork(t *testing.T) {
 			require.LessOrEqual(t, len(file), maxFileSize)
 			_, steps, _ := parsePropertiesCounted([]byte(file))
 			assert.LessOrEqual(t, steps, 2*len(file), "line reader inspections for %d bytes", len(file))
-			alloc := allocated(func() { _, _ = Parse(strings.NewReader(file)) })
+			alloc := leakcheck.Allocated(func() { _, _ = Parse(strings.NewReader(file)) })
 			// 128 per byte: a 6-byte line costs a Property (48 bytes), its
 			// map entry and its place in Config.Other.
 			assert.LessOrEqual(t, alloc, uint64(128*len(file)), "bytes allocated for %d bytes", len(file))
 			t.Logf("%d bytes: %d inspections, %d bytes allocated (%.1f per input byte)", len(file), steps, alloc, float64(alloc)/float64(len(file)))
 		})
 	}
-}
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // BenchmarkParseHostile shows the parse time per input byte staying flat

@@ -295,6 +295,16 @@ func parse(data []byte) (*Config, error) {
 	var ccID, ccSecret, ccScope Property
 	var retriever Property
 	var assertion []Property // in file order
+	// The settings read once the whole file is known.
+	held := map[string]*Property{
+		"sasl.login.callback.handler.class":                 &handler,
+		"sasl.oauthbearer.token.endpoint.url":               &endpoint,
+		"sasl.jaas.config":                                  &jaas,
+		"sasl.oauthbearer.client.credentials.client.id":     &ccID,
+		"sasl.oauthbearer.client.credentials.client.secret": &ccSecret,
+		"sasl.oauthbearer.scope":                            &ccScope,
+		"sasl.oauthbearer.jwt.retriever.class":              &retriever,
+	}
 	// The last of each key (Java's rule), in file order, so that the
 	// first problem in the file is the one reported.
 	for _, p := range props {
@@ -323,20 +333,8 @@ func parse(data []byte) (*Config, error) {
 				return nil, perr(p, "%s is not supported; this module provides OAUTHBEARER tokens: set sasl.mechanism=OAUTHBEARER", q(p.Value))
 			}
 			c.SASLMechanism = "OAUTHBEARER"
-		case p.Key == "sasl.login.callback.handler.class":
-			handler = p
-		case p.Key == "sasl.oauthbearer.token.endpoint.url":
-			endpoint = p
-		case p.Key == "sasl.jaas.config":
-			jaas = p
-		case p.Key == "sasl.oauthbearer.client.credentials.client.id":
-			ccID = p
-		case p.Key == "sasl.oauthbearer.client.credentials.client.secret":
-			ccSecret = p
-		case p.Key == "sasl.oauthbearer.scope":
-			ccScope = p
-		case p.Key == "sasl.oauthbearer.jwt.retriever.class":
-			retriever = p
+		case held[p.Key] != nil:
+			*held[p.Key] = p
 		case strings.HasPrefix(p.Key, assertionPrefix):
 			assertion = append(assertion, p)
 		case p.Key == "https.ca.location" || p.Key == "https.ca.pem":

@@ -2,10 +2,13 @@ package clientprops
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/confluent"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
@@ -50,6 +55,42 @@ extension_logicalCluster='lkc-68v788' \
 extension_identityPoolId='pool-7yzk';
 bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 `
+
+// kafkaHead starts a client.properties for Kafka's own login callback
+// handler (four lines); ccHead adds an empty JAAS entry, tlsHead a token
+// endpoint (five lines each).
+const (
+	kafkaHead = `bootstrap.servers=kafka:9093
+security.protocol=SASL_SSL
+sasl.mechanism=OAUTHBEARER
+sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+`
+	ccHead  = kafkaHead + "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;\n"
+	tlsHead = kafkaHead + "sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n"
+)
+
+// rsaKeyFile returns a new RSA key and the path of its PKCS#8 PEM file,
+// key.pem in dir.
+func rsaKeyFile(t *testing.T, dir string) (*rsa.PrivateKey, string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	return key, testpki.KeyFile(t, filepath.Join(dir, "key.pem"), key)
+}
+
+// fetchApp1 fetches src's token and checks that srv issued it to the
+// client app-1, in srv's only request.
+func fetchApp1(t *testing.T, src oauthbearer.TokenSource, srv *idptest.OAuthServer) oauthbearer.Token {
+	t.Helper()
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "app-1", tok.Principal)
+	reqs := srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "app-1", reqs[0].ClientID)
+	assert.Equal(t, tok.Value, reqs[0].Token)
+	return tok
+}
 
 func TestParseClientPropertiesSeedIMDS(t *testing.T) {
 	t.Parallel()
@@ -232,10 +273,10 @@ func TestNewSourceAzureKindsNeedAzure(t *testing.T) {
 
 func TestBuildClientCredentialsAgainstEmulator(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+	iss := idptest.NewIssuer(t, nil)
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
 		Issuer:  iss,
-		Clients: map[string]emu.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
+		Clients: map[string]idptest.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
 	})
 	in := fmt.Sprintf(`security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER
@@ -244,18 +285,15 @@ sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
     clientId='app-1' clientSecret='s3cret' scope='kafka' extension_logicalCluster='lkc-abc1';
 bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
-`, kafkaHandlerClass, srv.TokenURL())
+`, kafkaHandlerClass, srv.TokenURL)
 	c, err := parse([]byte(in))
 	require.NoError(t, err)
-	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
-	tok, err := src.Token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, "app-1", tok.Principal)
+	tok := fetchApp1(t, src, srv)
 	assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc1"}, tok.Extensions)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
-	assert.Equal(t, []string{"app-1"}, srv.Granted())
 }
 
 func TestSecretNeverPrints(t *testing.T) {

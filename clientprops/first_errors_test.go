@@ -2,11 +2,6 @@ package clientprops
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,16 +15,9 @@ import (
 // at build time and at fetch time.
 func TestJWTBearerErrorsNameTheFileSetting(t *testing.T) {
 	t.Parallel()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
-	head := "bootstrap.servers=kafka:9093\nsecurity.protocol=SASL_SSL\nsasl.mechanism=OAUTHBEARER\n" +
-		"sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;\n" +
-		"sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler\n" +
-		"sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever\n" +
+	_, keyPath := rsaKeyFile(t, dir)
+	head := ccHead + "sasl.oauthbearer.jwt.retriever.class=" + jwtBearerRetrieverClass + "\n" +
 		"sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n"
 	tests := map[string]struct {
 		body  string

@@ -165,12 +165,13 @@ func FuzzParseJAAS(f *testing.F) {
 // in the printed configuration; and whatever parses has CacheOptions the
 // cache accepts (the parser's numeric ranges are the cache's own).
 func FuzzClientProperties(f *testing.F) {
-	f.Add([]byte(`security.protocol=SASL_SSL
+	const imds = `security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER
 sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler
 sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?resource=api://kafka
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
-sasl.login.refresh.window.factor=0.9
+`
+	f.Add([]byte(imds + `sasl.login.refresh.window.factor=0.9
 sasl.login.refresh.window.jitter=0.1
 sasl.login.retry.backoff.ms=100
 sasl.login.retry.backoff.max.ms=10000
@@ -178,13 +179,7 @@ sasl.login.connect.timeout.ms=9223372036854
 `))
 	// Kafka's range, not the cache's: a parse error, never a config that
 	// fails in Build.
-	f.Add([]byte(`security.protocol=SASL_SSL
-sasl.mechanism=OAUTHBEARER
-sasl.login.callback.handler.class=io.confluent.oauth.azure.managedidentity.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.token.endpoint.url=http://169.254.169.254/metadata/identity/oauth2/token?resource=api://kafka
-sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
-sasl.login.refresh.window.jitter=0.15
-`))
+	f.Add([]byte(imds + "sasl.login.refresh.window.jitter=0.15\n"))
 	f.Add([]byte(`bootstrap.servers=pkc-1.westeurope.azure.confluent.cloud:9092
 security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER

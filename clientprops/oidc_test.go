@@ -2,10 +2,6 @@ package clientprops
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -16,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // A client.properties for a pod's projected service-account token, as a
@@ -24,18 +20,14 @@ import (
 // token-file kind and builds a source that serves the file's JWT.
 func TestPropertiesTokenFile(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	path := filepath.Join(t.TempDir(), "kafka-token")
 	tok := iss.Mint("system:serviceaccount:orders:writer", "kafka", time.Hour, nil)
 	require.NoError(t, os.WriteFile(path, []byte(tok), 0o600))
 	props := `# Kafka 4.4: OAuthBearerLoginCallbackHandler with
 # org.apache.kafka.common.security.oauthbearer.FileJwtRetriever reads the
 # projected service-account token the kubelet rotates.
-bootstrap.servers=kafka:9093
-security.protocol=SASL_SSL
-sasl.mechanism=OAUTHBEARER
-sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever
+` + kafkaHead + `sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever
 sasl.oauthbearer.token.endpoint.url=file:` + path + `
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
 `
@@ -60,27 +52,19 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 // emulator's strict RFC 7523 endpoint accepts.
 func TestPropertiesJWTBearer(t *testing.T) {
 	t.Parallel()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	keyPath := filepath.Join(t.TempDir(), "key.pem")
-	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
-		Issuer: emu.NewIssuer(t, nil), Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+	key, keyPath := rsaKeyFile(t, t.TempDir())
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer: idptest.NewIssuer(t, nil), Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
 	props := `# Kafka 4.4: org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
 # signs an assertion with our private key (RFC 7523 jwt-bearer grant).
-bootstrap.servers=kafka:9093
-security.protocol=SASL_SSL
-sasl.mechanism=OAUTHBEARER
-sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
-sasl.oauthbearer.token.endpoint.url=` + srv.TokenURL() + `
+` + kafkaHead + `sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
+sasl.oauthbearer.token.endpoint.url=` + srv.TokenURL + `
 sasl.oauthbearer.assertion.algorithm=rs256
 sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
 sasl.oauthbearer.assertion.claim.iss=orders-svc
 sasl.oauthbearer.assertion.claim.sub=orders-svc
-sasl.oauthbearer.assertion.claim.aud=` + srv.TokenURL() + `
+sasl.oauthbearer.assertion.claim.aud=` + srv.TokenURL + `
 sasl.oauthbearer.assertion.claim.jti.include=true
 sasl.oauthbearer.scope=kafka
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
@@ -89,17 +73,17 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	require.NoError(t, err)
 	assert.Equal(t, SourceJWTBearer, c.Source.Kind)
 	assert.Equal(t, AssertionSettings{PrivateKeyFile: keyPath, Algorithm: "RS256", Issuer: "orders-svc", Subject: "orders-svc",
-		Audience: srv.TokenURL(), ExpSeconds: 300, NbfSeconds: 60, IncludeJTI: true}, c.Source.Assertion)
+		Audience: srv.TokenURL, ExpSeconds: 300, NbfSeconds: 60, IncludeJTI: true}, c.Source.Assertion)
 	assert.Equal(t, "kafka", c.Source.Scope)
 	// Kafka 4.4 reads the key only if it is on the allow-list of files.
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Getenv: func(string) string { return "" }})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: func(string) string { return "" }})
 	require.ErrorIs(t, err, ErrFileNotAllowed)
 	var pe *PropertyError
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "sasl.oauthbearer.assertion.private.key.file", pe.Key)
 	assert.Equal(t, 10, pe.Line)
 	assert.Contains(t, err.Error(), keyPath)
-	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, AllowedFiles: []string{keyPath}})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, AllowedFiles: []string{keyPath}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	got, err := src.Token(context.Background())

@@ -14,16 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 )
-
-const tlsHead = `bootstrap.servers=kafka:9093
-security.protocol=SASL_SSL
-sasl.mechanism=OAUTHBEARER
-sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.token.endpoint.url=https://idp.example/token
-`
 
 // The JAAS ssl.* options Kafka 4.4 applies to the token endpoint map to
 // TLSSettings; an encrypted PEM keystore key is decrypted with
@@ -32,14 +25,14 @@ sasl.oauthbearer.token.endpoint.url=https://idp.example/token
 func TestPropertiesTokenEndpointMutualTLS(t *testing.T) {
 	t.Parallel()
 	ca := testpki.NewCA(t)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), ClientCAs: ca.Pool(),
-		Clients: map[string]emu.OAuthClient{"orders-mtls": {CertSubject: "CN=orders-mtls"}}})
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), ClientCAs: ca.Pool(),
+		Clients: map[string]idptest.OAuthClient{"orders-mtls": {CertSubject: "CN=orders-mtls"}}})
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, srv.CertificatePEM(), 0o600))
 	ks := filepath.Join(dir, "client.pem")
 	require.NoError(t, os.WriteFile(ks, ca.IssueClientEncrypted(t, "orders-mtls", "hunter2-key"), 0o600))
-	props := strings.Replace(tlsHead, "https://idp.example/token", srv.TokenURL(), 1) + `sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+	props := strings.Replace(tlsHead, "https://idp.example/token", srv.TokenURL, 1) + `sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
   clientId='orders-mtls' clientSecret='ignored-by-the-server' \
   ssl.truststore.type='PEM' ssl.truststore.location='` + caFile + `' \
   ssl.keystore.type='PEM' ssl.keystore.location='` + ks + `' ssl.key.password='hunter2-key' \
@@ -51,7 +44,7 @@ func TestPropertiesTokenEndpointMutualTLS(t *testing.T) {
 	assert.Equal(t, caFile, c.Source.TLS.TrustStoreFile)
 	assert.Equal(t, ks, c.Source.TLS.KeyStoreFile)
 	assert.Equal(t, uint16(tls.VersionTLS13), c.Source.TLS.MinVersion)
-	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}})
+	src, err := c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
@@ -67,14 +60,14 @@ func TestPropertiesTokenEndpointMutualTLS(t *testing.T) {
 	// A wrong key password is refused at build, naming the setting.
 	c, err = Parse(strings.NewReader(strings.Replace(props, "ssl.key.password='hunter2-key'", "ssl.key.password='hunter2-wrong'", 1)))
 	require.NoError(t, err)
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ssl.keystore.location")
 	assert.NotContains(t, err.Error(), "hunter2")
 	// The file's TLS and a caller's HTTP client do not mix.
 	c, err = Parse(strings.NewReader(props))
 	require.NoError(t, err)
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL()}, HTTPClient: srv.Client()})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, HTTPClient: srv.Client()})
 	require.ErrorContains(t, err, "BuildOptions.HTTPClient")
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp/redirecttest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -132,17 +132,17 @@ func TestDefaultClientRefusesRedirects(t *testing.T) {
 // connection's readLoop and writeLoop goroutines (and the emulator's side
 // of it) were still running after Close.
 func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	sts := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{Signer: iss,
-		Providers: []emu.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
-	cc := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
-		Clients: map[string]emu.OAuthClient{"client-1": {Secret: "leak-test-secret"}}})
+	iss := idptest.NewIssuer(t, nil)
+	sts := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
+		Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+	cc := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+		Clients: map[string]idptest.OAuthClient{"client-1": {Secret: "leak-test-secret"}}})
 	subject := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 		return oauthbearer.Token{Value: iss.Mint("workload-1", "app-1", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
 	})
 	// The STS emulator fetches the issuer's keys once and keeps that
 	// connection: let it, before counting.
-	warm, err := NewSTS(subject, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL(),
+	warm, err := NewSTS(subject, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL,
 		HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}})
 	require.NoError(t, err)
 	_, err = warm.Token(context.Background())
@@ -150,13 +150,13 @@ func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
 	require.NoError(t, warm.Close())
 	before := leakcheck.Current()
 
-	s, err := NewSTS(subject, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL()})
+	s, err := NewSTS(subject, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL})
 	require.NoError(t, err)
 	_, err = s.Token(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
-	c, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: cc.TokenURL(), ClientID: "client-1", ClientSecret: "leak-test-secret"})
+	c, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: cc.TokenURL, ClientID: "client-1", ClientSecret: "leak-test-secret"})
 	require.NoError(t, err)
 	_, err = c.Token(context.Background())
 	require.NoError(t, err)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -19,7 +19,7 @@ import (
 
 // subjectSource mints subject tokens from iss and counts invalidations.
 type subjectSource struct {
-	iss         *emu.Issuer
+	iss         *idptest.Issuer
 	aud         string
 	calls       atomic.Int32
 	invalidated atomic.Int32
@@ -32,11 +32,11 @@ func (s *subjectSource) Token(context.Context) (oauthbearer.Token, error) {
 
 func (s *subjectSource) Invalidate(oauthbearer.Token) { s.invalidated.Add(1) }
 
-func newSTS(t *testing.T) (*emu.ConfluentSTS, *emu.Issuer) {
+func newSTS(t *testing.T) (*idptest.ConfluentSTS, *idptest.Issuer) {
 	t.Helper()
-	idp := emu.NewIssuer(t, nil)
-	sts := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{
-		Providers: []emu.ConfluentIdentityProvider{{Issuer: idp, Audience: "app-1", Pools: []string{"pool-7yzk"}}},
+	idp := idptest.NewIssuer(t, nil)
+	sts := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{
+		Providers: []idptest.ConfluentIdentityProvider{{Issuer: idp, Audience: "app-1", Pools: []string{"pool-7yzk"}}},
 	})
 	return sts, idp
 }
@@ -45,7 +45,7 @@ func TestSTSExchange(t *testing.T) {
 	t.Parallel()
 	sts, idp := newSTS(t)
 	subj := &subjectSource{iss: idp, aud: "app-1"}
-	src, err := NewSTS(subj, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL(), Lifetime: 600 * time.Second})
+	src, err := NewSTS(subj, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL, Lifetime: 600 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 
@@ -56,7 +56,7 @@ func TestSTSExchange(t *testing.T) {
 	assert.WithinDuration(t, start.Add(600*time.Second), tok.Expiry, 5*time.Second)
 
 	// The token is a Confluent token signed by the STS.
-	claims, sub, err := jwtverify.New(sts.Signer().JWKSURL(), nil).Verify(tok.Value, jwtverify.Expect{Issuer: "Confluent", Audience: "CONTROL_PLANE"})
+	claims, sub, err := jwtverify.New(sts.Signer.JWKSURL, nil).Verify(tok.Value, jwtverify.Expect{Issuer: "Confluent", Audience: "CONTROL_PLANE"})
 	require.NoError(t, err)
 	assert.Equal(t, "pool-7yzk", sub)
 	assert.Equal(t, "pool-7yzk", claims["userResourceId"])
@@ -64,9 +64,10 @@ func TestSTSExchange(t *testing.T) {
 	// Cached: a second call makes no request.
 	_, err = src.Token(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, 1, sts.RequestsTo(emu.ConfluentSTSPath))
-	require.Len(t, sts.Exchanges(), 1)
-	assert.Equal(t, "workload-1", sts.Exchanges()[0].Subject)
+	reqs := sts.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, sts.TokenURL, sts.URL+reqs[0].Path)
+	assert.Equal(t, "workload-1", reqs[0].Subject)
 }
 
 func TestSTSErrors(t *testing.T) {
@@ -74,7 +75,7 @@ func TestSTSErrors(t *testing.T) {
 	tests := map[string]struct {
 		pool, aud       string
 		wrongIssuer     bool
-		fault           *emu.Fault
+		fault           *idptest.Fault
 		transient       bool
 		retryAfter      time.Duration
 		status          int
@@ -84,12 +85,12 @@ func TestSTSErrors(t *testing.T) {
 		"unknown pool":       {pool: "pool-zzzz", aud: "app-1", status: 400, code: "invalid_request"},
 		"wrong audience":     {pool: "pool-7yzk", aud: "other", status: 400, code: "invalid_grant", wantInvalidated: true},
 		"untrusted issuer":   {pool: "pool-7yzk", aud: "app-1", wrongIssuer: true, status: 400, code: "invalid_grant", wantInvalidated: true},
-		"throttled":          {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 429, RetryAfter: 7 * time.Second}, transient: true, retryAfter: 7 * time.Second},
-		"unavailable":        {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 503}, transient: true},
-		"malformed":          {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Malformed: true}, transient: true},
-		"oversize":           {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Oversize: 2 << 20}},
-		"confluent failure":  {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 403, Body: `{"errors":[{"status":"403","code":"forbidden","detail":"pool disabled"}]}`}, status: 403, code: "forbidden"},
-		"not found html 404": {pool: "pool-7yzk", aud: "app-1", fault: &emu.Fault{Status: 404, Body: "<html>no</html>"}, status: 404},
+		"throttled":          {pool: "pool-7yzk", aud: "app-1", fault: &idptest.Fault{Status: 429, RetryAfter: 7 * time.Second}, transient: true, retryAfter: 7 * time.Second},
+		"unavailable":        {pool: "pool-7yzk", aud: "app-1", fault: &idptest.Fault{Status: 503}, transient: true},
+		"malformed":          {pool: "pool-7yzk", aud: "app-1", fault: &idptest.Fault{Malformed: true}, transient: true},
+		"oversize":           {pool: "pool-7yzk", aud: "app-1", fault: &idptest.Fault{Oversize: 2 << 20}},
+		"confluent failure":  {pool: "pool-7yzk", aud: "app-1", fault: &idptest.Fault{Status: 403, Body: `{"errors":[{"status":"403","code":"forbidden","detail":"pool disabled"}]}`}, status: 403, code: "forbidden"},
+		"not found html 404": {pool: "pool-7yzk", aud: "app-1", fault: &idptest.Fault{Status: 404, Body: "<html>no</html>"}, status: 404},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -100,10 +101,10 @@ func TestSTSErrors(t *testing.T) {
 			}
 			iss := idp
 			if tc.wrongIssuer {
-				iss = emu.NewIssuer(t, nil)
+				iss = idptest.NewIssuer(t, nil)
 			}
 			subj := &subjectSource{iss: iss, aud: tc.aud}
-			src, err := NewSTS(subj, &STSOptions{IdentityPoolID: tc.pool, Endpoint: sts.TokenURL()})
+			src, err := NewSTS(subj, &STSOptions{IdentityPoolID: tc.pool, Endpoint: sts.TokenURL})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -156,7 +157,7 @@ func TestSTSOptionsValidation(t *testing.T) {
 func TestSTSWithExtensions(t *testing.T) {
 	t.Parallel()
 	sts, idp := newSTS(t)
-	src, err := NewSTS(&subjectSource{iss: idp, aud: "app-1"}, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL(), HTTPClient: &http.Client{}})
+	src, err := NewSTS(&subjectSource{iss: idp, aud: "app-1"}, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL, HTTPClient: &http.Client{}})
 	require.NoError(t, err)
 	ext, err := WithExtensions(src, Extensions{LogicalCluster: "lkc-w25n5g", IdentityPoolID: "pool-7yzk"})
 	require.NoError(t, err)

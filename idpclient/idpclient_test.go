@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/idpclient"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/proxytest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -23,9 +24,9 @@ import (
 func TestPrivateCAMutualTLSThroughProxy(t *testing.T) {
 	t.Parallel()
 	ca := testpki.NewCA(t)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), ClientCAs: ca.Pool(),
-		Clients: map[string]emu.OAuthClient{"orders": {CertSubject: "CN=orders"}}})
-	proxy := emu.NewProxy(t, nil)
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), ClientCAs: ca.Pool(),
+		Clients: map[string]idptest.OAuthClient{"orders": {CertSubject: "CN=orders"}}})
+	proxy := proxytest.NewProxy(t, nil)
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, srv.CertificatePEM(), 0o600))
@@ -35,13 +36,13 @@ func TestPrivateCAMutualTLSThroughProxy(t *testing.T) {
 	hc, err := idpclient.New(&idpclient.Options{RootCAFile: caFile, CertFile: certFile, KeyPassphrase: "hunter2", Proxy: proxy.URL})
 	require.NoError(t, err)
 	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
-		TokenURL: emu.ThroughProxy(srv.TokenURL()), ClientID: "orders", TLSClientAuth: true, HTTPClient: hc})
+		TokenURL: proxytest.ThroughProxy(srv.TokenURL), ClientID: "orders", TLSClientAuth: true, HTTPClient: hc})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "orders", tok.Principal)
-	assert.Equal(t, []string{strings.TrimPrefix(emu.ThroughProxy(srv.URL), "https://")}, proxy.Passed())
+	assert.Equal(t, []string{strings.TrimPrefix(proxytest.ThroughProxy(srv.URL), "https://")}, proxy.Passed())
 }
 
 // Each refused option is named as the user wrote it, once, with the
@@ -86,13 +87,13 @@ func TestOptionsRefused(t *testing.T) {
 // answered 405 to the plain-http request).
 func TestPlainHTTPLoopbackNotProxied(t *testing.T) {
 	t.Parallel()
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil),
-		Clients: map[string]emu.OAuthClient{"orders": {Secret: "s3cret"}}})
-	proxy := emu.NewProxy(t, nil)
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil),
+		Clients: map[string]idptest.OAuthClient{"orders": {Secret: "s3cret"}}})
+	proxy := proxytest.NewProxy(t, nil)
 	hc, err := idpclient.New(&idpclient.Options{Proxy: proxy.URL})
 	require.NoError(t, err)
 	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
-		TokenURL: srv.TokenURL(), ClientID: "orders", ClientSecret: "s3cret", HTTPClient: hc})
+		TokenURL: srv.TokenURL, ClientID: "orders", ClientSecret: "s3cret", HTTPClient: hc})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	_, err = src.Token(context.Background())

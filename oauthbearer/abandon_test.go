@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -38,22 +39,6 @@ func (s *stuckSource) Token(context.Context) (oauthbearer.Token, error) {
 	return oauthbearer.Token{Value: "eyJhbGciOiJub25lIn0.e30.c2ln", Expiry: time.Now().Add(time.Hour)}, nil
 }
 
-// within runs f and fails the test if it has not returned after a
-// generous bound: a guard against a hang, not a timing assertion.
-func within[T any](t *testing.T, what string, f func() T) T {
-	t.Helper()
-	ch := make(chan T, 1)
-	go func() { ch <- f() }()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: still blocked; a source ignoring its context pins the cache", what)
-		var zero T
-		return zero
-	}
-}
-
 // Fails before fetches were abandoned: the caller, and every later one,
 // waited for the stuck source forever.
 func TestCacheAbandonsSourceIgnoringItsContext(t *testing.T) {
@@ -66,7 +51,7 @@ func TestCacheAbandonsSourceIgnoringItsContext(t *testing.T) {
 	t.Cleanup(func() { _ = c.Close() })
 	src.releaseAtCleanup(t)
 
-	err = within(t, "first Token", func() error { _, err := c.Token(context.Background()); return err })
+	err = leakcheck.Returns(t, "first Token (a source ignoring its context pins the cache)", func() error { _, err := c.Token(context.Background()); return err })
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.ErrorContains(t, err, "did not answer within 50ms")
@@ -74,7 +59,7 @@ func TestCacheAbandonsSourceIgnoringItsContext(t *testing.T) {
 
 	// A later call starts a new fetch, which succeeds, while the first
 	// call is still stuck.
-	tok := within(t, "second Token", func() oauthbearer.Token {
+	tok := leakcheck.Returns(t, "second Token", func() oauthbearer.Token {
 		tok, err := c.Token(context.Background())
 		assert.NoError(t, err)
 		return tok
@@ -95,7 +80,7 @@ func TestCacheCloseReturnsWhileSourceIgnoresItsContext(t *testing.T) {
 	go func() { _, err := c.Token(context.Background()); waiter <- err }()
 	<-src.started
 
-	require.NoError(t, within(t, "Close", c.Close))
-	err = within(t, "the waiting caller", func() error { return <-waiter })
+	require.NoError(t, leakcheck.Returns(t, "Close", c.Close))
+	err = leakcheck.Returns(t, "the waiting caller", func() error { return <-waiter })
 	require.Error(t, err)
 }

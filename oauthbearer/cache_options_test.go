@@ -24,17 +24,22 @@ func TestCacheOptionsValidate(t *testing.T) {
 	for name, tc := range map[string]struct {
 		opts  oauthbearer.CacheOptions
 		field string
+		want  string // in the message, after "CacheOptions."
 	}{
-		"zero value":        {oauthbearer.CacheOptions{}, ""},
-		"in range":          {oauthbearer.CacheOptions{RefreshFraction: 0.5, Jitter: 0.1, SafetyMargin: time.Second}, ""},
-		"fraction NaN":      {oauthbearer.CacheOptions{RefreshFraction: math.NaN()}, "RefreshFraction"},
-		"fraction +Inf":     {oauthbearer.CacheOptions{RefreshFraction: math.Inf(1)}, "RefreshFraction"},
-		"fraction high":     {oauthbearer.CacheOptions{RefreshFraction: 0.95}, "RefreshFraction"},
-		"jitter NaN":        {oauthbearer.CacheOptions{Jitter: math.NaN()}, "Jitter"},
-		"jitter -Inf":       {oauthbearer.CacheOptions{Jitter: math.Inf(-1)}, "Jitter"},
-		"jitter 0.15":       {oauthbearer.CacheOptions{Jitter: 0.15}, "Jitter"},
-		"negative timeout":  {oauthbearer.CacheOptions{FetchTimeout: -time.Millisecond}, "FetchTimeout"},
-		"max below default": {oauthbearer.CacheOptions{MaxBackoff: 100 * time.Millisecond}, "MaxBackoff"},
+		"zero value":        {oauthbearer.CacheOptions{}, "", ""},
+		"in range":          {oauthbearer.CacheOptions{RefreshFraction: 0.5, Jitter: 0.1, SafetyMargin: time.Second}, "", ""},
+		"fraction NaN":      {oauthbearer.CacheOptions{RefreshFraction: math.NaN()}, "RefreshFraction", "RefreshFraction is NaN"},
+		"fraction +Inf":     {oauthbearer.CacheOptions{RefreshFraction: math.Inf(1)}, "RefreshFraction", "RefreshFraction is +Inf"},
+		"fraction high":     {oauthbearer.CacheOptions{RefreshFraction: 0.95}, "RefreshFraction", "RefreshFraction is 0.95"},
+		"fraction 0.99":     {oauthbearer.CacheOptions{RefreshFraction: 0.99}, "RefreshFraction", "RefreshFraction is 0.99"},
+		"jitter NaN":        {oauthbearer.CacheOptions{Jitter: math.NaN()}, "Jitter", "Jitter is NaN"},
+		"jitter -Inf":       {oauthbearer.CacheOptions{Jitter: math.Inf(-1)}, "Jitter", "Jitter is -Inf"},
+		"jitter 0.15":       {oauthbearer.CacheOptions{Jitter: 0.15}, "Jitter", "Jitter is 0.15; use a value from 0 to 0.1"},
+		"jitter 0.5":        {oauthbearer.CacheOptions{Jitter: 0.5}, "Jitter", "Jitter is 0.5; use a value from 0 to 0.1"},
+		"negative margin":   {oauthbearer.CacheOptions{SafetyMargin: -time.Second}, "SafetyMargin", "SafetyMargin is -1s"},
+		"negative timeout":  {oauthbearer.CacheOptions{FetchTimeout: -time.Millisecond}, "FetchTimeout", "FetchTimeout is -1ms"},
+		"max below default": {oauthbearer.CacheOptions{MaxBackoff: 100 * time.Millisecond}, "MaxBackoff", "MaxBackoff (100ms) is less than MinBackoff (500ms)"},
+		"backoff order":     {oauthbearer.CacheOptions{MinBackoff: time.Minute, MaxBackoff: time.Second}, "MaxBackoff", "MaxBackoff (1s) is less than MinBackoff (1m0s)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := tc.opts.Validate()
@@ -48,7 +53,7 @@ func TestCacheOptionsValidate(t *testing.T) {
 			var oe *oauthbearer.OptionError
 			require.True(t, errors.As(err, &oe), "want *OptionError, got %T: %v", err, err)
 			assert.Equal(t, tc.field, oe.Field)
-			assert.Contains(t, err.Error(), "CacheOptions."+tc.field)
+			assert.Contains(t, err.Error(), "CacheOptions."+tc.want)
 			require.Error(t, nerr, "NewCache must agree with Validate")
 			assert.Equal(t, err.Error(), nerr.Error())
 		})

@@ -151,16 +151,22 @@ var errIdPDown = errors.New("idp: 503 service unavailable")
 
 func fakeclockNew() *fakeclock.Clock { return fakeclock.New(epoch) }
 
-// pastFirstRefresh advances the clock past the first token's refresh point,
-// which is spread over [20%, 82%] of its life (see spreadRefresh), and
-// takes that refresh's event: from then on refreshes come at 80% ±
-// Jitter of each token's life.
-// It returns when the second token was fetched.
-func pastFirstRefresh(t *testing.T, c *oauthbearer.Cache, clock *fakeclock.Clock, events chan oauthbearer.RefreshEvent, ttl time.Duration) time.Time {
+// pastFirstRefresh fetches the first token, advances the clock past its
+// refresh point, which is spread over [20%, 82%] of its life (see
+// spreadRefresh), and takes that refresh's event: from then on refreshes
+// come at 80% ± Jitter of each token's life.
+// It returns when the second token was fetched: its fetch's start and the
+// token.
+func pastFirstRefresh(t *testing.T, c *oauthbearer.Cache, clock *fakeclock.Clock, events chan oauthbearer.RefreshEvent, ttl time.Duration) (time.Time, oauthbearer.Token) {
 	t.Helper()
+	_, err := c.Token(context.Background())
+	require.NoError(t, err)
+	nextEvent(t, events)
 	clock.AdvanceSettled(ttl*83/100, func() { quiesce(t, c) })
 	ev := nextEvent(t, events)
 	require.NoError(t, ev.Err)
 	require.True(t, ev.Background)
-	return ev.Start
+	tok, err := c.Token(context.Background())
+	require.NoError(t, err)
+	return ev.Start, tok
 }

@@ -21,17 +21,16 @@ import (
 
 // recorder is an Observer that keeps what it was told.
 type recorder struct {
-	mu           sync.Mutex
-	opened       int
-	closed       int
-	starts       []oauthbearer.FetchEvent
-	ends         []oauthbearer.RefreshEvent
-	waited       int
-	linked       int // Waited calls whose fetch context is the one FetchStarted returned
-	invalidated  []oauthbearer.InvalidationEvent
-	rejected     []oauthbearer.RejectionEvent
-	requests     []oauthbearer.RequestResult
-	reqInFetches int // requests whose context descends from a fetch's
+	obstest.Rejections // Invalidated and Rejected
+	mu                 sync.Mutex
+	opened             int
+	closed             int
+	starts             []oauthbearer.FetchEvent
+	ends               []oauthbearer.RefreshEvent
+	waited             int
+	linked             int // Waited calls whose fetch context is the one FetchStarted returned
+	requests           []oauthbearer.RequestResult
+	reqInFetches       int // requests whose context descends from a fetch's
 }
 
 type fetchMark struct{}
@@ -55,16 +54,6 @@ func (r *recorder) Waited(_, fetch context.Context) {
 	if fetch.Value(fetchMark{}) != nil {
 		r.linked++
 	}
-	r.mu.Unlock()
-}
-func (r *recorder) Invalidated(ev oauthbearer.InvalidationEvent) {
-	r.mu.Lock()
-	r.invalidated = append(r.invalidated, ev)
-	r.mu.Unlock()
-}
-func (r *recorder) Rejected(ev oauthbearer.RejectionEvent) {
-	r.mu.Lock()
-	r.rejected = append(r.rejected, ev)
 	r.mu.Unlock()
 }
 func (r *recorder) RequestStarted(ctx context.Context, _ oauthbearer.RequestInfo) context.Context {
@@ -107,9 +96,8 @@ func TestObserverSeesEveryEvent(t *testing.T) {
 	assert.Equal(t, []string{"", oauthbearer.ErrorTypeHTTP5xx, oauthbearer.ErrorTypeRefused, "", ""}, types)
 	assert.Equal(t, 2, rec.waited, "the first fetch and the one after the invalidation")
 	assert.Equal(t, 2, rec.linked)
-	require.Len(t, rec.invalidated, 1)
-	assert.Equal(t, oauthbearer.InvalidationEvent{Source: "orders", Kind: obstest.Kind, Rejections: 1}, rec.invalidated[0])
-	assert.Equal(t, []oauthbearer.RejectionEvent{{Source: "orders", Kind: obstest.Kind, Adapter: "franzsasl", Status: "invalid_token"}}, rec.rejected)
+	assert.Equal(t, []oauthbearer.InvalidationEvent{{Source: "orders", Kind: obstest.Kind, Rejections: 1}}, rec.InvalidationEvents())
+	assert.Equal(t, []oauthbearer.RejectionEvent{{Source: "orders", Kind: obstest.Kind, Adapter: "franzsasl", Status: "invalid_token"}}, rec.Rejections.Rejections())
 	require.Len(t, rec.requests, 5)
 	assert.Equal(t, 5, rec.reqInFetches, "each request's context descends from its fetch's")
 	assert.Equal(t, 503, rec.requests[1].StatusCode)
@@ -152,9 +140,10 @@ func TestRejectionStatusIsBounded(t *testing.T) {
 	oauthbearer.ReportRejection(oauthbearer.StaticTokenSource(oauthbearer.Token{}), "saramasasl", "invalid_token")
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	require.Len(t, rec.rejected, 2)
-	assert.Equal(t, "other", rec.rejected[0].Status)
-	assert.Equal(t, "JWT_PROCESSING_FAILED", rec.rejected[1].Status)
+	rejected := rec.Rejections.Rejections()
+	require.Len(t, rejected, 2)
+	assert.Equal(t, "other", rejected[0].Status)
+	assert.Equal(t, "JWT_PROCESSING_FAILED", rejected[1].Status)
 }
 
 // TestErrorTypes classifies the failures sources return, by their types.

@@ -23,12 +23,7 @@ func TestCacheProbesWithoutTokenAtMostOncePerMaxBackoff(t *testing.T) {
 	t.Parallel()
 	down := oauthbearer.Transient(errors.New("idp down"), 0)
 	c, idp, clock, events := newTestCache(t, time.Hour, nil)
-	_, err := c.Token(context.Background())
-	require.NoError(t, err)
-	nextEvent(t, events)
-	pastFirstRefresh(t, c, clock, events, time.Hour)
-	first, err := c.Token(context.Background())
-	require.NoError(t, err)
+	_, first := pastFirstRefresh(t, c, clock, events, time.Hour)
 
 	idp.failAlways(down)
 	settle := func() { quiesce(t, c) }

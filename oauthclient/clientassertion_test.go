@@ -66,7 +66,7 @@ func TestClientCredentialsAssertionPrecedence(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
 			o := tc.o
-			o.TokenURL = f.srv.TokenURL()
+			o.TokenURL = f.srv.TokenURL
 			if o.AssertionFile == file {
 				o.AssertionFile = f.signedFile(t, strings.NewReplacer(" ", "_", ":", "", ",", "").Replace(name)+".jwt", "svc-rsa", o.TokenURL)
 			}
@@ -99,19 +99,24 @@ func TestClientCredentialsAssertionPrecedence(t *testing.T) {
 func TestClientCredentialsAssertionFileReread(t *testing.T) {
 	t.Parallel()
 	f := newBearerFixture(t)
-	path := f.signedFile(t, "a.jwt", "svc-rsa", f.srv.TokenURL())
-	src, err := NewClientCredentials(&ClientCredentialsOptions{TokenURL: f.srv.TokenURL(), AssertionFile: path})
+	path := f.signedFile(t, "a.jwt", "svc-rsa", f.srv.TokenURL)
+	src, err := NewClientCredentials(&ClientCredentialsOptions{TokenURL: f.srv.TokenURL, AssertionFile: path})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
 	// The same file again would be a replayed jti, which the server
 	// refuses: the second token proves the rotated file was read.
-	f.signedFile(t, "a.jwt", "svc-rsa", f.srv.TokenURL())
+	f.signedFile(t, "a.jwt", "svc-rsa", f.srv.TokenURL)
 	src.Invalidate(tok)
-	_, err = src.Token(context.Background())
+	second, err := src.Token(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, []string{"svc-rsa", "svc-rsa"}, f.srv.Granted())
+	reqs := f.srv.Requests()
+	require.Len(t, reqs, 2)
+	for i, want := range []string{tok.Value, second.Value} {
+		assert.Equal(t, "svc-rsa", reqs[i].ClientID)
+		assert.Equal(t, want, reqs[i].Token)
+	}
 }
 
 func TestClientCredentialsAssertionValidation(t *testing.T) {
@@ -132,7 +137,7 @@ func TestClientCredentialsAssertionValidation(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			tc.o.TokenURL = f.srv.TokenURL()
+			tc.o.TokenURL = f.srv.TokenURL
 			_, err := NewClientCredentials(&tc.o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -24,10 +24,10 @@ func TestClientCredentials(t *testing.T) {
 	require.NoError(t, err)
 	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	iss := emu.NewIssuer(t, nil)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+	iss := idptest.NewIssuer(t, nil)
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
 		Issuer: iss,
-		Clients: map[string]emu.OAuthClient{
+		Clients: map[string]idptest.OAuthClient{
 			"secret-client": {Secret: "p@ss+w/rd:x", Scopes: []string{"kafka"}},
 			"rsa-client":    {PublicKey: &rsaKey.PublicKey},
 			"ec-client":     {PublicKey: &ecKey.PublicKey},
@@ -50,7 +50,7 @@ func TestClientCredentials(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			o := tc.o
-			o.TokenURL = srv.TokenURL()
+			o.TokenURL = srv.TokenURL
 			src, err := NewClientCredentials(&o)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
@@ -74,12 +74,12 @@ func TestClientCredentials(t *testing.T) {
 
 func TestClientCredentialsTransient(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
-		Issuer: iss, Clients: map[string]emu.OAuthClient{"c": {Secret: "s"}},
+	iss := idptest.NewIssuer(t, nil)
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer: iss, Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}},
 	})
-	srv.FailNext(1, emu.Fault{Status: 502})
-	src, err := NewClientCredentials(&ClientCredentialsOptions{TokenURL: srv.TokenURL(), ClientID: "c", ClientSecret: "s",
+	srv.FailNext(1, idptest.Fault{Status: 502})
+	src, err := NewClientCredentials(&ClientCredentialsOptions{TokenURL: srv.TokenURL, ClientID: "c", ClientSecret: "s",
 		Cache: &oauthbearer.CacheOptions{MinBackoff: 1, MaxBackoff: 1}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })

@@ -24,7 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -71,7 +71,7 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 }
 
 type bearerFixture struct {
-	srv      *emu.ClientCredentialsServer
+	srv      *idptest.OAuthServer
 	rsaKey   *rsa.PrivateKey
 	ecKey    *ecdsa.PrivateKey
 	dir      string
@@ -97,9 +97,9 @@ func newBearerFixture(t *testing.T) *bearerFixture {
 	f.sec1 = writeFile(t, f.dir, "ec.pem", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ec}))
 	f.enc = writeFile(t, f.dir, "enc.pem", encryptPKCS8(t, p8, testPassphrase))
 	f.template = writeFile(t, f.dir, "template.json", []byte(`{"header":{"kid":"k-2025"},"payload":{"sub":"orders-reader","tenant":"t1"}}`))
-	f.srv = emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
-		Issuer: emu.NewIssuer(t, nil),
-		Clients: map[string]emu.OAuthClient{
+	f.srv = idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer: idptest.NewIssuer(t, nil),
+		Clients: map[string]idptest.OAuthClient{
 			"svc-rsa": {PublicKey: &f.rsaKey.PublicKey, Subjects: []string{"orders-reader"}},
 			"svc-ec":  {PublicKey: &f.ecKey.PublicKey},
 		},
@@ -129,7 +129,7 @@ func TestJWTBearerKeyBuilt(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			o := tc.o
-			o.TokenURL = f.srv.TokenURL()
+			o.TokenURL = f.srv.TokenURL
 			src, err := NewJWTBearer(&o)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
@@ -148,7 +148,7 @@ func TestJWTBearerAssertionFile(t *testing.T) {
 	f := newBearerFixture(t)
 	mint := func(jti string) string {
 		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-			"iss": "svc-rsa", "sub": "svc-rsa", "aud": f.srv.TokenURL(), "jti": jti,
+			"iss": "svc-rsa", "sub": "svc-rsa", "aud": f.srv.TokenURL, "jti": jti,
 			"exp": time.Now().Add(5 * time.Minute).Unix(), "iat": time.Now().Unix(),
 		})
 		s, err := tok.SignedString(f.rsaKey)
@@ -157,7 +157,7 @@ func TestJWTBearerAssertionFile(t *testing.T) {
 	}
 	first := mint("one")
 	path := writeFile(t, f.dir, "assertion.jwt", []byte(first+"\n"))
-	src, err := NewJWTBearer(&JWTBearerOptions{TokenURL: f.srv.TokenURL(), AssertionFile: path, Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
+	src, err := NewJWTBearer(&JWTBearerOptions{TokenURL: f.srv.TokenURL, AssertionFile: path, Cache: &oauthbearer.CacheOptions{MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	tok, err := src.Token(context.Background())
@@ -200,7 +200,7 @@ func TestJWTBearerRefused(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			o := tc.o
-			o.TokenURL = f.srv.TokenURL()
+			o.TokenURL = f.srv.TokenURL
 			src, err := NewJWTBearer(&o)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
@@ -221,7 +221,7 @@ func TestJWTBearerRefused(t *testing.T) {
 func TestJWTBearerOptionsValidation(t *testing.T) {
 	t.Parallel()
 	f := newBearerFixture(t)
-	u := f.srv.TokenURL()
+	u := f.srv.TokenURL
 	tests := map[string]struct {
 		o    JWTBearerOptions
 		want string

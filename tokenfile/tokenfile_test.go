@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
 )
@@ -43,7 +43,7 @@ func write(t *testing.T, path, content string) {
 // 48 minutes) or if the source caches the file's content.
 func TestRotationPickedUp(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	path := filepath.Join(t.TempDir(), "token")
 	first := iss.Mint("pod-a", "kafka", time.Hour, nil)
 	write(t, path, first+"\n")
@@ -129,7 +129,7 @@ func TestNotRegular(t *testing.T) {
 // the file changes nothing until the next scheduled refresh.
 func TestFastPathDoesNotRead(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	path := filepath.Join(t.TempDir(), "token")
 	write(t, path, iss.Mint("a", "kafka", time.Hour, nil))
 	src, err := tokenfile.New(&tokenfile.Options{Path: path, Cache: &oauthbearer.CacheOptions{MaxLifetime: time.Hour}})

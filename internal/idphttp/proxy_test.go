@@ -13,12 +13,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/proxytest"
 )
 
 // proxied returns a client through the gate whose transport trusts srv
 // and sends through proxy.
-func proxied(t *testing.T, srv *emu.ClientCredentialsServer, proxy string, metadata bool, hosts ...string) *http.Client {
+func proxied(t *testing.T, srv *idptest.OAuthServer, proxy string, metadata bool, hosts ...string) *http.Client {
 	t.Helper()
 	tr := Transport()
 	tr.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
@@ -41,13 +42,13 @@ func post(c *http.Client, u string) (*http.Response, error) {
 // proxy); metadata requests never do, whatever the proxy setting.
 func TestProxyCarriesTokenRequestsNotMetadata(t *testing.T) {
 	t.Parallel()
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
-		Clients: map[string]emu.OAuthClient{"c": {Secret: "s"}}})
-	proxy := emu.NewProxy(t, nil)
-	resp, err := post(proxied(t, srv, proxy.URL, false), emu.ThroughProxy(srv.TokenURL()))
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+		Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}}})
+	proxy := proxytest.NewProxy(t, nil)
+	resp, err := post(proxied(t, srv, proxy.URL, false), proxytest.ThroughProxy(srv.TokenURL))
 	require.NoError(t, err)
 	_ = resp.Body.Close()
-	assert.Equal(t, []string{strings.TrimPrefix(emu.ThroughProxy(srv.URL), "https://")}, proxy.Passed())
+	assert.Equal(t, []string{strings.TrimPrefix(proxytest.ThroughProxy(srv.URL), "https://")}, proxy.Passed())
 
 	md := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
 	t.Cleanup(md.Close)
@@ -75,13 +76,13 @@ func TestProxyCarriesTokenRequestsNotMetadata(t *testing.T) {
 // without its credentials.
 func TestProxyFailuresExplained(t *testing.T) {
 	t.Parallel()
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
-		Clients: map[string]emu.OAuthClient{"c": {Secret: "s"}}})
-	proxy := emu.NewProxy(t, &emu.ProxyOptions{BasicAuth: "svc:right-pass"})
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+		Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}}})
+	proxy := proxytest.NewProxy(t, &proxytest.ProxyOptions{BasicAuth: "svc:right-pass"})
 	pu := must(url.Parse(proxy.URL))
 
 	pu.User = url.UserPassword("svc", "hunter2-wrong")
-	_, err := post(proxied(t, srv, pu.String(), false), emu.ThroughProxy(srv.TokenURL()))
+	_, err := post(proxied(t, srv, pu.String(), false), proxytest.ThroughProxy(srv.TokenURL))
 	var pe *ProxyError
 	require.ErrorAs(t, err, &pe, "%v", err)
 	assert.Equal(t, "407 Proxy Authentication Required", pe.Status)
@@ -91,7 +92,7 @@ func TestProxyFailuresExplained(t *testing.T) {
 	assert.NotContains(t, err.Error(), "svc:")
 
 	pu.User = url.UserPassword("svc", "right-pass")
-	resp, err := post(proxied(t, srv, pu.String(), false), emu.ThroughProxy(srv.TokenURL()))
+	resp, err := post(proxied(t, srv, pu.String(), false), proxytest.ThroughProxy(srv.TokenURL))
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 
@@ -99,7 +100,7 @@ func TestProxyFailuresExplained(t *testing.T) {
 	require.NoError(t, err)
 	dead := "http://svc:hunter2@" + ln.Addr().String()
 	require.NoError(t, ln.Close())
-	_, err = post(proxied(t, srv, dead, false), emu.ThroughProxy(srv.TokenURL()))
+	_, err = post(proxied(t, srv, dead, false), proxytest.ThroughProxy(srv.TokenURL))
 	require.ErrorAs(t, err, &pe, "%v", err)
 	assert.Contains(t, err.Error(), "cannot be reached")
 	assert.Contains(t, err.Error(), ln.Addr().String())

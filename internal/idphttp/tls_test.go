@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 )
 
@@ -42,13 +42,13 @@ func postToken(t *testing.T, rt http.RoundTripper, tokenURL, clientID string) (*
 // read again.
 func TestTLSRootCAFile(t *testing.T) {
 	t.Parallel()
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
-		Clients: map[string]emu.OAuthClient{"c": {Secret: "s"}}})
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+		Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}}})
 	dir := t.TempDir()
 	wrong := write(t, dir, "ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testpki.NewCA(t).Cert.Raw}))
 	rt, err := NewTLSTransport(&TLSOptions{RootCAFile: wrong, ReplaceRoots: true, Setting: "sasl.jaas.config option ssl.truststore.location"}, nil)
 	require.NoError(t, err)
-	_, err = postToken(t, rt, srv.TokenURL(), "c")
+	_, err = postToken(t, rt, srv.TokenURL, "c")
 	var te *TLSError
 	require.ErrorAs(t, err, &te)
 	assert.Contains(t, err.Error(), "ssl.truststore.location")
@@ -57,7 +57,7 @@ func TestTLSRootCAFile(t *testing.T) {
 	// Rotate the file: the next request reads it.
 	require.NoError(t, os.WriteFile(wrong, srv.CertificatePEM(), 0o600))
 	require.NoError(t, os.Chtimes(wrong, time.Now(), time.Now().Add(time.Minute)))
-	resp, err := postToken(t, rt, srv.TokenURL(), "c")
+	resp, err := postToken(t, rt, srv.TokenURL, "c")
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode) // reached the server: no secret sent
@@ -68,8 +68,8 @@ func TestTLSRootCAFile(t *testing.T) {
 func TestTLSClientCertificate(t *testing.T) {
 	t.Parallel()
 	ca := testpki.NewCA(t)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), ClientCAs: ca.Pool(),
-		Clients: map[string]emu.OAuthClient{"orders": {CertSubject: "CN=orders"}}})
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), ClientCAs: ca.Pool(),
+		Clients: map[string]idptest.OAuthClient{"orders": {CertSubject: "CN=orders"}}})
 	dir := t.TempDir()
 	certPEM, keyPEM := ca.IssueClient(t, "orders")
 	caFile := write(t, dir, "server-ca.pem", srv.CertificatePEM())
@@ -77,7 +77,7 @@ func TestTLSClientCertificate(t *testing.T) {
 
 	rt, err := NewTLSTransport(&TLSOptions{RootCAFile: caFile, CertFile: both}, nil)
 	require.NoError(t, err)
-	resp, err := postToken(t, rt, srv.TokenURL(), "orders")
+	resp, err := postToken(t, rt, srv.TokenURL, "orders")
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
@@ -100,7 +100,7 @@ func TestTLSClientCertificate(t *testing.T) {
 	// the server refuses the client.
 	rt, err = NewTLSTransport(&TLSOptions{RootCAFile: caFile, CertFile: both, CertHosts: []string{"idp.example"}}, nil)
 	require.NoError(t, err)
-	resp, err = postToken(t, rt, srv.TokenURL(), "orders")
+	resp, err = postToken(t, rt, srv.TokenURL, "orders")
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)

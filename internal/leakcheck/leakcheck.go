@@ -6,6 +6,10 @@
 // listed in that module's go.mod and so reaches every user's module graph
 // (go list -m all), and the library modules take no dependency that their
 // users do not need.
+//
+// [Returns] guards a test against a call that never returns, and
+// [Allocated] measures the bytes a call allocates, for the bounded-work
+// tests.
 package leakcheck
 
 import (
@@ -147,4 +151,31 @@ func goroutines() []goroutine {
 		out = append(out, g)
 	}
 	return out
+}
+
+// Returns runs f and returns its result, failing t if f is still blocked
+// after a generous bound (10 seconds): a guard against a hang, not a
+// timing assertion. what names the call in the failure.
+func Returns[T any](t testing.TB, what string, f func() T) T {
+	t.Helper()
+	ch := make(chan T, 1)
+	go func() { ch <- f() }()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: still blocked after 10s", what)
+		var zero T
+		return zero
+	}
+}
+
+// Allocated returns the bytes f allocates (counted process-wide: the test
+// must not run in parallel with others).
+func Allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

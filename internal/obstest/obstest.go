@@ -193,11 +193,11 @@ func (e *Env) Script(ctx context.Context) oauthbearer.Token {
 
 // Rejections is an [oauthbearer.Observer] that keeps the rejections and
 // invalidations it is told of and ignores the rest: for the tests of the
-// packages that report them.
+// packages that report them (embed it to record the rest too).
 type Rejections struct {
 	mu          sync.Mutex
 	rejected    []oauthbearer.RejectionEvent
-	invalidated int
+	invalidated []oauthbearer.InvalidationEvent
 }
 
 // Rejections returns the rejections so far.
@@ -209,9 +209,28 @@ func (r *Rejections) Rejections() []oauthbearer.RejectionEvent {
 
 // Invalidations returns how many invalidations were reported.
 func (r *Rejections) Invalidations() int {
+	return len(r.InvalidationEvents())
+}
+
+// InvalidationEvents returns the invalidations so far.
+func (r *Rejections) InvalidationEvents() []oauthbearer.InvalidationEvent {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.invalidated
+	return append([]oauthbearer.InvalidationEvent(nil), r.invalidated...)
+}
+
+// NewRejectionsCache returns a cache named name whose source always
+// serves a token valid for an hour, observed by a new [Rejections]; the
+// cache is closed when t ends.
+func NewRejectionsCache(t *testing.T, name string) (*oauthbearer.Cache, *Rejections) {
+	t.Helper()
+	obs := &Rejections{}
+	c, err := oauthbearer.NewCache(oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
+		return oauthbearer.Token{Value: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", Expiry: time.Now().Add(time.Hour)}, nil
+	}), &oauthbearer.CacheOptions{Name: name, Observer: obs})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c, obs
 }
 
 func (r *Rejections) CacheOpened(*oauthbearer.Cache) {}
@@ -221,9 +240,9 @@ func (r *Rejections) FetchStarted(ctx context.Context, _ oauthbearer.FetchEvent)
 }
 func (r *Rejections) FetchEnded(context.Context, oauthbearer.RefreshEvent) {}
 func (r *Rejections) Waited(_, _ context.Context)                          {}
-func (r *Rejections) Invalidated(oauthbearer.InvalidationEvent) {
+func (r *Rejections) Invalidated(ev oauthbearer.InvalidationEvent) {
 	r.mu.Lock()
-	r.invalidated++
+	r.invalidated = append(r.invalidated, ev)
 	r.mu.Unlock()
 }
 func (r *Rejections) Rejected(ev oauthbearer.RejectionEvent) {

@@ -3,7 +3,6 @@ package saslmsg
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,12 +17,7 @@ import (
 // invalidated.
 func TestRejectionReported(t *testing.T) {
 	t.Parallel()
-	obs := &obstest.Rejections{}
-	c, err := oauthbearer.NewCache(oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
-		return oauthbearer.Token{Value: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", Expiry: time.Now().Add(time.Hour)}, nil
-	}), &oauthbearer.CacheOptions{Name: "orders", Observer: obs})
-	require.NoError(t, err)
-	defer c.Close()
+	c, obs := obstest.NewRejectionsCache(t, "orders")
 	src, err := oauthbearer.WithExtensions(c, map[string]string{"logicalCluster": "lkc-1"})
 	require.NoError(t, err)
 	cl, err := NewClient("franzsasl", src, 0, "", nil)

@@ -2,7 +2,6 @@ package srvtext
 
 import (
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 )
 
 func TestQuoteDropsURLSecretsEvenWhenTheURLDoesNotParse(t *testing.T) {
@@ -69,20 +70,10 @@ func TestQuoteBoundedWork(t *testing.T) {
 	s := b.String()
 	in := len(s) + 2*len(secrets)*8
 	var got string
-	alloc := allocated(func() { got = Quote(s, len(s)/2, secrets...) })
+	alloc := leakcheck.Allocated(func() { got = Quote(s, len(s)/2, secrets...) })
 	assert.Less(t, alloc, uint64(16*in), "bytes allocated for %d input bytes", in)
 	assert.Contains(t, got, Redacted)
 	assert.NotContains(t, got, "v0")
-}
-
-// allocated returns the bytes f allocates (the test must not run in
-// parallel with others).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // FuzzQuote: whatever the input, Quote's result is one line of valid,

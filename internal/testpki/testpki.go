@@ -1,7 +1,8 @@
 // Package testpki makes certificates and keys for tests: a private CA
-// that issues client and server certificates, and PKCS#8 keys encrypted
-// as openssl pkcs8 -topk8 -v2 aes256 -v2prf hmacWithSHA256 writes them
-// (which Go's standard library cannot write). Tests only.
+// that issues client and server certificates, PKCS#8 key files, and
+// PKCS#8 keys encrypted as openssl pkcs8 -topk8 -v2 aes256 -v2prf
+// hmacWithSHA256 writes them (which Go's standard library cannot write).
+// Tests only.
 package testpki
 
 import (
@@ -17,6 +18,7 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
+	"os"
 	"sync/atomic"
 	"time"
 )
@@ -87,6 +89,17 @@ func (ca *CA) issue(t TB, cn string) (der, key []byte) {
 	})
 	key = must(t, func() ([]byte, error) { return x509.MarshalPKCS8PrivateKey(k) })
 	return der, key
+}
+
+// KeyFile writes key (any key [x509.MarshalPKCS8PrivateKey] takes) to
+// path as an unencrypted PKCS#8 "PRIVATE KEY" PEM block, readable by its
+// owner only, and returns path.
+func KeyFile(t TB, path string, key any) string {
+	t.Helper()
+	der := must(t, func() ([]byte, error) { return x509.MarshalPKCS8PrivateKey(key) })
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	must(t, func() (struct{}, error) { return struct{}{}, os.WriteFile(path, pemKey, 0o600) })
+	return path
 }
 
 // EncryptPKCS8 encrypts a PKCS#8 DER key with PBES2 (PBKDF2 with

@@ -10,24 +10,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/gcp"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
-	"github.com/streamidentity/kafka-workload-identity/oauthclient"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/proxytest"
 )
 
 // Go's http.ProxyFromEnvironment never proxies a loopback host, so a
@@ -45,15 +40,6 @@ const (
 	hostsEnv = "KWI_NETNS_HOSTS"
 )
 
-// The remote identity providers' names. httptest's certificate, which
-// every TLS emulator presents, is valid for *.example.com.
-const (
-	entraHost     = "login.example.com"
-	oauthHost     = "idp.example.com"
-	stsHost       = "sts.example.com"
-	confluentHost = "api.example.com"
-)
-
 // metadataIP is where Azure IMDS and the GCE metadata server answer;
 // the namespace's /etc/hosts maps metadata.google.internal to
 // gkeMetadataIP, another link-local address (GKE's metadata server
@@ -66,9 +52,10 @@ const (
 // TestMetadataNeverProxied proves, at the bench's CONNECT proxy, that
 // with HTTPS_PROXY and HTTP_PROXY set, Azure managed identity and the GCP
 // metadata-server sources reach 169.254.169.254 directly (the proxy sees
-// nothing of them), while Entra workload identity, OAuth client
-// credentials, AWS STS and Confluent STS requests made in the same
-// process go through the proxy. Each scenario runs in its own network
+// nothing of them), while the requests of every source calling a remote
+// identity provider (Entra workload identity, AWS STS, Google's token
+// endpoint with a service-account key, OAuth client credentials,
+// Confluent STS) made in the same process go through the proxy. Each scenario runs in its own network
 // namespace, because Azure IMDS and the GCE metadata server both answer
 // on 169.254.169.254:80. It needs root (CI runs it as root) and fails,
 // rather than skips, when a namespace cannot be created.
@@ -80,7 +67,13 @@ func TestMetadataNeverProxied(t *testing.T) {
 	for _, scenario := range []string{"azure", "gcp"} {
 		t.Run(scenario, func(t *testing.T) {
 			hosts := filepath.Join(t.TempDir(), "hosts")
-			require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost "+strings.Join([]string{entraHost, oauthHost, stsHost, confluentHost}, " ")+"\n::1 localhost\n"+gkeMetadataIP+" metadata.google.internal\n"), 0o644))
+			names := []string{"localhost"}
+			for _, r := range reaches {
+				if r.host != "" && !slices.Contains(names, r.host) {
+					names = append(names, r.host)
+				}
+			}
+			require.NoError(t, os.WriteFile(hosts, []byte("127.0.0.1 "+strings.Join(names, " ")+"\n::1 localhost\n"+gkeMetadataIP+" metadata.google.internal\n"), 0o644))
 			cmd := exec.Command(os.Args[0], "-test.run=^TestMetadataNeverProxied$", "-test.v", "-test.count=1", "-test.timeout=3m")
 			cmd.Env = append(childEnvironment(), childEnv+"="+scenario, hostsEnv+"="+hosts)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS}
@@ -119,18 +112,18 @@ func childEnvironment() []string {
 // proxy and the emulators, and checks where each request went.
 func inNamespace(t *testing.T, scenario string) {
 	setUpNamespace(t)
-	proxy := emu.NewProxy(t, nil)
+	proxy := proxytest.NewProxy(t, nil)
 	// Set before any client of this process reads the environment
 	// (http.ProxyFromEnvironment reads it once per process).
 	t.Setenv("HTTPS_PROXY", proxy.URL)
 	t.Setenv("HTTP_PROXY", proxy.URL)
-	pu, err := http.ProxyFromEnvironment(&http.Request{URL: &url.URL{Scheme: "https", Host: entraHost}})
+	pu, err := http.ProxyFromEnvironment(&http.Request{URL: &url.URL{Scheme: "https", Host: reaches[0].host}})
 	require.NoError(t, err)
 	require.NotNil(t, pu, "http.ProxyFromEnvironment ignores HTTPS_PROXY: it read the environment before the test set it")
 
 	switch scenario {
 	case "azure":
-		imds := emu.NewIMDS(t, nil)
+		imds := idptest.NewIMDS(t, nil)
 		direct := forward(t, metadataIP+":80", imds.URL)
 		hc := privateCAClient(t)
 		// The third client wraps its transport, which names the proxy
@@ -147,12 +140,12 @@ func inNamespace(t *testing.T, scenario string) {
 			_, err = src.Token(ctx(t))
 			require.NoError(t, err, "azure.NewManagedIdentity with the %s", name)
 		}
-		assert.Len(t, imds.Issued(), 3, "IMDS issued a token to each managed-identity source")
+		assert.Equal(t, 3, tokensIssued(imds.Server), "IMDS issued a token to each managed-identity source")
 		assert.GreaterOrEqual(t, direct.Load(), int64(3), "the requests reached %s directly", metadataIP)
 		requireUntouched(t, proxy, "azure.NewManagedIdentity")
 		remote(t, proxy, hc)
 	case "gcp":
-		gce := emu.NewGCE(t, nil)
+		gce := idptest.NewGCE(t, nil)
 		direct := forward(t, metadataIP+":80", gce.URL)
 		named := forward(t, gkeMetadataIP+":80", gce.URL)
 		hc := privateCAClient(t)
@@ -175,14 +168,14 @@ func inNamespace(t *testing.T, scenario string) {
 			t.Cleanup(func() { _ = mk.Close() })
 			tok, err := mk.Token(ctx(t))
 			require.NoError(t, err, "gcp.NewManagedKafka with the %s", name)
-			assert.Equal(t, gce.Email(), tok.Principal)
+			assert.Equal(t, gce.Email, tok.Principal)
 			id, err := gcp.NewIDToken(ctx(t), &gcp.IDTokenOptions{Audience: "kafka", MetadataServer: true, HTTPClient: c})
 			require.NoError(t, err, name)
 			t.Cleanup(func() { _ = id.Close() })
 			_, err = id.Token(ctx(t))
 			require.NoError(t, err, "gcp.NewIDToken with the %s", name)
 		}
-		assert.Len(t, gce.Issued(), 4, "the metadata server issued two access and two ID tokens")
+		assert.Equal(t, 4, tokensIssued(gce.Server), "the metadata server issued two access and two ID tokens")
 		assert.GreaterOrEqual(t, direct.Load(), int64(2), "the requests reached %s directly", metadataIP)
 		assert.GreaterOrEqual(t, named.Load(), int64(2), "the requests reached metadata.google.internal (%s) directly", gkeMetadataIP)
 		requireUntouched(t, proxy, "gcp metadata-server sources")
@@ -192,58 +185,24 @@ func inNamespace(t *testing.T, scenario string) {
 	}
 }
 
-// remote checks that the sources calling remote identity providers, in
-// the same process and environment, go through the proxy.
-func remote(t *testing.T, proxy *emu.Proxy, hc *http.Client) {
-	// Microsoft Entra workload identity.
-	k8s := emu.NewIssuer(t, nil)
-	const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
-	entra := emu.NewEntra(t, &emu.EntraOptions{Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client, ObjectID: "9d2f0000-0000-4000-8000-0000000000b1",
-		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: sa}}}}})
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(sa, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
-	wi, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant, TokenFilePath: tokenFile,
-		AuthorityHost: "https://" + named(entraHost, entra.URL), DisableInstanceDiscovery: true, HTTPClient: hc,
-		Retry: policy.RetryOptions{MaxRetries: -1}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = wi.Close() })
-	_, err = wi.Token(ctx(t))
-	require.NoError(t, err, "azure.NewWorkloadIdentity")
-	requireThrough(t, proxy, named(entraHost, entra.URL), "azure.NewWorkloadIdentity")
-
-	// OAuth client credentials.
-	cc := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
-		Clients: map[string]emu.OAuthClient{"orders": {Secret: "orders-secret"}}})
-	occ, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: "https://" + named(oauthHost, cc.URL) + emu.ClientCredentialsPath,
-		ClientID: "orders", ClientSecret: "orders-secret", HTTPClient: hc})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = occ.Close() })
-	_, err = occ.Token(ctx(t))
-	require.NoError(t, err, "oauthclient.NewClientCredentials")
-	requireThrough(t, proxy, named(oauthHost, cc.URL), "oauthclient.NewClientCredentials")
-
-	// AWS STS GetWebIdentityToken (the emulator speaks plain http: a TLS
-	// front plays the regional endpoint's https).
-	sts := emu.NewSTS(t, &emu.STSOptions{Region: "us-east-1"})
-	front := tlsFront(t, sts.URL)
-	aw, err := awsid.NewWebIdentity(ctx(t), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: "https://" + named(stsHost, front), HTTPClient: hc,
-		Config: &sdkaws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLE", "aws-secret", "")}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = aw.Close() })
-	_, err = aw.Token(ctx(t))
-	require.NoError(t, err, "aws.NewWebIdentity")
-	requireThrough(t, proxy, named(stsHost, front), "aws.NewWebIdentity")
-
-	// Confluent Cloud STS token exchange.
-	subj := emu.NewIssuer(t, nil)
-	cs := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{TLS: true, Providers: []emu.ConfluentIdentityProvider{{Issuer: subj, Pools: []string{"pool-a1b2"}}}})
-	ex, err := confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subj.Mint("workload", "kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}),
-		&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: "https://" + named(confluentHost, cs.URL) + emu.ConfluentSTSPath, HTTPClient: hc})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ex.Close() })
-	_, err = ex.Token(ctx(t))
-	require.NoError(t, err, "confluent.NewSTS")
-	requireThrough(t, proxy, named(confluentHost, cs.URL), "confluent.NewSTS")
+// remote checks that every source calling a remote identity provider
+// ([reaches] with a host name), in the same process and environment,
+// goes through the proxy: each provider under its name, which /etc/hosts
+// maps to 127.0.0.1 (Go never proxies a loopback host).
+func remote(t *testing.T, proxy *proxytest.Proxy, hc *http.Client) {
+	for _, r := range reaches {
+		if r.host == "" {
+			continue
+		}
+		origin, build := r.setup(t)
+		hostport := named(r.host, origin)
+		src, err := build(t, "https://"+hostport, hc)
+		require.NoError(t, err, r.name)
+		t.Cleanup(func() { _ = src.Close() })
+		_, err = src.Token(ctx(t))
+		require.NoError(t, err, r.name)
+		requireThrough(t, proxy, hostport, r.name)
+	}
 	assert.Empty(t, proxy.Refused())
 	t.Logf("through the proxy: %v", proxy.Passed())
 }
@@ -260,13 +219,13 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-func requireUntouched(t *testing.T, p *emu.Proxy, what string) {
+func requireUntouched(t *testing.T, p *proxytest.Proxy, what string) {
 	t.Helper()
 	require.Empty(t, p.Passed(), "%s: requests went through the proxy", what)
 	require.Empty(t, p.Refused(), "%s: requests were sent to the proxy (plain-HTTP proxy requests)", what)
 }
 
-func requireThrough(t *testing.T, p *emu.Proxy, hostport, what string) {
+func requireThrough(t *testing.T, p *proxytest.Proxy, hostport, what string) {
 	t.Helper()
 	require.Contains(t, p.Passed(), hostport, "%s: the request did not go through the proxy", what)
 }

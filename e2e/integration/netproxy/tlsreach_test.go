@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/gcp"
 	"github.com/streamidentity/kafka-workload-identity/idpclient"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -44,9 +45,13 @@ type builder func(t *testing.T, origin string, hc *http.Client) (source, error)
 
 // reach is one source that calls an identity provider over https: setup
 // starts the provider behind the bench's private CA and returns its
-// origin and the source's builder.
+// origin and the source's builder. host is a name for the provider
+// (httptest's certificate, which every TLS emulator presents, is valid
+// for *.example.com), "" where the provider accepts only its own
+// address (a jwt-bearer assertion names the token endpoint as built).
 type reach struct {
 	name  string
+	host  string
 	setup func(t *testing.T) (string, builder)
 }
 
@@ -59,66 +64,66 @@ type reach struct {
 // socket; and clientprops, whose JAAS ssl.* and https.ca.* settings build
 // the same idpclient transport (e2e/integration/oauthclient tests them).
 var reaches = []reach{
-	{"azure.NewWorkloadIdentity", func(t *testing.T) (string, builder) {
+	{"azure.NewWorkloadIdentity", "login.example.com", func(t *testing.T) (string, builder) {
 		const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
-		k8s := emu.NewIssuer(t, nil)
-		e := emu.NewEntra(t, &emu.EntraOptions{Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client, ObjectID: "9d2f0000-0000-4000-8000-0000000000b1",
-			Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: sa}}}}})
+		k8s := idptest.NewIssuer(t, nil)
+		e := idptest.NewEntra(t, &idptest.EntraOptions{Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: client, ObjectID: "9d2f0000-0000-4000-8000-0000000000b1",
+			Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: sa}}}}})
 		file := filepath.Join(t.TempDir(), "token")
-		require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(sa, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+		require.NoError(t, os.WriteFile(file, []byte(k8s.Mint(sa, "api://AzureADTokenExchange", time.Hour, nil)), 0o600))
 		return e.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: "api://kafka", ClientID: client, TenantID: tenant,
 				TokenFilePath: file, AuthorityHost: origin, DisableInstanceDiscovery: true, HTTPClient: hc,
 				Retry: policy.RetryOptions{MaxRetries: -1}})
 		}
 	}},
-	{"aws.NewWebIdentity", func(t *testing.T) (string, builder) {
+	{"aws.NewWebIdentity", "sts.example.com", func(t *testing.T) (string, builder) {
 		// The STS emulator speaks plain http; a TLS front plays the
 		// regional endpoint's https.
-		return "https://" + tlsFront(t, emu.NewSTS(t, &emu.STSOptions{Region: "us-east-1"}).URL), func(t *testing.T, origin string, hc *http.Client) (source, error) {
+		return "https://" + tlsFront(t, idptest.NewSTS(t, &idptest.STSOptions{Region: "us-east-1"}).URL), func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Endpoint: origin, HTTPClient: hc,
 				Config: &sdkaws.Config{Region: "us-east-1", RetryMaxAttempts: 1, Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLE", "aws-secret", "")}})
 		}
 	}},
-	{"gcp.NewManagedKafka (service-account key)", func(t *testing.T) (string, builder) {
-		g := emu.NewGCE(t, nil)
-		key := g.ServiceAccountKeyJSON()
+	{"gcp.NewManagedKafka (service-account key)", "oauth2.example.com", func(t *testing.T) (string, builder) {
+		g := idptest.NewGCE(t, nil)
+		key := g.ServiceAccountKeyJSON
 		return "https://" + tlsFront(t, g.URL), func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return gcp.NewManagedKafka(context.Background(), &gcp.ManagedKafkaOptions{CredentialsJSON: tokenURI(t, key, origin), HTTPClient: hc})
 		}
 	}},
-	{"gcp.NewIDToken (service-account key)", func(t *testing.T) (string, builder) {
-		g := emu.NewGCE(t, nil)
-		key := g.ServiceAccountKeyJSON()
+	{"gcp.NewIDToken (service-account key)", "oauth2.example.com", func(t *testing.T) (string, builder) {
+		g := idptest.NewGCE(t, nil)
+		key := g.ServiceAccountKeyJSON
 		return "https://" + tlsFront(t, g.URL), func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: "kafka", CredentialsJSON: tokenURI(t, key, origin), HTTPClient: hc})
 		}
 	}},
-	{"oauthclient.NewClientCredentials", func(t *testing.T) (string, builder) {
-		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
-			Clients: map[string]emu.OAuthClient{"orders": {Secret: "orders-secret"}}})
+	{"oauthclient.NewClientCredentials", "idp.example.com", func(t *testing.T) (string, builder) {
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+			Clients: map[string]idptest.OAuthClient{"orders": {Secret: "orders-secret"}}})
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
-			return oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: origin + emu.ClientCredentialsPath,
+			return oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: origin + strings.TrimPrefix(s.TokenURL, s.URL),
 				ClientID: "orders", ClientSecret: "orders-secret", HTTPClient: hc})
 		}
 	}},
-	{"oauthclient.NewJWTBearer", func(t *testing.T) (string, builder) {
+	{"oauthclient.NewJWTBearer", "", func(t *testing.T) (string, builder) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TLS: true,
-			Clients: map[string]emu.OAuthClient{"orders": {PublicKey: &key.PublicKey}}})
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+			Clients: map[string]idptest.OAuthClient{"orders": {PublicKey: &key.PublicKey}}})
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
-			return oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: origin + emu.ClientCredentialsPath,
+			return oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: origin + strings.TrimPrefix(s.TokenURL, s.URL),
 				Issuer: "orders", Subject: "orders", PrivateKey: key, HTTPClient: hc})
 		}
 	}},
-	{"confluent.NewSTS", func(t *testing.T) (string, builder) {
-		subj := emu.NewIssuer(t, nil)
-		s := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{TLS: true, Providers: []emu.ConfluentIdentityProvider{{Issuer: subj, Pools: []string{"pool-a1b2"}}}})
+	{"confluent.NewSTS", "api.example.com", func(t *testing.T) (string, builder) {
+		subj := idptest.NewIssuer(t, nil)
+		s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{TLS: true, Providers: []idptest.ConfluentIdentityProvider{{Issuer: subj, Pools: []string{"pool-a1b2"}}}})
 		tok := subj.Mint("workload", "kafka", time.Hour, nil)
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}),
-				&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: origin + emu.ConfluentSTSPath, HTTPClient: hc})
+				&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: origin + strings.TrimPrefix(s.TokenURL, s.URL), HTTPClient: hc})
 		}
 	}},
 }
@@ -184,7 +189,9 @@ func TestPrivateCAReachesEverySource(t *testing.T) {
 func tokenURI(t *testing.T, key []byte, origin string) []byte {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(key, &m))
-	m["token_uri"] = origin + emu.GCETokenURIPath
+	u, err := url.Parse(m["token_uri"].(string))
+	require.NoError(t, err)
+	m["token_uri"] = origin + u.Path
 	b, err := json.Marshal(m)
 	require.NoError(t, err)
 	return b

@@ -40,7 +40,7 @@ func TestKafkaAcceptsJavaProperties(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		out, _ := exec.CommandContext(ctx, java, "-Xmx128m", "-XX:+UseSerialGC",
-			"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls="+b.idp.TokenURL(),
+			"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls="+b.idp.TokenURL,
 			"-Dorg.apache.kafka.sasl.oauthbearer.allowed.files="+strings.Join(files, ","),
 			"-Dlog4j2.level=WARN", "-Dorg.apache.logging.log4j.level=WARN",
 			"-cp", filepath.Join(lib, "*"), check, path).CombinedOutput()

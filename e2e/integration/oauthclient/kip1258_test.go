@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,13 +16,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -45,8 +42,8 @@ type javaCase struct {
 // javaBench is the bench the cases run against: the TLS OAuth server
 // (with client-certificate verification) and its CA file.
 type javaBench struct {
-	iss   *emu.Issuer
-	idp   *emu.ClientCredentialsServer
+	iss   *idptest.Issuer
+	idp   *idptest.OAuthServer
 	cases []javaCase
 }
 
@@ -57,22 +54,20 @@ type javaBench struct {
 // Every file trusts the server through the JAAS truststore, so none needs
 // an HTTP client of the test's.
 func newJavaBench(t *testing.T) *javaBench {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	ca := testpki.NewCA(t)
-	idp := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
 		Issuer: iss, Audience: "kafka", TLS: true, ClientCAs: ca.Pool(),
-		Clients: map[string]emu.OAuthClient{
+		Clients: map[string]idptest.OAuthClient{
 			"orders-svc":  {PublicKey: &key.PublicKey},
 			"orders-sec":  {Secret: "s3cr3t-value"},
 			"orders-mtls": {CertSubject: "CN=orders-mtls"},
 		},
 	})
 	dir := t.TempDir()
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	keyPath := filepath.Join(dir, "orders-svc.pem")
-	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	keyPath := testpki.KeyFile(t, filepath.Join(dir, "orders-svc.pem"), key)
 	caFile := filepath.Join(dir, "idp-ca.pem")
 	require.NoError(t, os.WriteFile(caFile, idp.CertificatePEM(), 0o600))
 	keystore := filepath.Join(dir, "client.pem")
@@ -85,7 +80,7 @@ func newJavaBench(t *testing.T) *javaBench {
 	assertionFile := func(t *testing.T) string {
 		jti := make([]byte, 16)
 		_, _ = rand.Read(jti)
-		a, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": "orders-svc", "sub": "orders-svc", "aud": idp.TokenURL(),
+		a, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": "orders-svc", "sub": "orders-svc", "aud": idp.TokenURL,
 			"exp": time.Now().Add(5 * time.Minute).Unix(), "jti": fmt.Sprintf("%x", jti)}).SignedString(key)
 		require.NoError(t, err)
 		p := filepath.Join(t.TempDir(), "assertion.jwt")
@@ -98,7 +93,7 @@ security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER
 sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
 sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.ClientCredentialsJwtRetriever
-sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + "\n"
+sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL + "\n"
 	trust := "ssl.truststore.type='PEM' ssl.truststore.location='" + caFile + "'"
 	jaas := "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required " + trust + ";\n"
 	signing := "sasl.oauthbearer.client.credentials.client.id=orders-svc\n" +
@@ -106,7 +101,7 @@ sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + "\n"
 		"sasl.oauthbearer.assertion.private.key.file=" + keyPath + "\n" +
 		"sasl.oauthbearer.assertion.claim.iss=%s\n" +
 		"sasl.oauthbearer.assertion.claim.sub=orders-svc\n" +
-		"sasl.oauthbearer.assertion.claim.aud=" + idp.TokenURL() + "\n" +
+		"sasl.oauthbearer.assertion.claim.aud=" + idp.TokenURL + "\n" +
 		"sasl.oauthbearer.assertion.claim.jti.include=true\n"
 	return &javaBench{iss: iss, idp: idp, cases: []javaCase{
 		{name: "assertion file", principal: "orders-svc", props: func(t *testing.T) (string, []string) {
@@ -143,29 +138,25 @@ sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + "\n"
 // server) and produces and consumes through the in-process broker.
 func TestJavaPropertiesReachBroker(t *testing.T) {
 	b := newJavaBench(t)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: b.iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
-	for _, tc := range b.cases {
+	topic := func(i int) string { return fmt.Sprintf("orders-%d", i) }
+	var topics []string
+	for i := range b.cases {
+		topics = append(topics, topic(i))
+	}
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: b.iss, ExpectedAudience: "kafka", Topics: topics})
+	for i, tc := range b.cases {
 		t.Run(tc.name, func(t *testing.T) {
 			props, files := tc.props(t)
 			c, err := clientprops.Parse(strings.NewReader(props))
 			require.NoError(t, err)
 			require.NotNil(t, c.Source.TLS)
 			var logs bytes.Buffer
-			src, err := c.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{b.idp.TokenURL()}, AllowedFiles: files,
+			src, err := c.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{b.idp.TokenURL}, AllowedFiles: files,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			require.NoError(t, err)
 			defer src.Close()
 			assert.Equal(t, tc.wantWarn, strings.Contains(logs.String(), "level=WARN"), logs.String())
-			cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(src, nil))),
-				kgo.ConsumeTopics("orders"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-			require.NoError(t, err)
-			defer cl.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte(tc.name)}).FirstErr())
-			fs := cl.PollFetches(ctx)
-			require.NoError(t, fs.Err())
-			assert.NotZero(t, fs.NumRecords())
+			clienttest.Franz(t, broker.Addrs(), topic(i), src, tc.name)
 			checkAuths(t, broker, tc.principal)
 		})
 	}
@@ -183,14 +174,14 @@ func TestHTTPSCALocation(t *testing.T) {
 security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER
 sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.token.endpoint.url=` + b.idp.TokenURL() + `
+sasl.oauthbearer.token.endpoint.url=` + b.idp.TokenURL + `
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId='orders-sec' clientSecret='s3cr3t-value';
 `
 	for name, extra := range map[string]string{"https.ca.location": "https.ca.location=" + caFile + "\n", "system roots": ""} {
 		t.Run(name, func(t *testing.T) {
 			c, err := clientprops.Parse(strings.NewReader(props + extra))
 			require.NoError(t, err)
-			src, err := c.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{b.idp.TokenURL()}})
+			src, err := c.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{b.idp.TokenURL}})
 			require.NoError(t, err)
 			defer src.Close()
 			tok, err := src.Token(context.Background())

@@ -8,26 +8,24 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
 )
 
@@ -48,24 +46,23 @@ func build(t *testing.T, props, endpoint string, files ...string) *oauthbearer.E
 	return src
 }
 
-// fixtures returns a broker trusting iss and the two properties files.
+// fixtures returns a broker trusting iss, with a topic named after each
+// properties file, and the two files' sources.
 func fixtures(t *testing.T) (*oauthbearertest.Broker, map[string]func() *oauthbearer.ExtensionSource) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
+	iss := idptest.NewIssuer(t, nil)
+	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"token-file", "jwt-bearer"}})
 	dir := t.TempDir()
 	tokenPath := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(tokenPath, []byte(iss.Mint("system:serviceaccount:orders:writer", "kafka", time.Hour, nil)), 0o600))
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	keyPath := filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
-	idp := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
-		Issuer: iss, Audience: "kafka", Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+	keyPath := testpki.KeyFile(t, filepath.Join(dir, "key.pem"), key)
+	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer: iss, Audience: "kafka", Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
 	return broker, map[string]func() *oauthbearer.ExtensionSource{
-		"token file": func() *oauthbearer.ExtensionSource {
+		"token-file": func() *oauthbearer.ExtensionSource {
 			return build(t, `# Kafka 4.4: org.apache.kafka.common.security.oauthbearer.FileJwtRetriever
 # reads the pod's projected service-account token.
 sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever
@@ -75,55 +72,33 @@ sasl.oauthbearer.token.endpoint.url=file:`+tokenPath+"\n"+head, "file:"+tokenPat
 			return build(t, `# Kafka 4.4: org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
 # (KIP-1139) signs an RFC 7523 assertion with the service's key.
 sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
-sasl.oauthbearer.token.endpoint.url=`+idp.TokenURL()+`
+sasl.oauthbearer.token.endpoint.url=`+idp.TokenURL+`
 sasl.oauthbearer.assertion.algorithm=ES256
 sasl.oauthbearer.assertion.private.key.file=`+keyPath+`
 sasl.oauthbearer.assertion.claim.iss=orders-svc
 sasl.oauthbearer.assertion.claim.sub=orders-svc
-sasl.oauthbearer.assertion.claim.aud=`+idp.TokenURL()+`
+sasl.oauthbearer.assertion.claim.aud=`+idp.TokenURL+`
 sasl.oauthbearer.assertion.claim.jti.include=true
-`+head, idp.TokenURL(), keyPath)
+`+head, idp.TokenURL, keyPath)
 		},
 	}
 }
 
-var wantPrincipal = map[string]string{"token file": "system:serviceaccount:orders:writer", "jwt-bearer": "orders-svc"}
+var wantPrincipal = map[string]string{"token-file": "system:serviceaccount:orders:writer", "jwt-bearer": "orders-svc"}
 
-func TestFranzGo(t *testing.T) {
-	broker, kinds := fixtures(t)
-	for name, mk := range kinds {
-		t.Run(name, func(t *testing.T) {
-			src := mk()
-			defer src.Close()
-			cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(src, nil))))
-			require.NoError(t, err)
-			defer cl.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte(name)}).FirstErr())
-			checkAuths(t, broker, wantPrincipal[name])
-		})
-	}
-}
-
-func TestSarama(t *testing.T) {
-	broker, kinds := fixtures(t)
-	for name, mk := range kinds {
-		t.Run(name, func(t *testing.T) {
-			src := mk()
-			defer src.Close()
-			cfg := sarama.NewConfig()
-			cfg.Version = sarama.V3_6_0_0
-			cfg.Net.SASL.Enable = true
-			cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
-			cfg.Net.SASL.TokenProvider = must(saramasasl.NewTokenProvider(src, nil))
-			cfg.Producer.Return.Successes = true
-			p, err := sarama.NewSyncProducer(broker.Addrs(), cfg)
-			require.NoError(t, err)
-			defer p.Close()
-			_, _, err = p.SendMessage(&sarama.ProducerMessage{Topic: "orders", Value: sarama.StringEncoder(name)})
-			require.NoError(t, err)
-			checkAuths(t, broker, wantPrincipal[name])
+// Each file's source produces and consumes through each client library.
+func TestClients(t *testing.T) {
+	for client, roundTrip := range clienttest.Clients() {
+		t.Run(client, func(t *testing.T) {
+			broker, kinds := fixtures(t)
+			for name, mk := range kinds {
+				t.Run(name, func(t *testing.T) {
+					src := mk()
+					defer src.Close()
+					roundTrip(t, broker.Addrs(), name, src, name)
+					checkAuths(t, broker, wantPrincipal[name])
+				})
+			}
 		})
 	}
 }
@@ -133,7 +108,7 @@ func TestSarama(t *testing.T) {
 // Fails if the source stops re-reading the file (the cache would keep the
 // first one-hour token).
 func TestTokenFileRotationReachesBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
 	path := filepath.Join(t.TempDir(), "token")
 	require.NoError(t, os.WriteFile(path, []byte(iss.Mint("before", "kafka", time.Hour, nil)), 0o600))

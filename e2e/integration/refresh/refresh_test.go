@@ -26,7 +26,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/gcp"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/tokenfile"
@@ -61,10 +61,10 @@ func target(life time.Duration) string {
 // One exchange runs first, outside the bubble, so that the emulator has
 // fetched the issuer's JWKS (over a socket, which would stop the bubble's
 // clock); count starts after it.
-func entra(t *testing.T, life time.Duration) (e *emu.Entra, iss *emu.Issuer, file string, count func() int) {
-	iss = emu.NewIssuer(t, nil)
-	e = emu.NewEntra(t, &emu.EntraOptions{TokenLifetime: life, Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client,
-		Federated: []emu.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: sa}}}}})
+func entra(t *testing.T, life time.Duration) (e *idptest.Entra, iss *idptest.Issuer, file string, count func() int) {
+	iss = idptest.NewIssuer(t, nil)
+	e = idptest.NewEntra(t, &idptest.EntraOptions{Lifetime: life, Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: client,
+		Federated: []idptest.FederatedCredential{{Issuer: iss.IssuerURL, Subject: sa}}}}})
 	file = filepath.Join(t.TempDir(), "token")
 	writeFederated(t, iss, file)
 	warm, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: target(life), ClientID: client, TenantID: tenant,
@@ -74,22 +74,33 @@ func entra(t *testing.T, life time.Duration) (e *emu.Entra, iss *emu.Issuer, fil
 	_, err = warm.Token(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, warm.Close())
-	base := e.RequestsTo(e.TokenPath(tenant))
-	return e, iss, file, func() int { return e.RequestsTo(e.TokenPath(tenant)) - base }
+	base := issued(e.Server)
+	return e, iss, file, func() int { return issued(e.Server) - base }
 }
 
-func writeFederated(t *testing.T, iss *emu.Issuer, file string) {
-	require.NoError(t, os.WriteFile(file, []byte(iss.Mint(sa, emu.EntraTokenExchangeAudience, 72*time.Hour, nil)), 0o600))
+// issued counts the requests s has answered with a token.
+func issued(s *idptest.Server) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Token != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func writeFederated(t *testing.T, iss *idptest.Issuer, file string) {
+	require.NoError(t, os.WriteFile(file, []byte(iss.Mint(sa, "api://AzureADTokenExchange", 72*time.Hour, nil)), 0o600))
 }
 
 var sources = []source{
 	{"azure managed identity", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		m := emu.NewIMDS(t, &emu.IMDSOptions{TokenLifetime: life})
+		m := idptest.NewIMDS(t, &idptest.IMDSOptions{Lifetime: life})
 		return func(t *testing.T) *oauthbearer.Cache {
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: target(life), HTTPClient: m.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(m.Issued()) }
+		}, func() int { return issued(m.Server) }
 	}},
 	{"azure workload identity", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		e, iss, file, count := entra(t, life)
@@ -114,23 +125,23 @@ var sources = []source{
 		}, count
 	}},
 	{"azure default chain (managed identity)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		m := emu.NewIMDS(t, &emu.IMDSOptions{TokenLifetime: life})
+		m := idptest.NewIMDS(t, &idptest.IMDSOptions{Lifetime: life})
 		return func(t *testing.T) *oauthbearer.Cache {
 			src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: target(life), DisableAzureCLI: true,
 				Getenv: func(string) string { return "" }, HTTPClient: m.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(m.Issued()) }
+		}, func() int { return issued(m.Server) }
 	}},
 	{"aws web identity", []time.Duration{time.Hour}, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"})
+		s := idptest.NewSTS(t, &idptest.STSOptions{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"})
 		return func(t *testing.T) *oauthbearer.Cache {
 			src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"}, Lifetime: life,
-				Config: &sdkaws.Config{Region: s.Region(), Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""),
+				Config: &sdkaws.Config{Region: s.Region, Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""),
 					BaseEndpoint: sdkaws.String(s.URL), HTTPClient: s.InProcess()}})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(s.Calls()) }
+		}, func() int { return issued(s.Server) }
 	}},
 	{"aws msk iam (signed locally)", []time.Duration{15 * time.Minute}, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		// MSK's token is signed in process: its "provider" is the AWS
@@ -148,80 +159,80 @@ var sources = []source{
 		}, func() int { return int(retrieved.Load()) }
 	}},
 	{"gcp managed kafka (metadata server)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		g := emu.NewGCE(t, &emu.GCEOptions{TokenLifetime: life})
+		g := idptest.NewGCE(t, &idptest.GCEOptions{Lifetime: life})
 		return func(t *testing.T) *oauthbearer.Cache {
 			src, err := gcp.NewManagedKafka(context.Background(), &gcp.ManagedKafkaOptions{MetadataServer: true, HTTPClient: g.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(g.Issued()) }
+		}, func() int { return issued(g.Server) }
 	}},
 	{"gcp managed kafka (service account key, x/oauth2)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		g := emu.NewGCE(t, &emu.GCEOptions{TokenLifetime: life})
+		g := idptest.NewGCE(t, &idptest.GCEOptions{Lifetime: life})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := gcp.NewManagedKafka(context.Background(), &gcp.ManagedKafkaOptions{CredentialsJSON: g.ServiceAccountKeyJSON(), HTTPClient: g.InProcess()})
+			src, err := gcp.NewManagedKafka(context.Background(), &gcp.ManagedKafkaOptions{CredentialsJSON: g.ServiceAccountKeyJSON, HTTPClient: g.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(g.Issued()) }
+		}, func() int { return issued(g.Server) }
 	}},
 	{"gcp id token (metadata server)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		g := emu.NewGCE(t, &emu.GCEOptions{TokenLifetime: life})
+		g := idptest.NewGCE(t, &idptest.GCEOptions{Lifetime: life})
 		return func(t *testing.T) *oauthbearer.Cache {
 			src, err := gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: "kafka", MetadataServer: true, HTTPClient: g.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(g.Issued()) }
+		}, func() int { return issued(g.Server) }
 	}},
 	{"gcp id token (service account key, x/oauth2)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		g := emu.NewGCE(t, &emu.GCEOptions{TokenLifetime: life})
+		g := idptest.NewGCE(t, &idptest.GCEOptions{Lifetime: life})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: "kafka", CredentialsJSON: g.ServiceAccountKeyJSON(), HTTPClient: g.InProcess()})
+			src, err := gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: "kafka", CredentialsJSON: g.ServiceAccountKeyJSON, HTTPClient: g.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(g.Issued()) }
+		}, func() int { return issued(g.Server) }
 	}},
 	{"oauth client credentials", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TTL: life,
-			Clients: map[string]emu.OAuthClient{"client-1": {Secret: "s3cr3t-value-for-the-refresh"}}})
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), Lifetime: life,
+			Clients: map[string]idptest.OAuthClient{"client-1": {Secret: "s3cr3t-value-for-the-refresh"}}})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL(), ClientID: "client-1",
+			src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL, ClientID: "client-1",
 				ClientSecret: "s3cr3t-value-for-the-refresh", HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(s.Granted()) }
+		}, func() int { return issued(s.Server) }
 	}},
 	{"oauth jwt-bearer", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TTL: life,
-			Clients: map[string]emu.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), Lifetime: life,
+			Clients: map[string]idptest.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL(), PrivateKey: key,
+			src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL, PrivateKey: key,
 				Issuer: "svc-1", Subject: "svc-1", HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(s.Granted()) }
+		}, func() int { return issued(s.Server) }
 	}},
 	{"confluent sts", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		iss := emu.NewIssuer(t, nil)
-		s := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{Signer: iss,
-			Providers: []emu.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+		iss := idptest.NewIssuer(t, nil)
+		s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
+			Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
 		subject := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 			return oauthbearer.Token{Value: iss.Mint("workload-1", "app-1", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
 		})
 		// One exchange outside the bubble: the emulator fetches the
 		// issuer's JWKS over a socket, which would stop the bubble's clock.
-		warm, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL(), HTTPClient: s.Client()})
+		warm, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL, HTTPClient: s.Client()})
 		require.NoError(t, err)
 		_, err = warm.Token(context.Background())
 		require.NoError(t, err)
 		require.NoError(t, warm.Close())
-		base := len(s.Exchanges())
+		base := issued(s.Server)
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL(),
+			src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL,
 				Lifetime: life, HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return len(s.Exchanges()) - base }
+		}, func() int { return issued(s.Server) - base }
 	}},
 }
 
@@ -253,7 +264,7 @@ func TestRefreshReachesProvider(t *testing.T) {
 // file; at the refresh point the cache reads it again and holds the token
 // written there since.
 func TestTokenFileRefreshRereadsTheFile(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	file := filepath.Join(t.TempDir(), "token")
 	for _, life := range both {
 		t.Run(life.String(), func(t *testing.T) {

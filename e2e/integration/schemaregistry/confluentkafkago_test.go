@@ -42,14 +42,10 @@ func TestConfluentKafkaGoClient(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, id)
 
-	reg.RejectNext(1)
+	revokeNext(reg)
 	subjects, err := cl.GetAllSubjects()
 	require.NoError(t, err)
 	assert.Equal(t, []string{"cars-value"}, subjects)
-	assert.Equal(t, 1, reg.Unauthorized())
+	checkRegistryLog(t, reg, 1)
 	assert.EqualValues(t, 2, fetches.Load())
-	for _, rec := range reg.Log() {
-		assert.Equal(t, testLSRC, rec.LogicalCluster)
-		assert.Equal(t, testPool, rec.IdentityPoolID)
-	}
 }
