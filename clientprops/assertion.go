@@ -46,7 +46,7 @@ func (c *Config) clientAssertion(assertion []Property) error {
 		return nil
 	}
 	c.readFiles(a, assertion)
-	c.recordSettings(assertion, "ClientCredentialsOptions.Assertion.", "ClientCredentialsOptions.")
+	c.recordSettings(assertion, "ClientCredentialsOptions.")
 	c.Source.Assertion = a
 	return nil
 }

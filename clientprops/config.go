@@ -172,7 +172,8 @@ type Config struct {
 	httpsCAProp Property
 	// settingOf names, for the jwt-bearer kind and the client-credentials
 	// kind's assertion, the line that set each oauthclient option field
-	// ("JWTBearerOptions.Issuer", "ClientCredentialsOptions.Assertion.Issuer"),
+	// ("JWTBearerOptions.Assertion.Issuer",
+	// "ClientCredentialsOptions.Assertion.Issuer"),
 	// so that the source's errors name the file's key and line
 	// ([Config.nameSettings]).
 	settingOf map[string]string

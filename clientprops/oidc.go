@@ -120,7 +120,7 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 	s := &c.Source
 	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
 	c.settingOf = map[string]string{"JWTBearerOptions.TokenURL": settingName(endpoint)}
-	c.recordSettings(assertion, "JWTBearerOptions.", "JWTBearerOptions.")
+	c.recordSettings(assertion, "JWTBearerOptions.")
 	*scope = Property{} // used here, not a client-credentials leftover
 	a, err := parseAssertion(assertion)
 	if err != nil {
@@ -202,10 +202,8 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (oauthbearer.TokenSour
 		AssertionFile: a.File,
 	}
 	if a.File == "" {
-		g := a.signing()
-		jo.PrivateKeyFile, jo.PrivateKeyPassphrase, jo.Algorithm = g.PrivateKeyFile, g.PrivateKeyPassphrase, g.Algorithm
-		jo.Issuer, jo.Subject, jo.Audience, jo.TemplateFile = g.Issuer, g.Subject, g.Audience, g.TemplateFile
-		jo.Lifetime, jo.NotBefore, jo.OmitJTI = g.Lifetime, g.NotBefore, g.OmitJTI
+		// With a file, the signing settings do not apply.
+		jo.Assertion = a.signing()
 	}
 	src, err := oauthclient.NewJWTBearer(jo)
 	if err != nil {
@@ -241,8 +239,8 @@ func (c *Config) nameSettings(err error) error {
 	if !ok {
 		return err
 	}
-	// Longest first: JWTBearerOptions.PrivateKey is a prefix of
-	// JWTBearerOptions.PrivateKeyFile.
+	// Longest first: JWTBearerOptions.Assertion.PrivateKey is a prefix of
+	// JWTBearerOptions.Assertion.PrivateKeyFile.
 	fields := slices.SortedFunc(slices.Values(oe.Fields), func(a, b string) int { return len(b) - len(a) })
 	msg := err.Error()
 	for _, f := range fields {
@@ -265,10 +263,11 @@ func (e *namedError) Error() string { return e.msg }
 func (e *namedError) Unwrap() error { return e.err }
 
 // recordSettings records in settingOf the line of each assertion setting,
-// under the oauthclient option field it becomes: the signing fields under
-// signing ("JWTBearerOptions." or "ClientCredentialsOptions.Assertion.")
-// and the assertion file under file + "AssertionFile".
-func (c *Config) recordSettings(assertion []Property, signing, file string) {
+// under the oauthclient option field it becomes in opts
+// ("JWTBearerOptions." or "ClientCredentialsOptions."): the signing
+// settings under opts + "Assertion." and the assertion file under
+// opts + "AssertionFile".
+func (c *Config) recordSettings(assertion []Property, opts string) {
 	if c.settingOf == nil {
 		c.settingOf = map[string]string{}
 	}
@@ -277,9 +276,9 @@ func (c *Config) recordSettings(assertion []Property, signing, file string) {
 		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
 		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
 	} {
-		c.settingOf[signing+field] = settingName(lastProperty(assertion, assertionPrefix+key))
+		c.settingOf[opts+"Assertion."+field] = settingName(lastProperty(assertion, assertionPrefix+key))
 	}
-	c.settingOf[file+"AssertionFile"] = settingName(lastProperty(assertion, assertionPrefix+"file"))
+	c.settingOf[opts+"AssertionFile"] = settingName(lastProperty(assertion, assertionPrefix+"file"))
 }
 
 // lastProperty returns the last property with key (the last duplicate

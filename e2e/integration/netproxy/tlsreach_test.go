@@ -109,7 +109,7 @@ var reaches = []reach{
 			Clients: map[string]emu.OAuthClient{"orders": {PublicKey: &key.PublicKey}}})
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: origin + emu.ClientCredentialsPath,
-				Issuer: "orders", Subject: "orders", PrivateKey: key, HTTPClient: hc})
+				Assertion: &oauthclient.AssertionOptions{Issuer: "orders", Subject: "orders", PrivateKey: key}, HTTPClient: hc})
 		}
 	}},
 	{"confluent.NewSTS", func(t *testing.T) (string, builder) {

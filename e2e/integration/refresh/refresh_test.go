@@ -195,8 +195,8 @@ var sources = []source{
 		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: emu.NewIssuer(t, nil), TTL: life,
 			Clients: map[string]emu.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL(), PrivateKey: key,
-				Issuer: "svc-1", Subject: "svc-1", HTTPClient: s.InProcess()})
+			src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL(),
+				Assertion: &oauthclient.AssertionOptions{PrivateKey: key, Issuer: "svc-1", Subject: "svc-1"}, HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src
 		}, func() int { return len(s.Granted()) }
