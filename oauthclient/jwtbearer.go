@@ -109,16 +109,13 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	}
 	const kind = "oauth jwt-bearer" // fixed: it labels metrics
 	c := cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL))
-	s := &jwtBearer{o: o, now: time.Now, opts: n}
-	if c.Clock != nil {
-		s.now = c.Clock.Now
-	}
+	s := &jwtBearer{o: o, now: clock(c), opts: n}
 	if o.AssertionFile != "" {
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
 			return nil, n.errorf("oauthclient: %s %s: %w; point it at the assertion file itself", field("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
 		}
 	} else {
-		sg, err := newSigner(*o.Assertion, options{typ: n.typ, prefix: "Assertion."}, o.TokenURL, func() time.Time { return s.now() })
+		sg, err := newSigner(*o.Assertion, options{typ: n.typ, prefix: "Assertion."}, o.TokenURL, s.now)
 		if err != nil {
 			return nil, err
 		}
