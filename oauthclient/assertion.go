@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
-	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -242,6 +241,15 @@ func jsonErr(err error) string {
 	return "wrong types"
 }
 
+// Format prints the MarshalText form under every fmt verb. Options that
+// hold an *AssertionOptions rely on it: with a verb that does not fit a
+// pointer (%s, %q), fmt would otherwise print the AssertionOptions behind
+// it with every formatting method off, the passphrase in clear.
+func (o AssertionOptions) Format(f fmt.State, _ rune) {
+	b, _ := o.MarshalText()
+	_, _ = f.Write(b)
+}
+
 // MarshalText encodes the options with the private key and passphrase
 // redacted, so that no encoder walks into the key.
 func (o AssertionOptions) MarshalText() ([]byte, error) {
@@ -251,15 +259,6 @@ func (o AssertionOptions) MarshalText() ([]byte, error) {
 	}
 	return fmt.Appendf(nil, "oauthclient.AssertionOptions{PrivateKey:%s, PrivateKeyFile:%q, PrivateKeyPassphrase:%s, Algorithm:%q, Issuer:%q, Subject:%q, Audience:%q, TemplateFile:%q}",
 		key, o.PrivateKeyFile, o.PrivateKeyPassphrase, o.Algorithm, o.Issuer, o.Subject, o.Audience, o.TemplateFile), nil
-}
-
-// printText prints m's MarshalText form, for the Format method of options
-// that hold an *AssertionOptions: with a verb that does not fit a pointer
-// (%s, %q), fmt would print the AssertionOptions behind it with every
-// formatting method off, the passphrase in clear.
-func printText(f fmt.State, m encoding.TextMarshaler) {
-	b, _ := m.MarshalText()
-	_, _ = f.Write(b)
 }
 
 // assertionText is a's redacted MarshalText, or "<nil>".

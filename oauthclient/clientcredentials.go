@@ -334,7 +334,3 @@ func (o ClientCredentialsOptions) MarshalText() ([]byte, error) {
 	return fmt.Appendf(nil, "oauthclient.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, PrivateKey:%s, KeyID:%q, AssertionFile:%q, Assertion:%s, Scope:%q}",
 		oauthpost.RedactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.AssertionFile, assertionText(o.Assertion), o.Scope), nil
 }
-
-// Format prints the MarshalText form under every fmt verb (see
-// [printText]).
-func (o ClientCredentialsOptions) Format(f fmt.State, _ rune) { printText(f, o) }

@@ -67,10 +67,6 @@ func (o JWTBearerOptions) MarshalText() ([]byte, error) {
 		oauthpost.RedactURL(o.TokenURL), o.AssertionFile, assertionText(o.Assertion), o.Scope), nil
 }
 
-// Format prints the MarshalText form under every fmt verb (see
-// [printText]).
-func (o JWTBearerOptions) Format(f fmt.State, _ rune) { printText(f, o) }
-
 type jwtBearer struct {
 	o    JWTBearerOptions
 	now  func() time.Time
