@@ -3,7 +3,6 @@ package clientprops
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -20,13 +19,13 @@ func (c *Config) clientAssertion(assertion []Property) error {
 	if len(assertion) == 0 {
 		return nil
 	}
-	a, err := parseAssertion(assertion)
+	file, a, err := parseAssertion(assertion)
 	if err != nil {
 		return err
 	}
 	iss, hasIss := findProperty(assertion, assertionPrefix+"claim.iss")
 	switch {
-	case a.File != "":
+	case file != "":
 		if hasIss {
 			c.Ignored = append(c.Ignored, fmt.Sprintf("%s (line %d) and the other signing settings: ignored because %sfile is set, which Kafka 4.4 prefers (it logs a warning, and so does the built source)",
 				iss.Key, iss.Line, assertionPrefix))
@@ -45,9 +44,13 @@ func (c *Config) clientAssertion(assertion []Property) error {
 		}
 		return nil
 	}
-	c.readFiles(a, assertion)
-	c.recordSettings(assertion, "ClientCredentialsOptions.Assertion.", "ClientCredentialsOptions.")
-	c.Source.Assertion = a
+	c.readFiles(file, assertion)
+	c.recordSettings(assertion, "ClientCredentialsOptions.")
+	c.Source.AssertionFile = file
+	if hasIss {
+		// Beside a file too, so that the source warns as Kafka does.
+		c.Source.Assertion = a
+	}
 	return nil
 }
 
@@ -55,9 +58,9 @@ func (c *Config) clientAssertion(assertion []Property) error {
 // (those it checks against org.apache.kafka.sasl.oauthbearer.allowed.files):
 // the assertion file alone when set, else the private key file and the
 // template file.
-func (c *Config) readFiles(a AssertionSettings, assertion []Property) {
+func (c *Config) readFiles(file string, assertion []Property) {
 	keys := []string{"private.key.file", "template.file"}
-	if a.File != "" {
+	if file != "" {
 		keys = []string{"file"}
 	}
 	for _, k := range keys {
@@ -77,31 +80,12 @@ func findProperty(props []Property, key string) (Property, bool) {
 	return Property{}, false
 }
 
-// signing returns the settings of a locally signed assertion as
-// oauthclient options.
-func (a AssertionSettings) signing() *oauthclient.AssertionOptions {
-	o := &oauthclient.AssertionOptions{
-		PrivateKeyFile: a.PrivateKeyFile, PrivateKeyPassphrase: a.PrivateKeyPassphrase, Algorithm: a.Algorithm,
-		Issuer: a.Issuer, Subject: a.Subject, Audience: a.Audience, TemplateFile: a.TemplateFile,
-		Lifetime: time.Duration(a.ExpSeconds) * time.Second, NotBefore: time.Duration(a.NbfSeconds) * time.Second,
-		OmitJTI: !a.IncludeJTI,
-	}
-	if a.NbfSeconds == 0 {
-		o.NotBefore = -1 // 0 means the default in AssertionOptions
-	}
-	return o
-}
-
 // clientCredentialsOptions translates the client-credentials kind.
 func (c *Config) clientCredentialsOptions(o *BuildOptions) *oauthclient.ClientCredentialsOptions {
 	cco := &oauthclient.ClientCredentialsOptions{
 		TokenURL: c.Source.TokenURL, ClientID: c.Source.ClientID, ClientSecret: c.Source.ClientSecret,
 		Scope: c.Source.Scope, RawBasicAuth: !c.Source.URLEncodeBasicAuth, HTTPClient: o.HTTPClient, Cache: c.cacheOptions(o),
-		AssertionFile: c.Source.Assertion.File,
-	}
-	if c.Source.Assertion.Issuer != "" {
-		// Passed beside a file too, so that the source warns as Kafka does.
-		cco.Assertion = c.Source.Assertion.signing()
+		AssertionFile: c.Source.AssertionFile, Assertion: c.Source.Assertion,
 	}
 	return cco
 }

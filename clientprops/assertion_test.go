@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,18 +23,20 @@ func TestPropertiesClientAssertionChoice(t *testing.T) {
 	ep := "sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n"
 	tests := map[string]struct {
 		body        string
-		want        AssertionSettings
+		file        string
+		want        *assertionOptions
 		ignored     []string
 		secret      bool
 		filesLinked []string
 	}{
 		"file, client ID optional": {body: ep + "sasl.oauthbearer.assertion.file=/run/a.jwt\n",
-			want: AssertionSettings{File: "/run/a.jwt", Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60}, filesLinked: []string{"sasl.oauthbearer.assertion.file"}},
+			file: "/run/a.jwt", filesLinked: []string{"sasl.oauthbearer.assertion.file"}},
 		"signed": {body: ep + "sasl.oauthbearer.assertion.claim.iss=svc\nsasl.oauthbearer.assertion.private.key.file=/k.pem\nsasl.oauthbearer.assertion.template.file=/t.json\n",
-			want:        AssertionSettings{Issuer: "svc", PrivateKeyFile: "/k.pem", TemplateFile: "/t.json", Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60},
+			want:        &assertionOptions{Issuer: "svc", PrivateKeyFile: "/k.pem", TemplateFile: "/t.json", Algorithm: "RS256", Lifetime: 5 * time.Minute, NotBefore: time.Minute, OmitJTI: true},
 			filesLinked: []string{"sasl.oauthbearer.assertion.private.key.file", "sasl.oauthbearer.assertion.template.file"}},
 		"both: file wins": {body: ep + "sasl.oauthbearer.assertion.claim.iss=svc\nsasl.oauthbearer.assertion.private.key.file=/k.pem\nsasl.oauthbearer.assertion.file=/run/a.jwt\n",
-			want:        AssertionSettings{File: "/run/a.jwt", Issuer: "svc", PrivateKeyFile: "/k.pem", Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60},
+			file:        "/run/a.jwt",
+			want:        &assertionOptions{Issuer: "svc", PrivateKeyFile: "/k.pem", Algorithm: "RS256", Lifetime: 5 * time.Minute, NotBefore: time.Minute, OmitJTI: true},
 			ignored:     []string{"sasl.oauthbearer.assertion.claim.iss (line 7)"},
 			filesLinked: []string{"sasl.oauthbearer.assertion.file"}},
 		"no iss: secret used": {body: ep + "sasl.oauthbearer.client.credentials.client.id=c\nsasl.oauthbearer.client.credentials.client.secret=hunter2\nsasl.oauthbearer.assertion.private.key.file=/k.pem\n",
@@ -44,6 +47,7 @@ func TestPropertiesClientAssertionChoice(t *testing.T) {
 			c, err := Parse(strings.NewReader(ccHead + tc.body))
 			require.NoError(t, err)
 			assert.Equal(t, SourceClientCredentials, c.Source.Kind)
+			assert.Equal(t, tc.file, c.Source.AssertionFile)
 			assert.Equal(t, tc.want, c.Source.Assertion)
 			assert.Equal(t, tc.secret, c.Source.ClientSecret != "")
 			require.Len(t, c.Ignored, len(tc.ignored))

@@ -104,11 +104,17 @@ type SourceSpec struct {
 
 	// TokenFile is the path of a file: token endpoint (token-file kind).
 	TokenFile string
-	// Assertion holds the sasl.oauthbearer.assertion.* settings: the
-	// jwt-bearer kind's (TokenURL and Scope apply too), or the
-	// client-credentials kind's client assertion (KIP-1258; zero when the
-	// client secret authenticates).
-	Assertion AssertionSettings
+	// AssertionFile is sasl.oauthbearer.assertion.file, a pre-generated
+	// assertion: the jwt-bearer kind's grant, or the client-credentials
+	// kind's client assertion (KIP-1258).
+	AssertionFile string
+	// Assertion holds the other sasl.oauthbearer.assertion.* settings as
+	// oauthclient takes them, with Kafka 4.4's defaults (Algorithm RS256,
+	// Lifetime 5m, NotBefore 60s, OmitJTI; claim.nbf.seconds=0 is a
+	// negative NotBefore): for the jwt-bearer kind without AssertionFile,
+	// and for the client-credentials kind with claim.iss (a locally
+	// signed client assertion). Otherwise nil.
+	Assertion *oauthclient.AssertionOptions
 	// TLS holds the token endpoint's TLS settings (client credentials and
 	// jwt-bearer kinds), or nil for the system defaults.
 	TLS *TLSSettings
@@ -172,7 +178,8 @@ type Config struct {
 	httpsCAProp Property
 	// settingOf names, for the jwt-bearer kind and the client-credentials
 	// kind's assertion, the line that set each oauthclient option field
-	// ("JWTBearerOptions.Issuer", "ClientCredentialsOptions.Assertion.Issuer"),
+	// ("JWTBearerOptions.Assertion.Issuer",
+	// "ClientCredentialsOptions.Assertion.Issuer"),
 	// so that the source's errors name the file's key and line
 	// ([Config.nameSettings]).
 	settingOf map[string]string
@@ -521,7 +528,7 @@ func parse(data []byte) (*Config, error) {
 		s.ClientID, s.ClientSecret, s.Scope = cmp.Or(id, ccID.Value), oauthclient.Secret(cmp.Or(secret, ccSecret.Value)), cmp.Or(scope, ccScope.Value)
 		// KIP-1258: a client assertion replaces the secret, and the
 		// client ID is then optional, as in Kafka 4.4.
-		assertionAuth := s.Assertion.File != "" || s.Assertion.Issuer != ""
+		assertionAuth := s.AssertionFile != "" || s.Assertion != nil
 		if s.ClientID == "" && !assertionAuth {
 			return nil, perr(jaas, "Kafka's client credentials handler needs the clientId option (or sasl.oauthbearer.client.credentials.client.id)")
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 // Errors of a jwt-bearer source built from a client.properties name the
-// file's key and line, never a Go option field (JWTBearerOptions.Subject):
+// file's key and line, never a Go option field (JWTBearerOptions.Assertion.Subject):
 // at build time and at fetch time.
 func TestJWTBearerErrorsNameTheFileSetting(t *testing.T) {
 	t.Parallel()

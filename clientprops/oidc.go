@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -34,34 +35,6 @@ const (
 	// (JwtBearerJwtRetriever, KIP-1139).
 	SourceJWTBearer SourceKind = "jwt-bearer"
 )
-
-// AssertionSettings are the sasl.oauthbearer.assertion.* settings of the
-// jwt-bearer grant, with Kafka 4.4's defaults applied.
-type AssertionSettings struct {
-	// File is sasl.oauthbearer.assertion.file: a pre-generated
-	// assertion. When set, Kafka ignores the other settings, and so does
-	// this package.
-	File string
-	// PrivateKeyFile is sasl.oauthbearer.assertion.private.key.file.
-	PrivateKeyFile string
-	// PrivateKeyPassphrase is
-	// sasl.oauthbearer.assertion.private.key.passphrase. It never prints.
-	PrivateKeyPassphrase oauthclient.Secret
-	// Algorithm is sasl.oauthbearer.assertion.algorithm, RS256 (default)
-	// or ES256.
-	Algorithm string
-	// Issuer, Subject and Audience are sasl.oauthbearer.assertion.claim.iss,
-	// .sub and .aud.
-	Issuer, Subject, Audience string
-	// ExpSeconds is .claim.exp.seconds (default 300, 1 to 86400).
-	ExpSeconds int
-	// NbfSeconds is .claim.nbf.seconds (default 60, 0 to 3600).
-	NbfSeconds int
-	// IncludeJTI is .claim.jti.include (default false, as Kafka).
-	IncludeJTI bool
-	// TemplateFile is sasl.oauthbearer.assertion.template.file.
-	TemplateFile string
-}
 
 // kafkaRetriever handles the sources Kafka's OAuthBearerLoginCallbackHandler
 // picks with sasl.oauthbearer.jwt.retriever.class and a file: token
@@ -120,25 +93,30 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 	s := &c.Source
 	s.Kind, s.TokenURL, s.Scope = SourceJWTBearer, endpoint.Value, scope.Value
 	c.settingOf = map[string]string{"JWTBearerOptions.TokenURL": settingName(endpoint)}
-	c.recordSettings(assertion, "JWTBearerOptions.", "JWTBearerOptions.")
+	c.recordSettings(assertion, "JWTBearerOptions.")
 	*scope = Property{} // used here, not a client-credentials leftover
-	a, err := parseAssertion(assertion)
+	file, a, err := parseAssertion(assertion)
 	if err != nil {
 		return err
 	}
-	if a.File == "" && a.PrivateKeyFile == "" {
+	if file == "" && a.PrivateKeyFile == "" {
 		return oidcPropertyError("sasl.oauthbearer.jwt.retriever.class", 0,
 			"JwtBearerJwtRetriever needs sasl.oauthbearer.assertion.private.key.file (to build assertions) or sasl.oauthbearer.assertion.file (a pre-generated one)")
 	}
-	c.readFiles(a, assertion)
-	s.Assertion = a
+	c.readFiles(file, assertion)
+	// With a file, the signing settings do not apply.
+	if s.AssertionFile = file; file == "" {
+		s.Assertion = a
+	}
 	return nil
 }
 
 // parseAssertion reads the sasl.oauthbearer.assertion.* settings with
-// Kafka 4.4's names, defaults and ranges (SaslConfigs), for either grant.
-func parseAssertion(assertion []Property) (AssertionSettings, error) {
-	a := AssertionSettings{Algorithm: "RS256", ExpSeconds: 300, NbfSeconds: 60}
+// Kafka 4.4's names, defaults and ranges (SaslConfigs), for either grant:
+// the assertion file, and the signing settings as oauthclient takes them.
+func parseAssertion(assertion []Property) (file string, a *oauthclient.AssertionOptions, err error) {
+	// Kafka's defaults: RS256, exp 300 s, nbf 60 s, no jti.
+	a = &oauthclient.AssertionOptions{Algorithm: "RS256", Lifetime: 300 * time.Second, NotBefore: time.Minute, OmitJTI: true}
 	for _, p := range assertion {
 		v := strings.TrimSpace(p.Value)
 		bad := func(reason string) error { return oidcPropertyError(p.Key, p.Line, reason) }
@@ -154,7 +132,7 @@ func parseAssertion(assertion []Property) (AssertionSettings, error) {
 		case "algorithm":
 			a.Algorithm = strings.ToUpper(v)
 			if a.Algorithm != "RS256" && a.Algorithm != "ES256" {
-				return AssertionSettings{}, bad(quoteSetting(p.Value) + " is not supported; Kafka accepts RS256 (default) or ES256")
+				return "", nil, bad(quoteSetting(p.Value) + " is not supported; Kafka accepts RS256 (default) or ES256")
 			}
 		case "claim.aud":
 			a.Audience = v
@@ -163,18 +141,27 @@ func parseAssertion(assertion []Property) (AssertionSettings, error) {
 		case "claim.sub":
 			a.Subject = v
 		case "claim.exp.seconds":
-			if a.ExpSeconds, err = intIn(0, 86400); err == nil && a.ExpSeconds == 0 {
+			var n int
+			if n, err = intIn(0, 86400); err == nil && n == 0 {
 				err = bad("0 cannot be honoured: the assertion would expire as it is made; use at least 1 (default 300)")
 			}
+			a.Lifetime = time.Duration(n) * time.Second
 		case "claim.nbf.seconds":
-			a.NbfSeconds, err = intIn(0, 3600)
+			var n int
+			n, err = intIn(0, 3600)
+			a.NotBefore = time.Duration(n) * time.Second
+			if n == 0 {
+				a.NotBefore = -1 // none; 0 is the default 60 s in AssertionOptions
+			}
 		case "claim.jti.include":
-			a.IncludeJTI, err = strconv.ParseBool(v)
+			var include bool
+			include, err = strconv.ParseBool(v)
 			if err != nil {
 				err = bad(quoteSetting(p.Value) + " is not a boolean; use true or false")
 			}
+			a.OmitJTI = !include
 		case "file":
-			a.File = v
+			file = v
 		case "private.key.file":
 			a.PrivateKeyFile = v
 		case "private.key.passphrase":
@@ -182,13 +169,13 @@ func parseAssertion(assertion []Property) (AssertionSettings, error) {
 		case "template.file":
 			a.TemplateFile = v
 		default:
-			return AssertionSettings{}, bad("Kafka 4.4 has no such assertion setting; use algorithm, claim.aud, claim.exp.seconds, claim.iss, claim.jti.include, claim.nbf.seconds, claim.sub, file, private.key.file, private.key.passphrase or template.file")
+			return "", nil, bad("Kafka 4.4 has no such assertion setting; use algorithm, claim.aud, claim.exp.seconds, claim.iss, claim.jti.include, claim.nbf.seconds, claim.sub, file, private.key.file, private.key.passphrase or template.file")
 		}
 		if err != nil {
-			return AssertionSettings{}, err
+			return "", nil, err
 		}
 	}
-	return a, nil
+	return file, a, nil
 }
 
 // newKafkaRetrieverSource builds the token-file and jwt-bearer kinds.
@@ -196,18 +183,10 @@ func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (oauthbearer.TokenSour
 	if c.Source.Kind == SourceTokenFile {
 		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: settingName(c.TokenEndpoint), Cache: c.Cache})
 	}
-	a := c.Source.Assertion
-	jo := &oauthclient.JWTBearerOptions{
+	src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{
 		TokenURL: c.Source.TokenURL, Scope: c.Source.Scope, HTTPClient: o.HTTPClient, Cache: c.cacheOptions(o),
-		AssertionFile: a.File,
-	}
-	if a.File == "" {
-		g := a.signing()
-		jo.PrivateKeyFile, jo.PrivateKeyPassphrase, jo.Algorithm = g.PrivateKeyFile, g.PrivateKeyPassphrase, g.Algorithm
-		jo.Issuer, jo.Subject, jo.Audience, jo.TemplateFile = g.Issuer, g.Subject, g.Audience, g.TemplateFile
-		jo.Lifetime, jo.NotBefore, jo.OmitJTI = g.Lifetime, g.NotBefore, g.OmitJTI
-	}
-	src, err := oauthclient.NewJWTBearer(jo)
+		AssertionFile: c.Source.AssertionFile, Assertion: c.Source.Assertion,
+	})
 	if err != nil {
 		return nil, c.nameSettings(err)
 	}
@@ -241,8 +220,8 @@ func (c *Config) nameSettings(err error) error {
 	if !ok {
 		return err
 	}
-	// Longest first: JWTBearerOptions.PrivateKey is a prefix of
-	// JWTBearerOptions.PrivateKeyFile.
+	// Longest first: JWTBearerOptions.Assertion.PrivateKey is a prefix of
+	// JWTBearerOptions.Assertion.PrivateKeyFile.
 	fields := slices.SortedFunc(slices.Values(oe.Fields), func(a, b string) int { return len(b) - len(a) })
 	msg := err.Error()
 	for _, f := range fields {
@@ -265,10 +244,11 @@ func (e *namedError) Error() string { return e.msg }
 func (e *namedError) Unwrap() error { return e.err }
 
 // recordSettings records in settingOf the line of each assertion setting,
-// under the oauthclient option field it becomes: the signing fields under
-// signing ("JWTBearerOptions." or "ClientCredentialsOptions.Assertion.")
-// and the assertion file under file + "AssertionFile".
-func (c *Config) recordSettings(assertion []Property, signing, file string) {
+// under the oauthclient option field it becomes in opts
+// ("JWTBearerOptions." or "ClientCredentialsOptions."): the signing
+// settings under opts + "Assertion." and the assertion file under
+// opts + "AssertionFile".
+func (c *Config) recordSettings(assertion []Property, opts string) {
 	if c.settingOf == nil {
 		c.settingOf = map[string]string{}
 	}
@@ -277,9 +257,9 @@ func (c *Config) recordSettings(assertion []Property, signing, file string) {
 		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
 		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
 	} {
-		c.settingOf[signing+field] = settingName(lastProperty(assertion, assertionPrefix+key))
+		c.settingOf[opts+"Assertion."+field] = settingName(lastProperty(assertion, assertionPrefix+key))
 	}
-	c.settingOf[file+"AssertionFile"] = settingName(lastProperty(assertion, assertionPrefix+"file"))
+	c.settingOf[opts+"AssertionFile"] = settingName(lastProperty(assertion, assertionPrefix+"file"))
 }
 
 // lastProperty returns the last property with key (the last duplicate

@@ -72,8 +72,8 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	c, err := Parse(strings.NewReader(props))
 	require.NoError(t, err)
 	assert.Equal(t, SourceJWTBearer, c.Source.Kind)
-	assert.Equal(t, AssertionSettings{PrivateKeyFile: keyPath, Algorithm: "RS256", Issuer: "orders-svc", Subject: "orders-svc",
-		Audience: srv.TokenURL, ExpSeconds: 300, NbfSeconds: 60, IncludeJTI: true}, c.Source.Assertion)
+	assert.Equal(t, &assertionOptions{PrivateKeyFile: keyPath, Algorithm: "RS256", Issuer: "orders-svc", Subject: "orders-svc",
+		Audience: srv.TokenURL, Lifetime: 5 * time.Minute, NotBefore: time.Minute}, c.Source.Assertion)
 	assert.Equal(t, "kafka", c.Source.Scope)
 	// Kafka 4.4 reads the key only if it is on the allow-list of files.
 	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: func(string) string { return "" }})

@@ -22,8 +22,9 @@ import (
 // (RFC 7523), as Kafka's AssertionSupplierFactory builds one from the
 // sasl.oauthbearer.assertion.* settings: for the client-credentials grant
 // ([ClientCredentialsOptions.Assertion], KIP-1258) the assertion
-// authenticates the client; for the jwt-bearer grant it is the grant
-// itself. Set exactly one of PrivateKey and PrivateKeyFile.
+// authenticates the client; for the jwt-bearer grant
+// ([JWTBearerOptions.Assertion]) it is the grant itself. Set exactly one
+// of PrivateKey and PrivateKeyFile.
 type AssertionOptions struct {
 	// PrivateKey signs the assertions: *rsa.PrivateKey (RS256) or
 	// *ecdsa.PrivateKey on P-256 (ES256) or P-384 (ES384).
@@ -86,7 +87,8 @@ type AssertionOptions struct {
 // grants.
 type signer struct {
 	o AssertionOptions
-	// opts names an option field in errors: "JWTBearerOptions.Issuer",
+	// opts names an option field in errors:
+	// "JWTBearerOptions.Assertion.Issuer",
 	// "ClientCredentialsOptions.Assertion.Issuer".
 	opts options
 	now  func() time.Time
@@ -239,6 +241,15 @@ func jsonErr(err error) string {
 	return "wrong types"
 }
 
+// Format prints the MarshalText form under every fmt verb. Options that
+// hold an *AssertionOptions rely on it: with a verb that does not fit a
+// pointer (%s, %q), fmt would otherwise print the AssertionOptions behind
+// it with every formatting method off, the passphrase in clear.
+func (o AssertionOptions) Format(f fmt.State, _ rune) {
+	b, _ := o.MarshalText()
+	_, _ = f.Write(b)
+}
+
 // MarshalText encodes the options with the private key and passphrase
 // redacted, so that no encoder walks into the key.
 func (o AssertionOptions) MarshalText() ([]byte, error) {
@@ -248,4 +259,13 @@ func (o AssertionOptions) MarshalText() ([]byte, error) {
 	}
 	return fmt.Appendf(nil, "oauthclient.AssertionOptions{PrivateKey:%s, PrivateKeyFile:%q, PrivateKeyPassphrase:%s, Algorithm:%q, Issuer:%q, Subject:%q, Audience:%q, TemplateFile:%q}",
 		key, o.PrivateKeyFile, o.PrivateKeyPassphrase, o.Algorithm, o.Issuer, o.Subject, o.Audience, o.TemplateFile), nil
+}
+
+// assertionText is a's redacted MarshalText, or "<nil>".
+func assertionText(a *AssertionOptions) string {
+	if a == nil {
+		return "<nil>"
+	}
+	b, _ := a.MarshalText()
+	return string(b)
 }

@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,7 +54,10 @@ type ClientCredentialsOptions struct {
 	// PrivateKey authenticates the client with private_key_jwt (RFC
 	// 7523): each request carries a short-lived assertion signed with it.
 	// *rsa.PrivateKey signs RS256, *ecdsa.PrivateKey ES256 or ES384 by
-	// curve.
+	// curve. The assertion is the one Assertion would build with this
+	// key, KeyID and AssertionAudience and its defaults (iss = sub =
+	// ClientID, exp 5m, nbf 60s back, a jti), but ClientSecret must not
+	// be set too.
 	PrivateKey crypto.Signer
 
 	// KeyID is the "kid" header of the assertions, which identity
@@ -165,11 +166,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		}
 		a := *o.Assertion
 		a.Issuer, a.Subject = cmp.Or(a.Issuer, o.ClientID), cmp.Or(a.Subject, o.ClientID)
-		now := time.Now
-		if c.Clock != nil {
-			now = c.Clock.Now
-		}
-		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, now)
+		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, clock(c))
 		if err != nil {
 			return nil, err
 		}
@@ -188,28 +185,35 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 			if _, err := signingMethod(o.PrivateKey); err != nil {
 				return nil, err
 			}
-			cc.mode = privateKeyJWT
+			// The Assertion path's signer, with iss = sub = ClientID.
+			sg, err := newSigner(AssertionOptions{PrivateKey: o.PrivateKey, KeyID: o.KeyID, Audience: o.AssertionAudience,
+				Issuer: o.ClientID, Subject: o.ClientID}, ccOptions(), o.TokenURL, clock(c))
+			if err != nil {
+				return nil, err
+			}
+			cc.mode, cc.sign = signedAssertion, sg
 		}
 	}
-	if cc.o.AssertionAudience == "" {
-		cc.o.AssertionAudience = o.TokenURL
-	}
 	cc.o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
-	cc.now = time.Now
-	if c.Clock != nil {
-		cc.now = c.Clock.Now
-	}
+	cc.now = clock(c)
 	return oauthbearer.NewCache(cacheopts.Kind(cc, kind), c)
 }
 
 // How a clientCredentials source authenticates the client.
 const (
 	clientSecret    = iota // client_secret_basic
-	privateKeyJWT          // PrivateKey: iss = sub = client ID
 	fileAssertion          // AssertionFile (KIP-1258 first preference)
-	signedAssertion        // Assertion (KIP-1258 second preference)
+	signedAssertion        // Assertion (KIP-1258 second preference), or PrivateKey
 	tlsClientAuth          // the TLS client certificate (RFC 8705)
 )
+
+// clock returns the cache's clock's Now, or time.Now.
+func clock(c *oauthbearer.CacheOptions) func() time.Time {
+	if c.Clock != nil {
+		return c.Clock.Now
+	}
+	return time.Now
+}
 
 // logger returns the cache's logger, or one that discards.
 func logger(c *oauthbearer.CacheOptions) *slog.Logger {
@@ -248,8 +252,6 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 		var a string
 		var err error
 		switch c.mode {
-		case privateKeyJWT:
-			a, err = c.assertion()
 		case fileAssertion:
 			var t jwtfile.Token
 			t, err = jwtfile.Read(ctx, "oauthclient", ccOptions().name("AssertionFile"), c.o.AssertionFile, c.now())
@@ -282,29 +284,6 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 		return oauthbearer.Token{}, refused(err)
 	}
 	return tr.Token("oauthclient", start, oauthpost.RedactURL(c.o.TokenURL))
-}
-
-func (c *clientCredentials) assertion() (string, error) {
-	m, err := signingMethod(c.o.PrivateKey)
-	if err != nil {
-		return "", err
-	}
-	jti := make([]byte, 16)
-	_, _ = rand.Read(jti)
-	now := time.Now()
-	t := jwt.NewWithClaims(m, jwt.MapClaims{
-		"iss": c.o.ClientID, "sub": c.o.ClientID, "aud": c.o.AssertionAudience,
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
-		"jti": base64.RawURLEncoding.EncodeToString(jti),
-	})
-	if c.o.KeyID != "" {
-		t.Header["kid"] = c.o.KeyID
-	}
-	s, err := t.SignedString(c.o.PrivateKey)
-	if err != nil {
-		return "", fmt.Errorf("oauthclient: signing the client assertion: %v; check ClientCredentialsOptions.PrivateKey", err)
-	}
-	return s, nil
 }
 
 // Secret is a string that never prints: every fmt verb, slog and JSON
@@ -352,11 +331,6 @@ func (o ClientCredentialsOptions) MarshalText() ([]byte, error) {
 	if o.PrivateKey != nil {
 		key = fmt.Sprintf("<redacted %T>", o.PrivateKey)
 	}
-	assertion := "<nil>"
-	if o.Assertion != nil {
-		b, _ := o.Assertion.MarshalText()
-		assertion = string(b)
-	}
 	return fmt.Appendf(nil, "oauthclient.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, PrivateKey:%s, KeyID:%q, AssertionFile:%q, Assertion:%s, Scope:%q}",
-		oauthpost.RedactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.AssertionFile, assertion, o.Scope), nil
+		oauthpost.RedactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.AssertionFile, assertionText(o.Assertion), o.Scope), nil
 }

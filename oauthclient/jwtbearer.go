@@ -2,7 +2,6 @@ package oauthclient
 
 import (
 	"context"
-	"crypto"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,74 +24,25 @@ const JWTBearerGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 // JWTBearerOptions configures [NewJWTBearer], the RFC 7523 jwt-bearer
 // authorization grant that Kafka's JwtBearerJwtRetriever performs
 // (KIP-1139): the client sends a signed JWT, the assertion, and gets an
-// access token for the assertion's subject. Set exactly one of
-// PrivateKey, PrivateKeyFile and AssertionFile. Fields have no
-// environment fallback.
+// access token for the assertion's subject. Set exactly one of Assertion
+// and AssertionFile. Fields have no environment fallback.
 type JWTBearerOptions struct {
 	// TokenURL is the identity provider's token endpoint
 	// (sasl.oauthbearer.token.endpoint.url). Required; https, or http to
 	// a loopback host.
 	TokenURL string
 
-	// PrivateKey signs the assertions this source builds: *rsa.PrivateKey
-	// (RS256) or *ecdsa.PrivateKey on P-256 (ES256) or P-384 (ES384).
-	PrivateKey crypto.Signer
-
-	// PrivateKeyFile is a PEM file with the private key
-	// (sasl.oauthbearer.assertion.private.key.file): PKCS#8, PKCS#1, SEC1
-	// or encrypted PKCS#8 (see [ParsePrivateKeyPEM]). It is read at
-	// construction, to fail early, and again on every refresh, so a
-	// rotated key is used without a restart.
-	PrivateKeyFile string
-
-	// PrivateKeyPassphrase decrypts an encrypted PrivateKeyFile
-	// (sasl.oauthbearer.assertion.private.key.passphrase). It never
-	// prints.
-	PrivateKeyPassphrase Secret
-
 	// AssertionFile is a file holding a pre-generated assertion
 	// (sasl.oauthbearer.assertion.file), read on every refresh, so that
-	// whatever writes it can rotate it. The claim fields and TemplateFile
-	// do not apply.
+	// whatever writes it can rotate it.
 	AssertionFile string
 
-	// Algorithm is the assertion's "alg": "RS256", "ES256" or "ES384"
-	// (sasl.oauthbearer.assertion.algorithm). Default: the one the key's
-	// type and curve give. A mismatch with the key is an error.
-	Algorithm string
-
-	// KeyID is the assertion's "kid" header. Default: none (a template's
-	// header may set one).
-	KeyID string
-
-	// Issuer, Subject and Audience are the assertion's iss, sub and aud
-	// (sasl.oauthbearer.assertion.claim.iss, .sub, .aud). RFC 7523
-	// requires all three; a TemplateFile may give them instead. Audience
-	// defaults to TokenURL.
-	Issuer, Subject, Audience string
-
-	// Lifetime sets exp = now + Lifetime
-	// (sasl.oauthbearer.assertion.claim.exp.seconds). Default 5m, as
-	// Kafka.
-	Lifetime time.Duration
-
-	// NotBefore sets nbf = now - NotBefore
-	// (sasl.oauthbearer.assertion.claim.nbf.seconds), to absorb clock
-	// skew. Default 60s, as Kafka; negative means 0.
-	NotBefore time.Duration
-
-	// OmitJTI leaves out the random "jti" claim that every built
-	// assertion otherwise carries so that servers can refuse a replay.
-	// Kafka's sasl.oauthbearer.assertion.claim.jti.include defaults to
-	// false; this package defaults to including it.
-	OmitJTI bool
-
-	// TemplateFile is a JSON file {"header": {...}, "payload": {...}} of
-	// static header values and claims (sasl.oauthbearer.assertion.template.file),
-	// read on every refresh. As in Kafka, its claims override Issuer,
-	// Subject and Audience, and alg, typ, iat, exp, nbf and jti override
-	// its values.
-	TemplateFile string
+	// Assertion builds and signs an assertion for every request (the
+	// other sasl.oauthbearer.assertion.* settings), with the same fields
+	// and defaults as [ClientCredentialsOptions.Assertion], except that
+	// Issuer and Subject have no default: RFC 7523 requires iss, sub and
+	// aud, and a template file may give them.
+	Assertion *AssertionOptions
 
 	// Scope is the space-separated scope to request
 	// (sasl.oauthbearer.scope). Default: none.
@@ -113,12 +63,8 @@ type JWTBearerOptions struct {
 // MarshalText encodes the options with the private key and passphrase
 // redacted, so that no encoder walks into the key.
 func (o JWTBearerOptions) MarshalText() ([]byte, error) {
-	key := ""
-	if o.PrivateKey != nil {
-		key = fmt.Sprintf("<redacted %T>", o.PrivateKey)
-	}
-	return fmt.Appendf(nil, "oauthclient.JWTBearerOptions{TokenURL:%s, PrivateKey:%s, PrivateKeyFile:%q, PrivateKeyPassphrase:%s, AssertionFile:%q, Algorithm:%q, Issuer:%q, Subject:%q, Audience:%q, Scope:%q}",
-		oauthpost.RedactURL(o.TokenURL), key, o.PrivateKeyFile, o.PrivateKeyPassphrase, o.AssertionFile, o.Algorithm, o.Issuer, o.Subject, o.Audience, o.Scope), nil
+	return fmt.Appendf(nil, "oauthclient.JWTBearerOptions{TokenURL:%s, AssertionFile:%q, Assertion:%s, Scope:%q}",
+		oauthpost.RedactURL(o.TokenURL), o.AssertionFile, assertionText(o.Assertion), o.Scope), nil
 }
 
 type jwtBearer struct {
@@ -151,31 +97,21 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	if err := idphttp.CheckEndpoint("oauthclient", n.name("TokenURL"), o.TokenURL); err != nil {
 		return nil, n.wrap(err, "TokenURL")
 	}
-	set := 0
-	for _, isSet := range []bool{o.PrivateKey != nil, o.PrivateKeyFile != "", o.AssertionFile != ""} {
-		if isSet {
-			set++
-		}
-	}
-	if set != 1 {
-		return nil, n.errorf("oauthclient: %d of %s, %s and %s are set; set exactly one: a key to build assertions with, or a file holding one", set, field("PrivateKey"), field("PrivateKeyFile"), field("AssertionFile"))
+	switch {
+	case o.Assertion == nil && o.AssertionFile == "":
+		return nil, n.errorf("oauthclient: neither %s nor %s is set; set one: the settings to sign assertions with, or a file holding a pre-generated one", field("Assertion"), field("AssertionFile"))
+	case o.Assertion != nil && o.AssertionFile != "":
+		return nil, n.errorf("oauthclient: both %s and %s are set; set only one: the settings to sign assertions with, or a file holding a pre-generated one", field("Assertion"), field("AssertionFile"))
 	}
 	const kind = "oauth jwt-bearer" // fixed: it labels metrics
 	c := cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL))
-	s := &jwtBearer{o: o, now: time.Now, opts: n}
-	if c.Clock != nil {
-		s.now = c.Clock.Now
-	}
+	s := &jwtBearer{o: o, now: clock(c), opts: n}
 	if o.AssertionFile != "" {
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
 			return nil, n.errorf("oauthclient: %s %s: %w; point it at the assertion file itself", field("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
 		}
 	} else {
-		sg, err := newSigner(AssertionOptions{
-			PrivateKey: o.PrivateKey, PrivateKeyFile: o.PrivateKeyFile, PrivateKeyPassphrase: o.PrivateKeyPassphrase,
-			Algorithm: o.Algorithm, KeyID: o.KeyID, Issuer: o.Issuer, Subject: o.Subject, Audience: o.Audience,
-			Lifetime: o.Lifetime, NotBefore: o.NotBefore, OmitJTI: o.OmitJTI, TemplateFile: o.TemplateFile,
-		}, n, o.TokenURL, func() time.Time { return s.now() })
+		sg, err := newSigner(*o.Assertion, options{typ: n.typ, prefix: "Assertion."}, o.TokenURL, s.now)
 		if err != nil {
 			return nil, err
 		}

@@ -12,8 +12,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,13 +120,13 @@ func TestJWTBearerKeyBuilt(t *testing.T) {
 		o       JWTBearerOptions
 		wantSub string
 	}{
-		"pkcs8 file RS256":     {o: JWTBearerOptions{PrivateKeyFile: f.pkcs8, Issuer: "svc-rsa", Subject: "svc-rsa", Algorithm: "RS256"}, wantSub: "svc-rsa"},
-		"pkcs1 file":           {o: JWTBearerOptions{PrivateKeyFile: f.pkcs1, Issuer: "svc-rsa", Subject: "svc-rsa"}, wantSub: "svc-rsa"},
-		"sec1 file ES256":      {o: JWTBearerOptions{PrivateKeyFile: f.sec1, Issuer: "svc-ec", Subject: "svc-ec", Algorithm: "ES256"}, wantSub: "svc-ec"},
-		"encrypted pkcs8":      {o: JWTBearerOptions{PrivateKeyFile: f.enc, PrivateKeyPassphrase: testPassphrase, Issuer: "svc-rsa", Subject: "svc-rsa"}, wantSub: "svc-rsa"},
-		"signer":               {o: JWTBearerOptions{PrivateKey: f.ecKey, Issuer: "svc-ec", Subject: "svc-ec"}, wantSub: "svc-ec"},
-		"template sets sub":    {o: JWTBearerOptions{PrivateKeyFile: f.pkcs8, Issuer: "svc-rsa", Subject: "svc-rsa", TemplateFile: f.template}, wantSub: "orders-reader"},
-		"no jti (Kafka's way)": {o: JWTBearerOptions{PrivateKey: f.ecKey, Issuer: "svc-ec", Subject: "svc-ec", OmitJTI: true}, wantSub: "svc-ec"},
+		"pkcs8 file RS256":     {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8, Issuer: "svc-rsa", Subject: "svc-rsa", Algorithm: "RS256"}}, wantSub: "svc-rsa"},
+		"pkcs1 file":           {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs1, Issuer: "svc-rsa", Subject: "svc-rsa"}}, wantSub: "svc-rsa"},
+		"sec1 file ES256":      {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.sec1, Issuer: "svc-ec", Subject: "svc-ec", Algorithm: "ES256"}}, wantSub: "svc-ec"},
+		"encrypted pkcs8":      {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.enc, PrivateKeyPassphrase: testPassphrase, Issuer: "svc-rsa", Subject: "svc-rsa"}}, wantSub: "svc-rsa"},
+		"signer":               {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKey: f.ecKey, Issuer: "svc-ec", Subject: "svc-ec"}}, wantSub: "svc-ec"},
+		"template sets sub":    {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8, Issuer: "svc-rsa", Subject: "svc-rsa", TemplateFile: f.template}}, wantSub: "orders-reader"},
+		"no jti (Kafka's way)": {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKey: f.ecKey, Issuer: "svc-ec", Subject: "svc-ec", OmitJTI: true}}, wantSub: "svc-ec"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -192,10 +195,10 @@ func TestJWTBearerRefused(t *testing.T) {
 		o    JWTBearerOptions
 		desc string
 	}{
-		"wrong key":      {o: JWTBearerOptions{PrivateKey: other, Issuer: "svc-rsa", Subject: "svc-rsa"}, desc: "verification error"},
-		"expired":        {o: JWTBearerOptions{PrivateKey: f.rsaKey, Issuer: "svc-rsa", Subject: "svc-rsa", Cache: &oauthbearer.CacheOptions{Clock: clock}}, desc: "expired"},
-		"unknown sub":    {o: JWTBearerOptions{PrivateKey: f.rsaKey, Issuer: "svc-rsa", Subject: "admin"}, desc: "sub"},
-		"wrong audience": {o: JWTBearerOptions{PrivateKey: f.rsaKey, Issuer: "svc-rsa", Subject: "svc-rsa", Audience: "https://elsewhere/token"}, desc: "aud"},
+		"wrong key":      {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKey: other, Issuer: "svc-rsa", Subject: "svc-rsa"}}, desc: "verification error"},
+		"expired":        {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKey: f.rsaKey, Issuer: "svc-rsa", Subject: "svc-rsa"}, Cache: &oauthbearer.CacheOptions{Clock: clock}}, desc: "expired"},
+		"unknown sub":    {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKey: f.rsaKey, Issuer: "svc-rsa", Subject: "admin"}}, desc: "sub"},
+		"wrong audience": {o: JWTBearerOptions{Assertion: &AssertionOptions{PrivateKey: f.rsaKey, Issuer: "svc-rsa", Subject: "svc-rsa", Audience: "https://elsewhere/token"}}, desc: "aud"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -217,7 +220,9 @@ func TestJWTBearerRefused(t *testing.T) {
 
 // Construction fails early, naming the option, for a wrong passphrase, a
 // missing key file, an algorithm that does not match the key, and no or
-// two assertion sources; the passphrase never appears.
+// two assertion sources or keys; each error names the field by its path
+// (JWTBearerOptions.Assertion.PrivateKeyFile), and the passphrase never
+// appears.
 func TestJWTBearerOptionsValidation(t *testing.T) {
 	t.Parallel()
 	f := newBearerFixture(t)
@@ -227,15 +232,18 @@ func TestJWTBearerOptionsValidation(t *testing.T) {
 		want string
 		is   error
 	}{
-		"wrong passphrase": {o: JWTBearerOptions{TokenURL: u, PrivateKeyFile: f.enc, PrivateKeyPassphrase: "hunter2-wrong", Issuer: "a", Subject: "a"}, is: ErrPassphrase},
-		"no passphrase":    {o: JWTBearerOptions{TokenURL: u, PrivateKeyFile: f.enc, Issuer: "a", Subject: "a"}, is: ErrPassphrase},
-		"missing key":      {o: JWTBearerOptions{TokenURL: u, PrivateKeyFile: filepath.Join(f.dir, "nope.pem"), Issuer: "a", Subject: "a"}, want: "PrivateKeyFile"},
-		"alg mismatch":     {o: JWTBearerOptions{TokenURL: u, PrivateKeyFile: f.sec1, Algorithm: "RS256", Issuer: "a", Subject: "a"}, want: "Algorithm is \"RS256\""},
-		"none":             {o: JWTBearerOptions{TokenURL: u}, want: "exactly one"},
-		"two":              {o: JWTBearerOptions{TokenURL: u, PrivateKey: f.ecKey, AssertionFile: f.pkcs8}, want: "exactly one"},
-		"no iss":           {o: JWTBearerOptions{TokenURL: u, PrivateKey: f.ecKey}, want: "JWTBearerOptions.Issuer and JWTBearerOptions.Subject must both be set"},
-		"http remote":      {o: JWTBearerOptions{TokenURL: "http://idp.example/token", PrivateKey: f.ecKey}, want: "https"},
-		"not pem":          {o: JWTBearerOptions{TokenURL: u, PrivateKeyFile: f.template, Issuer: "a", Subject: "a"}, want: "no PEM private key"},
+		"wrong passphrase":  {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{PrivateKeyFile: f.enc, PrivateKeyPassphrase: "hunter2-wrong", Issuer: "a", Subject: "a"}}, is: ErrPassphrase},
+		"no passphrase":     {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{PrivateKeyFile: f.enc, Issuer: "a", Subject: "a"}}, is: ErrPassphrase},
+		"missing key":       {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{PrivateKeyFile: filepath.Join(f.dir, "nope.pem"), Issuer: "a", Subject: "a"}}, want: "JWTBearerOptions.Assertion.PrivateKeyFile"},
+		"alg mismatch":      {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{PrivateKeyFile: f.sec1, Algorithm: "RS256", Issuer: "a", Subject: "a"}}, want: "JWTBearerOptions.Assertion.Algorithm is \"RS256\""},
+		"none":              {o: JWTBearerOptions{TokenURL: u}, want: "neither JWTBearerOptions.Assertion nor JWTBearerOptions.AssertionFile is set"},
+		"two":               {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{PrivateKey: f.ecKey}, AssertionFile: f.pkcs8}, want: "both JWTBearerOptions.Assertion and JWTBearerOptions.AssertionFile are set"},
+		"no key":            {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{Issuer: "a", Subject: "a"}}, want: "neither JWTBearerOptions.Assertion.PrivateKey nor JWTBearerOptions.Assertion.PrivateKeyFile is set"},
+		"key twice":         {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{PrivateKey: f.ecKey, PrivateKeyFile: f.sec1, Issuer: "a", Subject: "a"}}, want: "both JWTBearerOptions.Assertion.PrivateKey and JWTBearerOptions.Assertion.PrivateKeyFile are set"},
+		"negative lifetime": {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{PrivateKey: f.ecKey, Issuer: "a", Subject: "a", Lifetime: -time.Second}}, want: "JWTBearerOptions.Assertion.Lifetime is -1s"},
+		"no iss":            {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{PrivateKey: f.ecKey}}, want: "JWTBearerOptions.Assertion.Issuer and JWTBearerOptions.Assertion.Subject must both be set"},
+		"http remote":       {o: JWTBearerOptions{TokenURL: "http://idp.example/token", Assertion: &AssertionOptions{PrivateKey: f.ecKey}}, want: "https"},
+		"not pem":           {o: JWTBearerOptions{TokenURL: u, Assertion: &AssertionOptions{PrivateKeyFile: f.template, Issuer: "a", Subject: "a"}}, want: "no PEM private key"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -251,5 +259,36 @@ func TestJWTBearerOptionsValidation(t *testing.T) {
 				assert.Contains(t, err.Error(), "troubleshooting.md#jwt-bearer-key")
 			}
 		})
+	}
+}
+
+// Options holding an *AssertionOptions print and encode with its key and
+// passphrase redacted under every fmt verb and encoder. Fails without
+// AssertionOptions.Format: %s and %q print the AssertionOptions behind
+// the pointer with Secret's Format off, the passphrase in clear.
+func TestOptionsWithAssertionNeverPrintTheKey(t *testing.T) {
+	t.Parallel()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	raw, err := key.Bytes()
+	require.NoError(t, err)
+	d := new(big.Int).SetBytes(raw).String() // as fmt and encoders print the scalar
+	a := &AssertionOptions{PrivateKey: key, PrivateKeyPassphrase: "hunter2-pass", Issuer: "svc"}
+	jb := JWTBearerOptions{TokenURL: "https://idp.example/token?secret=q", Assertion: a}
+	cc := ClientCredentialsOptions{TokenURL: "https://idp.example/token?secret=q", ClientSecret: "hunter2-secret", Assertion: a}
+	for _, o := range [][2]any{{jb, &jb}, {cc, &cc}} {
+		var said []string
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			said = append(said, fmt.Sprintf(verb, o[0]), fmt.Sprintf(verb, o[1]))
+		}
+		b, err := json.Marshal(o[0])
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), "secret=q", "MarshalText redacts the URL's query")
+		for _, s := range append(said, string(b)) {
+			assert.Contains(t, s, "redacted *ecdsa.PrivateKey") // json escapes < and >
+			assert.Contains(t, s, "svc")
+			assert.NotContains(t, s, "hunter2")
+			assert.NotContains(t, s, d)
+		}
 	}
 }

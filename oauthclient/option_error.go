@@ -4,18 +4,18 @@ import "fmt"
 
 // OptionError reports option fields a source cannot use: at construction,
 // or at a fetch for the files read on every refresh (AssertionFile,
-// PrivateKeyFile, TemplateFile). Its message names each field as
-// "<Options>.<field>", such as "JWTBearerOptions.PrivateKeyFile"; Fields
-// lists them, so that code translating settings from elsewhere (the
-// clientprops package, from a client.properties) can name the setting
-// the user wrote instead.
+// Assertion.PrivateKeyFile, Assertion.TemplateFile). Its message names
+// each field by its path, such as
+// "JWTBearerOptions.Assertion.PrivateKeyFile"; Fields lists them, so that
+// code translating settings from elsewhere (the clientprops package,
+// from a client.properties) can name the setting the user wrote instead.
 type OptionError struct {
 	// Options is the options type: "JWTBearerOptions" or
 	// "ClientCredentialsOptions".
 	Options string
 	// Fields are the fields the message names, in its order, such as
 	// "TokenURL", or "Assertion.Issuer" for
-	// ClientCredentialsOptions.Assertion.Issuer.
+	// JWTBearerOptions.Assertion.Issuer.
 	Fields []string
 	err    error
 }

@@ -18,8 +18,15 @@ func TestOptionErrorListsTheFieldsItNames(t *testing.T) {
 	oe, ok := errors.AsType[*OptionError](err)
 	require.True(t, ok, "%v", err)
 	assert.Equal(t, "JWTBearerOptions", oe.Options)
-	assert.Equal(t, []string{"PrivateKey", "PrivateKeyFile", "AssertionFile"}, oe.Fields)
-	assert.Contains(t, err.Error(), "JWTBearerOptions.PrivateKey, JWTBearerOptions.PrivateKeyFile and JWTBearerOptions.AssertionFile")
+	assert.Equal(t, []string{"Assertion", "AssertionFile"}, oe.Fields)
+	assert.Contains(t, err.Error(), "neither JWTBearerOptions.Assertion nor JWTBearerOptions.AssertionFile")
+
+	_, err = NewJWTBearer(&JWTBearerOptions{TokenURL: "https://idp.example/token", Assertion: &AssertionOptions{PrivateKeyFile: "k.pem"}})
+	oe, ok = errors.AsType[*OptionError](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "JWTBearerOptions", oe.Options)
+	assert.Equal(t, []string{"Assertion.PrivateKeyFile"}, oe.Fields)
+	assert.Contains(t, err.Error(), "JWTBearerOptions.Assertion.PrivateKeyFile")
 
 	missing := filepath.Join(t.TempDir(), "key.pem")
 	_, err = NewClientCredentials(&ClientCredentialsOptions{TokenURL: "https://idp.example/token", ClientID: "c",

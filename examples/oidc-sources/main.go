@@ -74,8 +74,8 @@ func (c config) run(ctx context.Context, out io.Writer) error {
 	case "token-file":
 		src, err = tokenfile.New(&tokenfile.Options{Path: c.tokenFile})
 	case "jwt-bearer":
-		src, err = oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: c.tokenURL, PrivateKeyFile: c.keyFile,
-			PrivateKeyPassphrase: c.passphrase, Issuer: c.clientID, Subject: c.clientID, Scope: c.scope})
+		src, err = oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: c.tokenURL, Scope: c.scope,
+			Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: c.keyFile, PrivateKeyPassphrase: c.passphrase, Issuer: c.clientID, Subject: c.clientID}})
 	default:
 		return fmt.Errorf("-source is %q; use token-file or jwt-bearer", c.source)
 	}

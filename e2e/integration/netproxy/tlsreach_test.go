@@ -114,7 +114,7 @@ var reaches = []reach{
 			Clients: map[string]idptest.OAuthClient{"orders": {PublicKey: &key.PublicKey}}})
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: origin + strings.TrimPrefix(s.TokenURL, s.URL),
-				Issuer: "orders", Subject: "orders", PrivateKey: key, HTTPClient: hc})
+				Assertion: &oauthclient.AssertionOptions{Issuer: "orders", Subject: "orders", PrivateKey: key}, HTTPClient: hc})
 		}
 	}},
 	{"confluent.NewSTS", "api.example.com", func(t *testing.T) (string, builder) {

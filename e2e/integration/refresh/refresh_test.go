@@ -206,8 +206,8 @@ var sources = []source{
 		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), Lifetime: life,
 			Clients: map[string]idptest.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL, PrivateKey: key,
-				Issuer: "svc-1", Subject: "svc-1", HTTPClient: s.InProcess()})
+			src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL,
+				Assertion: &oauthclient.AssertionOptions{PrivateKey: key, Issuer: "svc-1", Subject: "svc-1"}, HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src
 		}, func() int { return issued(s.Server) }

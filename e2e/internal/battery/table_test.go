@@ -567,22 +567,22 @@ var table = []entry{
 	{name: "oauthclient.NewJWTBearer",
 		net: func(t *testing.T, e *env) (source, error) {
 			keys(t, e)
-			return jwtBearer(e, e.h.URL()+"/token", oauthclient.JWTBearerOptions{PrivateKey: ecKey})
+			return jwtBearer(e, e.h.URL()+"/token", oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKey: ecKey}})
 		},
 		endpoints: []setting{{name: "JWTBearerOptions.TokenURL", build: func(t *testing.T, e *env, u string) (source, error) {
 			keys(t, e)
-			return jwtBearer(e, u+"/token", oauthclient.JWTBearerOptions{PrivateKey: ecKey})
+			return jwtBearer(e, u+"/token", oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKey: ecKey}})
 		}}},
 		files: []setting{
 			{name: "JWTBearerOptions.AssertionFile", build: func(t *testing.T, e *env, p string) (source, error) {
 				return jwtBearer(e, e.h.URL()+"/token", oauthclient.JWTBearerOptions{AssertionFile: p})
 			}},
-			{name: "JWTBearerOptions.PrivateKeyFile", build: func(t *testing.T, e *env, p string) (source, error) {
-				return jwtBearer(e, e.h.URL()+"/token", oauthclient.JWTBearerOptions{PrivateKeyFile: p})
+			{name: "JWTBearerOptions.Assertion.PrivateKeyFile", build: func(t *testing.T, e *env, p string) (source, error) {
+				return jwtBearer(e, e.h.URL()+"/token", oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: p}})
 			}},
-			{name: "JWTBearerOptions.TemplateFile", build: func(t *testing.T, e *env, p string) (source, error) {
+			{name: "JWTBearerOptions.Assertion.TemplateFile", build: func(t *testing.T, e *env, p string) (source, error) {
 				keys(t, e)
-				return jwtBearer(e, e.h.URL()+"/token", oauthclient.JWTBearerOptions{PrivateKey: ecKey, TemplateFile: p})
+				return jwtBearer(e, e.h.URL()+"/token", oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKey: ecKey, TemplateFile: p}})
 			}},
 		}},
 	{name: "spiffe.New",
@@ -734,8 +734,8 @@ func confluentSTS(e *env, endpoint string) (source, error) {
 
 func jwtBearer(e *env, tokenURL string, o oauthclient.JWTBearerOptions) (source, error) {
 	o.TokenURL, o.HTTPClient, o.Cache = tokenURL, e.h.Client(), e.co
-	if o.AssertionFile == "" {
-		o.Issuer, o.Subject = "svc-1", "svc-1"
+	if o.Assertion != nil {
+		o.Assertion.Issuer, o.Assertion.Subject = "svc-1", "svc-1"
 	}
 	return oauthclient.NewJWTBearer(&o)
 }

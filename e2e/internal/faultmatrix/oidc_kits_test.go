@@ -33,8 +33,8 @@ func jwtBearerKit() kit {
 		require.NoError(t, err)
 		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, TTL: otherLife,
 			Clients: map[string]emu.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
-		src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL(), PrivateKey: key,
-			Issuer: "svc-1", Subject: "svc-1", HTTPClient: s.Client(), Cache: co})
+		src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL(),
+			Assertion: &oauthclient.AssertionOptions{PrivateKey: key, Issuer: "svc-1", Subject: "svc-1"}, HTTPClient: s.Client(), Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return &bench{src: src, idp: s.Server, closeIdP: s.Close, status: oauthStatus, shaped: confluentShaped(iss, "svc-1", otherLife)}

@@ -144,32 +144,32 @@ func jwtBearerHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
 	hc := recordingAssertions(c, s.Client())
 	jb := func(o oauthclient.JWTBearerOptions) *oauthbearer.Cache {
 		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), hc, fastCache(c)
-		if o.AssertionFile == "" {
-			o.Issuer, o.Subject = "orders-svc", "orders-svc"
+		if o.Assertion != nil {
+			o.Assertion.Issuer, o.Assertion.Subject = "orders-svc", "orders-svc"
 		}
 		c.value(o)
 		src, err := oauthclient.NewJWTBearer(&o)
 		require.NoError(t, err)
 		return src
 	}
-	use(t, c, "jwt-bearer key", jb(oauthclient.JWTBearerOptions{PrivateKey: key}))
-	use(t, c, "jwt-bearer key file", jb(oauthclient.JWTBearerOptions{PrivateKeyFile: plainFile}))
-	use(t, c, "jwt-bearer encrypted key file", jb(oauthclient.JWTBearerOptions{PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase}))
-	useErr(t, c, "jwt-bearer wrong key", jb(oauthclient.JWTBearerOptions{PrivateKey: other}))
+	use(t, c, "jwt-bearer key", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKey: key}}))
+	use(t, c, "jwt-bearer key file", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: plainFile}}))
+	use(t, c, "jwt-bearer encrypted key file", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase}}))
+	useErr(t, c, "jwt-bearer wrong key", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKey: other}}))
 	s.FailNext(1, emu.Fault{Echo: true})
-	echoErr(t, c, "jwt-bearer echo", jb(oauthclient.JWTBearerOptions{PrivateKey: key}))
+	echoErr(t, c, "jwt-bearer echo", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKey: key}}))
 	s.FailNext(1, emu.Fault{Echo: true, Status: http.StatusUnauthorized})
-	echoErr(t, c, "jwt-bearer echo encrypted key", jb(oauthclient.JWTBearerOptions{PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase}))
+	echoErr(t, c, "jwt-bearer echo encrypted key", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase}}))
 
 	// Construction errors: a wrong passphrase, a key file that is not a
 	// key (the passphrase itself, by mistake).
 	for name, o := range map[string]oauthclient.JWTBearerOptions{
-		"wrong passphrase":  {PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase + "-wrong"},
-		"no passphrase":     {PrivateKeyFile: encFile},
-		"not a key":         {PrivateKeyFile: write("not-a-key.pem", []byte(keyPassphrase+"\n"))},
-		"pem in a template": {PrivateKey: key, TemplateFile: write("template.json", plainPEM)},
+		"wrong passphrase":  {Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase + "-wrong"}},
+		"no passphrase":     {Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: encFile}},
+		"not a key":         {Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: write("not-a-key.pem", []byte(keyPassphrase+"\n"))}},
+		"pem in a template": {Assertion: &oauthclient.AssertionOptions{PrivateKey: key, TemplateFile: write("template.json", plainPEM)}},
 	} {
-		o.TokenURL, o.Issuer, o.Subject = s.TokenURL(), "orders-svc", "orders-svc"
+		o.TokenURL, o.Assertion.Issuer, o.Assertion.Subject = s.TokenURL(), "orders-svc", "orders-svc"
 		c.value(o)
 		_, err := oauthclient.NewJWTBearer(&o)
 		require.Error(t, err, name)
