@@ -126,5 +126,5 @@ func TestDefaultChainStopsAtAConfiguredStepThatFails(t *testing.T) {
 	assert.Equal(t, 7000215, ae.Code)
 	assert.Contains(t, err.Error(), "environment service principal")
 	assertNoSecrets(t, err.Error(), "very-secret-value")
-	assert.Empty(t, issued(b.entra.Server), "the chain must not fall through to workload identity")
+	assert.Empty(t, b.entra.Issued(), "the chain must not fall through to workload identity")
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -91,11 +90,6 @@ func newManagedIdentity(t *testing.T, m *idptest.IMDS, change func(*azure.Manage
 		change(o)
 	}
 	return opened(t)(azure.NewManagedIdentity(o))
-}
-
-// issued lists the requests in which s issued a token, oldest first.
-func issued(s *idptest.Server) []idptest.Request {
-	return slices.DeleteFunc(s.Requests(), func(r idptest.Request) bool { return r.Token == "" })
 }
 
 // sameTokenForAll has 200 goroutines ask src at once, checks that they

@@ -49,7 +49,7 @@ func TestManagedIdentitySelectors(t *testing.T) {
 			// A v2 token carries the API's application ID, resolved from
 			// the resource as sent (the /.default suffix is not part of it).
 			assert.Equal(t, m.AppID(audience), rep.Audience)
-			assert.True(t, slices.ContainsFunc(issued(m.Server), func(r idptest.Request) bool { return r.Resource == audience }),
+			assert.True(t, slices.ContainsFunc(m.Issued(), func(r idptest.Request) bool { return r.Resource == audience }),
 				"the /.default suffix is not part of the IMDS resource")
 			assert.Equal(t, tc.want.ClientID, rep.AppID)
 		})
@@ -159,7 +159,7 @@ func TestManagedIdentityV1Tokens(t *testing.T) {
 		assert.Contains(t, err.Error(), `ver="1.0"`)
 		assert.Contains(t, err.Error(), "accessTokenAcceptedVersion")
 		assert.Contains(t, err.Error(), "https://sts.windows.net/")
-		for _, r := range issued(m.Server) {
+		for _, r := range m.Issued() {
 			assertNoSecrets(t, err.Error()+buf.String(), r.Token)
 		}
 	})

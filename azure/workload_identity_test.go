@@ -90,7 +90,7 @@ func TestWorkloadIdentityFromEnvironment(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, wiObject, tok.Principal)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.Expiry, time.Minute)
-	got := issued(b.entra.Server)
+	got := b.entra.Issued()
 	require.Len(t, got, 1)
 	assert.Equal(t, "api://kafka/.default openid offline_access profile", got[0].Scope, "MSAL adds the OIDC scopes")
 	assert.Equal(t, tok.Value, got[0].Token)

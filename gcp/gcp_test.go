@@ -33,9 +33,9 @@ func onGCE(t *testing.T, g *idptest.GCE) {
 // ("access" or "identity").
 func lastIssued(t *testing.T, g *idptest.GCE, kind string) idptest.Request {
 	t.Helper()
-	rs := g.Requests()
+	rs := g.Issued()
 	for i := len(rs) - 1; i >= 0; i-- {
-		if rs[i].Kind == kind && rs[i].Token != "" {
+		if rs[i].Kind == kind {
 			return rs[i]
 		}
 	}

@@ -125,6 +125,13 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
+// Issued returns the requests answered with a token (Request.Token set),
+// oldest first, as deep copies: how many tokens the emulator issued, and
+// to whom, is what most tests of a refreshing source check.
+func (s *Server) Issued() []Request {
+	return slices.DeleteFunc(s.Requests(), func(r Request) bool { return r.Token == "" })
+}
+
 // statusWriter notes the reply's status in the server's record i when
 // the reply starts, before the client can see it. Handlers reach the
 // record through it (see note).

@@ -229,3 +229,21 @@ func TestCloseClosesTheEmulatorsOwnSigner(t *testing.T) {
 	assert.Error(t, err, "the emulator's own signer is closed")
 	own.Close() // idempotent
 }
+
+// TestIssuedListsOnlyAnsweredWithAToken: a refused request is in Requests
+// but not in Issued.
+func TestIssuedListsOnlyAnsweredWithAToken(t *testing.T) {
+	t.Parallel()
+	s := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil), Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
+	for _, secret := range []string{"wrong", "s"} {
+		resp, err := s.Client().PostForm(s.TokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {"c"}, "client_secret": {secret}})
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+	require.Len(t, s.Requests(), 2)
+	issued := s.Issued()
+	require.Len(t, issued, 1)
+	assert.Equal(t, http.StatusOK, issued[0].Status)
+	assert.NotEmpty(t, issued[0].Token)
+}

@@ -58,7 +58,7 @@ func azureSources() map[string]func(t *testing.T, iss *idptest.Issuer) azureIden
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return azureIdentity{src: src, audience: imds.AppID(target), issuer: iss.IssuerURL, principal: imds.SystemAssigned.ObjectID,
-				fetches: func() int { return issued(imds.Server) }}
+				fetches: func() int { return len(imds.Issued()) }}
 		},
 		"workload identity": func(t *testing.T, iss *idptest.Issuer) azureIdentity {
 			k8s := idptest.NewIssuer(t, nil)
@@ -73,20 +73,9 @@ func azureSources() map[string]func(t *testing.T, iss *idptest.Issuer) azureIden
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return azureIdentity{src: src, audience: entra.AppID(wiTenant, "api://kafka"), issuer: entra.IssuerURL(wiTenant), principal: wiObject,
-				fetches: func() int { return issued(entra.Server) }}
+				fetches: func() int { return len(entra.Issued()) }}
 		},
 	}
-}
-
-// issued counts the tokens s issued.
-func issued(s *idptest.Server) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if r.Token != "" {
-			n++
-		}
-	}
-	return n
 }
 
 // TestAzureSourcesThroughBroker has franz-go and sarama produce and consume

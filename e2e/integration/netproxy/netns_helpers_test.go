@@ -12,19 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/idpclient"
-	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
-
-// tokensIssued counts the requests s answered with a token.
-func tokensIssued(s *idptest.Server) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if r.Token != "" {
-			n++
-		}
-	}
-	return n
-}
 
 // privateCAClient is the idpclient client that trusts the emulators'
 // certificate (httptest's, which every TLS emulator presents) and takes

@@ -140,7 +140,7 @@ func inNamespace(t *testing.T, scenario string) {
 			_, err = src.Token(ctx(t))
 			require.NoError(t, err, "azure.NewManagedIdentity with the %s", name)
 		}
-		assert.Equal(t, 3, tokensIssued(imds.Server), "IMDS issued a token to each managed-identity source")
+		assert.Equal(t, 3, len(imds.Issued()), "IMDS issued a token to each managed-identity source")
 		assert.GreaterOrEqual(t, direct.Load(), int64(3), "the requests reached %s directly", metadataIP)
 		requireUntouched(t, proxy, "azure.NewManagedIdentity")
 		remote(t, proxy, hc)
@@ -175,7 +175,7 @@ func inNamespace(t *testing.T, scenario string) {
 			_, err = id.Token(ctx(t))
 			require.NoError(t, err, "gcp.NewIDToken with the %s", name)
 		}
-		assert.Equal(t, 4, tokensIssued(gce.Server), "the metadata server issued two access and two ID tokens")
+		assert.Equal(t, 4, len(gce.Issued()), "the metadata server issued two access and two ID tokens")
 		assert.GreaterOrEqual(t, direct.Load(), int64(2), "the requests reached %s directly", metadataIP)
 		assert.GreaterOrEqual(t, named.Load(), int64(2), "the requests reached metadata.google.internal (%s) directly", gkeMetadataIP)
 		requireUntouched(t, proxy, "gcp metadata-server sources")

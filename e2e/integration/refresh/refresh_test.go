@@ -74,19 +74,8 @@ func entra(t *testing.T, life time.Duration) (e *idptest.Entra, iss *idptest.Iss
 	_, err = warm.Token(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, warm.Close())
-	base := issued(e.Server)
-	return e, iss, file, func() int { return issued(e.Server) - base }
-}
-
-// issued counts the requests s has answered with a token.
-func issued(s *idptest.Server) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if r.Token != "" {
-			n++
-		}
-	}
-	return n
+	base := len(e.Issued())
+	return e, iss, file, func() int { return len(e.Issued()) - base }
 }
 
 func writeFederated(t *testing.T, iss *idptest.Issuer, file string) {
@@ -100,7 +89,7 @@ var sources = []source{
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: target(life), HTTPClient: m.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(m.Server) }
+		}, func() int { return len(m.Issued()) }
 	}},
 	{"azure workload identity", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		e, iss, file, count := entra(t, life)
@@ -131,7 +120,7 @@ var sources = []source{
 				Getenv: func(string) string { return "" }, HTTPClient: m.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(m.Server) }
+		}, func() int { return len(m.Issued()) }
 	}},
 	{"aws web identity", []time.Duration{time.Hour}, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		s := idptest.NewSTS(t, &idptest.STSOptions{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"})
@@ -141,7 +130,7 @@ var sources = []source{
 					BaseEndpoint: sdkaws.String(s.URL), HTTPClient: s.InProcess()}})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(s.Server) }
+		}, func() int { return len(s.Issued()) }
 	}},
 	{"aws msk iam (signed locally)", []time.Duration{15 * time.Minute}, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		// MSK's token is signed in process: its "provider" is the AWS
@@ -164,7 +153,7 @@ var sources = []source{
 			src, err := gcp.NewManagedKafka(context.Background(), &gcp.ManagedKafkaOptions{MetadataServer: true, HTTPClient: g.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(g.Server) }
+		}, func() int { return len(g.Issued()) }
 	}},
 	{"gcp managed kafka (service account key, x/oauth2)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		g := idptest.NewGCE(t, &idptest.GCEOptions{Lifetime: life})
@@ -172,7 +161,7 @@ var sources = []source{
 			src, err := gcp.NewManagedKafka(context.Background(), &gcp.ManagedKafkaOptions{CredentialsJSON: g.ServiceAccountKeyJSON, HTTPClient: g.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(g.Server) }
+		}, func() int { return len(g.Issued()) }
 	}},
 	{"gcp id token (metadata server)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		g := idptest.NewGCE(t, &idptest.GCEOptions{Lifetime: life})
@@ -180,7 +169,7 @@ var sources = []source{
 			src, err := gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: "kafka", MetadataServer: true, HTTPClient: g.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(g.Server) }
+		}, func() int { return len(g.Issued()) }
 	}},
 	{"gcp id token (service account key, x/oauth2)", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		g := idptest.NewGCE(t, &idptest.GCEOptions{Lifetime: life})
@@ -188,7 +177,7 @@ var sources = []source{
 			src, err := gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: "kafka", CredentialsJSON: g.ServiceAccountKeyJSON, HTTPClient: g.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(g.Server) }
+		}, func() int { return len(g.Issued()) }
 	}},
 	{"oauth client credentials", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), Lifetime: life,
@@ -198,7 +187,7 @@ var sources = []source{
 				ClientSecret: "s3cr3t-value-for-the-refresh", HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(s.Server) }
+		}, func() int { return len(s.Issued()) }
 	}},
 	{"oauth jwt-bearer", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -210,7 +199,7 @@ var sources = []source{
 				Assertion: &oauthclient.AssertionOptions{PrivateKey: key, Issuer: "svc-1", Subject: "svc-1"}, HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(s.Server) }
+		}, func() int { return len(s.Issued()) }
 	}},
 	{"confluent sts", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		iss := idptest.NewIssuer(t, nil)
@@ -226,13 +215,13 @@ var sources = []source{
 		_, err = warm.Token(context.Background())
 		require.NoError(t, err)
 		require.NoError(t, warm.Close())
-		base := issued(s.Server)
+		base := len(s.Issued())
 		return func(t *testing.T) *oauthbearer.Cache {
 			src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL,
 				Lifetime: life, HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src
-		}, func() int { return issued(s.Server) - base }
+		}, func() int { return len(s.Issued()) - base }
 	}},
 }
 
