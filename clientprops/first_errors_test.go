@@ -2,12 +2,17 @@ package clientprops
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 )
 
 // Errors of a jwt-bearer source built from a client.properties name the
@@ -17,6 +22,9 @@ func TestJWTBearerErrorsNameTheFileSetting(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	_, keyPath := rsaKeyFile(t, dir)
+	p521, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	require.NoError(t, err)
+	p521Path := testpki.KeyFile(t, filepath.Join(dir, "p521.pem"), p521)
 	head := ccHead + "sasl.oauthbearer.jwt.retriever.class=" + jwtBearerRetrieverClass + "\n" +
 		"sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n"
 	tests := map[string]struct {
@@ -36,6 +44,10 @@ func TestJWTBearerErrorsNameTheFileSetting(t *testing.T) {
 			body: "sasl.oauthbearer.assertion.private.key.file=" + keyPath + "\nsasl.oauthbearer.assertion.algorithm=ES256\nsasl.oauthbearer.assertion.claim.iss=o\nsasl.oauthbearer.assertion.claim.sub=o\n",
 			want: []string{"sasl.oauthbearer.assertion.algorithm (client.properties line 9) is \"ES256\" but the key signs RS256"},
 		},
+		"key on a curve assertions cannot use": {
+			body: "sasl.oauthbearer.assertion.private.key.file=" + p521Path + "\nsasl.oauthbearer.assertion.claim.iss=o\nsasl.oauthbearer.assertion.claim.sub=o\n",
+			want: []string{"sasl.oauthbearer.assertion.private.key.file (client.properties line 8) is an ECDSA P-521 key; it must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384)"},
+		},
 		"assertion file gone at fetch": {
 			body:  "sasl.oauthbearer.assertion.file=" + filepath.Join(dir, "assertion.jwt") + "\n",
 			fetch: true,
@@ -49,7 +61,7 @@ func TestJWTBearerErrorsNameTheFileSetting(t *testing.T) {
 			require.NoError(t, err)
 			src, err := c.NewSource(&BuildOptions{
 				AllowedURLs:  []string{"https://idp.example/token"},
-				AllowedFiles: []string{keyPath, filepath.Join(dir, "missing.pem"), filepath.Join(dir, "assertion.jwt")},
+				AllowedFiles: []string{keyPath, p521Path, filepath.Join(dir, "missing.pem"), filepath.Join(dir, "assertion.jwt")},
 			})
 			if tc.fetch {
 				require.NoError(t, err)

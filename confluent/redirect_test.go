@@ -59,7 +59,7 @@ func redirectSources(t *testing.T) map[string]func(endpoint string, client *http
 		"private_key_jwt": func(endpoint string, client *http.Client) (*oauthbearer.Cache, []string) {
 			// The assertion is made per request; what must not leave is the
 			// request itself, which the trap would record.
-			return cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}, endpoint, client), []string{scalarHex(t, key)}
+			return cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", Assertion: &oauthclient.AssertionOptions{PrivateKey: key}}, endpoint, client), []string{scalarHex(t, key)}
 		},
 	}
 }

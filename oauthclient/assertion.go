@@ -3,6 +3,7 @@ package oauthclient
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -187,6 +188,24 @@ func (s *signer) sign(ctx context.Context) (string, error) {
 	return a, nil
 }
 
+// keyField names the field the key comes from: PrivateKey or
+// PrivateKeyFile.
+func (s *signer) keyField() field {
+	if s.o.PrivateKey != nil {
+		return "PrivateKey"
+	}
+	return "PrivateKeyFile"
+}
+
+// keyKind describes k's type for an error: "an ECDSA P-521 key", "a
+// key of type ed25519.PrivateKey". It never prints the key.
+func keyKind(k crypto.Signer) string {
+	if pub, ok := k.Public().(*ecdsa.PublicKey); ok {
+		return "an ECDSA " + pub.Curve.Params().Name + " key"
+	}
+	return fmt.Sprintf("a key of type %T", k)
+}
+
 // key returns PrivateKey, or reads and parses PrivateKeyFile.
 func (s *signer) key(ctx context.Context) (crypto.Signer, error) {
 	if s.o.PrivateKey != nil {
@@ -205,9 +224,9 @@ func (s *signer) key(ctx context.Context) (crypto.Signer, error) {
 
 // method checks Algorithm against the key.
 func (s *signer) method(k crypto.Signer) (jwt.SigningMethod, error) {
-	m, err := signingMethod(k)
-	if err != nil {
-		return nil, errors.New("oauthclient: the assertion's private key must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); " + troubleshooting.See("jwt-bearer-key"))
+	m, ok := signingMethod(k)
+	if !ok {
+		return nil, s.opts.errorf("oauthclient: %s is %s; it must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384); %s", s.keyField(), keyKind(k), troubleshooting.See("jwt-bearer-key"))
 	}
 	if s.o.Algorithm != "" && s.o.Algorithm != m.Alg() {
 		return nil, s.opts.errorf("oauthclient: %s is %s but the key signs %s; set the algorithm that matches the key; %s", field("Algorithm"), srvtext.Quote(s.o.Algorithm, 0), m.Alg(), troubleshooting.See("jwt-bearer-key"))

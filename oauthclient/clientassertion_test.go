@@ -3,8 +3,12 @@ package oauthclient
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"log/slog"
 	"strings"
@@ -122,18 +126,23 @@ func TestClientCredentialsAssertionFileReread(t *testing.T) {
 func TestClientCredentialsAssertionValidation(t *testing.T) {
 	t.Parallel()
 	f := newBearerFixture(t)
+	p521, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(p521)
+	require.NoError(t, err)
+	p521File := writeFile(t, f.dir, "p521.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	tests := map[string]struct {
 		o    ClientCredentialsOptions
 		want string
 	}{
-		"assertion and private key": {ClientCredentialsOptions{ClientID: "a", PrivateKey: f.ecKey, Assertion: &AssertionOptions{PrivateKey: f.ecKey}}, "both Assertion and PrivateKey"},
-		"no key":                    {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{}}, "neither ClientCredentialsOptions.Assertion.PrivateKey nor ClientCredentialsOptions.Assertion.PrivateKeyFile is set"},
-		"wrong passphrase":          {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{PrivateKeyFile: f.enc, PrivateKeyPassphrase: "hunter2"}}, "ClientCredentialsOptions.Assertion.PrivateKeyFile"},
-		"algorithm mismatch":        {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8, Algorithm: "ES256"}}, "Assertion.Algorithm"},
-		"no issuer":                 {ClientCredentialsOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8}}, "Issuer and ClientCredentialsOptions.Assertion.Subject must both be set"},
-		"assertion file is a dir":   {ClientCredentialsOptions{AssertionFile: f.dir}, "ClientCredentialsOptions.AssertionFile"},
-		"tls auth with a secret":    {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true, ClientSecret: "hunter2"}, "the certificate is the credential"},
-		"tls auth without client":   {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true}, "needs an HTTPClient"},
+		"P-521 key file":          {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{PrivateKeyFile: p521File}}, "ClientCredentialsOptions.Assertion.PrivateKeyFile is an ECDSA P-521 key"},
+		"no key":                  {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{}}, "neither ClientCredentialsOptions.Assertion.PrivateKey nor ClientCredentialsOptions.Assertion.PrivateKeyFile is set"},
+		"wrong passphrase":        {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{PrivateKeyFile: f.enc, PrivateKeyPassphrase: "hunter2"}}, "ClientCredentialsOptions.Assertion.PrivateKeyFile"},
+		"algorithm mismatch":      {ClientCredentialsOptions{ClientID: "a", Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8, Algorithm: "ES256"}}, "Assertion.Algorithm"},
+		"no issuer":               {ClientCredentialsOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8}}, "Issuer and ClientCredentialsOptions.Assertion.Subject must both be set"},
+		"assertion file is a dir": {ClientCredentialsOptions{AssertionFile: f.dir}, "ClientCredentialsOptions.AssertionFile"},
+		"tls auth with a secret":  {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true, ClientSecret: "hunter2"}, "the certificate is the credential"},
+		"tls auth without client": {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true}, "needs an HTTPClient"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -27,9 +27,8 @@ import (
 // ClientCredentialsOptions configures [NewClientCredentials], the OAuth 2.0
 // client credentials grant that Kafka's own OAuthBearerLoginCallbackHandler
 // performs. The client authenticates with, in Kafka 4.4's order of
-// preference (KIP-1258): AssertionFile, else a locally signed Assertion
-// (or PrivateKey), else ClientSecret. Fields have no environment
-// fallback.
+// preference (KIP-1258): AssertionFile, else a locally signed Assertion,
+// else ClientSecret. Fields have no environment fallback.
 type ClientCredentialsOptions struct {
 	// TokenURL is the identity provider's token endpoint
 	// (sasl.oauthbearer.token.endpoint.url). Required; https, or http to
@@ -51,23 +50,6 @@ type ClientCredentialsOptions struct {
 	// secrets with characters outside letters, digits and -._~.
 	RawBasicAuth bool
 
-	// PrivateKey authenticates the client with private_key_jwt (RFC
-	// 7523): each request carries a short-lived assertion signed with it.
-	// *rsa.PrivateKey signs RS256, *ecdsa.PrivateKey ES256 or ES384 by
-	// curve. The assertion is the one Assertion would build with this
-	// key, KeyID and AssertionAudience and its defaults (iss = sub =
-	// ClientID, exp 5m, nbf 60s back, a jti), but ClientSecret must not
-	// be set too.
-	PrivateKey crypto.Signer
-
-	// KeyID is the "kid" header of the assertions, which identity
-	// providers use to pick the registered key. Default: none.
-	KeyID string
-
-	// AssertionAudience is the "aud" of the assertions. Default TokenURL,
-	// as RFC 7523 recommends.
-	AssertionAudience string
-
 	// AssertionFile is a file holding a pre-generated client assertion
 	// (sasl.oauthbearer.assertion.file), read on every refresh so that
 	// whatever writes it can rotate it, and sent as client_assertion
@@ -76,11 +58,14 @@ type ClientCredentialsOptions struct {
 	// logs one) and so is ClientSecret.
 	AssertionFile string
 
-	// Assertion builds and signs a client assertion for every request
-	// (the sasl.oauthbearer.assertion.* settings with claim.iss set,
-	// Kafka's second preference). When set, ClientSecret is ignored, as
-	// in Kafka; PrivateKey must not be set too. Issuer and Subject
-	// default to ClientID.
+	// Assertion authenticates the client with private_key_jwt (RFC
+	// 7523): it builds and signs a short-lived client assertion for
+	// every request (the sasl.oauthbearer.assertion.* settings with
+	// claim.iss set, Kafka's second preference), as in
+	// Assertion: &AssertionOptions{PrivateKey: key, KeyID: "k1"}.
+	// Issuer and Subject default to ClientID, Audience to TokenURL, and
+	// every assertion carries exp 5m ahead, nbf 60s back and a jti. When
+	// set, ClientSecret is ignored, as in Kafka.
 	Assertion *AssertionOptions
 
 	// TLSClientAuth authenticates the client by the certificate of the
@@ -140,7 +125,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	cc := &clientCredentials{o: o}
 	switch {
 	case o.TLSClientAuth:
-		if o.ClientSecret != "" || o.PrivateKey != nil || o.Assertion != nil || o.AssertionFile != "" {
+		if o.ClientSecret != "" || o.Assertion != nil || o.AssertionFile != "" {
 			return nil, errors.New("oauthclient: ClientCredentialsOptions.TLSClientAuth is set with a secret, key or assertion; the certificate is the credential: set only one way to authenticate")
 		}
 		if o.ClientID == "" {
@@ -151,7 +136,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		}
 		cc.mode = tlsClientAuth
 	case o.AssertionFile != "":
-		if o.Assertion != nil || o.PrivateKey != nil {
+		if o.Assertion != nil {
 			// Kafka's ClientCredentialsRequestFormatterFactory warns so.
 			logger(c).Warn("oauthclient: both ClientCredentialsOptions.AssertionFile (sasl.oauthbearer.assertion.file) and a locally signed assertion are configured; using the file (first preference), the signing settings are ignored")
 		}
@@ -159,11 +144,8 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 			return nil, ccOptions().errorf("oauthclient: %s %s: %w; point it at the assertion file itself", field("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
 		}
 		cc.mode = fileAssertion
-		cc.o.PrivateKey, cc.o.Assertion = nil, nil
+		cc.o.Assertion = nil
 	case o.Assertion != nil:
-		if o.PrivateKey != nil {
-			return nil, errors.New("oauthclient: ClientCredentialsOptions has both Assertion and PrivateKey; set only Assertion (Assertion.PrivateKey takes the key)")
-		}
 		a := *o.Assertion
 		a.Issuer, a.Subject = cmp.Or(a.Issuer, o.ClientID), cmp.Or(a.Subject, o.ClientID)
 		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, clock(c))
@@ -175,23 +157,8 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		if o.ClientID == "" {
 			return nil, errors.New("oauthclient: ClientCredentialsOptions.ClientID is empty; set the OAuth client ID")
 		}
-		switch {
-		case o.ClientSecret == "" && o.PrivateKey == nil:
-			return nil, errors.New("oauthclient: ClientCredentialsOptions has none of AssertionFile, Assertion, PrivateKey and ClientSecret; set one to authenticate the client")
-		case o.ClientSecret != "" && o.PrivateKey != nil:
-			return nil, errors.New("oauthclient: ClientCredentialsOptions has both ClientSecret and PrivateKey; set only one (servers refuse two authentication methods)")
-		}
-		if o.PrivateKey != nil {
-			if _, err := signingMethod(o.PrivateKey); err != nil {
-				return nil, err
-			}
-			// The Assertion path's signer, with iss = sub = ClientID.
-			sg, err := newSigner(AssertionOptions{PrivateKey: o.PrivateKey, KeyID: o.KeyID, Audience: o.AssertionAudience,
-				Issuer: o.ClientID, Subject: o.ClientID}, ccOptions(), o.TokenURL, clock(c))
-			if err != nil {
-				return nil, err
-			}
-			cc.mode, cc.sign = signedAssertion, sg
+		if o.ClientSecret == "" {
+			return nil, errors.New("oauthclient: ClientCredentialsOptions has none of AssertionFile, Assertion and ClientSecret; set one to authenticate the client")
 		}
 	}
 	cc.o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
@@ -203,7 +170,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 const (
 	clientSecret    = iota // client_secret_basic
 	fileAssertion          // AssertionFile (KIP-1258 first preference)
-	signedAssertion        // Assertion (KIP-1258 second preference), or PrivateKey
+	signedAssertion        // Assertion (KIP-1258 second preference)
 	tlsClientAuth          // the TLS client certificate (RFC 8705)
 )
 
@@ -223,19 +190,21 @@ func logger(c *oauthbearer.CacheOptions) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func signingMethod(k crypto.Signer) (jwt.SigningMethod, error) {
+// signingMethod returns the method k signs with, or false for a key
+// type or curve assertions cannot use.
+func signingMethod(k crypto.Signer) (jwt.SigningMethod, bool) {
 	switch pub := k.Public().(type) {
 	case *rsa.PublicKey:
-		return jwt.SigningMethodRS256, nil
+		return jwt.SigningMethodRS256, true
 	case *ecdsa.PublicKey:
 		switch pub.Curve.Params().BitSize {
 		case 256:
-			return jwt.SigningMethodES256, nil
+			return jwt.SigningMethodES256, true
 		case 384:
-			return jwt.SigningMethodES384, nil
+			return jwt.SigningMethodES384, true
 		}
 	}
-	return nil, errors.New("oauthclient: ClientCredentialsOptions.PrivateKey must be an *rsa.PrivateKey or an *ecdsa.PrivateKey on P-256 or P-384")
+	return nil, false
 }
 
 // Token performs one client-credentials request.
@@ -323,14 +292,11 @@ func (s Secret) GobEncode() ([]byte, error) { return []byte(s.String()), nil }
 // GobDecode decodes what GobEncode wrote (the value stays redacted).
 func (s *Secret) GobDecode(data []byte) error { *s = Secret(data); return nil }
 
-// MarshalText encodes the options with the client secret and private key
-// redacted, so YAML, XML and JSON neither print the key (YAML follows
-// pointers into *ecdsa.PrivateKey) nor walk the HTTP client by reflection.
+// MarshalText encodes the options with the client secret, private key
+// and passphrase redacted, so YAML, XML and JSON neither print the key
+// (YAML follows pointers into *ecdsa.PrivateKey) nor walk the HTTP
+// client by reflection.
 func (o ClientCredentialsOptions) MarshalText() ([]byte, error) {
-	key := ""
-	if o.PrivateKey != nil {
-		key = fmt.Sprintf("<redacted %T>", o.PrivateKey)
-	}
-	return fmt.Appendf(nil, "oauthclient.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, PrivateKey:%s, KeyID:%q, AssertionFile:%q, Assertion:%s, Scope:%q}",
-		oauthpost.RedactURL(o.TokenURL), o.ClientID, o.ClientSecret, key, o.KeyID, o.AssertionFile, assertionText(o.Assertion), o.Scope), nil
+	return fmt.Appendf(nil, "oauthclient.ClientCredentialsOptions{TokenURL:%s, ClientID:%q, ClientSecret:%s, AssertionFile:%q, Assertion:%s, Scope:%q}",
+		oauthpost.RedactURL(o.TokenURL), o.ClientID, o.ClientSecret, o.AssertionFile, assertionText(o.Assertion), o.Scope), nil
 }

@@ -38,13 +38,13 @@ func TestClientCredentials(t *testing.T) {
 		errCode string
 	}{
 		"secret basic":        {o: ClientCredentialsOptions{ClientID: "secret-client", ClientSecret: "p@ss+w/rd:x", Scope: "kafka"}},
-		"rsa private_key_jwt": {o: ClientCredentialsOptions{ClientID: "rsa-client", PrivateKey: rsaKey, KeyID: "k1"}},
-		"ec private_key_jwt":  {o: ClientCredentialsOptions{ClientID: "ec-client", PrivateKey: ecKey}},
+		"rsa private_key_jwt": {o: ClientCredentialsOptions{ClientID: "rsa-client", Assertion: &AssertionOptions{PrivateKey: rsaKey, KeyID: "k1"}}},
+		"ec private_key_jwt":  {o: ClientCredentialsOptions{ClientID: "ec-client", Assertion: &AssertionOptions{PrivateKey: ecKey}}},
 		"wrong secret":        {o: ClientCredentialsOptions{ClientID: "secret-client", ClientSecret: "hunter2"}, errCode: "invalid_client"},
 		"raw basic with plus": {o: ClientCredentialsOptions{ClientID: "secret-client", ClientSecret: "p@ss+w/rd:x", RawBasicAuth: true}, errCode: "invalid_client"},
-		"wrong key":           {o: ClientCredentialsOptions{ClientID: "ec-client", PrivateKey: otherKey}, errCode: "invalid_client"},
+		"wrong key":           {o: ClientCredentialsOptions{ClientID: "ec-client", Assertion: &AssertionOptions{PrivateKey: otherKey}}, errCode: "invalid_client"},
 		"bad scope":           {o: ClientCredentialsOptions{ClientID: "secret-client", ClientSecret: "p@ss+w/rd:x", Scope: "admin"}, errCode: "invalid_scope"},
-		"wrong audience":      {o: ClientCredentialsOptions{ClientID: "rsa-client", PrivateKey: rsaKey, AssertionAudience: "https://elsewhere"}, errCode: "invalid_client"},
+		"wrong audience":      {o: ClientCredentialsOptions{ClientID: "rsa-client", Assertion: &AssertionOptions{PrivateKey: rsaKey, Audience: "https://elsewhere"}}, errCode: "invalid_client"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -100,9 +100,8 @@ func TestClientCredentialsOptionsValidation(t *testing.T) {
 	}{
 		"nil":          {nil, "TokenURL is empty"},
 		"no client":    {&ClientCredentialsOptions{TokenURL: "https://idp/t"}, "ClientID is empty"},
-		"no auth":      {&ClientCredentialsOptions{TokenURL: "https://idp/t", ClientID: "a"}, "none of AssertionFile, Assertion, PrivateKey and ClientSecret"},
-		"both":         {&ClientCredentialsOptions{TokenURL: "https://idp/t", ClientID: "a", ClientSecret: "hunter2", PrivateKey: k}, "both"},
-		"p521":         {&ClientCredentialsOptions{TokenURL: "https://idp/t", ClientID: "a", PrivateKey: k}, "P-256 or P-384"},
+		"no auth":      {&ClientCredentialsOptions{TokenURL: "https://idp/t", ClientID: "a"}, "none of AssertionFile, Assertion and ClientSecret"},
+		"p521":         {&ClientCredentialsOptions{TokenURL: "https://idp/t", ClientID: "a", Assertion: &AssertionOptions{PrivateKey: k}}, "ClientCredentialsOptions.Assertion.PrivateKey is an ECDSA P-521 key; it must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384)"},
 		"http remote":  {&ClientCredentialsOptions{TokenURL: "http://idp/t", ClientID: "a", ClientSecret: "hunter2"}, "https"},
 		"userinfo url": {&ClientCredentialsOptions{TokenURL: "ftp://u:hunter2@idp/t", ClientID: "a", ClientSecret: "x"}, "https"},
 	}

@@ -85,7 +85,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		for name, o := range map[string]oauthclient.ClientCredentialsOptions{
 			"basic":           {ClientID: "client-1", ClientSecret: secret},
 			"raw basic":       {ClientID: "client-1", ClientSecret: secret, RawBasicAuth: true},
-			"private_key_jwt": {ClientID: "ec-1", PrivateKey: key},
+			"private_key_jwt": {ClientID: "ec-1", Assertion: &oauthclient.AssertionOptions{PrivateKey: key}},
 		} {
 			o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), recording(c, s.Client()), fastCache(c)
 			src, err := oauthclient.NewClientCredentials(&o)

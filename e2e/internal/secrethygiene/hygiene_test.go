@@ -252,7 +252,7 @@ func clientCredentials(t *testing.T, c *collector, iss *emu.Issuer) {
 	use(t, c, "client credentials", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret}))
 	useErr(t, c, "client credentials wrong secret", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret + "-wrong"}))
 	c.secret("wrong client secret", clientSecret+"-wrong")
-	useErr(t, c, "client credentials unknown key", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", PrivateKey: key}))
+	useErr(t, c, "client credentials unknown key", cc(oauthclient.ClientCredentialsOptions{ClientID: "client-1", Assertion: &oauthclient.AssertionOptions{PrivateKey: key}}))
 	_, err = oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: "http://example.com/token", ClientID: "client-1", ClientSecret: clientSecret})
 	require.Error(t, err, "plain http to a remote host is refused")
 	c.err(err)

@@ -63,7 +63,7 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		c.secret("redirected private key scalar (hex)", scalarHex(t, key))
 		for name, o := range map[string]oauthclient.ClientCredentialsOptions{
 			"basic":           {ClientID: "client-1", ClientSecret: secret},
-			"private_key_jwt": {ClientID: "client-1", PrivateKey: key},
+			"private_key_jwt": {ClientID: "client-1", Assertion: &oauthclient.AssertionOptions{PrivateKey: key}},
 		} {
 			o.TokenURL, o.HTTPClient, o.Cache = redirect(nil, nil)+"/token", b.Client(), fastCache(c)
 			src, err := oauthclient.NewClientCredentials(&o)
