@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
@@ -85,21 +84,6 @@ func newClient(t *testing.T, b *kafkatest.Broker, mech sasl.Mechanism, opts ...k
 	return cl
 }
 
-func createTopic(ctx context.Context, t *testing.T, cl *kgo.Client, topic string) {
-	t.Helper()
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic = topic
-	rt.NumPartitions = 1
-	rt.ReplicationFactor = 1
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 30_000
-	resp, err := req.RequestWith(ctx, cl)
-	require.NoError(t, err)
-	require.Len(t, resp.Topics, 1)
-	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode), "CreateTopics %s", topic)
-}
-
 // TestRealBroker runs the basic cases against one broker, since each
 // broker costs a JVM start.
 func TestRealBroker(t *testing.T) {
@@ -118,7 +102,7 @@ func TestRealBroker(t *testing.T) {
 			kgo.ConsumeTopics(topic),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		)
-		createTopic(ctx, t, cl, topic)
+		kafkatest.CreateTopic(ctx, t, cl, topic, 1)
 
 		want := &kgo.Record{Topic: topic, Key: []byte("k"), Value: []byte("hello from a JWT")}
 		require.NoError(t, cl.ProduceSync(ctx, want).FirstErr())

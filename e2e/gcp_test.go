@@ -39,7 +39,7 @@ func TestRealBrokerGCPIDToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	const topic = "gcp-id-token"
-	createTopic(ctx, t, cl, topic)
+	kafkatest.CreateTopic(ctx, t, cl, topic, 1)
 	rec := &kgo.Record{Topic: topic, Value: []byte("from " + gce.UniqueID())}
 	require.NoError(t, cl.ProduceSync(ctx, rec).FirstErr())
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})

@@ -100,8 +100,8 @@ func TestRealBrokerSoak(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), soak+5*time.Minute)
 	defer cancel()
-	createTopicAdmin(ctx, t, b, "soak-franz", 3)
-	createTopicAdmin(ctx, t, b, "soak-sarama", 3)
+	kafkatest.CreateTopic(ctx, t, b.AdminClient(t), "soak-franz", 3)
+	kafkatest.CreateTopic(ctx, t, b.AdminClient(t), "soak-sarama", 3)
 
 	counters := map[string]*countingSource{}
 	for _, n := range []string{"franz-go producer", "franz-go consumer", "sarama producer", "sarama consumer"} {

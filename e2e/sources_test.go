@@ -387,8 +387,8 @@ func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 	src, err := confluent.WithExtensions(cache, confluentExt)
 	require.NoError(t, err)
 
-	createTopicAdmin(ctx, t, b, "e2e-rotation-franz", 2)
-	createTopicAdmin(ctx, t, b, "e2e-rotation-sarama", 2)
+	kafkatest.CreateTopic(ctx, t, b.AdminClient(t), "e2e-rotation-franz", 2)
+	kafkatest.CreateTopic(ctx, t, b.AdminClient(t), "e2e-rotation-sarama", 2)
 	oldKid := root.KeyID()
 	fp, fc := newCountingSource(src), newCountingSource(src)
 	sp, sc := newCountingSource(src), newCountingSource(src)

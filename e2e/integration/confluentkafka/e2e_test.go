@@ -11,8 +11,6 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
@@ -32,7 +30,7 @@ func TestRealBroker(t *testing.T) {
 		JWKSURL: iss.JWKSURL(), Issuer: iss.IssuerURL(), Audience: e2eAudience,
 		ClockSkew: -1, Reauth: 3 * time.Second,
 	})
-	createTopic(t, b, "ck-orders")
+	kafkatest.CreateTopic(context.Background(), t, b.AdminClient(t), "ck-orders", 1)
 
 	t.Run("NeverPollingProducerOutlivesThreeTokenLifetimes", func(t *testing.T) {
 		const ttl = 4 * time.Second
@@ -129,19 +127,4 @@ func TestRealBroker(t *testing.T) {
 		require.NoError(t, err)
 		t.Logf("broker: %s", line)
 	})
-}
-
-func createTopic(t *testing.T, b *kafkatest.Broker, topic string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, 1, 1
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 30_000
-	resp, err := req.RequestWith(ctx, b.AdminClient(t))
-	require.NoError(t, err)
-	require.Len(t, resp.Topics, 1)
-	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode), "CreateTopics %s", topic)
 }

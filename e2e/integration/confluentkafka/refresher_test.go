@@ -28,17 +28,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // Events), the consumer uses ReadMessage (which drops refresh events), and
 // the standalone AdminClient has no event queue reader at all.
 func TestProducerConsumerAdminWithInProcessBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"},
-	})
-	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
-	cache, err := oauthbearer.NewCache(raw, nil)
-	require.NoError(t, err)
-	defer cache.Close()
-	ext := map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"}
-	src, err := oauthbearer.WithExtensions(cache, ext)
-	require.NoError(t, err)
+	st := kafkatest.NewSharedToken(t, 0)
+	broker, src := st.Broker, st.Source
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -81,16 +72,7 @@ func TestProducerConsumerAdminWithInProcessBroker(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, md.Topics, "orders")
 
-	auths := broker.Authentications()
-	require.GreaterOrEqual(t, len(auths), 3, "producer, consumer and admin client authenticated")
-	for _, a := range auths {
-		require.True(t, a.Accepted, "%s: %s", a.Reason, a.Detail)
-		assert.Equal(t, "workload-1", a.Principal)
-		assert.Equal(t, raw.LastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
-		assert.Equal(t, ext, a.Extensions)
-	}
-	assert.EqualValues(t, 1, raw.Fetches(), "%d connections shared one token", broker.Connections())
-	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.Fetches())
+	st.Check(t, 3, "producer, consumer and admin client authenticated")
 }
 
 func deadline(ctx context.Context) time.Time {
@@ -157,27 +139,12 @@ func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 // comes out of Explain as an actionable RejectedError, and the rejected
 // token is invalidated and replaced without waiting for it to expire.
 func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	rejecting := make(chan struct{})
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"},
-		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
-			select {
-			case <-rejecting:
-				return nil
-			default:
-				return &oauthbearertest.Rejection{Status: "JWT_PROCESSING_FAILED"}
-			}
-		},
-	})
-	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
-	cache, err := oauthbearer.NewCache(raw, nil)
-	require.NoError(t, err)
-	defer cache.Close()
+	rb := kafkatest.NewRejecting(t)
+	broker, raw := rb.Broker, rb.Raw
 	p, err := kafka.NewProducer(config(broker.Addrs(), kafka.ConfigMap{"reconnect.backoff.ms": 50, "reconnect.backoff.max.ms": 200}))
 	require.NoError(t, err)
 	defer p.Close()
-	r, err := confluentkafka.NewRefresher(p, cache, nil)
+	r, err := confluentkafka.NewRefresher(p, rb.Cache, nil)
 	require.NoError(t, err)
 	defer r.Close()
 
@@ -199,13 +166,12 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 			t.Fatal("no rejection reported")
 		}
 	}
-	assert.Equal(t, "JWT_PROCESSING_FAILED", rej.Status)
-	assert.Contains(t, rej.Error(), "accessTokenAcceptedVersion")
+	rb.CheckRejected(t, rej)
 	assert.Regexp(t, `^broker sasl_plaintext://127\.0\.0\.1:\d+/`, rej.Server)
 	assert.Equal(t, 1, refreshEvents, "librdkafka's start-up refresh event was recognised")
 	rejectedJTI := broker.Authentications()[0].Claims["jti"]
 
-	close(rejecting)
+	rb.Reject.Store(false)
 	done := make(chan error, 1)
 	go func() { done <- produce(ctx, p, "t", []byte("after")) }()
 	for {
