@@ -49,7 +49,9 @@ func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, a
 
 // Options are the fields of the franzsasl and kafkagosasl adapters'
 // Options, in the same order with the same types: each adapter converts
-// its *Options to *Options, so the compiler keeps the three alike.
+// its *Options to *Options, so the compiler keeps the three alike. Never
+// add, remove or reorder a field: an adapter released against an earlier
+// root module would no longer compile (a new field needs a new type).
 type Options struct {
 	FetchTimeout    time.Duration
 	AuthorizationID string
