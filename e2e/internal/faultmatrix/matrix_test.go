@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
+	"github.com/streamidentity/kafka-workload-identity/internal/obstest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -212,20 +212,13 @@ func TestFaultMatrix(t *testing.T) {
 	t.Log("\n" + render(rows, skipped))
 }
 
-// topDraw is a rand.Source whose every draw is the largest: it pins the
-// primed token's refresh, which the cache spreads below 80% for a token
-// fetched while none was held, to 80% of its life (Jitter is tiny), where
-// the cell injects its fault; backoff delays take the top of their range
-// (never below a Retry-After either way).
-type topDraw struct{}
-
-func (topDraw) Uint64() uint64 { return math.MaxUint64 }
-
 func runCell(t *testing.T, iss *emu.Issuer, k kit, f fault) result {
 	r := result{source: k.name, fault: f.name}
 	clk := fakeclock.New(time.Now())
 	events := make(chan oauthbearer.RefreshEvent, 1024)
-	co := &oauthbearer.CacheOptions{Clock: clk, Jitter: 1e-9, Rand: topDraw{}, SafetyMargin: margin, FetchTimeout: fetchTimeout,
+	// obstest.TopDraw pins the primed token's refresh to 80% of its life,
+	// where the cell injects its fault.
+	co := &oauthbearer.CacheOptions{Clock: clk, Jitter: 1e-9, Rand: obstest.TopDraw{}, SafetyMargin: margin, FetchTimeout: fetchTimeout,
 		MinBackoff: minBackoff, MaxBackoff: maxBackoff, OnRefresh: func(ev oauthbearer.RefreshEvent) { events <- ev }}
 	b := k.start(t, iss, co)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
