@@ -34,17 +34,11 @@ import (
 // only removing the value sent (not the shape heuristics) keeps it out.
 const sessionToken = "session-token-echoed-0123456789abcdef"
 
-// echoErr fetches from a source whose identity provider echoes the
-// request in its error, collects the error and closes the source. It also
-// checks the error is one bounded line.
+// echoErr is useErr for a source whose identity provider echoes the
+// request in its error; it also checks the error is one line.
 func echoErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) error {
 	t.Helper()
-	tok, err := src.Token(tctx(t))
-	require.Error(t, err, name)
-	c.secret(name+" token", tok.Value)
-	c.err(err)
-	c.value(src)
-	require.NoError(t, src.Close())
+	err := useErr(t, c, name, src)
 	require.NotContains(t, err.Error(), "\n", name)
 	return err
 }
@@ -87,7 +81,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 			"raw basic":       {ClientID: "client-1", ClientSecret: secret, RawBasicAuth: true},
 			"private_key_jwt": {ClientID: "ec-1", PrivateKey: key},
 		} {
-			o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), recording(c, s.Client()), fastCache(c)
+			o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), recording(c, s.Client(), "client_assertion", "client assertion"), fastCache(c)
 			src, err := oauthclient.NewClientCredentials(&o)
 			require.NoError(t, err)
 			s.FailNext(1, emu.Fault{Echo: true, Status: http.StatusUnauthorized})
@@ -181,10 +175,10 @@ func TestHugeServerFields(t *testing.T) {
 	require.Less(t, len(err.Error()), 2*srvtext.MaxField+1024, "error of %d bytes", len(err.Error()))
 }
 
-// recording returns a copy of hc that registers every form value it posts
-// (the client assertion, which the test cannot know in advance) as a
-// secret.
-func recording(c *collector, hc *http.Client) *http.Client {
+// recording returns a copy of hc that registers, as a secret named what,
+// every value of the form field it posts (a client assertion, which the
+// test cannot know in advance).
+func recording(c *collector, hc *http.Client, field, what string) *http.Client {
 	cp := *hc
 	base := hc.Transport
 	cp.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -192,7 +186,7 @@ func recording(c *collector, hc *http.Client) *http.Client {
 			if b, err := r.GetBody(); err == nil {
 				raw, _ := io.ReadAll(b)
 				if form, err := url.ParseQuery(string(raw)); err == nil {
-					c.secret("client assertion", form.Get("client_assertion"))
+					c.secret(what, form.Get(field))
 				}
 			}
 		}

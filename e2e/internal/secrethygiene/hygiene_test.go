@@ -73,8 +73,8 @@ func use(t *testing.T, c *collector, name string, src *oauthbearer.Cache) {
 	require.NoError(t, src.Close())
 }
 
-// useErr is use for a source that must fail.
-func useErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) {
+// useErr is use for a source that must fail; it returns the error.
+func useErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) error {
 	t.Helper()
 	tok, err := src.Token(tctx(t))
 	require.Error(t, err, name)
@@ -82,6 +82,7 @@ func useErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) {
 	c.err(err)
 	c.value(src)
 	require.NoError(t, src.Close())
+	return err
 }
 
 func TestSecretHygiene(t *testing.T) {

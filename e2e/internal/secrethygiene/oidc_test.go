@@ -9,9 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,7 +139,7 @@ func jwtBearerHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
 
 	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, Audience: "kafka",
 		Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}}})
-	hc := recordingAssertions(c, s.Client())
+	hc := recording(c, s.Client(), "assertion", "jwt-bearer assertion")
 	jb := func(o oauthclient.JWTBearerOptions) *oauthbearer.Cache {
 		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), hc, fastCache(c)
 		if o.AssertionFile == "" {
@@ -252,23 +250,4 @@ func signRS256(t *testing.T, key *rsa.PrivateKey, claims map[string]any) string 
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
 	require.NoError(t, err)
 	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
-}
-
-// recordingAssertions is recording for the jwt-bearer grant: it registers
-// every "assertion" the source posts as a secret.
-func recordingAssertions(c *collector, hc *http.Client) *http.Client {
-	cp := *hc
-	base := hc.Transport
-	cp.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.GetBody != nil {
-			if b, err := r.GetBody(); err == nil {
-				raw, _ := io.ReadAll(b)
-				if form, err := url.ParseQuery(string(raw)); err == nil {
-					c.secret("jwt-bearer assertion", form.Get("assertion"))
-				}
-			}
-		}
-		return base.RoundTrip(r)
-	})
-	return &cp
 }
