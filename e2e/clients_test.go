@@ -111,6 +111,16 @@ func saramaConfig(p *saramasasl.TokenProvider) *sarama.Config {
 	return cfg
 }
 
+// produceConsumeClients are the clients the real-broker tables run each
+// source through: franzProduceConsume and saramaProduceConsume.
+var produceConsumeClients = []struct {
+	name string
+	run  func(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int)
+}{
+	{"franz-go", franzProduceConsume},
+	{"sarama", saramaProduceConsume},
+}
+
 // franzProduceConsume produces n records to a new topic and consumes
 // them back with a consumer group, both through src.
 func franzProduceConsume(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int) {

@@ -22,7 +22,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
 // TestRealBrokerOIDCSources produces and consumes through a real Kafka
@@ -131,15 +130,8 @@ sasl.oauthbearer.client.credentials.client.secret=s3cr3t-value
 sasl.oauthbearer.scope=kafka
 `, nil, nil},
 	}
-	clients := []struct {
-		name string
-		run  func(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int)
-	}{
-		{"franz-go", franzProduceConsume},
-		{"sarama", saramaProduceConsume},
-	}
 	for _, s := range sources {
-		for _, c := range clients {
+		for _, c := range produceConsumeClients {
 			t.Run(s.name+"/"+c.name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 				defer cancel()

@@ -206,15 +206,8 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			return src
 		}, nil, true},
 	}
-	clients := []struct {
-		name string
-		run  func(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int)
-	}{
-		{"franz-go", franzProduceConsume},
-		{"sarama", saramaProduceConsume},
-	}
 	for _, s := range sources {
-		for _, c := range clients {
+		for _, c := range produceConsumeClients {
 			t.Run("ProduceConsume/"+s.name+"/"+c.name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 				defer cancel()
