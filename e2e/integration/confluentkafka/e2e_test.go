@@ -41,25 +41,8 @@ func TestRealBroker(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
 
-		p, err := kafka.NewProducer(config([]string{b.Addr}, kafka.ConfigMap{"linger.ms": 5, "message.timeout.ms": 10000}))
-		require.NoError(t, err)
-		defer p.Close()
-		r, err := confluentkafka.NewRefresher(p, cache, nil)
-		require.NoError(t, err)
-		defer r.Close()
-
 		mark := b.LogMark()
-		start := time.Now()
-		sent := 0
-		for time.Since(start) < 3*ttl+ttl/2 {
-			require.NoError(t, produce(ctx, p, "ck-orders", []byte("m")), "message %d after %v", sent, time.Since(start))
-			sent++
-			select { // pace the messages; not a timing assertion
-			case <-time.After(100 * time.Millisecond):
-			case <-ctx.Done():
-				t.Fatal(ctx.Err())
-			}
-		}
+		sent, start := produceForLifetimes(ctx, t, []string{b.Addr}, cache, "ck-orders", ttl, 100*time.Millisecond, 10000)
 		t.Logf("%d messages over %v with %d tokens", sent, time.Since(start).Round(time.Millisecond), raw.Fetches())
 		assert.GreaterOrEqual(t, raw.Fetches(), int64(4), "a fresh token in every lifetime")
 		line, err := b.WaitForLog(ctx, mark, "REAUTH")

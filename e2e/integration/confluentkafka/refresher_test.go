@@ -97,26 +97,9 @@ func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 	require.NoError(t, err)
 	defer cache.Close()
 
-	p, err := kafka.NewProducer(config(broker.Addrs(), kafka.ConfigMap{"linger.ms": 5, "message.timeout.ms": 5000}))
-	require.NoError(t, err)
-	defer p.Close()
-	r, err := confluentkafka.NewRefresher(p, cache, nil)
-	require.NoError(t, err)
-	defer r.Close()
-
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	start := time.Now()
-	sent := 0
-	for time.Since(start) < 3*ttl+ttl/2 {
-		require.NoError(t, produce(ctx, p, "t", []byte("m")), "message %d after %v", sent, time.Since(start))
-		sent++
-		select { // pace the messages; not a timing assertion
-		case <-time.After(50 * time.Millisecond):
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		}
-	}
+	sent, start := produceForLifetimes(ctx, t, broker.Addrs(), cache, "t", ttl, 50*time.Millisecond, 5000)
 
 	accepted := map[any]bool{}
 	reauths := 0
