@@ -84,6 +84,14 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(assertionPath, []byte(a), 0o600))
 	}
+	// The keys of a client assertion signed with keyPath's key, as the
+	// jwt-bearer grant and KIP-1258's client credentials grant read them.
+	signedAssertion := `sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
+sasl.oauthbearer.assertion.claim.iss=` + svc + `
+sasl.oauthbearer.assertion.claim.sub=` + svc + `
+sasl.oauthbearer.assertion.claim.aud=` + idp.TokenURL() + `
+sasl.oauthbearer.assertion.claim.jti.include=true
+`
 	sources := []struct {
 		name, principal, allowed, props string
 		files                           []string
@@ -97,24 +105,14 @@ sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbeare
 sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + `
 sasl.oauthbearer.scope=kafka
 sasl.oauthbearer.assertion.algorithm=RS256
-sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
-sasl.oauthbearer.assertion.claim.iss=` + svc + `
-sasl.oauthbearer.assertion.claim.sub=` + svc + `
-sasl.oauthbearer.assertion.claim.aud=` + idp.TokenURL() + `
-sasl.oauthbearer.assertion.claim.jti.include=true
-`, []string{keyPath}, nil},
+` + signedAssertion, []string{keyPath}, nil},
 		// KIP-1258 (Kafka 4.3+): the client-credentials grant authenticated
 		// with a locally signed client assertion instead of a secret.
 		{"ClientAssertionSigned", svc, idp.TokenURL(), head + `# the default retriever's client credentials grant, with a client assertion (KIP-1258)
 sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + `
 sasl.oauthbearer.client.credentials.client.id=` + svc + `
 sasl.oauthbearer.scope=kafka
-sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
-sasl.oauthbearer.assertion.claim.iss=` + svc + `
-sasl.oauthbearer.assertion.claim.sub=` + svc + `
-sasl.oauthbearer.assertion.claim.aud=` + idp.TokenURL() + `
-sasl.oauthbearer.assertion.claim.jti.include=true
-`, []string{keyPath}, nil},
+` + signedAssertion, []string{keyPath}, nil},
 		{"ClientAssertionFile", svc, idp.TokenURL(), head + `# ClientCredentialsJwtRetriever with a pre-generated client assertion (KIP-1258)
 sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.ClientCredentialsJwtRetriever
 sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + `
