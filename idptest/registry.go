@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"cmp"
@@ -54,6 +54,7 @@ func newRegistry() *registry {
 }
 
 func srError(w http.ResponseWriter, status, code int, msg string) {
+	noteError(w, strconv.Itoa(code))
 	w.Header().Set("Content-Type", "application/vnd.schemaregistry.v1+json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"error_code": code, "message": msg})

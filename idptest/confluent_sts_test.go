@@ -1,10 +1,11 @@
-package emu
+package idptest
 
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,6 +49,9 @@ func TestConfluentSTSStrict(t *testing.T) {
 		}
 	}
 	with := func(k, v string) url.Values { f := good(); f.Set(k, v); return f }
+	// A second issuer whose key has the first one's kid forges a
+	// signature.
+	forger := NewIssuer(t, &IssuerOptions{KeyID: idp.current().kid})
 	without := func(k string) url.Values { f := good(); f.Del(k); return f }
 	tests := map[string]struct {
 		ctype  string
@@ -63,7 +67,7 @@ func TestConfluentSTSStrict(t *testing.T) {
 		"wrong requested type": {"application/x-www-form-urlencoded", with("requested_token_type", "urn:ietf:params:oauth:token-type:id_token"), 400, "invalid_request"},
 		"unknown pool":         {"application/x-www-form-urlencoded", with("identity_pool_id", "pool-zz"), 400, "invalid_request"},
 		"expired subject":      {"application/x-www-form-urlencoded", with("subject_token", idp.Mint("wl", "app", -time.Hour, nil)), 400, "invalid_grant"},
-		"forged subject":       {"application/x-www-form-urlencoded", with("subject_token", idp.SignForged(Claims{"iss": idp.IssuerURL(), "sub": "x", "aud": "app", "exp": time.Now().Add(time.Hour).Unix()})), 400, "invalid_grant"},
+		"forged subject":       {"application/x-www-form-urlencoded", with("subject_token", forger.Sign(map[string]any{"iss": idp.IssuerURL, "sub": "x", "aud": "app", "exp": time.Now().Add(time.Hour).Unix()})), 400, "invalid_grant"},
 		// Confluent documents 400/429/500 for the exchange; these were
 		// 401 before the conformance audit.
 		"filtered out":   {"application/x-www-form-urlencoded", with("subject_token", idp.Mint("blocked", "app", time.Hour, nil)), 400, "invalid_grant"},
@@ -71,7 +75,7 @@ func TestConfluentSTSStrict(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			status, body := confluentPost(t, sts.Client(), sts.TokenURL(), tc.ctype, tc.form)
+			status, body := confluentPost(t, sts.Client(), sts.TokenURL, tc.ctype, tc.form)
 			assert.Equal(t, tc.status, status, body)
 			if tc.code == "" {
 				assert.Equal(t, "Bearer", body["token_type"])
@@ -84,29 +88,80 @@ func TestConfluentSTSStrict(t *testing.T) {
 			assert.NotEmpty(t, body["error_description"])
 		})
 	}
-	resp, err := sts.Client().Get(sts.TokenURL())
+	resp, err := sts.Client().Get(sts.TokenURL)
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 }
 
-func TestConfluentSTSOptions(t *testing.T) {
-	t.Parallel()
-	_, err := StartConfluentSTS(nil)
-	require.ErrorContains(t, err, "Providers is empty")
-	idp := NewIssuer(t, nil)
-	_, err = StartConfluentSTS(&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp}}})
-	require.ErrorContains(t, err, "Pools is empty")
-	_, err = StartConfluentSTS(&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp, Pools: []string{"pool-a"}}, {Issuer: idp, Pools: []string{"pool-a"}}}})
-	require.ErrorContains(t, err, "listed twice")
+// fakeTB records what a constructor passes to Fatalf.
+type fakeTB struct {
+	fatal    string
+	cleanups []func()
 }
 
-func TestClientCredentialsServerStrict(t *testing.T) {
+func (*fakeTB) Helper() {}
+
+func (f *fakeTB) Fatalf(format string, args ...any) { f.fatal = fmt.Sprintf(format, args...) }
+
+func (f *fakeTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+
+func TestConfluentSTSOptions(t *testing.T) {
+	t.Parallel()
+	idp := NewIssuer(t, nil)
+	for _, tc := range []struct {
+		opts *ConfluentSTSOptions
+		want string
+	}{
+		{nil, "Providers is empty"},
+		{&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp}}}, "Pools is empty"},
+		{&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp, Pools: []string{"pool-a"}}, {Issuer: idp, Pools: []string{"pool-a"}}}}, "listed twice"},
+		{&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp, Pools: []string{"pool-a"}}}, Lifetime: -time.Second}, "Lifetime is -1s"},
+	} {
+		var tb fakeTB
+		assert.Nil(t, NewConfluentSTS(&tb, tc.opts))
+		assert.Contains(t, tb.fatal, tc.want)
+		assert.True(t, strings.HasPrefix(tb.fatal, "idptest: "), tb.fatal)
+		assert.Empty(t, tb.cleanups, "nothing started, nothing to clean up")
+	}
+}
+
+// TestConstructorsFatalOnBadOptions: every constructor that validates
+// its options reports through t.Fatalf, naming the option, and returns
+// nil having started nothing.
+func TestConstructorsFatalOnBadOptions(t *testing.T) {
+	t.Parallel()
+	iss := NewIssuer(t, nil)
+	for name, tc := range map[string]struct {
+		start func(TB) bool // reports whether it returned nil
+		want  string
+	}{
+		"issuer": {func(tb TB) bool { return NewIssuer(tb, &IssuerOptions{Algorithm: "HS256"}) == nil }, "IssuerOptions.Algorithm"},
+		"entra": {func(tb TB) bool {
+			return NewEntra(tb, &EntraOptions{Apps: []EntraApp{{TenantID: "t"}}}) == nil
+		}, "TenantID and ClientID"},
+		"sts":             {func(tb TB) bool { return NewSTS(tb, &STSOptions{RoleARN: "arn:aws:iam::1:user/x"}) == nil }, "STSOptions.RoleARN"},
+		"oauth no issuer": {func(tb TB) bool { return NewOAuthServer(tb, nil) == nil }, "OAuthServerOptions.Issuer"},
+		"oauth no clients": {func(tb TB) bool {
+			return NewOAuthServer(tb, &OAuthServerOptions{Issuer: iss}) == nil
+		}, "OAuthServerOptions.Clients"},
+		"schema registry": {func(tb TB) bool { return NewSchemaRegistry(tb, nil) == nil }, "SchemaRegistryOptions.Issuer"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var tb fakeTB
+			assert.True(t, tc.start(&tb))
+			assert.Contains(t, tb.fatal, tc.want)
+			assert.Empty(t, tb.cleanups)
+		})
+	}
+}
+
+func TestOAuthServerStrict(t *testing.T) {
 	t.Parallel()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	iss := NewIssuer(t, nil)
-	srv := NewClientCredentialsServer(t, &ClientCredentialsServerOptions{Issuer: iss, Clients: map[string]OAuthClient{
+	srv := NewOAuthServer(t, &OAuthServerOptions{Issuer: iss, Clients: map[string]OAuthClient{
 		"c1": {Secret: "s1", PublicKey: &key.PublicKey},
 	}})
 	assertion := func(aud string) string {
@@ -115,7 +170,7 @@ func TestClientCredentialsServerStrict(t *testing.T) {
 		require.NoError(t, err)
 		return s
 	}
-	replayed := assertion(srv.TokenURL())
+	replayed := assertion(srv.TokenURL)
 	form := func(kv ...string) url.Values {
 		f := url.Values{"grant_type": {"client_credentials"}}
 		for i := 0; i < len(kv); i += 2 {
@@ -139,10 +194,10 @@ func TestClientCredentialsServerStrict(t *testing.T) {
 		{"assertion", form("client_assertion_type", confluentAssertionType, "client_assertion", replayed), false, 200, ""},
 		{"replayed assertion", form("client_assertion_type", confluentAssertionType, "client_assertion", replayed), false, 401, "invalid_client"},
 		{"assertion wrong aud", form("client_assertion_type", confluentAssertionType, "client_assertion", assertion("https://other")), false, 401, "invalid_client"},
-		{"assertion wrong type", form("client_assertion_type", "jwt", "client_assertion", assertion(srv.TokenURL())), false, 400, "invalid_request"},
+		{"assertion wrong type", form("client_assertion_type", "jwt", "client_assertion", assertion(srv.TokenURL)), false, 400, "invalid_request"},
 	}
 	for _, tc := range tests {
-		req, err := http.NewRequest(http.MethodPost, srv.TokenURL(), strings.NewReader(tc.form.Encode()))
+		req, err := http.NewRequest(http.MethodPost, srv.TokenURL, strings.NewReader(tc.form.Encode()))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if tc.basic {

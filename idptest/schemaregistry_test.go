@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"encoding/json"
@@ -49,9 +49,19 @@ func TestSchemaRegistryAuthentication(t *testing.T) {
 			}
 		})
 	}
+	var authorized, unauthorized int
 	reasons := map[string]bool{}
-	for _, r := range reg.Log() {
-		reasons[r.Reason] = true
+	for _, r := range reg.Requests() {
+		switch r.Status {
+		case http.StatusUnauthorized:
+			unauthorized++
+			reasons[r.Error] = true
+		case http.StatusOK:
+			authorized++
+			assert.Equal(t, "wl", r.Subject)
+			assert.Equal(t, "lsrc-1", r.LogicalCluster)
+			assert.Equal(t, "pool-a,pool-b", r.IdentityPoolID)
+		}
 	}
 	for _, tc := range tests {
 		if tc.reason != "" {
@@ -61,13 +71,14 @@ func TestSchemaRegistryAuthentication(t *testing.T) {
 					found = true
 				}
 			}
-			assert.True(t, found, "reason %q logged", tc.reason)
+			assert.True(t, found, "reason %q recorded", tc.reason)
 		}
 	}
-	assert.Equal(t, 5, reg.Unauthorized())
-	assert.Equal(t, 1, reg.Authorized())
+	assert.Equal(t, 5, unauthorized)
+	assert.Equal(t, 1, authorized)
 
-	reg.RejectNext(1)
+	// A token revoked early: 401 in the registry's own shape.
+	reg.FailNext(1, Fault{Status: http.StatusUnauthorized, Code: "401", Message: "Unauthorized"})
 	req, _ := http.NewRequest(http.MethodGet, reg.URL+"/subjects", nil)
 	req.Header.Set("Authorization", "Bearer "+good)
 	req.Header.Set("target-sr-cluster", "lsrc-1")
@@ -75,6 +86,12 @@ func TestSchemaRegistryAuthentication(t *testing.T) {
 	for _, want := range []int{401, 200} {
 		resp, err := reg.Client().Do(req)
 		require.NoError(t, err)
+		if want == 401 {
+			var body map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+			assert.Equal(t, map[string]any{"error_code": float64(401), "message": "Unauthorized"}, body)
+			assert.Equal(t, `Bearer realm="schema-registry"`, resp.Header.Get("WWW-Authenticate"))
+		}
 		_ = resp.Body.Close()
 		assert.Equal(t, want, resp.StatusCode)
 	}

@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"encoding/json"
@@ -275,7 +275,7 @@ func stsDo(t *testing.T, e *STS, form url.Values) *http.Response {
 	now := time.Now().UTC()
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	r.Header.Set("X-Amz-Date", now.Format("20060102T150405Z"))
-	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"+now.Format("20060102")+"/"+e.Region()+
+	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"+now.Format("20060102")+"/"+e.Region+
 		"/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature="+strings.Repeat("0", 64))
 	resp, err := e.Client().Do(r)
 	require.NoError(t, err)

@@ -1,4 +1,8 @@
-package emu
+// Package proxytest runs a forward proxy for tests: it tunnels CONNECT
+// requests to the idptest emulators and records which targets passed and
+// which it refused, to prove a client sends (or does not send) identity
+// traffic through HTTPS_PROXY.
+package proxytest
 
 import (
 	"encoding/base64"
@@ -10,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // ProxyOptions configures a [Proxy].
@@ -59,7 +65,7 @@ func ThroughProxy(raw string) string {
 }
 
 // NewProxy starts a proxy closed when t's test ends.
-func NewProxy(t TB, opts *ProxyOptions) *Proxy {
+func NewProxy(t idptest.TB, opts *ProxyOptions) *Proxy {
 	t.Helper()
 	p := &Proxy{}
 	if opts != nil && opts.BasicAuth != "" {

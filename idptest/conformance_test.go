@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"crypto/ecdsa"
@@ -25,11 +25,11 @@ import (
 // Fails before the audit: Pragma was missing.
 func TestClientCredentialsRepliesAreNotCacheable(t *testing.T) {
 	t.Parallel()
-	srv := NewClientCredentialsServer(t, &ClientCredentialsServerOptions{Issuer: NewIssuer(t, nil),
+	srv := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil),
 		Clients: map[string]OAuthClient{"c1": {Secret: "s1"}}})
 	for name, secret := range map[string]string{"granted": "s1", "refused": "wrong"} {
 		t.Run(name, func(t *testing.T) {
-			resp, err := srv.Client().PostForm(srv.TokenURL(), url.Values{
+			resp, err := srv.Client().PostForm(srv.TokenURL, url.Values{
 				"grant_type": {"client_credentials"}, "client_id": {"c1"}, "client_secret": {secret}})
 			require.NoError(t, err)
 			_ = resp.Body.Close()
@@ -46,13 +46,13 @@ func TestClientCredentialsAssertionNotBefore(t *testing.T) {
 	t.Parallel()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	srv := NewClientCredentialsServer(t, &ClientCredentialsServerOptions{Issuer: NewIssuer(t, nil),
+	srv := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil),
 		Clients: map[string]OAuthClient{"c1": {PublicKey: &key.PublicKey}}})
 	post := func(nbf time.Time) int {
-		a, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "c1", "sub": "c1", "aud": srv.TokenURL(),
+		a, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "c1", "sub": "c1", "aud": srv.TokenURL,
 			"exp": time.Now().Add(2 * time.Hour).Unix(), "nbf": nbf.Unix(), "jti": randomID()}).SignedString(key)
 		require.NoError(t, err)
-		resp, err := srv.Client().PostForm(srv.TokenURL(), url.Values{"grant_type": {"client_credentials"},
+		resp, err := srv.Client().PostForm(srv.TokenURL, url.Values{"grant_type": {"client_credentials"},
 			"client_assertion_type": {confluentAssertionType}, "client_assertion": {a}})
 		require.NoError(t, err)
 		_ = resp.Body.Close()
@@ -71,7 +71,7 @@ func TestConfluentSTSTokenShape(t *testing.T) {
 	t.Parallel()
 	idp := NewIssuer(t, nil)
 	sts := NewConfluentSTS(t, &ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp, Pools: []string{"pool-a1"}}}})
-	status, body := confluentPost(t, sts.Client(), sts.TokenURL(), "application/x-www-form-urlencoded", url.Values{
+	status, body := confluentPost(t, sts.Client(), sts.TokenURL, "application/x-www-form-urlencoded", url.Values{
 		"grant_type": {confluentGrantTokenExchange}, "subject_token": {idp.Mint("wl-1", "app", time.Hour, nil)},
 		"identity_pool_id": {"pool-a1"}, "subject_token_type": {confluentTokenTypeJWT}, "requested_token_type": {confluentTokenTypeAccess},
 	})
@@ -101,7 +101,7 @@ func TestSTSTokenClaimsMatchIAM(t *testing.T) {
 	t.Parallel()
 	s := NewSTS(t, nil)
 	now := time.Now()
-	tok := s.mint(STSRequest{Audiences: []string{"kafka"}, SigningAlgorithm: "ES384", Region: "us-west-2",
+	tok := s.mint(stsRequest{Audiences: []string{"kafka"}, SigningAlgorithm: "ES384", Region: "us-west-2",
 		Tags: map[string]string{"team": "orders"}}, now, now.Add(5*time.Minute))
 	c := jwt.MapClaims{}
 	_, _, err := jwt.NewParser().ParseUnverified(tok, c)
@@ -109,7 +109,7 @@ func TestSTSTokenClaimsMatchIAM(t *testing.T) {
 	assert.ElementsMatch(t, []string{"iss", "aud", "sub", "iat", "exp", "jti", "https://sts.amazonaws.com/"}, slices.Collect(maps.Keys(c)))
 	ns, _ := c["https://sts.amazonaws.com/"].(map[string]any)
 	assert.ElementsMatch(t, []string{"aws_account", "source_region", "principal_id", "request_tags"}, slices.Collect(maps.Keys(ns)))
-	assert.Equal(t, s.RoleARN(), ns["principal_id"])
+	assert.Equal(t, s.RoleARN, ns["principal_id"])
 	assert.Equal(t, "kafka", c["aud"], "one audience is a string")
 }
 

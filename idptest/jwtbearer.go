@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"fmt"
@@ -24,20 +24,20 @@ const jwtBearerSkew = 30 * time.Second
 // future and, when it has a jti, one not seen before. Client
 // authentication is optional (section 3.1) and checked when present.
 // Refusals are invalid_grant, as section 3.1 says.
-func (s *ClientCredentialsServer) serveJWTBearer(w http.ResponseWriter, r *http.Request) {
+func (s *OAuthServer) serveJWTBearer(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	if _, _, basic := r.BasicAuth(); basic || f.Has("client_secret") || f.Has("client_assertion") {
 		if _, status, code, desc := s.authenticate(r); code != "" {
-			confluentOAuthError(w, status, code, desc)
+			noStoreError(w, status, code, desc)
 			return
 		}
 	}
 	a := f.Get("assertion")
 	if a == "" {
-		confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "missing assertion")
+		noStoreError(w, http.StatusBadRequest, "invalid_request", "missing assertion")
 		return
 	}
-	bad := func(desc string) { confluentOAuthError(w, http.StatusBadRequest, "invalid_grant", desc) }
+	bad := func(desc string) { noStoreError(w, http.StatusBadRequest, "invalid_grant", desc) }
 	claims := jwt.MapClaims{}
 	var c OAuthClient
 	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"}), jwt.WithoutClaimsValidation()).
@@ -61,8 +61,8 @@ func (s *ClientCredentialsServer) serveJWTBearer(w http.ResponseWriter, r *http.
 		return
 	}
 	aud, _ := claims.GetAudience()
-	if !slices.Contains([]string(aud), s.TokenURL()) {
-		bad("assertion aud must name the token endpoint " + s.TokenURL())
+	if !slices.Contains([]string(aud), s.TokenURL) {
+		bad("assertion aud must name the token endpoint " + s.TokenURL)
 		return
 	}
 	now := time.Now()
@@ -93,7 +93,7 @@ func (s *ClientCredentialsServer) serveJWTBearer(w http.ResponseWriter, r *http.
 	scope := f.Get("scope")
 	for sc := range strings.FieldsSeq(scope) {
 		if len(c.Scopes) > 0 && !slices.Contains(c.Scopes, sc) {
-			confluentOAuthError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" is not allowed for this client")
+			noStoreError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" is not allowed for this client")
 			return
 		}
 	}

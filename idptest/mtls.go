@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"crypto/sha256"
@@ -10,7 +10,7 @@ import (
 // checkCert authenticates a client with RFC 8705 tls_client_auth: a
 // client certificate that the TLS layer verified against ClientCAs, whose
 // subject is the one registered for client_id.
-func (s *ClientCredentialsServer) checkCert(r *http.Request, id string) (string, int, string, string) {
+func (s *OAuthServer) checkCert(r *http.Request, id string) (string, int, string, string) {
 	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
 		return "", http.StatusUnauthorized, "invalid_client", "tls_client_auth: the TLS connection presented no client certificate that chains to a trusted CA"
 	}

@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"encoding/json"
@@ -46,7 +46,7 @@ func getJSON(t *testing.T, c *http.Client, u string, hdr map[string]string) (int
 
 func imdsTestToken(t *testing.T, m *IMDS, resource string) map[string]any {
 	t.Helper()
-	status, body := getJSON(t, m.Client(), "http://"+IMDSAddress+IMDSTokenPath+"?"+url.Values{
+	status, body := getJSON(t, m.Client(), "http://"+imdsAddress+imdsTokenPath+"?"+url.Values{
 		"api-version": {"2018-02-01"}, "resource": {resource}}.Encode(), map[string]string{"Metadata": "true"})
 	require.Equal(t, http.StatusOK, status, body)
 	return body
@@ -94,7 +94,7 @@ func newEntraTestBench(t *testing.T, v1 bool) *entraTestBench {
 		V1Tokens: v1,
 		AppIDs:   map[string]string{"api://kafka-orders": entraTestAPI},
 		Apps: []EntraApp{{TenantID: entraTestTenant, ClientID: entraTestClient, Federated: []FederatedCredential{{
-			Issuer: k8s.IssuerURL(), Subject: "system:serviceaccount:ns:sa"}}}},
+			Issuer: k8s.IssuerURL, Subject: "system:serviceaccount:ns:sa"}}}},
 	})
 	return &entraTestBench{entra: e, k8s: k8s}
 }
@@ -103,10 +103,10 @@ func (b *entraTestBench) token(t *testing.T, scope string) string {
 	t.Helper()
 	form := url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {entraTestClient}, "scope": {scope},
-		"client_assertion_type": {EntraClientAssertionType},
-		"client_assertion":      {b.k8s.Mint("system:serviceaccount:ns:sa", EntraTokenExchangeAudience, time.Hour, nil)},
+		"client_assertion_type": {entraClientAssertionType},
+		"client_assertion":      {b.k8s.Mint("system:serviceaccount:ns:sa", entraTokenExchangeAudience, time.Hour, nil)},
 	}
-	resp, err := b.entra.Client().Post(b.entra.URL+b.entra.TokenPath(entraTestTenant), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	resp, err := b.entra.Client().Post(b.entra.TokenURL(entraTestTenant), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var m map[string]any

@@ -1,14 +1,11 @@
-package emu
+package idptest
 
 import (
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
@@ -16,8 +13,8 @@ import (
 
 // Wire constants of Confluent Cloud's STS token exchange (RFC 8693).
 const (
-	// ConfluentSTSPath is where Confluent Cloud serves token exchange.
-	ConfluentSTSPath = "/sts/v1/oauth2/token"
+	// confluentSTSPath is where Confluent Cloud serves token exchange.
+	confluentSTSPath = "/sts/v1/oauth2/token"
 
 	confluentGrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 	confluentTokenTypeJWT       = "urn:ietf:params:oauth:token-type:jwt"
@@ -52,9 +49,9 @@ type ConfluentSTSOptions struct {
 	// an Issuer started (and closed) by the STS whose "iss" is
 	// "Confluent", as in real Confluent tokens.
 	Signer *Issuer
-	// TTL is the lifetime of issued tokens when the request has no
+	// Lifetime is the lifetime of issued tokens when the request has no
 	// expires_in. Default 900s, Confluent's default.
-	TTL time.Duration
+	Lifetime time.Duration
 	// TLS serves HTTPS (use [Server.Client] to trust it). Default plain
 	// HTTP.
 	TLS bool
@@ -69,13 +66,16 @@ type ConfluentSTSOptions struct {
 // "error_description") with 400 or 401.
 type ConfluentSTS struct {
 	*Server
-	signer    *Issuer
-	ownSigner bool
-	pools     map[string]*confluentSTSProvider
-	ttl       time.Duration
+	// TokenURL is the full token-exchange URL, for the client's endpoint
+	// option.
+	TokenURL string
+	// Signer is the issuer of the Confluent access tokens
+	// (ConfluentSTSOptions.Signer, or one the STS started and closes,
+	// whose "iss" is "Confluent"); verify them against its JWKS.
+	Signer *Issuer
 
-	mu        sync.Mutex
-	exchanges []ConfluentExchange
+	pools    map[string]*confluentSTSProvider
+	lifetime time.Duration
 }
 
 type confluentSTSProvider struct {
@@ -87,45 +87,25 @@ type confluentSTSProvider struct {
 // confluentEmuOrg is the organization resource ID in issued tokens.
 const confluentEmuOrg = "00000000-0000-4000-8000-00000000c0f1"
 
-// ConfluentExchange records one token-exchange request the STS answered.
-type ConfluentExchange struct {
-	// IdentityPoolID is the requested pool.
-	IdentityPoolID string
-	// Subject is the verified subject token's "sub" ("" if rejected).
-	Subject string
-	// Status is the HTTP status answered.
-	Status int
-	// Error is the OAuth error code answered, "" on success.
-	Error string
-}
-
-// NewConfluentSTS starts a ConfluentSTS closed when t's test ends.
+// NewConfluentSTS starts a ConfluentSTS closed when t's test ends. It
+// calls t.Fatalf when opts has no Providers, a provider without Issuer or
+// Pools, a pool listed twice, or a negative Lifetime.
 func NewConfluentSTS(t TB, opts *ConfluentSTSOptions) *ConfluentSTS {
 	t.Helper()
-	s, err := StartConfluentSTS(opts)
-	if err != nil {
-		t.Fatalf("emu: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startConfluentSTS)
 }
 
-// StartConfluentSTS starts a ConfluentSTS; the caller must Close it.
-func StartConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {
-	var o ConfluentSTSOptions
-	if opts != nil {
-		o = *opts
-	}
+func startConfluentSTS(o ConfluentSTSOptions) (*ConfluentSTS, error) {
 	if len(o.Providers) == 0 {
 		return nil, errors.New("confluent sts: ConfluentSTSOptions.Providers is empty; register at least one identity provider with its pools")
 	}
-	if o.TTL < 0 {
-		return nil, fmt.Errorf("confluent sts: ConfluentSTSOptions.TTL is %s; use a positive duration or 0 for 900s", o.TTL)
+	if o.Lifetime < 0 {
+		return nil, fmt.Errorf("confluent sts: ConfluentSTSOptions.Lifetime is %s; use a positive duration or 0 for 900s", o.Lifetime)
 	}
-	if o.TTL == 0 {
-		o.TTL = 900 * time.Second
+	if o.Lifetime == 0 {
+		o.Lifetime = 900 * time.Second
 	}
-	s := &ConfluentSTS{pools: map[string]*confluentSTSProvider{}, ttl: o.TTL, signer: o.Signer}
+	s := &ConfluentSTS{pools: map[string]*confluentSTSProvider{}, lifetime: o.Lifetime}
 	for i, p := range o.Providers {
 		if p.Issuer == nil {
 			return nil, fmt.Errorf("confluent sts: Providers[%d].Issuer is nil; set the issuer whose tokens the pools trust", i)
@@ -133,7 +113,7 @@ func StartConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {
 		if len(p.Pools) == 0 {
 			return nil, fmt.Errorf("confluent sts: Providers[%d].Pools is empty; list the identity pools (pool-...) of this provider", i)
 		}
-		prov := &confluentSTSProvider{cfg: p, verifier: jwtverify.New(p.Issuer.JWKSURL(), p.Issuer.Client()), id: fmt.Sprintf("op-%d", i+1)}
+		prov := &confluentSTSProvider{cfg: p, verifier: jwtverify.New(p.Issuer.JWKSURL, p.Issuer.Client()), id: fmt.Sprintf("op-%d", i+1)}
 		for _, id := range p.Pools {
 			if _, dup := s.pools[id]; dup {
 				return nil, fmt.Errorf("confluent sts: identity pool %q is listed twice; a pool belongs to one provider", id)
@@ -141,121 +121,62 @@ func StartConfluentSTS(opts *ConfluentSTSOptions) (*ConfluentSTS, error) {
 			s.pools[id] = prov
 		}
 	}
-	if s.signer == nil {
-		sig, err := StartIssuer(&IssuerOptions{IssuerURL: "Confluent"})
-		if err != nil {
-			return nil, err
-		}
-		s.signer, s.ownSigner = sig, true
-	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(ConfluentSTSPath, s.serveToken)
-	tlsOn := o.TLS
-	srv, err := startServer("confluent sts", mux, &tlsOn)
+	mux.HandleFunc(confluentSTSPath, s.serveToken)
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatOAuth, tls: o.TLS}, o.Signer, IssuerOptions{IssuerURL: "Confluent"})
 	if err != nil {
-		if s.ownSigner {
-			s.signer.Close()
-		}
 		return nil, err
 	}
-	s.Server = srv
+	s.Server, s.Signer = srv, signer
+	s.TokenURL = srv.URL + confluentSTSPath
 	return s, nil
 }
 
-// Close stops the STS and the signer it started.
-func (s *ConfluentSTS) Close() {
-	s.Server.Close()
-	if s.ownSigner {
-		s.signer.Close()
-	}
-}
-
-// TokenURL is the full token-exchange URL, for the client's endpoint
-// option.
-func (s *ConfluentSTS) TokenURL() string { return s.URL + ConfluentSTSPath }
-
-// Signer is the issuer of the Confluent access tokens; verify them
-// against its JWKS.
-func (s *ConfluentSTS) Signer() *Issuer { return s.signer }
-
-// Exchanges returns the requests answered so far (faults injected by
-// [Server.FailNext] are not recorded).
-func (s *ConfluentSTS) Exchanges() []ConfluentExchange {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.exchanges)
-}
-
-func (s *ConfluentSTS) record(e ConfluentExchange) {
-	s.mu.Lock()
-	s.exchanges = append(s.exchanges, e)
-	s.mu.Unlock()
-}
-
-func (s *ConfluentSTS) fail(w http.ResponseWriter, ex ConfluentExchange, status int, code, desc string) {
-	ex.Status, ex.Error, ex.Subject = status, code, ""
-	s.record(ex)
-	oauthNoStore(w)
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
-}
-
 func (s *ConfluentSTS) serveToken(w http.ResponseWriter, r *http.Request) {
-	var ex ConfluentExchange
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		s.fail(w, ex, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
-		return
-	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/x-www-form-urlencoded" {
-		s.fail(w, ex, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, ex, http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
+	if !parseTokenForm(w, r) {
 		return
 	}
 	f := r.PostForm
 	for _, k := range []string{"grant_type", "subject_token", "identity_pool_id", "subject_token_type", "requested_token_type"} {
 		if len(f[k]) > 1 {
-			s.fail(w, ex, http.StatusBadRequest, "invalid_request", fmt.Sprintf("parameter %s is repeated", k))
+			noStoreError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("parameter %s is repeated", k))
 			return
 		}
 		if f.Get(k) == "" {
-			s.fail(w, ex, http.StatusBadRequest, "invalid_request", fmt.Sprintf("missing required parameter %s", k))
+			noStoreError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("missing required parameter %s", k))
 			return
 		}
 	}
-	ex.IdentityPoolID = f.Get("identity_pool_id")
+	pool := f.Get("identity_pool_id")
+	note(w, func(q *Request) { q.IdentityPoolID, q.Assertion = pool, f.Get("subject_token") })
 	if g := f.Get("grant_type"); g != confluentGrantTokenExchange {
-		s.fail(w, ex, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; use %s", g, confluentGrantTokenExchange))
+		noStoreError(w, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; use %s", g, confluentGrantTokenExchange))
 		return
 	}
 	if t := f.Get("subject_token_type"); t != confluentTokenTypeJWT {
-		s.fail(w, ex, http.StatusBadRequest, "invalid_request", fmt.Sprintf("subject_token_type %q is not supported; use %s", t, confluentTokenTypeJWT))
+		noStoreError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("subject_token_type %q is not supported; use %s", t, confluentTokenTypeJWT))
 		return
 	}
 	if t := f.Get("requested_token_type"); t != confluentTokenTypeAccess {
-		s.fail(w, ex, http.StatusBadRequest, "invalid_request", fmt.Sprintf("requested_token_type %q is not supported; use %s", t, confluentTokenTypeAccess))
+		noStoreError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("requested_token_type %q is not supported; use %s", t, confluentTokenTypeAccess))
 		return
 	}
-	ttl := s.ttl
+	ttl := s.lifetime
 	if v := f.Get("expires_in"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 60 || n > 86400 {
-			s.fail(w, ex, http.StatusBadRequest, "invalid_request", "expires_in must be a whole number of seconds from 60 to 86400")
+			noStoreError(w, http.StatusBadRequest, "invalid_request", "expires_in must be a whole number of seconds from 60 to 86400")
 			return
 		}
 		ttl = time.Duration(n) * time.Second
 	}
-	prov, ok := s.pools[ex.IdentityPoolID]
+	prov, ok := s.pools[pool]
 	if !ok {
-		s.fail(w, ex, http.StatusBadRequest, "invalid_request", fmt.Sprintf("identity pool %q not found", ex.IdentityPoolID))
+		noStoreError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("identity pool %q not found", pool))
 		return
 	}
 	claims, sub, err := prov.verifier.Verify(f.Get("subject_token"), jwtverify.Expect{
-		Issuer: prov.cfg.Issuer.IssuerURL(), Audience: prov.cfg.Audience,
+		Issuer: prov.cfg.Issuer.IssuerURL, Audience: prov.cfg.Audience,
 	})
 	if err != nil {
 		var ve *jwtverify.Error
@@ -263,29 +184,28 @@ func (s *ConfluentSTS) serveToken(w http.ResponseWriter, r *http.Request) {
 			// The token is not from the provider that owns the pool.
 			// Confluent's API reference documents 400, 429 and 500 as the
 			// exchange's errors, no 401.
-			s.fail(w, ex, http.StatusBadRequest, "invalid_grant", "subject token is not valid for identity pool "+ex.IdentityPoolID+": "+string(ve.Reason))
+			noStoreError(w, http.StatusBadRequest, "invalid_grant", "subject token is not valid for identity pool "+pool+": "+string(ve.Reason))
 			return
 		}
-		s.fail(w, ex, http.StatusBadRequest, "invalid_grant", "subject token is invalid: "+err.Error())
+		noStoreError(w, http.StatusBadRequest, "invalid_grant", "subject token is invalid: "+err.Error())
 		return
 	}
 	if prov.cfg.Filter != nil && !prov.cfg.Filter(claims) {
-		s.fail(w, ex, http.StatusBadRequest, "invalid_grant", "the subject token's claims do not match the filter of identity pool "+ex.IdentityPoolID)
+		noStoreError(w, http.StatusBadRequest, "invalid_grant", "the subject token's claims do not match the filter of identity pool "+pool)
 		return
 	}
 	now := time.Now()
-	tok := s.signer.Sign(Claims{
-		"iss": "Confluent", "sub": ex.IdentityPoolID, "aud": "CONTROL_PLANE",
+	tok := s.Signer.Sign(map[string]any{
+		"iss": "Confluent", "sub": pool, "aud": "CONTROL_PLANE",
 		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "jti": randomID(),
-		"userResourceId": ex.IdentityPoolID, "scope": "https://api.confluent.cloud/",
+		"userResourceId": pool, "scope": "https://api.confluent.cloud/",
 		// As in Confluent's published token: the organization, the
 		// identity provider and the external subject.
 		"organizationId": 0, "orgResourceId": confluentEmuOrg, "userId": 0,
 		"externalIdentityId": "crn://confluent.cloud/organization=" + confluentEmuOrg + "/identity-provider=" + prov.id + "/identity=" + sub,
-		"may_act":            map[string]any{"principals": []string{ex.IdentityPoolID}},
+		"may_act":            map[string]any{"principals": []string{pool}},
 	})
-	ex.Subject, ex.Status = sub, http.StatusOK
-	s.record(ex)
+	note(w, func(q *Request) { q.Subject, q.Token = sub, tok })
 	oauthNoStore(w)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token":      tok,

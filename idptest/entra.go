@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"errors"
@@ -13,13 +13,13 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
 
-// EntraTokenExchangeAudience is the audience a Kubernetes service-account
+// entraTokenExchangeAudience is the audience a Kubernetes service-account
 // token must carry for Entra workload identity federation.
-const EntraTokenExchangeAudience = "api://AzureADTokenExchange"
+const entraTokenExchangeAudience = "api://AzureADTokenExchange"
 
-// EntraClientAssertionType is the client_assertion_type of a federated
+// entraClientAssertionType is the client_assertion_type of a federated
 // (JWT bearer) client assertion.
-const EntraClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+const entraClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // FederatedCredential is a federated identity credential on an app
 // registration or user-assigned identity: Entra accepts an assertion from
@@ -60,9 +60,9 @@ type EntraOptions struct {
 	// Apps are the registered applications; their tenants are the only
 	// tenants that exist.
 	Apps []EntraApp
-	// TokenLifetime is the lifetime of issued tokens. Default 1h; a
-	// negative value issues already expired tokens.
-	TokenLifetime time.Duration
+	// Lifetime is the lifetime of issued tokens. Default 1h; a negative
+	// value issues already expired tokens.
+	Lifetime time.Duration
 	// OmitExpiry leaves the exp claim out of issued JWTs.
 	OmitExpiry bool
 	// V1Tokens issues Entra v1 access tokens (ver "1.0", sts.windows.net
@@ -97,47 +97,28 @@ type EntraOptions struct {
 // with Entra's JSON error shape and AADSTS codes.
 type Entra struct {
 	*Server
-	signer    *Issuer
-	ownSigner bool
-	opts      EntraOptions
+	// Signer is the issuer whose keys sign the access tokens
+	// (EntraOptions.Signer, or one the emulator started and closes).
+	Signer *Issuer
 
-	mu         sync.Mutex
-	verifiers  map[string]*jwtverify.Verifier
-	assertions []string
-	issued     []EntraIssue
-}
+	opts EntraOptions
 
-// EntraIssue records one token the emulator issued.
-type EntraIssue struct {
-	// TenantID and ClientID identify the app.
-	TenantID, ClientID string
-	// Scope is the scope form field as received.
-	Scope string
-	// Assertion is the client assertion that was accepted.
-	Assertion string
-	// Token is the issued access token.
-	Token string
+	mu        sync.Mutex
+	verifiers map[string]*jwtverify.Verifier
 }
 
 // NewEntra starts an Entra emulator that is closed when t's test ends.
+// It calls t.Fatalf on an app without TenantID or ClientID.
 func NewEntra(t TB, opts *EntraOptions) *Entra {
 	t.Helper()
-	e, err := StartEntra(opts)
-	if err != nil {
-		t.Fatalf("emu: %v", err)
-	}
-	t.Cleanup(e.Close)
-	return e
+	return newEmulator(t, opts, startEntra)
 }
 
-// StartEntra starts an Entra emulator; the caller must Close it.
-func StartEntra(opts *EntraOptions) (*Entra, error) {
+func startEntra(opts EntraOptions) (*Entra, error) {
 	e := &Entra{verifiers: map[string]*jwtverify.Verifier{}}
-	if opts != nil {
-		e.opts = *opts
-	}
-	if e.opts.TokenLifetime == 0 {
-		e.opts.TokenLifetime = time.Hour
+	e.opts = opts
+	if e.opts.Lifetime == 0 {
+		e.opts.Lifetime = time.Hour
 	}
 	e.opts.Apps = append([]EntraApp(nil), e.opts.Apps...)
 	for i := range e.opts.Apps {
@@ -149,43 +130,17 @@ func StartEntra(opts *EntraOptions) (*Entra, error) {
 			a.ObjectID = newGUID()
 		}
 	}
-	e.signer = e.opts.Signer
-	if e.signer == nil {
-		iss, err := StartIssuer(nil)
-		if err != nil {
-			return nil, err
-		}
-		e.signer, e.ownSigner = iss, true
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{tenant}/v2.0/.well-known/openid-configuration", e.serveDiscovery)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", e.serveToken)
 	mux.HandleFunc("/{tenant}/discovery/v2.0/keys", e.serveKeys)
-	on := true
-	srv, err := startServer("entra", mux, &on)
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatEntra, tls: true}, e.opts.Signer, IssuerOptions{})
 	if err != nil {
-		if e.ownSigner {
-			e.signer.Close()
-		}
 		return nil, err
 	}
-	e.Server = srv
+	e.Server, e.Signer = srv, signer
 	return e, nil
 }
-
-// Close stops the emulator (and the signer it started, if any).
-func (e *Entra) Close() {
-	e.Server.Close()
-	if e.ownSigner {
-		e.signer.Close()
-	}
-}
-
-// Signer is the issuer whose keys sign the access tokens.
-func (e *Entra) Signer() *Issuer { return e.signer }
-
-// Apps returns the registered apps, with generated object IDs filled in.
-func (e *Entra) Apps() []EntraApp { return append([]EntraApp(nil), e.opts.Apps...) }
 
 // IssuerURL is the "iss" of the v2 tokens issued for apps in tenant (a
 // tenant ID), which the tenant's discovery document names as its issuer:
@@ -221,40 +176,33 @@ func (e *Entra) canonicalTenant(t string) string {
 	return t
 }
 
-// TokenPath is the token endpoint's path for tenant.
-func (e *Entra) TokenPath(tenant string) string { return "/" + tenant + "/oauth2/v2.0/token" }
+// TokenURL is the token endpoint's URL for tenant.
+func (e *Entra) TokenURL(tenant string) string { return e.URL + "/" + tenant + "/oauth2/v2.0/token" }
 
-// Assertions returns every client assertion presented to the token
-// endpoint, accepted or not, oldest first.
-func (e *Entra) Assertions() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.assertions...)
-}
-
-// Issued returns the tokens issued so far, oldest first.
-func (e *Entra) Issued() []EntraIssue {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]EntraIssue(nil), e.issued...)
-}
-
-// entraErrorReply writes Entra's OAuth error shape. The AADSTS code leads
-// error_description, as Entra's does, and error_codes repeats it.
-func entraErrorReply(w http.ResponseWriter, status int, oauthErr string, code int, desc string) {
+// entraError writes Entra's OAuth error shape. The AADSTS code leads
+// error_description, as Entra's does, and error_codes repeats it; an
+// injected fault (code 0) has neither.
+func entraError(w http.ResponseWriter, status int, oauthErr string, code int, desc string) {
 	trace, corr := newGUID(), newGUID()
 	now := time.Now().UTC()
-	full := fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
-		code, desc, trace, corr, now.Format("2006-01-02 15:04:05Z"))
-	writeJSON(w, status, map[string]any{
+	if code != 0 {
+		desc = fmt.Sprintf("AADSTS%d: %s", code, desc)
+	}
+	full := fmt.Sprintf("%s Trace ID: %s Correlation ID: %s Timestamp: %s",
+		desc, trace, corr, now.Format("2006-01-02 15:04:05Z"))
+	body := map[string]any{
 		"error":             oauthErr,
 		"error_description": full,
-		"error_codes":       []int{code},
 		"timestamp":         now.Format("2006-01-02 15:04:05Z"),
 		"trace_id":          trace,
 		"correlation_id":    corr,
-		"error_uri":         "https://login.microsoftonline.com/error?code=" + fmt.Sprint(code),
-	})
+	}
+	if code != 0 {
+		body["error_codes"] = []int{code}
+		body["error_uri"] = "https://login.microsoftonline.com/error?code=" + fmt.Sprint(code)
+	}
+	noteError(w, oauthErr)
+	writeJSON(w, status, body)
 }
 
 func (e *Entra) tenantKnown(t string) bool {
@@ -267,14 +215,14 @@ func (e *Entra) tenantKnown(t string) bool {
 }
 
 func (e *Entra) unknownTenant(w http.ResponseWriter, t string) {
-	entraErrorReply(w, http.StatusBadRequest, "invalid_request", 90002,
+	entraError(w, http.StatusBadRequest, "invalid_request", 90002,
 		fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", t))
 }
 
 func (e *Entra) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		entraErrorReply(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts GET requests.")
+		entraError(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts GET requests.")
 		return
 	}
 	t := r.PathValue("tenant")
@@ -312,50 +260,49 @@ func (e *Entra) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 func (e *Entra) serveKeys(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		entraErrorReply(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts GET requests.")
+		entraError(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts GET requests.")
 		return
 	}
 	if t := r.PathValue("tenant"); !e.tenantKnown(t) {
 		e.unknownTenant(w, t)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"keys": e.signer.JWKS()})
+	writeJSON(w, http.StatusOK, map[string]any{"keys": e.Signer.jwks()})
 }
 
 func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		entraErrorReply(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST, OPTIONS requests. Received a "+r.Method+" request.")
+		entraError(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST, OPTIONS requests. Received a "+r.Method+" request.")
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		entraErrorReply(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
+		entraError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
-		entraErrorReply(w, http.StatusBadRequest, "invalid_request", 900144, "The request body could not be parsed.")
+		entraError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body could not be parsed.")
 		return
 	}
 	f := r.PostForm
 	tenant := r.PathValue("tenant")
+	note(w, func(q *Request) {
+		q.TenantID, q.ClientID, q.Scope = e.canonicalTenant(tenant), f.Get("client_id"), f.Get("scope")
+		q.Assertion = f.Get("client_assertion")
+	})
 	if !e.tenantKnown(tenant) {
 		e.unknownTenant(w, tenant)
 		return
 	}
-	if assertion := f.Get("client_assertion"); assertion != "" {
-		e.mu.Lock()
-		e.assertions = append(e.assertions, assertion)
-		e.mu.Unlock()
-	}
 	for _, p := range []string{"grant_type", "client_id", "scope"} {
 		if f.Get(p) == "" {
-			entraErrorReply(w, http.StatusBadRequest, "invalid_request", 900144, fmt.Sprintf("The request body must contain the following parameter: '%s'.", p))
+			entraError(w, http.StatusBadRequest, "invalid_request", 900144, fmt.Sprintf("The request body must contain the following parameter: '%s'.", p))
 			return
 		}
 	}
 	if gt := f.Get("grant_type"); gt != "client_credentials" {
-		entraErrorReply(w, http.StatusBadRequest, "unsupported_grant_type", 70003, fmt.Sprintf("The app requested an unsupported grant type '%s'.", gt))
+		entraError(w, http.StatusBadRequest, "unsupported_grant_type", 70003, fmt.Sprintf("The app requested an unsupported grant type '%s'.", gt))
 		return
 	}
 	clientID := f.Get("client_id")
@@ -367,46 +314,44 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if app == nil {
-		entraErrorReply(w, http.StatusBadRequest, "unauthorized_client", 700016, fmt.Sprintf(
+		entraError(w, http.StatusBadRequest, "unauthorized_client", 700016, fmt.Sprintf(
 			"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
 			clientID, tenant))
 		return
 	}
 	resource, ok := entraResource(f.Get("scope"))
+	note(w, func(q *Request) { q.Resource = resource })
 	if !ok {
-		entraErrorReply(w, http.StatusBadRequest, "invalid_scope", 1002012, fmt.Sprintf(
+		entraError(w, http.StatusBadRequest, "invalid_scope", 1002012, fmt.Sprintf(
 			"The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
 			f.Get("scope")))
 		return
 	}
 	if f.Get("client_secret") != "" {
-		entraErrorReply(w, http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
+		entraError(w, http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
 		return
 	}
 	if f.Get("client_assertion") == "" {
-		entraErrorReply(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		entraError(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		return
 	}
-	if at := f.Get("client_assertion_type"); at != EntraClientAssertionType {
-		entraErrorReply(w, http.StatusBadRequest, "invalid_request", 700023, fmt.Sprintf("Client assertion type '%s' is not supported; use '%s'.", at, EntraClientAssertionType))
+	if at := f.Get("client_assertion_type"); at != entraClientAssertionType {
+		entraError(w, http.StatusBadRequest, "invalid_request", 700023, fmt.Sprintf("Client assertion type '%s' is not supported; use '%s'.", at, entraClientAssertionType))
 		return
 	}
 	if status, oauthErr, code, desc := e.checkAssertion(app, f.Get("client_assertion")); code != 0 {
-		entraErrorReply(w, status, oauthErr, code, desc)
+		entraError(w, status, oauthErr, code, desc)
 		return
 	}
 	now := time.Now()
-	exp := now.Add(e.opts.TokenLifetime)
-	tok := e.signer.Sign(entraClaims(entraTokenSpec{
+	exp := now.Add(e.opts.Lifetime)
+	tok := e.Signer.Sign(entraClaims(entraTokenSpec{
 		v1: e.opts.V1Tokens, issuerV2: e.IssuerURL(app.TenantID), tenant: app.TenantID,
 		aud:   entraAudience(e.opts.V1Tokens, app.TenantID, resource, e.opts.AppIDs),
 		appID: app.ClientID, oid: app.ObjectID, now: now, exp: exp, omitExp: e.opts.OmitExpiry,
 	}))
-	e.mu.Lock()
-	e.issued = append(e.issued, EntraIssue{TenantID: app.TenantID, ClientID: app.ClientID, Scope: f.Get("scope"),
-		Assertion: f.Get("client_assertion"), Token: tok})
-	e.mu.Unlock()
-	life := int64(e.opts.TokenLifetime / time.Second)
+	note(w, func(q *Request) { q.Subject, q.Token = app.ObjectID, tok })
+	life := int64(e.opts.Lifetime / time.Second)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type":     "Bearer",
 		"expires_in":     life,
@@ -474,7 +419,7 @@ func (e *Entra) checkAssertion(app *EntraApp, assertion string) (status int, oau
 	for i, fc := range bySubject {
 		want := fc.Audience
 		if want == "" {
-			want = EntraTokenExchangeAudience
+			want = entraTokenExchangeAudience
 		}
 		for _, a := range auds {
 			if a == want {
@@ -499,7 +444,7 @@ func (e *Entra) checkAssertion(app *EntraApp, assertion string) (status int, oau
 	e.mu.Unlock()
 	want := match.Audience
 	if want == "" {
-		want = EntraTokenExchangeAudience
+		want = entraTokenExchangeAudience
 	}
 	_, _, err := v.Verify(assertion, jwtverify.Expect{Issuer: match.Issuer, Audience: want, Skew: time.Minute})
 	var ve *jwtverify.Error

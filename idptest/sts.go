@@ -1,4 +1,4 @@
-package emu
+package idptest
 
 import (
 	"bytes"
@@ -86,58 +86,56 @@ type STSOptions struct {
 // aws-sdk-go-v2 STS client at it with BaseEndpoint = URL.
 //
 // Tokens are signed by one of two [Issuer]s (RS256 and ES384, as the
-// request's SigningAlgorithm asks) that share the issuer URL
-// [STS.IssuerURL]; the emulator serves the union of their keys at
-// [STS.JWKSURL] and a discovery document, as the account's real issuer
+// request's SigningAlgorithm asks) that share the issuer URL IssuerURL;
+// the emulator serves the union of their keys at JWKSURL and a discovery
+// document, as the account's real issuer
 // https://<uuid>.tokens.sts.global.api.aws does.
 //
-// Faults queued with FailNext hit the STS endpoint; [STSErrorFault] and
-// [STS.ThrottleNext] build faults in the real error shape.
+// Faults queued with FailNext hit the STS endpoint; a Fault with a Code
+// answers in the real XML error shape (Throttling: Fault{Status: 400,
+// Code: "Throttling", Message: "Rate exceeded"}).
 type STS struct {
 	*Server
+	// IssuerURL is the "iss" claim of every token: the emulator's URL.
+	IssuerURL string
+	// JWKSURL serves the public keys of both signing algorithms.
+	JWKSURL string
+	// Region is the region the emulator serves ("us-east-1" when
+	// Global).
+	Region string
+	// RoleARN is the caller's role, the "sub" of every token.
+	RoleARN string
 
-	region, roleARN, akid, secret string
-	global                        bool
-	allowed                       []string
-	maxDuration                   int
-	sessionExpiry                 time.Time
+	akid, secret  string
+	global        bool
+	allowed       []string
+	maxDuration   int
+	sessionExpiry time.Time
+	rs, es        *Issuer
 
-	mu       sync.Mutex
-	rs, es   *Issuer
-	fedOff   bool
-	accepted []STSRequest
+	mu     sync.Mutex
+	fedOff bool
 }
 
-// STSRequest is an accepted GetWebIdentityToken call, as recorded by
-// [STS.Calls].
-type STSRequest struct {
+// stsRequest is a GetWebIdentityToken call's parameters.
+type stsRequest struct {
 	AccessKeyID      string
 	Region           string
 	Audiences        []string
 	SigningAlgorithm string
 	DurationSeconds  int
 	Tags             map[string]string
-	// SessionToken reports whether X-Amz-Security-Token was sent.
-	SessionToken bool
+	SessionToken     bool
 }
 
-// NewSTS starts an STS emulator that is closed when t's test ends.
+// NewSTS starts an STS emulator that is closed when t's test ends. It
+// calls t.Fatalf when RoleARN is not an IAM role ARN.
 func NewSTS(t TB, opts *STSOptions) *STS {
 	t.Helper()
-	s, err := StartSTS(opts)
-	if err != nil {
-		t.Fatalf("emu: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startSTS)
 }
 
-// StartSTS starts an STS emulator; the caller must Close it.
-func StartSTS(opts *STSOptions) (*STS, error) {
-	var o STSOptions
-	if opts != nil {
-		o = *opts
-	}
+func startSTS(o STSOptions) (*STS, error) {
 	if o.Region == "" {
 		o.Region = "us-west-2"
 	}
@@ -151,7 +149,7 @@ func StartSTS(opts *STSOptions) (*STS, error) {
 		return nil, fmt.Errorf("STSOptions.RoleARN is %q; use an IAM role ARN such as arn:aws:iam::123456789012:role/name", o.RoleARN)
 	}
 	s := &STS{
-		region: o.Region, roleARN: o.RoleARN, akid: o.AccessKeyID, secret: o.SecretAccessKey,
+		Region: o.Region, RoleARN: o.RoleARN, akid: o.AccessKeyID, secret: o.SecretAccessKey,
 		global: o.Global, allowed: slices.Clone(o.AllowedAudiences), maxDuration: o.MaxDurationSeconds,
 		sessionExpiry: o.SessionExpiry, fedOff: o.FederationDisabled,
 	}
@@ -162,54 +160,32 @@ func StartSTS(opts *STSOptions) (*STS, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		stsWriteError(w, http.StatusNotFound, "UnknownOperationException", "")
 	})
-	srv, err := startServer("sts", mux, nil)
+	srv, err := startServer(mux, serverConfig{format: formatSTS})
 	if err != nil {
 		return nil, err
 	}
 	// The issuers are created once the URL is known, because the issuer
 	// URL is the emulator's own (it serves the combined JWKS).
-	rs, err := StartIssuer(&IssuerOptions{Algorithm: "RS256", IssuerURL: srv.URL})
+	rs, err := startIssuer(IssuerOptions{Algorithm: "RS256", IssuerURL: srv.URL})
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
-	es, err := StartIssuer(&IssuerOptions{Algorithm: "ES384", IssuerURL: srv.URL})
+	es, err := startIssuer(IssuerOptions{Algorithm: "ES384", IssuerURL: srv.URL})
 	if err != nil {
 		rs.Close()
 		srv.Close()
 		return nil, err
 	}
-	s.mu.Lock()
+	srv.onClose = append(srv.onClose, rs.Close, es.Close)
 	s.Server, s.rs, s.es = srv, rs, es
-	s.mu.Unlock()
+	s.IssuerURL, s.JWKSURL = srv.URL, srv.URL+"/.well-known/jwks.json"
 	return s, nil
 }
 
-// Close shuts down the endpoint and both issuers. It is idempotent.
-func (s *STS) Close() {
-	s.Server.Close()
-	s.rs.Close()
-	s.es.Close()
-}
-
-// Region is the region the emulator serves ("us-east-1" when Global).
-func (s *STS) Region() string { return s.region }
-
-// RoleARN is the caller's role, the "sub" of every token.
-func (s *STS) RoleARN() string { return s.roleARN }
-
-// IssuerURL is the "iss" claim of every token.
-func (s *STS) IssuerURL() string { return s.URL }
-
-// JWKSURL serves the public keys of both signing algorithms.
-func (s *STS) JWKSURL() string { return s.URL + "/.well-known/jwks.json" }
-
 // Issuer returns the issuer that signs tokens for alg ("RS256" or
-// "ES384"), to rotate its key or forge tokens. It returns nil for any
-// other alg.
+// "ES384"), to rotate its key. It returns nil for any other alg.
 func (s *STS) Issuer(alg string) *Issuer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	switch alg {
 	case "RS256":
 		return s.rs
@@ -225,29 +201,6 @@ func (s *STS) SetFederationEnabled(enabled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fedOff = !enabled
-}
-
-// Calls returns the GetWebIdentityToken requests that passed
-// authentication and validation, oldest first.
-func (s *STS) Calls() []STSRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.accepted)
-}
-
-// ThrottleNext makes the next n requests fail as real STS throttles: 400
-// with code Throttling ("Rate exceeded"), and a Retry-After header when
-// retryAfter is positive.
-func (s *STS) ThrottleNext(n int, retryAfter time.Duration) {
-	f := STSErrorFault(http.StatusBadRequest, "Throttling", "Rate exceeded")
-	f.RetryAfter = retryAfter
-	s.FailNext(n, f)
-}
-
-// STSErrorFault is a [Fault] answering with status and an awsquery XML
-// error body carrying code and message, for FailNext on an [STS].
-func STSErrorFault(status int, code, message string) Fault {
-	return Fault{Status: status, Body: stsErrorXML(stsFaultType(status), code, message, randomID())}
 }
 
 const (
@@ -268,7 +221,7 @@ var (
 
 // The errors AWS's service model lists for GetWebIdentityToken, with the
 // HTTP status it gives each (botocore data/sts/2011-06-15/service-2.json;
-// internal/emu/testdata holds the operation's part of it, which
+// idptest/testdata holds the operation's part of it, which
 // TestSTSErrorsMatchTheServiceModel compares with this table).
 var stsModelledErrors = map[string]int{
 	"SessionDurationEscalationException":             http.StatusForbidden,
@@ -291,6 +244,7 @@ func (s *STS) serveQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	akid, region, code, msg, status := s.authenticate(r, body)
+	note(w, func(q *Request) { q.AccessKeyID, q.Region = akid, region })
 	if code != "" {
 		stsWriteError(w, status, code, msg)
 		return
@@ -320,6 +274,10 @@ func (s *STS) serveQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, errs := stsParse(form)
+	note(w, func(q *Request) {
+		q.Audience, q.SigningAlgorithm, q.DurationSeconds = req.Audiences, req.SigningAlgorithm, req.DurationSeconds
+		q.Tags, q.SessionToken = req.Tags, r.Header.Get("X-Amz-Security-Token") != ""
+	})
 	if len(errs) > 0 {
 		stsWriteError(w, http.StatusBadRequest, "ValidationError", stsValidationMessage(errs))
 		return
@@ -363,9 +321,7 @@ func (s *STS) serveQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := s.mint(req, now, exp)
-	s.mu.Lock()
-	s.accepted = append(s.accepted, req)
-	s.mu.Unlock()
+	note(w, func(q *Request) { q.Token = tok })
 
 	var out bytes.Buffer
 	out.WriteString(`<GetWebIdentityTokenResponse xmlns="` + stsNamespace + `">` + "\n  <GetWebIdentityTokenResult>\n    <WebIdentityToken>")
@@ -409,7 +365,7 @@ func (s *STS) authenticate(r *http.Request, body []byte) (akid, region, code, ms
 	if service != "sts" {
 		return "", "", "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'sts'. ", http.StatusForbidden
 	}
-	if region != s.region {
+	if region != s.Region {
 		return "", "", "SignatureDoesNotMatch", fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", region), http.StatusForbidden
 	}
 	if d := time.Since(t); d > 15*time.Minute || d < -15*time.Minute {
@@ -513,9 +469,9 @@ func sigV4Escape(s string, encodeSlash bool) string {
 
 // stsParse reads and validates the operation's parameters, collecting
 // every violation as the real service's validation layer does.
-func stsParse(form url.Values) (STSRequest, []string) {
+func stsParse(form url.Values) (stsRequest, []string) {
 	var errs []string
-	req := STSRequest{DurationSeconds: 300}
+	req := stsRequest{DurationSeconds: 300}
 	auds := map[int]string{}
 	tags := map[int]*[2]*string{}
 	for k, vs := range form {
@@ -675,7 +631,7 @@ func stsValidationMessage(errs []string) string {
 
 // denied evaluates the emulated IAM policy conditions, returning why the
 // request is not allowed, or "".
-func (s *STS) denied(req STSRequest) string {
+func (s *STS) denied(req stsRequest) string {
 	if len(s.allowed) > 0 {
 		for _, a := range req.Audiences {
 			if !slices.Contains(s.allowed, a) {
@@ -691,8 +647,8 @@ func (s *STS) denied(req STSRequest) string {
 
 // sessionARN is the caller as STS names it in AccessDenied messages.
 func (s *STS) sessionARN() string {
-	m := stsRoleARN.FindStringSubmatch(s.roleARN)
-	name := s.roleARN[strings.LastIndex(s.roleARN, "/")+1:]
+	m := stsRoleARN.FindStringSubmatch(s.RoleARN)
+	name := s.RoleARN[strings.LastIndex(s.RoleARN, "/")+1:]
 	return fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/session", m[1], name)
 }
 
@@ -703,21 +659,21 @@ func (s *STS) sessionARN() string {
 // source_region, principal_id, request_tags; the service model documents
 // principal_id as the requesting role's ARN). No nbf: AWS's tokens carry
 // none.
-func (s *STS) mint(req STSRequest, now, exp time.Time) string {
+func (s *STS) mint(req stsRequest, now, exp time.Time) string {
 	var aud any = req.Audiences
 	if len(req.Audiences) == 1 {
 		aud = req.Audiences[0]
 	}
 	ctx := map[string]any{
-		"aws_account":   stsRoleARN.FindStringSubmatch(s.roleARN)[1],
+		"aws_account":   stsRoleARN.FindStringSubmatch(s.RoleARN)[1],
 		"source_region": req.Region,
-		"principal_id":  s.roleARN,
+		"principal_id":  s.RoleARN,
 	}
 	if len(req.Tags) > 0 {
 		ctx["request_tags"] = req.Tags
 	}
-	claims := Claims{
-		"iss": s.IssuerURL(), "sub": s.roleARN, "aud": aud,
+	claims := map[string]any{
+		"iss": s.IssuerURL, "sub": s.RoleARN, "aud": aud,
 		"iat": now.Unix(), "exp": exp.Unix(),
 		"jti":                        randomID(),
 		"https://sts.amazonaws.com/": ctx,
@@ -726,14 +682,14 @@ func (s *STS) mint(req STSRequest, now, exp time.Time) string {
 }
 
 func (s *STS) serveJWKS(w http.ResponseWriter, _ *http.Request) {
-	keys := append(s.Issuer("RS256").JWKS(), s.Issuer("ES384").JWKS()...)
+	keys := append(s.rs.jwks(), s.es.jwks()...)
 	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 }
 
 func (s *STS) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                s.URL,
-		"jwks_uri":                              s.JWKSURL(),
+		"jwks_uri":                              s.JWKSURL,
 		"id_token_signing_alg_values_supported": []string{"RS256", "ES384"},
 		"response_types_supported":              []string{"id_token"},
 		"subject_types_supported":               []string{"public"},
@@ -759,6 +715,7 @@ func stsErrorXML(typ, code, message, id string) string {
 }
 
 func stsWriteError(w http.ResponseWriter, status int, code, message string) {
+	noteError(w, code)
 	id := stsRequestID()
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("x-amzn-RequestId", id)

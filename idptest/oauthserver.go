@@ -1,6 +1,7 @@
-package emu
+package idptest
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/subtle"
 	"crypto/tls"
@@ -18,13 +19,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// ClientCredentialsPath is where a [ClientCredentialsServer] serves its
-// token endpoint.
-const ClientCredentialsPath = "/oauth2/token"
+// oauthTokenPath is where an [OAuthServer] serves its token endpoint.
+const oauthTokenPath = "/oauth2/token"
 
 const confluentAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-// OAuthClient is a client registered with a [ClientCredentialsServer].
+// OAuthClient is a client registered with a [OAuthServer].
 // Set Secret, PublicKey, or both.
 type OAuthClient struct {
 	// Secret authenticates the client with client_secret_basic or
@@ -37,7 +37,7 @@ type OAuthClient struct {
 	Scopes []string
 	// CertSubject authenticates the client with RFC 8705
 	// tls_client_auth: the client certificate of the TLS connection,
-	// verified against ClientCredentialsServerOptions.ClientCAs, must have
+	// verified against OAuthServerOptions.ClientCAs, must have
 	// this subject (as x509's Name.String writes it), and the request
 	// carries client_id and no other client authentication, or Basic
 	// credentials whose password is ignored (Kafka's handler always
@@ -49,8 +49,8 @@ type OAuthClient struct {
 	Subjects []string
 }
 
-// ClientCredentialsServerOptions configures a [ClientCredentialsServer].
-type ClientCredentialsServerOptions struct {
+// OAuthServerOptions configures a [OAuthServer].
+type OAuthServerOptions struct {
 	// Issuer signs the access tokens; required. Brokers verify them
 	// against its JWKS.
 	Issuer *Issuer
@@ -58,8 +58,9 @@ type ClientCredentialsServerOptions struct {
 	Clients map[string]OAuthClient
 	// Audience is the "aud" of issued tokens. Default "kafka".
 	Audience string
-	// TTL is the lifetime of issued tokens. Default 1h.
-	TTL time.Duration
+	// Lifetime is the lifetime of issued tokens. Default (and for a
+	// value not above zero) 1h.
+	Lifetime time.Duration
 	// TLS serves HTTPS (use [Server.Client] or [Server.CertificatePEM]
 	// to trust it). Default plain HTTP.
 	TLS bool
@@ -71,7 +72,7 @@ type ClientCredentialsServerOptions struct {
 	ClientCAs *x509.CertPool
 }
 
-// ClientCredentialsServer is a strict OAuth 2.0 token endpoint for the
+// OAuthServer is a strict OAuth 2.0 token endpoint for the
 // client credentials grant (RFC 6749 section 4.4), the grant Kafka's own
 // OAuthBearerLoginCallbackHandler uses. It authenticates clients with
 // exactly one of client_secret_basic, client_secret_post or
@@ -81,73 +82,55 @@ type ClientCredentialsServerOptions struct {
 // (grant_type urn:ietf:params:oauth:grant-type:jwt-bearer), whose
 // assertions registered clients sign with their PublicKey (see
 // OAuthClient.Subjects).
-type ClientCredentialsServer struct {
+type OAuthServer struct {
 	*Server
+	// TokenURL is the token endpoint's URL; private_key_jwt assertions
+	// must name it as their audience.
+	TokenURL string
+
 	issuer   *Issuer
 	clients  map[string]OAuthClient
 	audience string
-	ttl      time.Duration
+	lifetime time.Duration
 
-	mu      sync.Mutex
-	jtis    map[string]bool
-	granted []string
+	mu   sync.Mutex
+	jtis map[string]bool
 }
 
-// NewClientCredentialsServer starts a server closed when t's test ends.
-func NewClientCredentialsServer(t TB, opts *ClientCredentialsServerOptions) *ClientCredentialsServer {
+// NewOAuthServer starts a server closed when t's test ends. It calls
+// t.Fatalf when opts has no Issuer or no Clients.
+func NewOAuthServer(t TB, opts *OAuthServerOptions) *OAuthServer {
 	t.Helper()
-	s, err := StartClientCredentialsServer(opts)
-	if err != nil {
-		t.Fatalf("emu: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return newEmulator(t, opts, startOAuthServer)
 }
 
-// StartClientCredentialsServer starts a server; the caller must Close it.
-func StartClientCredentialsServer(opts *ClientCredentialsServerOptions) (*ClientCredentialsServer, error) {
-	var o ClientCredentialsServerOptions
-	if opts != nil {
-		o = *opts
-	}
+func startOAuthServer(o OAuthServerOptions) (*OAuthServer, error) {
 	if o.Issuer == nil {
-		return nil, errors.New("client credentials server: ClientCredentialsServerOptions.Issuer is nil; set the issuer that signs access tokens")
+		return nil, errors.New("oauth server: OAuthServerOptions.Issuer is nil; set the issuer that signs access tokens")
 	}
 	if len(o.Clients) == 0 {
-		return nil, errors.New("client credentials server: ClientCredentialsServerOptions.Clients is empty; register at least one client")
+		return nil, errors.New("oauth server: OAuthServerOptions.Clients is empty; register at least one client")
 	}
 	if o.Audience == "" {
 		o.Audience = "kafka"
 	}
-	if o.TTL <= 0 {
-		o.TTL = time.Hour
+	if o.Lifetime <= 0 {
+		o.Lifetime = time.Hour
 	}
-	s := &ClientCredentialsServer{issuer: o.Issuer, clients: o.Clients, audience: o.Audience, ttl: o.TTL, jtis: map[string]bool{}}
+	s := &OAuthServer{issuer: o.Issuer, clients: o.Clients, audience: o.Audience, lifetime: o.Lifetime, jtis: map[string]bool{}}
 	mux := http.NewServeMux()
-	mux.HandleFunc(ClientCredentialsPath, s.serveToken)
-	tlsOn := o.TLS
-	var cfg *tls.Config
+	mux.HandleFunc(oauthTokenPath, s.serveToken)
+	c := serverConfig{format: formatOAuth, tls: o.TLS}
 	if o.ClientCAs != nil {
-		tlsOn = true
-		cfg = &tls.Config{ClientCAs: o.ClientCAs, ClientAuth: tls.VerifyClientCertIfGiven}
+		c.tlsConf = &tls.Config{ClientCAs: o.ClientCAs, ClientAuth: tls.VerifyClientCertIfGiven}
 	}
-	srv, err := startServerTLS("client credentials server", mux, &tlsOn, cfg)
+	srv, err := startServer(mux, c)
 	if err != nil {
 		return nil, err
 	}
 	s.Server = srv
+	s.TokenURL = srv.URL + oauthTokenPath
 	return s, nil
-}
-
-// TokenURL is the token endpoint's URL; private_key_jwt assertions must
-// name it as their audience.
-func (s *ClientCredentialsServer) TokenURL() string { return s.URL + ClientCredentialsPath }
-
-// Granted returns the client IDs of the tokens issued so far, in order.
-func (s *ClientCredentialsServer) Granted() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.granted)
 }
 
 // oauthNoStore sets the headers RFC 6749 section 5.1 requires on every
@@ -157,34 +140,49 @@ func oauthNoStore(w http.ResponseWriter) {
 	w.Header().Set("Pragma", "no-cache")
 }
 
-func confluentOAuthError(w http.ResponseWriter, status int, code, desc string) {
-	oauthNoStore(w)
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
-}
-
-func (s *ClientCredentialsServer) serveToken(w http.ResponseWriter, r *http.Request) {
+// parseTokenForm parses the form of a token request, which must be a
+// POST of application/x-www-form-urlencoded up to 64 KiB, or answers the
+// OAuth error and returns false.
+func parseTokenForm(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		confluentOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
-		return
+		noStoreError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
+		return false
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
-		return
+		noStoreError(w, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
+		noStoreError(w, http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
+		return false
+	}
+	return true
+}
+
+// noStoreError writes an OAuth error with the headers of oauthNoStore.
+func noStoreError(w http.ResponseWriter, status int, code, desc string) {
+	oauthNoStore(w)
+	oauthError(w, status, code, desc)
+}
+
+func (s *OAuthServer) serveToken(w http.ResponseWriter, r *http.Request) {
+	if !parseTokenForm(w, r) {
 		return
 	}
 	if len(r.URL.Query()) > 0 {
-		confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "parameters must be sent in the body, not the URL")
+		noStoreError(w, http.StatusBadRequest, "invalid_request", "parameters must be sent in the body, not the URL")
 		return
 	}
 	f := r.PostForm
+	note(w, func(q *Request) {
+		q.ClientID, q.Scope = f.Get("client_id"), f.Get("scope")
+		q.Assertion = cmp.Or(f.Get("client_assertion"), f.Get("assertion"))
+	})
 	for k, v := range f {
 		if len(v) > 1 {
-			confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "parameter "+k+" is repeated")
+			noStoreError(w, http.StatusBadRequest, "invalid_request", "parameter "+k+" is repeated")
 			return
 		}
 	}
@@ -194,9 +192,9 @@ func (s *ClientCredentialsServer) serveToken(w http.ResponseWriter, r *http.Requ
 	}
 	if g := f.Get("grant_type"); g != "client_credentials" {
 		if g == "" {
-			confluentOAuthError(w, http.StatusBadRequest, "invalid_request", "missing grant_type")
+			noStoreError(w, http.StatusBadRequest, "invalid_request", "missing grant_type")
 		} else {
-			confluentOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type "+g+" is not supported")
+			noStoreError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type "+g+" is not supported")
 		}
 		return
 	}
@@ -205,14 +203,14 @@ func (s *ClientCredentialsServer) serveToken(w http.ResponseWriter, r *http.Requ
 		if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
 			w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
 		}
-		confluentOAuthError(w, status, code, desc)
+		noStoreError(w, status, code, desc)
 		return
 	}
 	scope := f.Get("scope")
 	if allowed := s.clients[clientID].Scopes; len(allowed) > 0 {
 		for sc := range strings.FieldsSeq(scope) {
 			if !slices.Contains(allowed, sc) {
-				confluentOAuthError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" is not allowed for this client")
+				noStoreError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" is not allowed for this client")
 				return
 			}
 		}
@@ -221,26 +219,24 @@ func (s *ClientCredentialsServer) serveToken(w http.ResponseWriter, r *http.Requ
 }
 
 // grant issues a token for sub, requested by client, and records it.
-func (s *ClientCredentialsServer) grant(w http.ResponseWriter, client, sub, scope string) {
+func (s *OAuthServer) grant(w http.ResponseWriter, client, sub, scope string) {
 	s.grantBound(w, client, sub, scope, nil)
 }
 
 // grantBound is grant with the certificate the token is bound to (nil:
 // none).
-func (s *ClientCredentialsServer) grantBound(w http.ResponseWriter, client, sub, scope string, cert *x509.Certificate) {
-	claims := Claims{"azp": client}
+func (s *OAuthServer) grantBound(w http.ResponseWriter, client, sub, scope string, cert *x509.Certificate) {
+	claims := map[string]any{"azp": client}
 	if cert != nil {
 		claims["cnf"] = map[string]string{"x5t#S256": thumbprint(cert)}
 	}
 	if scope != "" {
 		claims["scope"] = scope
 	}
-	tok := s.issuer.Mint(sub, s.audience, s.ttl, claims)
-	s.mu.Lock()
-	s.granted = append(s.granted, sub)
-	s.mu.Unlock()
+	tok := s.issuer.Mint(sub, s.audience, s.lifetime, claims)
+	note(w, func(q *Request) { q.ClientID, q.Subject, q.Token = client, sub, tok })
 	oauthNoStore(w)
-	reply := map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(s.ttl / time.Second)}
+	reply := map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(s.lifetime / time.Second)}
 	if scope != "" {
 		reply["scope"] = scope
 	}
@@ -248,7 +244,7 @@ func (s *ClientCredentialsServer) grantBound(w http.ResponseWriter, client, sub,
 }
 
 // authenticate returns the authenticated client ID, or an OAuth error.
-func (s *ClientCredentialsServer) authenticate(r *http.Request) (id string, status int, code, desc string) {
+func (s *OAuthServer) authenticate(r *http.Request) (id string, status int, code, desc string) {
 	f := r.PostForm
 	basicUser, basicPass, hasBasic := r.BasicAuth()
 	hasPost := f.Has("client_secret")
@@ -289,7 +285,7 @@ func (s *ClientCredentialsServer) authenticate(r *http.Request) (id string, stat
 	}
 }
 
-func (s *ClientCredentialsServer) checkSecret(id, secret string) (string, int, string, string) {
+func (s *OAuthServer) checkSecret(id, secret string) (string, int, string, string) {
 	c, ok := s.clients[id]
 	if !ok || c.Secret == "" || subtle.ConstantTimeCompare([]byte(c.Secret), []byte(secret)) != 1 {
 		return "", http.StatusUnauthorized, "invalid_client", "client authentication failed"
@@ -297,7 +293,7 @@ func (s *ClientCredentialsServer) checkSecret(id, secret string) (string, int, s
 	return id, 0, "", ""
 }
 
-func (s *ClientCredentialsServer) checkAssertion(id, typ, assertion string) (string, int, string, string) {
+func (s *OAuthServer) checkAssertion(id, typ, assertion string) (string, int, string, string) {
 	if typ != confluentAssertionType {
 		return "", http.StatusBadRequest, "invalid_request", "client_assertion_type must be " + confluentAssertionType
 	}
@@ -325,8 +321,8 @@ func (s *ClientCredentialsServer) checkAssertion(id, typ, assertion string) (str
 		return "", http.StatusUnauthorized, "invalid_client", "client assertion iss, sub and client_id must be the client ID"
 	}
 	aud, _ := claims.GetAudience()
-	if !slices.Contains([]string(aud), s.TokenURL()) {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion aud must be the token endpoint URL " + s.TokenURL()
+	if !slices.Contains([]string(aud), s.TokenURL) {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion aud must be the token endpoint URL " + s.TokenURL
 	}
 	exp, _ := claims.GetExpirationTime()
 	if exp == nil || !time.Now().Before(exp.Add(30*time.Second)) {

@@ -1,6 +1,7 @@
-package emu
+package idptest
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -25,6 +26,11 @@ type IssuerOptions struct {
 	// IssuerURL overrides the "iss" claim and the discovery document's
 	// issuer. Default: the server's URL.
 	IssuerURL string
+	// KeyID is the "kid" of the first signing key. Default: a fresh one.
+	// A second Issuer given the kid of a first one's key signs tokens
+	// that the first one's JWKS names but does not verify: forged
+	// signatures.
+	KeyID string
 }
 
 // Issuer is a local OpenID Connect token issuer: it signs JWTs with a key
@@ -33,8 +39,10 @@ type IssuerOptions struct {
 // HTTP on 127.0.0.1. Keys can be rotated while clients run.
 type Issuer struct {
 	*Server
-	alg    string
-	issuer string
+	// IssuerURL is the "iss" claim of every token [Issuer.Mint] makes.
+	IssuerURL string
+	// JWKSURL is where the public keys are served.
+	JWKSURL string
 
 	mu   sync.Mutex
 	keys []*signingKey // keys[0] signs; all are published
@@ -47,66 +55,47 @@ type signingKey struct {
 	priv crypto.Signer
 }
 
-// NewIssuer starts an Issuer that is closed when t's test ends.
+// NewIssuer starts an Issuer that is closed when t's test ends. It calls
+// t.Fatalf on an unknown Algorithm.
 func NewIssuer(t TB, opts *IssuerOptions) *Issuer {
 	t.Helper()
-	iss, err := StartIssuer(opts)
-	if err != nil {
-		t.Fatalf("emu: %v", err)
-	}
-	t.Cleanup(iss.Close)
-	return iss
+	return newEmulator(t, opts, startIssuer)
 }
 
-// StartIssuer starts an Issuer; the caller must Close it.
-func StartIssuer(opts *IssuerOptions) (*Issuer, error) {
-	var o IssuerOptions
-	if opts != nil {
-		o = *opts
-	}
+// startIssuer starts an Issuer; the caller must Close it.
+func startIssuer(o IssuerOptions) (*Issuer, error) {
 	if o.Algorithm == "" {
 		o.Algorithm = "RS256"
 	}
 	if o.Algorithm != "RS256" && o.Algorithm != "ES256" && o.Algorithm != "ES384" {
 		return nil, fmt.Errorf("IssuerOptions.Algorithm is %q; use RS256, ES256 or ES384", o.Algorithm)
 	}
-	iss := &Issuer{alg: o.Algorithm}
-	if _, err := iss.addKey(o.Algorithm); err != nil {
+	iss := &Issuer{}
+	k, err := iss.addKey(o.Algorithm)
+	if err != nil {
 		return nil, err
+	}
+	if o.KeyID != "" {
+		k.kid = o.KeyID
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/jwks.json", iss.serveJWKS)
 	mux.HandleFunc("GET /.well-known/openid-configuration", iss.serveDiscovery)
-	srv, err := startServer("issuer", mux, nil)
+	srv, err := startServer(mux, serverConfig{})
 	if err != nil {
 		return nil, err
 	}
 	iss.Server = srv
-	iss.issuer = o.IssuerURL
-	if iss.issuer == "" {
-		iss.issuer = srv.URL
-	}
+	iss.IssuerURL = cmp.Or(o.IssuerURL, srv.URL)
+	iss.JWKSURL = srv.URL + "/.well-known/jwks.json"
 	return iss, nil
 }
 
-// IssuerURL is the "iss" claim of every token.
-func (i *Issuer) IssuerURL() string { return i.issuer }
-
-// JWKSURL is where the public keys are served.
-func (i *Issuer) JWKSURL() string { return i.URL + "/.well-known/jwks.json" }
-
-// Algorithm is the current signing algorithm.
-func (i *Issuer) Algorithm() string {
+// current returns the signing key.
+func (i *Issuer) current() *signingKey {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	return i.keys[0].alg
-}
-
-// KeyID is the "kid" of the current signing key.
-func (i *Issuer) KeyID() string {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return i.keys[0].kid
+	return i.keys[0]
 }
 
 func (i *Issuer) addKey(alg string) (*signingKey, error) {
@@ -137,7 +126,7 @@ func (i *Issuer) addKey(alg string) (*signingKey, error) {
 // signing key. The old keys stay in the JWKS unless dropOld is true, the
 // way issuers publish the next key before they use it.
 func (i *Issuer) Rotate(dropOld bool, alg ...string) error {
-	a := i.Algorithm()
+	a := i.current().alg
 	if len(alg) > 0 {
 		a = alg[0]
 	}
@@ -153,18 +142,14 @@ func (i *Issuer) Rotate(dropOld bool, alg ...string) error {
 	return nil
 }
 
-// Claims are a token's claims; values must be JSON-encodable. It is an
-// alias so that a map[string]any from the public bench fits.
-type Claims = map[string]any
-
 // Mint signs a token with the standard claims iss, sub, aud, iat, nbf and
 // exp (now + ttl; a negative ttl makes an already expired token) plus
 // extra, which overrides them. Setting a claim to nil in extra removes it
-// (for example Claims{"exp": nil} for a token without expiry).
-func (i *Issuer) Mint(sub, aud string, ttl time.Duration, extra Claims) string {
+// (for example map[string]any{"exp": nil} for a token without expiry).
+func (i *Issuer) Mint(sub, aud string, ttl time.Duration, extra map[string]any) string {
 	now := time.Now()
-	c := Claims{
-		"iss": i.issuer, "sub": sub, "aud": aud,
+	c := map[string]any{
+		"iss": i.IssuerURL, "sub": sub, "aud": aud,
 		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix(),
 		"jti": randomID(),
 	}
@@ -178,41 +163,13 @@ func (i *Issuer) Mint(sub, aud string, ttl time.Duration, extra Claims) string {
 	return i.Sign(c)
 }
 
-// Sign signs claims with the current key, putting its kid in the header.
-func (i *Issuer) Sign(claims Claims) string {
-	i.mu.Lock()
-	k := i.keys[0]
-	i.mu.Unlock()
-	return signWith(k, claims)
+// Sign signs claims (JSON-encodable values) with the current key,
+// putting its kid in the header.
+func (i *Issuer) Sign(claims map[string]any) string {
+	return signWith(i.current(), claims)
 }
 
-// SignForged returns a token signed by a key the JWKS does not hold but
-// with the current key's kid: a forged signature.
-func (i *Issuer) SignForged(claims Claims) string {
-	i.mu.Lock()
-	cur := i.keys[0]
-	i.mu.Unlock()
-	other := &Issuer{}
-	k, err := other.addKey(cur.alg)
-	if err != nil {
-		panic(err)
-	}
-	k.kid = cur.kid
-	return signWith(k, claims)
-}
-
-// SignUnknownKid signs with a key whose kid is not in the JWKS.
-func (i *Issuer) SignUnknownKid(claims Claims) string {
-	other := &Issuer{}
-	k, err := other.addKey(i.Algorithm())
-	if err != nil {
-		panic(err)
-	}
-	k.kid = "unknown-" + k.kid
-	return signWith(k, claims)
-}
-
-func signWith(k *signingKey, claims Claims) string {
+func signWith(k *signingKey, claims map[string]any) string {
 	var m jwt.SigningMethod = jwt.SigningMethodRS256
 	switch k.alg {
 	case "ES256":
@@ -229,8 +186,8 @@ func signWith(k *signingKey, claims Claims) string {
 	return s
 }
 
-// JWK is one public key in JWKS form.
-type JWK struct {
+// jwk is one public key in JWKS form.
+type jwk struct {
 	Kty string `json:"kty"`
 	Kid string `json:"kid"`
 	Use string `json:"use"`
@@ -242,16 +199,16 @@ type JWK struct {
 	Y   string `json:"y,omitempty"`
 }
 
-// JWKS returns the published key set.
-func (i *Issuer) JWKS() []JWK {
+// jwks returns the published key set.
+func (i *Issuer) jwks() []jwk {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	out := make([]JWK, 0, len(i.keys))
+	out := make([]jwk, 0, len(i.keys))
 	b64 := base64.RawURLEncoding.EncodeToString
 	for _, k := range i.keys {
 		switch pub := k.priv.Public().(type) {
 		case *rsa.PublicKey:
-			out = append(out, JWK{Kty: "RSA", Kid: k.kid, Use: "sig", Alg: k.alg, N: b64(pub.N.Bytes()), E: b64(big.NewInt(int64(pub.E)).Bytes())})
+			out = append(out, jwk{Kty: "RSA", Kid: k.kid, Use: "sig", Alg: k.alg, N: b64(pub.N.Bytes()), E: b64(big.NewInt(int64(pub.E)).Bytes())})
 		case *ecdsa.PublicKey:
 			// Bytes is the uncompressed point 0x04 || X || Y, each
 			// coordinate the curve's size (the X and Y fields are
@@ -261,7 +218,7 @@ func (i *Issuer) JWKS() []JWK {
 				panic(err)
 			}
 			size := (len(pt) - 1) / 2
-			out = append(out, JWK{Kty: "EC", Kid: k.kid, Use: "sig", Alg: k.alg, Crv: pub.Curve.Params().Name,
+			out = append(out, jwk{Kty: "EC", Kid: k.kid, Use: "sig", Alg: k.alg, Crv: pub.Curve.Params().Name,
 				X: b64(pt[1 : 1+size]), Y: b64(pt[1+size:])})
 		}
 	}
@@ -269,13 +226,13 @@ func (i *Issuer) JWKS() []JWK {
 }
 
 func (i *Issuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"keys": i.JWKS()})
+	writeJSON(w, http.StatusOK, map[string]any{"keys": i.jwks()})
 }
 
 func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                i.issuer,
-		"jwks_uri":                              i.JWKSURL(),
+		"issuer":                                i.IssuerURL,
+		"jwks_uri":                              i.JWKSURL,
 		"id_token_signing_alg_values_supported": []string{"RS256", "ES256", "ES384"},
 		"response_types_supported":              []string{"id_token"},
 		"subject_types_supported":               []string{"public"},

@@ -1,6 +1,7 @@
-package emu
+package idptest
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
@@ -8,19 +9,18 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
-// IMDSAddress is the host of the Azure Instance Metadata Service, which
-// [IMDS.Client] routes to the emulator.
-const IMDSAddress = "169.254.169.254"
+// imdsAddress is the host of the Azure Instance Metadata Service, which
+// the IMDS emulator's [Server.Client] routes to the emulator.
+const imdsAddress = "169.254.169.254"
 
-// IMDSTokenPath is the managed-identity token endpoint's path.
-const IMDSTokenPath = "/metadata/identity/oauth2/token"
+// imdsTokenPath is the managed-identity token endpoint's path.
+const imdsTokenPath = "/metadata/identity/oauth2/token"
 
 // ManagedIdentity names one identity assigned to the emulated machine.
-// Empty IDs are filled with random ones by [StartIMDS].
+// Empty IDs are filled with random ones by [NewIMDS].
 type ManagedIdentity struct {
 	// ClientID is the identity's application (client) ID, a GUID; IMDS
 	// selects it with the client_id query parameter and puts it in the
@@ -54,9 +54,9 @@ type IMDSOptions struct {
 	// UserAssigned lists the user-assigned identities attached to the
 	// machine. Default: none.
 	UserAssigned []ManagedIdentity
-	// TokenLifetime is the lifetime of issued tokens. Default 24h (what
-	// IMDS hands out); a negative value issues already expired tokens.
-	TokenLifetime time.Duration
+	// Lifetime is the lifetime of issued tokens. Default 24h (what IMDS
+	// hands out); a negative value issues already expired tokens.
+	Lifetime time.Duration
 	// OmitExpiry leaves the exp claim out of the JWT (the JSON reply keeps
 	// its expires_in/expires_on fields).
 	OmitExpiry bool
@@ -83,150 +83,54 @@ type IMDSOptions struct {
 // which routes requests for 169.254.169.254 to the emulator.
 type IMDS struct {
 	*Server
-	signer    *Issuer
-	ownSigner bool
-	tenant    string
-	opts      IMDSOptions
-	system    ManagedIdentity
+	// SystemAssigned is the system-assigned identity's IDs (generated
+	// where IMDSOptions.SystemAssigned left them empty).
+	SystemAssigned ManagedIdentity
+	// TenantID is the tenant in the tokens' tid claim.
+	TenantID string
+	// Signer is the issuer whose keys sign the tokens (IMDSOptions.Signer,
+	// or one the emulator started and closes); validate them against its
+	// JWKSURL.
+	Signer *Issuer
 
-	mu     sync.Mutex
-	issued []IMDSIssue
-}
-
-// IMDSIssue records one token the emulator issued.
-type IMDSIssue struct {
-	// Identity is the identity the token was issued for.
-	Identity ManagedIdentity
-	// Resource is the resource query parameter as received.
-	Resource string
-	// Token is the issued access token.
-	Token string
+	opts IMDSOptions
 }
 
 // NewIMDS starts an IMDS emulator that is closed when t's test ends.
 func NewIMDS(t TB, opts *IMDSOptions) *IMDS {
 	t.Helper()
-	m, err := StartIMDS(opts)
-	if err != nil {
-		t.Fatalf("emu: %v", err)
-	}
-	t.Cleanup(m.Close)
-	return m
+	return newEmulator(t, opts, startIMDS)
 }
 
-// StartIMDS starts an IMDS emulator; the caller must Close it.
-func StartIMDS(opts *IMDSOptions) (*IMDS, error) {
+func startIMDS(opts IMDSOptions) (*IMDS, error) {
 	m := &IMDS{}
-	if opts != nil {
-		m.opts = *opts
+	m.opts = opts
+	m.TenantID = cmp.Or(m.opts.TenantID, "00000000-0000-4000-8000-0000000000aa")
+	if m.opts.Lifetime == 0 {
+		m.opts.Lifetime = 24 * time.Hour
 	}
-	m.tenant = m.opts.TenantID
-	if m.tenant == "" {
-		m.tenant = "00000000-0000-4000-8000-0000000000aa"
-	}
-	if m.opts.TokenLifetime == 0 {
-		m.opts.TokenLifetime = 24 * time.Hour
-	}
-	m.signer = m.opts.Signer
-	if m.signer == nil {
-		iss, err := StartIssuer(nil)
-		if err != nil {
-			return nil, err
-		}
-		m.signer, m.ownSigner = iss, true
-	}
-	m.system = m.opts.SystemAssigned
-	m.system.ResourceID = ""
-	fillIDs(&m.system)
+	m.SystemAssigned = m.opts.SystemAssigned
+	m.SystemAssigned.ResourceID = ""
+	fillIDs(&m.SystemAssigned)
 	m.opts.UserAssigned = append([]ManagedIdentity(nil), m.opts.UserAssigned...)
 	for i := range m.opts.UserAssigned {
 		fillIDs(&m.opts.UserAssigned[i])
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(IMDSTokenPath, m.serveToken)
-	srv, err := startServer("imds", mux, nil)
+	mux.HandleFunc(imdsTokenPath, m.serveToken)
+	srv, signer, err := startWithSigner(mux, serverConfig{format: formatIMDS, reroute: []string{imdsAddress}}, m.opts.Signer, IssuerOptions{})
 	if err != nil {
-		if m.ownSigner {
-			m.signer.Close()
-		}
 		return nil, err
 	}
-	m.Server = srv
+	m.Server, m.Signer = srv, signer
 	return m, nil
 }
-
-// Close stops the emulator (and the signer it started, if any).
-func (m *IMDS) Close() {
-	m.Server.Close()
-	if m.ownSigner {
-		m.signer.Close()
-	}
-}
-
-// Signer is the issuer whose keys sign the tokens; validate them against
-// its JWKSURL.
-func (m *IMDS) Signer() *Issuer { return m.signer }
 
 // AppID is the application (client) ID that a v2 token requested for
 // resource carries in "aud": resource itself when it is a GUID, the
 // configured [IMDSOptions.AppIDs] entry, or a GUID derived from the URI.
 func (m *IMDS) AppID(resource string) string {
-	return entraAppID(m.tenant, strings.TrimSuffix(resource, "/.default"), m.opts.AppIDs)
-}
-
-// TenantID is the tenant in the tokens' tid claim.
-func (m *IMDS) TenantID() string { return m.tenant }
-
-// SystemAssigned returns the system-assigned identity's IDs.
-func (m *IMDS) SystemAssigned() ManagedIdentity { return m.system }
-
-// UserAssigned returns the user-assigned identities, with generated IDs
-// filled in.
-func (m *IMDS) UserAssigned() []ManagedIdentity {
-	return append([]ManagedIdentity(nil), m.opts.UserAssigned...)
-}
-
-// Issued returns the tokens issued so far, oldest first.
-func (m *IMDS) Issued() []IMDSIssue {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]IMDSIssue(nil), m.issued...)
-}
-
-// Client returns an HTTP client whose requests to 169.254.169.254 (any
-// port) go to the emulator instead; other hosts are reached normally. An
-// *http.Client satisfies azcore's policy.Transporter, so it can be used as
-// azidentity's ClientOptions.Transport.
-func (m *IMDS) Client() *http.Client {
-	target, _ := url.Parse(m.URL)
-	return &http.Client{Transport: &imdsRewrite{target: target, base: m.Server.Client().Transport}}
-}
-
-type imdsRewrite struct {
-	target *url.URL
-	base   http.RoundTripper
-}
-
-// NoMetadataProxy declares to the credential gate (internal/idphttp)
-// that this transport, which stands for the network, sends metadata
-// requests without a proxy.
-func (r *imdsRewrite) NoMetadataProxy() {}
-
-func (r *imdsRewrite) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Hostname() == IMDSAddress {
-		req = req.Clone(req.Context())
-		req.URL.Scheme, req.URL.Host = r.target.Scheme, r.target.Host
-		req.Host = r.target.Host
-	}
-	base := r.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return base.RoundTrip(req)
-}
-
-func imdsError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	return entraAppID(m.TenantID, strings.TrimSuffix(resource, "/.default"), m.opts.AppIDs)
 }
 
 // supported IMDS identity api-versions; the real service lists more.
@@ -237,29 +141,30 @@ var imdsAPIVersions = map[string]bool{
 func (m *IMDS) serveToken(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		imdsError(w, http.StatusMethodNotAllowed, "invalid_request", "The requested method is not supported; use GET")
+		oauthError(w, http.StatusMethodNotAllowed, "invalid_request", "The requested method is not supported; use GET")
 		return
 	}
 	if r.Header.Get("X-Forwarded-For") != "" {
-		imdsError(w, http.StatusBadRequest, "invalid_request", "Request contains X-Forwarded-For header")
+		oauthError(w, http.StatusBadRequest, "invalid_request", "Request contains X-Forwarded-For header")
 		return
 	}
 	if !strings.EqualFold(r.Header.Get("Metadata"), "true") {
-		imdsError(w, http.StatusBadRequest, "invalid_request", "Required metadata header not specified")
+		oauthError(w, http.StatusBadRequest, "invalid_request", "Required metadata header not specified")
 		return
 	}
 	q := r.URL.Query()
 	switch v := q.Get("api-version"); {
 	case v == "":
-		imdsError(w, http.StatusBadRequest, "invalid_request", "Required query variable 'api-version' is missing")
+		oauthError(w, http.StatusBadRequest, "invalid_request", "Required query variable 'api-version' is missing")
 		return
 	case !imdsAPIVersions[v]:
-		imdsError(w, http.StatusBadRequest, "invalid_request", "Invalid value for query variable 'api-version'")
+		oauthError(w, http.StatusBadRequest, "invalid_request", "Invalid value for query variable 'api-version'")
 		return
 	}
 	resource := q.Get("resource")
+	note(w, func(q *Request) { q.Resource = resource })
 	if resource == "" {
-		imdsError(w, http.StatusBadRequest, "invalid_request", "Required audience parameter not specified")
+		oauthError(w, http.StatusBadRequest, "invalid_request", "Required audience parameter not specified")
 		return
 	}
 	var selectors []string
@@ -269,25 +174,25 @@ func (m *IMDS) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(selectors) > 1 {
-		imdsError(w, http.StatusBadRequest, "invalid_request", "Multiple identities specified; use only one of client_id, object_id or msi_res_id")
+		oauthError(w, http.StatusBadRequest, "invalid_request", "Multiple identities specified; use only one of client_id, object_id or msi_res_id")
 		return
 	}
 	id, ok := m.identity(q, selectors)
 	if !ok {
-		imdsError(w, http.StatusBadRequest, "invalid_request", "Identity not found")
+		oauthError(w, http.StatusBadRequest, "invalid_request", "Identity not found")
 		return
 	}
 	now := time.Now()
-	exp := now.Add(m.opts.TokenLifetime)
-	aud := entraAudience(m.opts.V1Tokens, m.tenant, strings.TrimSuffix(resource, "/.default"), m.opts.AppIDs)
-	tok := m.signer.Sign(entraClaims(entraTokenSpec{
-		v1: m.opts.V1Tokens, issuerV2: m.signer.IssuerURL(), tenant: m.tenant, aud: aud,
+	exp := now.Add(m.opts.Lifetime)
+	aud := entraAudience(m.opts.V1Tokens, m.TenantID, strings.TrimSuffix(resource, "/.default"), m.opts.AppIDs)
+	tok := m.Signer.Sign(entraClaims(entraTokenSpec{
+		v1: m.opts.V1Tokens, issuerV2: m.Signer.IssuerURL, tenant: m.TenantID, aud: aud,
 		appID: id.ClientID, oid: id.ObjectID, now: now, exp: exp, omitExp: m.opts.OmitExpiry,
 	}))
-	m.mu.Lock()
-	m.issued = append(m.issued, IMDSIssue{Identity: id, Resource: resource, Token: tok})
-	m.mu.Unlock()
-	life := int64(m.opts.TokenLifetime / time.Second)
+	note(w, func(q *Request) {
+		q.TenantID, q.ClientID, q.Subject, q.Token = m.TenantID, id.ClientID, id.ObjectID, tok
+	})
+	life := int64(m.opts.Lifetime / time.Second)
 	writeJSON(w, http.StatusOK, map[string]string{
 		"access_token":   tok,
 		"client_id":      id.ClientID,
@@ -302,7 +207,7 @@ func (m *IMDS) serveToken(w http.ResponseWriter, r *http.Request) {
 
 func (m *IMDS) identity(q url.Values, selectors []string) (ManagedIdentity, bool) {
 	if len(selectors) == 0 {
-		return m.system, !m.opts.DisableSystemAssigned
+		return m.SystemAssigned, !m.opts.DisableSystemAssigned
 	}
 	key := selectors[0]
 	want := q.Get(key)
@@ -408,8 +313,8 @@ type entraTokenSpec struct {
 // entraClaims builds the claims of an Entra app-only access token: v2
 // tokens carry ver "2.0", azp and the issuer's own URL; v1 tokens ver
 // "1.0", appid and the sts.windows.net issuer.
-func entraClaims(s entraTokenSpec) Claims {
-	c := Claims{
+func entraClaims(s entraTokenSpec) map[string]any {
+	c := map[string]any{
 		"aud": s.aud, "tid": s.tenant, "oid": s.oid, "sub": s.oid,
 		"iat": s.now.Unix(), "nbf": s.now.Unix(), "exp": s.exp.Unix(),
 		"uti": randomID(), "rh": "0.emulated",
