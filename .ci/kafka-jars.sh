@@ -17,27 +17,20 @@ KAFKA_VERSION="${KWI_KAFKA_VERSION:-4.4.0}"
 # Must match the log4j-core that kafka-server depends on at KAFKA_VERSION.
 LOG4J_VERSION="${KWI_LOG4J_VERSION:-2.25.5}"
 DIR="${1:-${KWI_KAFKA_HOME:-$HOME/.cache/kafka-workload-identity/kafka}}"
-LIB="$DIR/lib"
-MARKER="$LIB/.complete"
-STAMP="kafka_2.13-$KAFKA_VERSION log4j-$LOG4J_VERSION"
 
-die() { echo "kafka-jars.sh: $*" >&2; exit 1; }
+CACHE_NAME=kafka-jars.sh
+CACHE_DIR="$DIR"
+CACHE_OUT="$DIR/lib"
+CACHE_STAMP="kafka_2.13-$KAFKA_VERSION log4j-$LOG4J_VERSION"
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+LIB="$CACHE_OUT"
 
 case "$KAFKA_VERSION" in
   [0-3].* | 4.[01].*) die "Kafka $KAFKA_VERSION is too old: 4.1.0/4.1.1 skip JWT signature checks and the tests need 4.2.0 or newer; unset KWI_KAFKA_VERSION" ;;
 esac
 
-complete() { [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$STAMP" ]; }
-complete && exit 0
-
-mkdir -p "$DIR"
-# Parallel test binaries may all call this script: let one fetch while the
-# others wait, then find the copy complete.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$DIR/.lock"
-  flock 9
-  complete && exit 0
-fi
+cache_begin fetch
 
 command -v java >/dev/null 2>&1 || die "java not found on PATH; install a JDK 17 or newer (e.g. apt-get install openjdk-17-jre-headless)"
 JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p')"
@@ -45,9 +38,6 @@ case "$JAVA_SPEC" in
   1.* | 9 | 1[0-6] | "") die "java on PATH is version '${JAVA_SPEC:-unknown}'; Kafka 4 brokers need Java 17 or newer" ;;
 esac
 command -v mvn >/dev/null 2>&1 || die "mvn not found on PATH; install Maven 3.8 or newer (e.g. apt-get install maven)"
-
-WORK="$(mktemp -d "$DIR/.fetch.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
 
 cat >"$WORK/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -80,9 +70,5 @@ fi
 ls "$WORK/lib"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null 2>&1 ||
   die "mvn finished but kafka_2.13-$KAFKA_VERSION.jar is missing from $WORK/lib; rerun, or delete $DIR and rerun"
 
-# Swap the finished copy in whole so an interrupted run never leaves a lib
-# that looks complete.
-echo "$STAMP" >"$WORK/lib/.complete"
-rm -rf "$LIB"
-mv "$WORK/lib" "$LIB"
+cache_install "$WORK/lib"
 echo "kafka-jars.sh: $(ls "$LIB" | wc -l) jars in $LIB" >&2

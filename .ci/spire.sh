@@ -23,29 +23,21 @@ set -euo pipefail
 
 SPIRE_VERSION="${KWI_SPIRE_VERSION:-v1.13.3}"
 DIR="${1:-${KWI_SPIRE_HOME:-$HOME/.cache/kafka-workload-identity/spire-$SPIRE_VERSION}}"
-BIN="$DIR/bin"
-MARKER="$BIN/.complete"
-STAMP="spire $SPIRE_VERSION"
 
-die() { echo "spire.sh: $*" >&2; exit 1; }
+CACHE_NAME=spire.sh
+CACHE_DIR="$DIR"
+CACHE_OUT="$DIR/bin"
+CACHE_STAMP="spire $SPIRE_VERSION"
+CACHE_EXEC="spire-server spire-agent"
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+BIN="$CACHE_OUT"
 
-complete() { [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$STAMP" ] && [ -x "$BIN/spire-server" ] && [ -x "$BIN/spire-agent" ]; }
-complete && exit 0
-
-mkdir -p "$DIR"
-# Parallel test binaries or CI steps may all call this script: let one
-# build while the others wait, then find the build complete.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$DIR/.lock"
-  flock 9
-  complete && exit 0
-fi
+cache_begin build
 
 command -v go >/dev/null 2>&1 || die "go not found on PATH; install Go 1.25 or newer"
 command -v gcc >/dev/null 2>&1 || die "gcc not found on PATH; spire-server needs cgo for sqlite (apt-get install gcc libc6-dev)"
 
-WORK="$(mktemp -d "$DIR/.build.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/mod" "$WORK/bin"
 
 echo "spire.sh: building SPIRE $SPIRE_VERSION (spire-server, spire-agent) into $BIN; a cold build takes 10-15 minutes" >&2
@@ -64,12 +56,8 @@ start=$(date +%s)
 # release builds through its Makefile's ldflags).
 for b in spire-server spire-agent; do
   "$WORK/bin/$b" --version 2>&1 | grep "^${SPIRE_VERSION#v}" >/dev/null ||
-    die "the built $b does not run or is not $SPIRE_VERSION: $("$WORK/bin/$b" --version 2>&1 | head -1)"
+    die "the built $b does not run or is not $SPIRE_VERSION: $("$WORK/bin/$b" --version 2>&1 | sed -n 1p)"
 done
 
-# Swap the finished build in whole so an interrupted run never leaves a bin
-# that looks complete.
-echo "$STAMP" >"$WORK/bin/.complete"
-rm -rf "$BIN"
-mv "$WORK/bin" "$BIN"
+cache_install "$WORK/bin"
 echo "spire.sh: SPIRE $SPIRE_VERSION in $BIN ($(( $(date +%s) - start ))s)" >&2

@@ -12,8 +12,9 @@ import (
 // the emulator; in production the SPIRE agent's socket, usually through
 // SPIFFE_ENDPOINT_SOCKET).
 func ExampleNew() {
-	agent := spiffetest.NewWorkloadAPI(&spiffetest.Options{Issuer: "https://spire.example.org"})
-	defer agent.Close()
+	t := &exampleTB{} // in a test: the test's *testing.T
+	defer t.cleanup()
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
 
 	src, err := spiffe.New(&spiffe.Options{
 		Audience: "kafka",      // the listener's expected.audience
@@ -32,4 +33,21 @@ func ExampleNew() {
 	}
 	fmt.Println(tok.Principal)
 	// Output: spiffe://example.org/workload
+}
+
+// exampleTB is the idptest.TB of an Example, which has no *testing.T:
+// Fatalf panics with the message, and cleanup runs what was registered,
+// last first, as a test's end does.
+type exampleTB struct{ cleanups []func() }
+
+func (*exampleTB) Helper() {}
+
+func (*exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+
+func (e *exampleTB) Cleanup(f func()) { e.cleanups = append(e.cleanups, f) }
+
+func (e *exampleTB) cleanup() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
 }

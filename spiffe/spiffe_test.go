@@ -22,13 +22,6 @@ import (
 
 func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
-func newAgent(t *testing.T, opts *spiffetest.Options) *spiffetest.WorkloadAPI {
-	t.Helper()
-	a := spiffetest.NewWorkloadAPI(opts)
-	t.Cleanup(a.Close)
-	return a
-}
-
 func newSource(t *testing.T, opts *spiffe.Options) *oauthbearer.Cache {
 	t.Helper()
 	src, err := spiffe.New(opts)
@@ -54,7 +47,7 @@ func decode(t *testing.T, tok string) (header, claims map[string]any) {
 // issues; the Principal is the SPIFFE ID and the Expiry the exp claim.
 func TestFetch(t *testing.T) {
 	t.Parallel()
-	agent := newAgent(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
 	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr()})
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
@@ -74,7 +67,7 @@ func TestFetch(t *testing.T) {
 // iss claim in the SVID.
 func TestNoIssuerByDefault(t *testing.T) {
 	t.Parallel()
-	agent := newAgent(t, nil)
+	agent := spiffetest.NewWorkloadAPI(t, nil)
 	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr()})
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
@@ -84,7 +77,7 @@ func TestNoIssuerByDefault(t *testing.T) {
 
 // SPIFFE_ENDPOINT_SOCKET is the default address.
 func TestAddressFromEnvironment(t *testing.T) {
-	agent := newAgent(t, nil)
+	agent := spiffetest.NewWorkloadAPI(t, nil)
 	t.Setenv(spiffe.SocketEnv, agent.Addr())
 	src := newSource(t, &spiffe.Options{Audience: "kafka"})
 	_, err := src.Token(context.Background())
@@ -98,7 +91,7 @@ func TestAddressFromEnvironment(t *testing.T) {
 // then a caller would wait) or the source caches SVIDs itself.
 func TestRotation(t *testing.T) {
 	t.Parallel()
-	agent := newAgent(t, &spiffetest.Options{TTL: 4 * time.Second})
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{TTL: 4 * time.Second})
 	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr()})
 	first, err := src.Token(context.Background())
 	require.NoError(t, err)
@@ -119,7 +112,7 @@ func TestRotation(t *testing.T) {
 // back, the source reconnects on its own and gets a fresh SVID.
 func TestAgentRestart(t *testing.T) {
 	t.Parallel()
-	agent := newAgent(t, &spiffetest.Options{TTL: 2 * time.Second})
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{TTL: 2 * time.Second})
 	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr()})
 	first, err := src.Token(context.Background())
 	require.NoError(t, err)
@@ -160,7 +153,7 @@ func TestMissingSocket(t *testing.T) {
 // A socket nobody listens on (an agent that crashed without removing it).
 func TestSocketNobodyListens(t *testing.T) {
 	t.Parallel()
-	agent := newAgent(t, nil)
+	agent := spiffetest.NewWorkloadAPI(t, nil)
 	path := strings.TrimPrefix(agent.Addr(), "unix://")
 	agent.Stop()
 	require.NoError(t, os.WriteFile(path, nil, 0o600)) // a stale file where the socket was
@@ -175,7 +168,7 @@ func TestSocketNobodyListens(t *testing.T) {
 // on the server reaches the agent at its next sync; then it succeeds.
 func TestUnregisteredWorkload(t *testing.T) {
 	t.Parallel()
-	agent := newAgent(t, &spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://example.org/other", UID: os.Getuid() + 1}}})
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://example.org/other", UID: os.Getuid() + 1}}})
 	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr()})
 	_, err := src.Token(context.Background())
 	require.ErrorIs(t, err, spiffe.ErrNoIdentity)
@@ -195,7 +188,7 @@ func TestUnregisteredWorkload(t *testing.T) {
 func TestSPIFFEIDSelection(t *testing.T) {
 	t.Parallel()
 	uid := os.Getuid()
-	agent := newAgent(t, &spiffetest.Options{Entries: []spiffetest.Entry{
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Entries: []spiffetest.Entry{
 		{SPIFFEID: "spiffe://example.org/a", UID: uid}, {SPIFFEID: "spiffe://example.org/b", UID: uid},
 	}})
 	def := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr()})
@@ -220,7 +213,7 @@ func TestSPIFFEIDSelection(t *testing.T) {
 // refused by the source with the audience named, never quoting the token.
 func TestAudienceMismatch(t *testing.T) {
 	t.Parallel()
-	agent := newAgent(t, nil)
+	agent := spiffetest.NewWorkloadAPI(t, nil)
 	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr()})
 	agent.FailNext(1, spiffetest.Fault{Claims: map[string]any{"aud": []string{"schema-registry"}}})
 	_, err := src.Token(context.Background())
@@ -249,7 +242,7 @@ func TestAgentErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			agent := newAgent(t, nil)
+			agent := spiffetest.NewWorkloadAPI(t, nil)
 			src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr()})
 			agent.FailNext(1, tc.fault)
 			_, err := src.Token(context.Background())
@@ -265,7 +258,7 @@ func TestAgentErrors(t *testing.T) {
 // cache's FetchTimeout with a transient error.
 func TestAgentHangs(t *testing.T) {
 	t.Parallel()
-	agent := newAgent(t, nil)
+	agent := spiffetest.NewWorkloadAPI(t, nil)
 	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr(), Cache: &oauthbearer.CacheOptions{FetchTimeout: 200 * time.Millisecond}})
 	agent.FailNext(1, spiffetest.Fault{Hang: true})
 	_, err := src.Token(context.Background())
@@ -308,7 +301,7 @@ func TestOptionErrors(t *testing.T) {
 // Close releases the gRPC connection: with the agent still running, no
 // goroutine of the source is left (TestMain checks the whole package too).
 func TestCloseLeavesNoGoroutine(t *testing.T) {
-	agent := newAgent(t, nil)
+	agent := spiffetest.NewWorkloadAPI(t, nil)
 	before := leakcheck.Current()
 	src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Addr()})
 	require.NoError(t, err)

@@ -13,24 +13,26 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
 
 // BrokerOptions configures a [Broker]. A nil *BrokerOptions is not valid:
-// the broker needs at least a JWKS URL or an [Issuer]. Fields have no
-// environment-variable fallbacks: a test bench is configured in code.
+// the broker needs at least a JWKS URL, an Issuer or GoogleAccessTokens.
+// Fields have no environment-variable fallbacks: a test bench is
+// configured in code.
 type BrokerOptions struct {
 	// Issuer, if set, supplies JWKSURL and ExpectedIssuer when those are
-	// empty: an [*Issuer], an [*STS], or anything else that publishes its
-	// keys.
-	Issuer interface {
-		JWKSURL() string
-		IssuerURL() string
-	}
+	// empty (its JWKSURL and IssuerURL). For tokens signed by another
+	// emulator, set JWKSURL and ExpectedIssuer from it instead: an
+	// [idptest.STS]'s JWKSURL and IssuerURL, an [idptest.Entra]'s
+	// JWKSURL(tenant) and IssuerURL(tenant); for a [idptest.GCE]'s ID
+	// tokens, its Signer is the Issuer.
+	Issuer *idptest.Issuer
 
 	// JWKSURL is where the broker fetches the keys that sign valid tokens,
 	// like Kafka's sasl.oauthbearer.jwks.endpoint.url. Required unless
-	// Issuer is set. The set is fetched on first use and refetched (at most
+	// Issuer or GoogleAccessTokens is set. The set is fetched on first use and refetched (at most
 	// once a second) when a token names an unknown kid.
 	JWKSURL string
 
@@ -117,15 +119,13 @@ type BrokerOptions struct {
 	// of base64url without padding; that header, with no other field;
 	// claims with a numeric exp, a numeric iat, scope "kafka" and a
 	// non-blank sub; a third segment that decodes to an access token
-	// GoogleAccessTokens knows (a [*GCE] knows the ones it issued) and that
+	// GoogleAccessTokens issued and that
 	// has not expired (with ClockSkew); an exp claim not past and not
 	// later than the access token's expiry; and a sub equal to the
 	// access token's service-account email, which becomes the principal.
 	// Tokens of any other form still go to the JWT validator, so one
 	// broker can serve both. Default nil: the mode is off.
-	GoogleAccessTokens interface {
-		AccessToken(token string) (email string, expiry time.Time, ok bool)
-	}
+	GoogleAccessTokens *idptest.GCE
 
 	// HTTPClient fetches the JWKS. Default: a client of the broker's own
 	// (so Close can drop its idle connections) with a 10s timeout.
@@ -189,7 +189,10 @@ type Authentication struct {
 	// "not_yet_valid", "no_issued_at", "bad_scope",
 	// "malformed_client_first_message" (the SASL message breaks RFC 7628
 	// as Kafka parses it), "authzid_mismatch", "principal_changed" (on a
-	// re-authentication) or "rejected_by_hook" ([BrokerOptions.Verdict]).
+	// re-authentication), "rejected_by_hook" ([BrokerOptions.Verdict]),
+	// and in the GoogleAccessTokens mode "unknown_access_token" (not an
+	// access token the metadata server issued) or "subject_mismatch" (sub
+	// or exp disagree with the access token).
 	Reason string
 	// Detail is a human explanation of Reason.
 	Detail string
@@ -275,27 +278,37 @@ type Broker struct {
 	wg      sync.WaitGroup
 }
 
-// NewBroker starts a Broker on 127.0.0.1; the caller must Close it. It
-// panics if the options are invalid or the cluster cannot start, as
-// httptest.NewServer does when it cannot listen.
-func NewBroker(opts *BrokerOptions) *Broker { return must(startBroker(opts)) }
+// NewBroker starts a Broker on 127.0.0.1 and closes it when t's test ends
+// (t.Cleanup). If the options are invalid or the cluster cannot start, it
+// calls t.Fatalf with a message naming the setting; with a TB whose
+// Fatalf returns (a program's own), NewBroker then returns nil.
+func NewBroker(t idptest.TB, opts *BrokerOptions) *Broker {
+	t.Helper()
+	b, err := startBroker(opts)
+	if err != nil {
+		t.Fatalf("oauthbearertest: %v", err)
+		return nil
+	}
+	t.Cleanup(b.Close)
+	return b
+}
 
 func startBroker(opts *BrokerOptions) (*Broker, error) {
 	if opts == nil {
-		return nil, errors.New("NewBroker needs BrokerOptions with JWKSURL or Issuer; pass &BrokerOptions{Issuer: iss}")
+		return nil, errors.New("NewBroker needs BrokerOptions with JWKSURL, Issuer or GoogleAccessTokens; pass &BrokerOptions{Issuer: iss, ExpectedAudience: aud}")
 	}
 	o := *opts
 	o.Topics = slices.Clone(o.Topics)
 	if o.Issuer != nil {
 		if o.JWKSURL == "" {
-			o.JWKSURL = o.Issuer.JWKSURL()
+			o.JWKSURL = o.Issuer.JWKSURL
 		}
 		if o.ExpectedIssuer == "" {
-			o.ExpectedIssuer = o.Issuer.IssuerURL()
+			o.ExpectedIssuer = o.Issuer.IssuerURL
 		}
 	}
 	if o.JWKSURL == "" && o.GoogleAccessTokens == nil {
-		return nil, errors.New("BrokerOptions.JWKSURL is empty; set it or BrokerOptions.Issuer")
+		return nil, errors.New("BrokerOptions.JWKSURL is empty; set it, Issuer or GoogleAccessTokens")
 	}
 	// Kafka 4.4's BrokerJwtValidator.configure refuses a JWKS-validating
 	// listener without an expected audience or issuer unless the matching
@@ -413,7 +426,8 @@ func (b *Broker) Connections() int {
 }
 
 // Close stops the cluster, closes every client connection and waits for
-// the broker's connection goroutines. It is idempotent.
+// the broker's connection goroutines. It is idempotent; NewBroker has
+// already arranged for it at the end of the test.
 func (b *Broker) Close() {
 	b.mu.Lock()
 	if b.closed {

@@ -17,8 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
+	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
 )
 
 // Kafka limits, from its broker defaults.
@@ -462,7 +462,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 		// A non-0x01 answer to our challenge (sarama sends the four
 		// characters `\x01`) ends the same exchange: not a new attempt.
 		if !afterChallenge {
-			a.Reason, a.Detail = emu.RejectMalformedMessage, err.Error()
+			a.Reason, a.Detail = rejectreason.MalformedMessage, err.Error()
 			c.b.record(a)
 		}
 		c.logf("rejected: malformed client-first message", "detail", err.Error())
@@ -496,7 +496,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 		if errors.As(verr, &ve) {
 			a.Reason, a.Detail = string(ve.Reason), ve.Detail
 		} else {
-			a.Reason, a.Detail = emu.RejectMalformedToken, verr.Error()
+			a.Reason, a.Detail = rejectreason.MalformedToken, verr.Error()
 		}
 	} else {
 		a.Accepted, a.Principal, a.Claims = true, sub, maps.Clone(map[string]any(claims))
@@ -509,7 +509,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 			a.Accepted, a.Principal = false, ""
 			a.Reason, a.Detail = rej.Reason, rej.Detail
 			if a.Reason == "" {
-				a.Reason = emu.RejectByHook
+				a.Reason = rejectreason.ByHook
 			}
 		}
 	}
@@ -533,7 +533,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 
 	if cf.authzID != "" && cf.authzID != sub {
 		a.Accepted, a.Principal = false, ""
-		a.Reason = emu.RejectAuthzIDMismatch
+		a.Reason = rejectreason.AuthzIDMismatch
 		a.Detail = fmt.Sprintf("Authentication failed: Client requested an authorization id (%s) that is different from the token's principal name (%s)", cf.authzID, sub)
 		c.b.record(a)
 		c.logf("rejected: authzid mismatch")
@@ -541,7 +541,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 	}
 	if c.reauth && sub != c.principal {
 		a.Accepted, a.Principal = false, ""
-		a.Reason = emu.RejectPrincipalChanged
+		a.Reason = rejectreason.PrincipalChanged
 		a.Detail = fmt.Sprintf("Cannot change principals during re-authentication from User.%s: User.%s", c.principal, sub)
 		c.b.record(a)
 		c.logf("rejected: principal changed during re-authentication")
@@ -573,7 +573,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 func (b *Broker) kafkaClaimChecks(mc jwt.MapClaims, sub string) error {
 	claims := map[string]any(mc)
 	if iat, err := mc.GetIssuedAt(); err != nil || iat == nil || iat.Unix() < 0 {
-		return &jwtverify.Error{Reason: jwtverify.Reason(emu.RejectNoIssuedAt), Detail: "the token has no valid numeric iat claim"}
+		return &jwtverify.Error{Reason: jwtverify.Reason(rejectreason.NoIssuedAt), Detail: "the token has no valid numeric iat claim"}
 	}
 	if sub == "" {
 		return &jwtverify.Error{Reason: jwtverify.NoSubject, Detail: fmt.Sprintf("the %q claim is blank", b.opts.SubClaimName)}
@@ -583,12 +583,12 @@ func (b *Broker) kafkaClaimChecks(mc jwt.MapClaims, sub string) error {
 	case nil:
 	case string:
 		if !scopeOK(scope) {
-			return &jwtverify.Error{Reason: jwtverify.Reason(emu.RejectBadScope), Detail: "the scope claim is blank"}
+			return &jwtverify.Error{Reason: jwtverify.Reason(rejectreason.BadScope), Detail: "the scope claim is blank"}
 		}
 	case []any:
 		for _, v := range scope {
 			if !scopeOK(v) {
-				return &jwtverify.Error{Reason: jwtverify.Reason(emu.RejectBadScope), Detail: "the scope claim holds a blank or non-string scope"}
+				return &jwtverify.Error{Reason: jwtverify.Reason(rejectreason.BadScope), Detail: "the scope claim holds a blank or non-string scope"}
 			}
 		}
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
+	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
 )
 
 // googleHeader is the first segment of Google Managed Kafka's wrapper, as
@@ -41,25 +41,25 @@ func (b *Broker) verifyGoogle(token string) (jwt.MapClaims, string, error) {
 	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return bad(emu.RejectMalformedToken, "a Google wrapped token has 3 segments, not %d", len(parts))
+		return bad(rejectreason.MalformedToken, "a Google wrapped token has 3 segments, not %d", len(parts))
 	}
 	var seg [3][]byte
 	for i, p := range parts {
 		d, err := base64.RawURLEncoding.Strict().DecodeString(p)
 		if err != nil || len(d) == 0 {
-			return bad(emu.RejectMalformedToken, "segment %d is not base64url without padding", i+1)
+			return bad(rejectreason.MalformedToken, "segment %d is not base64url without padding", i+1)
 		}
 		seg[i] = d
 	}
 	var hdr map[string]any
 	if err := json.Unmarshal(seg[0], &hdr); err != nil || len(hdr) != 2 || hdr["typ"] != "JWT" || hdr["alg"] != googleAlg {
-		return bad(emu.RejectMalformedToken, `the header is not {"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN"}`)
+		return bad(rejectreason.MalformedToken, `the header is not {"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN"}`)
 	}
 	claims := jwt.MapClaims{}
 	dec := json.NewDecoder(strings.NewReader(string(seg[1])))
 	dec.UseNumber()
 	if err := dec.Decode(&claims); err != nil {
-		return bad(emu.RejectMalformedToken, "the claims are not a JSON object")
+		return bad(rejectreason.MalformedToken, "the claims are not a JSON object")
 	}
 	for k, v := range claims {
 		if n, ok := v.(json.Number); ok {
@@ -72,28 +72,28 @@ func (b *Broker) verifyGoogle(token string) (jwt.MapClaims, string, error) {
 		return bad(string(jwtverify.NoExpiry), "the wrapper has no numeric exp claim")
 	}
 	if scope, _ := claims["scope"].(string); scope != "kafka" {
-		return bad(emu.RejectBadScope, `the wrapper's scope claim is not "kafka"`)
+		return bad(rejectreason.BadScope, `the wrapper's scope claim is not "kafka"`)
 	}
 	sub, _ := claims["sub"].(string)
 	if strings.TrimSpace(sub) == "" {
-		return bad(emu.RejectNoSubject, "the wrapper's sub claim (the principal's email) is blank")
+		return bad(rejectreason.NoSubject, "the wrapper's sub claim (the principal's email) is blank")
 	}
 	email, expiry, ok := b.opts.GoogleAccessTokens.AccessToken(string(seg[2]))
 	if !ok {
-		return bad(emu.RejectUnknownAccessToken, "the third segment is not an access token the metadata server issued")
+		return bad(rejectreason.UnknownAccessToken, "the third segment is not an access token the metadata server issued")
 	}
 	now := time.Now()
 	if !expiry.After(now.Add(-b.opts.ClockSkew)) {
-		return bad(emu.RejectExpired, "the access token expired at %s", expiry.UTC().Format(time.RFC3339))
+		return bad(rejectreason.Expired, "the access token expired at %s", expiry.UTC().Format(time.RFC3339))
 	}
 	if !exp.After(now.Add(-b.opts.ClockSkew)) {
-		return bad(emu.RejectExpired, "the wrapper's exp %s has passed", exp.UTC().Format(time.RFC3339))
+		return bad(rejectreason.Expired, "the wrapper's exp %s has passed", exp.UTC().Format(time.RFC3339))
 	}
 	if sub != email {
-		return bad(emu.RejectSubjectMismatch, "the wrapper's sub %q is not the access token's service account %q", sub, email)
+		return bad(rejectreason.SubjectMismatch, "the wrapper's sub %q is not the access token's service account %q", sub, email)
 	}
 	if exp.Unix() > expiry.Unix() {
-		return bad(emu.RejectSubjectMismatch, "the wrapper's exp %d is later than the access token's expiry %d", exp.Unix(), expiry.Unix())
+		return bad(rejectreason.SubjectMismatch, "the wrapper's exp %d is later than the access token's expiry %d", exp.Unix(), expiry.Unix())
 	}
 	return claims, sub, nil
 }

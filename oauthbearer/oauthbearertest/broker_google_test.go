@@ -11,13 +11,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
 )
 
 // googleTestAccessToken fetches an access token from g as a GCE VM would.
-func googleTestAccessToken(t *testing.T, g *GCE) string {
+func googleTestAccessToken(t *testing.T, g *idptest.GCE) string {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, "http://"+emu.GCEMetadataHostname+emu.GCETokenPath, nil)
+	req, err := http.NewRequest(http.MethodGet, "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", nil)
 	require.NoError(t, err)
 	req.Header.Set("Metadata-Flavor", "Google")
 	resp, err := g.Client().Do(req)
@@ -48,8 +49,7 @@ func googleTestWrap(header, claims, access string) string {
 // malformed.
 func TestBrokerGoogleMode(t *testing.T) {
 	t.Parallel()
-	g := NewGCE(nil)
-	t.Cleanup(g.Close)
+	g := idptest.NewGCE(t, nil)
 	access := googleTestAccessToken(t, g)
 	const hdr = `{"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN"}`
 	now := time.Now()
@@ -58,9 +58,9 @@ func TestBrokerGoogleMode(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"exp": exp, "iat": now.Unix(), "scope": scope, "sub": sub})
 		return string(b)
 	}
-	good := googleTestWrap(hdr, claims(g.Email(), exp, "kafka"), access)
+	good := googleTestWrap(hdr, claims(g.Email, exp, "kafka"), access)
 
-	b := newTestBroker(t, &BrokerOptions{GoogleAccessTokens: g})
+	b := NewBroker(t, &BrokerOptions{GoogleAccessTokens: g})
 	w := brokerTestDial(t, b)
 	w.handshake(1)
 	resp := w.authenticate(brokerTestFirst(good))
@@ -68,25 +68,25 @@ func TestBrokerGoogleMode(t *testing.T) {
 	auths := b.Authentications()
 	require.Len(t, auths, 1)
 	assert.True(t, auths[0].Accepted, auths[0].Detail)
-	assert.Equal(t, g.Email(), auths[0].Principal)
+	assert.Equal(t, g.Email, auths[0].Principal)
 
 	cases := map[string]struct {
 		token  string
 		reason string
 	}{
-		"unknown access token": {googleTestWrap(hdr, claims(g.Email(), exp, "kafka"), "ya29.not-issued"), emu.RejectUnknownAccessToken},
-		"other email":          {googleTestWrap(hdr, claims("mallory@evil.iam.gserviceaccount.com", exp, "kafka"), access), emu.RejectSubjectMismatch},
-		"exp beyond token":     {googleTestWrap(hdr, claims(g.Email(), now.Add(3*time.Hour).Unix(), "kafka"), access), emu.RejectSubjectMismatch},
-		"exp past":             {googleTestWrap(hdr, claims(g.Email(), now.Add(-time.Hour).Unix(), "kafka"), access), emu.RejectExpired},
-		"wrong scope":          {googleTestWrap(hdr, claims(g.Email(), exp, "openid"), access), emu.RejectBadScope},
-		"blank sub":            {googleTestWrap(hdr, claims(" ", exp, "kafka"), access), emu.RejectNoSubject},
-		"extra header field":   {googleTestWrap(`{"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN","kid":"x"}`, claims(g.Email(), exp, "kafka"), access), emu.RejectMalformedToken},
-		"two segments":         {good[:len(good)-len(base64.RawURLEncoding.EncodeToString([]byte(access)))-1], emu.RejectMalformedToken},
+		"unknown access token": {googleTestWrap(hdr, claims(g.Email, exp, "kafka"), "ya29.not-issued"), rejectreason.UnknownAccessToken},
+		"other email":          {googleTestWrap(hdr, claims("mallory@evil.iam.gserviceaccount.com", exp, "kafka"), access), rejectreason.SubjectMismatch},
+		"exp beyond token":     {googleTestWrap(hdr, claims(g.Email, now.Add(3*time.Hour).Unix(), "kafka"), access), rejectreason.SubjectMismatch},
+		"exp past":             {googleTestWrap(hdr, claims(g.Email, now.Add(-time.Hour).Unix(), "kafka"), access), rejectreason.Expired},
+		"wrong scope":          {googleTestWrap(hdr, claims(g.Email, exp, "openid"), access), rejectreason.BadScope},
+		"blank sub":            {googleTestWrap(hdr, claims(" ", exp, "kafka"), access), rejectreason.NoSubject},
+		"extra header field":   {googleTestWrap(`{"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN","kid":"x"}`, claims(g.Email, exp, "kafka"), access), rejectreason.MalformedToken},
+		"two segments":         {good[:len(good)-len(base64.RawURLEncoding.EncodeToString([]byte(access)))-1], rejectreason.MalformedToken},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := newTestBroker(t, &BrokerOptions{GoogleAccessTokens: g})
+			b := NewBroker(t, &BrokerOptions{GoogleAccessTokens: g})
 			w := brokerTestDial(t, b)
 			w.handshake(1)
 			resp := w.authenticate(brokerTestFirst(tc.token))

@@ -2,7 +2,9 @@ package oauthbearertest
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +22,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
 )
 
 const brokerTestAud = "kafka-test"
@@ -46,8 +49,8 @@ func brokerTestFranz(t *testing.T, b *Broker, mint func() string, ext map[string
 
 func TestBrokerFranzGoProduceConsume(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	b := newTestBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, NumBrokers: 2, Topics: []string{"orders"}, Partitions: 4})
+	iss := idptest.NewIssuer(t, nil)
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, NumBrokers: 2, Topics: []string{"orders"}, Partitions: 4})
 	mint := func() string { return iss.Mint("svc-orders", brokerTestAud, 10*time.Minute, nil) }
 	cl := brokerTestFranz(t, b, mint, brokerTestExt,
 		kgo.DefaultProduceTopic("orders"), kgo.ConsumeTopics("orders"),
@@ -94,10 +97,14 @@ func TestBrokerFranzGoProduceConsume(t *testing.T) {
 // checks both what the client sees and what the broker recorded.
 func TestBrokerRejectsInvalidTokens(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	std := func(extra emu.Claims) emu.Claims {
+	iss := idptest.NewIssuer(t, nil)
+	// A forger holds another key under iss's kid; a stranger signs with
+	// a kid iss never published. Both sign iss's claims.
+	forger := idptest.NewIssuer(t, &idptest.IssuerOptions{KeyID: tokenKid(t, iss.Mint("x", "y", time.Hour, nil))})
+	stranger := idptest.NewIssuer(t, &idptest.IssuerOptions{KeyID: "not-published"})
+	std := func(extra map[string]any) map[string]any {
 		now := time.Now()
-		c := emu.Claims{"iss": iss.IssuerURL(), "sub": "svc", "aud": brokerTestAud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+		c := map[string]any{"iss": iss.IssuerURL, "sub": "svc", "aud": brokerTestAud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 		for k, v := range extra {
 			c[k] = v
 		}
@@ -108,20 +115,22 @@ func TestBrokerRejectsInvalidTokens(t *testing.T) {
 		verdict func(Authentication) *Rejection
 		reason  string
 	}{
-		"forged signature": {token: func() string { return iss.SignForged(std(nil)) }, reason: emu.RejectBadSignature},
-		"unknown kid":      {token: func() string { return iss.SignUnknownKid(std(nil)) }, reason: emu.RejectUnknownKid},
-		"wrong audience":   {token: func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, reason: emu.RejectBadAudience},
+		"forged signature": {token: func() string { return forger.Sign(std(nil)) }, reason: rejectreason.BadSignature},
+		"unknown kid":      {token: func() string { return stranger.Sign(std(nil)) }, reason: rejectreason.UnknownKid},
+		"wrong audience":   {token: func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, reason: rejectreason.BadAudience},
 		"wrong issuer": {token: func() string {
-			return iss.Mint("svc", brokerTestAud, time.Hour, emu.Claims{"iss": "https://evil.example"})
-		}, reason: emu.RejectBadIssuer},
-		"expired":          {token: func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, reason: emu.RejectExpired},
-		"missing sub":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, emu.Claims{"sub": nil}) }, reason: emu.RejectNoSubject},
-		"blank sub":        {token: func() string { return iss.Mint("  ", brokerTestAud, time.Hour, nil) }, reason: emu.RejectNoSubject},
-		"blank scope":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, emu.Claims{"scope": " "}) }, reason: emu.RejectBadScope},
-		"non-string scope": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, emu.Claims{"scope": []any{"read", 7}}) }, reason: emu.RejectBadScope},
-		"missing exp":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, emu.Claims{"exp": nil}) }, reason: emu.RejectNoExpiry},
-		"missing iat":      {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, emu.Claims{"iat": nil}) }, reason: emu.RejectNoIssuedAt},
-		"not a jwt":        {token: func() string { return "abc.def.ghi" }, reason: emu.RejectMalformedToken},
+			return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"iss": "https://evil.example"})
+		}, reason: rejectreason.BadIssuer},
+		"expired":     {token: func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, reason: rejectreason.Expired},
+		"missing sub": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"sub": nil}) }, reason: rejectreason.NoSubject},
+		"blank sub":   {token: func() string { return iss.Mint("  ", brokerTestAud, time.Hour, nil) }, reason: rejectreason.NoSubject},
+		"blank scope": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"scope": " "}) }, reason: rejectreason.BadScope},
+		"non-string scope": {token: func() string {
+			return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"scope": []any{"read", 7}})
+		}, reason: rejectreason.BadScope},
+		"missing exp": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"exp": nil}) }, reason: rejectreason.NoExpiry},
+		"missing iat": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"iat": nil}) }, reason: rejectreason.NoIssuedAt},
+		"not a jwt":   {token: func() string { return "abc.def.ghi" }, reason: rejectreason.MalformedToken},
 		"hook": {
 			token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, nil) },
 			verdict: func(Authentication) *Rejection {
@@ -137,7 +146,7 @@ func TestBrokerRejectsInvalidTokens(t *testing.T) {
 
 			// franz-go reads the RFC 7628 challenge as "unexpected data"
 			// and drops the connection without the 0x01 acknowledgement.
-			fb := newTestBroker(t, opts)
+			fb := NewBroker(t, opts)
 			cl := brokerTestFranz(t, fb, tc.token, nil, kgo.RequestRetries(0))
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
@@ -168,7 +177,7 @@ func TestBrokerReauthentication(t *testing.T) {
 	t.Parallel()
 	const lifetime = 2 * time.Second
 	const run = 4500 * time.Millisecond
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	mint := func() string { return iss.Mint("svc-reauth", brokerTestAud, time.Hour, nil) }
 
 	check := func(t *testing.T, b *Broker) {
@@ -188,7 +197,7 @@ func TestBrokerReauthentication(t *testing.T) {
 	}
 	t.Run("franz-go", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, MaxReauth: lifetime, Topics: []string{"r"}})
+		b := NewBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, MaxReauth: lifetime, Topics: []string{"r"}})
 		cl := brokerTestFranz(t, b, mint, brokerTestExt, kgo.DefaultProduceTopic("r"))
 		deadline := time.Now().Add(run)
 		for time.Now().Before(deadline) {
@@ -259,9 +268,8 @@ func (w *brokerWire) do(req kmsg.Request) kmsg.Response {
 
 func (w *brokerWire) handshake(version int16) {
 	w.t.Helper()
-	req := kmsg.NewPtrSASLHandshakeRequest()
+	req := oauthHandshake()
 	req.Version = version
-	req.Mechanism = "OAUTHBEARER"
 	resp := w.do(req).(*kmsg.SASLHandshakeResponse)
 	require.Zero(w.t, resp.ErrorCode)
 	require.Equal(w.t, []string{"OAUTHBEARER"}, resp.SupportedMechanisms)
@@ -309,8 +317,8 @@ const brokerTestGeneric = "Authentication failed during authentication due to in
 
 func TestBrokerWireClientFirstMessage(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
+	iss := idptest.NewIssuer(t, nil)
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
 	good := iss.Mint("alice", "any", time.Hour, nil)
 	cases := map[string]struct {
 		msg   []byte
@@ -366,8 +374,8 @@ func TestBrokerWireClientFirstMessage(t *testing.T) {
 
 func TestBrokerWireErrorChallenge(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	b := newTestBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud})
+	iss := idptest.NewIssuer(t, nil)
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud})
 	bad := iss.Mint("alice", "wrong", time.Hour, nil)
 	good := iss.Mint("alice", brokerTestAud, time.Hour, nil)
 
@@ -415,8 +423,8 @@ func TestBrokerWireErrorChallenge(t *testing.T) {
 
 func TestBrokerWireAudienceWhenUnset(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
-	b := newTestBroker(t, &BrokerOptions{Issuer: iss, RejectAudienceWhenUnset: true})
+	iss := idptest.NewIssuer(t, nil)
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, RejectAudienceWhenUnset: true})
 
 	w := brokerTestDial(t, b)
 	w.handshake(1)
@@ -426,14 +434,14 @@ func TestBrokerWireAudienceWhenUnset(t *testing.T) {
 
 	w = brokerTestDial(t, b)
 	w.handshake(1)
-	resp = w.authenticate(brokerTestFirst(iss.Mint(" alice ", "", time.Hour, emu.Claims{"aud": nil, "scope": []any{"kafka.read"}})))
+	resp = w.authenticate(brokerTestFirst(iss.Mint(" alice ", "", time.Hour, map[string]any{"aud": nil, "scope": []any{"kafka.read"}})))
 	require.Zero(t, resp.ErrorCode, brokerTestErrMsg(resp))
 	require.Empty(t, resp.SASLAuthBytes)
 	w.metadataOK()
 
 	auths := b.Authentications()
 	require.Len(t, auths, 2)
-	assert.Equal(t, emu.RejectBadAudience, auths[0].Reason)
+	assert.Equal(t, rejectreason.BadAudience, auths[0].Reason)
 	assert.Contains(t, auths[0].Detail, "no expected audience")
 	assert.True(t, auths[1].Accepted)
 	assert.Equal(t, "alice", auths[1].Principal, "the principal is the trimmed sub, as in Kafka")
@@ -441,9 +449,9 @@ func TestBrokerWireAudienceWhenUnset(t *testing.T) {
 
 func TestBrokerWireVerdictHook(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	var calls atomic.Int32
-	b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, Verdict: func(a Authentication) *Rejection {
+	b := NewBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, Verdict: func(a Authentication) *Rejection {
 		calls.Add(1)
 		switch a.Extensions["mode"] {
 		case "status":
@@ -476,7 +484,7 @@ func TestBrokerWireVerdictHook(t *testing.T) {
 
 	auths := b.Authentications()
 	require.Len(t, auths, 3)
-	assert.Equal(t, emu.RejectByHook, auths[0].Reason)
+	assert.Equal(t, rejectreason.ByHook, auths[0].Reason)
 	assert.Equal(t, string("pool"), auths[1].Reason)
 	assert.Equal(t, "no pool", auths[1].Detail)
 	assert.True(t, auths[2].Accepted)
@@ -486,23 +494,27 @@ func TestBrokerWireVerdictHook(t *testing.T) {
 
 func TestBrokerWireProtocol(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	alice := iss.Mint("alice", "a", 10*time.Minute, nil)
 	bob := iss.Mint("bob", "a", 10*time.Minute, nil)
+	// open starts a broker that trusts iss for any audience, with opts's
+	// other settings, and connects to it.
+	open := func(t *testing.T, opts BrokerOptions) (*Broker, *brokerWire) {
+		opts.Issuer, opts.AllowUnverifiedAudience = iss, true
+		b := NewBroker(t, &opts)
+		return b, brokerTestDial(t, b)
+	}
 
 	t.Run("request before authentication closes", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
-		w := brokerTestDial(t, b)
+		_, w := open(t, BrokerOptions{})
 		w.send(kmsg.NewPtrMetadataRequest())
 		w.requireClosed()
 	})
 	t.Run("unsupported mechanism", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
-		w := brokerTestDial(t, b)
-		req := kmsg.NewPtrSASLHandshakeRequest()
-		req.Version = 1
+		_, w := open(t, BrokerOptions{})
+		req := oauthHandshake()
 		req.Mechanism = "PLAIN"
 		resp := w.do(req).(*kmsg.SASLHandshakeResponse)
 		assert.Equal(t, kerr.UnsupportedSaslMechanism.Code, resp.ErrorCode)
@@ -511,22 +523,18 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("other request between handshake and authenticate closes", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
-		w := brokerTestDial(t, b)
+		_, w := open(t, BrokerOptions{})
 		w.handshake(1)
 		w.send(kmsg.NewPtrMetadataRequest())
 		w.requireClosed()
 	})
 	t.Run("pipelined ApiVersions and handshake stay in order", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
-		w := brokerTestDial(t, b)
+		_, w := open(t, BrokerOptions{})
 		av := kmsg.NewPtrApiVersionsRequest()
 		av.Version = 3
 		av.ClientSoftwareName, av.ClientSoftwareVersion = "wire", "1"
-		hs := kmsg.NewPtrSASLHandshakeRequest()
-		hs.Version = 1
-		hs.Mechanism = "OAUTHBEARER"
+		hs := oauthHandshake()
 		c1, c2 := w.send(av), w.send(hs)
 		avr := w.recv(av, c1).(*kmsg.ApiVersionsResponse)
 		assert.Zero(t, avr.ErrorCode)
@@ -536,8 +544,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("session lifetime is the token's remaining life", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: time.Hour})
-		w := brokerTestDial(t, b)
+		_, w := open(t, BrokerOptions{MaxReauth: time.Hour})
 		w.handshake(1)
 		resp := w.authenticate(brokerTestFirst(alice))
 		require.Zero(t, resp.ErrorCode)
@@ -546,8 +553,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("session lifetime is capped by MaxReauth", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: 90 * time.Second})
-		w := brokerTestDial(t, b)
+		_, w := open(t, BrokerOptions{MaxReauth: 90 * time.Second})
 		w.handshake(1)
 		resp := w.authenticate(brokerTestFirst(alice))
 		require.Zero(t, resp.ErrorCode)
@@ -560,22 +566,17 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("disabled re-authentication", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, DisableReauthentication: true})
-		w := brokerTestDial(t, b)
+		_, w := open(t, BrokerOptions{DisableReauthentication: true})
 		w.handshake(1)
 		resp := w.authenticate(brokerTestFirst(alice))
 		require.Zero(t, resp.ErrorCode)
 		assert.Zero(t, resp.SessionLifetimeMillis)
-		hs := kmsg.NewPtrSASLHandshakeRequest()
-		hs.Version = 1
-		hs.Mechanism = "OAUTHBEARER"
-		assert.Equal(t, kerr.IllegalSaslState.Code, w.do(hs).(*kmsg.SASLHandshakeResponse).ErrorCode)
+		assert.Equal(t, kerr.IllegalSaslState.Code, w.do(oauthHandshake()).(*kmsg.SASLHandshakeResponse).ErrorCode)
 		w.metadataOK()
 	})
 	t.Run("expired session closes on the next request", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: 30 * time.Millisecond})
-		w := brokerTestDial(t, b)
+		_, w := open(t, BrokerOptions{MaxReauth: 30 * time.Millisecond})
 		w.handshake(1)
 		require.Equal(t, int64(30), w.authenticate(brokerTestFirst(alice)).SessionLifetimeMillis)
 		time.Sleep(60 * time.Millisecond)
@@ -584,18 +585,14 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("re-authentication keeps the connection, at most once a second", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: time.Minute})
-		w := brokerTestDial(t, b)
+		b, w := open(t, BrokerOptions{MaxReauth: time.Minute})
 		w.handshake(1)
 		require.Zero(t, w.authenticate(brokerTestFirst(alice)).ErrorCode)
 		w.metadataOK()
 		w.handshake(1)
 		require.Zero(t, w.authenticate(brokerTestFirst(alice, "round=two")).ErrorCode)
 		w.metadataOK()
-		hs := kmsg.NewPtrSASLHandshakeRequest()
-		hs.Version = 1
-		hs.Mechanism = "OAUTHBEARER"
-		assert.Equal(t, kerr.IllegalSaslState.Code, w.do(hs).(*kmsg.SASLHandshakeResponse).ErrorCode)
+		assert.Equal(t, kerr.IllegalSaslState.Code, w.do(oauthHandshake()).(*kmsg.SASLHandshakeResponse).ErrorCode)
 		w.metadataOK()
 
 		auths := b.Authentications()
@@ -609,8 +606,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("re-authentication cannot change the principal", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: time.Minute})
-		w := brokerTestDial(t, b)
+		b, w := open(t, BrokerOptions{MaxReauth: time.Minute})
 		w.handshake(1)
 		require.Zero(t, w.authenticate(brokerTestFirst(alice)).ErrorCode)
 		w.handshake(1)
@@ -618,12 +614,11 @@ func TestBrokerWireProtocol(t *testing.T) {
 		assert.Equal(t, kerr.SaslAuthenticationFailed.Code, resp.ErrorCode)
 		assert.Equal(t, "Cannot change principals during re-authentication from User.alice: User.bob", brokerTestErrMsg(resp))
 		w.requireClosed()
-		assert.Equal(t, emu.RejectPrincipalChanged, b.Authentications()[1].Reason)
+		assert.Equal(t, rejectreason.PrincipalChanged, b.Authentications()[1].Reason)
 	})
 	t.Run("handshake v0 uses raw SASL tokens", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
-		w := brokerTestDial(t, b)
+		_, w := open(t, BrokerOptions{})
 		w.handshake(0)
 		msg := brokerTestFirst(alice)
 		_, err := w.conn.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(msg))), msg...))
@@ -635,8 +630,7 @@ func TestBrokerWireProtocol(t *testing.T) {
 	})
 	t.Run("oversized frame before authentication closes", func(t *testing.T) {
 		t.Parallel()
-		b := newTestBroker(t, &BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true})
-		w := brokerTestDial(t, b)
+		_, w := open(t, BrokerOptions{})
 		_, err := w.conn.Write(binary.BigEndian.AppendUint32(nil, 600*1024))
 		require.NoError(t, err)
 		w.requireClosed()
@@ -661,20 +655,20 @@ func TestStartBrokerOptions(t *testing.T) {
 // which its godoc called Kafka's default.
 func TestStartBrokerNeedsAudienceAndIssuer(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	_, err := startBroker(&BrokerOptions{Issuer: iss})
 	require.ErrorContains(t, err, "BrokerOptions.ExpectedAudience is empty")
-	_, err = startBroker(&BrokerOptions{JWKSURL: iss.JWKSURL(), ExpectedAudience: "kafka"})
+	_, err = startBroker(&BrokerOptions{JWKSURL: iss.JWKSURL, ExpectedAudience: "kafka"})
 	require.ErrorContains(t, err, "BrokerOptions.ExpectedIssuer is empty")
 	_, err = startBroker(&BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, RejectAudienceWhenUnset: true})
 	require.ErrorContains(t, err, "pick one")
 
 	// The opt-outs: any aud (and any iss) is accepted, like
 	// allow.unverified.audience/issuer=true.
-	b := newTestBroker(t, &BrokerOptions{JWKSURL: iss.JWKSURL(), AllowUnverifiedAudience: true, AllowUnverifiedIssuer: true})
+	b := NewBroker(t, &BrokerOptions{JWKSURL: iss.JWKSURL, AllowUnverifiedAudience: true, AllowUnverifiedIssuer: true})
 	for _, tok := range []string{
 		iss.Mint("alice", "anything", time.Hour, nil),
-		iss.Mint("alice", "", time.Hour, emu.Claims{"aud": nil, "iss": "elsewhere"}),
+		iss.Mint("alice", "", time.Hour, map[string]any{"aud": nil, "iss": "elsewhere"}),
 	} {
 		w := brokerTestDial(t, b)
 		w.handshake(1)
@@ -689,8 +683,17 @@ func TestStartBrokerNeedsAudienceAndIssuer(t *testing.T) {
 // rejected connection.
 func TestBrokerNoGoroutineLeak(t *testing.T) {
 	before := leakcheck.Current()
-	iss, err := emu.StartIssuer(nil)
-	require.NoError(t, err)
+	// The issuers live in a subtest, so they are closed (its cleanups)
+	// before the count.
+	t.Run("life", func(t *testing.T) { brokerLife(t) })
+	leakcheck.VerifyNone(t, before)
+}
+
+// brokerLife starts a broker, authenticates well and badly, re-authenticates
+// and closes the broker twice.
+func brokerLife(t *testing.T) {
+	iss := idptest.NewIssuer(t, nil)
+	forger := idptest.NewIssuer(t, &idptest.IssuerOptions{KeyID: tokenKid(t, iss.Mint("x", "y", time.Hour, nil))})
 	b, err := startBroker(&BrokerOptions{Issuer: iss, AllowUnverifiedAudience: true, MaxReauth: time.Minute, Topics: []string{"l"}})
 	require.NoError(t, err)
 
@@ -705,7 +708,7 @@ func TestBrokerNoGoroutineLeak(t *testing.T) {
 
 	w := brokerTestDial(t, b)
 	w.handshake(1)
-	require.NotEmpty(t, w.authenticate(brokerTestFirst(iss.SignForged(emu.Claims{"sub": "x"}))).SASLAuthBytes)
+	require.NotEmpty(t, w.authenticate(brokerTestFirst(forger.Sign(map[string]any{"sub": "x"}))).SASLAuthBytes)
 	w2 := brokerTestDial(t, b)
 	w2.handshake(1)
 	require.Zero(t, w2.authenticate(brokerTestFirst(good)).ErrorCode)
@@ -716,16 +719,26 @@ func TestBrokerNoGoroutineLeak(t *testing.T) {
 	b.Close() // idempotent
 	_ = w.conn.Close()
 	_ = w2.conn.Close()
-	iss.Close()
-	leakcheck.VerifyNone(t, before)
 }
 
-// newTestBroker starts a Broker closed when t's test ends.
-func newTestBroker(t testing.TB, opts *BrokerOptions) *Broker {
+// oauthHandshake is a SaslHandshake v1 request for OAUTHBEARER.
+func oauthHandshake() *kmsg.SASLHandshakeRequest {
+	req := kmsg.NewPtrSASLHandshakeRequest()
+	req.Version = 1
+	req.Mechanism = "OAUTHBEARER"
+	return req
+}
+
+// tokenKid reads the kid from a JWT's header.
+func tokenKid(t *testing.T, token string) string {
 	t.Helper()
-	b := NewBroker(opts)
-	t.Cleanup(b.Close)
-	return b
+	head, _, _ := strings.Cut(token, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	require.NoError(t, err)
+	var h struct{ Kid string }
+	require.NoError(t, json.Unmarshal(b, &h))
+	require.NotEmpty(t, h.Kid)
+	return h.Kid
 }
 
 // rejections counts the authentications b refused.

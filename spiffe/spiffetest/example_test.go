@@ -5,27 +5,50 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/streamidentity/kafka-workload-identity/spiffe"
+	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+
 	"github.com/streamidentity/kafka-workload-identity/spiffe/spiffetest"
 )
 
-// A Workload API emulator on a unix socket, and the spiffe source pointed
-// at it. A broker validating the SVIDs takes its keys from JWKSURL.
+// A Workload API emulator on a unix socket, reached with go-spiffe's own
+// client as a workload reaches its SPIRE agent (the spiffe package's
+// source does the same; see its example). A broker validating the SVIDs
+// takes their keys from JWKSURL and their issuer from IssuerURL.
 func ExampleNewWorkloadAPI() {
-	agent := spiffetest.NewWorkloadAPI(&spiffetest.Options{Issuer: "https://spire.example.org"})
-	defer agent.Close()
+	t := &exampleTB{} // in a test: the test's *testing.T
+	defer t.cleanup()
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
 
-	src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Addr()})
+	ctx := context.Background()
+	client, err := workloadapi.New(ctx, workloadapi.WithAddr(agent.Addr()))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer src.Close()
-	tok, err := src.Token(context.Background())
+	defer client.Close()
+	svid, err := client.FetchJWTSVID(ctx, jwtsvid.Params{Audience: "kafka"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(strings.HasPrefix(agent.Addr(), "unix://"), strings.HasPrefix(agent.JWKSURL(), "http://"), tok.Principal)
-	// Output: true true spiffe://example.org/workload
+	fmt.Println(svid.ID, svid.Audience, strings.HasPrefix(agent.JWKSURL(), "http://127.0.0.1:"), agent.IssuerURL())
+	// Output: spiffe://example.org/workload [kafka] true https://spire.example.org
+}
+
+// exampleTB is the idptest.TB of an Example, which has no *testing.T:
+// Fatalf panics with the message, and cleanup runs what was registered,
+// last first, as a test's end does.
+type exampleTB struct{ cleanups []func() }
+
+func (*exampleTB) Helper() {}
+
+func (*exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+
+func (e *exampleTB) Cleanup(f func()) { e.cleanups = append(e.cleanups, f) }
+
+func (e *exampleTB) cleanup() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +25,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // DefaultTTL is the life of the emulator's JWT-SVIDs unless
@@ -99,7 +101,7 @@ type Fault struct {
 // broker accepts (see docs/conformance.md).
 type WorkloadAPI struct {
 	dir, sock string
-	iss       *emu.Issuer
+	iss       *idptest.Issuer
 	issuer    string
 	ttl       time.Duration
 	td        spiffeid.TrustDomain
@@ -120,17 +122,23 @@ type cached struct {
 	iat, exp time.Time
 }
 
-// NewWorkloadAPI starts a Workload API; the caller must Close it. It panics
-// if the options are invalid or it cannot listen. opts may be nil.
-func NewWorkloadAPI(opts *Options) *WorkloadAPI {
-	w, err := start(opts)
+// NewWorkloadAPI starts a Workload API and closes it when t's test ends
+// (t.Cleanup). If the options are invalid or it cannot listen, it calls
+// t.Fatalf with a message naming the setting; with a TB whose Fatalf
+// returns (a program's own), NewWorkloadAPI then returns nil. opts may be
+// nil.
+func NewWorkloadAPI(t idptest.TB, opts *Options) *WorkloadAPI {
+	t.Helper()
+	w, err := start(t, opts)
 	if err != nil {
-		panic("spiffetest: " + err.Error())
+		t.Fatalf("spiffetest: %v", err)
+		return nil
 	}
+	t.Cleanup(w.Close)
 	return w
 }
 
-func start(opts *Options) (*WorkloadAPI, error) {
+func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -156,10 +164,9 @@ func start(opts *Options) (*WorkloadAPI, error) {
 		}
 		td = id.TrustDomain()
 	}
-	iss, err := emu.StartIssuer(&emu.IssuerOptions{Algorithm: "ES256", IssuerURL: o.Issuer})
-	if err != nil {
-		return nil, err
-	}
+	// The signing keys and their JWKS over HTTP; iss's own issuer URL is
+	// not used (the SVIDs carry Options.Issuer, or no iss).
+	iss := idptest.NewIssuer(t, &idptest.IssuerOptions{Algorithm: "ES256"})
 	dir, err := os.MkdirTemp("", "spiffetest-")
 	if err != nil {
 		iss.Close()
@@ -179,7 +186,7 @@ func (w *WorkloadAPI) Addr() string { return "unix://" + w.sock }
 
 // JWKSURL serves the keys that sign the SVIDs as a JWKS (over plain HTTP
 // on 127.0.0.1), for a broker to validate them.
-func (w *WorkloadAPI) JWKSURL() string { return w.iss.JWKSURL() }
+func (w *WorkloadAPI) JWKSURL() string { return w.iss.JWKSURL }
 
 // IssuerURL is the SVIDs' "iss" claim, [Options.Issuer] ("" if none).
 func (w *WorkloadAPI) IssuerURL() string { return w.issuer }
@@ -217,7 +224,7 @@ func (w *WorkloadAPI) FailNext(n int, f Fault) {
 // RotateKey signs from now on with a new key; the old one stays published
 // unless dropOld (a SPIRE server's JWT key rotation).
 func (w *WorkloadAPI) RotateKey(dropOld bool) {
-	if err := w.iss.Rotate(dropOld); err != nil {
+	if err := w.iss.Rotate(dropOld, "ES256"); err != nil {
 		panic("spiffetest: " + err.Error())
 	}
 }
@@ -410,17 +417,35 @@ func (w *WorkloadAPI) svid(id string, aud []string, extra map[string]any) string
 	return tok
 }
 
-// bundle is the trust domain's JWKS as SPIRE's Workload API sends it.
-func (w *WorkloadAPI) bundle() []byte {
-	var keys []map[string]string
-	for _, k := range w.iss.JWKS() {
-		keys = append(keys, map[string]string{"kty": k.Kty, "kid": k.Kid, "crv": k.Crv, "x": k.X, "y": k.Y, "use": "jwt-svid"})
-	}
-	b, err := json.Marshal(map[string]any{"keys": keys})
+// bundle is the trust domain's JWKS as SPIRE's Workload API sends it:
+// the keys the issuer publishes at JWKSURL, marked "use":"jwt-svid".
+func (w *WorkloadAPI) bundle(ctx context.Context) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.iss.JWKSURL, nil)
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
-	return b
+	resp, err := w.iss.Client().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the JWKS answered %s", resp.Status)
+	}
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &set); err != nil {
+		return nil, fmt.Errorf("the JWKS: %w", err)
+	}
+	for _, k := range set.Keys {
+		k["use"] = "jwt-svid"
+	}
+	return json.Marshal(set)
 }
 
 func (h *handler) FetchJWTBundles(_ *workload.JWTBundlesRequest, stream grpc.ServerStreamingServer[workload.JWTBundlesResponse]) error {
@@ -429,7 +454,11 @@ func (h *handler) FetchJWTBundles(_ *workload.JWTBundlesRequest, stream grpc.Ser
 	}
 	h.w.streams.Add(1)
 	defer h.w.streams.Done()
-	if err := stream.Send(&workload.JWTBundlesResponse{Bundles: map[string][]byte{h.w.td.IDString(): h.w.bundle()}}); err != nil {
+	bundle, err := h.w.bundle(stream.Context())
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	if err := stream.Send(&workload.JWTBundlesResponse{Bundles: map[string][]byte{h.w.td.IDString(): bundle}}); err != nil {
 		return err
 	}
 	<-stream.Context().Done()
@@ -446,7 +475,11 @@ func (h *handler) ValidateJWTSVID(ctx context.Context, req *workload.ValidateJWT
 	if _, err := h.attest(ctx); err != nil {
 		return nil, err
 	}
-	b, err := jwtbundle.Parse(h.w.td, h.w.bundle())
+	bundle, err := h.w.bundle(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	b, err := jwtbundle.Parse(h.w.td, bundle)
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}

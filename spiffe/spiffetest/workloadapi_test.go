@@ -2,6 +2,7 @@ package spiffetest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -36,8 +37,7 @@ func client(t *testing.T, w *spiffetest.WorkloadAPI) *workloadapi.Client {
 // SPIRE's agent refuses it, before anything else is checked.
 func TestSecurityHeaderRequired(t *testing.T) {
 	t.Parallel()
-	w := spiffetest.NewWorkloadAPI(nil)
-	t.Cleanup(w.Close)
+	w := spiffetest.NewWorkloadAPI(t, nil)
 	conn, err := grpc.NewClient(w.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
@@ -65,8 +65,7 @@ func TestSecurityHeaderRequired(t *testing.T) {
 // PermissionDenied "no identity issued", SPIRE's answer.
 func TestUnregisteredCaller(t *testing.T) {
 	t.Parallel()
-	w := spiffetest.NewWorkloadAPI(&spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://example.org/x", UID: os.Getuid() + 1}}})
-	t.Cleanup(w.Close)
+	w := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://example.org/x", UID: os.Getuid() + 1}}})
 	_, err := client(t, w).FetchJWTSVID(context.Background(), jwtsvid.Params{Audience: "kafka"})
 	assert.Equal(t, codes.PermissionDenied, status.Code(err))
 	assert.Equal(t, "no identity issued", status.Convert(err).Message())
@@ -77,8 +76,7 @@ func TestUnregisteredCaller(t *testing.T) {
 // the same SVID for the same audience until half its life.
 func TestBundleValidatesSVIDs(t *testing.T) {
 	t.Parallel()
-	w := spiffetest.NewWorkloadAPI(&spiffetest.Options{Issuer: "https://spire.example.org"})
-	t.Cleanup(w.Close)
+	w := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
 	c := client(t, w)
 	svid, err := c.FetchJWTSVID(context.Background(), jwtsvid.Params{Audience: "kafka"})
 	require.NoError(t, err)
@@ -109,12 +107,31 @@ func TestBundleValidatesSVIDs(t *testing.T) {
 	assert.InDelta(t, time.Until(svid.Expiry).Seconds(), spiffetest.DefaultTTL.Seconds(), 2)
 }
 
-// Bad options panic with the option named, as the test bench does.
+// Bad options fail the test through Fatalf, naming the option, and leave
+// nothing to clean up.
 func TestBadOptions(t *testing.T) {
-	assert.PanicsWithValue(t, `spiffetest: Options.Entries[0].SPIFFEID "x": scheme is missing or invalid`, func() {
-		spiffetest.NewWorkloadAPI(&spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "x"}}})
-	})
-	assert.Panics(t, func() {
-		spiffetest.NewWorkloadAPI(&spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://a.org/x"}, {SPIFFEID: "spiffe://b.org/y"}}})
-	})
+	t.Parallel()
+	for opts, want := range map[*spiffetest.Options]string{
+		{Entries: []spiffetest.Entry{{SPIFFEID: "x"}}}:                                                `spiffetest: Options.Entries[0].SPIFFEID "x": scheme is missing or invalid`,
+		{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://a.org/x"}, {SPIFFEID: "spiffe://b.org/y"}}}: `spiffetest: Options.Entries[1].SPIFFEID "spiffe://b.org/y" is not in trust domain a.org`,
+		{TTL: -time.Second}: `spiffetest: Options.TTL is -1s; it must not be negative`,
+	} {
+		tb := &recordingTB{}
+		assert.Nil(t, spiffetest.NewWorkloadAPI(tb, opts))
+		assert.Equal(t, want, tb.fatal)
+		assert.Empty(t, tb.cleanups)
+	}
 }
+
+// recordingTB is an idptest.TB whose Fatalf records the message and
+// returns, as a program's TB may.
+type recordingTB struct {
+	fatal    string
+	cleanups []func()
+}
+
+func (*recordingTB) Helper() {}
+
+func (r *recordingTB) Fatalf(format string, args ...any) { r.fatal = fmt.Sprintf(format, args...) }
+
+func (r *recordingTB) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }

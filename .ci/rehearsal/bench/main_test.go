@@ -1,5 +1,6 @@
-// The franz-go + Azure service's test, offline, on the test bench: an IMDS
-// emulator issues the tokens, an in-process broker validates them.
+// The franz-go + Azure service's test, offline, on the test bench: the
+// root module's IMDS emulator (idptest) issues the tokens, the broker
+// module's in-process broker validates them.
 package main
 
 import (
@@ -7,21 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 func TestProduce(t *testing.T) {
-	iss := oauthbearertest.NewIssuer(nil)
-	defer iss.Close()
-	imds := oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{
+	iss := idptest.NewIssuer(t, nil)
+	imds := idptest.NewIMDS(t, &idptest.IMDSOptions{
 		Signer:         iss,
-		SystemAssigned: oauthbearertest.ManagedIdentity{ObjectID: "4f1e2d3c-0000-4000-8000-00000000cafe"},
+		SystemAssigned: idptest.ManagedIdentity{ObjectID: "4f1e2d3c-0000-4000-8000-00000000cafe"},
 	})
-	defer imds.Close()
-	broker := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: imds.AppID("api://kafka-rehearsal"), Topics: []string{"orders"},
 	})
-	defer broker.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -74,7 +74,7 @@ func TestSPIFFEFaults(t *testing.T) {
 	fmt.Fprintln(tw, "source\tfault\toutcome\terror")
 	for _, cell := range cells {
 		t.Run(cell.name, func(t *testing.T) {
-			agent := spiffetest.NewWorkloadAPI(nil)
+			agent := spiffetest.NewWorkloadAPI(t, nil)
 			t.Cleanup(agent.Close)
 			src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Addr(),
 				Cache: &oauthbearer.CacheOptions{FetchTimeout: fetchTimeout, MinBackoff: minBackoff, MaxBackoff: maxBackoff}})

@@ -20,7 +20,7 @@ import (
 // encoder output of the options, the token or the source.
 func TestSPIFFEHygiene(t *testing.T) {
 	c := newCollector()
-	agent := spiffetest.NewWorkloadAPI(&spiffetest.Options{Issuer: "https://spire.example.org"})
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
 	t.Cleanup(agent.Close)
 	src := func(addr string) *oauthbearer.Cache {
 		o := spiffe.Options{Audience: "kafka", Address: addr, Cache: fastCache(c)}

@@ -15,27 +15,25 @@ import (
 	"sync"
 	"time"
 
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // startControlPlane starts, behind the IMDS emulator, the Confluent STS
 // emulator trusting issuer's tokens for e.Audience and IdentityPool, and a
 // stand-in for the Confluent Cloud API that accepts only the STS's tokens.
-func (e *Env) startControlPlane(issuer *oauthbearertest.Issuer) error {
-	signer := oauthbearertest.NewIssuer(&oauthbearertest.IssuerOptions{IssuerURL: "Confluent"}) // "iss" of real Confluent tokens
-	e.closers = append(e.closers, signer.Close)
-	sts := oauthbearertest.NewConfluentSTS(&oauthbearertest.ConfluentSTSOptions{
+func (e *Env) startControlPlane(issuer *idptest.Issuer) error {
+	signer := idptest.NewIssuer(&e.run, &idptest.IssuerOptions{IssuerURL: "Confluent"}) // "iss" of real Confluent tokens
+	sts := idptest.NewConfluentSTS(&e.run, &idptest.ConfluentSTSOptions{
 		Signer:    signer,
-		Providers: []oauthbearertest.ConfluentIdentityProvider{{Issuer: issuer, Audience: e.Audience, Pools: []string{IdentityPool}}},
+		Providers: []idptest.ConfluentIdentityProvider{{Issuer: issuer, Audience: e.Audience, Pools: []string{IdentityPool}}},
 	})
-	e.closers = append(e.closers, sts.Close)
-	e.STSEndpoint = sts.TokenURL()
-	api, err := startControlPlane(signer.JWKSURL())
+	e.STSEndpoint = sts.TokenURL
+	api, err := startControlPlane(signer.JWKSURL)
 	if err != nil {
 		return err
 	}
 	e.api, e.APIURL = api, api.url
-	e.closers = append(e.closers, api.close)
+	e.run.Cleanup(api.close)
 	e.Described += ", the Confluent STS emulator and a Confluent Cloud API stand-in that accepts only its tokens"
 	return nil
 }

@@ -1,13 +1,14 @@
-// Package offline is the examples' -offline mode: it starts the public test
-// bench's emulators (package oauthbearertest) in place of a cloud and a
-// Kafka cluster, and returns the settings a program would otherwise get
+// Package offline is the examples' -offline mode: it starts the emulators
+// of package idptest and the in-process broker of package oauthbearertest
+// in place of a cloud and a Kafka cluster, and returns the settings a program would otherwise get
 // from its platform: bootstrap servers, the token audience, the identity
 // endpoint's HTTP client, the environment variables a pod or VM has. The
 // examples then run their production code unchanged with those settings.
 //
 // Nothing here is needed on a real platform, and nothing here is part of
 // what an example shows: copy an example's main.go without its -offline
-// branch. The package does not import testing.
+// branch. The package does not import testing: the emulators' TB is a
+// program's own (see [stack]).
 package offline
 
 import (
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/confluent"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -112,29 +114,33 @@ type Env struct {
 	// OIDCEnv: the files of the TokenFile and JWTBearer kinds.
 	OIDCEnv
 
-	idp     *oauthbearertest.Server // the identity provider whose requests are counted
+	idp     *idptest.Server // the identity provider whose tokens are counted
 	idpName string
 	broker  *oauthbearertest.Broker
-	reg     *oauthbearertest.SchemaRegistry
+	reg     *idptest.SchemaRegistry
 	api     *controlPlane
-	closers []func()
+	run     stack
 }
 
 // Start starts the emulators for kind. Close the Env when done: it stops
-// them, restores the environment and removes any file written.
-func Start(kind Kind, opts *Options) (_ *Env, err error) {
+// them, restores the environment and removes any file written. If
+// anything cannot start, Start stops what it started and returns the
+// error.
+func Start(kind Kind, opts *Options) (*Env, error) {
+	e := &Env{}
+	if err := e.run.start(func() error { return e.start(kind, opts) }); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) start(kind Kind, opts *Options) error {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	e := &Env{}
-	defer func() {
-		if err != nil {
-			e.Close()
-		}
-	}()
-	issuer := oauthbearertest.NewIssuer(nil)
-	e.closers = append(e.closers, issuer.Close)
+	t := &e.run
+	issuer := idptest.NewIssuer(t, nil)
 	// Azure IDs are fresh per run: azidentity caches tokens process-wide
 	// by client and scope, and a token from an earlier run's emulator
 	// would not verify against this one.
@@ -144,24 +150,22 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 	switch kind {
 	case AzureManagedIdentity, ConfluentControlPlane:
 		e.ClientID = guid()
-		imds := oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{
-			Signer: issuer, TokenLifetime: time.Hour,
-			UserAssigned: []oauthbearertest.ManagedIdentity{{ClientID: e.ClientID}},
+		imds := idptest.NewIMDS(t, &idptest.IMDSOptions{
+			Signer: issuer, Lifetime: time.Hour,
+			UserAssigned: []idptest.ManagedIdentity{{ClientID: e.ClientID}},
 		})
-		e.closers = append(e.closers, imds.Close)
 		e.HTTPClient, e.idp, e.idpName = imds.Client(), imds.Server, "the IMDS emulator"
 		e.Described = "an Azure IMDS emulator"
 		if kind == ConfluentControlPlane {
-			return e, e.startControlPlane(issuer)
+			return e.startControlPlane(issuer)
 		}
 	case AzureWorkloadIdentity:
 		if err := e.startWorkloadIdentity(issuer, broker); err != nil {
-			return nil, err
+			return err
 		}
 	case AWSWebIdentity:
 		const region, role = "eu-west-1", "arn:aws:iam::123456789012:role/kafka-workload"
-		sts := oauthbearertest.NewSTS(&oauthbearertest.STSOptions{Region: region, RoleARN: role})
-		e.closers = append(e.closers, sts.Close)
+		sts := idptest.NewSTS(t, &idptest.STSOptions{Region: region, RoleARN: role})
 		e.idp, e.idpName = sts.Server, "the STS emulator"
 		// On AWS the SDK's default chain finds the role's credentials;
 		// here any access key will do, and STS is the emulator.
@@ -172,46 +176,43 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 		// Configured as Aiven's guide configures its cluster: the
 		// account's issuer and JWKS, the audience, "sub" as principal.
 		e.Audience = "kafka-orders-acme.a.aivencloud.com"
-		broker = &oauthbearertest.BrokerOptions{JWKSURL: sts.JWKSURL(), ExpectedIssuer: sts.IssuerURL(),
+		broker = &oauthbearertest.BrokerOptions{JWKSURL: sts.JWKSURL, ExpectedIssuer: sts.IssuerURL,
 			ExpectedAudience: e.Audience, SubClaimName: "sub"}
 		e.Described = "an AWS STS emulator for " + role + " in " + region
 	case GCPManagedKafka, GCPIDToken:
-		gce := oauthbearertest.NewGCE(&oauthbearertest.GCEOptions{Signer: issuer, Email: "orders@acme-prod.iam.gserviceaccount.com"})
-		e.closers = append(e.closers, gce.Close)
+		gce := idptest.NewGCE(t, &idptest.GCEOptions{Signer: issuer, Email: "orders@acme-prod.iam.gserviceaccount.com"})
 		e.idp, e.idpName = gce.Server, "the GCE metadata server emulator"
 		// ADC finds no credentials file (HOME is an empty directory, so no
 		// gcloud file either) and uses the metadata server, as on GKE.
-		home, err := os.MkdirTemp("", "offline-home-")
+		home, err := e.tempDir("offline-home-")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		e.closers = append(e.closers, func() { _ = os.RemoveAll(home) })
-		e.setenv(map[string]string{"GCE_METADATA_HOST": gce.Host(), "GOOGLE_APPLICATION_CREDENTIALS": "", "HOME": home})
+		e.setenv(map[string]string{"GCE_METADATA_HOST": gce.Host, "GOOGLE_APPLICATION_CREDENTIALS": "", "HOME": home})
 		if kind == GCPManagedKafka {
 			e.Audience = "" // Google access tokens carry no audience the brokers check
 			broker = &oauthbearertest.BrokerOptions{GoogleAccessTokens: gce}
-			e.Described = "a GCE metadata server emulator for " + gce.Email() + " and 3 local Kafka brokers in Google Managed Kafka mode"
+			e.Described = "a GCE metadata server emulator for " + gce.Email + " and 3 local Kafka brokers in Google Managed Kafka mode"
 		} else {
 			e.Audience = "kafka.orders.example.com"
-			broker = &oauthbearertest.BrokerOptions{Issuer: gce, ExpectedAudience: e.Audience}
-			e.Described = "a GCE metadata server emulator for " + gce.Email() + " and 3 local Kafka brokers validating its ID tokens for audience " + e.Audience
+			broker = &oauthbearertest.BrokerOptions{Issuer: gce.Signer, ExpectedAudience: e.Audience}
+			e.Described = "a GCE metadata server emulator for " + gce.Email + " and 3 local Kafka brokers validating its ID tokens for audience " + e.Audience
 		}
 	case ClientCredentials:
 		e.Audience, e.ClientID, e.ClientSecret = "kafka", "orders-svc", Secrets[1]
-		idp := oauthbearertest.NewOAuthServer(&oauthbearertest.OAuthServerOptions{
+		idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
 			Issuer: issuer, Audience: e.Audience,
-			Clients: map[string]oauthbearertest.OAuthClient{e.ClientID: {Secret: e.ClientSecret, Scopes: []string{"kafka"}}},
+			Clients: map[string]idptest.OAuthClient{e.ClientID: {Secret: e.ClientSecret, Scopes: []string{"kafka"}}},
 		})
-		e.closers = append(e.closers, idp.Close)
-		e.TokenURL, e.idp, e.idpName = idp.TokenURL(), idp.Server, "the OAuth server"
+		e.TokenURL, e.idp, e.idpName = idp.TokenURL, idp.Server, "the OAuth server"
 		broker.ExpectedAudience = e.Audience
 		e.Described = "an OAuth client-credentials server"
 	case TokenFile, JWTBearer:
 		if err := e.startOIDC(kind, issuer, broker); err != nil {
-			return nil, err
+			return err
 		}
 	default:
-		return nil, fmt.Errorf("offline: no emulator for %q", kind)
+		return fmt.Errorf("offline: no emulator for %q", kind)
 	}
 
 	if o.WrongAudience {
@@ -221,47 +222,42 @@ func Start(kind Kind, opts *Options) (_ *Env, err error) {
 		broker.Topics = []string{o.Topic}
 	}
 	broker.Partitions, broker.NumBrokers = 3, 3
-	e.broker = oauthbearertest.NewBroker(broker)
-	e.closers = append(e.closers, e.broker.Close)
+	e.broker = oauthbearertest.NewBroker(t, broker)
 	e.Bootstrap = e.broker.Addrs()[0]
 	if kind != GCPManagedKafka && kind != GCPIDToken {
 		e.Described += fmt.Sprintf(" and 3 local Kafka brokers validating its tokens for audience %s", broker.ExpectedAudience)
 	}
 
 	if o.SchemaRegistry {
-		e.reg = oauthbearertest.NewSchemaRegistry(&oauthbearertest.SchemaRegistryOptions{
+		e.reg = idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{
 			Issuer: issuer, ExpectedIssuer: broker.ExpectedIssuer, // Entra's tenant issuer for workload identity
 			Audience: e.Audience, LogicalCluster: RegistryCluster, IdentityPoolID: IdentityPool,
 		})
-		e.closers = append(e.closers, e.reg.Close)
 		e.RegistryURL = e.reg.URL
 		e.Described += ", and a Schema Registry validating them too"
 	}
-	return e, nil
+	return nil
 }
 
 // startWorkloadIdentity starts an AKS-style service-account issuer, an
 // Entra ID emulator trusting it, writes the projected token file as the
 // kubelet does, and sets the variables the workload identity webhook
 // injects.
-func (e *Env) startWorkloadIdentity(entraKeys *oauthbearertest.Issuer, broker *oauthbearertest.BrokerOptions) error {
+func (e *Env) startWorkloadIdentity(entraKeys *idptest.Issuer, broker *oauthbearertest.BrokerOptions) error {
 	const tenant, serviceAccount = "b52245db-4800-4792-975a-1d9ed49512f2", "system:serviceaccount:orders:producer"
 	e.ClientID = guid()
-	kubernetes := oauthbearertest.NewIssuer(nil)
-	e.closers = append(e.closers, kubernetes.Close)
-	entra := oauthbearertest.NewEntra(&oauthbearertest.EntraOptions{
+	kubernetes := idptest.NewIssuer(&e.run, nil)
+	entra := idptest.NewEntra(&e.run, &idptest.EntraOptions{
 		Signer: entraKeys,
-		Apps: []oauthbearertest.EntraApp{{TenantID: tenant, ClientID: e.ClientID,
-			Federated: []oauthbearertest.FederatedCredential{{Issuer: kubernetes.IssuerURL(), Subject: serviceAccount}}}},
+		Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: e.ClientID,
+			Federated: []idptest.FederatedCredential{{Issuer: kubernetes.IssuerURL, Subject: serviceAccount}}}},
 	})
-	e.closers = append(e.closers, entra.Close)
 	// Entra's v2 tokens carry the tenant's issuer, not the signer's URL.
 	broker.ExpectedIssuer = entra.IssuerURL(tenant)
-	dir, err := os.MkdirTemp("", "offline-")
+	dir, err := e.tempDir("offline-")
 	if err != nil {
 		return err
 	}
-	e.closers = append(e.closers, func() { _ = os.RemoveAll(dir) })
 	tokenFile := filepath.Join(dir, "azure-identity-token")
 	if err := os.WriteFile(tokenFile, []byte(kubernetes.Mint(serviceAccount, "api://AzureADTokenExchange", time.Hour, nil)), 0o600); err != nil {
 		return err
@@ -282,7 +278,7 @@ func (e *Env) setenv(vars map[string]string) {
 	for k, v := range vars {
 		old, had := os.LookupEnv(k)
 		_ = os.Setenv(k, v)
-		e.closers = append(e.closers, func() {
+		e.run.Cleanup(func() {
 			if had {
 				_ = os.Setenv(k, old)
 			} else {
@@ -298,11 +294,10 @@ func (e *Env) setenv(vars map[string]string) {
 // its path; Close removes it. The one difference from the guide: the local
 // brokers speak plain TCP, so SASL_PLAINTEXT.
 func (e *Env) ClientProperties() (string, error) {
-	dir, err := os.MkdirTemp("", "offline-")
+	dir, err := e.tempDir("offline-")
 	if err != nil {
 		return "", err
 	}
-	e.closers = append(e.closers, func() { _ = os.RemoveAll(dir) })
 	path := filepath.Join(dir, "client.properties")
 	text := fmt.Sprintf(`# Written by examples/internal/offline.
 bootstrap.servers=%s
@@ -322,18 +317,16 @@ acks=all
 	return path, os.WriteFile(path, []byte(text), 0o600)
 }
 
-// TokenRequests is how many tokens the identity provider issued.
+// TokenRequests is how many tokens the identity provider issued (not
+// counting the other requests it served, such as the brokers' JWKS
+// fetches or ADC's read of the project ID).
 func (e *Env) TokenRequests() int {
 	if e.idp == nil {
 		return 0
 	}
 	n := 0
 	for _, r := range e.idp.Requests() {
-		// The brokers fetch the same server's keys: not a token.
-		// Nor are the metadata server's email and project ID (ADC reads
-		// the project).
-		if r.Status == http.StatusOK && !strings.Contains(r.Path, "jwks") && !strings.Contains(r.Path, "/.well-known/") &&
-			!strings.HasSuffix(r.Path, "/email") && !strings.Contains(r.Path, "/computeMetadata/v1/project/") {
+		if r.Token != "" {
 			n++
 		}
 	}
@@ -390,11 +383,16 @@ func (e *Env) Summary() string {
 
 // Close stops everything Start started, in reverse order, and restores
 // the environment. It is safe to call more than once.
-func (e *Env) Close() {
-	for i := len(e.closers) - 1; i >= 0; i-- {
-		e.closers[i]()
+func (e *Env) Close() { e.run.close() }
+
+// tempDir makes a directory that Close removes.
+func (e *Env) tempDir(prefix string) (string, error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", err
 	}
-	e.closers = nil
+	e.run.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir, nil
 }
 
 // Plural returns "1 token", "2 tokens".
@@ -419,7 +417,7 @@ func Pairs(m map[string]string) string {
 	return strings.Join(parts, ", ")
 }
 
-func countStatus(reqs []oauthbearertest.Request, status int) int {
+func countStatus(reqs []idptest.Request, status int) int {
 	n := 0
 	for _, r := range reqs {
 		if r.Status == status {

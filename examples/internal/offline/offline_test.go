@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"testing"
@@ -9,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // TestControlPlaneRefusesNonConfluentTokens shows the API stand-in checks
@@ -18,13 +19,10 @@ import (
 // pool, an expired or forged one are refused.
 func TestControlPlaneRefusesNonConfluentTokens(t *testing.T) {
 	t.Parallel()
-	confluent := oauthbearertest.NewIssuer(&oauthbearertest.IssuerOptions{IssuerURL: "Confluent"})
-	t.Cleanup(confluent.Close)
-	forger := oauthbearertest.NewIssuer(&oauthbearertest.IssuerOptions{IssuerURL: "Confluent"})
-	t.Cleanup(forger.Close)
-	azure := oauthbearertest.NewIssuer(nil)
-	t.Cleanup(azure.Close)
-	api, err := startControlPlane(confluent.JWKSURL())
+	confluent := idptest.NewIssuer(t, &idptest.IssuerOptions{IssuerURL: "Confluent"})
+	forger := idptest.NewIssuer(t, &idptest.IssuerOptions{IssuerURL: "Confluent"})
+	azure := idptest.NewIssuer(t, nil)
+	api, err := startControlPlane(confluent.JWKSURL)
 	require.NoError(t, err)
 	t.Cleanup(api.close)
 	claims := func(sub string, ttl time.Duration) map[string]any {
@@ -77,4 +75,28 @@ func TestPlural(t *testing.T) {
 	assert.Equal(t, "0 tokens", Plural(0, "token"))
 	assert.Equal(t, "2 connections", Plural(2, "connection"))
 	assert.Equal(t, "a=1, b=2", Pairs(map[string]string{"b": "2", "a": "1"}))
+}
+
+// TestStartFailureIsAnError: an emulator that cannot start (its
+// constructor calls the run's Fatalf) makes Start return that message as
+// an error, after closing what had started and restoring the
+// environment.
+func TestStartFailureIsAnError(t *testing.T) {
+	t.Setenv("AWS_REGION", "ap-south-1")
+	var s stack
+	err := s.start(func() error {
+		idptest.NewIssuer(&s, nil)
+		s.Cleanup(func() { _ = os.Setenv("AWS_REGION", "ap-south-1") })
+		_ = os.Setenv("AWS_REGION", "changed")
+		idptest.NewIssuer(&s, &idptest.IssuerOptions{Algorithm: "HS256"})
+		return errors.New("not reached")
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "HS256")
+	assert.Equal(t, "ap-south-1", os.Getenv("AWS_REGION"))
+	assert.Empty(t, s.cleanups)
+
+	assert.PanicsWithValue(t, "not the emulators'", func() {
+		_ = s.start(func() error { panic("not the emulators'") })
+	}, "a panic that is not Fatalf's goes on")
 }

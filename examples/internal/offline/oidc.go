@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -40,12 +41,11 @@ type OIDCEnv struct {
 // startOIDC starts the identity side of TokenFile and JWTBearer and sets
 // the audience the brokers expect. The issuer signs the Kubernetes tokens
 // and the identity provider's access tokens alike.
-func (e *Env) startOIDC(kind Kind, issuer *oauthbearertest.Issuer, broker *oauthbearertest.BrokerOptions) error {
-	dir, err := os.MkdirTemp("", "offline-")
+func (e *Env) startOIDC(kind Kind, issuer *idptest.Issuer, broker *oauthbearertest.BrokerOptions) error {
+	dir, err := e.tempDir("offline-")
 	if err != nil {
 		return err
 	}
-	e.closers = append(e.closers, func() { _ = os.RemoveAll(dir) })
 	e.Audience = "kafka"
 	broker.ExpectedAudience = e.Audience
 	if kind == TokenFile {
@@ -67,12 +67,11 @@ func (e *Env) startOIDC(kind Kind, issuer *oauthbearertest.Issuer, broker *oauth
 		return err
 	}
 	e.ClientID = "orders-svc"
-	idp := oauthbearertest.NewOAuthServer(&oauthbearertest.OAuthServerOptions{
+	idp := idptest.NewOAuthServer(&e.run, &idptest.OAuthServerOptions{
 		Issuer: issuer, Audience: e.Audience,
-		Clients: map[string]oauthbearertest.OAuthClient{e.ClientID: {PublicKey: &key.PublicKey, Scopes: []string{"kafka"}}},
+		Clients: map[string]idptest.OAuthClient{e.ClientID: {PublicKey: &key.PublicKey, Scopes: []string{"kafka"}}},
 	})
-	e.closers = append(e.closers, idp.Close)
-	e.TokenURL, e.idp, e.idpName = idp.TokenURL(), idp.Server, "the OAuth server"
+	e.TokenURL, e.idp, e.idpName = idp.TokenURL, idp.Server, "the OAuth server"
 	e.Described = "an OAuth server serving the jwt-bearer grant for " + e.ClientID + "'s key"
 	return nil
 }

@@ -21,6 +21,7 @@ type SPIFFEEnv struct {
 
 	agent  *spiffetest.WorkloadAPI
 	broker *oauthbearertest.Broker
+	run    stack
 }
 
 // SPIFFEIssuer is the SVIDs' iss, the SPIRE server's jwt_issuer.
@@ -29,9 +30,20 @@ const SPIFFEIssuer = "https://spire.example.org"
 // StartSPIFFE starts the agent emulator (this process registered as
 // spiffe://example.org/workload) and two brokers with topic.
 func StartSPIFFE(topic string) (*SPIFFEEnv, error) {
-	agent := spiffetest.NewWorkloadAPI(&spiffetest.Options{Issuer: SPIFFEIssuer})
-	b := oauthbearertest.NewBroker(&oauthbearertest.BrokerOptions{Issuer: agent, ExpectedAudience: "kafka", Topics: []string{topic}, NumBrokers: 2})
-	return &SPIFFEEnv{Address: agent.Addr(), Bootstrap: strings.Join(b.Addrs(), ","), Audience: "kafka", agent: agent, broker: b}, nil
+	e := &SPIFFEEnv{Audience: "kafka"}
+	err := e.run.start(func() error {
+		e.agent = spiffetest.NewWorkloadAPI(&e.run, &spiffetest.Options{Issuer: SPIFFEIssuer})
+		e.broker = oauthbearertest.NewBroker(&e.run, &oauthbearertest.BrokerOptions{
+			JWKSURL: e.agent.JWKSURL(), ExpectedIssuer: e.agent.IssuerURL(), ExpectedAudience: e.Audience,
+			Topics: []string{topic}, NumBrokers: 2,
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.Address, e.Bootstrap = e.agent.Addr(), strings.Join(e.broker.Addrs(), ",")
+	return e, nil
 }
 
 // Summary says what the agent and the brokers saw (never a token).
@@ -52,10 +64,7 @@ func (e *SPIFFEEnv) Summary() string {
 }
 
 // Close stops the brokers and the agent.
-func (e *SPIFFEEnv) Close() {
-	e.broker.Close()
-	e.agent.Close()
-}
+func (e *SPIFFEEnv) Close() { e.run.close() }
 
 // Report prints [SPIFFEEnv.Summary] to out, then closes e.
 func (e *SPIFFEEnv) Report(out io.Writer) {
