@@ -12,7 +12,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/gcp"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // TestRealBrokerGCPIDToken produces and consumes on a real Apache Kafka
@@ -23,8 +23,8 @@ import (
 //
 //	go test -tags e2e -run TestRealBrokerGCPIDToken ./e2e/
 func TestRealBrokerGCPIDToken(t *testing.T) {
-	google := emu.NewIssuer(t, nil)
-	gce := emu.NewGCE(t, &emu.GCEOptions{Signer: google})
+	google := idptest.NewIssuer(t, nil)
+	gce := idptest.NewGCE(t, &idptest.GCEOptions{Signer: google})
 	b := startBroker(t, google, kafkatest.Options{})
 
 	src, err := gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: audience, MetadataServer: true, HTTPClient: gce.Client()})
@@ -36,8 +36,11 @@ func TestRealBrokerGCPIDToken(t *testing.T) {
 
 	tok, err := src.Token(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, gce.UniqueID(), tok.Principal)
-	for _, is := range gce.Issued() {
-		assert.Equal(t, audience, is.Audience)
+	assert.Equal(t, gce.UniqueID, tok.Principal)
+	for _, r := range gce.Requests() {
+		if r.Token != "" {
+			assert.Equal(t, []string{audience}, r.Audience)
+		}
 	}
+	assert.Positive(t, issued(gce.Requests()), "the metadata server issued the ID tokens")
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 )
@@ -25,9 +25,9 @@ const e2eAudience = "kafka-e2e"
 // connections.max.reauth.ms at 3s, so every connection must re-authenticate
 // (KIP-368) with a current token every few seconds.
 func TestRealBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	b := kafkatest.Start(t, kafkatest.Options{
-		JWKSURL: iss.JWKSURL(), Issuer: iss.IssuerURL(), Audience: e2eAudience,
+		JWKSURL: iss.JWKSURL, Issuer: iss.IssuerURL, Audience: e2eAudience,
 		ClockSkew: -1, Reauth: 3 * time.Second,
 	})
 	kafkatest.CreateTopic(context.Background(), t, b.AdminClient(t), "ck-orders", 1)

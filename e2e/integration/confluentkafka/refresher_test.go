@@ -14,7 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -88,8 +88,8 @@ func deadline(ctx context.Context) time.Time {
 // although nothing ever reads its events.
 func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 	const ttl = 3 * time.Second
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"}, ClockSkew: -1,
 	})
 	raw := &kafkatest.MintingSource{Issuer: iss, TTL: ttl}
@@ -179,8 +179,8 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 // reason) and through Ready, and that the refresher recovers once the
 // source does.
 func TestSourceFailureReachesTheApplication(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"}})
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"}})
 	good := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	healthy := make(chan struct{})
 	src := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {

@@ -11,7 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -75,8 +75,8 @@ func TestFranzGoExpiredTokenRejectedByBroker(t *testing.T) {
 }
 
 func TestFranzGoBoundsTokenFetch(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	hung := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
 		<-ctx.Done() // franz-go's own context has no deadline; the adapter's must end this
 		return oauthbearer.Token{}, oauthbearer.Transient(ctx.Err(), 0)

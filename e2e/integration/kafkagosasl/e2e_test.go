@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 )
@@ -23,8 +23,8 @@ const e2eAudience = "kafka-e2e"
 // TestRealBroker runs kafka-go against Apache Kafka validating tokens
 // with the issuer's JWKS.
 func TestRealBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	b := kafkatest.Start(t, kafkatest.Options{JWKSURL: iss.JWKSURL(), Issuer: iss.IssuerURL(), Audience: e2eAudience})
+	iss := idptest.NewIssuer(t, nil)
+	b := kafkatest.Start(t, kafkatest.Options{JWKSURL: iss.JWKSURL, Issuer: iss.IssuerURL, Audience: e2eAudience})
 	kafkatest.CreateTopic(context.Background(), t, b.AdminClient(t), "kg-orders", 1)
 
 	t.Run("ProduceConsume", func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
@@ -73,8 +73,8 @@ func TestSaramaProducesAndConsumesWithCachedToken(t *testing.T) {
 }
 
 func TestSaramaRejectionExplained(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	// Wrong audience: the broker's validator refuses it.
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: iss.Mint("w", "not-kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour)})
 	_, err := sarama.NewClient(broker.Addrs(), saramaConfig(must(saramasasl.NewTokenProvider(src, nil))))
@@ -104,8 +104,8 @@ func TestSaramaProviderBoundsFetchAndValidatesExtensions(t *testing.T) {
 }
 
 func TestSaramaProviderExplainInvalidatesRejectedToken(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	// The first token has the wrong audience, every later one is good.
 	var fetches atomic.Int64
 	raw := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {

@@ -10,7 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -27,8 +28,8 @@ import (
 // carrying the row's cause.
 func RunFirstErrorCases(t *testing.T, client func(t *testing.T, ctx context.Context, addrs []string, src oauthbearer.TokenSource, check func(error))) {
 	t.Helper()
-	iss := emu.NewIssuer(t, nil)
-	broker := NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
 	for _, tc := range FirstErrorCases(iss) {
 		t.Run(tc.Name, func(t *testing.T) {
 			// A generous deadline: the error must come from the adapter,
@@ -63,9 +64,9 @@ type SharedToken struct {
 // everything is closed when t ends.
 func NewSharedToken(t testing.TB, numBrokers int) *SharedToken {
 	t.Helper()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	s := &SharedToken{
-		Broker: NewFakeBroker(t, &oauthbearertest.BrokerOptions{
+		Broker: oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 			Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}, NumBrokers: numBrokers,
 		}),
 		Raw:        &MintingSource{Issuer: iss, TTL: time.Hour},
@@ -112,10 +113,10 @@ type Rejecting struct {
 // NewRejecting starts a [Rejecting]; everything is closed when t ends.
 func NewRejecting(t testing.TB) *Rejecting {
 	t.Helper()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	r := &Rejecting{Raw: &MintingSource{Issuer: iss, TTL: time.Hour}}
 	r.Reject.Store(true)
-	r.Broker = NewFakeBroker(t, &oauthbearertest.BrokerOptions{
+	r.Broker = oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"},
 		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
 			if r.Reject.Load() {
@@ -165,8 +166,8 @@ func (r *Rejecting) CheckReplaced(t *testing.T, fetchesAtRejection int64) {
 // broker's invalid_token rejection with its hint, for the expiry.
 func ExpiredToken(t testing.TB) (broker *oauthbearertest.Broker, src oauthbearer.TokenSource, check func(t *testing.T, err error)) {
 	t.Helper()
-	iss := emu.NewIssuer(t, nil)
-	broker = NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", ClockSkew: -1})
+	iss := idptest.NewIssuer(t, nil)
+	broker = oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", ClockSkew: -1})
 	src = oauthbearer.StaticTokenSource(oauthbearer.Token{
 		Value: iss.Mint("w", "kafka", -time.Minute, nil), Expiry: time.Now().Add(time.Hour),
 	})
@@ -177,6 +178,6 @@ func ExpiredToken(t testing.TB) (broker *oauthbearertest.Broker, src oauthbearer
 		assert.Equal(t, "invalid_token", rej.Status)
 		assert.Contains(t, err.Error(), "expected.audience")
 		require.NotEmpty(t, broker.Authentications())
-		assert.Equal(t, emu.RejectExpired, broker.Authentications()[0].Reason)
+		assert.Equal(t, rejectreason.Expired, broker.Authentications()[0].Reason)
 	}
 }
