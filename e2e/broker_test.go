@@ -10,14 +10,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // audience is the "aud" every broker in these tests expects.
@@ -25,10 +24,10 @@ const audience = "kafka-e2e"
 
 // startBroker starts a broker that trusts iss for audience; opts may set
 // anything else (Reauth, ExtraProperties...).
-func startBroker(t *testing.T, iss *emu.Issuer, opts kafkatest.Options) *kafkatest.Broker {
+func startBroker(t *testing.T, iss *idptest.Issuer, opts kafkatest.Options) *kafkatest.Broker {
 	t.Helper()
-	opts.JWKSURL = iss.JWKSURL()
-	opts.Issuer = iss.IssuerURL()
+	opts.JWKSURL = iss.JWKSURL
+	opts.Issuer = iss.IssuerURL
 	opts.Audience = audience
 	return kafkatest.Start(t, opts)
 }
@@ -85,25 +84,10 @@ func newClient(t *testing.T, b *kafkatest.Broker, mech sasl.Mechanism, opts ...k
 	return cl
 }
 
-func createTopic(ctx context.Context, t *testing.T, cl *kgo.Client, topic string) {
-	t.Helper()
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic = topic
-	rt.NumPartitions = 1
-	rt.ReplicationFactor = 1
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 30_000
-	resp, err := req.RequestWith(ctx, cl)
-	require.NoError(t, err)
-	require.Len(t, resp.Topics, 1)
-	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode), "CreateTopics %s", topic)
-}
-
 // TestRealBroker runs the basic cases against one broker, since each
 // broker costs a JVM start.
 func TestRealBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	b := startBroker(t, iss, kafkatest.Options{})
 
 	t.Run("ProduceConsumeWithIssuerToken", func(t *testing.T) {
@@ -118,7 +102,7 @@ func TestRealBroker(t *testing.T) {
 			kgo.ConsumeTopics(topic),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		)
-		createTopic(ctx, t, cl, topic)
+		kafkatest.CreateTopic(ctx, t, cl, topic, 1)
 
 		want := &kgo.Record{Topic: topic, Key: []byte("k"), Value: []byte("hello from a JWT")}
 		require.NoError(t, cl.ProduceSync(ctx, want).FirstErr())
@@ -146,6 +130,7 @@ func TestRealBroker(t *testing.T) {
 	// Each token would pass every check but one. The client sees the same
 	// {"status":"invalid_token"} challenge for all; the reason is only in
 	// the broker log.
+	forger, stranger := kafkatest.Impostors(t, iss)
 	rejections := map[string]struct {
 		token   func() string
 		wantLog string
@@ -153,11 +138,11 @@ func TestRealBroker(t *testing.T) {
 		"ForgedSignature": {
 			// The kid is the real one, so only a broker that verifies
 			// signatures refuses (Kafka 4.1.0 and 4.1.1 did not).
-			token:   func() string { return iss.SignForged(claims(iss, "svc-forged", audience, 10*time.Minute)) },
+			token:   func() string { return forger.Sign(claims(iss, "svc-forged", audience, 10*time.Minute)) },
 			wantLog: "JWT rejected due to invalid signature",
 		},
 		"UnknownKid": {
-			token:   func() string { return iss.SignUnknownKid(claims(iss, "svc-unknown-kid", audience, 10*time.Minute)) },
+			token:   func() string { return stranger.Sign(claims(iss, "svc-unknown-kid", audience, 10*time.Minute)) },
 			wantLog: `Unable to find a suitable verification key for JWS w/ header {"alg":"RS256","kid":"unknown-`,
 		},
 		"WrongAudience": {
@@ -166,7 +151,7 @@ func TestRealBroker(t *testing.T) {
 		},
 		"WrongIssuer": {
 			token: func() string {
-				return iss.Mint("svc-wrong-iss", audience, 10*time.Minute, emu.Claims{"iss": "https://evil.example"})
+				return iss.Mint("svc-wrong-iss", audience, 10*time.Minute, map[string]any{"iss": "https://evil.example"})
 			},
 			wantLog: "Issuer (iss) claim value (https://evil.example) doesn't match expected value",
 		},
@@ -176,7 +161,7 @@ func TestRealBroker(t *testing.T) {
 			wantLog: "The JWT is no longer valid",
 		},
 		"NoSubject": {
-			token:   func() string { return iss.Mint("", audience, 10*time.Minute, emu.Claims{"sub": nil}) },
+			token:   func() string { return iss.Mint("", audience, 10*time.Minute, map[string]any{"sub": nil}) },
 			wantLog: "sub value must be non-null",
 		},
 	}
@@ -206,12 +191,12 @@ func TestRealBroker(t *testing.T) {
 	}
 }
 
-// claims are the standard claims Issuer.Mint would set, for the Sign*
-// variants that take raw claims.
-func claims(iss *emu.Issuer, sub, aud string, ttl time.Duration) emu.Claims {
+// claims are the standard claims Issuer.Mint would set, for Sign, which
+// takes raw claims.
+func claims(iss *idptest.Issuer, sub, aud string, ttl time.Duration) map[string]any {
 	now := time.Now()
-	return emu.Claims{
-		"iss": iss.IssuerURL(), "sub": sub, "aud": aud,
+	return map[string]any{
+		"iss": iss.IssuerURL, "sub": sub, "aud": aud,
 		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix(),
 	}
 }
@@ -221,7 +206,7 @@ func claims(iss *emu.Issuer, sub, aud string, ttl time.Duration) emu.Claims {
 // franz-go re-authenticates (KIP-368) on the same connection with a new
 // token from the callback.
 func TestRealBrokerReauth(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	b := startBroker(t, iss, kafkatest.Options{Reauth: 3 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

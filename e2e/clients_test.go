@@ -15,9 +15,7 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -113,29 +111,21 @@ func saramaConfig(p *saramasasl.TokenProvider) *sarama.Config {
 	return cfg
 }
 
-// createTopicAdmin creates a topic over the unauthenticated admin
-// listener, so that setup does not depend on the code under test.
-func createTopicAdmin(ctx context.Context, t *testing.T, b *kafkatest.Broker, topic string, partitions int32) {
-	t.Helper()
-	cl := b.AdminClient(t)
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic = topic
-	rt.NumPartitions = partitions
-	rt.ReplicationFactor = 1
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 30_000
-	resp, err := req.RequestWith(ctx, cl)
-	require.NoError(t, err)
-	require.Len(t, resp.Topics, 1)
-	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode), "CreateTopics %s", topic)
+// produceConsumeClients are the clients the real-broker tables run each
+// source through: franzProduceConsume and saramaProduceConsume.
+var produceConsumeClients = []struct {
+	name string
+	run  func(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int)
+}{
+	{"franz-go", franzProduceConsume},
+	{"sarama", saramaProduceConsume},
 }
 
 // franzProduceConsume produces n records to a new topic and consumes
 // them back with a consumer group, both through src.
 func franzProduceConsume(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int) {
 	t.Helper()
-	createTopicAdmin(ctx, t, b, topic, 1)
+	kafkatest.CreateTopic(ctx, t, b.AdminClient(t), topic, 1)
 	prod := franzClient(t, b, src)
 	for i := range n {
 		r := &kgo.Record{Topic: topic, Value: []byte(strconv.Itoa(i))}
@@ -161,7 +151,7 @@ func franzProduceConsume(ctx context.Context, t *testing.T, b *kafkatest.Broker,
 // producer and a consumer group.
 func saramaProduceConsume(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int) {
 	t.Helper()
-	createTopicAdmin(ctx, t, b, topic, 1)
+	kafkatest.CreateTopic(ctx, t, b.AdminClient(t), topic, 1)
 	p := must(saramasasl.NewTokenProvider(src, &saramasasl.Options{FetchTimeout: 10 * time.Second}))
 	prod, err := sarama.NewSyncProducer([]string{b.Addr}, saramaConfig(p))
 	require.NoError(t, p.Explain(err))

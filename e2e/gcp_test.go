@@ -9,12 +9,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/gcp"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // TestRealBrokerGCPIDToken produces and consumes on a real Apache Kafka
@@ -25,33 +23,24 @@ import (
 //
 //	go test -tags e2e -run TestRealBrokerGCPIDToken ./e2e/
 func TestRealBrokerGCPIDToken(t *testing.T) {
-	google := emu.NewIssuer(t, nil)
-	gce := emu.NewGCE(t, &emu.GCEOptions{Signer: google})
+	google := idptest.NewIssuer(t, nil)
+	gce := idptest.NewGCE(t, &idptest.GCEOptions{Signer: google})
 	b := startBroker(t, google, kafkatest.Options{})
 
 	src, err := gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: audience, MetadataServer: true, HTTPClient: gce.Client()})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
-	mech, err := franzsasl.Mechanism(src, nil)
-	require.NoError(t, err)
-	cl := newClient(t, b, mech)
-
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	const topic = "gcp-id-token"
-	createTopic(ctx, t, cl, topic)
-	rec := &kgo.Record{Topic: topic, Value: []byte("from " + gce.UniqueID())}
-	require.NoError(t, cl.ProduceSync(ctx, rec).FirstErr())
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: {rec.Partition: kgo.NewOffset().At(rec.Offset)}})
-	fs := cl.PollFetches(ctx)
-	require.NoError(t, fs.Err0())
-	require.NotEmpty(t, fs.Records())
-	assert.Equal(t, rec.Value, fs.Records()[0].Value)
+	franzProduceConsume(ctx, t, b, src, "gcp-id-token", 1)
 
 	tok, err := src.Token(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, gce.UniqueID(), tok.Principal)
-	for _, is := range gce.Issued() {
-		assert.Equal(t, audience, is.Audience)
+	assert.Equal(t, gce.UniqueID, tok.Principal)
+	for _, r := range gce.Requests() {
+		if r.Token != "" {
+			assert.Equal(t, []string{audience}, r.Audience)
+		}
 	}
+	assert.Positive(t, issued(gce.Requests()), "the metadata server issued the ID tokens")
 }

@@ -21,8 +21,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // TestRealBrokerOIDCSources produces and consumes through a real Kafka
@@ -54,9 +53,9 @@ func TestRealBrokerOIDCSources(t *testing.T) {
 	require.NoError(t, err)
 	keyPath := filepath.Join(dir, "orders-svc.pem")
 	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
-	idp := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
 		Issuer: tr.root, Audience: sourceAudience,
-		Clients: map[string]emu.OAuthClient{svc: {PublicKey: &key.PublicKey, Scopes: []string{"kafka"}}},
+		Clients: map[string]idptest.OAuthClient{svc: {PublicKey: &key.PublicKey, Scopes: []string{"kafka"}}},
 	})
 
 	head := fmt.Sprintf(`bootstrap.servers=%s
@@ -67,9 +66,9 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 `, b.Addr)
 	// A token endpoint behind a private CA, trusted through the JAAS
 	// truststore as Kafka 4.4's handler reads it.
-	privIdP := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+	privIdP := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
 		Issuer: tr.root, Audience: sourceAudience, TLS: true,
-		Clients: map[string]emu.OAuthClient{"orders-sec": {Secret: "s3cr3t-value", Scopes: []string{"kafka"}}},
+		Clients: map[string]idptest.OAuthClient{"orders-sec": {Secret: "s3cr3t-value", Scopes: []string{"kafka"}}},
 	})
 	caPath := filepath.Join(dir, "idp-ca.pem")
 	require.NoError(t, os.WriteFile(caPath, privIdP.CertificatePEM(), 0o600))
@@ -80,11 +79,19 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		t.Helper()
 		jti := make([]byte, 16)
 		_, _ = rand.Read(jti)
-		a, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": svc, "sub": svc, "aud": idp.TokenURL(),
+		a, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": svc, "sub": svc, "aud": idp.TokenURL,
 			"exp": time.Now().Add(5 * time.Minute).Unix(), "jti": fmt.Sprintf("%x", jti)}).SignedString(key)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(assertionPath, []byte(a), 0o600))
 	}
+	// The keys of a client assertion signed with keyPath's key, as the
+	// jwt-bearer grant and KIP-1258's client credentials grant read them.
+	signedAssertion := `sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
+sasl.oauthbearer.assertion.claim.iss=` + svc + `
+sasl.oauthbearer.assertion.claim.sub=` + svc + `
+sasl.oauthbearer.assertion.claim.aud=` + idp.TokenURL + `
+sasl.oauthbearer.assertion.claim.jti.include=true
+`
 	sources := []struct {
 		name, principal, allowed, props string
 		files                           []string
@@ -93,53 +100,36 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		{"TokenFile", podSA, "file:" + tokenPath, head + `# org.apache.kafka.common.security.oauthbearer.FileJwtRetriever (KIP-768)
 sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.FileJwtRetriever
 sasl.oauthbearer.token.endpoint.url=file:` + tokenPath + "\n", nil, nil},
-		{"JWTBearer", svc, idp.TokenURL(), head + `# org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever (KIP-1139)
+		{"JWTBearer", svc, idp.TokenURL, head + `# org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever (KIP-1139)
 sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
-sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + `
+sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL + `
 sasl.oauthbearer.scope=kafka
 sasl.oauthbearer.assertion.algorithm=RS256
-sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
-sasl.oauthbearer.assertion.claim.iss=` + svc + `
-sasl.oauthbearer.assertion.claim.sub=` + svc + `
-sasl.oauthbearer.assertion.claim.aud=` + idp.TokenURL() + `
-sasl.oauthbearer.assertion.claim.jti.include=true
-`, []string{keyPath}, nil},
+` + signedAssertion, []string{keyPath}, nil},
 		// KIP-1258 (Kafka 4.3+): the client-credentials grant authenticated
 		// with a locally signed client assertion instead of a secret.
-		{"ClientAssertionSigned", svc, idp.TokenURL(), head + `# the default retriever's client credentials grant, with a client assertion (KIP-1258)
-sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + `
+		{"ClientAssertionSigned", svc, idp.TokenURL, head + `# the default retriever's client credentials grant, with a client assertion (KIP-1258)
+sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL + `
 sasl.oauthbearer.client.credentials.client.id=` + svc + `
 sasl.oauthbearer.scope=kafka
-sasl.oauthbearer.assertion.private.key.file=` + keyPath + `
-sasl.oauthbearer.assertion.claim.iss=` + svc + `
-sasl.oauthbearer.assertion.claim.sub=` + svc + `
-sasl.oauthbearer.assertion.claim.aud=` + idp.TokenURL() + `
-sasl.oauthbearer.assertion.claim.jti.include=true
-`, []string{keyPath}, nil},
-		{"ClientAssertionFile", svc, idp.TokenURL(), head + `# ClientCredentialsJwtRetriever with a pre-generated client assertion (KIP-1258)
+` + signedAssertion, []string{keyPath}, nil},
+		{"ClientAssertionFile", svc, idp.TokenURL, head + `# ClientCredentialsJwtRetriever with a pre-generated client assertion (KIP-1258)
 sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.ClientCredentialsJwtRetriever
-sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL() + `
+sasl.oauthbearer.token.endpoint.url=` + idp.TokenURL + `
 sasl.oauthbearer.client.credentials.client.id=` + svc + `
 sasl.oauthbearer.scope=kafka
 sasl.oauthbearer.assertion.file=` + assertionPath + `
 `, []string{assertionPath}, writeAssertion},
-		{"ClientSecretPrivateCA", "orders-sec", privIdP.TokenURL(), strings.Replace(head, "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+		{"ClientSecretPrivateCA", "orders-sec", privIdP.TokenURL, strings.Replace(head, "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
 			"sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ssl.truststore.type='PEM' ssl.truststore.location='"+caPath+"';", 1) + `# client credentials against a token endpoint behind a private CA (JAAS truststore)
-sasl.oauthbearer.token.endpoint.url=` + privIdP.TokenURL() + `
+sasl.oauthbearer.token.endpoint.url=` + privIdP.TokenURL + `
 sasl.oauthbearer.client.credentials.client.id=orders-sec
 sasl.oauthbearer.client.credentials.client.secret=s3cr3t-value
 sasl.oauthbearer.scope=kafka
 `, nil, nil},
 	}
-	clients := []struct {
-		name string
-		run  func(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int)
-	}{
-		{"franz-go", franzProduceConsume},
-		{"sarama", saramaProduceConsume},
-	}
 	for _, s := range sources {
-		for _, c := range clients {
+		for _, c := range produceConsumeClients {
 			t.Run(s.name+"/"+c.name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 				defer cancel()
@@ -153,7 +143,7 @@ sasl.oauthbearer.scope=kafka
 				t.Cleanup(func() { _ = src.Close() })
 				counted := newCountingSource(src)
 				mark := b.LogMark()
-				granted := len(idp.Granted())
+				granted := issued(idp.Requests())
 				c.run(ctx, t, b, counted, strings.ToLower("e2e-oidc-"+s.name+"-"+c.name), 5)
 
 				line, err := b.WaitForLog(ctx, mark, "Successfully authenticate User="+s.principal)
@@ -164,7 +154,7 @@ sasl.oauthbearer.scope=kafka
 				if s.name == "JWTBearer" {
 					// One grant per cache refresh: the cached token served
 					// every connection of both clients.
-					assert.Equal(t, 1, len(idp.Granted())-granted, "jwt-bearer grants")
+					assert.Equal(t, 1, issued(idp.Requests())-granted, "jwt-bearer grants")
 				}
 				report(t, "%s via %s: %d authentications", s.name, c.name, counted.calls.Load())
 			})

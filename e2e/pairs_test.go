@@ -59,6 +59,29 @@ func (p *pair) appErr(err error) {
 	}
 }
 
+// produceLoop hands send the next sequence number, and its text, every
+// interval (counting it as produced) until the returned stop is called;
+// stop waits for the loop to end.
+func (p *pair) produceLoop(every time.Duration, send func(seq int, text string)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for seq := 0; ; seq++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			p.produced.Add(1)
+			send(seq, strconv.Itoa(seq))
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
 func (p *pair) consumed(partition int32, value []byte) {
 	seq, err := strconv.Atoi(string(value))
 	p.mu.Lock()
@@ -137,32 +160,18 @@ func startFranzPair(t *testing.T, b *kafkatest.Broker, prodSrc, consSrc oauthbea
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(500*time.Millisecond))
 	require.NoError(t, err)
 
-	pctx, pcancel := context.WithCancel(context.Background())
-	pdone := make(chan struct{})
-	go func() {
-		defer close(pdone)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for seq := 0; ; seq++ {
-			select {
-			case <-pctx.Done():
+	stopLoop := p.produceLoop(every, func(seq int, s string) {
+		v := []byte(s)
+		prod.Produce(context.Background(), &kgo.Record{Key: v, Value: v}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				p.appErr(fmt.Errorf("produce %d: %w", seq, err))
 				return
-			case <-tick.C:
 			}
-			v := []byte(strconv.Itoa(seq))
-			p.produced.Add(1)
-			prod.Produce(context.Background(), &kgo.Record{Key: v, Value: v}, func(_ *kgo.Record, err error) {
-				if err != nil {
-					p.appErr(fmt.Errorf("produce %d: %w", seq, err))
-					return
-				}
-				p.acked.Add(1)
-			})
-		}
-	}()
+			p.acked.Add(1)
+		})
+	})
 	p.stopProducing = sync.OnceFunc(func() {
-		pcancel()
-		<-pdone
+		stopLoop()
 		fctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := prod.Flush(fctx); err != nil {
@@ -217,31 +226,14 @@ func startSaramaPair(t *testing.T, b *kafkatest.Broker, prodSrc, consSrc oauthbe
 	group, err := sarama.NewConsumerGroup([]string{b.Addr}, topic+"-group", ccfg)
 	require.NoError(t, cp.Explain(err))
 
-	pctx, pcancel := context.WithCancel(context.Background())
-	pdone := make(chan struct{})
-	go func() {
-		defer close(pdone)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for seq := 0; ; seq++ {
-			select {
-			case <-pctx.Done():
-				return
-			case <-tick.C:
-			}
-			v := sarama.StringEncoder(strconv.Itoa(seq))
-			p.produced.Add(1)
-			if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: v, Value: v}); err != nil {
-				p.appErr(fmt.Errorf("produce %d: %w", seq, pp.Explain(err)))
-				continue
-			}
-			p.acked.Add(1)
+	p.stopProducing = sync.OnceFunc(p.produceLoop(every, func(seq int, s string) {
+		v := sarama.StringEncoder(s)
+		if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: v, Value: v}); err != nil {
+			p.appErr(fmt.Errorf("produce %d: %w", seq, pp.Explain(err)))
+			return
 		}
-	}()
-	p.stopProducing = sync.OnceFunc(func() {
-		pcancel()
-		<-pdone
-	})
+		p.acked.Add(1)
+	}))
 
 	cctx, ccancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -24,7 +24,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
@@ -62,21 +62,21 @@ var confluentExt = confluent.Extensions{LogicalCluster: "lkc-e2e01", IdentityPoo
 // also signs for the IMDS and Entra emulators: every source's tokens then
 // verify against STS.JWKSURL with iss STS.IssuerURL.
 type trustRoot struct {
-	sts  *emu.STS
-	root *emu.Issuer
+	sts  *idptest.STS
+	root *idptest.Issuer
 }
 
 func newTrustRoot(t *testing.T) trustRoot {
 	t.Helper()
-	sts := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, RoleARN: awsRole})
+	sts := idptest.NewSTS(t, &idptest.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, RoleARN: awsRole})
 	return trustRoot{sts: sts, root: sts.Issuer("RS256")}
 }
 
 func (r trustRoot) startBroker(t *testing.T, opts kafkatest.Options) *kafkatest.Broker {
 	t.Helper()
-	opts.JWKSURL = r.sts.JWKSURL()
+	opts.JWKSURL = r.sts.JWKSURL
 	if opts.Issuer == "" {
-		opts.Issuer = r.sts.IssuerURL()
+		opts.Issuer = r.sts.IssuerURL
 	}
 	opts.Audience = sourceAudience + "," + sourceAppID
 	b := kafkatest.Start(t, opts)
@@ -92,7 +92,7 @@ func (r trustRoot) awsWebIdentity(t *testing.T, duration time.Duration, cache *o
 		Audience: []string{sourceAudience},
 		Lifetime: duration,
 		Config: &sdkaws.Config{
-			Region:       r.sts.Region(),
+			Region:       r.sts.Region,
 			Credentials:  credentials.NewStaticCredentialsProvider(awsKey, awsSecret, ""),
 			BaseEndpoint: sdkaws.String(r.sts.URL),
 			HTTPClient:   r.sts.Client(),
@@ -122,26 +122,26 @@ func TestRealBrokerSources(t *testing.T) {
 	}})
 
 	appIDs := map[string]string{sourceAudience: sourceAppID}
-	imds := emu.NewIMDS(t, &emu.IMDSOptions{Signer: tr.root, AppIDs: appIDs})
-	k8s := emu.NewIssuer(t, nil)
-	entra := emu.NewEntra(t, &emu.EntraOptions{Signer: tr.root, AppIDs: appIDs, Apps: []emu.EntraApp{{
+	imds := idptest.NewIMDS(t, &idptest.IMDSOptions{Signer: tr.root, AppIDs: appIDs})
+	k8s := idptest.NewIssuer(t, nil)
+	entra := idptest.NewEntra(t, &idptest.EntraOptions{Signer: tr.root, AppIDs: appIDs, Apps: []idptest.EntraApp{{
 		TenantID: wiTenant, ClientID: wiClient, ObjectID: wiObject,
-		Federated: []emu.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: wiSA}},
+		Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: wiSA}},
 	}}})
 	// Entra's v2 tokens carry the tenant's issuer, which no other source
 	// shares, and a listener has one expected.issuer: workload identity
 	// gets a broker of its own, as it would in production.
 	wiBroker := tr.startBroker(t, kafkatest.Options{Issuer: entra.IssuerURL(wiTenant)})
 	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(wiSA, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+	require.NoError(t, os.WriteFile(tokenFile, []byte(k8s.Mint(wiSA, "api://AzureADTokenExchange", time.Hour, nil)), 0o600))
 
 	// Self-managed clusters often use an OIDC IdP's client credentials
 	// grant (Kafka's own OAuthBearerLoginCallbackHandler); teams migrating
 	// from Java bring that as a client.properties file.
 	const ccClient, ccSecret = "kafka-e2e-app", "e2e-client-secret-0123456789"
-	oauth := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{
+	oauth := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
 		Issuer: tr.root, Audience: sourceAudience,
-		Clients: map[string]emu.OAuthClient{ccClient: {Secret: ccSecret, Scopes: []string{"kafka"}}},
+		Clients: map[string]idptest.OAuthClient{ccClient: {Secret: ccSecret, Scopes: []string{"kafka"}}},
 	})
 	properties := fmt.Sprintf(`bootstrap.servers=%s
 security.protocol=SASL_PLAINTEXT
@@ -151,7 +151,7 @@ sasl.oauthbearer.token.endpoint.url=%s
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
     clientId='%s' clientSecret='%s' scope='kafka' \
     extension_logicalCluster='%s' extension_identityPoolId='%s';
-`, b.Addr, "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler", oauth.TokenURL(), ccClient, ccSecret, confluentExt.LogicalCluster, confluentExt.IdentityPoolID)
+`, b.Addr, "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler", oauth.TokenURL, ccClient, ccSecret, confluentExt.LogicalCluster, confluentExt.IdentityPoolID)
 
 	sources := []struct {
 		name      string
@@ -163,7 +163,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		// client.properties file's extension_* options).
 		carriesExt bool
 	}{
-		{"AzureManagedIdentity", imds.SystemAssigned().ObjectID, func(t *testing.T) oauthbearer.TokenSource {
+		{"AzureManagedIdentity", imds.SystemAssigned.ObjectID, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 				Audience:   sourceAudience,
 				HTTPClient: imds.Client(),
@@ -188,7 +188,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		}, nil, false},
 		{"OAuthClientCredentials", ccClient, func(t *testing.T) oauthbearer.TokenSource {
 			src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
-				TokenURL: oauth.TokenURL(), ClientID: ccClient, ClientSecret: ccSecret, Scope: "kafka",
+				TokenURL: oauth.TokenURL, ClientID: ccClient, ClientSecret: ccSecret, Scope: "kafka",
 			})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
@@ -200,21 +200,14 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 			require.Equal(t, []string{b.Addr}, cfg.BootstrapServers)
 			// The file's token endpoint must be on the allow-list, as for a
 			// Kafka 4 Java client.
-			src, err := cfg.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{oauth.TokenURL()}})
+			src, err := cfg.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{oauth.TokenURL}})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src
 		}, nil, true},
 	}
-	clients := []struct {
-		name string
-		run  func(ctx context.Context, t *testing.T, b *kafkatest.Broker, src oauthbearer.TokenSource, topic string, n int)
-	}{
-		{"franz-go", franzProduceConsume},
-		{"sarama", saramaProduceConsume},
-	}
 	for _, s := range sources {
-		for _, c := range clients {
+		for _, c := range produceConsumeClients {
 			t.Run("ProduceConsume/"+s.name+"/"+c.name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 				defer cancel()
@@ -261,7 +254,8 @@ func (slowClock) AfterFunc(d time.Duration, f func()) oauthbearer.Timer {
 // would pass every check but one. The client must fail at once with an
 // *oauthbearer.RejectedError, and the adapter must invalidate the
 // rejected token so that the next attempt fetches a fresh (good) one.
-func testRejections(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
+func testRejections(t *testing.T, b *kafkatest.Broker, root *idptest.Issuer) {
+	forger, stranger := kafkatest.Impostors(t, root)
 	cases := []struct {
 		name    string
 		token   func() string
@@ -271,21 +265,21 @@ func testRejections(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 		// clock, so only a slow client clock gets one to the broker.
 		clockBehind time.Duration
 	}{
-		{"ForgedSignature", func() string { return root.SignForged(claims(root, "svc-forged", sourceAudience, 10*time.Minute)) },
+		{"ForgedSignature", func() string { return forger.Sign(claims(root, "svc-forged", sourceAudience, 10*time.Minute)) },
 			"JWT rejected due to invalid signature", 0},
 		{"UnknownKid", func() string {
-			return root.SignUnknownKid(claims(root, "svc-unknown-kid", sourceAudience, 10*time.Minute))
+			return stranger.Sign(claims(root, "svc-unknown-kid", sourceAudience, 10*time.Minute))
 		},
 			"Unable to find a suitable verification key for JWS", 0},
 		{"WrongAudience", func() string { return root.Mint("svc-wrong-aud", "not-kafka", 10*time.Minute, nil) },
 			"Audience (aud) claim [not-kafka] doesn't contain an acceptable identifier", 0},
 		{"WrongIssuer", func() string {
-			return root.Mint("svc-wrong-iss", sourceAudience, 10*time.Minute, emu.Claims{"iss": "https://evil.example"})
+			return root.Mint("svc-wrong-iss", sourceAudience, 10*time.Minute, map[string]any{"iss": "https://evil.example"})
 		}, "Issuer (iss) claim value (https://evil.example) doesn't match expected value", 0},
 		{"Expired", func() string { return root.Mint("svc-expired", sourceAudience, -2*time.Minute, nil) },
 			"The JWT is no longer valid", 5 * time.Minute},
 		{"NoSubject", func() string {
-			return root.Mint("", sourceAudience, 10*time.Minute, emu.Claims{"sub": nil})
+			return root.Mint("", sourceAudience, 10*time.Minute, map[string]any{"sub": nil})
 		}, "sub value must be non-null", 0},
 	}
 	for _, tc := range cases {
@@ -372,7 +366,7 @@ func testRejections(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 // at half-life, and the broker caps each session at the token's remaining
 // life, so within the run every connection re-authenticates with a token
 // signed by the new key. No error may reach either application.
-func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
+func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *idptest.Issuer) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const ttl = 20 * time.Second
@@ -387,9 +381,9 @@ func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 	src, err := confluent.WithExtensions(cache, confluentExt)
 	require.NoError(t, err)
 
-	createTopicAdmin(ctx, t, b, "e2e-rotation-franz", 2)
-	createTopicAdmin(ctx, t, b, "e2e-rotation-sarama", 2)
-	oldKid := root.KeyID()
+	kafkatest.CreateTopic(ctx, t, b.AdminClient(t), "e2e-rotation-franz", 2)
+	kafkatest.CreateTopic(ctx, t, b.AdminClient(t), "e2e-rotation-sarama", 2)
+	oldKid := kafkatest.KeyID(t, root.Mint("x", "y", time.Hour, nil))
 	fp, fc := newCountingSource(src), newCountingSource(src)
 	sp, sc := newCountingSource(src), newCountingSource(src)
 	franz := startFranzPair(t, b, fp, fc, "e2e-rotation-franz", 50*time.Millisecond)
@@ -405,7 +399,7 @@ func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 	time.Sleep(time.Second) // the clients are running on old-key tokens
 	mark := b.LogMark()
 	require.NoError(t, root.Rotate(false))
-	newKid := root.KeyID()
+	newKid := kafkatest.KeyID(t, root.Mint("x", "y", time.Hour, nil))
 	require.NotEqual(t, oldKid, newKid)
 	t.Logf("rotated the signing key from %s to %s", oldKid, newKid)
 
@@ -428,6 +422,17 @@ func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *emu.Issuer) {
 
 // must returns v, panicking on err: for constructors that fail only on a
 // nil token source, which these tests never pass.
+// issued counts the requests an emulator answered with a token.
+func issued(reqs []idptest.Request) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Token != "" {
+			n++
+		}
+	}
+	return n
+}
+
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)

@@ -114,7 +114,7 @@ func TestRealSPIRE(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	require.NoError(t, cl.Ping(ctx))
-	createTopic(ctx, t, cl, topic)
+	kafkatest.CreateTopic(ctx, t, cl, topic, 1)
 
 	// Produce and consume until the client has authenticated with three
 	// distinct SVIDs (two rotations): the broker re-authenticates the

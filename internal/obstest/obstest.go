@@ -77,7 +77,7 @@ func New(t *testing.T, obs oauthbearer.Observer) *Env {
 	})
 	o := cacheopts.WithName(&oauthbearer.CacheOptions{
 		Name: "orders", Clock: e.Clock, Observer: obs, Jitter: 1e-9, // the refresh point moves by microseconds only
-		Rand:      topDraw{}, // the first token's refresh at 80% too, not spread below it
+		Rand:      TopDraw{}, // the first token's refresh at 80% too, not spread below it
 		OnRefresh: func(ev oauthbearer.RefreshEvent) { e.Events <- ev },
 	}, Kind)
 	c, err := oauthbearer.NewCache(cacheopts.Kind(src, Kind), o)
@@ -251,10 +251,12 @@ func (r *Rejections) Rejected(ev oauthbearer.RejectionEvent) {
 	r.mu.Unlock()
 }
 
-// topDraw is a rand.Source whose every draw is the largest: it pins the
-// first token's refresh, which the cache spreads below 80% for a token
-// fetched while none was held, to 80% of its life, where the script
-// injects its faults; backoff delays take the top of their range.
-type topDraw struct{}
+// TopDraw is a rand.Source (for [oauthbearer.CacheOptions.Rand]) whose
+// every draw is the largest: with a tiny Jitter it pins the first token's
+// refresh, which the cache spreads below 80% for a token fetched while
+// none was held, to 80% of its life, where a test injects its faults;
+// backoff delays take the top of their range (never below a Retry-After).
+type TopDraw struct{}
 
-func (topDraw) Uint64() uint64 { return math.MaxUint64 }
+// Uint64 returns the largest draw.
+func (TopDraw) Uint64() uint64 { return math.MaxUint64 }

@@ -47,6 +47,27 @@ func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, a
 	return &Client{pkg: pkg, src: src, timeout: timeout, authzid: authzid, log: log}, nil
 }
 
+// Options are the fields of the franzsasl and kafkagosasl adapters'
+// Options, in the same order with the same types: each adapter converts
+// its *Options to *Options, so the compiler keeps the three alike. Never
+// add, remove or reorder a field: an adapter released against an earlier
+// root module would no longer compile (a new field needs a new type).
+type Options struct {
+	FetchTimeout    time.Duration
+	AuthorizationID string
+	Logger          *slog.Logger
+}
+
+// New is [NewClient] with an adapter's options; nil opts means the
+// defaults.
+func New(pkg string, src oauthbearer.TokenSource, opts *Options) (*Client, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	return NewClient(pkg, src, o.FetchTimeout, o.AuthorizationID, o.Logger)
+}
+
 // Start fetches a token for server (such as "broker host:9092"), bounded
 // by the client's timeout, and returns the exchange with its client first
 // message.

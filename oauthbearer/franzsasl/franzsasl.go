@@ -49,11 +49,7 @@ type Options struct {
 // Mechanism returns an OAUTHBEARER sasl.Mechanism that takes each
 // session's token from src. A nil src is an error.
 func Mechanism(src oauthbearer.TokenSource, opts *Options) (sasl.Mechanism, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	c, err := saslmsg.NewClient("franzsasl", src, o.FetchTimeout, o.AuthorizationID, o.Logger)
+	c, err := saslmsg.New("franzsasl", src, (*saslmsg.Options)(opts))
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,11 @@ package franzsasl_test
 
 import (
 	"context"
-	"errors"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/sasl"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/mechtest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 )
@@ -17,51 +15,21 @@ import (
 // through the in-process broker and a real Apache Kafka broker are in the
 // e2e module (e2e/integration/franzsasl), so that this module's go.mod
 // needs nothing beyond franz-go.
-
-func TestNilSourceIsAnError(t *testing.T) {
-	t.Parallel()
-	_, err := franzsasl.Mechanism(nil, nil)
-	require.ErrorContains(t, err, "franzsasl: Mechanism: the token source is nil")
+func TestMechanism(t *testing.T) {
+	mechtest.Run(t, "franzsasl", func(src oauthbearer.TokenSource) (mechtest.Mechanism, error) {
+		m, err := franzsasl.Mechanism(src, nil)
+		return mech{m}, err
+	})
 }
 
-func TestClientFirstMessage(t *testing.T) {
-	t.Parallel()
-	tok := oauthbearer.Token{Value: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3In0.c2ln", Expiry: time.Now().Add(time.Hour),
-		Extensions: map[string]string{"logicalCluster": "lkc-abc123"}}
-	m, err := franzsasl.Mechanism(oauthbearer.StaticTokenSource(tok), nil)
-	require.NoError(t, err)
-	assert.Equal(t, "OAUTHBEARER", m.Name())
-	sess, first, err := m.Authenticate(context.Background(), "broker-1:9092")
-	require.NoError(t, err)
-	assert.Equal(t, "n,,\x01auth=Bearer "+tok.Value+"\x01logicalCluster=lkc-abc123\x01\x01", string(first))
+// mech drives a franz-go mechanism as franz-go does, for a broker named
+// broker-1:9092.
+type mech struct{ sasl.Mechanism }
 
-	// An empty server message is the broker's success.
-	done, resp, err := sess.Challenge(nil)
-	require.NoError(t, err)
-	assert.True(t, done)
-	assert.Empty(t, resp)
-}
-
-func TestRejectionIsARejectedError(t *testing.T) {
-	t.Parallel()
-	tok := oauthbearer.Token{Value: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3In0.c2ln", Expiry: time.Now().Add(time.Hour)}
-	m, err := franzsasl.Mechanism(oauthbearer.StaticTokenSource(tok), nil)
-	require.NoError(t, err)
-	sess, _, err := m.Authenticate(context.Background(), "broker-1:9092")
-	require.NoError(t, err)
-	_, _, err = sess.Challenge([]byte(`{"status":"invalid_token"}`))
-	var rej *oauthbearer.RejectedError
-	require.True(t, errors.As(err, &rej), "got %v", err)
-	assert.Equal(t, "invalid_token", rej.Status)
-}
-
-func TestTokenThatBreaksFramingIsNeverSent(t *testing.T) {
-	t.Parallel()
-	bad := oauthbearer.Token{Value: "abc\x01logicalCluster=lkc-victim", Expiry: time.Now().Add(time.Hour)}
-	m, err := franzsasl.Mechanism(oauthbearer.StaticTokenSource(bad), nil)
-	require.NoError(t, err)
-	_, first, err := m.Authenticate(context.Background(), "broker-1:9092")
-	require.ErrorIs(t, err, oauthbearer.ErrTokenSyntax)
-	assert.Nil(t, first)
-	assert.NotContains(t, err.Error(), "lkc-victim")
+func (m mech) Start(ctx context.Context) ([]byte, func([]byte) (bool, []byte, error), error) {
+	s, first, err := m.Authenticate(ctx, "broker-1:9092")
+	if err != nil {
+		return first, nil, err
+	}
+	return first, s.Challenge, nil
 }

@@ -50,11 +50,7 @@ type Options struct {
 // token from src. It is safe for concurrent use, as kafka-go requires.
 // A nil src is an error.
 func Mechanism(src oauthbearer.TokenSource, opts *Options) (sasl.Mechanism, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	c, err := saslmsg.NewClient("kafkagosasl", src, o.FetchTimeout, o.AuthorizationID, o.Logger)
+	c, err := saslmsg.New("kafkagosasl", src, (*saslmsg.Options)(opts))
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,11 @@ package kafkagosasl_test
 
 import (
 	"context"
-	"errors"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/segmentio/kafka-go/sasl"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/mechtest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 )
@@ -17,35 +15,20 @@ import (
 // through the in-process broker and a real Apache Kafka broker are in the
 // e2e module (e2e/integration/kafkagosasl), so that this module's go.mod
 // needs nothing beyond kafka-go.
-
-func TestNilSourceIsAnError(t *testing.T) {
-	t.Parallel()
-	_, err := kafkagosasl.Mechanism(nil, nil)
-	require.ErrorContains(t, err, "kafkagosasl: Mechanism: the token source is nil")
+func TestMechanism(t *testing.T) {
+	mechtest.Run(t, "kafkagosasl", func(src oauthbearer.TokenSource) (mechtest.Mechanism, error) {
+		m, err := kafkagosasl.Mechanism(src, nil)
+		return mech{m}, err
+	})
 }
 
-func TestClientFirstMessageAndRejection(t *testing.T) {
-	t.Parallel()
-	tok := oauthbearer.Token{Value: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3In0.c2ln", Expiry: time.Now().Add(time.Hour),
-		Extensions: map[string]string{"identityPoolId": "pool-7yzk"}}
-	m, err := kafkagosasl.Mechanism(oauthbearer.StaticTokenSource(tok), nil)
-	require.NoError(t, err)
-	assert.Equal(t, "OAUTHBEARER", m.Name())
-	sm, first, err := m.Start(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, "n,,\x01auth=Bearer "+tok.Value+"\x01identityPoolId=pool-7yzk\x01\x01", string(first))
-	_, _, err = sm.Next(context.Background(), []byte(`{"status":"invalid_token"}`))
-	var rej *oauthbearer.RejectedError
-	require.True(t, errors.As(err, &rej), "got %v", err)
-	assert.Equal(t, "invalid_token", rej.Status)
-}
+// mech drives a kafka-go mechanism as kafka-go does.
+type mech struct{ sasl.Mechanism }
 
-func TestTokenThatBreaksFramingIsNeverSent(t *testing.T) {
-	t.Parallel()
-	bad := oauthbearer.Token{Value: "abc\x01logicalCluster=lkc-victim", Expiry: time.Now().Add(time.Hour)}
-	m, err := kafkagosasl.Mechanism(oauthbearer.StaticTokenSource(bad), nil)
-	require.NoError(t, err)
-	_, first, err := m.Start(context.Background())
-	require.ErrorIs(t, err, oauthbearer.ErrTokenSyntax)
-	assert.Nil(t, first)
+func (m mech) Start(ctx context.Context) ([]byte, func([]byte) (bool, []byte, error), error) {
+	sm, first, err := m.Mechanism.Start(ctx)
+	if err != nil {
+		return first, nil, err
+	}
+	return first, func(answer []byte) (bool, []byte, error) { return sm.Next(ctx, answer) }, nil
 }

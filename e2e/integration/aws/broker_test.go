@@ -12,7 +12,6 @@ import (
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
-	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -40,7 +39,7 @@ func TestWebIdentityThroughBroker(t *testing.T) {
 				t.Parallel()
 				sts := idptest.NewSTS(t, &idptest.STSOptions{AccessKeyID: accessKey, SecretAccessKey: secretKey,
 					AllowedAudiences: []string{aivenAudience}, MaxDurationSeconds: 3600})
-				broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
+				broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 					JWKSURL:          sts.JWKSURL,
 					ExpectedIssuer:   sts.IssuerURL,
 					ExpectedAudience: aivenAudience,

@@ -14,7 +14,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
-	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -95,7 +94,7 @@ func TestAzureSourcesThroughBroker(t *testing.T) {
 					t.Parallel()
 					iss := idptest.NewIssuer(t, nil)
 					id := start(t, iss)
-					broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
+					broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 						JWKSURL: iss.JWKSURL, ExpectedIssuer: id.issuer, ExpectedAudience: id.audience,
 						Topics: []string{"orders"}, NumBrokers: 2,
 					})

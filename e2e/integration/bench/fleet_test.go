@@ -179,30 +179,16 @@ type contender struct {
 var fleetContenders = []contender{
 	{"cache", func(p *fleetProvider, i int) getter {
 		hc := p.client()
-		c, err := oauthbearer.NewCache(oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
+		return cached(oauthbearer.NewCache(oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {
 			return fetchPlain(ctx, hc)
-		}), &oauthbearer.CacheOptions{Rand: rand.NewPCG(uint64(i), 1)})
-		if err != nil {
-			panic(err)
-		}
-		return getter{func(ctx context.Context) (string, error) {
-			t, err := c.Token(ctx)
-			return t.Value, err
-		}, func() { _ = c.Close() }}
+		}), &oauthbearer.CacheOptions{Rand: rand.NewPCG(uint64(i), 1)}))
 	}},
 	{"azure-mi", func(p *fleetProvider, i int) getter {
-		c, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
+		return cached(azure.NewManagedIdentity(&azure.ManagedIdentityOptions{
 			Audience:   fmt.Sprintf("api://fleet-%d-%d", time.Now().UnixNano(), i), // MSAL's cache is per process: one scope per simulated process
 			HTTPClient: p.client(),
 			Cache:      &oauthbearer.CacheOptions{Rand: rand.NewPCG(uint64(i), 2)},
-		})
-		if err != nil {
-			panic(err)
-		}
-		return getter{func(ctx context.Context) (string, error) {
-			t, err := c.Token(ctx)
-			return t.Value, err
-		}, func() { _ = c.Close() }}
+		}))
 	}},
 	{"x-oauth2-reuse", func(p *fleetProvider, i int) getter {
 		hc := p.client()
@@ -429,4 +415,15 @@ func ratio(d, nr time.Duration) float64 {
 		return -1
 	}
 	return float64(d) / float64(nr)
+}
+
+// cached is the getter of a contender built on an *oauthbearer.Cache.
+func cached(c *oauthbearer.Cache, err error) getter {
+	if err != nil {
+		panic(err)
+	}
+	return getter{func(ctx context.Context) (string, error) {
+		t, err := c.Token(ctx)
+		return t.Value, err
+	}, func() { _ = c.Close() }}
 }

@@ -11,11 +11,9 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 )
@@ -27,12 +25,12 @@ const e2eAudience = "kafka-e2e"
 // connections.max.reauth.ms at 3s, so every connection must re-authenticate
 // (KIP-368) with a current token every few seconds.
 func TestRealBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	b := kafkatest.Start(t, kafkatest.Options{
-		JWKSURL: iss.JWKSURL(), Issuer: iss.IssuerURL(), Audience: e2eAudience,
+		JWKSURL: iss.JWKSURL, Issuer: iss.IssuerURL, Audience: e2eAudience,
 		ClockSkew: -1, Reauth: 3 * time.Second,
 	})
-	createTopic(t, b, "ck-orders")
+	kafkatest.CreateTopic(context.Background(), t, b.AdminClient(t), "ck-orders", 1)
 
 	t.Run("NeverPollingProducerOutlivesThreeTokenLifetimes", func(t *testing.T) {
 		const ttl = 4 * time.Second
@@ -43,25 +41,8 @@ func TestRealBroker(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
 
-		p, err := kafka.NewProducer(config([]string{b.Addr}, kafka.ConfigMap{"linger.ms": 5, "message.timeout.ms": 10000}))
-		require.NoError(t, err)
-		defer p.Close()
-		r, err := confluentkafka.NewRefresher(p, cache, nil)
-		require.NoError(t, err)
-		defer r.Close()
-
 		mark := b.LogMark()
-		start := time.Now()
-		sent := 0
-		for time.Since(start) < 3*ttl+ttl/2 {
-			require.NoError(t, produce(ctx, p, "ck-orders", []byte("m")), "message %d after %v", sent, time.Since(start))
-			sent++
-			select { // pace the messages; not a timing assertion
-			case <-time.After(100 * time.Millisecond):
-			case <-ctx.Done():
-				t.Fatal(ctx.Err())
-			}
-		}
+		sent, start := produceForLifetimes(ctx, t, []string{b.Addr}, cache, "ck-orders", ttl, 100*time.Millisecond, 10000)
 		t.Logf("%d messages over %v with %d tokens", sent, time.Since(start).Round(time.Millisecond), raw.Fetches())
 		assert.GreaterOrEqual(t, raw.Fetches(), int64(4), "a fresh token in every lifetime")
 		line, err := b.WaitForLog(ctx, mark, "REAUTH")
@@ -129,19 +110,4 @@ func TestRealBroker(t *testing.T) {
 		require.NoError(t, err)
 		t.Logf("broker: %s", line)
 	})
-}
-
-func createTopic(t *testing.T, b *kafkatest.Broker, topic string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, 1, 1
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 30_000
-	resp, err := req.RequestWith(ctx, b.AdminClient(t))
-	require.NoError(t, err)
-	require.Len(t, resp.Topics, 1)
-	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode), "CreateTopics %s", topic)
 }

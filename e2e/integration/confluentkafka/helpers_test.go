@@ -5,8 +5,14 @@ package confluentkafka_test
 import (
 	"context"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 )
 
 // config is a librdkafka configuration for OAUTHBEARER over plaintext
@@ -44,4 +50,31 @@ func produce(ctx context.Context, p *kafka.Producer, topic string, value []byte)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// produceForLifetimes is an application that never reads a producer's
+// events: a producer on addrs with a Refresher over src produces to
+// topic, one message every pace, for three and a half token lifetimes
+// (ttl); every message must be delivered within msgTimeoutMS. It returns
+// how many messages it sent and when it started.
+func produceForLifetimes(ctx context.Context, t *testing.T, addrs []string, src oauthbearer.TokenSource, topic string, ttl, pace time.Duration, msgTimeoutMS int) (sent int, start time.Time) {
+	t.Helper()
+	p, err := kafka.NewProducer(config(addrs, kafka.ConfigMap{"linger.ms": 5, "message.timeout.ms": msgTimeoutMS}))
+	require.NoError(t, err)
+	defer p.Close()
+	r, err := confluentkafka.NewRefresher(p, src, nil)
+	require.NoError(t, err)
+	defer r.Close()
+
+	start = time.Now()
+	for time.Since(start) < 3*ttl+ttl/2 {
+		require.NoError(t, produce(ctx, p, topic, []byte("m")), "message %d after %v", sent, time.Since(start))
+		sent++
+		select { // pace the messages; not a timing assertion
+		case <-time.After(pace):
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		}
+	}
+	return sent, start
 }

@@ -14,7 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -28,17 +28,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // Events), the consumer uses ReadMessage (which drops refresh events), and
 // the standalone AdminClient has no event queue reader at all.
 func TestProducerConsumerAdminWithInProcessBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"},
-	})
-	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
-	cache, err := oauthbearer.NewCache(raw, nil)
-	require.NoError(t, err)
-	defer cache.Close()
-	ext := map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"}
-	src, err := oauthbearer.WithExtensions(cache, ext)
-	require.NoError(t, err)
+	st := kafkatest.NewSharedToken(t, 0)
+	broker, src := st.Broker, st.Source
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -81,16 +72,7 @@ func TestProducerConsumerAdminWithInProcessBroker(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, md.Topics, "orders")
 
-	auths := broker.Authentications()
-	require.GreaterOrEqual(t, len(auths), 3, "producer, consumer and admin client authenticated")
-	for _, a := range auths {
-		require.True(t, a.Accepted, "%s: %s", a.Reason, a.Detail)
-		assert.Equal(t, "workload-1", a.Principal)
-		assert.Equal(t, raw.LastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
-		assert.Equal(t, ext, a.Extensions)
-	}
-	assert.EqualValues(t, 1, raw.Fetches(), "%d connections shared one token", broker.Connections())
-	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.Fetches())
+	st.Check(t, 3, "producer, consumer and admin client authenticated")
 }
 
 func deadline(ctx context.Context) time.Time {
@@ -106,8 +88,8 @@ func deadline(ctx context.Context) time.Time {
 // although nothing ever reads its events.
 func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 	const ttl = 3 * time.Second
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"}, ClockSkew: -1,
 	})
 	raw := &kafkatest.MintingSource{Issuer: iss, TTL: ttl}
@@ -115,26 +97,9 @@ func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 	require.NoError(t, err)
 	defer cache.Close()
 
-	p, err := kafka.NewProducer(config(broker.Addrs(), kafka.ConfigMap{"linger.ms": 5, "message.timeout.ms": 5000}))
-	require.NoError(t, err)
-	defer p.Close()
-	r, err := confluentkafka.NewRefresher(p, cache, nil)
-	require.NoError(t, err)
-	defer r.Close()
-
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	start := time.Now()
-	sent := 0
-	for time.Since(start) < 3*ttl+ttl/2 {
-		require.NoError(t, produce(ctx, p, "t", []byte("m")), "message %d after %v", sent, time.Since(start))
-		sent++
-		select { // pace the messages; not a timing assertion
-		case <-time.After(50 * time.Millisecond):
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		}
-	}
+	sent, start := produceForLifetimes(ctx, t, broker.Addrs(), cache, "t", ttl, 50*time.Millisecond, 5000)
 
 	accepted := map[any]bool{}
 	reauths := 0
@@ -157,27 +122,12 @@ func TestNeverPollingProducerOutlivesThreeTokenLifetimes(t *testing.T) {
 // comes out of Explain as an actionable RejectedError, and the rejected
 // token is invalidated and replaced without waiting for it to expire.
 func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	rejecting := make(chan struct{})
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"},
-		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
-			select {
-			case <-rejecting:
-				return nil
-			default:
-				return &oauthbearertest.Rejection{Status: "JWT_PROCESSING_FAILED"}
-			}
-		},
-	})
-	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
-	cache, err := oauthbearer.NewCache(raw, nil)
-	require.NoError(t, err)
-	defer cache.Close()
+	rb := kafkatest.NewRejecting(t)
+	broker, raw := rb.Broker, rb.Raw
 	p, err := kafka.NewProducer(config(broker.Addrs(), kafka.ConfigMap{"reconnect.backoff.ms": 50, "reconnect.backoff.max.ms": 200}))
 	require.NoError(t, err)
 	defer p.Close()
-	r, err := confluentkafka.NewRefresher(p, cache, nil)
+	r, err := confluentkafka.NewRefresher(p, rb.Cache, nil)
 	require.NoError(t, err)
 	defer r.Close()
 
@@ -199,13 +149,12 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 			t.Fatal("no rejection reported")
 		}
 	}
-	assert.Equal(t, "JWT_PROCESSING_FAILED", rej.Status)
-	assert.Contains(t, rej.Error(), "accessTokenAcceptedVersion")
+	rb.CheckRejected(t, rej)
 	assert.Regexp(t, `^broker sasl_plaintext://127\.0\.0\.1:\d+/`, rej.Server)
 	assert.Equal(t, 1, refreshEvents, "librdkafka's start-up refresh event was recognised")
 	rejectedJTI := broker.Authentications()[0].Claims["jti"]
 
-	close(rejecting)
+	rb.Reject.Store(false)
 	done := make(chan error, 1)
 	go func() { done <- produce(ctx, p, "t", []byte("after")) }()
 	for {
@@ -230,8 +179,8 @@ func TestRejectionIsExplainedAndTokenReplaced(t *testing.T) {
 // reason) and through Ready, and that the refresher recovers once the
 // source does.
 func TestSourceFailureReachesTheApplication(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"}})
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"}})
 	good := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
 	healthy := make(chan struct{})
 	src := oauthbearer.TokenSourceFunc(func(ctx context.Context) (oauthbearer.Token, error) {

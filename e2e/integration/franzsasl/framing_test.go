@@ -9,8 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -23,8 +22,8 @@ import (
 // fails before oauthbearer.ValidateToken was called by saslmsg.ClientFirst:
 // the broker accepted the login with logicalCluster=lkc-victim.
 func TestTokenCannotInjectSASLFields(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	good := iss.Mint("workload-1", "kafka", time.Hour, nil)
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: good + "\x01logicalCluster=lkc-victim", Expiry: time.Now().Add(time.Hour)})
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(src, nil))), kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
@@ -45,8 +44,8 @@ func TestTokenCannotInjectSASLFields(t *testing.T) {
 // fails before saslmsg.EscapeAuthzID: the broker refused the malformed
 // message.
 func TestAuthorizationIDIsEscaped(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: iss.Mint("a,b=c", "kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour)})
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(must(franzsasl.Mechanism(src, &franzsasl.Options{AuthorizationID: "a,b=c"}))),
 		kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))

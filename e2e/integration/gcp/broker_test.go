@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
-	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/gcp"
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -29,7 +28,7 @@ func TestManagedKafkaThroughBroker(t *testing.T) {
 		t.Run(clientName, func(t *testing.T) {
 			t.Parallel()
 			g := idptest.NewGCE(t, &idptest.GCEOptions{Email: "orders@acme-prod.iam.gserviceaccount.com"})
-			broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
+			broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 				GoogleAccessTokens: g,
 				Topics:             []string{"orders"},
 				NumBrokers:         2,
@@ -62,7 +61,7 @@ func TestIDTokenThroughBroker(t *testing.T) {
 		t.Run(clientName, func(t *testing.T) {
 			t.Parallel()
 			g := idptest.NewGCE(t, nil)
-			broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
+			broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
 				Issuer:                  g.Signer,
 				ExpectedAudience:        audience,
 				RejectAudienceWhenUnset: true,

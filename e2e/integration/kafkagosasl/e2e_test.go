@@ -11,11 +11,9 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 )
@@ -25,9 +23,9 @@ const e2eAudience = "kafka-e2e"
 // TestRealBroker runs kafka-go against Apache Kafka validating tokens
 // with the issuer's JWKS.
 func TestRealBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	b := kafkatest.Start(t, kafkatest.Options{JWKSURL: iss.JWKSURL(), Issuer: iss.IssuerURL(), Audience: e2eAudience})
-	createTopic(t, b, "kg-orders")
+	iss := idptest.NewIssuer(t, nil)
+	b := kafkatest.Start(t, kafkatest.Options{JWKSURL: iss.JWKSURL, Issuer: iss.IssuerURL, Audience: e2eAudience})
+	kafkatest.CreateTopic(context.Background(), t, b.AdminClient(t), "kg-orders", 1)
 
 	t.Run("ProduceConsume", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -89,19 +87,4 @@ func TestRealBroker(t *testing.T) {
 		require.Error(t, err)
 		assert.EqualValues(t, 2, raw.Fetches())
 	})
-}
-
-func createTopic(t *testing.T, b *kafkatest.Broker, topic string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, 1, 1
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 30_000
-	resp, err := req.RequestWith(ctx, b.AdminClient(t))
-	require.NoError(t, err)
-	require.Len(t, resp.Topics, 1)
-	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode), "CreateTopics %s", topic)
 }

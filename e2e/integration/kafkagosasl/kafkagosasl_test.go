@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,26 +16,15 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}, NumBrokers: 2,
-	})
-	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
-	cache, err := oauthbearer.NewCache(raw, &oauthbearer.CacheOptions{Name: "test issuer"})
-	require.NoError(t, err)
-	defer cache.Close()
-	src, err := oauthbearer.WithExtensions(cache, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"})
-	require.NoError(t, err)
-	mech := must(kafkagosasl.Mechanism(src, &kafkagosasl.Options{FetchTimeout: 5 * time.Second}))
+	s := kafkatest.NewSharedToken(t, 2)
+	mech := must(kafkagosasl.Mechanism(s.Source, &kafkagosasl.Options{FetchTimeout: 5 * time.Second}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -46,7 +34,7 @@ func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
 	transport := &kafka.Transport{SASL: mech}
 	defer transport.CloseIdleConnections()
 	w := &kafka.Writer{
-		Addr: kafka.TCP(broker.Addrs()...), Topic: "orders", Transport: transport,
+		Addr: kafka.TCP(s.Broker.Addrs()...), Topic: "orders", Transport: transport,
 		BatchTimeout: 10 * time.Millisecond, RequiredAcks: kafka.RequireAll,
 	}
 	for i := range 5 {
@@ -55,7 +43,7 @@ func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
 	require.NoError(t, w.Close())
 
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: broker.Addrs(), Topic: "orders", Partition: 0,
+		Brokers: s.Broker.Addrs(), Topic: "orders", Partition: 0,
 		Dialer:  &kafka.Dialer{SASLMechanism: mech, Timeout: 10 * time.Second},
 		MaxWait: 50 * time.Millisecond,
 	})
@@ -67,40 +55,14 @@ func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
 	}
 	require.NoError(t, r.Close())
 	assert.Equal(t, []string{"0", "1", "2", "3", "4"}, got)
-
-	auths := broker.Authentications()
-	require.GreaterOrEqual(t, len(auths), 2, "both the writer and the reader authenticated")
-	for _, a := range auths {
-		require.True(t, a.Accepted, "%s: %s", a.Reason, a.Detail)
-		assert.Equal(t, "workload-1", a.Principal)
-		assert.Equal(t, raw.LastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
-		assert.Equal(t, map[string]string{"logicalCluster": "lkc-abc123", "identityPoolId": "pool-XyZ"}, a.Extensions)
-		assert.Empty(t, a.AuthzID)
-	}
-	assert.EqualValues(t, 1, raw.Fetches(), "%d connections shared one token", broker.Connections())
-	t.Logf("%d connections, %d authentications, %d token fetches", broker.Connections(), len(auths), raw.Fetches())
+	s.Check(t, 2, "both the writer and the reader authenticated")
 }
 
 func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	var reject atomic.Bool
-	reject.Store(true)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-		Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"t"},
-		Verdict: func(oauthbearertest.Authentication) *oauthbearertest.Rejection {
-			if reject.Load() {
-				return &oauthbearertest.Rejection{Status: "JWT_PROCESSING_FAILED"}
-			}
-			return nil
-		},
-	})
-	raw := &kafkatest.MintingSource{Issuer: iss, TTL: time.Hour}
-	cache, err := oauthbearer.NewCache(raw, nil)
-	require.NoError(t, err)
-	defer cache.Close()
+	rb := kafkatest.NewRejecting(t)
 	var logs bytes.Buffer
 	var logMu sync.Mutex
-	mech := must(kafkagosasl.Mechanism(cache, &kafkagosasl.Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil))}))
+	mech := must(kafkagosasl.Mechanism(rb.Cache, &kafkagosasl.Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil))}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -108,7 +70,7 @@ func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 
 	paths := map[string]func() error{
 		"Dialer": func() error {
-			conn, err := dialer.DialContext(ctx, "tcp", broker.Addrs()[0])
+			conn, err := dialer.DialContext(ctx, "tcp", rb.Broker.Addrs()[0])
 			if err == nil {
 				_ = conn.Close()
 			}
@@ -119,30 +81,21 @@ func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 			// bootstrap's error until its MetadataTTL passes.
 			transport := &kafka.Transport{SASL: mech}
 			defer transport.CloseIdleConnections()
-			client := &kafka.Client{Addr: kafka.TCP(broker.Addrs()...), Transport: transport}
+			client := &kafka.Client{Addr: kafka.TCP(rb.Broker.Addrs()...), Transport: transport}
 			_, err := client.Metadata(ctx, &kafka.MetadataRequest{})
 			return err
 		},
 	}
 	for name, call := range paths {
 		t.Run(name, func(t *testing.T) {
-			reject.Store(true)
-			err := call()
-			require.Error(t, err)
-			var rej *oauthbearer.RejectedError
-			require.True(t, errors.As(err, &rej), "got %v", err)
-			assert.Equal(t, "JWT_PROCESSING_FAILED", rej.Status)
+			rb.Reject.Store(true)
+			rej := rb.CheckRejected(t, call())
 			assert.Regexp(t, `^broker 127\.0\.0\.1:\d+$`, rej.Server, "names the broker")
-			assert.Contains(t, err.Error(), `status "JWT_PROCESSING_FAILED"`)
-			assert.Contains(t, err.Error(), "accessTokenAcceptedVersion")
-			fetchesAfterRejection := raw.Fetches()
+			fetchesAfterRejection := rb.Raw.Fetches()
 
-			reject.Store(false)
+			rb.Reject.Store(false)
 			require.NoError(t, call())
-			assert.Greater(t, raw.Fetches(), fetchesAfterRejection, "the rejected token was invalidated and a fresh one fetched")
-			last := broker.Authentications()
-			assert.True(t, last[len(last)-1].Accepted)
-			assert.Equal(t, raw.LastJTI(), last[len(last)-1].Claims["jti"])
+			rb.CheckReplaced(t, fetchesAfterRejection)
 		})
 	}
 	logMu.Lock()
@@ -163,22 +116,12 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 }
 
 func TestKafkaGoExpiredTokenRejectedByBroker(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", ClockSkew: -1})
-	// A source whose token is already expired at the broker but claims a
-	// valid expiry: the broker's check is what fails.
-	src := oauthbearer.StaticTokenSource(oauthbearer.Token{
-		Value: iss.Mint("w", "kafka", -time.Minute, nil), Expiry: time.Now().Add(time.Hour),
-	})
+	broker, src, check := kafkatest.ExpiredToken(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	d := &kafka.Dialer{SASLMechanism: must(kafkagosasl.Mechanism(src, nil))}
 	_, err := d.DialContext(ctx, "tcp", broker.Addrs()[0])
-	var rej *oauthbearer.RejectedError
-	require.True(t, errors.As(err, &rej), "got %v", err)
-	assert.Equal(t, "invalid_token", rej.Status)
-	assert.Contains(t, err.Error(), "expected.audience")
-	assert.Equal(t, emu.RejectExpired, broker.Authentications()[0].Reason)
+	check(t, err)
 }
 
 func TestKafkaGoStartErrors(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 // Azure managed identity against the IMDS emulator: the source's
@@ -22,10 +22,9 @@ import (
 // the emulator.
 func TestIMDSWithAzureManagedIdentity(t *testing.T) {
 	t.Parallel()
-	imds := oauthbearertest.NewIMDS(&oauthbearertest.IMDSOptions{
-		SystemAssigned: oauthbearertest.ManagedIdentity{ObjectID: "4f1e2d3c-0000-4000-8000-00000000cafe"},
+	imds := idptest.NewIMDS(t, &idptest.IMDSOptions{
+		SystemAssigned: idptest.ManagedIdentity{ObjectID: "4f1e2d3c-0000-4000-8000-00000000cafe"},
 	})
-	t.Cleanup(imds.Close)
 	src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: "api://kafka-example", HTTPClient: imds.Client()})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
@@ -39,8 +38,7 @@ func TestIMDSWithAzureManagedIdentity(t *testing.T) {
 // SDK's BaseEndpoint is the emulator's URL.
 func TestSTSWithAWSWebIdentity(t *testing.T) {
 	t.Parallel()
-	sts := oauthbearertest.NewSTS(&oauthbearertest.STSOptions{Region: "eu-west-1"})
-	t.Cleanup(sts.Close)
+	sts := idptest.NewSTS(t, &idptest.STSOptions{Region: "eu-west-1"})
 	src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
 		Audience: []string{"kafka.example.com"},
 		Config: &sdkaws.Config{
@@ -63,14 +61,12 @@ func TestSTSWithAWSWebIdentity(t *testing.T) {
 // request to the public cloud's discovery endpoint.
 func TestEntraWithAzureWorkloadIdentity(t *testing.T) {
 	t.Parallel()
-	k8s := oauthbearertest.NewIssuer(nil) // the cluster's OIDC issuer
-	t.Cleanup(k8s.Close)
+	k8s := idptest.NewIssuer(t, nil) // the cluster's OIDC issuer
 	const tenant, client = "b52245db-4800-4792-975a-1d9ed49512f2", "da4ec9ae-b5c9-46be-96a2-077a500ad963"
-	entra := oauthbearertest.NewEntra(&oauthbearertest.EntraOptions{Apps: []oauthbearertest.EntraApp{{
+	entra := idptest.NewEntra(t, &idptest.EntraOptions{Apps: []idptest.EntraApp{{
 		TenantID: tenant, ClientID: client,
-		Federated: []oauthbearertest.FederatedCredential{{Issuer: k8s.IssuerURL(), Subject: "system:serviceaccount:shop:orders"}},
+		Federated: []idptest.FederatedCredential{{Issuer: k8s.IssuerURL, Subject: "system:serviceaccount:shop:orders"}},
 	}}})
-	t.Cleanup(entra.Close)
 	tokenFile := filepath.Join(t.TempDir(), "token") // what the kubelet projects into the pod
 	sa := k8s.Mint("system:serviceaccount:shop:orders", "api://AzureADTokenExchange", time.Hour, nil)
 	require.NoError(t, os.WriteFile(tokenFile, []byte(sa), 0o600))

@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -46,14 +48,13 @@ func brokerTestSaramaConfig(mint func() string, ext map[string]string) *sarama.C
 
 func newTestBroker(t *testing.T, opts *oauthbearertest.BrokerOptions) *oauthbearertest.Broker {
 	t.Helper()
-	b := oauthbearertest.NewBroker(opts)
-	t.Cleanup(b.Close)
+	b := oauthbearertest.NewBroker(t, opts)
 	return b
 }
 
 func TestBrokerSaramaProduceConsume(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, &emu.IssuerOptions{Algorithm: "ES384"})
+	iss := idptest.NewIssuer(t, &idptest.IssuerOptions{Algorithm: "ES384"})
 	b := newTestBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, Topics: []string{"payments"}})
 	mint := func() string { return iss.Mint("svc-payments", brokerTestAud, 10*time.Minute, nil) }
 	cfg := brokerTestSaramaConfig(mint, brokerTestExt)
@@ -98,17 +99,18 @@ func TestBrokerSaramaProduceConsume(t *testing.T) {
 // client sees an authentication failure and the broker records why.
 func TestBrokerSaramaRejectsInvalidTokens(t *testing.T) {
 	t.Parallel()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
+	forger, _ := kafkatest.Impostors(t, iss)
 	cases := map[string]struct {
 		token  func() string
 		reason string
 	}{
 		"forged signature": {func() string {
 			now := time.Now()
-			return iss.SignForged(emu.Claims{"iss": iss.IssuerURL(), "sub": "svc", "aud": brokerTestAud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
-		}, emu.RejectBadSignature},
-		"wrong audience": {func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, emu.RejectBadAudience},
-		"expired":        {func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, emu.RejectExpired},
+			return forger.Sign(map[string]any{"iss": iss.IssuerURL, "sub": "svc", "aud": brokerTestAud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+		}, rejectreason.BadSignature},
+		"wrong audience": {func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, rejectreason.BadAudience},
+		"expired":        {func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, rejectreason.Expired},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -131,7 +133,7 @@ func TestBrokerSaramaRejectsInvalidTokens(t *testing.T) {
 func TestBrokerSaramaReauthentication(t *testing.T) {
 	t.Parallel()
 	const lifetime = 2 * time.Second
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	mint := func() string { return iss.Mint("svc-reauth", brokerTestAud, time.Hour, nil) }
 	b := newTestBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: brokerTestAud, MaxReauth: lifetime, Topics: []string{"r"}})
 	producer, err := sarama.NewSyncProducer(b.Addrs(), brokerTestSaramaConfig(mint, brokerTestExt))

@@ -19,7 +19,6 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
-	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -143,7 +142,7 @@ func TestJavaPropertiesReachBroker(t *testing.T) {
 	for i := range b.cases {
 		topics = append(topics, topic(i))
 	}
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: b.iss, ExpectedAudience: "kafka", Topics: topics})
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: b.iss, ExpectedAudience: "kafka", Topics: topics})
 	for i, tc := range b.cases {
 		t.Run(tc.name, func(t *testing.T) {
 			props, files := tc.props(t)

@@ -20,7 +20,6 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
-	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -50,7 +49,7 @@ func build(t *testing.T, props, endpoint string, files ...string) *oauthbearer.E
 // properties file, and the two files' sources.
 func fixtures(t *testing.T) (*oauthbearertest.Broker, map[string]func() *oauthbearer.ExtensionSource) {
 	iss := idptest.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"token-file", "jwt-bearer"}})
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"token-file", "jwt-bearer"}})
 	dir := t.TempDir()
 	tokenPath := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(tokenPath, []byte(iss.Mint("system:serviceaccount:orders:writer", "kafka", time.Hour, nil)), 0o600))
@@ -109,7 +108,7 @@ func TestClients(t *testing.T) {
 // first one-hour token).
 func TestTokenFileRotationReachesBroker(t *testing.T) {
 	iss := idptest.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
 	path := filepath.Join(t.TempDir(), "token")
 	require.NoError(t, os.WriteFile(path, []byte(iss.Mint("before", "kafka", time.Hour, nil)), 0o600))
 	src, err := tokenfile.New(&tokenfile.Options{Path: path, PollInterval: 20 * time.Millisecond})

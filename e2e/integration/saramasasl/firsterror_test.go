@@ -1,6 +1,7 @@
 package saramasasl_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -8,8 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
-	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 )
 
@@ -25,21 +25,16 @@ import (
 // sarama's bare "invalid credentials" (Configure and NewClient did not
 // exist).
 func TestSaramaFirstErrorCarriesTheCause(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"}})
-	for _, tc := range kafkatest.FirstErrorCases(iss) {
-		t.Run(tc.Name, func(t *testing.T) {
-			cfg := sarama.NewConfig()
-			cfg.Version = sarama.V3_6_0_0
-			cfg.Metadata.Retry.Max = 0
-			_, err := saramasasl.Configure(cfg, tc.Source(t), &saramasasl.Options{FetchTimeout: 2 * time.Second})
-			require.NoError(t, err)
-			client, err := saramasasl.NewClient(broker.Addrs(), cfg)
-			if client != nil {
-				_ = client.Close()
-			}
-			require.Error(t, err)
-			tc.Check(t, err)
-		})
-	}
+	kafkatest.RunFirstErrorCases(t, func(t *testing.T, _ context.Context, addrs []string, src oauthbearer.TokenSource, check func(error)) {
+		cfg := sarama.NewConfig()
+		cfg.Version = sarama.V3_6_0_0
+		cfg.Metadata.Retry.Max = 0
+		_, err := saramasasl.Configure(cfg, src, &saramasasl.Options{FetchTimeout: 2 * time.Second})
+		require.NoError(t, err)
+		client, err := saramasasl.NewClient(addrs, cfg)
+		if client != nil {
+			_ = client.Close()
+		}
+		check(err)
+	})
 }

@@ -8,8 +8,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
@@ -21,8 +20,8 @@ import (
 // fails before saramasasl called oauthbearer.ValidateToken: Token handed
 // the value to sarama without an error.
 func TestTokenCannotInjectSASLFields(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+	iss := idptest.NewIssuer(t, nil)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	good := iss.Mint("workload-1", "kafka", time.Hour, nil)
 	p := must(saramasasl.NewTokenProvider(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: good + "\x01logicalCluster=lkc-victim", Expiry: time.Now().Add(time.Hour)}), nil))
 	_, err := p.Token()

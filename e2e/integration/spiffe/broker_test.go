@@ -18,8 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/clienttest"
-	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
@@ -57,8 +56,8 @@ func TestThroughBroker(t *testing.T) {
 		t.Run(clientName, func(t *testing.T) {
 			t.Parallel()
 			agent := newAgent(t, 0)
-			broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{
-				Issuer: agent, ExpectedAudience: audience, Topics: []string{"orders"}, NumBrokers: 2,
+			broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+				JWKSURL: agent.JWKSURL(), ExpectedIssuer: agent.IssuerURL(), ExpectedAudience: audience, Topics: []string{"orders"}, NumBrokers: 2,
 			})
 			roundTrip(t, broker.Addrs(), "orders", newSource(t, agent, audience), "a", "b", "c")
 			auths := broker.Authentications()
@@ -80,7 +79,7 @@ func TestThroughBroker(t *testing.T) {
 func TestRotationThroughBroker(t *testing.T) {
 	t.Parallel()
 	agent := newAgent(t, 4*time.Second)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: agent, ExpectedAudience: audience, Topics: []string{"orders"}})
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{JWKSURL: agent.JWKSURL(), ExpectedIssuer: agent.IssuerURL(), ExpectedAudience: audience, Topics: []string{"orders"}})
 	src := newSource(t, agent, audience)
 	mech, err := franzsasl.Mechanism(src, nil)
 	require.NoError(t, err)
@@ -108,7 +107,7 @@ func TestRotationThroughBroker(t *testing.T) {
 func TestAudienceMismatchAtBroker(t *testing.T) {
 	t.Parallel()
 	agent := newAgent(t, 0)
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: agent, ExpectedAudience: audience, Topics: []string{"orders"}})
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{JWKSURL: agent.JWKSURL(), ExpectedIssuer: agent.IssuerURL(), ExpectedAudience: audience, Topics: []string{"orders"}})
 	mech, err := franzsasl.Mechanism(newSource(t, agent, "schema-registry"), nil)
 	require.NoError(t, err)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(mech))
@@ -130,7 +129,7 @@ func TestAudienceMismatchAtBroker(t *testing.T) {
 func TestSchemaRegistry(t *testing.T) {
 	t.Parallel()
 	agent := newAgent(t, 0)
-	reg := emu.NewSchemaRegistry(t, &emu.SchemaRegistryOptions{JWKSURL: agent.JWKSURL(), ExpectedIssuer: issuer, Audience: "schema-registry", LogicalCluster: "lsrc-kjn9nv"})
+	reg := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{JWKSURL: agent.JWKSURL(), ExpectedIssuer: issuer, Audience: "schema-registry", LogicalCluster: "lsrc-kjn9nv"})
 	src := newSource(t, agent, "schema-registry")
 	hc, err := schemaregistry.NewHTTPClient(src, &schemaregistry.TransportOptions{LogicalCluster: "lsrc-kjn9nv"})
 	require.NoError(t, err)
@@ -139,11 +138,13 @@ func TestSchemaRegistry(t *testing.T) {
 	ss, err := cl.CreateSchema(context.Background(), "cars-value", sr.Schema{Type: sr.TypeAvro, Schema: `{"type":"record","name":"Car","fields":[{"name":"make","type":"string"}]}`})
 	require.NoError(t, err)
 	assert.Positive(t, ss.ID)
-	assert.Positive(t, reg.Authorized())
-	assert.Zero(t, reg.Unauthorized())
-	log := reg.Log()
-	require.NotEmpty(t, log)
-	assert.Equal(t, spiffetest.DefaultSPIFFEID, log[len(log)-1].Subject)
+	reqs := reg.Requests()
+	require.NotEmpty(t, reqs)
+	for _, r := range reqs {
+		assert.NotEqual(t, http.StatusUnauthorized, r.Status, "%+v", r)
+	}
+	assert.Equal(t, spiffetest.DefaultSPIFFEID, reqs[len(reqs)-1].Subject)
+	assert.Empty(t, reqs[len(reqs)-1].Error)
 
 	// The Kafka SVID is refused by the registry (another audience).
 	bad, err := schemaregistry.NewHTTPClient(newSource(t, agent, audience), &schemaregistry.TransportOptions{LogicalCluster: "lsrc-kjn9nv"})
@@ -152,5 +153,7 @@ func TestSchemaRegistry(t *testing.T) {
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	assert.True(t, strings.Contains(reg.Log()[len(reg.Log())-1].Reason, "aud"), "%+v", reg.Log()[len(reg.Log())-1])
+	reqs = reg.Requests()
+	assert.Equal(t, http.StatusUnauthorized, reqs[len(reqs)-1].Status)
+	assert.True(t, strings.Contains(reqs[len(reqs)-1].Error, "aud"), "%+v", reqs[len(reqs)-1])
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ import (
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -44,16 +45,16 @@ const idpSkew = 5 * time.Minute
 type bench struct {
 	src *oauthbearer.Cache
 	// idp is the server faults are injected into.
-	idp *emu.Server
+	idp *idptest.Server
 	// path, if set, is the token endpoint's path: faults hit only it, not
 	// the discovery requests around it.
 	path string
 	// closeIdP stops the identity provider, for refused connections.
 	closeIdP func()
 	// status builds an error reply in the IdP's own format.
-	status func(code int, retryAfter time.Duration) emu.Fault
+	status func(code int, retryAfter time.Duration) idptest.Fault
 	// shaped builds a 200 reply carrying a token of the given shape.
-	shaped func(s shape) emu.Fault
+	shaped func(s shape) idptest.Fault
 }
 
 // kit starts a bench for one token source.
@@ -63,7 +64,7 @@ type kit struct {
 	skip string
 	// imds marks the source whose endpoint answers 404/410 while starting.
 	imds  bool
-	start func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench
+	start func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench
 }
 
 // Token lifetimes are short so that a refresh reaches the IdP: azidentity's
@@ -87,8 +88,8 @@ func uniqueTarget() string {
 
 // claimsAt are a token's claims as an IdP whose clock reads now issues
 // them, valid for life (no exp when life is 0).
-func claimsAt(iss, sub, aud string, now time.Time, life time.Duration) emu.Claims {
-	c := emu.Claims{"iss": iss, "sub": sub, "aud": aud, "iat": now.Unix(), "nbf": now.Unix(),
+func claimsAt(iss, sub, aud string, now time.Time, life time.Duration) map[string]any {
+	c := map[string]any{"iss": iss, "sub": sub, "aud": aud, "iat": now.Unix(), "nbf": now.Unix(),
 		"ver": "2.0", "oid": sub, "tid": "t", "azp": "a"}
 	if life != 0 {
 		c["exp"] = now.Add(life).Unix()
@@ -113,31 +114,31 @@ func shapeTimes(s shape, life time.Duration) (idpNow time.Time, tokLife time.Dur
 	}
 }
 
-func jsonFault(v any) emu.Fault {
+func jsonFault(v any) idptest.Fault {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
 	}
-	return emu.Fault{Status: http.StatusOK, Body: string(b)}
+	return idptest.Fault{Status: http.StatusOK, Body: string(b)}
 }
 
 func imdsKit() kit {
-	return kit{name: "azure managed identity", imds: true, start: func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
-		m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss, TokenLifetime: imdsLife})
+	return kit{name: "azure managed identity", imds: true, start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
+		m := idptest.NewIMDS(t, &idptest.IMDSOptions{Signer: iss, Lifetime: imdsLife})
 		target := uniqueTarget()
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: target, Cache: co,
 			HTTPClient: m.Client(), Retry: fastRetry})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		return &bench{src: src, idp: m.Server, closeIdP: m.Close,
-			status: func(code int, ra time.Duration) emu.Fault {
-				return emu.Fault{Status: code, RetryAfter: ra}
+			status: func(code int, ra time.Duration) idptest.Fault {
+				return idptest.Fault{Status: code, RetryAfter: ra}
 			},
-			shaped: func(s shape) emu.Fault {
+			shaped: func(s shape) idptest.Fault {
 				now, life := shapeTimes(s, imdsLife)
 				reply := map[string]string{
-					"access_token": iss.Sign(claimsAt(iss.IssuerURL(), m.SystemAssigned().ObjectID, target, now, life)),
-					"client_id":    m.SystemAssigned().ClientID, "resource": target, "token_type": "Bearer",
+					"access_token": iss.Sign(claimsAt(iss.IssuerURL, m.SystemAssigned.ObjectID, target, now, life)),
+					"client_id":    m.SystemAssigned.ClientID, "resource": target, "token_type": "Bearer",
 					"not_before": strconv.FormatInt(now.Unix(), 10),
 				}
 				if life != 0 {
@@ -156,12 +157,12 @@ const (
 )
 
 func workloadKit() kit {
-	return kit{name: "azure workload identity", start: func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
-		e := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, TokenLifetime: otherLife,
-			Apps: []emu.EntraApp{{TenantID: wiTenant, ClientID: wiClient,
-				Federated: []emu.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: wiSA}}}}})
+	return kit{name: "azure workload identity", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
+		e := idptest.NewEntra(t, &idptest.EntraOptions{Signer: iss, Lifetime: otherLife,
+			Apps: []idptest.EntraApp{{TenantID: wiTenant, ClientID: wiClient,
+				Federated: []idptest.FederatedCredential{{Issuer: iss.IssuerURL, Subject: wiSA}}}}})
 		file := filepath.Join(t.TempDir(), "token")
-		require.NoError(t, os.WriteFile(file, []byte(iss.Mint(wiSA, emu.EntraTokenExchangeAudience, time.Hour, nil)), 0o600))
+		require.NoError(t, os.WriteFile(file, []byte(iss.Mint(wiSA, "api://AzureADTokenExchange", time.Hour, nil)), 0o600))
 		target := uniqueTarget()
 		src, err := azure.NewWorkloadIdentity(&azure.WorkloadIdentityOptions{Audience: target, ClientID: wiClient, TenantID: wiTenant,
 			TokenFilePath: file, AuthorityHost: e.URL, DisableInstanceDiscovery: true, Cache: co,
@@ -169,15 +170,15 @@ func workloadKit() kit {
 			HTTPClient: e.Client(), Retry: fastRetry})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
-		return &bench{src: src, idp: e.Server, path: e.TokenPath(wiTenant), closeIdP: e.Close,
-			status: func(code int, ra time.Duration) emu.Fault {
-				return emu.Fault{Status: code, RetryAfter: ra, Body: fmt.Sprintf(
+		return &bench{src: src, idp: e.Server, path: strings.TrimPrefix(e.TokenURL(wiTenant), e.URL), closeIdP: e.Close,
+			status: func(code int, ra time.Duration) idptest.Fault {
+				return idptest.Fault{Status: code, RetryAfter: ra, Body: fmt.Sprintf(
 					`{"error":"temporarily_unavailable","error_description":"AADSTS50196: injected %d.","error_codes":[50196]}`, code)}
 			},
-			shaped: func(s shape) emu.Fault {
+			shaped: func(s shape) idptest.Fault {
 				now, life := shapeTimes(s, otherLife)
 				reply := map[string]any{"token_type": "Bearer",
-					"access_token": iss.Sign(claimsAt(iss.IssuerURL(), "oid-1", target, now, life))}
+					"access_token": iss.Sign(claimsAt(iss.IssuerURL, "oid-1", target, now, life))}
 				if life != 0 {
 					// expires_in is relative, so a skewed IdP clock does
 					// not change it.
@@ -198,26 +199,24 @@ const (
 )
 
 func awsKit() kit {
-	return kit{name: "aws web identity", start: func(t *testing.T, _ *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
-		s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret})
+	return kit{name: "aws web identity", start: func(t *testing.T, _ *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
+		s := idptest.NewSTS(t, &idptest.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret})
 		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{
 			Audience: []string{"kafka"}, Lifetime: stsLife, Cache: co,
-			Config: &sdkaws.Config{Region: s.Region(), Credentials: credentials.NewStaticCredentialsProvider(awsKey, awsSecret, ""),
+			Config: &sdkaws.Config{Region: s.Region, Credentials: credentials.NewStaticCredentialsProvider(awsKey, awsSecret, ""),
 				BaseEndpoint: sdkaws.String(s.URL), HTTPClient: s.Client()}})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
 		codes := map[int]string{http.StatusTooManyRequests: "Throttling", http.StatusInternalServerError: "InternalFailure",
 			http.StatusServiceUnavailable: "ServiceUnavailable"}
 		return &bench{src: src, idp: s.Server, closeIdP: s.Close,
-			status: func(code int, ra time.Duration) emu.Fault {
-				f := emu.STSErrorFault(code, codes[code], "injected")
-				f.RetryAfter = ra
-				return f
+			status: func(code int, ra time.Duration) idptest.Fault {
+				return idptest.Fault{Status: code, Code: codes[code], Message: "injected", RetryAfter: ra}
 			},
-			shaped: func(sh shape) emu.Fault {
+			shaped: func(sh shape) idptest.Fault {
 				now, life := shapeTimes(sh, stsLife)
 				rs := s.Issuer("RS256")
-				tok := rs.Sign(claimsAt(s.IssuerURL(), s.RoleARN(), "kafka", now, life))
+				tok := rs.Sign(claimsAt(s.IssuerURL, s.RoleARN, "kafka", now, life))
 				var b bytes.Buffer
 				b.WriteString(`<GetWebIdentityTokenResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetWebIdentityTokenResult><WebIdentityToken>`)
 				_ = xml.EscapeText(&b, []byte(tok))
@@ -226,15 +225,15 @@ func awsKit() kit {
 					b.WriteString("<Expiration>" + now.Add(life).UTC().Format(time.RFC3339) + "</Expiration>")
 				}
 				b.WriteString("</GetWebIdentityTokenResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></GetWebIdentityTokenResponse>")
-				return emu.Fault{Status: http.StatusOK, Body: b.String()}
+				return idptest.Fault{Status: http.StatusOK, Body: b.String()}
 			}}
 	}}
 }
 
 // confluentShaped is a token-endpoint reply; expires_in, when present, is
 // the lifetime on the IdP's clock.
-func confluentShaped(iss *emu.Issuer, sub string, life time.Duration) func(shape) emu.Fault {
-	return func(s shape) emu.Fault {
+func confluentShaped(iss *idptest.Issuer, sub string, life time.Duration) func(shape) idptest.Fault {
+	return func(s shape) idptest.Fault {
 		now, l := shapeTimes(s, life)
 		reply := map[string]any{"token_type": "Bearer", "access_token": iss.Sign(claimsAt("Confluent", sub, "kafka", now, l))}
 		if l != 0 {
@@ -248,18 +247,18 @@ func confluentShaped(iss *emu.Issuer, sub string, life time.Duration) func(shape
 	}
 }
 
-func oauthStatus(code int, ra time.Duration) emu.Fault {
-	return emu.Fault{Status: code, RetryAfter: ra}
+func oauthStatus(code int, ra time.Duration) idptest.Fault {
+	return idptest.Fault{Status: code, RetryAfter: ra}
 }
 
 func confluentSTSKit() kit {
-	return kit{name: "confluent sts exchange", start: func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
-		s := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{Signer: iss,
-			Providers: []emu.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+	return kit{name: "confluent sts exchange", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
+		s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
+			Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
 		subject := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 			return oauthbearer.Token{Value: iss.Mint("workload-1", "app-1", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
 		})
-		src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL(),
+		src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL,
 			Lifetime: otherLife, HTTPClient: s.Client(), Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
@@ -268,10 +267,10 @@ func confluentSTSKit() kit {
 }
 
 func clientCredentialsKit() kit {
-	return kit{name: "oauth client credentials", start: func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
-		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, TTL: otherLife,
-			Clients: map[string]emu.OAuthClient{"client-1": {Secret: "s3cr3t-value-for-the-matrix"}}})
-		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL(), ClientID: "client-1",
+	return kit{name: "oauth client credentials", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Lifetime: otherLife,
+			Clients: map[string]idptest.OAuthClient{"client-1": {Secret: "s3cr3t-value-for-the-matrix"}}})
+		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL, ClientID: "client-1",
 			ClientSecret: "s3cr3t-value-for-the-matrix", HTTPClient: s.Client(), Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
@@ -284,7 +283,7 @@ func mskKit() kit {
 }
 
 // fail queues f for every request to the token endpoint until cleared.
-func (b *bench) fail(f emu.Fault) {
+func (b *bench) fail(f idptest.Fault) {
 	f.Path = b.path
 	b.idp.FailNext(faultCount, f)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -20,9 +19,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
+	"github.com/streamidentity/kafka-workload-identity/internal/obstest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -56,7 +56,7 @@ func statusFault(name string, code int, ra time.Duration, imdsOnly bool) fault {
 	return fault{name: name, imdsOnly: imdsOnly, retryAfter: ra, inject: func(b *bench) { b.fail(b.status(code, ra)) }}
 }
 
-func plainFault(name string, f emu.Fault) fault {
+func plainFault(name string, f idptest.Fault) fault {
 	return fault{name: name, inject: func(b *bench) { b.fail(f) }}
 }
 
@@ -72,10 +72,10 @@ var faults = []fault{
 	statusFault("404 (IMDS starting)", http.StatusNotFound, 0, true),
 	statusFault("410 (IMDS upgrading)", http.StatusGone, 0, true),
 	{name: "connection refused", inject: func(b *bench) { b.closeIdP() }},
-	plainFault("accepts, never answers", emu.Fault{Hang: true}),
-	plainFault("trickle, 1 byte/50ms", emu.Fault{Trickle: 50 * time.Millisecond}),
-	plainFault("malformed body", emu.Fault{Malformed: true}),
-	plainFault("oversized body, 8 MiB", emu.Fault{Oversize: 8 << 20}),
+	plainFault("accepts, never answers", idptest.Fault{Hang: true}),
+	plainFault("trickle, 1 byte/50ms", idptest.Fault{Trickle: 50 * time.Millisecond}),
+	plainFault("malformed body", idptest.Fault{Malformed: true}),
+	plainFault("oversized body, 8 MiB", idptest.Fault{Oversize: 8 << 20}),
 	shapeFault("token without exp", noExp),
 	shapeFault("token already expired", expired),
 	shapeFault("exp 10 years away", farFuture),
@@ -176,7 +176,7 @@ var overrides = map[string]want{
 }
 
 func TestFaultMatrix(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	var mu sync.Mutex
 	var rows []result
 	var skipped []string
@@ -212,20 +212,13 @@ func TestFaultMatrix(t *testing.T) {
 	t.Log("\n" + render(rows, skipped))
 }
 
-// topDraw is a rand.Source whose every draw is the largest: it pins the
-// primed token's refresh, which the cache spreads below 80% for a token
-// fetched while none was held, to 80% of its life (Jitter is tiny), where
-// the cell injects its fault; backoff delays take the top of their range
-// (never below a Retry-After either way).
-type topDraw struct{}
-
-func (topDraw) Uint64() uint64 { return math.MaxUint64 }
-
-func runCell(t *testing.T, iss *emu.Issuer, k kit, f fault) result {
+func runCell(t *testing.T, iss *idptest.Issuer, k kit, f fault) result {
 	r := result{source: k.name, fault: f.name}
 	clk := fakeclock.New(time.Now())
 	events := make(chan oauthbearer.RefreshEvent, 1024)
-	co := &oauthbearer.CacheOptions{Clock: clk, Jitter: 1e-9, Rand: topDraw{}, SafetyMargin: margin, FetchTimeout: fetchTimeout,
+	// obstest.TopDraw pins the primed token's refresh to 80% of its life,
+	// where the cell injects its fault.
+	co := &oauthbearer.CacheOptions{Clock: clk, Jitter: 1e-9, Rand: obstest.TopDraw{}, SafetyMargin: margin, FetchTimeout: fetchTimeout,
 		MinBackoff: minBackoff, MaxBackoff: maxBackoff, OnRefresh: func(ev oauthbearer.RefreshEvent) { events <- ev }}
 	b := k.start(t, iss, co)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -238,11 +231,11 @@ func runCell(t *testing.T, iss *emu.Issuer, k kit, f fault) result {
 	usable := tok0.Expiry.Add(-min(margin, life/10))
 	refreshAt := prime.Start.Add(time.Duration(0.8 * float64(life)))
 
-	before := b.idp.Requests()
+	before := len(b.idp.Requests())
 	f.inject(b)
 	clk.Advance(refreshAt.Sub(clk.Now()) + time.Millisecond)
 	ev := next(t, events)
-	r.firstReqs = b.idp.Requests() - before
+	r.firstReqs = len(b.idp.Requests()) - before
 	r.attempts = 1
 
 	if ev.Err == nil {
@@ -266,7 +259,7 @@ func runCell(t *testing.T, iss *emu.Issuer, k kit, f fault) result {
 			assert.Greater(t, r.life, 5*365*24*time.Hour)
 		}
 		r.kept, r.stopped, r.retryAfterOK = true, true, true
-		r.totalReqs = b.idp.Requests() - before
+		r.totalReqs = len(b.idp.Requests()) - before
 		return r
 	}
 
@@ -297,7 +290,7 @@ func runCell(t *testing.T, iss *emu.Issuer, k kit, f fault) result {
 		}
 		require.Error(t, ev.Err, "the fault is still there")
 	}
-	r.totalReqs = b.idp.Requests() - before
+	r.totalReqs = len(b.idp.Requests()) - before
 	// Once the token is past its safety margin, a transient failure is
 	// probed by the cache itself, without a caller, at the backoff's pace
 	// (at most one request per MaxBackoff once at the cap), so that it

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -28,12 +28,12 @@ func init() {
 // the OAuth emulator, which verifies each assertion before the fault
 // replaces its reply.
 func jwtBearerKit() kit {
-	return kit{name: "oauth jwt-bearer", start: func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
+	return kit{name: "oauth jwt-bearer", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, TTL: otherLife,
-			Clients: map[string]emu.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
-		src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL(),
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Lifetime: otherLife,
+			Clients: map[string]idptest.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
+		src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL,
 			Assertion: &oauthclient.AssertionOptions{PrivateKey: key, Issuer: "svc-1", Subject: "svc-1"}, HTTPClient: s.Client(), Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/idpclient"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -33,12 +33,12 @@ func init() {
 }
 
 func clientAssertionKit() kit {
-	return kit{name: "oauth client assertion", start: func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
+	return kit{name: "oauth client assertion", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, TTL: otherLife,
-			Clients: map[string]emu.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
-		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL(), ClientID: "svc-1",
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Lifetime: otherLife,
+			Clients: map[string]idptest.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
+		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL, ClientID: "svc-1",
 			Assertion: &oauthclient.AssertionOptions{PrivateKey: key}, HTTPClient: s.Client(), Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })
@@ -47,10 +47,10 @@ func clientAssertionKit() kit {
 }
 
 func mutualTLSKit() kit {
-	return kit{name: "oauth mutual TLS, private CA", start: func(t *testing.T, iss *emu.Issuer, co *oauthbearer.CacheOptions) *bench {
+	return kit{name: "oauth mutual TLS, private CA", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
 		ca := testpki.NewCA(t)
-		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, TTL: otherLife, ClientCAs: ca.Pool(),
-			Clients: map[string]emu.OAuthClient{"svc-1": {CertSubject: "CN=svc-1"}}})
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Lifetime: otherLife, ClientCAs: ca.Pool(),
+			Clients: map[string]idptest.OAuthClient{"svc-1": {CertSubject: "CN=svc-1"}}})
 		dir := t.TempDir()
 		caFile := filepath.Join(dir, "ca.pem")
 		require.NoError(t, os.WriteFile(caFile, s.CertificatePEM(), 0o600))
@@ -59,7 +59,7 @@ func mutualTLSKit() kit {
 		require.NoError(t, os.WriteFile(certFile, append(key, cert...), 0o600))
 		hc, err := idpclient.New(&idpclient.Options{RootCAFile: caFile, CertFile: certFile})
 		require.NoError(t, err)
-		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL(), ClientID: "svc-1",
+		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL, ClientID: "svc-1",
 			TLSClientAuth: true, HTTPClient: hc, Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })

@@ -33,7 +33,7 @@ const oauthPrefix = "listener.name.client.oauthbearer."
 // Options configures a broker started by [Start].
 type Options struct {
 	// JWKSURL is the JWKS endpoint the broker verifies signatures with,
-	// for example oauthbearertest.Issuer.JWKSURL(). Required. It must be
+	// for example idptest.Issuer.JWKSURL. Required. It must be
 	// serving before Start is called: the broker fetches it at startup.
 	// It is also the only URL the broker may fetch (Kafka's
 	// org.apache.kafka.sasl.oauthbearer.allowed.urls system property).
@@ -92,10 +92,10 @@ func (o Options) withDefaults() (Options, error) {
 		missing = append(missing, "Audience")
 	}
 	if len(missing) > 0 {
-		return o, fmt.Errorf("kafkatest: Options.%s is empty; set it (for example from an oauthbearertest.Issuer)", strings.Join(missing, ", Options."))
+		return o, fmt.Errorf("kafkatest: Options.%s is empty; set it (for example from an idptest.Issuer)", strings.Join(missing, ", Options."))
 	}
 	if !strings.HasPrefix(o.JWKSURL, "http://") && !strings.HasPrefix(o.JWKSURL, "https://") {
-		return o, fmt.Errorf("kafkatest: Options.JWKSURL is %q; use an http(s) URL such as oauthbearertest.Issuer.JWKSURL()", o.JWKSURL)
+		return o, fmt.Errorf("kafkatest: Options.JWKSURL is %q; use an http(s) URL such as idptest.Issuer.JWKSURL", o.JWKSURL)
 	}
 	if o.SubClaim == "" {
 		o.SubClaim = "sub"

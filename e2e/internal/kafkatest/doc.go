@@ -16,10 +16,10 @@
 // (default $HOME/.cache/kafka-workload-identity/kafka); Java 17 or newer
 // must be on PATH.
 //
-//	iss := oauthbearertest.NewIssuer(t, nil)
+//	iss := idptest.NewIssuer(t, nil)
 //	b := kafkatest.Start(t, kafkatest.Options{
-//		JWKSURL:  iss.JWKSURL(),
-//		Issuer:   iss.IssuerURL(),
+//		JWKSURL:  iss.JWKSURL,
+//		Issuer:   iss.IssuerURL,
 //		Audience: "kafka",
 //	})
 //	cl, _ := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.SASL(mech))

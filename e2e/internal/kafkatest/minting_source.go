@@ -8,11 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
-// Minter signs tokens: an *oauthbearertest.Issuer or an *emu.Issuer.
+// Minter signs tokens, as an *idptest.Issuer does.
 type Minter interface {
 	Mint(sub, aud string, ttl time.Duration, extra map[string]any) string
 }
@@ -73,15 +77,6 @@ func (s *MintingSource) LastJTI() string {
 	return s.lastJTI
 }
 
-// NewFakeBroker starts the public bench's in-process broker
-// ([oauthbearertest.NewBroker]) and closes it when t's test ends.
-func NewFakeBroker(t testing.TB, opts *oauthbearertest.BrokerOptions) *oauthbearertest.Broker {
-	t.Helper()
-	b := oauthbearertest.NewBroker(opts)
-	t.Cleanup(b.Close)
-	return b
-}
-
 // Rejections counts the authentications b refused.
 func Rejections(b *oauthbearertest.Broker) int {
 	n := 0
@@ -91,4 +86,26 @@ func Rejections(b *oauthbearertest.Broker) int {
 		}
 	}
 	return n
+}
+
+// Impostors returns two issuers whose tokens iss's JWKS does not verify,
+// for iss's claims (sign them with Sign, or Mint with the "iss" claim set
+// to iss.IssuerURL): forger holds another key under the kid iss signs with
+// now (a forged signature that only a broker verifying signatures
+// refuses), stranger a key with a kid iss never published, "unknown-kid".
+func Impostors(t testing.TB, iss *idptest.Issuer) (forger, stranger *idptest.Issuer) {
+	t.Helper()
+	return idptest.NewIssuer(t, &idptest.IssuerOptions{KeyID: KeyID(t, iss.Mint("x", "y", time.Hour, nil))}),
+		idptest.NewIssuer(t, &idptest.IssuerOptions{KeyID: "unknown-kid"})
+}
+
+// KeyID returns the "kid" in token's header: the key an issuer signs
+// with now.
+func KeyID(t testing.TB, token string) string {
+	t.Helper()
+	parsed, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{})
+	require.NoError(t, err)
+	kid, _ := parsed.Header["kid"].(string)
+	require.NotEmpty(t, kid)
+	return kid
 }

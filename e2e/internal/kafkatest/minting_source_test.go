@@ -12,12 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
 func TestMintingSource(t *testing.T) {
 	t.Parallel()
-	src := &kafkatest.MintingSource{Issuer: emu.NewIssuer(t, nil), TTL: 90 * time.Second}
+	src := &kafkatest.MintingSource{Issuer: idptest.NewIssuer(t, nil), TTL: 90 * time.Second}
 	assert.Empty(t, src.LastJTI())
 	for i := range 3 {
 		tok, err := src.Token(context.Background())

@@ -24,7 +24,7 @@ import (
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -34,17 +34,11 @@ import (
 // only removing the value sent (not the shape heuristics) keeps it out.
 const sessionToken = "session-token-echoed-0123456789abcdef"
 
-// echoErr fetches from a source whose identity provider echoes the
-// request in its error, collects the error and closes the source. It also
-// checks the error is one bounded line.
+// echoErr is useErr for a source whose identity provider echoes the
+// request in its error; it also checks the error is one line.
 func echoErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) error {
 	t.Helper()
-	tok, err := src.Token(tctx(t))
-	require.Error(t, err, name)
-	c.secret(name+" token", tok.Value)
-	c.err(err)
-	c.value(src)
-	require.NoError(t, src.Close())
+	err := useErr(t, c, name, src)
 	require.NotContains(t, err.Error(), "\n", name)
 	return err
 }
@@ -62,16 +56,16 @@ func echoErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) er
 // session token leaked).
 func TestEchoingIdentityProviders(t *testing.T) {
 	c := newCollector()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	t.Run("confluent sts", func(t *testing.T) {
-		s := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{Signer: iss,
-			Providers: []emu.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+		s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
+			Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
 		subj := iss.Mint("workload-1", "app-1", time.Hour, nil)
 		c.secret("echoed subject token", subj)
 		src, err := confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subj, Expiry: time.Now().Add(time.Hour)}),
-			&confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL(), HTTPClient: s.Client(), Cache: fastCache(c)})
+			&confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL, HTTPClient: s.Client(), Cache: fastCache(c)})
 		require.NoError(t, err)
-		s.FailNext(1, emu.Fault{Echo: true})
+		s.FailNext(1, idptest.Fault{Echo: true})
 		err = echoErr(t, c, "confluent sts echo", src)
 		require.Contains(t, err.Error(), srvtext.Redacted, "the echo is quoted, scrubbed")
 	})
@@ -80,25 +74,25 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		require.NoError(t, err)
 		const secret = "echoed+client/secret=0123456789"
 		c.secret("echoed client secret", secret)
-		s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
-			Clients: map[string]emu.OAuthClient{"client-1": {Secret: secret}, "ec-1": {PublicKey: &key.PublicKey}}})
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+			Clients: map[string]idptest.OAuthClient{"client-1": {Secret: secret}, "ec-1": {PublicKey: &key.PublicKey}}})
 		for name, o := range map[string]oauthclient.ClientCredentialsOptions{
 			"basic":           {ClientID: "client-1", ClientSecret: secret},
 			"raw basic":       {ClientID: "client-1", ClientSecret: secret, RawBasicAuth: true},
 			"private_key_jwt": {ClientID: "ec-1", Assertion: &oauthclient.AssertionOptions{PrivateKey: key}},
 		} {
-			o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), recording(c, s.Client()), fastCache(c)
+			o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL, recording(c, s.Client(), "client_assertion", "client assertion"), fastCache(c)
 			src, err := oauthclient.NewClientCredentials(&o)
 			require.NoError(t, err)
-			s.FailNext(1, emu.Fault{Echo: true, Status: http.StatusUnauthorized})
+			s.FailNext(1, idptest.Fault{Echo: true, Status: http.StatusUnauthorized})
 			echoErr(t, c, "client credentials echo "+name, src)
 		}
 	})
 	t.Run("azure workload identity", func(t *testing.T) {
 		const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
-		e := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client,
-			Federated: []emu.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: sa}}}}})
-		fed := iss.Mint(sa, emu.EntraTokenExchangeAudience, time.Hour, nil)
+		e := idptest.NewEntra(t, &idptest.EntraOptions{Signer: iss, Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: client,
+			Federated: []idptest.FederatedCredential{{Issuer: iss.IssuerURL, Subject: sa}}}}})
+		fed := iss.Mint(sa, "api://AzureADTokenExchange", time.Hour, nil)
 		c.secret("echoed federated token", fed)
 		p := filepath.Join(t.TempDir(), "token")
 		require.NoError(t, os.WriteFile(p, []byte(fed), 0o600))
@@ -106,7 +100,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 			AuthorityHost: e.URL, DisableInstanceDiscovery: true, Getenv: func(string) string { return "" }, Cache: fastCache(c),
 			HTTPClient: e.Client(), Retry: noRetry})
 		require.NoError(t, err)
-		e.FailNext(1, emu.Fault{Echo: true, Path: e.TokenPath(tenant)})
+		e.FailNext(1, idptest.Fault{Echo: true, Path: strings.TrimPrefix(e.TokenURL(tenant), e.URL)})
 		err = echoErr(t, c, "entra echo", src)
 		var ae *azure.Error
 		require.True(t, errors.As(err, &ae))
@@ -121,30 +115,30 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		const tenant, client = "9d2f0000-0000-4000-8000-0000000000a2", "9d2f0000-0000-4000-8000-0000000000c2"
 		const secret = "azure-client-secret~0123456789.abcdef"
 		c.secret("echoed azure client secret", secret)
-		e := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client}}})
+		e := idptest.NewEntra(t, &idptest.EntraOptions{Signer: iss, Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: client}}})
 		env := map[string]string{"AZURE_CLIENT_SECRET": secret}
 		src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: "api://kafka", TenantID: tenant, ClientID: client, AuthorityHost: e.URL,
 			DisableInstanceDiscovery: true, DisableAzureCLI: true, Getenv: func(k string) string { return env[k] }, Cache: fastCache(c),
 			HTTPClient: e.Client(), Retry: noRetry})
 		require.NoError(t, err)
-		e.FailNext(1, emu.Fault{Echo: true, Path: e.TokenPath(tenant)})
+		e.FailNext(1, idptest.Fault{Echo: true, Path: strings.TrimPrefix(e.TokenURL(tenant), e.URL)})
 		echoErr(t, c, "entra client secret echo", src)
 	})
 	t.Run("azure managed identity", func(t *testing.T) {
-		m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss})
+		m := idptest.NewIMDS(t, &idptest.IMDSOptions{Signer: iss})
 		src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: "api://echo", Cache: fastCache(c),
 			HTTPClient: m.Client(), Retry: noRetry})
 		require.NoError(t, err)
-		m.FailNext(1, emu.Fault{Echo: true})
+		m.FailNext(1, idptest.Fault{Echo: true})
 		echoErr(t, c, "imds echo", src)
 	})
 	t.Run("aws web identity", func(t *testing.T) {
 		c.secret("echoed aws session token", sessionToken)
-		s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
+		s := idptest.NewSTS(t, &idptest.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
 		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{"kafka"},
 			Config: awsConfig(s, credentials.NewStaticCredentialsProvider(awsKey, awsSecret, sessionToken)), Cache: fastCache(c)})
 		require.NoError(t, err)
-		s.FailNext(1, emu.Fault{Echo: true})
+		s.FailNext(1, idptest.Fault{Echo: true})
 		echoErr(t, c, "sts echo", src)
 	})
 	c.check(t)
@@ -160,15 +154,15 @@ func TestEchoingIdentityProviders(t *testing.T) {
 // context deadline instead of the *oauthclient.Error it checks
 // (reproduced with go test -race -count=6 -cpu 1).
 func TestHugeServerFields(t *testing.T) {
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	c := newCollector()
 	huge := strings.Repeat("E", 900<<10)
-	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
-		Clients: map[string]emu.OAuthClient{"client-1": {Secret: clientSecret}}})
+	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+		Clients: map[string]idptest.OAuthClient{"client-1": {Secret: clientSecret}}})
 	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret,
-		TokenURL: s.TokenURL(), HTTPClient: s.Client(), Cache: &oauthbearer.CacheOptions{Logger: c.log, FetchTimeout: time.Minute}})
+		TokenURL: s.TokenURL, HTTPClient: s.Client(), Cache: &oauthbearer.CacheOptions{Logger: c.log, FetchTimeout: time.Minute}})
 	require.NoError(t, err)
-	s.FailNext(1, emu.Fault{Status: http.StatusBadRequest, Body: fmt.Sprintf(`{"error":%q,"error_description":"the request was refused"}`, huge)})
+	s.FailNext(1, idptest.Fault{Status: http.StatusBadRequest, Body: fmt.Sprintf(`{"error":%q,"error_description":"the request was refused"}`, huge)})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err = src.Token(ctx)
@@ -181,10 +175,10 @@ func TestHugeServerFields(t *testing.T) {
 	require.Less(t, len(err.Error()), 2*srvtext.MaxField+1024, "error of %d bytes", len(err.Error()))
 }
 
-// recording returns a copy of hc that registers every form value it posts
-// (the client assertion, which the test cannot know in advance) as a
-// secret.
-func recording(c *collector, hc *http.Client) *http.Client {
+// recording returns a copy of hc that registers, as a secret named what,
+// every value of the form field it posts (a client assertion, which the
+// test cannot know in advance).
+func recording(c *collector, hc *http.Client, field, what string) *http.Client {
 	cp := *hc
 	base := hc.Transport
 	cp.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -192,7 +186,7 @@ func recording(c *collector, hc *http.Client) *http.Client {
 			if b, err := r.GetBody(); err == nil {
 				raw, _ := io.ReadAll(b)
 				if form, err := url.ParseQuery(string(raw)); err == nil {
-					c.secret("client assertion", form.Get("client_assertion"))
+					c.secret(what, form.Get(field))
 				}
 			}
 		}

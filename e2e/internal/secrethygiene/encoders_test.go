@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
@@ -77,7 +77,7 @@ schema.registry.url=https://sr-user:` + urlPass + `@psrc-1.us-east-2.aws.conflue
 	c.value(cfg.SchemaRegistry)
 	c.value(cfg.Source.ClientSecret)
 
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	tok := oauthbearer.Token{Value: iss.Mint("workload-1", "kafka", time.Hour, nil), Expiry: time.Now().Add(time.Hour), Principal: "workload-1",
 		Extensions: map[string]string{"logicalCluster": "lkc-abc123"}}
 	c.secret("token", tok.Value)
@@ -113,7 +113,7 @@ schema.registry.url=https://sr-user:` + urlPass + `@psrc-1.us-east-2.aws.conflue
 // fails before describePanic: the cache quoted %v of the panic value.
 func TestPanickingSources(t *testing.T) {
 	c := newCollector()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	jwt := iss.Mint("workload-1", "kafka", time.Hour, nil)
 	c.secret("token in a panic", jwt)
 	c.secret("secret in a panic", clientSecret)

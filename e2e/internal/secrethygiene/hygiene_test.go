@@ -31,7 +31,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/franzsasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
@@ -73,8 +73,8 @@ func use(t *testing.T, c *collector, name string, src *oauthbearer.Cache) {
 	require.NoError(t, src.Close())
 }
 
-// useErr is use for a source that must fail.
-func useErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) {
+// useErr is use for a source that must fail; it returns the error.
+func useErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) error {
 	t.Helper()
 	tok, err := src.Token(tctx(t))
 	require.Error(t, err, name)
@@ -82,11 +82,12 @@ func useErr(t *testing.T, c *collector, name string, src *oauthbearer.Cache) {
 	c.err(err)
 	c.value(src)
 	require.NoError(t, src.Close())
+	return err
 }
 
 func TestSecretHygiene(t *testing.T) {
 	c := newCollector()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	t.Run("azure managed identity", func(t *testing.T) { azureMI(t, c, iss) })
 	t.Run("azure workload identity", func(t *testing.T) { azureWI(t, c, iss) })
 	t.Run("aws web identity", func(t *testing.T) { awsWebIdentity(t, c) })
@@ -102,11 +103,11 @@ func TestSecretHygiene(t *testing.T) {
 	c.check(t)
 }
 
-func azureMI(t *testing.T, c *collector, iss *emu.Issuer) {
-	m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss})
-	v1 := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss, V1Tokens: true})
+func azureMI(t *testing.T, c *collector, iss *idptest.Issuer) {
+	m := idptest.NewIMDS(t, &idptest.IMDSOptions{Signer: iss})
+	v1 := idptest.NewIMDS(t, &idptest.IMDSOptions{Signer: iss, V1Tokens: true})
 	n := 0
-	mi := func(m *emu.IMDS, mut func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
+	mi := func(m *idptest.IMDS, mut func(*azure.ManagedIdentityOptions)) *oauthbearer.Cache {
 		n++
 		o := &azure.ManagedIdentityOptions{Audience: fmt.Sprintf("api://hygiene-%d-%d", time.Now().UnixNano(), n), Cache: fastCache(c),
 			HTTPClient: m.Client(), Retry: noRetry}
@@ -123,25 +124,28 @@ func azureMI(t *testing.T, c *collector, iss *emu.Issuer) {
 	useErr(t, c, "imds unknown identity", mi(m, func(o *azure.ManagedIdentityOptions) {
 		o.ID = azidentity.ClientID("0000aaaa-0000-4000-8000-000000000000")
 	}))
-	m.FailNext(1, emu.Fault{Malformed: true})
+	m.FailNext(1, idptest.Fault{Malformed: true})
 	useErr(t, c, "imds malformed", mi(m, nil))
-	m.FailNext(1, emu.Fault{Status: http.StatusInternalServerError})
+	m.FailNext(1, idptest.Fault{Status: http.StatusInternalServerError})
 	useErr(t, c, "imds 500", mi(m, nil))
-	for _, is := range append(m.Issued(), v1.Issued()...) {
-		c.secret("imds-issued token", is.Token)
-		if rep, err := azure.Diagnose(is.Token); err == nil {
+	for _, r := range append(m.Requests(), v1.Requests()...) {
+		if r.Token == "" {
+			continue
+		}
+		c.secret("imds-issued token", r.Token)
+		if rep, err := azure.Diagnose(r.Token); err == nil {
 			c.value(rep) // the diagnostics report is meant for logs
 		}
 	}
 }
 
-func azureWI(t *testing.T, c *collector, iss *emu.Issuer) {
+func azureWI(t *testing.T, c *collector, iss *idptest.Issuer) {
 	const tenant, client, sa = "9d2f0000-0000-4000-8000-0000000000a1", "9d2f0000-0000-4000-8000-0000000000c1", "system:serviceaccount:kafka:producer"
-	e := emu.NewEntra(t, &emu.EntraOptions{Signer: iss, Apps: []emu.EntraApp{{TenantID: tenant, ClientID: client,
-		Federated: []emu.FederatedCredential{{Issuer: iss.IssuerURL(), Subject: sa}}}}})
+	e := idptest.NewEntra(t, &idptest.EntraOptions{Signer: iss, Apps: []idptest.EntraApp{{TenantID: tenant, ClientID: client,
+		Federated: []idptest.FederatedCredential{{Issuer: iss.IssuerURL, Subject: sa}}}}})
 	dir := t.TempDir()
 	file := func(sub string, ttl time.Duration) string {
-		tok := iss.Mint(sub, emu.EntraTokenExchangeAudience, ttl, nil)
+		tok := iss.Mint(sub, "api://AzureADTokenExchange", ttl, nil)
 		c.secret("federated token", tok)
 		p := filepath.Join(dir, fmt.Sprintf("token-%d", time.Now().UnixNano()))
 		require.NoError(t, os.WriteFile(p, []byte(tok), 0o600))
@@ -162,25 +166,23 @@ func azureWI(t *testing.T, c *collector, iss *emu.Issuer) {
 	useErr(t, c, "entra wrong subject", wi(file("system:serviceaccount:other:sa", time.Hour), nil))
 	useErr(t, c, "entra expired assertion", wi(file(sa, -time.Hour), nil))
 	useErr(t, c, "entra unknown client", wi(file(sa, time.Hour), func(o *azure.WorkloadIdentityOptions) { o.ClientID = "00000000-0000-4000-8000-00000000dead" }))
-	e.FailNext(1, emu.Fault{Malformed: true, Path: e.TokenPath(tenant)})
+	e.FailNext(1, idptest.Fault{Malformed: true, Path: strings.TrimPrefix(e.TokenURL(tenant), e.URL)})
 	useErr(t, c, "entra malformed", wi(file(sa, time.Hour), nil))
-	for _, a := range e.Assertions() {
-		c.secret("client assertion", a)
-	}
-	for _, is := range e.Issued() {
-		c.secret("entra-issued token", is.Token)
+	for _, r := range e.Requests() {
+		c.secret("client assertion", r.Assertion)
+		c.secret("entra-issued token", r.Token)
 	}
 }
 
-func awsConfig(s *emu.STS, creds sdkaws.CredentialsProvider) *sdkaws.Config {
-	return &sdkaws.Config{Region: s.Region(), Credentials: creds, BaseEndpoint: sdkaws.String(s.URL), HTTPClient: s.Client()}
+func awsConfig(s *idptest.STS, creds sdkaws.CredentialsProvider) *sdkaws.Config {
+	return &sdkaws.Config{Region: s.Region, Credentials: creds, BaseEndpoint: sdkaws.String(s.URL), HTTPClient: s.Client()}
 }
 
 func awsWebIdentity(t *testing.T, c *collector) {
 	c.secret("aws secret access key", awsSecret)
 	static := credentials.NewStaticCredentialsProvider(awsKey, awsSecret, "session-token-0123456789abcdef")
 	c.secret("aws session token", "session-token-0123456789abcdef")
-	s := emu.NewSTS(t, &emu.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
+	s := idptest.NewSTS(t, &idptest.STSOptions{AccessKeyID: awsKey, SecretAccessKey: awsSecret, AllowedAudiences: []string{"kafka"}})
 	wi := func(aud string, creds sdkaws.CredentialsProvider) *oauthbearer.Cache {
 		src, err := awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{aud}, Config: awsConfig(s, creds), Cache: fastCache(c)})
 		require.NoError(t, err)
@@ -190,7 +192,7 @@ func awsWebIdentity(t *testing.T, c *collector) {
 	useErr(t, c, "sts denied audience", wi("not-kafka", static))
 	useErr(t, c, "sts wrong secret", wi("kafka", credentials.NewStaticCredentialsProvider(awsKey, "wrong-secret-key-0123456789abcdefghij", "")))
 	c.secret("wrong aws secret key", "wrong-secret-key-0123456789abcdefghij")
-	s.FailNext(1, emu.Fault{Malformed: true})
+	s.FailNext(1, idptest.Fault{Malformed: true})
 	useErr(t, c, "sts malformed", wi("kafka", static))
 	s.SetFederationEnabled(false)
 	useErr(t, c, "sts federation disabled", wi("kafka", static))
@@ -209,9 +211,9 @@ func awsMSK(t *testing.T, c *collector) {
 	useErr(t, c, "msk without credentials", src)
 }
 
-func confluentSTS(t *testing.T, c *collector, iss *emu.Issuer) {
-	s := emu.NewConfluentSTS(t, &emu.ConfluentSTSOptions{Signer: iss,
-		Providers: []emu.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+func confluentSTS(t *testing.T, c *collector, iss *idptest.Issuer) {
+	s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
+		Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
 	subject := func(aud string) oauthbearer.TokenSource {
 		return oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 			tok := iss.Mint("workload-1", aud, time.Hour, nil)
@@ -220,19 +222,19 @@ func confluentSTS(t *testing.T, c *collector, iss *emu.Issuer) {
 		})
 	}
 	sts := func(aud string) *oauthbearer.Cache {
-		src, err := confluent.NewSTS(subject(aud), &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL(), HTTPClient: s.Client(), Cache: fastCache(c)})
+		src, err := confluent.NewSTS(subject(aud), &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL, HTTPClient: s.Client(), Cache: fastCache(c)})
 		require.NoError(t, err)
 		return src
 	}
 	use(t, c, "confluent sts", sts("app-1"))
 	useErr(t, c, "confluent sts wrong audience", sts("other"))
-	s.FailNext(1, emu.Fault{Malformed: true})
+	s.FailNext(1, idptest.Fault{Malformed: true})
 	useErr(t, c, "confluent sts malformed", sts("app-1"))
-	s.FailNext(1, emu.Fault{Oversize: 2 << 20})
+	s.FailNext(1, idptest.Fault{Oversize: 2 << 20})
 	useErr(t, c, "confluent sts oversized", sts("app-1"))
 }
 
-func clientCredentials(t *testing.T, c *collector, iss *emu.Issuer) {
+func clientCredentials(t *testing.T, c *collector, iss *idptest.Issuer) {
 	c.secret("client secret", clientSecret)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -240,10 +242,10 @@ func clientCredentials(t *testing.T, c *collector, iss *emu.Issuer) {
 	require.NoError(t, err)
 	c.secret("private key (PKCS#8, base64)", base64.StdEncoding.EncodeToString(der))
 	c.secret("private key scalar (hex)", scalarHex(t, key))
-	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
-		Clients: map[string]emu.OAuthClient{"client-1": {Secret: clientSecret}}})
+	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+		Clients: map[string]idptest.OAuthClient{"client-1": {Secret: clientSecret}}})
 	cc := func(o oauthclient.ClientCredentialsOptions) *oauthbearer.Cache {
-		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), s.Client(), fastCache(c)
+		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL, s.Client(), fastCache(c)
 		c.value(o)
 		src, err := oauthclient.NewClientCredentials(&o)
 		require.NoError(t, err)
@@ -258,10 +260,10 @@ func clientCredentials(t *testing.T, c *collector, iss *emu.Issuer) {
 	c.err(err)
 }
 
-func clientProperties(t *testing.T, c *collector, iss *emu.Issuer) {
+func clientProperties(t *testing.T, c *collector, iss *idptest.Issuer) {
 	c.secret("client.properties secret", propsSecret)
-	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
-		Clients: map[string]emu.OAuthClient{"app-1": {Secret: "the-right-secret-that-is-not-used"}}})
+	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+		Clients: map[string]idptest.OAuthClient{"app-1": {Secret: "the-right-secret-that-is-not-used"}}})
 	props := func(endpoint, extra string) string {
 		return `bootstrap.servers=pkc-1.us-east-1.aws.confluent.cloud:9092
 security.protocol=SASL_SSL
@@ -272,11 +274,11 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
   clientId="app-1" clientSecret="` + propsSecret + `" ` + extra + ` extension_logicalCluster='lkc-abc123' extension_identityPoolId='pool-a1b2';
 `
 	}
-	cfg, err := clientprops.Parse(strings.NewReader(props(s.TokenURL(), "")))
+	cfg, err := clientprops.Parse(strings.NewReader(props(s.TokenURL, "")))
 	require.NoError(t, err)
 	c.value(cfg)
 	c.value(cfg.Source)
-	src, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: s.Client(), AllowedURLs: []string{s.TokenURL()}})
+	src, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: s.Client(), AllowedURLs: []string{s.TokenURL}})
 	require.NoError(t, err)
 	tok, err := src.Token(tctx(t))
 	require.Error(t, err, "the secret in the file is not the client's")
@@ -285,7 +287,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	c.value(src)
 	c.value(cfg.Source.ClientSecret)
 	require.NoError(t, src.Close())
-	for _, bad := range []string{props(s.TokenURL(), "foo='bar'"), props("ftp://idp.example.com/token?client_secret="+propsSecret, ""), strings.Replace(props(s.TokenURL(), ""), `clientId="app-1"`, "", 1)} {
+	for _, bad := range []string{props(s.TokenURL, "foo='bar'"), props("ftp://idp.example.com/token?client_secret="+propsSecret, ""), strings.Replace(props(s.TokenURL, ""), `clientId="app-1"`, "", 1)} {
 		cfg, err := clientprops.Parse(strings.NewReader(bad))
 		if err == nil {
 			c.value(cfg)
@@ -296,8 +298,8 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	}
 }
 
-func schemaRegistry(t *testing.T, c *collector, iss *emu.Issuer) {
-	sr := emu.NewSchemaRegistry(t, &emu.SchemaRegistryOptions{Issuer: iss, Audience: "sr", LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
+func schemaRegistry(t *testing.T, c *collector, iss *idptest.Issuer) {
+	sr := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{Issuer: iss, Audience: "sr", LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
 	for _, aud := range []string{"sr", "wrong-audience"} {
 		tok := iss.Mint("workload-1", aud, time.Hour, nil)
 		c.secret("schema registry token", tok)
@@ -326,13 +328,14 @@ func schemaRegistry(t *testing.T, c *collector, iss *emu.Issuer) {
 	c.err(err)
 }
 
-func franz(t *testing.T, c *collector, iss *emu.Issuer) {
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+func franz(t *testing.T, c *collector, iss *idptest.Issuer) {
+	forger, stranger := kafkatest.Impostors(t, iss)
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	for name, tok := range map[string]string{
 		"good":         iss.Mint("workload-1", "kafka", time.Hour, nil),
 		"bad audience": iss.Mint("workload-1", "not-kafka", time.Hour, nil),
-		"forged":       iss.SignForged(emu.Claims{"iss": iss.IssuerURL(), "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
-		"unknown kid":  iss.SignUnknownKid(emu.Claims{"iss": iss.IssuerURL(), "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
+		"forged":       forger.Sign(map[string]any{"iss": iss.IssuerURL, "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
+		"unknown kid":  stranger.Sign(map[string]any{"iss": iss.IssuerURL, "sub": "w", "aud": "kafka", "exp": time.Now().Add(time.Hour).Unix()}),
 	} {
 		c.secret("franz "+name+" token", tok)
 		src, err := oauthbearer.NewCache(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}), fastCache(c))
@@ -357,8 +360,8 @@ func franz(t *testing.T, c *collector, iss *emu.Issuer) {
 	}
 }
 
-func saramaAdapter(t *testing.T, c *collector, iss *emu.Issuer) {
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+func saramaAdapter(t *testing.T, c *collector, iss *idptest.Issuer) {
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	for _, aud := range []string{"kafka", "not-kafka"} {
 		tok := iss.Mint("workload-1", aud, time.Hour, nil)
 		c.secret("sarama token", tok)
@@ -385,8 +388,8 @@ func saramaAdapter(t *testing.T, c *collector, iss *emu.Issuer) {
 	c.err(err)
 }
 
-func kafkaGoAdapter(t *testing.T, c *collector, iss *emu.Issuer) {
-	broker := kafkatest.NewFakeBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
+func kafkaGoAdapter(t *testing.T, c *collector, iss *idptest.Issuer) {
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{Issuer: iss, ExpectedAudience: "kafka"})
 	for _, aud := range []string{"kafka", "not-kafka"} {
 		tok := iss.Mint("workload-1", aud, time.Hour, nil)
 		c.secret("kafka-go token for "+aud, tok)

@@ -9,9 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -47,13 +45,13 @@ const keyPassphrase = "oidc-key-passphrase-0123456789"
 // file content" leak); both mutations were run.
 func TestOIDCSourcesHygiene(t *testing.T) {
 	c := newCollector()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	t.Run("token file", func(t *testing.T) { tokenFileHygiene(t, c, iss) })
 	t.Run("jwt-bearer", func(t *testing.T) { jwtBearerHygiene(t, c, iss) })
 	c.check(t)
 }
 
-func tokenFileHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
+func tokenFileHygiene(t *testing.T, c *collector, iss *idptest.Issuer) {
 	dir := t.TempDir()
 	n := 0
 	file := func(content string) string {
@@ -76,7 +74,7 @@ func tokenFileHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
 	expired := iss.Mint("system:serviceaccount:orders:writer", "kafka", -time.Hour, nil)
 	c.secret("expired token file content", expired)
 	useErr(t, c, "token file expired", src(file(expired)))
-	noExp := iss.Sign(emu.Claims{"iss": iss.IssuerURL(), "sub": "no-exp-subject", "aud": "kafka", "secretish": "claim-value-0123456789abcdef"})
+	noExp := iss.Sign(map[string]any{"iss": iss.IssuerURL, "sub": "no-exp-subject", "aud": "kafka", "secretish": "claim-value-0123456789abcdef"})
 	c.secret("token without exp", noExp)
 	useErr(t, c, "token file no exp", src(file(noExp)))
 	// Not a JWT: an opaque bearer token, a JWT with a corrupted payload,
@@ -114,7 +112,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	require.NoError(t, es.Close())
 }
 
-func jwtBearerHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
+func jwtBearerHygiene(t *testing.T, c *collector, iss *idptest.Issuer) {
 	dir := t.TempDir()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
@@ -139,11 +137,11 @@ func jwtBearerHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
 	require.NoError(t, err)
 	c.secret("other private key D (decimal)", other.D.String())
 
-	s := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, Audience: "kafka",
-		Clients: map[string]emu.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}}})
-	hc := recordingAssertions(c, s.Client())
+	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Audience: "kafka",
+		Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}}})
+	hc := recording(c, s.Client(), "assertion", "jwt-bearer assertion")
 	jb := func(o oauthclient.JWTBearerOptions) *oauthbearer.Cache {
-		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL(), hc, fastCache(c)
+		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL, hc, fastCache(c)
 		if o.Assertion != nil {
 			o.Assertion.Issuer, o.Assertion.Subject = "orders-svc", "orders-svc"
 		}
@@ -156,9 +154,9 @@ func jwtBearerHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
 	use(t, c, "jwt-bearer key file", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: plainFile}}))
 	use(t, c, "jwt-bearer encrypted key file", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase}}))
 	useErr(t, c, "jwt-bearer wrong key", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKey: other}}))
-	s.FailNext(1, emu.Fault{Echo: true})
+	s.FailNext(1, idptest.Fault{Echo: true})
 	echoErr(t, c, "jwt-bearer echo", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKey: key}}))
-	s.FailNext(1, emu.Fault{Echo: true, Status: http.StatusUnauthorized})
+	s.FailNext(1, idptest.Fault{Echo: true, Status: http.StatusUnauthorized})
 	echoErr(t, c, "jwt-bearer echo encrypted key", jb(oauthclient.JWTBearerOptions{Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: encFile, PrivateKeyPassphrase: keyPassphrase}}))
 
 	// Construction errors: a wrong passphrase, a key file that is not a
@@ -169,7 +167,7 @@ func jwtBearerHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
 		"not a key":         {Assertion: &oauthclient.AssertionOptions{PrivateKeyFile: write("not-a-key.pem", []byte(keyPassphrase+"\n"))}},
 		"pem in a template": {Assertion: &oauthclient.AssertionOptions{PrivateKey: key, TemplateFile: write("template.json", plainPEM)}},
 	} {
-		o.TokenURL, o.Assertion.Issuer, o.Assertion.Subject = s.TokenURL(), "orders-svc", "orders-svc"
+		o.TokenURL, o.Assertion.Issuer, o.Assertion.Subject = s.TokenURL, "orders-svc", "orders-svc"
 		c.value(o)
 		_, err := oauthclient.NewJWTBearer(&o)
 		require.Error(t, err, name)
@@ -179,12 +177,12 @@ func jwtBearerHygiene(t *testing.T, c *collector, iss *emu.Issuer) {
 
 	// Assertion files: one used once and then replayed (same jti), one
 	// expired.
-	signed := signAssertion(t, key, s.TokenURL(), time.Minute)
+	signed := signAssertion(t, key, s.TokenURL, time.Minute)
 	c.secret("assertion file content", signed)
 	af := write("assertion.jwt", []byte(signed))
 	use(t, c, "jwt-bearer assertion file", jb(oauthclient.JWTBearerOptions{AssertionFile: af}))
 	useErr(t, c, "jwt-bearer replayed assertion file", jb(oauthclient.JWTBearerOptions{AssertionFile: af}))
-	expired := signAssertion(t, key, s.TokenURL(), -time.Minute)
+	expired := signAssertion(t, key, s.TokenURL, -time.Minute)
 	c.secret("expired assertion file content", expired)
 	useErr(t, c, "jwt-bearer expired assertion file", jb(oauthclient.JWTBearerOptions{AssertionFile: write("expired.jwt", []byte(expired))}))
 
@@ -195,11 +193,11 @@ security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER
 sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
 sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
-sasl.oauthbearer.token.endpoint.url=` + s.TokenURL() + `
+sasl.oauthbearer.token.endpoint.url=` + s.TokenURL + `
 sasl.oauthbearer.assertion.private.key.file=` + encFile + `
 sasl.oauthbearer.assertion.claim.iss=orders-svc
 sasl.oauthbearer.assertion.claim.sub=orders-svc
-sasl.oauthbearer.assertion.claim.aud=` + s.TokenURL() + `
+sasl.oauthbearer.assertion.claim.aud=` + s.TokenURL + `
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
 ` + extra
 	}
@@ -207,7 +205,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	require.NoError(t, err)
 	c.value(cfg)
 	c.value(cfg.Source)
-	es, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}, AllowedFiles: []string{encFile}})
+	es, err := cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL}, AllowedFiles: []string{encFile}})
 	require.NoError(t, err)
 	tok, err := es.Token(tctx(t))
 	require.NoError(t, err)
@@ -222,7 +220,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		cfg, err := clientprops.Parse(strings.NewReader(bad))
 		if err == nil {
 			c.value(cfg)
-			_, err = cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL()}, AllowedFiles: []string{encFile}})
+			_, err = cfg.NewSource(&clientprops.BuildOptions{HTTPClient: hc, AllowedURLs: []string{s.TokenURL}, AllowedFiles: []string{encFile}})
 		}
 		require.Error(t, err)
 		c.err(err)
@@ -252,23 +250,4 @@ func signRS256(t *testing.T, key *rsa.PrivateKey, claims map[string]any) string 
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
 	require.NoError(t, err)
 	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
-}
-
-// recordingAssertions is recording for the jwt-bearer grant: it registers
-// every "assertion" the source posts as a secret.
-func recordingAssertions(c *collector, hc *http.Client) *http.Client {
-	cp := *hc
-	base := hc.Transport
-	cp.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.GetBody != nil {
-			if b, err := r.GetBody(); err == nil {
-				raw, _ := io.ReadAll(b)
-				if form, err := url.ParseQuery(string(raw)); err == nil {
-					c.secret("jwt-bearer assertion", form.Get("assertion"))
-				}
-			}
-		}
-		return base.RoundTrip(r)
-	})
-	return &cp
 }

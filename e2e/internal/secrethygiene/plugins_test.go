@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/plugin/kwiotel"
@@ -30,7 +30,7 @@ import (
 // of a token or a secret.
 func TestPluginsSayNoSecret(t *testing.T) {
 	c := newCollector()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	reg := prometheus.NewRegistry()
 	prom := kwiprom.NewMetrics("kwi", kwiprom.Registerer(reg))
 	reader := sdkmetric.NewManualReader()
@@ -47,7 +47,7 @@ func TestPluginsSayNoSecret(t *testing.T) {
 			o.Observer = obs
 			return o
 		}
-		m := emu.NewIMDS(t, &emu.IMDSOptions{Signer: iss})
+		m := idptest.NewIMDS(t, &idptest.IMDSOptions{Signer: iss})
 		mi := func() *oauthbearer.Cache {
 			n++ // a target of its own: MSAL's token cache is process-wide
 			src, err := azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: fmt.Sprintf("api://hygiene-plugins-%d-%d", time.Now().UnixNano(), n), Cache: opts(),
@@ -62,15 +62,15 @@ func TestPluginsSayNoSecret(t *testing.T) {
 		oauthbearer.ReportRejection(src, "franzsasl", tok.Value) // a status that is a token is not a label
 		src.Invalidate(tok)
 		use(t, c, "imds after invalidation", src)
-		m.FailNext(1, emu.Fault{Status: http.StatusInternalServerError})
+		m.FailNext(1, idptest.Fault{Status: http.StatusInternalServerError})
 		useErr(t, c, "imds 500", mi())
-		for _, is := range m.Issued() {
-			c.secret("imds-issued token", is.Token)
+		for _, r := range m.Requests() {
+			c.secret("imds-issued token", r.Token)
 		}
 
-		e := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss,
-			Clients: map[string]emu.OAuthClient{"hygiene-client": {Secret: clientSecret}}})
-		cc, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: e.TokenURL(), HTTPClient: e.Client(),
+		e := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+			Clients: map[string]idptest.OAuthClient{"hygiene-client": {Secret: clientSecret}}})
+		cc, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: e.TokenURL, HTTPClient: e.Client(),
 			ClientID: "hygiene-client", ClientSecret: clientSecret + "-wrong", Cache: opts()})
 		require.NoError(t, err)
 		c.secret("wrong client secret", clientSecret+"-wrong")

@@ -12,7 +12,8 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/clientprops"
 	"github.com/streamidentity/kafka-workload-identity/idpclient"
-	"github.com/streamidentity/kafka-workload-identity/internal/emu"
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/proxytest"
 	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
@@ -24,10 +25,10 @@ import (
 // the client or the source, with right and wrong passwords.
 func TestTokenEndpointTLSHygiene(t *testing.T) {
 	c := newCollector()
-	iss := emu.NewIssuer(t, nil)
+	iss := idptest.NewIssuer(t, nil)
 	ca := testpki.NewCA(t)
-	srv := emu.NewClientCredentialsServer(t, &emu.ClientCredentialsServerOptions{Issuer: iss, ClientCAs: ca.Pool(),
-		Clients: map[string]emu.OAuthClient{"orders-mtls": {CertSubject: "CN=orders-mtls"}}})
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, ClientCAs: ca.Pool(),
+		Clients: map[string]idptest.OAuthClient{"orders-mtls": {CertSubject: "CN=orders-mtls"}}})
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
@@ -50,7 +51,7 @@ func TestTokenEndpointTLSHygiene(t *testing.T) {
 security.protocol=SASL_SSL
 sasl.mechanism=OAUTHBEARER
 sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
-sasl.oauthbearer.token.endpoint.url=` + srv.TokenURL() + `
+sasl.oauthbearer.token.endpoint.url=` + srv.TokenURL + `
 sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId='orders-mtls' clientSecret='x' ssl.truststore.type='PEM' ssl.truststore.location='` + caFile + `' ` + jaasTLS + `;
 `
 	}
@@ -71,7 +72,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 		c.value(cfg)
 		c.value(cfg.Source)
 		c.value(cfg.Source.TLS)
-		es, err := cfg.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{srv.TokenURL()}, Logger: c.log})
+		es, err := cfg.NewSource(&clientprops.BuildOptions{AllowedURLs: []string{srv.TokenURL}, Logger: c.log})
 		c.err(err)
 		if !tc.ok {
 			require.Error(t, err, tc.name)
@@ -88,14 +89,14 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 
 	// idpclient with a passphrase and a proxy with credentials (refused:
 	// the bench proxy wants others), and a client-credentials source
-	// reaching the loopback emulator through it (emu.ThroughProxy: the
+	// reaching the loopback emulator through it (proxytest.ThroughProxy: the
 	// gate never proxies a loopback host).
-	proxy := emu.NewProxy(t, &emu.ProxyOptions{BasicAuth: "svc:other"})
+	proxy := proxytest.NewProxy(t, &proxytest.ProxyOptions{BasicAuth: "svc:other"})
 	o := idpclient.Options{RootCAFile: caFile, CertFile: ks, KeyPassphrase: keyPass, Proxy: strings.Replace(proxy.URL, "http://", "http://svc:"+proxyPass+"@", 1)}
 	c.value(o)
 	hc, err := idpclient.New(&o)
 	require.NoError(t, err)
-	cco := oauthclient.ClientCredentialsOptions{TokenURL: emu.ThroughProxy(srv.TokenURL()), ClientID: "orders-mtls", TLSClientAuth: true, HTTPClient: hc, Cache: fastCache(c)}
+	cco := oauthclient.ClientCredentialsOptions{TokenURL: proxytest.ThroughProxy(srv.TokenURL), ClientID: "orders-mtls", TLSClientAuth: true, HTTPClient: hc, Cache: fastCache(c)}
 	src, err := oauthclient.NewClientCredentials(&cco)
 	require.NoError(t, err)
 	useErr(t, c, "mtls through a refusing proxy", src)
