@@ -143,7 +143,7 @@ sasl.oauthbearer.scope=kafka
 				t.Cleanup(func() { _ = src.Close() })
 				counted := newCountingSource(src)
 				mark := b.LogMark()
-				granted := issued(idp.Requests())
+				granted := len(idp.Issued())
 				c.run(ctx, t, b, counted, strings.ToLower("e2e-oidc-"+s.name+"-"+c.name), 5)
 
 				line, err := b.WaitForLog(ctx, mark, "Successfully authenticate User="+s.principal)
@@ -154,7 +154,7 @@ sasl.oauthbearer.scope=kafka
 				if s.name == "JWTBearer" {
 					// One grant per cache refresh: the cached token served
 					// every connection of both clients.
-					assert.Equal(t, 1, issued(idp.Requests())-granted, "jwt-bearer grants")
+					assert.Equal(t, 1, len(idp.Issued())-granted, "jwt-bearer grants")
 				}
 				report(t, "%s via %s: %d authentications", s.name, c.name, counted.calls.Load())
 			})

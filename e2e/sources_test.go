@@ -422,17 +422,6 @@ func testKeyRotation(t *testing.T, b *kafkatest.Broker, root *idptest.Issuer) {
 
 // must returns v, panicking on err: for constructors that fail only on a
 // nil token source, which these tests never pass.
-// issued counts the requests an emulator answered with a token.
-func issued(reqs []idptest.Request) int {
-	n := 0
-	for _, r := range reqs {
-		if r.Token != "" {
-			n++
-		}
-	}
-	return n
-}
-
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)

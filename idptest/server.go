@@ -368,6 +368,14 @@ func (s *Server) FailNext(n int, f Fault) {
 	}
 }
 
+// ClearFaults drops the faults still queued: the end of an outage that
+// FailNext began with more faults than the client would meet.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 func (s *Server) nextFault(path string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

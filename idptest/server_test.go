@@ -247,3 +247,22 @@ func TestIssuedListsOnlyAnsweredWithAToken(t *testing.T) {
 	assert.Equal(t, http.StatusOK, issued[0].Status)
 	assert.NotEmpty(t, issued[0].Token)
 }
+
+// TestClearFaultsEndsAnOutage: the faults FailNext queued and no request
+// met are dropped; the next request is served normally.
+func TestClearFaultsEndsAnOutage(t *testing.T) {
+	t.Parallel()
+	s := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil), Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
+	post := func() int {
+		resp, err := s.Client().PostForm(s.TokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {"c"}, "client_secret": {"s"}})
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	s.FailNext(1000, Fault{Status: http.StatusServiceUnavailable})
+	assert.Equal(t, http.StatusServiceUnavailable, post())
+	s.ClearFaults()
+	assert.Equal(t, http.StatusOK, post())
+	assert.Len(t, s.Issued(), 1)
+}
