@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
@@ -154,7 +155,7 @@ func TestEntraRejectsBadAssertionsAndClients(t *testing.T) {
 			case tc.forged:
 				// A second issuer signing under the first one's key ID: a
 				// signature the first one's JWKS names but does not verify.
-				forger := idptest.NewIssuer(t, &idptest.IssuerOptions{KeyID: kidOf(t, b.k8s.Mint(tc.sub, aud, ttl, nil))})
+				forger := idptest.NewIssuer(t, &idptest.IssuerOptions{KeyID: kafkatest.KeyID(t, b.k8s.Mint(tc.sub, aud, ttl, nil))})
 				tok := forger.Sign(map[string]any{"iss": b.k8s.IssuerURL, "sub": tc.sub, "aud": aud, "exp": time.Now().Add(ttl).Unix()})
 				require.NoError(t, os.WriteFile(b.file, []byte(tok), 0o600))
 			case tc.otherIssuer:

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
@@ -376,7 +377,7 @@ func TestSTSServesTheIssuerDocuments(t *testing.T) {
 	defer resp2.Body.Close()
 	raw, _ = io.ReadAll(resp2.Body)
 	for _, alg := range []string{"RS256", "ES384"} {
-		assert.Contains(t, string(raw), `"kid":"`+kidOf(t, e.Issuer(alg).Mint("s", "a", time.Minute, nil))+`"`)
+		assert.Contains(t, string(raw), `"kid":"`+kafkatest.KeyID(t, e.Issuer(alg).Mint("s", "a", time.Minute, nil))+`"`)
 	}
 	assert.Nil(t, e.Issuer("HS256"))
 }
