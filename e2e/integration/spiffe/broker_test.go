@@ -35,7 +35,6 @@ const (
 func newAgent(t *testing.T, ttl time.Duration) *spiffetest.WorkloadAPI {
 	t.Helper()
 	a := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: issuer, TTL: ttl})
-	t.Cleanup(a.Close)
 	return a
 }
 

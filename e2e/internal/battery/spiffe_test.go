@@ -21,7 +21,6 @@ import (
 // spiffeAgent starts a Workload API emulator for the cell.
 func spiffeAgent(t *testing.T) *spiffetest.WorkloadAPI {
 	w := spiffetest.NewWorkloadAPI(t, nil)
-	t.Cleanup(w.Close)
 	return w
 }
 

@@ -75,7 +75,6 @@ func TestSPIFFEFaults(t *testing.T) {
 	for _, cell := range cells {
 		t.Run(cell.name, func(t *testing.T) {
 			agent := spiffetest.NewWorkloadAPI(t, nil)
-			t.Cleanup(agent.Close)
 			src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Addr(),
 				Cache: &oauthbearer.CacheOptions{FetchTimeout: fetchTimeout, MinBackoff: minBackoff, MaxBackoff: maxBackoff}})
 			require.NoError(t, err)

@@ -21,7 +21,6 @@ import (
 func TestSPIFFEHygiene(t *testing.T) {
 	c := newCollector()
 	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
-	t.Cleanup(agent.Close)
 	src := func(addr string) *oauthbearer.Cache {
 		o := spiffe.Options{Audience: "kafka", Address: addr, Cache: fastCache(c)}
 		c.value(o)
