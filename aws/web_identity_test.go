@@ -1,14 +1,12 @@
 package aws_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
+	"github.com/streamidentity/kafka-workload-identity/internal/syncbuf"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -329,24 +328,6 @@ func TestWebIdentityUnreachableSTSIsTransient(t *testing.T) {
 	assert.True(t, oauthbearer.IsTransient(err), "%v", err)
 }
 
-// syncBuffer is a bytes.Buffer safe for the cache's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestWebIdentityTokenDoesNotOutliveCredentials(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct {
@@ -394,7 +375,7 @@ func TestWebIdentityCredentialsAboutToExpire(t *testing.T) {
 func TestWebIdentityNeverLogsSecrets(t *testing.T) {
 	t.Parallel()
 	e := newSTS(t, &idptest.STSOptions{FederationDisabled: true})
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	events := make(chan oauthbearer.RefreshEvent, 8)
 	clock := fakeclock.New(time.Now())
 	src := newWebIdentity(t, e, func(o *awsid.WebIdentityOptions) {

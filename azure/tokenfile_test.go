@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -24,22 +24,6 @@ func unblockFIFO(t *testing.T, path string) {
 			_ = f.Close()
 		}
 	})
-}
-
-// returns runs f and fails the test if it is still blocked after a
-// generous bound: a guard against a hang, not a timing assertion.
-func returns[T any](t *testing.T, what string, f func() T) T {
-	t.Helper()
-	ch := make(chan T, 1)
-	go func() { ch <- f() }()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s is blocked on the file", what)
-		var zero T
-		return zero
-	}
 }
 
 func assertTokenFileError(t *testing.T, err error, path string, want ...string) {
@@ -64,7 +48,7 @@ func TestWorkloadIdentityFIFOTokenFileDoesNotBlockConstruction(t *testing.T) {
 	unblockFIFO(t, fifo)
 	env := b.env()
 	env[azure.EnvFederatedTokenFile] = fifo
-	err := returns(t, "NewWorkloadIdentity", func() error { _, err := azure.NewWorkloadIdentity(b.options(env)); return err })
+	err := leakcheck.Returns(t, "NewWorkloadIdentity", func() error { _, err := azure.NewWorkloadIdentity(b.options(env)); return err })
 	assertTokenFileError(t, err, fifo, "named pipe (FIFO)", "not a regular file")
 }
 
@@ -80,10 +64,10 @@ func TestWorkloadIdentityFIFOSwappedInDoesNotPinTheCache(t *testing.T) {
 	require.NoError(t, syscall.Mkfifo(b.file, 0o600))
 	unblockFIFO(t, b.file)
 
-	err = returns(t, "Token", func() error { _, err := src.Token(ctx(t)); return err })
+	err = leakcheck.Returns(t, "Token", func() error { _, err := src.Token(ctx(t)); return err })
 	assertTokenFileError(t, err, b.file, "named pipe (FIFO)")
 	assert.False(t, oauthbearer.IsTransient(err), "retrying at once does not turn a FIFO into a file")
-	require.NoError(t, returns(t, "Close", src.Close))
+	require.NoError(t, leakcheck.Returns(t, "Close", src.Close))
 }
 
 // Fails before bounded reads: the 64 MiB file was read whole (twice its
@@ -136,7 +120,7 @@ func TestDefaultChainCertificateFileIsBounded(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			env := map[string]string{azure.EnvTenantID: wiTenant, azure.EnvClientID: wiClient, "AZURE_CLIENT_CERTIFICATE_PATH": tc.path}
-			src := returns(t, "NewDefaultChain", func() *oauthbearer.Cache {
+			src := leakcheck.Returns(t, "NewDefaultChain", func() *oauthbearer.Cache {
 				src, err := azure.NewDefaultChain(&azure.DefaultChainOptions{Audience: "api://kafka", Getenv: getenv(env), DisableAzureCLI: true})
 				require.NoError(t, err)
 				return src

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
@@ -12,19 +11,20 @@ import (
 	"github.com/stretchr/testify/require"
 	"net"
 	"net/http"
-	"sync"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/syncbuf"
 )
 
 // startExample runs the program in-process on a loopback port and
 // returns its address and the channel its result arrives on.
-func startExample(t *testing.T, cfg config) (string, <-chan error, *syncBuffer) {
+func startExample(t *testing.T, cfg config) (string, <-chan error, *syncbuf.Buffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	done := make(chan error, 1)
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	result := make(chan error, 1)
 	go func() {
 		err := run(ctx, out, ln, cfg)
@@ -63,25 +63,6 @@ func TestExampleServesMetrics(t *testing.T) {
 	}
 	assert.Regexp(t, `kwi_token_remaining_lifetime_seconds\{kind="azure managed identity",source="orders"\} \d{3,}`, body)
 	assert.NotContains(t, body, "eyJ", "no token in the metrics")
-}
-
-// syncBuffer is the program's output, written by its goroutine while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func waitFor(t *testing.T, done <-chan error, out interface{ String() string }, s string) {

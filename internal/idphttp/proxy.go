@@ -167,7 +167,7 @@ func gateBase(base http.RoundTripper, p policy) http.RoundTripper {
 
 // noMetadataProxy is implemented by a transport that declares it sends
 // metadata requests without a proxy: the emulators' rewriting
-// transports (internal/emu) and in-process fakes, which stand for the
+// transports (idptest) and in-process fakes, which stand for the
 // network in tests. The gate keeps such a transport for metadata
 // requests; any other transport it does not recognise is bypassed for
 // them.
