@@ -115,6 +115,7 @@ mkmod() {
   } >"$d/main.go"
   (cd "$d" && go mod init example.com/"$name" >/dev/null 2>&1)
   if [ "$withrep" = 1 ]; then (cd "$d" && go mod edit "${replaces[@]}"); fi
+  if [ ${#pins[@]} -gt 0 ]; then (cd "$d" && go mod edit "${pins[@]}"); fi
   (cd "$d" && go mod tidy >"$d/tidy.log" 2>&1) || { echo "go mod tidy failed in $name:"; cat "$d/tidy.log"; return 1; }
 }
 
@@ -136,6 +137,8 @@ while IFS= read -r gomod; do
 done < <(git -C "$root" ls-files '*go.mod')
 [ ${#replaces[@]} -gt 0 ] || { echo "consumers.sh: no go.mod tracked under $root" >&2; exit 2; }
 echo "repository modules: ${#replaces[@]}"
+own_prefix=$(cd "$root" && go mod edit -print | awk '$1 == "module" {print $2}')
+pins=()
 
 # check LABEL FORBIDDEN OURS_IMPORTS -- BASELINE_IMPORTS
 check() {
@@ -143,8 +146,15 @@ check() {
   local ours=() base=()
   while [ "$1" != -- ]; do ours+=("$1"); shift; done; shift
   base=("$@")
+  pins=()
   mkmod "$label-ours" 1 "${ours[@]}"
+  # The baseline starts from the versions ours resolved (tidy then drops
+  # what it does not import), so that the two are compared at the same
+  # versions and the baseline never chases a release newer than ours
+  # that the module proxy may not serve yet.
+  mapfile -t pins < <(cd "$work/$label-ours" && go list -m all | awk -v own="$own_prefix" 'NR>1 && index($1, own) != 1 {print "-require=" $1 "@" $2}')
   mkmod "$label-baseline" 0 "${base[@]}"
+  pins=()
   echo
   echo "== $label"
   echo "   ours imports:     ${ours[*]}"
