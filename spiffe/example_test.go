@@ -18,8 +18,8 @@ func ExampleNew() {
 	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
 
 	src, err := spiffe.New(&spiffe.Options{
-		Audience: "kafka",      // the listener's expected.audience
-		Address:  agent.Addr(), // default: SPIFFE_ENDPOINT_SOCKET
+		Audience: "kafka",    // the listener's expected.audience
+		Address:  agent.Addr, // default: SPIFFE_ENDPOINT_SOCKET
 	})
 	if err != nil {
 		fmt.Println(err)

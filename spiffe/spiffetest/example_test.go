@@ -22,7 +22,7 @@ func ExampleNewWorkloadAPI() {
 	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
 
 	ctx := context.Background()
-	client, err := workloadapi.New(ctx, workloadapi.WithAddr(agent.Addr()))
+	client, err := workloadapi.New(ctx, workloadapi.WithAddr(agent.Addr))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -33,6 +33,6 @@ func ExampleNewWorkloadAPI() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(svid.ID, svid.Audience, strings.HasPrefix(agent.JWKSURL(), "http://127.0.0.1:"), agent.IssuerURL())
+	fmt.Println(svid.ID, svid.Audience, strings.HasPrefix(agent.JWKSURL, "http://127.0.0.1:"), agent.IssuerURL)
 	// Output: spiffe://example.org/workload [kafka] true https://spire.example.org
 }

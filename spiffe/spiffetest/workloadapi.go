@@ -28,10 +28,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
-// DefaultTTL is the life of the emulator's JWT-SVIDs unless
-// [Options.TTL] says otherwise: SPIRE's default_jwt_svid_ttl.
-const DefaultTTL = 5 * time.Minute
-
 // DefaultSPIFFEID is the identity of the default registration entry.
 const DefaultSPIFFEID = "spiffe://example.org/workload"
 
@@ -55,12 +51,14 @@ type Options struct {
 	// Issuer is the SVIDs' "iss" claim, SPIRE server's jwt_issuer.
 	// Default: no "iss" claim, as SPIRE without jwt_issuer.
 	Issuer string
-	// TTL is the SVIDs' life (exp - iat). Default [DefaultTTL].
-	TTL time.Duration
+	// Lifetime is the SVIDs' life (exp - iat). Default 5m, SPIRE's
+	// default_jwt_svid_ttl; a negative Lifetime is an error.
+	Lifetime time.Duration
 }
 
 // Fault changes the answer to one FetchJWTSVID call; see
-// [WorkloadAPI.FailNext].
+// [WorkloadAPI.FailNext]. Its fields mean what idptest.Fault's of the
+// same name mean, in gRPC terms.
 type Fault struct {
 	// Code, if not codes.OK, fails the call with this gRPC status and
 	// Message.
@@ -97,13 +95,25 @@ type Fault struct {
 // FetchJWTBundles streams the trust domain's JWKS (keys marked "use":
 // "jwt-svid", as SPIRE marks them) and ValidateJWTSVID validates tokens
 // against it. The X.509 calls are Unimplemented. The same keys are served
-// over HTTP at [WorkloadAPI.JWKSURL] marked "use":"sig", the form a Kafka
-// broker accepts (see docs/conformance.md).
+// over HTTP at JWKSURL marked "use":"sig", the form a Kafka broker accepts
+// (see docs/conformance.md).
 type WorkloadAPI struct {
+	// Addr is the Workload API's address, "unix:///.../agent.sock": what
+	// SPIFFE_ENDPOINT_SOCKET holds for a workload. It stays the same
+	// across [WorkloadAPI.Stop] and [WorkloadAPI.Start].
+	Addr string
+	// IssuerURL is the SVIDs' "iss" claim, [Options.Issuer] ("" if none).
+	IssuerURL string
+	// JWKSURL serves the keys that sign the SVIDs as a JWKS (over plain
+	// HTTP on 127.0.0.1), for a broker to validate them.
+	JWKSURL string
+	// TrustDomain is the trust domain of the entries, such as
+	// "example.org".
+	TrustDomain string
+
 	dir, sock string
 	iss       *idptest.Issuer
-	issuer    string
-	ttl       time.Duration
+	lifetime  time.Duration
 	td        spiffeid.TrustDomain
 
 	mu      sync.Mutex
@@ -112,7 +122,7 @@ type WorkloadAPI struct {
 	done    chan struct{} // closed when the running server stops
 	cache   map[string]cached
 	faults  []Fault
-	issued  int
+	signed  int
 	closed  bool
 	streams sync.WaitGroup
 }
@@ -143,11 +153,11 @@ func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.TTL < 0 {
-		return nil, fmt.Errorf("Options.TTL is %s; it must not be negative", o.TTL)
+	if o.Lifetime < 0 {
+		return nil, fmt.Errorf("Options.Lifetime is %s; it must not be negative", o.Lifetime)
 	}
-	if o.TTL == 0 {
-		o.TTL = DefaultTTL
+	if o.Lifetime == 0 {
+		o.Lifetime = 5 * time.Minute // SPIRE's default_jwt_svid_ttl
 	}
 	entries := slices.Clone(o.Entries)
 	if len(entries) == 0 {
@@ -172,7 +182,11 @@ func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
 		iss.Close()
 		return nil, err
 	}
-	w := &WorkloadAPI{dir: dir, sock: filepath.Join(dir, "agent.sock"), iss: iss, issuer: o.Issuer, ttl: o.TTL, td: td, entries: entries}
+	sock := filepath.Join(dir, "agent.sock")
+	w := &WorkloadAPI{
+		Addr: "unix://" + sock, IssuerURL: o.Issuer, JWKSURL: iss.JWKSURL, TrustDomain: td.Name(),
+		dir: dir, sock: sock, iss: iss, lifetime: o.Lifetime, td: td, entries: entries,
+	}
 	if err := w.listen(); err != nil {
 		w.Close()
 		return nil, err
@@ -180,26 +194,12 @@ func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
 	return w, nil
 }
 
-// Addr is the Workload API's address, "unix:///.../agent.sock": what
-// SPIFFE_ENDPOINT_SOCKET holds for a workload.
-func (w *WorkloadAPI) Addr() string { return "unix://" + w.sock }
-
-// JWKSURL serves the keys that sign the SVIDs as a JWKS (over plain HTTP
-// on 127.0.0.1), for a broker to validate them.
-func (w *WorkloadAPI) JWKSURL() string { return w.iss.JWKSURL }
-
-// IssuerURL is the SVIDs' "iss" claim, [Options.Issuer] ("" if none).
-func (w *WorkloadAPI) IssuerURL() string { return w.issuer }
-
-// TrustDomain is the trust domain of the entries, such as "example.org".
-func (w *WorkloadAPI) TrustDomain() string { return w.td.Name() }
-
-// Issued is how many SVIDs the emulator has signed; SVIDs served again
-// from the agent's cache do not count.
-func (w *WorkloadAPI) Issued() int {
+// SignedCount is how many SVIDs the emulator has signed; SVIDs served
+// again from the agent's cache do not count.
+func (w *WorkloadAPI) SignedCount() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.issued
+	return w.signed
 }
 
 // SetEntries replaces the registration entries, as a registration
@@ -221,9 +221,9 @@ func (w *WorkloadAPI) FailNext(n int, f Fault) {
 	}
 }
 
-// RotateKey signs from now on with a new key; the old one stays published
+// Rotate signs from now on with a new key; the old one stays published
 // unless dropOld (a SPIRE server's JWT key rotation).
-func (w *WorkloadAPI) RotateKey(dropOld bool) {
+func (w *WorkloadAPI) Rotate(dropOld bool) {
 	if err := w.iss.Rotate(dropOld, "ES256"); err != nil {
 		panic("spiffetest: " + err.Error())
 	}
@@ -394,10 +394,10 @@ func (w *WorkloadAPI) svid(id string, aud []string, extra map[string]any) string
 	if c, ok := w.cache[key]; ok && extra == nil && now.Before(c.exp) && c.exp.Sub(now) > c.exp.Sub(c.iat)/2 {
 		return c.token
 	}
-	exp := now.Add(w.ttl)
+	exp := now.Add(w.lifetime)
 	claims := map[string]any{"sub": id, "aud": aud, "exp": exp.Unix(), "iat": now.Unix()}
-	if w.issuer != "" {
-		claims["iss"] = w.issuer
+	if w.IssuerURL != "" {
+		claims["iss"] = w.IssuerURL
 	}
 	for k, v := range extra {
 		if v == nil {
@@ -407,7 +407,7 @@ func (w *WorkloadAPI) svid(id string, aud []string, extra map[string]any) string
 		}
 	}
 	tok := w.iss.Sign(claims)
-	w.issued++
+	w.signed++
 	if extra == nil {
 		if w.cache == nil {
 			w.cache = map[string]cached{}

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 func client(t *testing.T, w *spiffetest.WorkloadAPI) *workloadapi.Client {
 	t.Helper()
-	c, err := workloadapi.New(context.Background(), workloadapi.WithAddr(w.Addr()))
+	c, err := workloadapi.New(context.Background(), workloadapi.WithAddr(w.Addr))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -38,7 +38,7 @@ func client(t *testing.T, w *spiffetest.WorkloadAPI) *workloadapi.Client {
 func TestSecurityHeaderRequired(t *testing.T) {
 	t.Parallel()
 	w := spiffetest.NewWorkloadAPI(t, nil)
-	conn, err := grpc.NewClient(w.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(w.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	api := workload.NewSpiffeWorkloadAPIClient(conn)
@@ -83,10 +83,10 @@ func TestBundleValidatesSVIDs(t *testing.T) {
 	again, err := c.FetchJWTSVID(context.Background(), jwtsvid.Params{Audience: "kafka"})
 	require.NoError(t, err)
 	assert.Equal(t, svid.Marshal(), again.Marshal(), "cached by the agent")
-	assert.Equal(t, 1, w.Issued())
+	assert.Equal(t, 1, w.SignedCount())
 	_, err = c.FetchJWTSVID(context.Background(), jwtsvid.Params{Audience: "schema-registry"})
 	require.NoError(t, err)
-	assert.Equal(t, 2, w.Issued(), "another audience is another SVID")
+	assert.Equal(t, 2, w.SignedCount(), "another audience is another SVID")
 
 	bundles, err := c.FetchJWTBundles(context.Background())
 	require.NoError(t, err)
@@ -103,8 +103,41 @@ func TestBundleValidatesSVIDs(t *testing.T) {
 	assert.Equal(t, spiffetest.DefaultSPIFFEID, v.ID.String())
 	_, err = c.ValidateJWTSVID(context.Background(), svid.Marshal(), "other")
 	assert.Equal(t, codes.InvalidArgument, status.Code(err))
-	assert.Equal(t, "https://spire.example.org", w.IssuerURL())
-	assert.InDelta(t, time.Until(svid.Expiry).Seconds(), spiffetest.DefaultTTL.Seconds(), 2)
+	assert.Equal(t, "https://spire.example.org", w.IssuerURL)
+	assert.Equal(t, "example.org", w.TrustDomain)
+	assert.InDelta(t, time.Until(svid.Expiry).Seconds(), (5 * time.Minute).Seconds(), 2, "the default lifetime is SPIRE's default_jwt_svid_ttl")
+}
+
+// Rotate signs new SVIDs with a new key; SVIDs signed with the old key
+// validate until it is dropped, and the address stays the same across a
+// restart.
+func TestRotateAndRestart(t *testing.T) {
+	t.Parallel()
+	w := spiffetest.NewWorkloadAPI(t, nil)
+	addr := w.Addr
+	c := client(t, w)
+	ctx := context.Background()
+	old, err := c.FetchJWTSVID(ctx, jwtsvid.Params{Audience: "kafka"})
+	require.NoError(t, err)
+
+	w.Rotate(false)
+	next, err := c.FetchJWTSVID(ctx, jwtsvid.Params{Audience: "schema-registry"})
+	require.NoError(t, err)
+	_, err = c.ValidateJWTSVID(ctx, old.Marshal(), "kafka")
+	require.NoError(t, err, "the old key stays published")
+	_, err = c.ValidateJWTSVID(ctx, next.Marshal(), "schema-registry")
+	require.NoError(t, err)
+
+	w.Rotate(true)
+	_, err = c.ValidateJWTSVID(ctx, old.Marshal(), "kafka")
+	assert.Equal(t, codes.InvalidArgument, status.Code(err), "the old key is dropped")
+	assert.Contains(t, status.Convert(err).Message(), "no JWT authority")
+
+	w.Stop()
+	w.Start()
+	assert.Equal(t, addr, w.Addr)
+	_, err = c.FetchJWTSVID(ctx, jwtsvid.Params{Audience: "kafka"})
+	require.NoError(t, err)
 }
 
 // Bad options fail the test through Fatalf, naming the option, and leave
@@ -114,7 +147,7 @@ func TestBadOptions(t *testing.T) {
 	for opts, want := range map[*spiffetest.Options]string{
 		{Entries: []spiffetest.Entry{{SPIFFEID: "x"}}}:                                                `spiffetest: Options.Entries[0].SPIFFEID "x": scheme is missing or invalid`,
 		{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://a.org/x"}, {SPIFFEID: "spiffe://b.org/y"}}}: `spiffetest: Options.Entries[1].SPIFFEID "spiffe://b.org/y" is not in trust domain a.org`,
-		{TTL: -time.Second}: `spiffetest: Options.TTL is -1s; it must not be negative`,
+		{Lifetime: -time.Second}: `spiffetest: Options.Lifetime is -1s; it must not be negative`,
 	} {
 		tb := &faketb.Recorder{}
 		assert.Nil(t, spiffetest.NewWorkloadAPI(tb, opts))

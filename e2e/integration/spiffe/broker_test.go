@@ -34,13 +34,13 @@ const (
 
 func newAgent(t *testing.T, ttl time.Duration) *spiffetest.WorkloadAPI {
 	t.Helper()
-	a := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: issuer, TTL: ttl})
+	a := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: issuer, Lifetime: ttl})
 	return a
 }
 
 func newSource(t *testing.T, a *spiffetest.WorkloadAPI, aud string) *oauthbearer.Cache {
 	t.Helper()
-	src, err := spiffe.New(&spiffe.Options{Audience: aud, Address: a.Addr()})
+	src, err := spiffe.New(&spiffe.Options{Audience: aud, Address: a.Addr})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	return src
@@ -56,7 +56,7 @@ func TestThroughBroker(t *testing.T) {
 			t.Parallel()
 			agent := newAgent(t, 0)
 			broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
-				JWKSURL: agent.JWKSURL(), ExpectedIssuer: agent.IssuerURL(), ExpectedAudience: audience, Topics: []string{"orders"}, NumBrokers: 2,
+				JWKSURL: agent.JWKSURL, ExpectedIssuer: agent.IssuerURL, ExpectedAudience: audience, Topics: []string{"orders"}, NumBrokers: 2,
 			})
 			roundTrip(t, broker.Addrs(), "orders", newSource(t, agent, audience), "a", "b", "c")
 			auths := broker.Authentications()
@@ -66,7 +66,7 @@ func TestThroughBroker(t *testing.T) {
 				assert.Equal(t, spiffetest.DefaultSPIFFEID, a.Principal)
 				assert.Equal(t, []any{audience}, a.Claims["aud"])
 			}
-			assert.Equal(t, 1, agent.Issued(), "one SVID for every connection of both brokers")
+			assert.Equal(t, 1, agent.SignedCount(), "one SVID for every connection of both brokers")
 		})
 	}
 }
@@ -78,7 +78,7 @@ func TestThroughBroker(t *testing.T) {
 func TestRotationThroughBroker(t *testing.T) {
 	t.Parallel()
 	agent := newAgent(t, 4*time.Second)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{JWKSURL: agent.JWKSURL(), ExpectedIssuer: agent.IssuerURL(), ExpectedAudience: audience, Topics: []string{"orders"}})
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{JWKSURL: agent.JWKSURL, ExpectedIssuer: agent.IssuerURL, ExpectedAudience: audience, Topics: []string{"orders"}})
 	src := newSource(t, agent, audience)
 	mech, err := franzsasl.Mechanism(src, nil)
 	require.NoError(t, err)
@@ -87,7 +87,7 @@ func TestRotationThroughBroker(t *testing.T) {
 	t.Cleanup(cl.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for agent.Issued() < 3 {
+	for agent.SignedCount() < 3 {
 		require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Value: []byte("v")}).FirstErr())
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -106,7 +106,7 @@ func TestRotationThroughBroker(t *testing.T) {
 func TestAudienceMismatchAtBroker(t *testing.T) {
 	t.Parallel()
 	agent := newAgent(t, 0)
-	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{JWKSURL: agent.JWKSURL(), ExpectedIssuer: agent.IssuerURL(), ExpectedAudience: audience, Topics: []string{"orders"}})
+	broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{JWKSURL: agent.JWKSURL, ExpectedIssuer: agent.IssuerURL, ExpectedAudience: audience, Topics: []string{"orders"}})
 	mech, err := franzsasl.Mechanism(newSource(t, agent, "schema-registry"), nil)
 	require.NoError(t, err)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addrs()...), kgo.SASL(mech))
@@ -128,7 +128,7 @@ func TestAudienceMismatchAtBroker(t *testing.T) {
 func TestSchemaRegistry(t *testing.T) {
 	t.Parallel()
 	agent := newAgent(t, 0)
-	reg := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{JWKSURL: agent.JWKSURL(), ExpectedIssuer: issuer, Audience: "schema-registry", LogicalCluster: "lsrc-kjn9nv"})
+	reg := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{JWKSURL: agent.JWKSURL, ExpectedIssuer: issuer, Audience: "schema-registry", LogicalCluster: "lsrc-kjn9nv"})
 	src := newSource(t, agent, "schema-registry")
 	hc, err := schemaregistry.NewHTTPClient(src, &schemaregistry.TransportOptions{LogicalCluster: "lsrc-kjn9nv"})
 	require.NoError(t, err)

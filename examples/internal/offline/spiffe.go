@@ -34,7 +34,7 @@ func StartSPIFFE(topic string) (*SPIFFEEnv, error) {
 	err := e.run.start(func() error {
 		e.agent = spiffetest.NewWorkloadAPI(&e.run, &spiffetest.Options{Issuer: SPIFFEIssuer})
 		e.broker = oauthbearertest.NewBroker(&e.run, &oauthbearertest.BrokerOptions{
-			JWKSURL: e.agent.JWKSURL(), ExpectedIssuer: e.agent.IssuerURL(), ExpectedAudience: e.Audience,
+			JWKSURL: e.agent.JWKSURL, ExpectedIssuer: e.agent.IssuerURL, ExpectedAudience: e.Audience,
 			Topics: []string{topic}, NumBrokers: 2,
 		})
 		return nil
@@ -42,7 +42,7 @@ func StartSPIFFE(topic string) (*SPIFFEEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.Address, e.Bootstrap = e.agent.Addr(), strings.Join(e.broker.Addrs(), ",")
+	e.Address, e.Bootstrap = e.agent.Addr, strings.Join(e.broker.Addrs(), ",")
 	return e, nil
 }
 
@@ -55,7 +55,7 @@ func (e *SPIFFEEnv) Summary() string {
 			accepted++
 		}
 	}
-	s := fmt.Sprintf("the SPIFFE agent issued %s\nthe brokers accepted %d of %s on %s", Plural(e.agent.Issued(), "JWT-SVID"),
+	s := fmt.Sprintf("the SPIFFE agent issued %s\nthe brokers accepted %d of %s on %s", Plural(e.agent.SignedCount(), "JWT-SVID"),
 		accepted, Plural(len(auths), "authentication"), Plural(e.broker.Connections(), "connection"))
 	if len(auths) > 0 {
 		s += ", as principal " + auths[len(auths)-1].Principal
