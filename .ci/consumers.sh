@@ -119,6 +119,19 @@ mkmod() {
   (cd "$d" && go mod tidy >"$d/tidy.log" 2>&1) || { echo "go mod tidy failed in $name:"; cat "$d/tidy.log"; return 1; }
 }
 
+# pins: -require edits mkmod applies before tidying; empty unless set by
+# pin_to for a baseline.
+pins=()
+
+# pin_to DIR OWN_PREFIX: pins the next mkmod to the versions the tidy
+# module DIR resolved (except modules under OWN_PREFIX, ours), so that a
+# baseline is compared with ours at the same versions and never chases a
+# release newer than ours that the module proxy may not serve yet. (Tidy
+# drops what the baseline does not import.)
+pin_to() {
+  mapfile -t pins < <(cd "$1" && go list -m all | awk -v own="$2" 'NR>1 && index($1, own) != 1 {print "-require=" $1 "@" $2}')
+}
+
 # Sourced: definitions only.
 [ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
@@ -138,7 +151,6 @@ done < <(git -C "$root" ls-files '*go.mod')
 [ ${#replaces[@]} -gt 0 ] || { echo "consumers.sh: no go.mod tracked under $root" >&2; exit 2; }
 echo "repository modules: ${#replaces[@]}"
 own_prefix=$(cd "$root" && go mod edit -print | awk '$1 == "module" {print $2}')
-pins=()
 
 # check LABEL FORBIDDEN OURS_IMPORTS -- BASELINE_IMPORTS
 check() {
@@ -146,13 +158,8 @@ check() {
   local ours=() base=()
   while [ "$1" != -- ]; do ours+=("$1"); shift; done; shift
   base=("$@")
-  pins=()
   mkmod "$label-ours" 1 "${ours[@]}"
-  # The baseline starts from the versions ours resolved (tidy then drops
-  # what it does not import), so that the two are compared at the same
-  # versions and the baseline never chases a release newer than ours
-  # that the module proxy may not serve yet.
-  mapfile -t pins < <(cd "$work/$label-ours" && go list -m all | awk -v own="$own_prefix" 'NR>1 && index($1, own) != 1 {print "-require=" $1 "@" $2}')
+  pin_to "$work/$label-ours" "$own_prefix"
   mkmod "$label-baseline" 0 "${base[@]}"
   pins=()
   echo

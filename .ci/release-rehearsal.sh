@@ -138,7 +138,9 @@ cp "$root/.ci/rehearsal/franz-azure/main.go" "$d/"
 OWN_SUM_LINES_PER_MODULE=0 # a proxy's go.sum has our modules' lines already
 row() { # row LABEL FORBIDDEN OURS_DIR BASELINE_IMPORTS...
   local label=$1 forbidden=$2 o=$3; shift 3
+  pin_to "$o" "$MODULE"
   mkmod "$label-baseline" 0 "$@" || die "baseline $label does not resolve"
+  pins=()
   echo
   echo "== $label (rehearsal, our modules at $VERSION)"
   measure "$label" "$forbidden" "$o" "$work/$label-baseline"
