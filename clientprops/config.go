@@ -707,7 +707,7 @@ func (c *Config) loginTuning(p Property) error {
 		var oe *oauthbearer.OptionError
 		if errors.As(err, &oe) {
 			return &PropertyError{Key: p.Key, Line: p.Line, Err: err,
-				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), oe.Detail(), troubleshooting.See("bad-numeric-setting"))}
+				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), oe, troubleshooting.See("bad-numeric-setting"))}
 		}
 		return &PropertyError{Key: p.Key, Line: p.Line, Err: err, Reason: fmt.Sprintf("%s cannot be honoured: %v", quoteSetting(p.Value), err)}
 	}

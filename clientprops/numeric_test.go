@@ -52,8 +52,8 @@ func TestLoginTuningBadNumbers(t *testing.T) {
 		{"backoff hex", "sasl.login.retry.backoff.ms=0x10", "not a whole number of milliseconds"},
 		{"backoff exponent", "sasl.login.retry.backoff.ms=1e3", "not a whole number of milliseconds"},
 		{"backoff zero", "sasl.login.retry.backoff.ms=0", `reads 0 as "use the default"`},
-		{"max backoff below default min", "sasl.login.retry.backoff.max.ms=100", "MaxBackoff (100ms) is less than MinBackoff (500ms)"},
-		{"min backoff above max", "sasl.login.retry.backoff.max.ms=10000\nsasl.login.retry.backoff.ms=20000", "MaxBackoff (10s) is less than MinBackoff (20s)"},
+		{"max backoff below default min", "sasl.login.retry.backoff.max.ms=100", "MaxBackoff (100ms) is less than CacheOptions.MinBackoff (default 500ms)"},
+		{"min backoff above max", "sasl.login.retry.backoff.max.ms=10000\nsasl.login.retry.backoff.ms=20000", "MaxBackoff (10s) is less than CacheOptions.MinBackoff (20s)"},
 		{"timeout double sign", "sasl.login.connect.timeout.ms=+-1", "not a whole number of milliseconds"},
 		{"timeout negative", "sasl.login.read.timeout.ms=-5", "CacheOptions.FetchTimeout is -5ms"},
 		{"timeouts sum overflow", "sasl.login.connect.timeout.ms=9223372036854\nsasl.login.read.timeout.ms=9223372036854", "overflows the fetch timeout"},
@@ -103,7 +103,7 @@ func TestLoginTuningJitterFailsAtParse(t *testing.T) {
 	assert.Equal(t, 5, pe.Line)
 	var oe *oauthbearer.OptionError
 	require.ErrorAs(t, err, &oe, "the cache's own error is reachable")
-	assert.Equal(t, "Jitter", oe.Field)
+	assert.Equal(t, []string{"Jitter"}, oe.Fields)
 	assert.Contains(t, err.Error(), `line 5: sasl.login.refresh.window.jitter: "0.15" is out of the refreshing cache's range`)
 }
 

@@ -213,19 +213,20 @@ func (s settingNamed) Token(ctx context.Context) (oauthbearer.Token, error) {
 // nameSettings rewrites an error of an oauthclient source built from the
 // file so that it names the settings (key and line) that the file used,
 // instead of the Go option fields: each <Options>.<Field> that the
-// [*oauthclient.OptionError] lists becomes the setting recorded for it in
+// [*oauthbearer.OptionError] lists becomes the setting recorded for it in
 // settingOf.
 func (c *Config) nameSettings(err error) error {
-	oe, ok := errors.AsType[*oauthclient.OptionError](err)
+	oe, ok := errors.AsType[*oauthbearer.OptionError](err)
 	if !ok {
 		return err
 	}
+	_, typ, _ := strings.Cut(oe.Options, ".") // as the message names it
 	// Longest first: JWTBearerOptions.Assertion.PrivateKey is a prefix of
 	// JWTBearerOptions.Assertion.PrivateKeyFile.
 	fields := slices.SortedFunc(slices.Values(oe.Fields), func(a, b string) int { return len(b) - len(a) })
 	msg := err.Error()
 	for _, f := range fields {
-		name := oe.Options + "." + f
+		name := typ + "." + f
 		if setting, ok := c.settingOf[name]; ok {
 			msg = strings.ReplaceAll(msg, name, setting)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
+	"github.com/streamidentity/kafka-workload-identity/internal/optcheck"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
@@ -199,7 +200,11 @@ type flight struct {
 func NewCache(src TokenSource, opts *CacheOptions) (*Cache, error) {
 	if c, ok := src.(*Cache); ok {
 		if set := setFields(opts); len(set) > 0 {
-			return nil, &OptionError{Field: set[0], msg: fmt.Sprintf("NewCache got a *Cache, which keeps the options it was built with, and CacheOptions with %s set, which it would ignore; pass nil options, or set them in the options of the call that built that cache (a source constructor's Cache option)", strings.Join(set, ", "))}
+			names := make([]string, len(set))
+			for i, f := range set {
+				names[i] = optcheck.Name(cacheOptions, f)
+			}
+			return nil, optionErrorf(set, "NewCache got a *Cache, which keeps the options it was built with, and CacheOptions with %s set, which it would ignore; pass nil options, or set them in the options of the call that built that cache (a source constructor's Cache option)", strings.Join(names, ", "))
 		}
 		return c, nil
 	}

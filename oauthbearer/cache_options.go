@@ -1,13 +1,12 @@
 package oauthbearer
 
 import (
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
 	"time"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
+	"github.com/streamidentity/kafka-workload-identity/internal/optcheck"
 )
 
 // DefaultFetchTimeout is the one default bound on getting a token, used
@@ -16,35 +15,6 @@ import (
 // call.
 const DefaultFetchTimeout = 30 * time.Second
 
-// OptionError reports a [CacheOptions] field whose value a [Cache] cannot
-// use, or another package's FetchTimeout refused by [ResolveFetchTimeout]. Field names the field, so that code translating settings from
-// elsewhere (the confluent package's client.properties parser) can map it
-// back to the setting the user wrote.
-type OptionError struct {
-	// Field is the CacheOptions field, such as "Jitter", or the
-	// FetchTimeout of another package's options ([ResolveFetchTimeout]).
-	Field string
-	pkg   string // the options' package; "" is oauthbearer
-	msg   string
-}
-
-// Error reads "oauthbearer: CacheOptions.<Field> is <value>; <what to use>"
-// (another package's options: "<pkg>: <Type>.<Field> is ...").
-func (e *OptionError) Error() string {
-	if e.pkg != "" {
-		return e.pkg + ": " + e.msg
-	}
-	return "oauthbearer: " + e.msg
-}
-
-// Detail is the message without the package prefix, for callers that
-// quote it inside their own error.
-func (e *OptionError) Detail() string { return e.msg }
-
-func optionErr(field, format string, a ...any) error {
-	return &OptionError{Field: field, msg: fmt.Sprintf(format, a...)}
-}
-
 // Validate reports whether [NewCache] accepts o, returning an
 // [*OptionError] naming the first field out of range. It is the one place
 // the cache's ranges are defined: NewCache calls it, and so does every
@@ -52,38 +22,44 @@ func optionErr(field, format string, a ...any) error {
 // their defaults and are valid.
 func (o CacheOptions) Validate() error {
 	// o is a copy: filling in the defaults does not touch the caller's.
-	o.fillDefaults()
-	return o.checkRanges()
+	return o.setDefaults()
 }
 
-// setDefaults fills in the defaults and checks the ranges; NewCache uses
-// the result.
+// The defaults of the durations without a constant of their own.
+const (
+	defaultSafetyMargin = time.Minute
+	defaultMaxLifetime  = 24 * time.Hour
+)
+
+// setDefaults checks the options as the caller set them, zero fields
+// meaning their defaults, and fills in the defaults; NewCache uses the
+// result. NaN compares false with everything, so each range is written
+// as "inside", not "not outside".
 func (o *CacheOptions) setDefaults() error {
-	o.fillDefaults()
-	return o.checkRanges()
-}
-
-// cacheDurations lists the duration fields with their defaults, in the
-// order they are checked.
-func (o *CacheOptions) cacheDurations() []struct {
-	name string
-	v    *time.Duration
-	def  time.Duration
-} {
-	return []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"SafetyMargin", &o.SafetyMargin, time.Minute},
-		{"MaxLifetime", &o.MaxLifetime, 24 * time.Hour},
-		{"FetchTimeout", &o.FetchTimeout, DefaultFetchTimeout},
-		{"MinBackoff", &o.MinBackoff, backoff.DefaultMin},
-		{"MaxBackoff", &o.MaxBackoff, backoff.DefaultMax},
+	if f := o.RefreshFraction; f != 0 && !(f >= 0.5 && f <= 0.9) {
+		return optionErrorf([]string{"RefreshFraction"}, "CacheOptions.RefreshFraction is %v; use a value from 0.5 to 0.9 (default 0.8)", f)
 	}
-}
-
-func (o *CacheOptions) fillDefaults() {
+	if !(o.Jitter >= 0 && o.Jitter <= 0.1) {
+		return optionErrorf([]string{"Jitter"}, "CacheOptions.Jitter is %v; use a value from 0 to 0.1 (default 0.02)", o.Jitter)
+	}
+	for _, d := range []struct {
+		field string
+		v     *time.Duration
+		def   time.Duration
+	}{
+		{"SafetyMargin", &o.SafetyMargin, defaultSafetyMargin},
+		{"MaxLifetime", &o.MaxLifetime, defaultMaxLifetime},
+		{"FetchTimeout", &o.FetchTimeout, DefaultFetchTimeout},
+	} {
+		var err error
+		if *d.v, err = optcheck.Duration(cacheOptions, d.field, *d.v, d.def); err != nil {
+			return optionError(err)
+		}
+	}
+	var err error
+	if o.MinBackoff, o.MaxBackoff, err = optcheck.Backoff(cacheOptions, o.MinBackoff, o.MaxBackoff); err != nil {
+		return optionError(err)
+	}
 	if o.Name == "" {
 		o.Name = "token source"
 	}
@@ -92,11 +68,6 @@ func (o *CacheOptions) fillDefaults() {
 	}
 	if o.Jitter == 0 {
 		o.Jitter = 0.02
-	}
-	for _, d := range o.cacheDurations() {
-		if *d.v == 0 {
-			*d.v = d.def
-		}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -107,30 +78,10 @@ func (o *CacheOptions) fillDefaults() {
 	if o.Rand == nil {
 		o.Rand = rand.NewPCG(rand.Uint64(), rand.Uint64())
 	}
-}
-
-// checkRanges checks filled-in options. NaN compares false with
-// everything, so each range is written as "inside", not "not outside".
-func (o *CacheOptions) checkRanges() error {
-	if !(o.RefreshFraction >= 0.5 && o.RefreshFraction <= 0.9) {
-		return optionErr("RefreshFraction", "CacheOptions.RefreshFraction is %v; use a value from 0.5 to 0.9 (default 0.8)", o.RefreshFraction)
-	}
-	if !(o.Jitter >= 0 && o.Jitter <= 0.1) {
-		return optionErr("Jitter", "CacheOptions.Jitter is %v; use a value from 0 to 0.1 (default 0.02)", o.Jitter)
-	}
-	for _, d := range o.cacheDurations() {
-		if err := checkDuration("oauthbearer.CacheOptions", d.name, *d.v, d.def); err != nil {
-			return err
-		}
-	}
-	if o.MaxBackoff < o.MinBackoff {
-		return optionErr("MaxBackoff", "CacheOptions.MaxBackoff (%s) is less than MinBackoff (%s); raise MaxBackoff", o.MaxBackoff, o.MinBackoff)
-	}
 	return nil
 }
 
-// setFields lists the fields of o that are set (non-zero), as
-// "CacheOptions.<Field>".
+// setFields lists the fields of o that are set (non-zero).
 func setFields(o *CacheOptions) []string {
 	if o == nil {
 		return nil
@@ -139,7 +90,7 @@ func setFields(o *CacheOptions) []string {
 	var set []string
 	for i := range v.NumField() {
 		if f := v.Type().Field(i); f.IsExported() && !v.Field(i).IsZero() {
-			set = append(set, "CacheOptions."+f.Name)
+			set = append(set, f.Name)
 		}
 	}
 	return set

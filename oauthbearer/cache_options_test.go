@@ -38,8 +38,8 @@ func TestCacheOptionsValidate(t *testing.T) {
 		"jitter 0.5":        {oauthbearer.CacheOptions{Jitter: 0.5}, "Jitter", "Jitter is 0.5; use a value from 0 to 0.1"},
 		"negative margin":   {oauthbearer.CacheOptions{SafetyMargin: -time.Second}, "SafetyMargin", "SafetyMargin is -1s"},
 		"negative timeout":  {oauthbearer.CacheOptions{FetchTimeout: -time.Millisecond}, "FetchTimeout", "FetchTimeout is -1ms"},
-		"max below default": {oauthbearer.CacheOptions{MaxBackoff: 100 * time.Millisecond}, "MaxBackoff", "MaxBackoff (100ms) is less than MinBackoff (500ms)"},
-		"backoff order":     {oauthbearer.CacheOptions{MinBackoff: time.Minute, MaxBackoff: time.Second}, "MaxBackoff", "MaxBackoff (1s) is less than MinBackoff (1m0s)"},
+		"max below default": {oauthbearer.CacheOptions{MaxBackoff: 100 * time.Millisecond}, "MaxBackoff", "MaxBackoff (100ms) is less than CacheOptions.MinBackoff (default 500ms); raise MaxBackoff"},
+		"backoff order":     {oauthbearer.CacheOptions{MinBackoff: time.Minute, MaxBackoff: time.Second}, "MaxBackoff", "MaxBackoff (1s) is less than CacheOptions.MinBackoff (1m0s)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := tc.opts.Validate()
@@ -52,7 +52,8 @@ func TestCacheOptionsValidate(t *testing.T) {
 			}
 			var oe *oauthbearer.OptionError
 			require.True(t, errors.As(err, &oe), "want *OptionError, got %T: %v", err, err)
-			assert.Equal(t, tc.field, oe.Field)
+			assert.Equal(t, "oauthbearer.CacheOptions", oe.Options)
+			assert.Equal(t, tc.field, oe.Fields[0])
 			assert.Contains(t, err.Error(), "CacheOptions."+tc.want)
 			require.Error(t, nerr, "NewCache must agree with Validate")
 			assert.Equal(t, err.Error(), nerr.Error())

@@ -323,7 +323,7 @@ func TestNewCacheArguments(t *testing.T) {
 	_, err = oauthbearer.NewCache(c, &oauthbearer.CacheOptions{Observer: nopObserver{}, Name: "orders"})
 	var oe *oauthbearer.OptionError
 	require.ErrorAs(t, err, &oe)
-	assert.Equal(t, "CacheOptions.Name", oe.Field)
+	assert.Equal(t, []string{"Name", "Observer"}, oe.Fields)
 	assert.ErrorContains(t, err, "CacheOptions.Name, CacheOptions.Observer set")
 	require.NoError(t, c.Close())
 }

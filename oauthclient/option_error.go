@@ -1,32 +1,17 @@
 package oauthclient
 
-import "fmt"
+import (
+	"fmt"
 
-// OptionError reports option fields a source cannot use: at construction,
-// or at a fetch for the files read on every refresh (AssertionFile,
-// Assertion.PrivateKeyFile, Assertion.TemplateFile). Its message names
-// each field by its path, such as
-// "JWTBearerOptions.Assertion.PrivateKeyFile"; Fields lists them, so that
-// code translating settings from elsewhere (the clientprops package,
-// from a client.properties) can name the setting the user wrote instead.
-type OptionError struct {
-	// Options is the options type: "JWTBearerOptions" or
-	// "ClientCredentialsOptions".
-	Options string
-	// Fields are the fields the message names, in its order, such as
-	// "TokenURL", or "Assertion.Issuer" for
-	// JWTBearerOptions.Assertion.Issuer.
-	Fields []string
-	err    error
-}
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
+)
 
-// Error reads "oauthclient: <Options>.<field> ...; <what to do>".
-func (e *OptionError) Error() string { return e.err.Error() }
-
-// Unwrap returns the underlying error, such as a file's read error.
-func (e *OptionError) Unwrap() error { return e.err }
-
-// field is an option field named in an [OptionError]'s message.
+// field is an option field named in an [*oauthbearer.OptionError]'s
+// message. Errors of a field are that type, at construction or, for the
+// files read on every refresh (AssertionFile, Assertion.PrivateKeyFile,
+// Assertion.TemplateFile), at a fetch: its Options is
+// "oauthclient.JWTBearerOptions" or "oauthclient.ClientCredentialsOptions",
+// its Fields paths such as "Assertion.PrivateKeyFile".
 type field string
 
 // options names option fields in errors: the options type, and the
@@ -39,25 +24,25 @@ func ccOptions() options { return options{typ: "ClientCredentialsOptions"} }
 // name is how a message names f: "JWTBearerOptions.TokenURL".
 func (n options) name(f field) string { return n.typ + "." + n.prefix + string(f) }
 
-// errorf returns an [*OptionError] formatted as fmt.Errorf, with each
+// errorf returns an [*oauthbearer.OptionError] formatted as fmt.Errorf, with each
 // argument of type field rendered by name and listed in Fields.
 func (n options) errorf(format string, a ...any) error {
-	e := &OptionError{Options: n.typ}
+	e := &oauthbearer.OptionError{Options: "oauthclient." + n.typ}
 	for i, v := range a {
 		if f, ok := v.(field); ok {
 			e.Fields = append(e.Fields, n.prefix+string(f))
 			a[i] = n.name(f)
 		}
 	}
-	e.err = fmt.Errorf(format, a...)
+	e.Err = fmt.Errorf(format, a...)
 	return e
 }
 
 // wrap makes err, whose message names f already (by name), an
-// [*OptionError]; nil stays nil.
+// [*oauthbearer.OptionError]; nil stays nil.
 func (n options) wrap(err error, f field) error {
 	if err == nil {
 		return nil
 	}
-	return &OptionError{Options: n.typ, Fields: []string{n.prefix + string(f)}, err: err}
+	return &oauthbearer.OptionError{Options: "oauthclient." + n.typ, Fields: []string{n.prefix + string(f)}, Err: err}
 }

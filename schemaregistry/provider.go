@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -52,7 +53,7 @@ func NewHeaderProvider(src oauthbearer.TokenSource, opts *HeaderProviderOptions)
 		return nil, err
 	}
 	var err error
-	if o.FetchTimeout, err = oauthbearer.ResolveFetchTimeout("schemaregistry.HeaderProviderOptions", o.FetchTimeout); err != nil {
+	if o.FetchTimeout, err = cacheopts.FetchTimeout("schemaregistry.HeaderProviderOptions", o.FetchTimeout); err != nil {
 		return nil, err
 	}
 	return &HeaderProvider{src: src, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, timeout: o.FetchTimeout}, nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/confluentid"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
@@ -104,7 +105,7 @@ func NewTransport(src oauthbearer.TokenSource, opts *TransportOptions) (*Transpo
 		o.Base = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	var err error
-	if o.FetchTimeout, err = oauthbearer.ResolveFetchTimeout("schemaregistry.TransportOptions", o.FetchTimeout); err != nil {
+	if o.FetchTimeout, err = cacheopts.FetchTimeout("schemaregistry.TransportOptions", o.FetchTimeout); err != nil {
 		return nil, err
 	}
 	return &Transport{src: src, base: o.Base, lsrc: o.LogicalCluster, pool: o.IdentityPoolID, insecure: o.AllowInsecureHTTP, tokenTimeout: o.FetchTimeout}, nil

@@ -66,7 +66,7 @@ type Options struct {
 	// early. It becomes the cache's MaxLifetime unless Cache sets one;
 	// the cache refreshes at RefreshFraction of it. Default 1m. Each read
 	// is one open, stat and read of a few kilobytes; the cache's Token
-	// never touches the file.
+	// never touches the file. Negative is an [*oauthbearer.OptionError].
 	PollInterval time.Duration
 
 	// Cache tunes the refreshing cache. Default: the
@@ -93,15 +93,16 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	if o.Path == "" {
 		return nil, fmt.Errorf("tokenfile: %s is empty; set the path of the token file", o.Setting)
 	}
-	if o.PollInterval < 0 {
-		return nil, fmt.Errorf("tokenfile: Options.PollInterval is %s; it must not be negative (0 means the default %s)", o.PollInterval, DefaultPollInterval)
+	poll, err := cacheopts.Duration("tokenfile.Options", "PollInterval", o.PollInterval, DefaultPollInterval)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := boundedfile.Check(o.Path); errors.Is(err, boundedfile.ErrNotRegular) {
 		return nil, fmt.Errorf("tokenfile: %s %s: %w; point the setting at the token file itself", o.Setting, srvtext.Quote(o.Path, 0), err)
 	}
 	c := cacheopts.WithName(o.Cache, "token file")
 	if c.MaxLifetime == 0 {
-		c.MaxLifetime = cmp.Or(o.PollInterval, DefaultPollInterval)
+		c.MaxLifetime = poll
 	}
 	clock := c.Clock
 	s := &source{path: o.Path, setting: o.Setting, now: time.Now}

@@ -15,7 +15,7 @@ import (
 )
 
 // moduleErr stands for a module error type (RejectedError, azure.Error,
-// oauthclient.OptionError): exported and unexported fields that quote
+// oauthbearer.OptionError): exported and unexported fields that quote
 // what a library said.
 type moduleErr struct {
 	Server string

@@ -8,12 +8,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
 // DefaultTimeout is kept for adapters built against an earlier root
 // module (internal packages other modules import change additively only);
-// NewClient resolves the timeout with oauthbearer.ResolveFetchTimeout.
+// NewClient resolves the timeout with cacheopts.FetchTimeout.
 const DefaultTimeout = oauthbearer.DefaultFetchTimeout
 
 // Client is the client side of an OAUTHBEARER exchange, shared by the
@@ -29,7 +30,7 @@ type Client struct {
 
 // NewClient returns a Client for the adapter named pkg. timeout is the
 // adapter's Options.FetchTimeout, resolved by
-// [oauthbearer.ResolveFetchTimeout] (zero: the default; negative: an
+// [cacheopts.FetchTimeout] (zero: the default; negative: an
 // *oauthbearer.OptionError), since Kafka clients call mechanisms with
 // contexts that have no deadline. A nil logger discards. A nil src is an
 // error naming pkg's Mechanism.
@@ -37,7 +38,7 @@ func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, a
 	if src == nil {
 		return nil, fmt.Errorf("%s: Mechanism: the token source is nil; pass the source of the workload's tokens, such as an *oauthbearer.Cache", pkg)
 	}
-	timeout, err := oauthbearer.ResolveFetchTimeout(pkg+".Options", timeout)
+	timeout, err := cacheopts.FetchTimeout(pkg+".Options", timeout)
 	if err != nil {
 		return nil, err
 	}

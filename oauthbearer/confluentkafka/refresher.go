@@ -14,6 +14,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -68,9 +69,13 @@ type Options struct {
 
 	// ReadyTimeout bounds the broker round trip (a metadata request) with
 	// which [Refresher.Ready] checks that the token is accepted. Default
-	// 10s.
+	// 10s; negative is an [*oauthbearer.OptionError], as for every
+	// duration here.
 	ReadyTimeout time.Duration
 }
+
+// defaultReadyTimeout is Options.ReadyTimeout's default.
+const defaultReadyTimeout = 10 * time.Second
 
 // setFraction is the part of a set token's remaining life after which the
 // refresher sets a token again. librdkafka asks for a new token at 0.8 of
@@ -128,30 +133,26 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 	if src == nil {
 		return nil, errors.New("confluentkafka: NewRefresher got a nil token source; pass one such as azure.NewManagedIdentity's")
 	}
-	o := Options{MinBackoff: backoff.DefaultMin, MaxBackoff: backoff.DefaultMax}
-	log := slog.New(slog.DiscardHandler)
+	var o Options
 	if opts != nil {
-		o.FetchTimeout = opts.FetchTimeout
-		// The refresher retries as the cache does, so its backoffs
-		// follow the cache's one rule for them.
-		var err error
-		if o.MinBackoff, o.MaxBackoff, err = oauthbearer.ResolveBackoff("confluentkafka.Options", opts.MinBackoff, opts.MaxBackoff); err != nil {
-			return nil, err
-		}
-		if opts.Logger != nil {
-			log = opts.Logger
-		}
-		if opts.ReadyTimeout < 0 {
-			return nil, fmt.Errorf("confluentkafka: Options.ReadyTimeout is %v; use 0 for the default (10s)", opts.ReadyTimeout)
-		}
-		o.Logs, o.ReadyTimeout = opts.Logs, opts.ReadyTimeout
+		o = *opts
 	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	const options = "confluentkafka.Options"
 	var err error
-	if o.FetchTimeout, err = oauthbearer.ResolveFetchTimeout("confluentkafka.Options", o.FetchTimeout); err != nil {
+	if o.FetchTimeout, err = cacheopts.FetchTimeout(options, o.FetchTimeout); err != nil {
 		return nil, err
 	}
-	if o.ReadyTimeout == 0 {
-		o.ReadyTimeout = 10 * time.Second
+	// The refresher retries as the cache does, so its backoffs follow
+	// the cache's one rule for them.
+	if o.MinBackoff, o.MaxBackoff, err = cacheopts.Backoff(options, o.MinBackoff, o.MaxBackoff); err != nil {
+		return nil, err
+	}
+	if o.ReadyTimeout, err = cacheopts.Duration(options, "ReadyTimeout", o.ReadyTimeout, defaultReadyTimeout); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Refresher{

@@ -237,7 +237,7 @@ func TestNewRefresherRejectsBadArguments(t *testing.T) {
 		"nil source":       {client: newFakeClient(), wantMsg: "nil token source"},
 		"negative timeout": {client: newFakeClient(), src: src, opts: &confluentkafka.Options{FetchTimeout: -time.Second}, wantMsg: "Options.FetchTimeout is -1s"},
 		"max below min":    {client: newFakeClient(), src: src, opts: &confluentkafka.Options{MinBackoff: time.Minute, MaxBackoff: time.Second}, wantMsg: "confluentkafka: Options.MaxBackoff (1s) is less than Options.MinBackoff (1m0s); raise MaxBackoff"},
-		// fails before ResolveBackoff: the message named the cache's
+		// fails before the refresher used the cache's backoff rule: the message named the cache's
 		// option ("as the cache's: oauthbearer: CacheOptions.MaxBackoff
 		// (100ms) is less than MinBackoff (500ms)") and hid that 500ms
 		// was the default.

@@ -31,6 +31,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -63,7 +64,7 @@ func NewTokenProvider(src oauthbearer.TokenSource, opts *Options) (*TokenProvide
 	if opts != nil {
 		o = *opts
 	}
-	timeout, err := oauthbearer.ResolveFetchTimeout("saramasasl.Options", o.FetchTimeout)
+	timeout, err := cacheopts.FetchTimeout("saramasasl.Options", o.FetchTimeout)
 	if err != nil {
 		return nil, err
 	}

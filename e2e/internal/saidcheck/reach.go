@@ -26,7 +26,7 @@ func asTargets() []any {
 	return []any{
 		new(*oauthbearer.RejectedError), new(*oauthbearer.TransientError), new(*oauthbearer.OptionError),
 		new(*oauthbearer.ExtensionError), new(*oauthbearer.TokenSyntaxError),
-		new(*azure.Error), new(*oauthclient.Error), new(*oauthclient.OptionError),
+		new(*azure.Error), new(*oauthclient.Error),
 		new(*clientprops.PropertyError), new(*clientprops.KindError),
 		new(*idphttp.RedirectError), new(*idphttp.ProxyError), new(*idphttp.TLSError),
 		new(*azidentity.AuthenticationFailedError), new(smithy.APIError), new(*awshttp.ResponseError),
