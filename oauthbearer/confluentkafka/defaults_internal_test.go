@@ -31,6 +31,7 @@ func TestRefresherDefaultsAreTheCaches(t *testing.T) {
 		assert.Equal(t, backoff.DefaultMin, r.opts.MinBackoff)
 		assert.Equal(t, backoff.DefaultMax, r.opts.MaxBackoff)
 		assert.Equal(t, oauthbearer.DefaultFetchTimeout, r.opts.FetchTimeout)
+		assert.Equal(t, defaultReadyTimeout, r.opts.ReadyTimeout)
 		r.Close()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -28,6 +29,7 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/saramasasl"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
+	"github.com/streamidentity/kafka-workload-identity/tokenfile"
 )
 
 // recorder is a token source that records how long each Token call's
@@ -167,7 +169,7 @@ func fetchTimeoutEntries() []fetchTimeoutEntry {
 
 // A negative FetchTimeout is refused by every entry point with an
 // *oauthbearer.OptionError for the field FetchTimeout, naming the setting
-// as its user wrote it. Fails before ResolveFetchTimeout: franzsasl,
+// as its user wrote it. Fails before the one FetchTimeout rule: franzsasl,
 // kafkagosasl and saramasasl read it silently as the default, and
 // confluentkafka and schemaregistry returned plain errors.
 func TestEveryEntryPointRefusesANegativeFetchTimeout(t *testing.T) {
@@ -177,7 +179,7 @@ func TestEveryEntryPointRefusesANegativeFetchTimeout(t *testing.T) {
 			_, err := e.build(t, newRecorder(), -time.Millisecond)
 			var oe *oauthbearer.OptionError
 			require.ErrorAs(t, err, &oe)
-			assert.Equal(t, "FetchTimeout", oe.Field)
+			assert.Equal(t, []string{"FetchTimeout"}, oe.Fields)
 			assert.Contains(t, err.Error(), e.setting)
 			assert.Contains(t, err.Error(), "must not be negative (0 means the default 30s)")
 		})
@@ -219,8 +221,11 @@ func TestEveryEntryPointAppliesTheSameFetchTimeout(t *testing.T) {
 // Every entry point that takes retry backoffs (the cache's options,
 // client.properties' sasl.login.retry.backoff*.ms, confluentkafka's
 // refresher, which retries as the cache does) refuses the same values
-// with an *oauthbearer.OptionError for the same field. Fails before: the
-// refresher had its own check and plain errors.
+// with an *oauthbearer.OptionError for the same fields and the same
+// message but for the options' name. Fails before: the refresher had its
+// own check and plain errors; then the cache and the refresher checked
+// the order in two functions with two messages ("MaxBackoff (100ms) is
+// less than MinBackoff (500ms)" hid that 500ms was the default).
 func TestEveryEntryPointRefusesTheSameBackoffs(t *testing.T) {
 	t.Parallel()
 	entries := map[string]func(minB, maxB time.Duration) error{
@@ -232,7 +237,16 @@ func TestEveryEntryPointRefusesTheSameBackoffs(t *testing.T) {
 			return err
 		},
 		"client.properties": func(minB, maxB time.Duration) error {
-			text := fmt.Sprintf(properties, "") + fmt.Sprintf("sasl.login.retry.backoff.ms=%d\nsasl.login.retry.backoff.max.ms=%d\n", minB.Milliseconds(), maxB.Milliseconds())
+			// The parser checks each line as it reads it: the maximum
+			// first, so that the minimum is checked against it. A
+			// property cannot be 0 (omit it for the default).
+			text := fmt.Sprintf(properties, "")
+			if maxB != 0 {
+				text += fmt.Sprintf("sasl.login.retry.backoff.max.ms=%d\n", maxB.Milliseconds())
+			}
+			if minB != 0 {
+				text += fmt.Sprintf("sasl.login.retry.backoff.ms=%d\n", minB.Milliseconds())
+			}
 			_, err := clientprops.Parse(strings.NewReader(text))
 			return err
 		},
@@ -248,19 +262,110 @@ func TestEveryEntryPointRefusesTheSameBackoffs(t *testing.T) {
 		for _, tc := range []struct {
 			name       string
 			minB, maxB time.Duration
-			field      string
+			fields     []string
+			msg        string // after "<Type>."
 		}{
-			{"negative min", -time.Millisecond, time.Second, "MinBackoff"},
-			{"negative max", time.Millisecond, -time.Millisecond, "MaxBackoff"},
-			{"max below min", time.Minute, time.Second, "MaxBackoff"},
+			{"negative min", -time.Millisecond, time.Second, []string{"MinBackoff"}, "MinBackoff is -1ms; it must not be negative (0 means the default 500ms)"},
+			{"negative max", time.Millisecond, -time.Millisecond, []string{"MaxBackoff"}, "MaxBackoff is -1ms; it must not be negative (0 means the default 10s)"},
+			{"max below min", time.Minute, time.Second, []string{"MaxBackoff", "MinBackoff"}, "MaxBackoff (1s) is less than %sMinBackoff (1m0s); raise MaxBackoff"},
+			{"max below default min", 0, 100 * time.Millisecond, []string{"MaxBackoff", "MinBackoff"}, "MaxBackoff (100ms) is less than %sMinBackoff (default 500ms); raise MaxBackoff"},
 		} {
 			t.Run(name+"/"+tc.name, func(t *testing.T) {
 				err := build(tc.minB, tc.maxB)
 				var oe *oauthbearer.OptionError
 				require.ErrorAs(t, err, &oe)
-				assert.Equal(t, tc.field, oe.Field)
+				assert.Equal(t, tc.fields, oe.Fields)
+				_, typ, _ := strings.Cut(oe.Options, ".")
+				msg := tc.msg
+				if strings.Contains(msg, "%s") {
+					msg = fmt.Sprintf(msg, typ+".")
+				}
+				assert.Contains(t, err.Error(), typ+"."+msg)
 			})
 		}
 		t.Run(name+"/valid", func(t *testing.T) { require.NoError(t, build(time.Second, time.Minute)) })
+	}
+}
+
+// durationEntry is one duration option whose zero means a default: build
+// constructs through the entry point with the option set to d.
+type durationEntry struct {
+	options, field string // as the error names them
+	def            time.Duration
+	build          func(t *testing.T, d time.Duration) error
+}
+
+func durationEntries() []durationEntry {
+	cache := func(field string, def time.Duration, set func(*oauthbearer.CacheOptions, time.Duration)) durationEntry {
+		return durationEntry{"oauthbearer.CacheOptions", field, def, func(t *testing.T, d time.Duration) error {
+			var o oauthbearer.CacheOptions
+			set(&o, d)
+			c, err := oauthbearer.NewCache(newRecorder(), &o)
+			if err == nil {
+				require.NoError(t, c.Close())
+			}
+			return err
+		}}
+	}
+	refresher := func(field string, def time.Duration, set func(*confluentkafka.Options, time.Duration)) durationEntry {
+		return durationEntry{"confluentkafka.Options", field, def, func(t *testing.T, d time.Duration) error {
+			var o confluentkafka.Options
+			set(&o, d)
+			r, err := confluentkafka.NewRefresher(nopClient{}, newRecorder(), &o)
+			if err == nil {
+				r.Close()
+			}
+			return err
+		}}
+	}
+	return []durationEntry{
+		cache("SafetyMargin", time.Minute, func(o *oauthbearer.CacheOptions, d time.Duration) { o.SafetyMargin = d }),
+		cache("MaxLifetime", 24*time.Hour, func(o *oauthbearer.CacheOptions, d time.Duration) { o.MaxLifetime = d }),
+		cache("FetchTimeout", oauthbearer.DefaultFetchTimeout, func(o *oauthbearer.CacheOptions, d time.Duration) { o.FetchTimeout = d }),
+		cache("MinBackoff", 500*time.Millisecond, func(o *oauthbearer.CacheOptions, d time.Duration) { o.MinBackoff = d }),
+		refresher("FetchTimeout", oauthbearer.DefaultFetchTimeout, func(o *confluentkafka.Options, d time.Duration) { o.FetchTimeout = d }),
+		refresher("MinBackoff", 500*time.Millisecond, func(o *confluentkafka.Options, d time.Duration) { o.MinBackoff = d }),
+		refresher("ReadyTimeout", 10*time.Second, func(o *confluentkafka.Options, d time.Duration) { o.ReadyTimeout = d }),
+		{"tokenfile.Options", "PollInterval", tokenfile.DefaultPollInterval, func(t *testing.T, d time.Duration) error {
+			c, err := tokenfile.New(&tokenfile.Options{Path: filepath.Join(t.TempDir(), "token"), PollInterval: d})
+			if err == nil {
+				require.NoError(t, c.Close())
+			}
+			return err
+		}},
+		{"saramasasl.Options", "FetchTimeout", oauthbearer.DefaultFetchTimeout, func(t *testing.T, d time.Duration) error {
+			_, err := saramasasl.NewTokenProvider(newRecorder(), &saramasasl.Options{FetchTimeout: d})
+			return err
+		}},
+		{"schemaregistry.HeaderProviderOptions", "FetchTimeout", oauthbearer.DefaultFetchTimeout, func(t *testing.T, d time.Duration) error {
+			_, err := schemaregistry.NewHeaderProvider(newRecorder(), &schemaregistry.HeaderProviderOptions{FetchTimeout: d})
+			return err
+		}},
+	}
+}
+
+// Every duration option whose zero means a default, in every package,
+// refuses a negative value through the one rule: an
+// *oauthbearer.OptionError naming the options type and the field, with
+// the same message but for their names, quoting the default from its one
+// definition. Zero and a positive value are accepted. Fails before:
+// tokenfile's PollInterval and confluentkafka's ReadyTimeout were plain
+// errors (the latter with a "10s" written apart from the default it
+// described).
+func TestEveryDurationOptionRefusesANegativeValueTheSameWay(t *testing.T) {
+	t.Parallel()
+	for _, e := range durationEntries() {
+		t.Run(e.options+"."+e.field, func(t *testing.T) {
+			t.Parallel()
+			err := e.build(t, -time.Millisecond)
+			var oe *oauthbearer.OptionError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, e.options, oe.Options)
+			assert.Equal(t, []string{e.field}, oe.Fields)
+			pkg, typ, _ := strings.Cut(e.options, ".")
+			assert.Equal(t, fmt.Sprintf("%s: %s.%s is -1ms; it must not be negative (0 means the default %s)", pkg, typ, e.field, e.def), err.Error())
+			require.NoError(t, e.build(t, 0))
+			require.NoError(t, e.build(t, 2*time.Second))
+		})
 	}
 }
