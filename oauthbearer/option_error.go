@@ -2,6 +2,8 @@ package oauthbearer
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/optcheck"
 )
@@ -33,8 +35,14 @@ type OptionError struct {
 }
 
 // Error returns Err's message, such as "oauthbearer: CacheOptions.Jitter
-// is 0.5; use a value from 0 to 0.1 (default 0.02)".
-func (e *OptionError) Error() string { return e.Err.Error() }
+// is 0.5; use a value from 0 to 0.1 (default 0.02)"; without an Err, it
+// names Options and Fields.
+func (e *OptionError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("oauthbearer: %s: invalid %s", e.Options, strings.Join(e.Fields, ", "))
+	}
+	return e.Err.Error()
+}
 
 // Unwrap returns Err, through which the cause, if any, is reached.
 func (e *OptionError) Unwrap() error { return e.Err }
