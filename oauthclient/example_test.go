@@ -5,35 +5,27 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/faketb"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
 // A cached source of client-credentials tokens. The identity provider here
-// is a local stand-in that checks the client's secret; in production
-// TokenURL is the provider's token endpoint and the secret comes from a
-// secret store, never from a flag or a log line.
+// is the test bench's OAuth server, which checks the client's secret and
+// scope; in production TokenURL is the provider's token endpoint and the
+// secret comes from a secret store, never from a flag or a log line.
 func ExampleNewClientCredentials() {
-	requests := 0
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests++
-		if id, secret, ok := r.BasicAuth(); !ok || id != "orders-svc" || secret != "s3cr3t-value" || r.PostFormValue("grant_type") != "client_credentials" {
-			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "token_type": "Bearer", "expires_in": 3600})
-	}))
-	defer idp.Close()
+	t := &faketb.Example{} // in a test: the test's *testing.T
+	defer t.Close()
+	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer:  idptest.NewIssuer(t, nil),
+		Clients: map[string]idptest.OAuthClient{"orders-svc": {Secret: "s3cr3t-value", Scopes: []string{"kafka"}}},
+	})
 
 	opts := &oauthclient.ClientCredentialsOptions{
-		TokenURL: idp.URL + "/oauth2/token", ClientID: "orders-svc", ClientSecret: "s3cr3t-value", Scope: "kafka",
+		TokenURL: idp.TokenURL, ClientID: "orders-svc", ClientSecret: "s3cr3t-value", Scope: "kafka",
 	}
 	src, err := oauthclient.NewClientCredentials(opts)
 	if err != nil {
@@ -47,32 +39,26 @@ func ExampleNewClientCredentials() {
 			return
 		}
 	}
-	fmt.Printf("3 tokens served from %d request; options print as %s\n", requests, opts.ClientSecret)
+	fmt.Printf("3 tokens served from %d request; options print as %s\n", len(idp.Issued()), opts.ClientSecret)
 	// Output: 3 tokens served from 1 request; options print as <redacted>
 }
 
 // private_key_jwt: the client authenticates with an assertion signed by
 // its key instead of a secret. Issuer and Subject default to ClientID
 // and Audience to TokenURL, as RFC 7523 requires of a client assertion;
-// KeyID names the key registered at the provider. The stand-in provider
-// checks the assertion with the public key.
+// KeyID names the key registered at the provider. The test bench's OAuth
+// server verifies the assertion with the registered public key.
 func ExampleNewClientCredentials_privateKeyJWT() {
+	t := &faketb.Example{} // in a test: the test's *testing.T
+	defer t.Close()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, err := jwt.Parse(r.PostFormValue("client_assertion"), func(*jwt.Token) (any, error) { return &key.PublicKey, nil },
-			jwt.WithValidMethods([]string{"ES256"}), jwt.WithAudience("http://"+r.Host+r.URL.Path),
-			jwt.WithIssuer("orders-svc"), jwt.WithSubject("orders-svc"))
-		if err != nil || a.Header["kid"] != "orders-2026" || r.PostFormValue("client_id") != "orders-svc" {
-			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "token_type": "Bearer", "expires_in": 3600})
-	}))
-	defer idp.Close()
+	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Issuer:  idptest.NewIssuer(t, nil),
+		Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+	})
 
 	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{
-		TokenURL: idp.URL + "/oauth2/token", ClientID: "orders-svc",
+		TokenURL: idp.TokenURL, ClientID: "orders-svc",
 		Assertion: &oauthclient.AssertionOptions{PrivateKey: key, KeyID: "orders-2026"},
 	})
 	if err != nil {
@@ -84,6 +70,7 @@ func ExampleNewClientCredentials_privateKeyJWT() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("token granted")
-	// Output: token granted
+	r := idp.Issued()[0]
+	fmt.Printf("token granted to %s, authenticated by an assertion: %t\n", r.ClientID, r.Assertion != "")
+	// Output: token granted to orders-svc, authenticated by an assertion: true
 }

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"time"
 
+	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/faketb"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/schemaregistry"
 )
@@ -36,18 +37,19 @@ func ExampleNewHTTPClient() {
 
 // NewTransport authenticates every request with the source's token and
 // adds Confluent Cloud's headers; it fits any HTTP client. The registry
-// here is a local stand-in that prints what it receives.
+// here is the test bench's Schema Registry, which verifies the token
+// against its issuer's keys and requires both headers, as Confluent Cloud
+// does.
 func ExampleNewTransport() {
-	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		fmt.Printf("registry got %s %s with a %s token, %s=%s, %s=%s\n", r.Method, r.URL.Path, scheme,
-			schemaregistry.HeaderLogicalCluster, r.Header.Get(schemaregistry.HeaderLogicalCluster),
-			schemaregistry.HeaderIdentityPool, r.Header.Get(schemaregistry.HeaderIdentityPool))
-		_, _ = io.WriteString(w, `["orders-value"]`)
-	}))
-	defer registry.Close()
+	t := &faketb.Example{} // in a test: the test's *testing.T
+	defer t.Close()
+	issuer := idptest.NewIssuer(t, nil)
+	registry := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{
+		Issuer: issuer, LogicalCluster: "lsrc-kjn9nv", IdentityPoolID: "pool-7yzk",
+	})
 
-	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", Expiry: time.Now().Add(time.Hour)})
+	// In production: a cached source from the azure, aws or gcp package.
+	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: issuer.Mint("orders-svc", "", time.Hour, nil), Expiry: time.Now().Add(time.Hour)})
 	rt, err := schemaregistry.NewTransport(src, &schemaregistry.TransportOptions{LogicalCluster: "lsrc-kjn9nv", IdentityPoolID: "pool-7yzk"})
 	if err != nil {
 		fmt.Println(err)
@@ -60,8 +62,11 @@ func ExampleNewTransport() {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	fmt.Println(resp.Status, string(body))
+	fmt.Println(resp.Status, strings.TrimSpace(string(body)))
+	r := registry.Requests()[0]
+	fmt.Printf("the registry authorized %s %s for %s with %s=%s, %s=%s\n", r.Method, r.Path, r.Subject,
+		schemaregistry.HeaderLogicalCluster, r.LogicalCluster, schemaregistry.HeaderIdentityPool, r.IdentityPoolID)
 	// Output:
-	// registry got GET /subjects with a Bearer token, target-sr-cluster=lsrc-kjn9nv, Confluent-Identity-Pool-Id=pool-7yzk
-	// 200 OK ["orders-value"]
+	// 200 OK []
+	// the registry authorized GET /subjects for orders-svc with target-sr-cluster=lsrc-kjn9nv, Confluent-Identity-Pool-Id=pool-7yzk
 }

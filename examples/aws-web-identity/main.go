@@ -23,7 +23,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
@@ -76,15 +79,21 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "STS signed a token for %s (audience %s), valid for %s\n", tok.Principal, cfg.audience, time.Until(tok.Expiry).Round(time.Minute))
 
-	mech, err := franzsasl.Mechanism(src, nil)
-	if err != nil {
-		return err
-	}
 	tlsOpt := roundtrip.TLS(cfg.offline) // the local brokers speak plain TCP
 	if cfg.caFile != "" {
 		if tlsOpt, err = roundtrip.CAFile(cfg.caFile); err != nil {
 			return err
 		}
 	}
-	return roundtrip.Franz(ctx, out, cfg.bootstrap, mech, cfg.topic, []byte("hello from "+tok.Principal), tlsOpt)
+	// The Kafka client: the source becomes its SASL/OAUTHBEARER mechanism.
+	mech, err := franzsasl.Mechanism(src, nil)
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(cfg.bootstrap, ",")...), kgo.SASL(mech), tlsOpt)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return roundtrip.Franz(ctx, out, cl, cfg.topic, []byte("hello from "+tok.Principal))
 }

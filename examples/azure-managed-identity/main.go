@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/streamidentity/kafka-workload-identity/azure"
 	"github.com/streamidentity/kafka-workload-identity/confluent"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
@@ -91,9 +93,15 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "got an Entra v%s token for %s (audience %s), valid for %s\n", claims.Version, tok.Principal, claims.Audience, claims.Remaining.Round(time.Minute))
 
+	// The Kafka client: the source becomes its SASL/OAUTHBEARER mechanism.
 	mech, err := franzsasl.Mechanism(src, nil)
 	if err != nil {
 		return err
 	}
-	return roundtrip.Franz(ctx, out, cfg.bootstrap, mech, cfg.topic, []byte("hello from "+tok.Principal), roundtrip.TLS(cfg.offline))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), roundtrip.TLS(cfg.offline))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return roundtrip.Franz(ctx, out, cl, cfg.topic, []byte("hello from "+tok.Principal))
 }

@@ -91,11 +91,18 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer src.Close()
+	// The Kafka client: the file's settings, and the source as its
+	// SASL/OAUTHBEARER mechanism.
 	mech, err := franzsasl.Mechanism(src, nil)
 	if err != nil {
 		return err
 	}
-	return roundtrip.Franz(ctx, out, cfg.bootstrap, mech, cfg.topic, []byte("configured by "+cfg.file), opts...)
+	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(strings.Split(cfg.bootstrap, ",")...), kgo.SASL(mech))...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return roundtrip.Franz(ctx, out, cl, cfg.topic, []byte("configured by "+cfg.file))
 }
 
 // kafkaOptions applies the file's security protocol and the non-auth

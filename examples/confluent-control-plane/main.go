@@ -79,14 +79,14 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 	}
 	defer exchange.Close()
 
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.api+"/org/v2/environments", nil)
+	if err != nil {
+		return err
+	}
 	// The bearer transport of package schemaregistry suits every Confluent
 	// Cloud REST API: it adds Authorization, refuses plain http to remote
 	// hosts, and refreshes and retries once on 401.
 	hc, err := schemaregistry.NewHTTPClient(exchange, nil)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.api+"/org/v2/environments", nil)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/roundtrip"
@@ -88,10 +90,17 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "got a token for %s, valid for %s\n", tok.Principal, time.Until(tok.Expiry).Round(time.Minute))
 
+	tlsOpt := roundtrip.TLS(cfg.offline) // Managed Kafka is TLS only; the local brokers speak plain TCP
+
+	// The Kafka client: the source becomes its SASL/OAUTHBEARER mechanism.
 	mech, err := franzsasl.Mechanism(src, nil)
 	if err != nil {
 		return err
 	}
-	// Managed Kafka is TLS only; the local brokers speak plain TCP.
-	return roundtrip.Franz(ctx, out, cfg.bootstrap, mech, cfg.topic, []byte("hello from "+tok.Principal), roundtrip.TLS(cfg.offline))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), tlsOpt)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return roundtrip.Franz(ctx, out, cl, cfg.topic, []byte("hello from "+tok.Principal))
 }

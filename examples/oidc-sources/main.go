@@ -25,6 +25,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/cli"
 	"github.com/streamidentity/kafka-workload-identity/examples/internal/offline"
@@ -83,9 +86,15 @@ func (c config) run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer src.Close()
+	// The Kafka client: the source becomes its SASL/OAUTHBEARER mechanism.
 	mech, err := franzsasl.Mechanism(src, nil)
 	if err != nil {
 		return err
 	}
-	return roundtrip.Franz(ctx, out, c.bootstrap, mech, c.topic, []byte("authenticated by "+c.source), roundtrip.TLS(c.plaintext))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(c.bootstrap, ",")...), kgo.SASL(mech), roundtrip.TLS(c.plaintext))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return roundtrip.Franz(ctx, out, cl, c.topic, []byte("authenticated by "+c.source))
 }

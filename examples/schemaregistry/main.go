@@ -23,6 +23,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamidentity/kafka-workload-identity/azure"
@@ -107,7 +108,12 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rec, err := roundtrip.Record(ctx, cfg.bootstrap, mech, cfg.topic, value, roundtrip.TLS(cfg.offline)) // the local brokers speak plain TCP
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap), kgo.SASL(mech), roundtrip.TLS(cfg.offline)) // the local brokers speak plain TCP
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	rec, err := roundtrip.Record(ctx, cl, cfg.topic, value)
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,9 @@
 package offline
 
 import (
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -16,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
 
 // startControlPlane starts, behind the IMDS emulator, the Confluent STS
@@ -40,13 +36,14 @@ func (e *Env) startControlPlane(issuer *idptest.Issuer) error {
 
 // controlPlane stands in for api.confluent.cloud's environments endpoint.
 // Like the real API it accepts only Confluent-issued tokens: signed by the
-// STS (RS256, checked against its JWKS), issuer "Confluent", audience
-// "CONTROL_PLANE", for IdentityPool. An Azure token presented directly is
-// refused, which is why the exchange is needed.
+// STS (checked against its JWKS by the verifier the test bench's brokers
+// and emulators use), issuer "Confluent", audience "CONTROL_PLANE", for
+// IdentityPool. An Azure token presented directly is refused, which is why
+// the exchange is needed.
 type controlPlane struct {
 	url  string
 	srv  *http.Server
-	keys map[string]*rsa.PublicKey
+	keys *jwtverify.Verifier
 	done chan struct{}
 
 	mu          sync.Mutex
@@ -54,15 +51,11 @@ type controlPlane struct {
 }
 
 func startControlPlane(jwksURL string) (*controlPlane, error) {
-	keys, err := fetchKeys(jwksURL)
-	if err != nil {
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	c := &controlPlane{url: "http://" + ln.Addr().String(), keys: keys, done: make(chan struct{})}
+	c := &controlPlane{url: "http://" + ln.Addr().String(), keys: jwtverify.New(jwksURL, &http.Client{Timeout: 10 * time.Second}), done: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /org/v2/environments", c.environments)
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -104,36 +97,12 @@ func (c *controlPlane) authorize(header string) error {
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return errors.New("missing bearer token")
 	}
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return errors.New("the token is not a JWT")
-	}
-	var head struct{ Alg, Kid string }
-	var claims struct {
-		Iss, Aud, Sub string
-		Exp           int64
-	}
-	if err := decodePart(parts[0], &head); err != nil {
+	_, pool, err := c.keys.Verify(tok, jwtverify.Expect{Issuer: "Confluent", Audience: "CONTROL_PLANE"})
+	if err != nil {
 		return err
 	}
-	if err := decodePart(parts[1], &claims); err != nil {
-		return err
-	}
-	key := c.keys[head.Kid]
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if head.Alg != "RS256" || key == nil || err != nil {
-		return errors.New("the token is not signed by the Confluent STS")
-	}
-	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	switch {
-	case rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sig) != nil:
-		return errors.New("the token's signature does not verify")
-	case claims.Iss != "Confluent" || claims.Aud != "CONTROL_PLANE":
-		return fmt.Errorf("the token is from %q for %q, not from Confluent for CONTROL_PLANE", claims.Iss, claims.Aud)
-	case time.Now().Unix() >= claims.Exp:
-		return errors.New("the token has expired")
-	case claims.Sub != IdentityPool:
-		return fmt.Errorf("the token is for %q, not an identity pool of this organization", claims.Sub)
+	if pool != IdentityPool {
+		return fmt.Errorf("the token is for %q, not an identity pool of this organization", pool)
 	}
 	return nil
 }
@@ -147,43 +116,4 @@ func (c *controlPlane) counts() (ok, refused int) {
 func (c *controlPlane) close() {
 	_ = c.srv.Close()
 	<-c.done
-}
-
-func decodePart(s string, v any) error {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return errors.New("the token is not a JWT")
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return errors.New("the token is not a JWT")
-	}
-	return nil
-}
-
-// fetchKeys reads the RSA keys of a JWKS.
-func fetchKeys(jwksURL string) (map[string]*rsa.PublicKey, error) {
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(jwksURL)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var set struct {
-		Keys []struct{ Kty, Kid, N, E string }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		return nil, fmt.Errorf("offline: the JWKS at %s: %w", jwksURL, err)
-	}
-	keys := map[string]*rsa.PublicKey{}
-	for _, k := range set.Keys {
-		n, err1 := base64.RawURLEncoding.DecodeString(k.N)
-		e, err2 := base64.RawURLEncoding.DecodeString(k.E)
-		if k.Kty != "RSA" || err1 != nil || err2 != nil {
-			continue
-		}
-		keys[k.Kid] = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("offline: the JWKS at %s has no RSA key", jwksURL)
-	}
-	return keys, nil
 }

@@ -6,9 +6,12 @@
 // examples then run their production code unchanged with those settings.
 //
 // Nothing here is needed on a real platform, and nothing here is part of
-// what an example shows: copy an example's main.go without its -offline
-// branch. The package does not import testing: the emulators' TB is a
-// program's own (see [stack]).
+// what an example shows. What to copy from an example's main.go is the
+// code after its -offline branch that builds the token source and hands it
+// to the Kafka client (or HTTP client); the -offline branch, the flags
+// (package cli) and the round trip on the built client (package
+// roundtrip) are scaffolding to replace with your own. The package does
+// not import testing: the emulators' TB is a program's own (see [stack]).
 package offline
 
 import (

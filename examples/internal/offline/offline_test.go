@@ -2,6 +2,7 @@ package offline
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"testing"
@@ -30,16 +31,16 @@ func TestControlPlaneRefusesNonConfluentTokens(t *testing.T) {
 			"iat": time.Now().Unix(), "exp": time.Now().Add(ttl).Unix()}
 	}
 	for name, tc := range map[string]struct {
-		auth string
-		want int
+		auth, reason string // reason: what the 401's detail says
 	}{
-		"exchanged token":    {"Bearer " + confluent.Sign(claims(IdentityPool, time.Hour)), http.StatusOK},
-		"no token":           {"", http.StatusUnauthorized},
-		"azure token itself": {"Bearer " + azure.Mint("workload", "app", time.Hour, nil), http.StatusUnauthorized},
-		"other pool":         {"Bearer " + confluent.Sign(claims("pool-Other", time.Hour)), http.StatusUnauthorized},
-		"expired":            {"Bearer " + confluent.Sign(claims(IdentityPool, -time.Minute)), http.StatusUnauthorized},
-		"forged":             {"Bearer " + forger.Sign(claims(IdentityPool, time.Hour)), http.StatusUnauthorized},
-		"basic auth":         {"Basic a2V5OnNlY3JldA==", http.StatusUnauthorized},
+		"exchanged token":    {"Bearer " + confluent.Sign(claims(IdentityPool, time.Hour)), ""},
+		"no token":           {"", "missing bearer token"},
+		"azure token itself": {"Bearer " + azure.Mint("workload", "app", time.Hour, nil), "bad_signature"},
+		"other pool":         {"Bearer " + confluent.Sign(claims("pool-Other", time.Hour)), "not an identity pool of this organization"},
+		"other audience":     {"Bearer " + confluent.Mint(IdentityPool, "app", time.Hour, nil), "bad_audience"},
+		"expired":            {"Bearer " + confluent.Sign(claims(IdentityPool, -time.Minute)), "expired"},
+		"forged":             {"Bearer " + forger.Sign(claims(IdentityPool, time.Hour)), "bad_signature"},
+		"basic auth":         {"Basic a2V5OnNlY3JldA==", "missing bearer token"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			req, err := http.NewRequest(http.MethodGet, api.url+"/org/v2/environments", nil)
@@ -50,7 +51,14 @@ func TestControlPlaneRefusesNonConfluentTokens(t *testing.T) {
 			resp, err := http.DefaultClient.Do(req)
 			require.NoError(t, err)
 			defer resp.Body.Close()
-			assert.Equal(t, tc.want, resp.StatusCode)
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			if tc.reason == "" {
+				assert.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+				return
+			}
+			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			assert.Contains(t, string(body), tc.reason)
 		})
 	}
 }

@@ -1,7 +1,7 @@
 // Package roundtrip holds the last step the example programs share once
-// they have a SASL mechanism from this library's adapter: connect with
-// franz-go, produce one record and read that record back (no consumer
-// group, so no group ACL); and the TLS option for the cluster's listener.
+// they have built a franz-go client with this library's SASL mechanism:
+// produce one record and read that record back (no consumer group, so no
+// group ACL); and the franz-go TLS options for the cluster's listener.
 package roundtrip
 
 import (
@@ -11,10 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl"
 )
 
 // TLS returns the franz-go option for the listener: TLS 1.2 or later with
@@ -40,13 +38,12 @@ func CAFile(path string) (kgo.Opt, error) {
 	return kgo.DialTLSConfig(cfg), nil
 }
 
-// Franz connects to bootstrap (comma-separated host:port) with a franz-go
-// client that authenticates with mech (kgo.SASL(mech)) and the further
-// opts (such as [TLS]), pings the cluster so that a refused token fails
-// first and as itself, produces value to topic, reads that record back and
-// says so on out. It closes the client.
-func Franz(ctx context.Context, out io.Writer, bootstrap string, mech sasl.Mechanism, topic string, value []byte, opts ...kgo.Opt) error {
-	rec, err := Record(ctx, bootstrap, mech, topic, value, opts...)
+// Franz pings the cluster cl is connected to, so that a refused token
+// fails first and as itself, produces value to topic, reads that record
+// back and says so on out. The example built cl, with this library's SASL
+// mechanism; Franz does not close it.
+func Franz(ctx context.Context, out io.Writer, cl *kgo.Client, topic string, value []byte) error {
+	rec, err := Record(ctx, cl, topic, value)
 	if err == nil {
 		fmt.Fprintf(out, "produced and consumed %q at partition %d offset %d\n", rec.Value, rec.Partition, rec.Offset)
 	}
@@ -55,14 +52,9 @@ func Franz(ctx context.Context, out io.Writer, bootstrap string, mech sasl.Mecha
 
 // Record is [Franz] without the sentence: it returns the record as
 // consumed.
-func Record(ctx context.Context, bootstrap string, mech sasl.Mechanism, topic string, value []byte, opts ...kgo.Opt) (*kgo.Record, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.SASL(mech)}, opts...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
+func Record(ctx context.Context, cl *kgo.Client, topic string, value []byte) (*kgo.Record, error) {
 	if err := cl.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", bootstrap, err)
+		return nil, fmt.Errorf("connecting to %v: %w", cl.OptValue(kgo.SeedBrokers), err)
 	}
 	rec := &kgo.Record{Topic: topic, Value: value}
 	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
