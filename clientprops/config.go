@@ -301,7 +301,8 @@ func parse(data []byte) (*Config, error) {
 	var handler, endpoint, jaas Property
 	var ccID, ccSecret, ccScope Property
 	var retriever Property
-	var assertion []Property // in file order
+	var srCluster, srPools Property // bearer.auth.logical.cluster, bearer.auth.identity.pool.id
+	var assertion []Property        // in file order
 	// The settings read once the whole file is known.
 	held := map[string]*Property{
 		"sasl.login.callback.handler.class":                 &handler,
@@ -370,17 +371,9 @@ func parse(data []byte) (*Config, error) {
 		case p.Key == "schema.registry.url":
 			c.SchemaRegistry.URL = strings.TrimSpace(p.Value)
 		case p.Key == "bearer.auth.logical.cluster":
-			v := strings.TrimSpace(p.Value)
-			if err := confluentid.CheckID(confluentid.RegistryCluster, v); err != nil {
-				return nil, perr(p, "%s is %v", q(p.Value), err)
-			}
-			c.SchemaRegistry.LogicalCluster = v
+			c.SchemaRegistry.LogicalCluster, srCluster = strings.TrimSpace(p.Value), p
 		case p.Key == "bearer.auth.identity.pool.id":
-			v := strings.TrimSpace(p.Value)
-			if err := confluentid.CheckID(confluentid.IdentityPools, v); err != nil {
-				return nil, perr(p, "%s is %v", q(p.Value), err)
-			}
-			c.SchemaRegistry.IdentityPoolID = v
+			c.SchemaRegistry.IdentityPoolID, srPools = strings.TrimSpace(p.Value), p
 		case p.Key == "bearer.auth.credentials.source":
 			v := strings.ToUpper(strings.TrimSpace(p.Value))
 			if v != "CUSTOM" && v != "SASL_OAUTHBEARER_INHERIT" {
@@ -396,6 +389,16 @@ func parse(data []byte) (*Config, error) {
 		default:
 			c.Other = append(c.Other, p)
 		}
+	}
+	// The Schema Registry's pair gets the check schemaregistry's options
+	// get, worded for the file's key and line.
+	if err := confluentid.CheckPair(confluentid.RegistryCluster, srCluster.Key, c.SchemaRegistry.LogicalCluster, srPools.Key, c.SchemaRegistry.IdentityPoolID); err != nil {
+		fe, ok := errors.AsType[*confluentid.FieldError](err)
+		if !ok {
+			return nil, fmt.Errorf("clientprops: %w", err)
+		}
+		p := map[string]Property{srCluster.Key: srCluster, srPools.Key: srPools}[fe.Setting]
+		return nil, perr(p, "%s is %v", srvtext.Quote(fe.Value, confluentid.At(fe), secrets...), errors.Unwrap(fe))
 	}
 	if c.SASLMechanism == "" {
 		return nil, errors.New("clientprops: client.properties has no sasl.mechanism; add sasl.mechanism=OAUTHBEARER")
@@ -450,16 +453,15 @@ func parse(data []byte) (*Config, error) {
 	c.Extensions = confluent.Extensions{LogicalCluster: ext[confluent.ExtensionLogicalCluster], IdentityPoolID: ext[confluent.ExtensionIdentityPoolID]}
 	delete(ext, confluent.ExtensionLogicalCluster)
 	delete(ext, confluent.ExtensionIdentityPoolID)
-	for i, id := range []struct {
-		kind confluentid.Kind
-		v    string
-	}{{confluentid.KafkaCluster, c.Extensions.LogicalCluster}, {confluentid.IdentityPools, c.Extensions.IdentityPoolID}} {
-		if id.v == "" {
-			continue
+	// confluent.Extensions.Validate is the one check of these IDs; the
+	// error is worded for the JAAS option as the file names it.
+	if err := c.Extensions.Validate(); err != nil {
+		fe, ok := errors.AsType[*confluentid.FieldError](err)
+		if !ok {
+			return nil, perr(jaas, "%v", err)
 		}
-		if err := confluentid.CheckID(id.kind, id.v); err != nil {
-			return nil, perr(jaas, "option %s is %s, %v; %s", confluentKeys[i], srvtext.Quote(id.v, confluentid.At(err), secrets...), err, troubleshooting.See("sasl-extension-errors"))
-		}
+		key := map[confluentid.Kind]string{confluentid.KafkaCluster: confluentKeys[0], confluentid.IdentityPools: confluentKeys[1]}[fe.Kind]
+		return nil, perr(jaas, "option %s is %s, %v; %s", key, srvtext.Quote(fe.Value, confluentid.At(fe), secrets...), errors.Unwrap(fe), troubleshooting.See("sasl-extension-errors"))
 	}
 	if err := oauthbearer.ValidateExtensions(ext); err != nil {
 		return nil, perr(jaas, "%v", err)

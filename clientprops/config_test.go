@@ -219,6 +219,7 @@ func TestParseClientPropertiesErrors(t *testing.T) {
 		"window factor range": {head + "sasl.login.refresh.window.factor=0.95\n", "sasl.login.refresh.window.factor", 3, "0.5 to 0.9"},
 		"sr bad source":       {head + "bearer.auth.credentials.source=STATIC_TOKEN\n", "bearer.auth.credentials.source", 3, "CUSTOM"},
 		"sr bad cluster":      {head + "bearer.auth.logical.cluster=lkc-1\n", "bearer.auth.logical.cluster", 3, "lsrc-"},
+		"sr bad pool":         {head + "bearer.auth.identity.pool.id=pool-a, pool-b\n", "bearer.auth.identity.pool.id", 3, `"pool-a, pool-b"`},
 		"sub claim":           {head + "sasl.oauthbearer.sub.claim.name=oid\n", "sasl.oauthbearer.sub.claim.name", 3, "sub"},
 	}
 	for name, tc := range tests {
