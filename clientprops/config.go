@@ -109,9 +109,11 @@ type SourceSpec struct {
 	// kind's client assertion (KIP-1258).
 	AssertionFile string
 	// Assertion holds the other sasl.oauthbearer.assertion.* settings as
-	// oauthclient takes them, with Kafka 4.4's defaults (Algorithm RS256,
-	// Lifetime 5m, NotBefore 60s, OmitJTI; claim.nbf.seconds=0 is a
-	// negative NotBefore): for the jwt-bearer kind without AssertionFile,
+	// oauthclient takes them, with Kafka 4.4's defaults where they differ
+	// from oauthclient's (Algorithm RS256, OmitJTI; Kafka's exp 300 s and
+	// nbf 60 s are oauthclient's defaults, so an unset Lifetime and
+	// NotBefore stay 0; claim.nbf.seconds=0 is a negative NotBefore,
+	// oauthclient's "no skew"): for the jwt-bearer kind without AssertionFile,
 	// and for the client-credentials kind with claim.iss (a locally
 	// signed client assertion). Otherwise nil.
 	Assertion *oauthclient.AssertionOptions
