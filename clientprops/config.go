@@ -98,9 +98,14 @@ type SourceSpec struct {
 	TokenURL string
 	// ClientSecret is the client-credentials secret. It never prints.
 	ClientSecret oauthclient.Secret
-	// URLEncodeBasicAuth mirrors sasl.oauthbearer.header.urlencode: Kafka
-	// sends the Basic credentials without form-urlencoding by default.
-	URLEncodeBasicAuth bool
+	// RawBasicAuth is oauthclient.ClientCredentialsOptions.RawBasicAuth
+	// (one name for the concept): the Basic credentials are sent without
+	// form-urlencoding. Parse sets it to the inverse of
+	// sasl.oauthbearer.header.urlencode, so a file keeps Kafka's default
+	// for that key (raw, true here) while code options keep oauthclient's
+	// (false: encoded, as RFC 6749 section 2.3.1 requires). The zero
+	// value of a SourceSpec built by hand is oauthclient's default.
+	RawBasicAuth bool
 
 	// TokenFile is the path of a file: token endpoint (token-file kind).
 	TokenFile string
@@ -158,12 +163,14 @@ type Config struct {
 	Cache *oauthbearer.CacheOptions
 	// SchemaRegistry holds schema.registry.url and bearer.auth.* settings.
 	SchemaRegistry SchemaRegistrySettings
-	// TokenEndpoint is the sasl.oauthbearer.token.endpoint.url property as
-	// the file wrote it, with its line (zero if the file has none).
+	// TokenURL is the sasl.oauthbearer.token.endpoint.url property as
+	// the file wrote it, with its line (zero if the file has none):
+	// whatever it names (an OAuth token URL, which Source.TokenURL then
+	// holds, the IMDS or Entra URL, or a file: URL).
 	// [Config.NewSource] checks it against the allow-list (see
 	// [BuildOptions.AllowedURLs]); a Config built by hand without it is
 	// not checked.
-	TokenEndpoint Property
+	TokenURL Property
 	// Ignored lists options the file sets that the Java handler itself
 	// ignores (clientId and clientSecret of the Azure handler), with why.
 	Ignored []string
@@ -304,6 +311,7 @@ func parse(data []byte) (*Config, error) {
 	var ccID, ccSecret, ccScope Property
 	var retriever Property
 	var srCluster, srPools Property // bearer.auth.logical.cluster, bearer.auth.identity.pool.id
+	urlencode := false              // sasl.oauthbearer.header.urlencode, Kafka's default
 	var assertion []Property        // in file order
 	// The settings read once the whole file is known.
 	held := map[string]*Property{
@@ -356,7 +364,7 @@ func parse(data []byte) (*Config, error) {
 			if err != nil {
 				return nil, perr(p, "%s is not a boolean; use true or false", q(p.Value))
 			}
-			c.Source.URLEncodeBasicAuth = b
+			urlencode = b
 		case p.Key == "sasl.oauthbearer.sub.claim.name" || p.Key == "sasl.oauthbearer.scope.claim.name":
 			def := map[string]string{"sasl.oauthbearer.sub.claim.name": "sub", "sasl.oauthbearer.scope.claim.name": "scope"}[p.Key]
 			if strings.TrimSpace(p.Value) != def {
@@ -526,6 +534,7 @@ func parse(data []byte) (*Config, error) {
 			return nil, perr(endpoint, "%v", strings.TrimPrefix(err.Error(), "clientprops: "))
 		}
 		s.TokenURL = endpoint.Value
+		s.RawBasicAuth = !urlencode
 		id, _ := take("clientId")
 		secret, _ := take("clientSecret")
 		scope, _ := take("scope")
@@ -544,7 +553,7 @@ func parse(data []byte) (*Config, error) {
 	default:
 		return nil, perr(handler, "handler %s cannot be honoured; use %s or %s", q(handler.Value), azureHandlerClass, kafkaHandlerClass)
 	}
-	c.TokenEndpoint = endpoint
+	c.TokenURL = endpoint
 	if err := c.checkTLSKind(); err != nil {
 		return nil, err
 	}
@@ -917,7 +926,7 @@ func (c *Config) NewSource(opts *BuildOptions) (*oauthbearer.ExtensionSource, er
 		}
 		return oauthbearer.WithExtensions(src, c.AllExtensions())
 	case SourceAzureManagedIdentity, SourceAzureWorkloadIdentity:
-		return nil, &KindError{Kind: c.Source.Kind, Line: c.TokenEndpoint.Line}
+		return nil, &KindError{Kind: c.Source.Kind, Line: c.TokenURL.Line}
 	}
 	return nil, fmt.Errorf("clientprops: Config.Source.Kind %s is unknown; read the file with Parse or ParseFile", srvtext.Quote(string(c.Source.Kind), 0))
 }

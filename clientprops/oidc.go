@@ -184,7 +184,7 @@ func parseAssertion(assertion []Property) (file string, a *oauthclient.Assertion
 // newKafkaRetrieverSource builds the token-file and jwt-bearer kinds.
 func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (oauthbearer.TokenSource, error) {
 	if c.Source.Kind == SourceTokenFile {
-		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: settingName(c.TokenEndpoint), Cache: c.Cache})
+		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: settingName(c.TokenURL), Cache: c.Cache})
 	}
 	src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{
 		TokenURL: c.Source.TokenURL, Scope: c.Source.Scope, HTTPClient: o.HTTPClient, Cache: c.cacheOptions(o),
