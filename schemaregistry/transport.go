@@ -44,9 +44,10 @@ type TransportOptions struct {
 	Base http.RoundTripper
 
 	// AllowInsecureHTTP permits sending bearer tokens over plain http://
-	// to hosts other than loopback. Default false: such requests fail
-	// without being sent, because anyone on the path could replay the
-	// token.
+	// (or any scheme but https) to hosts other than loopback. Default
+	// false: such requests fail without being sent, because anyone on
+	// the path could replay the token; the rule is the one every
+	// identity-provider request of this module follows.
 	AllowInsecureHTTP bool
 
 	// FetchTimeout bounds getting a token when the request's context has
