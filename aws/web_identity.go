@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/audience"
 	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
@@ -223,7 +224,10 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 		return fmt.Errorf("aws: WebIdentityOptions.Audience has %d values; STS accepts at most 10", len(o.Audience))
 	}
 	for i, a := range o.Audience {
-		if n := utf8.RuneCountInString(a); n < 1 || n > 1000 { // characters, as the service model counts
+		if err := audience.Check(fmt.Sprintf("WebIdentityOptions.Audience[%d]", i), a); err != nil {
+			return fmt.Errorf("aws: %w", err)
+		}
+		if n := utf8.RuneCountInString(a); n > 1000 { // characters, as the service model counts
 			return fmt.Errorf("aws: WebIdentityOptions.Audience[%d] is %q; each audience must be 1 to 1000 characters", i, a)
 		}
 	}

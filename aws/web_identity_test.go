@@ -148,6 +148,7 @@ func TestWebIdentityValidatesOptions(t *testing.T) {
 		"eleven audiences":   {func(o *awsid.WebIdentityOptions) { o.Audience = many(11) }, "WebIdentityOptions.Audience has 11 values"},
 		"empty audience":     {func(o *awsid.WebIdentityOptions) { o.Audience = []string{"a", ""} }, "WebIdentityOptions.Audience[1]"},
 		"long audience":      {func(o *awsid.WebIdentityOptions) { o.Audience = []string{strings.Repeat("a", 1001)} }, "WebIdentityOptions.Audience[0]"},
+		"padded audience":    {func(o *awsid.WebIdentityOptions) { o.Audience = []string{"kafka\n"} }, `WebIdentityOptions.Audience[0] is "kafka\n", with spaces or line breaks`},
 		"unknown algorithm":  {func(o *awsid.WebIdentityOptions) { o.SigningAlgorithm = "HS256" }, `WebIdentityOptions.SigningAlgorithm is "HS256"`},
 		"duration too short": {func(o *awsid.WebIdentityOptions) { o.Lifetime = 59 * time.Second }, "WebIdentityOptions.Lifetime is 59s"},
 		"duration too long":  {func(o *awsid.WebIdentityOptions) { o.Lifetime = time.Hour + time.Second }, "WebIdentityOptions.Lifetime is 1h0m1s"},

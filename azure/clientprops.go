@@ -49,7 +49,7 @@ func FromClientProperties(cfg *clientprops.Config, opts *clientprops.BuildOption
 	case clientprops.SourceAzureManagedIdentity:
 		if spec.IMDSEndpoint != "" {
 			return nil, fmt.Errorf("azure: client.properties line %d: the IMDS URL's host %s is not 169.254.169.254, which cannot be honoured (azidentity picks the managed-identity endpoint from the environment); use the standard IMDS URL",
-				cfg.TokenEndpoint.Line, srvtext.Quote(spec.IMDSEndpoint, 0))
+				cfg.TokenURL.Line, srvtext.Quote(spec.IMDSEndpoint, 0))
 		}
 		src, err = NewManagedIdentity(&ManagedIdentityOptions{
 			Audience: propsScope(spec), ID: propsManagedID(spec), HTTPClient: o.HTTPClient, Cache: cfg.Cache,
@@ -75,7 +75,7 @@ func FromClientProperties(cfg *clientprops.Config, opts *clientprops.BuildOption
 			}
 			return nil, fmt.Errorf("azure: client.properties line %d: %s: useWorkloadIdentity='true' reads the workload's identity from the environment, but %s %s not set; "+
 				"label the pod azure.workload.identity/use: \"true\" with a service account annotated azure.workload.identity/client-id; %s",
-				cfg.TokenEndpoint.Line, cfg.TokenEndpoint.Key, strings.Join(missing, " and "), verb, troubleshooting.See("azure-workload-identity-settings"))
+				cfg.TokenURL.Line, cfg.TokenURL.Key, strings.Join(missing, " and "), verb, troubleshooting.See("azure-workload-identity-settings"))
 		}
 		src, err = NewWorkloadIdentity(&WorkloadIdentityOptions{
 			Audience: propsScope(spec), TenantID: spec.TenantID, AuthorityHost: spec.AuthorityHost,

@@ -55,7 +55,7 @@ func TestFromClientPropertiesKeepsTheIdentity(t *testing.T) {
 			}
 			cfg, err := clientprops.Parse(strings.NewReader(imdsFile(q)))
 			require.NoError(t, err)
-			src, err := azure.FromClientProperties(cfg, &clientprops.BuildOptions{HTTPClient: m.Client(), AllowedURLs: []string{cfg.TokenEndpoint.Value}})
+			src, err := azure.FromClientProperties(cfg, &clientprops.BuildOptions{HTTPClient: m.Client(), AllowedURLs: []string{cfg.TokenURL.Value}})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			tok, err := src.Token(ctx(t))
@@ -121,7 +121,7 @@ bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 	q := url.Values{"resource": {"api://kafka"}}
 	m, err := clientprops.Parse(strings.NewReader(strings.Replace(imdsFile(q), "169.254.169.254", "127.0.0.1:8080", 1)))
 	require.NoError(t, err)
-	_, err = azure.FromClientProperties(m, &clientprops.BuildOptions{AllowedURLs: []string{m.TokenEndpoint.Value}})
+	_, err = azure.FromClientProperties(m, &clientprops.BuildOptions{AllowedURLs: []string{m.TokenURL.Value}})
 	require.ErrorContains(t, err, "127.0.0.1:8080")
 }
 

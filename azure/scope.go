@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/audience"
 )
 
 const defaultSuffix = "/.default"
@@ -23,11 +25,17 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 //
 // Anything else is an error: client-credentials and managed-identity
 // tokens can only be requested for a whole resource.
-func NormalizeAudience(audience string) (string, error) {
-	t := strings.TrimSpace(audience)
+//
+// Like every source's audience, it is refused rather than trimmed when
+// empty or with white space around it (see the audience check the gcp,
+// spiffe and aws sources share): the value requested is the value the
+// broker must be configured with.
+func NormalizeAudience(aud string) (string, error) {
+	if err := audience.Check("Audience", aud); err != nil {
+		return "", fmt.Errorf("azure: %w; for Azure, that is the Kafka App Registration's application ID, its application ID URI (api://...) or a <resource>/.default scope", err)
+	}
+	t := aud
 	switch {
-	case t == "":
-		return "", fmt.Errorf("azure: the Audience is empty; set it to the Kafka App Registration's application ID, its application ID URI (api://...) or a <resource>/.default scope")
 	case strings.ContainsAny(t, " \t\r\n"):
 		return "", fmt.Errorf("azure: Audience %q holds more than one value; tokens are issued for one resource: set Audience to one application ID, api:// URI or <resource>/.default scope", t)
 	case strings.HasSuffix(t, defaultSuffix) && len(t) > len(defaultSuffix):

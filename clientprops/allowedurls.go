@@ -100,10 +100,10 @@ func builtinAllowed(raw string) bool {
 
 // checkAllowed refuses a token endpoint from the file that the allow-list
 // in force does not contain. A Config not made by
-// Parse (no TokenEndpoint) is the caller's own and is not
+// Parse (no TokenURL) is the caller's own and is not
 // checked.
 func (c *Config) checkAllowed(b *BuildOptions) error {
-	p := c.TokenEndpoint
+	p := c.TokenURL
 	if p.Key == "" {
 		return nil
 	}

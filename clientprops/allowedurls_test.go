@@ -169,7 +169,7 @@ func TestAllowedURLsComparedAsKafka(t *testing.T) {
 		"empty env default allows IMDS": {"", "http://169.254.169.254/metadata/identity/oauth2/token?resource=x", true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := &Config{TokenEndpoint: Property{Key: "sasl.oauthbearer.token.endpoint.url", Value: tc.fileURL, Line: 7}}
+			c := &Config{TokenURL: Property{Key: "sasl.oauthbearer.token.endpoint.url", Value: tc.fileURL, Line: 7}}
 			err := c.checkAllowed(&BuildOptions{Getenv: envWith(tc.env)})
 			if tc.allowed {
 				require.NoError(t, err)
@@ -227,12 +227,12 @@ func TestAllowedURLsDefaultAzure(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{"https://idp.example.com/token"}})
 	requireRefused(t, err, 2)
-	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{c.TokenEndpoint.Value}})
+	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{c.TokenURL.Value}})
 	require.ErrorIs(t, err, ErrNeedsCloudSDK)
 }
 
 // TestAllowedURLsHandMadeConfig: a Config the caller fills in
-// (no TokenEndpoint from a file) is not checked.
+// (no TokenURL from a file) is not checked.
 func TestAllowedURLsHandMadeConfig(t *testing.T) {
 	t.Parallel()
 	srv := ccServer(t)

@@ -84,7 +84,7 @@ func findProperty(props []Property, key string) (Property, bool) {
 func (c *Config) clientCredentialsOptions(o *BuildOptions) *oauthclient.ClientCredentialsOptions {
 	cco := &oauthclient.ClientCredentialsOptions{
 		TokenURL: c.Source.TokenURL, ClientID: c.Source.ClientID, ClientSecret: c.Source.ClientSecret,
-		Scope: c.Source.Scope, RawBasicAuth: !c.Source.URLEncodeBasicAuth, HTTPClient: o.HTTPClient, Cache: c.cacheOptions(o),
+		Scope: c.Source.Scope, RawBasicAuth: c.Source.RawBasicAuth, HTTPClient: o.HTTPClient, Cache: c.cacheOptions(o),
 		AssertionFile: c.Source.AssertionFile, Assertion: c.Source.Assertion,
 	}
 	return cco

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,11 +31,11 @@ func TestPropertiesClientAssertionChoice(t *testing.T) {
 		"file, client ID optional": {body: ep + "sasl.oauthbearer.assertion.file=/run/a.jwt\n",
 			file: "/run/a.jwt", filesLinked: []string{"sasl.oauthbearer.assertion.file"}},
 		"signed": {body: ep + "sasl.oauthbearer.assertion.claim.iss=svc\nsasl.oauthbearer.assertion.private.key.file=/k.pem\nsasl.oauthbearer.assertion.template.file=/t.json\n",
-			want:        &assertionOptions{Issuer: "svc", PrivateKeyFile: "/k.pem", TemplateFile: "/t.json", Algorithm: "RS256", Lifetime: 5 * time.Minute, NotBefore: time.Minute, OmitJTI: true},
+			want:        &assertionOptions{Issuer: "svc", PrivateKeyFile: "/k.pem", TemplateFile: "/t.json", Algorithm: "RS256", OmitJTI: true},
 			filesLinked: []string{"sasl.oauthbearer.assertion.private.key.file", "sasl.oauthbearer.assertion.template.file"}},
 		"both: file wins": {body: ep + "sasl.oauthbearer.assertion.claim.iss=svc\nsasl.oauthbearer.assertion.private.key.file=/k.pem\nsasl.oauthbearer.assertion.file=/run/a.jwt\n",
 			file:        "/run/a.jwt",
-			want:        &assertionOptions{Issuer: "svc", PrivateKeyFile: "/k.pem", Algorithm: "RS256", Lifetime: 5 * time.Minute, NotBefore: time.Minute, OmitJTI: true},
+			want:        &assertionOptions{Issuer: "svc", PrivateKeyFile: "/k.pem", Algorithm: "RS256", OmitJTI: true},
 			ignored:     []string{"sasl.oauthbearer.assertion.claim.iss (line 7)"},
 			filesLinked: []string{"sasl.oauthbearer.assertion.file"}},
 		"no iss: secret used": {body: ep + "sasl.oauthbearer.client.credentials.client.id=c\nsasl.oauthbearer.client.credentials.client.secret=hunter2\nsasl.oauthbearer.assertion.private.key.file=/k.pem\n",

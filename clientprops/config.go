@@ -98,9 +98,14 @@ type SourceSpec struct {
 	TokenURL string
 	// ClientSecret is the client-credentials secret. It never prints.
 	ClientSecret oauthclient.Secret
-	// URLEncodeBasicAuth mirrors sasl.oauthbearer.header.urlencode: Kafka
-	// sends the Basic credentials without form-urlencoding by default.
-	URLEncodeBasicAuth bool
+	// RawBasicAuth is oauthclient.ClientCredentialsOptions.RawBasicAuth
+	// (one name for the concept): the Basic credentials are sent without
+	// form-urlencoding. Parse sets it to the inverse of
+	// sasl.oauthbearer.header.urlencode, so a file keeps Kafka's default
+	// for that key (raw, true here) while code options keep oauthclient's
+	// (false: encoded, as RFC 6749 section 2.3.1 requires). The zero
+	// value of a SourceSpec built by hand is oauthclient's default.
+	RawBasicAuth bool
 
 	// TokenFile is the path of a file: token endpoint (token-file kind).
 	TokenFile string
@@ -109,9 +114,11 @@ type SourceSpec struct {
 	// kind's client assertion (KIP-1258).
 	AssertionFile string
 	// Assertion holds the other sasl.oauthbearer.assertion.* settings as
-	// oauthclient takes them, with Kafka 4.4's defaults (Algorithm RS256,
-	// Lifetime 5m, NotBefore 60s, OmitJTI; claim.nbf.seconds=0 is a
-	// negative NotBefore): for the jwt-bearer kind without AssertionFile,
+	// oauthclient takes them, with Kafka 4.4's defaults where they differ
+	// from oauthclient's (Algorithm RS256, OmitJTI; Kafka's exp 300 s and
+	// nbf 60 s are oauthclient's defaults, so an unset Lifetime and
+	// NotBefore stay 0; claim.nbf.seconds=0 is a negative NotBefore,
+	// oauthclient's "no skew"): for the jwt-bearer kind without AssertionFile,
 	// and for the client-credentials kind with claim.iss (a locally
 	// signed client assertion). Otherwise nil.
 	Assertion *oauthclient.AssertionOptions
@@ -156,12 +163,14 @@ type Config struct {
 	Cache *oauthbearer.CacheOptions
 	// SchemaRegistry holds schema.registry.url and bearer.auth.* settings.
 	SchemaRegistry SchemaRegistrySettings
-	// TokenEndpoint is the sasl.oauthbearer.token.endpoint.url property as
-	// the file wrote it, with its line (zero if the file has none).
+	// TokenURL is the sasl.oauthbearer.token.endpoint.url property as
+	// the file wrote it, with its line (zero if the file has none):
+	// whatever it names (an OAuth token URL, which Source.TokenURL then
+	// holds, the IMDS or Entra URL, or a file: URL).
 	// [Config.NewSource] checks it against the allow-list (see
 	// [BuildOptions.AllowedURLs]); a Config built by hand without it is
 	// not checked.
-	TokenEndpoint Property
+	TokenURL Property
 	// Ignored lists options the file sets that the Java handler itself
 	// ignores (clientId and clientSecret of the Azure handler), with why.
 	Ignored []string
@@ -301,7 +310,9 @@ func parse(data []byte) (*Config, error) {
 	var handler, endpoint, jaas Property
 	var ccID, ccSecret, ccScope Property
 	var retriever Property
-	var assertion []Property // in file order
+	var srCluster, srPools Property // bearer.auth.logical.cluster, bearer.auth.identity.pool.id
+	urlencode := false              // sasl.oauthbearer.header.urlencode, Kafka's default
+	var assertion []Property        // in file order
 	// The settings read once the whole file is known.
 	held := map[string]*Property{
 		"sasl.login.callback.handler.class":                 &handler,
@@ -353,7 +364,7 @@ func parse(data []byte) (*Config, error) {
 			if err != nil {
 				return nil, perr(p, "%s is not a boolean; use true or false", q(p.Value))
 			}
-			c.Source.URLEncodeBasicAuth = b
+			urlencode = b
 		case p.Key == "sasl.oauthbearer.sub.claim.name" || p.Key == "sasl.oauthbearer.scope.claim.name":
 			def := map[string]string{"sasl.oauthbearer.sub.claim.name": "sub", "sasl.oauthbearer.scope.claim.name": "scope"}[p.Key]
 			if strings.TrimSpace(p.Value) != def {
@@ -370,17 +381,9 @@ func parse(data []byte) (*Config, error) {
 		case p.Key == "schema.registry.url":
 			c.SchemaRegistry.URL = strings.TrimSpace(p.Value)
 		case p.Key == "bearer.auth.logical.cluster":
-			v := strings.TrimSpace(p.Value)
-			if err := confluentid.CheckID(confluentid.RegistryCluster, v); err != nil {
-				return nil, perr(p, "%s is %v", q(p.Value), err)
-			}
-			c.SchemaRegistry.LogicalCluster = v
+			c.SchemaRegistry.LogicalCluster, srCluster = strings.TrimSpace(p.Value), p
 		case p.Key == "bearer.auth.identity.pool.id":
-			v := strings.TrimSpace(p.Value)
-			if err := confluentid.CheckID(confluentid.IdentityPools, v); err != nil {
-				return nil, perr(p, "%s is %v", q(p.Value), err)
-			}
-			c.SchemaRegistry.IdentityPoolID = v
+			c.SchemaRegistry.IdentityPoolID, srPools = strings.TrimSpace(p.Value), p
 		case p.Key == "bearer.auth.credentials.source":
 			v := strings.ToUpper(strings.TrimSpace(p.Value))
 			if v != "CUSTOM" && v != "SASL_OAUTHBEARER_INHERIT" {
@@ -396,6 +399,16 @@ func parse(data []byte) (*Config, error) {
 		default:
 			c.Other = append(c.Other, p)
 		}
+	}
+	// The Schema Registry's pair gets the check schemaregistry's options
+	// get, worded for the file's key and line.
+	if err := confluentid.CheckPair(confluentid.RegistryCluster, srCluster.Key, c.SchemaRegistry.LogicalCluster, srPools.Key, c.SchemaRegistry.IdentityPoolID); err != nil {
+		fe, ok := errors.AsType[*confluentid.FieldError](err)
+		if !ok {
+			return nil, fmt.Errorf("clientprops: %w", err)
+		}
+		p := map[string]Property{srCluster.Key: srCluster, srPools.Key: srPools}[fe.Setting]
+		return nil, perr(p, "%s is %v", srvtext.Quote(fe.Value, confluentid.At(fe), secrets...), errors.Unwrap(fe))
 	}
 	if c.SASLMechanism == "" {
 		return nil, errors.New("clientprops: client.properties has no sasl.mechanism; add sasl.mechanism=OAUTHBEARER")
@@ -450,16 +463,15 @@ func parse(data []byte) (*Config, error) {
 	c.Extensions = confluent.Extensions{LogicalCluster: ext[confluent.ExtensionLogicalCluster], IdentityPoolID: ext[confluent.ExtensionIdentityPoolID]}
 	delete(ext, confluent.ExtensionLogicalCluster)
 	delete(ext, confluent.ExtensionIdentityPoolID)
-	for i, id := range []struct {
-		kind confluentid.Kind
-		v    string
-	}{{confluentid.KafkaCluster, c.Extensions.LogicalCluster}, {confluentid.IdentityPools, c.Extensions.IdentityPoolID}} {
-		if id.v == "" {
-			continue
+	// confluent.Extensions.Validate is the one check of these IDs; the
+	// error is worded for the JAAS option as the file names it.
+	if err := c.Extensions.Validate(); err != nil {
+		fe, ok := errors.AsType[*confluentid.FieldError](err)
+		if !ok {
+			return nil, perr(jaas, "%v", err)
 		}
-		if err := confluentid.CheckID(id.kind, id.v); err != nil {
-			return nil, perr(jaas, "option %s is %s, %v; %s", confluentKeys[i], srvtext.Quote(id.v, confluentid.At(err), secrets...), err, troubleshooting.See("sasl-extension-errors"))
-		}
+		key := map[confluentid.Kind]string{confluentid.KafkaCluster: confluentKeys[0], confluentid.IdentityPools: confluentKeys[1]}[fe.Kind]
+		return nil, perr(jaas, "option %s is %s, %v; %s", key, srvtext.Quote(fe.Value, confluentid.At(fe), secrets...), errors.Unwrap(fe), troubleshooting.See("sasl-extension-errors"))
 	}
 	if err := oauthbearer.ValidateExtensions(ext); err != nil {
 		return nil, perr(jaas, "%v", err)
@@ -522,6 +534,7 @@ func parse(data []byte) (*Config, error) {
 			return nil, perr(endpoint, "%v", strings.TrimPrefix(err.Error(), "clientprops: "))
 		}
 		s.TokenURL = endpoint.Value
+		s.RawBasicAuth = !urlencode
 		id, _ := take("clientId")
 		secret, _ := take("clientSecret")
 		scope, _ := take("scope")
@@ -540,7 +553,7 @@ func parse(data []byte) (*Config, error) {
 	default:
 		return nil, perr(handler, "handler %s cannot be honoured; use %s or %s", q(handler.Value), azureHandlerClass, kafkaHandlerClass)
 	}
-	c.TokenEndpoint = endpoint
+	c.TokenURL = endpoint
 	if err := c.checkTLSKind(); err != nil {
 		return nil, err
 	}
@@ -913,7 +926,7 @@ func (c *Config) NewSource(opts *BuildOptions) (*oauthbearer.ExtensionSource, er
 		}
 		return oauthbearer.WithExtensions(src, c.AllExtensions())
 	case SourceAzureManagedIdentity, SourceAzureWorkloadIdentity:
-		return nil, &KindError{Kind: c.Source.Kind, Line: c.TokenEndpoint.Line}
+		return nil, &KindError{Kind: c.Source.Kind, Line: c.TokenURL.Line}
 	}
 	return nil, fmt.Errorf("clientprops: Config.Source.Kind %s is unknown; read the file with Parse or ParseFile", srvtext.Quote(string(c.Source.Kind), 0))
 }

@@ -149,7 +149,7 @@ acks=all
 	assert.Equal(t, "app-1", c.Source.ClientID)
 	assert.Equal(t, oauthclient.Secret(`s3cr"et`), c.Source.ClientSecret)
 	assert.Equal(t, "kafka", c.Source.Scope)
-	assert.False(t, c.Source.URLEncodeBasicAuth)
+	assert.True(t, c.Source.RawBasicAuth, "Kafka sends the Basic credentials raw unless header.urlencode=true")
 	assert.Equal(t, confluent.Extensions{IdentityPoolID: "pool-a1,pool-b2"}, c.Extensions)
 	assert.Equal(t, map[string]string{"traceId": "abc"}, c.OtherExtensions)
 	assert.Equal(t, 0.7, c.Cache.RefreshFraction)
@@ -179,7 +179,7 @@ bootstrap.servers=pkc-1wvvj.westeurope.azure.confluent.cloud:9092
 	assert.Equal(t, "app-2", c.Source.ClientID)
 	assert.Equal(t, oauthclient.Secret("pw"), c.Source.ClientSecret)
 	assert.Equal(t, "kafka", c.Source.Scope)
-	assert.True(t, c.Source.URLEncodeBasicAuth)
+	assert.False(t, c.Source.RawBasicAuth)
 }
 
 func TestParseClientPropertiesErrors(t *testing.T) {
@@ -219,6 +219,7 @@ func TestParseClientPropertiesErrors(t *testing.T) {
 		"window factor range": {head + "sasl.login.refresh.window.factor=0.95\n", "sasl.login.refresh.window.factor", 3, "0.5 to 0.9"},
 		"sr bad source":       {head + "bearer.auth.credentials.source=STATIC_TOKEN\n", "bearer.auth.credentials.source", 3, "CUSTOM"},
 		"sr bad cluster":      {head + "bearer.auth.logical.cluster=lkc-1\n", "bearer.auth.logical.cluster", 3, "lsrc-"},
+		"sr bad pool":         {head + "bearer.auth.identity.pool.id=pool-a, pool-b\n", "bearer.auth.identity.pool.id", 3, `"pool-a, pool-b"`},
 		"sub claim":           {head + "sasl.oauthbearer.sub.claim.name=oid\n", "sasl.oauthbearer.sub.claim.name", 3, "sub"},
 	}
 	for name, tc := range tests {
@@ -266,7 +267,7 @@ func TestNewSourceAzureKindsNeedAzure(t *testing.T) {
 		var ke *KindError
 		require.ErrorAs(t, err, &ke)
 		assert.Equal(t, kind, ke.Kind)
-		assert.Equal(t, c.TokenEndpoint.Line, ke.Line)
+		assert.Equal(t, c.TokenURL.Line, ke.Line)
 		assert.Contains(t, err.Error(), "azure.FromClientProperties")
 	}
 }

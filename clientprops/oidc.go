@@ -115,8 +115,11 @@ func (c *Config) jwtBearer(endpoint Property, assertion []Property, scope *Prope
 // Kafka 4.4's names, defaults and ranges (SaslConfigs), for either grant:
 // the assertion file, and the signing settings as oauthclient takes them.
 func parseAssertion(assertion []Property) (file string, a *oauthclient.AssertionOptions, err error) {
-	// Kafka's defaults: RS256, exp 300 s, nbf 60 s, no jti.
-	a = &oauthclient.AssertionOptions{Algorithm: "RS256", Lifetime: 300 * time.Second, NotBefore: time.Minute, OmitJTI: true}
+	// Kafka's defaults where they differ from oauthclient's: RS256 (not
+	// the key's own algorithm) and no jti. exp 300 s and nbf 60 s are
+	// oauthclient's defaults too, applied where it applies them: the
+	// zero Lifetime and NotBefore stand for them.
+	a = &oauthclient.AssertionOptions{Algorithm: "RS256", OmitJTI: true}
 	for _, p := range assertion {
 		v := strings.TrimSpace(p.Value)
 		bad := func(reason string) error { return oidcPropertyError(p.Key, p.Line, reason) }
@@ -151,7 +154,7 @@ func parseAssertion(assertion []Property) (file string, a *oauthclient.Assertion
 			n, err = intIn(0, 3600)
 			a.NotBefore = time.Duration(n) * time.Second
 			if n == 0 {
-				a.NotBefore = -1 // none; 0 is the default 60 s in AssertionOptions
+				a.NotBefore = -1 // nbf = iat: AssertionOptions' "none" (its 0 is the default 60 s)
 			}
 		case "claim.jti.include":
 			var include bool
@@ -181,7 +184,7 @@ func parseAssertion(assertion []Property) (file string, a *oauthclient.Assertion
 // newKafkaRetrieverSource builds the token-file and jwt-bearer kinds.
 func (c *Config) newKafkaRetrieverSource(o *BuildOptions) (oauthbearer.TokenSource, error) {
 	if c.Source.Kind == SourceTokenFile {
-		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: settingName(c.TokenEndpoint), Cache: c.Cache})
+		return tokenfile.New(&tokenfile.Options{Path: c.Source.TokenFile, Setting: settingName(c.TokenURL), Cache: c.Cache})
 	}
 	src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{
 		TokenURL: c.Source.TokenURL, Scope: c.Source.Scope, HTTPClient: o.HTTPClient, Cache: c.cacheOptions(o),

@@ -73,7 +73,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	require.NoError(t, err)
 	assert.Equal(t, SourceJWTBearer, c.Source.Kind)
 	assert.Equal(t, &assertionOptions{PrivateKeyFile: keyPath, Algorithm: "RS256", Issuer: "orders-svc", Subject: "orders-svc",
-		Audience: srv.TokenURL, Lifetime: 5 * time.Minute, NotBefore: time.Minute}, c.Source.Assertion)
+		Audience: srv.TokenURL}, c.Source.Assertion)
 	assert.Equal(t, "kafka", c.Source.Scope)
 	// Kafka 4.4 reads the key only if it is on the allow-list of files.
 	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, Getenv: func(string) string { return "" }})

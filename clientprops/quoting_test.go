@@ -96,7 +96,7 @@ func TestUnexpandedVariableQuotesNoURLSecrets(t *testing.T) {
 // file without user info, query or fragment.
 //
 // Fails on main: %+v of the Config printed the Schema Registry URL's
-// password and the token endpoint's query secret (TokenEndpoint,
+// password and the token endpoint's query secret (TokenURL,
 // Source.TokenURL and SchemaRegistry.URL as written).
 func TestParsedConfigPrintsNoURLSecrets(t *testing.T) {
 	t.Parallel()
@@ -108,7 +108,7 @@ func TestParsedConfigPrintsNoURLSecrets(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "https://sr-user:sr-password-0123@psrc-1.us-east-2.aws.confluent.cloud", cfg.SchemaRegistry.URL, "the values themselves are kept")
 	var outs []string
-	for _, v := range []any{cfg, *cfg, cfg.Source, &cfg.Source, cfg.SchemaRegistry, cfg.TokenEndpoint, cfg.Other} {
+	for _, v := range []any{cfg, *cfg, cfg.Source, &cfg.Source, cfg.SchemaRegistry, cfg.TokenURL, cfg.Other} {
 		outs = append(outs, fmt.Sprintf("%v %+v %#v %s", v, v, v, v))
 		j, err := json.Marshal(v)
 		require.NoError(t, err)

@@ -41,9 +41,9 @@ type TLSSettings struct {
 	// ssl.keystore.key). KeyPEM is a secret: it never prints.
 	CertificateChainPEM string
 	KeyPEM              oauthclient.Secret
-	// KeyPassword decrypts an encrypted PKCS#8 key (ssl.key.password). It
-	// never prints.
-	KeyPassword oauthclient.Secret
+	// KeyPassphrase decrypts an encrypted PKCS#8 key (ssl.key.password),
+	// named as idpclient.Options.KeyPassphrase. It never prints.
+	KeyPassphrase oauthclient.Secret
 	// KeySetting names where the client certificate came from.
 	KeySetting string
 	// MinVersion is the lowest TLS version of ssl.enabled.protocols (or
@@ -118,7 +118,7 @@ func (c *Config) jaasTLS(jaas Property, opts map[string]string) error {
 			t.KeySetting = "sasl.jaas.config option ssl.keystore.certificate.chain"
 		}
 		if hasKeyPass {
-			t.KeyPassword = oauthclient.Secret(keyPass)
+			t.KeyPassphrase = oauthclient.Secret(keyPass)
 		}
 	} else if hasKPass || hasKeyPass || ktyp != "" {
 		return bad("ssl.keystore.type", "is set without ssl.keystore.location or ssl.keystore.certificate.chain; add the PEM client certificate and key, or remove the keystore options")
@@ -220,7 +220,7 @@ func (c *Config) httpClient(o *BuildOptions) (*http.Client, error) {
 		io.KeyPEM = nil
 	}
 	if io.CertFile != "" || len(io.CertPEM) > 0 {
-		pass := t.KeyPassword
+		pass := t.KeyPassphrase
 		io.ParseKey = func(b []byte) (crypto.Signer, error) { return oauthclient.ParsePrivateKeyPEM(b, pass) }
 		// The certificate goes to the token endpoint only.
 		if u, err := url.Parse(c.Source.TokenURL); err == nil {
@@ -238,7 +238,7 @@ func (c *Config) httpClient(o *BuildOptions) (*http.Client, error) {
 func (t TLSSettings) redacted() tlsShown {
 	return tlsShown{TrustStoreFile: t.TrustStoreFile, TrustStorePEM: t.TrustStorePEM != "", TrustSetting: t.TrustSetting,
 		KeyStoreFile: t.KeyStoreFile, CertificateChainPEM: t.CertificateChainPEM != "", KeyPEM: t.KeyPEM.String(),
-		KeyPassword: t.KeyPassword.String(), KeySetting: t.KeySetting, MinVersion: t.MinVersion}
+		KeyPassphrase: t.KeyPassphrase.String(), KeySetting: t.KeySetting, MinVersion: t.MinVersion}
 }
 
 // tlsShown is what encoders see of a TLSSettings.
@@ -249,7 +249,7 @@ type tlsShown struct {
 	KeyStoreFile        string
 	CertificateChainPEM bool
 	KeyPEM              string
-	KeyPassword         string
+	KeyPassphrase       string
 	KeySetting          string
 	MinVersion          uint16
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/confluentid"
-	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -36,15 +35,8 @@ type Extensions struct {
 // client.properties' extension_logicalCluster and extension_identityPoolId
 // get.
 func (e Extensions) Validate() error {
-	if e.LogicalCluster != "" {
-		if err := confluentid.CheckID(confluentid.KafkaCluster, e.LogicalCluster); err != nil {
-			return fmt.Errorf("confluent: Extensions.LogicalCluster is %s, %w", srvtext.Quote(e.LogicalCluster, confluentid.At(err)), err)
-		}
-	}
-	if e.IdentityPoolID != "" {
-		if err := confluentid.CheckID(confluentid.IdentityPools, e.IdentityPoolID); err != nil {
-			return fmt.Errorf("confluent: Extensions.IdentityPoolID is %s, %w", srvtext.Quote(e.IdentityPoolID, confluentid.At(err)), err)
-		}
+	if err := confluentid.CheckPair(confluentid.KafkaCluster, "Extensions.LogicalCluster", e.LogicalCluster, "Extensions.IdentityPoolID", e.IdentityPoolID); err != nil {
+		return fmt.Errorf("confluent: %w", err)
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func redirectSources(t *testing.T) map[string]func(endpoint string, client *http
 		"sts": func(endpoint string, client *http.Client) (*oauthbearer.Cache, []string) {
 			const subject = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJyZWRpcmVjdC1zdWJqZWN0In0.c2lnbmF0dXJlLXN1YmplY3Q"
 			src, err := NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subject, Expiry: time.Now().Add(time.Hour)}),
-				&STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: endpoint, HTTPClient: client, Cache: cache()})
+				&STSOptions{IdentityPoolID: "pool-a1b2", TokenURL: endpoint, HTTPClient: client, Cache: cache()})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			return src, []string{subject}
@@ -142,7 +142,7 @@ func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
 	})
 	// The STS emulator fetches the issuer's keys once and keeps that
 	// connection: let it, before counting.
-	warm, err := NewSTS(subject, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL,
+	warm, err := NewSTS(subject, &STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: sts.TokenURL,
 		HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}})
 	require.NoError(t, err)
 	_, err = warm.Token(context.Background())
@@ -150,7 +150,7 @@ func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
 	require.NoError(t, warm.Close())
 	before := leakcheck.Current()
 
-	s, err := NewSTS(subject, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL})
+	s, err := NewSTS(subject, &STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: sts.TokenURL})
 	require.NoError(t, err)
 	_, err = s.Token(context.Background())
 	require.NoError(t, err)

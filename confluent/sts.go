@@ -19,8 +19,8 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
 )
 
-// DefaultSTSEndpoint is Confluent Cloud's token-exchange endpoint.
-const DefaultSTSEndpoint = "https://api.confluent.cloud/sts/v1/oauth2/token"
+// DefaultSTSTokenURL is the token URL of Confluent Cloud's token exchange.
+const DefaultSTSTokenURL = "https://api.confluent.cloud/sts/v1/oauth2/token"
 
 // RFC 8693 identifiers the Confluent Cloud STS requires.
 const (
@@ -35,9 +35,10 @@ type STSOptions struct {
 	// is issued for. Required.
 	IdentityPoolID string
 
-	// Endpoint is the token-exchange URL. Default [DefaultSTSEndpoint].
+	// TokenURL is the token-exchange URL, named as oauthclient's and
+	// idptest.ConfluentSTS's. Default [DefaultSTSTokenURL].
 	// It must be https, except for loopback hosts (local emulators).
-	Endpoint string
+	TokenURL string
 
 	// Lifetime is the token lifetime to request (the exchange's
 	// expires_in), in whole seconds. Default 0: the STS's default (900 s).
@@ -90,10 +91,10 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if err := confluentid.CheckID(confluentid.IdentityPool, o.IdentityPoolID); err != nil {
 		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %s, %w", srvtext.Quote(o.IdentityPoolID, 0), err)
 	}
-	if o.Endpoint == "" {
-		o.Endpoint = DefaultSTSEndpoint
+	if o.TokenURL == "" {
+		o.TokenURL = DefaultSTSTokenURL
 	}
-	if err := idphttp.CheckEndpoint("confluent", "STSOptions.Endpoint", o.Endpoint); err != nil {
+	if err := idphttp.CheckEndpoint("confluent", "STSOptions.TokenURL", o.TokenURL); err != nil {
 		return nil, err
 	}
 	if o.Lifetime < 0 || o.Lifetime%time.Second != 0 {
@@ -101,8 +102,8 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "confluent")
 	const kind = "confluent sts" // fixed: it labels metrics; the default name adds the endpoint's origin
-	return oauthbearer.NewCache(cacheopts.Kind(&stsSource{subject: subject, endpoint: o.Endpoint, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient}, kind),
-		cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.Endpoint)))
+	return oauthbearer.NewCache(cacheopts.Kind(&stsSource{subject: subject, endpoint: o.TokenURL, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient}, kind),
+		cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL)))
 }
 
 // Token performs one exchange.
@@ -124,7 +125,7 @@ func (s *stsSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 	start := time.Now()
 	tr, err := oauthpost.PostForm(ctx, s.client, "confluent", s.endpoint, form, nil)
 	if r, ok := errors.AsType[*oauthpost.Refusal](err); ok {
-		oe := &oauthclient.Error{Endpoint: r.Endpoint, StatusCode: r.StatusCode, Code: r.Code, Description: r.Description}
+		oe := &oauthclient.Error{TokenURL: r.Endpoint, StatusCode: r.StatusCode, Code: r.Code, Description: r.Description}
 		if oe.Code == "invalid_grant" || oe.StatusCode == http.StatusUnauthorized {
 			oauthbearer.Invalidate(s.subject, subj)
 			return oauthbearer.Token{}, fmt.Errorf("confluent: the STS refused the subject token; check that the identity provider registered in Confluent Cloud has the token's issuer and JWKS, that the pool's filter matches the token's claims, and that the token is not expired; %s: %w", troubleshooting.See("confluent-invalid-grant"), oe)

@@ -45,7 +45,7 @@ func TestSTSExchange(t *testing.T) {
 	t.Parallel()
 	sts, idp := newSTS(t)
 	subj := &subjectSource{iss: idp, aud: "app-1"}
-	src, err := NewSTS(subj, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL, Lifetime: 600 * time.Second})
+	src, err := NewSTS(subj, &STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: sts.TokenURL, Lifetime: 600 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 
@@ -104,7 +104,7 @@ func TestSTSErrors(t *testing.T) {
 				iss = idptest.NewIssuer(t, nil)
 			}
 			subj := &subjectSource{iss: iss, aud: tc.aud}
-			src, err := NewSTS(subj, &STSOptions{IdentityPoolID: tc.pool, Endpoint: sts.TokenURL})
+			src, err := NewSTS(subj, &STSOptions{IdentityPoolID: tc.pool, TokenURL: sts.TokenURL})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -141,8 +141,8 @@ func TestSTSOptionsValidation(t *testing.T) {
 		"nil subject":  {nil, &STSOptions{IdentityPoolID: "pool-1"}, "subject token source is nil"},
 		"nil options":  {subj, nil, "IdentityPoolID is empty"},
 		"bad pool":     {subj, &STSOptions{IdentityPoolID: "pool-1,pool-2"}, "IdentityPoolID"},
-		"plain http":   {subj, &STSOptions{IdentityPoolID: "pool-1", Endpoint: "http://api.confluent.cloud/sts/v1/oauth2/token"}, "https"},
-		"relative":     {subj, &STSOptions{IdentityPoolID: "pool-1", Endpoint: "/sts"}, "absolute URL"},
+		"plain http":   {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "http://api.confluent.cloud/sts/v1/oauth2/token"}, "https"},
+		"relative":     {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "/sts"}, "absolute URL"},
 		"bad lifetime": {subj, &STSOptions{IdentityPoolID: "pool-1", Lifetime: 1500 * time.Millisecond}, "STSOptions.Lifetime"},
 	}
 	for name, tc := range tests {
@@ -157,7 +157,7 @@ func TestSTSOptionsValidation(t *testing.T) {
 func TestSTSWithExtensions(t *testing.T) {
 	t.Parallel()
 	sts, idp := newSTS(t)
-	src, err := NewSTS(&subjectSource{iss: idp, aud: "app-1"}, &STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: sts.TokenURL, HTTPClient: &http.Client{}})
+	src, err := NewSTS(&subjectSource{iss: idp, aud: "app-1"}, &STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: sts.TokenURL, HTTPClient: &http.Client{}})
 	require.NoError(t, err)
 	ext, err := WithExtensions(src, Extensions{LogicalCluster: "lkc-w25n5g", IdentityPoolID: "pool-7yzk"})
 	require.NoError(t, err)

@@ -259,6 +259,9 @@ func TestErrors(t *testing.T) {
 		"no audience": {func() (*oauthbearer.Cache, error) {
 			return NewIDToken(t.Context(), &IDTokenOptions{MetadataServer: true})
 		}, "IDTokenOptions.Audience is empty", ""},
+		"padded audience": {func() (*oauthbearer.Cache, error) {
+			return NewIDToken(t.Context(), &IDTokenOptions{Audience: "kafka\n", MetadataServer: true})
+		}, `IDTokenOptions.Audience is "kafka\n", with spaces or line breaks around or in it`, ""},
 		"both credential settings": {func() (*oauthbearer.Cache, error) {
 			return NewManagedKafka(t.Context(), &ManagedKafkaOptions{MetadataServer: true, CredentialsJSON: []byte(`{}`)})
 		}, "both set", ""},

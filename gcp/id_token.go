@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2/google"
 	"golang.org/x/oauth2/jwt"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/audience"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -71,11 +72,8 @@ func NewIDToken(ctx context.Context, opts *IDTokenOptions) (*oauthbearer.Cache, 
 	if opts != nil {
 		o = *opts
 	}
-	if o.Audience == "" {
-		return nil, fmt.Errorf("gcp: IDTokenOptions.Audience is empty; set it to the audience the Kafka cluster expects (its expected.audience); %s", see("gcp-audience"))
-	}
-	if strings.TrimSpace(o.Audience) != o.Audience || strings.ContainsAny(o.Audience, "\x00\r\n") {
-		return nil, fmt.Errorf("gcp: IDTokenOptions.Audience %q has spaces or line breaks around it; use the exact audience; %s", o.Audience, see("gcp-audience"))
+	if err := audience.Check("IDTokenOptions.Audience", o.Audience); err != nil {
+		return nil, fmt.Errorf("gcp: %w; %s", err, see("gcp-audience"))
 	}
 	c, err := resolve(ctx, "IDTokenOptions", o.CredentialsJSON, o.MetadataServer, o.HTTPClient)
 	if err != nil {

@@ -62,12 +62,14 @@ type AssertionOptions struct {
 
 	// Lifetime sets exp = now + Lifetime
 	// (sasl.oauthbearer.assertion.claim.exp.seconds). Default 5m, as
-	// Kafka.
+	// Kafka; negative is an error.
 	Lifetime time.Duration
 
 	// NotBefore sets nbf = now - NotBefore
 	// (sasl.oauthbearer.assertion.claim.nbf.seconds), to absorb clock
-	// skew. Default 60s, as Kafka; negative means 0.
+	// skew. Default 60s, as Kafka. Since 0 is the default, a negative
+	// value asks for no skew (nbf = now, Kafka's claim.nbf.seconds=0);
+	// it is not an error, unlike a negative Lifetime.
 	NotBefore time.Duration
 
 	// OmitJTI leaves out the random "jti" claim that every assertion
@@ -95,6 +97,12 @@ type signer struct {
 	now  func() time.Time
 }
 
+// The assertion defaults, Kafka's (SaslConfigs) too.
+const (
+	defaultAssertionLifetime  = 5 * time.Minute
+	defaultAssertionNotBefore = time.Minute
+)
+
 // newSigner applies the defaults and checks what can be checked at
 // construction: the key (read from its file), the algorithm, the claims
 // RFC 7523 requires and the template.
@@ -105,16 +113,23 @@ func newSigner(o AssertionOptions, n options, tokenURL string, now func() time.T
 		}
 		return nil, n.errorf("oauthclient: neither %s nor %s is set; set one to sign assertions with", field("PrivateKey"), field("PrivateKeyFile"))
 	}
+	// The one place the assertion defaults live (clientprops passes
+	// Kafka's unset claim.exp.seconds and claim.nbf.seconds as 0).
 	if o.Lifetime < 0 {
-		return nil, n.errorf("oauthclient: %s is %s; it must be positive (0 means the default 5m)", field("Lifetime"), o.Lifetime)
+		return nil, n.errorf("oauthclient: %s is %s; it must not be negative (0 means the default %s)", field("Lifetime"), o.Lifetime, defaultAssertionLifetime)
 	}
 	if o.Lifetime == 0 {
-		o.Lifetime = 5 * time.Minute
+		o.Lifetime = defaultAssertionLifetime
 	}
-	if o.NotBefore == 0 {
-		o.NotBefore = time.Minute
+	switch {
+	case o.NotBefore == 0:
+		o.NotBefore = defaultAssertionNotBefore
+	case o.NotBefore < 0:
+		// Not the repository's "negative is an error": 0 already means
+		// the default, so a negative value is how nbf = iat (Kafka's
+		// claim.nbf.seconds=0) is asked for, as the field documents.
+		o.NotBefore = 0
 	}
-	o.NotBefore = max(o.NotBefore, 0)
 	if o.Audience == "" {
 		o.Audience = tokenURL
 	}

@@ -47,7 +47,10 @@ type ClientCredentialsOptions struct {
 	// without form-urlencoding them first, as Kafka does unless
 	// sasl.oauthbearer.header.urlencode=true. Default false: encoded, as
 	// RFC 6749 section 2.3.1 requires. The two differ only for IDs or
-	// secrets with characters outside letters, digits and -._~.
+	// secrets with characters outside letters, digits and -._~. The
+	// defaults differ by entry point on purpose: a client.properties
+	// file keeps Kafka's (raw; clientprops.SourceSpec.RawBasicAuth, the
+	// same name, is then true).
 	RawBasicAuth bool
 
 	// AssertionFile is a file holding a pre-generated client assertion

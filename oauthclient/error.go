@@ -15,8 +15,9 @@ import (
 // way. Code and Description are the server's text with every value the
 // request sent removed, clipped.
 type Error struct {
-	// Endpoint is the token URL (without query or user info).
-	Endpoint string
+	// TokenURL is the token URL (without query or user info), named as
+	// the options' TokenURL.
+	TokenURL string
 	// StatusCode is the HTTP status.
 	StatusCode int
 	// Code is the OAuth error code ("invalid_grant", ...) or Confluent's
@@ -29,7 +30,7 @@ type Error struct {
 // Error names the endpoint, status and code, quotes the server's
 // description and says what usually fixes it.
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("oauthclient: %s answered %d", e.Endpoint, e.StatusCode)
+	msg := fmt.Sprintf("oauthclient: %s answered %d", e.TokenURL, e.StatusCode)
 	if e.Code != "" {
 		msg += " " + e.Code
 	}
@@ -64,7 +65,7 @@ func hint(status int, code string) string {
 // refused turns the shared request code's refusal into an [*Error].
 func refused(err error) error {
 	if r, ok := errors.AsType[*oauthpost.Refusal](err); ok {
-		return &Error{Endpoint: r.Endpoint, StatusCode: r.StatusCode, Code: r.Code, Description: r.Description}
+		return &Error{TokenURL: r.Endpoint, StatusCode: r.StatusCode, Code: r.Code, Description: r.Description}
 	}
 	return err
 }

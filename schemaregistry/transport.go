@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
@@ -46,9 +45,10 @@ type TransportOptions struct {
 	Base http.RoundTripper
 
 	// AllowInsecureHTTP permits sending bearer tokens over plain http://
-	// to hosts other than loopback. Default false: such requests fail
-	// without being sent, because anyone on the path could replay the
-	// token.
+	// (or any scheme but https) to hosts other than loopback. Default
+	// false: such requests fail without being sent, because anyone on
+	// the path could replay the token; the rule is the one every
+	// identity-provider request of this module follows.
 	AllowInsecureHTTP bool
 
 	// FetchTimeout bounds getting a token when the request's context has
@@ -136,9 +136,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// for it, and so do we.
 		return t.base.RoundTrip(req)
 	}
-	if strings.EqualFold(req.URL.Scheme, "http") && !t.insecure && !idphttp.IsLoopback(req.URL.Hostname()) {
+	if !t.insecure && !idphttp.AllowsCredentials(req.URL) {
 		closeBody(req)
-		return nil, fmt.Errorf("schemaregistry: refusing to send a bearer token over plain http to %s; use https, or set TransportOptions.AllowInsecureHTTP for a trusted network", req.URL.Host)
+		return nil, fmt.Errorf("schemaregistry: refusing to send a bearer token to %s: tokens go only over https, or plain http to a loopback host; use https, or set TransportOptions.AllowInsecureHTTP for a trusted network", srvtext.Quote(idphttp.Origin(req.URL), 0))
 	}
 	tok, err := t.token(req.Context())
 	if err != nil {
@@ -219,17 +219,11 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// checkIDs validates the Confluent IDs' shape so that typos fail early.
+// checkIDs validates the Confluent IDs' shape so that typos fail early
+// (the check client.properties' bearer.auth.* keys get too).
 func checkIDs(lsrc, pool, where string) error {
-	if lsrc != "" {
-		if err := confluentid.CheckID(confluentid.RegistryCluster, lsrc); err != nil {
-			return fmt.Errorf("schemaregistry: %s.LogicalCluster is %s, %w", where, srvtext.Quote(lsrc, 0), err)
-		}
-	}
-	if pool != "" {
-		if err := confluentid.CheckID(confluentid.IdentityPools, pool); err != nil {
-			return fmt.Errorf("schemaregistry: %s.IdentityPoolID is %s, %w", where, srvtext.Quote(pool, confluentid.At(err)), err)
-		}
+	if err := confluentid.CheckPair(confluentid.RegistryCluster, where+".LogicalCluster", lsrc, where+".IdentityPoolID", pool); err != nil {
+		return fmt.Errorf("schemaregistry: %w", err)
 	}
 	return nil
 }

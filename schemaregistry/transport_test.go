@@ -129,7 +129,7 @@ func TestTransportRefusesPlainHTTP(t *testing.T) {
 	src := &countingSource{}
 	tr, err := NewTransport(src, &TransportOptions{Base: base})
 	require.NoError(t, err)
-	for _, u := range []string{"http://psrc-1.confluent.cloud/subjects", "http://10.0.0.1:8081/subjects", "HTTP://sr.example.com/"} {
+	for _, u := range []string{"http://psrc-1.confluent.cloud/subjects", "http://10.0.0.1:8081/subjects", "HTTP://sr.example.com/", "ws://sr.example.com/"} {
 		req, err := http.NewRequest(http.MethodGet, u, nil)
 		require.NoError(t, err)
 		_, err = tr.RoundTrip(req)

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/audience"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
@@ -90,11 +91,8 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Audience == "" {
-		return nil, fmt.Errorf("spiffe: Options.Audience is empty; set it to the audience the Kafka cluster expects (its expected.audience); %s", troubleshooting.See("spiffe-options"))
-	}
-	if strings.TrimSpace(o.Audience) != o.Audience || strings.ContainsAny(o.Audience, "\x00\r\n") {
-		return nil, fmt.Errorf("spiffe: Options.Audience %q has spaces or control characters around or in it; use the exact audience; %s", quote(o.Audience), troubleshooting.See("spiffe-options"))
+	if err := audience.Check("Options.Audience", o.Audience); err != nil {
+		return nil, fmt.Errorf("spiffe: %w; %s", err, troubleshooting.See("spiffe-options"))
 	}
 	s := &source{audience: o.Audience, addr: o.Address, setting: "Options.Address"}
 	if o.SPIFFEID != "" {

@@ -275,7 +275,7 @@ func TestOptionErrors(t *testing.T) {
 	}{
 		"nil":            {nil, "Options.Audience is empty"},
 		"no audience":    {&spiffe.Options{Address: "unix:///x"}, "Options.Audience is empty"},
-		"spaces":         {&spiffe.Options{Audience: " kafka", Address: "unix:///x"}, `Options.Audience " kafka"`},
+		"spaces":         {&spiffe.Options{Audience: " kafka", Address: "unix:///x"}, `Options.Audience is " kafka", with spaces or line breaks around or in it`},
 		"bad id":         {&spiffe.Options{Audience: "kafka", Address: "unix:///x", SPIFFEID: "example.org/a"}, `Options.SPIFFEID "example.org/a" is not a SPIFFE ID`},
 		"no address":     {&spiffe.Options{Audience: "kafka"}, "set Options.Address or SPIFFE_ENDPOINT_SOCKET"},
 		"bad scheme":     {&spiffe.Options{Audience: "kafka", Address: "http://127.0.0.1:8081"}, `Options.Address "http://127.0.0.1:8081"`},

@@ -44,7 +44,7 @@ func main() {
 	cli.AzureClientID(&cfg.clientID)
 	cli.String(&cfg.identityPool, "identity-pool", "CONFLUENT_IDENTITY_POOL_ID", "", "identity pool, pool-...")
 	flag.StringVar(&cfg.api, "api", "https://api.confluent.cloud", "Confluent Cloud API base URL")
-	flag.StringVar(&cfg.sts, "sts-endpoint", confluent.DefaultSTSEndpoint, "Confluent STS token exchange URL")
+	flag.StringVar(&cfg.sts, "sts-endpoint", confluent.DefaultSTSTokenURL, "Confluent STS token exchange URL")
 	flag.BoolVar(&cfg.offline, "offline", false, "run against local emulators instead of Azure and Confluent Cloud")
 	cli.Main("confluent-control-plane", &cfg, config.run)
 }
@@ -73,7 +73,7 @@ func (cfg config) run(ctx context.Context, out io.Writer) error {
 	}
 	defer subject.Close()
 	// The exchange: a Confluent token for the pool, cached and refreshed.
-	exchange, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: cfg.identityPool, Endpoint: cfg.sts})
+	exchange, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: cfg.identityPool, TokenURL: cfg.sts})
 	if err != nil {
 		return err
 	}

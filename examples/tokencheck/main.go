@@ -80,7 +80,7 @@ func main() {
 	flag.StringVar(&c.region, "region", "", "aws: region (default AWS_REGION or the shared config)")
 	flag.StringVar(&c.identityPool, "identity-pool", "", "confluent-sts: identity pool (pool-...); also sent as the identityPoolId extension")
 	flag.StringVar(&c.logicalCluster, "logical-cluster", "", "Confluent Cloud logicalCluster extension (lkc-...)")
-	flag.StringVar(&c.stsEndpoint, "sts-endpoint", "", "confluent-sts: endpoint (default "+confluent.DefaultSTSEndpoint+")")
+	flag.StringVar(&c.stsEndpoint, "sts-endpoint", "", "confluent-sts: endpoint (default "+confluent.DefaultSTSTokenURL+")")
 	cli.String(&c.tokenURL, "token-url", "OAUTH_TOKEN_URL", "", "client-credentials: token endpoint")
 	cli.String(&c.scope, "scope", "OAUTH_SCOPE", "", "client-credentials: scope")
 	cli.String(&c.bootstrap, "bootstrap", "KAFKA_BOOTSTRAP", "", "host:port of a broker to try a SASL/OAUTHBEARER handshake with")
@@ -248,7 +248,7 @@ func newSource(ctx context.Context, c config, azHTTP *http.Client) (oauthbearer.
 		if err != nil {
 			return nil, nil, err
 		}
-		s, err := confluent.NewSTS(subj, &confluent.STSOptions{IdentityPoolID: c.identityPool, Endpoint: c.stsEndpoint})
+		s, err := confluent.NewSTS(subj, &confluent.STSOptions{IdentityPoolID: c.identityPool, TokenURL: c.stsEndpoint})
 		if err != nil {
 			subj.Close()
 			return nil, nil, err

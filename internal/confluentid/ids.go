@@ -5,7 +5,10 @@ package confluentid
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // Kind is a kind of Confluent Cloud resource ID that a setting holds.
@@ -87,4 +90,44 @@ func validID(s, prefix string) bool {
 		}
 	}
 	return true
+}
+
+// FieldError is a [CheckPair] failure: the setting, as the entry point
+// names it, whose value has the wrong shape. Entry points that name
+// settings otherwise (client.properties keys and lines) read Kind, Value
+// and the reason ([errors.Unwrap]) to word their own message.
+type FieldError struct {
+	// Setting is the setting's name as the caller passed it.
+	Setting string
+	// Kind is the kind of ID the setting holds.
+	Kind Kind
+	// Value is the value as written.
+	Value string
+	err   error
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("%s is %s, %v", e.Setting, srvtext.Quote(e.Value, At(e.err)), e.err)
+}
+
+// Unwrap returns the reason, which [At] reads.
+func (e *FieldError) Unwrap() error { return e.err }
+
+// CheckPair is the one check of a cluster ID and the identity pools that
+// go with it, as Kafka's SASL extensions (cluster [KafkaCluster]) and the
+// Schema Registry's headers (cluster [RegistryCluster]) carry them: each
+// is optional; a value given has its kind's shape, pools being one or
+// more IDs separated by commas. The first failure is a [*FieldError]
+// naming clusterSetting or poolsSetting.
+func CheckPair(cluster Kind, clusterSetting, clusterID, poolsSetting, pools string) error {
+	for _, f := range []FieldError{{Setting: clusterSetting, Kind: cluster, Value: clusterID}, {Setting: poolsSetting, Kind: IdentityPools, Value: pools}} {
+		if f.Value == "" {
+			continue
+		}
+		if err := CheckID(f.Kind, f.Value); err != nil {
+			f.err = err
+			return &f
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package confluentid
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,4 +31,20 @@ func TestAtPointsAtTheFirstWrongID(t *testing.T) {
 	assert.Equal(t, 7, At(CheckID(IdentityPools, "pool-a,pol-b,pool-c")))
 	assert.Equal(t, 0, At(CheckID(KafkaCluster, "lkc w25n5g")))
 	assert.Equal(t, 0, At(nil))
+}
+
+func TestCheckPairNamesTheSettingAndKeepsTheReason(t *testing.T) {
+	t.Parallel()
+	assert.NoError(t, CheckPair(RegistryCluster, "C", "", "P", ""))
+	assert.NoError(t, CheckPair(KafkaCluster, "C", "lkc-1", "P", "pool-a,pool-b"))
+	err := CheckPair(RegistryCluster, "Opts.LogicalCluster", "lkc-1", "Opts.IdentityPoolID", "pool-a")
+	fe, ok := errors.AsType[*FieldError](err)
+	if assert.True(t, ok) {
+		assert.Equal(t, "Opts.LogicalCluster", fe.Setting)
+		assert.Equal(t, RegistryCluster, fe.Kind)
+	}
+	assert.Contains(t, err.Error(), `Opts.LogicalCluster is "lkc-1", not a Schema Registry cluster ID`)
+	err = CheckPair(KafkaCluster, "C", "lkc-1", "P", "pool-a,bad")
+	assert.Contains(t, err.Error(), `P is "pool-a,bad", not an identity pool ID list`)
+	assert.Equal(t, len("pool-a,"), At(err))
 }

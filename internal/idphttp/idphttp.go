@@ -212,6 +212,12 @@ func Origin(u *url.URL) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
+// AllowsCredentials reports whether a request to u may carry credentials
+// or tokens: https, or plain http to a loopback host (local emulators).
+// It is the one such test: [CheckEndpoint], the gate of identity-provider
+// requests and the Schema Registry transport apply it.
+func AllowsCredentials(u *url.URL) bool { return (policy{}).admit(u) == nil }
+
 // CheckEndpoint requires raw to be an absolute https URL, or http to a
 // loopback host (local emulators), so that credentials and tokens never
 // cross a network in clear text. The error starts with source and names
@@ -222,7 +228,7 @@ func CheckEndpoint(source, field, raw string) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%s: %s is %q, not an absolute URL; use https://host/path", source, field, srvtext.URL(raw))
 	}
-	if (policy{source: source}).admit(u) == nil {
+	if AllowsCredentials(u) {
 		return nil
 	}
 	return fmt.Errorf("%s: %s is %q; tokens and credentials are sent only over https (plain http is allowed for loopback test servers)", source, field, srvtext.URL(raw))

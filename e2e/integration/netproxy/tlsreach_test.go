@@ -123,7 +123,7 @@ var reaches = []reach{
 		tok := subj.Mint("workload", "kafka", time.Hour, nil)
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)}),
-				&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: origin + strings.TrimPrefix(s.TokenURL, s.URL), HTTPClient: hc})
+				&confluent.STSOptions{IdentityPoolID: "pool-a1b2", TokenURL: origin + strings.TrimPrefix(s.TokenURL, s.URL), HTTPClient: hc})
 		}
 	}},
 }

@@ -210,14 +210,14 @@ var sources = []source{
 		})
 		// One exchange outside the bubble: the emulator fetches the
 		// issuer's JWKS over a socket, which would stop the bubble's clock.
-		warm, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL, HTTPClient: s.Client()})
+		warm, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: s.TokenURL, HTTPClient: s.Client()})
 		require.NoError(t, err)
 		_, err = warm.Token(context.Background())
 		require.NoError(t, err)
 		require.NoError(t, warm.Close())
 		base := len(s.Issued())
 		return func(t *testing.T) *oauthbearer.Cache {
-			src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL,
+			src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: s.TokenURL,
 				Lifetime: life, HTTPClient: s.InProcess()})
 			require.NoError(t, err)
 			return src

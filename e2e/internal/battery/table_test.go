@@ -528,7 +528,7 @@ var table = []entry{
 		net: func(t *testing.T, e *env) (source, error) {
 			return confluentSTS(e, e.h.URL()+"/sts/v1/oauth2/token")
 		},
-		endpoints: []setting{{name: "STSOptions.Endpoint", build: func(t *testing.T, e *env, u string) (source, error) {
+		endpoints: []setting{{name: "STSOptions.TokenURL", build: func(t *testing.T, e *env, u string) (source, error) {
 			return confluentSTS(e, u+"/sts/v1/oauth2/token")
 		}}},
 		none: map[string]string{famFiles: "names no file: the subject token comes from the caller's TokenSource"}},
@@ -729,7 +729,7 @@ func azureChain(t *testing.T, e *env, authority string, vars map[string]string) 
 func confluentSTS(e *env, endpoint string) (source, error) {
 	e.c.Secret("subject token", subjectJWT)
 	return confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subjectJWT, Expiry: time.Now().Add(time.Hour)}),
-		&confluent.STSOptions{IdentityPoolID: "pool-a1b2", Endpoint: endpoint, HTTPClient: e.h.Client(), Cache: e.co})
+		&confluent.STSOptions{IdentityPoolID: "pool-a1b2", TokenURL: endpoint, HTTPClient: e.h.Client(), Cache: e.co})
 }
 
 func jwtBearer(e *env, tokenURL string, o oauthclient.JWTBearerOptions) (source, error) {

@@ -258,7 +258,7 @@ func confluentSTSKit() kit {
 		subject := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 			return oauthbearer.Token{Value: iss.Mint("workload-1", "app-1", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
 		})
-		src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL,
+		src, err := confluent.NewSTS(subject, &confluent.STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: s.TokenURL,
 			Lifetime: otherLife, HTTPClient: s.Client(), Cache: co})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = src.Close() })

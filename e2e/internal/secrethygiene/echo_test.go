@@ -63,7 +63,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		subj := iss.Mint("workload-1", "app-1", time.Hour, nil)
 		c.secret("echoed subject token", subj)
 		src, err := confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subj, Expiry: time.Now().Add(time.Hour)}),
-			&confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL, HTTPClient: s.Client(), Cache: fastCache(c)})
+			&confluent.STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: s.TokenURL, HTTPClient: s.Client(), Cache: fastCache(c)})
 		require.NoError(t, err)
 		s.FailNext(1, idptest.Fault{Echo: true})
 		err = echoErr(t, c, "confluent sts echo", src)

@@ -72,7 +72,7 @@ schema.registry.url=https://sr-user:` + urlPass + `@psrc-1.us-east-2.aws.conflue
 	for _, p := range cfg.Other {
 		c.value(p)
 	}
-	c.value(cfg.TokenEndpoint)
+	c.value(cfg.TokenURL)
 	c.value(cfg.Source)
 	c.value(cfg.SchemaRegistry)
 	c.value(cfg.Source.ClientSecret)

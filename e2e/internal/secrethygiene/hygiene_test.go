@@ -222,7 +222,7 @@ func confluentSTS(t *testing.T, c *collector, iss *idptest.Issuer) {
 		})
 	}
 	sts := func(aud string) *oauthbearer.Cache {
-		src, err := confluent.NewSTS(subject(aud), &confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: s.TokenURL, HTTPClient: s.Client(), Cache: fastCache(c)})
+		src, err := confluent.NewSTS(subject(aud), &confluent.STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: s.TokenURL, HTTPClient: s.Client(), Cache: fastCache(c)})
 		require.NoError(t, err)
 		return src
 	}

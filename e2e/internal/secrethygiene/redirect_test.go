@@ -50,7 +50,7 @@ func TestRedirectsSayNoSecret(t *testing.T) {
 		subject := "eyJhbGciOiJub25lIn0.eyJzdWIiOiJoeWdpZW5lLXJlZGlyZWN0In0.c3ViamVjdC1zaWduYXR1cmUtcmVkaXJlY3Q"
 		c.secret("redirected sts subject token", subject)
 		src, err := confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subject, Expiry: time.Now().Add(time.Hour)}),
-			&confluent.STSOptions{IdentityPoolID: "pool-7yzk", Endpoint: redirect(nil, nil) + "/sts/v1/oauth2/token", HTTPClient: b.Client(), Cache: fastCache(c)})
+			&confluent.STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: redirect(nil, nil) + "/sts/v1/oauth2/token", HTTPClient: b.Client(), Cache: fastCache(c)})
 		require.NoError(t, err)
 		useErr(t, c, "redirected confluent sts", src)
 	})
