@@ -330,12 +330,6 @@ func startBroker(opts *BrokerOptions) (*Broker, error) {
 	if o.SubClaimName == "" {
 		o.SubClaimName = "sub"
 	}
-	switch {
-	case o.ClockSkew == 0:
-		o.ClockSkew = 30 * time.Second
-	case o.ClockSkew < 0:
-		o.ClockSkew = time.Nanosecond // jwtverify reads 0 as its default
-	}
 	if o.MaxReauth < 0 {
 		return nil, fmt.Errorf("BrokerOptions.MaxReauth is %v; use 0 (unset) or a positive duration", o.MaxReauth)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
-	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -178,6 +178,6 @@ func ExpiredToken(t testing.TB) (broker *oauthbearertest.Broker, src oauthbearer
 		assert.Equal(t, "invalid_token", rej.Status)
 		assert.Contains(t, err.Error(), "expected.audience")
 		require.NotEmpty(t, broker.Authentications())
-		assert.Equal(t, rejectreason.Expired, broker.Authentications()[0].Reason)
+		assert.Equal(t, string(jwtverify.Expired), broker.Authentications()[0].Reason)
 	}
 }
