@@ -191,9 +191,9 @@ func TestOAuthServerStrict(t *testing.T) {
 		{"no auth", form(), false, 401, "invalid_client"},
 		{"wrong secret", form("client_id", "c1", "client_secret", "nope"), false, 401, "invalid_client"},
 		{"wrong grant", form("grant_type", "password", "client_id", "c1", "client_secret", "s1"), false, 400, "unsupported_grant_type"},
-		{"assertion", form("client_assertion_type", confluentAssertionType, "client_assertion", replayed), false, 200, ""},
-		{"replayed assertion", form("client_assertion_type", confluentAssertionType, "client_assertion", replayed), false, 401, "invalid_client"},
-		{"assertion wrong aud", form("client_assertion_type", confluentAssertionType, "client_assertion", assertion("https://other")), false, 401, "invalid_client"},
+		{"assertion", form("client_assertion_type", clientAssertionType, "client_assertion", replayed), false, 200, ""},
+		{"replayed assertion", form("client_assertion_type", clientAssertionType, "client_assertion", replayed), false, 401, "invalid_client"},
+		{"assertion wrong aud", form("client_assertion_type", clientAssertionType, "client_assertion", assertion("https://other")), false, 401, "invalid_client"},
 		{"assertion wrong type", form("client_assertion_type", "jwt", "client_assertion", assertion(srv.TokenURL)), false, 400, "invalid_request"},
 	}
 	for _, tc := range tests {

@@ -53,7 +53,7 @@ func TestClientCredentialsAssertionNotBefore(t *testing.T) {
 			"exp": time.Now().Add(2 * time.Hour).Unix(), "nbf": nbf.Unix(), "jti": randomID()}).SignedString(key)
 		require.NoError(t, err)
 		resp, err := srv.Client().PostForm(srv.TokenURL, url.Values{"grant_type": {"client_credentials"},
-			"client_assertion_type": {confluentAssertionType}, "client_assertion": {a}})
+			"client_assertion_type": {clientAssertionType}, "client_assertion": {a}})
 		require.NoError(t, err)
 		_ = resp.Body.Close()
 		return resp.StatusCode

@@ -17,10 +17,6 @@ import (
 // token must carry for Entra workload identity federation.
 const entraTokenExchangeAudience = "api://AzureADTokenExchange"
 
-// entraClientAssertionType is the client_assertion_type of a federated
-// (JWT bearer) client assertion.
-const entraClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
 // FederatedCredential is a federated identity credential on an app
 // registration or user-assigned identity: Entra accepts an assertion from
 // Issuer about Subject for Audience in place of a client secret.
@@ -335,8 +331,8 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 		entraError(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		return
 	}
-	if at := f.Get("client_assertion_type"); at != entraClientAssertionType {
-		entraError(w, http.StatusBadRequest, "invalid_request", 700023, fmt.Sprintf("Client assertion type '%s' is not supported; use '%s'.", at, entraClientAssertionType))
+	if at := f.Get("client_assertion_type"); at != clientAssertionType {
+		entraError(w, http.StatusBadRequest, "invalid_request", 700023, fmt.Sprintf("Client assertion type '%s' is not supported; use '%s'.", at, clientAssertionType))
 		return
 	}
 	if status, oauthErr, code, desc := e.checkAssertion(app, f.Get("client_assertion")); code != 0 {

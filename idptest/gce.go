@@ -327,7 +327,7 @@ func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body is not a form")
 		return
 	}
-	if r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+	if r.PostForm.Get("grant_type") != jwtBearerGrant {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type")
 		return
 	}

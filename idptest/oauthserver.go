@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -15,14 +14,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // oauthTokenPath is where an [OAuthServer] serves its token endpoint.
 const oauthTokenPath = "/oauth2/token"
-
-const confluentAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // OAuthClient is a client registered with a [OAuthServer].
 // Set Secret, PublicKey, or both.
@@ -294,55 +289,15 @@ func (s *OAuthServer) checkSecret(id, secret string) (string, int, string, strin
 }
 
 func (s *OAuthServer) checkAssertion(id, typ, assertion string) (string, int, string, string) {
-	if typ != confluentAssertionType {
-		return "", http.StatusBadRequest, "invalid_request", "client_assertion_type must be " + confluentAssertionType
+	if typ != clientAssertionType {
+		return "", http.StatusBadRequest, "invalid_request", "client_assertion_type must be " + clientAssertionType
 	}
 	if assertion == "" {
 		return "", http.StatusBadRequest, "invalid_request", "missing client_assertion"
 	}
-	claims := jwt.MapClaims{}
-	var c OAuthClient
-	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"}), jwt.WithoutClaimsValidation()).
-		ParseWithClaims(assertion, claims, func(t *jwt.Token) (any, error) {
-			iss, _ := t.Claims.(jwt.MapClaims)["iss"].(string)
-			var ok bool
-			c, ok = s.clients[iss]
-			if !ok || c.PublicKey == nil {
-				return nil, fmt.Errorf("unknown client %q", iss)
-			}
-			return c.PublicKey, nil
-		})
-	if err != nil {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion rejected: " + err.Error()
-	}
-	iss, _ := claims["iss"].(string)
-	sub, _ := claims["sub"].(string)
-	if iss != sub || (id != "" && id != iss) {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion iss, sub and client_id must be the client ID"
-	}
-	aud, _ := claims.GetAudience()
-	if !slices.Contains([]string(aud), s.TokenURL) {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion aud must be the token endpoint URL " + s.TokenURL
-	}
-	exp, _ := claims.GetExpirationTime()
-	if exp == nil || !time.Now().Before(exp.Add(30*time.Second)) {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion is expired or has no exp"
-	}
-	// RFC 7523 section 3, item 5: a JWT with nbf must not be used before
-	// it (30 s of skew, as for exp).
-	if nbf, err := claims.GetNotBefore(); err != nil || (nbf != nil && time.Now().Add(30*time.Second).Before(nbf.Time)) {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion is not yet valid (nbf)"
-	}
-	jti, _ := claims["jti"].(string)
-	if jti == "" {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion has no jti"
-	}
-	s.mu.Lock()
-	replay := s.jtis[jti]
-	s.jtis[jti] = true
-	s.mu.Unlock()
-	if replay {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion jti was already used"
+	iss, _, problem := s.verifyRFC7523(assertion, asClientAuth, id)
+	if problem != "" {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion " + problem
 	}
 	return iss, 0, "", ""
 }
