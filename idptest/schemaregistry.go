@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
@@ -75,7 +74,7 @@ func startSchemaRegistry(o SchemaRegistryOptions) (*SchemaRegistry, error) {
 		}
 		verifier = jwtverify.New(o.Issuer.JWKSURL, o.Issuer.Client())
 	case o.JWKSURL != "" && o.ExpectedIssuer != "":
-		verifier = jwtverify.New(o.JWKSURL, &http.Client{Timeout: 10 * time.Second})
+		verifier = jwtverify.New(o.JWKSURL, nil)
 	default:
 		return nil, errors.New("schema registry: SchemaRegistryOptions.Issuer is nil; set the issuer whose tokens the registry trusts (or JWKSURL and ExpectedIssuer)")
 	}

@@ -107,11 +107,15 @@ type Verifier struct {
 	fetched time.Time
 }
 
-// New returns a Verifier for the JWKS at url, fetched with client (nil:
-// http.DefaultClient).
+// fetchTimeout bounds a JWKS fetch with New's default client.
+const fetchTimeout = 10 * time.Second
+
+// New returns a Verifier for the JWKS at url, fetched with client (nil: a
+// client of the Verifier's own with a 10s timeout, so that a JWKS server
+// that hangs cannot hold a verification forever).
 func New(url string, client *http.Client) *Verifier {
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{Timeout: fetchTimeout}
 	}
 	return &Verifier{url: url, client: client}
 }
