@@ -116,7 +116,6 @@ func TestConfluentSTSOptions(t *testing.T) {
 		{nil, "Providers is empty"},
 		{&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp}}}, "Pools is empty"},
 		{&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp, Pools: []string{"pool-a"}}, {Issuer: idp, Pools: []string{"pool-a"}}}}, "listed twice"},
-		{&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp, Pools: []string{"pool-a"}}}, Lifetime: -time.Second}, "Lifetime is -1s"},
 	} {
 		var tb fakeTB
 		assert.Nil(t, NewConfluentSTS(&tb, tc.opts))

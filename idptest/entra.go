@@ -56,8 +56,9 @@ type EntraOptions struct {
 	// Apps are the registered applications; their tenants are the only
 	// tenants that exist.
 	Apps []EntraApp
-	// Lifetime is the lifetime of issued tokens. Default 1h; a negative
-	// value issues already expired tokens.
+	// Lifetime is the lifetime of issued tokens (exp - iat). Zero means
+	// the default, 1h; a negative value issues tokens already expired by
+	// that much.
 	Lifetime time.Duration
 	// OmitExpiry leaves the exp claim out of issued JWTs.
 	OmitExpiry bool
@@ -113,9 +114,7 @@ func NewEntra(t TB, opts *EntraOptions) *Entra {
 func startEntra(opts EntraOptions) (*Entra, error) {
 	e := &Entra{verifiers: map[string]*jwtverify.Verifier{}}
 	e.opts = opts
-	if e.opts.Lifetime == 0 {
-		e.opts.Lifetime = time.Hour
-	}
+	e.opts.Lifetime = tokenLifetime(e.opts.Lifetime, time.Hour)
 	e.opts.Apps = append([]EntraApp(nil), e.opts.Apps...)
 	for i := range e.opts.Apps {
 		a := &e.opts.Apps[i]

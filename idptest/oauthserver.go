@@ -53,8 +53,9 @@ type OAuthServerOptions struct {
 	Clients map[string]OAuthClient
 	// Audience is the "aud" of issued tokens. Default "kafka".
 	Audience string
-	// Lifetime is the lifetime of issued tokens. Default (and for a
-	// value not above zero) 1h.
+	// Lifetime is the lifetime of issued tokens (exp - iat). Zero means
+	// the default, 1h; a negative value issues tokens already expired by
+	// that much.
 	Lifetime time.Duration
 	// TLS serves HTTPS (use [Server.Client] or [Server.CertificatePEM]
 	// to trust it). Default plain HTTP.
@@ -109,9 +110,7 @@ func startOAuthServer(o OAuthServerOptions) (*OAuthServer, error) {
 	if o.Audience == "" {
 		o.Audience = "kafka"
 	}
-	if o.Lifetime <= 0 {
-		o.Lifetime = time.Hour
-	}
+	o.Lifetime = tokenLifetime(o.Lifetime, time.Hour)
 	s := &OAuthServer{issuer: o.Issuer, clients: o.Clients, audience: o.Audience, lifetime: o.Lifetime, jtis: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc(oauthTokenPath, s.serveToken)
