@@ -30,8 +30,8 @@ type ConfluentIdentityProvider struct {
 	// Issuer signs the subject tokens; required. Tokens are verified
 	// against its JWKS, and their "iss" must be its IssuerURL.
 	Issuer *Issuer
-	// Audience, if set, must be among the subject token's "aud".
-	Audience string
+	// ExpectedAudience, if set, must be among the subject token's "aud".
+	ExpectedAudience string
 	// Pools are the identity pool IDs (pool-...) owned by this provider;
 	// at least one.
 	Pools []string
@@ -172,7 +172,7 @@ func (s *ConfluentSTS) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, sub, err := prov.verifier.Verify(f.Get("subject_token"), jwtverify.Expect{
-		Issuer: prov.cfg.Issuer.IssuerURL, Audience: prov.cfg.Audience,
+		Issuer: prov.cfg.Issuer.IssuerURL, Audience: prov.cfg.ExpectedAudience,
 	})
 	if err != nil {
 		var ve *jwtverify.Error

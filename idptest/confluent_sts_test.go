@@ -36,7 +36,7 @@ func TestConfluentSTSStrict(t *testing.T) {
 	t.Parallel()
 	idp := NewIssuer(t, nil)
 	sts := NewConfluentSTS(t, &ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{
-		Issuer: idp, Audience: "app", Pools: []string{"pool-a1"},
+		Issuer: idp, ExpectedAudience: "app", Pools: []string{"pool-a1"},
 		Filter: func(c map[string]any) bool { return c["sub"] != "blocked" },
 	}}})
 	good := func() url.Values {
@@ -140,9 +140,9 @@ func TestConstructorsFatalOnBadOptions(t *testing.T) {
 			return NewEntra(tb, &EntraOptions{Apps: []EntraApp{{TenantID: "t"}}}) == nil
 		}, "TenantID and ClientID"},
 		"sts":             {func(tb TB) bool { return NewSTS(tb, &STSOptions{RoleARN: "arn:aws:iam::1:user/x"}) == nil }, "STSOptions.RoleARN"},
-		"oauth no issuer": {func(tb TB) bool { return NewOAuthServer(tb, nil) == nil }, "OAuthServerOptions.Issuer"},
+		"oauth no issuer": {func(tb TB) bool { return NewOAuthServer(tb, nil) == nil }, "OAuthServerOptions.Signer"},
 		"oauth no clients": {func(tb TB) bool {
-			return NewOAuthServer(tb, &OAuthServerOptions{Issuer: iss}) == nil
+			return NewOAuthServer(tb, &OAuthServerOptions{Signer: iss}) == nil
 		}, "OAuthServerOptions.Clients"},
 		"schema registry": {func(tb TB) bool { return NewSchemaRegistry(tb, nil) == nil }, "SchemaRegistryOptions.Issuer"},
 	} {
@@ -160,7 +160,7 @@ func TestOAuthServerStrict(t *testing.T) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	iss := NewIssuer(t, nil)
-	srv := NewOAuthServer(t, &OAuthServerOptions{Issuer: iss, Clients: map[string]OAuthClient{
+	srv := NewOAuthServer(t, &OAuthServerOptions{Signer: iss, Clients: map[string]OAuthClient{
 		"c1": {Secret: "s1", PublicKey: &key.PublicKey},
 	}})
 	assertion := func(aud string) string {

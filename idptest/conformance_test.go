@@ -25,7 +25,7 @@ import (
 // Fails before the audit: Pragma was missing.
 func TestClientCredentialsRepliesAreNotCacheable(t *testing.T) {
 	t.Parallel()
-	srv := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil),
+	srv := NewOAuthServer(t, &OAuthServerOptions{Signer: NewIssuer(t, nil),
 		Clients: map[string]OAuthClient{"c1": {Secret: "s1"}}})
 	for name, secret := range map[string]string{"granted": "s1", "refused": "wrong"} {
 		t.Run(name, func(t *testing.T) {
@@ -46,7 +46,7 @@ func TestClientCredentialsAssertionNotBefore(t *testing.T) {
 	t.Parallel()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	srv := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil),
+	srv := NewOAuthServer(t, &OAuthServerOptions{Signer: NewIssuer(t, nil),
 		Clients: map[string]OAuthClient{"c1": {PublicKey: &key.PublicKey}}})
 	post := func(nbf time.Time) int {
 		a, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "c1", "sub": "c1", "aud": srv.TokenURL,

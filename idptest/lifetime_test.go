@@ -39,7 +39,7 @@ func TestLifetimeMeansTheSameInEveryEmulator(t *testing.T) {
 			return tok
 		}},
 		"OAuthServer": {time.Hour, func(t *testing.T, lifetime time.Duration) string {
-			s := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil), Lifetime: lifetime, Clients: map[string]OAuthClient{"app": {Secret: "s3cret"}}})
+			s := NewOAuthServer(t, &OAuthServerOptions{Signer: NewIssuer(t, nil), Lifetime: lifetime, Clients: map[string]OAuthClient{"app": {Secret: "s3cret"}}})
 			status, body := confluentPost(t, s.Client(), s.TokenURL, "application/x-www-form-urlencoded", url.Values{
 				"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {"s3cret"}})
 			require.Equal(t, http.StatusOK, status, body)

@@ -46,9 +46,9 @@ type OAuthClient struct {
 
 // OAuthServerOptions configures a [OAuthServer].
 type OAuthServerOptions struct {
-	// Issuer signs the access tokens; required. Brokers verify them
+	// Signer signs the access tokens; required. Brokers verify them
 	// against its JWKS.
-	Issuer *Issuer
+	Signer *Issuer
 	// Clients maps client IDs to their credentials; at least one.
 	Clients map[string]OAuthClient
 	// Audience is the "aud" of issued tokens. Default "kafka".
@@ -84,7 +84,7 @@ type OAuthServer struct {
 	// must name it as their audience.
 	TokenURL string
 
-	issuer   *Issuer
+	signer   *Issuer
 	clients  map[string]OAuthClient
 	audience string
 	lifetime time.Duration
@@ -94,15 +94,15 @@ type OAuthServer struct {
 }
 
 // NewOAuthServer starts a server closed when t's test ends. It calls
-// t.Fatalf when opts has no Issuer or no Clients.
+// t.Fatalf when opts has no Signer or no Clients.
 func NewOAuthServer(t TB, opts *OAuthServerOptions) *OAuthServer {
 	t.Helper()
 	return newEmulator(t, opts, startOAuthServer)
 }
 
 func startOAuthServer(o OAuthServerOptions) (*OAuthServer, error) {
-	if o.Issuer == nil {
-		return nil, errors.New("oauth server: OAuthServerOptions.Issuer is nil; set the issuer that signs access tokens")
+	if o.Signer == nil {
+		return nil, errors.New("oauth server: OAuthServerOptions.Signer is nil; set the issuer that signs access tokens")
 	}
 	if len(o.Clients) == 0 {
 		return nil, errors.New("oauth server: OAuthServerOptions.Clients is empty; register at least one client")
@@ -111,7 +111,7 @@ func startOAuthServer(o OAuthServerOptions) (*OAuthServer, error) {
 		o.Audience = "kafka"
 	}
 	o.Lifetime = tokenLifetime(o.Lifetime, time.Hour)
-	s := &OAuthServer{issuer: o.Issuer, clients: o.Clients, audience: o.Audience, lifetime: o.Lifetime, jtis: map[string]bool{}}
+	s := &OAuthServer{signer: o.Signer, clients: o.Clients, audience: o.Audience, lifetime: o.Lifetime, jtis: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc(oauthTokenPath, s.serveToken)
 	c := serverConfig{format: formatOAuth, tls: o.TLS}
@@ -227,7 +227,7 @@ func (s *OAuthServer) grantBound(w http.ResponseWriter, client, sub, scope strin
 	if scope != "" {
 		claims["scope"] = scope
 	}
-	tok := s.issuer.Mint(sub, s.audience, s.lifetime, claims)
+	tok := s.signer.Mint(sub, s.audience, s.lifetime, claims)
 	note(w, func(q *Request) { q.ClientID, q.Subject, q.Token = client, sub, tok })
 	oauthNoStore(w)
 	reply := map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(s.lifetime / time.Second)}

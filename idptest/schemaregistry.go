@@ -20,8 +20,8 @@ type SchemaRegistryOptions struct {
 	JWKSURL string
 	// ExpectedIssuer is the required "iss". Default: Issuer.IssuerURL.
 	ExpectedIssuer string
-	// Audience, if set, must be among the token's "aud".
-	Audience string
+	// ExpectedAudience, if set, must be among the token's "aud".
+	ExpectedAudience string
 	// LogicalCluster, if set, is the registry's logical cluster ID
 	// (lsrc-...): every request must carry it in target-sr-cluster, as
 	// Confluent Cloud requires for OAuth.
@@ -81,7 +81,7 @@ func startSchemaRegistry(o SchemaRegistryOptions) (*SchemaRegistry, error) {
 	s := &SchemaRegistry{
 		registry: newRegistry(),
 		verifier: verifier,
-		expect:   jwtverify.Expect{Issuer: o.ExpectedIssuer, Audience: o.Audience},
+		expect:   jwtverify.Expect{Issuer: o.ExpectedIssuer, Audience: o.ExpectedAudience},
 		lsrc:     o.LogicalCluster,
 		pool:     o.IdentityPoolID,
 	}

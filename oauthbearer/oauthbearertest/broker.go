@@ -168,9 +168,9 @@ type Authentication struct {
 	// Principal is the value of the SubClaimName claim when the token
 	// verified ("" otherwise).
 	Principal string
-	// AuthzID is the authorization identity (a=...) the client sent, if
-	// any.
-	AuthzID string
+	// AuthorizationID is the authorization identity (a=...) the client
+	// sent, if any.
+	AuthorizationID string
 	// Extensions are the SASL extensions the client sent (never nil).
 	Extensions map[string]string
 	// Claims are the verified token's claims (nil when it did not verify).

@@ -468,7 +468,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 		c.logf("rejected: malformed client-first message", "detail", err.Error())
 		return brokerOutcome{failure: generic}
 	}
-	a.AuthzID = cf.authzID
+	a.AuthorizationID = cf.authzID
 	a.Extensions = cf.extensions
 
 	o := c.b.opts

@@ -365,7 +365,7 @@ func TestBrokerWireClientFirstMessage(t *testing.T) {
 					found = true
 					assert.True(t, a.Accepted)
 					assert.Equal(t, tc.ext, a.Extensions)
-					assert.Equal(t, tc.authz, a.AuthzID)
+					assert.Equal(t, tc.authz, a.AuthorizationID)
 				}
 			}
 			assert.True(t, found)

@@ -93,7 +93,7 @@ func (s *SharedToken) Check(t *testing.T, minAuths int, what string) {
 		assert.Equal(t, "workload-1", a.Principal)
 		assert.Equal(t, s.Raw.LastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
 		assert.Equal(t, s.Extensions, a.Extensions)
-		assert.Empty(t, a.AuthzID)
+		assert.Empty(t, a.AuthorizationID)
 	}
 	assert.EqualValues(t, 1, s.Raw.Fetches(), "%d connections shared one token", s.Broker.Connections())
 	t.Logf("%d connections, %d authentications, %d token fetches", s.Broker.Connections(), len(auths), s.Raw.Fetches())
