@@ -72,7 +72,7 @@ func TestFromClientPropertiesEveryKind(t *testing.T) {
 	t.Parallel()
 	// Client credentials: delegated to clientprops.
 	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer:  idptest.NewIssuer(t, nil),
+		Signer:  idptest.NewIssuer(t, nil),
 		Clients: map[string]idptest.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
 	})
 	cc, err := clientprops.Parse(strings.NewReader(fmt.Sprintf(`security.protocol=SASL_SSL

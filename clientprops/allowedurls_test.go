@@ -43,7 +43,7 @@ func envWith(v string) func(string) string {
 
 func ccServer(t *testing.T) *idptest.OAuthServer {
 	return idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer:  idptest.NewIssuer(t, nil),
+		Signer:  idptest.NewIssuer(t, nil),
 		Clients: map[string]idptest.OAuthClient{"app-1": {Secret: "s3cret-value", Scopes: []string{"kafka"}}},
 	})
 }

@@ -71,7 +71,7 @@ func TestPropertiesClientAssertionBuild(t *testing.T) {
 	dir := t.TempDir()
 	key, keyPath := rsaKeyFile(t, dir)
 	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: idptest.NewIssuer(t, nil), Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+		Signer: idptest.NewIssuer(t, nil), Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
 	props := ccHead + "sasl.oauthbearer.token.endpoint.url=" + srv.TokenURL + `
 sasl.oauthbearer.client.credentials.client.id=orders-svc

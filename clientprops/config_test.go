@@ -276,7 +276,7 @@ func TestBuildClientCredentialsAgainstEmulator(t *testing.T) {
 	t.Parallel()
 	iss := idptest.NewIssuer(t, nil)
 	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer:  iss,
+		Signer:  iss,
 		Clients: map[string]idptest.OAuthClient{"app-1": {Secret: "s3cret", Scopes: []string{"kafka"}}},
 	})
 	in := fmt.Sprintf(`security.protocol=SASL_SSL

@@ -54,7 +54,7 @@ func TestPropertiesJWTBearer(t *testing.T) {
 	t.Parallel()
 	key, keyPath := rsaKeyFile(t, t.TempDir())
 	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: idptest.NewIssuer(t, nil), Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+		Signer: idptest.NewIssuer(t, nil), Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
 	props := `# Kafka 4.4: org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever
 # signs an assertion with our private key (RFC 7523 jwt-bearer grant).

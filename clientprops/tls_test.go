@@ -25,7 +25,7 @@ import (
 func TestPropertiesTokenEndpointMutualTLS(t *testing.T) {
 	t.Parallel()
 	ca := testpki.NewCA(t)
-	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), ClientCAs: ca.Pool(),
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), ClientCAs: ca.Pool(),
 		Clients: map[string]idptest.OAuthClient{"orders-mtls": {CertSubject: "CN=orders-mtls"}}})
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")

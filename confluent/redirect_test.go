@@ -134,8 +134,8 @@ func TestDefaultClientRefusesRedirects(t *testing.T) {
 func TestDefaultClientLeavesNoGoroutine(t *testing.T) {
 	iss := idptest.NewIssuer(t, nil)
 	sts := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
-		Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
-	cc := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+		Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, ExpectedAudience: "app-1", Pools: []string{"pool-7yzk"}}}})
+	cc := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss,
 		Clients: map[string]idptest.OAuthClient{"client-1": {Secret: "leak-test-secret"}}})
 	subject := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 		return oauthbearer.Token{Value: iss.Mint("workload-1", "app-1", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil

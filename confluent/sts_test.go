@@ -36,7 +36,7 @@ func newSTS(t *testing.T) (*idptest.ConfluentSTS, *idptest.Issuer) {
 	t.Helper()
 	idp := idptest.NewIssuer(t, nil)
 	sts := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{
-		Providers: []idptest.ConfluentIdentityProvider{{Issuer: idp, Audience: "app-1", Pools: []string{"pool-7yzk"}}},
+		Providers: []idptest.ConfluentIdentityProvider{{Issuer: idp, ExpectedAudience: "app-1", Pools: []string{"pool-7yzk"}}},
 	})
 	return sts, idp
 }

@@ -54,7 +54,7 @@ func TestRealBrokerOIDCSources(t *testing.T) {
 	keyPath := filepath.Join(dir, "orders-svc.pem")
 	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
 	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: tr.root, Audience: sourceAudience,
+		Signer: tr.root, Audience: sourceAudience,
 		Clients: map[string]idptest.OAuthClient{svc: {PublicKey: &key.PublicKey, Scopes: []string{"kafka"}}},
 	})
 
@@ -67,7 +67,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 	// A token endpoint behind a private CA, trusted through the JAAS
 	// truststore as Kafka 4.4's handler reads it.
 	privIdP := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: tr.root, Audience: sourceAudience, TLS: true,
+		Signer: tr.root, Audience: sourceAudience, TLS: true,
 		Clients: map[string]idptest.OAuthClient{"orders-sec": {Secret: "s3cr3t-value", Scopes: []string{"kafka"}}},
 	})
 	caPath := filepath.Join(dir, "idp-ca.pem")

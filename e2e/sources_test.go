@@ -140,7 +140,7 @@ func TestRealBrokerSources(t *testing.T) {
 	// from Java bring that as a client.properties file.
 	const ccClient, ccSecret = "kafka-e2e-app", "e2e-client-secret-0123456789"
 	oauth := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: tr.root, Audience: sourceAudience,
+		Signer: tr.root, Audience: sourceAudience,
 		Clients: map[string]idptest.OAuthClient{ccClient: {Secret: ccSecret, Scopes: []string{"kafka"}}},
 	})
 	properties := fmt.Sprintf(`bootstrap.servers=%s

@@ -24,7 +24,7 @@ import (
 func TestPrivateCAMutualTLSThroughProxy(t *testing.T) {
 	t.Parallel()
 	ca := testpki.NewCA(t)
-	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), ClientCAs: ca.Pool(),
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), ClientCAs: ca.Pool(),
 		Clients: map[string]idptest.OAuthClient{"orders": {CertSubject: "CN=orders"}}})
 	proxy := proxytest.NewProxy(t, nil)
 	dir := t.TempDir()
@@ -87,7 +87,7 @@ func TestOptionsRefused(t *testing.T) {
 // answered 405 to the plain-http request).
 func TestPlainHTTPLoopbackNotProxied(t *testing.T) {
 	t.Parallel()
-	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil),
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil),
 		Clients: map[string]idptest.OAuthClient{"orders": {Secret: "s3cret"}}})
 	proxy := proxytest.NewProxy(t, nil)
 	hc, err := idpclient.New(&idpclient.Options{Proxy: proxy.URL})

@@ -30,8 +30,8 @@ type ConfluentIdentityProvider struct {
 	// Issuer signs the subject tokens; required. Tokens are verified
 	// against its JWKS, and their "iss" must be its IssuerURL.
 	Issuer *Issuer
-	// Audience, if set, must be among the subject token's "aud".
-	Audience string
+	// ExpectedAudience, if set, must be among the subject token's "aud".
+	ExpectedAudience string
 	// Pools are the identity pool IDs (pool-...) owned by this provider;
 	// at least one.
 	Pools []string
@@ -49,8 +49,9 @@ type ConfluentSTSOptions struct {
 	// an Issuer started (and closed) by the STS whose "iss" is
 	// "Confluent", as in real Confluent tokens.
 	Signer *Issuer
-	// Lifetime is the lifetime of issued tokens when the request has no
-	// expires_in. Default 900s, Confluent's default.
+	// Lifetime is the lifetime of issued tokens (exp - iat). Zero means
+	// the default, 900s (Confluent's); a negative value issues tokens
+	// already expired by that much. A request's expires_in overrides it.
 	Lifetime time.Duration
 	// TLS serves HTTPS (use [Server.Client] to trust it). Default plain
 	// HTTP.
@@ -89,7 +90,7 @@ const confluentEmuOrg = "00000000-0000-4000-8000-00000000c0f1"
 
 // NewConfluentSTS starts a ConfluentSTS closed when t's test ends. It
 // calls t.Fatalf when opts has no Providers, a provider without Issuer or
-// Pools, a pool listed twice, or a negative Lifetime.
+// Pools, or a pool listed twice.
 func NewConfluentSTS(t TB, opts *ConfluentSTSOptions) *ConfluentSTS {
 	t.Helper()
 	return newEmulator(t, opts, startConfluentSTS)
@@ -99,12 +100,7 @@ func startConfluentSTS(o ConfluentSTSOptions) (*ConfluentSTS, error) {
 	if len(o.Providers) == 0 {
 		return nil, errors.New("confluent sts: ConfluentSTSOptions.Providers is empty; register at least one identity provider with its pools")
 	}
-	if o.Lifetime < 0 {
-		return nil, fmt.Errorf("confluent sts: ConfluentSTSOptions.Lifetime is %s; use a positive duration or 0 for 900s", o.Lifetime)
-	}
-	if o.Lifetime == 0 {
-		o.Lifetime = 900 * time.Second
-	}
+	o.Lifetime = tokenLifetime(o.Lifetime, 900*time.Second)
 	s := &ConfluentSTS{pools: map[string]*confluentSTSProvider{}, lifetime: o.Lifetime}
 	for i, p := range o.Providers {
 		if p.Issuer == nil {
@@ -176,7 +172,7 @@ func (s *ConfluentSTS) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, sub, err := prov.verifier.Verify(f.Get("subject_token"), jwtverify.Expect{
-		Issuer: prov.cfg.Issuer.IssuerURL, Audience: prov.cfg.Audience,
+		Issuer: prov.cfg.Issuer.IssuerURL, Audience: prov.cfg.ExpectedAudience,
 	})
 	if err != nil {
 		var ve *jwtverify.Error

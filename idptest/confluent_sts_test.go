@@ -36,7 +36,7 @@ func TestConfluentSTSStrict(t *testing.T) {
 	t.Parallel()
 	idp := NewIssuer(t, nil)
 	sts := NewConfluentSTS(t, &ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{
-		Issuer: idp, Audience: "app", Pools: []string{"pool-a1"},
+		Issuer: idp, ExpectedAudience: "app", Pools: []string{"pool-a1"},
 		Filter: func(c map[string]any) bool { return c["sub"] != "blocked" },
 	}}})
 	good := func() url.Values {
@@ -116,7 +116,6 @@ func TestConfluentSTSOptions(t *testing.T) {
 		{nil, "Providers is empty"},
 		{&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp}}}, "Pools is empty"},
 		{&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp, Pools: []string{"pool-a"}}, {Issuer: idp, Pools: []string{"pool-a"}}}}, "listed twice"},
-		{&ConfluentSTSOptions{Providers: []ConfluentIdentityProvider{{Issuer: idp, Pools: []string{"pool-a"}}}, Lifetime: -time.Second}, "Lifetime is -1s"},
 	} {
 		var tb fakeTB
 		assert.Nil(t, NewConfluentSTS(&tb, tc.opts))
@@ -141,9 +140,9 @@ func TestConstructorsFatalOnBadOptions(t *testing.T) {
 			return NewEntra(tb, &EntraOptions{Apps: []EntraApp{{TenantID: "t"}}}) == nil
 		}, "TenantID and ClientID"},
 		"sts":             {func(tb TB) bool { return NewSTS(tb, &STSOptions{RoleARN: "arn:aws:iam::1:user/x"}) == nil }, "STSOptions.RoleARN"},
-		"oauth no issuer": {func(tb TB) bool { return NewOAuthServer(tb, nil) == nil }, "OAuthServerOptions.Issuer"},
+		"oauth no issuer": {func(tb TB) bool { return NewOAuthServer(tb, nil) == nil }, "OAuthServerOptions.Signer"},
 		"oauth no clients": {func(tb TB) bool {
-			return NewOAuthServer(tb, &OAuthServerOptions{Issuer: iss}) == nil
+			return NewOAuthServer(tb, &OAuthServerOptions{Signer: iss}) == nil
 		}, "OAuthServerOptions.Clients"},
 		"schema registry": {func(tb TB) bool { return NewSchemaRegistry(tb, nil) == nil }, "SchemaRegistryOptions.Issuer"},
 	} {
@@ -161,7 +160,7 @@ func TestOAuthServerStrict(t *testing.T) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	iss := NewIssuer(t, nil)
-	srv := NewOAuthServer(t, &OAuthServerOptions{Issuer: iss, Clients: map[string]OAuthClient{
+	srv := NewOAuthServer(t, &OAuthServerOptions{Signer: iss, Clients: map[string]OAuthClient{
 		"c1": {Secret: "s1", PublicKey: &key.PublicKey},
 	}})
 	assertion := func(aud string) string {
@@ -191,9 +190,9 @@ func TestOAuthServerStrict(t *testing.T) {
 		{"no auth", form(), false, 401, "invalid_client"},
 		{"wrong secret", form("client_id", "c1", "client_secret", "nope"), false, 401, "invalid_client"},
 		{"wrong grant", form("grant_type", "password", "client_id", "c1", "client_secret", "s1"), false, 400, "unsupported_grant_type"},
-		{"assertion", form("client_assertion_type", confluentAssertionType, "client_assertion", replayed), false, 200, ""},
-		{"replayed assertion", form("client_assertion_type", confluentAssertionType, "client_assertion", replayed), false, 401, "invalid_client"},
-		{"assertion wrong aud", form("client_assertion_type", confluentAssertionType, "client_assertion", assertion("https://other")), false, 401, "invalid_client"},
+		{"assertion", form("client_assertion_type", clientAssertionType, "client_assertion", replayed), false, 200, ""},
+		{"replayed assertion", form("client_assertion_type", clientAssertionType, "client_assertion", replayed), false, 401, "invalid_client"},
+		{"assertion wrong aud", form("client_assertion_type", clientAssertionType, "client_assertion", assertion("https://other")), false, 401, "invalid_client"},
 		{"assertion wrong type", form("client_assertion_type", "jwt", "client_assertion", assertion(srv.TokenURL)), false, 400, "invalid_request"},
 	}
 	for _, tc := range tests {

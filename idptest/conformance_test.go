@@ -25,7 +25,7 @@ import (
 // Fails before the audit: Pragma was missing.
 func TestClientCredentialsRepliesAreNotCacheable(t *testing.T) {
 	t.Parallel()
-	srv := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil),
+	srv := NewOAuthServer(t, &OAuthServerOptions{Signer: NewIssuer(t, nil),
 		Clients: map[string]OAuthClient{"c1": {Secret: "s1"}}})
 	for name, secret := range map[string]string{"granted": "s1", "refused": "wrong"} {
 		t.Run(name, func(t *testing.T) {
@@ -46,14 +46,14 @@ func TestClientCredentialsAssertionNotBefore(t *testing.T) {
 	t.Parallel()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	srv := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil),
+	srv := NewOAuthServer(t, &OAuthServerOptions{Signer: NewIssuer(t, nil),
 		Clients: map[string]OAuthClient{"c1": {PublicKey: &key.PublicKey}}})
 	post := func(nbf time.Time) int {
 		a, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "c1", "sub": "c1", "aud": srv.TokenURL,
 			"exp": time.Now().Add(2 * time.Hour).Unix(), "nbf": nbf.Unix(), "jti": randomID()}).SignedString(key)
 		require.NoError(t, err)
 		resp, err := srv.Client().PostForm(srv.TokenURL, url.Values{"grant_type": {"client_credentials"},
-			"client_assertion_type": {confluentAssertionType}, "client_assertion": {a}})
+			"client_assertion_type": {clientAssertionType}, "client_assertion": {a}})
 		require.NoError(t, err)
 		_ = resp.Body.Close()
 		return resp.StatusCode

@@ -56,4 +56,24 @@
 // oversized body, or an error that echoes the request back (to prove a
 // client never quotes its credentials). A [Fault] with a Path applies to
 // that URL path only.
+//
+// In a test, t is the test's *testing.T:
+//
+//	func TestOrders(t *testing.T) {
+//		idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+//			Signer:  idptest.NewIssuer(t, nil),
+//			Clients: map[string]idptest.OAuthClient{"orders": {Secret: "s3cret"}},
+//		})
+//		idp.FailNext(1, idptest.Fault{Status: http.StatusServiceUnavailable})
+//
+//		// Run the code under test with token URL idp.TokenURL, client ID
+//		// "orders" and secret "s3cret"; it should retry once.
+//
+//		if n := len(idp.Issued()); n != 1 {
+//			t.Fatalf("%d tokens issued, want 1", n)
+//		}
+//	}
+//
+// The runnable examples below pass a stand-in for t instead, since an
+// Example function has none.
 package idptest

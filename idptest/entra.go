@@ -17,10 +17,6 @@ import (
 // token must carry for Entra workload identity federation.
 const entraTokenExchangeAudience = "api://AzureADTokenExchange"
 
-// entraClientAssertionType is the client_assertion_type of a federated
-// (JWT bearer) client assertion.
-const entraClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
 // FederatedCredential is a federated identity credential on an app
 // registration or user-assigned identity: Entra accepts an assertion from
 // Issuer about Subject for Audience in place of a client secret.
@@ -60,8 +56,9 @@ type EntraOptions struct {
 	// Apps are the registered applications; their tenants are the only
 	// tenants that exist.
 	Apps []EntraApp
-	// Lifetime is the lifetime of issued tokens. Default 1h; a negative
-	// value issues already expired tokens.
+	// Lifetime is the lifetime of issued tokens (exp - iat). Zero means
+	// the default, 1h; a negative value issues tokens already expired by
+	// that much.
 	Lifetime time.Duration
 	// OmitExpiry leaves the exp claim out of issued JWTs.
 	OmitExpiry bool
@@ -117,9 +114,7 @@ func NewEntra(t TB, opts *EntraOptions) *Entra {
 func startEntra(opts EntraOptions) (*Entra, error) {
 	e := &Entra{verifiers: map[string]*jwtverify.Verifier{}}
 	e.opts = opts
-	if e.opts.Lifetime == 0 {
-		e.opts.Lifetime = time.Hour
-	}
+	e.opts.Lifetime = tokenLifetime(e.opts.Lifetime, time.Hour)
 	e.opts.Apps = append([]EntraApp(nil), e.opts.Apps...)
 	for i := range e.opts.Apps {
 		a := &e.opts.Apps[i]
@@ -335,8 +330,8 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 		entraError(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		return
 	}
-	if at := f.Get("client_assertion_type"); at != entraClientAssertionType {
-		entraError(w, http.StatusBadRequest, "invalid_request", 700023, fmt.Sprintf("Client assertion type '%s' is not supported; use '%s'.", at, entraClientAssertionType))
+	if at := f.Get("client_assertion_type"); at != clientAssertionType {
+		entraError(w, http.StatusBadRequest, "invalid_request", 700023, fmt.Sprintf("Client assertion type '%s' is not supported; use '%s'.", at, clientAssertionType))
 		return
 	}
 	if status, oauthErr, code, desc := e.checkAssertion(app, f.Get("client_assertion")); code != 0 {
@@ -438,7 +433,7 @@ func (e *Entra) checkAssertion(app *EntraApp, assertion string) (status int, oau
 	e.mu.Lock()
 	v := e.verifiers[jwks]
 	if v == nil {
-		v = jwtverify.New(jwks, nil)
+		v = jwtverify.New(jwks, nil) // a client with a timeout of its own
 		e.verifiers[jwks] = v
 	}
 	e.mu.Unlock()
@@ -446,7 +441,9 @@ func (e *Entra) checkAssertion(app *EntraApp, assertion string) (status int, oau
 	if want == "" {
 		want = entraTokenExchangeAudience
 	}
-	_, _, err := v.Verify(assertion, jwtverify.Expect{Issuer: match.Issuer, Audience: want, Skew: time.Minute})
+	// Entra publishes no clock-skew allowance for client assertions: the
+	// emulator allows jwtverify's default.
+	_, _, err := v.Verify(assertion, jwtverify.Expect{Issuer: match.Issuer, Audience: want})
 	var ve *jwtverify.Error
 	if errors.As(err, &ve) {
 		switch ve.Reason {

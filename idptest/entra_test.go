@@ -103,7 +103,7 @@ func (b *entraTestBench) token(t *testing.T, scope string) string {
 	t.Helper()
 	form := url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {entraTestClient}, "scope": {scope},
-		"client_assertion_type": {entraClientAssertionType},
+		"client_assertion_type": {clientAssertionType},
 		"client_assertion":      {b.k8s.Mint("system:serviceaccount:ns:sa", entraTokenExchangeAudience, time.Hour, nil)},
 	}
 	resp, err := b.entra.Client().Post(b.entra.TokenURL(entraTestTenant), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))

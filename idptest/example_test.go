@@ -32,7 +32,7 @@ func ExampleNewOAuthServer() {
 	t := &exampleTB{} // in a test: t *testing.T
 	defer t.close()
 	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer:  idptest.NewIssuer(t, nil),
+		Signer:  idptest.NewIssuer(t, nil),
 		Clients: map[string]idptest.OAuthClient{"orders": {Secret: "s3cret"}},
 	})
 
@@ -66,7 +66,7 @@ func ExampleServer_FailNext() {
 	t := &exampleTB{}
 	defer t.close()
 	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer:  idptest.NewIssuer(t, nil),
+		Signer:  idptest.NewIssuer(t, nil),
 		Clients: map[string]idptest.OAuthClient{"orders": {Secret: "s3cret"}},
 	})
 	srv.FailNext(1, idptest.Fault{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Message: "try again"})

@@ -61,9 +61,11 @@ type GCEOptions struct {
 	// request for a scope outside them is refused as on a VM whose access
 	// scopes are too narrow. Default: cloud-platform only.
 	Scopes []string
-	// Lifetime is the lifetime of access and ID tokens. Default 1h
-	// (access tokens report expires_in 3599, as the real server does); a
-	// negative value issues already expired tokens.
+	// Lifetime is the lifetime of issued tokens (exp - iat). Zero means
+	// the default, 1h; a negative value issues tokens already expired by
+	// that much. It applies to access and ID tokens; access tokens report
+	// an expires_in one second short (3599 for 1h), as the real server's
+	// do.
 	Lifetime time.Duration
 	// AllowedAudiences, if non-empty, lists the only audiences the
 	// identity endpoint signs for; others get 400, standing in for an
@@ -144,9 +146,7 @@ func startGCE(opts GCEOptions) (*GCE, error) {
 	}
 	o.Scopes = slices.Clone(o.Scopes)
 	o.AllowedAudiences = slices.Clone(o.AllowedAudiences)
-	if o.Lifetime == 0 {
-		o.Lifetime = time.Hour
-	}
+	o.Lifetime = tokenLifetime(o.Lifetime, time.Hour)
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, err
@@ -327,7 +327,7 @@ func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body is not a form")
 		return
 	}
-	if r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+	if r.PostForm.Get("grant_type") != jwtBearerGrant {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type")
 		return
 	}

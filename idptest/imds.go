@@ -54,8 +54,9 @@ type IMDSOptions struct {
 	// UserAssigned lists the user-assigned identities attached to the
 	// machine. Default: none.
 	UserAssigned []ManagedIdentity
-	// Lifetime is the lifetime of issued tokens. Default 24h (what IMDS
-	// hands out); a negative value issues already expired tokens.
+	// Lifetime is the lifetime of issued tokens (exp - iat). Zero means
+	// the default, 24h (what IMDS hands out); a negative value issues
+	// tokens already expired by that much.
 	Lifetime time.Duration
 	// OmitExpiry leaves the exp claim out of the JWT (the JSON reply keeps
 	// its expires_in/expires_on fields).
@@ -106,9 +107,7 @@ func startIMDS(opts IMDSOptions) (*IMDS, error) {
 	m := &IMDS{}
 	m.opts = opts
 	m.TenantID = cmp.Or(m.opts.TenantID, "00000000-0000-4000-8000-0000000000aa")
-	if m.opts.Lifetime == 0 {
-		m.opts.Lifetime = 24 * time.Hour
-	}
+	m.opts.Lifetime = tokenLifetime(m.opts.Lifetime, 24*time.Hour)
 	m.SystemAssigned = m.opts.SystemAssigned
 	m.SystemAssigned.ResourceID = ""
 	fillIDs(&m.SystemAssigned)

@@ -143,14 +143,14 @@ func (i *Issuer) Rotate(dropOld bool, alg ...string) error {
 }
 
 // Mint signs a token with the standard claims iss, sub, aud, iat, nbf and
-// exp (now + ttl; a negative ttl makes an already expired token) plus
-// extra, which overrides them. Setting a claim to nil in extra removes it
+// exp (now + lifetime; a negative lifetime makes an already expired
+// token) plus extra, which overrides them. Setting a claim to nil in extra removes it
 // (for example map[string]any{"exp": nil} for a token without expiry).
-func (i *Issuer) Mint(sub, aud string, ttl time.Duration, extra map[string]any) string {
+func (i *Issuer) Mint(sub, aud string, lifetime time.Duration, extra map[string]any) string {
 	now := time.Now()
 	c := map[string]any{
 		"iss": i.IssuerURL, "sub": sub, "aud": aud,
-		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix(),
+		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(lifetime).Unix(),
 		"jti": randomID(),
 	}
 	for k, v := range extra {

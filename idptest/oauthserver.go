@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -15,14 +14,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // oauthTokenPath is where an [OAuthServer] serves its token endpoint.
 const oauthTokenPath = "/oauth2/token"
-
-const confluentAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // OAuthClient is a client registered with a [OAuthServer].
 // Set Secret, PublicKey, or both.
@@ -51,15 +46,16 @@ type OAuthClient struct {
 
 // OAuthServerOptions configures a [OAuthServer].
 type OAuthServerOptions struct {
-	// Issuer signs the access tokens; required. Brokers verify them
+	// Signer signs the access tokens; required. Brokers verify them
 	// against its JWKS.
-	Issuer *Issuer
+	Signer *Issuer
 	// Clients maps client IDs to their credentials; at least one.
 	Clients map[string]OAuthClient
 	// Audience is the "aud" of issued tokens. Default "kafka".
 	Audience string
-	// Lifetime is the lifetime of issued tokens. Default (and for a
-	// value not above zero) 1h.
+	// Lifetime is the lifetime of issued tokens (exp - iat). Zero means
+	// the default, 1h; a negative value issues tokens already expired by
+	// that much.
 	Lifetime time.Duration
 	// TLS serves HTTPS (use [Server.Client] or [Server.CertificatePEM]
 	// to trust it). Default plain HTTP.
@@ -88,7 +84,7 @@ type OAuthServer struct {
 	// must name it as their audience.
 	TokenURL string
 
-	issuer   *Issuer
+	signer   *Issuer
 	clients  map[string]OAuthClient
 	audience string
 	lifetime time.Duration
@@ -98,15 +94,15 @@ type OAuthServer struct {
 }
 
 // NewOAuthServer starts a server closed when t's test ends. It calls
-// t.Fatalf when opts has no Issuer or no Clients.
+// t.Fatalf when opts has no Signer or no Clients.
 func NewOAuthServer(t TB, opts *OAuthServerOptions) *OAuthServer {
 	t.Helper()
 	return newEmulator(t, opts, startOAuthServer)
 }
 
 func startOAuthServer(o OAuthServerOptions) (*OAuthServer, error) {
-	if o.Issuer == nil {
-		return nil, errors.New("oauth server: OAuthServerOptions.Issuer is nil; set the issuer that signs access tokens")
+	if o.Signer == nil {
+		return nil, errors.New("oauth server: OAuthServerOptions.Signer is nil; set the issuer that signs access tokens")
 	}
 	if len(o.Clients) == 0 {
 		return nil, errors.New("oauth server: OAuthServerOptions.Clients is empty; register at least one client")
@@ -114,10 +110,8 @@ func startOAuthServer(o OAuthServerOptions) (*OAuthServer, error) {
 	if o.Audience == "" {
 		o.Audience = "kafka"
 	}
-	if o.Lifetime <= 0 {
-		o.Lifetime = time.Hour
-	}
-	s := &OAuthServer{issuer: o.Issuer, clients: o.Clients, audience: o.Audience, lifetime: o.Lifetime, jtis: map[string]bool{}}
+	o.Lifetime = tokenLifetime(o.Lifetime, time.Hour)
+	s := &OAuthServer{signer: o.Signer, clients: o.Clients, audience: o.Audience, lifetime: o.Lifetime, jtis: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc(oauthTokenPath, s.serveToken)
 	c := serverConfig{format: formatOAuth, tls: o.TLS}
@@ -233,7 +227,7 @@ func (s *OAuthServer) grantBound(w http.ResponseWriter, client, sub, scope strin
 	if scope != "" {
 		claims["scope"] = scope
 	}
-	tok := s.issuer.Mint(sub, s.audience, s.lifetime, claims)
+	tok := s.signer.Mint(sub, s.audience, s.lifetime, claims)
 	note(w, func(q *Request) { q.ClientID, q.Subject, q.Token = client, sub, tok })
 	oauthNoStore(w)
 	reply := map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(s.lifetime / time.Second)}
@@ -294,55 +288,15 @@ func (s *OAuthServer) checkSecret(id, secret string) (string, int, string, strin
 }
 
 func (s *OAuthServer) checkAssertion(id, typ, assertion string) (string, int, string, string) {
-	if typ != confluentAssertionType {
-		return "", http.StatusBadRequest, "invalid_request", "client_assertion_type must be " + confluentAssertionType
+	if typ != clientAssertionType {
+		return "", http.StatusBadRequest, "invalid_request", "client_assertion_type must be " + clientAssertionType
 	}
 	if assertion == "" {
 		return "", http.StatusBadRequest, "invalid_request", "missing client_assertion"
 	}
-	claims := jwt.MapClaims{}
-	var c OAuthClient
-	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"}), jwt.WithoutClaimsValidation()).
-		ParseWithClaims(assertion, claims, func(t *jwt.Token) (any, error) {
-			iss, _ := t.Claims.(jwt.MapClaims)["iss"].(string)
-			var ok bool
-			c, ok = s.clients[iss]
-			if !ok || c.PublicKey == nil {
-				return nil, fmt.Errorf("unknown client %q", iss)
-			}
-			return c.PublicKey, nil
-		})
-	if err != nil {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion rejected: " + err.Error()
-	}
-	iss, _ := claims["iss"].(string)
-	sub, _ := claims["sub"].(string)
-	if iss != sub || (id != "" && id != iss) {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion iss, sub and client_id must be the client ID"
-	}
-	aud, _ := claims.GetAudience()
-	if !slices.Contains([]string(aud), s.TokenURL) {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion aud must be the token endpoint URL " + s.TokenURL
-	}
-	exp, _ := claims.GetExpirationTime()
-	if exp == nil || !time.Now().Before(exp.Add(30*time.Second)) {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion is expired or has no exp"
-	}
-	// RFC 7523 section 3, item 5: a JWT with nbf must not be used before
-	// it (30 s of skew, as for exp).
-	if nbf, err := claims.GetNotBefore(); err != nil || (nbf != nil && time.Now().Add(30*time.Second).Before(nbf.Time)) {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion is not yet valid (nbf)"
-	}
-	jti, _ := claims["jti"].(string)
-	if jti == "" {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion has no jti"
-	}
-	s.mu.Lock()
-	replay := s.jtis[jti]
-	s.jtis[jti] = true
-	s.mu.Unlock()
-	if replay {
-		return "", http.StatusUnauthorized, "invalid_client", "client assertion jti was already used"
+	iss, _, problem := s.verifyRFC7523(assertion, asClientAuth, id)
+	if problem != "" {
+		return "", http.StatusUnauthorized, "invalid_client", "client assertion " + problem
 	}
 	return iss, 0, "", ""
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 )
@@ -21,8 +20,8 @@ type SchemaRegistryOptions struct {
 	JWKSURL string
 	// ExpectedIssuer is the required "iss". Default: Issuer.IssuerURL.
 	ExpectedIssuer string
-	// Audience, if set, must be among the token's "aud".
-	Audience string
+	// ExpectedAudience, if set, must be among the token's "aud".
+	ExpectedAudience string
 	// LogicalCluster, if set, is the registry's logical cluster ID
 	// (lsrc-...): every request must carry it in target-sr-cluster, as
 	// Confluent Cloud requires for OAuth.
@@ -75,14 +74,14 @@ func startSchemaRegistry(o SchemaRegistryOptions) (*SchemaRegistry, error) {
 		}
 		verifier = jwtverify.New(o.Issuer.JWKSURL, o.Issuer.Client())
 	case o.JWKSURL != "" && o.ExpectedIssuer != "":
-		verifier = jwtverify.New(o.JWKSURL, &http.Client{Timeout: 10 * time.Second})
+		verifier = jwtverify.New(o.JWKSURL, nil)
 	default:
 		return nil, errors.New("schema registry: SchemaRegistryOptions.Issuer is nil; set the issuer whose tokens the registry trusts (or JWKSURL and ExpectedIssuer)")
 	}
 	s := &SchemaRegistry{
 		registry: newRegistry(),
 		verifier: verifier,
-		expect:   jwtverify.Expect{Issuer: o.ExpectedIssuer, Audience: o.Audience},
+		expect:   jwtverify.Expect{Issuer: o.ExpectedIssuer, Audience: o.ExpectedAudience},
 		lsrc:     o.LogicalCluster,
 		pool:     o.IdentityPoolID,
 	}

@@ -15,7 +15,7 @@ import (
 func TestSchemaRegistryAuthentication(t *testing.T) {
 	t.Parallel()
 	iss := NewIssuer(t, nil)
-	reg := NewSchemaRegistry(t, &SchemaRegistryOptions{Issuer: iss, Audience: "sr", LogicalCluster: "lsrc-1", IdentityPoolID: "pool-b"})
+	reg := NewSchemaRegistry(t, &SchemaRegistryOptions{Issuer: iss, ExpectedAudience: "sr", LogicalCluster: "lsrc-1", IdentityPoolID: "pool-b"})
 	good := iss.Mint("wl", "sr", time.Hour, nil)
 	tests := map[string]struct {
 		auth, lsrc, pool string

@@ -63,7 +63,7 @@ func TestFaultCodeInEachEmulatorsFormat(t *testing.T) {
 		assert.Equal(t, "text/xml", r.header.Get("Content-Type"))
 	})
 	t.Run("oauth server", func(t *testing.T) {
-		s := NewOAuthServer(t, &OAuthServerOptions{Issuer: iss, Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
+		s := NewOAuthServer(t, &OAuthServerOptions{Signer: iss, Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
 		r := get(t, s.Server, s.Client(), s.TokenURL)
 		oauthJSON(t, r)
 		assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
@@ -194,7 +194,7 @@ func TestRequestsAreDeepCopies(t *testing.T) {
 // records what the handler understood, and the status actually sent.
 func TestBufferedFaultsRecordWhatTheHandlerUnderstood(t *testing.T) {
 	t.Parallel()
-	s := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil), Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
+	s := NewOAuthServer(t, &OAuthServerOptions{Signer: NewIssuer(t, nil), Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"c"}, "client_secret": {"wrong"}}
 	s.FailNext(1, Fault{Trickle: time.Microsecond})
 	s.FailNext(1, Fault{Malformed: true})
@@ -234,7 +234,7 @@ func TestCloseClosesTheEmulatorsOwnSigner(t *testing.T) {
 // but not in Issued.
 func TestIssuedListsOnlyAnsweredWithAToken(t *testing.T) {
 	t.Parallel()
-	s := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil), Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
+	s := NewOAuthServer(t, &OAuthServerOptions{Signer: NewIssuer(t, nil), Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
 	for _, secret := range []string{"wrong", "s"} {
 		resp, err := s.Client().PostForm(s.TokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {"c"}, "client_secret": {secret}})
 		require.NoError(t, err)
@@ -252,7 +252,7 @@ func TestIssuedListsOnlyAnsweredWithAToken(t *testing.T) {
 // met are dropped; the next request is served normally.
 func TestClearFaultsEndsAnOutage(t *testing.T) {
 	t.Parallel()
-	s := NewOAuthServer(t, &OAuthServerOptions{Issuer: NewIssuer(t, nil), Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
+	s := NewOAuthServer(t, &OAuthServerOptions{Signer: NewIssuer(t, nil), Clients: map[string]OAuthClient{"c": {Secret: "s"}}})
 	post := func() int {
 		resp, err := s.Client().PostForm(s.TokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {"c"}, "client_secret": {"s"}})
 		require.NoError(t, err)

@@ -1,5 +1,7 @@
 package idptest
 
+import "time"
+
 // TB is the part of testing.TB the NewX constructors use: they start the
 // emulator, register its Close with Cleanup, and report bad options or a
 // listen failure with Fatalf (then return nil, should Fatalf return).
@@ -11,6 +13,17 @@ type TB interface {
 	Helper()
 	Fatalf(format string, args ...any)
 	Cleanup(func())
+}
+
+// tokenLifetime is the rule of every emulator's Lifetime option: zero is
+// the emulator's default def; any other value is used as given, so that a
+// negative one issues tokens already expired by that much (exp = iat +
+// Lifetime), a test's way to get an expired token from the real flow.
+func tokenLifetime(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // newEmulator is what every NewX constructor does: it starts the

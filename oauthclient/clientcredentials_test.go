@@ -26,7 +26,7 @@ func TestClientCredentials(t *testing.T) {
 	require.NoError(t, err)
 	iss := idptest.NewIssuer(t, nil)
 	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: iss,
+		Signer: iss,
 		Clients: map[string]idptest.OAuthClient{
 			"secret-client": {Secret: "p@ss+w/rd:x", Scopes: []string{"kafka"}},
 			"rsa-client":    {PublicKey: &rsaKey.PublicKey},
@@ -76,7 +76,7 @@ func TestClientCredentialsTransient(t *testing.T) {
 	t.Parallel()
 	iss := idptest.NewIssuer(t, nil)
 	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: iss, Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}},
+		Signer: iss, Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}},
 	})
 	srv.FailNext(1, idptest.Fault{Status: 502})
 	src, err := NewClientCredentials(&ClientCredentialsOptions{TokenURL: srv.TokenURL, ClientID: "c", ClientSecret: "s",

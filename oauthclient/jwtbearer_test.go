@@ -101,7 +101,7 @@ func newBearerFixture(t *testing.T) *bearerFixture {
 	f.enc = writeFile(t, f.dir, "enc.pem", encryptPKCS8(t, p8, testPassphrase))
 	f.template = writeFile(t, f.dir, "template.json", []byte(`{"header":{"kid":"k-2025"},"payload":{"sub":"orders-reader","tenant":"t1"}}`))
 	f.srv = idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: idptest.NewIssuer(t, nil),
+		Signer: idptest.NewIssuer(t, nil),
 		Clients: map[string]idptest.OAuthClient{
 			"svc-rsa": {PublicKey: &f.rsaKey.PublicKey, Subjects: []string{"orders-reader"}},
 			"svc-ec":  {PublicKey: &f.ecKey.PublicKey},

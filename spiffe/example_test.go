@@ -15,11 +15,11 @@ import (
 func ExampleNew() {
 	t := &faketb.Example{} // in a test: the test's *testing.T
 	defer t.Close()
-	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{IssuerURL: "https://spire.example.org"})
 
 	src, err := spiffe.New(&spiffe.Options{
-		Audience: "kafka",    // the listener's expected.audience
-		Address:  agent.Addr, // default: SPIFFE_ENDPOINT_SOCKET
+		Audience: "kafka",       // the listener's expected.audience
+		Address:  agent.Address, // default: SPIFFE_ENDPOINT_SOCKET
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -47,15 +47,15 @@ func decode(t *testing.T, tok string) (header, claims map[string]any) {
 // issues; the Principal is the SPIFFE ID and the Expiry the exp claim.
 func TestFetch(t *testing.T) {
 	t.Parallel()
-	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
-	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr})
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{IssuerURL: "https://spire.example.org"})
+	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address})
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, spiffetest.DefaultSPIFFEID, tok.Principal)
+	assert.Equal(t, defaultSPIFFEID, tok.Principal)
 	h, c := decode(t, tok.Value)
 	assert.Equal(t, "ES256", h["alg"])
 	assert.NotEmpty(t, h["kid"])
-	assert.Equal(t, spiffetest.DefaultSPIFFEID, c["sub"])
+	assert.Equal(t, defaultSPIFFEID, c["sub"])
 	assert.Equal(t, []any{"kafka"}, c["aud"], "aud is an array, as SPIRE issues it")
 	assert.Equal(t, "https://spire.example.org", c["iss"])
 	assert.InDelta(t, (5 * time.Minute).Seconds(), c["exp"].(float64)-c["iat"].(float64), 0)
@@ -68,7 +68,7 @@ func TestFetch(t *testing.T) {
 func TestNoIssuerByDefault(t *testing.T) {
 	t.Parallel()
 	agent := spiffetest.NewWorkloadAPI(t, nil)
-	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr})
+	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address})
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
 	_, c := decode(t, tok.Value)
@@ -78,7 +78,7 @@ func TestNoIssuerByDefault(t *testing.T) {
 // SPIFFE_ENDPOINT_SOCKET is the default address.
 func TestAddressFromEnvironment(t *testing.T) {
 	agent := spiffetest.NewWorkloadAPI(t, nil)
-	t.Setenv(spiffe.SocketEnv, agent.Addr)
+	t.Setenv(spiffe.SocketEnv, agent.Address)
 	src := newSource(t, &spiffe.Options{Audience: "kafka"})
 	_, err := src.Token(context.Background())
 	require.NoError(t, err)
@@ -92,7 +92,7 @@ func TestAddressFromEnvironment(t *testing.T) {
 func TestRotation(t *testing.T) {
 	t.Parallel()
 	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Lifetime: 4 * time.Second})
-	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr})
+	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address})
 	first, err := src.Token(context.Background())
 	require.NoError(t, err)
 	var next oauthbearer.Token
@@ -113,7 +113,7 @@ func TestRotation(t *testing.T) {
 func TestAgentRestart(t *testing.T) {
 	t.Parallel()
 	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Lifetime: 2 * time.Second})
-	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr})
+	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address})
 	first, err := src.Token(context.Background())
 	require.NoError(t, err)
 
@@ -154,10 +154,10 @@ func TestMissingSocket(t *testing.T) {
 func TestSocketNobodyListens(t *testing.T) {
 	t.Parallel()
 	agent := spiffetest.NewWorkloadAPI(t, nil)
-	path := strings.TrimPrefix(agent.Addr, "unix://")
+	path := strings.TrimPrefix(agent.Address, "unix://")
 	agent.Stop()
 	require.NoError(t, os.WriteFile(path, nil, 0o600)) // a stale file where the socket was
-	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr})
+	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address})
 	_, err := src.Token(context.Background())
 	require.ErrorIs(t, err, spiffe.ErrAgentUnavailable)
 	assert.Contains(t, err.Error(), "not running")
@@ -169,7 +169,7 @@ func TestSocketNobodyListens(t *testing.T) {
 func TestUnregisteredWorkload(t *testing.T) {
 	t.Parallel()
 	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://example.org/other", UID: os.Getuid() + 1}}})
-	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr})
+	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address})
 	_, err := src.Token(context.Background())
 	require.ErrorIs(t, err, spiffe.ErrNoIdentity)
 	assert.True(t, oauthbearer.IsTransient(err))
@@ -191,19 +191,19 @@ func TestSPIFFEIDSelection(t *testing.T) {
 	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Entries: []spiffetest.Entry{
 		{SPIFFEID: "spiffe://example.org/a", UID: uid}, {SPIFFEID: "spiffe://example.org/b", UID: uid},
 	}})
-	def := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr})
+	def := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address})
 	tok, err := def.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "spiffe://example.org/a", tok.Principal, "default: the first SVID")
 
-	b := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr, SPIFFEID: "spiffe://example.org/b"})
+	b := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address, SPIFFEID: "spiffe://example.org/b"})
 	tok, err = b.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "spiffe://example.org/b", tok.Principal)
 	_, c := decode(t, tok.Value)
 	assert.Equal(t, "spiffe://example.org/b", c["sub"])
 
-	other := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr, SPIFFEID: "spiffe://example.org/c"})
+	other := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address, SPIFFEID: "spiffe://example.org/c"})
 	_, err = other.Token(context.Background())
 	require.ErrorIs(t, err, spiffe.ErrNoIdentity)
 	assert.Contains(t, err.Error(), "spiffe://example.org/c (Options.SPIFFEID)")
@@ -214,7 +214,7 @@ func TestSPIFFEIDSelection(t *testing.T) {
 func TestAudienceMismatch(t *testing.T) {
 	t.Parallel()
 	agent := spiffetest.NewWorkloadAPI(t, nil)
-	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr})
+	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address})
 	agent.FailNext(1, spiffetest.Fault{Claims: map[string]any{"aud": []string{"schema-registry"}}})
 	_, err := src.Token(context.Background())
 	require.Error(t, err)
@@ -243,13 +243,13 @@ func TestAgentErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			agent := spiffetest.NewWorkloadAPI(t, nil)
-			src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr})
+			src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address})
 			agent.FailNext(1, tc.fault)
 			_, err := src.Token(context.Background())
 			require.Error(t, err)
 			assert.Equal(t, tc.transient, oauthbearer.IsTransient(err), "%v", err)
 			assert.Contains(t, err.Error(), tc.contains)
-			assert.Contains(t, err.Error(), agent.Addr)
+			assert.Contains(t, err.Error(), agent.Address)
 		})
 	}
 }
@@ -259,7 +259,7 @@ func TestAgentErrors(t *testing.T) {
 func TestAgentHangs(t *testing.T) {
 	t.Parallel()
 	agent := spiffetest.NewWorkloadAPI(t, nil)
-	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Addr, Cache: &oauthbearer.CacheOptions{FetchTimeout: 200 * time.Millisecond}})
+	src := newSource(t, &spiffe.Options{Audience: "kafka", Address: agent.Address, Cache: &oauthbearer.CacheOptions{FetchTimeout: 200 * time.Millisecond}})
 	agent.FailNext(1, spiffetest.Fault{Hang: true})
 	_, err := src.Token(context.Background())
 	require.Error(t, err)
@@ -303,7 +303,7 @@ func TestOptionErrors(t *testing.T) {
 func TestCloseLeavesNoGoroutine(t *testing.T) {
 	agent := spiffetest.NewWorkloadAPI(t, nil)
 	before := leakcheck.Current()
-	src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Addr})
+	src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Address})
 	require.NoError(t, err)
 	_, err = src.Token(context.Background())
 	require.NoError(t, err)
@@ -316,3 +316,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	_, err = src.Token(context.Background())
 	assert.ErrorIs(t, err, oauthbearer.ErrClosed)
 }
+
+// defaultSPIFFEID is the identity of spiffetest's default registration
+// entry (Options.Entries).
+const defaultSPIFFEID = "spiffe://example.org/workload"

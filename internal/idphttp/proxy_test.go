@@ -42,7 +42,7 @@ func post(c *http.Client, u string) (*http.Response, error) {
 // proxy); metadata requests never do, whatever the proxy setting.
 func TestProxyCarriesTokenRequestsNotMetadata(t *testing.T) {
 	t.Parallel()
-	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), TLS: true,
 		Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}}})
 	proxy := proxytest.NewProxy(t, nil)
 	resp, err := post(proxied(t, srv, proxy.URL, false), proxytest.ThroughProxy(srv.TokenURL))
@@ -76,7 +76,7 @@ func TestProxyCarriesTokenRequestsNotMetadata(t *testing.T) {
 // without its credentials.
 func TestProxyFailuresExplained(t *testing.T) {
 	t.Parallel()
-	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), TLS: true,
 		Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}}})
 	proxy := proxytest.NewProxy(t, &proxytest.ProxyOptions{BasicAuth: "svc:right-pass"})
 	pu := must(url.Parse(proxy.URL))

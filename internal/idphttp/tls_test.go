@@ -42,7 +42,7 @@ func postToken(t *testing.T, rt http.RoundTripper, tokenURL, clientID string) (*
 // read again.
 func TestTLSRootCAFile(t *testing.T) {
 	t.Parallel()
-	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), TLS: true,
 		Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}}})
 	dir := t.TempDir()
 	wrong := write(t, dir, "ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testpki.NewCA(t).Cert.Raw}))
@@ -68,7 +68,7 @@ func TestTLSRootCAFile(t *testing.T) {
 func TestTLSClientCertificate(t *testing.T) {
 	t.Parallel()
 	ca := testpki.NewCA(t)
-	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), ClientCAs: ca.Pool(),
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), ClientCAs: ca.Pool(),
 		Clients: map[string]idptest.OAuthClient{"orders": {CertSubject: "CN=orders"}}})
 	dir := t.TempDir()
 	certPEM, keyPEM := ca.IssueClient(t, "orders")

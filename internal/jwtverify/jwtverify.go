@@ -25,18 +25,55 @@ import (
 // Reason classifies a rejection.
 type Reason string
 
-// Rejection reasons, mirroring what Kafka logs.
+// Rejection reasons of the JWT checks, mirroring what Kafka logs. Verify
+// returns all but NoIssuedAt and BadScope, which the bench's broker adds
+// with Kafka's own claim checks. They are the values of
+// oauthbearertest.Authentication.Reason for a refused token.
 const (
-	Malformed    Reason = "malformed"
-	UnknownKid   Reason = "unknown_kid"
+	// Malformed: the token is not a parseable JWS, or uses an algorithm
+	// outside RS256/RS384/RS512/PS256/ES256/ES384.
+	Malformed Reason = "malformed"
+	// UnknownKid: the header has no kid, or a kid not in the JWKS even
+	// after a refetch.
+	UnknownKid Reason = "unknown_kid"
+	// BadSignature: the signature does not verify with the kid's key.
 	BadSignature Reason = "bad_signature"
-	BadIssuer    Reason = "bad_issuer"
-	BadAudience  Reason = "bad_audience"
-	Expired      Reason = "expired"
-	NoExpiry     Reason = "no_expiry"
-	NoSubject    Reason = "no_subject"
-	NotYetValid  Reason = "not_yet_valid"
+	// BadIssuer: "iss" differs from the expected issuer.
+	BadIssuer Reason = "bad_issuer"
+	// BadAudience: the expected audience is not among "aud".
+	BadAudience Reason = "bad_audience"
+	// Expired: "exp" plus the clock skew is not after now.
+	Expired Reason = "expired"
+	// NoExpiry: the token has no "exp".
+	NoExpiry Reason = "no_expiry"
+	// NoSubject: the subject claim is missing, not a string, or blank.
+	NoSubject Reason = "no_subject"
+	// NotYetValid: "nbf" is later than now plus the clock skew.
+	NotYetValid Reason = "not_yet_valid"
+	// NoIssuedAt: the token has no numeric "iat".
+	NoIssuedAt Reason = "no_issued_at"
+	// BadScope: the "scope" claim is blank or holds a blank or
+	// non-string scope.
+	BadScope Reason = "bad_scope"
 )
+
+// DefaultSkew is the clock skew allowed on "exp" and "nbf" when
+// Expect.Skew is zero: 30s, the default of Kafka's
+// sasl.oauthbearer.clock.skew.seconds, and the "reasonably small" leeway
+// (RFC 7523 section 3) the OAuth emulators allow on client assertions.
+const DefaultSkew = 30 * time.Second
+
+// Allowance is the clock skew Verify allows for Expect.Skew = skew:
+// DefaultSkew for zero, none for a negative skew, else skew.
+func Allowance(skew time.Duration) time.Duration {
+	switch {
+	case skew == 0:
+		return DefaultSkew
+	case skew < 0:
+		return 0
+	}
+	return skew
+}
 
 // Error is a rejected token.
 type Error struct {
@@ -54,8 +91,10 @@ type Expect struct {
 	// SubClaim names the subject claim that must be present and non-empty.
 	// Default "sub".
 	SubClaim string
-	Skew     time.Duration // allowed clock skew; default 30s
-	Now      func() time.Time
+	// Skew is the clock skew allowed on "exp" and "nbf": zero means
+	// DefaultSkew, a negative value none (see Allowance).
+	Skew time.Duration
+	Now  func() time.Time
 }
 
 // Verifier fetches and caches a JWKS.
@@ -68,11 +107,15 @@ type Verifier struct {
 	fetched time.Time
 }
 
-// New returns a Verifier for the JWKS at url, fetched with client (nil:
-// http.DefaultClient).
+// fetchTimeout bounds a JWKS fetch with New's default client.
+const fetchTimeout = 10 * time.Second
+
+// New returns a Verifier for the JWKS at url, fetched with client (nil: a
+// client of the Verifier's own with a 10s timeout, so that a JWKS server
+// that hangs cannot hold a verification forever).
 func New(url string, client *http.Client) *Verifier {
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{Timeout: fetchTimeout}
 	}
 	return &Verifier{url: url, client: client}
 }
@@ -83,9 +126,7 @@ func (v *Verifier) Verify(token string, e Expect) (jwt.MapClaims, string, error)
 	if e.SubClaim == "" {
 		e.SubClaim = "sub"
 	}
-	if e.Skew == 0 {
-		e.Skew = 30 * time.Second
-	}
+	e.Skew = Allowance(e.Skew)
 	now := time.Now
 	if e.Now != nil {
 		now = e.Now

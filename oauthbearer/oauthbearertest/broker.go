@@ -168,9 +168,9 @@ type Authentication struct {
 	// Principal is the value of the SubClaimName claim when the token
 	// verified ("" otherwise).
 	Principal string
-	// AuthzID is the authorization identity (a=...) the client sent, if
-	// any.
-	AuthzID string
+	// AuthorizationID is the authorization identity (a=...) the client
+	// sent, if any.
+	AuthorizationID string
 	// Extensions are the SASL extensions the client sent (never nil).
 	Extensions map[string]string
 	// Claims are the verified token's claims (nil when it did not verify).
@@ -329,12 +329,6 @@ func startBroker(opts *BrokerOptions) (*Broker, error) {
 	}
 	if o.SubClaimName == "" {
 		o.SubClaimName = "sub"
-	}
-	switch {
-	case o.ClockSkew == 0:
-		o.ClockSkew = 30 * time.Second
-	case o.ClockSkew < 0:
-		o.ClockSkew = time.Nanosecond // jwtverify reads 0 as its default
 	}
 	if o.MaxReauth < 0 {
 		return nil, fmt.Errorf("BrokerOptions.MaxReauth is %v; use 0 (unset) or a positive duration", o.MaxReauth)

@@ -468,7 +468,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 		c.logf("rejected: malformed client-first message", "detail", err.Error())
 		return brokerOutcome{failure: generic}
 	}
-	a.AuthzID = cf.authzID
+	a.AuthorizationID = cf.authzID
 	a.Extensions = cf.extensions
 
 	o := c.b.opts
@@ -493,10 +493,14 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 	}
 	if verr != nil {
 		var ve *jwtverify.Error
-		if errors.As(verr, &ve) {
+		var gr *googleRefusal
+		switch {
+		case errors.As(verr, &ve):
 			a.Reason, a.Detail = string(ve.Reason), ve.Detail
-		} else {
-			a.Reason, a.Detail = rejectreason.MalformedToken, verr.Error()
+		case errors.As(verr, &gr):
+			a.Reason, a.Detail = gr.reason, gr.detail
+		default:
+			a.Reason, a.Detail = string(jwtverify.Malformed), verr.Error()
 		}
 	} else {
 		a.Accepted, a.Principal, a.Claims = true, sub, maps.Clone(map[string]any(claims))
@@ -573,7 +577,7 @@ func (c *brokerConn) evaluate(msg []byte) brokerOutcome {
 func (b *Broker) kafkaClaimChecks(mc jwt.MapClaims, sub string) error {
 	claims := map[string]any(mc)
 	if iat, err := mc.GetIssuedAt(); err != nil || iat == nil || iat.Unix() < 0 {
-		return &jwtverify.Error{Reason: jwtverify.Reason(rejectreason.NoIssuedAt), Detail: "the token has no valid numeric iat claim"}
+		return &jwtverify.Error{Reason: jwtverify.NoIssuedAt, Detail: "the token has no valid numeric iat claim"}
 	}
 	if sub == "" {
 		return &jwtverify.Error{Reason: jwtverify.NoSubject, Detail: fmt.Sprintf("the %q claim is blank", b.opts.SubClaimName)}
@@ -583,12 +587,12 @@ func (b *Broker) kafkaClaimChecks(mc jwt.MapClaims, sub string) error {
 	case nil:
 	case string:
 		if !scopeOK(scope) {
-			return &jwtverify.Error{Reason: jwtverify.Reason(rejectreason.BadScope), Detail: "the scope claim is blank"}
+			return &jwtverify.Error{Reason: jwtverify.BadScope, Detail: "the scope claim is blank"}
 		}
 	case []any:
 		for _, v := range scope {
 			if !scopeOK(v) {
-				return &jwtverify.Error{Reason: jwtverify.Reason(rejectreason.BadScope), Detail: "the scope claim holds a blank or non-string scope"}
+				return &jwtverify.Error{Reason: jwtverify.BadScope, Detail: "the scope claim holds a blank or non-string scope"}
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
 )
 
@@ -77,11 +78,11 @@ func TestBrokerGoogleMode(t *testing.T) {
 		"unknown access token": {googleTestWrap(hdr, claims(g.Email, exp, "kafka"), "ya29.not-issued"), rejectreason.UnknownAccessToken},
 		"other email":          {googleTestWrap(hdr, claims("mallory@evil.iam.gserviceaccount.com", exp, "kafka"), access), rejectreason.SubjectMismatch},
 		"exp beyond token":     {googleTestWrap(hdr, claims(g.Email, now.Add(3*time.Hour).Unix(), "kafka"), access), rejectreason.SubjectMismatch},
-		"exp past":             {googleTestWrap(hdr, claims(g.Email, now.Add(-time.Hour).Unix(), "kafka"), access), rejectreason.Expired},
-		"wrong scope":          {googleTestWrap(hdr, claims(g.Email, exp, "openid"), access), rejectreason.BadScope},
-		"blank sub":            {googleTestWrap(hdr, claims(" ", exp, "kafka"), access), rejectreason.NoSubject},
-		"extra header field":   {googleTestWrap(`{"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN","kid":"x"}`, claims(g.Email, exp, "kafka"), access), rejectreason.MalformedToken},
-		"two segments":         {good[:len(good)-len(base64.RawURLEncoding.EncodeToString([]byte(access)))-1], rejectreason.MalformedToken},
+		"exp past":             {googleTestWrap(hdr, claims(g.Email, now.Add(-time.Hour).Unix(), "kafka"), access), string(jwtverify.Expired)},
+		"wrong scope":          {googleTestWrap(hdr, claims(g.Email, exp, "openid"), access), string(jwtverify.BadScope)},
+		"blank sub":            {googleTestWrap(hdr, claims(" ", exp, "kafka"), access), string(jwtverify.NoSubject)},
+		"extra header field":   {googleTestWrap(`{"typ":"JWT","alg":"GOOG_OAUTH2_TOKEN","kid":"x"}`, claims(g.Email, exp, "kafka"), access), string(jwtverify.Malformed)},
+		"two segments":         {good[:len(good)-len(base64.RawURLEncoding.EncodeToString([]byte(access)))-1], string(jwtverify.Malformed)},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
 )
 
@@ -115,22 +116,22 @@ func TestBrokerRejectsInvalidTokens(t *testing.T) {
 		verdict func(Authentication) *Rejection
 		reason  string
 	}{
-		"forged signature": {token: func() string { return forger.Sign(std(nil)) }, reason: rejectreason.BadSignature},
-		"unknown kid":      {token: func() string { return stranger.Sign(std(nil)) }, reason: rejectreason.UnknownKid},
-		"wrong audience":   {token: func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, reason: rejectreason.BadAudience},
+		"forged signature": {token: func() string { return forger.Sign(std(nil)) }, reason: string(jwtverify.BadSignature)},
+		"unknown kid":      {token: func() string { return stranger.Sign(std(nil)) }, reason: string(jwtverify.UnknownKid)},
+		"wrong audience":   {token: func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, reason: string(jwtverify.BadAudience)},
 		"wrong issuer": {token: func() string {
 			return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"iss": "https://evil.example"})
-		}, reason: rejectreason.BadIssuer},
-		"expired":     {token: func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, reason: rejectreason.Expired},
-		"missing sub": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"sub": nil}) }, reason: rejectreason.NoSubject},
-		"blank sub":   {token: func() string { return iss.Mint("  ", brokerTestAud, time.Hour, nil) }, reason: rejectreason.NoSubject},
-		"blank scope": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"scope": " "}) }, reason: rejectreason.BadScope},
+		}, reason: string(jwtverify.BadIssuer)},
+		"expired":     {token: func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, reason: string(jwtverify.Expired)},
+		"missing sub": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"sub": nil}) }, reason: string(jwtverify.NoSubject)},
+		"blank sub":   {token: func() string { return iss.Mint("  ", brokerTestAud, time.Hour, nil) }, reason: string(jwtverify.NoSubject)},
+		"blank scope": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"scope": " "}) }, reason: string(jwtverify.BadScope)},
 		"non-string scope": {token: func() string {
 			return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"scope": []any{"read", 7}})
-		}, reason: rejectreason.BadScope},
-		"missing exp": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"exp": nil}) }, reason: rejectreason.NoExpiry},
-		"missing iat": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"iat": nil}) }, reason: rejectreason.NoIssuedAt},
-		"not a jwt":   {token: func() string { return "abc.def.ghi" }, reason: rejectreason.MalformedToken},
+		}, reason: string(jwtverify.BadScope)},
+		"missing exp": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"exp": nil}) }, reason: string(jwtverify.NoExpiry)},
+		"missing iat": {token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, map[string]any{"iat": nil}) }, reason: string(jwtverify.NoIssuedAt)},
+		"not a jwt":   {token: func() string { return "abc.def.ghi" }, reason: string(jwtverify.Malformed)},
 		"hook": {
 			token: func() string { return iss.Mint("svc", brokerTestAud, time.Hour, nil) },
 			verdict: func(Authentication) *Rejection {
@@ -364,7 +365,7 @@ func TestBrokerWireClientFirstMessage(t *testing.T) {
 					found = true
 					assert.True(t, a.Accepted)
 					assert.Equal(t, tc.ext, a.Extensions)
-					assert.Equal(t, tc.authz, a.AuthzID)
+					assert.Equal(t, tc.authz, a.AuthorizationID)
 				}
 			}
 			assert.True(t, found)
@@ -441,7 +442,7 @@ func TestBrokerWireAudienceWhenUnset(t *testing.T) {
 
 	auths := b.Authentications()
 	require.Len(t, auths, 2)
-	assert.Equal(t, rejectreason.BadAudience, auths[0].Reason)
+	assert.Equal(t, string(jwtverify.BadAudience), auths[0].Reason)
 	assert.Contains(t, auths[0].Detail, "no expected audience")
 	assert.True(t, auths[1].Accepted)
 	assert.Equal(t, "alice", auths[1].Principal, "the principal is the trimmed sub, as in Kafka")

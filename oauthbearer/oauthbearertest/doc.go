@@ -30,4 +30,33 @@
 // No kfake type is part of this package's API. The package does not
 // import testing, so a program may run a broker too (NewBroker takes an
 // idptest.TB, which a program can implement).
+//
+// In a test, t is the test's *testing.T (here with a franz-go client):
+//
+//	func TestOrders(t *testing.T) {
+//		iss := idptest.NewIssuer(t, nil)
+//		broker := oauthbearertest.NewBroker(t, &oauthbearertest.BrokerOptions{
+//			Issuer: iss, ExpectedAudience: "kafka", Topics: []string{"orders"},
+//		})
+//		cl, err := kgo.NewClient(
+//			kgo.SeedBrokers(broker.Addrs()...),
+//			kgo.SASL(oauth.Oauth(func(context.Context) (oauth.Auth, error) {
+//				return oauth.Auth{Token: iss.Mint("svc-orders", "kafka", time.Hour, nil)}, nil
+//			})),
+//		)
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		defer cl.Close()
+//		rec := &kgo.Record{Topic: "orders", Value: []byte("hello")}
+//		if err := cl.ProduceSync(t.Context(), rec).FirstErr(); err != nil {
+//			t.Fatal(err)
+//		}
+//		if a := broker.Authentications()[0]; !a.Accepted || a.Principal != "svc-orders" {
+//			t.Fatalf("authentication: accepted %v, principal %q", a.Accepted, a.Principal)
+//		}
+//	}
+//
+// The runnable examples pass a stand-in for t instead, since an Example
+// function has none.
 package oauthbearertest

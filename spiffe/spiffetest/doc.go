@@ -4,7 +4,7 @@
 // issuing ES256 JWT-SVIDs and serving their keys as a JWKS over HTTP for a
 // broker (such as oauthbearertest's in-process broker: its JWKSURL and
 // ExpectedIssuer are [WorkloadAPI.JWKSURL] and [WorkloadAPI.IssuerURL]) to
-// validate them. Point spiffe.Options.Address at [WorkloadAPI.Addr]; see
+// validate them. Point spiffe.Options.Address at [WorkloadAPI.Address]; see
 // the example of [NewWorkloadAPI]. Like the idptest emulators it takes an
 // idptest.TB and closes itself when the test ends.
 //

@@ -19,10 +19,10 @@ import (
 func ExampleNewWorkloadAPI() {
 	t := &faketb.Example{} // in a test: the test's *testing.T
 	defer t.Close()
-	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
+	agent := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{IssuerURL: "https://spire.example.org"})
 
 	ctx := context.Background()
-	client, err := workloadapi.New(ctx, workloadapi.WithAddr(agent.Addr))
+	client, err := workloadapi.New(ctx, workloadapi.WithAddr(agent.Address))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -28,9 +28,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 )
 
-// DefaultSPIFFEID is the identity of the default registration entry.
-const DefaultSPIFFEID = "spiffe://example.org/workload"
-
 // Entry is a registration entry: callers whose process runs as user UID
 // (SPIRE's unix workload attestor selector unix:uid:<UID>) are issued
 // SVIDs for SPIFFEID.
@@ -46,13 +43,14 @@ type Entry struct {
 // Options configures a [WorkloadAPI]. The zero value is valid.
 type Options struct {
 	// Entries are the registration entries. Default: one entry for
-	// [DefaultSPIFFEID] and the current process's user.
+	// spiffe://example.org/workload and the current process's user.
 	Entries []Entry
-	// Issuer is the SVIDs' "iss" claim, SPIRE server's jwt_issuer.
+	// IssuerURL is the SVIDs' "iss" claim, SPIRE server's jwt_issuer.
 	// Default: no "iss" claim, as SPIRE without jwt_issuer.
-	Issuer string
-	// Lifetime is the SVIDs' life (exp - iat). Default 5m, SPIRE's
-	// default_jwt_svid_ttl; a negative Lifetime is an error.
+	IssuerURL string
+	// Lifetime is the lifetime of issued SVIDs (exp - iat). Zero means
+	// the default, 5m (SPIRE's default_jwt_svid_ttl); a negative value
+	// issues SVIDs already expired by that much.
 	Lifetime time.Duration
 }
 
@@ -86,7 +84,7 @@ type Fault struct {
 //   - an empty audience is InvalidArgument "audience must be specified",
 //     a malformed requested SPIFFE ID InvalidArgument too;
 //   - an SVID's claims are sub (the SPIFFE ID), aud (an array), exp, iat
-//     and, only with [Options.Issuer], iss; the header has alg ES256, kid
+//     and, only with [Options.IssuerURL], iss; the header has alg ES256, kid
 //     and typ JWT;
 //   - the same SVID is returned for the same identity and audience until
 //     half its life has passed, as the agent caches them; a restarted
@@ -98,11 +96,12 @@ type Fault struct {
 // over HTTP at JWKSURL marked "use":"sig", the form a Kafka broker accepts
 // (see docs/conformance.md).
 type WorkloadAPI struct {
-	// Addr is the Workload API's address, "unix:///.../agent.sock": what
+	// Address is the Workload API's address, "unix:///.../agent.sock": what
 	// SPIFFE_ENDPOINT_SOCKET holds for a workload. It stays the same
 	// across [WorkloadAPI.Stop] and [WorkloadAPI.Start].
-	Addr string
-	// IssuerURL is the SVIDs' "iss" claim, [Options.Issuer] ("" if none).
+	Address string
+	// IssuerURL is the SVIDs' "iss" claim, [Options.IssuerURL] ("" if
+	// none).
 	IssuerURL string
 	// JWKSURL serves the keys that sign the SVIDs as a JWKS (over plain
 	// HTTP on 127.0.0.1), for a broker to validate them.
@@ -153,15 +152,12 @@ func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Lifetime < 0 {
-		return nil, fmt.Errorf("Options.Lifetime is %s; it must not be negative", o.Lifetime)
-	}
 	if o.Lifetime == 0 {
 		o.Lifetime = 5 * time.Minute // SPIRE's default_jwt_svid_ttl
 	}
 	entries := slices.Clone(o.Entries)
 	if len(entries) == 0 {
-		entries = []Entry{{SPIFFEID: DefaultSPIFFEID, UID: os.Getuid()}}
+		entries = []Entry{{SPIFFEID: "spiffe://example.org/workload", UID: os.Getuid()}}
 	}
 	var td spiffeid.TrustDomain
 	for i, e := range entries {
@@ -175,7 +171,7 @@ func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
 		td = id.TrustDomain()
 	}
 	// The signing keys and their JWKS over HTTP; iss's own issuer URL is
-	// not used (the SVIDs carry Options.Issuer, or no iss).
+	// not used (the SVIDs carry Options.IssuerURL, or no iss).
 	iss := idptest.NewIssuer(t, &idptest.IssuerOptions{Algorithm: "ES256"})
 	dir, err := os.MkdirTemp("", "spiffetest-")
 	if err != nil {
@@ -184,7 +180,7 @@ func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
 	}
 	sock := filepath.Join(dir, "agent.sock")
 	w := &WorkloadAPI{
-		Addr: "unix://" + sock, IssuerURL: o.Issuer, JWKSURL: iss.JWKSURL, TrustDomain: td.Name(),
+		Address: "unix://" + sock, IssuerURL: o.IssuerURL, JWKSURL: iss.JWKSURL, TrustDomain: td.Name(),
 		dir: dir, sock: sock, iss: iss, lifetime: o.Lifetime, td: td, entries: entries,
 	}
 	if err := w.listen(); err != nil {
@@ -418,13 +414,16 @@ func (w *WorkloadAPI) svid(id string, aud []string, extra map[string]any) string
 }
 
 // bundle is the trust domain's JWKS as SPIRE's Workload API sends it:
-// the keys the issuer publishes at JWKSURL, marked "use":"jwt-svid".
+// the keys the issuer publishes at JWKSURL, marked "use":"jwt-svid". The
+// issuer keeps its keys unexported (idptest's API does not hand out key
+// material), so they are read from its JWKS handler, in process: no
+// socket, nothing to time out.
 func (w *WorkloadAPI) bundle(ctx context.Context) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.iss.JWKSURL, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := w.iss.Client().Do(req)
+	resp, err := w.iss.InProcess().Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,10 @@ package spiffetest_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +30,7 @@ func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 func client(t *testing.T, w *spiffetest.WorkloadAPI) *workloadapi.Client {
 	t.Helper()
-	c, err := workloadapi.New(context.Background(), workloadapi.WithAddr(w.Addr))
+	c, err := workloadapi.New(context.Background(), workloadapi.WithAddr(w.Address))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -38,7 +41,7 @@ func client(t *testing.T, w *spiffetest.WorkloadAPI) *workloadapi.Client {
 func TestSecurityHeaderRequired(t *testing.T) {
 	t.Parallel()
 	w := spiffetest.NewWorkloadAPI(t, nil)
-	conn, err := grpc.NewClient(w.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(w.Address, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	api := workload.NewSpiffeWorkloadAPIClient(conn)
@@ -76,7 +79,7 @@ func TestUnregisteredCaller(t *testing.T) {
 // the same SVID for the same audience until half its life.
 func TestBundleValidatesSVIDs(t *testing.T) {
 	t.Parallel()
-	w := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: "https://spire.example.org"})
+	w := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{IssuerURL: "https://spire.example.org"})
 	c := client(t, w)
 	svid, err := c.FetchJWTSVID(context.Background(), jwtsvid.Params{Audience: "kafka"})
 	require.NoError(t, err)
@@ -93,14 +96,14 @@ func TestBundleValidatesSVIDs(t *testing.T) {
 	td := spiffeid.RequireTrustDomainFromString("example.org")
 	parsed, err := jwtsvid.ParseAndValidate(svid.Marshal(), bundles, []string{"kafka"})
 	require.NoError(t, err)
-	assert.Equal(t, spiffetest.DefaultSPIFFEID, parsed.ID.String())
+	assert.Equal(t, defaultSPIFFEID, parsed.ID.String())
 	b, err := bundles.GetJWTBundleForTrustDomain(td)
 	require.NoError(t, err)
 	assert.Len(t, b.JWTAuthorities(), 1)
 
 	v, err := c.ValidateJWTSVID(context.Background(), svid.Marshal(), "kafka")
 	require.NoError(t, err)
-	assert.Equal(t, spiffetest.DefaultSPIFFEID, v.ID.String())
+	assert.Equal(t, defaultSPIFFEID, v.ID.String())
 	_, err = c.ValidateJWTSVID(context.Background(), svid.Marshal(), "other")
 	assert.Equal(t, codes.InvalidArgument, status.Code(err))
 	assert.Equal(t, "https://spire.example.org", w.IssuerURL)
@@ -116,7 +119,7 @@ func TestBundleValidatesSVIDs(t *testing.T) {
 func TestRotateAndRestart(t *testing.T) {
 	t.Parallel()
 	w := spiffetest.NewWorkloadAPI(t, nil)
-	addr := w.Addr
+	addr := w.Address
 	c := client(t, w)
 	ctx := context.Background()
 	old, err := c.FetchJWTSVID(ctx, jwtsvid.Params{Audience: "kafka"})
@@ -137,7 +140,7 @@ func TestRotateAndRestart(t *testing.T) {
 
 	w.Stop()
 	w.Start()
-	assert.Equal(t, addr, w.Addr)
+	assert.Equal(t, addr, w.Address)
 	// A new client at the same address: the old one's connection broke
 	// with the stop, and when gRPC redials is its business (the spiffe
 	// source's reconnection is tested in package spiffe).
@@ -152,7 +155,6 @@ func TestBadOptions(t *testing.T) {
 	for opts, want := range map[*spiffetest.Options]string{
 		{Entries: []spiffetest.Entry{{SPIFFEID: "x"}}}:                                                `spiffetest: Options.Entries[0].SPIFFEID "x": scheme is missing or invalid`,
 		{Entries: []spiffetest.Entry{{SPIFFEID: "spiffe://a.org/x"}, {SPIFFEID: "spiffe://b.org/y"}}}: `spiffetest: Options.Entries[1].SPIFFEID "spiffe://b.org/y" is not in trust domain a.org`,
-		{Lifetime: -time.Second}: `spiffetest: Options.Lifetime is -1s; it must not be negative`,
 	} {
 		tb := &faketb.Recorder{}
 		assert.Nil(t, spiffetest.NewWorkloadAPI(tb, opts))
@@ -160,3 +162,29 @@ func TestBadOptions(t *testing.T) {
 		assert.Empty(t, tb.Cleanups)
 	}
 }
+
+// A negative Lifetime issues SVIDs already expired by that much (exp -
+// iat = Lifetime), the rule of every idptest emulator's Lifetime; it was
+// an error before.
+func TestNegativeLifetimeIssuesExpiredSVIDs(t *testing.T) {
+	t.Parallel()
+	w := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Lifetime: -time.Hour})
+	conn, err := grpc.NewClient(w.Address, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	ctx := metadata.NewOutgoingContext(context.Background(), metadata.Pairs("workload.spiffe.io", "true"))
+	resp, err := workload.NewSpiffeWorkloadAPIClient(conn).FetchJWTSVID(ctx, &workload.JWTSVIDRequest{Audience: []string{"kafka"}})
+	require.NoError(t, err)
+	require.Len(t, resp.Svids, 1)
+	parts := strings.Split(resp.Svids[0].Svid, ".")
+	require.Len(t, parts, 3)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var claims struct{ Exp, Iat int64 }
+	require.NoError(t, json.Unmarshal(payload, &claims))
+	assert.Equal(t, int64(-time.Hour/time.Second), claims.Exp-claims.Iat)
+}
+
+// defaultSPIFFEID is the identity of spiffetest's default registration
+// entry (Options.Entries).
+const defaultSPIFFEID = "spiffe://example.org/workload"

@@ -56,5 +56,5 @@ func TestAuthorizationIDIsEscaped(t *testing.T) {
 	_ = cl.Ping(ctx)
 	auths := broker.Authentications()
 	require.NotEmpty(t, auths)
-	require.Equal(t, "a=2Cb=3Dc", auths[0].AuthzID, "the GS2 header carries the escaped identity")
+	require.Equal(t, "a=2Cb=3Dc", auths[0].AuthorizationID, "the GS2 header carries the escaped identity")
 }

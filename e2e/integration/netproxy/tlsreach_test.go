@@ -100,7 +100,7 @@ var reaches = []reach{
 		}
 	}},
 	{"oauthclient.NewClientCredentials", "idp.example.com", func(t *testing.T) (string, builder) {
-		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), TLS: true,
 			Clients: map[string]idptest.OAuthClient{"orders": {Secret: "orders-secret"}}})
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: origin + strings.TrimPrefix(s.TokenURL, s.URL),
@@ -110,7 +110,7 @@ var reaches = []reach{
 	{"oauthclient.NewJWTBearer", "", func(t *testing.T) (string, builder) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), TLS: true,
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), TLS: true,
 			Clients: map[string]idptest.OAuthClient{"orders": {PublicKey: &key.PublicKey}}})
 		return s.URL, func(t *testing.T, origin string, hc *http.Client) (source, error) {
 			return oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: origin + strings.TrimPrefix(s.TokenURL, s.URL),

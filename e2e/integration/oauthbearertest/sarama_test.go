@@ -15,7 +15,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
 	"github.com/streamidentity/kafka-workload-identity/idptest"
-	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
 
@@ -108,9 +108,9 @@ func TestBrokerSaramaRejectsInvalidTokens(t *testing.T) {
 		"forged signature": {func() string {
 			now := time.Now()
 			return forger.Sign(map[string]any{"iss": iss.IssuerURL, "sub": "svc", "aud": brokerTestAud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
-		}, rejectreason.BadSignature},
-		"wrong audience": {func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, rejectreason.BadAudience},
-		"expired":        {func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, rejectreason.Expired},
+		}, string(jwtverify.BadSignature)},
+		"wrong audience": {func() string { return iss.Mint("svc", "other-aud", time.Hour, nil) }, string(jwtverify.BadAudience)},
+		"expired":        {func() string { return iss.Mint("svc", brokerTestAud, -2*time.Minute, nil) }, string(jwtverify.Expired)},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

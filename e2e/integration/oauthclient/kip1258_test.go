@@ -58,7 +58,7 @@ func newJavaBench(t *testing.T) *javaBench {
 	require.NoError(t, err)
 	ca := testpki.NewCA(t)
 	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: iss, Audience: "kafka", TLS: true, ClientCAs: ca.Pool(),
+		Signer: iss, Audience: "kafka", TLS: true, ClientCAs: ca.Pool(),
 		Clients: map[string]idptest.OAuthClient{
 			"orders-svc":  {PublicKey: &key.PublicKey},
 			"orders-sec":  {Secret: "s3cr3t-value"},

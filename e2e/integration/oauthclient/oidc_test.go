@@ -58,7 +58,7 @@ func fixtures(t *testing.T) (*oauthbearertest.Broker, map[string]func() *oauthbe
 	require.NoError(t, err)
 	keyPath := testpki.KeyFile(t, filepath.Join(dir, "key.pem"), key)
 	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer: iss, Audience: "kafka", Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
+		Signer: iss, Audience: "kafka", Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
 	return broker, map[string]func() *oauthbearer.ExtensionSource{
 		"token-file": func() *oauthbearer.ExtensionSource {

@@ -180,7 +180,7 @@ var sources = []source{
 		}, func() int { return len(g.Issued()) }
 	}},
 	{"oauth client credentials", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
-		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), Lifetime: life,
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), Lifetime: life,
 			Clients: map[string]idptest.OAuthClient{"client-1": {Secret: "s3cr3t-value-for-the-refresh"}}})
 		return func(t *testing.T) *oauthbearer.Cache {
 			src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL, ClientID: "client-1",
@@ -192,7 +192,7 @@ var sources = []source{
 	{"oauth jwt-bearer", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: idptest.NewIssuer(t, nil), Lifetime: life,
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: idptest.NewIssuer(t, nil), Lifetime: life,
 			Clients: map[string]idptest.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
 		return func(t *testing.T) *oauthbearer.Cache {
 			src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL,
@@ -204,7 +204,7 @@ var sources = []source{
 	{"confluent sts", both, func(t *testing.T, life time.Duration) (func(*testing.T) *oauthbearer.Cache, func() int) {
 		iss := idptest.NewIssuer(t, nil)
 		s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
-			Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+			Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, ExpectedAudience: "app-1", Pools: []string{"pool-7yzk"}}}})
 		subject := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 			return oauthbearer.Token{Value: iss.Mint("workload-1", "app-1", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
 		})

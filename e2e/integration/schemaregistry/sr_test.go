@@ -47,7 +47,7 @@ func newRegistry(t *testing.T, tlsOn bool) (*idptest.SchemaRegistry, *idptest.Is
 	t.Helper()
 	iss := idptest.NewIssuer(t, nil)
 	reg := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{
-		Issuer: iss, Audience: testAud, LogicalCluster: testLSRC, IdentityPoolID: testPool, TLS: tlsOn,
+		Issuer: iss, ExpectedAudience: testAud, LogicalCluster: testLSRC, IdentityPoolID: testPool, TLS: tlsOn,
 	})
 	return reg, iss
 }

@@ -34,13 +34,13 @@ const (
 
 func newAgent(t *testing.T, ttl time.Duration) *spiffetest.WorkloadAPI {
 	t.Helper()
-	a := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{Issuer: issuer, Lifetime: ttl})
+	a := spiffetest.NewWorkloadAPI(t, &spiffetest.Options{IssuerURL: issuer, Lifetime: ttl})
 	return a
 }
 
 func newSource(t *testing.T, a *spiffetest.WorkloadAPI, aud string) *oauthbearer.Cache {
 	t.Helper()
-	src, err := spiffe.New(&spiffe.Options{Audience: aud, Address: a.Addr})
+	src, err := spiffe.New(&spiffe.Options{Audience: aud, Address: a.Address})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
 	return src
@@ -63,7 +63,7 @@ func TestThroughBroker(t *testing.T) {
 			require.NotEmpty(t, auths)
 			for _, a := range auths {
 				require.True(t, a.Accepted, "broker refused: %s: %s", a.Reason, a.Detail)
-				assert.Equal(t, spiffetest.DefaultSPIFFEID, a.Principal)
+				assert.Equal(t, defaultSPIFFEID, a.Principal)
 				assert.Equal(t, []any{audience}, a.Claims["aud"])
 			}
 			assert.Equal(t, 1, agent.SignedCount(), "one SVID for every connection of both brokers")
@@ -128,7 +128,7 @@ func TestAudienceMismatchAtBroker(t *testing.T) {
 func TestSchemaRegistry(t *testing.T) {
 	t.Parallel()
 	agent := newAgent(t, 0)
-	reg := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{JWKSURL: agent.JWKSURL, ExpectedIssuer: issuer, Audience: "schema-registry", LogicalCluster: "lsrc-kjn9nv"})
+	reg := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{JWKSURL: agent.JWKSURL, ExpectedIssuer: issuer, ExpectedAudience: "schema-registry", LogicalCluster: "lsrc-kjn9nv"})
 	src := newSource(t, agent, "schema-registry")
 	hc, err := schemaregistry.NewHTTPClient(src, &schemaregistry.TransportOptions{LogicalCluster: "lsrc-kjn9nv"})
 	require.NoError(t, err)
@@ -142,7 +142,7 @@ func TestSchemaRegistry(t *testing.T) {
 	for _, r := range reqs {
 		assert.NotEqual(t, http.StatusUnauthorized, r.Status, "%+v", r)
 	}
-	assert.Equal(t, spiffetest.DefaultSPIFFEID, reqs[len(reqs)-1].Subject)
+	assert.Equal(t, defaultSPIFFEID, reqs[len(reqs)-1].Subject)
 	assert.Empty(t, reqs[len(reqs)-1].Error)
 
 	// The Kafka SVID is refused by the registry (another audience).
@@ -156,3 +156,7 @@ func TestSchemaRegistry(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, reqs[len(reqs)-1].Status)
 	assert.True(t, strings.Contains(reqs[len(reqs)-1].Error, "aud"), "%+v", reqs[len(reqs)-1])
 }
+
+// defaultSPIFFEID is the identity of spiffetest's default registration
+// entry (Options.Entries).
+const defaultSPIFFEID = "spiffe://example.org/workload"

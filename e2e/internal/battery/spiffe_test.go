@@ -63,7 +63,7 @@ func spiffeBlocked(t *testing.T, e *env) (source, <-chan struct{}, error) {
 				return
 			}
 			once.Do(func() { close(arrived) })
-			up, err := net.Dial("unix", strings.TrimPrefix(w.Addr, "unix://"))
+			up, err := net.Dial("unix", strings.TrimPrefix(w.Address, "unix://"))
 			if err != nil {
 				_ = c.Close()
 				continue
@@ -90,14 +90,14 @@ var spiffeEchoCodes = []codes.Code{codes.Unavailable, codes.PermissionDenied, co
 func spiffeEcho(code codes.Code) agentCase {
 	return agentCase{name: "an agent's " + code.String() + " quoting an SVID", build: func(t *testing.T, e *env) (source, error) {
 		w := spiffeAgent(t)
-		first, err := spiffeNew(e, w.Addr)
+		first, err := spiffeNew(e, w.Address)
 		require.NoError(t, err)
 		tok, err := first.Token(e.ctx)
 		require.NoError(t, err)
 		require.NoError(t, first.(io.Closer).Close())
 		e.c.Secret("an SVID the agent issued", tok.Value)
 		w.FailNext(1, spiffetest.Fault{Code: code, Message: "agent failure; cached svid=" + tok.Value + "\r\nAuthorization: Bearer " + tok.Value})
-		return spiffeNew(e, w.Addr)
+		return spiffeNew(e, w.Address)
 	}}
 }
 

@@ -254,7 +254,7 @@ func oauthStatus(code int, ra time.Duration) idptest.Fault {
 func confluentSTSKit() kit {
 	return kit{name: "confluent sts exchange", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
 		s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
-			Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+			Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, ExpectedAudience: "app-1", Pools: []string{"pool-7yzk"}}}})
 		subject := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 			return oauthbearer.Token{Value: iss.Mint("workload-1", "app-1", time.Hour, nil), Expiry: time.Now().Add(time.Hour)}, nil
 		})
@@ -268,7 +268,7 @@ func confluentSTSKit() kit {
 
 func clientCredentialsKit() kit {
 	return kit{name: "oauth client credentials", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
-		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Lifetime: otherLife,
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss, Lifetime: otherLife,
 			Clients: map[string]idptest.OAuthClient{"client-1": {Secret: "s3cr3t-value-for-the-matrix"}}})
 		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL, ClientID: "client-1",
 			ClientSecret: "s3cr3t-value-for-the-matrix", HTTPClient: s.Client(), Cache: co})

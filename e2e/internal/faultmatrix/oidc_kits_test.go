@@ -31,7 +31,7 @@ func jwtBearerKit() kit {
 	return kit{name: "oauth jwt-bearer", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Lifetime: otherLife,
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss, Lifetime: otherLife,
 			Clients: map[string]idptest.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
 		src, err := oauthclient.NewJWTBearer(&oauthclient.JWTBearerOptions{TokenURL: s.TokenURL,
 			Assertion: &oauthclient.AssertionOptions{PrivateKey: key, Issuer: "svc-1", Subject: "svc-1"}, HTTPClient: s.Client(), Cache: co})

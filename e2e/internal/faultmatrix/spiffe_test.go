@@ -75,7 +75,7 @@ func TestSPIFFEFaults(t *testing.T) {
 	for _, cell := range cells {
 		t.Run(cell.name, func(t *testing.T) {
 			agent := spiffetest.NewWorkloadAPI(t, nil)
-			src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Addr,
+			src, err := spiffe.New(&spiffe.Options{Audience: "kafka", Address: agent.Address,
 				Cache: &oauthbearer.CacheOptions{FetchTimeout: fetchTimeout, MinBackoff: minBackoff, MaxBackoff: maxBackoff}})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = src.Close() })

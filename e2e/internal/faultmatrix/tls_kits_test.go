@@ -36,7 +36,7 @@ func clientAssertionKit() kit {
 	return kit{name: "oauth client assertion", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Lifetime: otherLife,
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss, Lifetime: otherLife,
 			Clients: map[string]idptest.OAuthClient{"svc-1": {PublicKey: &key.PublicKey}}})
 		src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: s.TokenURL, ClientID: "svc-1",
 			Assertion: &oauthclient.AssertionOptions{PrivateKey: key}, HTTPClient: s.Client(), Cache: co})
@@ -49,7 +49,7 @@ func clientAssertionKit() kit {
 func mutualTLSKit() kit {
 	return kit{name: "oauth mutual TLS, private CA", start: func(t *testing.T, iss *idptest.Issuer, co *oauthbearer.CacheOptions) *bench {
 		ca := testpki.NewCA(t)
-		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Lifetime: otherLife, ClientCAs: ca.Pool(),
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss, Lifetime: otherLife, ClientCAs: ca.Pool(),
 			Clients: map[string]idptest.OAuthClient{"svc-1": {CertSubject: "CN=svc-1"}}})
 		dir := t.TempDir()
 		caFile := filepath.Join(dir, "ca.pem")

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
-	"github.com/streamidentity/kafka-workload-identity/internal/rejectreason"
+	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/oauthbearertest"
 )
@@ -93,7 +93,7 @@ func (s *SharedToken) Check(t *testing.T, minAuths int, what string) {
 		assert.Equal(t, "workload-1", a.Principal)
 		assert.Equal(t, s.Raw.LastJTI(), a.Claims["jti"], "the broker saw exactly the cached token")
 		assert.Equal(t, s.Extensions, a.Extensions)
-		assert.Empty(t, a.AuthzID)
+		assert.Empty(t, a.AuthorizationID)
 	}
 	assert.EqualValues(t, 1, s.Raw.Fetches(), "%d connections shared one token", s.Broker.Connections())
 	t.Logf("%d connections, %d authentications, %d token fetches", s.Broker.Connections(), len(auths), s.Raw.Fetches())
@@ -178,6 +178,6 @@ func ExpiredToken(t testing.TB) (broker *oauthbearertest.Broker, src oauthbearer
 		assert.Equal(t, "invalid_token", rej.Status)
 		assert.Contains(t, err.Error(), "expected.audience")
 		require.NotEmpty(t, broker.Authentications())
-		assert.Equal(t, rejectreason.Expired, broker.Authentications()[0].Reason)
+		assert.Equal(t, string(jwtverify.Expired), broker.Authentications()[0].Reason)
 	}
 }

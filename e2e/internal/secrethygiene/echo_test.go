@@ -59,7 +59,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 	iss := idptest.NewIssuer(t, nil)
 	t.Run("confluent sts", func(t *testing.T) {
 		s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
-			Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+			Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, ExpectedAudience: "app-1", Pools: []string{"pool-7yzk"}}}})
 		subj := iss.Mint("workload-1", "app-1", time.Hour, nil)
 		c.secret("echoed subject token", subj)
 		src, err := confluent.NewSTS(oauthbearer.StaticTokenSource(oauthbearer.Token{Value: subj, Expiry: time.Now().Add(time.Hour)}),
@@ -74,7 +74,7 @@ func TestEchoingIdentityProviders(t *testing.T) {
 		require.NoError(t, err)
 		const secret = "echoed+client/secret=0123456789"
 		c.secret("echoed client secret", secret)
-		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+		s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss,
 			Clients: map[string]idptest.OAuthClient{"client-1": {Secret: secret}, "ec-1": {PublicKey: &key.PublicKey}}})
 		for name, o := range map[string]oauthclient.ClientCredentialsOptions{
 			"basic":           {ClientID: "client-1", ClientSecret: secret},
@@ -157,7 +157,7 @@ func TestHugeServerFields(t *testing.T) {
 	iss := idptest.NewIssuer(t, nil)
 	c := newCollector()
 	huge := strings.Repeat("E", 900<<10)
-	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss,
 		Clients: map[string]idptest.OAuthClient{"client-1": {Secret: clientSecret}}})
 	src, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{ClientID: "client-1", ClientSecret: clientSecret,
 		TokenURL: s.TokenURL, HTTPClient: s.Client(), Cache: &oauthbearer.CacheOptions{Logger: c.log, FetchTimeout: time.Minute}})

@@ -213,7 +213,7 @@ func awsMSK(t *testing.T, c *collector) {
 
 func confluentSTS(t *testing.T, c *collector, iss *idptest.Issuer) {
 	s := idptest.NewConfluentSTS(t, &idptest.ConfluentSTSOptions{Signer: iss,
-		Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, Audience: "app-1", Pools: []string{"pool-7yzk"}}}})
+		Providers: []idptest.ConfluentIdentityProvider{{Issuer: iss, ExpectedAudience: "app-1", Pools: []string{"pool-7yzk"}}}})
 	subject := func(aud string) oauthbearer.TokenSource {
 		return oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 			tok := iss.Mint("workload-1", aud, time.Hour, nil)
@@ -242,7 +242,7 @@ func clientCredentials(t *testing.T, c *collector, iss *idptest.Issuer) {
 	require.NoError(t, err)
 	c.secret("private key (PKCS#8, base64)", base64.StdEncoding.EncodeToString(der))
 	c.secret("private key scalar (hex)", scalarHex(t, key))
-	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss,
 		Clients: map[string]idptest.OAuthClient{"client-1": {Secret: clientSecret}}})
 	cc := func(o oauthclient.ClientCredentialsOptions) *oauthbearer.Cache {
 		o.TokenURL, o.HTTPClient, o.Cache = s.TokenURL, s.Client(), fastCache(c)
@@ -262,7 +262,7 @@ func clientCredentials(t *testing.T, c *collector, iss *idptest.Issuer) {
 
 func clientProperties(t *testing.T, c *collector, iss *idptest.Issuer) {
 	c.secret("client.properties secret", propsSecret)
-	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss,
 		Clients: map[string]idptest.OAuthClient{"app-1": {Secret: "the-right-secret-that-is-not-used"}}})
 	props := func(endpoint, extra string) string {
 		return `bootstrap.servers=pkc-1.us-east-1.aws.confluent.cloud:9092
@@ -299,7 +299,7 @@ sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginMo
 }
 
 func schemaRegistry(t *testing.T, c *collector, iss *idptest.Issuer) {
-	sr := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{Issuer: iss, Audience: "sr", LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
+	sr := idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{Issuer: iss, ExpectedAudience: "sr", LogicalCluster: "lsrc-abc123", IdentityPoolID: "pool-a1b2"})
 	for _, aud := range []string{"sr", "wrong-audience"} {
 		tok := iss.Mint("workload-1", aud, time.Hour, nil)
 		c.secret("schema registry token", tok)

@@ -137,7 +137,7 @@ func jwtBearerHygiene(t *testing.T, c *collector, iss *idptest.Issuer) {
 	require.NoError(t, err)
 	c.secret("other private key D (decimal)", other.D.String())
 
-	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, Audience: "kafka",
+	s := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss, Audience: "kafka",
 		Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}}})
 	hc := recording(c, s.Client(), "assertion", "jwt-bearer assertion")
 	jb := func(o oauthclient.JWTBearerOptions) *oauthbearer.Cache {

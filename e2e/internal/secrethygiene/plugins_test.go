@@ -68,7 +68,7 @@ func TestPluginsSayNoSecret(t *testing.T) {
 			c.secret("imds-issued token", r.Token)
 		}
 
-		e := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss,
+		e := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss,
 			Clients: map[string]idptest.OAuthClient{"hygiene-client": {Secret: clientSecret}}})
 		cc, err := oauthclient.NewClientCredentials(&oauthclient.ClientCredentialsOptions{TokenURL: e.TokenURL, HTTPClient: e.Client(),
 			ClientID: "hygiene-client", ClientSecret: clientSecret + "-wrong", Cache: opts()})

@@ -27,7 +27,7 @@ func TestTokenEndpointTLSHygiene(t *testing.T) {
 	c := newCollector()
 	iss := idptest.NewIssuer(t, nil)
 	ca := testpki.NewCA(t)
-	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Issuer: iss, ClientCAs: ca.Pool(),
+	srv := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{Signer: iss, ClientCAs: ca.Pool(),
 		Clients: map[string]idptest.OAuthClient{"orders-mtls": {CertSubject: "CN=orders-mtls"}}})
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {

@@ -21,7 +21,7 @@ func (e *Env) startControlPlane(issuer *idptest.Issuer) error {
 	signer := idptest.NewIssuer(&e.run, &idptest.IssuerOptions{IssuerURL: "Confluent"}) // "iss" of real Confluent tokens
 	sts := idptest.NewConfluentSTS(&e.run, &idptest.ConfluentSTSOptions{
 		Signer:    signer,
-		Providers: []idptest.ConfluentIdentityProvider{{Issuer: issuer, Audience: e.Audience, Pools: []string{IdentityPool}}},
+		Providers: []idptest.ConfluentIdentityProvider{{Issuer: issuer, ExpectedAudience: e.Audience, Pools: []string{IdentityPool}}},
 	})
 	e.STSEndpoint = sts.TokenURL
 	api, err := startControlPlane(signer.JWKSURL)

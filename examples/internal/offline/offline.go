@@ -204,7 +204,7 @@ func (e *Env) start(kind Kind, opts *Options) error {
 	case ClientCredentials:
 		e.Audience, e.ClientID, e.ClientSecret = "kafka", "orders-svc", Secrets[1]
 		idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-			Issuer: issuer, Audience: e.Audience,
+			Signer: issuer, Audience: e.Audience,
 			Clients: map[string]idptest.OAuthClient{e.ClientID: {Secret: e.ClientSecret, Scopes: []string{"kafka"}}},
 		})
 		e.TokenURL, e.idp, e.idpName = idp.TokenURL, idp.Server, "the OAuth server"
@@ -234,7 +234,7 @@ func (e *Env) start(kind Kind, opts *Options) error {
 	if o.SchemaRegistry {
 		e.reg = idptest.NewSchemaRegistry(t, &idptest.SchemaRegistryOptions{
 			Issuer: issuer, ExpectedIssuer: broker.ExpectedIssuer, // Entra's tenant issuer for workload identity
-			Audience: e.Audience, LogicalCluster: RegistryCluster, IdentityPoolID: IdentityPool,
+			ExpectedAudience: e.Audience, LogicalCluster: RegistryCluster, IdentityPoolID: IdentityPool,
 		})
 		e.RegistryURL = e.reg.URL
 		e.Described += ", and a Schema Registry validating them too"

@@ -68,7 +68,7 @@ func (e *Env) startOIDC(kind Kind, issuer *idptest.Issuer, broker *oauthbearerte
 	}
 	e.ClientID = "orders-svc"
 	idp := idptest.NewOAuthServer(&e.run, &idptest.OAuthServerOptions{
-		Issuer: issuer, Audience: e.Audience,
+		Signer: issuer, Audience: e.Audience,
 		Clients: map[string]idptest.OAuthClient{e.ClientID: {PublicKey: &key.PublicKey, Scopes: []string{"kafka"}}},
 	})
 	e.TokenURL, e.idp, e.idpName = idp.TokenURL, idp.Server, "the OAuth server"

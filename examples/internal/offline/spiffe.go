@@ -32,7 +32,7 @@ const SPIFFEIssuer = "https://spire.example.org"
 func StartSPIFFE(topic string) (*SPIFFEEnv, error) {
 	e := &SPIFFEEnv{Audience: "kafka"}
 	err := e.run.start(func() error {
-		e.agent = spiffetest.NewWorkloadAPI(&e.run, &spiffetest.Options{Issuer: SPIFFEIssuer})
+		e.agent = spiffetest.NewWorkloadAPI(&e.run, &spiffetest.Options{IssuerURL: SPIFFEIssuer})
 		e.broker = oauthbearertest.NewBroker(&e.run, &oauthbearertest.BrokerOptions{
 			JWKSURL: e.agent.JWKSURL, ExpectedIssuer: e.agent.IssuerURL, ExpectedAudience: e.Audience,
 			Topics: []string{topic}, NumBrokers: 2,
@@ -42,7 +42,7 @@ func StartSPIFFE(topic string) (*SPIFFEEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.Address, e.Bootstrap = e.agent.Addr, strings.Join(e.broker.Addrs(), ",")
+	e.Address, e.Bootstrap = e.agent.Address, strings.Join(e.broker.Addrs(), ",")
 	return e, nil
 }
 
