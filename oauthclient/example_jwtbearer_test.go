@@ -23,7 +23,7 @@ func ExampleNewJWTBearer() {
 	defer t.Close()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer:  idptest.NewIssuer(t, nil),
+		Signer:  idptest.NewIssuer(t, nil),
 		Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
 

@@ -20,7 +20,7 @@ func ExampleNewClientCredentials() {
 	t := &faketb.Example{} // in a test: the test's *testing.T
 	defer t.Close()
 	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer:  idptest.NewIssuer(t, nil),
+		Signer:  idptest.NewIssuer(t, nil),
 		Clients: map[string]idptest.OAuthClient{"orders-svc": {Secret: "s3cr3t-value", Scopes: []string{"kafka"}}},
 	})
 
@@ -53,7 +53,7 @@ func ExampleNewClientCredentials_privateKeyJWT() {
 	defer t.Close()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	idp := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
-		Issuer:  idptest.NewIssuer(t, nil),
+		Signer:  idptest.NewIssuer(t, nil),
 		Clients: map[string]idptest.OAuthClient{"orders-svc": {PublicKey: &key.PublicKey}},
 	})
 
