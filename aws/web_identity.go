@@ -224,8 +224,8 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 		return fmt.Errorf("aws: WebIdentityOptions.Audience has %d values; STS accepts at most 10", len(o.Audience))
 	}
 	for i, a := range o.Audience {
-		if err := audience.Check(fmt.Sprintf("WebIdentityOptions.Audience[%d]", i), a); err != nil {
-			return fmt.Errorf("aws: %w", err)
+		if err := audience.Check("aws.WebIdentityOptions", fmt.Sprintf("Audience[%d]", i), a, ""); err != nil {
+			return err
 		}
 		if n := utf8.RuneCountInString(a); n > 1000 { // characters, as the service model counts
 			return fmt.Errorf("aws: WebIdentityOptions.Audience[%d] is %q; each audience must be 1 to 1000 characters", i, a)

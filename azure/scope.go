@@ -31,8 +31,8 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // spiffe and aws sources share): the value requested is the value the
 // broker must be configured with.
 func NormalizeAudience(aud string) (string, error) {
-	if err := audience.Check("Audience", aud); err != nil {
-		return "", fmt.Errorf("azure: %w; for Azure, that is the Kafka App Registration's application ID, its application ID URI (api://...) or a <resource>/.default scope", err)
+	if err := audience.Check("azure", "Audience", aud, "for Azure, that is the Kafka App Registration's application ID, its application ID URI (api://...) or a <resource>/.default scope"); err != nil {
+		return "", err
 	}
 	t := aud
 	switch {

@@ -72,8 +72,8 @@ func NewIDToken(ctx context.Context, opts *IDTokenOptions) (*oauthbearer.Cache, 
 	if opts != nil {
 		o = *opts
 	}
-	if err := audience.Check("IDTokenOptions.Audience", o.Audience); err != nil {
-		return nil, fmt.Errorf("gcp: %w; %s", err, see("gcp-audience"))
+	if err := audience.Check("gcp.IDTokenOptions", "Audience", o.Audience, see("gcp-audience")); err != nil {
+		return nil, err
 	}
 	c, err := resolve(ctx, "IDTokenOptions", o.CredentialsJSON, o.MetadataServer, o.HTTPClient)
 	if err != nil {

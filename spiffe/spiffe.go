@@ -91,8 +91,8 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if err := audience.Check("Options.Audience", o.Audience); err != nil {
-		return nil, fmt.Errorf("spiffe: %w; %s", err, troubleshooting.See("spiffe-options"))
+	if err := audience.Check("spiffe.Options", "Audience", o.Audience, troubleshooting.See("spiffe-options")); err != nil {
+		return nil, err
 	}
 	s := &source{audience: o.Audience, addr: o.Address, setting: "Options.Address"}
 	if o.SPIFFEID != "" {

@@ -1,10 +1,14 @@
 package audience
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
 // TestCheckRefusesWhatNoBrokerMatches is the one rule every source's
@@ -25,12 +29,17 @@ func TestCheckRefusesWhatNoBrokerMatches(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			err := Check("Options.Audience", tc.in)
+			err := Check("spiffe.Options", "Audience", tc.in, "see the guide")
 			if tc.want == "" {
 				require.NoError(t, err)
 				return
 			}
-			require.Error(t, err)
+			oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+			require.True(t, ok, "%T", err)
+			assert.Equal(t, "spiffe.Options", oe.Options)
+			assert.Equal(t, []string{"Audience"}, oe.Fields)
+			assert.True(t, strings.HasPrefix(err.Error(), "spiffe: "), err.Error())
+			assert.True(t, strings.HasSuffix(err.Error(), "; see the guide"), err.Error())
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}

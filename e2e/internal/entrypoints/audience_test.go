@@ -2,7 +2,7 @@ package entrypoints
 
 import (
 	"context"
-	"strings"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,8 +19,9 @@ import (
 // Every source's audience follows internal/audience's one rule: an empty
 // value, or one with white space or a line break around or in it, is
 // refused (not trimmed) before any request, with the same words naming
-// the setting. Before, gcp and spiffe refused padded values with their
-// own wording, azure trimmed them and aws sent them to STS.
+// the setting, as an *oauthbearer.OptionError. Before, gcp and spiffe
+// refused padded values with their own wording, azure trimmed them and
+// aws sent them to STS.
 func TestEverySourceRefusesTheSameAudiences(t *testing.T) {
 	t.Parallel()
 	closeIf := func(c *oauthbearer.Cache, err error) error {
@@ -30,32 +31,36 @@ func TestEverySourceRefusesTheSameAudiences(t *testing.T) {
 		return err
 	}
 	sources := []struct {
-		setting string
-		build   func(aud string) error
+		options, field string
+		build          func(aud string) error
 	}{
-		{"IDTokenOptions.Audience", func(a string) error {
+		{"gcp.IDTokenOptions", "Audience", func(a string) error {
 			return closeIf(gcp.NewIDToken(context.Background(), &gcp.IDTokenOptions{Audience: a, MetadataServer: true}))
 		}},
-		{"Options.Audience", func(a string) error {
+		{"spiffe.Options", "Audience", func(a string) error {
 			return closeIf(spiffe.New(&spiffe.Options{Audience: a, Address: "unix:///nonexistent/agent.sock"}))
 		}},
-		{"Audience", func(a string) error {
+		{"azure", "Audience", func(a string) error {
 			return closeIf(azure.NewManagedIdentity(&azure.ManagedIdentityOptions{Audience: a}))
 		}},
-		{"WebIdentityOptions.Audience[0]", func(a string) error {
+		{"aws.WebIdentityOptions", "Audience[0]", func(a string) error {
 			return closeIf(awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{a}, Region: "us-east-1"}))
 		}},
 	}
 	for _, s := range sources {
-		t.Run(s.setting, func(t *testing.T) {
+		t.Run(s.options+"."+s.field, func(t *testing.T) {
 			t.Parallel()
 			for _, a := range []string{"", " api://kafka", "api://kafka\n", "api://kafka\t", "api://ka\r\nfka", "api://kafka\x00"} {
-				rule := audience.Check(s.setting, a)
+				rule := audience.Check(s.options, s.field, a, "")
 				require.Error(t, rule)
 				err := s.build(a)
 				require.Error(t, err, "%q", a)
 				assert.Contains(t, err.Error(), rule.Error(), "%q", a)
-				assert.False(t, strings.HasPrefix(err.Error(), s.setting), "the error starts with the source's package")
+				oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+				if assert.True(t, ok, "%q: %T is not an *oauthbearer.OptionError", a, err) {
+					assert.Equal(t, s.options, oe.Options)
+					assert.Equal(t, []string{s.field}, oe.Fields)
+				}
 			}
 		})
 	}
