@@ -142,7 +142,10 @@ func TestClientCredentialsAssertionValidation(t *testing.T) {
 		"no issuer":               {ClientCredentialsOptions{Assertion: &AssertionOptions{PrivateKeyFile: f.pkcs8}}, "Issuer and ClientCredentialsOptions.Assertion.Subject must both be set"},
 		"assertion file is a dir": {ClientCredentialsOptions{AssertionFile: f.dir}, "ClientCredentialsOptions.AssertionFile"},
 		"tls auth with a secret":  {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true, ClientSecret: "hunter2"}, "the certificate is the credential"},
-		"tls auth without client": {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true}, "needs an HTTPClient"},
+		"tls auth without client": {ClientCredentialsOptions{ClientID: "a", TLSClientAuth: true}, "ClientCredentialsOptions.HTTPClient must present the client certificate"},
+		"tls auth without id":     {ClientCredentialsOptions{TLSClientAuth: true}, "ClientCredentialsOptions.ClientID is empty; tls_client_auth"},
+		"no client id":            {ClientCredentialsOptions{ClientSecret: "hunter2"}, "ClientCredentialsOptions.ClientID is empty; set the OAuth client ID"},
+		"no authentication":       {ClientCredentialsOptions{ClientID: "a"}, "has none of AssertionFile, Assertion and ClientSecret"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -151,6 +154,11 @@ func TestClientCredentialsAssertionValidation(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.NotContains(t, err.Error(), "hunter2")
+			oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+			if assert.True(t, ok, "%T is not an *oauthbearer.OptionError", err) {
+				assert.Equal(t, "oauthclient.ClientCredentialsOptions", oe.Options)
+				assert.NotEmpty(t, oe.Fields)
+			}
 		})
 	}
 	b, err := ClientCredentialsOptions{Assertion: &AssertionOptions{PrivateKey: f.ecKey, PrivateKeyPassphrase: "hunter2"}}.MarshalText()

@@ -129,13 +129,13 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	switch {
 	case o.TLSClientAuth:
 		if o.ClientSecret != "" || o.Assertion != nil || o.AssertionFile != "" {
-			return nil, errors.New("oauthclient: ClientCredentialsOptions.TLSClientAuth is set with a secret, key or assertion; the certificate is the credential: set only one way to authenticate")
+			return nil, ccOptions().errorf("oauthclient: %s is set with a secret, key or assertion; the certificate is the credential: set only one way to authenticate", field("TLSClientAuth"))
 		}
 		if o.ClientID == "" {
-			return nil, errors.New("oauthclient: ClientCredentialsOptions.ClientID is empty; tls_client_auth sends it beside the certificate")
+			return nil, ccOptions().errorf("oauthclient: %s is empty; tls_client_auth sends it beside the certificate", field("ClientID"))
 		}
 		if o.HTTPClient == nil {
-			return nil, errors.New("oauthclient: ClientCredentialsOptions.TLSClientAuth needs an HTTPClient that presents the client certificate (idpclient.New with CertFile)")
+			return nil, ccOptions().errorf("oauthclient: %s is set, so %s must present the client certificate: it is empty (build one with idpclient.New and CertFile)", field("TLSClientAuth"), field("HTTPClient"))
 		}
 		cc.mode = tlsClientAuth
 	case o.AssertionFile != "":
@@ -158,10 +158,10 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		cc.mode, cc.sign = signedAssertion, sg
 	default:
 		if o.ClientID == "" {
-			return nil, errors.New("oauthclient: ClientCredentialsOptions.ClientID is empty; set the OAuth client ID")
+			return nil, ccOptions().errorf("oauthclient: %s is empty; set the OAuth client ID", field("ClientID"))
 		}
 		if o.ClientSecret == "" {
-			return nil, errors.New("oauthclient: ClientCredentialsOptions has none of AssertionFile, Assertion and ClientSecret; set one to authenticate the client")
+			return nil, ccOptions().errorf("oauthclient: ClientCredentialsOptions has none of AssertionFile, Assertion and ClientSecret; set %s (or one of the others) to authenticate the client", field("ClientSecret"))
 		}
 	}
 	cc.o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
