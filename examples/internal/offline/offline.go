@@ -342,13 +342,34 @@ func (e *Env) Authentications() (accepted, total int) {
 	if e.broker == nil {
 		return 0, 0
 	}
-	auths := e.broker.Authentications()
+	accepted, total, _ = countAuthentications(e.broker.Authentications())
+	return accepted, total
+}
+
+// countAuthentications counts the authentications a broker saw and
+// accepted, and names the principal (and extensions) of the last one, if
+// any, from one snapshot of the broker's list.
+func countAuthentications(auths []oauthbearertest.Authentication) (accepted, total int, last string) {
 	for _, a := range auths {
 		if a.Accepted {
 			accepted++
 		}
 	}
-	return accepted, len(auths)
+	if len(auths) > 0 {
+		a := auths[len(auths)-1]
+		last = ", as principal " + a.Principal
+		if len(a.Extensions) > 0 {
+			last += " with extensions " + Pairs(a.Extensions)
+		}
+	}
+	return accepted, len(auths), last
+}
+
+// brokerLine is Summary's sentence about the brokers.
+func brokerLine(b *oauthbearertest.Broker) string {
+	accepted, total, last := countAuthentications(b.Authentications())
+	return fmt.Sprintf("the brokers accepted %d of %s on %s%s\n", accepted, Plural(total, "authentication"),
+		Plural(b.Connections(), "connection"), last)
 }
 
 // Summary says in plain sentences what the emulators saw (never a token).
@@ -359,18 +380,7 @@ func (e *Env) Summary() string {
 		fmt.Fprintf(&b, "%s issued %s\n", e.idpName, Plural(e.TokenRequests(), "token"))
 	}
 	if e.broker != nil {
-		auths := e.broker.Authentications()
-		accepted, total := e.Authentications()
-		fmt.Fprintf(&b, "the brokers accepted %d of %s on %s", accepted, Plural(total, "authentication"),
-			Plural(e.broker.Connections(), "connection"))
-		if total > 0 {
-			last := auths[total-1]
-			fmt.Fprintf(&b, ", as principal %s", last.Principal)
-			if len(last.Extensions) > 0 {
-				fmt.Fprintf(&b, " with extensions %s", Pairs(last.Extensions))
-			}
-		}
-		b.WriteString("\n")
+		b.WriteString(brokerLine(e.broker))
 	}
 	if e.reg != nil {
 		reqs := e.reg.Requests()

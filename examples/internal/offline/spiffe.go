@@ -48,19 +48,7 @@ func StartSPIFFE(topic string) (*SPIFFEEnv, error) {
 
 // Summary says what the agent and the brokers saw (never a token).
 func (e *SPIFFEEnv) Summary() string {
-	auths := e.broker.Authentications()
-	accepted := 0
-	for _, a := range auths {
-		if a.Accepted {
-			accepted++
-		}
-	}
-	s := fmt.Sprintf("the SPIFFE agent issued %s\nthe brokers accepted %d of %s on %s", Plural(e.agent.SignedCount(), "JWT-SVID"),
-		accepted, Plural(len(auths), "authentication"), Plural(e.broker.Connections(), "connection"))
-	if len(auths) > 0 {
-		s += ", as principal " + auths[len(auths)-1].Principal
-	}
-	return s + "\n"
+	return fmt.Sprintf("the SPIFFE agent issued %s\n", Plural(e.agent.SignedCount(), "JWT-SVID")) + brokerLine(e.broker)
 }
 
 // Close stops the brokers and the agent.
