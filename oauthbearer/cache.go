@@ -186,7 +186,8 @@ type flight struct {
 	// started is when the fetch called the source (zero while the flight
 	// waits out a backoff); guarded by Cache.mu.
 	started time.Time
-	// probe and octx are set, with started, when an observer is.
+	// probe is set, with started, for every fetch (the gate reports
+	// requests to it); octx only when an observer is.
 	probe *fetchProbe
 	octx  context.Context
 }

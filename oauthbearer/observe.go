@@ -86,10 +86,10 @@ type RequestResult struct {
 	// StatusCode is the reply's HTTP status, or 0 when none arrived.
 	StatusCode int
 	// ErrorType is "" for a 2xx/3xx reply, else one of the ErrorType
-	// values (see [RefreshEvent.ErrorType]).
+	// values (see [RefreshEvent.ErrorType]). The transport error itself
+	// is not passed on: it is raw (the cache scrubs errors only where
+	// they leave a fetch) and may quote the request's URL.
 	ErrorType string
-	// Err is the transport error, if any.
-	Err error
 }
 
 // FetchEvent describes a fetch as it starts.
@@ -257,7 +257,7 @@ func (p *fetchProbe) End(ctx context.Context, r obsctx.Request, status int, err 
 	p.status, p.err = status, err
 	p.mu.Unlock()
 	if p.ro != nil {
-		p.ro.RequestEnded(ctx, RequestInfo(r), RequestResult{StatusCode: status, ErrorType: requestErrorType(status, err), Err: err})
+		p.ro.RequestEnded(ctx, RequestInfo(r), RequestResult{StatusCode: status, ErrorType: requestErrorType(status, err)})
 	}
 }
 
@@ -267,11 +267,16 @@ func (p *fetchProbe) lastRequest() (int, error) {
 	return p.status, p.err
 }
 
-// observeStart runs before a fetch when an observer is set: it tells the
-// observer, and returns the fetch's parent context carrying the probe.
+// observeStart runs before every fetch: it returns the fetch's parent
+// context carrying a probe, through which the credential gate reports
+// each request's outcome, and tells the observer, if set. The probe is
+// there without an observer too: the error a fetch returns is sealed
+// (fetchrec.Error hides the net, TLS and SDK types behind it), so
+// RefreshEvent.ErrorType is classified from what the gate saw.
 func (c *Cache) observeStart(f *flight, start time.Time) context.Context {
 	if c.obs == nil {
-		return c.ctx
+		f.probe = newFetchProbe(nil)
+		return obsctx.With(c.ctx, f.probe)
 	}
 	c.mu.Lock()
 	prev := c.cur.Load()

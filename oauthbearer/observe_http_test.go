@@ -64,18 +64,30 @@ func TestErrorTypesOfRealRequests(t *testing.T) {
 		if want == oauthbearer.ErrorTypeTimeout {
 			timeout = 200 * time.Millisecond
 		}
-		c, err := oauthbearer.NewCache(src, &oauthbearer.CacheOptions{Observer: rec, FetchTimeout: timeout})
-		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		_, err = c.Token(ctx)
-		cancel()
-		require.Error(t, err)
-		require.NoError(t, c.Close())
+		fetch := func(o *oauthbearer.CacheOptions) {
+			o.FetchTimeout = timeout
+			c, err := oauthbearer.NewCache(src, o)
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			_, err = c.Token(ctx)
+			cancel()
+			require.Error(t, err)
+			require.NoError(t, c.Close())
+		}
+		fetch(&oauthbearer.CacheOptions{Observer: rec})
 		rec.mu.Lock()
 		require.NotEmpty(t, rec.ends, want)
 		assert.Equal(t, want, rec.ends[0].ErrorType, "%s: %v", url, rec.ends[0].Err)
 		require.NotEmpty(t, rec.requests, want)
 		assert.Equal(t, want, rec.requests[0].ErrorType)
 		rec.mu.Unlock()
+
+		// Without an Observer, OnRefresh sees the same type: the error
+		// it gets is sealed (scrubbed, no SDK or net types behind it),
+		// so the type comes from the request the gate saw.
+		events := make(chan oauthbearer.RefreshEvent, 16)
+		fetch(&oauthbearer.CacheOptions{OnRefresh: func(ev oauthbearer.RefreshEvent) { events <- ev }})
+		ev := <-events
+		assert.Equal(t, want, ev.ErrorType, "OnRefresh without an Observer: %s: %v", url, ev.Err)
 	}
 }
