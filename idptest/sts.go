@@ -724,8 +724,4 @@ func stsWriteError(w http.ResponseWriter, status int, code, message string) {
 }
 
 // stsRequestID returns a random UUID-shaped request ID like AWS's.
-func stsRequestID() string {
-	b := []byte(randomID() + randomID())
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+func stsRequestID() string { return newGUID() }

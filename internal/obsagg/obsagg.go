@@ -1,6 +1,7 @@
-// Package obsagg keeps the set of caches an observability plugin watches
-// and reduces their states to one value per label set (name, kind), as
-// both plugins report their gauges.
+// Package obsagg holds what the two observability plugins (kwiprom,
+// kwiotel) report alike: the set of caches a plugin watches, reduced to
+// one value per label set (name, kind) for the gauges, the fetch
+// duration buckets and the wait/background mode of a fetch.
 package obsagg
 
 import (

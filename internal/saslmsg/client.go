@@ -12,11 +12,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-// DefaultTimeout is kept for adapters built against an earlier root
-// module (internal packages other modules import change additively only);
-// NewClient resolves the timeout with cacheopts.FetchTimeout.
-const DefaultTimeout = oauthbearer.DefaultFetchTimeout
-
 // Client is the client side of an OAUTHBEARER exchange, shared by the
 // adapters whose Kafka clients drive SASL themselves (franz-go,
 // kafka-go): each adapter only maps its client's interface onto it.

@@ -118,7 +118,7 @@ func New(opts ...Opt) (*Observer, error) {
 	add(err)
 	ob.fetchDuration, err = m.Float64Histogram("kwi.token.fetch.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of token fetches from the identity provider."),
-		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+		metric.WithExplicitBucketBoundaries(obsagg.FetchBuckets()...))
 	add(err)
 	ob.invalidations, err = m.Int64Counter("kwi.token.invalidations", metric.WithUnit("{invalidation}"),
 		metric.WithDescription("Tokens dropped after a server rejected them."))
@@ -166,17 +166,10 @@ func (o *Observer) CacheClosed(c *oauthbearer.Cache) {
 	o.caches.Remove(c)
 }
 
-func mode(background bool) string {
-	if background {
-		return "background"
-	}
-	return "wait"
-}
-
 // FetchStarted implements [oauthbearer.Observer]: it starts the fetch's
 // span.
 func (o *Observer) FetchStarted(ctx context.Context, ev oauthbearer.FetchEvent) context.Context {
-	attrs := append(sourceAttrs(ev.Source, ev.Kind), attribute.String("kwi.fetch.mode", mode(ev.Background)))
+	attrs := append(sourceAttrs(ev.Source, ev.Kind), attribute.String("kwi.fetch.mode", obsagg.Mode(ev.Background)))
 	ctx, _ = o.tracer.Start(ctx, "kwi.token.fetch", trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
 	return context.WithValue(ctx, fetchLabels{}, attrs[:2])
 }
@@ -194,7 +187,7 @@ func (o *Observer) FetchEnded(ctx context.Context, ev oauthbearer.RefreshEvent) 
 	}
 	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
 	o.fetchDuration.Record(ctx, ev.Duration.Seconds(), set)
-	o.fetches.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(append(attrs, attribute.String("kwi.fetch.mode", mode(ev.Background)))...)))
+	o.fetches.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(append(attrs, attribute.String("kwi.fetch.mode", obsagg.Mode(ev.Background)))...)))
 	span.End()
 }
 

@@ -52,7 +52,6 @@ import (
 // Set it as [oauthbearer.CacheOptions.Observer] of every cache to watch;
 // one Metrics serves any number of caches.
 type Metrics struct {
-	reg      prometheus.Registerer
 	gatherer prometheus.Gatherer
 
 	fetches       *prometheus.CounterVec
@@ -93,9 +92,7 @@ func Buckets(b []float64) Opt { return func(o *options) { o.buckets = b } }
 
 // DefaultBuckets returns the fetch duration histogram's default buckets,
 // in seconds, as a new slice each call (to extend with [Buckets]).
-func DefaultBuckets() []float64 {
-	return []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
-}
+func DefaultBuckets() []float64 { return obsagg.FetchBuckets() }
 
 // NewMetrics returns metrics named namespace_token_... ("kwi" if empty),
 // registered with the Registerer option's registry or a new one. It
@@ -124,7 +121,7 @@ func NewMetrics(namespace string, opts ...Opt) *Metrics {
 	src := []string{"source", "kind"}
 	with := func(extra ...string) []string { return append(append([]string{}, src...), extra...) }
 	m := &Metrics{
-		reg: o.reg, gatherer: o.gatherer,
+		gatherer: o.gatherer,
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "token", Name: "fetches_total",
 			Help: "Token fetches from the identity provider, by outcome, error type and whether callers waited (wait) or a token was served meanwhile (background)."},
 			with("outcome", "error_type", "mode")),
@@ -183,14 +180,11 @@ type labelsKey struct{}
 
 // FetchEnded implements [oauthbearer.Observer].
 func (m *Metrics) FetchEnded(_ context.Context, ev oauthbearer.RefreshEvent) {
-	outcome, mode := "success", "wait"
+	outcome := "success"
 	if ev.Err != nil {
 		outcome = "error"
 	}
-	if ev.Background {
-		mode = "background"
-	}
-	m.fetches.WithLabelValues(ev.Source, ev.Kind, outcome, ev.ErrorType, mode).Inc()
+	m.fetches.WithLabelValues(ev.Source, ev.Kind, outcome, ev.ErrorType, obsagg.Mode(ev.Background)).Inc()
 	m.duration.WithLabelValues(ev.Source, ev.Kind, outcome).Observe(ev.Duration.Seconds())
 }
 
