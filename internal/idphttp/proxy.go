@@ -152,7 +152,9 @@ func gateBase(base http.RoundTripper, p policy) http.RoundTripper {
 		}
 		return base
 	case *tlsTransport:
-		if t.proxy != nil {
+		// NewTLSTransport guarded its proxy already; a copy (which loads
+		// its roots and key again) only adds a metadata client's hosts.
+		if t.proxy != nil && len(p.hosts) > 0 {
 			return &tlsTransport{o: t.o, proxy: guardProxy(t.proxy, "the HTTPClient's proxy", p.hosts)}
 		}
 		return base

@@ -164,3 +164,18 @@ func TestEnvironmentProxyCredentialsInClearRefused(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "PASS")
 }
+
+// TestGateKeepsTheTLSTransportItWasGiven: a client built with
+// NewTLSTransport and a proxy keeps the very transport (and the roots and
+// key it loaded at construction) through the gate, instead of a copy that
+// would load them again on the first request; only a metadata client's
+// checked hosts call for a copy.
+func TestGateKeepsTheTLSTransportItWasGiven(t *testing.T) {
+	t.Parallel()
+	proxy, err := ProxyURL("HTTPS_PROXY", "http://127.0.0.1:3128")
+	require.NoError(t, err)
+	rt, err := NewTLSTransport(&TLSOptions{Setting: "test"}, proxy)
+	require.NoError(t, err)
+	assert.Same(t, rt, gateBase(rt, policy{}), "no metadata hosts: the same transport")
+	assert.NotSame(t, rt, gateBase(rt, policy{metadata: true, hosts: map[string]bool{"metadata.example": true}}), "metadata hosts: a guarded copy")
+}

@@ -86,7 +86,10 @@ var ErrTLSOption = errors.New("invalid token-endpoint TLS setting")
 // now, so a missing or malformed file is an error at construction,
 // naming the setting. Handshake failures name the setting and the host.
 func NewTLSTransport(o *TLSOptions, proxy func(*http.Request) (*url.URL, error)) (http.RoundTripper, error) {
-	t := &tlsTransport{o: *o, proxy: proxy}
+	// The proxy is guarded here, once, so that the gate can keep this
+	// transport (and the roots and key it loaded) as it is; only a
+	// metadata client's own hosts need a guarded copy (gateBase).
+	t := &tlsTransport{o: *o, proxy: guardProxy(proxy, "the HTTPClient's proxy", nil)}
 	if t.o.MinVersion == 0 {
 		t.o.MinVersion = tls.VersionTLS12
 	}
