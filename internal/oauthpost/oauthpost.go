@@ -104,9 +104,10 @@ func PostForm(ctx context.Context, client *http.Client, pkg, endpoint string, fo
 		return Reply{}, oauthbearer.Transient(fmt.Errorf("%s: %s is unreachable: %w", pkg, where, unwrapURLError(err)), 0)
 	}
 	defer resp.Body.Close()
-	// The one body limit of identity replies, so a misbehaving endpoint
-	// cannot exhaust memory.
-	body, err := io.ReadAll(bodylimit.Body(resp.Body, bodylimit.Default))
+	// The credential gate under client (every caller's client is built by
+	// idphttp.Client) bounds the body, so a misbehaving endpoint cannot
+	// exhaust memory; over the limit, reading fails with *bodylimit.Error.
+	body, err := io.ReadAll(resp.Body)
 	if le := (*bodylimit.Error)(nil); errors.As(err, &le) {
 		return Reply{}, fmt.Errorf("%s: the reply from %s is larger than %d bytes; check that the URL is a token endpoint", pkg, where, le.Limit)
 	}
