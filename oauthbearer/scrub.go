@@ -34,17 +34,15 @@ func withRecorder(ctx context.Context) (context.Context, *fetchrec.Recorder) {
 }
 
 // scrub returns the error leaving a fetch, scrubbed of what rec recorded,
-// of the token the fetch got and of the tokens the cache holds or last
-// handed out.
+// of the token the fetch got and of the last token the cache handed out
+// (presented: the held token, cur, is always that one or nil).
 func (c *Cache) scrub(err error, rec *fetchrec.Recorder, got Token) error {
 	if err == nil {
 		return nil
 	}
 	extra := []string{got.Value}
-	for _, e := range []*entry{c.cur.Load(), c.presented.Load()} {
-		if e != nil {
-			extra = append(extra, e.tok.Value)
-		}
+	if e := c.presented.Load(); e != nil {
+		extra = append(extra, e.tok.Value)
 	}
 	return fetchrec.Error(err, rec, extra...)
 }

@@ -17,12 +17,6 @@ func Error(err error, r *Recorder, extra ...string) error {
 	return Seal(err, func(s string) string { return r.Scrub(s, extra...) })
 }
 
-// IsScrubbed reports whether err's outermost message went through [Error].
-func IsScrubbed(err error) bool {
-	_, ok := err.(*sealed)
-	return ok
-}
-
 // Handler wraps h so that every record's message and attribute values are
 // scrubbed before h sees them: of what the recorder in the record's
 // context recorded (log with the fetch's context: Logger.WarnContext), of
