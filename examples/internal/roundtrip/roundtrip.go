@@ -10,9 +10,10 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 )
 
 // TLS returns the franz-go option for the listener: TLS 1.2 or later with
@@ -25,9 +26,10 @@ func TLS(plaintext bool) kgo.Opt {
 }
 
 // CAFile returns the franz-go option for a listener whose certificates
-// are signed by the CA certificates in the PEM file path.
+// are signed by the CA certificates in the PEM file path, read as every
+// file a user names is (regular, at most 1 MiB).
 func CAFile(path string) (kgo.Opt, error) {
-	pem, err := os.ReadFile(path)
+	pem, err := boundedfile.Read(context.Background(), path, 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("-ca-file: %w", err)
 	}
