@@ -243,7 +243,7 @@ func Origin(s string) string {
 	if err != nil || u.Host == "" {
 		return srvtext.URL(s)
 	}
-	return u.Scheme + "://" + u.Host
+	return idphttp.Origin(u)
 }
 
 func unwrapURLError(err error) error {
