@@ -253,3 +253,84 @@ func TestExternalAccountSubjectFileFormats(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"subject-from-text", "subject-from-json"}, got)
 }
+
+// forward records the path of every request it carries (the gated
+// client's), and sends it on.
+type forward struct {
+	mu    sync.Mutex
+	paths []string
+}
+
+// NoMetadataProxy tells the credential gate that this transport sends
+// metadata requests without a proxy, so the gate keeps it for them.
+func (f *forward) NoMetadataProxy() {}
+
+func (f *forward) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.paths = append(f.paths, req.URL.Path)
+	f.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (f *forward) sent() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.paths...)
+}
+
+// Fails on main (run alone: compute/metadata caches the answer
+// process-wide): with no credentials file, ADC discovery asked the
+// metadata server at GCE_METADATA_HOST for the project id through
+// compute/metadata's process-wide client, past the credential gate and
+// the caller's context.
+func TestNoADCFileAsksOnlyThroughTheGate(t *testing.T) {
+	var mu sync.Mutex
+	var reached []string
+	md := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		reached = append(reached, r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Metadata-Flavor", "Google")
+		if r.URL.Path == "/computeMetadata/v1/project/project-id" {
+			_, _ = io.WriteString(w, "proj")
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(md.Close)
+	t.Setenv("GCE_METADATA_HOST", md.Listener.Addr().String())
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", t.TempDir())
+	gated := &forward{}
+	src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{Principal: "sa@p.iam.gserviceaccount.com", HTTPClient: &http.Client{Transport: gated}})
+	require.NoError(t, err)
+	require.NoError(t, src.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, gated.sent(), reached, "the metadata server was reached only through the gated client")
+}
+
+// With no credentials file and no GCE_METADATA_HOST off Google Cloud,
+// the constructor says so (ErrNoCredentials); its probe of the metadata
+// address went through the caller's client (the gate), and its probing
+// goroutines ended with it. Fails on main after the test above: ADC's
+// metadata.OnGCE had memoized "on Google Cloud" for the whole process.
+func TestNoADCOffGoogleCloud(t *testing.T) {
+	snap := leakcheck.Current()
+	t.Setenv("GCE_METADATA_HOST", "")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", t.TempDir())
+	net := &network{}
+	err := returns(t, "NewManagedKafka", func() error {
+		_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{HTTPClient: &http.Client{Transport: net}})
+		return err
+	})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrNoCredentials)
+	assert.Contains(t, err.Error(), "GOOGLE_APPLICATION_CREDENTIALS is unset")
+	assert.Contains(t, err.Error(), see("gcp-no-adc"))
+	for _, u := range net.sent() {
+		assert.Equal(t, "http://169.254.169.254", u)
+	}
+	leakcheck.VerifyNone(t, snap)
+}
