@@ -51,21 +51,6 @@ func (n *network) sent() []string {
 	return append([]string(nil), n.reqs...)
 }
 
-// returns runs f, failing the test if it does not return within a hang
-// guard (not a timing assertion: a hang is the defect).
-func returns(t *testing.T, what string, f func() error) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(20 * time.Second):
-		t.Fatalf("%s blocked", what)
-		return nil
-	}
-}
-
 // Fails on main before the credential gate: x/oauth2 builds the error
 // text of an echoing token endpoint (RetrieveError) and the source
 // scrubbed it without knowing what had been sent, so the subject token
@@ -172,7 +157,7 @@ func TestApplicationCredentialsFileIsBounded(t *testing.T) {
 	for path, want := range map[string]string{fifo: "named pipe (FIFO)", huge: "67108864 bytes, more than the limit of 65536 bytes"} {
 		t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", path)
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		err := returns(t, "NewManagedKafka", func() error { _, err := NewManagedKafka(ctx, nil); return err })
+		err := leakcheck.Returns(t, "NewManagedKafka", func() error { _, err := NewManagedKafka(ctx, nil); return err })
 		cancel()
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), want)
@@ -201,11 +186,11 @@ func TestSubjectTokenFileFIFODoesNotOutliveClose(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	err = returns(t, "Token", func() error { _, err := src.Token(ctx); return err })
+	err = leakcheck.Returns(t, "Token", func() error { _, err := src.Token(ctx); return err })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "named pipe (FIFO)")
 	assert.Contains(t, err.Error(), "credential_source.file")
-	require.NoError(t, returns(t, "Close", src.Close))
+	require.NoError(t, leakcheck.Returns(t, "Close", src.Close))
 	assert.Empty(t, net.sent())
 	leakcheck.VerifyNone(t, snap)
 }
@@ -321,7 +306,7 @@ func TestNoADCOffGoogleCloud(t *testing.T) {
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
 	t.Setenv("HOME", t.TempDir())
 	net := &network{}
-	err := returns(t, "NewManagedKafka", func() error {
+	err := leakcheck.Returns(t, "NewManagedKafka", func() error {
 		_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{HTTPClient: &http.Client{Transport: net}})
 		return err
 	})
