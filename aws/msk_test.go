@@ -21,6 +21,7 @@ import (
 
 	awsid "github.com/streamidentity/kafka-workload-identity/aws"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
+	"github.com/streamidentity/kafka-workload-identity/internal/leakcheck"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -230,11 +231,5 @@ func TestMSKRegionOption(t *testing.T) {
 // recv returns the next event, failing the test instead of hanging.
 func recv(t *testing.T, ch <-chan oauthbearer.RefreshEvent) oauthbearer.RefreshEvent {
 	t.Helper()
-	select {
-	case ev := <-ch:
-		return ev
-	case <-time.After(10 * time.Second):
-		t.Fatal("no refresh event within 10s")
-		return oauthbearer.RefreshEvent{}
-	}
+	return leakcheck.Returns(t, "waiting for a refresh event", func() oauthbearer.RefreshEvent { return <-ch })
 }

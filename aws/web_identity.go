@@ -228,7 +228,7 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 			return err
 		}
 		if n := utf8.RuneCountInString(a); n > 1000 { // characters, as the service model counts
-			return fmt.Errorf("aws: WebIdentityOptions.Audience[%d] is %q; each audience must be 1 to 1000 characters", i, a)
+			return fmt.Errorf("aws: WebIdentityOptions.Audience[%d] is %d characters long (%s); each audience must be at most 1000 characters", i, n, srvtext.Quote(a, 0))
 		}
 	}
 	w.audiences = slices.Clone(o.Audience)

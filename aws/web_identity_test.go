@@ -191,6 +191,15 @@ func TestWebIdentityAudienceLengthInCharacters(t *testing.T) {
 	_, err := src.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, []string{aud}, e.Requests()[0].Audience)
+
+	// One character more is refused, quoted clipped (on main it was
+	// printed whole).
+	long := strings.Repeat("é", 1001)
+	_, err = awsid.NewWebIdentity(context.Background(), &awsid.WebIdentityOptions{Audience: []string{long}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WebIdentityOptions.Audience[0] is 1001 characters long")
+	assert.Contains(t, err.Error(), "at most 1000 characters")
+	assert.NotContains(t, err.Error(), long)
 }
 
 func TestWebIdentityRegionOverridesConfig(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/audience"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 const defaultSuffix = "/.default"
@@ -34,19 +35,18 @@ func NormalizeAudience(aud string) (string, error) {
 	if err := audience.Check("azure", "Audience", aud, "for Azure, that is the Kafka App Registration's application ID, its application ID URI (api://...) or a <resource>/.default scope"); err != nil {
 		return "", err
 	}
-	t := aud
 	switch {
-	case strings.ContainsAny(t, " \t\r\n"):
-		return "", fmt.Errorf("azure: Audience %q holds more than one value; tokens are issued for one resource: set Audience to one application ID, api:// URI or <resource>/.default scope", t)
-	case strings.HasSuffix(t, defaultSuffix) && len(t) > len(defaultSuffix):
-		return t, nil
-	case strings.HasPrefix(t, "api://") && len(strings.TrimSuffix(t, "/")) > len("api://"):
-		return strings.TrimSuffix(t, "/") + defaultSuffix, nil
-	case guidRE.MatchString(t):
-		return t + defaultSuffix, nil
+	case strings.ContainsAny(aud, " \t"):
+		return "", fmt.Errorf("azure: Audience %s holds more than one value; tokens are issued for one resource: set Audience to one application ID, api:// URI or <resource>/.default scope", srvtext.Quote(aud, 0))
+	case strings.HasSuffix(aud, defaultSuffix) && len(aud) > len(defaultSuffix):
+		return aud, nil
+	case strings.HasPrefix(aud, "api://") && len(strings.TrimSuffix(aud, "/")) > len("api://"):
+		return strings.TrimSuffix(aud, "/") + defaultSuffix, nil
+	case guidRE.MatchString(aud):
+		return aud + defaultSuffix, nil
 	}
-	return "", fmt.Errorf("azure: Audience %q is not an application ID, an api:// application ID URI or a <resource>/.default scope; "+
-		"use the App Registration's application (client) ID, api://<app-id-uri>, or append /.default to the resource", t)
+	return "", fmt.Errorf("azure: Audience %s is not an application ID, an api:// application ID URI or a <resource>/.default scope; "+
+		"use the App Registration's application (client) ID, api://<app-id-uri>, or append /.default to the resource", srvtext.Quote(aud, 0))
 }
 
 // EventHubsScope returns the scope for Azure Event Hubs' Kafka endpoint in

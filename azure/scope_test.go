@@ -45,6 +45,23 @@ func TestNormalizeAudience(t *testing.T) {
 	}
 }
 
+// The user's value is quoted through srvtext.Quote: a URL's query (a
+// signature pasted along) is dropped and a pasted blob is clipped. On
+// main both were printed whole (%q).
+func TestNormalizeAudienceQuotesSafely(t *testing.T) {
+	t.Parallel()
+	_, err := azure.NormalizeAudience("https://ns.servicebus.windows.net?sig=s3cr3t-signature")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `Audience "https://ns.servicebus.windows.net" is not an application ID`)
+	assert.NotContains(t, err.Error(), "s3cr3t")
+
+	blob := strings.Repeat("x", 10000)
+	_, err = azure.NormalizeAudience(blob + " y")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "holds more than one value")
+	assert.NotContains(t, err.Error(), blob)
+}
+
 func TestEventHubsScope(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "https://prod-ns.servicebus.windows.net/.default", azure.EventHubsScope("prod-ns"))

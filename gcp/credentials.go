@@ -46,8 +46,9 @@ type creds struct {
 
 // resolve picks the credentials: explicit JSON, the metadata server, or
 // ADC discovery. The ADC files are read here, bounded and under ctx
-// (adcFile); only the choice of the metadata server is left to
-// golang.org/x/oauth2/google, which it never re-implements. Every
+// (adcFile); without one, whether a metadata server is there is asked
+// by cloud.google.com/go/compute/metadata's check, on the gated client
+// of useMetadata, never its process-wide client. Every
 // request goes through the module's credential gate (idphttp): a
 // metadata-server source may use plain http to a link-local address or
 // to the GCE_METADATA_HOST checked here; a credentials file only https
@@ -67,20 +68,21 @@ func resolve(ctx context.Context, prefix string, jsonOpt []byte, metadataServer 
 		if err != nil {
 			return nil, err
 		}
-		c.json, c.setting = b, setting
 		if b == nil {
-			found, err := google.FindDefaultCredentialsWithParams(context.WithValue(ctx, oauth2.HTTPClient, limitClient(idphttp.Client(hc, "gcp"))), google.CredentialsParams{Scopes: []string{CloudPlatformScope}})
-			if err != nil {
-				return nil, adcError(err)
-			}
-			if len(found.JSON) != 0 {
-				// A file appeared meanwhile: read it the bounded way.
-				return resolve(ctx, prefix, nil, false, hc)
-			}
-			// ADC found no file and decided it runs on Google Cloud.
+			// No file: the metadata server, if this process runs on
+			// Google Cloud, asked through the gate's own client
+			// (GCE_METADATA_HOST checked first) under ctx, as ADC's
+			// own check would have asked.
 			c.setting = "Application Default Credentials (metadata server)"
-			return c, c.useMetadata(ctx, hc)
+			if err := c.useMetadata(ctx, hc); err != nil {
+				return nil, err
+			}
+			if !c.md.OnGCEWithContext(ctx) {
+				return nil, noADCError()
+			}
+			return c, nil
 		}
+		c.json, c.setting = b, setting
 	}
 	var f struct {
 		Type string `json:"type"`
@@ -118,15 +120,11 @@ func (c *creds) useMetadata(ctx context.Context, hc *http.Client) error {
 	return nil
 }
 
-// adcError explains ADC discovery's errors, which the library returns as
-// plain strings.
-func adcError(err error) error {
-	msg := srvtext.Clip(srvtext.Field(err.Error()), 300)
-	if strings.Contains(err.Error(), "could not find default credentials") {
-		return kindf(ErrNoCredentials, nil, "gcp: no Google Application Default Credentials found: GOOGLE_APPLICATION_CREDENTIALS is unset, there is no gcloud ADC file, and no metadata server answered (not on Google Cloud?); "+
-			"on GCE/GKE/Cloud Run attach a service account (GKE: workload identity), elsewhere run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS; %s", see("gcp-no-adc"))
-	}
-	return kindf(ErrNoCredentials, nil, "gcp: loading Google Application Default Credentials failed (%s); check GOOGLE_APPLICATION_CREDENTIALS and the file it names; %s", msg, see("gcp-no-adc"))
+// noADCError is the error when Application Default Credentials find
+// neither a file nor a metadata server.
+func noADCError() error {
+	return kindf(ErrNoCredentials, nil, "gcp: no Google Application Default Credentials found: GOOGLE_APPLICATION_CREDENTIALS is unset, there is no gcloud ADC file, and no metadata server answered (not on Google Cloud?); "+
+		"on GCE/GKE/Cloud Run attach a service account (GKE: workload identity), elsewhere run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS; %s", see("gcp-no-adc"))
 }
 
 // fromJSON builds a fresh token source from the credentials file for one

@@ -3,7 +3,6 @@ package gcp
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -284,10 +283,9 @@ func TestErrors(t *testing.T) {
 	}
 	t.Run("no ADC", func(t *testing.T) {
 		t.Parallel()
-		// ADC's own error, as golang.org/x/oauth2/google words it off
-		// Google Cloud (producing it for real would probe the real
-		// metadata address).
-		err := adcError(errors.New("google: could not find default credentials. See https://cloud.google.com/docs/authentication/external/set-up-adc for more information"))
+		// The error off Google Cloud (producing it for real probes the
+		// metadata address: TestNoADCFileAsksOnlyThroughTheGate).
+		err := noADCError()
 		assert.ErrorIs(t, err, ErrNoCredentials)
 		assert.Contains(t, err.Error(), "GOOGLE_APPLICATION_CREDENTIALS")
 	})

@@ -51,21 +51,6 @@ func (n *network) sent() []string {
 	return append([]string(nil), n.reqs...)
 }
 
-// returns runs f, failing the test if it does not return within a hang
-// guard (not a timing assertion: a hang is the defect).
-func returns(t *testing.T, what string, f func() error) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(20 * time.Second):
-		t.Fatalf("%s blocked", what)
-		return nil
-	}
-}
-
 // Fails on main before the credential gate: x/oauth2 builds the error
 // text of an echoing token endpoint (RetrieveError) and the source
 // scrubbed it without knowing what had been sent, so the subject token
@@ -172,7 +157,7 @@ func TestApplicationCredentialsFileIsBounded(t *testing.T) {
 	for path, want := range map[string]string{fifo: "named pipe (FIFO)", huge: "67108864 bytes, more than the limit of 65536 bytes"} {
 		t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", path)
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		err := returns(t, "NewManagedKafka", func() error { _, err := NewManagedKafka(ctx, nil); return err })
+		err := leakcheck.Returns(t, "NewManagedKafka", func() error { _, err := NewManagedKafka(ctx, nil); return err })
 		cancel()
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), want)
@@ -201,11 +186,11 @@ func TestSubjectTokenFileFIFODoesNotOutliveClose(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	err = returns(t, "Token", func() error { _, err := src.Token(ctx); return err })
+	err = leakcheck.Returns(t, "Token", func() error { _, err := src.Token(ctx); return err })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "named pipe (FIFO)")
 	assert.Contains(t, err.Error(), "credential_source.file")
-	require.NoError(t, returns(t, "Close", src.Close))
+	require.NoError(t, leakcheck.Returns(t, "Close", src.Close))
 	assert.Empty(t, net.sent())
 	leakcheck.VerifyNone(t, snap)
 }
@@ -252,4 +237,85 @@ func TestExternalAccountSubjectFileFormats(t *testing.T) {
 		require.NoError(t, src.Close())
 	}
 	assert.ElementsMatch(t, []string{"subject-from-text", "subject-from-json"}, got)
+}
+
+// forward records the path of every request it carries (the gated
+// client's), and sends it on.
+type forward struct {
+	mu    sync.Mutex
+	paths []string
+}
+
+// NoMetadataProxy tells the credential gate that this transport sends
+// metadata requests without a proxy, so the gate keeps it for them.
+func (f *forward) NoMetadataProxy() {}
+
+func (f *forward) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.paths = append(f.paths, req.URL.Path)
+	f.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (f *forward) sent() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.paths...)
+}
+
+// Fails on main (run alone: compute/metadata caches the answer
+// process-wide): with no credentials file, ADC discovery asked the
+// metadata server at GCE_METADATA_HOST for the project id through
+// compute/metadata's process-wide client, past the credential gate and
+// the caller's context.
+func TestNoADCFileAsksOnlyThroughTheGate(t *testing.T) {
+	var mu sync.Mutex
+	var reached []string
+	md := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		reached = append(reached, r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Metadata-Flavor", "Google")
+		if r.URL.Path == "/computeMetadata/v1/project/project-id" {
+			_, _ = io.WriteString(w, "proj")
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(md.Close)
+	t.Setenv("GCE_METADATA_HOST", md.Listener.Addr().String())
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", t.TempDir())
+	gated := &forward{}
+	src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{Principal: "sa@p.iam.gserviceaccount.com", HTTPClient: &http.Client{Transport: gated}})
+	require.NoError(t, err)
+	require.NoError(t, src.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, gated.sent(), reached, "the metadata server was reached only through the gated client")
+}
+
+// With no credentials file and no GCE_METADATA_HOST off Google Cloud,
+// the constructor says so (ErrNoCredentials); its probe of the metadata
+// address went through the caller's client (the gate), and its probing
+// goroutines ended with it. Fails on main after the test above: ADC's
+// metadata.OnGCE had memoized "on Google Cloud" for the whole process.
+func TestNoADCOffGoogleCloud(t *testing.T) {
+	snap := leakcheck.Current()
+	t.Setenv("GCE_METADATA_HOST", "")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", t.TempDir())
+	net := &network{}
+	err := leakcheck.Returns(t, "NewManagedKafka", func() error {
+		_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{HTTPClient: &http.Client{Transport: net}})
+		return err
+	})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrNoCredentials)
+	assert.Contains(t, err.Error(), "GOOGLE_APPLICATION_CREDENTIALS is unset")
+	assert.Contains(t, err.Error(), see("gcp-no-adc"))
+	for _, u := range net.sent() {
+		assert.Equal(t, "http://169.254.169.254", u)
+	}
+	leakcheck.VerifyNone(t, snap)
 }

@@ -98,7 +98,7 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	if o.SPIFFEID != "" {
 		id, err := spiffeid.FromString(o.SPIFFEID)
 		if err != nil {
-			return nil, fmt.Errorf("spiffe: Options.SPIFFEID %q is not a SPIFFE ID (%v); write it as spiffe://<trust-domain>/<path>; %s", quote(o.SPIFFEID), err, troubleshooting.See("spiffe-options"))
+			return nil, fmt.Errorf("spiffe: Options.SPIFFEID %s is not a SPIFFE ID (%v); write it as spiffe://<trust-domain>/<path>; %s", srvtext.Quote(o.SPIFFEID, 0), err, troubleshooting.See("spiffe-options"))
 		}
 		s.id = id
 	}
@@ -122,7 +122,7 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	client, err := workloadapi.New(context.Background(), workloadapi.WithAddr(s.addr),
 		workloadapi.WithDialOptions(grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: 5 * time.Second})))
 	if err != nil {
-		return nil, fmt.Errorf("spiffe: %s %q: %w", s.setting, quote(s.addr), err)
+		return nil, fmt.Errorf("spiffe: %s %q: %w", s.setting, srvtext.URL(s.addr), err)
 	}
 	s.client = client
 	c, err := oauthbearer.NewCache(cacheopts.Kind(s, "spiffe jwt-svid"), cacheopts.WithName(o.Cache, "spiffe jwt-svid"))
@@ -132,10 +132,6 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	}
 	return c, nil
 }
-
-// quote clips a value the user wrote before it is quoted (%q) in an
-// error, so a pasted blob cannot flood a log line.
-func quote(v string) string { return srvtext.Clip(v, 256) }
 
 // Token fetches one JWT-SVID. It is the raw source under the cache.
 func (s *source) Token(ctx context.Context) (oauthbearer.Token, error) {
@@ -168,9 +164,9 @@ func (s *source) fetchError(err error) error {
 		// expired SVID is an agent clock or cache problem that the next
 		// signing may heal; the others repeat.
 		if strings.Contains(err.Error(), "token has expired") {
-			return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s returned an expired JWT-SVID for audience %q (%s): is the agent's or this machine's clock wrong?; %s", s.where(), quote(s.audience), srvtext.Field(err.Error()), troubleshooting.See("spiffe-audience")), 0)
+			return oauthbearer.Transient(fmt.Errorf("spiffe: the Workload API at %s returned an expired JWT-SVID for audience %s (%s): is the agent's or this machine's clock wrong?; %s", s.where(), srvtext.Quote(s.audience, 0), srvtext.Field(err.Error()), troubleshooting.See("spiffe-audience")), 0)
 		}
-		return fmt.Errorf("spiffe: the JWT-SVID from the Workload API at %s for audience %q is unusable: %s; %s", s.where(), quote(s.audience), srvtext.Field(err.Error()), troubleshooting.See("spiffe-audience"))
+		return fmt.Errorf("spiffe: the JWT-SVID from the Workload API at %s for audience %s is unusable: %s; %s", s.where(), srvtext.Quote(s.audience, 0), srvtext.Field(err.Error()), troubleshooting.See("spiffe-audience"))
 	}
 	msg := srvtext.Field(st.Message())
 	switch st.Code() {

@@ -296,6 +296,14 @@ func TestOptionErrors(t *testing.T) {
 	t.Setenv(spiffe.SocketEnv, "ftp://x")
 	_, err := spiffe.New(&spiffe.Options{Audience: "kafka"})
 	assert.ErrorContains(t, err, `SPIFFE_ENDPOINT_SOCKET "ftp://x"`)
+
+	// The SPIFFE ID is quoted through srvtext.Quote: a URL's query (which
+	// may hold a signature) is dropped and a pasted blob is clipped. On
+	// main it was only clipped.
+	_, err = spiffe.New(&spiffe.Options{Audience: "kafka", Address: "unix:///x", SPIFFEID: "spiffe://example.org/a?sig=s3cr3t-signature"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `Options.SPIFFEID "spiffe://example.org/a" is not a SPIFFE ID`)
+	assert.NotContains(t, err.Error(), "s3cr3t")
 }
 
 // Close releases the gRPC connection: with the agent still running, no
