@@ -21,7 +21,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/audience"
-	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
@@ -169,12 +168,13 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 		so.Retryer = sdkaws.NopRetryer{}
 		// Never follow a redirect (the signed request carries the session
 		// token in X-Amz-Security-Token, which Go forwards to any host),
-		// and read replies through a size limit: the SDK's XML decoder
-		// buffers character data without a bound.
+		// and read replies through a size limit (the SDK's XML decoder
+		// buffers character data without a bound): the gate httpClient
+		// puts under every client does both.
 		if o.HTTPClient != nil {
 			so.HTTPClient = o.HTTPClient
 		}
-		so.HTTPClient = bodylimit.Client(httpClient(so.HTTPClient), bodylimit.Default)
+		so.HTTPClient = httpClient(so.HTTPClient)
 		if o.Endpoint != "" {
 			so.BaseEndpoint = sdkaws.String(o.Endpoint)
 		}

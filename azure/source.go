@@ -14,7 +14,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/bodylimit"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/fetchrec"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
@@ -222,7 +221,7 @@ func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
 		}
 		return nil, u
 	}
-	return bodylimit.Response(resp, bodylimit.Default), err
+	return resp, err // the gate under l.next bounds the body
 }
 
 // redirectSlot carries a refused redirect from the transport back to the
