@@ -64,6 +64,7 @@ type stsSource struct {
 	pool      string
 	expiresIn time.Duration
 	client    *http.Client
+	now       func() time.Time // the cache's clock
 }
 
 // NewSTS returns a cached source of Confluent Cloud access tokens: each
@@ -102,8 +103,8 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "confluent")
 	const kind = "confluent sts" // fixed: it labels metrics; the default name adds the endpoint's origin
-	return oauthbearer.NewCache(cacheopts.Kind(&stsSource{subject: subject, endpoint: o.TokenURL, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient}, kind),
-		cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL)))
+	c := cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL))
+	return oauthbearer.NewCache(cacheopts.Kind(&stsSource{subject: subject, endpoint: o.TokenURL, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient, now: cacheopts.Now(c)}, kind), c)
 }
 
 // Token performs one exchange.
@@ -122,7 +123,7 @@ func (s *stsSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 	if s.expiresIn > 0 {
 		form.Set("expires_in", strconv.Itoa(int(s.expiresIn/time.Second)))
 	}
-	start := time.Now()
+	start := s.now()
 	tr, err := oauthpost.PostForm(ctx, s.client, "confluent", s.endpoint, form, nil)
 	if r, ok := errors.AsType[*oauthpost.Refusal](err); ok {
 		oe := &oauthclient.Error{TokenURL: r.Endpoint, StatusCode: r.StatusCode, Code: r.Code, Description: r.Description}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -68,6 +69,21 @@ func TestSTSExchange(t *testing.T) {
 	require.Len(t, reqs, 1)
 	assert.Equal(t, sts.TokenURL, sts.URL+reqs[0].Path)
 	assert.Equal(t, "workload-1", reqs[0].Subject)
+}
+
+// The exchanged token's expiry counts expires_in from the cache's clock:
+// with a clock two minutes behind the system's, it is that clock's now
+// plus the requested lifetime.
+func TestSTSExpiryOnTheCacheClock(t *testing.T) {
+	t.Parallel()
+	sts, idp := newSTS(t)
+	clock := fakeclock.New(time.Now().Add(-2 * time.Minute))
+	src, err := NewSTS(&subjectSource{iss: idp, aud: "app-1"}, &STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: sts.TokenURL, Lifetime: 600 * time.Second, Cache: &oauthbearer.CacheOptions{Clock: clock}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, clock.Now().Add(600*time.Second), tok.Expiry)
 }
 
 func TestSTSErrors(t *testing.T) {

@@ -151,7 +151,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	case o.Assertion != nil:
 		a := *o.Assertion
 		a.Issuer, a.Subject = cmp.Or(a.Issuer, o.ClientID), cmp.Or(a.Subject, o.ClientID)
-		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, clock(c))
+		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, cacheopts.Now(c))
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +165,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		}
 	}
 	cc.o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
-	cc.now = clock(c)
+	cc.now = cacheopts.Now(c)
 	return oauthbearer.NewCache(cacheopts.Kind(cc, kind), c)
 }
 
@@ -176,14 +176,6 @@ const (
 	signedAssertion        // Assertion (KIP-1258 second preference)
 	tlsClientAuth          // the TLS client certificate (RFC 8705)
 )
-
-// clock returns the cache's clock's Now, or time.Now.
-func clock(c *oauthbearer.CacheOptions) func() time.Time {
-	if c.Clock != nil {
-		return c.Clock.Now
-	}
-	return time.Now
-}
 
 // logger returns the cache's logger, or one that discards.
 func logger(c *oauthbearer.CacheOptions) *slog.Logger {
@@ -250,7 +242,7 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 			r.SetBasicAuth(url.QueryEscape(c.o.ClientID), url.QueryEscape(string(c.o.ClientSecret)))
 		}
 	}
-	start := time.Now()
+	start := c.now()
 	tr, err := oauthpost.PostForm(ctx, c.o.HTTPClient, "oauthclient", c.o.TokenURL, form, setAuth)
 	if err != nil {
 		return oauthbearer.Token{}, refused(err)

@@ -105,7 +105,7 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	}
 	const kind = "oauth jwt-bearer" // fixed: it labels metrics
 	c := cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL))
-	s := &jwtBearer{o: o, now: clock(c), opts: n}
+	s := &jwtBearer{o: o, now: cacheopts.Now(c), opts: n}
 	if o.AssertionFile != "" {
 		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
 			return nil, n.errorf("oauthclient: %s %s: %w; point it at the assertion file itself", field("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
@@ -131,7 +131,7 @@ func (s *jwtBearer) Token(ctx context.Context) (oauthbearer.Token, error) {
 	if s.o.Scope != "" {
 		form.Set("scope", s.o.Scope)
 	}
-	start := time.Now()
+	start := s.now()
 	tr, err := oauthpost.PostForm(ctx, s.o.HTTPClient, "oauthclient", s.o.TokenURL, form, nil)
 	if err != nil {
 		return oauthbearer.Token{}, refused(err)
