@@ -150,22 +150,29 @@ func TestSTSOptionsValidation(t *testing.T) {
 	t.Parallel()
 	subj := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "x"})
 	tests := map[string]struct {
-		subj oauthbearer.TokenSource
-		o    *STSOptions
-		want string
+		subj  oauthbearer.TokenSource
+		o     *STSOptions
+		want  string
+		field string // the OptionError's field; "" for none
 	}{
-		"nil subject":  {nil, &STSOptions{IdentityPoolID: "pool-1"}, "subject token source is nil"},
-		"nil options":  {subj, nil, "IdentityPoolID is empty"},
-		"bad pool":     {subj, &STSOptions{IdentityPoolID: "pool-1,pool-2"}, "IdentityPoolID"},
-		"plain http":   {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "http://api.confluent.cloud/sts/v1/oauth2/token"}, "https"},
-		"relative":     {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "/sts"}, "absolute URL"},
-		"bad lifetime": {subj, &STSOptions{IdentityPoolID: "pool-1", Lifetime: 1500 * time.Millisecond}, "STSOptions.Lifetime"},
+		"nil subject":  {nil, &STSOptions{IdentityPoolID: "pool-1"}, "subject token source is nil", ""},
+		"nil options":  {subj, nil, "IdentityPoolID is empty", "IdentityPoolID"},
+		"bad pool":     {subj, &STSOptions{IdentityPoolID: "pool-1,pool-2"}, "IdentityPoolID", "IdentityPoolID"},
+		"plain http":   {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "http://api.confluent.cloud/sts/v1/oauth2/token"}, "https", "TokenURL"},
+		"relative":     {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "/sts"}, "absolute URL", "TokenURL"},
+		"bad lifetime": {subj, &STSOptions{IdentityPoolID: "pool-1", Lifetime: 1500 * time.Millisecond}, "STSOptions.Lifetime", "Lifetime"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			_, err := NewSTS(tc.subj, tc.o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+			if tc.field != "" {
+				oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+				require.True(t, ok, "%T %v", err, err)
+				assert.Equal(t, "confluent.STSOptions", oe.Options)
+				assert.Equal(t, []string{tc.field}, oe.Fields)
+			}
 		})
 	}
 }
