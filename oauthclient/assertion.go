@@ -98,6 +98,10 @@ type signer struct {
 	now  func() time.Time
 }
 
+// keyLimit bounds key and template files: a 4096-bit RSA key in PEM is
+// about 3 KiB.
+const keyLimit = boundedfile.TokenLimit
+
 // The assertion defaults, Kafka's (SaslConfigs) too.
 const (
 	defaultAssertionLifetime  = 5 * time.Minute

@@ -74,10 +74,6 @@ type jwtBearer struct {
 	opts options // names JWTBearerOptions fields in errors
 }
 
-// keyLimit bounds key and template files: a 4096-bit RSA key in PEM is
-// about 3 KiB.
-const keyLimit = boundedfile.TokenLimit
-
 // NewJWTBearer returns a cached source of access tokens obtained with the
 // RFC 7523 jwt-bearer grant: grant_type
 // urn:ietf:params:oauth:grant-type:jwt-bearer, the assertion, and the
