@@ -105,11 +105,7 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	if c.MaxLifetime == 0 {
 		c.MaxLifetime = poll
 	}
-	clock := c.Clock
-	s := &source{path: o.Path, setting: o.Setting, now: time.Now}
-	if clock != nil {
-		s.now = clock.Now
-	}
+	s := &source{path: o.Path, setting: o.Setting, now: cacheopts.Now(c)}
 	return oauthbearer.NewCache(cacheopts.Kind(s, "token file"), c)
 }
 
