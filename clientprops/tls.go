@@ -54,6 +54,22 @@ type TLSSettings struct {
 
 func (t *TLSSettings) isZero() bool { return t == nil || *t == TLSSettings{} }
 
+// settings names the settings that gave the file's TLS, joined with
+// " and ", for errors; a file setting only the TLS version names
+// ssl.enabled.protocols.
+func (t *TLSSettings) settings() string {
+	var names []string
+	for _, s := range []string{t.TrustSetting, t.KeySetting} {
+		if s != "" {
+			names = append(names, s)
+		}
+	}
+	if len(names) == 0 {
+		return "sasl.jaas.config option ssl.enabled.protocols"
+	}
+	return strings.Join(names, " and ")
+}
+
 // jaasTLS takes the ssl.* options of sasl.jaas.config that Kafka 4.4
 // honours for the token endpoint (ConfigDef.withClientSslSupport), and
 // refuses, with why and what to use instead, those this package cannot
@@ -209,7 +225,7 @@ func (c *Config) httpClient(o *BuildOptions) (*http.Client, error) {
 		return o.HTTPClient, nil
 	}
 	if o.HTTPClient != nil {
-		return nil, errors.New("clientprops: the file sets the token endpoint's TLS (" + t.TrustSetting + t.KeySetting + ") and BuildOptions.HTTPClient is set too, whose transport would not apply it; leave BuildOptions.HTTPClient nil, or configure that TLS in your client and remove the options from the file")
+		return nil, errors.New("clientprops: the file sets the token endpoint's TLS (" + t.settings() + ") and BuildOptions.HTTPClient is set too, whose transport would not apply it; leave BuildOptions.HTTPClient nil, or configure that TLS in your client and remove the options from the file")
 	}
 	io := &idphttp.TLSOptions{
 		RootCAFile: t.TrustStoreFile, RootCAPEM: []byte(t.TrustStorePEM), ReplaceRoots: t.TrustStoreFile != "" || t.TrustStorePEM != "",

@@ -69,6 +69,25 @@ func TestPropertiesTokenEndpointMutualTLS(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.NewSource(&BuildOptions{AllowedURLs: []string{srv.TokenURL}, HTTPClient: srv.Client()})
 	require.ErrorContains(t, err, "BuildOptions.HTTPClient")
+	// It names both settings, apart.
+	assert.Contains(t, err.Error(), "(sasl.jaas.config option ssl.truststore.location and sasl.jaas.config option ssl.keystore.location)")
+}
+
+// The TLS-and-HTTPClient error names each setting that gave the file's
+// TLS, joined with " and ", never run together.
+func TestTLSSettingsNames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		t    TLSSettings
+		want string
+	}{
+		{TLSSettings{TrustSetting: "https.ca.location"}, "https.ca.location"},
+		{TLSSettings{KeySetting: "sasl.jaas.config option ssl.keystore.location"}, "sasl.jaas.config option ssl.keystore.location"},
+		{TLSSettings{TrustSetting: "https.ca.pem", KeySetting: "sasl.jaas.config option ssl.keystore.certificate.chain"}, "https.ca.pem and sasl.jaas.config option ssl.keystore.certificate.chain"},
+		{TLSSettings{MinVersion: tls.VersionTLS13}, "sasl.jaas.config option ssl.enabled.protocols"},
+	} {
+		assert.Equal(t, tc.want, tc.t.settings())
+	}
 }
 
 // What Kafka 4.4 honours but this package cannot, or what would weaken

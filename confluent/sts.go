@@ -64,6 +64,7 @@ type stsSource struct {
 	pool      string
 	expiresIn time.Duration
 	client    *http.Client
+	now       func() time.Time // the cache's clock
 }
 
 // NewSTS returns a cached source of Confluent Cloud access tokens: each
@@ -76,7 +77,8 @@ type stsSource struct {
 // the cache, honouring Retry-After; other refusals are permanent
 // [*oauthclient.Error]s (wrapped; match with errors.As). When the STS refuses the subject token, the subject
 // source is told to drop it ([oauthbearer.Invalidate]) so the next
-// attempt uses a fresh one.
+// attempt uses a fresh one. A refused option is an
+// [*oauthbearer.OptionError] naming its STSOptions field.
 func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cache, error) {
 	if subject == nil {
 		return nil, fmt.Errorf("confluent: NewSTS: the subject token source is nil; pass the source of your identity provider's JWTs")
@@ -86,24 +88,30 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 		o = *opts
 	}
 	if o.IdentityPoolID == "" {
-		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for")
+		return nil, stsOptionError("IdentityPoolID", fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for"))
 	}
 	if err := confluentid.CheckID(confluentid.IdentityPool, o.IdentityPoolID); err != nil {
-		return nil, fmt.Errorf("confluent: STSOptions.IdentityPoolID is %s, %w", srvtext.Quote(o.IdentityPoolID, 0), err)
+		return nil, stsOptionError("IdentityPoolID", fmt.Errorf("confluent: STSOptions.IdentityPoolID is %s, %w", srvtext.Quote(o.IdentityPoolID, 0), err))
 	}
 	if o.TokenURL == "" {
 		o.TokenURL = DefaultSTSTokenURL
 	}
 	if err := idphttp.CheckEndpoint("confluent", "STSOptions.TokenURL", o.TokenURL); err != nil {
-		return nil, err
+		return nil, stsOptionError("TokenURL", err)
 	}
 	if o.Lifetime < 0 || o.Lifetime%time.Second != 0 {
-		return nil, fmt.Errorf("confluent: STSOptions.Lifetime is %s; use whole seconds, or 0 for the STS default", o.Lifetime)
+		return nil, stsOptionError("Lifetime", fmt.Errorf("confluent: STSOptions.Lifetime is %s; use whole seconds, or 0 for the STS default", o.Lifetime))
 	}
 	o.HTTPClient = idphttp.Client(o.HTTPClient, "confluent")
 	const kind = "confluent sts" // fixed: it labels metrics; the default name adds the endpoint's origin
-	return oauthbearer.NewCache(cacheopts.Kind(&stsSource{subject: subject, endpoint: o.TokenURL, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient}, kind),
-		cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL)))
+	c := cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL))
+	return oauthbearer.NewCache(cacheopts.Kind(&stsSource{subject: subject, endpoint: o.TokenURL, pool: o.IdentityPoolID, expiresIn: o.Lifetime, client: o.HTTPClient, now: cacheopts.Now(c)}, kind), c)
+}
+
+// stsOptionError is a refused STSOptions field, as the
+// *oauthbearer.OptionError every options type of this module returns.
+func stsOptionError(field string, err error) error {
+	return &oauthbearer.OptionError{Options: "confluent.STSOptions", Fields: []string{field}, Err: err}
 }
 
 // Token performs one exchange.
@@ -122,7 +130,7 @@ func (s *stsSource) Token(ctx context.Context) (oauthbearer.Token, error) {
 	if s.expiresIn > 0 {
 		form.Set("expires_in", strconv.Itoa(int(s.expiresIn/time.Second)))
 	}
-	start := time.Now()
+	start := s.now()
 	tr, err := oauthpost.PostForm(ctx, s.client, "confluent", s.endpoint, form, nil)
 	if r, ok := errors.AsType[*oauthpost.Refusal](err); ok {
 		oe := &oauthclient.Error{TokenURL: r.Endpoint, StatusCode: r.StatusCode, Code: r.Code, Description: r.Description}

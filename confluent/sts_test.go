@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
+	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtverify"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -68,6 +69,21 @@ func TestSTSExchange(t *testing.T) {
 	require.Len(t, reqs, 1)
 	assert.Equal(t, sts.TokenURL, sts.URL+reqs[0].Path)
 	assert.Equal(t, "workload-1", reqs[0].Subject)
+}
+
+// The exchanged token's expiry counts expires_in from the cache's clock:
+// with a clock two minutes behind the system's, it is that clock's now
+// plus the requested lifetime.
+func TestSTSExpiryOnTheCacheClock(t *testing.T) {
+	t.Parallel()
+	sts, idp := newSTS(t)
+	clock := fakeclock.New(time.Now().Add(-2 * time.Minute))
+	src, err := NewSTS(&subjectSource{iss: idp, aud: "app-1"}, &STSOptions{IdentityPoolID: "pool-7yzk", TokenURL: sts.TokenURL, Lifetime: 600 * time.Second, Cache: &oauthbearer.CacheOptions{Clock: clock}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	tok, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, clock.Now().Add(600*time.Second), tok.Expiry)
 }
 
 func TestSTSErrors(t *testing.T) {
@@ -134,22 +150,29 @@ func TestSTSOptionsValidation(t *testing.T) {
 	t.Parallel()
 	subj := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "x"})
 	tests := map[string]struct {
-		subj oauthbearer.TokenSource
-		o    *STSOptions
-		want string
+		subj  oauthbearer.TokenSource
+		o     *STSOptions
+		want  string
+		field string // the OptionError's field; "" for none
 	}{
-		"nil subject":  {nil, &STSOptions{IdentityPoolID: "pool-1"}, "subject token source is nil"},
-		"nil options":  {subj, nil, "IdentityPoolID is empty"},
-		"bad pool":     {subj, &STSOptions{IdentityPoolID: "pool-1,pool-2"}, "IdentityPoolID"},
-		"plain http":   {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "http://api.confluent.cloud/sts/v1/oauth2/token"}, "https"},
-		"relative":     {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "/sts"}, "absolute URL"},
-		"bad lifetime": {subj, &STSOptions{IdentityPoolID: "pool-1", Lifetime: 1500 * time.Millisecond}, "STSOptions.Lifetime"},
+		"nil subject":  {nil, &STSOptions{IdentityPoolID: "pool-1"}, "subject token source is nil", ""},
+		"nil options":  {subj, nil, "IdentityPoolID is empty", "IdentityPoolID"},
+		"bad pool":     {subj, &STSOptions{IdentityPoolID: "pool-1,pool-2"}, "IdentityPoolID", "IdentityPoolID"},
+		"plain http":   {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "http://api.confluent.cloud/sts/v1/oauth2/token"}, "https", "TokenURL"},
+		"relative":     {subj, &STSOptions{IdentityPoolID: "pool-1", TokenURL: "/sts"}, "absolute URL", "TokenURL"},
+		"bad lifetime": {subj, &STSOptions{IdentityPoolID: "pool-1", Lifetime: 1500 * time.Millisecond}, "STSOptions.Lifetime", "Lifetime"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			_, err := NewSTS(tc.subj, tc.o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+			if tc.field != "" {
+				oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+				require.True(t, ok, "%T %v", err, err)
+				assert.Equal(t, "confluent.STSOptions", oe.Options)
+				assert.Equal(t, []string{tc.field}, oe.Fields)
+			}
 		})
 	}
 }

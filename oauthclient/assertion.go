@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
@@ -97,6 +98,10 @@ type signer struct {
 	now  func() time.Time
 }
 
+// keyLimit bounds key and template files: a 4096-bit RSA key in PEM is
+// about 3 KiB.
+const keyLimit = boundedfile.TokenLimit
+
 // The assertion defaults, Kafka's (SaslConfigs) too.
 const (
 	defaultAssertionLifetime  = 5 * time.Minute
@@ -115,12 +120,11 @@ func newSigner(o AssertionOptions, n options, tokenURL string, now func() time.T
 	}
 	// The one place the assertion defaults live (clientprops passes
 	// Kafka's unset claim.exp.seconds and claim.nbf.seconds as 0).
-	if o.Lifetime < 0 {
-		return nil, n.errorf("oauthclient: %s is %s; it must not be negative (0 means the default %s)", field("Lifetime"), o.Lifetime, defaultAssertionLifetime)
+	lifetime, err := cacheopts.Duration("oauthclient."+n.typ, n.prefix+"Lifetime", o.Lifetime, defaultAssertionLifetime)
+	if err != nil {
+		return nil, err
 	}
-	if o.Lifetime == 0 {
-		o.Lifetime = defaultAssertionLifetime
-	}
+	o.Lifetime = lifetime
 	switch {
 	case o.NotBefore == 0:
 		o.NotBefore = defaultAssertionNotBefore

@@ -5,12 +5,15 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
 // TestAssertionDefaultsAreKafkas: newSigner is the one place the
@@ -50,4 +53,10 @@ func TestAssertionDefaultsAreKafkas(t *testing.T) {
 	_, err = newSigner(AssertionOptions{PrivateKey: key, Issuer: "svc", Subject: "svc", Lifetime: -time.Second}, n, "https://idp.example/token", time.Now)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "JWTBearerOptions.Assertion.Lifetime is -1s; it must not be negative (0 means the default 5m0s)")
+	// The one duration rule: the error type and Fields of every other
+	// duration option.
+	oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+	require.True(t, ok, "%T", err)
+	assert.Equal(t, "oauthclient.JWTBearerOptions", oe.Options)
+	assert.Equal(t, []string{"Assertion.Lifetime"}, oe.Fields)
 }

@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,12 +14,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
-	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
-	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -115,11 +111,8 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	if opts != nil {
 		o = *opts
 	}
-	if o.TokenURL == "" {
-		return nil, ccOptions().errorf("oauthclient: %s is empty; set the identity provider's token endpoint", field("TokenURL"))
-	}
-	if err := idphttp.CheckEndpoint("oauthclient", ccOptions().name("TokenURL"), o.TokenURL); err != nil {
-		return nil, ccOptions().wrap(err, "TokenURL")
+	if err := ccOptions().checkTokenURL(o.TokenURL); err != nil {
+		return nil, err
 	}
 	// The kind labels metrics: a fixed value. The default name adds the
 	// endpoint's origin, so that a silent endpoint's error names it.
@@ -143,15 +136,15 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 			// Kafka's ClientCredentialsRequestFormatterFactory warns so.
 			logger(c).Warn("oauthclient: both ClientCredentialsOptions.AssertionFile (sasl.oauthbearer.assertion.file) and a locally signed assertion are configured; using the file (first preference), the signing settings are ignored")
 		}
-		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
-			return nil, ccOptions().errorf("oauthclient: %s %s: %w; point it at the assertion file itself", field("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
+		if err := ccOptions().checkAssertionFile(o.AssertionFile); err != nil {
+			return nil, err
 		}
 		cc.mode = fileAssertion
 		cc.o.Assertion = nil
 	case o.Assertion != nil:
 		a := *o.Assertion
 		a.Issuer, a.Subject = cmp.Or(a.Issuer, o.ClientID), cmp.Or(a.Subject, o.ClientID)
-		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, clock(c))
+		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, cacheopts.Now(c))
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +158,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		}
 	}
 	cc.o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
-	cc.now = clock(c)
+	cc.now = cacheopts.Now(c)
 	return oauthbearer.NewCache(cacheopts.Kind(cc, kind), c)
 }
 
@@ -176,14 +169,6 @@ const (
 	signedAssertion        // Assertion (KIP-1258 second preference)
 	tlsClientAuth          // the TLS client certificate (RFC 8705)
 )
-
-// clock returns the cache's clock's Now, or time.Now.
-func clock(c *oauthbearer.CacheOptions) func() time.Time {
-	if c.Clock != nil {
-		return c.Clock.Now
-	}
-	return time.Now
-}
 
 // logger returns the cache's logger, or one that discards.
 func logger(c *oauthbearer.CacheOptions) *slog.Logger {
@@ -221,16 +206,8 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 	case c.mode == tlsClientAuth:
 		form.Set("client_id", c.o.ClientID)
 	case c.mode != clientSecret:
-		var a string
-		var err error
-		switch c.mode {
-		case fileAssertion:
-			var t jwtfile.Token
-			t, err = jwtfile.Read(ctx, "oauthclient", ccOptions().name("AssertionFile"), c.o.AssertionFile, c.now())
-			a, err = t.Value, ccOptions().wrap(err, "AssertionFile")
-		default:
-			a, err = c.sign.sign(ctx)
-		}
+		// c.sign is nil for fileAssertion.
+		a, err := ccOptions().assertion(ctx, c.o.AssertionFile, c.sign, c.now)
 		if err != nil {
 			return oauthbearer.Token{}, err
 		}
@@ -250,7 +227,7 @@ func (c *clientCredentials) Token(ctx context.Context) (oauthbearer.Token, error
 			r.SetBasicAuth(url.QueryEscape(c.o.ClientID), url.QueryEscape(string(c.o.ClientSecret)))
 		}
 	}
-	start := time.Now()
+	start := c.now()
 	tr, err := oauthpost.PostForm(ctx, c.o.HTTPClient, "oauthclient", c.o.TokenURL, form, setAuth)
 	if err != nil {
 		return oauthbearer.Token{}, refused(err)

@@ -10,8 +10,8 @@ import (
 )
 
 // Error is an error reply from an OAuth 2.0 token endpoint (RFC 6749
-// section 5.2), from the client credentials grant or the Confluent Cloud
-// STS exchange. It is permanent: retrying the same request fails the same
+// section 5.2), from the client credentials grant, the jwt-bearer grant
+// or the Confluent Cloud STS exchange. It is permanent: retrying the same request fails the same
 // way. Code and Description are the server's text with every value the
 // request sent removed, clipped.
 type Error struct {

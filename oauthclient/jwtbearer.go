@@ -2,18 +2,14 @@ package oauthclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
-	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
-	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -74,10 +70,6 @@ type jwtBearer struct {
 	opts options // names JWTBearerOptions fields in errors
 }
 
-// keyLimit bounds key and template files: a 4096-bit RSA key in PEM is
-// about 3 KiB.
-const keyLimit = boundedfile.TokenLimit
-
 // NewJWTBearer returns a cached source of access tokens obtained with the
 // RFC 7523 jwt-bearer grant: grant_type
 // urn:ietf:params:oauth:grant-type:jwt-bearer, the assertion, and the
@@ -91,11 +83,8 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 		o = *opts
 	}
 	n := options{typ: "JWTBearerOptions"}
-	if o.TokenURL == "" {
-		return nil, n.errorf("oauthclient: %s is empty; set the identity provider's token endpoint", field("TokenURL"))
-	}
-	if err := idphttp.CheckEndpoint("oauthclient", n.name("TokenURL"), o.TokenURL); err != nil {
-		return nil, n.wrap(err, "TokenURL")
+	if err := n.checkTokenURL(o.TokenURL); err != nil {
+		return nil, err
 	}
 	switch {
 	case o.Assertion == nil && o.AssertionFile == "":
@@ -105,10 +94,10 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 	}
 	const kind = "oauth jwt-bearer" // fixed: it labels metrics
 	c := cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL))
-	s := &jwtBearer{o: o, now: clock(c), opts: n}
+	s := &jwtBearer{o: o, now: cacheopts.Now(c), opts: n}
 	if o.AssertionFile != "" {
-		if _, err := boundedfile.Check(o.AssertionFile); errors.Is(err, boundedfile.ErrNotRegular) {
-			return nil, n.errorf("oauthclient: %s %s: %w; point it at the assertion file itself", field("AssertionFile"), srvtext.Quote(o.AssertionFile, 0), err)
+		if err := n.checkAssertionFile(o.AssertionFile); err != nil {
+			return nil, err
 		}
 	} else {
 		sg, err := newSigner(*o.Assertion, options{typ: n.typ, prefix: "Assertion."}, o.TokenURL, s.now)
@@ -123,7 +112,7 @@ func NewJWTBearer(opts *JWTBearerOptions) (*oauthbearer.Cache, error) {
 
 // Token performs one jwt-bearer request.
 func (s *jwtBearer) Token(ctx context.Context) (oauthbearer.Token, error) {
-	a, err := s.assertion(ctx)
+	a, err := s.opts.assertion(ctx, s.o.AssertionFile, s.sign, s.now)
 	if err != nil {
 		return oauthbearer.Token{}, err
 	}
@@ -131,21 +120,10 @@ func (s *jwtBearer) Token(ctx context.Context) (oauthbearer.Token, error) {
 	if s.o.Scope != "" {
 		form.Set("scope", s.o.Scope)
 	}
-	start := time.Now()
+	start := s.now()
 	tr, err := oauthpost.PostForm(ctx, s.o.HTTPClient, "oauthclient", s.o.TokenURL, form, nil)
 	if err != nil {
 		return oauthbearer.Token{}, refused(err)
 	}
 	return tr.Token("oauthclient", start, oauthpost.RedactURL(s.o.TokenURL))
-}
-
-func (s *jwtBearer) assertion(ctx context.Context) (string, error) {
-	if s.sign == nil {
-		t, err := jwtfile.Read(ctx, "oauthclient", s.opts.name("AssertionFile"), s.o.AssertionFile, s.now())
-		if err != nil {
-			return "", s.opts.wrap(err, "AssertionFile")
-		}
-		return t.Value, nil
-	}
-	return s.sign.sign(ctx)
 }

@@ -292,3 +292,33 @@ func TestOptionsWithAssertionNeverPrintTheKey(t *testing.T) {
 		}
 	}
 }
+
+// A token's expiry counts its expires_in from the cache's clock, as the
+// cache measures it, for both grants: with a clock two minutes behind
+// the system's, the expiry is that clock's now plus the server's hour.
+func TestExpiryOnTheCacheClock(t *testing.T) {
+	t.Parallel()
+	f := newBearerFixture(t)
+	cc := idptest.NewOAuthServer(t, &idptest.OAuthServerOptions{
+		Signer: idptest.NewIssuer(t, nil), Clients: map[string]idptest.OAuthClient{"c": {Secret: "s"}},
+	})
+	for name, build := range map[string]func(*oauthbearer.CacheOptions) (*oauthbearer.Cache, error){
+		"jwt-bearer": func(c *oauthbearer.CacheOptions) (*oauthbearer.Cache, error) {
+			return NewJWTBearer(&JWTBearerOptions{TokenURL: f.srv.TokenURL, Assertion: &AssertionOptions{PrivateKey: f.ecKey, Issuer: "svc-ec", Subject: "svc-ec"}, Cache: c})
+		},
+		"client credentials": func(c *oauthbearer.CacheOptions) (*oauthbearer.Cache, error) {
+			return NewClientCredentials(&ClientCredentialsOptions{TokenURL: cc.TokenURL, ClientID: "c", ClientSecret: "s", Cache: c})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			clock := fakeclock.New(time.Now().Add(-2 * time.Minute))
+			src, err := build(&oauthbearer.CacheOptions{Clock: clock})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = src.Close() })
+			tok, err := src.Token(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, clock.Now().Add(time.Hour), tok.Expiry)
+		})
+	}
+}

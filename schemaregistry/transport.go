@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
@@ -220,12 +221,20 @@ func closeBody(req *http.Request) {
 }
 
 // checkIDs validates the Confluent IDs' shape so that typos fail early
-// (the check client.properties' bearer.auth.* keys get too).
-func checkIDs(lsrc, pool, where string) error {
-	if err := confluentid.CheckPair(confluentid.RegistryCluster, where+".LogicalCluster", lsrc, where+".IdentityPoolID", pool); err != nil {
-		return fmt.Errorf("schemaregistry: %w", err)
+// (the check client.properties' bearer.auth.* keys get too). A refusal
+// is an *oauthbearer.OptionError of schemaregistry.<typ> naming the
+// field, LogicalCluster or IdentityPoolID.
+func checkIDs(lsrc, pool, typ string) error {
+	err := confluentid.CheckPair(confluentid.RegistryCluster, typ+".LogicalCluster", lsrc, typ+".IdentityPoolID", pool)
+	if err == nil {
+		return nil
 	}
-	return nil
+	var fields []string
+	if fe, ok := errors.AsType[*confluentid.FieldError](err); ok {
+		_, f, _ := strings.Cut(fe.Setting, ".")
+		fields = []string{f}
+	}
+	return &oauthbearer.OptionError{Options: "schemaregistry." + typ, Fields: fields, Err: fmt.Errorf("schemaregistry: %w", err)}
 }
 
 // Format prints the type and the cluster only, for every verb. fmt cannot call the redacting methods of values held in unexported

@@ -2,6 +2,7 @@ package schemaregistry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -173,24 +174,35 @@ func TestOptionsValidation(t *testing.T) {
 	t.Parallel()
 	src := &countingSource{}
 	tests := map[string]struct {
-		src  oauthbearer.TokenSource
-		o    *TransportOptions
-		want string
+		src   oauthbearer.TokenSource
+		o     *TransportOptions
+		want  string
+		field string // the OptionError's field; "" for none
 	}{
-		"nil source":  {nil, nil, "token source is nil"},
-		"bad lsrc":    {src, &TransportOptions{LogicalCluster: "lkc-1"}, "LogicalCluster"},
-		"bad pool":    {src, &TransportOptions{IdentityPoolID: "pool-1 "}, "IdentityPoolID"},
-		"neg timeout": {src, &TransportOptions{FetchTimeout: -1}, "FetchTimeout"},
+		"nil source":  {nil, nil, "token source is nil", ""},
+		"bad lsrc":    {src, &TransportOptions{LogicalCluster: "lkc-1"}, "LogicalCluster", "LogicalCluster"},
+		"bad pool":    {src, &TransportOptions{IdentityPoolID: "pool-1 "}, "IdentityPoolID", "IdentityPoolID"},
+		"neg timeout": {src, &TransportOptions{FetchTimeout: -1}, "FetchTimeout", "FetchTimeout"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			_, err := NewTransport(tc.src, tc.o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+			if tc.field != "" {
+				oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+				require.True(t, ok, "%T %v", err, err)
+				assert.Equal(t, "schemaregistry.TransportOptions", oe.Options)
+				assert.Equal(t, []string{tc.field}, oe.Fields)
+			}
 		})
 	}
 	_, err := NewHeaderProvider(src, &HeaderProviderOptions{LogicalCluster: "lkc-1"})
 	require.Error(t, err)
+	oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+	require.True(t, ok, "%T %v", err, err)
+	assert.Equal(t, "schemaregistry.HeaderProviderOptions", oe.Options)
+	assert.Equal(t, []string{"LogicalCluster"}, oe.Fields)
 	_, err = NewHeaderProvider(nil, nil)
 	require.Error(t, err)
 }

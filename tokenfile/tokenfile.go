@@ -83,7 +83,8 @@ type source struct {
 // New returns a cached source of the JWT in the file at opts.Path. It
 // fails if the path is empty or names something other than a regular
 // file; a file that does not exist yet (a sidecar not started) is an
-// error of the first Token call, not of New.
+// error of the first Token call, not of New. A refused option is an
+// [*oauthbearer.OptionError].
 func New(opts *Options) (*oauthbearer.Cache, error) {
 	var o Options
 	if opts != nil {
@@ -91,24 +92,20 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	}
 	o.Setting = cmp.Or(o.Setting, "tokenfile.Options.Path")
 	if o.Path == "" {
-		return nil, fmt.Errorf("tokenfile: %s is empty; set the path of the token file", o.Setting)
+		return nil, &oauthbearer.OptionError{Options: "tokenfile.Options", Fields: []string{"Path"}, Err: fmt.Errorf("tokenfile: %s is empty; set the path of the token file", o.Setting)}
 	}
 	poll, err := cacheopts.Duration("tokenfile.Options", "PollInterval", o.PollInterval, DefaultPollInterval)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := boundedfile.Check(o.Path); errors.Is(err, boundedfile.ErrNotRegular) {
-		return nil, fmt.Errorf("tokenfile: %s %s: %w; point the setting at the token file itself", o.Setting, srvtext.Quote(o.Path, 0), err)
+		return nil, &oauthbearer.OptionError{Options: "tokenfile.Options", Fields: []string{"Path"}, Err: fmt.Errorf("tokenfile: %s %s: %w; point the setting at the token file itself", o.Setting, srvtext.Quote(o.Path, 0), err)}
 	}
 	c := cacheopts.WithName(o.Cache, "token file")
 	if c.MaxLifetime == 0 {
 		c.MaxLifetime = poll
 	}
-	clock := c.Clock
-	s := &source{path: o.Path, setting: o.Setting, now: time.Now}
-	if clock != nil {
-		s.now = clock.Now
-	}
+	s := &source{path: o.Path, setting: o.Setting, now: cacheopts.Now(c)}
 	return oauthbearer.NewCache(cacheopts.Kind(s, "token file"), c)
 }
 

@@ -120,9 +120,21 @@ func TestNotRegular(t *testing.T) {
 		_, err := tokenfile.New(&tokenfile.Options{Path: p})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "not a regular file")
+		assertPathOptionError(t, err)
 	}
 	_, err := tokenfile.New(nil)
 	assert.ErrorContains(t, err, "tokenfile.Options.Path is empty")
+	assertPathOptionError(t, err)
+}
+
+// assertPathOptionError checks that err is the *oauthbearer.OptionError
+// of tokenfile.Options.Path, the type PollInterval's refusal has too.
+func assertPathOptionError(t *testing.T, err error) {
+	t.Helper()
+	oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+	require.True(t, ok, "%T %v", err, err)
+	assert.Equal(t, "tokenfile.Options", oe.Options)
+	assert.Equal(t, []string{"Path"}, oe.Fields)
 }
 
 // The cache's Token never touches the file: after the first read, removing

@@ -69,6 +69,17 @@ func WithName(o *oauthbearer.CacheOptions, name string) *oauthbearer.CacheOption
 	return &c
 }
 
+// Now returns the clock of o (nil: the zero options) that the cache
+// will run on, o.Clock's Now or else time.Now, for a source to stamp
+// what it times (a token's issue time, from which expires_in counts) on
+// the cache's clock.
+func Now(o *oauthbearer.CacheOptions) func() time.Time {
+	if o != nil && o.Clock != nil {
+		return o.Clock.Now
+	}
+	return time.Now
+}
+
 // Kind returns src labelled with kind, the fixed string per constructor
 // that observers label metrics with next to the caller's Name:
 // oauthbearer.NewCache reads it from the source's TokenSourceKind method.

@@ -106,6 +106,8 @@ type FieldError struct {
 	err   error
 }
 
+// Error reads "<Setting> is <the value, quoted by srvtext.Quote around
+// the first wrong ID>, <the reason>".
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s is %s, %v", e.Setting, srvtext.Quote(e.Value, At(e.err)), e.err)
 }
