@@ -110,16 +110,6 @@ func retryAfterOf(err error) time.Duration {
 	return retryafter.Parse(re.Response.Header.Get("Retry-After"), time.Now())
 }
 
-// nowOf returns the time source of the cache options (their Clock's Now,
-// else time.Now), so signing times and expiries follow a test's fake
-// clock. Only Now is needed here: the cache owns the timers.
-func nowOf(o *oauthbearer.CacheOptions) func() time.Time {
-	if o != nil && o.Clock != nil {
-		return o.Clock.Now
-	}
-	return time.Now
-}
-
 // httpClient applies the module's identity-provider HTTP policy to an AWS
 // SDK client: redirects are never followed (the signed request carries
 // the session token in X-Amz-Security-Token, which Go forwards to any

@@ -105,7 +105,7 @@ func NewMSK(ctx context.Context, opts *MSKOptions) (*oauthbearer.Cache, error) {
 		region:   cfg.Region,
 		expires:  d,
 		creds:    cfg.Credentials,
-		now:      nowOf(o.Cache),
+		now:      cacheopts.Now(o.Cache),
 		signer:   v4.NewSigner(),
 		hostname: fmt.Sprintf("kafka.%s.amazonaws.com", cfg.Region),
 	}

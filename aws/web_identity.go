@@ -144,7 +144,7 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 	if opts != nil {
 		o = *opts
 	}
-	w := &webIdentity{now: nowOf(o.Cache)}
+	w := &webIdentity{now: cacheopts.Now(o.Cache)}
 	if err := w.validate(&o); err != nil {
 		return nil, err
 	}

@@ -92,10 +92,7 @@ func NewManagedKafka(ctx context.Context, opts *ManagedKafkaOptions) (*oauthbear
 	if err != nil {
 		return nil, err
 	}
-	m := &managedKafka{c: c, principal: o.Principal, now: time.Now}
-	if o.Cache != nil && o.Cache.Clock != nil {
-		m.now = o.Cache.Clock.Now
-	}
+	m := &managedKafka{c: c, principal: o.Principal, now: cacheopts.Now(o.Cache)}
 	if m.principal == "" && c.json != nil {
 		e, ok := c.fileEmail()
 		if !ok {
