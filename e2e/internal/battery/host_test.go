@@ -45,7 +45,7 @@ type host struct {
 	dials  atomic.Int64 // dial attempts to anything but 127.0.0.1 and *.test
 	reqs   atomic.Int64
 	wrote  atomic.Int64 // body bytes the endless and slow modes wrote
-	active atomic.Int64 // credential requests whose handler still runs
+	active atomic.Int64 // requests whose handler still runs
 	arrive chan struct{}
 	once   sync.Once
 	// closing ends every handler, so that the servers can close even
@@ -111,6 +111,10 @@ func (h *host) Client() *http.Client {
 func (h *host) arrived() <-chan struct{} { return h.arrive }
 
 func (h *host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Counted before the body is read: a request the client abandons
+	// mid-body still runs here until the read ends.
+	h.active.Add(1)
+	defer h.active.Add(-1)
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration") {
 		// Entra's discovery document: the token request comes next.
@@ -128,8 +132,6 @@ func (h *host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.reqs.Add(1)
-	h.active.Add(1)
-	defer h.active.Add(-1)
 	dump := h.record(r, raw)
 	h.once.Do(func() { close(h.arrive) })
 	(*h.mode.Load())(h, w, r, dump)
@@ -297,7 +299,7 @@ func closed(c <-chan struct{}) bool {
 	}
 }
 
-// abandoned reports whether every credential request the host received
+// abandoned reports whether every request the host received
 // has ended (the client closed or cancelled it), waiting up to wait.
 func (h *host) abandoned(wait time.Duration) bool {
 	deadline := time.Now().Add(wait)

@@ -12,6 +12,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -129,7 +130,9 @@ func (c *Collector) Check(t testing.TB) {
 	t.Helper()
 	c.mu.Lock()
 	hay := c.out.String()
-	secrets := c.secrets
+	// A copy: a request the client abandoned may still reach the server
+	// and add a secret while the check runs.
+	secrets := maps.Clone(c.secrets)
 	c.mu.Unlock()
 	pieces := make(map[string]struct{}, len(hay))
 	for i := 0; i+MinPiece <= len(hay); i++ {
