@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/syncbuf"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -64,7 +64,7 @@ func TestTokenNeverFormatsItsValue(t *testing.T) {
 // neither log records nor error strings contain the token.
 func TestNoSecretInCacheLogsOrErrors(t *testing.T) {
 	t.Parallel()
-	var logs bytes.Buffer
+	var logs syncbuf.Buffer
 	var fail atomic.Bool
 	src := oauthbearer.TokenSourceFunc(func(context.Context) (oauthbearer.Token, error) {
 		if fail.Load() {
@@ -75,7 +75,7 @@ func TestNoSecretInCacheLogsOrErrors(t *testing.T) {
 	var mu sync.Mutex
 	var events []string
 	c, err := oauthbearer.NewCache(src, &oauthbearer.CacheOptions{
-		Logger: slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OnRefresh: func(ev oauthbearer.RefreshEvent) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -116,15 +116,4 @@ func TestRejectedErrorIsActionable(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 		assert.False(t, oauthbearer.IsTransient(err), "a rejection is not retried with the same token")
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

@@ -3,11 +3,9 @@
 package confluentkafka_test
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,27 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/syncbuf"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/confluentkafka"
 )
-
-// lockedBuffer is a log destination safe for the refresher's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLibrdkafkaTextIsScrubbed: librdkafka log lines, their client and
 // facility names, and a broker's rejection (broker name and status) that
@@ -54,7 +35,7 @@ func TestLibrdkafkaTextIsScrubbed(t *testing.T) {
 	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3b3JrbG9hZC0xIn0.c2lnbmF0dXJlLWJ5dGVzLWhlcmUtMDEyMzQ1Njc4OQ"
 	src := oauthbearer.StaticTokenSource(oauthbearer.Token{Value: tok, Expiry: time.Now().Add(time.Hour)})
 	logs := make(chan kafka.LogEvent)
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	c := newFakeClient()
 	r, err := confluentkafka.NewRefresher(c, src, &confluentkafka.Options{Logs: logs,
 		Logger: slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))})

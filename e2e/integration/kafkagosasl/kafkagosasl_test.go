@@ -1,11 +1,9 @@
 package kafkagosasl_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/streamidentity/kafka-workload-identity/e2e/internal/kafkatest"
+	"github.com/streamidentity/kafka-workload-identity/internal/syncbuf"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer/kafkagosasl"
 )
@@ -60,9 +59,8 @@ func TestKafkaGoProducesAndConsumesWithCachedToken(t *testing.T) {
 
 func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 	rb := kafkatest.NewRejecting(t)
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	mech := must(kafkagosasl.Mechanism(rb.Cache, &kafkagosasl.Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil))}))
+	var logs syncbuf.Buffer
+	mech := must(kafkagosasl.Mechanism(rb.Cache, &kafkagosasl.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -98,21 +96,8 @@ func TestKafkaGoRejectionIsActionableAndInvalidatesToken(t *testing.T) {
 			rb.CheckReplaced(t, fetchesAfterRejection)
 		})
 	}
-	logMu.Lock()
-	defer logMu.Unlock()
 	assert.Contains(t, logs.String(), "status=JWT_PROCESSING_FAILED")
 	assert.NotContains(t, logs.String(), "eyJ", "no token in the log")
-}
-
-type lockedWriter struct {
-	b  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 func TestKafkaGoExpiredTokenRejectedByBroker(t *testing.T) {
