@@ -48,8 +48,9 @@ func FuzzValidateExtensions(f *testing.F) {
 			require.NotEmpty(t, k)
 			require.NotEmpty(t, v)
 		}
-		msg, err := saslmsg.ClientFirst("fuzz", oauthbearer.Token{Value: "eyJhbGciOiJub25lIn0.e30.", Extensions: ext}, "")
-		require.NoError(t, err)
+		tok := oauthbearer.Token{Value: "eyJhbGciOiJub25lIn0.e30.", Extensions: ext}
+		require.NoError(t, saslmsg.CheckToken("fuzz", oauthbearer.StaticTokenSource(tok), tok))
+		msg := saslmsg.ClientFirst(tok, "")
 		require.Equal(t, ext, parseClientFirst(t, msg), "extensions did not survive the client-first message")
 	})
 }

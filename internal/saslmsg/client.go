@@ -19,7 +19,7 @@ type Client struct {
 	pkg     string // names the adapter in errors and logs
 	src     oauthbearer.TokenSource
 	timeout time.Duration
-	authzid string
+	authzid string // escaped by EscapeAuthzID
 	log     *slog.Logger
 }
 
@@ -27,8 +27,9 @@ type Client struct {
 // adapter's Options.FetchTimeout, resolved by
 // [cacheopts.FetchTimeout] (zero: the default; negative: an
 // *oauthbearer.OptionError), since Kafka clients call mechanisms with
-// contexts that have no deadline. A nil logger discards. A nil src is an
-// error naming pkg's Mechanism.
+// contexts that have no deadline. authzid is escaped here, once: one
+// Kafka refuses is an error now rather than on every connection. A nil
+// logger discards. A nil src is an error naming pkg's Mechanism.
 func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, authzid string, log *slog.Logger) (*Client, error) {
 	if src == nil {
 		return nil, fmt.Errorf("%s: Mechanism: the token source is nil; pass the source of the workload's tokens, such as an *oauthbearer.Cache", pkg)
@@ -36,6 +37,10 @@ func NewClient(pkg string, src oauthbearer.TokenSource, timeout time.Duration, a
 	timeout, err := cacheopts.FetchTimeout(pkg+".Options", timeout)
 	if err != nil {
 		return nil, err
+	}
+	authzid, err = EscapeAuthzID(authzid)
+	if err != nil {
+		return nil, fmt.Errorf("%s: Options.AuthorizationID: %w", pkg, err)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -79,14 +84,10 @@ func (c *Client) Start(parent context.Context, server string) (*Exchange, []byte
 		}
 		return nil, nil, err
 	}
-	if tok.Value == "" {
-		return nil, nil, fmt.Errorf("%s: the token source returned an empty token for %s; check the source's configuration", c.pkg, server)
+	if err := CheckToken(c.pkg, c.src, tok); err != nil {
+		return nil, nil, err
 	}
-	msg, err := ClientFirst("the token source for "+c.pkg, tok, c.authzid)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", c.pkg, err)
-	}
-	return &Exchange{c: c, server: server, tok: tok}, msg, nil
+	return &Exchange{c: c, server: server, tok: tok}, ClientFirst(tok, c.authzid), nil
 }
 
 // Exchange is one authentication in progress.

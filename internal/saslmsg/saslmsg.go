@@ -14,23 +14,33 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-// ClientFirst returns the RFC 7628 initial client response for tok:
-// "n,[a=authzid],\x01auth=Bearer <token>\x01key=value\x01...\x01\x01", with
-// extensions sorted by key. It validates the token (an RFC 6750 b64token,
-// so it cannot inject fields) and the extensions first, and escapes the
-// authorization identity per RFC 5801. source names the token's origin in
-// errors.
-func ClientFirst(source string, tok oauthbearer.Token, authzid string) ([]byte, error) {
-	if err := oauthbearer.ValidateToken(source, tok.Value); err != nil {
-		return nil, err
+// CheckToken refuses a token that must not be framed: an empty value, a
+// value that is not an RFC 6750 b64token (which could inject SASL
+// fields), or invalid extensions. A [*oauthbearer.Cache] checked its
+// token's value when it fetched it, so the value is checked again only
+// for other sources. Every Kafka client adapter calls it on each token
+// before handing it to its client; pkg prefixes the errors.
+func CheckToken(pkg string, src oauthbearer.TokenSource, tok oauthbearer.Token) error {
+	if tok.Value == "" {
+		return fmt.Errorf("%s: the token source returned an empty token; check the source's configuration", pkg)
+	}
+	if _, cached := src.(*oauthbearer.Cache); !cached {
+		if err := oauthbearer.ValidateToken("the token source for "+pkg, tok.Value); err != nil {
+			return fmt.Errorf("%s: %w", pkg, err)
+		}
 	}
 	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
-		return nil, err
+		return fmt.Errorf("%s: %w", pkg, err)
 	}
-	authzid, err := EscapeAuthzID(authzid)
-	if err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+// ClientFirst returns the RFC 7628 initial client response for tok:
+// "n,[a=authzid],\x01auth=Bearer <token>\x01key=value\x01...\x01\x01", with
+// extensions sorted by key. tok must have passed [CheckToken], and
+// authzid must be escaped by [EscapeAuthzID] (once, when the adapter is
+// built).
+func ClientFirst(tok oauthbearer.Token, authzid string) []byte {
 	keys := make([]string, 0, len(tok.Extensions))
 	n := len(authzid) + len(tok.Value) + 32
 	for k, v := range tok.Extensions {
@@ -53,7 +63,7 @@ func ClientFirst(source string, tok oauthbearer.Token, authzid string) ([]byte, 
 		b = append(b, tok.Extensions[k]...)
 		b = append(b, 0x01)
 	}
-	return append(b, 0x01), nil
+	return append(b, 0x01)
 }
 
 // EscapeAuthzID escapes an authorization identity for the GS2 header of

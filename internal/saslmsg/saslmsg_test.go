@@ -8,17 +8,22 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-// fails before ClientFirst validated the token and escaped the
-// authorization identity: both were appended as is.
+// fails before the token was checked and the authorization identity
+// escaped: both were appended as is.
 func TestClientFirstFraming(t *testing.T) {
-	msg, err := ClientFirst("src", oauthbearer.Token{Value: "abc.def.ghi"}, "user,a=admin")
+	authz, err := EscapeAuthzID("user,a=admin")
 	require.NoError(t, err)
-	require.Equal(t, "n,a=user=2Ca=3Dadmin,\x01auth=Bearer abc.def.ghi\x01\x01", string(msg))
+	tok := oauthbearer.Token{Value: "abc.def.ghi"}
+	require.NoError(t, CheckToken("src", oauthbearer.StaticTokenSource(tok), tok))
+	require.Equal(t, "n,a=user=2Ca=3Dadmin,\x01auth=Bearer abc.def.ghi\x01\x01", string(ClientFirst(tok, authz)))
 
-	_, err = ClientFirst("src", oauthbearer.Token{Value: "abc\x01logicalCluster=lkc-victim"}, "")
+	tok = oauthbearer.Token{Value: "abc\x01logicalCluster=lkc-victim"}
+	err = CheckToken("src", oauthbearer.StaticTokenSource(tok), tok)
 	require.ErrorIs(t, err, oauthbearer.ErrTokenSyntax)
 	require.NotContains(t, err.Error(), "lkc-victim")
 
-	_, err = ClientFirst("src", oauthbearer.Token{Value: "abc"}, "user\x01auth=Bearer x")
+	// A bad identity is refused when the adapter is built, not on each
+	// connection.
+	_, err = NewClient("src", oauthbearer.StaticTokenSource(oauthbearer.Token{Value: "abc"}), 0, "user\x01auth=Bearer x", nil)
 	require.ErrorContains(t, err, `"user\x01auth=Bearer x"`, "the identity is quoted escaped")
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/backoff"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/saslmsg"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
@@ -447,23 +448,13 @@ func (r *Refresher) setToken(ctx context.Context) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("confluentkafka: getting a token: %w", err)
 	}
-	if tok.Value == "" {
-		return 0, errors.New("confluentkafka: the token source returned an empty token; check its configuration")
+	// librdkafka frames the value: it must not inject SASL fields.
+	if err := saslmsg.CheckToken("confluentkafka", r.src, tok); err != nil {
+		return 0, err
 	}
 	if tok.Expiry.IsZero() {
 		return 0, errors.New("confluentkafka: the token source returned a token without an expiry, which librdkafka requires; " +
 			"set Token.Expiry or wrap the source in oauthbearer.NewCache")
-	}
-	if _, cached := r.src.(*oauthbearer.Cache); !cached {
-		// A Cache checked the value already; another source's value
-		// goes to librdkafka, which frames it, only if it cannot
-		// inject SASL fields.
-		if err := oauthbearer.ValidateToken("the token source for confluentkafka", tok.Value); err != nil {
-			return 0, fmt.Errorf("confluentkafka: %w", err)
-		}
-	}
-	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
-		return 0, fmt.Errorf("confluentkafka: %w", err)
 	}
 	remaining := time.Until(tok.Expiry)
 	if remaining <= 0 {

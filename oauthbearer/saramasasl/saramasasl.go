@@ -32,6 +32,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/saslmsg"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -79,18 +80,9 @@ func (p *TokenProvider) Token() (*sarama.AccessToken, error) {
 	if err != nil {
 		return nil, fmt.Errorf("saramasasl: getting a token: %w", err)
 	}
-	if tok.Value == "" {
-		return nil, errors.New("saramasasl: the token source returned an empty token")
-	}
-	if _, cached := p.src.(*oauthbearer.Cache); !cached {
-		// A Cache checked the value already; sarama frames another
-		// source's value as is, so check that it cannot inject fields.
-		if err := oauthbearer.ValidateToken("the token source for saramasasl", tok.Value); err != nil {
-			return nil, fmt.Errorf("saramasasl: %w", err)
-		}
-	}
-	if err := oauthbearer.ValidateExtensions(tok.Extensions); err != nil {
-		return nil, fmt.Errorf("saramasasl: %w", err)
+	// sarama frames the value as is: it must not inject fields.
+	if err := saslmsg.CheckToken("saramasasl", p.src, tok); err != nil {
+		return nil, err
 	}
 	p.last.Store(&tok)
 	return &sarama.AccessToken{Token: tok.Value, Extensions: tok.Extensions}, nil
