@@ -449,13 +449,13 @@ func (c *Cache) fetch(parent context.Context) (tok Token, err error) {
 
 // check rejects tokens the cache cannot schedule or must not hand out.
 func (c *Cache) check(tok Token, start, now time.Time) error {
-	switch {
+	// Checked once here, so adapters need not re-check a cache's tokens:
+	// a bad value could inject SASL fields or header lines.
+	switch syntaxErr := ValidateToken(c.name, tok.Value); {
 	case tok.Value == "":
 		return fmt.Errorf("oauthbearer: %s returned an empty token", c.name)
-	case ValidateToken(c.name, tok.Value) != nil:
-		// Checked once here, so adapters need not re-check a cache's
-		// tokens: a bad value could inject SASL fields or header lines.
-		return ValidateToken(c.name, tok.Value)
+	case syntaxErr != nil:
+		return syntaxErr
 	case tok.Expiry.IsZero():
 		return fmt.Errorf("oauthbearer: %s returned a token without an expiry; the source must set Token.Expiry (from the JWT exp claim or the expires_in field)", c.name)
 	case !now.Before(tok.Expiry.Add(-c.marginFor(tok.Expiry.Sub(start)))):

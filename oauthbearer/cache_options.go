@@ -25,10 +25,12 @@ func (o CacheOptions) Validate() error {
 	return o.setDefaults()
 }
 
-// The defaults of the durations without a constant of their own.
+// The defaults of the fields without an exported constant of their own.
 const (
-	defaultSafetyMargin = time.Minute
-	defaultMaxLifetime  = 24 * time.Hour
+	defaultRefreshFraction = 0.8
+	defaultJitter          = 0.02
+	defaultSafetyMargin    = time.Minute
+	defaultMaxLifetime     = 24 * time.Hour
 )
 
 // setDefaults checks the options as the caller set them, zero fields
@@ -37,10 +39,10 @@ const (
 // as "inside", not "not outside".
 func (o *CacheOptions) setDefaults() error {
 	if f := o.RefreshFraction; f != 0 && !(f >= 0.5 && f <= 0.9) {
-		return optionErrorf([]string{"RefreshFraction"}, "CacheOptions.RefreshFraction is %v; use a value from 0.5 to 0.9 (default 0.8)", f)
+		return optionErrorf([]string{"RefreshFraction"}, "CacheOptions.RefreshFraction is %v; use a value from 0.5 to 0.9 (default %v)", f, defaultRefreshFraction)
 	}
 	if !(o.Jitter >= 0 && o.Jitter <= 0.1) {
-		return optionErrorf([]string{"Jitter"}, "CacheOptions.Jitter is %v; use a value from 0 to 0.1 (default 0.02)", o.Jitter)
+		return optionErrorf([]string{"Jitter"}, "CacheOptions.Jitter is %v; use a value from 0 to 0.1 (default %v)", o.Jitter, defaultJitter)
 	}
 	for _, d := range []struct {
 		field string
@@ -64,10 +66,10 @@ func (o *CacheOptions) setDefaults() error {
 		o.Name = "token source"
 	}
 	if o.RefreshFraction == 0 {
-		o.RefreshFraction = 0.8
+		o.RefreshFraction = defaultRefreshFraction
 	}
 	if o.Jitter == 0 {
-		o.Jitter = 0.02
+		o.Jitter = defaultJitter
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -274,16 +274,15 @@ func (p *fetchProbe) lastRequest() (int, error) {
 // (fetchrec.Error hides the net, TLS and SDK types behind it), so
 // RefreshEvent.ErrorType is classified from what the gate saw.
 func (c *Cache) observeStart(f *flight, start time.Time) context.Context {
+	ro, _ := c.obs.(RequestObserver) // nil when c.obs is
+	f.probe = newFetchProbe(ro)
 	if c.obs == nil {
-		f.probe = newFetchProbe(nil)
 		return obsctx.With(c.ctx, f.probe)
 	}
 	c.mu.Lock()
 	prev := c.cur.Load()
 	c.mu.Unlock()
 	ev := FetchEvent{Source: c.name, Kind: c.kind, Start: start, Background: prev != nil && unixNano(start) < prev.usableUntil}
-	ro, _ := c.obs.(RequestObserver)
-	f.probe = newFetchProbe(ro)
 	ctx := c.obs.FetchStarted(c.ctx, ev)
 	if ctx == nil {
 		ctx = c.ctx

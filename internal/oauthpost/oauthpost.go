@@ -30,10 +30,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
-// defaultHTTPTimeout bounds a request when the caller's context has no
-// deadline and the caller supplied no HTTP client.
-const defaultHTTPTimeout = idphttp.DefaultTimeout
-
 // Refusal is a permanent error reply from a token endpoint: the fields of
 // an RFC 6749 section 5.2 reply (or Confluent Cloud's "Failure" object),
 // already scrubbed and clipped. Callers turn it into their public error
@@ -72,17 +68,13 @@ type errorReply struct {
 }
 
 // PostForm POSTs form to endpoint with client (already through
-// idphttp.Client) and decodes a successful token reply. Failures are
+// idphttp.Client, whose credential gate bounds a request without a
+// deadline by idphttp.DefaultTimeout, the body read included) and decodes a successful token reply. Failures are
 // classified: network errors, timeouts, 408, 429 and 5xx are transient
 // (with Retry-After); other statuses are a [*Refusal]. pkg starts every
 // message ("oauthclient", "confluent").
 func PostForm(ctx context.Context, client *http.Client, pkg, endpoint string, form url.Values, setAuth func(*http.Request)) (Reply, error) {
 	where := RedactURL(endpoint)
-	if _, ok := ctx.Deadline(); !ok && client.Timeout == 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultHTTPTimeout)
-		defer cancel()
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return Reply{}, fmt.Errorf("%s: building the request to %s: %w", pkg, where, err)

@@ -233,18 +233,33 @@ func NewRejectionsCache(t *testing.T, name string) (*oauthbearer.Cache, *Rejecti
 	return c, obs
 }
 
+// CacheOpened implements [oauthbearer.Observer]; it ignores the open.
 func (r *Rejections) CacheOpened(*oauthbearer.Cache) {}
+
+// CacheClosed implements [oauthbearer.Observer]; it ignores the close.
 func (r *Rejections) CacheClosed(*oauthbearer.Cache) {}
+
+// FetchStarted implements [oauthbearer.Observer]; it returns ctx.
 func (r *Rejections) FetchStarted(ctx context.Context, _ oauthbearer.FetchEvent) context.Context {
 	return ctx
 }
+
+// FetchEnded implements [oauthbearer.Observer]; it ignores the fetch.
 func (r *Rejections) FetchEnded(context.Context, oauthbearer.RefreshEvent) {}
-func (r *Rejections) Waited(_, _ context.Context)                          {}
+
+// Waited implements [oauthbearer.Observer]; it ignores the wait.
+func (r *Rejections) Waited(_, _ context.Context) {}
+
+// Invalidated implements [oauthbearer.Observer]: it keeps ev for
+// [Rejections.Invalidations] and [Rejections.InvalidationEvents].
 func (r *Rejections) Invalidated(ev oauthbearer.InvalidationEvent) {
 	r.mu.Lock()
 	r.invalidated = append(r.invalidated, ev)
 	r.mu.Unlock()
 }
+
+// Rejected implements [oauthbearer.Observer]: it keeps ev for
+// [Rejections.Rejections].
 func (r *Rejections) Rejected(ev oauthbearer.RejectionEvent) {
 	r.mu.Lock()
 	r.rejected = append(r.rejected, ev)

@@ -92,8 +92,7 @@ const minInterval = 250 * time.Millisecond
 type Refresher struct {
 	client Client
 	src    oauthbearer.TokenSource
-	opts   Options
-	log    *slog.Logger
+	opts   Options // defaults filled in; Logger is never nil
 
 	cancel   context.CancelFunc
 	kick     chan struct{}
@@ -138,9 +137,8 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 	if opts != nil {
 		o = *opts
 	}
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	const options = "confluentkafka.Options"
 	var err error
@@ -157,7 +155,7 @@ func NewRefresher(client Client, src oauthbearer.TokenSource, opts *Options) (*R
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Refresher{
-		client: client, src: src, opts: o, log: log,
+		client: client, src: src, opts: o,
 		cancel: cancel,
 		kick:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
@@ -186,9 +184,9 @@ func (r *Refresher) readLogs(ctx context.Context, logs <-chan kafka.LogEvent) {
 			sent := r.sent()
 			msg, tag, name := scrub(ev.Message, sent...), scrub(ev.Tag, sent...), scrub(ev.Name, sent...)
 			if ev.Level <= 4 {
-				r.log.Warn("librdkafka: "+msg, "facility", tag, "client", name)
+				r.opts.Logger.Warn("librdkafka: "+msg, "facility", tag, "client", name)
 			} else {
-				r.log.Debug("librdkafka: "+msg, "facility", tag, "client", name)
+				r.opts.Logger.Debug("librdkafka: "+msg, "facility", tag, "client", name)
 			}
 			if rej := explainMessage(ev.Message, sent...); rej != nil {
 				r.rejectedBy(rej)
@@ -209,7 +207,7 @@ func (r *Refresher) rejectedBy(rej error) {
 	}
 	oauthbearer.ReportRejection(r.src, "confluentkafka", status)
 	if !tok.IsZero() && oauthbearer.Invalidate(r.src, tok) {
-		r.log.Warn("confluentkafka: the broker rejected the token; setting a fresh one", "error", rej, "token", tok)
+		r.opts.Logger.Warn("confluentkafka: the broker rejected the token; setting a fresh one", "error", rej, "token", tok)
 		r.setNow()
 	}
 }
@@ -420,7 +418,7 @@ func (r *Refresher) run(ctx context.Context) {
 			timer.Stop()
 		}
 		if closed(r.client) {
-			r.log.Debug("confluentkafka: the client is closed; the refresher stops")
+			r.opts.Logger.Debug("confluentkafka: the client is closed; the refresher stops")
 			return
 		}
 		next, err := r.setToken(ctx)
@@ -432,7 +430,7 @@ func (r *Refresher) run(ctx context.Context) {
 			failures++
 			next = r.backoff(failures, err)
 			r.fail(err)
-			r.log.Warn("confluentkafka: could not set a token; retrying", "error", err, "retry_in", next, "failures", failures)
+			r.opts.Logger.Warn("confluentkafka: could not set a token; retrying", "error", err, "retry_in", next, "failures", failures)
 		} else {
 			failures = 0
 		}
@@ -487,7 +485,7 @@ func (r *Refresher) setToken(ctx context.Context) (time.Duration, error) {
 	}
 	r.mu.Unlock()
 	next := max(time.Duration(float64(remaining)*setFraction), minInterval)
-	r.log.Debug("confluentkafka: token set", "token", tok, "next_set_in", next)
+	r.opts.Logger.Debug("confluentkafka: token set", "token", tok, "next_set_in", next)
 	return next, nil
 }
 
@@ -501,7 +499,7 @@ func (r *Refresher) fail(err error) {
 		return
 	}
 	if ferr := r.client.SetOAuthBearerTokenFailure(err.Error()); ferr != nil {
-		r.log.Warn("confluentkafka: librdkafka did not take the failure report", "error", scrubErr(ferr, r.sent()...))
+		r.opts.Logger.Warn("confluentkafka: librdkafka did not take the failure report", "error", scrubErr(ferr, r.sent()...))
 	}
 }
 
