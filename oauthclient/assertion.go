@@ -202,7 +202,7 @@ func (s *signer) sign(ctx context.Context) (string, error) {
 	t := &jwt.Token{Header: hdr, Claims: claims, Method: m}
 	a, err := t.SignedString(key)
 	if err != nil {
-		return "", s.opts.errorf("oauthclient: signing the assertion failed (%T); check %s", key, field("PrivateKey"))
+		return "", s.opts.errorf("oauthclient: signing the assertion failed (%T); check %s", key, s.keyField())
 	}
 	return a, nil
 }
