@@ -718,15 +718,40 @@ func (c *Config) loginTuning(p Property) error {
 	if err := next.Validate(); err != nil {
 		// Only p changed since the last successful check, so p is the
 		// setting to blame, whichever field the cache names.
-		var oe *oauthbearer.OptionError
-		if errors.As(err, &oe) {
+		if oe, ok := errors.AsType[*oauthbearer.OptionError](err); ok {
 			return &PropertyError{Key: p.Key, Line: p.Line, Err: err,
-				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), oe, troubleshooting.See("bad-numeric-setting"))}
+				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), cacheReason(oe), troubleshooting.See("bad-numeric-setting"))}
 		}
 		return &PropertyError{Key: p.Key, Line: p.Line, Err: err, Reason: fmt.Sprintf("%s cannot be honoured: %v", quoteSetting(p.Value), err)}
 	}
 	c.Cache = &next
 	return nil
+}
+
+// cacheSettings names the CacheOptions fields that sasl.login.* settings
+// set, as a file writes them.
+var cacheSettings = map[string]string{
+	"RefreshFraction": "sasl.login.refresh.window.factor",
+	"Jitter":          "sasl.login.refresh.window.jitter",
+	"SafetyMargin":    "sasl.login.refresh.buffer.seconds",
+	"MinBackoff":      "sasl.login.retry.backoff.ms",
+	"MaxBackoff":      "sasl.login.retry.backoff.max.ms",
+	"FetchTimeout":    "sasl.login.connect.timeout.ms + sasl.login.read.timeout.ms",
+}
+
+// cacheReason is the cache's refusal of a sasl.login.* value worded for
+// the file: its fields named by their keys ("sasl.login.retry.backoff.max.ms
+// (100ms) is less than sasl.login.retry.backoff.ms (default 500ms); raise
+// sasl.login.retry.backoff.max.ms"), without the package prefix.
+func cacheReason(oe *oauthbearer.OptionError) string {
+	msg := strings.TrimPrefix(oe.Error(), "oauthbearer: ")
+	for _, f := range oe.Fields {
+		if key, ok := cacheSettings[f]; ok {
+			msg = strings.ReplaceAll(msg, "CacheOptions."+f, key)
+			msg = strings.ReplaceAll(msg, "raise "+f, "raise "+key)
+		}
+	}
+	return msg
 }
 
 // quoteSetting quotes a non-secret value through the one quoting
