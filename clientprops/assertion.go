@@ -70,14 +70,17 @@ func (c *Config) readFiles(file string, assertion []Property) {
 	}
 }
 
-// findProperty returns the property with key.
+// findProperty returns the last property with key (the last duplicate
+// wins, as in Parse) and true, or, with false, one holding the key alone
+// (line 0: a setting to add) when props lack it.
 func findProperty(props []Property, key string) (Property, bool) {
-	for _, p := range props {
-		if p.Key == key {
-			return p, true
+	p, ok := Property{Key: key}, false
+	for _, a := range props {
+		if a.Key == key {
+			p, ok = a, true
 		}
 	}
-	return Property{}, false
+	return p, ok
 }
 
 // clientCredentialsOptions translates the client-credentials kind.

@@ -310,9 +310,8 @@ func parse(data []byte) (*Config, error) {
 	var handler, endpoint, jaas Property
 	var ccID, ccSecret, ccScope Property
 	var retriever Property
-	var srCluster, srPools Property // bearer.auth.logical.cluster, bearer.auth.identity.pool.id
-	urlencode := false              // sasl.oauthbearer.header.urlencode, Kafka's default
-	var assertion []Property        // in file order
+	urlencode := false       // sasl.oauthbearer.header.urlencode, Kafka's default
+	var assertion []Property // in file order
 	// The settings read once the whole file is known.
 	held := map[string]*Property{
 		"sasl.login.callback.handler.class":                 &handler,
@@ -380,10 +379,21 @@ func parse(data []byte) (*Config, error) {
 			}
 		case p.Key == "schema.registry.url":
 			c.SchemaRegistry.URL = strings.TrimSpace(p.Value)
-		case p.Key == "bearer.auth.logical.cluster":
-			c.SchemaRegistry.LogicalCluster, srCluster = strings.TrimSpace(p.Value), p
-		case p.Key == "bearer.auth.identity.pool.id":
-			c.SchemaRegistry.IdentityPoolID, srPools = strings.TrimSpace(p.Value), p
+		case p.Key == "bearer.auth.logical.cluster" || p.Key == "bearer.auth.identity.pool.id":
+			// The check schemaregistry's options get (each optional; a
+			// value given passes confluentid.Check), made where the key
+			// is read so that the first problem in the file is reported.
+			kind, id := confluentid.RegistryCluster, &c.SchemaRegistry.LogicalCluster
+			if p.Key == "bearer.auth.identity.pool.id" {
+				kind, id = confluentid.IdentityPools, &c.SchemaRegistry.IdentityPoolID
+			}
+			v := strings.TrimSpace(p.Value)
+			if v != "" {
+				if err := confluentid.Check(kind, p.Key, v); err != nil {
+					return nil, perr(p, "%s is %v", srvtext.Quote(v, confluentid.At(err), secrets...), errors.Unwrap(err))
+				}
+			}
+			*id = v
 		case p.Key == "bearer.auth.credentials.source":
 			v := strings.ToUpper(strings.TrimSpace(p.Value))
 			if v != "CUSTOM" && v != "SASL_OAUTHBEARER_INHERIT" {
@@ -399,16 +409,6 @@ func parse(data []byte) (*Config, error) {
 		default:
 			c.Other = append(c.Other, p)
 		}
-	}
-	// The Schema Registry's pair gets the check schemaregistry's options
-	// get, worded for the file's key and line.
-	if err := confluentid.CheckPair(confluentid.RegistryCluster, srCluster.Key, c.SchemaRegistry.LogicalCluster, srPools.Key, c.SchemaRegistry.IdentityPoolID); err != nil {
-		fe, ok := errors.AsType[*confluentid.FieldError](err)
-		if !ok {
-			return nil, fmt.Errorf("clientprops: %w", err)
-		}
-		p := map[string]Property{srCluster.Key: srCluster, srPools.Key: srPools}[fe.Setting]
-		return nil, perr(p, "%s is %v", srvtext.Quote(fe.Value, confluentid.At(fe), secrets...), errors.Unwrap(fe))
 	}
 	if c.SASLMechanism == "" {
 		return nil, errors.New("clientprops: client.properties has no sasl.mechanism; add sasl.mechanism=OAUTHBEARER")
@@ -464,13 +464,14 @@ func parse(data []byte) (*Config, error) {
 	delete(ext, confluent.ExtensionLogicalCluster)
 	delete(ext, confluent.ExtensionIdentityPoolID)
 	// confluent.Extensions.Validate is the one check of these IDs; the
-	// error is worded for the JAAS option as the file names it.
+	// error is worded for the JAAS option as the file names it. Its only
+	// error wraps a *confluentid.FieldError.
 	if err := c.Extensions.Validate(); err != nil {
-		fe, ok := errors.AsType[*confluentid.FieldError](err)
-		if !ok {
-			return nil, perr(jaas, "%v", err)
+		fe, _ := errors.AsType[*confluentid.FieldError](err)
+		key := confluentKeys[0]
+		if fe.Kind == confluentid.IdentityPools {
+			key = confluentKeys[1]
 		}
-		key := map[confluentid.Kind]string{confluentid.KafkaCluster: confluentKeys[0], confluentid.IdentityPools: confluentKeys[1]}[fe.Kind]
 		return nil, perr(jaas, "option %s is %s, %v; %s", key, srvtext.Quote(fe.Value, confluentid.At(fe), secrets...), errors.Unwrap(fe), troubleshooting.See("sasl-extension-errors"))
 	}
 	if err := oauthbearer.ValidateExtensions(ext); err != nil {
@@ -717,15 +718,40 @@ func (c *Config) loginTuning(p Property) error {
 	if err := next.Validate(); err != nil {
 		// Only p changed since the last successful check, so p is the
 		// setting to blame, whichever field the cache names.
-		var oe *oauthbearer.OptionError
-		if errors.As(err, &oe) {
+		if oe, ok := errors.AsType[*oauthbearer.OptionError](err); ok {
 			return &PropertyError{Key: p.Key, Line: p.Line, Err: err,
-				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), oe, troubleshooting.See("bad-numeric-setting"))}
+				Reason: fmt.Sprintf("%s is out of the refreshing cache's range (%s); %s", quoteSetting(p.Value), cacheReason(oe), troubleshooting.See("bad-numeric-setting"))}
 		}
 		return &PropertyError{Key: p.Key, Line: p.Line, Err: err, Reason: fmt.Sprintf("%s cannot be honoured: %v", quoteSetting(p.Value), err)}
 	}
 	c.Cache = &next
 	return nil
+}
+
+// cacheSettings names the CacheOptions fields that sasl.login.* settings
+// set, as a file writes them.
+var cacheSettings = map[string]string{
+	"RefreshFraction": "sasl.login.refresh.window.factor",
+	"Jitter":          "sasl.login.refresh.window.jitter",
+	"SafetyMargin":    "sasl.login.refresh.buffer.seconds",
+	"MinBackoff":      "sasl.login.retry.backoff.ms",
+	"MaxBackoff":      "sasl.login.retry.backoff.max.ms",
+	"FetchTimeout":    "sasl.login.connect.timeout.ms + sasl.login.read.timeout.ms",
+}
+
+// cacheReason is the cache's refusal of a sasl.login.* value worded for
+// the file: its fields named by their keys ("sasl.login.retry.backoff.max.ms
+// (100ms) is less than sasl.login.retry.backoff.ms (default 500ms); raise
+// sasl.login.retry.backoff.max.ms"), without the package prefix.
+func cacheReason(oe *oauthbearer.OptionError) string {
+	msg := strings.TrimPrefix(oe.Error(), "oauthbearer: ")
+	for _, f := range oe.Fields {
+		if key, ok := cacheSettings[f]; ok {
+			msg = strings.ReplaceAll(msg, "CacheOptions."+f, key)
+			msg = strings.ReplaceAll(msg, "raise "+f, "raise "+key)
+		}
+	}
+	return msg
 }
 
 // quoteSetting quotes a non-secret value through the one quoting

@@ -65,3 +65,22 @@ func TestConfluentIDsRefusedAlikeByEveryEntryPoint(t *testing.T) {
 		})
 	}
 }
+
+// TestConfluentIDFirstProblemInFileIsReported: a Schema Registry ID is
+// checked where its key is read, so a bad bearer.auth.logical.cluster on
+// line 1 is the error, not a later line's problem. Fails before the IDs
+// were checked in the parse loop again (the check ran after the loop, so
+// line 3's sasl.mechanism=PLAIN was reported).
+func TestConfluentIDFirstProblemInFileIsReported(t *testing.T) {
+	t.Parallel()
+	for key, line := range map[string]string{
+		"bearer.auth.logical.cluster":  "bearer.auth.logical.cluster=lsrc_bad",
+		"bearer.auth.identity.pool.id": "bearer.auth.identity.pool.id=pol-1",
+	} {
+		_, err := parse([]byte(line + "\nsecurity.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n"))
+		var pe *PropertyError
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, key, pe.Key)
+		assert.Equal(t, 1, pe.Line)
+	}
+}

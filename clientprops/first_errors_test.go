@@ -25,6 +25,7 @@ func TestJWTBearerErrorsNameTheFileSetting(t *testing.T) {
 	p521, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	require.NoError(t, err)
 	p521Path := testpki.KeyFile(t, filepath.Join(dir, "p521.pem"), p521)
+	weakPath := testpki.KeyFile(t, filepath.Join(dir, "weak.pem"), testpki.WeakRSAKey(t))
 	head := ccHead + "sasl.oauthbearer.jwt.retriever.class=" + jwtBearerRetrieverClass + "\n" +
 		"sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n"
 	tests := map[string]struct {
@@ -48,6 +49,13 @@ func TestJWTBearerErrorsNameTheFileSetting(t *testing.T) {
 			body: "sasl.oauthbearer.assertion.private.key.file=" + p521Path + "\nsasl.oauthbearer.assertion.claim.iss=o\nsasl.oauthbearer.assertion.claim.sub=o\n",
 			want: []string{"sasl.oauthbearer.assertion.private.key.file (client.properties line 8) is an ECDSA P-521 key; it must be RSA (RS256) or ECDSA on P-256 (ES256) or P-384 (ES384)"},
 		},
+		// Fails before sign named the key by its file: the error named
+		// JWTBearerOptions.Assertion.PrivateKey, a Go field.
+		"key file that cannot sign": {
+			body:  "sasl.oauthbearer.assertion.private.key.file=" + weakPath + "\nsasl.oauthbearer.assertion.claim.iss=o\nsasl.oauthbearer.assertion.claim.sub=o\n",
+			fetch: true,
+			want:  []string{"signing the assertion failed (*rsa.PrivateKey); check sasl.oauthbearer.assertion.private.key.file (client.properties line 8)"},
+		},
 		"assertion file gone at fetch": {
 			body:  "sasl.oauthbearer.assertion.file=" + filepath.Join(dir, "assertion.jwt") + "\n",
 			fetch: true,
@@ -61,7 +69,7 @@ func TestJWTBearerErrorsNameTheFileSetting(t *testing.T) {
 			require.NoError(t, err)
 			src, err := c.NewSource(&BuildOptions{
 				AllowedURLs:  []string{"https://idp.example/token"},
-				AllowedFiles: []string{keyPath, p521Path, filepath.Join(dir, "missing.pem"), filepath.Join(dir, "assertion.jwt")},
+				AllowedFiles: []string{keyPath, p521Path, weakPath, filepath.Join(dir, "missing.pem"), filepath.Join(dir, "assertion.jwt")},
 			})
 			if tc.fetch {
 				require.NoError(t, err)

@@ -25,6 +25,7 @@ import (
 // (allowed up to 0.2 by the parser, refused by the cache only in Build,
 // naming neither key nor line), 9223372036854775807 ms (time.Duration
 // overflow), negative timeouts and the connect + read timeout overflow.
+// The cache's refusals name the file's keys, not CacheOptions fields.
 func TestLoginTuningBadNumbers(t *testing.T) {
 	t.Parallel()
 	const head = "security.protocol=SASL_SSL\nsasl.mechanism=OAUTHBEARER\n"
@@ -37,25 +38,25 @@ func TestLoginTuningBadNumbers(t *testing.T) {
 		{"factor Infinity", "sasl.login.refresh.window.factor=Infinity", "not a decimal number"},
 		{"factor hex float", "sasl.login.refresh.window.factor=0x1p-1", "not a decimal number"},
 		{"factor java suffix", "sasl.login.refresh.window.factor=0.8d", "not a decimal number"},
-		{"factor above cache range", "sasl.login.refresh.window.factor=0.95", "CacheOptions.RefreshFraction is 0.95; use a value from 0.5 to 0.9"},
+		{"factor above cache range", "sasl.login.refresh.window.factor=0.95", "sasl.login.refresh.window.factor is 0.95; use a value from 0.5 to 0.9"},
 		{"factor zero", "sasl.login.refresh.window.factor=0", `reads 0 as "use the default"`},
-		{"jitter Kafka range, not the cache's", "sasl.login.refresh.window.jitter=0.15", "CacheOptions.Jitter is 0.15; use a value from 0 to 0.1"},
+		{"jitter Kafka range, not the cache's", "sasl.login.refresh.window.jitter=0.15", "sasl.login.refresh.window.jitter is 0.15; use a value from 0 to 0.1"},
 		{"jitter overflow", "sasl.login.refresh.window.jitter=1e400", "not a finite number"},
-		{"jitter negative", "sasl.login.refresh.window.jitter=-0.01", "CacheOptions.Jitter is -0.01"},
+		{"jitter negative", "sasl.login.refresh.window.jitter=-0.01", "sasl.login.refresh.window.jitter is -0.01"},
 		{"jitter underscore", "sasl.login.refresh.window.jitter=0.0_5", "not a decimal number"},
 		{"buffer max int64", "sasl.login.refresh.buffer.seconds=9223372036854775807", "out of range: at most 9223372036 seconds"},
 		{"buffer underscore", "sasl.login.refresh.buffer.seconds=1_0", "not a whole number of seconds"},
-		{"buffer negative", "sasl.login.refresh.buffer.seconds=-1", "CacheOptions.SafetyMargin is -1s; it must not be negative"},
+		{"buffer negative", "sasl.login.refresh.buffer.seconds=-1", "sasl.login.refresh.buffer.seconds is -1s; it must not be negative"},
 		{"buffer fraction", "sasl.login.refresh.buffer.seconds=1.5", "not a whole number of seconds"},
 		{"backoff max int64 ms", "sasl.login.retry.backoff.ms=9223372036854775807", "out of range: at most 9223372036854 milliseconds"},
 		{"backoff beyond int64", "sasl.login.retry.backoff.ms=99999999999999999999", "out of range"},
 		{"backoff hex", "sasl.login.retry.backoff.ms=0x10", "not a whole number of milliseconds"},
 		{"backoff exponent", "sasl.login.retry.backoff.ms=1e3", "not a whole number of milliseconds"},
 		{"backoff zero", "sasl.login.retry.backoff.ms=0", `reads 0 as "use the default"`},
-		{"max backoff below default min", "sasl.login.retry.backoff.max.ms=100", "MaxBackoff (100ms) is less than CacheOptions.MinBackoff (default 500ms)"},
-		{"min backoff above max", "sasl.login.retry.backoff.max.ms=10000\nsasl.login.retry.backoff.ms=20000", "MaxBackoff (10s) is less than CacheOptions.MinBackoff (20s)"},
+		{"max backoff below default min", "sasl.login.retry.backoff.max.ms=100", "sasl.login.retry.backoff.max.ms (100ms) is less than sasl.login.retry.backoff.ms (default 500ms); raise sasl.login.retry.backoff.max.ms"},
+		{"min backoff above max", "sasl.login.retry.backoff.max.ms=10000\nsasl.login.retry.backoff.ms=20000", "sasl.login.retry.backoff.max.ms (10s) is less than sasl.login.retry.backoff.ms (20s)"},
 		{"timeout double sign", "sasl.login.connect.timeout.ms=+-1", "not a whole number of milliseconds"},
-		{"timeout negative", "sasl.login.read.timeout.ms=-5", "CacheOptions.FetchTimeout is -5ms"},
+		{"timeout negative", "sasl.login.read.timeout.ms=-5", "sasl.login.connect.timeout.ms + sasl.login.read.timeout.ms is -5ms"},
 		{"timeouts sum overflow", "sasl.login.connect.timeout.ms=9223372036854\nsasl.login.read.timeout.ms=9223372036854", "overflows the fetch timeout"},
 		{"control characters quoted", "sasl.login.read.timeout.ms=5\\u001b[31m", "not a whole number"},
 	}
@@ -82,6 +83,11 @@ func TestLoginTuningBadNumbers(t *testing.T) {
 			assert.Contains(t, msg, tc.want)
 			assert.Contains(t, msg, "#bad-numeric-setting")
 			assert.NotContains(t, msg, "\x1b", "control characters are escaped")
+			// The file's keys, never the cache's Go names (which the
+			// message named before the cache's fields were mapped).
+			for _, goName := range []string{"oauthbearer:", "CacheOptions", "RefreshFraction", "Jitter", "SafetyMargin", "MinBackoff", "MaxBackoff", "FetchTimeout"} {
+				assert.NotContains(t, msg, goName)
+			}
 		})
 	}
 }

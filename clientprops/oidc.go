@@ -261,21 +261,11 @@ func (c *Config) recordSettings(assertion []Property, opts string) {
 		"TemplateFile": "template.file", "Algorithm": "algorithm", "Issuer": "claim.iss", "Subject": "claim.sub",
 		"Audience": "claim.aud", "Lifetime": "claim.exp.seconds",
 	} {
-		c.settingOf[opts+"Assertion."+field] = settingName(lastProperty(assertion, assertionPrefix+key))
+		p, _ := findProperty(assertion, assertionPrefix+key)
+		c.settingOf[opts+"Assertion."+field] = settingName(p)
 	}
-	c.settingOf[opts+"AssertionFile"] = settingName(lastProperty(assertion, assertionPrefix+"file"))
-}
-
-// lastProperty returns the last property with key (the last duplicate
-// wins, as in Parse), or one with the key alone when the file lacks it.
-func lastProperty(props []Property, key string) Property {
-	p := Property{Key: key}
-	for _, a := range props {
-		if a.Key == key {
-			p = a
-		}
-	}
-	return p
+	p, _ := findProperty(assertion, assertionPrefix+"file")
+	c.settingOf[opts+"AssertionFile"] = settingName(p)
 }
 
 // settingName names a setting in an error as the file has it: its key and

@@ -13,7 +13,6 @@ import (
 	"github.com/streamidentity/kafka-workload-identity/internal/confluentid"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/oauthpost"
-	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 	"github.com/streamidentity/kafka-workload-identity/oauthclient"
@@ -90,8 +89,8 @@ func NewSTS(subject oauthbearer.TokenSource, opts *STSOptions) (*oauthbearer.Cac
 	if o.IdentityPoolID == "" {
 		return nil, stsOptionError("IdentityPoolID", fmt.Errorf("confluent: STSOptions.IdentityPoolID is empty; set the identity pool ID (pool-...) to exchange tokens for"))
 	}
-	if err := confluentid.CheckID(confluentid.IdentityPool, o.IdentityPoolID); err != nil {
-		return nil, stsOptionError("IdentityPoolID", fmt.Errorf("confluent: STSOptions.IdentityPoolID is %s, %w", srvtext.Quote(o.IdentityPoolID, 0), err))
+	if err := confluentid.Check(confluentid.IdentityPool, "STSOptions.IdentityPoolID", o.IdentityPoolID); err != nil {
+		return nil, stsOptionError("IdentityPoolID", fmt.Errorf("confluent: %w", err))
 	}
 	if o.TokenURL == "" {
 		o.TokenURL = DefaultSTSTokenURL

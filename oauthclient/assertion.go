@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -202,7 +203,7 @@ func (s *signer) sign(ctx context.Context) (string, error) {
 	t := &jwt.Token{Header: hdr, Claims: claims, Method: m}
 	a, err := t.SignedString(key)
 	if err != nil {
-		return "", s.opts.errorf("oauthclient: signing the assertion failed (%T); check %s", key, field("PrivateKey"))
+		return "", s.opts.errorf("oauthclient: signing the assertion failed (%T); check %s", key, s.keyField())
 	}
 	return a, nil
 }
@@ -251,6 +252,23 @@ func (s *signer) method(k crypto.Signer) (jwt.SigningMethod, error) {
 		return nil, s.opts.errorf("oauthclient: %s is %s but the key signs %s; set the algorithm that matches the key; %s", field("Algorithm"), srvtext.Quote(s.o.Algorithm, 0), m.Alg(), troubleshooting.See("jwt-bearer-key"))
 	}
 	return m, nil
+}
+
+// signingMethod returns the method k signs with, or false for a key
+// type or curve assertions cannot use.
+func signingMethod(k crypto.Signer) (jwt.SigningMethod, bool) {
+	switch pub := k.Public().(type) {
+	case *rsa.PublicKey:
+		return jwt.SigningMethodRS256, true
+	case *ecdsa.PublicKey:
+		switch pub.Curve.Params().BitSize {
+		case 256:
+			return jwt.SigningMethodES256, true
+		case 384:
+			return jwt.SigningMethodES384, true
+		}
+	}
+	return nil, false
 }
 
 // template reads TemplateFile.

@@ -3,16 +3,11 @@ package oauthclient
 import (
 	"cmp"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
@@ -118,7 +113,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	// endpoint's origin, so that a silent endpoint's error names it.
 	const kind = "oauth client credentials"
 	c := cacheopts.WithName(o.Cache, kind+" at "+oauthpost.Origin(o.TokenURL))
-	cc := &clientCredentials{o: o}
+	cc := &clientCredentials{o: o, now: cacheopts.Now(c)}
 	switch {
 	case o.TLSClientAuth:
 		if o.ClientSecret != "" || o.Assertion != nil || o.AssertionFile != "" {
@@ -144,7 +139,7 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 	case o.Assertion != nil:
 		a := *o.Assertion
 		a.Issuer, a.Subject = cmp.Or(a.Issuer, o.ClientID), cmp.Or(a.Subject, o.ClientID)
-		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, cacheopts.Now(c))
+		sg, err := newSigner(a, options{typ: ccOptions().typ, prefix: "Assertion."}, o.TokenURL, cc.now)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +153,6 @@ func NewClientCredentials(opts *ClientCredentialsOptions) (*oauthbearer.Cache, e
 		}
 	}
 	cc.o.HTTPClient = idphttp.Client(o.HTTPClient, "oauthclient")
-	cc.now = cacheopts.Now(c)
 	return oauthbearer.NewCache(cacheopts.Kind(cc, kind), c)
 }
 
@@ -176,23 +170,6 @@ func logger(c *oauthbearer.CacheOptions) *slog.Logger {
 		return c.Logger
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// signingMethod returns the method k signs with, or false for a key
-// type or curve assertions cannot use.
-func signingMethod(k crypto.Signer) (jwt.SigningMethod, bool) {
-	switch pub := k.Public().(type) {
-	case *rsa.PublicKey:
-		return jwt.SigningMethodRS256, true
-	case *ecdsa.PublicKey:
-		switch pub.Curve.Params().BitSize {
-		case 256:
-			return jwt.SigningMethodES256, true
-		case 384:
-			return jwt.SigningMethodES384, true
-		}
-	}
-	return nil, false
 }
 
 // Token performs one client-credentials request.

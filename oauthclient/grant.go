@@ -2,13 +2,10 @@ package oauthclient
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
-	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 )
 
 // What the client credentials and jwt-bearer grants share, written once:
@@ -28,10 +25,7 @@ func (n options) checkTokenURL(tokenURL string) error {
 // regular file; one that does not exist yet (a sidecar not started) is an
 // error of the first request.
 func (n options) checkAssertionFile(path string) error {
-	if _, err := boundedfile.Check(path); errors.Is(err, boundedfile.ErrNotRegular) {
-		return n.errorf("oauthclient: %s %s: %w; point it at the assertion file itself", field("AssertionFile"), srvtext.Quote(path, 0), err)
-	}
-	return nil
+	return n.wrap(jwtfile.Check("oauthclient", n.name("AssertionFile"), path), "AssertionFile")
 }
 
 // assertion returns the assertion a request sends: with sign nil, the

@@ -29,6 +29,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/idptest"
 	"github.com/streamidentity/kafka-workload-identity/internal/fakeclock"
+	"github.com/streamidentity/kafka-workload-identity/internal/testpki"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -259,6 +260,31 @@ func TestJWTBearerOptionsValidation(t *testing.T) {
 				assert.Contains(t, err.Error(), "troubleshooting.md#jwt-bearer-key")
 			}
 		})
+	}
+}
+
+// A key that parses but cannot sign (crypto/rsa refuses 512-bit keys at
+// signing time) fails the fetch with an error naming the field the key
+// came from: PrivateKeyFile for a key file, PrivateKey for a key in
+// code. Fails before sign named PrivateKey for both.
+func TestSigningFailureNamesTheKeyField(t *testing.T) {
+	t.Parallel()
+	weak := testpki.WeakRSAKey(t)
+	file := testpki.KeyFile(t, filepath.Join(t.TempDir(), "weak.pem"), weak)
+	for field, a := range map[string]*AssertionOptions{
+		"PrivateKeyFile": {PrivateKeyFile: file, Issuer: "a", Subject: "a"},
+		"PrivateKey":     {PrivateKey: weak, Issuer: "a", Subject: "a"},
+	} {
+		src, err := NewJWTBearer(&JWTBearerOptions{TokenURL: "https://idp.example/token", Assertion: a})
+		require.NoError(t, err, "the key parses and its algorithm is known")
+		_, err = src.Token(context.Background())
+		require.Error(t, err)
+		oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+		require.True(t, ok, "%T: %v", err, err)
+		assert.Equal(t, []string{"Assertion." + field}, oe.Fields)
+		assert.Contains(t, err.Error(), "signing the assertion failed (*rsa.PrivateKey); check JWTBearerOptions.Assertion."+field)
+		assert.NotContains(t, err.Error(), "Assertion."+field+"File", "only the field the key came from")
+		require.NoError(t, src.Close())
 	}
 }
 

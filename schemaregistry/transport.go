@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
@@ -229,12 +228,12 @@ func checkIDs(lsrc, pool, typ string) error {
 	if err == nil {
 		return nil
 	}
-	var fields []string
-	if fe, ok := errors.AsType[*confluentid.FieldError](err); ok {
-		_, f, _ := strings.Cut(fe.Setting, ".")
-		fields = []string{f}
+	// CheckPair's only error is a *confluentid.FieldError.
+	field := "LogicalCluster"
+	if fe, _ := errors.AsType[*confluentid.FieldError](err); fe.Kind == confluentid.IdentityPools {
+		field = "IdentityPoolID"
 	}
-	return &oauthbearer.OptionError{Options: "schemaregistry." + typ, Fields: fields, Err: fmt.Errorf("schemaregistry: %w", err)}
+	return &oauthbearer.OptionError{Options: "schemaregistry." + typ, Fields: []string{field}, Err: fmt.Errorf("schemaregistry: %w", err)}
 }
 
 // Format prints the type and the cluster only, for every verb. fmt cannot call the redacting methods of values held in unexported

@@ -22,14 +22,11 @@ package tokenfile
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/jwtfile"
-	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -98,8 +95,8 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := boundedfile.Check(o.Path); errors.Is(err, boundedfile.ErrNotRegular) {
-		return nil, &oauthbearer.OptionError{Options: "tokenfile.Options", Fields: []string{"Path"}, Err: fmt.Errorf("tokenfile: %s %s: %w; point the setting at the token file itself", o.Setting, srvtext.Quote(o.Path, 0), err)}
+	if err := jwtfile.Check("tokenfile", o.Setting, o.Path); err != nil {
+		return nil, &oauthbearer.OptionError{Options: "tokenfile.Options", Fields: []string{"Path"}, Err: err}
 	}
 	c := cacheopts.WithName(o.Cache, "token file")
 	if c.MaxLifetime == 0 {

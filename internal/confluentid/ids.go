@@ -34,14 +34,12 @@ var kinds = [...]struct{ prefix, reason string }{
 	IdentityPools:   {"pool-", "not an identity pool ID list; use an identity pool ID such as pool-7yzk, or several separated by commas without spaces"},
 }
 
-// CheckID is the one place Confluent Cloud's ID shapes are checked: an ID
+// checkID is the one place Confluent Cloud's ID shapes are checked: an ID
 // is its kind's prefix followed by one or more ASCII letters or digits,
 // so that a typo ("pol-7yzk", "lkc w25n5g") fails at start-up rather than
-// as an opaque broker rejection. It returns nil, or an error reading
-// "not a ... ID; use ...", which the caller prefixes with the setting as
-// the user wrote it and its value, quoted around [At]:
-// "Extensions.LogicalCluster is %s, %w".
-func CheckID(k Kind, s string) error {
+// as an opaque broker rejection. It returns nil, or an *idError reading
+// "not a ... ID; use ..." that holds the offset [At] reads.
+func checkID(k Kind, s string) error {
 	kind := kinds[k]
 	if k != IdentityPools {
 		if !validID(s, kind.prefix) {
@@ -66,7 +64,7 @@ type idError struct {
 
 func (e *idError) Error() string { return e.reason }
 
-// At is the byte offset, in the value CheckID refused with err, of the
+// At is the byte offset, in the value [Check] refused with err, of the
 // first ID that is wrong: the point to quote the value around
 // (srvtext.Quote's at).
 func At(err error) int {
@@ -92,10 +90,11 @@ func validID(s, prefix string) bool {
 	return true
 }
 
-// FieldError is a [CheckPair] failure: the setting, as the entry point
-// names it, whose value has the wrong shape. Entry points that name
-// settings otherwise (client.properties keys and lines) read Kind, Value
-// and the reason ([errors.Unwrap]) to word their own message.
+// FieldError is a [Check] (and so [CheckPair]) failure: the setting, as
+// the entry point names it, whose value has the wrong shape. Entry points
+// that name settings otherwise (client.properties keys and lines) pick
+// their own name by Kind, and read Value, [At] and the reason
+// ([errors.Unwrap]) to word their own message.
 type FieldError struct {
 	// Setting is the setting's name as the caller passed it.
 	Setting string
@@ -112,23 +111,37 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s is %s, %v", e.Setting, srvtext.Quote(e.Value, At(e.err)), e.err)
 }
 
-// Unwrap returns the reason, which [At] reads.
+// Unwrap returns the reason, "not a ... ID; use ...", which [At] reads.
 func (e *FieldError) Unwrap() error { return e.err }
+
+// Check is the one check of a Confluent Cloud ID a setting holds: value
+// is kind's prefix followed by one or more ASCII letters or digits
+// ([IdentityPools]: one or more such IDs separated by commas), so that a
+// typo ("pol-7yzk", "lkc w25n5g") fails at start-up rather than as an
+// opaque broker rejection. An empty value is refused too; callers for
+// which the setting is optional skip it (as [CheckPair] does). It returns
+// nil or a [*FieldError] naming setting, whose message reads
+// "<setting> is <value>, not a ... ID; use ...".
+func Check(k Kind, setting, value string) error {
+	if err := checkID(k, value); err != nil {
+		return &FieldError{Setting: setting, Kind: k, Value: value, err: err}
+	}
+	return nil
+}
 
 // CheckPair is the one check of a cluster ID and the identity pools that
 // go with it, as Kafka's SASL extensions (cluster [KafkaCluster]) and the
 // Schema Registry's headers (cluster [RegistryCluster]) carry them: each
-// is optional; a value given has its kind's shape, pools being one or
-// more IDs separated by commas. The first failure is a [*FieldError]
-// naming clusterSetting or poolsSetting.
+// is optional; a value given passes [Check]. The first failure is
+// Check's [*FieldError], naming clusterSetting (Kind cluster) or
+// poolsSetting (Kind [IdentityPools]).
 func CheckPair(cluster Kind, clusterSetting, clusterID, poolsSetting, pools string) error {
 	for _, f := range []FieldError{{Setting: clusterSetting, Kind: cluster, Value: clusterID}, {Setting: poolsSetting, Kind: IdentityPools, Value: pools}} {
 		if f.Value == "" {
 			continue
 		}
-		if err := CheckID(f.Kind, f.Value); err != nil {
-			f.err = err
-			return &f
+		if err := Check(f.Kind, f.Setting, f.Value); err != nil {
+			return err
 		}
 	}
 	return nil

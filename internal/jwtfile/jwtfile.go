@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/boundedfile"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 )
 
@@ -50,19 +51,32 @@ type Token struct {
 	Subject string
 }
 
+// notTheFile is the fix for a path that is not the token file (a
+// directory, a FIFO, a file too large).
+const notTheFile = "point the setting at the token file itself"
+
+// Check is the check at construction, which cannot block: it refuses a
+// path that exists and is not a regular file (a directory, a FIFO) in
+// [Read]'s words. A file that does not exist yet (a sidecar not started)
+// is not refused: it is Read's error at the first fetch.
+func Check(pkg, setting, path string) error {
+	if _, err := boundedfile.Check(path); errors.Is(err, boundedfile.ErrNotRegular) {
+		return fileError(pkg, setting, path, err, notTheFile)
+	}
+	return nil
+}
+
 // Read reads the JWT at path. pkg starts error messages ("tokenfile",
 // "oauthclient"), setting names the option or property that gave the
 // path. A JWT whose exp is not after now is [ErrExpired].
 func Read(ctx context.Context, pkg, setting, path string, now time.Time) (Token, error) {
-	fail := func(err error, fix string) error {
-		return fmt.Errorf("%s: %s %q: %w; %s; %s", pkg, setting, path, err, fix, troubleshooting.See("token-file"))
-	}
+	fail := func(err error, fix string) error { return fileError(pkg, setting, path, err, fix) }
 	data, err := boundedfile.Read(ctx, path, boundedfile.TokenLimit)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return Token{}, fail(err, "check the path, and that the volume or sidecar that writes it is mounted")
 	case errors.Is(err, boundedfile.ErrNotRegular), errors.Is(err, boundedfile.ErrTooLarge):
-		return Token{}, fail(err, "point the setting at the token file itself")
+		return Token{}, fail(err, notTheFile)
 	case err != nil:
 		return Token{}, fail(err, "check the file's permissions")
 	}
@@ -85,6 +99,12 @@ func Read(ctx context.Context, pkg, setting, path string, now time.Time) (Token,
 			"the writer (kubelet, sidecar, job) has stopped rotating it; check it, and this machine's clock")
 	}
 	return t, nil
+}
+
+// fileError is the one wording of a refused file: "<pkg>: <setting>
+// <path, quoted by srvtext.Quote>: <err>; <fix>; see <the guide>".
+func fileError(pkg, setting, path string, err error, fix string) error {
+	return fmt.Errorf("%s: %s %s: %w; %s; %s", pkg, setting, srvtext.Quote(path, 0), err, fix, troubleshooting.See("token-file"))
 }
 
 // payload checks the compact JWS shape and decodes the claims. Its errors

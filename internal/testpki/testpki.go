@@ -12,6 +12,7 @@ import (
 	"crypto/elliptic"
 	"crypto/pbkdf2"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -100,6 +101,27 @@ func KeyFile(t TB, path string, key any) string {
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	must(t, func() (struct{}, error) { return struct{}{}, os.WriteFile(path, pemKey, 0o600) })
 	return path
+}
+
+// WeakRSAKey returns a 512-bit RSA key: it parses, but crypto/rsa refuses
+// to sign with it (keys under 1024 bits), so a signature fails only when
+// it is made. crypto/rsa will not generate such a key; it is built from
+// two primes.
+func WeakRSAKey(t TB) *rsa.PrivateKey {
+	t.Helper()
+	one := big.NewInt(1)
+	for {
+		p := must(t, func() (*big.Int, error) { return rand.Prime(rand.Reader, 256) })
+		q := must(t, func() (*big.Int, error) { return rand.Prime(rand.Reader, 256) })
+		phi := new(big.Int).Mul(new(big.Int).Sub(p, one), new(big.Int).Sub(q, one))
+		d := new(big.Int).ModInverse(big.NewInt(65537), phi)
+		if p.Cmp(q) == 0 || d == nil {
+			continue // 65537 divides phi (rarely): other primes
+		}
+		k := &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: new(big.Int).Mul(p, q), E: 65537}, D: d, Primes: []*big.Int{p, q}}
+		k.Precompute()
+		return k
+	}
 }
 
 // EncryptPKCS8 encrypts a PKCS#8 DER key with PBES2 (PBKDF2 with

@@ -4,6 +4,7 @@ package entrypoints
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -80,7 +81,7 @@ func idEntries() []idEntry {
 }
 
 // Every setting holding a Confluent Cloud ID accepts the same IDs and
-// refuses the same typos with the same words, those of confluentid.CheckID,
+// refuses the same typos with the same words, those of confluentid.Check,
 // naming the setting as its user wrote it. Before, four packages each
 // had their own copy of the rule and their own wording.
 func TestEveryEntryPointChecksConfluentIDsTheSameWay(t *testing.T) {
@@ -96,7 +97,7 @@ func TestEveryEntryPointChecksConfluentIDsTheSameWay(t *testing.T) {
 		t.Run(e.name+"/"+e.setting, func(t *testing.T) {
 			require.NoError(t, e.set(valid[e.kind]), valid[e.kind])
 			for _, v := range invalid[e.kind] {
-				rule := confluentid.CheckID(e.kind, v)
+				rule := errors.Unwrap(confluentid.Check(e.kind, e.setting, v)) // the reason
 				require.Error(t, rule, v)
 				err := e.set(v)
 				require.Error(t, err, v)
