@@ -499,7 +499,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 		entraError(w, status, code, 0, message)
 	case formatGCE:
 		if r.URL.Path == gceTokenURIPath {
-			oauthError(w, status, code, message)
+			noStoreError(w, status, code, message)
 			return
 		}
 		noteError(w, code)
