@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -297,14 +296,6 @@ func (g *GCE) serveIdentity(w http.ResponseWriter, r *http.Request) {
 	tok := g.Signer.Sign(c)
 	note(w, func(q *Request) { q.Token = tok })
 	gceText(w, http.StatusOK, tok)
-}
-
-// randomB64URL returns n random characters of the base64url alphabet,
-// which is what Google access tokens are made of (with '.').
-func randomB64URL(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)[:n]
 }
 
 func randomDigits(n int) string {
