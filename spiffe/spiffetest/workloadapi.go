@@ -235,7 +235,7 @@ func (w *WorkloadAPI) FailNext(n int, f Fault) {
 // Rotate signs from now on with a new key; the old one stays published
 // unless dropOld (a SPIRE server's JWT key rotation).
 func (w *WorkloadAPI) Rotate(dropOld bool) {
-	if err := w.iss.Rotate(dropOld, "ES256"); err != nil {
+	if err := w.iss.Rotate(dropOld); err != nil {
 		panic("spiffetest: " + err.Error())
 	}
 }
