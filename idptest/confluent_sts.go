@@ -193,7 +193,7 @@ func (s *ConfluentSTS) serveToken(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	tok := s.Signer.Sign(map[string]any{
 		"iss": "Confluent", "sub": pool, "aud": "CONTROL_PLANE",
-		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "jti": randomID(),
+		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "jti": randomB64URL(16),
 		"userResourceId": pool, "scope": "https://api.confluent.cloud/",
 		// As in Confluent's published token: the organization, the
 		// identity provider and the external subject.

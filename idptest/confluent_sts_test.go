@@ -164,7 +164,7 @@ func TestOAuthServerStrict(t *testing.T) {
 		"c1": {Secret: "s1", PublicKey: &key.PublicKey},
 	}})
 	assertion := func(aud string) string {
-		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "c1", "sub": "c1", "aud": aud, "exp": time.Now().Add(time.Minute).Unix(), "jti": randomID()})
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "c1", "sub": "c1", "aud": aud, "exp": time.Now().Add(time.Minute).Unix(), "jti": randomB64URL(16)})
 		s, err := tok.SignedString(key)
 		require.NoError(t, err)
 		return s

@@ -50,7 +50,7 @@ func TestClientCredentialsAssertionNotBefore(t *testing.T) {
 		Clients: map[string]OAuthClient{"c1": {PublicKey: &key.PublicKey}}})
 	post := func(nbf time.Time) int {
 		a, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "c1", "sub": "c1", "aud": srv.TokenURL,
-			"exp": time.Now().Add(2 * time.Hour).Unix(), "nbf": nbf.Unix(), "jti": randomID()}).SignedString(key)
+			"exp": time.Now().Add(2 * time.Hour).Unix(), "nbf": nbf.Unix(), "jti": randomB64URL(16)}).SignedString(key)
 		require.NoError(t, err)
 		resp, err := srv.Client().PostForm(srv.TokenURL, url.Values{"grant_type": {"client_credentials"},
 			"client_assertion_type": {clientAssertionType}, "client_assertion": {a}})

@@ -1,9 +1,11 @@
 package idptest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -143,32 +145,35 @@ func startEntra(opts EntraOptions) (*Entra, error) {
 // https://login.microsoftonline.com/<tenant>/v2.0. (v1 tokens carry
 // https://sts.windows.net/<tenant>/.)
 func (e *Entra) IssuerURL(tenant string) string {
-	return e.URL + "/" + e.canonicalTenant(tenant) + "/v2.0"
+	id, _ := e.lookupTenant(tenant)
+	return e.URL + "/" + id + "/v2.0"
 }
 
 // JWKSURL is where tenant's signing keys are served over the emulator's
 // TLS (the discovery document's jwks_uri); the same keys are at the
 // Signer's plain-HTTP JWKSURL.
 func (e *Entra) JWKSURL(tenant string) string {
-	return e.URL + "/" + e.canonicalTenant(tenant) + "/discovery/v2.0/keys"
+	id, _ := e.lookupTenant(tenant)
+	return e.URL + "/" + id + "/discovery/v2.0/keys"
 }
 
 // AppID is the application (client) ID that a v2 token for resource (an
 // App ID URI or a GUID) in tenant carries in "aud": see
 // [EntraOptions.AppIDs].
 func (e *Entra) AppID(tenant, resource string) string {
-	return entraAppID(e.canonicalTenant(tenant), resource, e.opts.AppIDs)
+	id, _ := e.lookupTenant(tenant)
+	return entraAppID(id, resource, e.opts.AppIDs)
 }
 
-// canonicalTenant returns the tenant ID as registered when t names one
-// (Entra matches tenant IDs case-insensitively), else t.
-func (e *Entra) canonicalTenant(t string) string {
+// lookupTenant returns the tenant ID as registered and true when t names
+// one (Entra matches tenant IDs case-insensitively), else t and false.
+func (e *Entra) lookupTenant(t string) (id string, known bool) {
 	for _, a := range e.opts.Apps {
 		if strings.EqualFold(a.TenantID, t) {
-			return a.TenantID
+			return a.TenantID, true
 		}
 	}
-	return t
+	return t, false
 }
 
 // TokenURL is the token endpoint's URL for tenant.
@@ -200,15 +205,6 @@ func entraError(w http.ResponseWriter, status int, oauthErr string, code int, de
 	writeJSON(w, status, body)
 }
 
-func (e *Entra) tenantKnown(t string) bool {
-	for _, a := range e.opts.Apps {
-		if strings.EqualFold(a.TenantID, t) {
-			return true
-		}
-	}
-	return false
-}
-
 func (e *Entra) unknownTenant(w http.ResponseWriter, t string) {
 	entraError(w, http.StatusBadRequest, "invalid_request", 90002,
 		fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", t))
@@ -221,7 +217,8 @@ func (e *Entra) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := r.PathValue("tenant")
-	if !e.tenantKnown(t) {
+	id, known := e.lookupTenant(t)
+	if !known {
 		e.unknownTenant(w, t)
 		return
 	}
@@ -230,7 +227,7 @@ func (e *Entra) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	// another name (through a proxy) stays on it, and MSAL finds the
 	// issuer on its authority's host.
 	origin := "https://" + r.Host
-	base := origin + "/" + e.canonicalTenant(t)
+	base := origin + "/" + id
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
@@ -258,7 +255,8 @@ func (e *Entra) serveKeys(w http.ResponseWriter, r *http.Request) {
 		entraError(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts GET requests.")
 		return
 	}
-	if t := r.PathValue("tenant"); !e.tenantKnown(t) {
+	t := r.PathValue("tenant")
+	if _, known := e.lookupTenant(t); !known {
 		e.unknownTenant(w, t)
 		return
 	}
@@ -282,11 +280,12 @@ func (e *Entra) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	tenant := r.PathValue("tenant")
+	id, known := e.lookupTenant(tenant)
 	note(w, func(q *Request) {
-		q.TenantID, q.ClientID, q.Scope = e.canonicalTenant(tenant), f.Get("client_id"), f.Get("scope")
+		q.TenantID, q.ClientID, q.Scope = id, f.Get("client_id"), f.Get("scope")
 		q.Assertion = f.Get("client_assertion")
 	})
-	if !e.tenantKnown(tenant) {
+	if !known {
 		e.unknownTenant(w, tenant)
 		return
 	}
@@ -411,15 +410,10 @@ func (e *Entra) checkAssertion(app *EntraApp, assertion string) (status int, oau
 			fmt.Sprintf("No matching federated identity record found for presented assertion subject '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.", sub)
 	}
 	var match *FederatedCredential
+	var wantAud string // match's audience: Entra's default if it names none
 	for i, fc := range bySubject {
-		want := fc.Audience
-		if want == "" {
-			want = entraTokenExchangeAudience
-		}
-		for _, a := range auds {
-			if a == want {
-				match = &bySubject[i]
-			}
+		if want := cmp.Or(fc.Audience, entraTokenExchangeAudience); slices.Contains(auds, want) {
+			match, wantAud = &bySubject[i], want
 		}
 	}
 	if match == nil {
@@ -437,13 +431,9 @@ func (e *Entra) checkAssertion(app *EntraApp, assertion string) (status int, oau
 		e.verifiers[jwks] = v
 	}
 	e.mu.Unlock()
-	want := match.Audience
-	if want == "" {
-		want = entraTokenExchangeAudience
-	}
 	// Entra publishes no clock-skew allowance for client assertions: the
 	// emulator allows jwtverify's default.
-	_, _, err := v.Verify(assertion, jwtverify.Expect{Issuer: match.Issuer, Audience: want})
+	_, _, err := v.Verify(assertion, jwtverify.Expect{Issuer: match.Issuer, Audience: wantAud})
 	var ve *jwtverify.Error
 	if errors.As(err, &ve) {
 		switch ve.Reason {

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -299,14 +298,6 @@ func (g *GCE) serveIdentity(w http.ResponseWriter, r *http.Request) {
 	gceText(w, http.StatusOK, tok)
 }
 
-// randomB64URL returns n random characters of the base64url alphabet,
-// which is what Google access tokens are made of (with '.').
-func randomB64URL(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)[:n]
-}
-
 func randomDigits(n int) string {
 	var sb strings.Builder
 	for i := range n {
@@ -321,24 +312,25 @@ func randomDigits(n int) string {
 }
 
 // serveOAuthToken plays Google's token endpoint for the jwt-bearer grant
-// of a service-account key.
+// of a service-account key. Like every token endpoint here it takes a
+// form of at most 64 KiB (parseTokenForm), and, like Google's, marks
+// every reply no-store.
 func (g *GCE) serveOAuthToken(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "the body is not a form")
+	if !parseTokenForm(w, r) {
 		return
 	}
+	oauthNoStore(w)
 	if r.PostForm.Get("grant_type") != jwtBearerGrant {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type")
 		return
 	}
-	key := g.key
 	note(w, func(q *Request) { q.Assertion = r.PostForm.Get("assertion") })
 	claims := jwt.MapClaims{}
 	// The assertion's aud is the token URI the key file names: this
 	// emulator's, or the same endpoint under the https host a client
 	// reached it at (a TLS front or proxy, as oauth2.googleapis.com).
 	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(g.URL+gceTokenURIPath, "https://"+r.Host+gceTokenURIPath), jwt.WithExpirationRequired()).
-		ParseWithClaims(r.PostForm.Get("assertion"), claims, func(*jwt.Token) (any, error) { return &key.PublicKey, nil })
+		ParseWithClaims(r.PostForm.Get("assertion"), claims, func(*jwt.Token) (any, error) { return &g.key.PublicKey, nil })
 	if err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")
 		return

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +76,55 @@ func TestGCEStrict(t *testing.T) {
 	code, email := gceGet(t, c, base+gceEmailPath, true)
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, g.Email, email)
+}
+
+// TestGCETokenEndpointTakesOnlyATokenForm: the service-account key's
+// token endpoint passes the gate every token endpoint here does (a form
+// of at most 64 KiB, else invalid_request) and marks every reply
+// no-store, as Google's does. Failed before: it parsed any body of up to
+// 10 MB itself and sent no Cache-Control.
+func TestGCETokenEndpointTakesOnlyATokenForm(t *testing.T) {
+	t.Parallel()
+	g := NewGCE(t, nil)
+	var key struct {
+		PrivateKey string `json:"private_key"`
+		TokenURI   string `json:"token_uri"`
+	}
+	require.NoError(t, json.Unmarshal(g.ServiceAccountKeyJSON, &key))
+	rsaKey, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(key.PrivateKey))
+	require.NoError(t, err)
+	now := time.Now()
+	assertion, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": g.Email, "aud": key.TokenURI,
+		"scope": gceCloudPlatformScope, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}).SignedString(rsaKey)
+	require.NoError(t, err)
+	form := url.Values{"grant_type": {jwtBearerGrant}, "assertion": {assertion}}
+	post := func(t *testing.T, contentType, body string) (*http.Response, map[string]any) {
+		t.Helper()
+		resp, err := g.Client().Post(key.TokenURI, contentType, strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var reply map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&reply))
+		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+		assert.Equal(t, "no-cache", resp.Header.Get("Pragma"))
+		return resp, reply
+	}
+	t.Run("form", func(t *testing.T) {
+		resp, reply := post(t, "application/x-www-form-urlencoded", form.Encode())
+		assert.Equal(t, http.StatusOK, resp.StatusCode, reply)
+		assert.NotEmpty(t, reply["access_token"])
+	})
+	t.Run("json", func(t *testing.T) {
+		b, err := json.Marshal(map[string]string{"grant_type": jwtBearerGrant, "assertion": assertion})
+		require.NoError(t, err)
+		resp, reply := post(t, "application/json", string(b))
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Equal(t, "invalid_request", reply["error"])
+	})
+	t.Run("oversized form", func(t *testing.T) {
+		big := url.Values{"grant_type": {jwtBearerGrant}, "assertion": {assertion}, "padding": {strings.Repeat("x", 64<<10)}}
+		resp, reply := post(t, "application/x-www-form-urlencoded", big.Encode())
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Equal(t, "invalid_request", reply["error"])
+	})
 }

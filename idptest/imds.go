@@ -316,7 +316,7 @@ func entraClaims(s entraTokenSpec) map[string]any {
 	c := map[string]any{
 		"aud": s.aud, "tid": s.tenant, "oid": s.oid, "sub": s.oid,
 		"iat": s.now.Unix(), "nbf": s.now.Unix(), "exp": s.exp.Unix(),
-		"uti": randomID(), "rh": "0.emulated",
+		"uti": randomB64URL(16), "rh": "0.emulated",
 	}
 	if s.v1 {
 		c["ver"] = "1.0"

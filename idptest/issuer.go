@@ -151,7 +151,7 @@ func (i *Issuer) Mint(sub, aud string, lifetime time.Duration, extra map[string]
 	c := map[string]any{
 		"iss": i.IssuerURL, "sub": sub, "aud": aud,
 		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(lifetime).Unix(),
-		"jti": randomID(),
+		"jti": randomB64URL(16),
 	}
 	for k, v := range extra {
 		if v == nil {
@@ -239,10 +239,13 @@ func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
-func randomID() string {
-	b := make([]byte, 12)
+// randomB64URL returns n random characters of the base64url alphabet:
+// the emulators' token IDs (jti, uti: 16 characters, 96 bits) and what
+// Google access tokens are made of (with '.').
+func randomB64URL(n int) string {
+	b := make([]byte, n)
 	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:n]
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

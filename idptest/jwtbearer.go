@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -126,12 +125,8 @@ func (s *OAuthServer) serveJWTBearer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope := f.Get("scope")
-	allowed := s.clients[iss].Scopes
-	for sc := range strings.FieldsSeq(scope) {
-		if len(allowed) > 0 && !slices.Contains(allowed, sc) {
-			noStoreError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" is not allowed for this client")
-			return
-		}
+	if !s.scopeAllowed(w, iss, scope) {
+		return
 	}
 	s.grant(w, iss, sub, scope)
 }

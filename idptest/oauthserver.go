@@ -201,15 +201,27 @@ func (s *OAuthServer) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope := f.Get("scope")
-	if allowed := s.clients[clientID].Scopes; len(allowed) > 0 {
-		for sc := range strings.FieldsSeq(scope) {
-			if !slices.Contains(allowed, sc) {
-				noStoreError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" is not allowed for this client")
-				return
-			}
-		}
+	if !s.scopeAllowed(w, clientID, scope) {
+		return
 	}
 	s.grantBound(w, clientID, clientID, scope, boundCert(r, s.clients[clientID]))
+}
+
+// scopeAllowed reports whether every scope in scope is in client's
+// Scopes (an empty list allows any), or answers invalid_scope naming the
+// first that is not and returns false.
+func (s *OAuthServer) scopeAllowed(w http.ResponseWriter, client, scope string) bool {
+	allowed := s.clients[client].Scopes
+	if len(allowed) == 0 {
+		return true
+	}
+	for sc := range strings.FieldsSeq(scope) {
+		if !slices.Contains(allowed, sc) {
+			noStoreError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" is not allowed for this client")
+			return false
+		}
+	}
+	return true
 }
 
 // grant issues a token for sub, requested by client, and records it.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -253,17 +254,19 @@ type serverConfig struct {
 
 // startServer starts h on 127.0.0.1.
 func startServer(h http.Handler, c serverConfig) (*Server, error) {
+	// Listening here rather than in httptest.NewUnstartedServer, which
+	// panics when it cannot, makes a listen failure the error the TB
+	// reports (and keeps the emulators off [::1], its fallback).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("could not listen on 127.0.0.1: %w", err)
+	}
 	s := &Server{format: c.format, reroute: c.reroute, closing: make(chan struct{})}
-	s.hs = httptest.NewUnstartedServer(s.wrap(h))
-	s.hs.TLS = c.tlsConf
+	s.hs = &httptest.Server{Listener: ln, Config: &http.Server{Handler: s.wrap(h)}, TLS: c.tlsConf}
 	if c.tls || c.tlsConf != nil {
 		s.hs.StartTLS()
 	} else {
 		s.hs.Start()
-	}
-	if !strings.Contains(s.hs.URL, "127.0.0.1") {
-		s.hs.Close()
-		return nil, fmt.Errorf("could not listen on 127.0.0.1 (got %s)", s.hs.URL)
 	}
 	s.URL = s.hs.URL
 	return s, nil
@@ -499,7 +502,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 		entraError(w, status, code, 0, message)
 	case formatGCE:
 		if r.URL.Path == gceTokenURIPath {
-			oauthError(w, status, code, message)
+			noStoreError(w, status, code, message)
 			return
 		}
 		noteError(w, code)

@@ -95,7 +95,9 @@ func TestFaultCodeInEachEmulatorsFormat(t *testing.T) {
 	})
 	t.Run("gce token endpoint", func(t *testing.T) {
 		g := NewGCE(t, nil)
-		oauthJSON(t, get(t, g.Server, g.Client(), g.URL+gceTokenURIPath))
+		r := get(t, g.Server, g.Client(), g.URL+gceTokenURIPath)
+		oauthJSON(t, r)
+		assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
 	})
 	t.Run("schema registry", func(t *testing.T) {
 		s := NewSchemaRegistry(t, &SchemaRegistryOptions{Issuer: iss})

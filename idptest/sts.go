@@ -327,7 +327,7 @@ func (s *STS) serveQuery(w http.ResponseWriter, r *http.Request) {
 	out.WriteString(`<GetWebIdentityTokenResponse xmlns="` + stsNamespace + `">` + "\n  <GetWebIdentityTokenResult>\n    <WebIdentityToken>")
 	_ = xml.EscapeText(&out, []byte(tok))
 	out.WriteString("</WebIdentityToken>\n    <Expiration>" + exp.Format(time.RFC3339) + "</Expiration>\n  </GetWebIdentityTokenResult>\n")
-	id := stsRequestID()
+	id := newGUID()
 	out.WriteString("  <ResponseMetadata>\n    <RequestId>" + id + "</RequestId>\n  </ResponseMetadata>\n</GetWebIdentityTokenResponse>\n")
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("x-amzn-RequestId", id)
@@ -675,7 +675,7 @@ func (s *STS) mint(req stsRequest, now, exp time.Time) string {
 	claims := map[string]any{
 		"iss": s.IssuerURL, "sub": s.RoleARN, "aud": aud,
 		"iat": now.Unix(), "exp": exp.Unix(),
-		"jti":                        randomID(),
+		"jti":                        randomB64URL(16),
 		"https://sts.amazonaws.com/": ctx,
 	}
 	return s.Issuer(req.SigningAlgorithm).Sign(claims)
@@ -716,12 +716,9 @@ func stsErrorXML(typ, code, message, id string) string {
 
 func stsWriteError(w http.ResponseWriter, status int, code, message string) {
 	noteError(w, code)
-	id := stsRequestID()
+	id := newGUID()
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("x-amzn-RequestId", id)
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, stsErrorXML(stsFaultType(status), code, message, id))
 }
-
-// stsRequestID returns a random UUID-shaped request ID like AWS's.
-func stsRequestID() string { return newGUID() }

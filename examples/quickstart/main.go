@@ -148,6 +148,6 @@ func report(out io.Writer, env *offline.Env) {
 	fmt.Fprint(out, env.Summary())
 	_, auths := env.Authentications()
 	fmt.Fprintf(out, "saved: %s to the identity provider for %s and the Schema Registry calls\n",
-		offline.Plural(env.TokenRequests(), "request"), offline.Plural(auths, "Kafka authentication"))
+		offline.Plural(env.TokensIssued(), "request"), offline.Plural(auths, "Kafka authentication"))
 	fmt.Fprintln(out, "next: run with -bootstrap and -audience on an Azure VM or AKS node, or see the other programs in examples/ (README.md lists them)")
 }

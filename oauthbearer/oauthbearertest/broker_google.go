@@ -92,11 +92,12 @@ func (b *Broker) verifyGoogle(token string) (jwt.MapClaims, string, error) {
 	if !ok {
 		return refuse(rejectreason.UnknownAccessToken, "the third segment is not an access token the metadata server issued")
 	}
-	now := time.Now()
-	if !expiry.After(now.Add(-jwtverify.Allowance(b.opts.ClockSkew))) {
+	// Both expiries are judged against now less the clock-skew allowance.
+	cutoff := time.Now().Add(-jwtverify.Allowance(b.opts.ClockSkew))
+	if !expiry.After(cutoff) {
 		return bad(jwtverify.Expired, "the access token expired at %s", expiry.UTC().Format(time.RFC3339))
 	}
-	if !exp.After(now.Add(-jwtverify.Allowance(b.opts.ClockSkew))) {
+	if !exp.After(cutoff) {
 		return bad(jwtverify.Expired, "the wrapper's exp %s has passed", exp.UTC().Format(time.RFC3339))
 	}
 	if sub != email {

@@ -138,7 +138,7 @@ type cached struct {
 // nil.
 func NewWorkloadAPI(t idptest.TB, opts *Options) *WorkloadAPI {
 	t.Helper()
-	w, err := start(t, opts)
+	w, err := start(opts)
 	if err != nil {
 		t.Fatalf("spiffetest: %v", err)
 		return nil
@@ -147,7 +147,7 @@ func NewWorkloadAPI(t idptest.TB, opts *Options) *WorkloadAPI {
 	return w
 }
 
-func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
+func start(opts *Options) (*WorkloadAPI, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -172,7 +172,11 @@ func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
 	}
 	// The signing keys and their JWKS over HTTP; iss's own issuer URL is
 	// not used (the SVIDs carry Options.IssuerURL, or no iss).
-	iss := idptest.NewIssuer(t, &idptest.IssuerOptions{Algorithm: "ES256"})
+	var itb issuerTB
+	iss := idptest.NewIssuer(&itb, &idptest.IssuerOptions{Algorithm: "ES256"})
+	if iss == nil {
+		return nil, itb.err
+	}
 	dir, err := os.MkdirTemp("", "spiffetest-")
 	if err != nil {
 		iss.Close()
@@ -188,6 +192,17 @@ func start(t idptest.TB, opts *Options) (*WorkloadAPI, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// issuerTB is the TB start gives idptest.NewIssuer: it hands a failure
+// back as an error, for NewWorkloadAPI to report once on its caller's TB,
+// and registers nothing, since WorkloadAPI.Close closes the issuer.
+type issuerTB struct{ err error }
+
+func (*issuerTB) Helper()        {}
+func (*issuerTB) Cleanup(func()) {}
+func (b *issuerTB) Fatalf(format string, args ...any) {
+	b.err = fmt.Errorf(format, args...)
 }
 
 // SignedCount is how many SVIDs the emulator has signed; SVIDs served
@@ -220,7 +235,7 @@ func (w *WorkloadAPI) FailNext(n int, f Fault) {
 // Rotate signs from now on with a new key; the old one stays published
 // unless dropOld (a SPIRE server's JWT key rotation).
 func (w *WorkloadAPI) Rotate(dropOld bool) {
-	if err := w.iss.Rotate(dropOld, "ES256"); err != nil {
+	if err := w.iss.Rotate(dropOld); err != nil {
 		panic("spiffetest: " + err.Error())
 	}
 }

@@ -320,20 +320,14 @@ acks=all
 	return path, os.WriteFile(path, []byte(text), 0o600)
 }
 
-// TokenRequests is how many tokens the identity provider issued (not
+// TokensIssued is how many tokens the identity provider issued (not
 // counting the other requests it served, such as the brokers' JWKS
 // fetches or ADC's read of the project ID).
-func (e *Env) TokenRequests() int {
+func (e *Env) TokensIssued() int {
 	if e.idp == nil {
 		return 0
 	}
-	n := 0
-	for _, r := range e.idp.Requests() {
-		if r.Token != "" {
-			n++
-		}
-	}
-	return n
+	return len(e.idp.Issued())
 }
 
 // Authentications is how many SASL authentications the brokers saw, and
@@ -377,7 +371,7 @@ func brokerLine(b *oauthbearertest.Broker) string {
 func (e *Env) Summary() string {
 	var b strings.Builder
 	if e.idp != nil {
-		fmt.Fprintf(&b, "%s issued %s\n", e.idpName, Plural(e.TokenRequests(), "token"))
+		fmt.Fprintf(&b, "%s issued %s\n", e.idpName, Plural(e.TokensIssued(), "token"))
 	}
 	if e.broker != nil {
 		b.WriteString(brokerLine(e.broker))
