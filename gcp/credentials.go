@@ -47,9 +47,9 @@ type creds struct {
 // resolve picks the credentials: explicit JSON, the metadata server, or
 // ADC discovery. The ADC files are read here, bounded and under ctx
 // (adcFile); without one, whether a metadata server is there is asked
-// by cloud.google.com/go/compute/metadata's check, on the gated client
-// of useMetadata, never its process-wide client. Every
-// request goes through the module's credential gate (idphttp): a
+// by our own probe (onGoogleCloud) on the gated client of useMetadata,
+// never by compute/metadata's OnGCE, which also resolves a name and
+// reads system files outside the gate. Every request goes through the module's credential gate (idphttp): a
 // metadata-server source may use plain http to a link-local address or
 // to the GCE_METADATA_HOST checked here; a credentials file only https
 // or loopback, and its endpoints are checked before anything is sent.
@@ -70,14 +70,13 @@ func resolve(ctx context.Context, prefix string, jsonOpt []byte, metadataServer 
 		}
 		if b == nil {
 			// No file: the metadata server, if this process runs on
-			// Google Cloud, asked through the gate's own client
-			// (GCE_METADATA_HOST checked first) under ctx, as ADC's
-			// own check would have asked.
+			// Google Cloud (GCE_METADATA_HOST checked first), probed
+			// through the gated client under ctx.
 			c.setting = "Application Default Credentials (metadata server)"
 			if err := c.useMetadata(ctx, hc); err != nil {
 				return nil, err
 			}
-			if !c.md.OnGCEWithContext(ctx) {
+			if !c.onGoogleCloud(ctx) {
 				return nil, noADCError()
 			}
 			return c, nil
@@ -118,6 +117,36 @@ func (c *creds) useMetadata(ctx context.Context, hc *http.Client) error {
 	c.hc = limitClient(idphttp.MetadataClient(hc, "gcp", c.mdHost))
 	c.md = metadata.NewWithOptions(&metadata.Options{Client: c.hc})
 	return nil
+}
+
+// mdProbeTimeout bounds onGoogleCloud's probe: off Google Cloud the
+// metadata address may be blackholed, and ADC should fall through to its
+// error quickly, as compute/metadata's 2s dial timeout makes it.
+const mdProbeTimeout = 2 * time.Second
+
+// onGoogleCloud reports whether a metadata server answers at c.mdHost,
+// as ADC's check asks: a set GCE_METADATA_HOST is trusted (the user said
+// so), else one GET of its root through c.hc (the gate, the caller's
+// client and proxy rules), bounded by mdProbeTimeout under ctx, counts
+// only a reply carrying Metadata-Flavor: Google. Unlike compute/metadata's
+// OnGCE it resolves no name and reads no system file outside the gate.
+func (c *creds) onGoogleCloud(ctx context.Context) bool {
+	if os.Getenv("GCE_METADATA_HOST") != "" {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, mdProbeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.mdHost, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Metadata-Flavor", "Google")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.Header.Get("Metadata-Flavor") == "Google"
 }
 
 // noADCError is the error when Application Default Credentials find
