@@ -55,13 +55,8 @@ func NewFromCredential(cred azcore.TokenCredential, audience string, opts *Crede
 		o.Name = "credential"
 	}
 	cacheOpts := cacheopts.WithName(o.Cache, "azure "+o.Name)
-	src := &credSource{
-		hint:      hintContext{source: o.Name, scope: scope},
-		scope:     scope,
-		requireV2: o.RequireV2,
-		log:       loggerOr(cacheOpts.Logger),
-		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
-	}
+	base := &credSource{scope: scope, requireV2: o.RequireV2, log: loggerOr(cacheOpts.Logger)}
+	src := base.derive(hintContext{source: o.Name, scope: scope}, cred)
 	return oauthbearer.NewCache(cacheopts.Kind(src, "azure credential"), cacheOpts) // Name is the caller's: the kind stays fixed
 }
 
