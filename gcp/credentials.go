@@ -97,9 +97,9 @@ func resolve(ctx context.Context, prefix string, jsonOpt []byte, metadataServer 
 	if c.typ == "external_account" {
 		// Its credential_source.url may be a link-local metadata server
 		// (workload identity federation from Azure or AWS).
-		c.hc = limitClient(idphttp.MetadataClient(hc, "gcp"))
+		c.hc = classifyClient(idphttp.MetadataClient(hc, "gcp"))
 	} else {
-		c.hc = limitClient(idphttp.Client(hc, "gcp"))
+		c.hc = classifyClient(idphttp.Client(hc, "gcp"))
 	}
 	return c, nil
 }
@@ -114,7 +114,7 @@ func (c *creds) useMetadata(ctx context.Context, hc *http.Client) error {
 	} else if err := idphttp.CheckMetadataHost(ctx, "gcp", "GCE_METADATA_HOST", c.mdHost); err != nil {
 		return err
 	}
-	c.hc = limitClient(idphttp.MetadataClient(hc, "gcp", c.mdHost))
+	c.hc = classifyClient(idphttp.MetadataClient(hc, "gcp", c.mdHost))
 	c.md = metadata.NewWithOptions(&metadata.Options{Client: c.hc})
 	return nil
 }
@@ -156,14 +156,16 @@ func noADCError() error {
 		"on GCE/GKE/Cloud Run attach a service account (GKE: workload identity), elsewhere run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS; %s", see("gcp-no-adc"))
 }
 
-// fromJSON builds a fresh token source from the credentials file for one
-// fetch. Fresh, because the library's sources cache their token until 10s
-// before expiry, which would hand the refreshing cache the same token
-// again at its refresh point.
+// contextWithClient is ctx carrying c's client for one fetch
+// (fetchClient), where golang.org/x/oauth2 looks for its HTTP client.
 func contextWithClient(ctx context.Context, c *creds) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, c.fetchClient(ctx))
 }
 
+// fromJSON builds a fresh token source from the credentials file for one
+// fetch. Fresh, because the library's sources cache their token until 10s
+// before expiry, which would hand the refreshing cache the same token
+// again at its refresh point.
 func (c *creds) fromJSON(ctx context.Context, scopes []string) (oauth2.TokenSource, error) {
 	if ts, ok, err := c.externalFileSource(ctx, scopes); ok {
 		return ts, err
@@ -176,7 +178,7 @@ func (c *creds) fromJSON(ctx context.Context, scopes []string) (oauth2.TokenSour
 	return gc.TokenSource, nil
 }
 
-// email is the principal a credentials file stands for, as Google's Java
+// fileEmail is the principal a credentials file stands for, as Google's Java
 // handler finds it: a key's client_email, the impersonation target of an
 // impersonated or external account.
 func (c *creds) fileEmail() (string, bool) {
@@ -289,7 +291,8 @@ func (c *creds) metadataGet(ctx context.Context, what, suffix string) (string, e
 	return "", oauthbearer.Transient(fmt.Errorf("gcp: reading %s from the metadata server at %s failed: %s", what, c.mdHost, srvtext.Clip(srvtext.Field(err.Error()), 300)), 0)
 }
 
-// metadataEmail memoizes the metadata server's service-account email.
+// memo memoizes a value fetched once it is found, such as the metadata
+// server's service-account email; a failed fetch is tried again next time.
 type memo struct {
 	mu sync.Mutex
 	v  string
@@ -309,15 +312,11 @@ func (m *memo) get(ctx context.Context, fetch func(context.Context) (string, err
 	return v, nil
 }
 
-// limitClient wraps the transport of c (a client from idphttp, behind the
-// credential gate, which refuses redirects and bounds reply bodies) so
-// that metadata replies the library would retry become a [*statusError].
-func limitClient(c *http.Client) *http.Client {
-	base := c.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	c.Transport = &limitTransport{base: base}
+// classifyClient wraps the transport of c (a client from idphttp, whose
+// credential gate refuses redirects and bounds reply bodies) in a
+// classifyTransport.
+func classifyClient(c *http.Client) *http.Client {
+	c.Transport = &classifyTransport{base: c.Transport}
 	return c
 }
 
@@ -336,12 +335,15 @@ type statusError struct {
 
 func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d", e.code) }
 
-type limitTransport struct {
+// classifyTransport turns metadata replies the library would retry into
+// a [*statusError], and notes the gate's own errors (gateerr.go), for the
+// source's error messages.
+type classifyTransport struct {
 	base http.RoundTripper
 	last atomic.Pointer[error] // gateerr.go
 }
 
-func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *classifyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	t.note(err)
 	if err != nil {
