@@ -187,7 +187,7 @@ func loggerOr(l *slog.Logger) *slog.Logger {
 func clientOptions(c *http.Client, retry policy.RetryOptions, metadata bool, statusCodes ...int) azcore.ClientOptions {
 	co := azcore.ClientOptions{Retry: retry}
 	if co.Retry.StatusCodes == nil {
-		co.Retry.StatusCodes = append([]int{}, statusCodes...) // not nil: azcore's default list
+		co.Retry.StatusCodes = append([]int{}, statusCodes...) // non-nil: azcore keeps its own list for nil
 	}
 	if c == nil {
 		c = defaultHTTPClient()
