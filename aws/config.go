@@ -14,6 +14,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
 	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/retryafter"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
@@ -133,4 +134,21 @@ func httpClient(c sdkaws.HTTPClient) sdkaws.HTTPClient {
 		return idphttp.Guard(idphttp.Client(&http.Client{Transport: tr, Timeout: cmp.Or(c.GetTimeout(), idphttp.DefaultTimeout)}, "aws"), "aws")
 	}
 	return idphttp.Guard(c, "aws")
+}
+
+// lifetime is the rule for a Lifetime option (MSKOptions,
+// WebIdentityOptions): zero means def, and the duration in effect must be
+// whole seconds from lo to hi. It returns that duration, or an
+// *oauthbearer.OptionError naming options' Lifetime as the user wrote it.
+func lifetime(options string, d, def, lo, hi time.Duration) (time.Duration, error) {
+	eff, err := cacheopts.Duration(options, "Lifetime", d, def)
+	if err != nil {
+		return 0, err
+	}
+	if eff < lo || eff > hi || eff%time.Second != 0 {
+		_, typ, _ := strings.Cut(options, ".")
+		return 0, &oauthbearer.OptionError{Options: options, Fields: []string{"Lifetime"},
+			Err: fmt.Errorf("aws: %s.Lifetime is %s; use whole seconds from %s to %s (default %s)", typ, d, lo, hi, def)}
+	}
+	return eff, nil
 }

@@ -90,12 +90,9 @@ func NewMSK(ctx context.Context, opts *MSKOptions) (*oauthbearer.Cache, error) {
 	if opts != nil {
 		o = *opts
 	}
-	d := o.Lifetime
-	if d == 0 {
-		d = mskDefaultDuration
-	}
-	if d < mskMinDuration || d > mskMaxDuration || d%time.Second != 0 {
-		return nil, fmt.Errorf("aws: MSKOptions.Lifetime is %s; use whole seconds from %s to %s (default %s)", o.Lifetime, mskMinDuration, mskMaxDuration, mskDefaultDuration)
+	d, err := lifetime("aws.MSKOptions", o.Lifetime, mskDefaultDuration, mskMinDuration, mskMaxDuration)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := loadConfig(ctx, o.Config, o.Region, "MSKOptions.Region")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -155,27 +156,53 @@ func TestMSKSignsOncePerRefreshPeriod(t *testing.T) {
 		assert.Equal(t, values[0], v)
 	}
 
-	// Halfway through the token's life: still the same token.
-	clock.Advance(5 * time.Minute)
-	tok, err := src.Token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, values[0], tok.Value)
-	assert.Equal(t, int32(1), creds.calls.Load())
-
-	// Past the refresh point (80% of 15 minutes, plus or minus 5% jitter:
-	// at most 12m45s) the cache signs a new token, once.
-	clock.Advance(8*time.Minute + 30*time.Second)
-	ev := recv(t, refreshed)
+	// The first token's refresh point is spread over a quarter to all of
+	// the refresh period (the cache's spreadRefresh), which is 80% of 15
+	// minutes plus or minus 5% jitter (11m15s to 12m45s): by 13 minutes
+	// the cache has signed a new token, once. (Before this test knew of
+	// the spread, it failed about one run in ten: the first refresh
+	// could come before its "halfway" check.) The clock stops at the
+	// refresh until it is done (AdvanceSettled), so that the next refresh
+	// point is armed from the time the refresh ran.
+	var ev oauthbearer.RefreshEvent
+	clock.AdvanceSettled(13*time.Minute, func() { ev = recv(t, refreshed) })
 	require.NoError(t, ev.Err)
 	assert.Equal(t, int32(2), creds.calls.Load())
-	tok, err = src.Token(context.Background())
+	assert.False(t, ev.Start.Before(mskStart.Add(11*time.Minute/4)), "not before a quarter of the refresh period: %s", ev.Start)
+	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
 	assert.NotEqual(t, values[0], tok.Value)
-	signedAt, err := time.Parse("20060102T150405Z", decodeMSK(t, tok.Value).Query().Get("X-Amz-Date"))
-	require.NoError(t, err)
-	assert.True(t, signedAt.After(mskStart.Add(5*time.Minute)) && !signedAt.After(mskStart.Add(13*time.Minute+30*time.Second)),
-		"signed after the refresh point, got %s", signedAt)
+	signedAt := mskSignedAt(t, tok)
+	assert.False(t, signedAt.Before(ev.Start.Truncate(time.Second)), "signed at the refresh, got %s", signedAt)
 	assert.Equal(t, int32(2), creds.calls.Load())
+
+	// From then on the refresh point is 80% ± 5% of each token's life:
+	// just before its earliest point, still the same token, no signing.
+	earliest := ev.Start.Add(11*time.Minute + 15*time.Second)
+	clock.Advance(earliest.Add(-time.Second).Sub(clock.Now()))
+	again, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, tok.Value, again.Value)
+	assert.Equal(t, int32(2), creds.calls.Load())
+
+	// Past its latest point, one new signing, after the refresh point.
+	clock.AdvanceSettled(ev.Start.Add(12*time.Minute+45*time.Second+time.Second).Sub(clock.Now()), func() { ev = recv(t, refreshed) })
+	require.NoError(t, ev.Err)
+	assert.Equal(t, int32(3), creds.calls.Load())
+	third, err := src.Token(context.Background())
+	require.NoError(t, err)
+	assert.NotEqual(t, tok.Value, third.Value)
+	signedAt = mskSignedAt(t, third)
+	assert.False(t, signedAt.Before(earliest.Truncate(time.Second)), "signed after the refresh point, got %s", signedAt)
+	assert.Equal(t, int32(3), creds.calls.Load())
+}
+
+// mskSignedAt is the signing time of an MSK token (X-Amz-Date).
+func mskSignedAt(t *testing.T, tok oauthbearer.Token) time.Time {
+	t.Helper()
+	at, err := time.Parse("20060102T150405Z", decodeMSK(t, tok.Value).Query().Get("X-Amz-Date"))
+	require.NoError(t, err)
+	return at
 }
 
 func TestMSKTokenDoesNotOutliveCredentials(t *testing.T) {
@@ -211,6 +238,13 @@ func TestMSKValidatesOptions(t *testing.T) {
 			assert.Nil(t, src)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.True(t, strings.HasPrefix(err.Error(), "aws: "))
+			if strings.Contains(name, "duration") {
+				// Fails on main: a plain error.
+				oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+				require.True(t, ok, err.Error())
+				assert.Equal(t, []string{"Lifetime"}, oe.Fields)
+				assert.Equal(t, "aws.MSKOptions", oe.Options)
+			}
 		})
 	}
 }

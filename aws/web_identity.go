@@ -148,9 +148,6 @@ func NewWebIdentity(ctx context.Context, opts *WebIdentityOptions) (*oauthbearer
 	if err := w.validate(&o); err != nil {
 		return nil, err
 	}
-	if o.Region == "aws-global" || (o.Region == "" && o.Config != nil && o.Config.Region == "aws-global") {
-		return nil, errors.New(`aws: the region is "aws-global", the STS global endpoint, which does not serve GetWebIdentityToken; set WebIdentityOptions.Region or AWS_REGION to the workload's region, such as us-east-1`)
-	}
 	cfg, err := loadConfig(ctx, o.Config, o.Region, "WebIdentityOptions.Region")
 	if err != nil {
 		return nil, err
@@ -219,7 +216,7 @@ func endpointSetting(o WebIdentityOptions, ep string) string {
 func (w *webIdentity) validate(o *WebIdentityOptions) error {
 	switch {
 	case len(o.Audience) == 0:
-		return errors.New("aws: WebIdentityOptions.Audience is empty; set the audience the Kafka cluster expects (its expected.audience)")
+		return audience.Check("aws.WebIdentityOptions", "Audience", "", "")
 	case len(o.Audience) > 10:
 		return fmt.Errorf("aws: WebIdentityOptions.Audience has %d values; STS accepts at most 10", len(o.Audience))
 	}
@@ -239,15 +236,12 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 	case rs256, es384:
 		w.alg = o.SigningAlgorithm
 	default:
-		return fmt.Errorf("aws: WebIdentityOptions.SigningAlgorithm is %q; use %q (default) or %q", o.SigningAlgorithm, rs256, es384)
+		return fmt.Errorf("aws: WebIdentityOptions.SigningAlgorithm is %s; use %q (default) or %q", srvtext.Quote(o.SigningAlgorithm, 0), rs256, es384)
 	}
 
-	d := o.Lifetime
-	if d == 0 {
-		d = defaultDuration
-	}
-	if d < minDuration || d > maxDuration || d%time.Second != 0 {
-		return fmt.Errorf("aws: WebIdentityOptions.Lifetime is %s; use whole seconds from %s to %s (default %s)", o.Lifetime, minDuration, maxDuration, defaultDuration)
+	d, err := lifetime("aws.WebIdentityOptions", o.Lifetime, defaultDuration, minDuration, maxDuration)
+	if err != nil {
+		return err
 	}
 	w.duration = int32(d / time.Second)
 
@@ -262,10 +256,10 @@ func (w *webIdentity) validate(o *WebIdentityOptions) error {
 	for _, k := range keys {
 		v := o.Tags[k]
 		if !tagKeyPattern.MatchString(k) {
-			return fmt.Errorf("aws: WebIdentityOptions.Tags key %q is invalid; use 1 to 128 letters, digits, spaces or _.:/=+-@", k)
+			return fmt.Errorf("aws: WebIdentityOptions.Tags key %s is invalid; use 1 to 128 letters, digits, spaces or _.:/=+-@", srvtext.Quote(k, 0))
 		}
 		if !tagValuePattern.MatchString(v) {
-			return fmt.Errorf("aws: WebIdentityOptions.Tags[%q] is %q; use up to 256 letters, digits, spaces or _.:/=+-@", k, v)
+			return fmt.Errorf("aws: WebIdentityOptions.Tags[%s] is %s; use up to 256 letters, digits, spaces or _.:/=+-@", srvtext.Quote(k, 0), srvtext.Quote(v, 0))
 		}
 		w.tags = append(w.tags, types.Tag{Key: sdkaws.String(k), Value: sdkaws.String(v)})
 	}

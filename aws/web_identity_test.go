@@ -419,6 +419,47 @@ func TestWebIdentityNilOptions(t *testing.T) {
 	assert.Contains(t, err.Error(), "WebIdentityOptions.Audience is empty")
 }
 
+// Fails on main for the empty Audience (a plain error copying
+// audience.Check's words) and the Lifetime range (a plain error): every
+// refused option is an *oauthbearer.OptionError naming the field.
+func TestWebIdentityOptionErrorsAreTyped(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		o     *awsid.WebIdentityOptions
+		field string
+	}{
+		"no audience":     {&awsid.WebIdentityOptions{}, "Audience"},
+		"empty audience":  {&awsid.WebIdentityOptions{Audience: []string{""}}, "Audience[0]"},
+		"lifetime range":  {&awsid.WebIdentityOptions{Audience: []string{"kafka"}, Lifetime: time.Second}, "Lifetime"},
+		"lifetime below0": {&awsid.WebIdentityOptions{Audience: []string{"kafka"}, Lifetime: -time.Second}, "Lifetime"},
+	} {
+		_, err := awsid.NewWebIdentity(context.Background(), tc.o)
+		oe, ok := errors.AsType[*oauthbearer.OptionError](err)
+		require.True(t, ok, "%s: %v", name, err)
+		assert.Equal(t, "aws.WebIdentityOptions", oe.Options, name)
+		assert.Equal(t, []string{tc.field}, oe.Fields, name)
+		assert.True(t, strings.HasPrefix(err.Error(), "aws: WebIdentityOptions."+tc.field+" is "), err.Error())
+	}
+}
+
+// Tag keys and values and the signing algorithm are quoted through
+// srvtext.Quote: a URL's query is dropped and a pasted blob clipped. On
+// main they were quoted whole with %q.
+func TestWebIdentityQuotesOptionValuesSafely(t *testing.T) {
+	t.Parallel()
+	long := "ey" + strings.Repeat("Secret0Blob", 40)
+	for name, o := range map[string]*awsid.WebIdentityOptions{
+		"algorithm": {Audience: []string{"kafka"}, SigningAlgorithm: "https://x/?sig=s3cr3t-" + long},
+		"tag key":   {Audience: []string{"kafka"}, Tags: map[string]string{"https://x/?sig=s3cr3t-*" + long: "v"}},
+		"tag value": {Audience: []string{"kafka"}, Tags: map[string]string{"k": "https://x/?sig=s3cr3t-*" + long}},
+	} {
+		_, err := awsid.NewWebIdentity(context.Background(), o)
+		require.Error(t, err, name)
+		assert.NotContains(t, err.Error(), "s3cr3t", name)
+		assert.NotContains(t, err.Error(), long, name)
+	}
+}
+
 func TestWebIdentityCredentialProviderFailure(t *testing.T) {
 	t.Parallel()
 	e := newSTS(t, nil)

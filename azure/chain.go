@@ -120,7 +120,7 @@ func NewDefaultChain(opts *DefaultChainOptions) (*oauthbearer.Cache, error) {
 	if miID == nil && client != "" {
 		miID = azidentity.ClientID(client)
 	}
-	miSrc, mierr := newManagedIdentitySource(base, miID, co)
+	miSrc, mierr := newManagedIdentitySource(base, miID, clientOptions(o.HTTPClient, o.Retry, true, imdsStatusCodes...))
 	c.add(chainStep{name: "managed identity", src: miSrc, unavailable: mierr, probe: imdsProbe(co.Transport, o.Getenv)})
 
 	if !o.DisableAzureCLI {

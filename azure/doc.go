@@ -39,9 +39,12 @@
 // Retry-After); 400/401/403 are permanent [*Error]s that quote Entra's
 // AADSTS code and say what to fix (a stale federated token file for
 // AADSTS700024, a wrong client or tenant ID, a missing federated
-// credential). Managed identity keeps azidentity's IMDS retries for 404
-// and 410 (IMDS starting or upgrading) inside a fetch; throttling and
-// server errors are retried by the cache, spread above the Retry-After.
+// credential). Throttling and server errors are retried by the cache,
+// spread above the Retry-After, never inside a fetch unless a Retry
+// option's StatusCodes asks for it; managed identity keeps azidentity's
+// IMDS retries for 404 and 410 (IMDS starting or upgrading) inside a
+// fetch. [NewFromCredential] leaves the retries of the caller's
+// credential as the caller built them.
 //
 // Entra v1 tokens (App Registrations without accessTokenAcceptedVersion 2)
 // are rejected by Confluent Cloud with JWT_PROCESSING_FAILED: sources log

@@ -73,7 +73,7 @@ func NewManagedIdentity(opts *ManagedIdentityOptions) (*oauthbearer.Cache, error
 	}
 	cacheOpts := cacheopts.WithName(o.Cache, "azure managed identity")
 	base := &credSource{scope: scope, requireV2: o.RequireV2, log: loggerOr(cacheOpts.Logger)}
-	src, err := newManagedIdentitySource(base, o.ID, clientOptions(o.HTTPClient, o.Retry, true))
+	src, err := newManagedIdentitySource(base, o.ID, clientOptions(o.HTTPClient, o.Retry, true, imdsStatusCodes...))
 	if err != nil {
 		return nil, err
 	}
@@ -111,8 +111,14 @@ func describeID(id azidentity.ManagedIDKind) (desc, clientID string) {
 	return fmt.Sprintf("user-assigned identity %s", id), ""
 }
 
+// imdsStatusCodes are the statuses managed identity retries inside one
+// fetch unless its Retry names others: IMDS starting or upgrading. Not
+// 429 and 5xx: the cache retries those, with jitter (clientOptions).
+var imdsStatusCodes = []int{http.StatusNotFound, http.StatusGone}
+
 // newManagedIdentityCredential makes azidentity's credential with IMDS's
-// retry policy; co has the module's transport already (clientOptions).
+// retry policy; co has the module's transport and the retried statuses
+// already (clientOptions with imdsStatusCodes).
 func newManagedIdentityCredential(id azidentity.ManagedIDKind, co azcore.ClientOptions) (*azidentity.ManagedIdentityCredential, error) {
 	r := &co.Retry
 	if r.MaxRetries == 0 {
@@ -123,10 +129,6 @@ func newManagedIdentityCredential(id azidentity.ManagedIDKind, co azcore.ClientO
 	}
 	if r.MaxRetryDelay == 0 {
 		r.MaxRetryDelay = 25 * time.Second
-	}
-	if r.StatusCodes == nil {
-		// Not 429 and 5xx: the cache retries those, with jitter.
-		r.StatusCodes = []int{http.StatusNotFound, http.StatusGone}
 	}
 	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: id, ClientOptions: co})
 	if err != nil {

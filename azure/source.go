@@ -55,13 +55,8 @@ func NewFromCredential(cred azcore.TokenCredential, audience string, opts *Crede
 		o.Name = "credential"
 	}
 	cacheOpts := cacheopts.WithName(o.Cache, "azure "+o.Name)
-	src := &credSource{
-		hint:      hintContext{source: o.Name, scope: scope},
-		scope:     scope,
-		requireV2: o.RequireV2,
-		log:       loggerOr(cacheOpts.Logger),
-		cred:      func(context.Context) (azcore.TokenCredential, error) { return cred, nil },
-	}
+	base := &credSource{scope: scope, requireV2: o.RequireV2, log: loggerOr(cacheOpts.Logger)}
+	src := base.derive(hintContext{source: o.Name, scope: scope}, cred)
 	return oauthbearer.NewCache(cacheopts.Kind(src, "azure credential"), cacheOpts) // Name is the caller's: the kind stays fixed
 }
 
@@ -174,20 +169,26 @@ func loggerOr(l *slog.Logger) *slog.Logger {
 
 // clientOptions returns azidentity's client options: retry, and the
 // module's identity-provider HTTP policy as the transport, built on c
-// (nil: the default client). The policy: every reply is read through a size limit
-// (wrapping the transport itself, because azcore's body-download policy
-// and MSAL read replies with io.ReadAll before any other policy sees
-// them), and redirects are never followed, because a token request
-// carries a credential (the federated token as client_assertion, a client
-// secret, App Service's identity header) that must not reach the
-// Location. A caller's *http.Client gets the redirect policy on a shallow
-// copy.
+// (nil: the default client). The policy is idphttp's credential gate:
+// every reply is read through a size limit, and redirects are never
+// followed, because a token request carries a credential (the federated
+// token as client_assertion, a client secret, App Service's identity
+// header) that must not reach the Location. A caller's *http.Client gets
+// the gate on a shallow copy.
+//
+// The statuses retried inside one fetch are retry.StatusCodes when the
+// caller set them, else statusCodes (none unless a source names some):
+// never azcore's default 429 and 5xx, which the cache retries, counted
+// and paced by its backoff above the Retry-After.
 //
 // metadata lets the client use plain http to link-local addresses (IMDS
 // at 169.254.169.254), for sources that include managed identity; every
 // other source gets https or loopback only (idphttp's credential gate).
-func clientOptions(c *http.Client, retry policy.RetryOptions, metadata bool) azcore.ClientOptions {
+func clientOptions(c *http.Client, retry policy.RetryOptions, metadata bool, statusCodes ...int) azcore.ClientOptions {
 	co := azcore.ClientOptions{Retry: retry}
+	if co.Retry.StatusCodes == nil {
+		co.Retry.StatusCodes = append([]int{}, statusCodes...) // non-nil: azcore keeps its own list for nil
+	}
 	if c == nil {
 		c = defaultHTTPClient()
 	}
@@ -195,13 +196,16 @@ func clientOptions(c *http.Client, retry policy.RetryOptions, metadata bool) azc
 	if metadata {
 		hc = idphttp.MetadataClient(c, "azure")
 	}
-	co.Transport = limitedTransport{next: hc}
+	co.Transport = gateTransport{next: hc}
 	return co
 }
 
-type limitedTransport struct{ next policy.Transporter }
+// gateTransport sends through the credential gate, and hands the gate's
+// refusals (a redirect, an insecure endpoint) and an unreachable endpoint
+// to the fetch whose request it was (redirectSlot).
+type gateTransport struct{ next policy.Transporter }
 
-func (l limitedTransport) Do(req *http.Request) (*http.Response, error) {
+func (l gateTransport) Do(req *http.Request) (*http.Response, error) {
 	resp, err := idphttp.Do(l.next, "azure", req)
 	var re *idphttp.RedirectError
 	var ie *idphttp.InsecureEndpointError

@@ -56,6 +56,10 @@ func TestManagedIdentityUnreachableFailsFast(t *testing.T) {
 		HTTPClient: refusingClient(t, &dials),
 		// Millisecond delays, so the old behaviour ends quickly too.
 		Retry: fastRetry,
+		// A backoff the second call surely falls in: the default's first
+		// step is drawn from 0 to 500ms, so under load the second call
+		// sometimes came after it and dialled again.
+		Cache: &oauthbearer.CacheOptions{MinBackoff: time.Hour, MaxBackoff: time.Hour},
 	}))
 
 	_, err := src.Token(ctx(t))

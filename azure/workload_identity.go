@@ -71,7 +71,10 @@ type WorkloadIdentityOptions struct {
 	// Retry is azcore's retry policy for the requests of one fetch, the
 	// one part of azidentity's client options this source honours (HTTP
 	// goes through HTTPClient, the authority through AuthorityHost).
-	// Default: azcore's defaults.
+	// Default: azcore's defaults, except StatusCodes: no status is
+	// retried inside a fetch unless StatusCodes names it, since 429 and
+	// 5xx are retried by the cache, spread above the Retry-After (azcore
+	// retries network failures only).
 	Retry policy.RetryOptions
 	// Cache tunes the refreshing cache; its Logger receives this source's
 	// warnings too. Default: its defaults, named "azure workload identity".

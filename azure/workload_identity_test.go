@@ -1,6 +1,7 @@
 package azure_test
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -248,4 +249,31 @@ func TestWorkloadIdentityOneRequestPerRefresh(t *testing.T) {
 		assert.Equal(t, round, b.tokenRequests())
 		src.Invalidate(tok)
 	}
+}
+
+// Fails on main: with Retry left zero, azcore retried the 503 inside the
+// fetch (after its own delay, without jitter), so one fetch sent two
+// requests and succeeded. 429 and 5xx are the cache's to retry, paced by
+// its backoff: one fetch sends one request and fails transient. A Retry
+// that names status codes is honoured.
+func TestWorkloadIdentityLeaves5xxToTheCache(t *testing.T) {
+	t.Parallel()
+	b := newWIBench(t, nil)
+	o := b.options(b.env())
+	o.Retry = policy.RetryOptions{}
+	b.entra.FailNext(1, idptest.Fault{Status: http.StatusServiceUnavailable, Path: strings.TrimPrefix(b.entra.TokenURL(wiTenant), b.entra.URL)})
+	src := opened(t)(azure.NewWorkloadIdentity(o))
+	_, err := src.Token(ctx(t))
+	require.Error(t, err)
+	assert.True(t, oauthbearer.IsTransient(err), "%v", err)
+	assert.Equal(t, 1, b.tokenRequests(), "one fetch, one request")
+
+	b = newWIBench(t, nil)
+	o = b.options(b.env())
+	o.Retry = policy.RetryOptions{StatusCodes: []int{http.StatusServiceUnavailable}, RetryDelay: time.Millisecond}
+	b.entra.FailNext(1, idptest.Fault{Status: http.StatusServiceUnavailable, Path: strings.TrimPrefix(b.entra.TokenURL(wiTenant), b.entra.URL)})
+	src = opened(t)(azure.NewWorkloadIdentity(o))
+	_, err = src.Token(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, 2, b.tokenRequests(), "the caller's StatusCodes retried inside the fetch")
 }

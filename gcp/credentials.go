@@ -47,9 +47,9 @@ type creds struct {
 // resolve picks the credentials: explicit JSON, the metadata server, or
 // ADC discovery. The ADC files are read here, bounded and under ctx
 // (adcFile); without one, whether a metadata server is there is asked
-// by cloud.google.com/go/compute/metadata's check, on the gated client
-// of useMetadata, never its process-wide client. Every
-// request goes through the module's credential gate (idphttp): a
+// by our own probe (onGoogleCloud) on the gated client of useMetadata,
+// never by compute/metadata's OnGCE, which also resolves a name and
+// reads system files outside the gate. Every request goes through the module's credential gate (idphttp): a
 // metadata-server source may use plain http to a link-local address or
 // to the GCE_METADATA_HOST checked here; a credentials file only https
 // or loopback, and its endpoints are checked before anything is sent.
@@ -70,14 +70,13 @@ func resolve(ctx context.Context, prefix string, jsonOpt []byte, metadataServer 
 		}
 		if b == nil {
 			// No file: the metadata server, if this process runs on
-			// Google Cloud, asked through the gate's own client
-			// (GCE_METADATA_HOST checked first) under ctx, as ADC's
-			// own check would have asked.
+			// Google Cloud (GCE_METADATA_HOST checked first), probed
+			// through the gated client under ctx.
 			c.setting = "Application Default Credentials (metadata server)"
 			if err := c.useMetadata(ctx, hc); err != nil {
 				return nil, err
 			}
-			if !c.md.OnGCEWithContext(ctx) {
+			if !c.onGoogleCloud(ctx) {
 				return nil, noADCError()
 			}
 			return c, nil
@@ -98,9 +97,9 @@ func resolve(ctx context.Context, prefix string, jsonOpt []byte, metadataServer 
 	if c.typ == "external_account" {
 		// Its credential_source.url may be a link-local metadata server
 		// (workload identity federation from Azure or AWS).
-		c.hc = limitClient(idphttp.MetadataClient(hc, "gcp"))
+		c.hc = classifyClient(idphttp.MetadataClient(hc, "gcp"))
 	} else {
-		c.hc = limitClient(idphttp.Client(hc, "gcp"))
+		c.hc = classifyClient(idphttp.Client(hc, "gcp"))
 	}
 	return c, nil
 }
@@ -115,9 +114,39 @@ func (c *creds) useMetadata(ctx context.Context, hc *http.Client) error {
 	} else if err := idphttp.CheckMetadataHost(ctx, "gcp", "GCE_METADATA_HOST", c.mdHost); err != nil {
 		return err
 	}
-	c.hc = limitClient(idphttp.MetadataClient(hc, "gcp", c.mdHost))
+	c.hc = classifyClient(idphttp.MetadataClient(hc, "gcp", c.mdHost))
 	c.md = metadata.NewWithOptions(&metadata.Options{Client: c.hc})
 	return nil
+}
+
+// mdProbeTimeout bounds onGoogleCloud's probe: off Google Cloud the
+// metadata address may be blackholed, and ADC should fall through to its
+// error quickly, as compute/metadata's 2s dial timeout makes it.
+const mdProbeTimeout = 2 * time.Second
+
+// onGoogleCloud reports whether a metadata server answers at c.mdHost,
+// as ADC's check asks: a set GCE_METADATA_HOST is trusted (the user said
+// so), else one GET of its root through c.hc (the gate, the caller's
+// client and proxy rules), bounded by mdProbeTimeout under ctx, counts
+// only a reply carrying Metadata-Flavor: Google. Unlike compute/metadata's
+// OnGCE it resolves no name and reads no system file outside the gate.
+func (c *creds) onGoogleCloud(ctx context.Context) bool {
+	if os.Getenv("GCE_METADATA_HOST") != "" {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, mdProbeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.mdHost, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Metadata-Flavor", "Google")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.Header.Get("Metadata-Flavor") == "Google"
 }
 
 // noADCError is the error when Application Default Credentials find
@@ -127,14 +156,16 @@ func noADCError() error {
 		"on GCE/GKE/Cloud Run attach a service account (GKE: workload identity), elsewhere run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS; %s", see("gcp-no-adc"))
 }
 
-// fromJSON builds a fresh token source from the credentials file for one
-// fetch. Fresh, because the library's sources cache their token until 10s
-// before expiry, which would hand the refreshing cache the same token
-// again at its refresh point.
+// contextWithClient is ctx carrying c's client for one fetch
+// (fetchClient), where golang.org/x/oauth2 looks for its HTTP client.
 func contextWithClient(ctx context.Context, c *creds) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, c.fetchClient(ctx))
 }
 
+// fromJSON builds a fresh token source from the credentials file for one
+// fetch. Fresh, because the library's sources cache their token until 10s
+// before expiry, which would hand the refreshing cache the same token
+// again at its refresh point.
 func (c *creds) fromJSON(ctx context.Context, scopes []string) (oauth2.TokenSource, error) {
 	if ts, ok, err := c.externalFileSource(ctx, scopes); ok {
 		return ts, err
@@ -147,7 +178,7 @@ func (c *creds) fromJSON(ctx context.Context, scopes []string) (oauth2.TokenSour
 	return gc.TokenSource, nil
 }
 
-// email is the principal a credentials file stands for, as Google's Java
+// fileEmail is the principal a credentials file stands for, as Google's Java
 // handler finds it: a key's client_email, the impersonation target of an
 // impersonated or external account.
 func (c *creds) fileEmail() (string, bool) {
@@ -260,7 +291,8 @@ func (c *creds) metadataGet(ctx context.Context, what, suffix string) (string, e
 	return "", oauthbearer.Transient(fmt.Errorf("gcp: reading %s from the metadata server at %s failed: %s", what, c.mdHost, srvtext.Clip(srvtext.Field(err.Error()), 300)), 0)
 }
 
-// metadataEmail memoizes the metadata server's service-account email.
+// memo memoizes a value fetched once it is found, such as the metadata
+// server's service-account email; a failed fetch is tried again next time.
 type memo struct {
 	mu sync.Mutex
 	v  string
@@ -280,15 +312,11 @@ func (m *memo) get(ctx context.Context, fetch func(context.Context) (string, err
 	return v, nil
 }
 
-// limitClient wraps the transport of c (a client from idphttp, behind the
-// credential gate, which refuses redirects and bounds reply bodies) so
-// that metadata replies the library would retry become a [*statusError].
-func limitClient(c *http.Client) *http.Client {
-	base := c.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	c.Transport = &limitTransport{base: base}
+// classifyClient wraps the transport of c (a client from idphttp, whose
+// credential gate refuses redirects and bounds reply bodies) in a
+// classifyTransport.
+func classifyClient(c *http.Client) *http.Client {
+	c.Transport = &classifyTransport{base: c.Transport}
 	return c
 }
 
@@ -307,12 +335,15 @@ type statusError struct {
 
 func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d", e.code) }
 
-type limitTransport struct {
+// classifyTransport turns metadata replies the library would retry into
+// a [*statusError], and notes the gate's own errors (gateerr.go), for the
+// source's error messages.
+type classifyTransport struct {
 	base http.RoundTripper
 	last atomic.Pointer[error] // gateerr.go
 }
 
-func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *classifyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	t.note(err)
 	if err != nil {

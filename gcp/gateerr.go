@@ -17,7 +17,7 @@ import (
 
 // note records err when it is one of the gate's own errors, and forgets
 // the previous one otherwise, so the note is always the last request's.
-func (t *limitTransport) note(err error) {
+func (t *classifyTransport) note(err error) {
 	var (
 		re *idphttp.RedirectError
 		te *idphttp.TLSError
@@ -36,7 +36,7 @@ func (t *limitTransport) note(err error) {
 // endpoints are permanent, as the gate says; TLS and proxy failures are
 // transient like the network errors they are.
 func (c *creds) gateError(what string) error {
-	lt, ok := c.hc.Transport.(*limitTransport)
+	lt, ok := c.hc.Transport.(*classifyTransport)
 	if !ok {
 		return nil
 	}

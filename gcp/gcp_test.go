@@ -290,3 +290,16 @@ func TestErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), "GOOGLE_APPLICATION_CREDENTIALS")
 	})
 }
+
+// A Principal with spaces around it is refused and quoted through
+// srvtext.Quote: a pasted credential field is dropped and a long paste
+// clipped. On main it was quoted whole with %q.
+func TestPrincipalWithSpacesQuotedSafely(t *testing.T) {
+	long := strings.Repeat("sa-principal-", 200)
+	_, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{Principal: " password=hunter2-s3cr3t " + long})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ManagedKafkaOptions.Principal")
+	assert.Contains(t, err.Error(), "leading or trailing spaces")
+	assert.NotContains(t, err.Error(), "s3cr3t")
+	assert.NotContains(t, err.Error(), long)
+}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -318,4 +319,66 @@ func TestNoADCOffGoogleCloud(t *testing.T) {
 		assert.Equal(t, "http://169.254.169.254", u)
 	}
 	leakcheck.VerifyNone(t, snap)
+}
+
+// googleNet answers every request as a metadata server does (header
+// Metadata-Flavor: Google) and records the headers each one carried;
+// hang makes it wait instead until the request's context ends.
+type googleNet struct {
+	hang bool
+	mu   sync.Mutex
+	reqs []http.Header
+	urls []string
+}
+
+func (n *googleNet) NoMetadataProxy() {}
+
+func (n *googleNet) RoundTrip(req *http.Request) (*http.Response, error) {
+	n.mu.Lock()
+	n.reqs = append(n.reqs, req.Header.Clone())
+	n.urls = append(n.urls, req.URL.String())
+	n.mu.Unlock()
+	if n.hang {
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{"Metadata-Flavor": {"Google"}}, Body: io.NopCloser(strings.NewReader("computeMetadata/\n")), Request: req}, nil
+}
+
+// Fails on main: ADC's check was compute/metadata's OnGCE, whose HTTP
+// probe carries no Metadata-Flavor header and which raced it against a
+// DNS lookup of metadata.google.internal outside the caller's client
+// (off Google Cloud the lookup's "no" often won over a metadata server
+// reached through the caller's client). Now the one probe goes through
+// the caller's client, asks as a metadata client does, and its answer
+// decides.
+func TestNoADCFileProbesMetadataThroughTheClient(t *testing.T) {
+	t.Setenv("GCE_METADATA_HOST", "")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", t.TempDir())
+	for range 5 { // the race on main went either way
+		n := &googleNet{}
+		src, err := NewManagedKafka(t.Context(), &ManagedKafkaOptions{Principal: "sa@p.iam.gserviceaccount.com", HTTPClient: &http.Client{Transport: n}})
+		require.NoError(t, err)
+		require.NoError(t, src.Close())
+		n.mu.Lock()
+		require.Equal(t, []string{"http://169.254.169.254"}, n.urls)
+		assert.Equal(t, "Google", n.reqs[0].Get("Metadata-Flavor"))
+		n.mu.Unlock()
+	}
+}
+
+// A metadata address that never answers (blackholed off Google Cloud)
+// holds the constructor only for the probe's bound, not for ctx's life.
+func TestNoADCProbeIsBounded(t *testing.T) {
+	t.Setenv("GCE_METADATA_HOST", "")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		n := &googleNet{hang: true}
+		start := time.Now()
+		_, err := NewManagedKafka(context.Background(), &ManagedKafkaOptions{HTTPClient: &http.Client{Transport: n}})
+		assert.ErrorIs(t, err, ErrNoCredentials)
+		assert.Equal(t, mdProbeTimeout, time.Since(start), "fake time: the probe's bound, no more")
+	})
 }

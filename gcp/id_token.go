@@ -16,6 +16,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/audience"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -86,7 +87,7 @@ func NewIDToken(ctx context.Context, opts *IDTokenOptions) (*oauthbearer.Cache, 
 		}
 		cfg, err := google.JWTConfigFromJSON(c.json)
 		if err != nil {
-			return nil, fmt.Errorf("gcp: the service-account key from %s does not parse (%s); %s", c.setting, strings.ReplaceAll(err.Error(), "\n", " "), see("gcp-no-adc"))
+			return nil, fmt.Errorf("gcp: the service-account key from %s does not parse (%s); %s", c.setting, srvtext.Clip(srvtext.Field(err.Error()), 300), see("gcp-no-adc"))
 		}
 		// The jwt-bearer grant with target_audience returns an ID token
 		// (what google.golang.org/api/idtoken does for keys).

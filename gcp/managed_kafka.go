@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
 )
 
@@ -86,7 +87,7 @@ func NewManagedKafka(ctx context.Context, opts *ManagedKafkaOptions) (*oauthbear
 		o = *opts
 	}
 	if o.Principal != "" && strings.TrimSpace(o.Principal) != o.Principal {
-		return nil, fmt.Errorf("gcp: ManagedKafkaOptions.Principal %q has leading or trailing spaces; use the service account's email", o.Principal)
+		return nil, fmt.Errorf("gcp: ManagedKafkaOptions.Principal %s has leading or trailing spaces; use the service account's email", srvtext.Quote(o.Principal, 0))
 	}
 	c, err := resolve(ctx, "ManagedKafkaOptions", o.CredentialsJSON, o.MetadataServer, o.HTTPClient)
 	if err != nil {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +20,7 @@ import (
 
 	"github.com/streamidentity/kafka-workload-identity/internal/audience"
 	"github.com/streamidentity/kafka-workload-identity/internal/cacheopts"
+	"github.com/streamidentity/kafka-workload-identity/internal/idphttp"
 	"github.com/streamidentity/kafka-workload-identity/internal/srvtext"
 	"github.com/streamidentity/kafka-workload-identity/internal/troubleshooting"
 	"github.com/streamidentity/kafka-workload-identity/oauthbearer"
@@ -109,7 +110,9 @@ func New(opts *Options) (*oauthbearer.Cache, error) {
 		return nil, fmt.Errorf("spiffe: no Workload API address: set Options.Address or %s (for example unix:///run/spire/agent-sockets/spire-agent.sock); %s", SocketEnv, troubleshooting.See("spiffe-unreachable"))
 	}
 	if err := workloadapi.ValidateAddress(s.addr); err != nil {
-		return nil, fmt.Errorf("spiffe: %s %q: %v; write it as unix:///path/to/agent.sock or tcp://<ip>:<port>; %s", s.setting, srvtext.URL(s.addr), err, troubleshooting.See("spiffe-options"))
+		// go-spiffe's error may quote the whole address (url.Parse's, in
+		// Go syntax): removed, as srvtext.URL removes its secrets.
+		return nil, fmt.Errorf("spiffe: %s %q: %s; write it as unix:///path/to/agent.sock or tcp://<ip>:<port>; %s", s.setting, srvtext.URL(s.addr), srvtext.Field(err.Error(), s.addr, strconv.Quote(s.addr)), troubleshooting.See("spiffe-options"))
 	}
 	if err := checkLoopback(s.addr); err != nil {
 		return nil, fmt.Errorf("spiffe: %s %q: %v; %s", s.setting, srvtext.URL(s.addr), err, troubleshooting.See("spiffe-options"))
@@ -206,8 +209,7 @@ func checkLoopback(addr string) error {
 	if err != nil || u.Scheme != "tcp" {
 		return nil // unix sockets are local; ValidateAddress checked the form
 	}
-	ip := net.ParseIP(u.Hostname())
-	if ip == nil || !ip.IsLoopback() {
+	if !idphttp.IsLoopback(u.Hostname()) {
 		return errors.New("a tcp Workload API address must be a loopback IP (127.0.0.1 or [::1]): the Workload API is plaintext gRPC, so an SVID fetched from another host would cross the network in clear; run the agent on this host and use its unix socket")
 	}
 	return nil

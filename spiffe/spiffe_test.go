@@ -304,6 +304,21 @@ func TestOptionErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `Options.SPIFFEID "spiffe://example.org/a" is not a SPIFFE ID`)
 	assert.NotContains(t, err.Error(), "s3cr3t")
+
+	// An address that does not parse: go-spiffe's error quotes it whole
+	// (user info, path, escaped control characters); the address is
+	// removed from that text as it is from ours. On main the library's
+	// error was quoted raw after the scrubbed "<not a URL>".
+	for _, addr := range []string{
+		"tcp://agent:hunter2-s3cr3t@127.0.0.1:80%zz",
+		"unix://agent:hunter2-s3cr3t@/run/agent.sock\x01",
+	} {
+		_, err = spiffe.New(&spiffe.Options{Audience: "kafka", Address: addr})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "Options.Address")
+		assert.NotContains(t, err.Error(), "hunter2")
+		assert.NotContains(t, err.Error(), "s3cr3t")
+	}
 }
 
 // Close releases the gRPC connection: with the agent still running, no
