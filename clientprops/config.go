@@ -656,11 +656,14 @@ func (s *SourceSpec) workload(p Property, scope string) error {
 }
 
 // loginTuning translates Kafka's sasl.login.* refresh and retry settings
-// into CacheOptions. It checks only what the translation itself needs
-// (decimal syntax, no overflow, no zero: CacheOptions reads zero as "the
-// default"); the ranges are the cache's own, from
-// [oauthbearer.CacheOptions.Validate], so that nothing the parser accepts
-// can fail later in Build without naming the key and line.
+// into CacheOptions. It accepts what Kafka 4.4's ConfigDef accepts and
+// refuses what it refuses: the syntax of Java's Double.parseDouble,
+// Short.parseShort and Long.parseLong, Kafka's ranges for the two SHORT
+// settings, and the fractions' ranges, which the cache shares with Kafka
+// and checks itself in [oauthbearer.CacheOptions.Validate], so that
+// nothing the parser accepts can fail later in Build without naming the
+// key and line. A 0 that CacheOptions reads as "the default" becomes the
+// default; docs/troubleshooting.md says why none is less safe.
 func (c *Config) loginTuning(p Property) error {
 	v := strings.TrimSpace(p.Value)
 	bad := func(format string, a ...any) error {
@@ -674,44 +677,62 @@ func (c *Config) loginTuning(p Property) error {
 	case "sasl.login.callback.handler.class":
 		return nil
 	case "sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter":
-		f, err := parseDecimal(v)
+		f, err := parseDouble(v)
 		if err != nil {
 			return bad("%v", err)
-		}
-		if f == 0 {
-			return bad("cannot be honoured: the refreshing cache reads 0 as \"use the default\"; remove the line for the default, or give a value above 0")
 		}
 		if p.Key == "sasl.login.refresh.window.factor" {
+			if f == 0 {
+				// Validate would read 0 as the default; Kafka refuses it.
+				return bad("is out of range: Kafka allows 0.5 to 1.0")
+			}
 			next.RefreshFraction = f
 		} else {
-			next.Jitter = f
+			next.Jitter = f // 0: the cache's small default spread
 		}
-	case "sasl.login.refresh.buffer.seconds":
-		d, err := parseDuration(v, time.Second, "seconds")
+	case "sasl.login.refresh.buffer.seconds", "sasl.login.refresh.min.period.seconds":
+		hi := map[string]int64{"sasl.login.refresh.buffer.seconds": 3600, "sasl.login.refresh.min.period.seconds": 900}[p.Key]
+		n, err := parseWhole(v, 16, "seconds")
 		if err != nil {
 			return bad("%v", err)
 		}
-		next.SafetyMargin = d
-	case "sasl.login.retry.backoff.ms", "sasl.login.retry.backoff.max.ms":
-		d, err := parseDuration(v, time.Millisecond, "milliseconds")
+		if n < 0 || n > hi {
+			return bad("is out of range: Kafka allows 0 to %d seconds", hi)
+		}
+		if p.Key == "sasl.login.refresh.min.period.seconds" {
+			// The cache schedules refreshes itself (see the table in
+			// docs/troubleshooting.md); the value is checked only.
+			return nil
+		}
+		next.SafetyMargin = time.Duration(n) * time.Second // 0: the default margin
+	case "sasl.login.retry.backoff.ms", "sasl.login.retry.backoff.max.ms",
+		"sasl.login.connect.timeout.ms", "sasl.login.read.timeout.ms":
+		n, err := parseWhole(v, 64, "milliseconds")
 		if err != nil {
 			return bad("%v", err)
 		}
-		if p.Key == "sasl.login.retry.backoff.ms" {
+		if n < 0 {
+			// Kafka's ConfigDef has no validator here, but its login
+			// fails on a negative value: Retry's constructor and the
+			// HTTP client's timeouts throw IllegalArgumentException.
+			return bad("is negative, which Kafka's login refuses (IllegalArgumentException); use 0 or more")
+		}
+		if n > int64(math.MaxInt64/time.Millisecond) {
+			return bad("is out of range: at most %d milliseconds", int64(math.MaxInt64/time.Millisecond))
+		}
+		d := time.Duration(n) * time.Millisecond // 0: the default
+		switch p.Key {
+		case "sasl.login.retry.backoff.ms":
 			next.MinBackoff = d
-		} else {
+		case "sasl.login.retry.backoff.max.ms":
 			next.MaxBackoff = d
+		default:
+			// One fetch includes connecting and reading.
+			if next.FetchTimeout > math.MaxInt64-d {
+				return bad("is too large: with the other timeout it overflows the fetch timeout")
+			}
+			next.FetchTimeout += d
 		}
-	case "sasl.login.connect.timeout.ms", "sasl.login.read.timeout.ms":
-		d, err := parseDuration(v, time.Millisecond, "milliseconds")
-		if err != nil {
-			return bad("%v", err)
-		}
-		// One fetch includes connecting and reading.
-		if d > 0 && next.FetchTimeout > math.MaxInt64-d {
-			return bad("is too large: with the other timeout it overflows the fetch timeout")
-		}
-		next.FetchTimeout += d
 	default:
 		return &PropertyError{Key: p.Key, Line: p.Line, Reason: "this login setting cannot be honoured; remove it"}
 	}
@@ -767,33 +788,41 @@ func variable(s string) string {
 	return s[:min(len(s), 64)]
 }
 
-// errNumber is the reason for a value that is not a plain decimal number.
-var errNumber = errors.New("is not a decimal number: write digits with an optional sign, fraction and exponent (NaN, Infinity, hex, _ and type suffixes are not accepted)")
+// errNumber is the reason for a value that Java's Double.parseDouble
+// (Kafka's reading of a DOUBLE setting) does not read.
+var errNumber = errors.New("is not a number: write digits with an optional sign, fraction and exponent (Java's forms, such as 0.8d or 0x1p-1, are read too; _ is not)")
 
-// parseDecimal reads a finite decimal number. strconv.ParseFloat alone
-// would accept NaN, Inf, hex floats and underscores, none of which a
-// setting needs.
-func parseDecimal(s string) (float64, error) {
-	digits, dot, exp := 0, false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case '0' <= c && c <= '9':
-			digits++
-		case (c == '+' || c == '-') && (i == 0 || s[i-1] == 'e' || s[i-1] == 'E'):
-		case c == '.' && !dot && !exp:
-			dot = true
-		case (c == 'e' || c == 'E') && digits > 0 && !exp && i+1 < len(s):
-			exp = true
-		default:
-			return 0, errNumber
-		}
+// parseDouble reads a number as Java's Double.parseDouble does: decimal
+// or hexadecimal (0x1p-1), with an optional f, F, d or D suffix, or
+// Infinity, which the ranges then refuse as Kafka's do. NaN is the one
+// deliberate narrowing: it passes Kafka's Range validator only because
+// every comparison with NaN is false, and no refresh point can be
+// computed from it. strconv.ParseFloat alone would also take inf, nan
+// and _ separators, which Java refuses.
+func parseDouble(s string) (float64, error) {
+	body := strings.TrimLeft(s, "+-")
+	if len(s)-len(body) > 1 {
+		return 0, errNumber
 	}
-	if digits == 0 {
+	switch body {
+	case "NaN":
+		return 0, errors.New("is NaN, which Kafka's range check lets through only because NaN compares false with every bound; give a number")
+	case "Infinity":
+		return strconv.ParseFloat(s, 64)
+	}
+	if n := len(body); n > 0 && strings.IndexByte("fFdD", body[n-1]) >= 0 {
+		body, s = body[:n-1], s[:len(s)-1]
+	}
+	allowed := "0123456789.eE+-"
+	if len(body) > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X') {
+		allowed = "0123456789abcdefABCDEF.pP+-"
+		body = body[2:]
+	}
+	if body == "" || strings.Trim(body, allowed) != "" {
 		return 0, errNumber
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if errors.Is(err, strconv.ErrRange) || math.IsInf(f, 0) {
+	if errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0) {
 		return 0, errors.New("is out of range: not a finite number")
 	}
 	if err != nil {
@@ -802,23 +831,19 @@ func parseDecimal(s string) (float64, error) {
 	return f, nil
 }
 
-// parseDuration reads a whole number of units without overflowing
-// time.Duration. Zero is refused: CacheOptions reads a zero duration as
-// "use the default", which is not what 0 means in Kafka.
-func parseDuration(s string, unit time.Duration, unitName string) (time.Duration, error) {
+// parseWhole reads a whole number as Java's Short.parseShort (bits 16)
+// or Long.parseLong (bits 64) does: one optional sign, then decimal
+// digits.
+func parseWhole(s string, bits int, unitName string) (int64, error) {
 	body := strings.TrimLeft(s, "+-")
 	if len(s)-len(body) > 1 || body == "" || strings.TrimLeft(body, "0123456789") != "" {
 		return 0, fmt.Errorf("is not a whole number of %s: write digits only (no fraction, exponent, hex or _)", unitName)
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	limit := int64(math.MaxInt64 / unit)
-	if err != nil || n > limit || n < -limit {
-		return 0, fmt.Errorf("is out of range: at most %d %s", limit, unitName)
+	n, err := strconv.ParseInt(s, 10, bits)
+	if err != nil {
+		return 0, fmt.Errorf("is out of range: not a %d-bit whole number", bits)
 	}
-	if n == 0 {
-		return 0, fmt.Errorf("cannot be honoured: the refreshing cache reads 0 as \"use the default\"; remove the line for the default, or give at least 1")
-	}
-	return time.Duration(n) * unit, nil
+	return n, nil
 }
 
 // secretKey reports whether a property's value must never be quoted.

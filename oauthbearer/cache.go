@@ -29,14 +29,20 @@ type CacheOptions struct {
 
 	// RefreshFraction is the fraction of a token's lifetime after which a
 	// background refresh starts while the token keeps being served.
-	// Default 0.8; allowed 0.5 to 0.9.
+	// Default 0.8; allowed 0.5 to 1.0 (Kafka's range for
+	// sasl.login.refresh.window.factor). The refresh point, jitter
+	// included, never passes 90% of the lifetime nor the start of the
+	// SafetyMargin, so fractions above 0.9 act as 0.9.
 	RefreshFraction float64
 
 	// Jitter is the largest fraction of the lifetime by which the refresh
 	// point randomly moves either way. It is symmetric so that the mean
 	// refresh interval stays at RefreshFraction: with 1-hour tokens and
 	// the defaults a process makes at most 31 requests a day. Default
-	// 0.02; allowed 0 to 0.1. So that processes started together do not
+	// 0.02 (also what 0 means); allowed 0 to 0.25 (Kafka's range for
+	// sasl.login.refresh.window.jitter). However far it moves the point,
+	// the refresh never starts past 90% of the lifetime nor the start of
+	// the SafetyMargin. So that processes started together do not
 	// refresh together forever after, a token fetched while no valid one
 	// was held (the first, or the first after an outage) refreshes at a
 	// uniform point between a quarter of that point and the point itself.

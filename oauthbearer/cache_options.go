@@ -25,10 +25,16 @@ func (o CacheOptions) Validate() error {
 	return o.setDefaults()
 }
 
-// The defaults of the fields without an exported constant of their own.
+// The defaults of the fields without an exported constant of their own,
+// and the ranges of the two fractions: Kafka's own for
+// sasl.login.refresh.window.factor and sasl.login.refresh.window.jitter,
+// so that a client.properties file translates without narrowing.
 const (
 	defaultRefreshFraction = 0.8
+	minRefreshFraction     = 0.5
+	maxRefreshFraction     = 1.0
 	defaultJitter          = 0.02
+	maxJitter              = 0.25
 	defaultSafetyMargin    = time.Minute
 	defaultMaxLifetime     = 24 * time.Hour
 )
@@ -38,11 +44,11 @@ const (
 // result. NaN compares false with everything, so each range is written
 // as "inside", not "not outside".
 func (o *CacheOptions) setDefaults() error {
-	if f := o.RefreshFraction; f != 0 && !(f >= 0.5 && f <= 0.9) {
-		return optionErrorf([]string{"RefreshFraction"}, "CacheOptions.RefreshFraction is %v; use a value from 0.5 to 0.9 (default %v)", f, defaultRefreshFraction)
+	if f := o.RefreshFraction; f != 0 && !(f >= minRefreshFraction && f <= maxRefreshFraction) {
+		return optionErrorf([]string{"RefreshFraction"}, "CacheOptions.RefreshFraction is %v; use a value from %v to %v (default %v)", f, minRefreshFraction, maxRefreshFraction, defaultRefreshFraction)
 	}
-	if !(o.Jitter >= 0 && o.Jitter <= 0.1) {
-		return optionErrorf([]string{"Jitter"}, "CacheOptions.Jitter is %v; use a value from 0 to 0.1 (default %v)", o.Jitter, defaultJitter)
+	if !(o.Jitter >= 0 && o.Jitter <= maxJitter) {
+		return optionErrorf([]string{"Jitter"}, "CacheOptions.Jitter is %v; use a value from 0 to %v (default %v)", o.Jitter, maxJitter, defaultJitter)
 	}
 	for _, d := range []struct {
 		field string

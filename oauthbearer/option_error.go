@@ -35,7 +35,7 @@ type OptionError struct {
 }
 
 // Error returns Err's message, such as "oauthbearer: CacheOptions.Jitter
-// is 0.5; use a value from 0 to 0.1 (default 0.02)"; without an Err, it
+// is 0.5; use a value from 0 to 0.25 (default 0.02)"; without an Err, it
 // names Options and Fields.
 func (e *OptionError) Error() string {
 	if e.Err == nil {
