@@ -711,26 +711,27 @@ func (c *Config) loginTuning(p Property) error {
 		if err != nil {
 			return bad("%v", err)
 		}
-		if n < 0 {
-			// Kafka's ConfigDef has no validator here, but its login
-			// fails on a negative value: Retry's constructor and the
-			// HTTP client's timeouts throw IllegalArgumentException.
-			return bad("is negative, which Kafka's login refuses (IllegalArgumentException); use 0 or more")
+		if limit := int64(math.MaxInt64 / time.Millisecond); n > limit || n < -limit {
+			return bad("is out of range: at most %d milliseconds", limit)
 		}
-		if n > int64(math.MaxInt64/time.Millisecond) {
-			return bad("is out of range: at most %d milliseconds", int64(math.MaxInt64/time.Millisecond))
-		}
-		d := time.Duration(n) * time.Millisecond // 0: the default
-		switch p.Key {
-		case "sasl.login.retry.backoff.ms":
+		// 0 is the default. A negative value has no validator in Kafka's
+		// ConfigDef, but Kafka's login fails on it (Retry's constructor
+		// and the HTTP client's timeouts throw IllegalArgumentException),
+		// so the cache's own check refuses it below.
+		d := time.Duration(n) * time.Millisecond
+		switch {
+		case p.Key == "sasl.login.retry.backoff.ms":
 			next.MinBackoff = d
-		case "sasl.login.retry.backoff.max.ms":
+		case p.Key == "sasl.login.retry.backoff.max.ms":
 			next.MaxBackoff = d
+		case d < 0:
+			// Alone, not added to the other timeout, where a larger
+			// positive one would hide it.
+			next.FetchTimeout = d
+		case next.FetchTimeout > math.MaxInt64-d:
+			return bad("is too large: with the other timeout it overflows the fetch timeout")
 		default:
 			// One fetch includes connecting and reading.
-			if next.FetchTimeout > math.MaxInt64-d {
-				return bad("is too large: with the other timeout it overflows the fetch timeout")
-			}
 			next.FetchTimeout += d
 		}
 	default:

@@ -238,8 +238,9 @@ func TestEveryEntryPointRefusesTheSameBackoffs(t *testing.T) {
 		},
 		"client.properties": func(minB, maxB time.Duration) error {
 			// The parser checks each line as it reads it: the maximum
-			// first, so that the minimum is checked against it. A
-			// property cannot be 0 (omit it for the default).
+			// first, so that the minimum is checked against it. 0 is
+			// written by omitting the property (in a file it, too, means
+			// the default).
 			text := fmt.Sprintf(properties, "")
 			if maxB != 0 {
 				text += fmt.Sprintf("sasl.login.retry.backoff.max.ms=%d\n", maxB.Milliseconds())
