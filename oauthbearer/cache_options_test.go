@@ -1,6 +1,7 @@
 package oauthbearer_test
 
 import (
+	"context"
 	"errors"
 	"math"
 	"testing"
@@ -63,4 +64,27 @@ func TestCacheOptionsValidate(t *testing.T) {
 	o := oauthbearer.CacheOptions{}
 	require.NoError(t, o.Validate())
 	assert.Equal(t, oauthbearer.CacheOptions{}, o, "Validate does not fill in the caller's options")
+}
+
+// TestCacheKafkaTopFractionActsAsNinety: Kafka's largest window factor
+// (1.0) and jitter (0.25) are accepted, and the refresh point still never
+// passes 90% of the token's lifetime, so a token is refreshed well before
+// it stops being handed out. Fails before the cache took Kafka's ranges
+// (NewCache refused RefreshFraction 1.0).
+func TestCacheKafkaTopFractionActsAsNinety(t *testing.T) {
+	t.Parallel()
+	const ttl = 10 * time.Hour
+	c, _, clock, events := newTestCache(t, ttl, &oauthbearer.CacheOptions{RefreshFraction: 1.0, Jitter: 0.25})
+	_, err := c.Token(context.Background())
+	require.NoError(t, err)
+	prev := nextEvent(t, events)
+	require.NoError(t, prev.Err)
+	for i := range 5 {
+		clock.AdvanceSettled(prev.Start.Add(ttl*9/10).Sub(clock.Now()), func() { quiesce(t, c) })
+		ev := nextEvent(t, events)
+		require.NoError(t, ev.Err)
+		assert.True(t, ev.Background, "refresh %d ran while the token was still served", i+1)
+		assert.False(t, ev.Start.After(prev.Start.Add(ttl*9/10)), "refresh %d at %s, past 90%% of the lifetime", i+1, ev.Start.Sub(prev.Start))
+		prev = ev
+	}
 }
