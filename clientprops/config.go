@@ -716,7 +716,7 @@ func (c *Config) loginTuning(p Property) error {
 		}
 		// 0 is the default. A negative value has no validator in Kafka's
 		// ConfigDef, but Kafka's login fails on it (Retry's constructor
-		// and the HTTP client's timeouts throw IllegalArgumentException),
+		// and HttpURLConnection's timeout setters throw IllegalArgumentException),
 		// so the cache's own check refuses it below.
 		d := time.Duration(n) * time.Millisecond
 		switch {
